@@ -1,0 +1,105 @@
+# vtune: build, test, benchmark, install. Plain GNU make + pkg-config.
+# `make test` is what CI and a new developer run; `make demo` is the main job.
+
+B        ?= build
+CC       ?= gcc
+PKG      ?= pkg-config
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+VERSION  := 0.1.0
+
+COMMON_PKGS := libnl-3.0 libnl-genl-3.0 libnl-route-3.0 yaml-0.1 json-c xenstore
+HOST_PKGS   := $(COMMON_PKGS) libvirt xencontrol
+
+WARN     := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wformat=2 -Werror
+CFLAGS   ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -DVTUNE_VERSION='"$(VERSION)"' -Ilib -Ipolicies \
+            -Iagent -Ihostd -Ikvm -Ixen -Icli
+ifeq ($(SAN),1)
+CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+pc_cflags = $(shell $(PKG) --cflags $(1) 2>/dev/null)
+pc_libs   = $(shell $(PKG) --libs $(1) 2>/dev/null)
+ALL_CFLAGS := $(WARN) $(CFLAGS) $(call pc_cflags,$(HOST_PKGS) cmocka)
+
+# Sources: every .c in a folder is built; main.c is each program's entry.
+LIB_SRC   := $(wildcard lib/*.c policies/*.c)
+AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
+HOSTD_SRC := $(filter-out hostd/main.c,$(wildcard hostd/*.c kvm/*.c xen/*.c))
+CLI_SRC   := $(filter-out cli/main.c,$(wildcard cli/*.c))
+TEST_SRC  := $(wildcard tests/unit/test_*.c)
+TEST_HELP := $(filter-out $(TEST_SRC),$(wildcard tests/unit/*.c))
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+LIBVTUNE := $(B)/libvtune.a
+LIBAGENT := $(B)/libagent.a
+LIBHOSTD := $(B)/libhostd.a
+LIBCLI   := $(B)/libcli.a
+PROGS    := $(B)/vtune-agent $(B)/vtune-hostd $(B)/vtune
+TESTS    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(TEST_SRC))
+
+.PHONY: all deps test unit unit-asan integration e2e bench demo fuzz clean install check-build
+all: $(PROGS) $(TESTS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBVTUNE): $(call obj,$(LIB_SRC))
+$(LIBAGENT): $(call obj,$(AGENT_SRC))
+$(LIBHOSTD): $(call obj,$(HOSTD_SRC))
+$(LIBCLI):   $(call obj,$(CLI_SRC))
+$(B)/lib%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/vtune-agent: $(call obj,agent/main.c) $(LIBAGENT) $(LIBVTUNE)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(COMMON_PKGS)) -lm
+$(B)/vtune-hostd: $(call obj,hostd/main.c) $(LIBHOSTD) $(LIBVTUNE)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(HOST_PKGS)) -lm
+$(B)/vtune: $(call obj,cli/main.c) $(LIBCLI) $(LIBHOSTD) $(LIBVTUNE)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(HOST_PKGS)) -lpthread -lm
+
+# A static agent for guest images (busybox initramfs, cloud images).
+$(B)/vtune-agent.static: $(call obj,agent/main.c) $(LIBAGENT) $(LIBVTUNE)
+	$(CC) -static $(LDFLAGS) -o $@ $^ $(shell $(PKG) --static --libs $(COMMON_PKGS)) -lm
+
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(call obj,$(TEST_HELP)) $(LIBCLI) $(LIBAGENT) $(LIBHOSTD) $(LIBVTUNE)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(HOST_PKGS) cmocka) -lpthread -lm
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+deps:
+	scripts/install-deps
+
+# The one command README gives for tests: installs, builds, runs everything.
+test:
+	scripts/install-deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) unit-asan
+	$(MAKE) integration
+	$(MAKE) e2e
+	@tests/summary $(B)/results
+
+unit: all
+	tests/run-unit $(B) $(B)/results/unit
+
+unit-asan:
+	$(MAKE) B=$(B)/asan SAN=1 all
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  tests/run-unit $(B)/asan $(B)/results/unit-asan
+
+integration: all
+	tests/run-suite integration $(B) $(B)/results/integration
+
+e2e: all $(B)/vtune-agent.static
+	tests/run-suite e2e $(B) $(B)/results/e2e
+
+clean:
+	rm -rf $(B)

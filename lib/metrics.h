@@ -1,0 +1,132 @@
+/* metrics: the catalogue of scalar metrics that policies, reports and the
+ * wire protocol name: every guest.* and host.* metric with its unit and the
+ * range a valid value must lie in. A metric vector holds one value each. */
+#ifndef VTUNE_METRICS_H
+#define VTUNE_METRICS_H
+
+#include <stdint.h>
+
+enum metric_unit {
+	MU_PCT,		/* percent, 0..100 */
+	MU_RATE,	/* events per second */
+	MU_COUNT,	/* a gauge: items */
+	MU_RATIO,	/* a plain ratio (e.g. max/mean) */
+	MU_SECONDS,	/* a duration in seconds */
+	MU_BOOL,	/* 0 or 1 */
+	MU_VALUE,	/* a tuning knob's current value */
+};
+
+#define METRIC_LIST(X)                                                        \
+	/* guest: CPU */                                                      \
+	X(GUEST_CPU_STEAL, "guest.cpu.steal", MU_PCT, "steal time, all CPUs") \
+	X(GUEST_CPU_STEAL_MAX, "guest.cpu.steal_max", MU_PCT, "steal time of the worst CPU") \
+	X(GUEST_CPU_BUSY_MAX, "guest.cpu.busy_max", MU_PCT, "busy time (not idle/iowait/steal) of the busiest CPU") \
+	X(GUEST_CPU_SOFTIRQ_MAX, "guest.cpu.softirq_max", MU_PCT, "softirq time of the busiest CPU") \
+	/* guest: TCP counters as rates, and socket gauges */                 \
+	X(GUEST_TCP_PASSIVE_OPENS, "guest.tcp.passive_opens", MU_RATE, "accepted connections (PassiveOpens)") \
+	X(GUEST_TCP_ACTIVE_OPENS, "guest.tcp.active_opens", MU_RATE, "outgoing connections (ActiveOpens)") \
+	X(GUEST_TCP_LISTEN_OVERFLOWS, "guest.tcp.listen_overflows", MU_RATE, "accept queue overflows (ListenOverflows)") \
+	X(GUEST_TCP_LISTEN_DROPS, "guest.tcp.listen_drops", MU_RATE, "SYNs dropped at a listener (ListenDrops)") \
+	X(GUEST_TCP_BACKLOG_DROPS, "guest.tcp.backlog_drops", MU_RATE, "socket backlog drops (TCPBacklogDrop)") \
+	X(GUEST_TCP_SYNCOOKIES_SENT, "guest.tcp.syncookies_sent", MU_RATE, "SYN cookies sent (SyncookiesSent)") \
+	X(GUEST_TCP_REQQ_FULL_DROPS, "guest.tcp.reqq_full_drops", MU_RATE, "SYNs dropped, request queue full (TCPReqQFullDrop)") \
+	X(GUEST_TCP_REQQ_FULL_COOKIES, "guest.tcp.reqq_full_cookies", MU_RATE, "cookies sent, request queue full (TCPReqQFullDoCookies)") \
+	X(GUEST_TCP_INUSE, "guest.tcp.inuse", MU_COUNT, "TCP sockets in use, v4 and v6") \
+	X(GUEST_TCP_ORPHANS, "guest.tcp.orphans", MU_COUNT, "orphaned TCP sockets") \
+	X(GUEST_TCP_TIME_WAIT, "guest.tcp.time_wait", MU_COUNT, "TCP sockets in TIME_WAIT") \
+	/* guest: listeners */                                                \
+	X(GUEST_LISTEN_FILL_MAX, "guest.listen.fill_max", MU_PCT, "fullest listener's accept queue vs its backlog") \
+	X(GUEST_LISTEN_FULL, "guest.listen.full", MU_COUNT, "listeners whose accept queue is at their backlog") \
+	X(GUEST_LISTEN_BACKLOG_MIN, "guest.listen.backlog_min", MU_COUNT, "smallest backlog among listeners") \
+	/* guest: softnet and NET_RX */                                       \
+	X(GUEST_SOFTNET_PROCESSED, "guest.softnet.processed", MU_RATE, "packets processed by softnet, all CPUs") \
+	X(GUEST_SOFTNET_DROPPED, "guest.softnet.dropped", MU_RATE, "packets dropped, netdev backlog full, all CPUs") \
+	X(GUEST_SOFTNET_SQUEEZED, "guest.softnet.squeezed", MU_RATE, "NET_RX runs out of budget or time (time_squeeze)") \
+	X(GUEST_NETRX_RATE, "guest.netrx.rate", MU_RATE, "NET_RX softirqs, all CPUs") \
+	X(GUEST_NETRX_IMBALANCE, "guest.netrx.imbalance", MU_RATIO, "NET_RX of the hottest CPU / mean over CPUs (1 = even)") \
+	X(GUEST_NETRX_HOT_SHARE, "guest.netrx.hot_share", MU_PCT, "share of NET_RX softirqs on the hottest CPU") \
+	/* guest: conntrack (absent module: not present) */                   \
+	X(GUEST_CONNTRACK_COUNT, "guest.conntrack.count", MU_COUNT, "conntrack entries") \
+	X(GUEST_CONNTRACK_MAX, "guest.conntrack.max", MU_COUNT, "conntrack table size") \
+	X(GUEST_CONNTRACK_FILL, "guest.conntrack.fill", MU_PCT, "conntrack entries vs max") \
+	X(GUEST_CONNTRACK_EST_TIMEOUT, "guest.conntrack.established_timeout", MU_SECONDS, "conntrack established timeout") \
+	X(GUEST_CONNTRACK_TW_TIMEOUT, "guest.conntrack.time_wait_timeout", MU_SECONDS, "conntrack time_wait timeout") \
+	/* guest: ports and files */                                          \
+	X(GUEST_PORTS_RANGE, "guest.ports.range", MU_COUNT, "size of ip_local_port_range") \
+	X(GUEST_PORTS_USED, "guest.ports.used", MU_COUNT, "TCP sockets bound to a port in that range") \
+	X(GUEST_PORTS_FILL, "guest.ports.fill", MU_PCT, "ports used vs range") \
+	X(GUEST_FILES_NR, "guest.files.nr", MU_COUNT, "allocated file handles (fs.file-nr)") \
+	X(GUEST_FILES_MAX, "guest.files.max", MU_COUNT, "fs.file-max") \
+	X(GUEST_FILES_FILL, "guest.files.fill", MU_PCT, "file handles vs file-max") \
+	/* guest: interfaces, summed over non-loopback interfaces */          \
+	X(GUEST_NET_RX_PACKETS, "guest.net.rx_packets", MU_RATE, "received packets") \
+	X(GUEST_NET_TX_PACKETS, "guest.net.tx_packets", MU_RATE, "sent packets") \
+	X(GUEST_NET_RX_DROPS, "guest.net.rx_drops", MU_RATE, "receive drops") \
+	X(GUEST_NET_TX_DROPS, "guest.net.tx_drops", MU_RATE, "transmit drops") \
+	X(GUEST_NET_ERRORS, "guest.net.errors", MU_RATE, "receive and transmit errors") \
+	X(GUEST_NET_RPS_OFF, "guest.net.rps_off", MU_COUNT, "rx queues with an empty RPS mask") \
+	X(GUEST_NCPU, "guest.cpus", MU_COUNT, "online CPUs") \
+	/* guest: tuning knobs' current values */                            \
+	X(GUEST_SOMAXCONN, "guest.sysctl.somaxconn", MU_VALUE, "net.core.somaxconn") \
+	X(GUEST_TCP_MAX_SYN_BACKLOG, "guest.sysctl.tcp_max_syn_backlog", MU_VALUE, "net.ipv4.tcp_max_syn_backlog") \
+	X(GUEST_NETDEV_MAX_BACKLOG, "guest.sysctl.netdev_max_backlog", MU_VALUE, "net.core.netdev_max_backlog") \
+	X(GUEST_NETDEV_BUDGET, "guest.sysctl.netdev_budget", MU_VALUE, "net.core.netdev_budget") \
+	X(GUEST_TCP_FIN_TIMEOUT, "guest.sysctl.tcp_fin_timeout", MU_VALUE, "net.ipv4.tcp_fin_timeout") \
+	X(GUEST_SLOW_START_AFTER_IDLE, "guest.sysctl.tcp_slow_start_after_idle", MU_VALUE, "net.ipv4.tcp_slow_start_after_idle") \
+	X(GUEST_TCP_SYNCOOKIES, "guest.sysctl.tcp_syncookies", MU_VALUE, "net.ipv4.tcp_syncookies") \
+	X(GUEST_TCP_TW_REUSE, "guest.sysctl.tcp_tw_reuse", MU_VALUE, "net.ipv4.tcp_tw_reuse") \
+	X(GUEST_NF_CONNTRACK_MAX, "guest.sysctl.nf_conntrack_max", MU_VALUE, "net.netfilter.nf_conntrack_max") \
+	X(GUEST_RPS_SOCK_FLOW_ENTRIES, "guest.sysctl.rps_sock_flow_entries", MU_VALUE, "net.core.rps_sock_flow_entries") \
+	/* host: the hypervisor side of one guest */                          \
+	X(HOST_VCPU_DELAY, "host.vcpu.delay", MU_PCT, "time the guest's vCPUs waited to run (KVM run delay), mean") \
+	X(HOST_VCPU_DELAY_MAX, "host.vcpu.delay_max", MU_PCT, "run delay of the worst vCPU") \
+	X(HOST_CPU_BUSY_MAX, "host.cpu.busy_max", MU_PCT, "busiest host / dom0 CPU") \
+	X(HOST_DOM0_BUSY, "host.dom0.busy", MU_PCT, "dom0 (Xen) or host (KVM) CPU load, mean over its CPUs") \
+	X(HOST_TAP_RX_PACKETS, "host.tap.rx_packets", MU_RATE, "packets from the guest on its tap/vif") \
+	X(HOST_TAP_TX_PACKETS, "host.tap.tx_packets", MU_RATE, "packets to the guest on its tap/vif") \
+	X(HOST_TAP_TX_DROPS, "host.tap.tx_drops", MU_RATE, "packets to the guest dropped on its tap/vif") \
+	X(HOST_TAP_RX_DROPS, "host.tap.rx_drops", MU_RATE, "packets from the guest dropped on its tap/vif") \
+	X(HOST_BRIDGE_NF, "host.bridge_nf", MU_BOOL, "bridge-nf-call-iptables/ip6tables/arptables on the guest's bridge") \
+	X(HOST_OFFLOADS_OFF, "host.offloads_off", MU_COUNT, "offloads (tso, gso, gro, sg) off on the guest's tap/vif") \
+	X(HOST_SOFTNET_DROPPED, "host.softnet.dropped", MU_RATE, "host softnet drops") \
+	X(HOST_CONNTRACK_FILL, "host.conntrack.fill", MU_PCT, "host conntrack entries vs max") \
+	X(HOST_VCPUS_PINNED, "host.pinned", MU_BOOL, "dom0 / guest vCPUs pinned by vtune") \
+	X(HOST_SRIOV_FREE_VFS, "host.sriov.free_vfs", MU_COUNT, "SR-IOV VFs free to give a guest")
+
+enum metric_id {
+#define X(id, name, unit, help) M_##id,
+	METRIC_LIST(X)
+#undef X
+	M_COUNT
+};
+
+struct metric_def {
+	const char *name;
+	enum metric_unit unit;
+	const char *help;
+};
+
+extern const struct metric_def metric_defs[M_COUNT];
+
+/* Find a metric by its full name; returns its id or -1. */
+int metric_lookup(const char *name);
+
+/* Unit as text: "%", "/s", "", "s", "bool", ... */
+const char *metric_unit_str(enum metric_unit u);
+
+/* Valid range of a metric by its unit: what a report or a policy may hold. */
+void metric_range(enum metric_unit u, double *min, double *max);
+
+/* One value per metric; a bit says whether the value is known. */
+struct mvec {
+	double v[M_COUNT];
+	uint64_t known[(M_COUNT + 63) / 64];
+};
+
+void mvec_clear(struct mvec *m);
+void mvec_set(struct mvec *m, int id, double v);
+int mvec_has(const struct mvec *m, int id);
+/* Value or NAN when unknown. */
+double mvec_get(const struct mvec *m, int id);
+
+#endif
