@@ -1,13 +1,51 @@
-/* vtune: the vtune command (entry point and sub-command dispatch). */
+/* vtune: the operator's command (sub-command dispatch and help). */
+#include "commands.h"
+
 #include <stdio.h>
 #include <string.h>
 
+static const char usage[] =
+	"usage: vtune COMMAND [ARGS]\n"
+	"\n"
+	"commands:\n"
+	"  bench crr      connect/request/response/close benchmark (client or --serve)\n"
+	"  policy check   check a policy file and say \"configuration OK\"\n"
+	"  revert         undo changes recorded in the journal\n"
+	"\n"
+	"  vtune COMMAND --help   shows a command's options; see vtune(8).\n";
+
+struct command {
+	const char *name, *sub;
+	int (*fn)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "bench", "crr", bench_crr_main },
+	{ "policy", NULL, cmd_policy_main },
+	{ "revert", NULL, cmd_revert_main },
+};
+
 int main(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "--version")) {
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
 		printf("vtune %s\n", VTUNE_VERSION);
 		return 0;
 	}
-	fprintf(stderr, "usage: vtune sample [--json] [--interval S] [--root DIR]\n");
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+		const struct command *c = &commands[i];
+		if (strcmp(argv[1], c->name))
+			continue;
+		if (!c->sub)
+			return c->fn(argc - 1, argv + 1);
+		if (argc > 2 && !strcmp(argv[2], c->sub))
+			return c->fn(argc - 2, argv + 2);
+		fprintf(stderr, "vtune: usage: vtune %s %s ...\n", c->name, c->sub);
+		return 2;
+	}
+	fprintf(stderr, "vtune: unknown command '%s' (try vtune --help)\n", argv[1]);
 	return 2;
 }

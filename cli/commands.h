@@ -1,0 +1,11 @@
+/* commands: the sub-commands of the `vtune` program. Each takes the
+ * arguments after its own name (argv[0] is the sub-command name) and returns
+ * the process exit status. */
+#ifndef VTUNE_COMMANDS_H
+#define VTUNE_COMMANDS_H
+
+int bench_crr_main(int argc, char **argv);   /* vtune bench crr ... */
+int cmd_revert_main(int argc, char **argv);  /* vtune revert ... */
+int cmd_policy_main(int argc, char **argv);  /* vtune policy check FILE */
+
+#endif
