@@ -1,0 +1,213 @@
+/* gv_json: serialise a guest-view sample to JSON. */
+#include "gv_json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+static void put_d(struct json_object *o, const char *k, double v)
+{
+	/* Round to 3 decimals so the text stays short and stable. */
+	json_object_object_add(o, k, json_object_new_double(round(v * 1000) / 1000));
+}
+
+static void put_u(struct json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+static void put_i(struct json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+static struct json_object *cpu_obj(const struct gv_cpu_pct *c, int with_id)
+{
+	struct json_object *o = json_object_new_object();
+	if (with_id)
+		put_i(o, "cpu", c->id);
+	put_d(o, "user", c->user);
+	put_d(o, "system", c->system);
+	put_d(o, "softirq", c->softirq);
+	put_d(o, "steal", c->steal);
+	put_d(o, "busy", c->busy);
+	return o;
+}
+
+static int ok(const struct gv_sample *s, enum gv_group g)
+{
+	return s->status[g] == 0;
+}
+
+struct json_object *gv_sample_to_json(const struct gv_sample *s)
+{
+	struct json_object *root = json_object_new_object(), *o, *a;
+	if (!root)
+		return NULL;
+	put_d(root, "interval_s", s->interval_s);
+
+	struct json_object *errs = json_object_new_object();
+	for (int g = 0; g < GV_NGROUPS; g++)
+		if (s->status[g])
+			json_object_object_add(errs, gv_group_name(g),
+					       json_object_new_string(s->error[g]));
+	json_object_object_add(root, "errors", errs);
+
+	if (ok(s, GV_CPU)) {
+		o = json_object_new_object();
+		json_object_object_add(o, "total", cpu_obj(&s->total, 0));
+		a = json_object_new_array();
+		for (int i = 0; i < s->ncpu; i++)
+			json_object_array_add(a, cpu_obj(&s->cpu[i], 1));
+		json_object_object_add(o, "per_cpu", a);
+		json_object_object_add(root, "cpu", o);
+	}
+
+	o = json_object_new_object();
+	if (ok(s, GV_SNMP)) {
+		put_d(o, "passive_opens_per_s", s->tcp.passive_opens);
+		put_d(o, "active_opens_per_s", s->tcp.active_opens);
+	}
+	if (ok(s, GV_NETSTAT)) {
+		put_d(o, "listen_overflows_per_s", s->tcp.listen_overflows);
+		put_d(o, "listen_drops_per_s", s->tcp.listen_drops);
+		put_d(o, "backlog_drops_per_s", s->tcp.backlog_drop);
+		put_d(o, "syncookies_sent_per_s", s->tcp.syncookies_sent);
+		put_d(o, "reqq_full_drops_per_s", s->tcp.reqq_full_drop);
+		put_d(o, "reqq_full_do_cookies_per_s", s->tcp.reqq_full_do_cookies);
+	}
+	if (ok(s, GV_SOCKSTAT)) {
+		put_u(o, "inuse", s->sock.tcp_inuse);
+		put_u(o, "inuse6", s->sock.tcp6_inuse);
+		put_u(o, "orphans", s->sock.tcp_orphan);
+		put_u(o, "time_wait", s->sock.tcp_tw);
+		put_u(o, "alloc", s->sock.tcp_alloc);
+	}
+	json_object_object_add(root, "tcp", o);
+
+	if (ok(s, GV_LISTENERS)) {
+		a = json_object_new_array();
+		for (int i = 0; i < s->nlisteners; i++) {
+			const struct gv_listener *l = &s->listeners[i];
+			o = json_object_new_object();
+			json_object_object_add(o, "family", json_object_new_string(
+				l->family == AF_INET6 ? "ipv6" : "ipv4"));
+			json_object_object_add(o, "addr", json_object_new_string(l->addr));
+			put_u(o, "port", l->port);
+			put_u(o, "queue", l->queue);
+			put_u(o, "backlog", l->backlog);
+			put_d(o, "fill", l->backlog ? fmin(1.0, (double)l->queue / l->backlog)
+						    : (l->queue ? 1.0 : 0.0));
+			json_object_array_add(a, o);
+		}
+		json_object_object_add(root, "listeners", a);
+	}
+
+	o = json_object_new_object();
+	if (ok(s, GV_SOFTNET)) {
+		a = json_object_new_array();
+		for (int i = 0; i < s->nsoftnet; i++) {
+			struct json_object *r = json_object_new_object();
+			put_i(r, "cpu", s->softnet[i].cpu);
+			put_d(r, "processed_per_s", s->softnet[i].processed);
+			put_d(r, "dropped_per_s", s->softnet[i].dropped);
+			put_d(r, "time_squeeze_per_s", s->softnet[i].squeezed);
+			json_object_array_add(a, r);
+		}
+		json_object_object_add(o, "per_cpu", a);
+	}
+	if (ok(s, GV_SOFTIRQS)) {
+		a = json_object_new_array();
+		for (int i = 0; i < s->nnetrx; i++)
+			json_object_array_add(a, json_object_new_double(round(s->netrx[i] * 1000) / 1000));
+		json_object_object_add(o, "net_rx_per_cpu", a);
+		put_d(o, "net_rx_imbalance", s->netrx_imbalance);
+		put_i(o, "net_rx_hot_cpu", s->netrx_hot_cpu);
+		put_d(o, "net_rx_hot_share", s->netrx_hot_share);
+		json_object_object_add(o, "one_hot_core",
+				       json_object_new_boolean(gv_sample_one_hot_core(s)));
+	}
+	json_object_object_add(root, "softnet", o);
+
+	o = json_object_new_object();
+	json_object_object_add(o, "present", json_object_new_boolean(s->ct.present));
+	if (s->ct.present) {
+		put_u(o, "count", s->ct.count);
+		put_u(o, "max", s->ct.max);
+		put_d(o, "fill", s->ct.max ? (double)s->ct.count / s->ct.max : 0);
+		put_u(o, "established_timeout", s->ct.est_timeout);
+		put_u(o, "time_wait_timeout", s->ct.tw_timeout);
+	}
+	json_object_object_add(root, "conntrack", o);
+
+	if (ok(s, GV_PORTS)) {
+		o = json_object_new_object();
+		put_u(o, "range_low", s->ports.lo);
+		put_u(o, "range_high", s->ports.hi);
+		put_u(o, "range_size", (uint64_t)s->ports.hi - s->ports.lo + 1);
+		if (s->ports.in_use_known) {
+			put_u(o, "in_use", s->ports.in_use);
+			put_d(o, "fill", (double)s->ports.in_use / ((double)s->ports.hi - s->ports.lo + 1));
+		}
+		put_i(o, "tcp_tw_reuse", s->knobs.tw_reuse);
+		json_object_object_add(root, "ports", o);
+	}
+
+	if (ok(s, GV_FILES)) {
+		o = json_object_new_object();
+		put_u(o, "nr", s->files_nr);
+		put_u(o, "max", s->files_max);
+		put_d(o, "fill", s->files_max ? (double)s->files_nr / s->files_max : 0);
+		json_object_object_add(root, "files", o);
+	}
+
+	a = json_object_new_array();
+	for (int i = 0; i < s->nifaces; i++) {
+		const struct gv_iface_rate *f = &s->ifaces[i];
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(f->name));
+		put_d(o, "rx_packets_per_s", f->rx_packets);
+		put_d(o, "tx_packets_per_s", f->tx_packets);
+		put_d(o, "rx_dropped_per_s", f->rx_dropped);
+		put_d(o, "tx_dropped_per_s", f->tx_dropped);
+		put_d(o, "rx_errors_per_s", f->rx_errors);
+		put_d(o, "tx_errors_per_s", f->tx_errors);
+		put_i(o, "rx_queues", f->nrxq);
+		put_i(o, "rps_off", f->rps_off);
+		json_object_object_add(o, "rps_cpus", json_object_new_string(f->rps));
+		json_object_array_add(a, o);
+	}
+	json_object_object_add(root, "interfaces", a);
+
+	static const struct {
+		const char *key;
+		size_t off;
+	} knobs[] = {
+		{ "net.core.somaxconn", offsetof(struct gv_knobs, somaxconn) },
+		{ "net.ipv4.tcp_max_syn_backlog", offsetof(struct gv_knobs, tcp_max_syn_backlog) },
+		{ "net.core.netdev_max_backlog", offsetof(struct gv_knobs, netdev_max_backlog) },
+		{ "net.core.netdev_budget", offsetof(struct gv_knobs, netdev_budget) },
+		{ "net.ipv4.tcp_fin_timeout", offsetof(struct gv_knobs, tcp_fin_timeout) },
+		{ "net.ipv4.tcp_slow_start_after_idle", offsetof(struct gv_knobs, slow_start_after_idle) },
+		{ "net.ipv4.tcp_syncookies", offsetof(struct gv_knobs, syncookies) },
+		{ "net.ipv4.tcp_tw_reuse", offsetof(struct gv_knobs, tw_reuse) },
+		{ "net.netfilter.nf_conntrack_max", offsetof(struct gv_knobs, nf_conntrack_max) },
+		{ "net.core.rps_sock_flow_entries", offsetof(struct gv_knobs, rps_sock_flow_entries) },
+	};
+	o = json_object_new_object();
+	for (size_t i = 0; i < sizeof knobs / sizeof *knobs; i++) {
+		int64_t v = *(const int64_t *)((const char *)&s->knobs + knobs[i].off);
+		if (v >= 0)
+			put_i(o, knobs[i].key, v);
+	}
+	json_object_object_add(root, "knobs", o);
+
+	struct mvec m;
+	gv_sample_metrics(s, &m);
+	o = json_object_new_object();
+	for (int i = 0; i < M_COUNT; i++)
+		if (mvec_has(&m, i))
+			put_d(o, metric_defs[i].name, m.v[i]);
+	json_object_object_add(root, "metrics", o);
+	return root;
+}

@@ -1,0 +1,313 @@
+/* gv_parse: parsers for the /proc files of the guest view. Each works on a
+ * mutable copy of the file's text and never trusts its shape. */
+#include "gview.h"
+#include "parse.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TOK 512
+
+static int fail(char *err, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* "cpu  1 2 3 ..." or "cpuN ..." → ticks. Kernels before 2.6.11 had no
+ * steal field: fewer than 8 numbers is treated as steal 0 only when at least
+ * the first 4 exist. */
+static int parse_cpu_line(char **tok, int nt, struct gv_cpu_ticks *c)
+{
+	uint64_t v[8] = { 0 };
+	if (nt < 5)
+		return -EINVAL;
+	for (int i = 0; i < 8 && i + 1 < nt; i++)
+		if (parse_u64(tok[i + 1], &v[i]))
+			return -EINVAL;
+	c->user = v[0];
+	c->nice = v[1];
+	c->system = v[2];
+	c->idle = v[3];
+	c->iowait = v[4];
+	c->irq = v[5];
+	c->softirq = v[6];
+	c->steal = v[7];
+	return 0;
+}
+
+int gv_parse_stat(char *text, struct gv_reading *r, char *err, size_t n)
+{
+	char *cur = text, *line, *tok[16];
+	int have_total = 0, cap = 0;
+	r->ncpu = 0;
+	while ((line = parse_next_line(&cur))) {
+		if (strncmp(line, "cpu", 3))
+			continue;
+		int nt = parse_split(line, tok, 16);
+		struct gv_cpu_ticks c = { .id = -1 };
+		if (nt < 1)
+			continue;
+		if (strcmp(tok[0], "cpu")) {
+			uint64_t id;
+			if (parse_u64(tok[0] + 3, &id) || id >= GV_MAX_CPUS)
+				return fail(err, n, "/proc/stat: bad CPU line '%s'", tok[0]);
+			c.id = (int)id;
+		}
+		if (parse_cpu_line(tok, nt, &c))
+			return fail(err, n, "/proc/stat: bad numbers on line '%s'", tok[0]);
+		if (c.id < 0) {
+			r->total = c;
+			have_total = 1;
+			continue;
+		}
+		if (r->ncpu >= GV_MAX_CPUS)
+			return fail(err, n, "/proc/stat: more than %d CPUs", GV_MAX_CPUS);
+		if (r->ncpu == cap) {
+			cap = cap ? cap * 2 : 8;
+			void *p = realloc(r->cpu, (size_t)cap * sizeof *r->cpu);
+			if (!p)
+				return -ENOMEM;
+			r->cpu = p;
+		}
+		r->cpu[r->ncpu++] = c;
+	}
+	if (!have_total)
+		return fail(err, n, "/proc/stat: no 'cpu' total line");
+	return 0;
+}
+
+/* Find the "Prefix:" header/value line pair and hand each name=value to fn. */
+static int parse_pairs(char *text, const char *prefix, const char *file,
+		       int (*fn)(const char *name, int64_t v, void *arg),
+		       void *arg, char *err, size_t n)
+{
+	char *cur = text, *line, *hdr = NULL;
+	size_t pl = strlen(prefix);
+	int found = 0;
+	while ((line = parse_next_line(&cur))) {
+		if (strncmp(line, prefix, pl) || line[pl] != ' ')
+			continue;
+		if (!hdr) {
+			hdr = line;
+			continue;
+		}
+		/* line holds the values for hdr's names */
+		char *names[MAX_TOK], *vals[MAX_TOK];
+		int nn = parse_split(hdr, names, MAX_TOK);
+		int nv = parse_split(line, vals, MAX_TOK);
+		if (nn != nv || nn > MAX_TOK)
+			return fail(err, n, "%s: '%s' has %d names but %d values",
+				    file, prefix, nn - 1, nv - 1);
+		for (int i = 1; i < nn; i++) {
+			int64_t v;
+			if (parse_i64(vals[i], &v))
+				return fail(err, n, "%s: %s %s: not a number", file,
+					    prefix, names[i]);
+			fn(names[i], v, arg);
+		}
+		found = 1;
+		hdr = NULL;
+	}
+	if (hdr)
+		return fail(err, n, "%s: '%s' header without values", file, prefix);
+	if (!found)
+		return fail(err, n, "%s: no '%s' lines", file, prefix);
+	return 0;
+}
+
+static uint64_t nonneg(int64_t v)
+{
+	return v < 0 ? 0 : (uint64_t)v;
+}
+
+static int snmp_tcp(const char *name, int64_t v, void *arg)
+{
+	struct gv_tcp_counters *t = arg;
+	if (!strcmp(name, "PassiveOpens"))
+		t->passive_opens = nonneg(v);
+	else if (!strcmp(name, "ActiveOpens"))
+		t->active_opens = nonneg(v);
+	return 0;
+}
+
+int gv_parse_snmp(char *text, struct gv_tcp_counters *t, char *err, size_t n)
+{
+	return parse_pairs(text, "Tcp:", "/proc/net/snmp", snmp_tcp, t, err, n);
+}
+
+static int netstat_tcpext(const char *name, int64_t v, void *arg)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} map[] = {
+		{ "ListenOverflows", offsetof(struct gv_tcp_counters, listen_overflows) },
+		{ "ListenDrops", offsetof(struct gv_tcp_counters, listen_drops) },
+		{ "TCPBacklogDrop", offsetof(struct gv_tcp_counters, backlog_drop) },
+		{ "SyncookiesSent", offsetof(struct gv_tcp_counters, syncookies_sent) },
+		{ "TCPReqQFullDrop", offsetof(struct gv_tcp_counters, reqq_full_drop) },
+		{ "TCPReqQFullDoCookies", offsetof(struct gv_tcp_counters, reqq_full_do_cookies) },
+	};
+	for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+		if (!strcmp(name, map[i].name)) {
+			*(uint64_t *)((char *)arg + map[i].off) = nonneg(v);
+			break;
+		}
+	return 0;
+}
+
+int gv_parse_netstat(char *text, struct gv_tcp_counters *t, char *err, size_t n)
+{
+	return parse_pairs(text, "TcpExt:", "/proc/net/netstat", netstat_tcpext,
+			   t, err, n);
+}
+
+/* "TCP: inuse 1 orphan 0 tw 1 alloc 1 mem 407" / "TCP6: inuse 0" */
+int gv_parse_sockstat(char *text, int v6, struct gv_sockstat *s, char *err, size_t n)
+{
+	const char *want = v6 ? "TCP6:" : "TCP:";
+	const char *file = v6 ? "/proc/net/sockstat6" : "/proc/net/sockstat";
+	char *cur = text, *line, *tok[16];
+	while ((line = parse_next_line(&cur))) {
+		int nt = parse_split(line, tok, 16);
+		if (nt < 1 || strcmp(tok[0], want))
+			continue;
+		if (nt % 2 == 0 || nt > 16)
+			return fail(err, n, "%s: odd '%s' line", file, want);
+		for (int i = 1; i + 1 < nt; i += 2) {
+			uint64_t v;
+			if (parse_u64(tok[i + 1], &v))
+				return fail(err, n, "%s: %s %s: not a number", file,
+					    want, tok[i]);
+			if (v6) {
+				if (!strcmp(tok[i], "inuse"))
+					s->tcp6_inuse = v;
+			} else if (!strcmp(tok[i], "inuse")) {
+				s->tcp_inuse = v;
+			} else if (!strcmp(tok[i], "orphan")) {
+				s->tcp_orphan = v;
+			} else if (!strcmp(tok[i], "tw")) {
+				s->tcp_tw = v;
+			} else if (!strcmp(tok[i], "alloc")) {
+				s->tcp_alloc = v;
+			}
+		}
+		return 0;
+	}
+	return fail(err, n, "%s: no '%s' line", file, want);
+}
+
+/* One row per CPU, hex columns: processed dropped time_squeeze, then
+ * kernel-dependent ones. Since Linux 5.10 column 13 is the CPU number;
+ * before that rows are only for online CPUs and their number is the row. */
+int gv_parse_softnet(char *text, struct gv_reading *r, char *err, size_t n)
+{
+	char *cur = text, *line, *tok[32];
+	int row = 0, cap = 0;
+	r->nsoftnet = 0;
+	while ((line = parse_next_line(&cur))) {
+		int nt = parse_split(line, tok, 32);
+		if (nt == 0)
+			continue;
+		if (nt < 3)
+			return fail(err, n, "/proc/net/softnet_stat: row %d has %d columns",
+				    row, nt);
+		uint64_t v[13] = { 0 };
+		for (int i = 0; i < nt && i < 13; i++) {
+			char *end;
+			if (!*tok[i] || strlen(tok[i]) > 16)
+				return fail(err, n, "/proc/net/softnet_stat: row %d: bad value", row);
+			v[i] = strtoull(tok[i], &end, 16);
+			if (*end)
+				return fail(err, n, "/proc/net/softnet_stat: row %d: '%s' is not hex",
+					    row, tok[i]);
+		}
+		if (r->nsoftnet >= GV_MAX_CPUS)
+			return fail(err, n, "/proc/net/softnet_stat: too many rows");
+		if (r->nsoftnet == cap) {
+			cap = cap ? cap * 2 : 8;
+			void *p = realloc(r->softnet, (size_t)cap * sizeof *r->softnet);
+			if (!p)
+				return -ENOMEM;
+			r->softnet = p;
+		}
+		struct gv_softnet_row *s = &r->softnet[r->nsoftnet++];
+		s->cpu = nt >= 13 && v[12] < GV_MAX_CPUS ? (int)v[12] : row;
+		s->processed = v[0];
+		s->dropped = v[1];
+		s->squeezed = v[2];
+		row++;
+	}
+	if (r->nsoftnet == 0)
+		return fail(err, n, "/proc/net/softnet_stat: empty");
+	return 0;
+}
+
+/* Header "CPU0 CPU1 ..." then "NET_RX: n n ...". CPU numbers come from the
+ * header (offline CPUs are absent). */
+int gv_parse_softirqs(char *text, struct gv_reading *r, char *err, size_t n)
+{
+	char *cur = text, *line;
+	char *hdr[GV_MAX_CPUS + 1], *tok[GV_MAX_CPUS + 2];
+	int ncol = -1;
+	while ((line = parse_next_line(&cur))) {
+		if (ncol < 0) {
+			ncol = parse_split(line, hdr, GV_MAX_CPUS + 1);
+			if (ncol < 1 || ncol > GV_MAX_CPUS || strncmp(hdr[0], "CPU", 3))
+				return fail(err, n, "/proc/softirqs: bad header");
+			continue;
+		}
+		int nt = parse_split(line, tok, GV_MAX_CPUS + 2);
+		if (nt < 1 || strcmp(tok[0], "NET_RX:"))
+			continue;
+		if (nt - 1 != ncol)
+			return fail(err, n, "/proc/softirqs: NET_RX has %d values for %d CPUs",
+				    nt - 1, ncol);
+		r->netrx = calloc((size_t)ncol, sizeof *r->netrx);
+		if (!r->netrx)
+			return -ENOMEM;
+		for (int i = 0; i < ncol; i++)
+			if (parse_u64(tok[i + 1], &r->netrx[i])) {
+				free(r->netrx);
+				r->netrx = NULL;
+				return fail(err, n, "/proc/softirqs: NET_RX: bad number");
+			}
+		r->nnetrx = ncol;
+		return 0;
+	}
+	return fail(err, n, "/proc/softirqs: no NET_RX line");
+}
+
+/* "allocated  unused  max" */
+int gv_parse_file_nr(char *text, uint64_t *nr, char *err, size_t n)
+{
+	char *tok[4];
+	uint64_t v;
+	if (parse_split(text, tok, 4) != 3 || parse_u64(tok[0], &v))
+		return fail(err, n, "/proc/sys/fs/file-nr: expected 3 numbers");
+	*nr = v;
+	return 0;
+}
+
+int gv_parse_port_range(char *text, uint32_t *lo, uint32_t *hi, char *err, size_t n)
+{
+	char *tok[3];
+	uint64_t a, b;
+	if (parse_split(text, tok, 3) != 2 || parse_u64(tok[0], &a) ||
+	    parse_u64(tok[1], &b) || a > 65535 || b > 65535 || a > b)
+		return fail(err, n, "ip_local_port_range: expected 'LOW HIGH'");
+	*lo = (uint32_t)a;
+	*hi = (uint32_t)b;
+	return 0;
+}

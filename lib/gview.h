@@ -1,0 +1,193 @@
+/* gview: the guest view. One reading of the guest kernel's counters and
+ * gauges (gv_read), and a sample that turns two readings into rates
+ * (gv_sample_compute). Every file is read through kfs under a root prefix;
+ * listeners come from NETLINK_SOCK_DIAG (see sockdiag.h). */
+#ifndef VTUNE_GVIEW_H
+#define VTUNE_GVIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics.h"
+
+#define GV_MAX_CPUS 1024
+#define GV_MAX_LISTENERS 512
+#define GV_MAX_IFACES 64
+#define GV_MAX_RXQ 64
+#define GV_ADDR_LEN 46
+#define GV_IFNAME_LEN 16
+#define GV_MASK_LEN 80
+
+/* Groups of the catalogue; each is read (or fails) on its own. */
+enum gv_group {
+	GV_CPU, GV_SNMP, GV_NETSTAT, GV_SOCKSTAT, GV_LISTENERS, GV_SOFTNET,
+	GV_SOFTIRQS, GV_CONNTRACK, GV_PORTS, GV_FILES, GV_IFACES, GV_KNOBS,
+	GV_NGROUPS
+};
+
+const char *gv_group_name(enum gv_group g);
+
+/* CPU time in USER_HZ ticks, as /proc/stat gives it. */
+struct gv_cpu_ticks {
+	int id; /* -1 for the "cpu" total line */
+	uint64_t user, nice, system, idle, iowait, irq, softirq, steal;
+};
+
+struct gv_tcp_counters {
+	uint64_t passive_opens, active_opens;			  /* Tcp: */
+	uint64_t listen_overflows, listen_drops, backlog_drop;	  /* TcpExt: */
+	uint64_t syncookies_sent, reqq_full_drop, reqq_full_do_cookies;
+};
+
+struct gv_sockstat {
+	uint64_t tcp_inuse, tcp_orphan, tcp_tw, tcp_alloc, tcp6_inuse;
+};
+
+struct gv_softnet_row {
+	int cpu;
+	uint64_t processed, dropped, squeezed;
+};
+
+struct gv_listener {
+	int family; /* AF_INET or AF_INET6 */
+	char addr[GV_ADDR_LEN];
+	uint16_t port;
+	uint32_t queue;   /* connections waiting for accept() (ss Recv-Q) */
+	uint32_t backlog; /* the listen() backlog as capped by the kernel (Send-Q) */
+};
+
+struct gv_conntrack {
+	int present; /* 0: nf_conntrack not loaded (not an error) */
+	uint64_t count, max, est_timeout, tw_timeout;
+};
+
+struct gv_ports {
+	uint32_t lo, hi;  /* ip_local_port_range */
+	uint64_t in_use;  /* TCP sockets (not listening) with a local port in it */
+	int in_use_known;
+};
+
+struct gv_iface {
+	char name[GV_IFNAME_LEN];
+	uint64_t rx_packets, tx_packets, rx_dropped, tx_dropped, rx_errors, tx_errors;
+	int nrxq;
+	char rps[GV_MAX_RXQ][GV_MASK_LEN]; /* rps_cpus of each rx queue */
+};
+
+/* Knobs as read; -1 when the file is absent. */
+struct gv_knobs {
+	int64_t somaxconn, tcp_max_syn_backlog, netdev_max_backlog, netdev_budget,
+		tcp_fin_timeout, slow_start_after_idle, syncookies, tw_reuse,
+		nf_conntrack_max, rps_sock_flow_entries;
+};
+
+struct gv_reading {
+	uint64_t mono_ns;
+	int status[GV_NGROUPS];		/* 0 or -errno per group */
+	char error[GV_NGROUPS][96];	/* why a group failed, for people */
+	struct gv_cpu_ticks total;
+	int ncpu;
+	struct gv_cpu_ticks *cpu;
+	struct gv_tcp_counters tcp;
+	struct gv_sockstat sock;
+	int nsoftnet;
+	struct gv_softnet_row *softnet;
+	int nnetrx;
+	uint64_t *netrx; /* NET_RX softirqs per CPU column of /proc/softirqs */
+	int nlisteners;
+	struct gv_listener *listeners;
+	struct gv_conntrack ct;
+	struct gv_ports ports;
+	uint64_t files_nr, files_max;
+	int nifaces;
+	struct gv_iface *ifaces;
+	struct gv_knobs knobs;
+};
+
+/* Flags for gv_read: which costly sources to use. */
+enum {
+	GV_READ_NETLINK = 1, /* listeners and port use via sock_diag */
+};
+
+/* Read everything under root into r (which is reset first). A group that
+ * cannot be read has its status and error set; others are still read.
+ * Returns 0, or -ENOMEM. Free with gv_reading_free. */
+int gv_read(const char *root, int flags, struct gv_reading *r);
+void gv_reading_free(struct gv_reading *r);
+
+/* The individual parsers, on text already read (tests and fuzzers feed
+ * them directly). Each returns 0 or -EINVAL/-ENOMEM and, on error, puts a
+ * reason in err. */
+int gv_parse_stat(char *text, struct gv_reading *r, char *err, size_t n);
+int gv_parse_snmp(char *text, struct gv_tcp_counters *t, char *err, size_t n);
+int gv_parse_netstat(char *text, struct gv_tcp_counters *t, char *err, size_t n);
+int gv_parse_sockstat(char *text, int v6, struct gv_sockstat *s, char *err, size_t n);
+int gv_parse_softnet(char *text, struct gv_reading *r, char *err, size_t n);
+int gv_parse_softirqs(char *text, struct gv_reading *r, char *err, size_t n);
+int gv_parse_file_nr(char *text, uint64_t *nr, char *err, size_t n);
+int gv_parse_port_range(char *text, uint32_t *lo, uint32_t *hi, char *err, size_t n);
+
+/* Per-CPU percentages over an interval. */
+struct gv_cpu_pct {
+	int id;
+	double user, system, softirq, steal, busy;
+};
+
+struct gv_softnet_rate {
+	int cpu;
+	double processed, dropped, squeezed;
+};
+
+struct gv_iface_rate {
+	char name[GV_IFNAME_LEN];
+	double rx_packets, tx_packets, rx_dropped, tx_dropped, rx_errors, tx_errors;
+	int nrxq, rps_off; /* rx queues, and how many have an all-zero mask */
+	char rps[GV_MASK_LEN]; /* mask of rx-0, for display */
+};
+
+/* A sample: the rates and gauges between two readings. */
+struct gv_sample {
+	double interval_s;
+	int status[GV_NGROUPS];
+	char error[GV_NGROUPS][96];
+	struct gv_cpu_pct total;
+	int ncpu;
+	struct gv_cpu_pct *cpu;
+	struct {
+		double passive_opens, active_opens, listen_overflows, listen_drops,
+			backlog_drop, syncookies_sent, reqq_full_drop, reqq_full_do_cookies;
+	} tcp;
+	struct gv_sockstat sock;
+	int nlisteners;
+	struct gv_listener *listeners;
+	int nsoftnet;
+	struct gv_softnet_rate *softnet;
+	int nnetrx;
+	double *netrx;
+	double netrx_imbalance; /* hottest CPU / mean (1.0 = even) */
+	int netrx_hot_cpu;	/* -1 when no NET_RX at all */
+	double netrx_hot_share; /* % of NET_RX on the hottest CPU */
+	struct gv_conntrack ct;
+	struct gv_ports ports;
+	uint64_t files_nr, files_max;
+	int nifaces;
+	struct gv_iface_rate *ifaces;
+	struct gv_knobs knobs;
+};
+
+/* Rates from a to b (b later). Counters that went backwards (reset, CPU
+ * hot-plug) give 0, not huge numbers. Returns 0, -EINVAL (b not later than
+ * a) or -ENOMEM. Free with gv_sample_free. */
+int gv_sample_compute(const struct gv_reading *a, const struct gv_reading *b,
+		      struct gv_sample *s);
+void gv_sample_free(struct gv_sample *s);
+
+/* Fill the flat metric vector (guest.* metrics) from a sample; metrics of
+ * a group that failed stay unknown. */
+void gv_sample_metrics(const struct gv_sample *s, struct mvec *m);
+
+/* NET_RX concentrated on one CPU: at least 2 CPUs, at least 100 NET_RX/s
+ * and the hottest CPU at 1.6x the mean or more (80 % of it on 2 CPUs). */
+int gv_sample_one_hot_core(const struct gv_sample *s);
+
+#endif

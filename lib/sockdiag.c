@@ -1,0 +1,290 @@
+/* sockdiag: NETLINK_SOCK_DIAG dumps of TCP sockets, live or replayed. */
+#include "sockdiag.h"
+#include "kfs.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char *record_dir;
+
+void sockdiag_set_record_dir(const char *dir)
+{
+	record_dir = dir;
+}
+
+static int is_live(const char *root)
+{
+	return !root || !*root || !strcmp(root, "/");
+}
+
+/* Accumulates the raw answer so it can be recorded, then parsed once. */
+struct answer {
+	unsigned char *buf;
+	size_t len, cap;
+	int err;
+};
+
+static int answer_add(struct answer *a, const void *p, size_t n)
+{
+	if (a->len + n > (64u << 20))
+		return -E2BIG;
+	if (a->len + n > a->cap) {
+		size_t cap = a->cap ? a->cap : 65536;
+		while (cap < a->len + n)
+			cap *= 2;
+		void *nb = realloc(a->buf, cap);
+		if (!nb)
+			return -ENOMEM;
+		a->buf = nb;
+		a->cap = cap;
+	}
+	memcpy(a->buf + a->len, p, n);
+	a->len += n;
+	return 0;
+}
+
+static int on_msg(struct nl_msg *msg, void *arg)
+{
+	struct answer *a = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	if (answer_add(a, h, NLMSG_ALIGN(h->nlmsg_len)))
+		a->err = -ENOMEM;
+	return NL_OK;
+}
+
+/* Dump TCP sockets of one family in the given states, with an optional
+ * bytecode filter, appending the raw messages to a. */
+static int dump(int family, uint32_t states, const void *bc, size_t bclen,
+		struct answer *a)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_msg *msg = NULL;
+	int r;
+	if (!sk)
+		return -ENOMEM;
+	nl_socket_disable_auto_ack(sk);
+	if ((r = nl_connect(sk, NETLINK_SOCK_DIAG)) < 0) {
+		r = -EPROTONOSUPPORT;
+		goto out;
+	}
+	struct inet_diag_req_v2 req = {
+		.sdiag_family = (uint8_t)family,
+		.sdiag_protocol = IPPROTO_TCP,
+		.idiag_states = states,
+	};
+	msg = nlmsg_alloc_simple(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP);
+	if (!msg || nlmsg_append(msg, &req, sizeof req, NLMSG_ALIGNTO) < 0 ||
+	    (bc && nla_put(msg, INET_DIAG_REQ_BYTECODE, (int)bclen, bc) < 0)) {
+		r = -ENOMEM;
+		goto out;
+	}
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_msg, a);
+	if ((r = nl_send_auto(sk, msg)) < 0) {
+		r = -EIO;
+		goto out;
+	}
+	r = nl_recvmsgs_default(sk);
+	r = r < 0 ? -EIO : a->err;
+	if (!r) {
+		/* A DONE marker keeps the recorded stream self-delimiting. */
+		struct nlmsghdr done = { .nlmsg_len = NLMSG_LENGTH(sizeof(int)),
+					 .nlmsg_type = NLMSG_DONE };
+		int zero = 0;
+		if (answer_add(a, &done, sizeof done) || answer_add(a, &zero, sizeof zero))
+			r = -ENOMEM;
+	}
+out:
+	nlmsg_free(msg);
+	nl_socket_free(sk);
+	return r;
+}
+
+static void record(const char *name, const struct answer *a)
+{
+	char p[4096];
+	if (!record_dir || kfs_path(record_dir, name, p, sizeof p))
+		return;
+	FILE *f = fopen(p, "wb");
+	if (!f)
+		return;
+	fwrite(a->buf, 1, a->len, f);
+	fclose(f);
+}
+
+static int replay(const char *root, const char *name, struct answer *a)
+{
+	char path[256];
+	snprintf(path, sizeof path, "netlink/%s", name);
+	char *buf;
+	size_t len;
+	int r = kfs_read_alloc(root, path, &buf, &len);
+	if (r)
+		return r;
+	a->buf = (unsigned char *)buf;
+	a->len = len;
+	return 0;
+}
+
+/* Walk every inet_diag_msg in a buffer of netlink messages. */
+static int walk(const void *buf, size_t len,
+		int (*fn)(const struct inet_diag_msg *m, void *arg), void *arg)
+{
+	const struct nlmsghdr *h = buf;
+	size_t left = len;
+	if (len > INT32_MAX)
+		return -EINVAL;
+	for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+		if (h->nlmsg_type == NLMSG_DONE)
+			return 0;
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof *e))
+				return -EINVAL;
+			return e->error < 0 && e->error > -4096 ? e->error : -EINVAL;
+		}
+		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+		    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+			return -EINVAL;
+		int r = fn(NLMSG_DATA(h), arg);
+		if (r)
+			return r;
+	}
+	/* Ran out of bytes without a DONE: truncated. */
+	return -EINVAL;
+}
+
+struct lcollect {
+	struct gv_listener *v;
+	int n, cap;
+};
+
+static int add_listener(const struct inet_diag_msg *m, void *arg)
+{
+	struct lcollect *c = arg;
+	if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)
+		return -EINVAL;
+	if (m->idiag_state != TCP_LISTEN)
+		return 0;
+	if (c->n >= GV_MAX_LISTENERS)
+		return 0; /* keep the first ones; the rest are not reported */
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		void *p = realloc(c->v, (size_t)c->cap * sizeof *c->v);
+		if (!p)
+			return -ENOMEM;
+		c->v = p;
+	}
+	struct gv_listener *l = &c->v[c->n++];
+	memset(l, 0, sizeof *l);
+	l->family = m->idiag_family;
+	inet_ntop(l->family, m->id.idiag_src, l->addr, sizeof l->addr);
+	l->port = ntohs(m->id.idiag_sport);
+	l->queue = m->idiag_rqueue;
+	l->backlog = m->idiag_wqueue;
+	return 0;
+}
+
+int sockdiag_parse_listeners(const void *buf, size_t len, struct gv_listener **out, int *n)
+{
+	struct lcollect c = { 0 };
+	int r = walk(buf, len, add_listener, &c);
+	if (r) {
+		free(c.v);
+		return r;
+	}
+	*out = c.v;
+	*n = c.n;
+	return 0;
+}
+
+/* Both families go in one answer buffer: v4 messages, DONE, v6, DONE. The
+ * parser stops at the first DONE, so parse v4 and v6 parts separately. */
+static int parse_two(const struct answer *a,
+		     int (*fn)(const struct inet_diag_msg *m, void *arg), void *arg)
+{
+	const struct nlmsghdr *h = (const void *)a->buf;
+	size_t left = a->len;
+	int parts = 0;
+	const unsigned char *start = a->buf;
+	for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+		if (h->nlmsg_type != NLMSG_DONE)
+			continue;
+		const unsigned char *end = (const unsigned char *)h + NLMSG_ALIGN(h->nlmsg_len);
+		int r = walk(start, (size_t)(end - start), fn, arg);
+		if (r)
+			return r;
+		start = end;
+		parts++;
+	}
+	return parts ? 0 : -EINVAL;
+}
+
+static int fetch(const char *root, const char *name, uint32_t states,
+		 const void *bc, size_t bclen, struct answer *a)
+{
+	if (!is_live(root))
+		return replay(root, name, a);
+	int r = dump(AF_INET, states, bc, bclen, a);
+	if (!r)
+		r = dump(AF_INET6, states, bc, bclen, a);
+	if (!r)
+		record(name, a);
+	return r;
+}
+
+int sockdiag_listeners(const char *root, struct gv_listener **out, int *n)
+{
+	struct answer a = { 0 };
+	struct lcollect c = { 0 };
+	int r = fetch(root, "sock_diag_listen.bin", 1u << TCP_LISTEN, NULL, 0, &a);
+	if (!r)
+		r = parse_two(&a, add_listener, &c);
+	free(a.buf);
+	if (r) {
+		free(c.v);
+		return r;
+	}
+	*out = c.v;
+	*n = c.n;
+	return 0;
+}
+
+static int count_one(const struct inet_diag_msg *m, void *arg)
+{
+	(void)m;
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
+int sockdiag_count_ports(const char *root, uint32_t lo, uint32_t hi, uint64_t *count)
+{
+	/* sport >= lo && sport <= hi, in inet_diag bytecode: each comparison
+	 * is an op followed by an op whose `no` holds the port; a jump past
+	 * the end + 4 rejects, running off the end accepts. */
+	struct inet_diag_bc_op bc[4] = {
+		{ INET_DIAG_BC_S_GE, 8, 20 }, { 0, 0, (uint16_t)lo },
+		{ INET_DIAG_BC_S_LE, 8, 12 }, { 0, 0, (uint16_t)hi },
+	};
+	uint32_t states = ~(1u << TCP_LISTEN) & ((1u << 13) - 1); /* 12: NEW_SYN_RECV */
+	struct answer a = { 0 };
+	*count = 0;
+	int r = fetch(root, "sock_diag_ports.bin", states, bc, sizeof bc, &a);
+	if (!r)
+		r = parse_two(&a, count_one, count);
+	free(a.buf);
+	return r;
+}
