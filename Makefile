@@ -42,12 +42,13 @@ LIBCLI   := $(B)/libcli.a
 PROGS    := $(B)/vtune-agent $(B)/vtune-hostd $(B)/vtune
 TESTS    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(TEST_SRC))
 
-.PHONY: all deps test unit unit-asan integration e2e bench demo fuzz clean install check-build
+.PHONY: all deps test unit unit-asan integration e2e bench demo fuzz clean install
 all: $(PROGS) $(TESTS)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIBVTUNE): $(call obj,$(LIB_SRC))
 $(LIBAGENT): $(call obj,$(AGENT_SRC))
@@ -55,7 +56,7 @@ $(LIBHOSTD): $(call obj,$(HOSTD_SRC))
 $(LIBCLI):   $(call obj,$(CLI_SRC))
 $(B)/lib%.a:
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 $(B)/vtune-agent: $(call obj,agent/main.c) $(LIBAGENT) $(LIBVTUNE)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(COMMON_PKGS)) -lm
@@ -100,6 +101,12 @@ integration: all
 
 e2e: all $(B)/vtune-agent.static
 	tests/run-suite e2e $(B) $(B)/results/e2e
+
+# Until the end-to-end demo lands: build and show one live sample.
+demo:
+	scripts/install-deps
+	$(MAKE) all
+	$(B)/vtune-agent sample
 
 clean:
 	rm -rf $(B)

@@ -36,10 +36,19 @@ static int read_parse(const char *root, const char *path, struct gv_reading *r,
 		      int (*parse)(char *text, void *arg, char *err, size_t n), void *arg)
 {
 	char *text;
-	int e = kfs_read_alloc(root, path, &text, NULL);
+	size_t len;
+	int e = kfs_read_alloc(root, path, &text, &len);
 	if (e) {
 		set_err(r, g, e, path);
 		return e;
+	}
+	/* The kernel ends every line of these files with a newline: without
+	 * one the file was cut short, whatever the lines before it say. */
+	if (len && text[len - 1] != '\n') {
+		free(text);
+		r->status[g] = -EINVAL;
+		snprintf(r->error[g], sizeof r->error[g], "%.60s: truncated (no final newline)", path);
+		return -EINVAL;
 	}
 	e = parse(text, arg, r->error[g], sizeof r->error[g]);
 	free(text);

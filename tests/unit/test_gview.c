@@ -1,0 +1,376 @@
+/* test_gview: the guest-view parsers and sampler on fixture trees of real
+ * /proc and /sys files (Linux 6.18 and Debian's 6.1, see
+ * tests/fixtures/README.md), on broken files, and on odd shapes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "gv_json.h"
+#include "gview.h"
+#include "sockdiag.h"
+
+#define FX "tests/fixtures/"
+
+static void sample_pair(const char *t0, const char *t1, double secs, int flags,
+			struct gv_sample *s)
+{
+	struct gv_reading a, b;
+	assert_int_equal(gv_read(t0, flags, &a), 0);
+	assert_int_equal(gv_read(t1, flags, &b), 0);
+	a.mono_ns = 1000000000ull;
+	b.mono_ns = a.mono_ns + (uint64_t)(secs * 1e9);
+	assert_int_equal(gv_sample_compute(&a, &b, s), 0);
+	gv_reading_free(&a);
+	gv_reading_free(&b);
+}
+
+static void test_read_host_6_18(void **state)
+{
+	(void)state;
+	struct gv_reading r;
+	assert_int_equal(gv_read(FX "host-6.18/t0", 0, &r), 0);
+	for (int g = 0; g < GV_NGROUPS; g++)
+		if (g != GV_LISTENERS)
+			assert_int_equal(r.status[g], 0);
+	assert_int_equal(r.status[GV_LISTENERS], -EOPNOTSUPP);
+	/* cpu  4979 0 2796 119054 666 0 43 19 0 0 */
+	assert_int_equal(r.total.user, 4979);
+	assert_int_equal(r.total.system, 2796);
+	assert_int_equal(r.total.idle, 119054);
+	assert_int_equal(r.total.softirq, 43);
+	assert_int_equal(r.total.steal, 19);
+	assert_int_equal(r.ncpu, 2);
+	assert_int_equal(r.tcp.passive_opens, 1);
+	assert_int_equal(r.tcp.active_opens, 2);
+	assert_int_equal(r.sock.tcp_tw, 1);
+	assert_int_equal(r.sock.tcp6_inuse, 1);
+	/* 15 softnet columns on 6.18; the CPU index is column 13 */
+	assert_int_equal(r.nsoftnet, 2);
+	assert_int_equal(r.softnet[0].processed, 0xa3b);
+	assert_int_equal(r.softnet[1].cpu, 1);
+	assert_int_equal(r.nnetrx, 2);
+	assert_int_equal(r.netrx[0], 2521);
+	assert_int_equal(r.netrx[1], 2690);
+	assert_true(r.ct.present);
+	assert_int_equal(r.ct.count, 1);
+	assert_int_equal(r.files_nr, 499);
+	assert_int_equal(r.files_max, 2466183);
+	assert_int_equal(r.ports.lo, 32768);
+	assert_int_equal(r.ports.hi, 60999);
+	assert_int_equal(r.nifaces, 2);
+	assert_string_equal(r.ifaces[0].name, "lo");
+	assert_string_equal(r.ifaces[1].name, "vt0");
+	assert_true(r.knobs.somaxconn > 0);
+	gv_reading_free(&r);
+}
+
+static void test_sample_host_6_18(void **state)
+{
+	(void)state;
+	struct gv_sample s;
+	sample_pair(FX "host-6.18/t0", FX "host-6.18/t1", 2.0, 0, &s);
+	/* PassiveOpens 1 -> 401 over 2 s */
+	assert_true(fabs(s.tcp.passive_opens - 200.0) < 1e-9);
+	assert_true(fabs(s.tcp.active_opens - 150.0) < 1e-9);
+	assert_int_equal(s.sock.tcp_tw, 435);
+	/* NET_RX 2521,2690 -> 3816,4287: 647.5/s and 798.5/s */
+	assert_int_equal(s.nnetrx, 2);
+	assert_true(fabs(s.netrx[0] - 647.5) < 1e-9);
+	assert_true(fabs(s.netrx[1] - 798.5) < 1e-9);
+	assert_int_equal(s.netrx_hot_cpu, 1);
+	assert_true(fabs(s.netrx_imbalance - 798.5 / ((647.5 + 798.5) / 2)) < 1e-9);
+	assert_false(gv_sample_one_hot_core(&s));
+	/* total CPU: user 21, system 43, softirq 2, idle 40 ticks → 106 */
+	assert_true(fabs(s.total.user - 100.0 * 21 / 106) < 1e-9);
+	assert_true(fabs(s.total.softirq - 100.0 * 2 / 106) < 1e-9);
+	assert_true(fabs(s.total.steal) < 1e-9);
+	struct mvec m;
+	gv_sample_metrics(&s, &m);
+	assert_true(mvec_has(&m, M_GUEST_TCP_PASSIVE_OPENS));
+	assert_true(fabs(mvec_get(&m, M_GUEST_CONNTRACK_COUNT) - 401) < 1e-9);
+	assert_false(mvec_has(&m, M_GUEST_LISTEN_FILL_MAX)); /* not read */
+	assert_true(fabs(mvec_get(&m, M_GUEST_PORTS_RANGE) - 28232) < 1e-9);
+	gv_sample_free(&s);
+}
+
+static void test_sample_debian_6_1(void **state)
+{
+	(void)state;
+	struct gv_reading r;
+	assert_int_equal(gv_read(FX "debian-6.1/t0", 0, &r), 0);
+	/* 13 softnet columns on 6.1 */
+	assert_int_equal(r.nsoftnet, 2);
+	assert_int_equal(r.softnet[1].processed, 0xc);
+	assert_int_equal(r.softnet[1].squeezed, 2);
+	assert_int_equal(r.softnet[1].cpu, 1);
+	assert_int_equal(r.files_max, 20774);
+	assert_string_equal(r.ifaces[0].name, "eth0");
+	assert_true(r.ifaces[0].nrxq >= 1);
+	gv_reading_free(&r);
+
+	struct gv_sample s;
+	sample_pair(FX "debian-6.1/t0", FX "debian-6.1/t1", 1.0, 0, &s);
+	assert_true(fabs(s.tcp.passive_opens - 250.0) < 1e-9);
+	assert_true(fabs(s.tcp.active_opens - 200.0) < 1e-9);
+	assert_int_equal(s.nsoftnet, 2);
+	assert_true(fabs(s.softnet[0].squeezed - 1.0) < 1e-9);
+	assert_true(fabs(s.softnet[1].squeezed - 5.0) < 1e-9);
+	assert_true(fabs(s.softnet[0].processed - (0x4c9 - 5)) < 1e-9);
+	assert_true(s.ct.present);
+	gv_sample_free(&s);
+}
+
+static void test_listeners_replay(void **state)
+{
+	(void)state;
+	struct gv_reading r;
+	assert_int_equal(gv_read(FX "host-6.18/t1", GV_READ_NETLINK, &r), 0);
+	assert_int_equal(r.status[GV_LISTENERS], 0);
+	assert_int_equal(r.nlisteners, 2);
+	assert_int_equal(r.listeners[0].family, AF_INET);
+	assert_string_equal(r.listeners[0].addr, "127.0.0.1");
+	assert_int_equal(r.listeners[0].port, 8080);
+	assert_int_equal(r.listeners[0].queue, 3);
+	assert_int_equal(r.listeners[0].backlog, 5);
+	assert_int_equal(r.listeners[1].family, AF_INET6);
+	assert_string_equal(r.listeners[1].addr, "::1");
+	assert_int_equal(r.listeners[1].backlog, 128);
+	assert_true(r.ports.in_use_known);
+	assert_int_equal(r.ports.in_use, 3);
+	gv_reading_free(&r);
+
+	/* t0 has no recorded answer: reported, not fatal */
+	assert_int_equal(gv_read(FX "host-6.18/t0", GV_READ_NETLINK, &r), 0);
+	assert_int_equal(r.status[GV_LISTENERS], -ENOENT);
+	assert_non_null(strstr(r.error[GV_LISTENERS], "sock_diag"));
+	gv_reading_free(&r);
+}
+
+static void test_sockdiag_truncated(void **state)
+{
+	(void)state;
+	char *buf;
+	size_t len;
+	FILE *f = fopen(FX "host-6.18/t1/netlink/sock_diag_listen.bin", "rb");
+	assert_non_null(f);
+	buf = malloc(4096);
+	len = fread(buf, 1, 4096, f);
+	fclose(f);
+	struct gv_listener *l = NULL;
+	int n = 0;
+	/* every cut short of the whole answer is refused, never read past */
+	for (size_t cut = 0; cut < 60; cut++) {
+		assert_int_not_equal(sockdiag_parse_listeners(buf, cut, &l, &n), 0);
+	}
+	assert_int_equal(sockdiag_parse_listeners(buf, len, &l, &n), 0);
+	assert_int_equal(n, 1); /* the v4 part, up to its DONE */
+	free(l);
+	free(buf);
+}
+
+/* Each broken file fails its own group with a message, and only that group. */
+static void check_broken(const char *kind)
+{
+	static const struct {
+		const char *file;
+		enum gv_group g;
+	} files[] = {
+		{ "proc/stat", GV_CPU },
+		{ "proc/net/snmp", GV_SNMP },
+		{ "proc/net/netstat", GV_NETSTAT },
+		{ "proc/net/sockstat", GV_SOCKSTAT },
+		{ "proc/net/softnet_stat", GV_SOFTNET },
+		{ "proc/softirqs", GV_SOFTIRQS },
+		{ "proc/sys/fs/file-nr", GV_FILES },
+		{ "proc/sys/net/ipv4/ip_local_port_range", GV_PORTS },
+	};
+	char root[256];
+	snprintf(root, sizeof root, FX "broken/%s", kind);
+	struct gv_reading r;
+	assert_int_equal(gv_read(root, 0, &r), 0);
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+		if (r.status[files[i].g] == 0)
+			fail_msg("%s %s: group %s not failed", kind, files[i].file,
+				 gv_group_name(files[i].g));
+		assert_true(strlen(r.error[files[i].g]) > 5);
+	}
+	/* a sample over broken readings still computes and serialises */
+	struct gv_reading r2;
+	assert_int_equal(gv_read(root, 0, &r2), 0);
+	r2.mono_ns = r.mono_ns + 1000000000ull;
+	struct gv_sample s;
+	assert_int_equal(gv_sample_compute(&r, &r2, &s), 0);
+	struct json_object *o = gv_sample_to_json(&s);
+	assert_non_null(o);
+	struct json_object *errs;
+	assert_true(json_object_object_get_ex(o, "errors", &errs));
+	assert_true(json_object_object_length(errs) >= 8);
+	json_object_put(o);
+	gv_sample_free(&s);
+	gv_reading_free(&r);
+	gv_reading_free(&r2);
+}
+
+static void test_broken_truncated(void **state) { (void)state; check_broken("truncated"); }
+static void test_broken_empty(void **state) { (void)state; check_broken("empty"); }
+static void test_broken_garbage(void **state) { (void)state; check_broken("garbage"); }
+
+static void test_missing_root(void **state)
+{
+	(void)state;
+	struct gv_reading r;
+	assert_int_equal(gv_read("/nonexistent-vtune-root", 0, &r), 0);
+	assert_int_equal(r.status[GV_CPU], -ENOENT);
+	assert_int_equal(r.ct.present, 0);
+	gv_reading_free(&r);
+}
+
+static void test_netstat_by_name(void **state)
+{
+	(void)state;
+	/* columns in an unusual order, extra unknown names: found by name */
+	char text[] = "TcpExt: Foo TCPBacklogDrop ListenDrops Bar ListenOverflows\n"
+		      "TcpExt: 1 2 3 4 5\n"
+		      "IpExt: InNoRoutes\nIpExt: 7\n";
+	struct gv_tcp_counters t = { 0 };
+	char err[128];
+	assert_int_equal(gv_parse_netstat(text, &t, err, sizeof err), 0);
+	assert_int_equal(t.backlog_drop, 2);
+	assert_int_equal(t.listen_drops, 3);
+	assert_int_equal(t.listen_overflows, 5);
+
+	char bad[] = "TcpExt: A B C\nTcpExt: 1 2\n";
+	assert_int_equal(gv_parse_netstat(bad, &t, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "3 names but 2 values"));
+
+	char nohdr[] = "IpExt: A\nIpExt: 1\n";
+	assert_int_equal(gv_parse_netstat(nohdr, &t, err, sizeof err), -EINVAL);
+
+	char letters[] = "TcpExt: ListenDrops\nTcpExt: 12abc\n";
+	assert_int_equal(gv_parse_netstat(letters, &t, err, sizeof err), -EINVAL);
+}
+
+static void test_snmp_signed_maxconn(void **state)
+{
+	(void)state;
+	char text[] = "Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens\n"
+		      "Tcp: 1 200 120000 -1 17 42\n";
+	struct gv_tcp_counters t = { 0 };
+	char err[128];
+	assert_int_equal(gv_parse_snmp(text, &t, err, sizeof err), 0);
+	assert_int_equal(t.passive_opens, 42);
+	assert_int_equal(t.active_opens, 17);
+}
+
+static void test_softnet_shapes(void **state)
+{
+	(void)state;
+	char err[128];
+	struct gv_reading r = { 0 };
+	/* 11 columns (older kernels): CPU is the row number */
+	char old[] = "00000010 00000001 00000002 0 0 0 0 0 0 0 0\n"
+		     "00000020 00000003 00000004 0 0 0 0 0 0 0 0\n";
+	assert_int_equal(gv_parse_softnet(old, &r, err, sizeof err), 0);
+	assert_int_equal(r.nsoftnet, 2);
+	assert_int_equal(r.softnet[1].cpu, 1);
+	assert_int_equal(r.softnet[1].processed, 0x20);
+	assert_int_equal(r.softnet[1].dropped, 3);
+	gv_reading_free(&r);
+	/* 13 columns with CPU index: an offline CPU 1 leaves a gap */
+	char gap[] = "1 0 0 0 0 0 0 0 0 0 0 0 00000000\n"
+		     "2 0 0 0 0 0 0 0 0 0 0 0 00000002\n";
+	assert_int_equal(gv_parse_softnet(gap, &r, err, sizeof err), 0);
+	assert_int_equal(r.softnet[1].cpu, 2);
+	gv_reading_free(&r);
+	char shortrow[] = "1 2\n";
+	assert_int_equal(gv_parse_softnet(shortrow, &r, err, sizeof err), -EINVAL);
+	gv_reading_free(&r);
+	char nothex[] = "zz 0 0\n";
+	assert_int_equal(gv_parse_softnet(nothex, &r, err, sizeof err), -EINVAL);
+	gv_reading_free(&r);
+}
+
+static void test_softirqs_mismatch(void **state)
+{
+	(void)state;
+	char err[128];
+	struct gv_reading r = { 0 };
+	char text[] = "   CPU0 CPU1 CPU2\n NET_RX: 1 2\n";
+	assert_int_equal(gv_parse_softirqs(text, &r, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "2 values for 3 CPUs"));
+	gv_reading_free(&r);
+	char one_hot[] = "   CPU0 CPU1\n NET_RX: 1000 0\n";
+	assert_int_equal(gv_parse_softirqs(one_hot, &r, err, sizeof err), 0);
+	assert_int_equal(r.nnetrx, 2);
+	gv_reading_free(&r);
+}
+
+static void test_counter_reset_gives_zero(void **state)
+{
+	(void)state;
+	struct gv_reading a, b;
+	struct gv_sample s;
+	assert_int_equal(gv_read(FX "host-6.18/t1", 0, &a), 0);
+	assert_int_equal(gv_read(FX "host-6.18/t0", 0, &b), 0); /* backwards */
+	a.mono_ns = 1;
+	b.mono_ns = 1000000001ull;
+	assert_int_equal(gv_sample_compute(&a, &b, &s), 0);
+	assert_true(s.tcp.passive_opens == 0.0);
+	assert_true(s.netrx[0] == 0.0);
+	gv_sample_free(&s);
+	/* b not later than a */
+	b.mono_ns = 1;
+	assert_int_equal(gv_sample_compute(&a, &b, &s), -EINVAL);
+	gv_reading_free(&a);
+	gv_reading_free(&b);
+}
+
+static void test_json_has_every_group(void **state)
+{
+	(void)state;
+	struct gv_sample s;
+	sample_pair(FX "host-6.18/t1", FX "host-6.18/t1", 1.0, GV_READ_NETLINK, &s);
+	struct json_object *o = gv_sample_to_json(&s), *v;
+	static const char *const keys[] = { "cpu", "tcp", "listeners", "softnet", "conntrack",
+					    "ports", "files", "interfaces", "knobs", "metrics" };
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		if (!json_object_object_get_ex(o, keys[i], &v))
+			fail_msg("no '%s' in the JSON", keys[i]);
+	assert_true(json_object_object_get_ex(o, "metrics", &v));
+	struct json_object *fill;
+	assert_true(json_object_object_get_ex(v, "guest.listen.fill_max", &fill));
+	assert_true(fabs(json_object_get_double(fill) - 60.0) < 1e-9); /* 3 of 5 */
+	json_object_put(o);
+	gv_sample_free(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_host_6_18),
+		cmocka_unit_test(test_sample_host_6_18),
+		cmocka_unit_test(test_sample_debian_6_1),
+		cmocka_unit_test(test_listeners_replay),
+		cmocka_unit_test(test_sockdiag_truncated),
+		cmocka_unit_test(test_broken_truncated),
+		cmocka_unit_test(test_broken_empty),
+		cmocka_unit_test(test_broken_garbage),
+		cmocka_unit_test(test_missing_root),
+		cmocka_unit_test(test_netstat_by_name),
+		cmocka_unit_test(test_snmp_signed_maxconn),
+		cmocka_unit_test(test_softnet_shapes),
+		cmocka_unit_test(test_softirqs_mismatch),
+		cmocka_unit_test(test_counter_reset_gives_zero),
+		cmocka_unit_test(test_json_has_every_group),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
