@@ -110,3 +110,7 @@ demo:
 
 clean:
 	rm -rf $(B)
+
+$(B)/bench/sample_cost: $(call obj,bench/sample_cost.c) $(LIBVTUNE)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(COMMON_PKGS)) -lm

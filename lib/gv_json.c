@@ -147,6 +147,8 @@ struct json_object *gv_sample_to_json(const struct gv_sample *s)
 		put_u(o, "range_size", (uint64_t)s->ports.hi - s->ports.lo + 1);
 		if (s->ports.in_use_known) {
 			put_u(o, "in_use", s->ports.in_use);
+			json_object_object_add(o, "in_use_is_bound",
+					       json_object_new_boolean(s->ports.in_use_bound));
 			put_d(o, "fill", (double)s->ports.in_use / ((double)s->ports.hi - s->ports.lo + 1));
 		}
 		put_i(o, "tcp_tw_reuse", s->knobs.tw_reuse);

@@ -87,7 +87,8 @@ void gv_sample_print(FILE *f, const struct gv_sample *s)
 		unsigned range = s->ports.hi - s->ports.lo + 1;
 		fprintf(f, "ports        range %u-%u (%u)", s->ports.lo, s->ports.hi, range);
 		if (s->ports.in_use_known)
-			fprintf(f, "  in use %llu (%.1f%%)", (unsigned long long)s->ports.in_use,
+			fprintf(f, "  in use %s%llu (%.1f%%)", s->ports.in_use_bound ? "<= " : "",
+				(unsigned long long)s->ports.in_use,
 				100.0 * s->ports.in_use / range);
 		fprintf(f, "  tcp_tw_reuse %lld\n", (long long)s->knobs.tw_reuse);
 	}

@@ -65,6 +65,7 @@ struct gv_ports {
 	uint32_t lo, hi;  /* ip_local_port_range */
 	uint64_t in_use;  /* TCP sockets (not listening) with a local port in it */
 	int in_use_known;
+	int in_use_bound; /* in_use is an upper bound (all TCP sockets), see gv_read */
 };
 
 struct gv_iface {

@@ -4,7 +4,7 @@
 # makes and removes: a listener with backlog 2 that never accepts must show a
 # full accept queue and a ListenOverflows rate; 300 short connections to an
 # accepting server must move PassiveOpens/s and leave ports in TIME_WAIT that
-# the port-use count sees.
+# the exact sock_diag port-use count sees.
 set -u
 B=${VTUNE_BUILD:-$PWD/build}
 NS=vtgv-$$
@@ -20,6 +20,8 @@ fail() { echo "FAIL: $*"; [ -f "$W/sample.json" ] && head -c 3000 "$W/sample.jso
 ip netns add "$NS" || exit 1
 ip -n "$NS" link set lo up
 N="ip netns exec $NS"
+# A narrow ephemeral range, so 300 TIME_WAIT sockets are worth an exact count.
+$N sysctl -qw net.ipv4.ip_local_port_range="40000 40999" || exit 1
 
 cat > "$W/servers.py" <<'PY'
 import socket, threading, time
@@ -74,6 +76,8 @@ if m["guest.tcp.listen_overflows"] <= 0: errs.append("ListenOverflows/s is %r" %
 if m["guest.tcp.passive_opens"] < 100: errs.append("PassiveOpens/s %r, want >= 100 (300 in 2 s)" % m["guest.tcp.passive_opens"])
 if m["guest.tcp.time_wait"] < 250: errs.append("TIME_WAIT %r, want >= 250" % m["guest.tcp.time_wait"])
 if m.get("guest.ports.used", 0) < 250: errs.append("ports used %r, want >= 250" % m.get("guest.ports.used"))
+if d["ports"].get("in_use_is_bound", True): errs.append("port use is a bound, want the exact sock_diag count")
+if m["guest.ports.range"] != 1000: errs.append("port range %r, want 1000" % m["guest.ports.range"])
 if d["errors"]: errs.append("groups failed: %r" % d["errors"])
 for e in errs: print("  " + e)
 print("listener", L, "overflows/s", m["guest.tcp.listen_overflows"], "accepts/s", m["guest.tcp.passive_opens"], "ports used", m.get("guest.ports.used"))
