@@ -1,11 +1,136 @@
-/* revert: placeholder until the command is written. */
+/* revert: `vtune revert` undoes changes recorded in the journal, newest
+ * first, and never overwrites a knob someone else changed (unless --force). */
 #include "commands.h"
+#include "journal.h"
+#include "vclock.h"
 
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_JOURNAL "/var/lib/vtune/journal"
+
+static const char usage[] =
+	"usage: vtune revert (--all | --rule NAME | --since TIME) [--journal PATH]\n"
+	"                    [--root DIR] [--dry-run] [--force]\n"
+	"\n"
+	"Undo changes recorded in the journal, newest first.\n"
+	"  --all           every change not yet reverted\n"
+	"  --rule NAME     the changes made by policy rule NAME\n"
+	"  --since TIME    changes made at or after TIME: epoch seconds, -10m / -2h\n"
+	"                  / -1d relative to now, or YYYY-MM-DDTHH:MM:SS (UTC)\n"
+	"  --journal PATH  journal file (default $VTUNE_JOURNAL, else "
+	DEFAULT_JOURNAL ")\n"
+	"  --root DIR      root prefix for /proc and /sys (default /)\n"
+	"  --dry-run       show what would be reverted; change nothing\n"
+	"  --force         also overwrite knobs someone else changed since\n"
+	"\n"
+	"A knob changed by someone else since vtune set it is left alone and\n"
+	"reported. Exit status: 0 all selected changes restored, 1 some were\n"
+	"skipped or failed, 2 usage error.\n";
+
+static int bad_usage(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* Print one usage error and return 2. */
+static int bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("vtune revert: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n(try vtune revert --help)\n", stderr);
+	return 2;
+}
 
 int cmd_revert_main(int argc, char **argv)
 {
-	(void)argc;
-	fprintf(stderr, "vtune: %s: not built yet\n", argv[0]);
-	return 2;
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "rule", required_argument, NULL, 'r' },
+		{ "since", required_argument, NULL, 's' },
+		{ "journal", required_argument, NULL, 'j' },
+		{ "root", required_argument, NULL, 'R' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct revert_sel sel = { .by = REVERT_ALL };
+	const char *path = getenv("VTUNE_JOURNAL"), *root = "/";
+	int nsel = 0, dry = 0, force = 0, c, err = 0;
+
+	if (!path || !*path)
+		path = DEFAULT_JOURNAL;
+	optind = 0; /* full getopt reset: callers (tests) may run us twice */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			sel.by = REVERT_ALL;
+			nsel++;
+			break;
+		case 'r':
+			if (!*optarg)
+				return bad_usage("--rule needs a rule name");
+			sel.by = REVERT_RULE;
+			sel.rule = optarg;
+			nsel++;
+			break;
+		case 's':
+			if (journal_parse_time(optarg, vclock_wall_ns(), &sel.since_ns))
+				return bad_usage("--since: cannot read time '%s' (epoch "
+						 "seconds, -10m, -2h or YYYY-MM-DDTHH:MM:SS)",
+						 optarg);
+			sel.by = REVERT_SINCE;
+			nsel++;
+			break;
+		case 'j':
+			path = optarg;
+			break;
+		case 'R':
+			root = optarg;
+			break;
+		case 'n':
+			dry = 1;
+			break;
+		case 'f':
+			force = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			return bad_usage("bad option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return bad_usage("unexpected argument '%s'", argv[optind]);
+	if (nsel != 1)
+		return bad_usage("give exactly one of --all, --rule NAME, --since TIME");
+
+	if (access(path, F_OK) < 0 && errno == ENOENT) {
+		printf("nothing to revert (no journal at %s)\n", path);
+		return 0;
+	}
+	struct journal *j = dry ? journal_open_ro(path, &err) : journal_open(path, &err);
+	if (!j) {
+		fprintf(stderr, "vtune revert: %s: %s%s\n", path, strerror(-err),
+			err == -EWOULDBLOCK ? " (is vtune-hostd or vtune-agent "
+			"running? stop it first)" : "");
+		return 1;
+	}
+	int r = journal_revert(j, root, &sel, dry, force, stdout, NULL, NULL);
+	fflush(stdout);
+	journal_close(j);
+	if (r < 0) {
+		fprintf(stderr, "vtune revert: journal %s: %s\n", path, strerror(-r));
+		return 1;
+	}
+	return r ? 1 : 0;
 }

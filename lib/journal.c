@@ -1,0 +1,1028 @@
+/* journal: append-only JSON-lines change journal (fsync'd before every
+ * change), crash repair on open, journaled apply and exact revert. */
+#include "journal.h"
+#include "knob.h"
+#include "log.h"
+#include "parse.h"
+#include "vclock.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct jent {
+	struct jrec r;       /* strings live in the same allocation */
+	const char *state;   /* "set" records: op of the last mark, or "set" */
+	const char *eff_new; /* "set" records: the value vtune left behind */
+};
+
+struct journal {
+	char *path;
+	int fd;              /* -1 when read-only */
+	off_t size;          /* bytes of whole records on disk */
+	int64_t last_seq;
+	struct jent **ents;
+	size_t n, cap;
+	size_t corrupt;
+};
+
+static void (*apply_hook)(enum journal_point, const struct jrec *);
+
+void journal_set_hook(void (*hook)(enum journal_point, const struct jrec *))
+{
+	apply_hook = hook;
+}
+
+static void hook(enum journal_point pt, const struct jrec *rec)
+{
+	if (apply_hook)
+		apply_hook(pt, rec);
+}
+
+/* ---- records in memory ---- */
+
+static const char *const op_names[] = {
+	"set", "applied", "failed", "reverted", "skipped",
+};
+
+/* The static name for op, or NULL when it is no known op. */
+static const char *op_static(const char *op)
+{
+	for (size_t i = 0; op && i < sizeof op_names / sizeof *op_names; i++)
+		if (!strcmp(op, op_names[i]))
+			return op_names[i];
+	return NULL;
+}
+
+#define NSTR 11
+static const char *const str_names[NSTR] = {
+	"op", "side", "domain", "kind", "target", "key", "old", "new",
+	"rule", "why", "detail",
+};
+
+static const char **str_field(struct jrec *r, int i)
+{
+	const char **f[NSTR] = {
+		&r->op, &r->side, &r->domain, &r->kind, &r->target, &r->key,
+		&r->old, &r->new, &r->rule, &r->why, &r->detail,
+	};
+	return f[i];
+}
+
+/* Deep copy of r (NULL strings become "") in one allocation. */
+static struct jent *jent_new(const struct jrec *src)
+{
+	struct jrec tmp = *src;
+	size_t len[NSTR], total = sizeof(struct jent);
+
+	for (int i = 0; i < NSTR; i++) {
+		const char *s = *str_field(&tmp, i);
+		len[i] = s ? strlen(s) : 0;
+		total += len[i] + 1;
+	}
+	struct jent *e = calloc(1, total);
+	if (!e)
+		return NULL;
+	e->r = tmp;
+	char *p = (char *)(e + 1);
+	for (int i = 0; i < NSTR; i++) {
+		const char *s = *str_field(&tmp, i);
+		memcpy(p, s ? s : "", len[i]);
+		p[len[i]] = '\0';
+		*str_field(&e->r, i) = p;
+		p += len[i] + 1;
+	}
+	if (!strcmp(e->r.op, "set")) {
+		e->state = "set";
+		e->eff_new = e->r.new;
+	}
+	return e;
+}
+
+static struct jent *find_ent(const struct journal *j, int64_t seq)
+{
+	size_t lo = 0, hi = j->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (j->ents[mid]->r.seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < j->n && j->ents[lo]->r.seq == seq ? j->ents[lo] : NULL;
+}
+
+/* Add e (seq already checked to be increasing); marks update their set. */
+static int add_ent(struct journal *j, struct jent *e)
+{
+	if (j->n == j->cap) {
+		size_t cap = j->cap ? j->cap * 2 : 64;
+		struct jent **ne = realloc(j->ents, cap * sizeof *ne);
+		if (!ne)
+			return -ENOMEM;
+		j->ents = ne;
+		j->cap = cap;
+	}
+	if (strcmp(e->r.op, "set")) {
+		struct jent *set = find_ent(j, e->r.ref);
+		set->state = op_static(e->r.op);
+		if (!strcmp(e->r.op, "applied") && *e->r.new)
+			set->eff_new = e->r.new;
+	}
+	j->ents[j->n++] = e;
+	j->last_seq = e->r.seq;
+	return 0;
+}
+
+/* Is rec a valid record that can follow the journal's records? Returns 0
+ * or -EINVAL with a reason. */
+static int validate(const struct journal *j, const struct jrec *r,
+		    const char **reason)
+{
+	if (r->seq <= 0 || r->seq <= j->last_seq)
+		return *reason = "seq missing or not increasing", -EINVAL;
+	if (!op_static(r->op))
+		return *reason = "unknown op", -EINVAL;
+	for (int i = 0; i < NSTR; i++) {
+		const char *s = *str_field((struct jrec *)r, i);
+		if (s && strlen(s) >= JOURNAL_FIELD_MAX)
+			return *reason = "field too long", -E2BIG;
+	}
+	if (!strcmp(r->op, "set")) {
+		if (!r->side || (strcmp(r->side, "guest") && strcmp(r->side, "host")))
+			return *reason = "side must be guest or host", -EINVAL;
+		if (!r->kind || !*r->kind || !r->key || !*r->key)
+			return *reason = "kind and key are required", -EINVAL;
+		if (!r->old || !r->new)
+			return *reason = "old and new are required", -EINVAL;
+		if (r->ref)
+			return *reason = "a set record has no ref", -EINVAL;
+	} else {
+		struct jent *set = find_ent(j, r->ref);
+		if (!set || strcmp(set->r.op, "set"))
+			return *reason = "ref names no set record", -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- JSON ---- */
+
+static json_object *to_json(const struct jrec *r)
+{
+	json_object *o = json_object_new_object();
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "seq", json_object_new_int64(r->seq));
+	json_object_object_add(o, "time", json_object_new_int64((int64_t)r->time_ns));
+	if (r->ref)
+		json_object_object_add(o, "ref", json_object_new_int64(r->ref));
+	for (int i = 0; i < NSTR; i++) {
+		const char *s = *str_field((struct jrec *)r, i);
+		if (s && (*s || i < 8)) /* detail, rule, why only when set */
+			json_object_object_add(o, str_names[i],
+					       json_object_new_string(s));
+	}
+	return o;
+}
+
+/* Parse one line into a new entry; NULL with a reason when it is corrupt. */
+static struct jent *parse_line(const struct journal *j, const char *line,
+			       size_t len, const char **reason)
+{
+	struct jent *e = NULL;
+	struct jrec r = { 0 };
+	json_object *o = NULL, *v;
+
+	if (len == 0)
+		return *reason = "empty line", NULL;
+	if (len >= JOURNAL_LINE_MAX)
+		return *reason = "line too long", NULL;
+	if (memchr(line, '\0', len))
+		return *reason = "NUL byte", NULL;
+	json_tokener *tok = json_tokener_new();
+	if (!tok)
+		return *reason = "out of memory", NULL;
+	o = json_tokener_parse_ex(tok, line, (int)len);
+	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len) {
+		*reason = "bad JSON";
+		goto out;
+	}
+	if (!json_object_is_type(o, json_type_object)) {
+		*reason = "not a JSON object";
+		goto out;
+	}
+	if (!json_object_object_get_ex(o, "seq", &v) || !json_object_is_type(v, json_type_int) ||
+	    (r.seq = json_object_get_int64(v)) <= 0) {
+		*reason = "seq missing or not a positive integer";
+		goto out;
+	}
+	if (!json_object_object_get_ex(o, "time", &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < 0) {
+		*reason = "time missing or negative";
+		goto out;
+	}
+	r.time_ns = (uint64_t)json_object_get_int64(v);
+	if (json_object_object_get_ex(o, "ref", &v)) {
+		if (!json_object_is_type(v, json_type_int) ||
+		    (r.ref = json_object_get_int64(v)) <= 0) {
+			*reason = "ref not a positive integer";
+			goto out;
+		}
+	}
+	for (int i = 0; i < NSTR; i++) {
+		if (!json_object_object_get_ex(o, str_names[i], &v))
+			continue;
+		if (!json_object_is_type(v, json_type_string) ||
+		    (size_t)json_object_get_string_len(v) != strlen(json_object_get_string(v))) {
+			*reason = "string field of the wrong type";
+			goto out;
+		}
+		*str_field(&r, i) = json_object_get_string(v);
+	}
+	if (validate(j, &r, reason))
+		goto out;
+	e = jent_new(&r);
+	if (!e)
+		*reason = "out of memory";
+out:
+	json_object_put(o);
+	json_tokener_free(tok);
+	return e;
+}
+
+/* ---- files ---- */
+
+static int fsync_dir_of(const char *path)
+{
+	char *d = strdup(path);
+	if (!d)
+		return -ENOMEM;
+	char *slash = strrchr(d, '/');
+	if (slash == d)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		strcpy(d, ".");
+	int r = 0, fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		r = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(d);
+	return r;
+}
+
+/* mkdir -p of path's parent directories, mode 0700, each one synced. */
+static int make_parents(const char *path)
+{
+	char *p = strdup(path);
+	int r = 0;
+	if (!p)
+		return -ENOMEM;
+	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0700) == 0) {
+			r = fsync_dir_of(p);
+		} else if (errno != EEXIST) {
+			r = -errno;
+		}
+		*s = '/';
+		if (r)
+			break;
+	}
+	free(p);
+	return r;
+}
+
+static int read_all(int fd, char **out, size_t *len)
+{
+	size_t cap = 65536, used = 0;
+	char *buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (used == cap) {
+			char *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t n = pread(fd, buf + used, cap - used, (off_t)used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int r = -errno;
+			free(buf);
+			return r;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	*out = buf;
+	*len = used;
+	return 0;
+}
+
+/* Load records from fd; repair (truncate a bad last line) unless ro. */
+static int load(struct journal *j, int fd, int ro)
+{
+	char *buf = NULL;
+	size_t len = 0, start = 0, lineno = 0;
+	int r = read_all(fd, &buf, &len);
+	if (r)
+		return r;
+	j->size = (off_t)len;
+	while (start < len) {
+		const char *reason = NULL;
+		char *nl = memchr(buf + start, '\n', len - start);
+		size_t end = nl ? (size_t)(nl - buf) : len;
+		int last = !nl || end + 1 == len;
+		lineno++;
+		struct jent *e = nl ? parse_line(j, buf + start, end - start, &reason) : NULL;
+		if (!nl)
+			reason = "torn record (no newline)";
+		if (e) {
+			r = add_ent(j, e);
+			if (r) {
+				free(e);
+				goto out;
+			}
+		} else if (!strcmp(reason, "out of memory")) {
+			r = -ENOMEM;
+			goto out;
+		} else if (last && !ro) {
+			log_warn("journal %s:%zu: %s in the last record, %zu bytes "
+				 "truncated away", j->path, lineno, reason, len - start);
+			if (ftruncate(fd, (off_t)start) < 0 || fsync(fd) < 0) {
+				r = -errno;
+				goto out;
+			}
+			j->size = (off_t)start;
+			j->corrupt++;
+		} else {
+			log_warn("journal %s:%zu: %s: record skipped", j->path,
+				 lineno, reason);
+			j->corrupt++;
+		}
+		start = end + 1;
+	}
+out:
+	free(buf);
+	return r;
+}
+
+static struct journal *open_common(const char *path, int ro, int *err)
+{
+	struct journal *j = calloc(1, sizeof *j);
+	int r, created = 0, fd = -1;
+
+	if (!j || !(j->path = strdup(path))) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	j->fd = -1;
+	if (ro) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	} else {
+		r = make_parents(path);
+		if (r)
+			goto fail;
+		fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT) {
+			fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL |
+				  O_CLOEXEC, 0600);
+			created = fd >= 0;
+		}
+	}
+	if (fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (!ro && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		r = -errno;
+		log_err("journal %s: in use by another process", path);
+		goto fail;
+	}
+	if (created && ((r = fsync_dir_of(path))))
+		goto fail;
+	r = load(j, fd, ro);
+	if (r)
+		goto fail;
+	if (ro)
+		close(fd);
+	else
+		j->fd = fd;
+	return j;
+fail:
+	if (fd >= 0)
+		close(fd);
+	journal_close(j);
+	*err = r;
+	return NULL;
+}
+
+struct journal *journal_open(const char *path, int *err)
+{
+	return open_common(path, 0, err);
+}
+
+struct journal *journal_open_ro(const char *path, int *err)
+{
+	return open_common(path, 1, err);
+}
+
+void journal_close(struct journal *j)
+{
+	if (!j)
+		return;
+	if (j->fd >= 0)
+		close(j->fd);
+	for (size_t i = 0; i < j->n; i++)
+		free(j->ents[i]);
+	free(j->ents);
+	free(j->path);
+	free(j);
+}
+
+size_t journal_count(const struct journal *j)
+{
+	return j->n;
+}
+
+const struct jrec *journal_record(const struct journal *j, size_t i)
+{
+	return i < j->n ? &j->ents[i]->r : NULL;
+}
+
+const struct jrec *journal_find(const struct journal *j, int64_t seq)
+{
+	struct jent *e = find_ent(j, seq);
+	return e ? &e->r : NULL;
+}
+
+size_t journal_corrupt_count(const struct journal *j)
+{
+	return j->corrupt;
+}
+
+const char *journal_state(const struct journal *j, int64_t seq)
+{
+	struct jent *e = find_ent(j, seq);
+	return e && e->state ? e->state : NULL;
+}
+
+/* Write r (seq and time filled in here) as one line, fsync, keep it. */
+static int64_t append(struct journal *j, struct jrec *r)
+{
+	const char *reason = "";
+	int err;
+
+	if (j->fd < 0)
+		return -EROFS;
+	r->seq = j->last_seq + 1;
+	r->time_ns = vclock_wall_ns();
+	err = validate(j, r, &reason);
+	if (err) {
+		log_err("journal %s: refusing a record: %s", j->path, reason);
+		return err;
+	}
+	struct jent *e = jent_new(r);
+	json_object *o = to_json(r);
+	if (!e || !o) {
+		err = -ENOMEM;
+		goto out;
+	}
+	size_t len;
+	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+	if (!s) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (len + 1 >= JOURNAL_LINE_MAX) {
+		err = -E2BIG;
+		goto out;
+	}
+	char *line = malloc(len + 1);
+	if (!line) {
+		err = -ENOMEM;
+		goto out;
+	}
+	memcpy(line, s, len);
+	line[len] = '\n';
+	size_t done = 0;
+	while (done < len + 1) {
+		ssize_t w = write(j->fd, line + done, len + 1 - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			err = w < 0 ? -errno : -EIO;
+			break;
+		}
+		done += (size_t)w;
+	}
+	free(line);
+	if (!err && fdatasync(j->fd) < 0)
+		err = -errno;
+	if (err) {
+		/* Never leave a torn line behind us: cut back to the last record. */
+		if (ftruncate(j->fd, j->size) < 0)
+			log_err("journal %s: cannot cut a torn record: %s",
+				j->path, strerror(errno));
+		log_err("journal %s: append failed: %s", j->path, strerror(-err));
+		goto out;
+	}
+	j->size += (off_t)(len + 1);
+	err = add_ent(j, e);
+	if (!err)
+		e = NULL;
+out:
+	free(e);
+	json_object_put(o);
+	return err ? err : r->seq;
+}
+
+int64_t journal_intent(struct journal *j, const struct jrec *rec)
+{
+	struct jrec r = *rec;
+	r.op = "set";
+	r.ref = 0;
+	r.detail = NULL;
+	return append(j, &r);
+}
+
+static int mark(struct journal *j, int64_t seq, const char *op,
+		const char *detail, const char *old, const char *new)
+{
+	struct jent *set = find_ent(j, seq);
+	if (!op_static(op) || !strcmp(op, "set"))
+		return -EINVAL;
+	if (!set || strcmp(set->r.op, "set"))
+		return -ENOENT;
+	struct jrec r = {
+		.ref = seq, .op = op, .side = set->r.side,
+		.domain = set->r.domain, .kind = set->r.kind,
+		.target = set->r.target, .key = set->r.key, .rule = set->r.rule,
+		.old = old, .new = new, .detail = detail,
+	};
+	int64_t s = append(j, &r);
+	return s < 0 ? (int)s : 0;
+}
+
+int journal_mark(struct journal *j, int64_t seq, const char *op,
+		 const char *detail)
+{
+	return mark(j, seq, op, detail, NULL, NULL);
+}
+
+/* ---- apply and revert ---- */
+
+static int is_remote(const struct jrec *r)
+{
+	return r->side && !strcmp(r->side, "guest") && r->domain && *r->domain;
+}
+
+static const char *nz(const char *s)
+{
+	return s ? s : "";
+}
+
+/* "[guest DOMAIN ]kind [target ]key" */
+static void label(const struct jrec *r, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%s%s%s %s%s%s", is_remote(r) ? "guest " : "",
+		 is_remote(r) ? r->domain : "", is_remote(r) ? " " : "",
+		 r->kind, nz(r->target), *nz(r->target) ? " " : "", r->key);
+}
+
+/* Value for printing: one space between tokens. */
+static const char *show(const char *v, char *buf, size_t n)
+{
+	knob_value_normalize(nz(v), buf, n);
+	return buf;
+}
+
+int journal_apply(struct journal *j, const char *root, const struct jrec *change,
+		  int dry_run, char *msg, size_t n)
+{
+	char cur[KNOB_VALUE_MAX], back[KNOB_VALUE_MAX], lb[512], why[256];
+	char s1[KNOB_VALUE_MAX], s2[KNOB_VALUE_MAX], own[512];
+	const struct knob_ops *ops;
+	struct jrec rec = *change;
+	int r;
+
+	if (!msg || !n) {
+		msg = own; /* callers may pass no buffer */
+		n = sizeof own;
+	}
+	msg[0] = '\0';
+	if (!rec.kind || !rec.key || !rec.new || !rec.side ||
+	    (strcmp(rec.side, "guest") && strcmp(rec.side, "host"))) {
+		snprintf(msg, n, "bad change: side, kind, key and new are required");
+		return -EINVAL;
+	}
+	label(&rec, lb, sizeof lb);
+	if (is_remote(&rec)) {
+		snprintf(msg, n, "%s: a change in a guest goes through the host daemon", lb);
+		return -EINVAL;
+	}
+	ops = knob_find(rec.kind);
+	if (!ops) {
+		snprintf(msg, n, "%s: unknown knob kind", lb);
+		return -ENOENT;
+	}
+	r = ops->read(root, rec.target, rec.key, cur, sizeof cur);
+	if (r) {
+		snprintf(msg, n, "%s: cannot read: %s", lb, strerror(-r));
+		return r;
+	}
+	if (ops->check) {
+		why[0] = '\0';
+		r = ops->check(rec.target, rec.key, rec.new, why, sizeof why);
+		if (r) {
+			snprintf(msg, n, "refused %s %s: %s", lb,
+				 show(rec.new, s2, sizeof s2), why[0] ? why : strerror(-r));
+			return r;
+		}
+	}
+	if (knob_value_equal(cur, rec.new)) {
+		snprintf(msg, n, "unchanged %s already %s (rule %s)", lb,
+			 show(cur, s1, sizeof s1), nz(rec.rule));
+		return JOURNAL_UNCHANGED;
+	}
+	show(cur, s1, sizeof s1);
+	show(rec.new, s2, sizeof s2);
+	if (dry_run) {
+		snprintf(msg, n, "would set %s %s -> %s (rule %s)", lb, s1, s2,
+			 nz(rec.rule));
+		return 0;
+	}
+	rec.old = cur;
+	hook(JOURNAL_BEFORE_INTENT, &rec);
+	int64_t seq = journal_intent(j, &rec);
+	if (seq < 0) {
+		snprintf(msg, n, "%s: journal write failed, nothing changed: %s",
+			 lb, strerror((int)-seq));
+		return (int)seq;
+	}
+	hook(JOURNAL_AFTER_INTENT, &rec);
+	r = ops->write(root, rec.target, rec.key, rec.new);
+	hook(JOURNAL_AFTER_WRITE, &rec);
+	if (r) {
+		char detail[512];
+		int rr = ops->read(root, rec.target, rec.key, back, sizeof back);
+		if (rr || !knob_value_equal(back, cur)) {
+			int (*put)(const char *, const char *, const char *, const char *) =
+				ops->restore ? ops->restore : ops->write;
+			rr = put(root, rec.target, rec.key, cur);
+			if (rr)
+				log_err("%s: could not put back %s: %s", lb, s1, strerror(-rr));
+		}
+		snprintf(detail, sizeof detail, "%s", strerror(-r));
+		if (mark(j, seq, "failed", detail, NULL, NULL))
+			log_err("%s: could not journal the failure", lb);
+		hook(JOURNAL_AFTER_MARK, &rec);
+		snprintf(msg, n, "failed %s %s -> %s (rule %s): %s", lb, s1, s2,
+			 nz(rec.rule), detail);
+		log_warn("%s", msg);
+		return r;
+	}
+	/* What the kernel kept is what revert must expect to find. */
+	const char *kept = rec.new, *detail = NULL;
+	if (!ops->read(root, rec.target, rec.key, back, sizeof back) &&
+	    !knob_value_equal(back, rec.new)) {
+		kept = back;
+		detail = "the kernel stored a different value";
+	}
+	if (mark(j, seq, "applied", detail, NULL, kept))
+		log_err("%s: applied but the \"applied\" mark could not be "
+			"journaled (revert still works from the intent)", lb);
+	hook(JOURNAL_AFTER_MARK, &rec);
+	snprintf(msg, n, "set %s %s -> %s (rule %s)", lb, s1, show(kept, s2, sizeof s2),
+		 nz(rec.rule));
+	log_info("%s%s%s", msg, rec.why && *rec.why ? ": " : "", nz(rec.why));
+	return 0;
+}
+
+static int same_knob(const struct jrec *a, const struct jrec *b)
+{
+	return !strcmp(a->side, b->side) && !strcmp(a->domain, b->domain) &&
+	       !strcmp(a->kind, b->kind) && !strcmp(a->target, b->target) &&
+	       !strcmp(a->key, b->key);
+}
+
+static int selected(const struct jrec *r, const struct revert_sel *sel)
+{
+	switch (sel->by) {
+	case REVERT_ALL:
+		return 1;
+	case REVERT_RULE:
+		return sel->rule && !strcmp(r->rule, sel->rule);
+	case REVERT_SINCE:
+		return r->time_ns >= sel->since_ns;
+	}
+	return 0;
+}
+
+static int open_set(const struct jent *e)
+{
+	return e->state && strcmp(e->state, "reverted") && strcmp(e->state, "failed");
+}
+
+struct revert_run {
+	struct journal *j;
+	size_t n; /* records when the run started; marks come after */
+	const char *root;
+	int dry, force;
+	FILE *out;
+	/* Per entry index: 1 processed this run, 2 restored this run. */
+	unsigned char *seen;
+	/* Dry run: the value each knob would have, by entry index of a set. */
+	const char **would;
+};
+
+static void say(struct revert_run *rr, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void say(struct revert_run *rr, const char *fmt, ...)
+{
+	va_list ap;
+	if (!rr->out)
+		return;
+	va_start(ap, fmt);
+	vfprintf(rr->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', rr->out);
+}
+
+/* Current value of e's knob, as this (possibly dry) run has left it. */
+static int current(struct revert_run *rr, const struct knob_ops *ops,
+		   size_t idx, char *buf, size_t n)
+{
+	const struct jrec *r = &rr->j->ents[idx]->r;
+	if (rr->dry) {
+		/* newest first: the oldest restore this run is the latest write */
+		for (size_t i = idx + 1; i < rr->n; i++) {
+			if (rr->would[i] && same_knob(&rr->j->ents[i]->r, r)) {
+				snprintf(buf, n, "%s", rr->would[i]);
+				return 0;
+			}
+		}
+	}
+	return ops->read(rr->root, r->target, r->key, buf, n);
+}
+
+/* Newest open vtune change of the same knob made after idx and left alone
+ * by this run because it was not selected, or NULL. */
+static const struct jent *later_change(struct revert_run *rr, size_t idx)
+{
+	for (size_t i = rr->n; i-- > idx + 1;) {
+		const struct jent *e = rr->j->ents[i];
+		if (e->state && open_set(e) && !rr->seen[i] &&
+		    same_knob(&e->r, &rr->j->ents[idx]->r))
+			return e;
+	}
+	return NULL;
+}
+
+/* Returns 0 restored, 1 not restored, -errno journal failure. */
+static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remote,
+		      void *arg)
+{
+	struct jent *e = rr->j->ents[idx];
+	const struct jrec *r = &e->r;
+	char lb[512], cur[KNOB_VALUE_MAX], sc[KNOB_VALUE_MAX], so[KNOB_VALUE_MAX],
+	     sn[KNOB_VALUE_MAX], detail[4 * KNOB_VALUE_MAX];
+	const char *pre = rr->dry ? "would revert" : "reverted";
+	int err;
+
+	label(r, lb, sizeof lb);
+	show(r->old, so, sizeof so);
+	show(e->eff_new, sn, sizeof sn);
+	if (is_remote(r)) {
+		if (!remote) {
+			say(rr, "needs the host daemon: %s %s -> %s (rule %s)", lb,
+			    sn, so, r->rule);
+			return 1;
+		}
+		if (rr->dry) {
+			say(rr, "would ask the guest to revert %s %s -> %s (rule %s)",
+			    lb, sn, so, r->rule);
+			return 0;
+		}
+		err = remote(arg, r);
+		if (err < 0) {
+			say(rr, "failed %s: cannot reach the guest: %s (rule %s)",
+			    lb, strerror(-err), r->rule);
+			return 1;
+		}
+		if (err == 0) {
+			err = mark(rr->j, r->seq, "reverted", "restored by the guest agent",
+				   NULL, r->old);
+			say(rr, "reverted %s %s -> %s (rule %s)", lb, sn, so, r->rule);
+			return err;
+		}
+		err = mark(rr->j, r->seq, "skipped",
+			   "the guest reports it was changed by someone else", NULL, NULL);
+		say(rr, "skipped %s: changed by someone else in the guest (rule %s)",
+		    lb, r->rule);
+		return err ? err : 1;
+	}
+	const struct knob_ops *ops = knob_find(r->kind);
+	if (!ops) {
+		say(rr, "failed %s: unknown knob kind (rule %s)", lb, r->rule);
+		return 1;
+	}
+	err = current(rr, ops, idx, cur, sizeof cur);
+	if (err) {
+		say(rr, "failed %s: cannot read: %s (rule %s)", lb, strerror(-err),
+		    r->rule);
+		return 1;
+	}
+	show(cur, sc, sizeof sc);
+	if (knob_value_equal(cur, r->old)) {
+		say(rr, "%s %s already %s (rule %s; the change was never made)",
+		    pre, lb, so, r->rule);
+		rr->seen[idx] = 2;
+		if (rr->dry)
+			return 0;
+		return mark(rr->j, r->seq, "reverted", "already at the original value",
+			    cur, r->old);
+	}
+	const char *how = NULL;
+	if (knob_value_equal(cur, e->eff_new) || knob_value_equal(cur, r->new)) {
+		how = "restored";
+	} else {
+		const struct jent *later = later_change(rr, idx);
+		if (later)
+			snprintf(detail, sizeof detail,
+				 "changed later by vtune (rule %s, seq %lld), not reverted",
+				 later->r.rule, (long long)later->r.seq);
+		else
+			snprintf(detail, sizeof detail,
+				 "changed by someone else (now %s; vtune set %s, was %s)",
+				 sc, sn, so);
+		if (!rr->force) {
+			say(rr, "skipped %s: %s (rule %s)", lb, detail, r->rule);
+			if (rr->dry)
+				return 1;
+			err = mark(rr->j, r->seq, "skipped", detail, cur, NULL);
+			return err ? err : 1;
+		}
+		how = "forced over a change by someone else";
+	}
+	if (rr->dry) {
+		rr->would[idx] = r->old;
+		rr->seen[idx] = 2;
+		say(rr, "would revert %s %s -> %s (rule %s%s%s)", lb, sc, so, r->rule,
+		    strcmp(how, "restored") ? "; " : "", strcmp(how, "restored") ? how : "");
+		return 0;
+	}
+	err = (ops->restore ? ops->restore : ops->write)(rr->root, r->target,
+							 r->key, r->old);
+	if (err) {
+		snprintf(detail, sizeof detail, "revert failed: cannot write %s: %s",
+			 so, strerror(-err));
+		say(rr, "failed %s: %s (rule %s)", lb, detail, r->rule);
+		err = mark(rr->j, r->seq, "skipped", detail, cur, NULL);
+		return err ? err : 1;
+	}
+	rr->seen[idx] = 2;
+	say(rr, "reverted %s %s -> %s (rule %s%s%s)", lb, sc, so, r->rule,
+	    strcmp(how, "restored") ? "; " : "", strcmp(how, "restored") ? how : "");
+	log_info("reverted %s %s -> %s (rule %s)", lb, sc, so, r->rule);
+	return mark(rr->j, r->seq, "reverted", how, cur, r->old);
+}
+
+int journal_revert(struct journal *j, const char *root,
+		   const struct revert_sel *sel, int dry_run, int force,
+		   FILE *report, journal_remote_fn remote, void *arg)
+{
+	struct revert_run rr = {
+		.j = j, .n = j->n, .root = root, .dry = dry_run, .force = force,
+		.out = report,
+	};
+	size_t n = j->n, nsel = 0;
+	int left = 0, err = 0;
+
+	if (!dry_run && j->fd < 0)
+		return -EROFS;
+	rr.seen = calloc(n + 1, 1);
+	rr.would = calloc(n + 1, sizeof *rr.would);
+	if (!rr.seen || !rr.would) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* Newest first; marks appended meanwhile lie past n. */
+	for (size_t i = n; i-- > 0;) {
+		struct jent *e = j->ents[i];
+		if (!e->state || !open_set(e) || !selected(&e->r, sel))
+			continue;
+		nsel++;
+		rr.seen[i] = 1;
+		int r = revert_one(&rr, i, remote, arg);
+		if (r < 0) {
+			err = r;
+			goto out;
+		}
+		left += r;
+	}
+	if (!nsel)
+		say(&rr, "nothing to revert");
+out:
+	free(rr.seen);
+	free(rr.would);
+	return err ? err : left;
+}
+
+int journal_managed_changed(const struct journal *j, const char *root,
+			    const char *side, const char *kind,
+			    const char *target, const char *key,
+			    char *now, size_t n)
+{
+	struct jrec want = {
+		.side = side, .domain = "", .kind = kind, .target = nz(target),
+		.key = key,
+	};
+	for (size_t i = j->n; i-- > 0;) {
+		const struct jent *e = j->ents[i];
+		if (!e->state || !same_knob(&e->r, &want))
+			continue;
+		if (strcmp(e->state, "applied"))
+			return -ENOENT; /* newest change undone, failed or unsure */
+		return knob_changed(root, kind, target, key, e->eff_new, now, n);
+	}
+	return -ENOENT;
+}
+
+/* ---- time ---- */
+
+int journal_parse_time(const char *s, uint64_t now_ns, uint64_t *out_ns)
+{
+	uint64_t v;
+	const uint64_t NS = 1000000000ull;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (s[0] == '-') {
+		char num[32];
+		size_t len = strlen(s + 1);
+		uint64_t unit = 1;
+		if (len == 0 || len >= sizeof num)
+			return -EINVAL;
+		memcpy(num, s + 1, len + 1);
+		switch (num[len - 1]) {
+		case 's': unit = 1; break;
+		case 'm': unit = 60; break;
+		case 'h': unit = 3600; break;
+		case 'd': unit = 86400; break;
+		default: unit = 0; break;
+		}
+		if (unit)
+			num[--len] = '\0';
+		else
+			unit = 1;
+		int r = parse_u64(num, &v);
+		if (r)
+			return r;
+		if (v > UINT64_MAX / NS / unit || v * unit * NS > now_ns)
+			return -ERANGE;
+		*out_ns = now_ns - v * unit * NS;
+		return 0;
+	}
+	if (strchr(s, 'T')) {
+		struct tm tm = { 0 }, back;
+		const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+		if (!end || (*end && strcmp(end, "Z")))
+			return -EINVAL;
+		struct tm want = tm;
+		time_t t = timegm(&tm);
+		if (t == (time_t)-1 || t < 0 || !gmtime_r(&t, &back) ||
+		    back.tm_year != want.tm_year || back.tm_mon != want.tm_mon ||
+		    back.tm_mday != want.tm_mday || back.tm_hour != want.tm_hour ||
+		    back.tm_min != want.tm_min || back.tm_sec != want.tm_sec)
+			return -EINVAL;
+		*out_ns = (uint64_t)t * NS;
+		return 0;
+	}
+	int r = parse_u64(s, &v);
+	if (r)
+		return r;
+	if (v > UINT64_MAX / NS)
+		return -ERANGE;
+	*out_ns = v * NS;
+	return 0;
+}

@@ -1,0 +1,152 @@
+/* journal: the append-only change journal. Every change is recorded (and
+ * fsync'd) before it is made, so `vtune revert` restores original values
+ * exactly, after a crash too. One JSON object per line. */
+#ifndef VTUNE_JOURNAL_H
+#define VTUNE_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define JOURNAL_FIELD_MAX 4096  /* longest string field, bytes */
+#define JOURNAL_LINE_MAX 65536  /* longest record line, bytes */
+#define JOURNAL_UNCHANGED 1     /* journal_apply: knob already had the value */
+
+/* One record. Strings are never NULL in records the journal hands out
+ * ("" when absent). Ops:
+ *   "set"      intent: change key of kind/target from old to new (rule, why)
+ *   "applied"  the set with seq ref was made (new: the value read back)
+ *   "failed"   the set with seq ref failed, old value left (detail: error)
+ *   "reverted" the set with seq ref was undone (old: value found, new: value
+ *              restored; detail says how)
+ *   "skipped"  a revert of ref did not touch the knob (detail: why) */
+struct jrec {
+	int64_t seq;      /* > 0, increasing within one journal */
+	int64_t ref;      /* marks: seq of their "set" record; 0 for "set" */
+	uint64_t time_ns; /* wall clock (vclock_wall_ns) when written */
+	const char *op;
+	const char *side;   /* "guest" | "host" */
+	const char *domain; /* guest name for changes sent to a guest, "" local */
+	const char *kind;   /* knob kind, see knob.h */
+	const char *target;
+	const char *key;
+	const char *old;
+	const char *new;
+	const char *rule;   /* policy rule name, or "" */
+	const char *why;    /* metric values that fired the rule */
+	const char *detail; /* marks: error text, reason */
+};
+
+struct journal;
+
+/* Open (creating if missing) the journal at path: parent directories are
+ * made mode 0700, the file mode 0600, and the new file's directory is
+ * fsync'd. Takes an exclusive flock (-EWOULDBLOCK/-EAGAIN when another
+ * process holds the journal). Loads every record: a torn or corrupt LAST
+ * line (no newline, bad JSON, missing fields) is logged and truncated away;
+ * a corrupt line in the middle is logged, counted and skipped. Returns the
+ * handle, or NULL with -errno in *err. */
+struct journal *journal_open(const char *path, int *err);
+
+/* Open an existing journal for reading only: never creates, repairs, locks
+ * or appends (dry runs, status). Torn/corrupt lines are skipped in memory.
+ * Appending through the handle returns -EROFS. */
+struct journal *journal_open_ro(const char *path, int *err);
+
+/* Close and free; records handed out become invalid. NULL is fine. */
+void journal_close(struct journal *j);
+
+/* Records loaded or appended, oldest first; the pointer stays valid until
+ * journal_close. i past the end gives NULL. */
+size_t journal_count(const struct journal *j);
+const struct jrec *journal_record(const struct journal *j, size_t i);
+/* The record with this seq, or NULL. */
+const struct jrec *journal_find(const struct journal *j, int64_t seq);
+/* Lines skipped or truncated as corrupt when the journal was opened. */
+size_t journal_corrupt_count(const struct journal *j);
+
+/* State of the "set" record seq: its last mark's op ("applied", "failed",
+ * "reverted", "skipped"), "set" when it has no mark yet (crash between the
+ * record and the change), NULL when seq is no "set" record. */
+const char *journal_state(const struct journal *j, int64_t seq);
+
+/* Append a "set" record (op, seq and time are filled in; side, kind, key,
+ * old and new are required) and fsync it. Returns the new seq (> 0) or
+ * -errno (-EINVAL missing/invalid field, -E2BIG too long, -EROFS, I/O). */
+int64_t journal_intent(struct journal *j, const struct jrec *rec);
+
+/* Append a mark (op "applied", "failed", "reverted" or "skipped") for the
+ * "set" record seq, with optional detail text, and fsync it. Returns 0,
+ * -ENOENT (no such set record), -EINVAL (bad op) or -errno. */
+int journal_mark(struct journal *j, int64_t seq, const char *op,
+		 const char *detail);
+
+/* Make one local change the journaled way. change gives side, domain (""),
+ * kind, target, key, new, rule and why; old is read here through the kind.
+ * Order: read old -> check the kind's bounds -> intent record (fsync) ->
+ * write -> "applied" (with the value read back) or "failed" (and the old
+ * value is put back if the write left something else). msg (n bytes) gets
+ * one line: "set sysctl net.core.somaxconn 4096 -> 8192 (rule R)", or the
+ * reason for a refusal / failure. dry_run computes the same text
+ * ("would set ...") and writes nothing, neither knob nor journal.
+ * Returns 0, JOURNAL_UNCHANGED (knob already at new: nothing recorded),
+ * -ENOENT (unknown kind), -EINVAL (remote change, bad record: use
+ * journal_intent and the host daemon for those), the kind's check error
+ * (-EPERM/-ERANGE/-EINVAL, nothing recorded), or the write's -errno. */
+int journal_apply(struct journal *j, const char *root, const struct jrec *change,
+		  int dry_run, char *msg, size_t n);
+
+/* Which "set" records journal_revert undoes. */
+enum revert_by { REVERT_ALL, REVERT_RULE, REVERT_SINCE };
+struct revert_sel {
+	enum revert_by by;
+	const char *rule;  /* REVERT_RULE: exact rule name */
+	uint64_t since_ns; /* REVERT_SINCE: records with time_ns >= since_ns */
+};
+
+/* Remote revert (a change made in a guest, side "guest" with a domain):
+ * return 0 when the guest restored rec->old, 1 when it left the knob alone
+ * (changed by someone else), -errno when it could not be asked. */
+typedef int (*journal_remote_fn)(void *arg, const struct jrec *rec);
+
+/* Undo the selected "set" records that are not yet reverted (nor failed),
+ * newest first. For each, read the current value: if it is old (the change
+ * was never made) or the value vtune set, write old (unless already old)
+ * and append "reverted"; anything else was changed by someone else: leave
+ * it (unless force), append "skipped" and say so. Remote records go to
+ * remote(arg, rec), or are listed as needing the host daemon when remote is
+ * NULL. One line per record goes to report (may be NULL), e.g.
+ *   reverted sysctl net.core.somaxconn 8192 -> 4096 (rule listen-overflow)
+ * dry_run prints "would revert ..." and changes nothing, neither knob nor
+ * journal. Returns the number of selected records NOT restored (0: all
+ * done) or -errno when the journal could not be written. */
+int journal_revert(struct journal *j, const char *root,
+		   const struct revert_sel *sel, int dry_run, int force,
+		   FILE *report, journal_remote_fn remote, void *arg);
+
+/* "Never fight the administrator": for the newest applied, un-reverted local
+ * "set" of this knob (side, kind, target, key), has its value changed since
+ * vtune set it? Returns 1 (changed; the current value goes to now, n bytes,
+ * when now is not NULL), 0 (still vtune's value), -ENOENT (vtune does not
+ * manage this knob) or a read error. */
+int journal_managed_changed(const struct journal *j, const char *root,
+			    const char *side, const char *kind,
+			    const char *target, const char *key,
+			    char *now, size_t n);
+
+/* Parse a --since TIME: epoch seconds ("1700000000"), relative to now_ns
+ * ("-10m", "-2h", "-30s", "-1d") or "YYYY-MM-DDTHH:MM:SS" in UTC (a "Z" may
+ * follow). Result in wall ns. Returns 0 or -EINVAL / -ERANGE. */
+int journal_parse_time(const char *s, uint64_t now_ns, uint64_t *out_ns);
+
+/* Fault injection for tests: hook(point, rec) is called at each step of
+ * journal_apply so a test can kill the process there. NULL disables. */
+enum journal_point {
+	JOURNAL_BEFORE_INTENT, /* old value read and checked, nothing written */
+	JOURNAL_AFTER_INTENT,  /* "set" record on disk, knob untouched */
+	JOURNAL_AFTER_WRITE,   /* knob written, no "applied" mark yet */
+	JOURNAL_AFTER_MARK,    /* "applied" / "failed" on disk */
+};
+void journal_set_hook(void (*hook)(enum journal_point pt, const struct jrec *rec));
+
+#endif
