@@ -14,7 +14,11 @@ HOST_PKGS   := $(COMMON_PKGS) libvirt xencontrol
 WARN     := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Werror
 CFLAGS   ?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -DVTUNE_VERSION='"$(VERSION)"' -Ilib -Ipolicies \
+SYSCONFDIR ?= /etc
+STATEDIR   ?= /var/lib
+CPPFLAGS += -D_GNU_SOURCE -DVTUNE_VERSION='"$(VERSION)"' \
+            -DVTUNE_POLICY_DEFAULT='"$(SYSCONFDIR)/vtune/policies.yaml"' \
+            -DVTUNE_JOURNAL_DEFAULT='"$(STATEDIR)/vtune/journal"' -Ilib -Ipolicies \
             -Iagent -Ihostd -Ikvm -Ixen -Icli
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

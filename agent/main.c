@@ -10,6 +10,7 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  sample   read the guest view twice and print one sample (table or --json)\n"
+	"  run      --standalone: sample, evaluate the guest rules and apply them\n"
 	"\n"
 	"  vtune-agent COMMAND --help   shows a command's options; see vtune-agent(8).\n";
 
@@ -18,6 +19,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "sample", agent_sample_main },
+	{ "run", agent_standalone_main },
 };
 
 int main(int argc, char **argv)

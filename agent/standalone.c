@@ -1,0 +1,234 @@
+/* standalone: `vtune-agent run --standalone` — sample the guest view every
+ * interval, evaluate the guest rules locally and apply them, for guests
+ * without a host daemon. */
+#include "agent.h"
+#include "apply.h"
+#include "engine.h"
+#include "gview.h"
+#include "journal.h"
+#include "knob.h"
+#include "log.h"
+#include "parse.h"
+#include "policy.h"
+#include "vclock.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int current_knob(void *arg, enum pol_side side, const char *kind,
+			const char *key, char *buf, size_t n)
+{
+	const char *root = arg;
+	if (side != POL_GUEST || strcmp(kind, "sysctl"))
+		return -ENOENT;
+	return knob_sysctl_ops.read(root, "", key, buf, n);
+}
+
+/* The kernel fixes a listener's backlog when listen() is called, as
+ * min(backlog asked, somaxconn): raising somaxconn later helps no listener
+ * that is already listening. Name the full ones and say what would. */
+static void name_capped_listeners(const struct gv_sample *s)
+{
+	for (int i = 0; i < s->nlisteners; i++) {
+		const struct gv_listener *l = &s->listeners[i];
+		if (l->queue > 0 && l->queue >= l->backlog)
+			log_notice_listener(l, s->knobs.somaxconn);
+	}
+}
+
+void log_notice_listener(const struct gv_listener *l, long long somaxconn)
+{
+	const char *o = l->family == AF_INET6 ? "[" : "", *c = l->family == AF_INET6 ? "]" : "";
+	if (somaxconn > 0 && l->backlog >= somaxconn)
+		log_msg(LOG_NOTICE,
+			"listener %s%s%s:%u is full at backlog %u, the somaxconn cap it got at listen(): "
+			"it gets a new cap only when it calls listen() again (restart it)",
+			o, l->addr, c, l->port, l->backlog);
+	else
+		log_msg(LOG_NOTICE,
+			"listener %s%s%s:%u is full with its own backlog of %u (somaxconn %lld): "
+			"the application chose it at listen(), no sysctl raises it; "
+			"restart it with a bigger backlog",
+			o, l->addr, c, l->port, l->backlog, somaxconn);
+}
+
+static int plan_touches(const struct pol_plan *p, const char *key)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (!strcmp(p->v[i].key, key))
+			return 1;
+	return 0;
+}
+
+static void sleep_until(uint64_t deadline_ns)
+{
+	while (!stop) {
+		uint64_t now = vclock_mono_ns();
+		if (now >= deadline_ns)
+			return;
+		uint64_t left = deadline_ns - now;
+		struct timespec ts = { (time_t)(left / 1000000000ull), (long)(left % 1000000000ull) };
+		nanosleep(&ts, NULL);
+	}
+}
+
+static const char usage[] =
+	"usage: vtune-agent run --standalone [--policy FILE] [--interval S] [--journal PATH]\n"
+	"                       [--root DIR] [--dry-run] [--duration S] [-v]\n"
+	"\n"
+	"Sample the guest view every interval, evaluate the guest side of the\n"
+	"policy rules locally and apply them (journaled; `vtune revert` undoes).\n"
+	"\n"
+	"  -p, --policy FILE   policy file (default " VTUNE_POLICY_DEFAULT ")\n"
+	"  -i, --interval S    sampling interval in seconds (default 5; 0.1 .. 3600)\n"
+	"  -J, --journal PATH  change journal (default " VTUNE_JOURNAL_DEFAULT ")\n"
+	"  -r, --root DIR      /proc and /sys under DIR (default /)\n"
+	"  -n, --dry-run       show what would change, change nothing\n"
+	"      --duration S    stop after S seconds (default: run until SIGTERM)\n"
+	"  -v, --verbose       log every sample's key figures\n";
+
+int agent_standalone_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "standalone", no_argument, NULL, 's' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "journal", required_argument, NULL, 'J' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *policy = VTUNE_POLICY_DEFAULT, *jpath = VTUNE_JOURNAL_DEFAULT, *root = "/";
+	double interval = 5, duration = 0;
+	int dry = 0, standalone = 0, verbose = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:i:J:r:nvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': standalone = 1; break;
+		case 'p': policy = optarg; break;
+		case 'J': jpath = optarg; break;
+		case 'r': root = optarg; break;
+		case 'n': dry = 1; break;
+		case 'v': verbose = 1; break;
+		case 'i':
+			if (parse_double(optarg, &interval) || interval < 0.1 || interval > 3600) {
+				fprintf(stderr, "vtune-agent run: --interval: want seconds in 0.1..3600, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'd':
+			if (parse_double(optarg, &duration) || duration <= 0) {
+				fprintf(stderr, "vtune-agent run: --duration: want a positive number of seconds, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (!standalone) {
+		fprintf(stderr, "vtune-agent run: only --standalone exists in this build "
+				"(the host-daemon transports are not built yet)\n");
+		return 2;
+	}
+
+	struct pol_diag diag;
+	pol_diag_init(&diag);
+	struct pol_set *set = pol_load_file(policy, &diag);
+	if (!set) {
+		pol_diag_print(&diag, stderr);
+		fprintf(stderr, "vtune-agent run: %s: policy refused\n", policy);
+		pol_diag_free(&diag);
+		return 1;
+	}
+	pol_diag_free(&diag);
+
+	struct journal *j = NULL;
+	int err = 0;
+	j = dry ? journal_open_ro(jpath, &err) : journal_open(jpath, &err);
+	if (!j && !(dry && err == -ENOENT)) {
+		fprintf(stderr, "vtune-agent run: journal %s: %s\n", jpath, strerror(-err));
+		pol_set_free(set);
+		return 1;
+	}
+	struct pol_engine *eng = pol_engine_new(set);
+	struct apply_ctx ac = { .journal = j, .root = root, .dry_run = dry,
+				.engine = eng, .subject = "local", .out = dry ? stdout : NULL };
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	log_info("standalone: policy %s (%zu rules), interval %.1fs%s", policy, set->n_rules,
+		 interval, dry ? ", dry run" : "");
+
+	struct gv_reading prev, cur;
+	gv_read(root, GV_READ_NETLINK, &prev);
+	uint64_t start = vclock_mono_ns(), step = (uint64_t)(interval * 1e9);
+	uint64_t next = start + step;
+	int rc = 0;
+	struct pol_plan plan;
+	pol_plan_init(&plan);
+	while (!stop) {
+		if (duration > 0 && next > start + (uint64_t)(duration * 1e9))
+			break;
+		sleep_until(next);
+		if (stop)
+			break;
+		next += step;
+		if (gv_read(root, GV_READ_NETLINK, &cur)) {
+			rc = 1;
+			break;
+		}
+		struct gv_sample s;
+		if (gv_sample_compute(&prev, &cur, &s) == 0) {
+			struct mvec m;
+			gv_sample_metrics(&s, &m);
+			if (verbose)
+				log_info("sample: accepts %.1f/s overflows %.1f/s steal %.1f%% softnet drops %.1f/s",
+					 s.tcp.passive_opens, s.tcp.listen_overflows, s.total.steal,
+					 mvec_get(&m, M_GUEST_SOFTNET_DROPPED));
+			pol_plan_clear(&plan);
+			pol_engine_step(eng, "local", cur.mono_ns, &m, NULL, current_knob,
+					(void *)root, &plan);
+			if (plan.n) {
+				if (plan_touches(&plan, "net.core.somaxconn"))
+					name_capped_listeners(&s);
+				int skipped = 0;
+				int r = apply_plan(&ac, &plan, POL_GUEST, &skipped);
+				if (r < 0) {
+					log_err("journal: %s: stopping, nothing changes without a record",
+						strerror(-r));
+					rc = 1;
+					stop = 1;
+				}
+				if (skipped)
+					log_info("%d host-side action(s) planned: no host daemon in standalone mode", skipped);
+			}
+			gv_sample_free(&s);
+		}
+		gv_reading_free(&prev);
+		prev = cur;
+	}
+	gv_reading_free(&prev);
+	pol_plan_free(&plan);
+	pol_engine_free(eng);
+	pol_set_free(set);
+	journal_close(j);
+	return rc;
+}

@@ -1,0 +1,167 @@
+/* rps: the "rps" knob kind and receive-queue enumeration. */
+#include "rps.h"
+#include "kfs.h"
+#include "parse.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "eth0/rx-3": an interface name without '/' or "..", then rx-<digits>. */
+static int target_path(const char *target, const char *key, char *out, size_t n)
+{
+	const char *slash = target ? strchr(target, '/') : NULL;
+	if (!slash || slash == target || slash - target >= 16 ||
+	    strncmp(slash + 1, "rx-", 3) || !slash[4])
+		return -EINVAL;
+	for (const char *p = target; p < slash; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_.@", *p))
+			return -EINVAL;
+	if (!strncmp(target, "..", 2) || (slash - target == 1 && *target == '.'))
+		return -EINVAL;
+	for (const char *p = slash + 4; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+	if (strcmp(key, "rps_cpus") && strcmp(key, "rps_flow_cnt"))
+		return -EPERM;
+	int w = snprintf(out, n, "sys/class/net/%.*s/queues/%s/%s",
+			 (int)(slash - target), target, slash + 1, key);
+	return w < 0 || (size_t)w >= n ? -ENAMETOOLONG : 0;
+}
+
+static int rps_read(const char *root, const char *target, const char *key,
+		    char *buf, size_t n)
+{
+	char p[256];
+	int r = target_path(target, key, p, sizeof p);
+	return r ? r : kfs_read_str(root, p, buf, n);
+}
+
+static int rps_check(const char *target, const char *key, const char *value,
+		     char *why, size_t n)
+{
+	char p[256];
+	int r = target_path(target, key, p, sizeof p);
+	if (r) {
+		snprintf(why, n, "not a receive queue's RPS knob: %s %s", target ? target : "", key);
+		return r;
+	}
+	if (!strcmp(key, "rps_flow_cnt")) {
+		uint64_t v;
+		if (parse_u64(value, &v) || v > (1u << 20)) {
+			snprintf(why, n, "rps_flow_cnt must be 0..1048576");
+			return -ERANGE;
+		}
+		return 0;
+	}
+	/* hex words separated by commas, at most 1024 CPUs */
+	size_t len = strlen(value);
+	if (!len || len > 300) {
+		snprintf(why, n, "rps_cpus: bad mask length");
+		return -EINVAL;
+	}
+	for (const char *c = value; *c; c++)
+		if (!isxdigit((unsigned char)*c) && *c != ',') {
+			snprintf(why, n, "rps_cpus: '%s' is not a hex CPU mask", value);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+static int rps_write(const char *root, const char *target, const char *key,
+		     const char *value)
+{
+	char p[256], why[128];
+	int r = rps_check(target, key, value, why, sizeof why);
+	if (!r)
+		r = target_path(target, key, p, sizeof p);
+	return r ? r : kfs_write_str(root, p, value);
+}
+
+const struct knob_ops knob_rps_ops = {
+	.kind = "rps",
+	.read = rps_read,
+	.write = rps_write,
+	.check = rps_check,
+};
+
+int rps_all_mask(int ncpu, char *out, size_t n)
+{
+	if (ncpu < 1 || ncpu > 1024)
+		return -EINVAL;
+	int words = (ncpu + 31) / 32;
+	size_t used = 0;
+	for (int w = words - 1; w >= 0; w--) {
+		int bits = ncpu - w * 32;
+		unsigned v = bits >= 32 ? 0xffffffffu : (1u << bits) - 1;
+		int k = snprintf(out + used, n - used, w == words - 1 ? "%x" : ",%08x", v);
+		if (k < 0 || (size_t)k >= n - used)
+			return -EOVERFLOW;
+		used += (size_t)k;
+	}
+	return 0;
+}
+
+struct each_ctx {
+	const char *root;
+	const char *iface;
+	int (*fn)(const char *target, void *arg);
+	void *arg;
+};
+
+static int each_rxq(const char *name, void *arg)
+{
+	struct each_ctx *c = arg;
+	char t[64];
+	if (strncmp(name, "rx-", 3))
+		return 0;
+	snprintf(t, sizeof t, "%s/%s", c->iface, name);
+	return c->fn(t, c->arg);
+}
+
+static int each_iface(const char *name, void *arg)
+{
+	struct each_ctx *c = arg;
+	char q[128];
+	if (!strcmp(name, "lo") || strlen(name) >= 16)
+		return 0;
+	snprintf(q, sizeof q, "sys/class/net/%s/queues", name);
+	c->iface = name;
+	int r = kfs_list(c->root, q, each_rxq, c);
+	return r == -ENOENT ? 0 : r;
+}
+
+int rps_each_queue(const char *root, int (*fn)(const char *target, void *arg), void *arg)
+{
+	struct each_ctx c = { root, NULL, fn, arg };
+	return kfs_list(root, "sys/class/net", each_iface, &c);
+}
+
+int rps_online_cpus(const char *root)
+{
+	char b[256], *tok;
+	int r = kfs_read_str(root, "sys/devices/system/cpu/online", b, sizeof b);
+	if (r)
+		return r;
+	int count = 0;
+	char *save = NULL;
+	for (tok = strtok_r(b, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(tok, '-');
+		uint64_t lo, hi;
+		if (dash) {
+			*dash = '\0';
+			if (parse_u64(tok, &lo) || parse_u64(dash + 1, &hi) || hi < lo)
+				return -EINVAL;
+		} else if (parse_u64(tok, &lo)) {
+			return -EINVAL;
+		} else {
+			hi = lo;
+		}
+		if (hi >= 1024)
+			return -EINVAL;
+		count += (int)(hi - lo + 1);
+	}
+	return count ? count : -EINVAL;
+}

@@ -1,0 +1,27 @@
+/* rps: Receive Packet Steering as a knob kind ("rps": target "IFACE/rx-N",
+ * key "rps_cpus" or "rps_flow_cnt"), and the plan that spreads NET_RX over
+ * every CPU on every receive queue. */
+#ifndef VTUNE_RPS_H
+#define VTUNE_RPS_H
+
+#include <stddef.h>
+
+#include "knob.h"
+
+extern const struct knob_ops knob_rps_ops;
+
+/* The rps_cpus mask for CPUs 0..ncpu-1, in the kernel's format (hex
+ * words of 32 bits, comma-separated, most significant first). Returns 0 or
+ * -EINVAL (ncpu out of 1..1024) / -EOVERFLOW. */
+int rps_all_mask(int ncpu, char *out, size_t n);
+
+/* Call fn(target, arg) for every receive queue of every interface but lo
+ * under root (target is "IFACE/rx-N"). Returns 0, fn's non-zero value, or
+ * -errno. */
+int rps_each_queue(const char *root, int (*fn)(const char *target, void *arg), void *arg);
+
+/* Number of online CPUs as the kernel lists them in
+ * sys/devices/system/cpu/online ("0-3,6"). Returns >0 or -errno. */
+int rps_online_cpus(const char *root);
+
+#endif

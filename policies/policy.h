@@ -1,0 +1,113 @@
+/* policy: a policy file parsed into typed rules (see vtune-policies(5)),
+ * the loader that checks every problem as `file:line:col: message`, and
+ * the diagnostics it collects. */
+#ifndef VTUNE_POLICY_H
+#define VTUNE_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "expr.h"
+
+#define POL_NAME_MAX 48		/* longest rule name */
+#define POL_KEY_MAX 96		/* longest sysctl key */
+
+enum pol_side { POL_GUEST, POL_HOST };
+
+enum pol_kind {
+	PA_SYSCTL, PA_RPS, PA_BRIDGE_NF, PA_OFFLOAD, PA_PIN, PA_SRIOV, PA_NOTE,
+};
+
+/* How a sysctl action computes its new value. */
+enum pol_op {
+	POL_OP_SET,	/* value (or set_str for ip_local_port_range) */
+	POL_OP_SCALE,	/* current * value */
+	POL_OP_STEP,	/* current + value */
+	POL_OP_WIDEN,	/* ip_local_port_range: low end - value */
+};
+
+/* Offload features, a bit each. */
+enum { POL_OFF_TSO = 1, POL_OFF_GSO = 2, POL_OFF_GRO = 4, POL_OFF_SG = 8 };
+
+struct pol_action {
+	enum pol_side side;
+	enum pol_kind kind;
+	/* PA_SYSCTL: the key; PA_RPS: "all"; PA_BRIDGE_NF: "on"/"off";
+	 * PA_PIN: "dom0-away"/"emulator-away"/"vcpus-spread"; PA_SRIOV:
+	 * "attach"; PA_OFFLOAD: where ("tap"/"bridge"/"uplink"). */
+	char key[POL_KEY_MAX];
+	enum pol_op op;
+	double value;		/* set / scale / step / widen amount */
+	char set_str[32];	/* set for ip_local_port_range: "LO HI" */
+	int has_min, has_max;
+	double min, max;	/* bounds for the result (min: LO for widen) */
+	unsigned features;	/* PA_OFFLOAD: POL_OFF_* */
+	int state;		/* PA_OFFLOAD: 1 on, 0 off */
+	char *text;		/* PA_NOTE: the line (owned) */
+	int line, col;		/* where the action is, 1-based */
+};
+
+struct pol_rule {
+	char name[POL_NAME_MAX + 1];
+	char *description;	/* owned, may be NULL */
+	char *when_src, *clear_src;	/* owned; clear_src may be NULL */
+	struct expr *when, *clear;	/* clear NULL: `not when` */
+	uint64_t for_ns, cooldown_ns;
+	int enabled;
+	struct pol_action *actions;
+	size_t n_actions;
+	int line, col;
+};
+
+struct pol_set {
+	char *name;		/* file name it came from */
+	struct pol_rule *rules;
+	size_t n_rules;
+};
+
+/* Every problem found, each a full "file:line:col: message" line. */
+struct pol_diag {
+	char **msgs;
+	size_t n, cap;
+};
+
+void pol_diag_init(struct pol_diag *d);
+void pol_diag_free(struct pol_diag *d);
+/* Append one message (formatted as file:line:col: message; line/col
+ * 1-based). Out of memory drops the message. */
+void pol_diag_add(struct pol_diag *d, const char *file, int line, int col,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Print every message, one a line. */
+void pol_diag_print(const struct pol_diag *d, FILE *f);
+
+/* Load and check a policy file. Returns a new set (free with pol_set_free)
+ * or NULL when the file has any problem or cannot be read; every problem is
+ * appended to diag (may be NULL) as "path:line:col: message". */
+struct pol_set *pol_load_file(const char *path, struct pol_diag *diag);
+
+/* The same for text in memory; name is used in messages and as set name. */
+struct pol_set *pol_load_string(const char *name, const char *text,
+				struct pol_diag *diag);
+
+void pol_set_free(struct pol_set *s);
+
+/* Find a rule by name or NULL. */
+const struct pol_rule *pol_set_rule(const struct pol_set *s, const char *name);
+
+/* Is a sysctl key on the allow-list (lib/allow.h)? Returns 0 (and the range
+ * a value must lie in, when lo/hi are not NULL) or -EPERM with a reason in
+ * why. */
+int pol_sysctl_allowed(const char *key, double *lo, double *hi,
+		       char *why, size_t whylen);
+
+/* Check a value a plan would write to a sysctl with allow_check(): 0, or
+ * -EPERM with the reason in why. */
+int pol_sysctl_value_ok(const char *key, const char *value,
+			char *why, size_t whylen);
+
+/* Names: "guest"/"host"; "sysctl", "rps", ... */
+const char *pol_side_name(enum pol_side s);
+const char *pol_kind_name(enum pol_kind k);
+
+#endif

@@ -1,0 +1,947 @@
+/* policy_load: read a policy file with libyaml into typed rules, checking
+ * everything and reporting every problem as `file:line:col: message`; the
+ * set is refused if there is any. Also the sysctl allow-list check. */
+#include "policy.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "allow.h"
+#include "parse.h"
+
+#define POL_MAX_FILE (1 << 20)
+#define POL_MAX_RULES 1000
+#define POL_MAX_ACTIONS 64
+#define POL_MAX_DIAG 200
+#define POL_MAX_DURATION_S 86400.0
+#define PORT_RANGE_KEY "net.ipv4.ip_local_port_range"
+
+/* ---- diagnostics ---- */
+
+void pol_diag_init(struct pol_diag *d)
+{
+	memset(d, 0, sizeof *d);
+}
+
+void pol_diag_free(struct pol_diag *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		free(d->msgs[i]);
+	free(d->msgs);
+	memset(d, 0, sizeof *d);
+}
+
+static void diag_push(struct pol_diag *d, char *m)
+{
+	if (!m)
+		return;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		char **v = realloc(d->msgs, cap * sizeof *v);
+		if (!v) {
+			free(m);
+			return;
+		}
+		d->msgs = v;
+		d->cap = cap;
+	}
+	d->msgs[d->n++] = m;
+}
+
+static void diag_vadd(struct pol_diag *d, const char *file, int line, int col,
+		      const char *fmt, va_list ap)
+{
+	char msg[512], *m;
+	if (!d)
+		return;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (line > 0) {
+		if (asprintf(&m, "%s:%d:%d: %s", file, line, col, msg) < 0)
+			m = NULL;
+	} else if (asprintf(&m, "%s: %s", file, msg) < 0) {
+		m = NULL;
+	}
+	diag_push(d, m);
+}
+
+void pol_diag_add(struct pol_diag *d, const char *file, int line, int col,
+		  const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	diag_vadd(d, file, line, col, fmt, ap);
+	va_end(ap);
+}
+
+void pol_diag_print(const struct pol_diag *d, FILE *f)
+{
+	for (size_t i = 0; d && i < d->n; i++)
+		fprintf(f, "%s\n", d->msgs[i]);
+}
+
+/* ---- names ---- */
+
+const char *pol_side_name(enum pol_side s)
+{
+	return s == POL_HOST ? "host" : "guest";
+}
+
+const char *pol_kind_name(enum pol_kind k)
+{
+	switch (k) {
+	case PA_SYSCTL: return "sysctl";
+	case PA_RPS: return "rps";
+	case PA_BRIDGE_NF: return "bridge_nf";
+	case PA_OFFLOAD: return "offload";
+	case PA_PIN: return "pin";
+	case PA_SRIOV: return "sriov";
+	case PA_NOTE: return "note";
+	}
+	return "?";
+}
+
+/* ---- the sysctl allow-list ---- */
+
+int pol_sysctl_allowed(const char *key, double *lo, double *hi,
+		       char *why, size_t whylen)
+{
+	const struct allow_rule *r = allow_find(key);
+	if (!r) {
+		if (why && whylen)
+			snprintf(why, whylen, "sysctl '%s' is not in the allow-list",
+				 key ? key : "");
+		return -EPERM;
+	}
+	if (lo)
+		*lo = (double)r->min;
+	if (hi)
+		*hi = (double)r->max;
+	return 0;
+}
+
+int pol_sysctl_value_ok(const char *key, const char *value, char *why,
+			size_t whylen)
+{
+	int r = allow_check(key, value, why, whylen);
+	return r ? -EPERM : 0;
+}
+
+/* ---- loader ---- */
+
+struct ld {
+	const char *file;
+	yaml_document_t *doc;
+	struct pol_diag *diag;
+	int errors;
+};
+
+static void err_at(struct ld *ld, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void err_at(struct ld *ld, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+	ld->errors++;
+	if (ld->errors > POL_MAX_DIAG)
+		return;
+	va_start(ap, fmt);
+	if (ld->errors == POL_MAX_DIAG)
+		pol_diag_add(ld->diag, ld->file, line, col, "too many problems, stopping here");
+	else
+		diag_vadd(ld->diag, ld->file, line, col, fmt, ap);
+	va_end(ap);
+}
+
+#define N_LINE(n) ((int)(n)->start_mark.line + 1)
+#define N_COL(n) ((int)(n)->start_mark.column + 1)
+#define err_node(ld, n, ...) err_at(ld, N_LINE(n), N_COL(n), __VA_ARGS__)
+
+static yaml_node_t *get(struct ld *ld, int idx)
+{
+	return yaml_document_get_node(ld->doc, idx);
+}
+
+static const char *type_name(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_SCALAR_NODE: return "a scalar";
+	case YAML_SEQUENCE_NODE: return "a list";
+	case YAML_MAPPING_NODE: return "a mapping";
+	default: return "nothing";
+	}
+}
+
+/* A scalar's text, or NULL (reported) for lists and mappings. */
+static const char *scalar(struct ld *ld, yaml_node_t *n, const char *what)
+{
+	if (n->type != YAML_SCALAR_NODE) {
+		err_node(ld, n, "%s must be a single value, not %s", what, type_name(n));
+		return NULL;
+	}
+	const char *s = (const char *)n->data.scalar.value;
+	if (strlen(s) != n->data.scalar.length) {
+		err_node(ld, n, "%s contains a NUL byte", what);
+		return NULL;
+	}
+	return s;
+}
+
+/* Walk a mapping's keys: each must be one of keys[] and appear once; the
+ * value nodes are stored in vals[] (NULL when absent), key nodes in knodes. */
+static int map_fields(struct ld *ld, yaml_node_t *map, const char *what,
+		      const char *const *keys, size_t nkeys, yaml_node_t **vals,
+		      yaml_node_t **knodes)
+{
+	for (size_t i = 0; i < nkeys; i++)
+		vals[i] = knodes[i] = NULL;
+	if (map->type != YAML_MAPPING_NODE) {
+		err_node(ld, map, "%s must be a mapping, not %s", what, type_name(map));
+		return -EINVAL;
+	}
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = get(ld, p->key), *v = get(ld, p->value);
+		if (!k || !v)
+			continue;
+		if (k->type != YAML_SCALAR_NODE) {
+			err_node(ld, k, "a key in %s must be a plain word, not %s",
+				 what, type_name(k));
+			continue;
+		}
+		const char *ks = (const char *)k->data.scalar.value;
+		size_t i;
+		for (i = 0; i < nkeys; i++)
+			if (!strcmp(keys[i], ks))
+				break;
+		if (i == nkeys) {
+			char known[256] = "";
+			for (size_t j = 0; j < nkeys; j++) {
+				size_t l = strlen(known);
+				snprintf(known + l, sizeof known - l, "%s%s",
+					 j ? ", " : "", keys[j]);
+			}
+			err_node(ld, k, "unknown key '%.60s' in %s (known: %s)",
+				 ks, what, known);
+			continue;
+		}
+		if (vals[i]) {
+			err_node(ld, k, "duplicate key '%s' (first at line %d)",
+				 ks, N_LINE(knodes[i]));
+			continue;
+		}
+		vals[i] = v;
+		knodes[i] = k;
+	}
+	return 0;
+}
+
+/* A number with an optional k/M/G (x1000) suffix. */
+static int parse_num(const char *s, double *out)
+{
+	char buf[64];
+	size_t n = strlen(s);
+	double mult = 1;
+	if (n == 0 || n >= sizeof buf)
+		return -EINVAL;
+	memcpy(buf, s, n + 1);
+	switch (buf[n - 1]) {
+	case 'k': mult = 1e3; break;
+	case 'M': mult = 1e6; break;
+	case 'G': mult = 1e9; break;
+	}
+	if (mult != 1)
+		buf[n - 1] = '\0';
+	if (parse_double(buf, out))
+		return -EINVAL;
+	*out *= mult;
+	return 0;
+}
+
+/* Duration "10s", "500ms", "2m", "1h" or "0" into seconds. */
+static int parse_duration(const char *s, double *sec)
+{
+	char buf[64];
+	size_t n = strlen(s);
+	double mult;
+	if (n == 0 || n >= sizeof buf)
+		return -EINVAL;
+	memcpy(buf, s, n + 1);
+	if (n > 2 && !strcmp(buf + n - 2, "ms")) {
+		mult = 1e-3;
+		buf[n - 2] = '\0';
+	} else if (buf[n - 1] == 's') {
+		mult = 1;
+		buf[n - 1] = '\0';
+	} else if (buf[n - 1] == 'm') {
+		mult = 60;
+		buf[n - 1] = '\0';
+	} else if (buf[n - 1] == 'h') {
+		mult = 3600;
+		buf[n - 1] = '\0';
+	} else if (!strcmp(buf, "0")) {
+		mult = 1;
+	} else {
+		return -EINVAL;
+	}
+	if (parse_double(buf, sec))
+		return -EINVAL;
+	*sec *= mult;
+	return 0;
+}
+
+static int duration_field(struct ld *ld, yaml_node_t *n, const char *what,
+			  uint64_t *ns)
+{
+	const char *s = scalar(ld, n, what);
+	double sec;
+	if (!s)
+		return -EINVAL;
+	if (parse_duration(s, &sec)) {
+		err_node(ld, n, "%s: '%.40s' is not a duration (like 10s, 500ms, 2m, 1h)",
+			 what, s);
+		return -EINVAL;
+	}
+	if (sec < 0 || sec > POL_MAX_DURATION_S) {
+		err_node(ld, n, "%s: %s is out of range (0s to 24h)", what, s);
+		return -EINVAL;
+	}
+	*ns = (uint64_t)llround(sec * 1e9);
+	return 0;
+}
+
+/* Parse a condition; map its error column into the file. */
+static struct expr *cond_field(struct ld *ld, yaml_node_t *n, const char *what,
+			       char **src_out)
+{
+	const char *s = scalar(ld, n, what);
+	char err[256];
+	int col = 0;
+	struct expr *e = NULL;
+	if (!s)
+		return NULL;
+	if (expr_parse(s, &e, &col, err, sizeof err)) {
+		int line = N_LINE(n), c = N_COL(n);
+		yaml_scalar_style_t st = n->data.scalar.style;
+		if (n->end_mark.line == n->start_mark.line) {
+			if (st == YAML_PLAIN_SCALAR_STYLE)
+				c += col;
+			else if (st == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+				 st == YAML_DOUBLE_QUOTED_SCALAR_STYLE)
+				c += col + 1;
+		}
+		err_at(ld, line, c, "%s: %s", what, err);
+		return NULL;
+	}
+	*src_out = strdup(s);
+	if (!*src_out) {
+		expr_free(e);
+		err_node(ld, n, "out of memory");
+		return NULL;
+	}
+	return e;
+}
+
+static int valid_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > POL_NAME_MAX)
+		return 0;
+	for (; *s; s++)
+		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '-'))
+			return 0;
+	return 1;
+}
+
+static int one_of(const char *s, const char *const *list)
+{
+	for (int i = 0; list[i]; i++)
+		if (!strcmp(s, list[i]))
+			return i;
+	return -1;
+}
+
+static int word_field(struct ld *ld, yaml_node_t *n, const char *what,
+		      const char *const *allowed, char *out, size_t outlen)
+{
+	const char *s = scalar(ld, n, what);
+	if (!s)
+		return -EINVAL;
+	int i = one_of(s, allowed);
+	if (i < 0) {
+		char list[128] = "";
+		for (int j = 0; allowed[j]; j++) {
+			size_t l = strlen(list);
+			snprintf(list + l, sizeof list - l, "%s%s", j ? ", " : "", allowed[j]);
+		}
+		err_node(ld, n, "%s: '%.40s' is not one of %s", what, s, list);
+		return -EINVAL;
+	}
+	snprintf(out, outlen, "%s", s);
+	return i;
+}
+
+enum {
+	AK_SYSCTL, AK_RPS, AK_BRIDGE_NF, AK_OFFLOAD, AK_PIN, AK_SRIOV, AK_NOTE,
+	AK_SET, AK_SCALE, AK_STEP, AK_WIDEN, AK_MIN, AK_MAX, AK_N
+};
+static const char *const action_keys[] = {
+	"sysctl", "rps", "bridge_nf", "offload", "pin", "sriov", "note",
+	"set", "scale", "step", "widen", "min", "max",
+};
+
+/* A sysctl number: k/M/G allowed, an integer. */
+static int sysctl_num(struct ld *ld, yaml_node_t *n, const char *key,
+		      const char *what, double *v)
+{
+	const char *s = scalar(ld, n, what);
+	if (!s)
+		return -EINVAL;
+	if (parse_num(s, v)) {
+		err_node(ld, n, "%s: '%.40s' is not a number", what, s);
+		return -EINVAL;
+	}
+	if (*v != floor(*v)) {
+		err_node(ld, n, "%s: %s for %s must be a whole number", what, s, key);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int port_range_str(const char *s, unsigned *lo, unsigned *hi)
+{
+	char tail;
+	if (sscanf(s, "%u %u %c", lo, hi, &tail) != 2)
+		return -EINVAL;
+	return *lo >= 1 && *hi <= 65535 && *lo < *hi ? 0 : -ERANGE;
+}
+
+static void load_sysctl(struct ld *ld, yaml_node_t *an, yaml_node_t **v,
+			yaml_node_t **k, struct pol_action *a)
+{
+	const char *key = scalar(ld, v[AK_SYSCTL], "sysctl");
+	char why[160];
+	double lo = 0, hi = 0;
+	int port = 0;
+
+	if (!key)
+		return;
+	if (strlen(key) >= sizeof a->key) {
+		err_node(ld, v[AK_SYSCTL], "sysctl key too long");
+		return;
+	}
+	snprintf(a->key, sizeof a->key, "%s", key);
+	if (pol_sysctl_allowed(key, &lo, &hi, why, sizeof why)) {
+		err_node(ld, v[AK_SYSCTL], "%s", why);
+		return;
+	}
+	port = !strcmp(key, PORT_RANGE_KEY);
+
+	int ops[] = { AK_SET, AK_SCALE, AK_STEP, AK_WIDEN };
+	int nops = 0, first = -1;
+	for (int i = 0; i < 4; i++) {
+		if (!v[ops[i]])
+			continue;
+		if (nops++ == 0) {
+			first = ops[i];
+			continue;
+		}
+		err_node(ld, k[ops[i]], "'%s' and '%s' in one action: use exactly one of set, scale, step%s",
+			 action_keys[first], action_keys[ops[i]],
+			 port ? ", widen" : "");
+	}
+	if (nops == 0) {
+		err_node(ld, an, "sysctl %s needs one of set, scale, step%s",
+			 key, port ? ", widen" : "");
+		return;
+	}
+
+	if (port) {
+		if (v[AK_SCALE] || v[AK_STEP]) {
+			int kk = v[AK_SCALE] ? AK_SCALE : AK_STEP;
+			err_node(ld, k[kk], "'%s' does not apply to %s (use set: \"LO HI\" or widen: N)",
+				 action_keys[kk], key);
+		}
+		if (v[AK_MAX])
+			err_node(ld, k[AK_MAX], "'max' does not apply to %s (min bounds its low end)", key);
+		if (v[AK_SET]) {
+			const char *s = scalar(ld, v[AK_SET], "set");
+			unsigned plo, phi;
+			if (s && port_range_str(s, &plo, &phi))
+				err_node(ld, v[AK_SET], "set: %s needs \"LO HI\" with 1 <= LO < HI <= 65535, not '%.40s'",
+					 key, s);
+			else if (s && (plo < lo || phi > hi))
+				err_node(ld, v[AK_SET], "set: '%s' is outside the allowed range %.0f..%.0f",
+					 s, lo, hi);
+			else if (s) {
+				a->op = POL_OP_SET;
+				snprintf(a->set_str, sizeof a->set_str, "%u %u", plo, phi);
+			}
+		}
+		if (v[AK_WIDEN] && !sysctl_num(ld, v[AK_WIDEN], key, "widen", &a->value)) {
+			if (a->value <= 0 || a->value > 64511)
+				err_node(ld, v[AK_WIDEN], "widen: %.15g is out of range (1 to 64511)", a->value);
+			a->op = POL_OP_WIDEN;
+		}
+		if (v[AK_MIN] && !sysctl_num(ld, v[AK_MIN], key, "min", &a->min)) {
+			if (a->min < lo || a->min > hi)
+				err_node(ld, v[AK_MIN], "min: %.15g is outside the allowed range %.0f..%.0f for %s",
+					 a->min, lo, hi, key);
+			a->has_min = 1;
+		}
+		return;
+	}
+
+	if (v[AK_WIDEN])
+		err_node(ld, k[AK_WIDEN], "'widen' only applies to %s", PORT_RANGE_KEY);
+	if (v[AK_SET] && !sysctl_num(ld, v[AK_SET], key, "set", &a->value)) {
+		a->op = POL_OP_SET;
+		char vs[48];
+		snprintf(vs, sizeof vs, "%.0f", a->value);
+		if (a->value < lo || a->value > hi)
+			err_node(ld, v[AK_SET], "set: %.15g is outside the allowed range %.0f..%.0f for %s",
+				 a->value, lo, hi, key);
+		else if (pol_sysctl_value_ok(key, vs, why, sizeof why))
+			err_node(ld, v[AK_SET], "set: %s", why);
+	}
+	if (v[AK_SCALE]) {
+		const char *s = scalar(ld, v[AK_SCALE], "scale");
+		if (s && parse_num(s, &a->value))
+			err_node(ld, v[AK_SCALE], "scale: '%.40s' is not a number", s);
+		else if (s && (a->value <= 0 || a->value > 16))
+			err_node(ld, v[AK_SCALE], "scale: %s is out of range (above 0, at most 16)", s);
+		a->op = POL_OP_SCALE;
+	}
+	if (v[AK_STEP] && !sysctl_num(ld, v[AK_STEP], key, "step", &a->value)) {
+		a->op = POL_OP_STEP;
+		if (a->value == 0)
+			err_node(ld, v[AK_STEP], "step: 0 changes nothing");
+		else if (fabs(a->value) > hi - lo)
+			err_node(ld, v[AK_STEP], "step: %.15g is larger than the whole allowed range %.0f..%.0f for %s",
+				 a->value, lo, hi, key);
+	}
+	int bad = 0;
+	if (v[AK_MIN]) {
+		if (sysctl_num(ld, v[AK_MIN], key, "min", &a->min))
+			bad = 1;
+		else if (a->min < lo || a->min > hi) {
+			err_node(ld, v[AK_MIN], "min: %.15g is outside the allowed range %.0f..%.0f for %s",
+				 a->min, lo, hi, key);
+			bad = 1;
+		}
+		a->has_min = 1;
+	}
+	if (v[AK_MAX]) {
+		if (sysctl_num(ld, v[AK_MAX], key, "max", &a->max))
+			bad = 1;
+		else if (a->max < lo || a->max > hi) {
+			err_node(ld, v[AK_MAX], "max: %.15g is outside the allowed range %.0f..%.0f for %s",
+				 a->max, lo, hi, key);
+			bad = 1;
+		}
+		a->has_max = 1;
+	}
+	if (!bad && a->has_min && a->has_max && a->min > a->max)
+		err_node(ld, v[AK_MIN], "min %.15g is above max %.15g", a->min, a->max);
+}
+
+static void load_offload(struct ld *ld, yaml_node_t *n, struct pol_action *a)
+{
+	static const char *const keys[] = { "features", "state", "on" };
+	static const char *const feats[] = { "tso", "gso", "gro", "sg", NULL };
+	static const char *const states[] = { "off", "on", NULL };
+	static const char *const where[] = { "tap", "bridge", "uplink", NULL };
+	yaml_node_t *v[3], *k[3];
+	char tmp[16];
+
+	if (map_fields(ld, n, "an offload action", keys, 3, v, k))
+		return;
+	snprintf(a->key, sizeof a->key, "tap");
+	if (!v[0])
+		err_node(ld, n, "offload needs 'features' (a list of tso, gso, gro, sg)");
+	else if (v[0]->type != YAML_SEQUENCE_NODE)
+		err_node(ld, v[0], "features must be a list like [tso, gso, gro, sg], not %s",
+			 type_name(v[0]));
+	else {
+		int count = 0;
+		for (yaml_node_item_t *it = v[0]->data.sequence.items.start;
+		     it < v[0]->data.sequence.items.top && count < 16; it++, count++) {
+			yaml_node_t *f = get(ld, *it);
+			int i;
+			if (f && (i = word_field(ld, f, "features", feats, tmp, sizeof tmp)) >= 0)
+				a->features |= 1u << i;
+		}
+		if (count == 0)
+			err_node(ld, v[0], "features: the list is empty");
+	}
+	if (!v[1])
+		err_node(ld, n, "offload needs 'state' (on or off)");
+	else {
+		int i = word_field(ld, v[1], "state", states, tmp, sizeof tmp);
+		a->state = i == 1;
+	}
+	if (v[2])
+		word_field(ld, v[2], "on", where, a->key, sizeof a->key);
+}
+
+static void load_action(struct ld *ld, yaml_node_t *an, enum pol_side side,
+			struct pol_action *a)
+{
+	yaml_node_t *v[AK_N], *k[AK_N];
+	static const char *const rps_vals[] = { "all", NULL };
+	static const char *const onoff[] = { "off", "on", NULL };
+	static const char *const pins[] = { "dom0-away", "emulator-away", "vcpus-spread", NULL };
+	static const char *const sriovs[] = { "attach", NULL };
+	const char *what = side == POL_GUEST ? "a guest action" : "a host action";
+
+	memset(a, 0, sizeof *a);
+	a->side = side;
+	a->line = N_LINE(an);
+	a->col = N_COL(an);
+	if (map_fields(ld, an, what, action_keys, AK_N, v, k))
+		return;
+	int kind = -1;
+	for (int i = AK_SYSCTL; i <= AK_NOTE; i++) {
+		if (!v[i])
+			continue;
+		if (kind >= 0) {
+			err_node(ld, k[i], "'%s' and '%s' in one action: an action does one thing",
+				 action_keys[kind], action_keys[i]);
+			continue;
+		}
+		kind = i;
+	}
+	if (kind < 0) {
+		err_node(ld, an, "an action needs one of sysctl, rps, bridge_nf, offload, pin, sriov, note");
+		return;
+	}
+	a->kind = (enum pol_kind)kind;	/* AK_* and PA_* share the order */
+	if (kind != AK_SYSCTL)
+		for (int i = AK_SET; i < AK_N; i++)
+			if (v[i])
+				err_node(ld, k[i], "'%s' only goes with 'sysctl'", action_keys[i]);
+	if (kind == AK_RPS && side != POL_GUEST)
+		err_node(ld, k[kind], "'rps' is a guest action");
+	if ((kind == AK_BRIDGE_NF || kind == AK_OFFLOAD || kind == AK_PIN ||
+	     kind == AK_SRIOV) && side != POL_HOST)
+		err_node(ld, k[kind], "'%s' is a host action", action_keys[kind]);
+
+	switch (kind) {
+	case AK_SYSCTL:
+		load_sysctl(ld, an, v, k, a);
+		break;
+	case AK_RPS:
+		word_field(ld, v[kind], "rps", rps_vals, a->key, sizeof a->key);
+		break;
+	case AK_BRIDGE_NF:
+		word_field(ld, v[kind], "bridge_nf", onoff, a->key, sizeof a->key);
+		break;
+	case AK_PIN:
+		word_field(ld, v[kind], "pin", pins, a->key, sizeof a->key);
+		break;
+	case AK_SRIOV:
+		word_field(ld, v[kind], "sriov", sriovs, a->key, sizeof a->key);
+		break;
+	case AK_OFFLOAD:
+		load_offload(ld, v[kind], a);
+		break;
+	case AK_NOTE: {
+		const char *s = scalar(ld, v[kind], "note");
+		if (s && !*s)
+			err_node(ld, v[kind], "note: empty");
+		else if (s && !(a->text = strdup(s)))
+			err_node(ld, v[kind], "out of memory");
+		break;
+	}
+	}
+}
+
+static void load_actions(struct ld *ld, yaml_node_t *n, enum pol_side side,
+			 struct pol_rule *r)
+{
+	const char *what = side == POL_GUEST ? "guest" : "host";
+	if (n->type != YAML_SEQUENCE_NODE) {
+		err_node(ld, n, "'%s' must be a list of actions, not %s", what, type_name(n));
+		return;
+	}
+	size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (cnt > POL_MAX_ACTIONS) {
+		err_node(ld, n, "'%s': %zu actions, at most %d", what, cnt, POL_MAX_ACTIONS);
+		return;
+	}
+	struct pol_action *v = realloc(r->actions, (r->n_actions + cnt) * sizeof *v + 1);
+	if (!v) {
+		err_node(ld, n, "out of memory");
+		return;
+	}
+	r->actions = v;
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *an = get(ld, *it);
+		if (an)
+			load_action(ld, an, side, &r->actions[r->n_actions++]);
+	}
+}
+
+enum { RK_NAME, RK_DESC, RK_ENABLED, RK_WHEN, RK_FOR, RK_CLEAR, RK_COOLDOWN,
+       RK_GUEST, RK_HOST, RK_N };
+static const char *const rule_keys[] = {
+	"name", "description", "enabled", "when", "for", "clear", "cooldown",
+	"guest", "host",
+};
+
+static void load_rule(struct ld *ld, yaml_node_t *n, struct pol_set *set,
+		      struct pol_rule *r, const int *name_lines)
+{
+	yaml_node_t *v[RK_N], *k[RK_N];
+
+	memset(r, 0, sizeof *r);
+	r->enabled = 1;
+	r->cooldown_ns = 60ull * 1000000000ull;
+	r->line = N_LINE(n);
+	r->col = N_COL(n);
+	if (map_fields(ld, n, "a rule", rule_keys, RK_N, v, k))
+		return;
+	if (!v[RK_NAME]) {
+		err_node(ld, n, "rule has no 'name'");
+	} else {
+		const char *s = scalar(ld, v[RK_NAME], "name");
+		if (s && !valid_name(s)) {
+			err_node(ld, v[RK_NAME], "name '%.60s' must be 1-%d characters of a-z, 0-9 and '-'",
+				 s, POL_NAME_MAX);
+		} else if (s) {
+			for (size_t i = 0; i < set->n_rules; i++)
+				if (!strcmp(set->rules[i].name, s)) {
+					err_node(ld, v[RK_NAME], "duplicate rule name '%s' (first at line %d)",
+						 s, name_lines[i]);
+					break;
+				}
+			snprintf(r->name, sizeof r->name, "%s", s);
+		}
+	}
+	if (v[RK_DESC]) {
+		const char *s = scalar(ld, v[RK_DESC], "description");
+		if (s && !(r->description = strdup(s)))
+			err_node(ld, v[RK_DESC], "out of memory");
+	}
+	if (v[RK_ENABLED]) {
+		const char *s = scalar(ld, v[RK_ENABLED], "enabled");
+		if (s && !strcmp(s, "true"))
+			r->enabled = 1;
+		else if (s && !strcmp(s, "false"))
+			r->enabled = 0;
+		else if (s)
+			err_node(ld, v[RK_ENABLED], "enabled: '%.40s' is not true or false", s);
+	}
+	if (!v[RK_WHEN])
+		err_node(ld, n, "rule has no 'when' condition");
+	else
+		r->when = cond_field(ld, v[RK_WHEN], "when", &r->when_src);
+	if (v[RK_FOR])
+		duration_field(ld, v[RK_FOR], "for", &r->for_ns);
+	if (v[RK_CLEAR])
+		r->clear = cond_field(ld, v[RK_CLEAR], "clear", &r->clear_src);
+	if (v[RK_COOLDOWN])
+		duration_field(ld, v[RK_COOLDOWN], "cooldown", &r->cooldown_ns);
+	if (v[RK_GUEST])
+		load_actions(ld, v[RK_GUEST], POL_GUEST, r);
+	if (v[RK_HOST])
+		load_actions(ld, v[RK_HOST], POL_HOST, r);
+	if (!v[RK_GUEST] && !v[RK_HOST])
+		err_node(ld, n, "rule has no actions (add 'guest:' or 'host:')");
+}
+
+static void free_rule(struct pol_rule *r)
+{
+	free(r->description);
+	free(r->when_src);
+	free(r->clear_src);
+	expr_free(r->when);
+	expr_free(r->clear);
+	for (size_t i = 0; i < r->n_actions; i++)
+		free(r->actions[i].text);
+	free(r->actions);
+}
+
+void pol_set_free(struct pol_set *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_rules; i++)
+		free_rule(&s->rules[i]);
+	free(s->rules);
+	free(s->name);
+	free(s);
+}
+
+const struct pol_rule *pol_set_rule(const struct pol_set *s, const char *name)
+{
+	for (size_t i = 0; s && name && i < s->n_rules; i++)
+		if (!strcmp(s->rules[i].name, name))
+			return &s->rules[i];
+	return NULL;
+}
+
+static void load_root(struct ld *ld, yaml_node_t *root, struct pol_set *set)
+{
+	static const char *const keys[] = { "version", "rules" };
+	yaml_node_t *v[2], *k[2];
+
+	if (map_fields(ld, root, "the policy file", keys, 2, v, k))
+		return;
+	if (!v[0]) {
+		err_node(ld, root, "missing 'version: 1'");
+	} else {
+		const char *s = scalar(ld, v[0], "version");
+		if (s && strcmp(s, "1"))
+			err_node(ld, v[0], "version %.20s is not supported (this vtune reads version 1)", s);
+	}
+	if (!v[1]) {
+		err_node(ld, root, "missing 'rules'");
+		return;
+	}
+	if (v[1]->type != YAML_SEQUENCE_NODE) {
+		err_node(ld, v[1], "'rules' must be a list of rules, not %s", type_name(v[1]));
+		return;
+	}
+	size_t cnt = (size_t)(v[1]->data.sequence.items.top - v[1]->data.sequence.items.start);
+	if (cnt > POL_MAX_RULES) {
+		err_node(ld, v[1], "%zu rules, at most %d", cnt, POL_MAX_RULES);
+		return;
+	}
+	set->rules = calloc(cnt + 1, sizeof *set->rules);
+	int *name_lines = calloc(cnt + 1, sizeof *name_lines);
+	if (!set->rules || !name_lines) {
+		free(name_lines);
+		err_node(ld, v[1], "out of memory");
+		return;
+	}
+	for (yaml_node_item_t *it = v[1]->data.sequence.items.start;
+	     it < v[1]->data.sequence.items.top; it++) {
+		yaml_node_t *rn = get(ld, *it);
+		if (!rn)
+			continue;
+		struct pol_rule *r = &set->rules[set->n_rules];
+		load_rule(ld, rn, set, r, name_lines);
+		name_lines[set->n_rules] = r->line;
+		/* Remember where the name was, for duplicate messages. */
+		if (rn->type == YAML_MAPPING_NODE)
+			for (yaml_node_pair_t *p = rn->data.mapping.pairs.start;
+			     p < rn->data.mapping.pairs.top; p++) {
+				yaml_node_t *kn = get(ld, p->key);
+				if (kn && kn->type == YAML_SCALAR_NODE &&
+				    !strcmp((char *)kn->data.scalar.value, "name")) {
+					name_lines[set->n_rules] = N_LINE(get(ld, p->value));
+					break;
+				}
+			}
+		set->n_rules++;
+	}
+	free(name_lines);
+}
+
+struct pol_set *pol_load_string(const char *name, const char *text,
+				struct pol_diag *diag)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct ld ld = { .file = name ? name : "<policy>", .doc = &doc, .diag = diag };
+	struct pol_set *set = NULL;
+
+	if (!text)
+		text = "";
+	size_t len = strlen(text);
+	if (len > POL_MAX_FILE) {
+		pol_diag_add(diag, ld.file, 0, 0, "file larger than %d bytes", POL_MAX_FILE);
+		return NULL;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		pol_diag_add(diag, ld.file, 0, 0, "out of memory");
+		return NULL;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		pol_diag_add(diag, ld.file, (int)parser.problem_mark.line + 1,
+			     (int)parser.problem_mark.column + 1, "YAML syntax error: %s%s%s",
+			     parser.problem ? parser.problem : "unknown",
+			     parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		return NULL;
+	}
+	set = calloc(1, sizeof *set);
+	if (!set || !(set->name = strdup(ld.file))) {
+		pol_diag_add(diag, ld.file, 0, 0, "out of memory");
+		ld.errors++;
+		goto out;
+	}
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (!root) {
+		err_at(&ld, 1, 1, "empty policy file (expected 'version: 1' and 'rules:')");
+		goto out;
+	}
+	load_root(&ld, root, set);
+
+	/* A second document in the stream is a mistake, not ignored. */
+	yaml_document_t doc2;
+	if (yaml_parser_load(&parser, &doc2)) {
+		yaml_node_t *r2 = yaml_document_get_root_node(&doc2);
+		if (r2)
+			err_node(&ld, r2, "a second YAML document: a policy file holds one");
+		yaml_document_delete(&doc2);
+	} else {
+		err_at(&ld, (int)parser.problem_mark.line + 1,
+		       (int)parser.problem_mark.column + 1, "YAML syntax error: %s",
+		       parser.problem ? parser.problem : "unknown");
+	}
+out:
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (ld.errors) {
+		pol_set_free(set);
+		return NULL;
+	}
+	return set;
+}
+
+struct pol_set *pol_load_file(const char *path, struct pol_diag *diag)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0;
+	struct pol_set *s = NULL;
+
+	if (!f) {
+		pol_diag_add(diag, path, 0, 0, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	buf = malloc(POL_MAX_FILE + 2);
+	if (!buf) {
+		pol_diag_add(diag, path, 0, 0, "out of memory");
+		goto out;
+	}
+	n = fread(buf, 1, POL_MAX_FILE + 1, f);
+	if (ferror(f)) {
+		pol_diag_add(diag, path, 0, 0, "cannot read: %s", strerror(errno));
+		goto out;
+	}
+	if (n > POL_MAX_FILE) {
+		pol_diag_add(diag, path, 0, 0, "file larger than %d bytes", POL_MAX_FILE);
+		goto out;
+	}
+	buf[n] = '\0';
+	if (memchr(buf, '\0', n)) {
+		pol_diag_add(diag, path, 0, 0, "file contains a NUL byte: not a policy file");
+		goto out;
+	}
+	s = pol_load_string(path, buf, diag);
+out:
+	free(buf);
+	fclose(f);
+	return s;
+}

@@ -1,0 +1,271 @@
+/* test_policy_load: loading policy files: the default set, a file using
+ * every key, and broken files whose every problem must be reported at the
+ * right file:line:col. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "policy.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIX "tests/fixtures/policies/"
+
+static void dump(const struct pol_diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		print_message("  diag[%zu] %s\n", i, d->msgs[i]);
+}
+
+static void test_default_loads(void **state)
+{
+	struct pol_diag d;
+	(void)state;
+	pol_diag_init(&d);
+	struct pol_set *s = pol_load_file("policies/default.yaml", &d);
+	dump(&d);
+	assert_non_null(s);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(s->n_rules, 14);
+
+	const struct pol_rule *r = pol_set_rule(s, "listen-overflow");
+	assert_non_null(r);
+	assert_true(r->enabled);
+	assert_true(r->for_ns == 10ull * 1000000000ull);
+	assert_true(r->cooldown_ns == 120ull * 1000000000ull);
+	assert_non_null(r->clear);
+	assert_int_equal(r->n_actions, 3);
+	assert_int_equal(r->actions[0].kind, PA_SYSCTL);
+	assert_string_equal(r->actions[0].key, "net.core.somaxconn");
+	assert_int_equal(r->actions[0].op, POL_OP_SCALE);
+	assert_true(r->actions[0].has_max && r->actions[0].max == 65535);
+	assert_int_equal(r->actions[2].kind, PA_NOTE);
+	assert_non_null(strstr(r->actions[2].text, "listen()"));
+
+	r = pol_set_rule(s, "conntrack-full");
+	assert_non_null(r);
+	assert_true(r->actions[0].max == 4000000);	/* 4M */
+
+	r = pol_set_rule(s, "port-exhaustion");
+	assert_non_null(r);
+	assert_string_equal(r->actions[0].set_str, "1024 65000");
+
+	r = pol_set_rule(s, "sriov-attach");
+	assert_non_null(r);
+	assert_false(r->enabled);			/* opt-in */
+	assert_int_equal(r->actions[0].side, POL_HOST);
+	assert_int_equal(r->actions[0].kind, PA_SRIOV);
+
+	/* every rule of the default set is enabled but sriov-attach */
+	int off = 0;
+	for (size_t i = 0; i < s->n_rules; i++)
+		off += !s->rules[i].enabled;
+	assert_int_equal(off, 1);
+	assert_null(pol_set_rule(s, "no-such-rule"));
+	pol_set_free(s);
+	pol_diag_free(&d);
+}
+
+static void test_every_key(void **state)
+{
+	struct pol_diag d;
+	(void)state;
+	pol_diag_init(&d);
+	struct pol_set *s = pol_load_file(FIX "good.yaml", &d);
+	dump(&d);
+	assert_non_null(s);
+	assert_int_equal(s->n_rules, 2);
+	const struct pol_rule *r = &s->rules[0];
+	assert_string_equal(r->name, "everything-1");
+	assert_string_equal(r->description, "all guest keys");
+	assert_true(r->for_ns == 500000000ull);
+	assert_true(r->cooldown_ns == 3600ull * 1000000000ull);
+	assert_string_equal(r->clear_src, "guest.tcp.listen_overflows < 1/s");
+	assert_int_equal(r->n_actions, 6);
+	assert_true(r->actions[0].value == 1.5 && r->actions[0].min == 1000);
+	assert_int_equal(r->actions[1].op, POL_OP_STEP);
+	assert_true(r->actions[2].value == 4e6);
+	assert_int_equal(r->actions[3].op, POL_OP_WIDEN);
+	assert_true(r->actions[3].value == 8192 && r->actions[3].min == 10000);
+	assert_int_equal(r->actions[4].kind, PA_RPS);
+	assert_string_equal(r->actions[5].text, "a diagnosis line");
+	assert_int_equal(r->actions[5].line, 25);
+	assert_int_equal(r->actions[5].col, 9);
+
+	r = &s->rules[1];
+	assert_false(r->enabled);
+	assert_true(r->cooldown_ns == 60ull * 1000000000ull);	/* default */
+	assert_true(r->for_ns == 0);
+	assert_null(r->clear);
+	assert_int_equal(r->n_actions, 6);
+	assert_int_equal(r->actions[0].kind, PA_BRIDGE_NF);
+	assert_string_equal(r->actions[0].key, "off");
+	assert_int_equal(r->actions[1].kind, PA_OFFLOAD);
+	assert_int_equal(r->actions[1].features, POL_OFF_TSO | POL_OFF_GRO);
+	assert_int_equal(r->actions[1].state, 0);
+	assert_string_equal(r->actions[1].key, "tap");
+	assert_int_equal(r->actions[2].features, POL_OFF_SG);
+	assert_int_equal(r->actions[2].state, 1);
+	assert_string_equal(r->actions[2].key, "uplink");
+	assert_string_equal(r->actions[3].key, "vcpus-spread");
+	assert_int_equal(r->actions[4].kind, PA_SRIOV);
+	assert_int_equal(r->actions[5].side, POL_HOST);
+	pol_set_free(s);
+	pol_diag_free(&d);
+}
+
+/* Every problem of broken.yaml, in order, at its line and column. */
+static const char *const broken_expected[] = {
+	FIX "broken.yaml:4:1: unknown key 'colour' in the policy file (known: version, rules)",
+	FIX "broken.yaml:6:11: name 'Bad_Name' must be 1-48 characters of a-z, 0-9 and '-'",
+	FIX "broken.yaml:12:9: 'scale' and 'step' in one action: use exactly one of set, scale, step",
+	FIX "broken.yaml:14:11: when: unknown metric 'guest.tcp.listen_overflow'",
+	FIX "broken.yaml:15:15: cooldown: -5s is out of range (0s to 24h)",
+	FIX "broken.yaml:17:17: sysctl 'kernel.panic' is not in the allow-list",
+	FIX "broken.yaml:19:11: duplicate rule name 'dup' (first at line 13)",
+	FIX "broken.yaml:20:29: when: unit mismatch: 'guest.cpu.steal' is a percentage (%) but '10/s' is a rate (/s)",
+	FIX "broken.yaml:21:10: for: '2d' is not a duration (like 10s, 500ms, 2m, 1h)",
+	FIX "broken.yaml:24:16: scale: 40 is out of range (above 0, at most 16)",
+	FIX "broken.yaml:25:14: min 5000 is above max 2000",
+	FIX "broken.yaml:28:55: when: unit mismatch: 'guest.tcp.inuse' is a count or value (no unit) but '1h' is a duration (s)",
+	FIX "broken.yaml:30:7: 'host' must be a list of actions, not a mapping",
+	FIX "broken.yaml:33:5: duplicate key 'when' (first at line 32)",
+	FIX "broken.yaml:35:9: sysctl net.ipv4.tcp_fin_timeout needs one of set, scale, step",
+	FIX "broken.yaml:37:9: 'rps' and 'note' in one action: an action does one thing",
+	FIX "broken.yaml:38:9: 'pin' is a host action",
+	FIX "broken.yaml:43:9: 'scale' does not apply to net.ipv4.ip_local_port_range (use set: \"LO HI\" or widen: N)",
+	FIX "broken.yaml:45:14: set: net.ipv4.ip_local_port_range needs \"LO HI\" with 1 <= LO < HI <= 65535, not '70000 100'",
+	FIX "broken.yaml:47:36: features: 'xyz' is not one of tso, gso, gro, sg",
+	FIX "broken.yaml:47:49: state: 'maybe' is not one of off, on",
+	FIX "broken.yaml:48:5: rule has no 'name'",
+	FIX "broken.yaml:48:5: rule has no 'when' condition",
+	FIX "broken.yaml:49:10: for: 'soon' is not a duration (like 10s, 500ms, 2m, 1h)",
+};
+
+static void test_broken_file(void **state)
+{
+	struct pol_diag d;
+	size_t n = sizeof broken_expected / sizeof *broken_expected;
+	(void)state;
+	pol_diag_init(&d);
+	assert_null(pol_load_file(FIX "broken.yaml", &d));
+	for (size_t i = 0; i < d.n && i < n; i++)
+		if (strcmp(d.msgs[i], broken_expected[i]))
+			fail_msg("line %zu:\n got  %s\n want %s", i, d.msgs[i], broken_expected[i]);
+	if (d.n != n)
+		dump(&d);
+	assert_int_equal(d.n, n);
+	pol_diag_free(&d);
+}
+
+/* Load text; expect it refused with exactly the given first message. */
+static void refused(const char *text, const char *msg)
+{
+	struct pol_diag d;
+	pol_diag_init(&d);
+	struct pol_set *s = pol_load_string("t.yaml", text, &d);
+	if (s || d.n == 0 || strcmp(d.msgs[0], msg)) {
+		dump(&d);
+		fail_msg("want '%s'", msg);
+	}
+	pol_set_free(s);
+	pol_diag_free(&d);
+}
+
+#define HDR "version: 1\nrules:\n  - name: r\n"
+
+static void test_small_cases(void **state)
+{
+	(void)state;
+	refused("", "t.yaml:1:1: empty policy file (expected 'version: 1' and 'rules:')");
+	refused("version: 1\nrules: [\n", "t.yaml:3:1: YAML syntax error: did not find expected node content while parsing a flow node");
+	refused("version: 2\nrules: []\n", "t.yaml:1:10: version 2 is not supported (this vtune reads version 1)");
+	refused("rules: []\n", "t.yaml:1:1: missing 'version: 1'");
+	refused("version: 1\n", "t.yaml:1:1: missing 'rules'");
+	refused("- a\n- b\n", "t.yaml:1:1: the policy file must be a mapping, not a list");
+	refused("version: 1\nrules: {a: 1}\n", "t.yaml:2:8: 'rules' must be a list of rules, not a mapping");
+	refused("version: 1\nrules:\n  - [a]\n", "t.yaml:3:5: a rule must be a mapping, not a list");
+	refused(HDR "    when: [a]\n    guest: [{note: x}]\n", "t.yaml:4:11: when must be a single value, not a list");
+	refused(HDR "    when: 'guest.cpu.steal > 5 and guest.foo > 1'\n    guest: [{note: x}]\n",
+		"t.yaml:4:36: when: unknown metric 'guest.foo'");
+	refused(HDR "    when: \"guest.cpu.steal > 5%\"\n    clear: guest.cpu.steal <\n    guest: [{note: x}]\n",
+		"t.yaml:5:29: clear: expression ends too early: expected a metric, a number or '('");
+	/* a block scalar: the message points at the scalar */
+	refused(HDR "    when: |\n      guest.cpu.steal > 5 and bad\n    guest: [{note: x}]\n",
+		"t.yaml:4:11: when: unknown metric 'bad'");
+	refused(HDR "    when: guest.cpu.steal > 5%\n", "t.yaml:3:5: rule has no actions (add 'guest:' or 'host:')");
+	refused(HDR "    when: guest.cpu.steal > 5%\n    enabled: yes\n    guest: [{note: x}]\n",
+		"t.yaml:5:14: enabled: 'yes' is not true or false");
+	refused(HDR "    when: guest.cpu.steal > 5%\n    for: 25h\n    guest: [{note: x}]\n",
+		"t.yaml:5:10: for: 25h is out of range (0s to 24h)");
+	refused(HDR "    when: guest.cpu.steal > 5%\n    guest:\n      - sysctl: net.core.somaxconn\n        scale: 0\n",
+		"t.yaml:7:16: scale: 0 is out of range (above 0, at most 16)");
+	refused(HDR "    when: guest.cpu.steal > 5%\n    guest:\n      - sysctl: net.core.somaxconn\n        set: 1M\n",
+		"t.yaml:7:14: set: 1000000 is outside the allowed range 128..65535 for net.core.somaxconn");
+	refused(HDR "    when: guest.cpu.steal > 5%\n    guest:\n      - sysctl: net.core.somaxconn\n        set: 12.5\n",
+		"t.yaml:7:14: set: 12.5 for net.core.somaxconn must be a whole number");
+	refused(HDR "    when: guest.cpu.steal > 5%\n    guest:\n      - sysctl: net.core.rps_sock_flow_entries\n        set: 1000\n",
+		"t.yaml:7:14: set: net.core.rps_sock_flow_entries: 1000 is not 0 or a power of two (RFS flow table; the kernel rounds up to a power of two, so only those read back equal)");
+	refused(HDR "    when: guest.cpu.steal > 5%\n    guest:\n      - sysctl: net.core.somaxconn\n        widen: 5\n",
+		"t.yaml:7:9: 'widen' only applies to net.ipv4.ip_local_port_range");
+	refused(HDR "    when: guest.cpu.steal > 5%\n    host:\n      - note: x\n        max: 5\n",
+		"t.yaml:7:9: 'max' only goes with 'sysctl'");
+	refused(HDR "    when: guest.cpu.steal > 5%\n    host:\n      - rps: all\n",
+		"t.yaml:6:9: 'rps' is a guest action");
+	refused(HDR "    when: guest.cpu.steal > 5%\n    host:\n      - {}\n",
+		"t.yaml:6:9: an action needs one of sysctl, rps, bridge_nf, offload, pin, sriov, note");
+	refused(HDR "    when: guest.cpu.steal > 5%\n    host:\n      - offload: {state: on}\n",
+		"t.yaml:6:18: offload needs 'features' (a list of tso, gso, gro, sg)");
+	refused("version: 1\nrules: []\n---\nversion: 1\n", "t.yaml:4:1: a second YAML document: a policy file holds one");
+	refused(HDR "    name: s\n    when: guest.cpu.steal > 5%\n    guest: [{note: x}]\n",
+		"t.yaml:4:5: duplicate key 'name' (first at line 3)");
+	refused("version: 1\nrules:\n  - name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n    when: 1 > 0\n    guest: [{note: x}]\n",
+		"t.yaml:3:11: name 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' must be 1-48 characters of a-z, 0-9 and '-'");
+}
+
+static void test_file_errors(void **state)
+{
+	struct pol_diag d;
+	(void)state;
+	pol_diag_init(&d);
+	assert_null(pol_load_file(FIX "no-such-file.yaml", &d));
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.msgs[0], FIX "no-such-file.yaml: cannot open: No such file or directory");
+	pol_diag_free(&d);
+	/* a NULL diag is allowed */
+	assert_null(pol_load_string("x", "rules: 5", NULL));
+	struct pol_set *s = pol_load_string("x", "version: 1\nrules: []\n", NULL);
+	assert_non_null(s);
+	assert_int_equal(s->n_rules, 0);
+	pol_set_free(s);
+}
+
+static void test_allow_list(void **state)
+{
+	double lo, hi;
+	char why[160];
+	(void)state;
+	assert_int_equal(pol_sysctl_allowed("net.core.somaxconn", &lo, &hi, why, sizeof why), 0);
+	assert_true(lo == 128 && hi == 65535);
+	assert_int_equal(pol_sysctl_allowed("kernel.panic", NULL, NULL, why, sizeof why), -EPERM);
+	assert_int_equal(pol_sysctl_value_ok("net.core.somaxconn", "70000", why, sizeof why), -EPERM);
+	assert_int_equal(pol_sysctl_value_ok("net.ipv4.ip_local_port_range", "1024 65000", why, sizeof why), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_loads),
+		cmocka_unit_test(test_every_key),
+		cmocka_unit_test(test_broken_file),
+		cmocka_unit_test(test_small_cases),
+		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_allow_list),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
