@@ -7,6 +7,13 @@
 
 int agent_sample_main(int argc, char **argv);
 int agent_standalone_main(int argc, char **argv); /* run --standalone */
+int agent_once_main(int argc, char **argv);       /* once: apply the baseline */
+
+/* pol_current_fn for the guest: sysctls read through the knob module under
+ * the root prefix passed as arg. */
+#include "engine.h"
+int agent_current_knob(void *arg, enum pol_side side, const char *kind,
+		       const char *key, char *buf, size_t n);
 
 /* Log that a listener is full at the backlog its application chose. */
 void log_notice_listener(const struct gv_listener *l, long long somaxconn);

@@ -11,6 +11,7 @@ static const char usage[] =
 	"commands:\n"
 	"  sample   read the guest view twice and print one sample (table or --json)\n"
 	"  run      --standalone: sample, evaluate the guest rules and apply them\n"
+	"  once     apply the guest baseline once (cloud-image bootstrap) and exit\n"
 	"\n"
 	"  vtune-agent COMMAND --help   shows a command's options; see vtune-agent(8).\n";
 
@@ -20,6 +21,7 @@ static const struct {
 } commands[] = {
 	{ "sample", agent_sample_main },
 	{ "run", agent_standalone_main },
+	{ "once", agent_once_main },
 };
 
 int main(int argc, char **argv)

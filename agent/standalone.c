@@ -30,15 +30,6 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static int current_knob(void *arg, enum pol_side side, const char *kind,
-			const char *key, char *buf, size_t n)
-{
-	const char *root = arg;
-	if (side != POL_GUEST || strcmp(kind, "sysctl"))
-		return -ENOENT;
-	return knob_sysctl_ops.read(root, "", key, buf, n);
-}
-
 /* The kernel fixes a listener's backlog when listen() is called, as
  * min(backlog asked, somaxconn): raising somaxconn later helps no listener
  * that is already listening. Name the full ones and say what would. */
@@ -204,7 +195,7 @@ int agent_standalone_main(int argc, char **argv)
 					 s.tcp.passive_opens, s.tcp.listen_overflows, s.total.steal,
 					 mvec_get(&m, M_GUEST_SOFTNET_DROPPED));
 			pol_plan_clear(&plan);
-			pol_engine_step(eng, "local", cur.mono_ns, &m, NULL, current_knob,
+			pol_engine_step(eng, "local", cur.mono_ns, &m, NULL, agent_current_knob,
 					(void *)root, &plan);
 			if (plan.n) {
 				if (plan_touches(&plan, "net.core.somaxconn"))

@@ -1,7 +1,9 @@
 /* revert: `vtune revert` undoes changes recorded in the journal, newest
  * first, and never overwrites a knob someone else changed (unless --force). */
+#include "apply.h"
 #include "commands.h"
 #include "journal.h"
+#include "log.h"
 #include "vclock.h"
 
 #include <errno.h>
@@ -12,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEFAULT_JOURNAL "/var/lib/vtune/journal"
+#define DEFAULT_JOURNAL VTUNE_JOURNAL_DEFAULT
 
 static const char usage[] =
 	"usage: vtune revert (--all | --rule NAME | --since TIME) [--journal PATH]\n"
@@ -50,6 +52,9 @@ static int bad_usage(const char *fmt, ...)
 
 int cmd_revert_main(int argc, char **argv)
 {
+	/* Lines for people go to stdout; the change log to syslog/journald. */
+	log_init("vtune", LOG_TO_SYSLOG, LOG_INFO);
+	apply_init(); /* the knob kinds a journal may name */
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "rule", required_argument, NULL, 'r' },

@@ -65,7 +65,15 @@ static int one(const struct apply_ctx *c, const struct pol_change *ch, const cha
 		}
 		return 1;
 	}
+	if (r == -ENOENT && !c->dry_run && knob_find(kind)) {
+		/* e.g. a global-only sysctl seen from a network namespace, or a
+		 * knob this kernel lacks: nothing to change, not a failure */
+		say(c, LOG_INFO, msg, NULL);
+		return 0;
+	}
 	say(c, LOG_WARNING, msg, NULL);
+	if (c->failed)
+		(*c->failed)++;
 	/* A refused or failed knob is not fatal; a journal that cannot be
 	 * written is: nothing may change without its record. */
 	return r == -EIO || r == -ENOSPC || r == -EROFS ? r : 0;

@@ -16,6 +16,7 @@ struct apply_ctx {
 	struct pol_engine *engine; /* told about administrator changes; may be NULL */
 	const char *subject;	  /* the engine's subject name */
 	FILE *out;		  /* one line per change also goes here; may be NULL */
+	int *failed;		  /* counts changes refused or failed; may be NULL */
 };
 
 /* Register the knob kinds apply uses (rps). Idempotent. */

@@ -405,6 +405,18 @@ static int plan_action(struct pol_plan *p, const struct subject *s,
 	return 0;
 }
 
+int pol_plan_rule(const struct pol_rule *r, const char *why,
+		  pol_current_fn current, void *arg, struct pol_plan *out)
+{
+	static const struct subject none = { 0 };
+	for (size_t i = 0; i < r->n_actions; i++) {
+		int rc = plan_action(out, &none, r, &r->actions[i], why, current, arg);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* ---- stepping ---- */
 
 static int holds(const struct expr *x, const struct mvec *g, const struct mvec *h)

@@ -71,6 +71,12 @@ int pol_engine_step(struct pol_engine *e, const char *subject, uint64_t now_ns,
 		    const struct mvec *guest, const struct mvec *host,
 		    pol_current_fn current, void *arg, struct pol_plan *out);
 
+/* Plan every action of one rule now, unconditionally (the guest baseline
+ * of `vtune-agent once`), with why as the reason. Same planning as a
+ * firing: bounds, "at max", allow-list. Returns 0 or -ENOMEM. */
+int pol_plan_rule(const struct pol_rule *r, const char *why,
+		  pol_current_fn current, void *arg, struct pol_plan *out);
+
 /* Drop all state of a subject (a guest went away). Returns 0 or -ENOENT. */
 int pol_engine_forget(struct pol_engine *e, const char *subject);
 

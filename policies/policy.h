@@ -64,6 +64,7 @@ struct pol_set {
 	char *name;		/* file name it came from */
 	struct pol_rule *rules;
 	size_t n_rules;
+	struct pol_rule baseline; /* `baseline:` guest actions (n_actions 0: none) */
 };
 
 /* Every problem found, each a full "file:line:col: message" line. */

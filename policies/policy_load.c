@@ -771,6 +771,8 @@ static void free_rule(struct pol_rule *r)
 
 void pol_set_free(struct pol_set *s)
 {
+	if (s)
+		free_rule(&s->baseline);
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n_rules; i++)
@@ -790,11 +792,24 @@ const struct pol_rule *pol_set_rule(const struct pol_set *s, const char *name)
 
 static void load_root(struct ld *ld, yaml_node_t *root, struct pol_set *set)
 {
-	static const char *const keys[] = { "version", "rules" };
-	yaml_node_t *v[2], *k[2];
+	static const char *const keys[] = { "version", "rules", "baseline" };
+	yaml_node_t *v[3], *k[3];
 
-	if (map_fields(ld, root, "the policy file", keys, 2, v, k))
+	if (map_fields(ld, root, "the policy file", keys, 3, v, k))
 		return;
+	if (v[2]) {
+		/* baseline: guest actions applied once by `vtune-agent once` */
+		struct pol_rule *b = &set->baseline;
+		snprintf(b->name, sizeof b->name, "baseline");
+		b->enabled = 1;
+		b->line = N_LINE(v[2]);
+		load_actions(ld, v[2], POL_GUEST, b);
+		for (size_t i = 0; i < b->n_actions; i++)
+			if (b->actions[i].kind != PA_SYSCTL && b->actions[i].kind != PA_RPS &&
+			    b->actions[i].kind != PA_NOTE)
+				err_at(ld, b->actions[i].line, b->actions[i].col,
+				       "baseline: only sysctl, rps and note actions belong in a guest baseline");
+	}
 	if (!v[0]) {
 		err_node(ld, root, "missing 'version: 1'");
 	} else {
