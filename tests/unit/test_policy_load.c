@@ -33,6 +33,11 @@ static void test_default_loads(void **state)
 	assert_int_equal(d.n, 0);
 	assert_int_equal(s->n_rules, 14);
 
+	/* the guest baseline of `vtune-agent once` */
+	assert_int_equal(s->baseline.n_actions, 6);
+	assert_string_equal(s->baseline.actions[0].key, "net.core.somaxconn");
+	assert_int_equal(s->baseline.actions[5].kind, PA_RPS);
+
 	const struct pol_rule *r = pol_set_rule(s, "listen-overflow");
 	assert_non_null(r);
 	assert_true(r->enabled);
@@ -121,7 +126,7 @@ static void test_every_key(void **state)
 
 /* Every problem of broken.yaml, in order, at its line and column. */
 static const char *const broken_expected[] = {
-	FIX "broken.yaml:4:1: unknown key 'colour' in the policy file (known: version, rules)",
+	FIX "broken.yaml:4:1: unknown key 'colour' in the policy file (known: version, rules, baseline)",
 	FIX "broken.yaml:6:11: name 'Bad_Name' must be 1-48 characters of a-z, 0-9 and '-'",
 	FIX "broken.yaml:12:9: 'scale' and 'step' in one action: use exactly one of set, scale, step",
 	FIX "broken.yaml:14:11: when: unknown metric 'guest.tcp.listen_overflow'",
@@ -146,6 +151,21 @@ static const char *const broken_expected[] = {
 	FIX "broken.yaml:48:5: rule has no 'when' condition",
 	FIX "broken.yaml:49:10: for: 'soon' is not a duration (like 10s, 500ms, 2m, 1h)",
 };
+
+static void test_baseline_guest_only(void **state)
+{
+	struct pol_diag d;
+	(void)state;
+	pol_diag_init(&d);
+	const char *text = "version: 1\nrules: []\nbaseline:\n"
+			   "  - sysctl: net.core.somaxconn\n    set: 4096\n"
+			   "  - bridge_nf: off\n";
+	assert_null(pol_load_string("b.yaml", text, &d));
+	dump(&d);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.msgs[0], "b.yaml:6:5: 'bridge_nf' is a host action");
+	pol_diag_free(&d);
+}
 
 static void test_broken_file(void **state)
 {
@@ -263,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_default_loads),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_broken_file),
+		cmocka_unit_test(test_baseline_guest_only),
 		cmocka_unit_test(test_small_cases),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_allow_list),
