@@ -1,0 +1,152 @@
+/* hostnet: the host side of a guest's network path — bridge-netfilter per
+ * network namespace, offloads (TSO, GSO, GRO, SG) through the ethtool
+ * generic-netlink family, and the host.* metrics of a tap (hostnet_view). */
+#ifndef VTUNE_HOSTNET_H
+#define VTUNE_HOSTNET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "knob.h"
+#include "metrics.h"
+
+/* ---- knob kinds ----
+ * "bridge_nf": target = netns path ("" = hostd's own, see netns.h), key one
+ *   of "bridge-nf-call-iptables", "bridge-nf-call-ip6tables",
+ *   "bridge-nf-call-arptables", value "0" / "1". Root "/" reads and writes
+ *   /proc/sys/net/bridge/<key> inside that namespace (setns); any other
+ *   root is a fixture tree used as is, without setns. br_netfilter absent:
+ *   read returns -ENOENT (nothing to do, not an error).
+ * "offload": target = "IFNAME" or "IFNAME@NETNSPATH", key "tso", "gso",
+ *   "gro" or "sg", value "on" / "off" (the ACTIVE state). Root "/" talks to
+ *   the kernel (ethtool netlink, or the SIOCETHTOOL ioctl when the family
+ *   is absent); any other root replays recorded answers from
+ *   <root>/ethtool/features-IFNAME.bin (and set-IFNAME.bin for a write).
+ *   A feature the device cannot change ("[fixed]") gives -EOPNOTSUPP. */
+extern const struct knob_ops hostnet_bridge_nf_ops;
+extern const struct knob_ops hostnet_offload_ops;
+
+/* Register both kinds with knob_register. Idempotent; 0 or -errno. */
+int hostnet_register_knobs(void);
+
+/* The reason for the last failure of a hostnet function in this thread
+ * (e.g. "tap0: tso is fixed on this device"), "" when none. */
+const char *hostnet_last_reason(void);
+
+/* Set the reason hostnet_last_reason returns (hostnet modules only). */
+void hostnet_set_reason(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- bridge-nf ---- */
+#define HOSTNET_BRNF_NKEYS 3
+extern const char *const hostnet_brnf_keys[HOSTNET_BRNF_NKEYS];
+
+/* Read all three keys in one namespace (root as for the knob) into v[i]
+ * (0/1, order of hostnet_brnf_keys). Returns 0, -ENOENT (br_netfilter not
+ * loaded there), -EINVAL (bad netns path) or -errno. */
+int hostnet_bridge_nf_read(const char *root, const char *netns, int v[HOSTNET_BRNF_NKEYS]);
+
+/* ---- offloads ---- */
+enum {
+	HOSTNET_OFF_TSO = 1u << 0,
+	HOSTNET_OFF_GSO = 1u << 1,
+	HOSTNET_OFF_GRO = 1u << 2,
+	HOSTNET_OFF_SG = 1u << 3,
+	HOSTNET_OFF_ALL = 0xfu,
+};
+#define HOSTNET_OFF_NKEYS 4
+/* Key names in bit order: "tso", "gso", "gro", "sg". */
+extern const char *const hostnet_offload_keys[HOSTNET_OFF_NKEYS];
+
+/* Bit of a key name, or 0 when unknown. */
+unsigned hostnet_offload_bit(const char *key);
+
+/* Split an offload target "IFNAME" / "IFNAME@NETNSPATH" into ifname
+ * (IFNAMSIZ bytes) and netns (nsn bytes, "" when none). Checks the name
+ * (1..15 chars, no '/', ':', whitespace, not "." / "..") and the path
+ * (netns_path_ok). Returns 0 or -EINVAL. */
+int hostnet_offload_target(const char *target, char *ifname, char *netns, size_t nsn);
+
+/* Current offloads of ifname in netns ("" / NULL = hostd's own) on the
+ * live kernel. *on_mask gets the HOSTNET_OFF_* bits that are active,
+ * *fixed_mask those the device cannot change (either may be NULL). Returns
+ * 0, -ENODEV (no such interface) or -errno. */
+int hostnet_offload_get(const char *ifname, const char *netns,
+			unsigned *on_mask, unsigned *fixed_mask);
+/* The same with a root prefix: "/" (or NULL) is live, another root replays
+ * <root>/ethtool/features-IFNAME.bin. */
+int hostnet_offload_get_at(const char *root, const char *ifname, const char *netns,
+			   unsigned *on_mask, unsigned *fixed_mask);
+
+/* Turn the offloads in mask on (on != 0) or off on ifname in netns, in one
+ * request. *changed gets the HOSTNET_OFF_* bits whose active state the
+ * kernel reports as changed (may include bits outside mask: TSO follows SG
+ * off); *missed the bits of mask that did not reach the wanted state (both
+ * may be NULL). Returns 0 (even when some missed), -EOPNOTSUPP when a bit
+ * of mask is fixed (nothing is sent), -ENODEV or -errno. */
+int hostnet_set_offloads(const char *ifname, const char *netns, unsigned mask,
+			 int on, unsigned *changed, unsigned *missed);
+/* The same with a root prefix; another root than "/" replays
+ * <root>/ethtool/features-IFNAME.bin, then set-IFNAME.bin as the answer. */
+int hostnet_set_offloads_at(const char *root, const char *ifname, const char *netns,
+			    unsigned mask, int on, unsigned *changed, unsigned *missed);
+
+/* Force the SIOCETHTOOL ioctl path (1) or netlink with ioctl fallback (0).
+ * The environment variable VTUNE_ETHTOOL_IOCTL=1 forces it too. */
+void hostnet_ethtool_force_ioctl(int on);
+
+/* If set, each live FEATURES_GET answer is also written to
+ * DIR/ethtool/features-IFNAME.bin and each FEATURES_SET answer to
+ * DIR/ethtool/set-IFNAME.bin (a replay tree for tests). NULL stops. */
+void hostnet_ethtool_set_record_dir(const char *dir);
+
+/* Parse a buffer of netlink messages (an ethtool FEATURES_GET or _SET
+ * answer): features named in the message give the HOSTNET_OFF_* masks
+ * active (*on), fixed (*fixed: not in HW or in NOCHANGE; GET only) and, for
+ * a SET answer, *changed (ACTIVE diff) and *missed (WANTED diff). Any
+ * pointer may be NULL. Returns 0, -EINVAL (malformed), -EPROTO (compact
+ * bitsets, which carry no names) or the -errno of an NLMSG_ERROR. */
+int hostnet_ethtool_parse(const void *buf, size_t len, unsigned *on, unsigned *fixed,
+			  unsigned *changed, unsigned *missed);
+
+/* ---- plans ----
+ * Called once per knob change a plan needs; a non-zero return stops the
+ * plan and is returned. */
+typedef int (*hostnet_change_fn)(void *arg, const char *kind, const char *target,
+				 const char *key, const char *value);
+
+/* bridge-nf "off" / "on" in netns: three "bridge_nf" changes. Returns the
+ * number of changes produced, -EINVAL (bad state / netns) or fn's value. */
+int hostnet_plan_bridge_nf(const char *netns, const char *state,
+			   hostnet_change_fn fn, void *arg);
+
+/* Offloads in features (HOSTNET_OFF_*) "off" / "on" on iface in netns: one
+ * "offload" change per bit. Returns the number of changes, -EINVAL or fn's
+ * value. */
+int hostnet_plan_offload(const char *iface, const char *netns, unsigned features,
+			 const char *state, hostnet_change_fn fn, void *arg);
+
+/* ---- the host view of one guest ---- */
+struct hostnet_state {
+	int have;		/* previous counters below are valid */
+	uint64_t t_ns;		/* when they were taken */
+	uint64_t rx_packets, tx_packets, rx_dropped, tx_dropped;
+	int have_tap;
+	uint64_t softnet_dropped;
+	int have_softnet;
+};
+
+/* Fill host with the host.* metrics of one guest's path: host.bridge_nf (1
+ * when any bridge-nf key is 1 in netns; 0 when br_netfilter is absent),
+ * host.offloads_off (tso/gso/gro/sg off on tap), host.tap.{rx,tx}_{packets,
+ * drops} and host.softnet.dropped as rates since the previous call with st
+ * (unknown on the first), host.conntrack.fill (% of nf_conntrack_max in
+ * netns; 0 when conntrack is absent). root "/" reads the live kernel (tap
+ * counters through rtnetlink inside netns); another root is a fixture tree
+ * (sys/class/net/TAP/statistics, proc/...). bridge is accepted for the
+ * record (bridge-nf is per namespace). Metrics that cannot be read stay
+ * unknown. st is zeroed by the caller before the first call. Returns 0 or
+ * -EINVAL (bad arguments). */
+int hostnet_view(struct hostnet_state *st, const char *root, const char *tap,
+		 const char *bridge, const char *netns, uint64_t now_ns, struct mvec *host);
+
+#endif

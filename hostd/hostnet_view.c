@@ -1,0 +1,204 @@
+/* hostnet_view: the host.* metrics of one guest's network path (bridge-nf,
+ * offloads and counters of its tap, softnet drops, conntrack fill), and the
+ * registration of the hostnet knob kinds. */
+#include "gview.h"
+#include "hostnet.h"
+#include "kfs.h"
+#include "log.h"
+#include "netns.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/socket.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int hostnet_register_knobs(void)
+{
+	const struct knob_ops *const kinds[] = { &hostnet_bridge_nf_ops, &hostnet_offload_ops };
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		const struct knob_ops *have = knob_find(kinds[i]->kind);
+		if (have == kinds[i])
+			continue;
+		if (have)
+			return -EEXIST; /* another module took the name */
+		int r = knob_register(kinds[i]);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int is_live(const char *root)
+{
+	return !root || !*root || !strcmp(root, "/");
+}
+
+/* What is read inside the guest's namespace in one setns. */
+struct inns {
+	const char *root; /* "/" when live (inside the netns), else the fixture */
+	int live;
+	const char *tap;
+	int brnf_r, brnf;     /* 0 / -errno, and any key on */
+	int ct_r;	      /* 0, -ENOENT (absent) or -errno */
+	uint64_t ct_count, ct_max;
+	int tap_r;
+	uint64_t rx_packets, tx_packets, rx_dropped, tx_dropped;
+};
+
+static int tap_live(struct inns *s)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct rtnl_link *link = NULL;
+	int r;
+	if (!sk)
+		return -ENOMEM;
+	if ((r = nl_connect(sk, NETLINK_ROUTE)) < 0) {
+		r = -EIO;
+		goto out;
+	}
+	if ((r = rtnl_link_get_kernel(sk, 0, s->tap, &link)) < 0) {
+		r = r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV ? -ENODEV : -EIO;
+		goto out;
+	}
+	s->rx_packets = rtnl_link_get_stat(link, RTNL_LINK_RX_PACKETS);
+	s->tx_packets = rtnl_link_get_stat(link, RTNL_LINK_TX_PACKETS);
+	s->rx_dropped = rtnl_link_get_stat(link, RTNL_LINK_RX_DROPPED);
+	s->tx_dropped = rtnl_link_get_stat(link, RTNL_LINK_TX_DROPPED);
+	r = 0;
+out:
+	if (link)
+		rtnl_link_put(link);
+	nl_socket_free(sk);
+	return r;
+}
+
+static int tap_fixture(struct inns *s)
+{
+	static const char *const names[] = { "rx_packets", "tx_packets", "rx_dropped", "tx_dropped" };
+	uint64_t *dst[] = { &s->rx_packets, &s->tx_packets, &s->rx_dropped, &s->tx_dropped };
+	char p[128];
+	for (int i = 0; i < 4; i++) {
+		snprintf(p, sizeof p, "sys/class/net/%s/statistics/%s", s->tap, names[i]);
+		int r = kfs_read_u64(s->root, p, dst[i]);
+		if (r)
+			return r == -ENOENT ? -ENODEV : r;
+	}
+	return 0;
+}
+
+static int read_inns(void *arg)
+{
+	struct inns *s = arg;
+	char p[96], v[16];
+
+	s->brnf_r = 0;
+	s->brnf = 0;
+	for (int i = 0; i < HOSTNET_BRNF_NKEYS; i++) {
+		snprintf(p, sizeof p, "proc/sys/net/bridge/%s", hostnet_brnf_keys[i]);
+		int r = kfs_read_str(s->root, p, v, sizeof v);
+		if (r == -ENOENT && i == 0)
+			break; /* br_netfilter not loaded: bridge-nf is off */
+		if (r) {
+			s->brnf_r = r;
+			break;
+		}
+		if (!strcmp(v, "1"))
+			s->brnf = 1;
+	}
+	s->ct_r = kfs_read_u64(s->root, "proc/sys/net/netfilter/nf_conntrack_count", &s->ct_count);
+	if (!s->ct_r)
+		s->ct_r = kfs_read_u64(s->root, "proc/sys/net/netfilter/nf_conntrack_max", &s->ct_max);
+	s->tap_r = -ENODEV;
+	if (s->tap && *s->tap)
+		s->tap_r = s->live ? tap_live(s) : tap_fixture(s);
+	return 0;
+}
+
+static double rate(uint64_t now, uint64_t then, double dt)
+{
+	return now >= then ? (double)(now - then) / dt : 0.0; /* a reset gives 0 */
+}
+
+static int softnet_dropped(const char *root, uint64_t *out)
+{
+	struct gv_reading *rd = calloc(1, sizeof *rd);
+	char *text = NULL, err[128];
+	size_t len;
+	int r;
+	if (!rd)
+		return -ENOMEM;
+	if (!(r = kfs_read_alloc(root, "proc/net/softnet_stat", &text, &len)) &&
+	    !(r = gv_parse_softnet(text, rd, err, sizeof err))) {
+		*out = 0;
+		for (int i = 0; i < rd->nsoftnet; i++)
+			*out += rd->softnet[i].dropped;
+	}
+	free(text);
+	gv_reading_free(rd);
+	free(rd);
+	return r;
+}
+
+int hostnet_view(struct hostnet_state *st, const char *root, const char *tap,
+		 const char *bridge, const char *netns, uint64_t now_ns, struct mvec *host)
+{
+	struct inns s = { 0 };
+	unsigned on = 0, fixed = 0;
+	uint64_t sn = 0;
+	int r;
+
+	(void)bridge; /* bridge-nf is a per-namespace setting */
+	if (!st || !host || !netns_path_ok(netns) ||
+	    (tap && *tap && (strlen(tap) >= IFNAMSIZ || strchr(tap, '/'))))
+		return -EINVAL;
+	s.live = is_live(root);
+	s.root = s.live ? "/" : root;
+	s.tap = tap;
+	r = s.live ? netns_run(netns, read_inns, &s) : read_inns(&s);
+	if (r) {
+		log_debug("hostnet_view: cannot enter %s: %s", netns, strerror(-r));
+		s.brnf_r = s.ct_r = s.tap_r = r;
+	}
+	if (!s.brnf_r)
+		mvec_set(host, M_HOST_BRIDGE_NF, s.brnf);
+	if (!s.ct_r && s.ct_max)
+		mvec_set(host, M_HOST_CONNTRACK_FILL, 100.0 * (double)s.ct_count / (double)s.ct_max);
+	else if (s.ct_r == -ENOENT)
+		mvec_set(host, M_HOST_CONNTRACK_FILL, 0); /* conntrack not loaded */
+
+	if (tap && *tap && !hostnet_offload_get_at(root, tap, netns, &on, &fixed)) {
+		int off = 0;
+		for (int i = 0; i < HOSTNET_OFF_NKEYS; i++)
+			off += !(on & (1u << i));
+		mvec_set(host, M_HOST_OFFLOADS_OFF, off);
+	}
+
+	int sn_r = softnet_dropped(s.root, &sn);
+	double dt = st->have && now_ns > st->t_ns ? (double)(now_ns - st->t_ns) / 1e9 : 0;
+	if (dt > 0 && !s.tap_r && st->have_tap) {
+		mvec_set(host, M_HOST_TAP_RX_PACKETS, rate(s.rx_packets, st->rx_packets, dt));
+		mvec_set(host, M_HOST_TAP_TX_PACKETS, rate(s.tx_packets, st->tx_packets, dt));
+		mvec_set(host, M_HOST_TAP_RX_DROPS, rate(s.rx_dropped, st->rx_dropped, dt));
+		mvec_set(host, M_HOST_TAP_TX_DROPS, rate(s.tx_dropped, st->tx_dropped, dt));
+	}
+	if (dt > 0 && !sn_r && st->have_softnet)
+		mvec_set(host, M_HOST_SOFTNET_DROPPED, rate(sn, st->softnet_dropped, dt));
+
+	st->have = 1;
+	st->t_ns = now_ns;
+	st->have_tap = !s.tap_r;
+	if (!s.tap_r) {
+		st->rx_packets = s.rx_packets;
+		st->tx_packets = s.tx_packets;
+		st->rx_dropped = s.rx_dropped;
+		st->tx_dropped = s.tx_dropped;
+	}
+	st->have_softnet = !sn_r;
+	if (!sn_r)
+		st->softnet_dropped = sn;
+	return 0;
+}
