@@ -308,6 +308,10 @@ static void accept_some(struct worker *w)
 				continue;
 			if (errno != EAGAIN)
 				log_warn("bench crr: accept: %s", strerror(errno));
+			/* Out of descriptors: the listener stays readable, so
+			 * back off instead of spinning until one is closed. */
+			if (errno == EMFILE || errno == ENFILE)
+				usleep(10000);
 			return;
 		}
 		conn_new(w, fd);
