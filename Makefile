@@ -79,6 +79,9 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(call obj,$(TEST_HELP)) $(LIBCLI) $(LIBAG
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
+# Further targets (install, packages, fuzzing, benchmarks) live in mk/*.mk.
+include $(wildcard mk/*.mk)
+
 deps:
 	scripts/install-deps
 
