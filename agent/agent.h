@@ -7,6 +7,7 @@
 
 int agent_sample_main(int argc, char **argv);
 int agent_standalone_main(int argc, char **argv); /* run --standalone */
+int agent_run_main(int argc, char **argv);        /* run: talk to vtune-hostd */
 int agent_once_main(int argc, char **argv);       /* once: apply the baseline */
 
 /* pol_current_fn for the guest: sysctls read through the knob module under

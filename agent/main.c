@@ -10,7 +10,8 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  sample   read the guest view twice and print one sample (table or --json)\n"
-	"  run      --standalone: sample, evaluate the guest rules and apply them\n"
+	"  run      report to vtune-hostd over virtio-serial and apply what it asks;\n"
+	"           --standalone: sample, evaluate the guest rules and apply them\n"
 	"  once     apply the guest baseline once (cloud-image bootstrap) and exit\n"
 	"\n"
 	"  vtune-agent COMMAND --help   shows a command's options; see vtune-agent(8).\n";
@@ -20,7 +21,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "sample", agent_sample_main },
-	{ "run", agent_standalone_main },
+	{ "run", agent_run_main },
 	{ "once", agent_once_main },
 };
 

@@ -1,0 +1,194 @@
+/* run: `vtune-agent run` — talk to the host daemon over the virtio-serial
+ * port (or --device PATH: a character device or a unix socket), reporting
+ * the guest view every interval and applying what the host asks for;
+ * `run --standalone` goes to standalone.c instead. */
+#include "agent.h"
+#include "gv_json.h"
+#include "gview.h"
+#include "journal.h"
+#include "log.h"
+#include "parse.h"
+#include "session.h"
+#include "vclock.h"
+#include "vport.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* The sampler: the previous reading, and the next one turned into a sample. */
+struct sampler {
+	const char *root;
+	int flags;
+	int have_prev;
+	struct gv_reading prev;
+};
+
+static int sample_json(void *arg, json_object **out, double *interval_s)
+{
+	struct sampler *sm = arg;
+	struct gv_reading cur;
+	struct gv_sample s;
+	int r;
+
+	*out = NULL;
+	if (gv_read(sm->root, sm->flags, &cur))
+		return -ENOMEM;
+	if (!sm->have_prev || cur.mono_ns <= sm->prev.mono_ns ||
+	    cur.mono_ns - sm->prev.mono_ns > (uint64_t)86400 * 1000000000ull) {
+		/* first reading, or a gap too long for one report: start over */
+		if (sm->have_prev)
+			gv_reading_free(&sm->prev);
+		sm->prev = cur;
+		sm->have_prev = 1;
+		return -EAGAIN;
+	}
+	r = gv_sample_compute(&sm->prev, &cur, &s);
+	gv_reading_free(&sm->prev);
+	sm->prev = cur;
+	if (r)
+		return r;
+	*out = gv_sample_to_json(&s);
+	*interval_s = s.interval_s;
+	gv_sample_free(&s);
+	return *out ? 0 : -ENOMEM;
+}
+
+static const char usage[] =
+	"usage: vtune-agent run [--port NAME | --device PATH] [--interval S]\n"
+	"                       [--journal PATH] [--root DIR] [--duration S] [--no-netlink]\n"
+	"       vtune-agent run --standalone [OPTIONS]   (see run --standalone --help)\n"
+	"\n"
+	"Report the guest view to the host daemon every interval over the\n"
+	"virtio-serial port, and apply (journaled) the changes it asks for.\n"
+	"\n"
+	"  -P, --port NAME     virtio-serial port name (default " VPORT_NAME_DEFAULT ")\n"
+	"  -D, --device PATH   use this character device or unix socket instead\n"
+	"  -i, --interval S    report interval in seconds (default 5; 0.1 .. 3600)\n"
+	"  -J, --journal PATH  change journal (default " VTUNE_JOURNAL_DEFAULT ")\n"
+	"  -r, --root DIR      /proc, /sys and /dev under DIR (default /)\n"
+	"      --duration S    stop after S seconds (default: run until SIGTERM)\n"
+	"      --no-netlink    skip sock_diag (listeners, ports in use)\n"
+	"  -v, --verbose       log at debug level\n";
+
+int agent_run_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "port", required_argument, NULL, 'P' },
+		{ "device", required_argument, NULL, 'D' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "journal", required_argument, NULL, 'J' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "no-netlink", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *port = NULL, *device = NULL, *jpath = VTUNE_JOURNAL_DEFAULT, *root = "/";
+	double interval = 5, duration = 0;
+	int flags = GV_READ_NETLINK, c, err = 0, rc = 1;
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--standalone"))
+			return agent_standalone_main(argc, argv);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "P:D:i:J:r:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'P': port = optarg; break;
+		case 'D': device = optarg; break;
+		case 'J': jpath = optarg; break;
+		case 'r': root = optarg; break;
+		case 'n': flags &= ~GV_READ_NETLINK; break;
+		case 'v': log_init("vtune-agent", LOG_TO_STDERR, LOG_DEBUG); break;
+		case 'i':
+			if (parse_double(optarg, &interval) || interval < 0.1 || interval > 3600) {
+				fprintf(stderr, "vtune-agent run: --interval: want seconds in 0.1..3600, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'd':
+			if (parse_double(optarg, &duration) || duration <= 0) {
+				fprintf(stderr, "vtune-agent run: --duration: want a positive number of seconds, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vtune-agent run: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (port && device) {
+		fprintf(stderr, "vtune-agent run: --port and --device exclude each other\n");
+		return 2;
+	}
+	if (!device && !port)
+		port = VPORT_NAME_DEFAULT;
+
+	struct journal *j = journal_open(jpath, &err);
+	if (!j) {
+		fprintf(stderr, "vtune-agent run: journal %s: %s%s\n", jpath, strerror(-err),
+			err == -EWOULDBLOCK ? " (another vtune-agent holds it)" : "");
+		return 1;
+	}
+	struct vport *vp = vport_new(root, port, device, &err);
+	struct sampler sm = { .root = root, .flags = flags };
+	struct session_cfg cfg = {
+		.port = vp, .journal = j, .root = root, .interval_s = interval,
+		.sample = sample_json, .sample_arg = &sm,
+	};
+	struct session *s = vp ? session_new(&cfg, &err) : NULL;
+	if (!s) {
+		fprintf(stderr, "vtune-agent run: %s\n", strerror(-err));
+		goto out;
+	}
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	log_info("run: %s %s, interval %.1fs, journal %s", device ? "device" : "port",
+		 device ? device : port, interval, jpath);
+
+	/* the first reading, so the first report has an interval behind it */
+	json_object *none = NULL;
+	double iv;
+	sample_json(&sm, &none, &iv);
+	uint64_t end = duration > 0 ? vclock_mono_ns() + (uint64_t)(duration * 1e9) : 0;
+	rc = 0;
+	while (!stop && (!end || vclock_mono_ns() < end)) {
+		int r = session_step(s, 250);
+		if (r) {
+			log_err("run: %s: stopping", strerror(-r));
+			rc = 1;
+			break;
+		}
+	}
+	struct session_stats st;
+	session_get_stats(s, &st);
+	log_info("run: stopped: %llu connect(s), %llu report(s), %llu ack(s), %llu change(s), "
+		 "%llu refused, %llu bad line(s)",
+		 (unsigned long long)st.connects, (unsigned long long)st.reports,
+		 (unsigned long long)st.acks, (unsigned long long)st.changes,
+		 (unsigned long long)st.refused, (unsigned long long)st.bad_lines);
+out:
+	session_free(s);
+	vport_free(vp);
+	if (sm.have_prev)
+		gv_reading_free(&sm.prev);
+	journal_close(j);
+	return rc;
+}

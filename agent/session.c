@@ -1,0 +1,595 @@
+/* session: the agent's side of the wire protocol (docs/protocol.md) on one
+ * channel: resync + hello on each (re)connect, negotiation, reports, and the
+ * host's apply / revert requests carried out through the agent's journal. */
+#include "session.h"
+#include "knob.h"
+#include "linebuf.h"
+#include "log.h"
+#include "vclock.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BACKOFF_MIN_MS 20
+#define BACKOFF_MAX_MS 500
+#define HELLO_RETRY_NS (10 * 1000000000ull) /* re-send hello to a silent host */
+#define READ_CHUNK 16384
+#define READ_ROUNDS 8 /* chunks per step, so a flood cannot starve reports */
+
+/* Wire kinds this agent carries out, and the knob kind each maps to. The
+ * "rps" knob (lib/rps.h) joins here once the wire protocol has a kind and a
+ * target for it; only what is listed is advertised in the hello. */
+static const struct {
+	enum wire_kind wire;
+	const char *knob;
+} kinds[] = {
+	{ WIRE_KIND_SYSCTL, "sysctl" },
+};
+
+struct session {
+	struct session_cfg cfg;
+	struct linebuf *lb;
+	enum session_state state;
+	unsigned version;      /* agreed protocol version, 0 before */
+	uint64_t seq;	       /* next report's seq, per connection */
+	uint64_t next_report;  /* mono ns */
+	uint64_t hello_sent;   /* mono ns of our last hello */
+	uint64_t resyncs_seen; /* linebuf resync count at the last host hello */
+	uint64_t interval_ns;
+	int backoff_ms;
+	int open_err;	       /* last vport_open error logged, to say it once */
+	struct session_stats st;
+};
+
+const char *session_state_name(enum session_state st)
+{
+	switch (st) {
+	case SESSION_DOWN: return "down";
+	case SESSION_HELLO: return "hello";
+	case SESSION_UP: return "up";
+	}
+	return "?";
+}
+
+struct session *session_new(const struct session_cfg *cfg, int *err)
+{
+	if (!cfg->port || !cfg->sample || !cfg->root || !(cfg->interval_s > 0) ||
+	    cfg->interval_s > WIRE_MAX_INTERVAL_S) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	struct session *s = calloc(1, sizeof *s);
+	if (!s || !(s->lb = linebuf_new(WIRE_MAX_LINE))) {
+		free(s);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	s->cfg = *cfg;
+	s->state = SESSION_DOWN;
+	s->interval_ns = (uint64_t)(cfg->interval_s * 1e9);
+	s->backoff_ms = BACKOFF_MIN_MS;
+	return s;
+}
+
+void session_free(struct session *s)
+{
+	if (!s)
+		return;
+	linebuf_free(s->lb);
+	free(s);
+}
+
+enum session_state session_state(const struct session *s)
+{
+	return s->state;
+}
+
+unsigned session_version(const struct session *s)
+{
+	return s->version;
+}
+
+void session_get_stats(const struct session *s, struct session_stats *out)
+{
+	*out = s->st;
+}
+
+/* ---- sending ---- */
+
+/* Encode and queue msg. Reports and our error replies may be dropped when
+ * the host does not read; hellos and acks may not. */
+static int send_msg(struct session *s, const struct wire_msg *m, int droppable)
+{
+	char *line = NULL, err[160];
+	size_t len;
+	int r = wire_encode(m, &line, &len, err, sizeof err);
+	if (r) {
+		log_warn("session: cannot encode %s: %s", wire_type_name(m->type),
+			 r == -EINVAL ? err : strerror(-r));
+		return r;
+	}
+	r = vport_send(s->cfg.port, line, len, droppable);
+	free(line);
+	if (r)
+		log_warn("session: %s not queued: %s (the host is not reading)",
+			 wire_type_name(m->type), strerror(-r));
+	return r;
+}
+
+static void send_resync(struct session *s)
+{
+	vport_send(s->cfg.port, LINEBUF_RESYNC, LINEBUF_RESYNC_LEN, 0);
+}
+
+static void send_hello(struct session *s)
+{
+	struct wire_msg m;
+	wire_msg_init(&m, WIRE_HELLO);
+	m.v = WIRE_VERSION;
+	m.u.hello.role = WIRE_ROLE_AGENT;
+	snprintf(m.u.hello.version, sizeof m.u.hello.version, "%s", VTUNE_VERSION);
+	m.u.hello.min_v = WIRE_V_MIN;
+	m.u.hello.max_v = WIRE_V_MAX;
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+		snprintf(m.u.hello.caps[m.u.hello.ncaps++], WIRE_MAX_CAP + 1, "%s",
+			 kinds[i].knob);
+	send_resync(s);
+	send_msg(s, &m, 0);
+	wire_msg_free(&m);
+	s->hello_sent = vclock_mono_ns();
+}
+
+/* Copy text to what an error / reason field takes: control characters
+ * become spaces, at most WIRE_MAX_REASON bytes, valid UTF-8 (a character
+ * cut at the end is dropped). */
+static void reason_text(char *out, size_t n, const char *in)
+{
+	size_t max = n - 1 < WIRE_MAX_REASON ? n - 1 : WIRE_MAX_REASON, len = 0;
+	for (; in[len] && len < max; len++)
+		out[len] = (unsigned char)in[len] < 0x20 || in[len] == 0x7f ? ' ' : in[len];
+	out[len] = '\0';
+	while (len > 0 && !wire_utf8_valid(out, len))
+		out[--len] = '\0';
+	if (!len && *in)
+		snprintf(out, n, "(unprintable)");
+}
+
+static void send_error(struct session *s, const char *reason)
+{
+	struct wire_msg m;
+	wire_msg_init(&m, WIRE_ERROR);
+	m.v = s->version ? s->version : WIRE_VERSION;
+	reason_text(m.u.error.reason, sizeof m.u.error.reason, reason);
+	send_msg(s, &m, 1);
+	wire_msg_free(&m);
+}
+
+/* ---- connection state ---- */
+
+static void go_down(struct session *s, const char *why)
+{
+	/* counts in the text: the log suppresses identical repeats */
+	if (s->state != SESSION_DOWN)
+		log_info("session: host gone (%s) after %" PRIu64 " report(s) on connection %" PRIu64
+			 "; waiting for it to come back", why, s->seq, s->st.connects);
+	s->state = SESSION_DOWN;
+	s->version = 0;
+	linebuf_reset(s->lb);
+	vport_clear(s->cfg.port);
+	vport_hangup(s->cfg.port);
+}
+
+static void on_connect(struct session *s)
+{
+	s->st.connects++;
+	s->open_err = 0;
+	s->version = 0;
+	s->seq = 0;
+	linebuf_reset(s->lb);
+	vport_clear(s->cfg.port);
+	send_hello(s);
+	s->state = SESSION_HELLO;
+	log_info("session: host there (connection %" PRIu64 "), hello sent", s->st.connects);
+}
+
+/* Sleep while the host is absent, longer each time (no spinning: a port
+ * without its host polls POLLHUP at once). */
+static void nap(struct session *s, int max_ms)
+{
+	int ms = s->backoff_ms < max_ms ? s->backoff_ms : max_ms;
+	if (ms > 0)
+		poll(NULL, 0, ms);
+	if (s->backoff_ms < BACKOFF_MAX_MS)
+		s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+								   : s->backoff_ms * 2;
+}
+
+/* ---- requests ---- */
+
+static const char *knob_kind(enum wire_kind k)
+{
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+		if (kinds[i].wire == k)
+			return kinds[i].knob;
+	return NULL;
+}
+
+/* Add a result, falling back to an error when a value cannot go on the
+ * wire (too long). */
+static void add_result(struct wire_msg *ack, const char *key, const char *old,
+		       const char *new, const char *error)
+{
+	char why[WIRE_MAX_REASON + 1];
+	if (old && !*old && error)
+		old = NULL;
+	if (error)
+		reason_text(why, sizeof why, error);
+	int r = wire_ack_add(ack, key, old, new, error ? why : NULL);
+	if (r == -EINVAL)
+		r = wire_ack_add(ack, key, NULL, NULL,
+				 "done, but a value is too long to report");
+	if (r)
+		log_warn("session: ack result for %s left out: %s", key, strerror(-r));
+}
+
+/* The newest "set" record appended since index from, and its value read
+ * back ("applied" mark) if there is one. */
+static void applied_values(struct journal *j, size_t from, const char **old,
+			   const char **new)
+{
+	*old = *new = NULL;
+	for (size_t i = journal_count(j); i-- > from;) {
+		const struct jrec *r = journal_record(j, i);
+		if (!strcmp(r->op, "applied") && !*new && *r->new)
+			*new = r->new;
+		if (!strcmp(r->op, "set")) {
+			*old = r->old;
+			if (!*new)
+				*new = r->new;
+			return;
+		}
+	}
+}
+
+static void apply_change(struct session *s, const struct wire_apply *a,
+			 const struct wire_change *c, struct wire_msg *ack)
+{
+	char msg[512], why[64], cur[KNOB_VALUE_MAX];
+	const char *kind = knob_kind(c->kind);
+	const struct knob_ops *ops = kind ? knob_find(kind) : NULL;
+	const char *old, *new;
+
+	if (!ops) {
+		add_result(ack, c->key, NULL, NULL, "kind not supported by this agent");
+		s->st.refused++;
+		return;
+	}
+	if (!s->cfg.journal) {
+		add_result(ack, c->key, NULL, NULL, "no change journal: changes refused");
+		s->st.refused++;
+		return;
+	}
+	snprintf(why, sizeof why, "host request %" PRIu64, a->id);
+	struct jrec rec = {
+		.side = "guest", .domain = "", .kind = kind, .target = "",
+		.key = c->key, .new = c->value, .rule = a->rule, .why = why,
+	};
+	size_t before = journal_count(s->cfg.journal);
+	msg[0] = '\0';
+	int r = journal_apply(s->cfg.journal, s->cfg.root, &rec, 0, msg, sizeof msg);
+	if (r == 0) {
+		applied_values(s->cfg.journal, before, &old, &new);
+		add_result(ack, c->key, old ? old : "", new ? new : c->value, NULL);
+		s->st.changes++;
+		return;
+	}
+	int rr = ops->read(s->cfg.root, "", c->key, cur, sizeof cur);
+	if (r == JOURNAL_UNCHANGED) {
+		add_result(ack, c->key, rr ? c->value : cur, rr ? c->value : cur, NULL);
+		return;
+	}
+	if (!msg[0])
+		snprintf(msg, sizeof msg, "%s", strerror(r < 0 ? -r : EINVAL));
+	log_warn("session: host request %" PRIu64 ": %s", a->id, msg);
+	add_result(ack, c->key, rr ? NULL : cur, NULL, msg);
+	s->st.refused++;
+}
+
+static void send_ack(struct session *s, struct wire_msg *ack)
+{
+	ack->v = s->version;
+	if (send_msg(s, ack, 0) == 0) {
+		s->st.acks++;
+		return;
+	}
+	char reason[96];
+	snprintf(reason, sizeof reason, "ack of request %" PRIu64 " could not be sent",
+		 ack->u.ack.id);
+	send_error(s, reason);
+}
+
+static void handle_apply(struct session *s, const struct wire_apply *a)
+{
+	struct wire_msg ack;
+	wire_msg_init(&ack, WIRE_ACK);
+	ack.u.ack.id = a->id;
+	for (unsigned i = 0; i < a->nchanges; i++)
+		apply_change(s, a, &a->changes[i], &ack);
+	send_ack(s, &ack);
+	wire_msg_free(&ack);
+}
+
+static void handle_revert(struct session *s, const struct wire_revert *rv)
+{
+	struct wire_msg ack;
+	struct revert_sel sel = { .by = rv->all ? REVERT_ALL : REVERT_RULE,
+				  .rule = rv->all ? NULL : rv->rule };
+	struct journal *j = s->cfg.journal;
+	size_t skipped = 0;
+
+	wire_msg_init(&ack, WIRE_ACK);
+	ack.u.ack.id = rv->id;
+	if (!j) {
+		send_ack(s, &ack);
+		wire_msg_free(&ack);
+		return;
+	}
+	size_t before = journal_count(j);
+	int r = journal_revert(j, s->cfg.root, &sel, 0, 0, NULL, NULL, NULL);
+	for (size_t i = before; i < journal_count(j); i++) {
+		const struct jrec *m = journal_record(j, i);
+		if (ack.u.ack.nresults >= WIRE_MAX_RESULTS) {
+			skipped++;
+			continue;
+		}
+		if (!strcmp(m->op, "reverted"))
+			add_result(&ack, m->key, m->old, m->new, NULL);
+		else if (!strcmp(m->op, "skipped"))
+			add_result(&ack, m->key, m->old, NULL, *m->detail ? m->detail : "not reverted");
+	}
+	log_info("session: host request %" PRIu64 ": revert %s%s: %u result(s)%s", rv->id,
+		 rv->all ? "all" : "rule ", rv->all ? "" : rv->rule, ack.u.ack.nresults,
+		 r > 0 ? ", some left alone" : "");
+	if (skipped)
+		log_warn("session: revert %" PRIu64 ": %zu result(s) past the ack's limit left out",
+			 rv->id, skipped);
+	send_ack(s, &ack);
+	wire_msg_free(&ack);
+	if (r < 0) {
+		char reason[128];
+		snprintf(reason, sizeof reason, "revert %" PRIu64 ": journal: %s", rv->id,
+			 strerror(-r));
+		send_error(s, reason);
+	}
+}
+
+static void handle_hello(struct session *s, const struct wire_hello *h)
+{
+	char err[WIRE_MAX_REASON + 1];
+	unsigned v;
+	struct linebuf_stats ls;
+
+	if (h->role != WIRE_ROLE_HOST) {
+		send_error(s, "hello: role must be \"host\"");
+		return;
+	}
+	if (wire_negotiate(WIRE_V_MIN, WIRE_V_MAX, h->min_v, h->max_v, &v, err, sizeof err)) {
+		log_warn("session: host %s: %s", h->version, err);
+		send_error(s, err);
+		s->state = SESSION_HELLO; /* wait for a host we can talk to */
+		s->version = 0;
+		return;
+	}
+	linebuf_get_stats(s->lb, &ls);
+	if (s->state == SESSION_UP && ls.resyncs != s->resyncs_seen) {
+		/* a host that resynced and said hello again has reconnected
+		 * without our noticing: it needs our hello too */
+		send_hello(s);
+		s->seq = 0;
+	}
+	s->resyncs_seen = ls.resyncs;
+	if (s->state != SESSION_UP)
+		log_info("session: host %s, protocol version %u (connection %" PRIu64 ")",
+			 h->version, v, s->st.connects);
+	s->st.hellos++;
+	s->backoff_ms = BACKOFF_MIN_MS; /* a real host: reconnect fast next time */
+	s->version = v;
+	s->state = SESSION_UP;
+	s->next_report = vclock_mono_ns() + s->interval_ns;
+}
+
+static void bad_line(struct session *s, const char *reason)
+{
+	s->st.bad_lines++;
+	log_warn("session: line from the host refused: %s", reason);
+	/* resync the host's framer, then say why */
+	send_resync(s);
+	send_error(s, reason);
+}
+
+static int on_line(void *arg, int status, const char *line, size_t len)
+{
+	struct session *s = arg;
+	char err[WIRE_MAX_REASON + 1];
+	struct wire_msg m;
+
+	if (status == -EMSGSIZE) {
+		bad_line(s, "line longer than 65536 bytes");
+		return 0;
+	}
+	if (status) {
+		bad_line(s, "line with a NUL byte");
+		return 0;
+	}
+	int r = wire_decode(line, len, &m, err, sizeof err);
+	if (r) {
+		bad_line(s, r == -ENOMEM ? "out of memory" : err);
+		return 0;
+	}
+	switch (m.type) {
+	case WIRE_HELLO:
+		handle_hello(s, &m.u.hello);
+		break;
+	case WIRE_APPLY:
+	case WIRE_REVERT:
+		if (s->state != SESSION_UP) {
+			send_error(s, "request before hello: refused");
+			break;
+		}
+		if (m.type == WIRE_APPLY)
+			handle_apply(s, &m.u.apply);
+		else
+			handle_revert(s, &m.u.revert);
+		break;
+	case WIRE_ERROR:
+		s->st.errors_rx++;
+		log_warn("session: the host says: %s", m.u.error.reason);
+		break;
+	default:
+		send_error(s, "unexpected message type from a host");
+		break;
+	}
+	wire_msg_free(&m);
+	return 0;
+}
+
+/* ---- reports ---- */
+
+static void send_report(struct session *s, uint64_t now)
+{
+	json_object *sample = NULL;
+	double iv = s->cfg.interval_s;
+	int r = s->cfg.sample(s->cfg.sample_arg, &sample, &iv);
+	if (r || !sample) {
+		json_object_put(sample);
+		return;
+	}
+	if (!json_object_is_type(sample, json_type_object)) {
+		json_object_put(sample);
+		return;
+	}
+	if (!(iv > 0))
+		iv = s->cfg.interval_s;
+	if (iv > WIRE_MAX_INTERVAL_S)
+		iv = WIRE_MAX_INTERVAL_S;
+	struct wire_msg m;
+	wire_msg_init(&m, WIRE_REPORT);
+	m.v = s->version;
+	m.u.report.seq = s->seq;
+	m.u.report.mono_ns = now > INT64_MAX ? INT64_MAX : now;
+	m.u.report.interval_s = iv;
+	m.u.report.sample = sample; /* owned by m now */
+	if (send_msg(s, &m, 1) == 0) {
+		s->st.reports++;
+		s->seq = s->seq < WIRE_MAX_ID ? s->seq + 1 : 0;
+	}
+	wire_msg_free(&m);
+}
+
+/* ---- the step ---- */
+
+static int read_input(struct session *s)
+{
+	char buf[READ_CHUNK];
+	for (int i = 0; i < READ_ROUNDS; i++) {
+		long n = vport_read(s->cfg.port, buf, sizeof buf);
+		if (n == -EAGAIN)
+			return 0;
+		if (n < 0) {
+			go_down(s, n == -ENOTCONN ? "hung up" : strerror((int)-n));
+			return -1;
+		}
+		linebuf_feed(s->lb, buf, (size_t)n, vclock_mono_ns(), on_line, s);
+		if (s->state == SESSION_DOWN)
+			return -1;
+	}
+	return 0;
+}
+
+static int flush_output(struct session *s)
+{
+	int r = vport_flush(s->cfg.port);
+	if (r == 0 || r == -EAGAIN)
+		return 0;
+	go_down(s, strerror(-r));
+	return -1;
+}
+
+int session_step(struct session *s, int max_ms)
+{
+	struct vport *p = s->cfg.port;
+	int readable, r;
+
+	if (max_ms < 0)
+		max_ms = 0;
+	if (vport_fd(p) < 0) {
+		if (s->state != SESSION_DOWN)
+			go_down(s, "channel closed");
+		r = vport_open(p);
+		if (r) {
+			if (r != s->open_err)
+				log_info("session: channel not open: %s%s; retrying", strerror(-r),
+					 r == -EBUSY ? " (another process has the port)" : "");
+			s->open_err = r;
+			nap(s, max_ms);
+			return 0;
+		}
+		s->open_err = 0;
+		if (!vport_is_port(p))
+			on_connect(s); /* a socket: connected is the host there */
+	}
+	if (s->state == SESSION_DOWN) {
+		/* a port: is the host end connected? (POLLHUP while not) */
+		r = vport_wait(p, 0, &readable);
+		if (r <= 0) {
+			nap(s, max_ms);
+			return 0;
+		}
+		on_connect(s);
+	}
+	if (flush_output(s))
+		return 0;
+
+	uint64_t now = vclock_mono_ns();
+	int timeout = max_ms;
+	if (s->state == SESSION_UP) {
+		uint64_t left = s->next_report > now ? s->next_report - now : 0;
+		uint64_t ms = (left + 999999) / 1000000;
+		if (ms < (uint64_t)timeout)
+			timeout = (int)ms;
+	}
+	r = vport_wait(p, timeout, &readable);
+	if (r < 0) {
+		go_down(s, strerror(-r));
+		nap(s, max_ms);
+		return 0;
+	}
+	/* after a loss, nap before looking again: the backoff grows until
+	 * a host says hello, so a channel that flaps cannot make us spin */
+	if (r == 0) {
+		go_down(s, "hung up");
+		nap(s, max_ms);
+		return 0;
+	}
+	if (readable && read_input(s)) {
+		nap(s, max_ms);
+		return 0;
+	}
+
+	now = vclock_mono_ns();
+	if (s->state == SESSION_UP && now >= s->next_report) {
+		send_report(s, now);
+		s->next_report += s->interval_ns;
+		if (s->next_report <= now)
+			s->next_report = now + s->interval_ns;
+	} else if (s->state == SESSION_HELLO && now - s->hello_sent >= HELLO_RETRY_NS) {
+		send_hello(s); /* a host that missed it (it restarted, say) */
+	}
+	flush_output(s);
+	return 0;
+}
