@@ -7,5 +7,7 @@
 int bench_crr_main(int argc, char **argv);   /* vtune bench crr ... */
 int cmd_revert_main(int argc, char **argv);  /* vtune revert ... */
 int cmd_policy_main(int argc, char **argv);  /* vtune policy check FILE */
+int cmd_status_main(int argc, char **argv);  /* vtune status */
+int cmd_apply_main(int argc, char **argv);   /* vtune apply --dry-run */
 
 #endif

@@ -11,6 +11,8 @@ static const char usage[] =
 	"  bench crr      connect/request/response/close benchmark (client or --serve)\n"
 	"  policy check   check a policy file and say \"configuration OK\"\n"
 	"  revert         undo changes recorded in the journal\n"
+	"  status         what vtune-hostd sees: guests, both views, active rules\n"
+	"  apply          --dry-run: what the policies would change right now\n"
 	"\n"
 	"  vtune COMMAND --help   shows a command's options; see vtune(8).\n";
 
@@ -23,6 +25,8 @@ static const struct command commands[] = {
 	{ "bench", "crr", bench_crr_main },
 	{ "policy", NULL, cmd_policy_main },
 	{ "revert", NULL, cmd_revert_main },
+	{ "status", NULL, cmd_status_main },
+	{ "apply", NULL, cmd_apply_main },
 };
 
 int main(int argc, char **argv)

@@ -1,7 +1,7 @@
 /* revert: `vtune revert` undoes changes recorded in the journal, newest
  * first, and never overwrites a knob someone else changed (unless --force). */
-#include "apply.h"
 #include "commands.h"
+#include "exec.h"
 #include "journal.h"
 #include "log.h"
 #include "vclock.h"
@@ -54,7 +54,7 @@ int cmd_revert_main(int argc, char **argv)
 {
 	/* Lines for people go to stdout; the change log to syslog/journald. */
 	log_init("vtune", LOG_TO_SYSLOG, LOG_INFO);
-	apply_init(); /* the knob kinds a journal may name */
+	hostd_register_knobs(); /* the knob kinds a journal may name */
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "rule", required_argument, NULL, 'r' },

@@ -59,5 +59,6 @@ const struct backend_ops *backend_find(const char *name);
 
 extern const struct backend_ops backend_sim_ops;
 extern const struct backend_ops backend_kvm_ops;
+extern const struct backend_ops backend_xen_ops;
 
 #endif

@@ -1,13 +1,110 @@
-/* vtune-hostd: the host side of vtune (entry point and sub-command dispatch). */
+/* vtune-hostd: the host side of vtune: option parsing, `-n` configuration
+ * check, and the daemon's start and stop. */
+#include "hostd.h"
+#include "log.h"
+#include "parse.h"
+
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+static const char usage[] =
+	"usage: vtune-hostd [--backend kvm|sim] [--uri URI] [--policy FILE] [--journal PATH]\n"
+	"                   [--control PATH] [--interval S] [--root DIR] [--dry-run] [-n] [-f] [-v]\n"
+	"\n"
+	"The vtune host daemon: reads each guest's reports over its agent channel,\n"
+	"adds the host view, runs the policy engine every interval, sends guest\n"
+	"changes to the agent and applies host changes, all journaled.\n"
+	"\n"
+	"  -b, --backend NAME  kvm (libvirt, default) or sim (test: sockets in a directory)\n"
+	"  -u, --uri URI       libvirt URI (default qemu:///system) or the sim directory\n"
+	"  -p, --policy FILE   policy file (default " VTUNE_POLICY_DEFAULT ")\n"
+	"  -J, --journal PATH  change journal (default " HOSTD_JOURNAL_DEFAULT ")\n"
+	"  -c, --control PATH  control socket (default " HOSTD_CONTROL_DEFAULT ")\n"
+	"  -i, --interval S    evaluation interval in seconds (default 5; 0.1 .. 3600)\n"
+	"  -r, --root DIR      host /proc and /sys under DIR (default /)\n"
+	"      --dry-run       compute and log every change, send and write nothing\n"
+	"  -n                  check the policy and arguments, say \"configuration OK\"\n"
+	"  -f, --foreground    stay in the foreground (the default, systemd style)\n"
+	"  -v, --verbose       log debug messages\n"
+	"      --help, --version\n";
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "--version")) {
-		printf("vtune-hostd %s\n", VTUNE_VERSION);
+	static const struct option opts[] = {
+		{ "backend", required_argument, NULL, 'b' },
+		{ "uri", required_argument, NULL, 'u' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "journal", required_argument, NULL, 'J' },
+		{ "control", required_argument, NULL, 'c' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "dry-run", no_argument, NULL, 'D' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct hostd_opts o = {
+		.backend = "kvm", .uri = NULL, .policy = VTUNE_POLICY_DEFAULT,
+		.journal = HOSTD_JOURNAL_DEFAULT, .control = HOSTD_CONTROL_DEFAULT,
+		.root = "/", .interval_s = 5,
+	};
+	int check = 0, c, err = 0;
+	char why[256] = "";
+
+	while ((c = getopt_long(argc, argv, "b:u:p:J:c:i:r:nfvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b': o.backend = optarg; break;
+		case 'u': o.uri = optarg; break;
+		case 'p': o.policy = optarg; break;
+		case 'J': o.journal = optarg; break;
+		case 'c': o.control = optarg; break;
+		case 'r': o.root = optarg; break;
+		case 'D': o.dry_run = 1; break;
+		case 'n': check = 1; break;
+		case 'f': break;
+		case 'v': o.verbose = 1; break;
+		case 'i':
+			if (parse_double(optarg, &o.interval_s) || o.interval_s < 0.1 ||
+			    o.interval_s > 3600) {
+				fprintf(stderr, "vtune-hostd: --interval: want seconds in 0.1..3600, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'h': fputs(usage, stdout); return 0;
+		case 'V': printf("vtune-hostd %s\n", VTUNE_VERSION); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vtune-hostd: unexpected argument '%s'\n%s", argv[optind], usage);
+		return 2;
+	}
+	if (!o.uri && !strcmp(o.backend, "kvm"))
+		o.uri = "qemu:///system";
+	if (check) {
+		if (hostd_check_config(&o, stderr) < 0)
+			return 1;
+		printf("configuration OK\n");
 		return 0;
 	}
-	fprintf(stderr, "usage: vtune-hostd sample [--json] [--interval S] [--root DIR]\n");
-	return 2;
+	log_init("vtune-hostd", LOG_TO_STDERR, o.verbose ? LOG_DEBUG : LOG_INFO);
+	struct hostd *h = hostd_new(&o, &err, why, sizeof why);
+	if (!h) {
+		log_err("%s", why[0] ? why : strerror(-err));
+		return 1;
+	}
+	int r = hostd_run(h);
+	hostd_free(h);
+	if (r < 0) {
+		log_err("event loop: %s", strerror(-r));
+		return 1;
+	}
+	log_info("stopped");
+	return 0;
 }

@@ -1,0 +1,589 @@
+/* guest: one guest's agent channel in vtune-hostd (see guest.h): bounded,
+ * non-blocking, strict; nothing a guest sends can block another guest. */
+#include "guest.h"
+#include "linebuf.h"
+#include "log.h"
+#include "vclock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define SEC 1000000000ull
+
+struct guest *guest_new(const struct bk_guest *bk, struct loop *loop,
+			const struct guest_hooks *hooks, void *arg)
+{
+	struct guest *g = calloc(1, sizeof *g);
+	if (!g)
+		return NULL;
+	g->bk = *bk;
+	g->bk.name[sizeof g->bk.name - 1] = 0;
+	g->bk.channel[sizeof g->bk.channel - 1] = 0;
+	g->loop = loop;
+	g->hooks = hooks;
+	g->hooks_arg = arg;
+	g->fd = -1;
+	g->backoff_ns = GUEST_BACKOFF_MIN_NS;
+	return g;
+}
+
+static void drop_pending(struct guest *g)
+{
+	for (unsigned i = 0; i < g->npending; i++)
+		if (g->hooks && g->hooks->on_lost)
+			g->hooks->on_lost(g->hooks_arg, g, &g->pending[i]);
+	g->npending = 0;
+}
+
+static void close_channel(struct guest *g)
+{
+	if (g->fd >= 0) {
+		if (g->loop)
+			loop_del_fd(g->loop, g->fd);
+		close(g->fd);
+		g->fd = -1;
+	}
+	linebuf_free(g->in);
+	g->in = NULL;
+	linebuf_outq_free(g->out);
+	g->out = NULL;
+	g->hello_seen = 0;
+	g->agreed_v = 0;
+	g->have_seq = 0;
+	g->watching = 0;
+	g->kill = NULL;
+	g->win_start = g->win_msgs = g->win_excess = g->throttle_since = 0;
+	drop_pending(g);
+}
+
+void guest_free(struct guest *g)
+{
+	if (!g)
+		return;
+	close_channel(g);
+	if (g->sample)
+		json_object_put(g->sample);
+	free(g);
+}
+
+/* Log about bad guest input at most once per GUEST_LOG_EVERY_NS. */
+static void bad_input(struct guest *g, uint64_t now, const char *what, const char *why)
+{
+	if (g->last_log_ns && now - g->last_log_ns < GUEST_LOG_EVERY_NS)
+		return;
+	g->last_log_ns = now;
+	log_warn("guest %s: %s: %s (further bad input from it is counted, logged once a minute)",
+		 g->bk.name, what, why);
+}
+
+void guest_disconnect(struct guest *g, uint64_t now_ns, const char *reason)
+{
+	if (g->fd >= 0) {
+		log_info("guest %s: channel closed: %s; reconnecting in %.0fs", g->bk.name,
+			 reason, (double)g->backoff_ns / 1e9);
+		g->st.disconnects++;
+	}
+	snprintf(g->close_reason, sizeof g->close_reason, "%s", reason);
+	close_channel(g);
+	g->next_connect_ns = now_ns + g->backoff_ns;
+	g->backoff_ns *= 2;
+	if (g->backoff_ns > GUEST_BACKOFF_MAX_NS)
+		g->backoff_ns = GUEST_BACKOFF_MAX_NS;
+}
+
+static void want(struct guest *g, uint32_t ev)
+{
+	if (!g->loop || g->fd < 0 || ev == g->watching)
+		return;
+	if (loop_mod_fd(g->loop, g->fd, ev) == 0)
+		g->watching = ev;
+}
+
+/* Flush what is queued; -errno on a dead or stalled channel. */
+static int flush(struct guest *g)
+{
+	int r = linebuf_outq_flush(g->out, g->fd);
+	if (r == -EAGAIN) {
+		want(g, EPOLLIN | EPOLLOUT);
+		return 0;
+	}
+	if (r == 0)
+		want(g, EPOLLIN);
+	return r;
+}
+
+static void loop_cb(void *arg, int fd, uint32_t events)
+{
+	(void)fd;
+	guest_on_io(arg, events, vclock_mono_ns());
+}
+
+static int send_hello(struct guest *g)
+{
+	struct wire_msg m;
+	wire_msg_init(&m, WIRE_HELLO);
+	m.u.hello.role = WIRE_ROLE_HOST;
+	snprintf(m.u.hello.version, sizeof m.u.hello.version, "%s", VTUNE_VERSION);
+	m.u.hello.min_v = WIRE_V_MIN;
+	m.u.hello.max_v = WIRE_V_MAX;
+	m.u.hello.ncaps = 1;
+	snprintf(m.u.hello.caps[0], sizeof m.u.hello.caps[0], "sysctl");
+	return guest_send(g, &m);
+}
+
+int guest_attach_fd(struct guest *g, int fd, uint64_t now_ns)
+{
+	int r;
+	close_channel(g);
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	g->in = linebuf_new(GUEST_MAX_LINE);
+	g->out = linebuf_outq_new(GUEST_MAX_OUTQ);
+	if (!g->in || !g->out) {
+		close(fd);
+		close_channel(g);
+		return -ENOMEM;
+	}
+	g->fd = fd;
+	if (g->loop) {
+		r = loop_add_fd(g->loop, fd, EPOLLIN, loop_cb, g);
+		if (r < 0) {
+			close_channel(g);
+			return r;
+		}
+		g->watching = EPOLLIN;
+	}
+	g->connected_ns = now_ns;
+	g->st.connects++;
+	g->close_reason[0] = 0;
+	r = linebuf_outq_push(g->out, LINEBUF_RESYNC, LINEBUF_RESYNC_LEN);
+	if (r == 0)
+		r = send_hello(g);
+	if (r < 0) {
+		guest_disconnect(g, now_ns, "cannot send hello");
+		return r;
+	}
+	return 0;
+}
+
+int guest_connect(struct guest *g, uint64_t now_ns)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (!g->bk.channel[0])
+		return -ENOENT;
+	if (strlen(g->bk.channel) >= sizeof sa.sun_path)
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, g->bk.channel);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		/* A unix connect never is in progress: EAGAIN means the
+		 * listener's backlog is full; retry later like any failure. */
+		int r = -errno;
+		close(fd);
+		snprintf(g->close_reason, sizeof g->close_reason, "connect: %s", strerror(-r));
+		g->next_connect_ns = now_ns + g->backoff_ns;
+		g->backoff_ns = g->backoff_ns * 2 > GUEST_BACKOFF_MAX_NS ? GUEST_BACKOFF_MAX_NS
+									  : g->backoff_ns * 2;
+		log_debug("guest %s: connect %s: %s", g->bk.name, g->bk.channel, strerror(-r));
+		return r;
+	}
+	log_info("guest %s: connected to %s", g->bk.name, g->bk.channel);
+	return guest_attach_fd(g, fd, now_ns);
+}
+
+/* A send failed: close now, or after the feed when inside one (the framer
+ * is in use). */
+static void fail_channel(struct guest *g, const char *why)
+{
+	if (g->feeding) {
+		if (!g->kill)
+			g->kill = why;
+		return;
+	}
+	guest_disconnect(g, vclock_mono_ns(), why);
+}
+
+int guest_send(struct guest *g, const struct wire_msg *msg)
+{
+	char *line = NULL, err[160];
+	size_t len;
+	if (g->fd < 0 || !g->out || g->kill)
+		return -ENOTCONN;
+	int r = wire_encode(msg, &line, &len, err, sizeof err);
+	if (r < 0) {
+		log_err("guest %s: cannot encode %s: %s", g->bk.name, wire_type_name(msg->type), err);
+		return r;
+	}
+	r = linebuf_outq_push(g->out, line, len);
+	free(line);
+	if (r == -ENOBUFS) {
+		fail_channel(g, "not reading (output queue full)");
+		return r;
+	}
+	if (r < 0)
+		return r;
+	r = flush(g);
+	if (r < 0) {
+		fail_channel(g, "write failed");
+		return -ENOTCONN;
+	}
+	return 0;
+}
+
+int guest_send_request(struct guest *g, const struct wire_msg *msg,
+		       const struct guest_pending *p)
+{
+	int r = guest_send(g, msg);
+	if (r < 0)
+		return r;
+	if (g->npending == GUEST_MAX_PENDING) {
+		if (g->hooks && g->hooks->on_lost)
+			g->hooks->on_lost(g->hooks_arg, g, &g->pending[0]);
+		memmove(&g->pending[0], &g->pending[1], (GUEST_MAX_PENDING - 1) * sizeof g->pending[0]);
+		g->npending--;
+	}
+	g->pending[g->npending++] = *p;
+	return 0;
+}
+
+static void remember_value(struct guest *g, const char *key, const char *value)
+{
+	unsigned i;
+	for (i = 0; i < g->nvalues; i++)
+		if (!strcmp(g->values[i].key, key))
+			break;
+	if (i == g->nvalues) {
+		if (g->nvalues == GUEST_MAX_VALUES)
+			return;
+		g->nvalues++;
+	}
+	snprintf(g->values[i].key, sizeof g->values[i].key, "%s", key);
+	snprintf(g->values[i].value, sizeof g->values[i].value, "%s", value);
+}
+
+int guest_sysctl_value(const struct guest *g, const char *key, char *buf, size_t n)
+{
+	if (g->have_report) {
+		for (int id = 0; id < M_COUNT; id++) {
+			if (metric_defs[id].unit != MU_VALUE || strcmp(metric_defs[id].help, key))
+				continue;
+			if (!mvec_has(&g->gm, id))
+				break;
+			double v = mvec_get(&g->gm, id);
+			if (v < 0) /* -1: the file is absent in the guest */
+				return -ENOENT;
+			snprintf(buf, n, "%.0f", v);
+			return 0;
+		}
+	}
+	for (unsigned i = 0; i < g->nvalues; i++) {
+		if (!strcmp(g->values[i].key, key)) {
+			snprintf(buf, n, "%s", g->values[i].value);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+uint64_t guest_report_age_ns(const struct guest *g, uint64_t now_ns)
+{
+	if (!g->have_report)
+		return UINT64_MAX;
+	return now_ns > g->last_report_ns ? now_ns - g->last_report_ns : 0;
+}
+
+int guest_check_sample(json_object *sample, struct mvec *m, unsigned *unknown,
+		       char *why, size_t n)
+{
+	json_object *mets;
+	mvec_clear(m);
+	if (!sample || !json_object_is_type(sample, json_type_object) ||
+	    !json_object_object_get_ex(sample, "metrics", &mets) ||
+	    !json_object_is_type(mets, json_type_object)) {
+		snprintf(why, n, "field 'sample.metrics': missing or not an object");
+		return -EINVAL;
+	}
+	json_object_object_foreach(mets, k, v) {
+		int id = strncmp(k, "guest.", 6) ? -1 : metric_lookup(k);
+		if (id < 0) { /* host.* or unknown: a guest never names host metrics */
+			(*unknown)++;
+			continue;
+		}
+		if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)) {
+			snprintf(why, n, "metric '%.64s': not a number", k);
+			return -EINVAL;
+		}
+		double d = json_object_get_double(v), lo, hi;
+		metric_range(metric_defs[id].unit, &lo, &hi);
+		if (!isfinite(d) || d < lo || d > hi) {
+			snprintf(why, n, "metric '%.64s': %g outside %g..%g", k, d, lo, hi);
+			return -EINVAL;
+		}
+		mvec_set(m, id, d);
+	}
+	return 0;
+}
+
+static void send_error(struct guest *g, uint64_t now, const char *reason)
+{
+	if (g->last_error_sent_ns && now - g->last_error_sent_ns < 10 * SEC)
+		return;
+	g->last_error_sent_ns = now;
+	struct wire_msg m;
+	wire_msg_init(&m, WIRE_ERROR);
+	snprintf(m.u.error.reason, sizeof m.u.error.reason, "%s", reason);
+	/* The reason may quote guest bytes; keep it printable ASCII. */
+	for (char *p = m.u.error.reason; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
+	guest_send(g, &m);
+}
+
+static int on_hello(struct guest *g, const struct wire_msg *m, uint64_t now)
+{
+	char err[WIRE_MAX_REASON + 1];
+	unsigned v;
+	if (m->u.hello.role != WIRE_ROLE_AGENT) {
+		bad_input(g, now, "hello", "role is not \"agent\"");
+		g->st.invalid++;
+		return 0;
+	}
+	if (wire_negotiate(WIRE_V_MIN, WIRE_V_MAX, m->u.hello.min_v, m->u.hello.max_v, &v,
+			   err, sizeof err) < 0) {
+		log_warn("guest %s: %s", g->bk.name, err);
+		g->last_error_sent_ns = 0;
+		send_error(g, now, err);
+		return -EPROTO;
+	}
+	int again = g->hello_seen;
+	g->hello_seen = 1;
+	g->agreed_v = v;
+	g->have_seq = 0;
+	g->backoff_ns = GUEST_BACKOFF_MIN_NS; /* a working agent: reset backoff */
+	snprintf(g->agent_version, sizeof g->agent_version, "%s", m->u.hello.version);
+	log_info("guest %s: agent %s, protocol v%u", g->bk.name, m->u.hello.version, v);
+	if (again) /* the agent restarted behind a live channel: it needs ours */
+		send_hello(g);
+	return 0;
+}
+
+static void on_report(struct guest *g, struct wire_msg *m, uint64_t now)
+{
+	char why[160];
+	unsigned unknown = 0;
+	struct mvec gm;
+	if (!g->hello_seen) {
+		g->st.ignored++;
+		return;
+	}
+	if (g->have_seq && m->u.report.seq <= g->last_seq) {
+		g->st.bad_reports++;
+		bad_input(g, now, "report refused", "field 'seq': not increasing");
+		return;
+	}
+	int r = guest_check_sample(m->u.report.sample, &gm, &unknown, why, sizeof why);
+	g->st.unknown_metrics += unknown;
+	if (r < 0) {
+		g->st.bad_reports++;
+		bad_input(g, now, "report refused", why);
+		return;
+	}
+	g->have_seq = 1;
+	g->last_seq = m->u.report.seq;
+	g->gm = gm;
+	g->have_report = 1;
+	g->last_report_ns = now;
+	if (g->sample)
+		json_object_put(g->sample);
+	g->sample = json_object_get(m->u.report.sample);
+	g->st.reports++;
+}
+
+static void on_ack(struct guest *g, const struct wire_msg *m, uint64_t now)
+{
+	const struct wire_ack *a = &m->u.ack;
+	unsigned i;
+	for (i = 0; i < g->npending; i++)
+		if (g->pending[i].id == a->id)
+			break;
+	if (i == g->npending) {
+		g->st.unknown_acks++;
+		bad_input(g, now, "ack ignored", "no request with that id");
+		return;
+	}
+	g->st.acks++;
+	for (unsigned k = 0; k < a->nresults; k++)
+		if (!a->results[k].has_error && a->results[k].has_new)
+			remember_value(g, a->results[k].key, a->results[k].new_value);
+	struct guest_pending p = g->pending[i];
+	memmove(&g->pending[i], &g->pending[i + 1], (g->npending - i - 1) * sizeof p);
+	g->npending--;
+	if (g->hooks && g->hooks->on_ack)
+		g->hooks->on_ack(g->hooks_arg, g, a, &p);
+}
+
+/* Rate limit: 1 when this line is over the limit and must be dropped. */
+static int over_rate(struct guest *g, uint64_t now)
+{
+	if (!g->win_start || now - g->win_start >= SEC) {
+		if (!(g->win_excess && now - g->win_start < 2 * SEC))
+			g->throttle_since = 0;
+		g->win_start = now;
+		g->win_msgs = g->win_excess = 0;
+	}
+	if (++g->win_msgs <= GUEST_MAX_MSGS_PER_S)
+		return 0;
+	g->win_excess++;
+	if (!g->throttle_since) {
+		g->throttle_since = now;
+		log_warn("guest %s: more than %d messages/s: throttled (excess dropped)",
+			 g->bk.name, GUEST_MAX_MSGS_PER_S);
+	}
+	return 1;
+}
+
+struct feed_ctx {
+	struct guest *g;
+	uint64_t now;
+	const char *close_why;
+};
+
+static int on_line(void *arg, int status, const char *line, size_t len)
+{
+	struct feed_ctx *c = arg;
+	struct guest *g = c->g;
+	char err[160];
+	struct wire_msg m;
+
+	if (over_rate(g, c->now)) {
+		g->st.dropped++;
+		if (c->now - g->throttle_since > GUEST_THROTTLE_MAX_NS) {
+			c->close_why = "flooding for more than 10 s";
+			return -EBUSY;
+		}
+		return 0;
+	}
+	if (status == -EMSGSIZE) {
+		g->st.invalid++;
+		g->st.overlong++;
+		bad_input(g, c->now, "line dropped", "longer than 65536 bytes");
+		send_error(g, c->now, "line longer than 65536 bytes");
+		return 0;
+	}
+	if (status < 0) {
+		g->st.invalid++;
+		bad_input(g, c->now, "line dropped", "contains a NUL byte");
+		return 0;
+	}
+	int r = wire_decode(line, len, &m, err, sizeof err);
+	if (r < 0) {
+		g->st.invalid++;
+		bad_input(g, c->now, "line dropped", err);
+		send_error(g, c->now, err);
+		return 0;
+	}
+	g->st.unknown_fields += m.unknown_fields;
+	switch (m.type) {
+	case WIRE_HELLO:
+		if (on_hello(g, &m, c->now) < 0) {
+			c->close_why = "no common protocol version";
+			r = -EPROTO;
+		}
+		break;
+	case WIRE_REPORT:
+		on_report(g, &m, c->now);
+		break;
+	case WIRE_ACK:
+		on_ack(g, &m, c->now);
+		break;
+	case WIRE_ERROR:
+		bad_input(g, c->now, "agent says", m.u.error.reason);
+		break;
+	default:
+		g->st.invalid++;
+		bad_input(g, c->now, "line dropped", "a host-only message type from the guest");
+		break;
+	}
+	wire_msg_free(&m);
+	return r;
+}
+
+void guest_on_io(struct guest *g, uint32_t events, uint64_t now_ns)
+{
+	char buf[16384];
+	size_t total = 0;
+	if (g->fd < 0)
+		return;
+	if (events & EPOLLOUT) {
+		int r = flush(g);
+		if (r < 0) {
+			guest_disconnect(g, now_ns, "write failed");
+			return;
+		}
+	}
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	while (total < GUEST_READ_BUDGET && g->fd >= 0) {
+		ssize_t n = read(g->fd, buf, sizeof buf);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			char why[96];
+			snprintf(why, sizeof why, "read: %s", strerror(errno));
+			guest_disconnect(g, now_ns, why);
+			return;
+		}
+		if (n == 0) {
+			guest_disconnect(g, now_ns, "closed by the other end");
+			return;
+		}
+		total += (size_t)n;
+		struct feed_ctx c = { g, now_ns, NULL };
+		g->feeding = 1;
+		int r = linebuf_feed(g->in, buf, (size_t)n, now_ns, on_line, &c);
+		g->feeding = 0;
+		if (r != 0 || g->kill) {
+			const char *why = g->kill ? g->kill : c.close_why ? c.close_why : "protocol error";
+			guest_disconnect(g, now_ns, why);
+			return;
+		}
+	}
+}
+
+void guest_tick(struct guest *g, uint64_t now_ns)
+{
+	if (g->fd >= 0) {
+		uint64_t since = linebuf_partial_since(g->in);
+		if (since && now_ns > since && now_ns - since > GUEST_PARTIAL_MAX_NS) {
+			g->st.invalid++;
+			guest_disconnect(g, now_ns, "a partial line older than 10 s");
+			return;
+		}
+		if (g->throttle_since && now_ns - g->throttle_since > GUEST_THROTTLE_MAX_NS &&
+		    g->win_excess && now_ns - g->win_start < 2 * SEC) {
+			guest_disconnect(g, now_ns, "flooding for more than 10 s");
+			return;
+		}
+		if (linebuf_outq_pending(g->out) && flush(g) < 0)
+			guest_disconnect(g, now_ns, "write failed");
+		return;
+	}
+	if (!g->gone && g->bk.channel[0] && now_ns >= g->next_connect_ns)
+		guest_connect(g, now_ns);
+}

@@ -1,0 +1,892 @@
+/* hostd: the vtune-hostd daemon (see hostd.h): guests from the backend,
+ * their reports through guest.c, the engine every interval, guest changes
+ * journaled then sent, host changes applied, a control socket. */
+#include "hostd.h"
+#include "exec.h"
+#include "hostnet.h"
+#include "notify.h"
+#include "apply.h"
+#include "ctl.h"
+#include "guest.h"
+#include "knob.h"
+#include "kvm.h"
+#include "log.h"
+#include "loop.h"
+#include "policy.h"
+#include "vclock.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#define SEC 1000000000ull
+#define HOSTD_MAX_EXEC 16
+#define HOSTD_TICK_NS (SEC / 2)
+
+/* ---- host-side executors ---- */
+
+static struct {
+	char kind[16];
+	hostd_exec_fn fn;
+} execs[HOSTD_MAX_EXEC];
+
+int hostd_exec_register(const char *kind, hostd_exec_fn fn)
+{
+	int free_slot = -1;
+	if (!kind || !*kind || strlen(kind) >= sizeof execs[0].kind || !fn)
+		return -EINVAL;
+	for (int i = 0; i < HOSTD_MAX_EXEC; i++) {
+		if (execs[i].fn && !strcmp(execs[i].kind, kind))
+			return -EEXIST;
+		if (!execs[i].fn && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		return -ENOSPC;
+	strcpy(execs[free_slot].kind, kind);
+	execs[free_slot].fn = fn;
+	return 0;
+}
+
+hostd_exec_fn hostd_exec_find(const char *kind)
+{
+	for (int i = 0; i < HOSTD_MAX_EXEC; i++)
+		if (execs[i].fn && !strcmp(execs[i].kind, kind))
+			return execs[i].fn;
+	return NULL;
+}
+
+int hostd_exec_unregister(const char *kind)
+{
+	for (int i = 0; i < HOSTD_MAX_EXEC; i++)
+		if (execs[i].fn && !strcmp(execs[i].kind, kind)) {
+			execs[i].fn = NULL;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* ---- the daemon ---- */
+
+struct hostd {
+	struct hostd_opts o;
+	uint64_t wd_usec, wd_next_ns; /* systemd watchdog period, next ping */
+	struct loop *loop;
+	const struct backend_ops *ops;
+	struct backend *bk;
+	struct pol_set *set;
+	struct pol_engine *engine;
+	struct journal *journal;
+	struct ctl *ctl;
+	int sigfd;
+	struct guest **guests;
+	size_t nguests;
+	uint64_t next_id;
+	uint64_t interval_ns, next_step_ns;
+	struct pol_plan plan;
+	char warned_kinds[8][16]; /* "no executor for KIND" said once */
+	int nwarned;
+};
+
+static void warn_once(struct hostd *h, const char *kind, const char *msg)
+{
+	for (int i = 0; i < h->nwarned; i++)
+		if (!strcmp(h->warned_kinds[i], kind))
+			return;
+	if (h->nwarned < 8)
+		snprintf(h->warned_kinds[h->nwarned++], sizeof h->warned_kinds[0], "%s", kind);
+	log_warn("%s", msg);
+}
+
+static struct guest *find_guest(struct hostd *h, const char *name)
+{
+	for (size_t i = 0; i < h->nguests; i++)
+		if (!strcmp(h->guests[i]->bk.name, name))
+			return h->guests[i];
+	return NULL;
+}
+
+/* ---- acks ---- */
+
+static void on_ack(void *arg, struct guest *g, const struct wire_ack *a,
+		   const struct guest_pending *p)
+{
+	struct hostd *h = arg;
+	for (unsigned i = 0; i < p->n; i++) {
+		const struct wire_result *res = NULL;
+		char detail[WIRE_MAX_VALUE * 2 + 64];
+		for (unsigned k = 0; k < a->nresults; k++)
+			if (!strcmp(a->results[k].key, p->key[i]))
+				res = &a->results[k];
+		const char *op = "applied";
+		if (!res) {
+			op = "failed";
+			snprintf(detail, sizeof detail, "the guest's ack has no result for it");
+		} else if (res->has_error) {
+			op = "failed";
+			snprintf(detail, sizeof detail, "guest: %s", res->error);
+		} else {
+			snprintf(detail, sizeof detail, "guest: old %s new %s", res->old_value,
+				 res->new_value);
+		}
+		if (p->revert) {
+			if (strcmp(op, "applied"))
+				log_warn("guest %s: revert of sysctl %s failed: %s", g->bk.name,
+					 p->key[i], detail);
+			else
+				log_info("guest %s: reverted sysctl %s (%s)", g->bk.name, p->key[i], detail);
+			continue;
+		}
+		if (!strcmp(op, "applied"))
+			log_msg(LOG_NOTICE, "guest %s: sysctl %s applied (%s; rule %s)", g->bk.name,
+				p->key[i], detail, p->rule);
+		else
+			log_warn("guest %s: sysctl %s failed: %s (rule %s)", g->bk.name, p->key[i],
+				 detail, p->rule);
+		if (p->seq[i] > 0 && h->journal) {
+			int r = journal_mark(h->journal, p->seq[i], op, detail);
+			if (r < 0)
+				log_err("journal: cannot mark record %lld %s: %s",
+					(long long)p->seq[i], op, strerror(-r));
+		}
+	}
+}
+
+static void on_lost(void *arg, struct guest *g, const struct guest_pending *p)
+{
+	(void)arg;
+	log_warn("guest %s: no ack for %s id %llu (rule %s): its changes stay unconfirmed in the journal",
+		 g->bk.name, p->revert ? "revert" : "apply", (unsigned long long)p->id, p->rule);
+}
+
+static const struct guest_hooks hooks = { on_ack, on_lost };
+
+/* ---- backend events ---- */
+
+static void remove_guest(struct hostd *h, size_t i)
+{
+	struct guest *g = h->guests[i];
+	log_info("guest %s: gone", g->bk.name);
+	if (h->engine)
+		pol_engine_forget(h->engine, g->bk.name);
+	guest_free(g);
+	h->guests[i] = h->guests[--h->nguests];
+}
+
+static void on_backend(void *arg, enum bk_event_type t, const struct bk_guest *bg)
+{
+	struct hostd *h = arg;
+	uint64_t now = vclock_mono_ns();
+	struct guest *g = find_guest(h, bg->name);
+
+	switch (t) {
+	case BK_GUEST_UP:
+	case BK_CHANNEL_UP:
+		if (!g) {
+			if (h->nguests >= HOSTD_MAX_GUESTS) {
+				log_warn("guest %s: ignored, %d guests already", bg->name, HOSTD_MAX_GUESTS);
+				return;
+			}
+			struct guest **v = realloc(h->guests, (h->nguests + 1) * sizeof *v);
+			if (!v)
+				return;
+			h->guests = v;
+			g = guest_new(bg, h->loop, &hooks, h);
+			if (!g)
+				return;
+			h->guests[h->nguests++] = g;
+			log_info("guest %s: found (channel %s)", bg->name,
+				 bg->channel[0] ? bg->channel : "none");
+		} else {
+			char ch[sizeof g->bk.channel];
+			snprintf(ch, sizeof ch, "%s", g->bk.channel);
+			g->bk = *bg;
+			if (strcmp(ch, bg->channel) && g->fd >= 0)
+				guest_disconnect(g, now, "channel changed");
+			g->backoff_ns = GUEST_BACKOFF_MIN_NS;
+		}
+		g->gone = 0;
+		if (g->fd < 0 && g->bk.channel[0])
+			guest_connect(g, now);
+		break;
+	case BK_CHANNEL_DOWN:
+		if (g) {
+			if (g->fd >= 0)
+				guest_disconnect(g, now, "channel gone");
+			g->bk.channel[0] = 0;
+		}
+		break;
+	case BK_GUEST_DOWN:
+		for (size_t i = 0; i < h->nguests; i++)
+			if (h->guests[i] == g)
+				remove_guest(h, i);
+		break;
+	}
+}
+
+static void backend_cb(void *arg, int fd, uint32_t events)
+{
+	struct hostd *h = arg;
+	(void)fd;
+	(void)events;
+	int r = h->ops->dispatch(h->bk, on_backend, h);
+	if (r < 0)
+		log_warn("backend %s: %s", h->ops->name, strerror(-r));
+}
+
+/* ---- evaluation ---- */
+
+struct cur_ctx {
+	struct hostd *h;
+	struct guest *g;
+};
+
+static int current_knob(void *arg, enum pol_side side, const char *kind, const char *key,
+			char *buf, size_t n)
+{
+	struct cur_ctx *c = arg;
+	if (side == POL_HOST && !strcmp(kind, "bridge_nf")) {
+		/* "on" while any of the three hooks is on in the bridge's netns */
+		int v[HOSTNET_BRNF_NKEYS], on = 0;
+		if (hostnet_bridge_nf_read(c->h->o.root, c->g->bk.netns, v))
+			return -ENOENT;
+		for (int i = 0; i < HOSTNET_BRNF_NKEYS; i++)
+			on |= v[i] == 1;
+		snprintf(buf, n, "%s", on ? "on" : "off");
+		return 0;
+	}
+	if (strcmp(kind, "sysctl"))
+		return -ENOENT;
+	if (side == POL_GUEST)
+		return guest_sysctl_value(c->g, key, buf, n);
+	return knob_sysctl_ops.read(c->h->o.root, "", key, buf, n);
+}
+
+/* Send the guest-side sysctl changes of one rule as one apply. */
+static void send_rule_changes(struct hostd *h, struct guest *g, const struct pol_plan *plan,
+			      const char *rule)
+{
+	struct wire_msg m;
+	struct guest_pending p = { 0 };
+	wire_msg_init(&m, WIRE_APPLY);
+	snprintf(m.u.apply.rule, sizeof m.u.apply.rule, "%s", rule);
+	snprintf(p.rule, sizeof p.rule, "%s", rule);
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct pol_change *c = &plan->v[i];
+		if (c->side != POL_GUEST || strcmp(c->kind, "sysctl") || strcmp(c->rule, rule))
+			continue;
+		if (h->o.dry_run) {
+			log_msg(LOG_NOTICE, "guest %s: would set sysctl %s %s -> %s (rule %s; %s)",
+				g->bk.name, c->key, c->old[0] ? c->old : "?", c->new, rule, c->why);
+			continue;
+		}
+		if (g->fd < 0 || !g->hello_seen) {
+			log_warn("guest %s: not connected: cannot set sysctl %s -> %s (rule %s)",
+				 g->bk.name, c->key, c->new, rule);
+			continue;
+		}
+		if (m.u.apply.nchanges >= WIRE_MAX_CHANGES)
+			break;
+		struct jrec rec = {
+			.side = "guest", .domain = g->bk.name, .kind = "sysctl", .target = "",
+			.key = c->key, .old = c->old, .new = c->new, .rule = rule, .why = c->why,
+		};
+		int64_t seq = journal_intent(h->journal, &rec);
+		if (seq < 0) {
+			log_err("journal: %s: not sending sysctl %s to guest %s (nothing changes without a record)",
+				strerror((int)-seq), c->key, g->bk.name);
+			continue;
+		}
+		if (wire_apply_add(&m, c->key, c->new) < 0) {
+			journal_mark(h->journal, seq, "failed", "cannot be sent in a message");
+			continue;
+		}
+		snprintf(p.key[p.n], sizeof p.key[0], "%s", c->key);
+		p.seq[p.n++] = seq;
+		log_msg(LOG_NOTICE, "guest %s: set sysctl %s %s -> %s (rule %s; %s)", g->bk.name,
+			c->key, c->old[0] ? c->old : "?", c->new, rule, c->why);
+	}
+	if (m.u.apply.nchanges) {
+		m.u.apply.id = p.id = ++h->next_id;
+		int r = guest_send_request(g, &m, &p);
+		if (r < 0) {
+			log_warn("guest %s: cannot send apply: %s", g->bk.name, strerror(-r));
+			for (unsigned i = 0; i < p.n; i++)
+				journal_mark(h->journal, p.seq[i], "failed", "could not be sent to the guest");
+		}
+	}
+	wire_msg_free(&m);
+}
+
+static void act_on_plan(struct hostd *h, struct guest *g, const struct pol_plan *plan)
+{
+	struct pol_plan host;
+	pol_plan_init(&host);
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct pol_change *c = &plan->v[i];
+		if (c->side == POL_GUEST) {
+			if (!strcmp(c->kind, "note")) {
+				log_msg(LOG_NOTICE, "guest %s: rule %s: %s (%s)", g->bk.name, c->rule,
+					c->note, c->why);
+			} else if (!strcmp(c->kind, "sysctl")) {
+				size_t k;
+				for (k = 0; k < i; k++) /* first change of its rule? */
+					if (plan->v[k].side == POL_GUEST && !strcmp(plan->v[k].kind, "sysctl") &&
+					    !strcmp(plan->v[k].rule, c->rule))
+						break;
+				if (k == i)
+					send_rule_changes(h, g, plan, c->rule);
+			} else {
+				char msg[96];
+				snprintf(msg, sizeof msg,
+					 "guest-side %s changes cannot be sent in protocol v1: skipped", c->kind);
+				warn_once(h, "guest-rps", msg);
+			}
+			continue;
+		}
+		if (!strcmp(c->kind, "sysctl") || !strcmp(c->kind, "note")) {
+			if (host.n == host.cap) {
+				size_t cap = host.cap ? host.cap * 2 : 8;
+				struct pol_change *v = realloc(host.v, cap * sizeof *v);
+				if (!v)
+					continue;
+				host.v = v;
+				host.cap = cap;
+			}
+			host.v[host.n++] = *c;
+			continue;
+		}
+		hostd_exec_fn fn = hostd_exec_find(c->kind);
+		if (!fn) {
+			char msg[96];
+			snprintf(msg, sizeof msg, "no executor for %s: host change skipped", c->kind);
+			warn_once(h, c->kind, msg);
+			continue;
+		}
+		struct hostd_exec_ctx ec = { &g->bk, h->ops, h->bk, h->journal, h->o.root, h->o.dry_run };
+		char msg[512] = "";
+		int r = fn(&ec, c, msg, sizeof msg);
+		if (r < 0)
+			log_warn("guest %s: host %s %s failed: %s (rule %s)", g->bk.name, c->kind,
+				 c->key, msg[0] ? msg : strerror(-r), c->rule);
+		else if (msg[0])
+			log_msg(LOG_NOTICE, "guest %s: %s", g->bk.name, msg);
+	}
+	if (host.n) {
+		struct apply_ctx ac = { .journal = h->journal, .root = h->o.root,
+					.dry_run = h->o.dry_run, .engine = h->engine,
+					.subject = g->bk.name, .out = NULL };
+		int r = apply_plan(&ac, &host, POL_HOST, NULL);
+		if (r < 0)
+			log_err("journal: %s: host changes stopped (nothing changes without a record)",
+				strerror(-r));
+	}
+	pol_plan_free(&host);
+}
+
+static void step_guest(struct hostd *h, struct guest *g, uint64_t now)
+{
+	if (guest_report_age_ns(g, now) > HOSTD_REPORT_MAX_AGE * h->interval_ns)
+		return;
+	mvec_clear(&g->hm);
+	if (h->bk && h->ops->host_view) {
+		int r = h->ops->host_view(h->bk, &g->bk, now, &g->hm);
+		if (r < 0)
+			log_debug("guest %s: host view: %s", g->bk.name, strerror(-r));
+	}
+	/* the guest's network path: tap counters and offloads, bridge-nf and
+	 * conntrack in the bridge's namespace */
+	if (g->bk.tap[0]) {
+		int r = hostnet_view(&g->hn, h->o.root, g->bk.tap, g->bk.bridge, g->bk.netns,
+				     now, &g->hm);
+		if (r < 0)
+			log_debug("guest %s: network view: %s", g->bk.name, strerror(-r));
+	}
+	g->have_host = 1;
+	struct cur_ctx cc = { h, g };
+	pol_plan_clear(&h->plan);
+	int r = pol_engine_step(h->engine, g->bk.name, now, &g->gm, &g->hm, current_knob, &cc,
+				&h->plan);
+	if (r < 0) {
+		log_warn("guest %s: engine: %s", g->bk.name, strerror(-r));
+		return;
+	}
+	if (h->plan.n)
+		act_on_plan(h, g, &h->plan);
+}
+
+void hostd_step(struct hostd *h, uint64_t now_ns)
+{
+	for (size_t i = 0; i < h->nguests; i++)
+		step_guest(h, h->guests[i], now_ns);
+}
+
+static void tick_cb(void *arg)
+{
+	struct hostd *h = arg;
+	uint64_t now = vclock_mono_ns();
+	/* systemd's watchdog: ping at half its period */
+	if (h->wd_usec && now >= h->wd_next_ns) {
+		notify_watchdog();
+		h->wd_next_ns = now + h->wd_usec * 500;
+	}
+	for (size_t i = 0; i < h->nguests; i++)
+		guest_tick(h->guests[i], now);
+	if (now >= h->next_step_ns) {
+		hostd_step(h, now);
+		h->next_step_ns += h->interval_ns;
+		if (h->next_step_ns <= now)
+			h->next_step_ns = now + h->interval_ns;
+	}
+	uint64_t next = now + HOSTD_TICK_NS;
+	if (h->next_step_ns < next)
+		next = h->next_step_ns;
+	if (loop_timer_add(h->loop, next, tick_cb, h) < 0)
+		log_err("no memory for the timer");
+}
+
+/* ---- policy ---- */
+
+static struct pol_set *load_policy(const char *path, FILE *err)
+{
+	struct pol_diag d;
+	pol_diag_init(&d);
+	struct pol_set *s = pol_load_file(path, &d);
+	if (!s) {
+		if (err) {
+			pol_diag_print(&d, err);
+		} else {
+			for (size_t i = 0; i < d.n; i++)
+				log_err("%s", d.msgs[i]);
+		}
+		if (!d.n) {
+			if (err)
+				fprintf(err, "%s: cannot load the policy\n", path);
+			else
+				log_err("%s: cannot load the policy", path);
+		}
+	}
+	pol_diag_free(&d);
+	return s;
+}
+
+int hostd_reload(struct hostd *h)
+{
+	notify_reloading();
+	struct pol_set *s = load_policy(h->o.policy, NULL);
+	if (!s) {
+		log_err("policy %s refused: keeping the old one (%zu rules)", h->o.policy,
+			h->set->n_rules);
+		notify_ready();
+		return -EINVAL;
+	}
+	struct pol_engine *e = pol_engine_new(s);
+	if (!e) {
+		pol_set_free(s);
+		return -ENOMEM;
+	}
+	pol_engine_free(h->engine);
+	pol_set_free(h->set);
+	h->set = s;
+	h->engine = e;
+	log_info("policy %s reloaded: %zu rules", h->o.policy, s->n_rules);
+	notify_ready();
+	notify_status("%zu guests, %zu rules", h->nguests, s->n_rules);
+	return 0;
+}
+
+int hostd_check_config(const struct hostd_opts *o, FILE *err)
+{
+	int bad = 0;
+	if (!backend_find(o->backend)) {
+		fprintf(err, "unknown backend '%s' (built in:%s%s)\n", o->backend,
+			backend_find("kvm") ? " kvm" : "", " sim");
+		bad = 1;
+	}
+	if (!(o->interval_s >= 0.1 && o->interval_s <= 3600)) {
+		fprintf(err, "--interval: want seconds in 0.1..3600\n");
+		bad = 1;
+	}
+	struct pol_set *s = load_policy(o->policy, err);
+	if (!s)
+		bad = 1;
+	pol_set_free(s);
+	return bad ? -EINVAL : 0;
+}
+
+/* ---- signals ---- */
+
+static void signal_cb(void *arg, int fd, uint32_t events)
+{
+	struct hostd *h = arg;
+	struct signalfd_siginfo si;
+	(void)events;
+	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGHUP) {
+			hostd_reload(h);
+		} else {
+			log_info("signal %u: stopping", si.ssi_signo);
+			notify_stopping();
+			loop_stop(h->loop);
+		}
+	}
+}
+
+/* ---- life cycle ---- */
+
+struct hostd *hostd_new(const struct hostd_opts *o, int *err, char *why, size_t n)
+{
+	struct hostd *h = calloc(1, sizeof *h);
+	int r = 0;
+	if (!h) {
+		*err = -ENOMEM;
+		snprintf(why, n, "out of memory");
+		return NULL;
+	}
+	h->o = *o;
+	h->sigfd = -1;
+	h->interval_ns = (uint64_t)(o->interval_s * 1e9);
+	pol_plan_init(&h->plan);
+	hostd_exec_init();
+	h->ops = backend_find(o->backend);
+	if (!h->ops) {
+		r = -ENOENT;
+		snprintf(why, n, "unknown backend '%s'", o->backend);
+		goto fail;
+	}
+	h->set = load_policy(o->policy, NULL);
+	if (!h->set) {
+		r = -EINVAL;
+		snprintf(why, n, "policy %s refused", o->policy);
+		goto fail;
+	}
+	h->engine = pol_engine_new(h->set);
+	h->loop = loop_new(&r);
+	if (!h->engine || !h->loop) {
+		r = r ? r : -ENOMEM;
+		snprintf(why, n, "cannot start: %s", strerror(-r));
+		goto fail;
+	}
+	h->journal = o->dry_run ? journal_open_ro(o->journal, &r) : journal_open(o->journal, &r);
+	if (!h->journal && !(o->dry_run && r == -ENOENT)) {
+		snprintf(why, n, "journal %s: %s", o->journal,
+			 r == -EWOULDBLOCK ? "in use by another process" : strerror(-r));
+		goto fail;
+	}
+	h->ctl = ctl_open(h->loop, o->control, hostd_handle_request, h, &r);
+	if (!h->ctl) {
+		snprintf(why, n, "control socket %s: %s", o->control,
+			 r == -EADDRINUSE ? "another vtune-hostd is running" : strerror(-r));
+		goto fail;
+	}
+	sigset_t ss;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	h->sigfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (h->sigfd < 0 || loop_add_fd(h->loop, h->sigfd, EPOLLIN, signal_cb, h) < 0) {
+		r = -errno;
+		snprintf(why, n, "signalfd: %s", strerror(errno));
+		goto fail;
+	}
+	h->bk = h->ops->open(o->uri, &r, why, n);
+	if (!h->bk)
+		goto fail;
+	if (h->ops == &backend_kvm_ops && (r = kvm_set_root(h->bk, o->root)) < 0) {
+		snprintf(why, n, "--root %s: %s", o->root, strerror(-r));
+		goto fail;
+	}
+	if (h->ops->knobs)
+		for (const struct knob_ops *const *k = h->ops->knobs; *k; k++)
+			knob_register(*k);
+	int efd = h->ops->event_fd ? h->ops->event_fd(h->bk) : -1;
+	if (efd >= 0 && (r = loop_add_fd(h->loop, efd, EPOLLIN, backend_cb, h)) < 0) {
+		snprintf(why, n, "backend events: %s", strerror(-r));
+		goto fail;
+	}
+	r = h->ops->list(h->bk, on_backend, h);
+	if (r < 0)
+		log_warn("backend %s: listing guests: %s", h->ops->name, strerror(-r));
+	uint64_t now = vclock_mono_ns();
+	h->next_step_ns = now + h->interval_ns;
+	if ((r = loop_timer_add(h->loop, now + HOSTD_TICK_NS, tick_cb, h)) < 0) {
+		snprintf(why, n, "timer: %s", strerror(-r));
+		goto fail;
+	}
+	log_info("vtune-hostd %s: backend %s, policy %s (%zu rules), interval %.1fs, %zu guests%s",
+		 VTUNE_VERSION, h->ops->name, o->policy, h->set->n_rules, o->interval_s,
+		 h->nguests, o->dry_run ? ", dry run: nothing is sent or written" : "");
+	notify_ready();
+	notify_status("%zu guests, %zu rules", h->nguests, h->set->n_rules);
+	if (notify_watchdog_usec(&h->wd_usec) < 0)
+		h->wd_usec = 0;
+	return h;
+fail:
+	*err = r ? r : -EINVAL;
+	hostd_free(h);
+	return NULL;
+}
+
+int hostd_run(struct hostd *h)
+{
+	return loop_run(h->loop);
+}
+
+void hostd_free(struct hostd *h)
+{
+	if (!h)
+		return;
+	while (h->nguests)
+		remove_guest(h, h->nguests - 1);
+	free(h->guests);
+	if (h->bk) {
+		int efd = h->ops->event_fd ? h->ops->event_fd(h->bk) : -1;
+		if (efd >= 0 && h->loop)
+			loop_del_fd(h->loop, efd);
+		h->ops->close(h->bk);
+	}
+	ctl_close(h->ctl);
+	if (h->sigfd >= 0)
+		close(h->sigfd);
+	journal_close(h->journal);
+	pol_engine_free(h->engine);
+	pol_set_free(h->set);
+	pol_plan_free(&h->plan);
+	loop_free(h->loop);
+	free(h);
+}
+
+/* ---- control requests ---- */
+
+static json_object *metrics_json(const struct mvec *m)
+{
+	json_object *o = json_object_new_object();
+	for (int id = 0; id < M_COUNT; id++)
+		if (mvec_has(m, id))
+			json_object_object_add(o, metric_defs[id].name,
+					       json_object_new_double(mvec_get(m, id)));
+	return o;
+}
+
+static void add_u64(json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v > INT64_MAX ? INT64_MAX : (int64_t)v));
+}
+
+json_object *hostd_status_json(struct hostd *h, uint64_t now_ns)
+{
+	json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "version", json_object_new_string(VTUNE_VERSION));
+	json_object_object_add(o, "backend", json_object_new_string(h->ops->name));
+	json_object_object_add(o, "policy", json_object_new_string(h->o.policy));
+	json_object_object_add(o, "rules", json_object_new_int((int)h->set->n_rules));
+	json_object_object_add(o, "interval_s", json_object_new_double(h->o.interval_s));
+	json_object_object_add(o, "dry_run", json_object_new_boolean(h->o.dry_run));
+	json_object *jj = json_object_new_object();
+	json_object_object_add(jj, "path", json_object_new_string(h->o.journal));
+	add_u64(jj, "records", h->journal ? journal_count(h->journal) : 0);
+	json_object_object_add(o, "journal", jj);
+	for (size_t i = 0; i < h->nguests; i++) {
+		const struct guest *g = h->guests[i];
+		json_object *go = json_object_new_object(), *rules = json_object_new_array();
+		json_object_object_add(go, "name", json_object_new_string(g->bk.name));
+		json_object_object_add(go, "connected", json_object_new_boolean(g->fd >= 0));
+		json_object_object_add(go, "agent", json_object_new_boolean(g->hello_seen));
+		json_object_object_add(go, "protocol", json_object_new_int((int)g->agreed_v));
+		json_object_object_add(go, "agent_version", json_object_new_string(g->agent_version));
+		uint64_t age = guest_report_age_ns(g, now_ns);
+		json_object_object_add(go, "report_age_s", age == UINT64_MAX ? NULL
+					: json_object_new_double((double)age / 1e9));
+		add_u64(go, "reports", g->st.reports);
+		add_u64(go, "bad_reports", g->st.bad_reports);
+		add_u64(go, "dropped", g->st.dropped);
+		add_u64(go, "invalid", g->st.invalid);
+		add_u64(go, "ignored", g->st.ignored);
+		add_u64(go, "unknown_metrics", g->st.unknown_metrics);
+		add_u64(go, "unknown_fields", g->st.unknown_fields);
+		add_u64(go, "acks", g->st.acks);
+		add_u64(go, "unknown_acks", g->st.unknown_acks);
+		add_u64(go, "pending", g->npending);
+		add_u64(go, "disconnects", g->st.disconnects);
+		json_object_object_add(go, "last_close", json_object_new_string(g->close_reason));
+		json_object_object_add(go, "guest_metrics", g->have_report ? metrics_json(&g->gm) : NULL);
+		json_object_object_add(go, "host_metrics", g->have_host ? metrics_json(&g->hm) : NULL);
+		for (size_t k = 0; k < h->set->n_rules; k++)
+			if (pol_engine_rule_active(h->engine, g->bk.name, h->set->rules[k].name) == 1)
+				json_object_array_add(rules, json_object_new_string(h->set->rules[k].name));
+		json_object_object_add(go, "active_rules", rules);
+		json_object_array_add(arr, go);
+	}
+	json_object_object_add(o, "guests", arr);
+	return o;
+}
+
+static json_object *change_json(const char *guest, const struct pol_change *c)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "guest", json_object_new_string(guest));
+	json_object_object_add(o, "rule", json_object_new_string(c->rule));
+	json_object_object_add(o, "side", json_object_new_string(pol_side_name(c->side)));
+	json_object_object_add(o, "kind", json_object_new_string(c->kind));
+	json_object_object_add(o, "key", json_object_new_string(c->key));
+	json_object_object_add(o, "old", json_object_new_string(c->old));
+	json_object_object_add(o, "new", json_object_new_string(c->new));
+	json_object_object_add(o, "note", json_object_new_string(c->note));
+	json_object_object_add(o, "why", json_object_new_string(c->why));
+	return o;
+}
+
+/* The plan the current views imply, on a throw-away engine: each rule is
+ * evaluated as if its condition had held for its whole `for` (two steps,
+ * `for` apart, on the same views); the daemon's engine does not move. */
+json_object *hostd_dry_plan_json(struct hostd *h, uint64_t now_ns)
+{
+	json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	struct pol_engine *e = pol_engine_new(h->set);
+	struct pol_plan plan;
+	uint64_t span = 1;
+	pol_plan_init(&plan);
+	for (size_t k = 0; k < h->set->n_rules; k++)
+		if (h->set->rules[k].for_ns + 1 > span)
+			span = h->set->rules[k].for_ns + 1;
+	for (size_t i = 0; e && i < h->nguests; i++) {
+		struct guest *g = h->guests[i];
+		if (guest_report_age_ns(g, now_ns) > HOSTD_REPORT_MAX_AGE * h->interval_ns)
+			continue;
+		struct cur_ctx cc = { h, g };
+		pol_plan_clear(&plan);
+		const struct mvec *hm = g->have_host ? &g->hm : NULL;
+		pol_engine_step(e, g->bk.name, now_ns, &g->gm, hm, current_knob, &cc, &plan);
+		pol_engine_step(e, g->bk.name, now_ns + span, &g->gm, hm, current_knob, &cc, &plan);
+		for (size_t k = 0; k < plan.n; k++)
+			json_object_array_add(arr, change_json(g->bk.name, &plan.v[k]));
+	}
+	pol_plan_free(&plan);
+	json_object_object_add(o, "ok", json_object_new_boolean(e != NULL));
+	if (!e)
+		json_object_object_add(o, "error", json_object_new_string("out of memory"));
+	pol_engine_free(e);
+	json_object_object_add(o, "plan", arr);
+	return o;
+}
+
+/* journal_revert's remote callback: ask the guest to put the old value
+ * back; 0 when queued (the ack is logged when it comes), -ENOTCONN when the
+ * guest is not connected. */
+static int revert_remote(void *arg, const struct jrec *rec)
+{
+	struct hostd *h = arg;
+	struct guest *g = find_guest(h, rec->domain);
+	struct wire_msg m;
+	struct guest_pending p = { 0 };
+	if (!g || g->fd < 0 || !g->hello_seen)
+		return -ENOTCONN;
+	if (strcmp(rec->kind, "sysctl") || !rec->old[0])
+		return -EINVAL;
+	wire_msg_init(&m, WIRE_APPLY);
+	snprintf(m.u.apply.rule, sizeof m.u.apply.rule, "%s", rec->rule[0] ? rec->rule : "revert");
+	int r = wire_apply_add(&m, rec->key, rec->old);
+	if (r == 0) {
+		m.u.apply.id = p.id = ++h->next_id;
+		p.revert = 1;
+		snprintf(p.rule, sizeof p.rule, "%s", m.u.apply.rule);
+		snprintf(p.key[0], sizeof p.key[0], "%s", rec->key);
+		p.seq[0] = rec->seq;
+		p.n = 1;
+		r = guest_send_request(g, &m, &p);
+	}
+	wire_msg_free(&m);
+	return r;
+}
+
+static json_object *revert_json(struct hostd *h, json_object *req)
+{
+	json_object *o = json_object_new_object(), *v, *lines = json_object_new_array();
+	struct revert_sel sel = { .by = REVERT_ALL };
+	int dry = h->o.dry_run;
+	const char *err = NULL;
+	char rule[POL_NAME_MAX + 1] = "";
+
+	if (json_object_object_get_ex(req, "dry_run", &v) && json_object_get_boolean(v))
+		dry = 1;
+	if (json_object_object_get_ex(req, "rule", &v)) {
+		if (!json_object_is_type(v, json_type_string) ||
+		    json_object_get_string_len(v) > POL_NAME_MAX) {
+			err = "field 'rule': not a rule name";
+		} else {
+			snprintf(rule, sizeof rule, "%s", json_object_get_string(v));
+			sel.by = REVERT_RULE;
+			sel.rule = rule;
+		}
+	} else if (json_object_object_get_ex(req, "since_ns", &v)) {
+		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0) {
+			err = "field 'since_ns': not a time";
+		} else {
+			sel.by = REVERT_SINCE;
+			sel.since_ns = (uint64_t)json_object_get_int64(v);
+		}
+	} else if (!json_object_object_get_ex(req, "all", &v) || !json_object_get_boolean(v)) {
+		err = "say what to revert: all, rule or since_ns";
+	}
+	if (!err && !h->journal)
+		err = "no journal";
+	if (err) {
+		json_object_object_add(o, "ok", json_object_new_boolean(0));
+		json_object_object_add(o, "error", json_object_new_string(err));
+		json_object_put(lines);
+		return o;
+	}
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int r = journal_revert(h->journal, h->o.root, &sel, dry, 0, f, revert_remote, h);
+	if (f)
+		fclose(f);
+	for (char *cur = buf, *line; cur && (line = strsep(&cur, "\n"));)
+		if (*line)
+			json_object_array_add(lines, json_object_new_string(line));
+	free(buf);
+	json_object_object_add(o, "ok", json_object_new_boolean(r >= 0));
+	if (r < 0)
+		json_object_object_add(o, "error", json_object_new_string(strerror(-r)));
+	json_object_object_add(o, "not_restored", json_object_new_int(r < 0 ? 0 : r));
+	json_object_object_add(o, "lines", lines);
+	return o;
+}
+
+json_object *hostd_handle_request(void *arg, json_object *req)
+{
+	struct hostd *h = arg;
+	json_object *v;
+	const char *cmd = json_object_object_get_ex(req, "cmd", &v) &&
+				  json_object_is_type(v, json_type_string)
+			  ? json_object_get_string(v) : "";
+	uint64_t now = vclock_mono_ns();
+	if (!strcmp(cmd, "status"))
+		return hostd_status_json(h, now);
+	if (!strcmp(cmd, "apply")) {
+		if (!json_object_object_get_ex(req, "dry_run", &v) || !json_object_get_boolean(v)) {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "ok", json_object_new_boolean(0));
+			json_object_object_add(o, "error", json_object_new_string(
+				"only \"dry_run\":true: the daemon applies on its own every interval"));
+			return o;
+		}
+		return hostd_dry_plan_json(h, now);
+	}
+	if (!strcmp(cmd, "revert"))
+		return revert_json(h, req);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(0));
+	json_object_object_add(o, "error", json_object_new_string("unknown cmd (status, apply, revert)"));
+	return o;
+}

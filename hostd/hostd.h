@@ -1,0 +1,84 @@
+/* hostd: the vtune-hostd daemon: ties the backend (guests and the host
+ * view), the guest channels, the policy engine, the journal, host-side
+ * executors and the control socket together on one event loop. */
+#ifndef VTUNE_HOSTD_H
+#define VTUNE_HOSTD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "backend.h"
+#include "engine.h"
+#include "journal.h"
+
+#define HOSTD_JOURNAL_DEFAULT "/var/lib/vtune/host-journal"
+#define HOSTD_CONTROL_DEFAULT "/run/vtune/hostd.sock"
+#define HOSTD_MAX_GUESTS 4096
+#define HOSTD_REPORT_MAX_AGE 3 /* intervals: older reports are not evaluated */
+
+struct hostd_opts {
+	const char *backend; /* "kvm", "sim" */
+	const char *uri;     /* NULL: the backend's default */
+	const char *policy, *journal, *control;
+	const char *root;    /* root prefix for host /proc and /sys ("/") */
+	double interval_s;   /* evaluation interval */
+	int dry_run;
+	int verbose;
+};
+
+/* What a host-side executor gets: the guest the change is for, the
+ * backend, and how to record the change. */
+struct hostd_exec_ctx {
+	const struct bk_guest *guest;
+	const struct backend_ops *ops;
+	struct backend *backend;
+	struct journal *journal; /* NULL in a dry run without a journal */
+	const char *root;
+	int dry_run;
+};
+
+/* Carry out one host-side change (kind bridge_nf, offload, pin, sriov ...)
+ * the journaled way (journal_apply or journal_intent + journal_mark), or in
+ * a dry run only describe it. msg (n bytes) gets one line for the log.
+ * Returns 0, JOURNAL_UNCHANGED or -errno. */
+typedef int (*hostd_exec_fn)(const struct hostd_exec_ctx *c, const struct pol_change *ch,
+			     char *msg, size_t n);
+
+/* Register the executor of a host-side plan kind ("bridge_nf", "offload",
+ * "pin", "sriov"). Returns 0, -EEXIST, -ENOSPC or -EINVAL. */
+int hostd_exec_register(const char *kind, hostd_exec_fn fn);
+/* The executor of a kind, or NULL. */
+hostd_exec_fn hostd_exec_find(const char *kind);
+/* Remove an executor (tests). 0 or -ENOENT. */
+int hostd_exec_unregister(const char *kind);
+
+struct hostd;
+
+/* Check the options and load the policy; nothing is opened or changed.
+ * Problems (policy file:line:col lines included) go to err. 0 or -EINVAL. */
+int hostd_check_config(const struct hostd_opts *o, FILE *err);
+
+/* Start the daemon: load the policy, open the journal (read-only in a dry
+ * run), the backend, the control socket, list the guests and connect to
+ * their channels. NULL with -errno in *err and a reason in why. */
+struct hostd *hostd_new(const struct hostd_opts *o, int *err, char *why, size_t n);
+/* Run until SIGTERM / SIGINT (SIGHUP reloads the policy). 0 or -errno. */
+int hostd_run(struct hostd *h);
+/* Reload the policy file: a broken one is refused and the old one kept.
+ * 0 or -EINVAL. */
+int hostd_reload(struct hostd *h);
+/* Evaluate every guest with a recent report now (what the interval timer
+ * does). For tests. */
+void hostd_step(struct hostd *h, uint64_t now_ns);
+/* Close everything (the control socket is unlinked). NULL is fine. */
+void hostd_free(struct hostd *h);
+
+/* Control requests (also used by tests): each returns a new JSON object. */
+json_object *hostd_status_json(struct hostd *h, uint64_t now_ns);
+json_object *hostd_dry_plan_json(struct hostd *h, uint64_t now_ns);
+json_object *hostd_handle_request(void *hostd, json_object *req);
+
+#endif

@@ -1,0 +1,179 @@
+/* sim: the simulated backend (`--backend sim --uri DIR`): every unix socket
+ * DIR/NAME.sock is the agent channel of a guest NAME, watched with inotify;
+ * an optional DIR/NAME.host file ("host.metric value" lines) is its host
+ * view. Serves tests and dry runs. */
+#include "backend.h"
+#include "log.h"
+#include "parse.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SIM_HOST_FILE_MAX 8192
+
+struct backend {
+	char dir[PATH_MAX];
+	int ifd;
+};
+
+/* NAME.sock in dir with a sane NAME -> g. 0 or -EINVAL. */
+static int sim_guest(const struct backend *b, const char *file, struct bk_guest *g)
+{
+	size_t len = strlen(file);
+	if (len <= 5 || strcmp(file + len - 5, ".sock") || len - 5 >= BK_NAME_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < len - 5; i++) {
+		char c = file[i];
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') &&
+		    c != '_' && c != '-' && c != '.')
+			return -EINVAL;
+	}
+	memset(g, 0, sizeof *g);
+	memcpy(g->name, file, len - 5);
+	g->domid = -1;
+	int n = snprintf(g->channel, sizeof g->channel, "%s/%s", b->dir, file);
+	if (n < 0 || (size_t)n >= sizeof g->channel)
+		return -EINVAL;
+	return 0;
+}
+
+static int is_socket(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+static struct backend *sim_open(const char *uri, int *err, char *why, size_t n)
+{
+	struct stat st;
+	if (!uri || !*uri) {
+		*err = -EINVAL;
+		snprintf(why, n, "the sim backend needs --uri DIR");
+		return NULL;
+	}
+	if (stat(uri, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		*err = -ENOTDIR;
+		snprintf(why, n, "%s: not a directory", uri);
+		return NULL;
+	}
+	struct backend *b = calloc(1, sizeof *b);
+	if (!b) {
+		*err = -ENOMEM;
+		snprintf(why, n, "out of memory");
+		return NULL;
+	}
+	snprintf(b->dir, sizeof b->dir, "%s", uri);
+	b->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (b->ifd < 0 || inotify_add_watch(b->ifd, b->dir, IN_CREATE | IN_DELETE | IN_MOVED_TO |
+					   IN_MOVED_FROM | IN_DELETE_SELF) < 0) {
+		*err = -errno;
+		snprintf(why, n, "inotify on %s: %s", uri, strerror(errno));
+		if (b->ifd >= 0)
+			close(b->ifd);
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+static void sim_close(struct backend *b)
+{
+	if (!b)
+		return;
+	close(b->ifd);
+	free(b);
+}
+
+static int sim_list(struct backend *b, bk_event_fn fn, void *arg)
+{
+	DIR *d = opendir(b->dir);
+	struct dirent *e;
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		struct bk_guest g;
+		if (sim_guest(b, e->d_name, &g) == 0 && is_socket(g.channel))
+			fn(arg, BK_GUEST_UP, &g);
+	}
+	closedir(d);
+	return 0;
+}
+
+static int sim_event_fd(struct backend *b)
+{
+	return b->ifd;
+}
+
+static int sim_dispatch(struct backend *b, bk_event_fn fn, void *arg)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	for (;;) {
+		ssize_t n = read(b->ifd, buf, sizeof buf);
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		if (n == 0)
+			return 0;
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			struct bk_guest g;
+			p += sizeof *ev + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				sim_list(b, fn, arg);
+				continue;
+			}
+			if (!ev->len || sim_guest(b, ev->name, &g) < 0)
+				continue;
+			if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
+				if (is_socket(g.channel))
+					fn(arg, BK_GUEST_UP, &g);
+			} else if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
+				fn(arg, BK_GUEST_DOWN, &g);
+			}
+		}
+	}
+}
+
+static int sim_host_view(struct backend *b, const struct bk_guest *g, uint64_t now_ns,
+			 struct mvec *host)
+{
+	char path[PATH_MAX + BK_NAME_MAX + 8], text[SIM_HOST_FILE_MAX + 1], *cur = text, *line;
+	(void)now_ns;
+	snprintf(path, sizeof path, "%s/%s.host", b->dir, g->name);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	size_t n = fread(text, 1, SIM_HOST_FILE_MAX, f);
+	fclose(f);
+	text[n] = 0;
+	while ((line = parse_next_line(&cur))) {
+		char *tok[3];
+		double v, lo, hi;
+		if (parse_split(line, tok, 3) != 2)
+			continue;
+		int id = strncmp(tok[0], "host.", 5) ? -1 : metric_lookup(tok[0]);
+		if (id < 0 || parse_double(tok[1], &v))
+			continue;
+		metric_range(metric_defs[id].unit, &lo, &hi);
+		if (v >= lo && v <= hi)
+			mvec_set(host, id, v);
+	}
+	return 0;
+}
+
+const struct backend_ops backend_sim_ops = {
+	.name = "sim",
+	.open = sim_open,
+	.close = sim_close,
+	.list = sim_list,
+	.event_fd = sim_event_fd,
+	.dispatch = sim_dispatch,
+	.host_view = sim_host_view,
+	.knobs = NULL,
+};

@@ -1,0 +1,1291 @@
+/* kvm: the KVM backend on libvirt: guests and their agent channel, lifecycle
+ * events through kvm_event, the host view from domain stats and /proc/stat,
+ * pinning knobs and pin plans, VF attach. */
+#include "kvm.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/virterror.h>
+
+#include "kfs.h"
+#include "kvm_event.h"
+#include "kvm_xml.h"
+#include "log.h"
+#include "parse.h"
+#include "sriov.h"
+
+#define KVM_DEFAULT_URI "qemu:///system"
+#define KVM_QUEUE 64
+
+/* Previous counters of one guest, for rates. */
+struct prev {
+	char key[BK_NAME_MAX]; /* uuid, or the name when there is none */
+	uint64_t lru;	/* larger = used more recently */
+	uint64_t t_ns;	/* 0 = no sample yet */
+	int nv;
+	int have_delay, have_time, have_vbusy, have_net;
+	uint64_t vtime[KVM_MAX_VCPUS], vdelay[KVM_MAX_VCPUS];
+	double vbusy[KVM_MAX_VCPUS]; /* % of wall time per vCPU, last interval */
+	uint64_t net[4];	     /* libvirt rx.pkts, tx.pkts, rx.drop, tx.drop */
+	int ncpu;		     /* host CPUs in cpu_* (0 = none yet) */
+	uint64_t *cpu_busy, *cpu_total;
+	uint64_t all_busy, all_total;
+};
+
+struct known {
+	struct bk_guest g;
+	enum kvm_chan_state chan;
+	int seen;
+};
+
+struct pending {
+	int up; /* 1 started, 0 stopped */
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	char name[BK_NAME_MAX];
+};
+
+struct backend {
+	virConnectPtr conn;
+	int cb_life, cb_agent, resync_timer;
+	unsigned resync_ms;
+	int need_resync;
+	char root[PATH_MAX];
+	struct known *known;
+	size_t nknown, capknown;
+	struct pending q[KVM_QUEUE];
+	size_t nq;
+	struct prev *prev; /* KVM_MAX_TRACKED */
+	uint64_t lru;
+};
+
+/* The connection the pinning knobs use (see kvm.h). */
+static virConnectPtr knob_conn;
+
+/* ---- libvirt errors ---- */
+
+static void quiet_errors(void *arg, virErrorPtr e)
+{
+	(void)arg;
+	if (e && e->message)
+		log_debug("libvirt: %s", e->message);
+}
+
+/* The last libvirt error as -errno (and log it at warning level). */
+static int vir_err(const char *what)
+{
+	virErrorPtr e = virGetLastError();
+	int code = e ? e->code : VIR_ERR_INTERNAL_ERROR;
+	if (e && e->message)
+		log_warn("kvm: %s: %s", what, e->message);
+	switch (code) {
+	case VIR_ERR_NO_SUPPORT:
+	case VIR_ERR_ARGUMENT_UNSUPPORTED:
+		return -ENOTSUP;
+	case VIR_ERR_NO_DOMAIN:
+		return -ENOENT;
+	case VIR_ERR_INVALID_ARG:
+		return -EINVAL;
+	case VIR_ERR_OPERATION_INVALID:
+		return -EBUSY;
+	case VIR_ERR_NO_CONNECT:
+	case VIR_ERR_SYSTEM_ERROR:
+		return -ECONNREFUSED;
+	case VIR_ERR_AUTH_FAILED:
+	case VIR_ERR_OPERATION_DENIED:
+	case VIR_ERR_ACCESS_DENIED:
+		return -EACCES;
+	default:
+		return -EIO;
+	}
+}
+
+/* ---- guests ---- */
+
+static int guest_fill(virDomainPtr dom, struct bk_guest *g, enum kvm_chan_state *chan)
+{
+	memset(g, 0, sizeof *g);
+	const char *name = virDomainGetName(dom);
+	if (!name || strlen(name) >= sizeof g->name)
+		return -ENAMETOOLONG;
+	snprintf(g->name, sizeof g->name, "%s", name);
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	if (!virDomainGetUUIDString(dom, uuid))
+		snprintf(g->uuid, sizeof g->uuid, "%s", uuid);
+	unsigned id = virDomainGetID(dom);
+	g->domid = id == (unsigned)-1 ? -1 : (int)id;
+	virDomainInfo info;
+	if (virDomainGetInfo(dom, &info) == 0)
+		g->nvcpus = info.nrVirtCpu;
+	char *xml = virDomainGetXMLDesc(dom, 0);
+	if (!xml)
+		return vir_err("domain XML");
+	int rc = kvm_xml_guest(xml, g, chan);
+	free(xml);
+	if (rc)
+		log_warn("kvm: %s: domain XML: %s", g->name, strerror(-rc));
+	return 0; /* a guest with an odd XML is still a guest */
+}
+
+int kvm_guest_from_domain(virDomainPtr dom, struct bk_guest *g)
+{
+	return guest_fill(dom, g, NULL);
+}
+
+static struct known *known_find(struct backend *b, const char *uuid, const char *name)
+{
+	for (size_t i = 0; i < b->nknown; i++) {
+		const struct bk_guest *g = &b->known[i].g;
+		if (uuid && uuid[0] ? !strcmp(g->uuid, uuid) : !strcmp(g->name, name))
+			return &b->known[i];
+	}
+	return NULL;
+}
+
+static struct known *known_add(struct backend *b, const struct bk_guest *g,
+			       enum kvm_chan_state chan)
+{
+	if (b->nknown == b->capknown) {
+		size_t cap = b->capknown ? b->capknown * 2 : 16;
+		struct known *n = realloc(b->known, cap * sizeof *n);
+		if (!n)
+			return NULL;
+		b->known = n;
+		b->capknown = cap;
+	}
+	struct known *k = &b->known[b->nknown++];
+	k->g = *g;
+	k->chan = chan;
+	k->seen = 1;
+	return k;
+}
+
+static void known_del(struct backend *b, struct known *k)
+{
+	size_t i = (size_t)(k - b->known);
+	memmove(&b->known[i], &b->known[i + 1], (b->nknown - i - 1) * sizeof *k);
+	b->nknown--;
+}
+
+/* ---- libvirt callbacks: only queue; dispatch does the work ---- */
+
+static void queue(struct backend *b, virDomainPtr dom, int up)
+{
+	if (b->nq == KVM_QUEUE) {
+		b->need_resync = 1; /* overflow: a full re-list finds it */
+		return;
+	}
+	struct pending *p = &b->q[b->nq++];
+	memset(p, 0, sizeof *p);
+	p->up = up;
+	if (virDomainGetUUIDString(dom, p->uuid))
+		p->uuid[0] = '\0';
+	const char *name = virDomainGetName(dom);
+	snprintf(p->name, sizeof p->name, "%s", name ? name : "");
+}
+
+static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
+			void *opaque)
+{
+	(void)conn;
+	(void)detail;
+	if (event == VIR_DOMAIN_EVENT_STARTED)
+		queue(opaque, dom, 1);
+	else if (event == VIR_DOMAIN_EVENT_STOPPED)
+		queue(opaque, dom, 0);
+	return 0;
+}
+
+static void on_agent(virConnectPtr conn, virDomainPtr dom, int state, int reason, void *opaque)
+{
+	(void)conn;
+	(void)dom;
+	(void)state;
+	(void)reason;
+	/* libvirt raises this for qemu-ga's channel only; the vtune channel's
+	 * state is read from the XML, so take it as a hint to look again. */
+	((struct backend *)opaque)->need_resync = 1;
+}
+
+static void on_resync(int timer, void *opaque)
+{
+	(void)timer;
+	((struct backend *)opaque)->need_resync = 1;
+}
+
+/* ---- backend ops ---- */
+
+static void kvm_close(struct backend *b);
+
+static struct backend *kvm_open(const char *uri, int *err, char *why, size_t n)
+{
+	struct backend *b = NULL;
+	int rc = kvm_event_init();
+	if (rc) {
+		snprintf(why, n, "event loop: %s", strerror(-rc));
+		goto fail;
+	}
+	virSetErrorFunc(NULL, quiet_errors);
+	b = calloc(1, sizeof *b);
+	if (!b || !(b->prev = calloc(KVM_MAX_TRACKED, sizeof *b->prev))) {
+		rc = -ENOMEM;
+		snprintf(why, n, "out of memory");
+		goto fail;
+	}
+	b->cb_life = b->cb_agent = b->resync_timer = -1;
+	b->resync_ms = 5000;
+	snprintf(b->root, sizeof b->root, "/");
+	if (!uri || !uri[0])
+		uri = KVM_DEFAULT_URI;
+	b->conn = virConnectOpen(uri);
+	if (!b->conn) {
+		virErrorPtr e = virGetLastError();
+		snprintf(why, n, "%s: %s", uri, e && e->message ? e->message : "cannot connect");
+		rc = vir_err("connect");
+		goto fail;
+	}
+	b->cb_life = virConnectDomainEventRegisterAny(b->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+						      VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), b, NULL);
+	if (b->cb_life < 0) {
+		snprintf(why, n, "%s: cannot register for domain events", uri);
+		rc = vir_err("events");
+		goto fail;
+	}
+	/* Not every driver has agent events (the test driver has); optional. */
+	b->cb_agent = virConnectDomainEventRegisterAny(b->conn, NULL,
+						       VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE,
+						       VIR_DOMAIN_EVENT_CALLBACK(on_agent), b, NULL);
+	b->resync_timer = kvm_event_add_timeout((int)b->resync_ms, on_resync, b, NULL);
+	knob_conn = b->conn;
+	return b;
+fail:
+	if (b)
+		kvm_close(b);
+	*err = rc ? rc : -EIO;
+	return NULL;
+}
+
+static void kvm_close(struct backend *b)
+{
+	if (!b)
+		return;
+	if (b->resync_timer >= 0)
+		kvm_event_remove_timeout(b->resync_timer);
+	if (b->conn) {
+		if (b->cb_agent >= 0)
+			virConnectDomainEventDeregisterAny(b->conn, b->cb_agent);
+		if (b->cb_life >= 0)
+			virConnectDomainEventDeregisterAny(b->conn, b->cb_life);
+		if (knob_conn == b->conn)
+			knob_conn = NULL;
+		virConnectClose(b->conn);
+	}
+	kvm_event_purge();
+	for (size_t i = 0; b->prev && i < KVM_MAX_TRACKED; i++) {
+		free(b->prev[i].cpu_busy);
+		free(b->prev[i].cpu_total);
+	}
+	free(b->prev);
+	free(b->known);
+	free(b);
+}
+
+virConnectPtr kvm_conn(struct backend *b)
+{
+	return b ? b->conn : NULL;
+}
+
+int kvm_set_root(struct backend *b, const char *root)
+{
+	if (!root || strlen(root) >= sizeof b->root)
+		return -ENAMETOOLONG;
+	snprintf(b->root, sizeof b->root, "%s", root);
+	return 0;
+}
+
+void kvm_set_resync_ms(struct backend *b, unsigned ms)
+{
+	b->resync_ms = ms > INT_MAX ? INT_MAX : ms;
+	if (b->resync_timer >= 0)
+		kvm_event_update_timeout(b->resync_timer, ms ? (int)b->resync_ms : -1);
+}
+
+/* Every running domain, with its channel state; fn per guest. */
+static int walk_active(struct backend *b,
+		       void (*fn)(struct backend *b, const struct bk_guest *g,
+				  enum kvm_chan_state chan, void *arg),
+		       void *arg)
+{
+	virDomainPtr *doms = NULL;
+	int nd = virConnectListAllDomains(b->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+	if (nd < 0)
+		return vir_err("list domains");
+	for (int i = 0; i < nd; i++) {
+		struct bk_guest g;
+		enum kvm_chan_state chan;
+		if (!guest_fill(doms[i], &g, &chan))
+			fn(b, &g, chan, arg);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	return 0;
+}
+
+struct list_ctx {
+	bk_event_fn fn;
+	void *arg;
+};
+
+static void list_one(struct backend *b, const struct bk_guest *g, enum kvm_chan_state chan,
+		     void *arg)
+{
+	struct list_ctx *c = arg;
+	struct known *k = known_find(b, g->uuid, g->name);
+	if (k) {
+		k->g = *g;
+		k->chan = chan;
+		k->seen = 1;
+	} else {
+		known_add(b, g, chan);
+	}
+	if (c->fn)
+		c->fn(c->arg, BK_GUEST_UP, g);
+}
+
+static int kvm_list(struct backend *b, bk_event_fn fn, void *arg)
+{
+	struct list_ctx c = { fn, arg };
+	b->nknown = 0; /* list() is the new truth */
+	return walk_active(b, list_one, &c);
+}
+
+static int kvm_event_fd_op(struct backend *b)
+{
+	(void)b;
+	return kvm_event_fd();
+}
+
+static void emit_chan(const struct list_ctx *c, enum kvm_chan_state was,
+		      enum kvm_chan_state now, const struct bk_guest *g)
+{
+	if (now == was || !c->fn)
+		return;
+	if (now == KVM_CHAN_CONNECTED)
+		c->fn(c->arg, BK_CHANNEL_UP, g);
+	else if (was == KVM_CHAN_CONNECTED)
+		c->fn(c->arg, BK_CHANNEL_DOWN, g);
+}
+
+static void resync_one(struct backend *b, const struct bk_guest *g, enum kvm_chan_state chan,
+		       void *arg)
+{
+	struct list_ctx *c = arg;
+	struct known *k = known_find(b, g->uuid, g->name);
+	if (!k) {
+		k = known_add(b, g, chan);
+		if (c->fn)
+			c->fn(c->arg, BK_GUEST_UP, g);
+		emit_chan(c, KVM_CHAN_UNKNOWN, chan, g);
+		return;
+	}
+	enum kvm_chan_state was = k->chan;
+	k->g = *g;
+	k->chan = chan;
+	k->seen = 1;
+	emit_chan(c, was, chan, g);
+}
+
+static int resync(struct backend *b, struct list_ctx *c)
+{
+	for (size_t i = 0; i < b->nknown; i++)
+		b->known[i].seen = 0;
+	int rc = walk_active(b, resync_one, c);
+	if (rc)
+		return rc; /* keep what we know; the next pass tries again */
+	for (size_t i = 0; i < b->nknown;) {
+		if (b->known[i].seen) {
+			i++;
+			continue;
+		}
+		struct bk_guest g = b->known[i].g;
+		known_del(b, &b->known[i]);
+		if (c->fn)
+			c->fn(c->arg, BK_GUEST_DOWN, &g);
+	}
+	return 0;
+}
+
+static void handle_pending(struct backend *b, const struct pending *p, struct list_ctx *c)
+{
+	struct known *k = known_find(b, p->uuid, p->name);
+	if (!p->up) {
+		struct bk_guest g;
+		if (k) {
+			g = k->g;
+			known_del(b, k);
+		} else {
+			memset(&g, 0, sizeof g);
+			snprintf(g.name, sizeof g.name, "%s", p->name);
+			snprintf(g.uuid, sizeof g.uuid, "%s", p->uuid);
+			g.domid = -1;
+		}
+		if (c->fn)
+			c->fn(c->arg, BK_GUEST_DOWN, &g);
+		return;
+	}
+	virDomainPtr dom = p->uuid[0] ? virDomainLookupByUUIDString(b->conn, p->uuid)
+				      : virDomainLookupByName(b->conn, p->name);
+	if (!dom)
+		return; /* gone again; its STOPPED event follows */
+	struct bk_guest g;
+	enum kvm_chan_state chan;
+	int ok = virDomainIsActive(dom) == 1 && !guest_fill(dom, &g, &chan);
+	virDomainFree(dom);
+	if (!ok)
+		return;
+	if (k) { /* already known (list or resync saw it first) */
+		enum kvm_chan_state was = k->chan;
+		k->g = g;
+		k->chan = chan;
+		emit_chan(c, was, chan, &g);
+		return;
+	}
+	known_add(b, &g, chan);
+	if (c->fn)
+		c->fn(c->arg, BK_GUEST_UP, &g);
+	emit_chan(c, KVM_CHAN_UNKNOWN, chan, &g);
+}
+
+static int kvm_dispatch(struct backend *b, bk_event_fn fn, void *arg)
+{
+	struct list_ctx c = { fn, arg };
+	int rc = kvm_event_run();
+	if (rc)
+		return rc;
+	/* Events queued by callbacks (copied out: fn may call back into us). */
+	struct pending q[KVM_QUEUE];
+	size_t nq = b->nq;
+	memcpy(q, b->q, nq * sizeof q[0]);
+	b->nq = 0;
+	for (size_t i = 0; i < nq; i++)
+		handle_pending(b, &q[i], &c);
+	if (b->need_resync) {
+		b->need_resync = 0;
+		rc = resync(b, &c);
+	}
+	return rc;
+}
+
+/* ---- host view ---- */
+
+static struct prev *prev_get(struct backend *b, const struct bk_guest *g)
+{
+	const char *key = g->uuid[0] ? g->uuid : g->name;
+	struct prev *lru = &b->prev[0];
+	for (size_t i = 0; i < KVM_MAX_TRACKED; i++) {
+		struct prev *p = &b->prev[i];
+		if (p->key[0] && !strcmp(p->key, key)) {
+			p->lru = ++b->lru;
+			return p;
+		}
+		if (p->lru < lru->lru)
+			lru = p;
+	}
+	/* Reuse the least recently used slot (or an empty one: lru 0). */
+	free(lru->cpu_busy);
+	free(lru->cpu_total);
+	memset(lru, 0, sizeof *lru);
+	snprintf(lru->key, sizeof lru->key, "%s", key);
+	lru->lru = ++b->lru;
+	return lru;
+}
+
+static struct prev *prev_peek(struct backend *b, const struct bk_guest *g)
+{
+	const char *key = g->uuid[0] ? g->uuid : g->name;
+	for (size_t i = 0; i < KVM_MAX_TRACKED; i++)
+		if (b->prev[i].key[0] && !strcmp(b->prev[i].key, key))
+			return &b->prev[i];
+	return NULL;
+}
+
+static double pct(uint64_t part, uint64_t whole)
+{
+	if (!whole)
+		return 0;
+	double v = 100.0 * (double)part / (double)whole;
+	return v > 100 ? 100 : v;
+}
+
+/* host.cpu.busy_max and host.dom0.busy from /proc/stat since p's sample. */
+static int host_cpu(struct backend *b, struct prev *p, struct mvec *host)
+{
+	char *text;
+	size_t len;
+	int rc = kfs_read_alloc(b->root, "proc/stat", &text, &len);
+	if (rc)
+		return rc;
+	uint64_t busy[1024], total[1024], abusy = 0, atotal = 0;
+	int ncpu = 0, have_all = 0;
+	char *cur = text, *line;
+	while ((line = parse_next_line(&cur))) {
+		if (strncmp(line, "cpu", 3))
+			continue;
+		char *tok[12];
+		int nt = parse_split(line, tok, 12);
+		if (nt < 5)
+			continue;
+		uint64_t f[8] = { 0 }, t = 0;
+		int bad = 0;
+		for (int i = 0; i < 8 && i + 1 < nt && i + 1 < 12; i++) {
+			if (parse_u64(tok[i + 1], &f[i]))
+				bad = 1;
+			t += f[i];
+		}
+		if (bad)
+			continue;
+		uint64_t idle = f[3] + f[4] + f[7]; /* idle, iowait, steal */
+		if (!strcmp(tok[0], "cpu")) {
+			abusy = t - idle;
+			atotal = t;
+			have_all = 1;
+		} else if (ncpu < 1024) {
+			busy[ncpu] = t - idle;
+			total[ncpu] = t;
+			ncpu++;
+		}
+	}
+	free(text);
+	if (!have_all)
+		return -EINVAL;
+	if (p->ncpu == ncpu && p->cpu_busy) {
+		double mx = 0;
+		for (int i = 0; i < ncpu; i++) {
+			if (total[i] <= p->cpu_total[i] || busy[i] < p->cpu_busy[i])
+				continue;
+			double v = pct(busy[i] - p->cpu_busy[i], total[i] - p->cpu_total[i]);
+			if (v > mx)
+				mx = v;
+		}
+		mvec_set(host, M_HOST_CPU_BUSY_MAX, mx);
+		if (atotal > p->all_total && abusy >= p->all_busy)
+			mvec_set(host, M_HOST_DOM0_BUSY,
+				 pct(abusy - p->all_busy, atotal - p->all_total));
+	} else {
+		free(p->cpu_busy);
+		free(p->cpu_total);
+		p->cpu_busy = calloc((size_t)ncpu + 1, sizeof *p->cpu_busy);
+		p->cpu_total = calloc((size_t)ncpu + 1, sizeof *p->cpu_total);
+		if (!p->cpu_busy || !p->cpu_total) {
+			free(p->cpu_busy);
+			free(p->cpu_total);
+			p->cpu_busy = p->cpu_total = NULL;
+			p->ncpu = 0;
+			return -ENOMEM;
+		}
+		p->ncpu = ncpu;
+	}
+	memcpy(p->cpu_busy, busy, (size_t)ncpu * sizeof busy[0]);
+	memcpy(p->cpu_total, total, (size_t)ncpu * sizeof total[0]);
+	p->all_busy = abusy;
+	p->all_total = atotal;
+	return 0;
+}
+
+/* Parse "vcpu.N.field" → N and field; -1 when not that shape. */
+static int field_index(const char *name, const char *prefix, const char **rest)
+{
+	size_t pl = strlen(prefix);
+	if (strncmp(name, prefix, pl))
+		return -1;
+	char *end;
+	errno = 0;
+	long v = strtol(name + pl, &end, 10);
+	if (errno || end == name + pl || *end != '.' || v < 0 || v > INT_MAX)
+		return -1;
+	*rest = end + 1;
+	return (int)v;
+}
+
+struct dstats {
+	int nv, have_time, have_delay;
+	uint64_t vtime[KVM_MAX_VCPUS], vdelay[KVM_MAX_VCPUS];
+	int net_ok;
+	uint64_t net[4];
+};
+
+static void parse_stats(const virDomainStatsRecord *r, const char *tap, struct dstats *s)
+{
+	char names[64][32];
+	uint64_t nv[64][4];
+	int nseen[64][4] = { { 0 } };
+	memset(s, 0, sizeof *s);
+	memset(names, 0, sizeof names);
+	memset(nv, 0, sizeof nv);
+	for (int i = 0; i < r->nparams; i++) {
+		const virTypedParameter *t = &r->params[i];
+		const char *rest;
+		int idx;
+		if ((idx = field_index(t->field, "vcpu.", &rest)) >= 0) {
+			if (idx >= KVM_MAX_VCPUS || t->type != VIR_TYPED_PARAM_ULLONG)
+				continue;
+			if (!strcmp(rest, "time")) {
+				s->vtime[idx] = t->value.ul;
+				s->have_time |= 1;
+			} else if (!strcmp(rest, "delay")) {
+				s->vdelay[idx] = t->value.ul;
+				s->have_delay |= 1;
+			} else {
+				continue;
+			}
+			if (idx + 1 > s->nv)
+				s->nv = idx + 1;
+		} else if ((idx = field_index(t->field, "net.", &rest)) >= 0 && idx < 64) {
+			static const char *const f[4] = { "rx.pkts", "tx.pkts", "rx.drop", "tx.drop" };
+			if (!strcmp(rest, "name") && t->type == VIR_TYPED_PARAM_STRING) {
+				snprintf(names[idx], sizeof names[idx], "%s", t->value.s);
+				continue;
+			}
+			for (int k = 0; k < 4; k++)
+				if (!strcmp(rest, f[k]) && t->type == VIR_TYPED_PARAM_ULLONG) {
+					nv[idx][k] = t->value.ul;
+					nseen[idx][k] = 1;
+				}
+		}
+	}
+	for (int i = 0; i < 64; i++) {
+		if (!nseen[i][0] && !nseen[i][1])
+			continue;
+		if (tap && tap[0] && strcmp(names[i], tap))
+			continue;
+		for (int k = 0; k < 4; k++)
+			s->net[k] += nv[i][k];
+		s->net_ok = 1;
+	}
+}
+
+static double rate(uint64_t now, uint64_t before, uint64_t dt_ns)
+{
+	return (double)(now - before) * 1e9 / (double)dt_ns;
+}
+
+static int kvm_host_view(struct backend *b, const struct bk_guest *g, uint64_t now_ns,
+			 struct mvec *host)
+{
+	struct prev *p = prev_get(b, g);
+	uint64_t dt = p->t_ns && now_ns > p->t_ns ? now_ns - p->t_ns : 0;
+	int rc = host_cpu(b, p, host);
+	if (rc)
+		log_debug("kvm: %sproc/stat: %s", b->root, strerror(-rc));
+
+	virDomainPtr dom = g->uuid[0] ? virDomainLookupByUUIDString(b->conn, g->uuid)
+				      : virDomainLookupByName(b->conn, g->name);
+	if (!dom) {
+		p->t_ns = now_ns;
+		return vir_err("host view: lookup");
+	}
+	virDomainPtr doms[2] = { dom, NULL };
+	virDomainStatsRecordPtr *recs = NULL;
+	/* NOWAIT: a guest whose monitor is busy gives what it can at once, and
+	 * never holds up the loop for the job timeout. */
+	unsigned types = VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE;
+	int nr = virDomainListGetStats(doms, types, &recs, VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
+	if (nr < 0) {
+		virErrorPtr e = virGetLastError();
+		if (e && (e->code == VIR_ERR_INVALID_ARG || e->code == VIR_ERR_NO_SUPPORT))
+			nr = virDomainListGetStats(doms, types, &recs, 0);
+	}
+	virDomainFree(dom);
+	if (nr < 0) {
+		p->t_ns = now_ns;
+		return vir_err("host view: stats");
+	}
+	struct dstats *s = calloc(1, sizeof *s);
+	if (!s) {
+		virDomainStatsRecordListFree(recs);
+		return -ENOMEM;
+	}
+	if (nr > 0)
+		parse_stats(recs[0], g->tap, s);
+	virDomainStatsRecordListFree(recs);
+
+	if (dt && s->nv && s->nv == p->nv) {
+		double sum = 0, mx = 0;
+		int n = 0;
+		if (s->have_delay && p->have_delay) {
+			for (int i = 0; i < s->nv; i++) {
+				if (s->vdelay[i] < p->vdelay[i])
+					continue; /* restarted */
+				double v = pct(s->vdelay[i] - p->vdelay[i], dt);
+				sum += v;
+				n++;
+				if (v > mx)
+					mx = v;
+			}
+			if (n) {
+				mvec_set(host, M_HOST_VCPU_DELAY, sum / n);
+				mvec_set(host, M_HOST_VCPU_DELAY_MAX, mx);
+			}
+		}
+		p->have_vbusy = 0;
+		if (s->have_time && p->have_time) {
+			for (int i = 0; i < s->nv; i++)
+				p->vbusy[i] = s->vtime[i] >= p->vtime[i]
+						      ? pct(s->vtime[i] - p->vtime[i], dt) : 0;
+			p->have_vbusy = 1;
+		}
+	}
+	/* libvirt reports a tap's counters from the guest's side (it swaps the
+	 * tap's own rx/tx): libvirt rx = to the guest = the tap's tx. */
+	if (dt && s->net_ok && p->have_net && s->net[0] >= p->net[0] && s->net[1] >= p->net[1] &&
+	    s->net[2] >= p->net[2] && s->net[3] >= p->net[3]) {
+		mvec_set(host, M_HOST_TAP_TX_PACKETS, rate(s->net[0], p->net[0], dt));
+		mvec_set(host, M_HOST_TAP_RX_PACKETS, rate(s->net[1], p->net[1], dt));
+		mvec_set(host, M_HOST_TAP_TX_DROPS, rate(s->net[2], p->net[2], dt));
+		mvec_set(host, M_HOST_TAP_RX_DROPS, rate(s->net[3], p->net[3], dt));
+	}
+	p->nv = s->nv;
+	p->have_time = s->have_time;
+	p->have_delay = s->have_delay;
+	memcpy(p->vtime, s->vtime, sizeof p->vtime);
+	memcpy(p->vdelay, s->vdelay, sizeof p->vdelay);
+	p->have_net = s->net_ok;
+	memcpy(p->net, s->net, sizeof p->net);
+	p->t_ns = now_ns;
+	free(s);
+	return 0;
+}
+
+/* ---- CPU lists ---- */
+
+int kvm_cpulist_parse(const char *s, unsigned char *map, size_t maplen, int ncpus)
+{
+	char norm[KNOB_VALUE_MAX];
+	int any = 0;
+	if (!s || knob_value_normalize(s, norm, sizeof norm) || !norm[0])
+		return -EINVAL;
+	memset(map, 0, maplen);
+	for (char *save = NULL, *part = strtok_r(norm, ",", &save); part;
+	     part = strtok_r(NULL, ",", &save)) {
+		while (*part == ' ')
+			part++;
+		for (size_t l = strlen(part); l && part[l - 1] == ' '; l--)
+			part[l - 1] = '\0';
+		char *dash = strchr(part, '-');
+		uint64_t lo, hi;
+		if (dash) {
+			*dash = '\0';
+			if (parse_u64(part, &lo) || parse_u64(dash + 1, &hi) || hi < lo)
+				return -EINVAL;
+		} else {
+			if (parse_u64(part, &lo))
+				return -EINVAL;
+			hi = lo;
+		}
+		if (hi >= (uint64_t)ncpus || hi / 8 >= maplen)
+			return -ERANGE;
+		for (uint64_t c = lo; c <= hi; c++)
+			VIR_USE_CPU(map, c);
+		any = 1;
+	}
+	/* Commas only ("," or "1,,2") leave empty parts strtok skips. */
+	if (!any || strstr(s, ",,") || s[0] == ',' || s[strlen(s) - 1] == ',')
+		return -EINVAL;
+	return 0;
+}
+
+int kvm_cpulist_format(const unsigned char *map, int ncpus, char *out, size_t n)
+{
+	size_t o = 0;
+	if (!n)
+		return -EOVERFLOW;
+	out[0] = '\0';
+	for (int c = 0; c < ncpus;) {
+		if (!VIR_CPU_USED(map, c)) {
+			c++;
+			continue;
+		}
+		int e = c;
+		while (e + 1 < ncpus && VIR_CPU_USED(map, e + 1))
+			e++;
+		int len = e > c ? snprintf(out + o, n - o, "%s%d-%d", o ? "," : "", c, e)
+				: snprintf(out + o, n - o, "%s%d", o ? "," : "", c);
+		if (len < 0 || (size_t)len >= n - o) {
+			out[0] = '\0';
+			return -EOVERFLOW;
+		}
+		o += (size_t)len;
+		c = e + 1;
+	}
+	return 0;
+}
+
+/* Host CPUs (total, and the online map: malloc'd, caller frees). */
+static int host_cpus(virConnectPtr conn, unsigned char **online, int *ncpus)
+{
+	unsigned int non;
+	int n = virNodeGetCPUMap(conn, online, &non, 0);
+	if (n <= 0)
+		return n == 0 ? -ENODEV : vir_err("host CPU map");
+	*ncpus = n;
+	return 0;
+}
+
+/* ---- pinning knobs ---- */
+
+static int parse_vcpu_key(const char *key, unsigned *vcpu)
+{
+	uint64_t v;
+	if (!key || strncmp(key, "vcpu", 4) || parse_u64(key + 4, &v) || v >= KVM_MAX_VCPUS)
+		return -EINVAL;
+	*vcpu = (unsigned)v;
+	return 0;
+}
+
+static int knob_dom(const char *target, virDomainPtr *dom, unsigned char **online, int *ncpus)
+{
+	if (!knob_conn)
+		return -ENOTCONN;
+	if (!target || !target[0])
+		return -EINVAL;
+	int rc = host_cpus(knob_conn, online, ncpus);
+	if (rc)
+		return rc;
+	*dom = virDomainLookupByName(knob_conn, target);
+	if (!*dom) {
+		free(*online);
+		*online = NULL;
+		return vir_err("pin: lookup");
+	}
+	return 0;
+}
+
+/* Read the pin map of vcpu (or the emulator when vcpu < 0) as text. */
+static int pin_read(const char *target, int vcpu, char *buf, size_t n)
+{
+	virDomainPtr dom;
+	unsigned char *online = NULL, *maps = NULL;
+	int ncpus = 0, rc = knob_dom(target, &dom, &online, &ncpus);
+	if (rc)
+		return rc;
+	int maplen = VIR_CPU_MAPLEN(ncpus);
+	if (vcpu < 0) {
+		maps = calloc(1, (size_t)maplen);
+		if (!maps) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		int r = virDomainGetEmulatorPinInfo(dom, maps, maplen, VIR_DOMAIN_AFFECT_LIVE);
+		if (r < 0) {
+			rc = vir_err("emulator pin info");
+			goto out;
+		}
+		if (r == 0) /* not pinned: every CPU */
+			for (int c = 0; c < ncpus; c++)
+				VIR_USE_CPU(maps, c);
+		rc = kvm_cpulist_format(maps, ncpus, buf, n);
+		goto out;
+	}
+	virDomainInfo info;
+	if (virDomainGetInfo(dom, &info) < 0) {
+		rc = vir_err("domain info");
+		goto out;
+	}
+	if ((unsigned)vcpu >= info.nrVirtCpu) {
+		rc = -ENOENT;
+		goto out;
+	}
+	maps = calloc(info.nrVirtCpu, (size_t)maplen);
+	if (!maps) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	int got = virDomainGetVcpuPinInfo(dom, (int)info.nrVirtCpu, maps, maplen,
+					  VIR_DOMAIN_AFFECT_LIVE);
+	if (got < 0) {
+		rc = vir_err("vcpu pin info");
+		goto out;
+	}
+	if (vcpu >= got) {
+		rc = -ENOENT;
+		goto out;
+	}
+	rc = kvm_cpulist_format(VIR_GET_CPUMAP(maps, maplen, vcpu), ncpus, buf, n);
+out:
+	free(maps);
+	free(online);
+	virDomainFree(dom);
+	return rc;
+}
+
+/* Pin vcpu (emulator when < 0) to value. strict: refuse offline CPUs
+ * (restore skips that: it puts back what libvirt itself reported). */
+static int pin_write(const char *target, int vcpu, const char *value, int strict)
+{
+	virDomainPtr dom;
+	unsigned char *online = NULL, *map = NULL;
+	int ncpus = 0, rc = knob_dom(target, &dom, &online, &ncpus);
+	if (rc)
+		return rc;
+	int maplen = VIR_CPU_MAPLEN(ncpus);
+	map = calloc(1, (size_t)maplen);
+	if (!map) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = kvm_cpulist_parse(value, map, (size_t)maplen, ncpus);
+	if (rc)
+		goto out;
+	for (int c = 0; strict && c < ncpus; c++)
+		if (VIR_CPU_USED(map, c) && !VIR_CPU_USED(online, c)) {
+			rc = -ERANGE;
+			goto out;
+		}
+	for (int pass = 0; pass < 2; pass++) {
+		/* Live only; drivers that refuse the flag (the test driver) get
+		 * AFFECT_CURRENT, which is the same for a running domain. */
+		unsigned fl = pass ? VIR_DOMAIN_AFFECT_CURRENT : VIR_DOMAIN_AFFECT_LIVE;
+		if (vcpu < 0)
+			rc = virDomainPinEmulator(dom, map, maplen, fl);
+		else
+			rc = virDomainPinVcpuFlags(dom, (unsigned)vcpu, map, maplen, fl);
+		virErrorPtr e = rc < 0 ? virGetLastError() : NULL;
+		if (!e || e->code != VIR_ERR_INVALID_ARG || !strstr(e->message ? e->message : "", "flags") ||
+		    virDomainIsActive(dom) != 1)
+			break;
+	}
+	if (rc < 0)
+		rc = vir_err(vcpu < 0 ? "pin emulator" : "pin vcpu");
+	else if (vcpu < 0)
+		log_info("kvm: %s: emulator pinned to %s", target, value);
+	else
+		log_info("kvm: %s: vcpu%d pinned to %s", target, vcpu, value);
+out:
+	free(map);
+	free(online);
+	virDomainFree(dom);
+	return rc;
+}
+
+static int pin_check(const char *target, const char *value, char *why, size_t n)
+{
+	unsigned char map[KVM_MAX_VCPUS * 4];
+	if (!target || !target[0] || strlen(target) >= BK_NAME_MAX) {
+		snprintf(why, n, "target must be a domain name");
+		return -EINVAL;
+	}
+	int rc = kvm_cpulist_parse(value, map, sizeof map, (int)sizeof map * 8);
+	if (rc) {
+		snprintf(why, n, "not a CPU list: '%s'", value ? value : "");
+		return rc;
+	}
+	return 0;
+}
+
+static int vcpupin_read(const char *root, const char *target, const char *key, char *buf,
+			size_t n)
+{
+	(void)root;
+	unsigned v;
+	if (parse_vcpu_key(key, &v))
+		return -EINVAL;
+	return pin_read(target, (int)v, buf, n);
+}
+
+static int vcpupin_write(const char *root, const char *target, const char *key,
+			 const char *value)
+{
+	(void)root;
+	unsigned v;
+	if (parse_vcpu_key(key, &v))
+		return -EINVAL;
+	return pin_write(target, (int)v, value, 1);
+}
+
+static int vcpupin_restore(const char *root, const char *target, const char *key,
+			   const char *value)
+{
+	(void)root;
+	unsigned v;
+	if (parse_vcpu_key(key, &v))
+		return -EINVAL;
+	return pin_write(target, (int)v, value, 0);
+}
+
+static int vcpupin_check(const char *target, const char *key, const char *value, char *why,
+			 size_t n)
+{
+	unsigned v;
+	if (parse_vcpu_key(key, &v)) {
+		snprintf(why, n, "key must be vcpu<N>, N < %d", KVM_MAX_VCPUS);
+		return -EINVAL;
+	}
+	return pin_check(target, value, why, n);
+}
+
+static int emupin_read(const char *root, const char *target, const char *key, char *buf,
+		       size_t n)
+{
+	(void)root;
+	if (!key || strcmp(key, "emulator"))
+		return -EINVAL;
+	return pin_read(target, -1, buf, n);
+}
+
+static int emupin_write(const char *root, const char *target, const char *key,
+			const char *value)
+{
+	(void)root;
+	if (!key || strcmp(key, "emulator"))
+		return -EINVAL;
+	return pin_write(target, -1, value, 1);
+}
+
+static int emupin_restore(const char *root, const char *target, const char *key,
+			  const char *value)
+{
+	(void)root;
+	if (!key || strcmp(key, "emulator"))
+		return -EINVAL;
+	return pin_write(target, -1, value, 0);
+}
+
+static int emupin_check(const char *target, const char *key, const char *value, char *why,
+			size_t n)
+{
+	if (!key || strcmp(key, "emulator")) {
+		snprintf(why, n, "key must be emulator");
+		return -EINVAL;
+	}
+	return pin_check(target, value, why, n);
+}
+
+const struct knob_ops kvm_knob_vcpupin_ops = {
+	.kind = "kvm-vcpupin",
+	.read = vcpupin_read,
+	.write = vcpupin_write,
+	.check = vcpupin_check,
+	.restore = vcpupin_restore,
+};
+
+const struct knob_ops kvm_knob_emulatorpin_ops = {
+	.kind = "kvm-emulatorpin",
+	.read = emupin_read,
+	.write = emupin_write,
+	.check = emupin_check,
+	.restore = emupin_restore,
+};
+
+static const struct knob_ops *const kvm_knobs[] = {
+	&kvm_knob_vcpupin_ops,
+	&kvm_knob_emulatorpin_ops,
+	&sriov_knob_numvfs_ops,
+	NULL,
+};
+
+int kvm_knobs_register(void)
+{
+	for (size_t i = 0; kvm_knobs[i]; i++) {
+		int rc = knob_register(kvm_knobs[i]);
+		if (rc && rc != -EEXIST)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- pin plans ---- */
+
+static int add_change(struct kvm_pin_change *out, size_t max, size_t *n, const char *kind,
+		      const char *target, const char *key, const char *value)
+{
+	if (*n >= max)
+		return -ENOSPC;
+	struct kvm_pin_change *c = &out[(*n)++];
+	snprintf(c->kind, sizeof c->kind, "%s", kind);
+	snprintf(c->target, sizeof c->target, "%s", target);
+	snprintf(c->key, sizeof c->key, "%s", key);
+	snprintf(c->value, sizeof c->value, "%s", value);
+	return 0;
+}
+
+/* The host CPU each vCPU is on: its pinned CPU when pinned to exactly one,
+ * else where it last ran, -1 when unknown. */
+static int vcpu_cpus(virDomainPtr dom, int nv, int ncpus, int *cpu)
+{
+	int maplen = VIR_CPU_MAPLEN(ncpus);
+	unsigned char *maps = calloc((size_t)nv, (size_t)maplen);
+	virVcpuInfoPtr info = calloc((size_t)nv, sizeof *info);
+	if (!maps || !info) {
+		free(maps);
+		free(info);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < nv; i++)
+		cpu[i] = -1;
+	int got = virDomainGetVcpuPinInfo(dom, nv, maps, maplen, VIR_DOMAIN_AFFECT_LIVE);
+	for (int i = 0; i < got && i < nv; i++) {
+		int only = -1, count = 0;
+		for (int c = 0; c < ncpus; c++)
+			if (VIR_CPU_USED(VIR_GET_CPUMAP(maps, maplen, i), c))
+				only = c, count++;
+		if (count == 1)
+			cpu[i] = only;
+	}
+	int ni = virDomainGetVcpus(dom, info, nv, NULL, 0);
+	for (int i = 0; i < ni; i++) {
+		int v = (int)info[i].number;
+		if (v >= 0 && v < nv && cpu[v] < 0 && info[i].cpu >= 0 && info[i].cpu < ncpus)
+			cpu[v] = info[i].cpu;
+	}
+	free(maps);
+	free(info);
+	return 0;
+}
+
+int kvm_plan_pin(struct backend *b, const struct bk_guest *g, const char *mode,
+		 struct kvm_pin_change *out, size_t max, size_t *n)
+{
+	*n = 0;
+	if (!mode || (strcmp(mode, "emulator-away") && strcmp(mode, "vcpus-spread")))
+		return -EINVAL;
+	unsigned char *online = NULL;
+	int ncpus = 0, rc = host_cpus(b->conn, &online, &ncpus);
+	if (rc)
+		return rc;
+	virDomainPtr dom = virDomainLookupByName(b->conn, g->name);
+	if (!dom) {
+		free(online);
+		return vir_err("plan: lookup");
+	}
+	virDomainInfo info;
+	int nv = 0;
+	int *vc = NULL;
+	if (virDomainGetInfo(dom, &info) < 0) {
+		rc = vir_err("plan: domain info");
+		goto out;
+	}
+	nv = (int)info.nrVirtCpu;
+	if (nv <= 0 || nv > KVM_MAX_VCPUS) {
+		rc = -ERANGE;
+		goto out;
+	}
+	int on[1024], non = 0;
+	for (int c = 0; c < ncpus && non < 1024; c++)
+		if (VIR_CPU_USED(online, c))
+			on[non++] = c;
+	if (!non) {
+		rc = -ENODEV;
+		goto out;
+	}
+	char val[KNOB_VALUE_MAX], key[16];
+	if (!strcmp(mode, "vcpus-spread")) {
+		if ((size_t)nv > max) {
+			rc = -ENOSPC;
+			goto out;
+		}
+		for (int i = 0; i < nv; i++) {
+			snprintf(key, sizeof key, "vcpu%d", i);
+			snprintf(val, sizeof val, "%d", on[i % non]);
+			add_change(out, max, n, "kvm-vcpupin", g->name, key, val);
+		}
+		goto out;
+	}
+	/* emulator-away */
+	vc = calloc((size_t)nv, sizeof *vc);
+	if (!vc) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = vcpu_cpus(dom, nv, ncpus, vc);
+	if (rc)
+		goto out;
+	const struct prev *p = prev_peek(b, g);
+	int have = p && p->have_vbusy && p->nv == nv;
+	double mx = -1;
+	int hottest = 0;
+	for (int i = 0; have && i < nv; i++)
+		if (p->vbusy[i] > mx)
+			mx = p->vbusy[i], hottest = i;
+	int maplen = VIR_CPU_MAPLEN(ncpus);
+	unsigned char *map = calloc(1, (size_t)maplen);
+	if (!map) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		memcpy(map, online, (size_t)maplen);
+		for (int i = 0; i < nv; i++) {
+			int hot = pass == 0 ? (!have || p->vbusy[i] >= mx / 2) : i == hottest;
+			if (hot && vc[i] >= 0)
+				VIR_UNUSE_CPU(map, vc[i]);
+		}
+		int any = 0;
+		for (int c = 0; c < ncpus; c++)
+			any |= VIR_CPU_USED(map, c);
+		if (any) {
+			rc = kvm_cpulist_format(map, ncpus, val, sizeof val);
+			if (!rc)
+				rc = add_change(out, max, n, "kvm-emulatorpin", g->name, "emulator", val);
+			break;
+		}
+	}
+	free(map);
+out:
+	free(vc);
+	free(online);
+	virDomainFree(dom);
+	return rc;
+}
+
+/* ---- SR-IOV through libvirt ---- */
+
+int kvm_attach_vf(struct backend *b, const char *domain, const char *addr)
+{
+	char xml[512];
+	int rc = sriov_hostdev_xml(addr, xml, sizeof xml);
+	if (rc)
+		return rc;
+	virDomainPtr dom = virDomainLookupByName(b->conn, domain);
+	if (!dom)
+		return vir_err("attach VF: lookup");
+	if (virDomainAttachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_LIVE) < 0)
+		rc = vir_err("attach VF");
+	else
+		log_info("kvm: %s: VF %s attached", domain, addr);
+	virDomainFree(dom);
+	return rc == -EBUSY || rc == -EACCES || rc == -ECONNREFUSED ? -EIO : rc;
+}
+
+int kvm_assigned_vfs(struct backend *b, char (*addr)[16], size_t max, size_t *n)
+{
+	virDomainPtr *doms = NULL;
+	*n = 0;
+	int nd = virConnectListAllDomains(b->conn, &doms, 0);
+	if (nd < 0)
+		return vir_err("list domains");
+	for (int i = 0; i < nd; i++) {
+		char *xml = virDomainGetXMLDesc(doms[i], 0);
+		size_t got = 0;
+		if (xml && !kvm_xml_hostdevs(xml, *n < max ? addr + *n : addr, *n < max ? max - *n : 0,
+					     &got))
+			*n += got;
+		free(xml);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	return 0;
+}
+
+const struct backend_ops backend_kvm_ops = {
+	.name = "kvm",
+	.open = kvm_open,
+	.close = kvm_close,
+	.list = kvm_list,
+	.event_fd = kvm_event_fd_op,
+	.dispatch = kvm_dispatch,
+	.host_view = kvm_host_view,
+	.knobs = kvm_knobs,
+};

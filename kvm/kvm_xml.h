@@ -1,0 +1,37 @@
+/* kvm_xml: a small, strict scanner for the few elements vtune needs from a
+ * libvirt domain XML (agent channel, bridged interface, PCI hostdevs), so the
+ * KVM backend needs no XML library. */
+#ifndef VTUNE_KVM_XML_H
+#define VTUNE_KVM_XML_H
+
+#include <stddef.h>
+
+#include "backend.h"
+
+/* The virtio-serial port name the agent listens on. */
+#define KVM_AGENT_CHANNEL "org.vtune.agent.0"
+
+/* Channel state as libvirt writes it on the channel's <target state='...'>. */
+enum kvm_chan_state { KVM_CHAN_UNKNOWN = -1, KVM_CHAN_DISCONNECTED = 0, KVM_CHAN_CONNECTED = 1 };
+
+/* Fill g->channel, g->tap and g->bridge from a domain XML (other fields are
+ * untouched). channel: the source path of the <channel type='unix'> whose
+ * <target type='virtio' name='org.vtune.agent.0'/>, "" when absent. tap and
+ * bridge: the first <interface type='bridge'> (target dev, source bridge); if
+ * there is none, the first <interface type='network'> (its live XML names the
+ * bridge too). *state (may be NULL) gets the channel's state attribute.
+ * Elements inside <metadata> are ignored. Returns 0, -EINVAL for XML the
+ * scanner cannot follow (unterminated tag, comment or quote), -ENAMETOOLONG
+ * when a value does not fit its field (the field is left ""). */
+int kvm_xml_guest(const char *xml, struct bk_guest *g, enum kvm_chan_state *state);
+
+/* The PCI addresses ("DDDD:BB:SS.F") of the <hostdev type='pci'> devices in
+ * a domain XML, up to max; *n gets how many were found (may exceed max).
+ * Returns 0 or -EINVAL. */
+int kvm_xml_hostdevs(const char *xml, char (*addr)[16], size_t max, size_t *n);
+
+/* Decode XML entities of s (len bytes) into out (n bytes). 0, -EINVAL on a
+ * bad entity, -ENAMETOOLONG when it does not fit. */
+int kvm_xml_unescape(const char *s, size_t len, char *out, size_t n);
+
+#endif

@@ -1,0 +1,319 @@
+/* sriov: SR-IOV PFs and VFs through root-prefixed sysfs, vfio-pci binding,
+ * the hostdev XML and the "sriov-numvfs" knob kind. */
+#include "sriov.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kfs.h"
+#include "parse.h"
+
+/* Is name a plain interface name (no path tricks)? */
+static int name_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n >= SRIOV_NAME_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
+		return 0;
+	return !strchr(s, '/');
+}
+
+struct pf_list {
+	const char *root;
+	char (*pf)[SRIOV_NAME_MAX];
+	size_t max, n;
+};
+
+static int pf_one(const char *name, void *arg)
+{
+	struct pf_list *l = arg;
+	char rel[PATH_MAX];
+	if (!name_ok(name))
+		return 0;
+	snprintf(rel, sizeof rel, "sys/class/net/%s/device/sriov_totalvfs", name);
+	if (!kfs_exists(l->root, rel))
+		return 0;
+	if (l->n < l->max)
+		snprintf(l->pf[l->n], SRIOV_NAME_MAX, "%s", name);
+	l->n++;
+	return 0;
+}
+
+int sriov_list_pfs(const char *root, char (*pf)[SRIOV_NAME_MAX], size_t max, size_t *n)
+{
+	struct pf_list l = { root, pf, max, 0 };
+	int rc = kfs_list(root, "sys/class/net", pf_one, &l);
+	*n = l.n;
+	return rc;
+}
+
+static int read_count(const char *root, const char *pf, const char *file, unsigned *out)
+{
+	char rel[PATH_MAX];
+	uint64_t v;
+	if (!name_ok(pf))
+		return -EINVAL;
+	snprintf(rel, sizeof rel, "sys/class/net/%s/device/%s", pf, file);
+	int rc = kfs_read_u64(root, rel, &v);
+	if (rc)
+		return rc;
+	if (v > 65535)
+		return -ERANGE;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int sriov_total_vfs(const char *root, const char *pf, unsigned *out)
+{
+	return read_count(root, pf, "sriov_totalvfs", out);
+}
+
+int sriov_num_vfs(const char *root, const char *pf, unsigned *out)
+{
+	return read_count(root, pf, "sriov_numvfs", out);
+}
+
+int sriov_set_num_vfs(const char *root, const char *pf, unsigned n)
+{
+	unsigned total, cur;
+	char rel[PATH_MAX], val[16];
+	int rc = sriov_total_vfs(root, pf, &total);
+	if (!rc)
+		rc = sriov_num_vfs(root, pf, &cur);
+	if (rc)
+		return rc;
+	if (n > total)
+		return -ERANGE;
+	if (cur == n)
+		return 0;
+	snprintf(rel, sizeof rel, "sys/class/net/%s/device/sriov_numvfs", pf);
+	if (cur != 0 && n != 0) {
+		rc = kfs_write_str(root, rel, "0");
+		if (rc)
+			return rc;
+	}
+	snprintf(val, sizeof val, "%u", n);
+	return kfs_write_str(root, rel, val);
+}
+
+/* Last element of a symlink under root, or the content of a plain file. */
+static int link_or_file(const char *root, const char *rel, char *out, size_t n)
+{
+	char p[PATH_MAX], tgt[PATH_MAX];
+	struct stat st;
+	int rc = kfs_path(root, rel, p, sizeof p);
+	if (rc)
+		return rc;
+	if (lstat(p, &st))
+		return -errno;
+	if (S_ISLNK(st.st_mode)) {
+		ssize_t len = readlink(p, tgt, sizeof tgt - 1);
+		if (len < 0)
+			return -errno;
+		tgt[len] = '\0';
+		const char *base = strrchr(tgt, '/');
+		base = base ? base + 1 : tgt;
+		if (strlen(base) >= n)
+			return -EOVERFLOW;
+		snprintf(out, n, "%s", base);
+		return 0;
+	}
+	return kfs_read_str(root, rel, out, n);
+}
+
+int sriov_vf_addr(const char *root, const char *pf, unsigned idx, char addr[SRIOV_NAME_MAX])
+{
+	char rel[PATH_MAX];
+	if (!name_ok(pf))
+		return -EINVAL;
+	snprintf(rel, sizeof rel, "sys/class/net/%s/device/virtfn%u", pf, idx);
+	int rc = link_or_file(root, rel, addr, SRIOV_NAME_MAX);
+	if (rc)
+		return rc;
+	return sriov_parse_addr(addr, NULL, NULL, NULL, NULL);
+}
+
+int sriov_vf_driver(const char *root, const char *addr, char *drv, size_t n)
+{
+	char rel[PATH_MAX];
+	if (sriov_parse_addr(addr, NULL, NULL, NULL, NULL))
+		return -EINVAL;
+	snprintf(rel, sizeof rel, "sys/bus/pci/devices/%s/driver", addr);
+	int rc = link_or_file(root, rel, drv, n);
+	if (rc == -ENOENT) {
+		if (n)
+			drv[0] = '\0';
+		return 0;
+	}
+	if (!rc && !name_ok(drv))
+		return -EINVAL;
+	return rc;
+}
+
+int sriov_bind_vfio(const char *root, const char *addr)
+{
+	char rel[PATH_MAX], drv[64];
+	int rc = sriov_vf_driver(root, addr, drv, sizeof drv);
+	if (rc)
+		return rc;
+	if (!strcmp(drv, "vfio-pci"))
+		return 0;
+	snprintf(rel, sizeof rel, "sys/bus/pci/devices/%s/driver_override", addr);
+	rc = kfs_write_str(root, rel, "vfio-pci");
+	if (rc)
+		return rc;
+	if (drv[0]) {
+		snprintf(rel, sizeof rel, "sys/bus/pci/drivers/%s/unbind", drv);
+		rc = kfs_write_str(root, rel, addr);
+		if (rc)
+			return rc;
+	}
+	return kfs_write_str(root, "sys/bus/pci/drivers_probe", addr);
+}
+
+int sriov_free_vfs(const char *root, const char (*assigned)[16], size_t nassigned,
+		   unsigned *free_vfs)
+{
+	char pf[32][SRIOV_NAME_MAX], addr[SRIOV_NAME_MAX];
+	size_t npf;
+	int rc = sriov_list_pfs(root, pf, 32, &npf);
+	if (rc)
+		return rc;
+	*free_vfs = 0;
+	for (size_t i = 0; i < npf && i < 32; i++) {
+		unsigned num;
+		if (sriov_num_vfs(root, pf[i], &num))
+			continue;
+		for (unsigned v = 0; v < num; v++) {
+			if (sriov_vf_addr(root, pf[i], v, addr))
+				continue;
+			size_t k;
+			for (k = 0; k < nassigned; k++)
+				if (!strcasecmp(assigned[k], addr))
+					break;
+			if (k == nassigned)
+				(*free_vfs)++;
+		}
+	}
+	return 0;
+}
+
+static int hexfield(const char *s, size_t len, unsigned max, unsigned *out)
+{
+	unsigned v = 0;
+	if (len == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		unsigned d;
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			return -EINVAL;
+		v = v * 16 + d;
+	}
+	if (v > max)
+		return -EINVAL;
+	if (out)
+		*out = v;
+	return 0;
+}
+
+int sriov_parse_addr(const char *addr, unsigned *dom, unsigned *bus, unsigned *slot,
+		     unsigned *fn)
+{
+	/* DDDD:BB:SS.F */
+	if (!addr || strlen(addr) != 12 || addr[4] != ':' || addr[7] != ':' || addr[10] != '.')
+		return -EINVAL;
+	if (hexfield(addr, 4, 0xffff, dom) || hexfield(addr + 5, 2, 0xff, bus) ||
+	    hexfield(addr + 8, 2, 0x1f, slot) || hexfield(addr + 11, 1, 7, fn))
+		return -EINVAL;
+	return 0;
+}
+
+int sriov_hostdev_xml(const char *addr, char *buf, size_t n)
+{
+	unsigned d, b, s, f;
+	if (sriov_parse_addr(addr, &d, &b, &s, &f))
+		return -EINVAL;
+	int len = snprintf(buf, n,
+			   "<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+			   "<address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>"
+			   "</source></hostdev>", d, b, s, f);
+	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
+}
+
+/* ---- knob kind "sriov-numvfs" ---- */
+
+static int knob_key_ok(const char *key)
+{
+	return key && !strcmp(key, "sriov_numvfs");
+}
+
+static int numvfs_read(const char *root, const char *target, const char *key,
+		       char *buf, size_t n)
+{
+	unsigned v;
+	if (!knob_key_ok(key))
+		return -EINVAL;
+	int rc = sriov_num_vfs(root, target, &v);
+	if (rc)
+		return rc;
+	int len = snprintf(buf, n, "%u", v);
+	return len < 0 || (size_t)len >= n ? -EOVERFLOW : 0;
+}
+
+static int numvfs_parse(const char *value, unsigned *n)
+{
+	char norm[32];
+	uint64_t v;
+	if (!value || knob_value_normalize(value, norm, sizeof norm) || parse_u64(norm, &v) ||
+	    v > 65535)
+		return -EINVAL;
+	*n = (unsigned)v;
+	return 0;
+}
+
+static int numvfs_write(const char *root, const char *target, const char *key,
+			const char *value)
+{
+	unsigned v;
+	if (!knob_key_ok(key) || numvfs_parse(value, &v))
+		return -EINVAL;
+	return sriov_set_num_vfs(root, target, v);
+}
+
+static int numvfs_check(const char *target, const char *key, const char *value,
+			char *why, size_t n)
+{
+	unsigned v;
+	if (!name_ok(target)) {
+		snprintf(why, n, "not an interface name: '%s'", target ? target : "");
+		return -EINVAL;
+	}
+	if (!knob_key_ok(key)) {
+		snprintf(why, n, "key must be sriov_numvfs");
+		return -EINVAL;
+	}
+	if (numvfs_parse(value, &v)) {
+		snprintf(why, n, "not a VF count: '%s'", value ? value : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const struct knob_ops sriov_knob_numvfs_ops = {
+	.kind = "sriov-numvfs",
+	.read = numvfs_read,
+	.write = numvfs_write,
+	.check = numvfs_check,
+	.restore = NULL,
+};

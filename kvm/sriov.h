@@ -1,0 +1,61 @@
+/* sriov: SR-IOV physical and virtual functions through sysfs (root-prefixed,
+ * so every call runs on a fixture tree too): VF counts, vfio-pci binding, the
+ * <hostdev> XML that gives a VF to a guest, and the "sriov-numvfs" knob. */
+#ifndef VTUNE_SRIOV_H
+#define VTUNE_SRIOV_H
+
+#include <stddef.h>
+
+#include "knob.h"
+
+#define SRIOV_NAME_MAX 16 /* interface name or PCI address "DDDD:BB:SS.F" */
+
+/* Names of the network interfaces that are SR-IOV PFs (those with
+ * sys/class/net/<if>/device/sriov_totalvfs), sorted, up to max; *n gets how
+ * many there are (may exceed max). 0 or -errno. */
+int sriov_list_pfs(const char *root, char (*pf)[SRIOV_NAME_MAX], size_t max, size_t *n);
+
+/* sriov_totalvfs / sriov_numvfs of a PF. 0 or -errno (-ENOENT: not a PF). */
+int sriov_total_vfs(const char *root, const char *pf, unsigned *out);
+int sriov_num_vfs(const char *root, const char *pf, unsigned *out);
+
+/* Set sriov_numvfs to n (<= sriov_totalvfs, else -ERANGE and nothing is
+ * written). The kernel refuses to change a non-zero count directly, so 0 is
+ * written first when the count is non-zero and differs from n. 0 or -errno. */
+int sriov_set_num_vfs(const char *root, const char *pf, unsigned n);
+
+/* PCI address of VF idx of a PF from device/virtfn<idx>: a symlink in sysfs
+ * (its last path element), or a plain file holding the address (fixtures).
+ * 0 or -errno (-ENOENT: no such VF). */
+int sriov_vf_addr(const char *root, const char *pf, unsigned idx, char addr[SRIOV_NAME_MAX]);
+
+/* Driver a PCI device is bound to (sys/bus/pci/devices/<addr>/driver: a
+ * symlink, or a plain file naming it in fixtures), "" when unbound. 0/-errno. */
+int sriov_vf_driver(const char *root, const char *addr, char *drv, size_t n);
+
+/* Bind a VF to vfio-pci: driver_override := "vfio-pci", unbind it from its
+ * current driver (sys/bus/pci/drivers/<drv>/unbind), then write the address
+ * to sys/bus/pci/drivers_probe. A VF already on vfio-pci is left alone.
+ * 0 or -errno. */
+int sriov_bind_vfio(const char *root, const char *addr);
+
+/* VFs over all PFs that no guest holds: those whose address is not in
+ * assigned (nassigned entries, e.g. from kvm_xml_hostdevs over every
+ * domain). 0 or -errno. */
+int sriov_free_vfs(const char *root, const char (*assigned)[16], size_t nassigned,
+		   unsigned *free_vfs);
+
+/* Check a PCI address "DDDD:BB:SS.F" (hex, lower or upper case) and split
+ * it. 0 or -EINVAL. */
+int sriov_parse_addr(const char *addr, unsigned *dom, unsigned *bus, unsigned *slot,
+		     unsigned *fn);
+
+/* The libvirt <hostdev> element (managed='yes') for a VF into buf (n bytes).
+ * 0, -EINVAL (bad address), -ENAMETOOLONG. */
+int sriov_hostdev_xml(const char *addr, char *buf, size_t n);
+
+/* Knob kind "sriov-numvfs": target = PF name, key = "sriov_numvfs", value a
+ * decimal count; write goes through sriov_set_num_vfs. */
+extern const struct knob_ops sriov_knob_numvfs_ops;
+
+#endif

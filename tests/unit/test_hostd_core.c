@@ -1,0 +1,337 @@
+/* test_hostd_core: vtune-hostd's event loop (fd handlers, timers), the sim
+ * backend (guests as sockets in a directory, inotify), the control socket
+ * with its client, and the host executor table. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "ctl.h"
+#include "ctl_client.h"
+#include "hostd.h"
+#include "log.h"
+#include "loop.h"
+#include "vclock.h"
+
+static int fired[4];
+
+static void timer_cb(void *arg)
+{
+	fired[(intptr_t)arg]++;
+}
+
+struct fdctx {
+	struct loop *l;
+	int calls;
+};
+
+static void fd_cb(void *arg, int fd, uint32_t events)
+{
+	struct fdctx *c = arg;
+	char b[16];
+	assert_true(events & EPOLLIN);
+	assert_true(read(fd, b, sizeof b) > 0);
+	c->calls++;
+}
+
+static void test_loop(void **state)
+{
+	(void)state;
+	int err = 0, sv[2];
+	struct loop *l = loop_new(&err);
+	assert_non_null(l);
+	memset(fired, 0, sizeof fired);
+	uint64_t now = vclock_mono_ns();
+	loop_timer_add(l, now + 20000000, timer_cb, (void *)(intptr_t)1);
+	int id = loop_timer_add(l, now + 10000000, timer_cb, (void *)(intptr_t)2);
+	loop_timer_add(l, now, timer_cb, (void *)(intptr_t)3);
+	loop_timer_cancel(l, id);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct fdctx c = { l, 0 };
+	assert_int_equal(loop_add_fd(l, sv[0], EPOLLIN, fd_cb, &c), 0);
+	assert_int_equal(loop_add_fd(l, sv[0], EPOLLIN, fd_cb, &c), -EEXIST);
+	assert_int_equal(write(sv[1], "x", 1), 1);
+	for (int i = 0; i < 20 && !fired[1]; i++)
+		assert_int_equal(loop_run_once(l, 50), 0);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(fired[1], 1);
+	assert_int_equal(fired[2], 0);
+	assert_int_equal(fired[3], 1);
+	assert_int_equal(loop_del_fd(l, sv[0]), 0);
+	assert_int_equal(loop_del_fd(l, sv[0]), -ENOENT);
+	assert_int_equal(loop_mod_fd(l, sv[0], EPOLLIN), -ENOENT);
+	close(sv[0]);
+	close(sv[1]);
+	loop_free(l);
+}
+
+struct seen {
+	int up, down;
+	char last[BK_NAME_MAX];
+	char channel[108];
+};
+
+static void bk_cb(void *arg, enum bk_event_type t, const struct bk_guest *g)
+{
+	struct seen *s = arg;
+	if (t == BK_GUEST_UP)
+		s->up++;
+	if (t == BK_GUEST_DOWN)
+		s->down++;
+	snprintf(s->last, sizeof s->last, "%s", g->name);
+	snprintf(s->channel, sizeof s->channel, "%s", g->channel);
+}
+
+static int listen_at(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	return fd;
+}
+
+static void test_sim_backend(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_hostd_simXXXXXX", path[256];
+	int err = 0;
+	char why[128];
+	assert_non_null(mkdtemp(dir));
+	const struct backend_ops *ops = backend_find("sim");
+	assert_non_null(ops);
+	assert_null(backend_find("nope"));
+	assert_null(ops->open(NULL, &err, why, sizeof why));
+	assert_int_equal(err, -EINVAL);
+	assert_null(ops->open("/nonexistent/dir", &err, why, sizeof why));
+
+	snprintf(path, sizeof path, "%s/web1.sock", dir);
+	int l1 = listen_at(path);
+	snprintf(path, sizeof path, "%s/not-a-socket.sock", dir);
+	FILE *f = fopen(path, "w");
+	fclose(f);
+	snprintf(path, sizeof path, "%s/bad name.sock", dir);
+	int l2 = listen_at(path);
+
+	struct backend *b = ops->open(dir, &err, why, sizeof why);
+	assert_non_null(b);
+	struct seen s = { 0 };
+	assert_int_equal(ops->list(b, bk_cb, &s), 0);
+	assert_int_equal(s.up, 1);
+	assert_string_equal(s.last, "web1");
+	snprintf(path, sizeof path, "%s/web1.sock", dir);
+	assert_string_equal(s.channel, path);
+
+	/* appear / disappear */
+	snprintf(path, sizeof path, "%s/web2.sock", dir);
+	int l3 = listen_at(path);
+	assert_true(ops->event_fd(b) >= 0);
+	assert_int_equal(ops->dispatch(b, bk_cb, &s), 0);
+	assert_int_equal(s.up, 2);
+	assert_string_equal(s.last, "web2");
+	unlink(path);
+	assert_int_equal(ops->dispatch(b, bk_cb, &s), 0);
+	assert_int_equal(s.down, 1);
+
+	/* host view from web1.host; out-of-range and guest.* lines ignored */
+	snprintf(path, sizeof path, "%s/web1.host", dir);
+	f = fopen(path, "w");
+	fprintf(f, "host.vcpu.delay 12.5\nhost.cpu.busy_max 300\nguest.cpu.steal 5\njunk\n");
+	fclose(f);
+	struct bk_guest g = { .name = "web1" };
+	struct mvec m;
+	mvec_clear(&m);
+	assert_int_equal(ops->host_view(b, &g, 0, &m), 0);
+	assert_true(mvec_get(&m, M_HOST_VCPU_DELAY) == 12.5);
+	assert_false(mvec_has(&m, M_HOST_CPU_BUSY_MAX));
+	assert_false(mvec_has(&m, M_GUEST_CPU_STEAL));
+	ops->close(b);
+	close(l1);
+	close(l2);
+	close(l3);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static json_object *echo_handler(void *arg, json_object *req)
+{
+	int *calls = arg;
+	json_object *v, *o = json_object_new_object();
+	(*calls)++;
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	if (json_object_object_get_ex(req, "cmd", &v))
+		json_object_object_add(o, "echo", json_object_get(v));
+	return o;
+}
+
+struct client_arg {
+	const char *path;
+	int rc;
+	char err[256];
+	char echo[64];
+	int done;
+};
+
+static void *client_thread(void *p)
+{
+	struct client_arg *a = p;
+	json_object *req = json_object_new_object(), *rep = NULL, *v;
+	json_object_object_add(req, "cmd", json_object_new_string("status"));
+	a->rc = ctl_request(a->path, req, &rep, a->err, sizeof a->err);
+	if (rep && json_object_object_get_ex(rep, "echo", &v))
+		snprintf(a->echo, sizeof a->echo, "%s", json_object_get_string(v));
+	json_object_put(req);
+	if (rep)
+		json_object_put(rep);
+	__atomic_store_n(&a->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void test_ctl(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_hostd_ctlXXXXXX", path[256];
+	int err = 0, calls = 0;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/sub/ctl.sock", dir);
+
+	/* No daemon: a clear error. */
+	json_object *req = json_object_new_object(), *rep = NULL;
+	char e[256];
+	assert_true(ctl_request(path, req, &rep, e, sizeof e) < 0);
+	assert_non_null(strstr(e, "cannot reach vtune-hostd at"));
+	json_object_put(req);
+
+	struct loop *l = loop_new(&err);
+	struct ctl *c = ctl_open(l, path, echo_handler, &calls, &err);
+	assert_non_null(c);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* A second server on the same path: refused, the first one answers. */
+	int err2 = 0;
+	assert_null(ctl_open(l, path, echo_handler, &calls, &err2));
+	assert_int_equal(err2, -EADDRINUSE);
+
+	struct client_arg a = { .path = path };
+	pthread_t t;
+	pthread_create(&t, NULL, client_thread, &a);
+	for (int i = 0; i < 200 && !__atomic_load_n(&a.done, __ATOMIC_SEQ_CST); i++)
+		loop_run_once(l, 10);
+	pthread_join(t, NULL);
+	assert_int_equal(a.rc, 0);
+	assert_string_equal(a.echo, "status");
+	assert_int_equal(calls, 1);
+
+	/* Garbage and an overlong request get an error reply, not a crash. */
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	assert_true(strlen(path) < sizeof sa.sun_path);
+	strcpy(sa.sun_path, path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	loop_run_once(l, 10);
+	char big[10000];
+	memset(big, 'x', sizeof big);
+	big[sizeof big - 1] = '\n';
+	assert_int_equal(write(fd, "[1,2]\n", 6), 6);
+	assert_int_equal(write(fd, big, sizeof big), (ssize_t)sizeof big);
+	char buf[4096] = "";
+	size_t got = 0;
+	for (int i = 0; i < 100 && !strstr(buf, "too long"); i++) {
+		loop_run_once(l, 10);
+		ssize_t n = recv(fd, buf + got, sizeof buf - 1 - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+		buf[got] = 0;
+	}
+	assert_non_null(strstr(buf, "one JSON object"));
+	assert_non_null(strstr(buf, "too long"));
+	close(fd);
+	loop_run_once(l, 10);
+
+	ctl_close(c);
+	assert_int_equal(stat(path, &st), -1); /* unlinked */
+	loop_free(l);
+	snprintf(path, sizeof path, "%s/sub", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
+static int exec_a(const struct hostd_exec_ctx *c, const struct pol_change *ch, char *msg, size_t n)
+{
+	(void)c;
+	(void)ch;
+	(void)msg;
+	(void)n;
+	return 0;
+}
+
+static void test_exec_table(void **state)
+{
+	(void)state;
+	assert_null(hostd_exec_find("bridge_nf"));
+	assert_int_equal(hostd_exec_register("bridge_nf", exec_a), 0);
+	assert_int_equal(hostd_exec_register("bridge_nf", exec_a), -EEXIST);
+	assert_int_equal(hostd_exec_register("", exec_a), -EINVAL);
+	assert_int_equal(hostd_exec_register("x", NULL), -EINVAL);
+	assert_ptr_equal(hostd_exec_find("bridge_nf"), exec_a);
+	assert_int_equal(hostd_exec_unregister("bridge_nf"), 0);
+	assert_int_equal(hostd_exec_unregister("bridge_nf"), -ENOENT);
+	assert_null(hostd_exec_find("bridge_nf"));
+}
+
+static void test_check_config(void **state)
+{
+	(void)state;
+	char pol[] = "/tmp/test_hostd_polXXXXXX";
+	int fd = mkstemp(pol);
+	static const char good[] =
+		"version: 1\nrules:\n  - name: r\n    when: guest.tcp.listen_overflows > 10/s\n"
+		"    guest:\n      - sysctl: net.core.somaxconn\n        set: 4096\n";
+	assert_int_equal(write(fd, good, sizeof good - 1), (ssize_t)(sizeof good - 1));
+	close(fd);
+	struct hostd_opts o = { .backend = "sim", .policy = pol, .interval_s = 5, .root = "/" };
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	assert_int_equal(hostd_check_config(&o, f), 0);
+	o.backend = "vmware";
+	o.interval_s = 0;
+	o.policy = "/nonexistent.yaml";
+	assert_int_equal(hostd_check_config(&o, f), -EINVAL);
+	fclose(f);
+	assert_non_null(strstr(out, "unknown backend 'vmware'"));
+	assert_non_null(strstr(out, "--interval"));
+	assert_non_null(strstr(out, "/nonexistent.yaml"));
+	free(out);
+	unlink(pol);
+}
+
+int main(void)
+{
+	log_init("test_hostd_core", 0, LOG_DEBUG); /* quiet */
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_loop),
+		cmocka_unit_test(test_sim_backend),
+		cmocka_unit_test(test_ctl),
+		cmocka_unit_test(test_exec_table),
+		cmocka_unit_test(test_check_config),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,538 @@
+/* test_kvm: the KVM backend against libvirt's test:///default driver (no
+ * daemon): domain XML scanning, list, events through hostd-style polling,
+ * pinning knobs, host view and pin plans. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "backend.h"
+#include "knob.h"
+#include "kvm.h"
+#include "kvm_xml.h"
+#include "metrics.h"
+#include "vclock.h"
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define URI "test:///default"
+
+/* The recipe guest (shared/recipes/libvirt/vtune-guest.xml), with live-XML
+ * additions: the channel's state, a decoy channel in <metadata>, an escaped
+ * path, a hostdev (source address vs the guest's own PCI address). */
+static const char guest_xml[] =
+	"<?xml version='1.0'?>\n"
+	"<!-- a comment with <channel type='unix'> in it -->\n"
+	"<domain type='qemu' id='7'>\n"
+	"  <name>vtune-guest</name>\n"
+	"  <metadata><x:y xmlns:x='urn:x'><channel type='unix'><source path='/evil'/>"
+	"<target type='virtio' name='org.vtune.agent.0'/></channel></x:y></metadata>\n"
+	"  <vcpu placement='static'>2</vcpu>\n"
+	"  <devices>\n"
+	"    <serial type='unix'>\n"
+	"      <source mode='bind' path='/vt/libvirt/console.sock'/>\n"
+	"      <target port='0'/>\n"
+	"    </serial>\n"
+	"    <channel type='unix'>\n"
+	"      <source mode='bind' path='/vt/other.sock'/>\n"
+	"      <target type='virtio' name='org.qemu.guest_agent.0' state='connected'/>\n"
+	"    </channel>\n"
+	"    <channel type='unix'>\n"
+	"      <source mode='bind' path=\"/vt/lib&amp;virt/agent.sock\"/>\n"
+	"      <target type='virtio' name='org.vtune.agent.0' state='disconnected'/>\n"
+	"      <address type='virtio-serial' controller='0' bus='0' port='1'/>\n"
+	"    </channel>\n"
+	"    <interface type='network'>\n"
+	"      <source network='default' bridge='virbr0'/>\n"
+	"      <target dev='vnet9'/>\n"
+	"    </interface>\n"
+	"    <interface type='bridge'>\n"
+	"      <mac address='52:54:00:12:34:60'/>\n"
+	"      <source bridge='br0'/>\n"
+	"      <target dev='vnet-vt0'/>\n"
+	"      <model type='virtio'/>\n"
+	"    </interface>\n"
+	"    <hostdev mode='subsystem' type='pci' managed='yes'>\n"
+	"      <source><address domain='0x0000' bus='0x03' slot='0x10' function='0x1'/></source>\n"
+	"      <address type='pci' domain='0x0000' bus='0x00' slot='0x07' function='0x0'/>\n"
+	"    </hostdev>\n"
+	"  </devices>\n"
+	"</domain>\n";
+
+static void test_xml_guest(void **state)
+{
+	(void)state;
+	struct bk_guest g;
+	enum kvm_chan_state st;
+	memset(&g, 0, sizeof g);
+	assert_int_equal(kvm_xml_guest(guest_xml, &g, &st), 0);
+	assert_string_equal(g.channel, "/vt/lib&virt/agent.sock");
+	assert_int_equal(st, KVM_CHAN_DISCONNECTED);
+	assert_string_equal(g.tap, "vnet-vt0"); /* bridge wins over network */
+	assert_string_equal(g.bridge, "br0");
+
+	/* Only a network interface: it is taken; no channel: "". */
+	const char *net = "<domain><devices><interface type='network'><source network='default' "
+			  "bridge='virbr0'/><target dev='vnet3'/></interface>"
+			  "<channel type='pty'><target type='virtio' name='org.vtune.agent.0'/>"
+			  "</channel></devices></domain>";
+	assert_int_equal(kvm_xml_guest(net, &g, &st), 0);
+	assert_string_equal(g.channel, "");
+	assert_int_equal(st, KVM_CHAN_UNKNOWN);
+	assert_string_equal(g.tap, "vnet3");
+	assert_string_equal(g.bridge, "virbr0");
+
+	/* Broken XML and oversize values. */
+	assert_int_equal(kvm_xml_guest("<domain><devices><channel type='unix", &g, NULL), -EINVAL);
+	assert_int_equal(kvm_xml_guest("<domain><!-- never closed", &g, NULL), -EINVAL);
+	assert_int_equal(kvm_xml_guest("<domain><interface type='bridge'><target dev='"
+				       "a-very-long-tap-name0'/></interface></domain>", &g, NULL),
+			 -ENAMETOOLONG);
+	assert_string_equal(g.tap, "");
+	assert_int_equal(kvm_xml_guest("<a b='&#65;'/>", &g, NULL), 0); /* unrelated: ignored */
+	assert_int_equal(kvm_xml_guest("<channel type='unix'><source path='&bogus;'/>"
+				       "<target type='virtio' name='org.vtune.agent.0'/></channel>",
+				       &g, NULL), -ENAMETOOLONG);
+}
+
+static void test_xml_hostdevs(void **state)
+{
+	(void)state;
+	char a[4][16];
+	size_t n;
+	assert_int_equal(kvm_xml_hostdevs(guest_xml, a, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(a[0], "0000:03:10.1");
+	assert_int_equal(kvm_xml_hostdevs("<domain/>", a, 4, &n), 0);
+	assert_int_equal(n, 0);
+}
+
+static void test_cpulist(void **state)
+{
+	(void)state;
+	unsigned char m[2];
+	char out[64];
+	assert_int_equal(kvm_cpulist_parse("0-2,5", m, sizeof m, 16), 0);
+	assert_int_equal(m[0], 0x27);
+	assert_int_equal(kvm_cpulist_format(m, 16, out, sizeof out), 0);
+	assert_string_equal(out, "0-2,5");
+	assert_int_equal(kvm_cpulist_parse(" 7,6 ,3 ", m, sizeof m, 16), 0);
+	assert_int_equal(kvm_cpulist_format(m, 16, out, sizeof out), 0);
+	assert_string_equal(out, "3,6-7");
+	assert_int_equal(kvm_cpulist_parse("16", m, sizeof m, 16), -ERANGE);
+	assert_int_equal(kvm_cpulist_parse("", m, sizeof m, 16), -EINVAL);
+	assert_int_equal(kvm_cpulist_parse("1,,2", m, sizeof m, 16), -EINVAL);
+	assert_int_equal(kvm_cpulist_parse("3-1", m, sizeof m, 16), -EINVAL);
+	assert_int_equal(kvm_cpulist_parse("x", m, sizeof m, 16), -EINVAL);
+	assert_int_equal(kvm_cpulist_parse("-1", m, sizeof m, 16), -EINVAL);
+	assert_int_equal(kvm_cpulist_parse("0-2,5", m, sizeof m, 16), 0);
+	assert_int_equal(kvm_cpulist_format(m, 16, out, 4), -EOVERFLOW);
+	assert_string_equal(out, "");
+}
+
+/* ---- the test driver ---- */
+
+struct seen {
+	int n;
+	struct {
+		enum bk_event_type t;
+		struct bk_guest g;
+	} ev[32];
+};
+
+static void record(void *arg, enum bk_event_type t, const struct bk_guest *g)
+{
+	struct seen *s = arg;
+	if (s->n < 32) {
+		s->ev[s->n].t = t;
+		s->ev[s->n].g = *g;
+		s->n++;
+	}
+}
+
+static const struct bk_guest *find(const struct seen *s, enum bk_event_type t, const char *name)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->ev[i].t == t && !strcmp(s->ev[i].g.name, name))
+			return &s->ev[i].g;
+	return NULL;
+}
+
+/* Drive the backend as hostd's loop would: poll its fd, dispatch. */
+static void pump(struct backend *b, struct seen *s, int want, int ms)
+{
+	int fd = backend_kvm_ops.event_fd(b);
+	assert_true(fd >= 0);
+	for (int waited = 0; waited < ms && s->n < want; waited += 10) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 10) > 0)
+			assert_int_equal(backend_kvm_ops.dispatch(b, record, s), 0);
+	}
+}
+
+static struct backend *open_test(void)
+{
+	int err = 0;
+	char why[256] = "";
+	struct backend *b = backend_kvm_ops.open(URI, &err, why, sizeof why);
+	if (!b)
+		fail_msg("open: %d %s", err, why);
+	return b;
+}
+
+static void test_open_list(void **state)
+{
+	(void)state;
+	assert_string_equal(backend_kvm_ops.name, "kvm");
+	int err = 0;
+	char why[256] = "";
+	assert_null(backend_kvm_ops.open("bogus:///nothing", &err, why, sizeof why));
+	assert_true(err < 0);
+	assert_true(why[0] != '\0');
+
+	struct backend *b = open_test();
+	struct seen s = { 0 };
+	assert_int_equal(backend_kvm_ops.list(b, record, &s), 0);
+	const struct bk_guest *g = find(&s, BK_GUEST_UP, "test");
+	assert_non_null(g);
+	assert_int_equal(strnlen(g->uuid, sizeof g->uuid), 36);
+	assert_true(g->domid > 0);
+	assert_int_equal(g->nvcpus, 2);
+	assert_string_equal(g->channel, "");
+	assert_string_equal(g->tap, "testnet0"); /* its <interface type='network'> */
+	backend_kvm_ops.close(b);
+}
+
+/* Define the recipe guest on the test driver, start it: an event and list()
+ * both show its channel and tap; destroy it: a down event. */
+static void test_define_events(void **state)
+{
+	(void)state;
+	struct backend *b = open_test();
+	kvm_set_resync_ms(b, 0); /* events only */
+	struct seen s = { 0 };
+	assert_int_equal(backend_kvm_ops.list(b, NULL, NULL), 0);
+
+	const char *xml =
+		"<domain type='qemu'><name>vtune-guest</name><memory unit='MiB'>256</memory>"
+		"<vcpu placement='static'>2</vcpu><os><type arch='x86_64' machine='pc'>hvm</type>"
+		"<kernel>/vt/vmlinuz</kernel><initrd>/vt/initramfs.gz</initrd></os><devices>"
+		"<channel type='unix'><source mode='bind' path='/vt/libvirt/agent.sock'/>"
+		"<target type='virtio' name='org.vtune.agent.0'/></channel>"
+		"<interface type='bridge'><source bridge='br0'/><target dev='vnet-vt0'/>"
+		"<mac address='52:54:00:12:34:60'/><model type='virtio'/></interface>"
+		"<memballoon model='none'/></devices></domain>";
+	virDomainPtr dom = virDomainDefineXML(kvm_conn(b), xml);
+	assert_non_null(dom);
+	assert_int_equal(virDomainCreate(dom), 0);
+	pump(b, &s, 1, 2000);
+	const struct bk_guest *g = find(&s, BK_GUEST_UP, "vtune-guest");
+	assert_non_null(g);
+	assert_string_equal(g->channel, "/vt/libvirt/agent.sock");
+	/* The test driver renames every started domain's tap to testnet0. */
+	assert_string_equal(g->tap, "testnet0");
+	assert_string_equal(g->bridge, "br0");
+
+	struct seen l = { 0 };
+	assert_int_equal(backend_kvm_ops.list(b, record, &l), 0);
+	g = find(&l, BK_GUEST_UP, "vtune-guest");
+	assert_non_null(g);
+	assert_string_equal(g->channel, "/vt/libvirt/agent.sock");
+	assert_non_null(find(&l, BK_GUEST_UP, "test"));
+
+	/* Resync after list finds nothing new; a destroy is one DOWN. */
+	s.n = 0;
+	assert_int_equal(virDomainDestroy(dom), 0);
+	pump(b, &s, 1, 2000);
+	assert_true(s.n >= 1); /* other events may slip in; the DOWN must be there */
+	const struct bk_guest *down = find(&s, BK_GUEST_DOWN, "vtune-guest");
+	assert_non_null(down);
+	assert_string_equal(down->channel, "/vt/libvirt/agent.sock");
+
+	/* Missed events: the periodic re-list reports the guest anyway. */
+	s.n = 0;
+	kvm_set_resync_ms(b, 20);
+	assert_int_equal(virDomainCreate(dom), 0);
+	pump(b, &s, 1, 2000);
+	assert_non_null(find(&s, BK_GUEST_UP, "vtune-guest"));
+	assert_int_equal(virDomainDestroy(dom), 0);
+	pump(b, &s, 2, 2000);
+	assert_non_null(find(&s, BK_GUEST_DOWN, "vtune-guest"));
+	assert_int_equal(virDomainUndefine(dom), 0);
+	virDomainFree(dom);
+	backend_kvm_ops.close(b);
+}
+
+static void test_pin_knobs(void **state)
+{
+	(void)state;
+	char buf[KNOB_VALUE_MAX], why[128];
+	const struct knob_ops *vp = &kvm_knob_vcpupin_ops, *ep = &kvm_knob_emulatorpin_ops;
+
+	assert_int_equal(vp->read("/", "test", "vcpu0", buf, sizeof buf), -ENOTCONN);
+	struct backend *b = open_test();
+	assert_int_equal(kvm_knobs_register(), 0);
+	assert_int_equal(kvm_knobs_register(), 0); /* again: fine */
+	assert_ptr_equal(knob_find("kvm-vcpupin"), vp);
+	assert_ptr_equal(knob_find("kvm-emulatorpin"), ep);
+	assert_non_null(knob_find("sriov-numvfs"));
+
+	/* The test domain starts unpinned: all 8 CPUs. */
+	char orig0[KNOB_VALUE_MAX], orige[KNOB_VALUE_MAX];
+	assert_int_equal(vp->read("/", "test", "vcpu0", orig0, sizeof orig0), 0);
+	assert_string_equal(orig0, "0-7");
+	assert_int_equal(ep->read("/", "test", "emulator", orige, sizeof orige), 0);
+	assert_string_equal(orige, "0-7");
+
+	/* The test driver's online CPUs are 0, 2, 4 of 8. */
+	assert_int_equal(vp->write("/", "test", "vcpu0", "2,4"), 0);
+	assert_int_equal(vp->read("/", "test", "vcpu0", buf, sizeof buf), 0);
+	assert_string_equal(buf, "2,4");
+	assert_int_equal(knob_changed("/", "kvm-vcpupin", "test", "vcpu0", "2,4", NULL, 0), 0);
+	assert_int_equal(vp->write("/", "test", "vcpu0", "1"), -ERANGE); /* offline */
+	assert_int_equal(vp->write("/", "test", "vcpu0", "8"), -ERANGE); /* no such CPU */
+	assert_int_equal(vp->write("/", "test", "vcpu0", "a"), -EINVAL);
+	assert_int_equal(vp->write("/", "test", "vcpu9", "0"), -EINVAL); /* libvirt: bad vcpu */
+	assert_int_equal(vp->read("/", "test", "vcpu2", buf, sizeof buf), -ENOENT);
+	assert_int_equal(vp->read("/", "test", "cpu0", buf, sizeof buf), -EINVAL);
+	assert_int_equal(vp->read("/", "nosuch", "vcpu0", buf, sizeof buf), -ENOENT);
+	assert_int_equal(vp->restore("/", "test", "vcpu0", orig0), 0); /* offline, but restore */
+	assert_int_equal(vp->read("/", "test", "vcpu0", buf, sizeof buf), 0);
+	assert_string_equal(buf, "0-7");
+
+	assert_int_equal(ep->write("/", "test", "emulator", "0,2"), 0);
+	assert_int_equal(ep->read("/", "test", "emulator", buf, sizeof buf), 0);
+	assert_string_equal(buf, "0,2");
+	assert_int_equal(ep->write("/", "test", "vcpu0", "0"), -EINVAL);
+	assert_int_equal(ep->restore("/", "test", "emulator", orige), 0);
+	assert_int_equal(ep->read("/", "test", "emulator", buf, sizeof buf), 0);
+	assert_string_equal(buf, "0-7");
+
+	assert_int_equal(vp->check("test", "vcpu1", "0-3", why, sizeof why), 0);
+	assert_int_equal(vp->check("test", "vcpux", "0", why, sizeof why), -EINVAL);
+	assert_int_equal(vp->check("", "vcpu1", "0", why, sizeof why), -EINVAL);
+	assert_int_equal(ep->check("test", "emulator", "1,", why, sizeof why), -EINVAL);
+
+	for (int i = 0; backend_kvm_ops.knobs[i]; i++)
+		knob_unregister(backend_kvm_ops.knobs[i]->kind);
+	backend_kvm_ops.close(b);
+	assert_int_equal(vp->read("/", "test", "vcpu0", buf, sizeof buf), -ENOTCONN);
+}
+
+static void put(const char *path, const char *content)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(content, f);
+	fclose(f);
+}
+
+static void test_host_view(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/vtune-kvm-XXXXXX", dir[128], stat[160];
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof dir, "%s/proc", root);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(stat, sizeof stat, "%s/proc/stat", root);
+	put(stat, "cpu  100 0 100 800 0 0 0 0 0 0\n"
+		  "cpu0 50 0 50 400 0 0 0 0 0 0\n"
+		  "cpu1 50 0 50 400 0 0 0 0 0 0\nintr 1 2\n");
+
+	struct backend *b = open_test();
+	assert_int_equal(kvm_set_root(b, root), 0);
+	struct seen l = { 0 };
+	assert_int_equal(backend_kvm_ops.list(b, record, &l), 0);
+	const struct bk_guest *g = find(&l, BK_GUEST_UP, "test");
+	assert_non_null(g);
+	struct mvec m;
+	mvec_clear(&m);
+	assert_int_equal(backend_kvm_ops.host_view(b, g, 1000000000ull, &m), 0);
+	assert_false(mvec_has(&m, M_HOST_CPU_BUSY_MAX)); /* first call: no rates */
+	/* cpu0 fully busy for 100 ticks, cpu1 idle: max 100 %, mean 50 %. */
+	put(stat, "cpu  200 0 100 900 0 0 0 0 0 0\n"
+		  "cpu0 150 0 50 400 0 0 0 0 0 0\n"
+		  "cpu1 50 0 50 500 0 0 0 0 0 0\n");
+	mvec_clear(&m);
+	assert_int_equal(backend_kvm_ops.host_view(b, g, 2000000000ull, &m), 0);
+	assert_true(fabs(mvec_get(&m, M_HOST_CPU_BUSY_MAX) - 100) < 1e-9);
+	assert_true(fabs(mvec_get(&m, M_HOST_DOM0_BUSY) - 50) < 1e-9);
+	/* The test driver has no vcpu.N.delay nor net stats: left unset. */
+	assert_false(mvec_has(&m, M_HOST_VCPU_DELAY));
+	assert_false(mvec_has(&m, M_HOST_VCPU_DELAY_MAX));
+	assert_false(mvec_has(&m, M_HOST_TAP_RX_PACKETS));
+
+	struct bk_guest gone = *g;
+	snprintf(gone.name, sizeof gone.name, "nosuch");
+	gone.uuid[0] = '\0';
+	assert_int_equal(backend_kvm_ops.host_view(b, &gone, 3000000000ull, &m), -ENOENT);
+	backend_kvm_ops.close(b);
+	unlink(stat);
+	rmdir(dir);
+	rmdir(root);
+}
+
+static void test_plan_pin(void **state)
+{
+	(void)state;
+	struct backend *b = open_test();
+	struct bk_guest g;
+	memset(&g, 0, sizeof g);
+	snprintf(g.name, sizeof g.name, "test");
+	struct kvm_pin_change c[8];
+	size_t n;
+	char orig[2][KNOB_VALUE_MAX], orige[KNOB_VALUE_MAX];
+	assert_int_equal(kvm_knob_vcpupin_ops.read("/", "test", "vcpu0", orig[0], sizeof orig[0]), 0);
+	assert_int_equal(kvm_knob_vcpupin_ops.read("/", "test", "vcpu1", orig[1], sizeof orig[1]), 0);
+	assert_int_equal(kvm_knob_emulatorpin_ops.read("/", "test", "emulator", orige, sizeof orige), 0);
+
+	assert_int_equal(kvm_plan_pin(b, &g, "sideways", c, 8, &n), -EINVAL);
+	assert_int_equal(kvm_plan_pin(b, &g, "vcpus-spread", c, 1, &n), -ENOSPC);
+
+	/* vcpu0 is pinned to CPU 1, vcpu1 runs on CPU 15 (past the host's 8:
+	 * unknown); no host view yet: every vCPU counts as busy. */
+	assert_int_equal(kvm_plan_pin(b, &g, "emulator-away", c, 8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(c[0].kind, "kvm-emulatorpin");
+	assert_string_equal(c[0].target, "test");
+	assert_string_equal(c[0].key, "emulator");
+	assert_string_equal(c[0].value, "0,2,4");
+
+	/* Spread over the online CPUs 0, 2, 4; apply it. */
+	assert_int_equal(kvm_plan_pin(b, &g, "vcpus-spread", c, 8, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(c[0].kind, "kvm-vcpupin");
+	assert_string_equal(c[0].key, "vcpu0");
+	assert_string_equal(c[0].value, "0");
+	assert_string_equal(c[1].key, "vcpu1");
+	assert_string_equal(c[1].value, "2");
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(kvm_knob_vcpupin_ops.write("/", c[i].target, c[i].key, c[i].value), 0);
+	/* Now the emulator goes where no vCPU is. */
+	assert_int_equal(kvm_plan_pin(b, &g, "emulator-away", c, 8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(c[0].value, "4");
+	assert_int_equal(kvm_knob_emulatorpin_ops.write("/", "test", "emulator", c[0].value), 0);
+
+	snprintf(g.name, sizeof g.name, "nosuch");
+	assert_int_equal(kvm_plan_pin(b, &g, "vcpus-spread", c, 8, &n), -ENOENT);
+
+	/* Revert. */
+	assert_int_equal(kvm_knob_vcpupin_ops.restore("/", "test", "vcpu0", orig[0]), 0);
+	assert_int_equal(kvm_knob_vcpupin_ops.restore("/", "test", "vcpu1", orig[1]), 0);
+	assert_int_equal(kvm_knob_emulatorpin_ops.restore("/", "test", "emulator", orige), 0);
+	char buf[KNOB_VALUE_MAX];
+	assert_int_equal(kvm_knob_vcpupin_ops.read("/", "test", "vcpu1", buf, sizeof buf), 0);
+	assert_string_equal(buf, orig[1]);
+	backend_kvm_ops.close(b);
+}
+
+static void test_attach_vf(void **state)
+{
+	(void)state;
+	struct backend *b = open_test();
+	/* The test driver has no device attach: the XML is built and sent, and
+	 * libvirt's "not supported" comes back. */
+	assert_int_equal(kvm_attach_vf(b, "test", "0000:03:10.1"), -ENOTSUP);
+	assert_int_equal(kvm_attach_vf(b, "test", "03:10.1"), -EINVAL);
+	assert_int_equal(kvm_attach_vf(b, "nosuch", "0000:03:10.1"), -ENOENT);
+	char a[4][16];
+	size_t n = 9;
+	assert_int_equal(kvm_assigned_vfs(b, a, 4, &n), 0);
+	assert_int_equal(n, 0);
+	backend_kvm_ops.close(b);
+}
+
+/* Live: run by tests/integration/test-kvm-libvirt.sh against a real libvirtd
+ * (VTUNE_KVM_LIVE_URI, _GUEST, _CHANNEL, _TAP); skipped otherwise. Leaves
+ * the guest's vcpu0 pinned to CPU 0 for the script to check with virsh. */
+static void test_live(void **state)
+{
+	(void)state;
+	const char *uri = getenv("VTUNE_KVM_LIVE_URI"), *name = getenv("VTUNE_KVM_LIVE_GUEST");
+	const char *chan = getenv("VTUNE_KVM_LIVE_CHANNEL"), *tap = getenv("VTUNE_KVM_LIVE_TAP");
+	if (!uri || !name || !chan || !tap)
+		skip();
+	int err = 0;
+	char why[256] = "";
+	struct backend *b = backend_kvm_ops.open(uri, &err, why, sizeof why);
+	if (!b)
+		fail_msg("open %s: %d %s", uri, err, why);
+	kvm_set_resync_ms(b, 0);
+	struct seen l = { 0 };
+	assert_int_equal(backend_kvm_ops.list(b, record, &l), 0);
+	const struct bk_guest *g0 = find(&l, BK_GUEST_UP, name);
+	assert_non_null(g0);
+	struct bk_guest g = *g0;
+	printf("live: %s uuid=%s id=%d vcpus=%d channel=%s tap=%s bridge=%s\n", g.name, g.uuid,
+	       g.domid, g.nvcpus, g.channel, g.tap, g.bridge);
+	assert_string_equal(g.channel, chan);
+	assert_string_equal(g.tap, tap);
+
+	struct mvec m;
+	mvec_clear(&m);
+	assert_int_equal(backend_kvm_ops.host_view(b, &g, vclock_mono_ns(), &m), 0);
+	usleep(1500000);
+	mvec_clear(&m);
+	assert_int_equal(backend_kvm_ops.host_view(b, &g, vclock_mono_ns(), &m), 0);
+	printf("live: delay=%.3f delay_max=%.3f busy_max=%.1f host=%.1f tap rx=%.1f tx=%.1f\n",
+	       mvec_get(&m, M_HOST_VCPU_DELAY), mvec_get(&m, M_HOST_VCPU_DELAY_MAX),
+	       mvec_get(&m, M_HOST_CPU_BUSY_MAX), mvec_get(&m, M_HOST_DOM0_BUSY),
+	       mvec_get(&m, M_HOST_TAP_RX_PACKETS), mvec_get(&m, M_HOST_TAP_TX_PACKETS));
+	assert_true(mvec_has(&m, M_HOST_VCPU_DELAY));
+	assert_true(mvec_has(&m, M_HOST_VCPU_DELAY_MAX));
+	assert_true(mvec_has(&m, M_HOST_CPU_BUSY_MAX));
+	assert_true(mvec_has(&m, M_HOST_TAP_RX_PACKETS));
+
+	char buf[KNOB_VALUE_MAX];
+	assert_int_equal(kvm_knob_vcpupin_ops.write("/", name, "vcpu0", "0"), 0);
+	assert_int_equal(kvm_knob_vcpupin_ops.read("/", name, "vcpu0", buf, sizeof buf), 0);
+	assert_string_equal(buf, "0");
+	assert_int_equal(kvm_knob_emulatorpin_ops.read("/", name, "emulator", buf, sizeof buf), 0);
+	printf("live: emulator pinned to %s\n", buf);
+	struct kvm_pin_change c[8];
+	size_t n;
+	assert_int_equal(kvm_plan_pin(b, &g, "emulator-away", c, 8, &n), 0);
+	printf("live: emulator-away plan: %zu change(s) %s\n", n, n ? c[0].value : "");
+
+	/* Events through the remote driver's socket, driven by our loop. */
+	virDomainPtr dom = virDomainLookupByName(kvm_conn(b), name);
+	assert_non_null(dom);
+	struct seen s = { 0 };
+	assert_int_equal(virDomainDestroy(dom), 0);
+	pump(b, &s, 1, 10000);
+	assert_non_null(find(&s, BK_GUEST_DOWN, name));
+	assert_int_equal(virDomainCreate(dom), 0);
+	pump(b, &s, 2, 10000);
+	const struct bk_guest *up = find(&s, BK_GUEST_UP, name);
+	assert_non_null(up);
+	assert_string_equal(up->channel, chan);
+	assert_int_equal(kvm_knob_vcpupin_ops.write("/", name, "vcpu0", "0"), 0);
+	virDomainFree(dom);
+	backend_kvm_ops.close(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_xml_guest),
+		cmocka_unit_test(test_xml_hostdevs),
+		cmocka_unit_test(test_cpulist),
+		cmocka_unit_test(test_open_list),
+		cmocka_unit_test(test_define_events),
+		cmocka_unit_test(test_pin_knobs),
+		cmocka_unit_test(test_host_view),
+		cmocka_unit_test(test_plan_pin),
+		cmocka_unit_test(test_attach_vf),
+		cmocka_unit_test(test_live),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

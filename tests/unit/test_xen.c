@@ -1,0 +1,373 @@
+/* test_xen: the parts of the Xen backend that run without Xen: open failing
+ * cleanly, CPU lists, the dom0-away plan, checks of guest-written xenstore
+ * values, watch paths, dom0 load from /proc/stat, the PCI knob on a fixture. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "kfs.h"
+#include "knob.h"
+#include "xen.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void test_open_without_xen(void **state)
+{
+	(void)state;
+	int err = 0;
+	char why[256] = "";
+	struct backend *b = backend_xen_ops.open(NULL, &err, why, sizeof why);
+	if (b) { /* running in a real dom0 */
+		backend_xen_ops.close(b);
+		skip();
+	}
+	assert_true(err < 0);
+	assert_string_equal(why, "no Xen here: xc_interface_open failed (is this dom0?)");
+	assert_string_equal(backend_xen_ops.name, "xen");
+	assert_non_null(backend_xen_ops.knobs);
+}
+
+static void test_no_backend(void **state)
+{
+	(void)state;
+	char buf[64];
+	uint64_t seq;
+	assert_int_equal(xen_read_report(NULL, 1, buf, sizeof buf), -ENOTCONN);
+	assert_int_equal(xen_read_seq(NULL, 1, &seq), -ENOTCONN);
+	assert_int_equal(xen_send(NULL, 1, "{}"), -ENOTCONN);
+	assert_int_equal(xen_assign_device(NULL, 1, "0000:03:10.0"), -ENOTCONN);
+	/* knobs have no hypervisor handle without an open backend */
+	assert_int_equal(xen_knob_vcpupin_ops.read("/", "0", "vcpu0", buf, sizeof buf), -ENOTCONN);
+	assert_int_equal(xen_knob_vcpupin_ops.write("/", "0", "vcpu0", "1"), -ENOTCONN);
+	assert_int_equal(xen_knob_vcpupin_ops.read("/", "x", "vcpu0", buf, sizeof buf), -EINVAL);
+}
+
+static void roundtrip(const char *in, const char *want)
+{
+	uint8_t map[16];
+	char out[64];
+	assert_int_equal(xen_cpulist_parse(in, map, sizeof map, 128), 0);
+	assert_int_equal(xen_cpulist_format(map, 128, out, sizeof out), 0);
+	assert_string_equal(out, want);
+}
+
+static void test_cpulist(void **state)
+{
+	(void)state;
+	uint8_t map[2];
+	char out[8];
+	roundtrip("0", "0");
+	roundtrip("1-3", "1-3");
+	roundtrip("0,2-4,7", "0,2-4,7");
+	roundtrip("3,0-1,2", "0-3");
+	roundtrip("5,5,5", "5");
+	roundtrip("127", "127");
+	static const char *bad[] = { "", "a", "1-", "-1", "3-1", "1,,2", "1,", ",1", " 1",
+				     "1 ", "1-2-3", "0x1", "+1", NULL };
+	for (int i = 0; bad[i]; i++)
+		assert_int_equal(xen_cpulist_parse(bad[i], map, sizeof map, 8), -EINVAL);
+	assert_int_equal(xen_cpulist_parse(NULL, map, sizeof map, 8), -EINVAL);
+	assert_int_equal(xen_cpulist_parse("8", map, sizeof map, 8), -ERANGE);
+	assert_int_equal(xen_cpulist_parse("0-8", map, sizeof map, 8), -ERANGE);
+	assert_int_equal(xen_cpulist_parse("99999999999999999999", map, sizeof map, 8), -ERANGE);
+	assert_int_equal(xen_cpulist_parse("16", map, sizeof map, 1024), -ERANGE); /* map too small */
+	/* format: empty map, and a buffer too small */
+	memset(map, 0, sizeof map);
+	assert_int_equal(xen_cpulist_format(map, 16, out, sizeof out), 0);
+	assert_string_equal(out, "");
+	map[0] = 0x55; /* 0,2,4,6 */
+	assert_int_equal(xen_cpulist_format(map, 8, out, 4), -EOVERFLOW);
+	assert_int_equal(xen_cpulist_format(map, 8, out, sizeof out), 0);
+	assert_string_equal(out, "0,2,4,6");
+}
+
+static void test_plan_away(void **state)
+{
+	(void)state;
+	char out[64];
+	int g1[] = { 2 };
+	assert_int_equal(xen_plan_away_list(g1, 1, 4, out, sizeof out), 0);
+	assert_string_equal(out, "0-1,3");
+	int g2[] = { 3, 1 };
+	assert_int_equal(xen_plan_away_list(g2, 2, 4, out, sizeof out), 0);
+	assert_string_equal(out, "0,2");
+	/* the guest everywhere: dom0 keeps one CPU, the lowest of the guest's */
+	int g3[] = { 3, 2, 1, 0 };
+	assert_int_equal(xen_plan_away_list(g3, 4, 4, out, sizeof out), 0);
+	assert_string_equal(out, "0");
+	int g4[] = { 1, 1 };
+	assert_int_equal(xen_plan_away_list(g4, 2, 2, out, sizeof out), 0);
+	assert_string_equal(out, "0");
+	int g5[] = { 0 };
+	assert_int_equal(xen_plan_away_list(g5, 1, 1, out, sizeof out), 0);
+	assert_string_equal(out, "0");
+	/* unknown (-1) and out-of-range CPUs are ignored */
+	int g6[] = { -1, 7, 99 };
+	assert_int_equal(xen_plan_away_list(g6, 3, 8, out, sizeof out), 0);
+	assert_string_equal(out, "0-6");
+	assert_int_equal(xen_plan_away_list(NULL, 0, 2, out, sizeof out), 0);
+	assert_string_equal(out, "0-1");
+	assert_int_equal(xen_plan_away_list(g1, 1, 0, out, sizeof out), -EINVAL);
+	assert_int_equal(xen_plan_away_list(g1, 1, 4, out, 3), -EOVERFLOW);
+}
+
+static void test_value_check(void **state)
+{
+	(void)state;
+	static char big[XEN_VALUE_MAX + 2];
+	memset(big, 'a', sizeof big);
+	assert_int_equal(xen_value_check(big, XEN_VALUE_MAX), 0);
+	assert_int_equal(xen_value_check(big, XEN_VALUE_MAX + 1), -EMSGSIZE);
+	const char *ok = "{\"v\":1,\"type\":\"report\",\"seq\":1,\"sample\":{\"k\":\"a\\tb\"}}";
+	assert_int_equal(xen_value_check(ok, strlen(ok)), 0);
+	assert_int_equal(xen_value_check("a\tb", 3), 0);
+	assert_int_equal(xen_value_check("caf\xc3\xa9", 5), 0);
+	assert_int_equal(xen_value_check("a\0b", 3), -EINVAL);
+	assert_int_equal(xen_value_check("a\xff\n", 3), -EINVAL);
+	assert_int_equal(xen_value_check("a\nb", 3), -EINVAL);
+	assert_int_equal(xen_value_check("a\rb", 3), -EINVAL);
+	assert_int_equal(xen_value_check("\x1b[2J", 4), -EINVAL);
+	assert_int_equal(xen_value_check("\xc3\x28", 2), -EINVAL);		/* bad continuation */
+	assert_int_equal(xen_value_check("\xc0\xaf", 2), -EINVAL);		/* overlong */
+	assert_int_equal(xen_value_check("\xed\xa0\x80", 3), -EINVAL);	/* surrogate */
+	assert_int_equal(xen_value_check("\xc3", 1), -EINVAL);		/* truncated */
+	assert_int_equal(xen_value_check(NULL, 0), -EINVAL);
+}
+
+static void test_seq_parse(void **state)
+{
+	(void)state;
+	uint64_t s = 0;
+	assert_int_equal(xen_seq_parse("42", 2, &s), 0);
+	assert_int_equal(s, 42);
+	assert_int_equal(xen_seq_parse("0", 1, &s), 0);
+	assert_int_equal(s, 0);
+	assert_int_equal(xen_seq_parse("9007199254740991", 16, &s), 0);
+	assert_true(s == 9007199254740991ull);
+	static const char *bad[] = { "", "4a", "-1", " 1", "1 ", "+1", "1.0", "0x10",
+				     "9007199254740992", "123456789012345678901234", NULL };
+	for (int i = 0; bad[i]; i++)
+		assert_int_equal(xen_seq_parse(bad[i], strlen(bad[i]), &s), -EINVAL);
+	assert_int_equal(xen_seq_parse("12\0" "3", 4, &s), -EINVAL);
+	assert_int_equal(xen_seq_parse(NULL, 0, &s), -EINVAL);
+}
+
+static void test_path_domid(void **state)
+{
+	(void)state;
+	int d = -1;
+	assert_int_equal(xen_path_domid("/local/domain/5/data/vtune/seq", "data/vtune/seq", &d), 0);
+	assert_int_equal(d, 5);
+	assert_int_equal(xen_path_domid("/local/domain/32751/data/vtune/seq", "data/vtune/seq", &d), 0);
+	assert_int_equal(d, 32751);
+	static const char *bad[] = {
+		"/local/domain/05/data/vtune/seq", "/local/domain//data/vtune/seq",
+		"/local/domain/5/data/vtune/seq/x", "/local/domain/5/data/vtune/seqx",
+		"/local/domain/5/../6/data/vtune/seq", "/local/domain/32752/data/vtune/seq",
+		"/local/domain/123456/data/vtune/seq", "/local/domain/-1/data/vtune/seq",
+		"local/domain/5/data/vtune/seq", "/local/domain/5", "@introduceDomain",
+		"/local/domain/5/data/vtune/report", NULL,
+	};
+	for (int i = 0; bad[i]; i++)
+		assert_int_equal(xen_path_domid(bad[i], "data/vtune/seq", &d), -EINVAL);
+}
+
+static void test_stat_busy(void **state)
+{
+	(void)state;
+	const char *a = "cpu  200 0 200 1600 0 0 0 0 0 0\n"
+			"cpu0 100 0 100 800 0 0 0 0 0 0\n"
+			"cpu1 100 0 100 800 0 0 0 0 0 0\n"
+			"intr 1 2 3\nctxt 99\n";
+	/* cpu0: +50 user +50 idle = 50 %; cpu1: +10 system +80 idle +10 steal = 10 % */
+	const char *b = "cpu  260 0 210 1730 0 0 0 10 0 0\n"
+			"cpu0 150 0 100 850 0 0 0 0 0 0\n"
+			"cpu1 100 0 110 880 0 0 0 10 0 0\n"
+			"intr 1 2 3\nctxt 100\n";
+	double mean = -1, max = -1;
+	assert_int_equal(xen_stat_busy(a, b, &mean, &max), 0);
+	assert_true(mean > 29.99 && mean < 30.01);
+	assert_true(max > 49.99 && max < 50.01);
+	/* no change at all: 0 % */
+	assert_int_equal(xen_stat_busy(a, a, &mean, &max), 0);
+	assert_true(mean == 0 && max == 0);
+	/* a CPU went away, garbage, nothing per CPU */
+	const char *c = "cpu0 150 0 100 850 0 0 0 0 0 0\n";
+	assert_int_equal(xen_stat_busy(a, c, &mean, &max), -EINVAL);
+	assert_int_equal(xen_stat_busy(a, "cpu0 1 x 3 4 5\ncpu1 1 2 3 4 5\n", &mean, &max), -EINVAL);
+	assert_int_equal(xen_stat_busy("intr 1\n", "intr 2\n", &mean, &max), -EINVAL);
+	assert_int_equal(xen_stat_busy(NULL, b, &mean, &max), -EINVAL);
+}
+
+/* ---- "xen-pci-assignable" on a fixture sysfs tree ---- */
+
+static char root[64];
+#define VF "0000:03:10.0"
+
+static void put(const char *rel, const char *content)
+{
+	char path[256], cmd[300];
+	snprintf(path, sizeof path, "%s/%s", root, rel);
+	snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", path);
+	assert_int_equal(system(cmd), 0);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(content, f);
+	fclose(f);
+}
+
+static void rd(const char *rel, char *buf, size_t n)
+{
+	assert_int_equal(kfs_read_str(root, rel, buf, n), 0);
+}
+
+static int pci_setup(void **state)
+{
+	(void)state;
+	char path[256];
+	snprintf(root, sizeof root, "/tmp/vtune-xenpci-XXXXXX");
+	if (!mkdtemp(root))
+		return -1;
+	static const char *drv[] = { "ixgbevf", "pciback" };
+	static const char *files[] = { "bind", "unbind", "new_slot", "remove_slot" };
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < 4; k++) {
+			snprintf(path, sizeof path, "sys/bus/pci/drivers/%s/%s", drv[i], files[k]);
+			put(path, "");
+		}
+	put("sys/bus/pci/devices/" VF "/vendor", "0x8086\n");
+	put("sys/bus/pci/devices/0000:03:10.2/vendor", "0x8086\n");
+	/* as in sysfs: driver is a symlink to the driver's directory */
+	snprintf(path, sizeof path, "%s/sys/bus/pci/devices/" VF "/driver", root);
+	if (symlink("../../../../bus/pci/drivers/ixgbevf", path))
+		return -1;
+	return 0;
+}
+
+static int pci_teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void relink(const char *drv)
+{
+	char path[256], to[128];
+	snprintf(path, sizeof path, "%s/sys/bus/pci/devices/" VF "/driver", root);
+	unlink(path);
+	if (drv) {
+		snprintf(to, sizeof to, "../../../../bus/pci/drivers/%s", drv);
+		assert_int_equal(symlink(to, path), 0);
+	}
+}
+
+static void test_pci_knob(void **state)
+{
+	(void)state;
+	const struct knob_ops *k = &xen_knob_pci_ops;
+	char buf[64], why[128];
+	assert_string_equal(k->kind, "xen-pci-assignable");
+	assert_int_equal(k->read(root, VF, "driver", buf, sizeof buf), 0);
+	assert_string_equal(buf, "ixgbevf");
+	assert_int_equal(k->read(root, "0000:03:10.2", "driver", buf, sizeof buf), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(k->read(root, VF, "driver", buf, 4), -EOVERFLOW);
+
+	/* make it assignable: unbind from ixgbevf, pciback new_slot, bind */
+	assert_int_equal(k->write(root, VF, "driver", "pciback"), 0);
+	rd("sys/bus/pci/drivers/ixgbevf/unbind", buf, sizeof buf);
+	assert_string_equal(buf, VF);
+	rd("sys/bus/pci/drivers/pciback/new_slot", buf, sizeof buf);
+	assert_string_equal(buf, VF);
+	rd("sys/bus/pci/drivers/pciback/bind", buf, sizeof buf);
+	assert_string_equal(buf, VF);
+
+	/* the kernel would now show pciback; revert to the old value */
+	relink("pciback");
+	put("sys/bus/pci/drivers/pciback/unbind", "");
+	put("sys/bus/pci/drivers/ixgbevf/bind", "");
+	assert_int_equal(k->write(root, VF, "driver", "pciback"), 0); /* already: no-op */
+	rd("sys/bus/pci/drivers/pciback/unbind", buf, sizeof buf);
+	assert_string_equal(buf, "");
+	assert_int_equal(k->write(root, VF, "driver", "ixgbevf"), 0);
+	rd("sys/bus/pci/drivers/pciback/unbind", buf, sizeof buf);
+	assert_string_equal(buf, VF);
+	rd("sys/bus/pci/drivers/pciback/remove_slot", buf, sizeof buf);
+	assert_string_equal(buf, VF);
+	rd("sys/bus/pci/drivers/ixgbevf/bind", buf, sizeof buf);
+	assert_string_equal(buf, VF);
+
+	/* a driver that is not there: refused before anything changes */
+	put("sys/bus/pci/drivers/pciback/unbind", "");
+	assert_int_equal(k->write(root, VF, "driver", "vfio-pci"), -ENODEV);
+	rd("sys/bus/pci/drivers/pciback/unbind", buf, sizeof buf);
+	assert_string_equal(buf, "");
+
+	/* bad input */
+	assert_int_equal(k->write(root, "0000:03:1g.0", "driver", "pciback"), -EINVAL);
+	assert_int_equal(k->write(root, "../../etc", "driver", "pciback"), -EINVAL);
+	assert_int_equal(k->write(root, VF, "bind", "pciback"), -EINVAL);
+	assert_int_equal(k->write(root, VF, "driver", "../pciback"), -EINVAL);
+	assert_int_equal(k->write(root, "0000:04:00.0", "driver", "pciback"), -ENOENT);
+	assert_int_equal(k->check(VF, "driver", "pci back", why, sizeof why), -EINVAL);
+	assert_non_null(strstr(why, "not a driver name"));
+	assert_int_equal(k->check("x", "driver", "pciback", why, sizeof why), -EINVAL);
+	assert_non_null(strstr(why, "PCI address"));
+	assert_int_equal(k->check(VF, "driver", "", why, sizeof why), 0);
+	relink("ixgbevf");
+}
+
+static void test_pin_knob(void **state)
+{
+	(void)state;
+	const struct knob_ops *k = &xen_knob_vcpupin_ops;
+	char why[128];
+	assert_string_equal(k->kind, "xen-vcpupin");
+	assert_int_equal(k->check("0", "vcpu0", "1-3", why, sizeof why), 0);
+	assert_int_equal(k->check("17", "vcpu12", "0,2", why, sizeof why), 0);
+	static const char *badt[][2] = { { "", "vcpu0" }, { "01", "vcpu0" }, { "-1", "vcpu0" },
+					 { "32752", "vcpu0" }, { "1", "vcpu" }, { "1", "cpu0" },
+					 { "1", "vcpu01" }, { "1", "vcpu128" }, { "1", "vcpu1x" },
+					 { "dom0", "vcpu0" } };
+	for (size_t i = 0; i < sizeof badt / sizeof *badt; i++)
+		assert_int_equal(k->check(badt[i][0], badt[i][1], "0", why, sizeof why), -EINVAL);
+	assert_int_equal(k->check("1", "vcpu0", "", why, sizeof why), -EINVAL);
+	assert_int_equal(k->check("1", "vcpu0", "0-", why, sizeof why), -EINVAL);
+	assert_non_null(strstr(why, "not a CPU list"));
+
+	/* registering the backend's kinds, twice */
+	knob_unregister("xen-vcpupin");
+	knob_unregister("xen-pci-assignable");
+	assert_int_equal(xen_knobs_register(), 0);
+	assert_int_equal(xen_knobs_register(), 0);
+	assert_ptr_equal(knob_find("xen-vcpupin"), k);
+	assert_ptr_equal(knob_find("xen-pci-assignable"), &xen_knob_pci_ops);
+	knob_unregister("xen-vcpupin");
+	knob_unregister("xen-pci-assignable");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_without_xen),
+		cmocka_unit_test(test_no_backend),
+		cmocka_unit_test(test_cpulist),
+		cmocka_unit_test(test_plan_away),
+		cmocka_unit_test(test_value_check),
+		cmocka_unit_test(test_seq_parse),
+		cmocka_unit_test(test_path_domid),
+		cmocka_unit_test(test_stat_busy),
+		cmocka_unit_test_setup_teardown(test_pci_knob, pci_setup, pci_teardown),
+		cmocka_unit_test(test_pin_knob),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,782 @@
+/* xen: the Xen backend for vtune-hostd (backend_xen_ops) on libxenctrl and
+ * libxenstore: domains, xenstore watches, the agent's xenstore keys, the host
+ * view, vCPU pinning knobs and plans, PCI assignment. */
+#include "xen.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Xen's public headers need GNU C (anonymous unions, aligned attributes);
+ * -std=c11 defines __STRICT_ANSI__, which makes them refuse. */
+#undef __STRICT_ANSI__
+#include <xenctrl.h>
+#include <xenstore.h>
+
+#include "kfs.h"
+#include "parse.h"
+#include "sriov.h"
+#include "wire.h"
+
+/* One domain the backend follows. */
+struct xguest {
+	int used;
+	struct bk_guest g;
+	int watched;	    /* watch on its data/vtune/seq is set */
+	int channel_up;	    /* data/vtune/seq exists */
+	int seq_seen;
+	uint64_t last_seq;  /* data/vtune/seq last acted on */
+	int ctl_ready;	    /* control/vtune made with dom0-only write */
+	uint64_t prev_cpu_ns, prev_ns; /* sum of vCPU time, for the rate */
+	double busy;	    /* vCPU time rate, % of its vCPUs, -1 unknown */
+};
+
+struct backend {
+	xc_interface *xch;
+	struct xs_handle *xs;
+	char root[PATH_MAX];
+	struct xguest gs[XEN_MAX_TRACKED];
+	xen_report_fn report_fn;
+	void *report_arg;
+	/* dom0's /proc/stat and the physical CPUs' idle time, last sample */
+	char *stat_prev;
+	uint64_t stat_ns;
+	double dom0_mean, dom0_max;
+	int dom0_known;
+	uint64_t *idle_prev;
+	int nidle;
+	uint64_t idle_ns;
+	double pcpu_max;
+	int pcpu_known;
+};
+
+#define TOK_DOM "vtune-dom"
+#define TOK_DATA "vtune-data"
+#define SAMPLE_MIN_NS 200000000ull /* host-wide samples closer than this are reused */
+#define DATA_SEQ "data/vtune/seq"
+
+/* The hypervisor handle the pinning knobs use (see xen.h). */
+static xc_interface *knob_xch;
+
+/* libxenctrl logs to stderr by default; hostd reports errors itself. */
+static void null_vmessage(struct xentoollog_logger *l, xentoollog_level lv, int e,
+			  const char *ctx, const char *fmt, va_list ap)
+{
+	(void)l, (void)lv, (void)e, (void)ctx, (void)fmt, (void)ap;
+}
+static void null_destroy(struct xentoollog_logger *l)
+{
+	(void)l;
+}
+static struct xentoollog_logger null_logger = {
+	.vmessage = null_vmessage,
+	.destroy = null_destroy,
+};
+
+static struct backend *xen_open(const char *uri, int *err, char *why, size_t n)
+{
+	(void)uri;
+	struct backend *b = calloc(1, sizeof *b);
+	if (!b) {
+		*err = -ENOMEM;
+		snprintf(why, n, "out of memory");
+		return NULL;
+	}
+	strcpy(b->root, "/");
+	b->xch = xc_interface_open(&null_logger, &null_logger, 0);
+	if (!b->xch) {
+		*err = errno ? -errno : -ENODEV;
+		snprintf(why, n, "no Xen here: xc_interface_open failed (is this dom0?)");
+		goto fail;
+	}
+	b->xs = xs_open(0);
+	if (!b->xs) {
+		*err = errno ? -errno : -ENODEV;
+		snprintf(why, n, "xs_open failed: %s (is xenstored running?)", strerror(errno));
+		goto fail;
+	}
+	if (!xs_watch(b->xs, "@introduceDomain", TOK_DOM) ||
+	    !xs_watch(b->xs, "@releaseDomain", TOK_DOM)) {
+		*err = errno ? -errno : -EIO;
+		snprintf(why, n, "xs_watch @introduceDomain/@releaseDomain: %s", strerror(errno));
+		goto fail;
+	}
+	knob_xch = b->xch;
+	return b;
+fail:
+	if (b->xs)
+		xs_close(b->xs);
+	if (b->xch)
+		xc_interface_close(b->xch);
+	free(b);
+	return NULL;
+}
+
+static void xen_close(struct backend *b)
+{
+	if (!b)
+		return;
+	if (knob_xch == b->xch)
+		knob_xch = NULL;
+	xs_close(b->xs); /* drops its watches */
+	xc_interface_close(b->xch);
+	free(b->stat_prev);
+	free(b->idle_prev);
+	free(b);
+}
+
+int xen_set_root(struct backend *b, const char *root)
+{
+	if (!root || strlen(root) >= sizeof b->root)
+		return -ENAMETOOLONG;
+	strcpy(b->root, root);
+	return 0;
+}
+
+void xen_set_report_fn(struct backend *b, xen_report_fn fn, void *arg)
+{
+	b->report_fn = fn;
+	b->report_arg = arg;
+}
+
+/* xs_read of an absolute path into buf (n bytes) with its length bounded;
+ * only printable ASCII is kept as is. 0, -ENOENT, -EOVERFLOW. */
+static int xs_read_str(struct backend *b, const char *path, char *buf, size_t n)
+{
+	unsigned int len;
+	char *v = xs_read(b->xs, XBT_NULL, path, &len);
+	if (!v)
+		return errno == ENOENT || !errno ? -ENOENT : -errno;
+	int rc = 0;
+	if (len >= n) {
+		rc = -EOVERFLOW;
+	} else {
+		for (unsigned i = 0; i < len; i++)
+			buf[i] = v[i] > 0x20 && v[i] < 0x7f ? v[i] : '_';
+		buf[len] = '\0';
+	}
+	free(v);
+	return rc;
+}
+
+static int ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= 16)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || s[i] == ':' || s[i] <= 0x20 || s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Fill g from the hypervisor's info and xenstore. */
+static void guest_fill(struct backend *b, const xc_domaininfo_t *info, struct bk_guest *g)
+{
+	char path[128], val[64];
+	const uint8_t *h = info->handle;
+	memset(g, 0, sizeof *g);
+	g->domid = info->domain;
+	g->nvcpus = info->max_vcpu_id == XEN_INVALID_MAX_VCPU_ID ? 0 : (int)info->max_vcpu_id + 1;
+	snprintf(g->uuid, sizeof g->uuid,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", h[0],
+		 h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13],
+		 h[14], h[15]);
+	snprintf(path, sizeof path, "/local/domain/%d/name", g->domid);
+	if (xs_read_str(b, path, g->name, sizeof g->name))
+		snprintf(g->name, sizeof g->name, "domain-%d", g->domid);
+	/* the first vif's backend in dom0: vif<domid>.0 and the bridge it is on */
+	snprintf(path, sizeof path, "/local/domain/0/backend/vif/%d/0/state", g->domid);
+	if (!xs_read_str(b, path, val, sizeof val)) {
+		snprintf(g->tap, sizeof g->tap, "vif%d.0", g->domid);
+		snprintf(path, sizeof path, "/local/domain/0/backend/vif/%d/0/bridge", g->domid);
+		if (!xs_read_str(b, path, val, sizeof val) && ifname_ok(val))
+			snprintf(g->bridge, sizeof g->bridge, "%s", val);
+	}
+}
+
+static struct xguest *find(struct backend *b, int domid)
+{
+	for (int i = 0; i < XEN_MAX_TRACKED; i++)
+		if (b->gs[i].used && b->gs[i].g.domid == domid)
+			return &b->gs[i];
+	return NULL;
+}
+
+static void data_path(int domid, const char *key, char *path, size_t n)
+{
+	snprintf(path, n, "/local/domain/%d/data/vtune/%s", domid, key);
+}
+
+static void untrack(struct backend *b, struct xguest *x)
+{
+	if (x->watched) {
+		char path[96];
+		data_path(x->g.domid, "seq", path, sizeof path);
+		xs_unwatch(b->xs, path, TOK_DATA);
+	}
+	memset(x, 0, sizeof *x);
+}
+
+static struct xguest *track(struct backend *b, const struct bk_guest *g)
+{
+	for (int i = 0; i < XEN_MAX_TRACKED; i++) {
+		struct xguest *x = &b->gs[i];
+		if (x->used)
+			continue;
+		memset(x, 0, sizeof *x);
+		x->used = 1;
+		x->g = *g;
+		x->busy = -1;
+		char path[96];
+		data_path(g->domid, "seq", path, sizeof path);
+		/* fires once at once, then on each write of the guest's seq */
+		x->watched = xs_watch(b->xs, path, TOK_DATA);
+		return x;
+	}
+	return NULL; /* more guests than XEN_MAX_TRACKED: not followed */
+}
+
+/* Bring the tracked set in line with the hypervisor's domain list; fn (if
+ * not NULL) gets GUEST_UP / GUEST_DOWN for each difference. */
+static int sync_domains(struct backend *b, bk_event_fn fn, void *arg)
+{
+	enum { MAXD = 1024 };
+	xc_domaininfo_t *info = calloc(MAXD, sizeof *info);
+	if (!info)
+		return -ENOMEM;
+	int nd = xc_domain_getinfolist(b->xch, 0, MAXD, info);
+	if (nd < 0) {
+		int e = -errno;
+		free(info);
+		return e ? e : -EIO;
+	}
+	for (int i = 0; i < XEN_MAX_TRACKED; i++) {
+		struct xguest *x = &b->gs[i];
+		if (!x->used)
+			continue;
+		int alive = 0;
+		for (int k = 0; k < nd && !alive; k++)
+			alive = info[k].domain == x->g.domid && !(info[k].flags & XEN_DOMINF_dying);
+		if (!alive) {
+			struct bk_guest g = x->g;
+			untrack(b, x);
+			if (fn)
+				fn(arg, BK_GUEST_DOWN, &g);
+		}
+	}
+	for (int k = 0; k < nd; k++) {
+		if (info[k].domain == 0 || (info[k].flags & XEN_DOMINF_dying) ||
+		    find(b, info[k].domain))
+			continue;
+		struct bk_guest g;
+		guest_fill(b, &info[k], &g);
+		if (track(b, &g) && fn)
+			fn(arg, BK_GUEST_UP, &g);
+	}
+	free(info);
+	return 0;
+}
+
+static int xen_list(struct backend *b, bk_event_fn fn, void *arg)
+{
+	int rc = sync_domains(b, NULL, NULL);
+	if (rc)
+		return rc;
+	for (int i = 0; i < XEN_MAX_TRACKED; i++)
+		if (b->gs[i].used)
+			fn(arg, BK_GUEST_UP, &b->gs[i].g);
+	return 0;
+}
+
+static int xen_event_fd(struct backend *b)
+{
+	return xs_fileno(b->xs);
+}
+
+/* The guest's seq key changed (or its watch was set): act once per new seq. */
+static void seq_event(struct backend *b, struct xguest *x, bk_event_fn fn, void *arg)
+{
+	uint64_t seq;
+	int rc = xen_read_seq(b, x->g.domid, &seq);
+	if (rc == -ENOENT) {
+		if (x->channel_up) {
+			x->channel_up = 0;
+			x->seq_seen = 0;
+			fn(arg, BK_CHANNEL_DOWN, &x->g);
+		}
+		return;
+	}
+	if (rc)
+		return; /* garbage in seq: nothing to act on */
+	if (!x->channel_up) {
+		x->channel_up = 1;
+		fn(arg, BK_CHANNEL_UP, &x->g);
+	}
+	if (x->seq_seen && seq == x->last_seq)
+		return;
+	x->seq_seen = 1;
+	x->last_seq = seq;
+	if (b->report_fn)
+		b->report_fn(b->report_arg, &x->g, seq);
+}
+
+static int xen_dispatch(struct backend *b, bk_event_fn fn, void *arg)
+{
+	int rescan = 0;
+	char **ev;
+	unsigned int budget = 1024; /* events per call: one flooding guest cannot hold us */
+	while (budget-- && (ev = xs_check_watch(b->xs))) {
+		const char *path = ev[XS_WATCH_PATH], *tok = ev[XS_WATCH_TOKEN];
+		int domid;
+		if (!strcmp(tok, TOK_DOM)) {
+			rescan = 1;
+		} else if (!strcmp(tok, TOK_DATA) && !xen_path_domid(path, DATA_SEQ, &domid)) {
+			/* the domain is the one in the watched path, never what it wrote */
+			struct xguest *x = find(b, domid);
+			if (x)
+				seq_event(b, x, fn, arg);
+		}
+		free(ev);
+	}
+	return rescan ? sync_domains(b, fn, arg) : 0;
+}
+
+int xen_vcpus(struct backend *b, int domid, struct xen_vcpu *out, size_t max, size_t *n)
+{
+	xc_domaininfo_t info;
+	if (!b || domid < 0)
+		return -EINVAL;
+	if (xc_domain_getinfolist(b->xch, (uint32_t)domid, 1, &info) != 1 ||
+	    info.domain != domid)
+		return -ENOENT;
+	*n = 0;
+	if (info.max_vcpu_id == XEN_INVALID_MAX_VCPU_ID)
+		return 0;
+	for (uint32_t v = 0; v <= info.max_vcpu_id && v < XEN_MAX_VCPUS; v++) {
+		xc_vcpuinfo_t vi;
+		if (xc_vcpu_getinfo(b->xch, (uint32_t)domid, v, &vi))
+			return errno ? -errno : -EIO;
+		if (*n < max) {
+			out[*n].cpu = vi.online ? (int)vi.cpu : -1;
+			out[*n].online = vi.online;
+			out[*n].cpu_ns = vi.cpu_time;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+/* dom0's CPU load from its /proc/stat, sampled at most every SAMPLE_MIN_NS. */
+static void dom0_sample(struct backend *b, uint64_t now_ns)
+{
+	if (b->stat_prev && now_ns - b->stat_ns < SAMPLE_MIN_NS)
+		return;
+	char *cur;
+	size_t len;
+	if (kfs_read_alloc(b->root, "proc/stat", &cur, &len))
+		return;
+	if (b->stat_prev && now_ns > b->stat_ns &&
+	    !xen_stat_busy(b->stat_prev, cur, &b->dom0_mean, &b->dom0_max))
+		b->dom0_known = 1;
+	free(b->stat_prev);
+	b->stat_prev = cur;
+	b->stat_ns = now_ns;
+}
+
+/* The physical CPUs' busy time from the hypervisor's idle time. */
+static void pcpu_sample(struct backend *b, uint64_t now_ns)
+{
+	if (b->idle_prev && now_ns - b->idle_ns < SAMPLE_MIN_NS)
+		return;
+	xc_cpuinfo_t *ci = calloc(XEN_MAX_CPUS, sizeof *ci);
+	uint64_t *idle = calloc(XEN_MAX_CPUS, sizeof *idle);
+	int nr = 0;
+	if (!ci || !idle || xc_getcpuinfo(b->xch, XEN_MAX_CPUS, ci, &nr) || nr <= 0) {
+		free(ci);
+		free(idle);
+		return;
+	}
+	for (int i = 0; i < nr; i++)
+		idle[i] = ci[i].idletime;
+	free(ci);
+	if (b->idle_prev && nr == b->nidle && now_ns > b->idle_ns) {
+		double dt = (double)(now_ns - b->idle_ns), mx = 0;
+		for (int i = 0; i < nr; i++) {
+			double d = idle[i] >= b->idle_prev[i] ? (double)(idle[i] - b->idle_prev[i]) : 0;
+			double busy = 100.0 * (1.0 - d / dt);
+			if (busy > mx)
+				mx = busy;
+		}
+		b->pcpu_max = mx < 0 ? 0 : mx > 100 ? 100 : mx;
+		b->pcpu_known = 1;
+	}
+	free(b->idle_prev);
+	b->idle_prev = idle;
+	b->nidle = nr;
+	b->idle_ns = now_ns;
+}
+
+/* dom0 cannot see how long a guest's vCPUs wait to run (Xen keeps runstate
+ * times per vCPU, but gives them to the guest itself, not to the domctl we
+ * have): host.vcpu.delay stays unset, and the steal the guest reports
+ * (guest.cpu.steal, from its runstate) is the signal. What dom0 sees is how
+ * much CPU the vCPUs got (cpu_time rate), the physical CPUs' idle time and
+ * dom0's own load. */
+static int xen_host_view(struct backend *b, const struct bk_guest *g, uint64_t now_ns,
+			 struct mvec *host)
+{
+	dom0_sample(b, now_ns);
+	pcpu_sample(b, now_ns);
+	if (b->dom0_known) {
+		mvec_set(host, M_HOST_DOM0_BUSY, b->dom0_mean);
+		double mx = b->dom0_max;
+		if (b->pcpu_known && b->pcpu_max > mx)
+			mx = b->pcpu_max;
+		mvec_set(host, M_HOST_CPU_BUSY_MAX, mx);
+	} else if (b->pcpu_known) {
+		mvec_set(host, M_HOST_CPU_BUSY_MAX, b->pcpu_max);
+	}
+	struct xguest *x = find(b, g->domid);
+	if (!x)
+		return 0;
+	struct xen_vcpu v[XEN_MAX_VCPUS];
+	size_t n = 0;
+	int rc = xen_vcpus(b, g->domid, v, XEN_MAX_VCPUS, &n);
+	if (rc)
+		return rc;
+	uint64_t sum = 0;
+	int online = 0;
+	for (size_t i = 0; i < n && i < XEN_MAX_VCPUS; i++) {
+		sum += v[i].cpu_ns;
+		online += v[i].online;
+	}
+	if (x->prev_ns && now_ns > x->prev_ns && sum >= x->prev_cpu_ns && online > 0)
+		x->busy = 100.0 * (double)(sum - x->prev_cpu_ns) / (double)(now_ns - x->prev_ns) /
+			  online;
+	x->prev_cpu_ns = sum;
+	x->prev_ns = now_ns;
+	return 0;
+}
+
+int xen_guest_busy(struct backend *b, int domid, double *pct)
+{
+	struct xguest *x = find(b, domid);
+	if (!x)
+		return -ENOENT;
+	if (x->busy < 0)
+		return -EAGAIN;
+	*pct = x->busy;
+	return 0;
+}
+
+/* ---- the agent's xenstore keys ---- */
+
+int xen_read_seq(struct backend *b, int domid, uint64_t *seq)
+{
+	char path[96];
+	unsigned int len;
+	if (!b || !b->xs)
+		return -ENOTCONN;
+	if (domid <= 0)
+		return -EINVAL;
+	data_path(domid, "seq", path, sizeof path);
+	char *v = xs_read(b->xs, XBT_NULL, path, &len);
+	if (!v)
+		return errno == ENOENT || !errno ? -ENOENT : -EIO;
+	int rc = xen_seq_parse(v, len, seq);
+	free(v);
+	return rc;
+}
+
+int xen_read_msg(struct backend *b, int domid, const char *key, char *buf, size_t n)
+{
+	char path[96];
+	unsigned int len;
+	if (!b || !b->xs)
+		return -ENOTCONN;
+	if (domid <= 0 || !key || (strcmp(key, "hello") && strcmp(key, "report") && strcmp(key, "ack")))
+		return -EINVAL;
+	data_path(domid, key, path, sizeof path);
+	char *v = xs_read(b->xs, XBT_NULL, path, &len);
+	if (!v)
+		return errno == ENOENT || !errno ? -ENOENT : -EIO;
+	int rc = xen_value_check(v, len);
+	if (!rc && len >= n)
+		rc = -EOVERFLOW;
+	if (!rc) {
+		memcpy(buf, v, len);
+		buf[len] = '\0';
+		rc = (int)len;
+	}
+	free(v);
+	return rc;
+}
+
+int xen_read_report(struct backend *b, int domid, char *buf, size_t n)
+{
+	return xen_read_msg(b, domid, "report", buf, n);
+}
+
+/* control/vtune/: dom0 owns it, the guest may only read it. */
+static int ctl_prepare(struct backend *b, int domid, xs_transaction_t t)
+{
+	char path[96];
+	struct xs_permissions perms[2] = {
+		{ .id = 0, .perms = XS_PERM_NONE },
+		{ .id = (unsigned)domid, .perms = XS_PERM_READ },
+	};
+	snprintf(path, sizeof path, "/local/domain/%d/control/vtune", domid);
+	if (!xs_mkdir(b->xs, t, path) || !xs_set_permissions(b->xs, t, path, perms, 2))
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+int xen_send(struct backend *b, int domid, const char *line)
+{
+	struct wire_msg msg;
+	char path[96], seqpath[96], seqbuf[32];
+	if (!b || !b->xs)
+		return -ENOTCONN;
+	if (domid <= 0 || !line)
+		return -EINVAL;
+	size_t len = strlen(line);
+	if (len && line[len - 1] == '\n')
+		len--;
+	if (len > XEN_VALUE_MAX)
+		return -EMSGSIZE;
+	if (wire_decode(line, len, &msg, NULL, 0))
+		return -EINVAL;
+	enum wire_type type = msg.type;
+	int host = type != WIRE_HELLO || msg.u.hello.role == WIRE_ROLE_HOST;
+	wire_msg_free(&msg);
+	if (!host || (type != WIRE_HELLO && type != WIRE_APPLY && type != WIRE_REVERT &&
+		      type != WIRE_ERROR))
+		return -EINVAL;
+	struct xguest *x = find(b, domid);
+	snprintf(path, sizeof path, "/local/domain/%d/control/vtune/%s", domid, wire_type_name(type));
+	snprintf(seqpath, sizeof seqpath, "/local/domain/%d/control/vtune/seq", domid);
+	for (int attempt = 0; attempt < 8; attempt++) {
+		xs_transaction_t t = xs_transaction_start(b->xs);
+		if (t == XBT_NULL)
+			return -EIO;
+		int rc = 0;
+		if (!x || !x->ctl_ready)
+			rc = ctl_prepare(b, domid, t);
+		uint64_t seq = 0;
+		unsigned int sl;
+		char *old = rc ? NULL : xs_read(b->xs, t, seqpath, &sl);
+		if (old) {
+			if (xen_seq_parse(old, sl, &seq) || seq >= WIRE_MAX_ID)
+				seq = 0;
+			free(old);
+		}
+		snprintf(seqbuf, sizeof seqbuf, "%llu", (unsigned long long)seq + 1);
+		if (!rc && (!xs_write(b->xs, t, path, line, (unsigned)len) ||
+			    !xs_write(b->xs, t, seqpath, seqbuf, (unsigned)strlen(seqbuf))))
+			rc = errno ? -errno : -EIO;
+		if (rc) {
+			xs_transaction_end(b->xs, t, true);
+			return rc;
+		}
+		if (xs_transaction_end(b->xs, t, false)) {
+			if (x)
+				x->ctl_ready = 1;
+			return 0;
+		}
+		if (errno != EAGAIN)
+			return errno ? -errno : -EIO;
+	}
+	return -EAGAIN;
+}
+
+/* ---- pinning ---- */
+
+static int parse_target(const char *target, const char *key, uint32_t *domid, int *vcpu)
+{
+	uint64_t d, v;
+	if (!target || !key || strncmp(key, "vcpu", 4))
+		return -EINVAL;
+	size_t tl = strlen(target), kl = strlen(key + 4);
+	if (tl == 0 || tl > 5 || kl == 0 || kl > 4 || (tl > 1 && target[0] == '0') ||
+	    (kl > 1 && key[4] == '0'))
+		return -EINVAL;
+	for (size_t i = 0; i < tl; i++)
+		if (target[i] < '0' || target[i] > '9')
+			return -EINVAL;
+	for (size_t i = 0; i < kl; i++)
+		if (key[4 + i] < '0' || key[4 + i] > '9')
+			return -EINVAL;
+	if (parse_u64_n(target, tl, &d) || d >= 0x7FF0 || parse_u64_n(key + 4, kl, &v) ||
+	    v >= XEN_MAX_VCPUS)
+		return -EINVAL;
+	*domid = (uint32_t)d;
+	*vcpu = (int)v;
+	return 0;
+}
+
+/* CPUs the machine has (max_cpu_id + 1), capped at XEN_MAX_CPUS. */
+static int machine_cpus(xc_interface *xch, int *ncpus)
+{
+	xc_physinfo_t pi;
+	memset(&pi, 0, sizeof pi);
+	if (xc_physinfo(xch, &pi))
+		return errno ? -errno : -EIO;
+	int n = (int)pi.max_cpu_id + 1;
+	*ncpus = n > XEN_MAX_CPUS ? XEN_MAX_CPUS : n;
+	return 0;
+}
+
+static int pin_check(const char *target, const char *key, const char *value, char *why,
+		     size_t n)
+{
+	uint32_t domid;
+	int vcpu;
+	uint8_t map[XEN_MAX_CPUS / 8];
+	if (parse_target(target, key, &domid, &vcpu)) {
+		snprintf(why, n, "want target \"<domid>\" and key \"vcpu<N>\"");
+		return -EINVAL;
+	}
+	int rc = xen_cpulist_parse(value, map, sizeof map, XEN_MAX_CPUS);
+	if (rc)
+		snprintf(why, n, "'%s' is not a CPU list", value ? value : "");
+	return rc;
+}
+
+static int pin_read(const char *root, const char *target, const char *key, char *buf, size_t n)
+{
+	(void)root;
+	uint32_t domid;
+	int vcpu, ncpus, rc;
+	if (parse_target(target, key, &domid, &vcpu))
+		return -EINVAL;
+	if (!knob_xch)
+		return -ENOTCONN;
+	if ((rc = machine_cpus(knob_xch, &ncpus)))
+		return rc;
+	xc_cpumap_t hard = xc_cpumap_alloc(knob_xch), soft = xc_cpumap_alloc(knob_xch);
+	int size = xc_get_cpumap_size(knob_xch);
+	if (!hard || !soft || size <= 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (xc_vcpu_getaffinity(knob_xch, domid, vcpu, hard, soft, XEN_VCPUAFFINITY_HARD)) {
+		rc = errno ? -errno : -EIO;
+		goto out;
+	}
+	if (ncpus > size * 8)
+		ncpus = size * 8;
+	rc = xen_cpulist_format(hard, ncpus, buf, n);
+out:
+	free(hard);
+	free(soft);
+	return rc;
+}
+
+static int pin_write(const char *root, const char *target, const char *key, const char *value)
+{
+	(void)root;
+	uint32_t domid;
+	int vcpu, ncpus, rc;
+	if (parse_target(target, key, &domid, &vcpu))
+		return -EINVAL;
+	if (!knob_xch)
+		return -ENOTCONN;
+	if ((rc = machine_cpus(knob_xch, &ncpus)))
+		return rc;
+	xc_cpumap_t hard = xc_cpumap_alloc(knob_xch), soft = xc_cpumap_alloc(knob_xch);
+	int size = xc_get_cpumap_size(knob_xch);
+	if (!hard || !soft || size <= 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (ncpus > size * 8)
+		ncpus = size * 8;
+	if ((rc = xen_cpulist_parse(value, hard, (size_t)size, ncpus)))
+		goto out;
+	if (xc_vcpu_setaffinity(knob_xch, domid, vcpu, hard, soft, XEN_VCPUAFFINITY_HARD))
+		rc = errno ? -errno : -EIO;
+out:
+	free(hard);
+	free(soft);
+	return rc;
+}
+
+const struct knob_ops xen_knob_vcpupin_ops = {
+	.kind = "xen-vcpupin",
+	.read = pin_read,
+	.write = pin_write,
+	.check = pin_check,
+};
+
+static const struct knob_ops *const xen_knobs[] = {
+	&xen_knob_vcpupin_ops,
+	&xen_knob_pci_ops,
+	NULL,
+};
+
+int xen_knobs_register(void)
+{
+	for (int i = 0; xen_knobs[i]; i++) {
+		int rc = knob_register(xen_knobs[i]);
+		if (rc && rc != -EEXIST)
+			return rc;
+	}
+	return 0;
+}
+
+int xen_plan_dom0_away(struct backend *b, const struct bk_guest *g, xen_change_fn fn, void *arg)
+{
+	struct xen_vcpu gv[XEN_MAX_VCPUS], dv[XEN_MAX_VCPUS];
+	int cpus[XEN_MAX_VCPUS], ncpus, rc;
+	size_t ng = 0, nd = 0;
+	char list[KNOB_VALUE_MAX], key[16];
+	if (!b || !g || !fn)
+		return -EINVAL;
+	if ((rc = machine_cpus(b->xch, &ncpus)) || (rc = xen_vcpus(b, g->domid, gv, XEN_MAX_VCPUS, &ng)) ||
+	    (rc = xen_vcpus(b, 0, dv, XEN_MAX_VCPUS, &nd)))
+		return rc;
+	if (ng > XEN_MAX_VCPUS)
+		ng = XEN_MAX_VCPUS;
+	for (size_t i = 0; i < ng; i++)
+		cpus[i] = gv[i].cpu;
+	if ((rc = xen_plan_away_list(cpus, ng, ncpus, list, sizeof list)))
+		return rc;
+	for (size_t i = 0; i < nd && i < XEN_MAX_VCPUS; i++) {
+		if (!dv[i].online)
+			continue;
+		snprintf(key, sizeof key, "vcpu%zu", i);
+		if ((rc = fn(arg, "xen-vcpupin", "0", key, list)))
+			return rc;
+	}
+	return 0;
+}
+
+int xen_assign_device(struct backend *b, int domid, const char *addr)
+{
+	unsigned dom, bus, slot, fn;
+	if (!b || !b->xch)
+		return -ENOTCONN;
+	if (domid <= 0 || !addr || sriov_parse_addr(addr, &dom, &bus, &slot, &fn) || dom > 0xffff ||
+	    bus > 0xff || slot > 0x1f || fn > 7)
+		return -EINVAL;
+	uint32_t sbdf = (dom << 16) | (bus << 8) | (slot << 3) | fn;
+	if (xc_assign_device(b->xch, (uint32_t)domid, sbdf, 0))
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+const struct backend_ops backend_xen_ops = {
+	.name = "xen",
+	.open = xen_open,
+	.close = xen_close,
+	.list = xen_list,
+	.event_fd = xen_event_fd,
+	.dispatch = xen_dispatch,
+	.host_view = xen_host_view,
+	.knobs = xen_knobs,
+};

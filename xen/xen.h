@@ -1,0 +1,147 @@
+/* xen: the Xen backend on libxenctrl and libxenstore (backend_xen_ops): domains
+ * and their vifs, xenstore watches for lifecycle and agent reports, the host
+ * view from dom0's /proc/stat and the hypervisor, dom0 / guest vCPU pinning and
+ * PCI assignment as knob kinds. */
+#ifndef VTUNE_XEN_H
+#define VTUNE_XEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "knob.h"
+
+#define XEN_MAX_TRACKED 128 /* guests the backend follows */
+#define XEN_MAX_VCPUS 128   /* vCPUs per domain the host view and plans follow */
+#define XEN_MAX_CPUS 1024   /* physical CPUs */
+
+/* xenstore key layout (docs/protocol.md, "Xen: the same messages on
+ * xenstore"): guest -> host under /local/domain/<domid>/data/vtune/ with keys
+ * "hello", "report", "ack" and "seq" (written last); host -> guest under
+ * /local/domain/<domid>/control/vtune/ with keys "hello", "apply", "revert",
+ * "error" and "seq" (written last). Values are single JSON messages without
+ * the newline. */
+#define XEN_VALUE_MAX 4096  /* bytes in one value (xenstore's own limit) */
+#define XEN_SEQ_MAX 20	    /* digits in a seq value */
+
+extern const struct backend_ops backend_xen_ops;
+
+/* Knob kinds (in backend_xen_ops.knobs; or register with xen_knobs_register):
+ *  "xen-vcpupin":        target = "<domid>" (decimal, "0" for dom0), key =
+ *                        "vcpu<N>", value = CPU list ("0", "1-3", "0,2");
+ *                        read via xc_vcpu_getaffinity (hard affinity, in
+ *                        canonical form), written via xc_vcpu_setaffinity
+ *                        (XEN_VCPUAFFINITY_HARD). Uses the hypervisor handle
+ *                        of the most recently opened Xen backend (-ENOTCONN
+ *                        when there is none); ignores the root prefix; CPUs
+ *                        the machine does not have are -ERANGE, an empty list
+ *                        -EINVAL.
+ *  "xen-pci-assignable": target = PCI address "DDDD:BB:SS.F", key = "driver",
+ *                        value = the driver the device is bound to ("" when
+ *                        unbound). Writing "pciback" makes the device
+ *                        assignable the way `xl pci-assignable-add` does
+ *                        (unbind from its driver, pciback new_slot, bind);
+ *                        writing another driver name (the old value, on
+ *                        revert) unbinds it from pciback (remove_slot) and
+ *                        binds it to that driver. Works on sysfs under the
+ *                        root prefix, so it runs on fixture trees. */
+extern const struct knob_ops xen_knob_vcpupin_ops;
+extern const struct knob_ops xen_knob_pci_ops;
+
+/* Register every kind in backend_xen_ops.knobs; kinds already registered are
+ * fine. 0 or the first other -errno. */
+int xen_knobs_register(void);
+
+/* Where dom0's /proc/stat is read from (default "/"). root is copied.
+ * 0 or -ENAMETOOLONG. */
+int xen_set_root(struct backend *b, const char *root);
+
+/* Called from dispatch when a guest's data/vtune/seq changed to a value not
+ * seen before; read the messages with xen_read_msg then. The domain is always
+ * the one whose path fired the watch, never anything the guest wrote. */
+typedef void (*xen_report_fn)(void *arg, const struct bk_guest *g, uint64_t seq);
+void xen_set_report_fn(struct backend *b, xen_report_fn fn, void *arg);
+
+/* Read the guest's message key ("hello", "report" or "ack") under
+ * /local/domain/<domid>/data/vtune/ into buf (n bytes, NUL-terminated).
+ * Returns its length, or -EINVAL (bad key or domid, or the value is not a
+ * plausible message: NUL, 0xFF, control bytes other than tab, or invalid
+ * UTF-8), -EMSGSIZE (value over XEN_VALUE_MAX), -EOVERFLOW (does not fit n),
+ * -ENOENT (no such key), -ENOTCONN, -EIO. Strict JSON checks are the
+ * caller's (wire_decode). */
+int xen_read_msg(struct backend *b, int domid, const char *key, char *buf, size_t n);
+/* xen_read_msg(b, domid, "report", buf, n). */
+int xen_read_report(struct backend *b, int domid, char *buf, size_t n);
+/* The guest's data/vtune/seq. 0, -ENOENT, -EINVAL (not a decimal <= 2^53-1),
+ * -ENOTCONN, -EIO. */
+int xen_read_seq(struct backend *b, int domid, uint64_t *seq);
+
+/* Send one host message (a wire_encode line; the trailing newline is
+ * dropped) to a guest: its type picks the key under
+ * /local/domain/<domid>/control/vtune/ (hello, apply, revert, error), then
+ * control/vtune/seq is incremented, both in one transaction (retried on
+ * EAGAIN). 0, -EINVAL (not a host message), -EMSGSIZE (over XEN_VALUE_MAX),
+ * -ENOTCONN, -EIO. */
+int xen_send(struct backend *b, int domid, const char *line);
+
+/* One vCPU of a domain as the hypervisor sees it. */
+struct xen_vcpu {
+	int cpu;	 /* physical CPU it runs / last ran on, -1 unknown */
+	int online;
+	uint64_t cpu_ns; /* cumulative CPU time */
+};
+
+/* The vCPUs of a domain, up to max (*n gets the count). 0 or -errno. */
+int xen_vcpus(struct backend *b, int domid, struct xen_vcpu *out, size_t max, size_t *n);
+
+/* The rate of a guest's vCPU time (xc_vcpu_getinfo cpu_time) between the
+ * last two host_view calls, in % of its online vCPUs. 0, -ENOENT, -EAGAIN
+ * (fewer than two samples yet). */
+int xen_guest_busy(struct backend *b, int domid, double *pct);
+
+/* Called with each change a plan makes (knob kind, target, key, value); a
+ * non-zero return stops the plan and is returned by it. */
+typedef int (*xen_change_fn)(void *arg, const char *kind, const char *target,
+			     const char *key, const char *value);
+
+/* Plan "dom0 away from the guest": one "xen-vcpupin" change per dom0 vCPU
+ * (target "0") putting it on every physical CPU except those the guest's
+ * vCPUs run on (xc_vcpu_getinfo). When that leaves no CPU, dom0 keeps one:
+ * the lowest-numbered CPU of the guest's. 0, -ENOENT, -ENOTCONN or fn's rc. */
+int xen_plan_dom0_away(struct backend *b, const struct bk_guest *g, xen_change_fn fn,
+		       void *arg);
+/* Its pure part, for tests: the CPU list dom0 gets on a machine of ncpus
+ * CPUs when the guest's vCPUs run on guest_cpus (ng entries, -1 ignored),
+ * into out (n bytes). 0, -EINVAL (ncpus < 1), -EOVERFLOW. */
+int xen_plan_away_list(const int *guest_cpus, size_t ng, int ncpus, char *out, size_t n);
+
+/* Assign a PCI device ("DDDD:BB:SS.F", already assignable, see
+ * "xen-pci-assignable") to a domain with xc_assign_device. A PV guest also
+ * needs the pcifront xenstore entries `xl pci-attach` writes: not done here.
+ * 0, -EINVAL, -ENOTCONN, -errno. */
+int xen_assign_device(struct backend *b, int domid, const char *addr);
+
+/* CPU lists: parse "0-3,6" into a bitmap of maplen bytes (bit i of byte
+ * i/8, as xc_cpumap_t); CPUs >= ncpus are -ERANGE; empty or malformed
+ * -EINVAL. */
+int xen_cpulist_parse(const char *s, uint8_t *map, size_t maplen, int ncpus);
+/* Format ncpus bits of map canonically ("0-2,5"; "" when empty).
+ * 0 or -EOVERFLOW. */
+int xen_cpulist_format(const uint8_t *map, int ncpus, char *out, size_t n);
+
+/* Check a value read from a guest's xenstore key (len bytes): at most
+ * XEN_VALUE_MAX, no NUL, no 0xFF, no control bytes but tab, valid UTF-8.
+ * 0, -EMSGSIZE or -EINVAL. */
+int xen_value_check(const char *v, size_t len);
+/* Parse a seq value: decimal digits only, at most 2^53-1. 0 or -EINVAL. */
+int xen_seq_parse(const char *v, size_t len, uint64_t *seq);
+/* The domid in a watched path "/local/domain/<id>/<suffix>" (suffix must
+ * match exactly). 0 or -EINVAL. */
+int xen_path_domid(const char *path, const char *suffix, int *domid);
+
+/* dom0 CPU load from two /proc/stat texts: mean busy % over the per-CPU
+ * lines and the busiest one's. 0 or -EINVAL (no per-CPU lines, or the CPU
+ * sets differ). */
+int xen_stat_busy(const char *prev, const char *cur, double *mean, double *max);
+
+#endif

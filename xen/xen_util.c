@@ -1,0 +1,219 @@
+/* xen_util: the Xen backend's pure parts, testable without Xen: CPU lists,
+ * checks of values a guest wrote to xenstore, watch paths, dom0 CPU load
+ * from /proc/stat, the dom0-away pin plan. */
+#include "xen.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse.h"
+#include "wire.h"
+
+int xen_cpulist_parse(const char *s, uint8_t *map, size_t maplen, int ncpus)
+{
+	if (!s || !map || ncpus < 1)
+		return -EINVAL;
+	memset(map, 0, maplen);
+	const char *p = s;
+	int any = 0;
+	for (;;) {
+		char *end;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		unsigned long lo = strtoul(p, &end, 10), hi = lo;
+		p = end;
+		if (*p == '-') {
+			p++;
+			if (*p < '0' || *p > '9')
+				return -EINVAL;
+			hi = strtoul(p, &end, 10);
+			p = end;
+			if (hi < lo)
+				return -EINVAL;
+		}
+		if (hi >= (unsigned long)ncpus || hi / 8 >= maplen)
+			return -ERANGE;
+		for (unsigned long c = lo; c <= hi; c++)
+			map[c / 8] |= (uint8_t)(1u << (c % 8));
+		any = 1;
+		if (*p == '\0')
+			break;
+		if (*p != ',')
+			return -EINVAL;
+		p++;
+	}
+	return any ? 0 : -EINVAL;
+}
+
+static int bit(const uint8_t *map, int c)
+{
+	return (map[c / 8] >> (c % 8)) & 1;
+}
+
+int xen_cpulist_format(const uint8_t *map, int ncpus, char *out, size_t n)
+{
+	size_t len = 0;
+	if (!out || n == 0)
+		return -EOVERFLOW;
+	out[0] = '\0';
+	for (int c = 0; c < ncpus; c++) {
+		if (!bit(map, c))
+			continue;
+		int e = c;
+		while (e + 1 < ncpus && bit(map, e + 1))
+			e++;
+		int w = e == c ? snprintf(out + len, n - len, "%s%d", len ? "," : "", c)
+			       : snprintf(out + len, n - len, "%s%d-%d", len ? "," : "", c, e);
+		if (w < 0 || (size_t)w >= n - len) {
+			out[0] = '\0';
+			return -EOVERFLOW;
+		}
+		len += (size_t)w;
+		c = e;
+	}
+	return 0;
+}
+
+int xen_value_check(const char *v, size_t len)
+{
+	if (len > XEN_VALUE_MAX)
+		return -EMSGSIZE;
+	if (!v)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c == 0xff || (c < 0x20 && c != '\t') || c == 0x7f)
+			return -EINVAL;
+	}
+	return wire_utf8_valid(v, len) ? 0 : -EINVAL;
+}
+
+int xen_seq_parse(const char *v, size_t len, uint64_t *seq)
+{
+	uint64_t x;
+	if (!v || len == 0 || len > XEN_SEQ_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return -EINVAL;
+	if (parse_u64_n(v, len, &x) || x > WIRE_MAX_ID)
+		return -EINVAL;
+	*seq = x;
+	return 0;
+}
+
+int xen_path_domid(const char *path, const char *suffix, int *domid)
+{
+	static const char pre[] = "/local/domain/";
+	if (!path || !suffix || strncmp(path, pre, sizeof pre - 1))
+		return -EINVAL;
+	const char *p = path + sizeof pre - 1, *q = p;
+	while (*q >= '0' && *q <= '9')
+		q++;
+	/* 1..5 digits, no leading zero: domids are < 32752 (DOMID_FIRST_RESERVED) */
+	if (q == p || q - p > 5 || (*p == '0' && q - p > 1) || *q != '/')
+		return -EINVAL;
+	if (strcmp(q + 1, suffix))
+		return -EINVAL;
+	uint64_t id;
+	if (parse_u64_n(p, (size_t)(q - p), &id) || id >= 0x7FF0)
+		return -EINVAL;
+	*domid = (int)id;
+	return 0;
+}
+
+/* Per-CPU "cpuN ..." lines of a /proc/stat text: busy and total ticks. */
+struct cpu_ticks {
+	int id;
+	uint64_t busy, total;
+};
+
+static int stat_cpus(const char *text, struct cpu_ticks *t, int max)
+{
+	int n = 0;
+	const char *p = text;
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len > 3 && len < 512 && !strncmp(p, "cpu", 3) && p[3] >= '0' && p[3] <= '9') {
+			char line[512], *tok[16];
+			memcpy(line, p, len);
+			line[len] = '\0';
+			int k = parse_split(line, tok, 16);
+			uint64_t v[10] = { 0 }, id;
+			if (k < 5 || parse_u64(tok[0] + 3, &id) || id > XEN_MAX_CPUS)
+				return -EINVAL;
+			for (int i = 1; i < k && i <= 10; i++)
+				if (parse_u64(tok[i], &v[i - 1]))
+					return -EINVAL;
+			if (n >= max)
+				return -EINVAL;
+			/* user nice system idle iowait irq softirq steal guest guest_nice:
+			 * guest time is already in user/nice */
+			uint64_t total = 0;
+			for (int i = 0; i < 8; i++)
+				total += v[i];
+			t[n].id = (int)id;
+			t[n].total = total;
+			t[n].busy = total - v[3] - v[4] - v[7];
+			n++;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return n;
+}
+
+int xen_stat_busy(const char *prev, const char *cur, double *mean, double *max)
+{
+	struct cpu_ticks a[XEN_MAX_VCPUS], b[XEN_MAX_VCPUS];
+	if (!prev || !cur)
+		return -EINVAL;
+	int na = stat_cpus(prev, a, XEN_MAX_VCPUS), nb = stat_cpus(cur, b, XEN_MAX_VCPUS);
+	if (na <= 0 || na != nb)
+		return -EINVAL;
+	double sum = 0, mx = 0;
+	for (int i = 0; i < na; i++) {
+		if (a[i].id != b[i].id)
+			return -EINVAL;
+		double pct = 0;
+		if (b[i].total > a[i].total && b[i].busy >= a[i].busy) {
+			pct = 100.0 * (double)(b[i].busy - a[i].busy) /
+			      (double)(b[i].total - a[i].total);
+			if (pct > 100)
+				pct = 100;
+		}
+		sum += pct;
+		if (pct > mx)
+			mx = pct;
+	}
+	*mean = sum / na;
+	*max = mx;
+	return 0;
+}
+
+int xen_plan_away_list(const int *guest_cpus, size_t ng, int ncpus, char *out, size_t n)
+{
+	uint8_t map[XEN_MAX_CPUS / 8];
+	int keep = -1;
+	if (ncpus < 1 || ncpus > XEN_MAX_CPUS)
+		return -EINVAL;
+	memset(map, 0, sizeof map);
+	for (int c = 0; c < ncpus; c++)
+		map[c / 8] |= (uint8_t)(1u << (c % 8));
+	for (size_t i = 0; i < ng; i++) {
+		int c = guest_cpus[i];
+		if (c < 0 || c >= ncpus)
+			continue;
+		map[c / 8] &= (uint8_t)~(1u << (c % 8));
+		if (keep < 0 || c < keep)
+			keep = c;
+	}
+	int any = 0;
+	for (int c = 0; c < ncpus && !any; c++)
+		any = bit(map, c);
+	if (!any && keep >= 0)
+		map[keep / 8] |= (uint8_t)(1u << (keep % 8));
+	return xen_cpulist_format(map, ncpus, out, n);
+}
