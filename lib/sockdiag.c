@@ -139,6 +139,20 @@ static int replay(const char *root, const char *name, struct answer *a)
 	return 0;
 }
 
+/* The message after h, with *left the bytes from h on. Unlike NLMSG_NEXT it
+ * does not let the size_t count wrap when the last message is not padded to
+ * NLMSG_ALIGNTO: *left becomes 0 and NLMSG_OK then ends the walk. */
+static const struct nlmsghdr *next_msg(const struct nlmsghdr *h, size_t *left)
+{
+	size_t step = NLMSG_ALIGN(h->nlmsg_len);
+	if (step >= *left) {
+		*left = 0;
+		return h;
+	}
+	*left -= step;
+	return (const void *)((const char *)h + step);
+}
+
 /* Walk every inet_diag_msg in a buffer of netlink messages. */
 static int walk(const void *buf, size_t len,
 		int (*fn)(const struct inet_diag_msg *m, void *arg), void *arg)
@@ -147,7 +161,7 @@ static int walk(const void *buf, size_t len,
 	size_t left = len;
 	if (len > INT32_MAX)
 		return -EINVAL;
-	for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+	for (; NLMSG_OK(h, left); h = next_msg(h, &left)) {
 		if (h->nlmsg_type == NLMSG_DONE)
 			return 0;
 		if (h->nlmsg_type == NLMSG_ERROR) {
@@ -220,10 +234,12 @@ static int parse_two(const struct answer *a,
 	size_t left = a->len;
 	int parts = 0;
 	const unsigned char *start = a->buf;
-	for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+	for (; NLMSG_OK(h, left); h = next_msg(h, &left)) {
 		if (h->nlmsg_type != NLMSG_DONE)
 			continue;
-		const unsigned char *end = (const unsigned char *)h + NLMSG_ALIGN(h->nlmsg_len);
+		/* an unpadded last message: stop at the buffer's end */
+		size_t step = NLMSG_ALIGN(h->nlmsg_len) < left ? NLMSG_ALIGN(h->nlmsg_len) : left;
+		const unsigned char *end = (const unsigned char *)h + step;
 		int r = walk(start, (size_t)(end - start), fn, arg);
 		if (r)
 			return r;

@@ -62,6 +62,11 @@ static void diag_vadd(struct pol_diag *d, const char *file, int line, int col,
 	if (!d)
 		return;
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	/* One message, one line: text quoted from the file (a multi-line
+	 * scalar as a rule name) must not break the line or the terminal. */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	if (line > 0) {
 		if (asprintf(&m, "%s:%d:%d: %s", file, line, col, msg) < 0)
 			m = NULL;

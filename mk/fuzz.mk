@@ -1,0 +1,7 @@
+# fuzz.mk: libFuzzer runs of the wire codec, policy loader and kernel-file
+# parsers (clang), longer than the short run `make test` does.
+FUZZ_SECONDS ?= 300
+
+fuzz:
+	scripts/install-deps
+	tests/fuzz/run $(FUZZ_SECONDS)
