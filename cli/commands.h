@@ -9,5 +9,7 @@ int cmd_revert_main(int argc, char **argv);  /* vtune revert ... */
 int cmd_policy_main(int argc, char **argv);  /* vtune policy check FILE */
 int cmd_status_main(int argc, char **argv);  /* vtune status */
 int cmd_apply_main(int argc, char **argv);   /* vtune apply --dry-run */
+int cmd_kvm_main(int argc, char **argv);     /* vtune kvm channel-xml */
+int cmd_report_main(int argc, char **argv);  /* vtune report */
 
 #endif

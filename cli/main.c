@@ -12,7 +12,9 @@ static const char usage[] =
 	"  policy check   check a policy file and say \"configuration OK\"\n"
 	"  revert         undo changes recorded in the journal\n"
 	"  status         what vtune-hostd sees: guests, both views, active rules\n"
+	"  report         guest and host view side by side, diagnosis (--json, --html)\n"
 	"  apply          --dry-run: what the policies would change right now\n"
+	"  kvm channel-xml  print the libvirt <channel> element for the agent channel\n"
 	"\n"
 	"  vtune COMMAND --help   shows a command's options; see vtune(8).\n";
 
@@ -26,7 +28,9 @@ static const struct command commands[] = {
 	{ "policy", NULL, cmd_policy_main },
 	{ "revert", NULL, cmd_revert_main },
 	{ "status", NULL, cmd_status_main },
+	{ "report", NULL, cmd_report_main },
 	{ "apply", NULL, cmd_apply_main },
+	{ "kvm", NULL, cmd_kvm_main },
 };
 
 int main(int argc, char **argv)

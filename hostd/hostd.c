@@ -8,10 +8,12 @@
 #include "apply.h"
 #include "ctl.h"
 #include "guest.h"
+#include "history.h"
 #include "knob.h"
 #include "kvm.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics_http.h"
 #include "policy.h"
 #include "vclock.h"
 
@@ -83,12 +85,15 @@ struct hostd {
 	struct pol_engine *engine;
 	struct journal *journal;
 	struct ctl *ctl;
+	struct mh_server *mh;   /* --metrics listener, or NULL */
+	struct mh_counters *mhc; /* rule firings and changes, for it */
 	int sigfd;
 	struct guest **guests;
 	size_t nguests;
 	uint64_t next_id;
 	uint64_t interval_ns, next_step_ns;
 	struct pol_plan plan;
+	struct hist_store *hist; /* key metrics for `vtune report` (NULL: none) */
 	char warned_kinds[8][16]; /* "no executor for KIND" said once */
 	int nwarned;
 };
@@ -142,6 +147,7 @@ static void on_ack(void *arg, struct guest *g, const struct wire_ack *a,
 				log_info("guest %s: reverted sysctl %s (%s)", g->bk.name, p->key[i], detail);
 			continue;
 		}
+		mh_count_change(h->mhc, g->bk.name, "guest", op);
 		if (!strcmp(op, "applied"))
 			log_msg(LOG_NOTICE, "guest %s: sysctl %s applied (%s; rule %s)", g->bk.name,
 				p->key[i], detail, p->rule);
@@ -174,6 +180,7 @@ static void remove_guest(struct hostd *h, size_t i)
 	log_info("guest %s: gone", g->bk.name);
 	if (h->engine)
 		pol_engine_forget(h->engine, g->bk.name);
+	hist_forget(h->hist, g->bk.name);
 	guest_free(g);
 	h->guests[i] = h->guests[--h->nguests];
 }
@@ -281,11 +288,13 @@ static void send_rule_changes(struct hostd *h, struct guest *g, const struct pol
 		if (c->side != POL_GUEST || strcmp(c->kind, "sysctl") || strcmp(c->rule, rule))
 			continue;
 		if (h->o.dry_run) {
+			mh_count_change(h->mhc, g->bk.name, "guest", "dry_run");
 			log_msg(LOG_NOTICE, "guest %s: would set sysctl %s %s -> %s (rule %s; %s)",
 				g->bk.name, c->key, c->old[0] ? c->old : "?", c->new, rule, c->why);
 			continue;
 		}
 		if (g->fd < 0 || !g->hello_seen) {
+			mh_count_change(h->mhc, g->bk.name, "guest", "failed");
 			log_warn("guest %s: not connected: cannot set sysctl %s -> %s (rule %s)",
 				 g->bk.name, c->key, c->new, rule);
 			continue;
@@ -316,11 +325,24 @@ static void send_rule_changes(struct hostd *h, struct guest *g, const struct pol
 		int r = guest_send_request(g, &m, &p);
 		if (r < 0) {
 			log_warn("guest %s: cannot send apply: %s", g->bk.name, strerror(-r));
-			for (unsigned i = 0; i < p.n; i++)
+			for (unsigned i = 0; i < p.n; i++) {
 				journal_mark(h->journal, p.seq[i], "failed", "could not be sent to the guest");
+				mh_count_change(h->mhc, g->bk.name, "guest", "failed");
+			}
 		}
 	}
 	wire_msg_free(&m);
+}
+
+/* Count apply_plan's host knob changes for the exporter: r changed (or
+ * -errno), failed refused, the rest already at their value. */
+static void count_host_knobs(struct hostd *h, struct guest *g, int knobs, int r, int failed)
+{
+	int done = r < 0 ? 0 : r;
+	for (int i = 0; i < knobs; i++)
+		mh_count_change(h->mhc, g->bk.name, "host",
+				i < done ? (h->o.dry_run ? "dry_run" : "applied")
+				: i < done + failed || r < 0 ? "failed" : "unchanged");
 }
 
 static void act_on_plan(struct hostd *h, struct guest *g, const struct pol_plan *plan)
@@ -371,6 +393,8 @@ static void act_on_plan(struct hostd *h, struct guest *g, const struct pol_plan 
 		struct hostd_exec_ctx ec = { &g->bk, h->ops, h->bk, h->journal, h->o.root, h->o.dry_run };
 		char msg[512] = "";
 		int r = fn(&ec, c, msg, sizeof msg);
+		mh_count_change(h->mhc, g->bk.name, "host", r < 0 ? "failed" : h->o.dry_run ? "dry_run"
+						      : r == JOURNAL_UNCHANGED ? "unchanged" : "applied");
 		if (r < 0)
 			log_warn("guest %s: host %s %s failed: %s (rule %s)", g->bk.name, c->kind,
 				 c->key, msg[0] ? msg : strerror(-r), c->rule);
@@ -378,13 +402,17 @@ static void act_on_plan(struct hostd *h, struct guest *g, const struct pol_plan 
 			log_msg(LOG_NOTICE, "guest %s: %s", g->bk.name, msg);
 	}
 	if (host.n) {
+		int failed = 0, knobs = 0;
 		struct apply_ctx ac = { .journal = h->journal, .root = h->o.root,
 					.dry_run = h->o.dry_run, .engine = h->engine,
-					.subject = g->bk.name, .out = NULL };
+					.subject = g->bk.name, .out = NULL, .failed = &failed };
 		int r = apply_plan(&ac, &host, POL_HOST, NULL);
 		if (r < 0)
 			log_err("journal: %s: host changes stopped (nothing changes without a record)",
 				strerror(-r));
+		for (size_t i = 0; i < host.n; i++)
+			knobs += strcmp(host.v[i].kind, "note") != 0;
+		count_host_knobs(h, g, knobs, r, failed);
 	}
 	pol_plan_free(&host);
 }
@@ -408,6 +436,7 @@ static void step_guest(struct hostd *h, struct guest *g, uint64_t now)
 			log_debug("guest %s: network view: %s", g->bk.name, strerror(-r));
 	}
 	g->have_host = 1;
+	hist_record(h->hist, g->bk.name, vclock_wall_ns(), &g->gm, &g->hm);
 	struct cur_ctx cc = { h, g };
 	pol_plan_clear(&h->plan);
 	int r = pol_engine_step(h->engine, g->bk.name, now, &g->gm, &g->hm, current_knob, &cc,
@@ -415,6 +444,13 @@ static void step_guest(struct hostd *h, struct guest *g, uint64_t now)
 	if (r < 0) {
 		log_warn("guest %s: engine: %s", g->bk.name, strerror(-r));
 		return;
+	}
+	for (size_t i = 0; i < h->plan.n; i++) { /* one firing per rule with changes */
+		size_t k = 0;
+		while (k < i && strcmp(h->plan.v[k].rule, h->plan.v[i].rule))
+			k++;
+		if (k == i)
+			mh_count_firing(h->mhc, g->bk.name, h->plan.v[i].rule);
 	}
 	if (h->plan.n)
 		act_on_plan(h, g, &h->plan);
@@ -512,6 +548,12 @@ int hostd_check_config(const struct hostd_opts *o, FILE *err)
 		fprintf(err, "--interval: want seconds in 0.1..3600\n");
 		bad = 1;
 	}
+	int off;
+	if (o->metrics && mh_parse_addr(o->metrics, &off) < 0) {
+		fprintf(err, "--metrics: want off, HOST:PORT, [V6]:PORT or unix:/PATH, not '%s'\n",
+			o->metrics);
+		bad = 1;
+	}
 	struct pol_set *s = load_policy(o->policy, err);
 	if (!s)
 		bad = 1;
@@ -537,6 +579,29 @@ static void signal_cb(void *arg, int fd, uint32_t events)
 	}
 }
 
+/* ---- metrics for Prometheus ---- */
+
+/* mh_render_fn: the current guests, both views and the counters. */
+static int metrics_render(void *arg, int om, char **out, size_t *len)
+{
+	struct hostd *h = arg;
+	struct mh_guest *v = calloc(h->nguests ? h->nguests : 1, sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < h->nguests; i++) {
+		const struct guest *g = h->guests[i];
+		v[i] = (struct mh_guest){
+			.name = g->bk.name, .connected = g->fd >= 0,
+			.reports = g->st.reports, .bad_reports = g->st.bad_reports,
+			.dropped = g->st.dropped, .invalid = g->st.invalid,
+			.gm = g->have_report ? &g->gm : NULL, .hm = g->have_host ? &g->hm : NULL,
+		};
+	}
+	int r = mh_render(v, h->nguests, h->mhc, om, out, len);
+	free(v);
+	return r;
+}
+
 /* ---- life cycle ---- */
 
 struct hostd *hostd_new(const struct hostd_opts *o, int *err, char *why, size_t n)
@@ -552,6 +617,7 @@ struct hostd *hostd_new(const struct hostd_opts *o, int *err, char *why, size_t 
 	h->sigfd = -1;
 	h->interval_ns = (uint64_t)(o->interval_s * 1e9);
 	pol_plan_init(&h->plan);
+	h->hist = hist_store_new(o->interval_s, 0);
 	hostd_exec_init();
 	h->ops = backend_find(o->backend);
 	if (!h->ops) {
@@ -583,6 +649,26 @@ struct hostd *hostd_new(const struct hostd_opts *o, int *err, char *why, size_t 
 		snprintf(why, n, "control socket %s: %s", o->control,
 			 r == -EADDRINUSE ? "another vtune-hostd is running" : strerror(-r));
 		goto fail;
+	}
+	h->mhc = mh_counters_new();
+	if (!h->mhc) {
+		r = -ENOMEM;
+		snprintf(why, n, "out of memory");
+		goto fail;
+	}
+	int mh_off = 0;
+	if (o->metrics && mh_parse_addr(o->metrics, &mh_off) == 0 && !mh_off) {
+		h->mh = mh_server_open(h->loop, o->metrics, metrics_render, h, &r);
+		if (!h->mh && !o->metrics_optional) {
+			snprintf(why, n, "--metrics %s: %s", o->metrics, strerror(-r));
+			goto fail;
+		}
+		if (h->mh)
+			log_info("metrics for Prometheus: GET /metrics on %s", o->metrics);
+		else
+			log_warn("metrics: cannot listen on %s: %s (no Prometheus endpoint)",
+				 o->metrics, strerror(-r));
+		r = 0;
 	}
 	sigset_t ss;
 	sigemptyset(&ss);
@@ -654,12 +740,15 @@ void hostd_free(struct hostd *h)
 		h->ops->close(h->bk);
 	}
 	ctl_close(h->ctl);
+	mh_server_close(h->mh);
+	mh_counters_free(h->mhc);
 	if (h->sigfd >= 0)
 		close(h->sigfd);
 	journal_close(h->journal);
 	pol_engine_free(h->engine);
 	pol_set_free(h->set);
 	pol_plan_free(&h->plan);
+	hist_store_free(h->hist);
 	loop_free(h->loop);
 	free(h);
 }
@@ -885,8 +974,15 @@ json_object *hostd_handle_request(void *arg, json_object *req)
 	}
 	if (!strcmp(cmd, "revert"))
 		return revert_json(h, req);
+	if (!strcmp(cmd, "report")) {
+		struct hist_report_in in = {
+			hostd_status_json(h, now), hostd_dry_plan_json(h, now), h->journal,
+			h->guests, h->nguests, h->hist, h->ops->name, vclock_wall_ns(),
+		};
+		return hist_report_json(&in, req);
+	}
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "ok", json_object_new_boolean(0));
-	json_object_object_add(o, "error", json_object_new_string("unknown cmd (status, apply, revert)"));
+	json_object_object_add(o, "error", json_object_new_string("unknown cmd (status, apply, revert, report)"));
 	return o;
 }

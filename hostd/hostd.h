@@ -24,6 +24,8 @@ struct hostd_opts {
 	const char *uri;     /* NULL: the backend's default */
 	const char *policy, *journal, *control;
 	const char *root;    /* root prefix for host /proc and /sys ("/") */
+	const char *metrics; /* Prometheus listener (metrics_http.h): NULL / "off": none */
+	int metrics_optional; /* metrics is the default: failing to listen only warns */
 	double interval_s;   /* evaluation interval */
 	int dry_run;
 	int verbose;

@@ -2,6 +2,7 @@
  * check, and the daemon's start and stop. */
 #include "hostd.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "parse.h"
 
 #include <errno.h>
@@ -12,7 +13,8 @@
 
 static const char usage[] =
 	"usage: vtune-hostd [--backend kvm|sim] [--uri URI] [--policy FILE] [--journal PATH]\n"
-	"                   [--control PATH] [--interval S] [--root DIR] [--dry-run] [-n] [-f] [-v]\n"
+	"                   [--control PATH] [--interval S] [--root DIR] [--metrics ADDR]\n"
+	"                   [--syslog] [--dry-run] [-n] [-f] [-v]\n"
 	"\n"
 	"The vtune host daemon: reads each guest's reports over its agent channel,\n"
 	"adds the host view, runs the policy engine every interval, sends guest\n"
@@ -25,6 +27,9 @@ static const char usage[] =
 	"  -c, --control PATH  control socket (default " HOSTD_CONTROL_DEFAULT ")\n"
 	"  -i, --interval S    evaluation interval in seconds (default 5; 0.1 .. 3600)\n"
 	"  -r, --root DIR      host /proc and /sys under DIR (default /)\n"
+	"  -m, --metrics ADDR  Prometheus/OpenMetrics endpoint: HOST:PORT, [V6]:PORT,\n"
+	"                      unix:/PATH or off (default " MH_DEFAULT_ADDR ")\n"
+	"      --syslog        log to syslog (daemon facility) as well as to stderr\n"
 	"      --dry-run       compute and log every change, send and write nothing\n"
 	"  -n                  check the policy and arguments, say \"configuration OK\"\n"
 	"  -f, --foreground    stay in the foreground (the default, systemd style)\n"
@@ -41,6 +46,8 @@ int main(int argc, char **argv)
 		{ "control", required_argument, NULL, 'c' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "root", required_argument, NULL, 'r' },
+		{ "metrics", required_argument, NULL, 'm' },
+		{ "syslog", no_argument, NULL, 'S' },
 		{ "dry-run", no_argument, NULL, 'D' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -51,12 +58,12 @@ int main(int argc, char **argv)
 	struct hostd_opts o = {
 		.backend = "kvm", .uri = NULL, .policy = VTUNE_POLICY_DEFAULT,
 		.journal = HOSTD_JOURNAL_DEFAULT, .control = HOSTD_CONTROL_DEFAULT,
-		.root = "/", .interval_s = 5,
+		.root = "/", .interval_s = 5, .metrics = MH_DEFAULT_ADDR, .metrics_optional = 1,
 	};
-	int check = 0, c, err = 0;
+	int check = 0, c, err = 0, dest = LOG_TO_STDERR;
 	char why[256] = "";
 
-	while ((c = getopt_long(argc, argv, "b:u:p:J:c:i:r:nfvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:u:p:J:c:i:r:m:nfvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': o.backend = optarg; break;
 		case 'u': o.uri = optarg; break;
@@ -64,6 +71,8 @@ int main(int argc, char **argv)
 		case 'J': o.journal = optarg; break;
 		case 'c': o.control = optarg; break;
 		case 'r': o.root = optarg; break;
+		case 'm': o.metrics = optarg; o.metrics_optional = 0; break;
+		case 'S': dest |= LOG_TO_SYSLOG; break;
 		case 'D': o.dry_run = 1; break;
 		case 'n': check = 1; break;
 		case 'f': break;
@@ -93,7 +102,7 @@ int main(int argc, char **argv)
 		printf("configuration OK\n");
 		return 0;
 	}
-	log_init("vtune-hostd", LOG_TO_STDERR, o.verbose ? LOG_DEBUG : LOG_INFO);
+	log_init("vtune-hostd", dest, o.verbose ? LOG_DEBUG : LOG_INFO);
 	struct hostd *h = hostd_new(&o, &err, why, sizeof why);
 	if (!h) {
 		log_err("%s", why[0] ? why : strerror(-err));

@@ -1,0 +1,492 @@
+/* report: `vtune report`: fetch a capture from vtune-hostd (or a saved one),
+ * build the report's data model (side-by-side rows, diagnosis, changes,
+ * history) and hand it to the text, JSON or HTML renderer. */
+#include "report.h"
+#include "commands.h"
+#include "ctl_client.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+json_object *rep_get(json_object *o, const char *k)
+{
+	json_object *v;
+	return o && json_object_is_type(o, json_type_object) &&
+		       json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+
+double rep_num(json_object *o, const char *k)
+{
+	json_object *v = rep_get(o, k);
+	return v && (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int))
+		       ? json_object_get_double(v) : NAN;
+}
+
+const char *rep_str(json_object *o, const char *k)
+{
+	json_object *v = rep_get(o, k);
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+}
+
+const char *rep_fmt_rate(double v, char *buf, size_t n)
+{
+	if (isnan(v))
+		snprintf(buf, n, "?");
+	else if (v != 0 && fabs(v) < 10)
+		snprintf(buf, n, "%.1f", v);
+	else
+		snprintf(buf, n, "%.0f", v);
+	return buf;
+}
+
+/* ---- the model ---- */
+
+/* A metric of the guest's (g) or host's (h) view, NAN when unknown. */
+static double m(json_object *g, const char *name)
+{
+	return rep_num(rep_get(g, !strncmp(name, "host.", 5) ? "host_metrics" : "guest_metrics"), name);
+}
+
+/* "%" values: "12.0 %" or "?". */
+static const char *pct(double v, char *b, size_t n)
+{
+	if (isnan(v))
+		snprintf(b, n, "?");
+	else
+		snprintf(b, n, "%.1f %%", v);
+	return b;
+}
+
+static const char *rate(double v, char *b, size_t n)
+{
+	char t[24];
+	snprintf(b, n, "%s%s", rep_fmt_rate(v, t, sizeof t), isnan(v) ? "" : "/s");
+	return b;
+}
+
+__attribute__((format(printf, 4, 5)))
+static void row(json_object *rows, const char *what, const char *guest, const char *hostfmt, ...)
+{
+	char host[256];
+	va_list ap;
+	va_start(ap, hostfmt);
+	vsnprintf(host, sizeof host, hostfmt, ap);
+	va_end(ap);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "what", json_object_new_string(what));
+	json_object_object_add(o, "guest", json_object_new_string(guest));
+	json_object_object_add(o, "host", json_object_new_string(host));
+	json_object_array_add(rows, o);
+}
+
+static json_object *side_by_side(json_object *g)
+{
+	json_object *rows = json_object_new_array();
+	char gs[256], a[32], b[32], c[32], d[32];
+	int xen = !strcmp(rep_str(g, "hypervisor"), "xen");
+	const char *tap = *rep_str(g, "tap") ? rep_str(g, "tap") : (xen ? "vif" : "tap");
+
+	snprintf(gs, sizeof gs, "steal %s (worst CPU %s)", pct(m(g, "guest.cpu.steal"), a, sizeof a),
+		 pct(m(g, "guest.cpu.steal_max"), b, sizeof b));
+	if (xen)
+		row(rows, "cpu wait", gs, "dom0 load %s; dom0 cannot see run delay; the guest's steal is the signal",
+		    pct(m(g, "host.dom0.busy"), c, sizeof c));
+	else
+		row(rows, "cpu wait", gs, "vCPU delay %s (worst vCPU %s)",
+		    pct(m(g, "host.vcpu.delay"), c, sizeof c), pct(m(g, "host.vcpu.delay_max"), d, sizeof d));
+
+	json_object *hc = rep_get(g, "guest_hot_cpu");
+	if (hc)
+		snprintf(gs, sizeof gs, "CPU %.0f busy %s, softirq %s", rep_num(hc, "cpu"),
+			 pct(rep_num(hc, "busy"), a, sizeof a), pct(rep_num(hc, "softirq"), b, sizeof b));
+	else
+		snprintf(gs, sizeof gs, "busiest CPU %s, softirq %s", pct(m(g, "guest.cpu.busy_max"), a, sizeof a),
+			 pct(m(g, "guest.cpu.softirq_max"), b, sizeof b));
+	row(rows, "hot cpu", gs, "busiest %s CPU %s, %s load %s", xen ? "dom0" : "host",
+	    pct(m(g, "host.cpu.busy_max"), c, sizeof c), xen ? "dom0" : "host",
+	    pct(m(g, "host.dom0.busy"), d, sizeof d));
+
+	snprintf(gs, sizeof gs, "accepts %s, connects %s", rate(m(g, "guest.tcp.passive_opens"), a, sizeof a),
+		 rate(m(g, "guest.tcp.active_opens"), b, sizeof b));
+	row(rows, "connections", gs, "%s packets to guest %s, from guest %s", tap,
+	    rate(m(g, "host.tap.tx_packets"), c, sizeof c), rate(m(g, "host.tap.rx_packets"), d, sizeof d));
+
+	snprintf(gs, sizeof gs, "overflows %s, listen drops %s, full %s, fullest %s",
+		 rate(m(g, "guest.tcp.listen_overflows"), a, sizeof a),
+		 rate(m(g, "guest.tcp.listen_drops"), b, sizeof b),
+		 isnan(m(g, "guest.listen.full")) ? "?" : (snprintf(c, sizeof c, "%.0f", m(g, "guest.listen.full")), c),
+		 pct(m(g, "guest.listen.fill_max"), d, sizeof d));
+	row(rows, "accept queue", gs, "-");
+
+	snprintf(gs, sizeof gs, "rx drops %s, tx drops %s", rate(m(g, "guest.net.rx_drops"), a, sizeof a),
+		 rate(m(g, "guest.net.tx_drops"), b, sizeof b));
+	row(rows, "drops", gs, "%s tx drops %s (to guest), rx drops %s", tap,
+	    rate(m(g, "host.tap.tx_drops"), c, sizeof c), rate(m(g, "host.tap.rx_drops"), d, sizeof d));
+
+	char e[32];
+	snprintf(gs, sizeof gs, "dropped %s, squeezed %s, NET_RX hot CPU share %s",
+		 rate(m(g, "guest.softnet.dropped"), a, sizeof a), rate(m(g, "guest.softnet.squeezed"), b, sizeof b),
+		 pct(m(g, "guest.netrx.hot_share"), c, sizeof c));
+	json_object *nh = rep_get(g, "net_rx_hot_cpu");
+	if (nh && json_object_get_int(nh) >= 0) {
+		size_t l = strlen(gs);
+		snprintf(gs + l, sizeof gs - l, " (CPU %d)", json_object_get_int(nh));
+	}
+	row(rows, "softnet", gs, "dropped %s", rate(m(g, "host.softnet.dropped"), e, sizeof e));
+
+	double rps = m(g, "guest.net.rps_off"), bnf = m(g, "host.bridge_nf"), off = m(g, "host.offloads_off");
+	snprintf(gs, sizeof gs, "rx queues without RPS: %s",
+		 isnan(rps) ? "?" : (snprintf(a, sizeof a, "%.0f", rps), a));
+	row(rows, "net path", gs, "bridge %s, bridge-nf %s, offloads off: %s",
+	    *rep_str(g, "bridge") ? rep_str(g, "bridge") : "?",
+	    isnan(bnf) ? "?" : bnf >= 1 ? "on" : "off",
+	    isnan(off) ? "?" : (snprintf(b, sizeof b, "%.0f", off), b));
+
+	double ncpu = m(g, "guest.cpus"), pin = m(g, "host.pinned"), vfs = m(g, "host.sriov.free_vfs");
+	double nv = rep_num(g, "nvcpus");
+	snprintf(gs, sizeof gs, "%s online CPUs", isnan(ncpu) ? "?" : (snprintf(a, sizeof a, "%.0f", ncpu), a));
+	row(rows, "cpus", gs, "%s vCPUs, pinned by vtune: %s",
+	    isnan(nv) || nv <= 0 ? "?" : (snprintf(b, sizeof b, "%.0f", nv), b),
+	    isnan(pin) ? "?" : pin >= 1 ? "yes" : "no");
+
+	snprintf(gs, sizeof gs, "conntrack %s full", pct(m(g, "guest.conntrack.fill"), a, sizeof a));
+	row(rows, "conntrack", gs, "conntrack %s full; SR-IOV VFs free: %s",
+	    pct(m(g, "host.conntrack.fill"), b, sizeof b),
+	    isnan(vfs) ? "?" : (snprintf(c, sizeof c, "%.0f", vfs), c));
+	return rows;
+}
+
+static json_object *listeners(json_object *g)
+{
+	json_object *out = json_object_new_array(), *ls = rep_get(g, "listeners");
+	size_t n = ls && json_object_is_type(ls, json_type_array) ? json_object_array_length(ls) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *l = json_object_array_get_idx(ls, i), *o = json_object_new_object();
+		double q = rep_num(l, "queue"), bl = rep_num(l, "backlog");
+		double fill = bl > 0 ? 100.0 * fmin(1.0, q / bl) : 0;
+		char t[160];
+		const char *addr = rep_str(l, "addr");
+		snprintf(t, sizeof t, "%s%s%s:%.0f queue %.0f/%.0f (%.0f %%)",
+			 strchr(addr, ':') ? "[" : "", addr, strchr(addr, ':') ? "]" : "",
+			 rep_num(l, "port"), isnan(q) ? 0 : q, isnan(bl) ? 0 : bl, fill);
+		json_object_object_add(o, "addr", json_object_new_string(addr));
+		json_object_object_add(o, "port", json_object_new_int((int)rep_num(l, "port")));
+		json_object_object_add(o, "queue", json_object_new_int64(isnan(q) ? 0 : (int64_t)q));
+		json_object_object_add(o, "backlog", json_object_new_int64(isnan(bl) ? 0 : (int64_t)bl));
+		json_object_object_add(o, "fill_pct", json_object_new_double(fill));
+		json_object_object_add(o, "text", json_object_new_string(t));
+		json_object_array_add(out, o);
+	}
+	return out;
+}
+
+static void when(double t, char *b, size_t n)
+{
+	time_t s = isnan(t) ? 0 : (time_t)t;
+	struct tm tm;
+	if (!localtime_r(&s, &tm) || !strftime(b, n, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(b, n, "?");
+}
+
+/* The journal changes ("did") and the dry-run plan ("would"), each with a
+ * "text" line. */
+static json_object *changes(json_object *g, const char *k, int did)
+{
+	json_object *out = json_object_new_array(), *a = rep_get(g, k);
+	size_t n = a && json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *c = json_object_array_get_idx(a, i);
+		char t[768], w[32];
+		if (!did && !strcmp(rep_str(c, "kind"), "note")) {
+			snprintf(t, sizeof t, "%s note (rule %s): %s", rep_str(c, "side"), rep_str(c, "rule"),
+				 rep_str(c, "note"));
+		} else if (did) {
+			when(rep_num(c, "time_s"), w, sizeof w);
+			snprintf(t, sizeof t, "%s %s %s %s%s%s %s -> %s (rule %s): %s", w, rep_str(c, "side"),
+				 rep_str(c, "kind"), rep_str(c, "target"), *rep_str(c, "target") ? " " : "",
+				 rep_str(c, "key"), *rep_str(c, "old") ? rep_str(c, "old") : "?",
+				 rep_str(c, "new"), rep_str(c, "rule"), rep_str(c, "state"));
+		} else {
+			snprintf(t, sizeof t, "%s %s %s %s -> %s (rule %s; %s)", rep_str(c, "side"),
+				 rep_str(c, "kind"), rep_str(c, "key"),
+				 *rep_str(c, "old") ? rep_str(c, "old") : "?", rep_str(c, "new"),
+				 rep_str(c, "rule"), rep_str(c, "why"));
+		}
+		json_object *o = json_object_new_object();
+		json_object_object_foreach(c, kk, vv)
+			json_object_object_add(o, kk, json_object_get(vv));
+		json_object_object_add(o, "text", json_object_new_string(t));
+		json_object_array_add(out, o);
+	}
+	return out;
+}
+
+/* The history cut to the last minutes before its newest point. */
+static json_object *history(json_object *g, int minutes)
+{
+	json_object *h = rep_get(g, "history"), *t = rep_get(h, "t"), *ser = rep_get(h, "series");
+	json_object *o = json_object_new_object(), *nt = json_object_new_array(), *ns = json_object_new_object();
+	size_t n = t && json_object_is_type(t, json_type_array) ? json_object_array_length(t) : 0;
+	size_t first = 0;
+	if (n && minutes > 0) {
+		double last = json_object_get_double(json_object_array_get_idx(t, n - 1));
+		while (first < n &&
+		       json_object_get_double(json_object_array_get_idx(t, first)) < last - minutes * 60.0)
+			first++;
+	}
+	double ps = rep_num(h, "period_s");
+	json_object_object_add(o, "period_s", json_object_new_double(isnan(ps) ? 0 : ps));
+	for (size_t i = first; i < n; i++)
+		json_object_array_add(nt, json_object_get(json_object_array_get_idx(t, i)));
+	if (ser && json_object_is_type(ser, json_type_object)) {
+		json_object_object_foreach(ser, k, v) {
+			json_object *a = json_object_new_array();
+			size_t vn = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
+			for (size_t i = first; i < n; i++)
+				json_object_array_add(a, i < vn ? json_object_get(json_object_array_get_idx(v, i)) : NULL);
+			json_object_object_add(ns, k, a);
+		}
+	}
+	json_object_object_add(o, "t", nt);
+	json_object_object_add(o, "series", ns);
+	return o;
+}
+
+static void copy(json_object *to, json_object *from, const char *k)
+{
+	json_object *v = rep_get(from, k);
+	json_object_object_add(to, k, json_object_get(v));
+}
+
+json_object *rep_model(json_object *cap, const char *only, int minutes, char *err, size_t n)
+{
+	json_object *guests = rep_get(cap, "guests"), *ok = rep_get(cap, "ok");
+	if (ok && !json_object_get_boolean(ok)) {
+		snprintf(err, n, "vtune-hostd says: %s", rep_str(cap, "error"));
+		return NULL;
+	}
+	if (!guests || !json_object_is_type(guests, json_type_array)) {
+		snprintf(err, n, "not a report capture: no \"guests\" array");
+		return NULL;
+	}
+	json_object *mo = json_object_new_object(), *hd = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	static const char *const top[] = { "version", "backend", "policy", "rules", "interval_s", "dry_run" };
+	for (size_t i = 0; i < sizeof top / sizeof top[0]; i++)
+		copy(hd, cap, top[i]);
+	json_object_object_add(mo, "hostd", hd);
+	copy(mo, cap, "captured_at");
+	json_object_object_add(mo, "history_minutes", json_object_new_int(minutes));
+	for (size_t i = 0; i < json_object_array_length(guests); i++) {
+		json_object *g = json_object_array_get_idx(guests, i), *o;
+		if (only && strcmp(only, rep_str(g, "name")))
+			continue;
+		o = json_object_new_object();
+		static const char *const keep[] = { "name", "hypervisor", "connected", "agent", "report_age_s",
+						    "tap", "bridge", "nvcpus", "active_rules",
+						    "guest_metrics", "host_metrics" };
+		for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++)
+			copy(o, g, keep[k]);
+		json_object_object_add(o, "side_by_side", side_by_side(g));
+		json_object_object_add(o, "listeners", listeners(g));
+		json_object *d = json_object_new_array();
+		rep_diagnose(g, d);
+		json_object_object_add(o, "diagnosis", d);
+		json_object_object_add(o, "policies_did", changes(g, "changes", 1));
+		json_object_object_add(o, "policies_would", changes(g, "plan", 0));
+		json_object_object_add(o, "history", history(g, minutes));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(mo, "guests", arr);
+	if (only && !json_object_array_length(arr)) {
+		snprintf(err, n, "no guest named '%s'", only);
+		json_object_put(mo);
+		return NULL;
+	}
+	return mo;
+}
+
+/* ---- the command ---- */
+
+static const char usage[] =
+	"usage: vtune report [--control PATH] [--from FILE] [--save FILE] [--json]\n"
+	"                    [--watch [S]] [--html FILE] [--minutes N] [--guest NAME]\n"
+	"\n"
+	"Each guest's guest view and host view side by side, a diagnosis line per\n"
+	"finding (which side the bottleneck is on, and why), what the policies did\n"
+	"(the journal) and would do (the dry-run plan).\n"
+	"  --control PATH  hostd's control socket (default $VTUNE_CONTROL, else "
+	CTL_CLIENT_DEFAULT_PATH ")\n"
+	"  --from FILE     read a saved capture instead of asking vtune-hostd\n"
+	"  --save FILE     also write the capture to FILE (for --from)\n"
+	"  --json          print the report as JSON (same content as the text)\n"
+	"  --watch [S]     refresh every S seconds (default 2)\n"
+	"  --html FILE     write a self-contained page with charts of the history\n"
+	"  --minutes N     history to chart (default 30)\n"
+	"  --guest NAME    only this guest\n";
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static json_object *load_file(const char *path, char *err, size_t n)
+{
+	json_object *o = json_object_from_file(path);
+	if (!o)
+		snprintf(err, n, "%s: cannot read a JSON capture: %s", path, json_util_get_last_err());
+	return o;
+}
+
+static json_object *fetch(const char *path, const char *guest, int minutes, char *err, size_t n)
+{
+	json_object *req = json_object_new_object(), *rep = NULL;
+	json_object_object_add(req, "cmd", json_object_new_string("report"));
+	json_object_object_add(req, "minutes", json_object_new_int(minutes));
+	if (guest)
+		json_object_object_add(req, "guest", json_object_new_string(guest));
+	int r = ctl_request(path, req, &rep, err, n);
+	json_object_put(req);
+	return r < 0 ? NULL : rep;
+}
+
+static int write_file(const char *path, json_object *o, int html)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+		return -ENAMETOOLONG;
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	int r = 0;
+	if (html)
+		r = rep_print_html(o, f);
+	else
+		fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+								     JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (ferror(f))
+		r = -EIO;
+	if (fclose(f) != 0 && !r)
+		r = -errno;
+	if (!r && rename(tmp, path) < 0)
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	return r;
+}
+
+int cmd_report_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "control", required_argument, NULL, 'c' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "save", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "watch", optional_argument, NULL, 'w' },
+		{ "html", required_argument, NULL, 'H' },
+		{ "minutes", required_argument, NULL, 'm' },
+		{ "guest", required_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = ctl_default_path(), *from = NULL, *save = NULL, *html = NULL,
+		   *guest = NULL;
+	int json = 0, c, minutes = REP_DEFAULT_MINUTES, rc = 0;
+	double watch = 0;
+	char err[512];
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+c:f:s:jw::H:m:g:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 'f': from = optarg; break;
+		case 's': save = optarg; break;
+		case 'j': json = 1; break;
+		case 'H': html = optarg; break;
+		case 'g': guest = optarg; break;
+		case 'w': {
+			/* --watch S or --watch=S; a bare --watch is 2 s */
+			const char *a = optarg;
+			if (!a && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
+				a = argv[optind++];
+			char *end;
+			watch = a ? strtod(a, &end) : 2;
+			if (a && (*end || !(watch >= 0.1 && watch <= 3600))) {
+				fprintf(stderr, "vtune report: --watch: want seconds in 0.1..3600\n");
+				return 2;
+			}
+			break;
+		}
+		case 'm': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v < 1 || v > 24 * 60) {
+				fprintf(stderr, "vtune report: --minutes: want whole minutes in 1..1440\n");
+				return 2;
+			}
+			minutes = (int)v;
+			break;
+		}
+		case 'h': fputs(usage, stdout); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vtune report: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (watch > 0 && (from || html || save)) {
+		fprintf(stderr, "vtune report: --watch goes with neither --from, --save nor --html\n");
+		return 2;
+	}
+	if (watch > 0) {
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+	}
+	do {
+		json_object *cap = from ? load_file(from, err, sizeof err)
+					: fetch(path, guest, minutes, err, sizeof err);
+		json_object *model = cap ? rep_model(cap, guest, minutes, err, sizeof err) : NULL;
+		if (!model) {
+			fprintf(stderr, "vtune report: %s\n", err);
+			json_object_put(cap);
+			rc = 1;
+			if (!watch)
+				break;
+		} else {
+			int r;
+			if (save && (r = write_file(save, cap, 0)) < 0) {
+				fprintf(stderr, "vtune report: --save %s: %s\n", save, strerror(-r));
+				rc = 1;
+			}
+			if (html && (r = write_file(html, model, 1)) < 0) {
+				fprintf(stderr, "vtune report: --html %s: %s\n", html, strerror(-r));
+				rc = 1;
+			}
+			if (watch)
+				fputs("\033[H\033[2J", stdout);
+			if (json)
+				rep_print_json(model, stdout);
+			else if (!html || watch)
+				rep_print_text(model, stdout);
+			fflush(stdout);
+			json_object_put(model);
+			json_object_put(cap);
+		}
+		if (watch && !stop) {
+			struct timespec ts = { (time_t)watch, (long)((watch - (time_t)watch) * 1e9) };
+			nanosleep(&ts, NULL);
+		}
+	} while (watch > 0 && !stop);
+	return rc;
+}

@@ -1,0 +1,736 @@
+/* metrics_http: the Prometheus exporter of vtune-hostd (see metrics_http.h):
+ * each scrape renders the current views; connections are non-blocking,
+ * bounded in request size, count and lifetime, and answered once (close). */
+#include "metrics_http.h"
+#include "log.h"
+#include "vclock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* ---- counters ---- */
+
+enum { CT_FIRING, CT_CHANGE };
+
+struct mh_series {
+	int kind;
+	char guest[128], a[64], b[16]; /* firing: a = rule; change: a = side, b = result */
+	uint64_t n;
+};
+
+struct mh_counters {
+	struct mh_series *v;
+	size_t n, cap;
+	uint64_t dropped;
+};
+
+struct mh_counters *mh_counters_new(void)
+{
+	return calloc(1, sizeof(struct mh_counters));
+}
+
+void mh_counters_free(struct mh_counters *c)
+{
+	if (!c)
+		return;
+	free(c->v);
+	free(c);
+}
+
+static void count(struct mh_counters *c, int kind, const char *guest, const char *a,
+		  const char *b)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		struct mh_series *s = &c->v[i];
+		if (s->kind == kind && !strncmp(s->guest, guest, sizeof s->guest - 1) &&
+		    !strncmp(s->a, a, sizeof s->a - 1) && !strncmp(s->b, b, sizeof s->b - 1)) {
+			s->n++;
+			return;
+		}
+	}
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct mh_series *v = cap > MH_MAX_SERIES ? NULL : realloc(c->v, cap * sizeof *v);
+		if (!v) {
+			c->dropped++;
+			return;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	struct mh_series *s = &c->v[c->n++];
+	s->kind = kind;
+	snprintf(s->guest, sizeof s->guest, "%s", guest);
+	snprintf(s->a, sizeof s->a, "%s", a);
+	snprintf(s->b, sizeof s->b, "%s", b);
+	s->n = 1;
+}
+
+void mh_count_firing(struct mh_counters *c, const char *guest, const char *rule)
+{
+	count(c, CT_FIRING, guest, rule, "");
+}
+
+void mh_count_change(struct mh_counters *c, const char *guest, const char *side,
+		     const char *result)
+{
+	count(c, CT_CHANGE, guest, side, result);
+}
+
+uint64_t mh_counters_dropped(const struct mh_counters *c)
+{
+	return c ? c->dropped : 0;
+}
+
+/* ---- rendering ---- */
+
+static const char *unit_suffix(enum metric_unit u)
+{
+	switch (u) {
+	case MU_PCT: return "percent";
+	case MU_RATE: return "per_second";
+	case MU_RATIO: return "ratio";
+	case MU_SECONDS: return "seconds";
+	default: return NULL;
+	}
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+void mh_family_name(int id, char *buf, size_t n)
+{
+	static const char *const reserved[] = { "_count", "_sum", "_bucket", "_total",
+						"_created", "_info", "_gcount", "_gsum" };
+	const struct metric_def *d = &metric_defs[id];
+	const char *suf = unit_suffix(d->unit);
+	int k = snprintf(buf, n, "vtune_%s", d->name);
+	for (char *p = buf + 6; k > 0 && *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_'))
+			*p = '_';
+	size_t len = strlen(buf);
+	if (suf && !ends_with(buf, suf)) {
+		snprintf(buf + len, n - len, "_%s", suf);
+		return;
+	}
+	for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
+		if (ends_with(buf, reserved[i])) {
+			snprintf(buf + len, n - len, "_value");
+			return;
+		}
+}
+
+/* Length of the valid UTF-8 sequence at s (0: not valid). */
+static size_t utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
+		return 0; /* overlong, surrogate */
+	if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
+		return 0;
+	return n;
+}
+
+/* Write s escaped: backslash, newline and (quote) double quote; bytes
+ * that are not UTF-8 become '?'. */
+static void put_escaped(FILE *f, const char *s, int quote)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t n;
+		if (*p == '\\') {
+			fputs("\\\\", f);
+			p++;
+		} else if (*p == '\n') {
+			fputs("\\n", f);
+			p++;
+		} else if (*p == '"' && quote) {
+			fputs("\\\"", f);
+			p++;
+		} else if ((n = utf8_len(p)) == 0) {
+			fputc('?', f);
+			p++;
+		} else {
+			fwrite(p, 1, n, f);
+			p += n;
+		}
+	}
+}
+
+static void put_double(FILE *f, double v)
+{
+	char b[40];
+	if (isnan(v)) {
+		fputs("NaN", f);
+		return;
+	}
+	if (isinf(v)) {
+		fputs(v > 0 ? "+Inf" : "-Inf", f);
+		return;
+	}
+	snprintf(b, sizeof b, "%.15g", v);
+	if (strtod(b, NULL) != v)
+		snprintf(b, sizeof b, "%.17g", v);
+	fputs(b, f);
+}
+
+/* HELP and TYPE (and UNIT) of a family. A counter's family is named
+ * without _total in OpenMetrics and with it in the text format. */
+static void family(FILE *f, int om, const char *base, const char *type, const char *unit,
+		   const char *help)
+{
+	const char *tot = !strcmp(type, "counter") && !om ? "_total" : "";
+	const char *t = !strcmp(type, "info") && !om ? "gauge" : type;
+	const char *ib = !strcmp(type, "info") && !om ? "_info" : "";
+	fprintf(f, "# HELP %s%s%s ", base, tot, ib);
+	if (om) {
+		put_escaped(f, help, 1);
+	} else {
+		put_escaped(f, help, 0);
+	}
+	fprintf(f, "\n# TYPE %s%s%s %s\n", base, tot, ib, t);
+	if (om && unit)
+		fprintf(f, "# UNIT %s %s\n", base, unit);
+}
+
+static void guest_label(FILE *f, const char *sample, const char *guest)
+{
+	fprintf(f, "%s{guest=\"", sample);
+	put_escaped(f, guest, 1);
+	fputs("\"", f);
+}
+
+enum { GC_REPORTS, GC_BAD, GC_DROPPED, GC_INVALID };
+
+static uint64_t guest_count(const struct mh_guest *g, int which)
+{
+	switch (which) {
+	case GC_REPORTS: return g->reports;
+	case GC_BAD: return g->bad_reports;
+	case GC_DROPPED: return g->dropped;
+	default: return g->invalid;
+	}
+}
+
+/* A per-guest counter family; its samples are always named BASE_total. */
+static void guest_counter(FILE *f, int om, const char *base, const char *help,
+			  const struct mh_guest *g, size_t ng, int which)
+{
+	char sample[96];
+	snprintf(sample, sizeof sample, "%s_total", base);
+	family(f, om, base, "counter", NULL, help);
+	for (size_t i = 0; i < ng; i++) {
+		guest_label(f, sample, g[i].name);
+		fprintf(f, "} %llu\n", (unsigned long long)guest_count(&g[i], which));
+	}
+}
+
+int mh_render(const struct mh_guest *g, size_t ng, const struct mh_counters *c,
+	      int om, char **out, size_t *len)
+{
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *f = open_memstream(&buf, &blen);
+	if (!f)
+		return -ENOMEM;
+
+	/* one gauge family per catalogue metric that some guest has */
+	for (int id = 0; id < M_COUNT; id++) {
+		const struct metric_def *d = &metric_defs[id];
+		int host = !strncmp(d->name, "host.", 5);
+		size_t have = 0;
+		for (size_t i = 0; i < ng; i++) {
+			const struct mvec *m = host ? g[i].hm : g[i].gm;
+			have += m && mvec_has(m, id);
+		}
+		if (!have)
+			continue;
+		char name[128], help[256];
+		const char *u = metric_unit_str(d->unit);
+		mh_family_name(id, name, sizeof name);
+		snprintf(help, sizeof help, "%s (%s%s%s)", d->help, d->name, *u ? ", " : "", u);
+		family(f, om, name, "gauge", ends_with(name, "_value") ? NULL : unit_suffix(d->unit), help);
+		for (size_t i = 0; i < ng; i++) {
+			const struct mvec *m = host ? g[i].hm : g[i].gm;
+			if (!m || !mvec_has(m, id))
+				continue;
+			guest_label(f, name, g[i].name);
+			fputs("} ", f);
+			put_double(f, mvec_get(m, id));
+			fputc('\n', f);
+		}
+	}
+
+	family(f, om, "vtune_guest_connected", "gauge", NULL,
+	       "1 while the guest's agent channel is connected");
+	for (size_t i = 0; i < ng; i++) {
+		guest_label(f, "vtune_guest_connected", g[i].name);
+		fprintf(f, "} %d\n", g[i].connected ? 1 : 0);
+	}
+	guest_counter(f, om, "vtune_guest_reports", "good reports taken from the guest",
+		      g, ng, GC_REPORTS);
+	guest_counter(f, om, "vtune_guest_reports_bad",
+		      "reports refused (a metric out of range or not a number)", g, ng,
+		      GC_BAD);
+	guest_counter(f, om, "vtune_guest_messages_dropped",
+		      "lines from the guest dropped by the rate limit", g, ng,
+		      GC_DROPPED);
+	guest_counter(f, om, "vtune_guest_messages_invalid",
+		      "lines from the guest that were not valid messages", g, ng,
+		      GC_INVALID);
+
+	family(f, om, "vtune_rule_firings", "counter", NULL,
+	       "evaluations in which a rule planned changes for the guest");
+	for (size_t i = 0; c && i < c->n; i++) {
+		const struct mh_series *s = &c->v[i];
+		if (s->kind != CT_FIRING)
+			continue;
+		guest_label(f, "vtune_rule_firings_total", s->guest);
+		fputs(",rule=\"", f);
+		put_escaped(f, s->a, 1);
+		fprintf(f, "\"} %llu\n", (unsigned long long)s->n);
+	}
+	family(f, om, "vtune_changes", "counter", NULL,
+	       "changes by side (guest, host) and result (applied, failed, unchanged, dry_run)");
+	for (size_t i = 0; c && i < c->n; i++) {
+		const struct mh_series *s = &c->v[i];
+		if (s->kind != CT_CHANGE)
+			continue;
+		guest_label(f, "vtune_changes_total", s->guest);
+		fputs(",side=\"", f);
+		put_escaped(f, s->a, 1);
+		fputs("\",result=\"", f);
+		put_escaped(f, s->b, 1);
+		fprintf(f, "\"} %llu\n", (unsigned long long)s->n);
+	}
+	family(f, om, "vtune_series_dropped", "counter", NULL,
+	       "firing and change counts lost because the series table was full");
+	fprintf(f, "vtune_series_dropped_total %llu\n",
+		(unsigned long long)mh_counters_dropped(c));
+	family(f, om, "vtune_build", "info", NULL, "the version of vtune-hostd");
+	fputs("vtune_build_info{version=\"", f);
+	put_escaped(f, VTUNE_VERSION, 1);
+	fputs("\"} 1\n", f);
+	if (om)
+		fputs("# EOF\n", f);
+
+	int bad = ferror(f);
+	if (fclose(f) != 0 || bad || !buf) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*out = buf;
+	*len = blen;
+	return 0;
+}
+
+/* ---- HTTP ---- */
+
+struct mh_client {
+	struct mh_server *s;
+	int fd, timer;
+	char in[MH_MAX_REQUEST + 1];
+	size_t inlen;
+	char *out;
+	size_t outlen, outoff;
+};
+
+struct mh_server {
+	struct loop *loop;
+	int fd;
+	char path[108]; /* unix socket to unlink, or "" */
+	mh_render_fn fn;
+	void *arg;
+	struct mh_client *clients[MH_MAX_CLIENTS];
+};
+
+static void client_free(struct mh_client *cl)
+{
+	struct mh_server *s = cl->s;
+	for (int i = 0; i < MH_MAX_CLIENTS; i++)
+		if (s->clients[i] == cl)
+			s->clients[i] = NULL;
+	if (cl->timer > 0)
+		loop_timer_cancel(s->loop, cl->timer);
+	loop_del_fd(s->loop, cl->fd);
+	close(cl->fd);
+	free(cl->out);
+	free(cl);
+}
+
+static void client_timeout(void *arg)
+{
+	struct mh_client *cl = arg;
+	cl->timer = 0;
+	client_free(cl);
+}
+
+/* The value of header name in req (case-insensitive), copied to buf. */
+static int header(const char *req, const char *name, char *buf, size_t n)
+{
+	size_t nl = strlen(name);
+	for (const char *p = strchr(req, '\n'); p; p = strchr(p, '\n')) {
+		p++;
+		if (!strncasecmp(p, name, nl) && p[nl] == ':') {
+			const char *v = p + nl + 1, *e = v + strcspn(v, "\r\n");
+			while (*v == ' ' || *v == '\t')
+				v++;
+			snprintf(buf, n, "%.*s", (int)(e > v ? e - v : 0), v);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void mh_http_decide(const char *req, int *status, int *om, int *head)
+{
+	char method[16], target[1024], version[16], accept[1024];
+	*om = *head = 0;
+	if (sscanf(req, "%15[A-Z] %1023[^ \r\n] %15[^ \r\n]", method, target, version) != 3 ||
+	    strncmp(version, "HTTP/1.", 7)) {
+		*status = 400;
+		return;
+	}
+	if (!header(req, "accept", accept, sizeof accept)) {
+		for (char *p = accept; *p; p++)
+			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+		*om = strstr(accept, "application/openmetrics-text") != NULL;
+	}
+	*head = !strcmp(method, "HEAD");
+	if (strcmp(method, "GET") && !*head) {
+		*status = 405;
+		return;
+	}
+	size_t pl = strcspn(target, "?");
+	*status = pl == 8 && !strncmp(target, "/metrics", 8) ? 200 : 404;
+}
+
+static void respond(struct mh_client *cl)
+{
+	int status, om, head;
+	char *body = NULL, hdr[512];
+	size_t blen = 0;
+	const char *ct = "text/plain; charset=utf-8", *reason = "OK", *extra = "";
+
+	mh_http_decide(cl->in, &status, &om, &head);
+	if (status == 200 && cl->s->fn(cl->s->arg, om, &body, &blen) < 0)
+		status = 500;
+	if (status == 200) {
+		ct = om ? MH_CT_OPENMETRICS : MH_CT_TEXT;
+	} else {
+		static const struct { int st; const char *reason, *body; } msgs[] = {
+			{ 400, "Bad Request", "bad request\n" },
+			{ 404, "Not Found", "not found: the metrics are at /metrics\n" },
+			{ 405, "Method Not Allowed", "only GET and HEAD\n" },
+			{ 413, "Request Entity Too Large", "request too large\n" },
+			{ 500, "Internal Server Error", "out of memory\n" },
+		};
+		for (size_t i = 0; i < sizeof msgs / sizeof *msgs; i++)
+			if (msgs[i].st == status) {
+				reason = msgs[i].reason;
+				body = strdup(msgs[i].body);
+				blen = body ? strlen(body) : 0;
+			}
+		if (status == 405)
+			extra = "Allow: GET, HEAD\r\n";
+	}
+	int hl = snprintf(hdr, sizeof hdr,
+			  "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			  "Cache-Control: no-store\r\n%sConnection: close\r\n\r\n",
+			  status, reason, ct, blen, extra);
+	size_t total = (size_t)hl + (head ? 0 : blen);
+	cl->out = malloc(total);
+	if (cl->out) {
+		memcpy(cl->out, hdr, (size_t)hl);
+		if (!head && blen)
+			memcpy(cl->out + hl, body, blen);
+		cl->outlen = total;
+	}
+	free(body);
+}
+
+/* Write what is queued; 1 when all is sent, 0 to wait, -1 on error. */
+static int client_flush(struct mh_client *cl)
+{
+	while (cl->outoff < cl->outlen) {
+		ssize_t n = send(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		cl->outoff += (size_t)n;
+	}
+	return 1;
+}
+
+static void client_cb(void *arg, int fd, uint32_t events)
+{
+	struct mh_client *cl = arg;
+	(void)fd;
+	if (!cl->out && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+		ssize_t n = recv(cl->fd, cl->in + cl->inlen, MH_MAX_REQUEST - cl->inlen, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			client_free(cl);
+			return;
+		}
+		cl->inlen += (size_t)n;
+		cl->in[cl->inlen] = 0;
+		if (memchr(cl->in, 0, cl->inlen)) {
+			client_free(cl); /* not text */
+			return;
+		}
+		if (strstr(cl->in, "\r\n\r\n") || strstr(cl->in, "\n\n")) {
+			respond(cl);
+		} else if (cl->inlen == MH_MAX_REQUEST) {
+			static const char big[] = "HTTP/1.1 413 Request Entity Too Large\r\n"
+						  "Content-Length: 0\r\nConnection: close\r\n\r\n";
+			cl->out = strdup(big);
+			cl->outlen = cl->out ? sizeof big - 1 : 0;
+		} else {
+			return;
+		}
+		if (!cl->out) {
+			client_free(cl);
+			return;
+		}
+	}
+	if (!cl->out)
+		return;
+	int r = client_flush(cl);
+	if (r == 0) {
+		loop_mod_fd(cl->s->loop, cl->fd, EPOLLOUT);
+		return;
+	}
+	if (r > 0)
+		shutdown(cl->fd, SHUT_WR);
+	client_free(cl);
+}
+
+static void accept_cb(void *arg, int fd, uint32_t events)
+{
+	struct mh_server *s = arg;
+	(void)events;
+	for (int budget = 0; budget < MH_MAX_CLIENTS; budget++) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0)
+			return;
+		int slot = -1;
+		for (int i = 0; i < MH_MAX_CLIENTS; i++)
+			if (!s->clients[i]) {
+				slot = i;
+				break;
+			}
+		struct mh_client *cl = slot < 0 ? NULL : calloc(1, sizeof *cl);
+		if (!cl) {
+			static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+						   "Content-Length: 0\r\nConnection: close\r\n\r\n";
+			if (send(cfd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+				/* nothing more to do */
+			}
+			close(cfd);
+			continue;
+		}
+		cl->s = s;
+		cl->fd = cfd;
+		cl->timer = loop_timer_add(s->loop, vclock_mono_ns() + MH_CLIENT_NS, client_timeout, cl);
+		if (cl->timer < 0 || loop_add_fd(s->loop, cfd, EPOLLIN, client_cb, cl) < 0) {
+			if (cl->timer > 0)
+				loop_timer_cancel(s->loop, cl->timer);
+			close(cfd);
+			free(cl);
+			continue;
+		}
+		s->clients[slot] = cl;
+	}
+}
+
+/* Split "HOST:PORT" / "[V6]:PORT" into host (may be "") and port. */
+static int split_hostport(const char *spec, char *host, size_t hn, char *port, size_t pn)
+{
+	const char *colon;
+	if (spec[0] == '[') {
+		const char *e = strchr(spec, ']');
+		if (!e || e[1] != ':')
+			return -EINVAL;
+		if ((size_t)(e - spec - 1) >= hn)
+			return -EINVAL;
+		snprintf(host, hn, "%.*s", (int)(e - spec - 1), spec + 1);
+		colon = e + 1;
+	} else {
+		colon = strrchr(spec, ':');
+		if (!colon || (size_t)(colon - spec) >= hn || memchr(spec, ':', (size_t)(colon - spec)))
+			return -EINVAL;
+		snprintf(host, hn, "%.*s", (int)(colon - spec), spec);
+	}
+	const char *p = colon + 1;
+	if (!*p || strlen(p) >= pn || strspn(p, "0123456789") != strlen(p))
+		return -EINVAL;
+	long v = strtol(p, NULL, 10);
+	if (v < 1 || v > 65535)
+		return -EINVAL;
+	snprintf(port, pn, "%s", p);
+	return 0;
+}
+
+int mh_parse_addr(const char *spec, int *off)
+{
+	char host[256], port[8];
+	*off = 0;
+	if (!spec || !*spec)
+		return -EINVAL;
+	if (!strcmp(spec, "off")) {
+		*off = 1;
+		return 0;
+	}
+	if (!strncmp(spec, "unix:", 5)) {
+		size_t n = strlen(spec + 5);
+		return n && n < sizeof ((struct sockaddr_un *)0)->sun_path && spec[5] == '/' ? 0 : -EINVAL;
+	}
+	return split_hostport(spec, host, sizeof host, port, sizeof port);
+}
+
+static int listen_unix(const char *path, char *saved, size_t n)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof sa.sun_path];
+	struct stat st;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	snprintf(dir, sizeof dir, "%s", path);
+	if (mkdir(dirname(dir), 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		int t = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (t < 0)
+			return -errno;
+		int c = connect(t, (struct sockaddr *)&sa, sizeof sa);
+		close(t);
+		if (c == 0)
+			return -EADDRINUSE;
+		if (unlink(path) < 0)
+			return -errno;
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	if (chmod(path, 0666) < 0 || listen(fd, 64) < 0) {
+		int r = -errno;
+		unlink(path);
+		close(fd);
+		return r;
+	}
+	snprintf(saved, n, "%s", path);
+	return fd;
+}
+
+static int listen_tcp(const char *spec)
+{
+	char host[256], port[8];
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV }, *ai = NULL;
+	int r = split_hostport(spec, host, sizeof host, port, sizeof port);
+	if (r < 0)
+		return r;
+	r = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+	if (r)
+		return r == EAI_SYSTEM ? -errno : -EADDRNOTAVAIL;
+	r = -EADDRNOTAVAIL;
+	for (struct addrinfo *a = ai; a; a = a->ai_next) {
+		int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		int one = 1;
+		if (fd < 0) {
+			r = -errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, a->ai_addr, a->ai_addrlen) < 0 || listen(fd, 64) < 0) {
+			r = -errno;
+			close(fd);
+			continue;
+		}
+		freeaddrinfo(ai);
+		return fd;
+	}
+	freeaddrinfo(ai);
+	return r;
+}
+
+struct mh_server *mh_server_open(struct loop *l, const char *spec, mh_render_fn fn,
+				 void *arg, int *err)
+{
+	int off, r = mh_parse_addr(spec, &off);
+	if (r < 0 || off) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	struct mh_server *s = calloc(1, sizeof *s);
+	if (!s) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	s->loop = l;
+	s->fn = fn;
+	s->arg = arg;
+	s->fd = !strncmp(spec, "unix:", 5) ? listen_unix(spec + 5, s->path, sizeof s->path)
+					   : listen_tcp(spec);
+	if (s->fd < 0) {
+		*err = s->fd;
+		free(s);
+		return NULL;
+	}
+	r = loop_add_fd(l, s->fd, EPOLLIN, accept_cb, s);
+	if (r < 0) {
+		if (s->path[0])
+			unlink(s->path);
+		close(s->fd);
+		free(s);
+		*err = r;
+		return NULL;
+	}
+	return s;
+}
+
+void mh_server_close(struct mh_server *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < MH_MAX_CLIENTS; i++)
+		if (s->clients[i])
+			client_free(s->clients[i]);
+	loop_del_fd(s->loop, s->fd);
+	close(s->fd);
+	if (s->path[0])
+		unlink(s->path);
+	free(s);
+}

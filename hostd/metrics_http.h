@@ -1,0 +1,82 @@
+/* metrics_http: vtune-hostd's metrics for Prometheus: the exposition
+ * renderer (OpenMetrics 1.0.0, or the classic text format 0.0.4), counters
+ * of rule firings and changes, and a minimal HTTP/1.1 responder on hostd's loop. */
+#ifndef VTUNE_METRICS_HTTP_H
+#define VTUNE_METRICS_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "loop.h"
+#include "metrics.h"
+
+#define MH_DEFAULT_ADDR "127.0.0.1:9684"
+#define MH_MAX_CLIENTS 64	       /* connections at once; more wait in the backlog */
+#define MH_MAX_REQUEST 8192	       /* bytes of request line + headers */
+#define MH_CLIENT_NS (10ull * 1000000000ull) /* a connection's whole life */
+#define MH_MAX_SERIES 8192	       /* firing + change counters kept */
+
+#define MH_CT_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
+#define MH_CT_TEXT "text/plain; version=0.0.4; charset=utf-8"
+
+/* One guest as the exporter shows it (pointers borrowed for one render). */
+struct mh_guest {
+	const char *name;
+	int connected;		/* the channel is up */
+	uint64_t reports, bad_reports, dropped, invalid;
+	const struct mvec *gm;	/* latest guest view, NULL before the first report */
+	const struct mvec *hm;	/* latest host view, NULL before the first evaluation */
+};
+
+struct mh_counters;
+
+/* Counters of rule firings and changes. NULL on no memory. */
+struct mh_counters *mh_counters_new(void);
+void mh_counters_free(struct mh_counters *c);
+/* Count one firing of rule for guest (a rule whose plan had changes). */
+void mh_count_firing(struct mh_counters *c, const char *guest, const char *rule);
+/* Count one change: side "guest" / "host", result "applied", "failed",
+ * "unchanged", "dry_run". Past MH_MAX_SERIES distinct label sets a new one
+ * is not counted (see mh_counters_dropped). NULL c is fine. */
+void mh_count_change(struct mh_counters *c, const char *guest, const char *side,
+		     const char *result);
+/* Increments lost because the table was full. */
+uint64_t mh_counters_dropped(const struct mh_counters *c);
+
+/* The family name of catalogue metric id: "vtune_" + the name with every
+ * character outside [a-zA-Z0-9_] made '_', + a unit suffix (_percent,
+ * _per_second, _ratio, _seconds); a name ending in a suffix the formats
+ * reserve (_count, _sum, _total, ...) gets "_value". buf n >= 96 is enough. */
+void mh_family_name(int id, char *buf, size_t n);
+
+/* Render the exposition: OpenMetrics (om != 0, ends with "# EOF") or the
+ * classic text format. *out is a new NUL-terminated buffer (free it), *len
+ * its length. c may be NULL (counter families are then empty). 0 or -ENOMEM. */
+int mh_render(const struct mh_guest *g, size_t ng, const struct mh_counters *c,
+	      int om, char **out, size_t *len);
+
+/* Render callback the server calls on each scrape: as mh_render. */
+typedef int (*mh_render_fn)(void *arg, int om, char **out, size_t *len);
+
+struct mh_server;
+
+/* Parse a --metrics value: "off" (*off = 1), "HOST:PORT", "[V6]:PORT" or
+ * "unix:PATH". 0 or -EINVAL. */
+int mh_parse_addr(const char *spec, int *off);
+
+/* Listen on spec (as mh_parse_addr; "off" is -EINVAL here) and serve
+ * GET/HEAD /metrics on loop l. A unix socket's stale file is replaced and
+ * the socket made mode 0666 (read-only data, as on TCP). NULL with -errno
+ * in *err. */
+struct mh_server *mh_server_open(struct loop *l, const char *spec, mh_render_fn fn,
+				 void *arg, int *err);
+/* Close every connection and the listener (a unix socket is unlinked).
+ * NULL is fine. */
+void mh_server_close(struct mh_server *s);
+
+/* Decide the reply to one request (request line + headers, NUL-terminated):
+ * *status 200/400/404/405, *om whether OpenMetrics was asked for (Accept
+ * names application/openmetrics-text), *head for HEAD. For tests. */
+void mh_http_decide(const char *req, int *status, int *om, int *head);
+
+#endif

@@ -1,0 +1,23 @@
+# bench.mk: `make bench` — the cost and scale of vtune against references
+# measured in the same run, one table printed and written to bench/results.md
+# (bench/run-all; about 5 minutes, needs root for the namespaces; each part
+# says at its top what it measures and against which reference: agent-cost,
+# hostd-scale with guestsim.c, reaction, crr-vs-wrk).
+#   make bench                      everything
+#   make bench-tools                the bench programs only
+#   BENCH_QUICK=1 make bench        tiny sizes (what the smoke test runs)
+
+BENCH_PROGS := $(B)/bench/sample_cost $(B)/bench/guestsim
+
+.PHONY: bench bench-tools
+bench-tools: $(BENCH_PROGS)
+
+bench: $(PROGS) $(B)/vtune-agent.static $(BENCH_PROGS)
+	VTUNE_BUILD=$(abspath $(B)) bench/run-all bench/results.md
+
+$(B)/bench/guestsim: $(call obj,bench/guestsim.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,json-c)
+
+# tests/integration/test-bench-smoke.sh runs the bench programs
+integration: $(BENCH_PROGS)

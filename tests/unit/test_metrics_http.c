@@ -1,0 +1,360 @@
+/* test_metrics_http: hostd's Prometheus exporter: family names, the
+ * OpenMetrics and text renderings (escaping, HELP/TYPE, _total, # EOF), the
+ * counters, request decisions, and the responder on a unix socket. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "metrics.h"
+#include "metrics_http.h"
+
+static void test_family_names(void **state)
+{
+	char b[128];
+	(void)state;
+	mh_family_name(M_GUEST_CPU_STEAL, b, sizeof b);
+	assert_string_equal(b, "vtune_guest_cpu_steal_percent");
+	mh_family_name(M_GUEST_TCP_PASSIVE_OPENS, b, sizeof b);
+	assert_string_equal(b, "vtune_guest_tcp_passive_opens_per_second");
+	mh_family_name(M_GUEST_NETRX_IMBALANCE, b, sizeof b);
+	assert_string_equal(b, "vtune_guest_netrx_imbalance_ratio");
+	mh_family_name(M_GUEST_CONNTRACK_EST_TIMEOUT, b, sizeof b);
+	assert_string_equal(b, "vtune_guest_conntrack_established_timeout_seconds");
+	mh_family_name(M_GUEST_CONNTRACK_COUNT, b, sizeof b); /* reserved suffix */
+	assert_string_equal(b, "vtune_guest_conntrack_count_value");
+	mh_family_name(M_HOST_VCPU_DELAY, b, sizeof b);
+	assert_string_equal(b, "vtune_host_vcpu_delay_percent");
+	mh_family_name(M_HOST_BRIDGE_NF, b, sizeof b);
+	assert_string_equal(b, "vtune_host_bridge_nf");
+	/* every name is legal and unique */
+	for (int i = 0; i < M_COUNT; i++) {
+		char c[128];
+		mh_family_name(i, b, sizeof b);
+		assert_int_equal(strspn(b, "abcdefghijklmnopqrstuvwxyz0123456789_"), strlen(b));
+		for (int k = 0; k < i; k++) {
+			mh_family_name(k, c, sizeof c);
+			assert_string_not_equal(b, c);
+		}
+	}
+}
+
+/* Check the structure of a rendering: every sample follows a TYPE of its
+ * family; counter samples end in _total; HELP precedes TYPE. */
+static void check_structure(const char *text, int om)
+{
+	char *copy = strdup(text), *save = NULL, fam[128] = "", type[16] = "";
+	int samples = 0, eof = 0;
+	assert_non_null(copy);
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		assert_false(eof); /* nothing after # EOF */
+		if (!strcmp(line, "# EOF")) {
+			eof = 1;
+			continue;
+		}
+		if (!strncmp(line, "# HELP ", 7)) {
+			sscanf(line + 7, "%127s", fam);
+			type[0] = 0;
+			continue;
+		}
+		if (!strncmp(line, "# TYPE ", 7)) {
+			char f2[128];
+			assert_int_equal(sscanf(line + 7, "%127s %15s", f2, type), 2);
+			assert_string_equal(f2, fam);
+			if (!om && !strcmp(type, "counter"))
+				assert_true(strlen(fam) > 6 && !strcmp(fam + strlen(fam) - 6, "_total"));
+			if (om && !strcmp(type, "counter"))
+				assert_false(strlen(fam) > 6 && !strcmp(fam + strlen(fam) - 6, "_total"));
+			continue;
+		}
+		if (!strncmp(line, "# UNIT ", 7)) {
+			assert_true(om);
+			continue;
+		}
+		assert_true(line[0] != '#');
+		assert_true(type[0]); /* a sample has its TYPE */
+		char name[128];
+		assert_int_equal(sscanf(line, "%127[a-zA-Z0-9_:]", name), 1);
+		char want[160];
+		snprintf(want, sizeof want, "%s%s", fam,
+			 om && !strcmp(type, "counter") ? "_total" : om && !strcmp(type, "info") ? "_info" : "");
+		assert_string_equal(name, want);
+		samples++;
+	}
+	assert_int_equal(eof, om);
+	assert_true(samples > 0);
+	free(copy);
+}
+
+static void test_render(void **state)
+{
+	(void)state;
+	struct mvec gm, hm;
+	mvec_clear(&gm);
+	mvec_clear(&hm);
+	mvec_set(&gm, M_GUEST_CPU_STEAL, 12.5);
+	mvec_set(&gm, M_GUEST_TCP_LISTEN_OVERFLOWS, 0.1);
+	mvec_set(&hm, M_HOST_VCPU_DELAY, 3);
+	struct mh_guest g[2] = {
+		{ .name = "web\"1\\x\nz", .connected = 1, .reports = 7, .bad_reports = 2,
+		  .gm = &gm, .hm = &hm },
+		{ .name = "bad\xff" "utf8", .connected = 0 },
+	};
+	struct mh_counters *c = mh_counters_new();
+	assert_non_null(c);
+	mh_count_firing(c, "web1", "accept-overflow");
+	mh_count_firing(c, "web1", "accept-overflow");
+	mh_count_change(c, "web1", "guest", "applied");
+	mh_count_change(c, "web1", "host", "failed");
+	mh_count_change(c, "web1", "guest", "applied");
+
+	char *out = NULL;
+	size_t len = 0;
+	assert_int_equal(mh_render(g, 2, c, 1, &out, &len), 0);
+	assert_int_equal(strlen(out), len);
+	check_structure(out, 1);
+	assert_true(len > 6 && !strcmp(out + len - 6, "# EOF\n"));
+	assert_non_null(strstr(out, "# TYPE vtune_guest_cpu_steal_percent gauge\n"
+				    "# UNIT vtune_guest_cpu_steal_percent percent\n"
+				    "vtune_guest_cpu_steal_percent{guest=\"web\\\"1\\\\x\\nz\"} 12.5\n"));
+	assert_non_null(strstr(out, "vtune_guest_tcp_listen_overflows_per_second{guest=\"web\\\"1\\\\x\\nz\"} 0.1\n"));
+	assert_non_null(strstr(out, "vtune_host_vcpu_delay_percent{guest=\"web\\\"1\\\\x\\nz\"} 3\n"));
+	assert_non_null(strstr(out, "vtune_guest_connected{guest=\"bad?utf8\"} 0\n"));
+	assert_non_null(strstr(out, "# TYPE vtune_guest_reports counter\n"));
+	assert_non_null(strstr(out, "vtune_guest_reports_total{guest=\"web\\\"1\\\\x\\nz\"} 7\n"));
+	assert_non_null(strstr(out, "vtune_guest_reports_bad_total{guest=\"web\\\"1\\\\x\\nz\"} 2\n"));
+	assert_non_null(strstr(out, "vtune_rule_firings_total{guest=\"web1\",rule=\"accept-overflow\"} 2\n"));
+	assert_non_null(strstr(out, "vtune_changes_total{guest=\"web1\",side=\"guest\",result=\"applied\"} 2\n"));
+	assert_non_null(strstr(out, "vtune_changes_total{guest=\"web1\",side=\"host\",result=\"failed\"} 1\n"));
+	assert_non_null(strstr(out, "# TYPE vtune_build info\nvtune_build_info{version=\"" VTUNE_VERSION "\"} 1\n"));
+	assert_null(strstr(out, "vtune_guest_files_nr")); /* nobody has it: no family */
+	free(out);
+
+	assert_int_equal(mh_render(g, 2, c, 0, &out, &len), 0);
+	check_structure(out, 0);
+	assert_null(strstr(out, "# EOF"));
+	assert_null(strstr(out, "# UNIT"));
+	assert_non_null(strstr(out, "# TYPE vtune_guest_reports_total counter\n"));
+	assert_non_null(strstr(out, "# TYPE vtune_build_info gauge\n"));
+	assert_non_null(strstr(out, "vtune_guest_cpu_steal_percent{guest=\"web\\\"1\\\\x\\nz\"} 12.5\n"));
+	free(out);
+
+	/* no guests, no counters: still valid */
+	assert_int_equal(mh_render(NULL, 0, NULL, 1, &out, &len), 0);
+	assert_true(!strcmp(out + len - 6, "# EOF\n"));
+	free(out);
+	mh_counters_free(c);
+}
+
+static void test_counters_bounded(void **state)
+{
+	(void)state;
+	struct mh_counters *c = mh_counters_new();
+	char rule[32];
+	for (int i = 0; i < MH_MAX_SERIES + 10; i++) {
+		snprintf(rule, sizeof rule, "r%d", i);
+		mh_count_firing(c, "g", rule);
+	}
+	assert_int_equal(mh_counters_dropped(c), 10);
+	mh_count_firing(c, "g", "r0"); /* a known series still counts */
+	assert_int_equal(mh_counters_dropped(c), 10);
+	mh_counters_free(c);
+	mh_count_change(NULL, "g", "guest", "applied"); /* NULL is fine */
+}
+
+static void test_decide_and_parse(void **state)
+{
+	int st, om, head, off;
+	(void)state;
+	mh_http_decide("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &st, &om, &head);
+	assert_int_equal(st, 200);
+	assert_int_equal(om, 0);
+	assert_int_equal(head, 0);
+	mh_http_decide("GET /metrics?x=1 HTTP/1.1\r\nACCEPT: Application/OpenMetrics-Text;version=1.0.0,text/plain;q=0.5\r\n\r\n",
+		       &st, &om, &head);
+	assert_int_equal(st, 200);
+	assert_int_equal(om, 1);
+	mh_http_decide("HEAD /metrics HTTP/1.0\r\n\r\n", &st, &om, &head);
+	assert_int_equal(st, 200);
+	assert_int_equal(head, 1);
+	mh_http_decide("POST /metrics HTTP/1.1\r\n\r\n", &st, &om, &head);
+	assert_int_equal(st, 405);
+	mh_http_decide("GET /other HTTP/1.1\r\n\r\n", &st, &om, &head);
+	assert_int_equal(st, 404);
+	mh_http_decide("GET /metricsx HTTP/1.1\r\n\r\n", &st, &om, &head);
+	assert_int_equal(st, 404);
+	mh_http_decide("garbage\r\n\r\n", &st, &om, &head);
+	assert_int_equal(st, 400);
+	mh_http_decide("GET /metrics SPDY/3\r\n\r\n", &st, &om, &head);
+	assert_int_equal(st, 400);
+
+	assert_int_equal(mh_parse_addr("off", &off), 0);
+	assert_int_equal(off, 1);
+	assert_int_equal(mh_parse_addr("127.0.0.1:9684", &off), 0);
+	assert_int_equal(off, 0);
+	assert_int_equal(mh_parse_addr("[::1]:9684", &off), 0);
+	assert_int_equal(mh_parse_addr(":9684", &off), 0);
+	assert_int_equal(mh_parse_addr("unix:/run/vtune/metrics.sock", &off), 0);
+	assert_int_equal(mh_parse_addr("unix:relative", &off), -EINVAL);
+	assert_int_equal(mh_parse_addr("127.0.0.1", &off), -EINVAL);
+	assert_int_equal(mh_parse_addr("127.0.0.1:0", &off), -EINVAL);
+	assert_int_equal(mh_parse_addr("127.0.0.1:65536", &off), -EINVAL);
+	assert_int_equal(mh_parse_addr("127.0.0.1:9x", &off), -EINVAL);
+	assert_int_equal(mh_parse_addr("::1:9684", &off), -EINVAL);
+	assert_int_equal(mh_parse_addr("", &off), -EINVAL);
+}
+
+static int renders;
+
+static int fake_render(void *arg, int om, char **out, size_t *len)
+{
+	(void)arg;
+	renders++;
+	return mh_render(NULL, 0, NULL, om, out, len);
+}
+
+static int connect_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	return fd;
+}
+
+/* Run the loop until fd's peer closes; the reply in buf. */
+static size_t read_reply(struct loop *l, int fd, char *buf, size_t n)
+{
+	size_t got = 0;
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(loop_run_once(l, 10), 0);
+		ssize_t r = read(fd, buf + got, n - 1 - got);
+		if (r == 0)
+			break;
+		if (r > 0)
+			got += (size_t)r;
+	}
+	buf[got] = 0;
+	return got;
+}
+
+static void test_server(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_mh.XXXXXX", path[128], spec[140];
+	char *buf = malloc(65536);
+	int err = 0;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/sub/metrics.sock", dir);
+	snprintf(spec, sizeof spec, "unix:%s", path);
+	struct loop *l = loop_new(&err);
+	assert_non_null(l);
+	struct mh_server *s = mh_server_open(l, spec, fake_render, NULL, &err);
+	assert_non_null(s);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0666);
+	/* a second server on the same live socket is refused */
+	assert_null(mh_server_open(l, spec, fake_render, NULL, &err));
+	assert_int_equal(err, -EADDRINUSE);
+
+	/* a slow client (half a request) does not hold up another */
+	int slow = connect_unix(path);
+	assert_int_equal(write(slow, "GET /met", 8), 8);
+	int fd = connect_unix(path);
+	const char req[] = "GET /metrics HTTP/1.1\r\nAccept: application/openmetrics-text; version=1.0.0\r\n\r\n";
+	assert_int_equal(write(fd, req, sizeof req - 1), (ssize_t)sizeof req - 1);
+	size_t n = read_reply(l, fd, buf, 65536);
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+	assert_non_null(strstr(buf, "Content-Type: " MH_CT_OPENMETRICS "\r\n"));
+	assert_true(!strcmp(buf + n - 6, "# EOF\n"));
+	close(fd);
+
+	/* the slow one finishes */
+	assert_int_equal(write(slow, "rics HTTP/1.0\n\n", 15), 15);
+	n = read_reply(l, slow, buf, 65536);
+	assert_non_null(strstr(buf, "Content-Type: " MH_CT_TEXT "\r\n"));
+	assert_null(strstr(buf, "# EOF"));
+	close(slow);
+
+	/* too long a request */
+	fd = connect_unix(path);
+	memset(buf, 'a', MH_MAX_REQUEST + 100);
+	memcpy(buf, "GET /", 5);
+	ssize_t w = write(fd, buf, MH_MAX_REQUEST + 100);
+	assert_true(w > 0);
+	n = read_reply(l, fd, buf, 65536);
+	assert_non_null(strstr(buf, "HTTP/1.1 413 "));
+	close(fd);
+
+	/* HEAD: headers only; 405 */
+	fd = connect_unix(path);
+	assert_int_equal(write(fd, "HEAD /metrics HTTP/1.1\r\n\r\n", 26), 26);
+	n = read_reply(l, fd, buf, 65536);
+	assert_non_null(strstr(buf, "200 OK"));
+	assert_true(!strcmp(buf + n - 4, "\r\n\r\n"));
+	close(fd);
+	fd = connect_unix(path);
+	assert_int_equal(write(fd, "PUT /metrics HTTP/1.1\r\n\r\n", 25), 25);
+	read_reply(l, fd, buf, 65536);
+	assert_non_null(strstr(buf, "405 Method Not Allowed"));
+	assert_non_null(strstr(buf, "Allow: GET, HEAD"));
+	close(fd);
+
+	/* a client that connects and goes away, one left open at close */
+	fd = connect_unix(path);
+	close(fd);
+	for (int i = 0; i < 5; i++)
+		loop_run_once(l, 10);
+	fd = connect_unix(path);
+	loop_run_once(l, 10);
+	mh_server_close(s);
+	close(fd);
+	assert_int_equal(stat(path, &st), -1); /* unlinked */
+	loop_free(l);
+	snprintf(path, sizeof path, "%s/sub", dir);
+	rmdir(path);
+	rmdir(dir);
+	free(buf);
+	assert_true(renders >= 3);
+}
+
+static void test_server_tcp(void **state)
+{
+	(void)state;
+	int err = 0;
+	struct loop *l = loop_new(&err);
+	assert_null(mh_server_open(l, "off", fake_render, NULL, &err));
+	assert_int_equal(err, -EINVAL);
+	struct mh_server *s = mh_server_open(l, "127.0.0.1:0x", fake_render, NULL, &err);
+	assert_null(s);
+	loop_free(l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_family_names),
+		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_counters_bounded),
+		cmocka_unit_test(test_decide_and_parse),
+		cmocka_unit_test(test_server),
+		cmocka_unit_test(test_server_tcp),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
