@@ -1,8 +1,10 @@
 /* run: `vtune-agent run` — talk to the host daemon over the virtio-serial
- * port (or --device PATH: a character device or a unix socket), reporting
+ * port (or --device PATH: a character device or a unix socket) or, on Xen,
+ * over xenstore (agent/xs.h), reporting
  * the guest view every interval and applying what the host asks for;
  * `run --standalone` goes to standalone.c instead. */
 #include "agent.h"
+#include "detect.h"
 #include "gv_json.h"
 #include "gview.h"
 #include "journal.h"
@@ -11,6 +13,7 @@
 #include "session.h"
 #include "vclock.h"
 #include "vport.h"
+#include "xs.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -66,13 +69,18 @@ static int sample_json(void *arg, json_object **out, double *interval_s)
 }
 
 static const char usage[] =
-	"usage: vtune-agent run [--port NAME | --device PATH] [--interval S]\n"
+	"usage: vtune-agent run [--transport auto|vport|xenstore] [--port NAME | --device PATH]\n"
+	"                       [--interval S]\n"
 	"                       [--journal PATH] [--root DIR] [--duration S] [--no-netlink]\n"
 	"       vtune-agent run --standalone [OPTIONS]   (see run --standalone --help)\n"
 	"\n"
 	"Report the guest view to the host daemon every interval over the\n"
-	"virtio-serial port, and apply (journaled) the changes it asks for.\n"
+	"virtio-serial port (xenstore on Xen), and apply (journaled) the changes it\n"
+	"asks for.\n"
 	"\n"
+	"  -T, --transport T   auto (default: xenstore when ROOT/sys/hypervisor/type is\n"
+	"                      \"xen\" or ROOT/proc/xen exists and neither --port nor\n"
+	"                      --device is given, else vport), vport or xenstore\n"
 	"  -P, --port NAME     virtio-serial port name (default " VPORT_NAME_DEFAULT ")\n"
 	"  -D, --device PATH   use this character device or unix socket instead\n"
 	"  -i, --interval S    report interval in seconds (default 5; 0.1 .. 3600)\n"
@@ -85,6 +93,7 @@ static const char usage[] =
 int agent_run_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "transport", required_argument, NULL, 'T' },
 		{ "port", required_argument, NULL, 'P' },
 		{ "device", required_argument, NULL, 'D' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -96,7 +105,7 @@ int agent_run_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *port = NULL, *device = NULL, *jpath = VTUNE_JOURNAL_DEFAULT, *root = "/";
+	const char *port = NULL, *device = NULL, *transport = "auto", *jpath = VTUNE_JOURNAL_DEFAULT, *root = "/";
 	double interval = 5, duration = 0;
 	int flags = GV_READ_NETLINK, c, err = 0, rc = 1;
 
@@ -104,8 +113,9 @@ int agent_run_main(int argc, char **argv)
 		if (!strcmp(argv[i], "--standalone"))
 			return agent_standalone_main(argc, argv);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "P:D:i:J:r:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "T:P:D:i:J:r:vh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'T': transport = optarg; break;
 		case 'P': port = optarg; break;
 		case 'D': device = optarg; break;
 		case 'J': jpath = optarg; break;
@@ -136,7 +146,21 @@ int agent_run_main(int argc, char **argv)
 		fprintf(stderr, "vtune-agent run: --port and --device exclude each other\n");
 		return 2;
 	}
-	if (!device && !port)
+	if (strcmp(transport, "auto") && strcmp(transport, "vport") && strcmp(transport, "xenstore")) {
+		fprintf(stderr, "vtune-agent run: --transport: want auto, vport or xenstore, not '%s'\n",
+			transport);
+		return 2;
+	}
+	int use_xs = !strcmp(transport, "xenstore");
+	if (use_xs && (port || device)) {
+		fprintf(stderr, "vtune-agent run: --port and --device are for --transport vport\n");
+		return 2;
+	}
+	if (!strcmp(transport, "auto") && !port && !device && detect_is_xen(root)) {
+		use_xs = 1;
+		log_info("run: Xen guest (%s): using xenstore", root);
+	}
+	if (!use_xs && !device && !port)
 		port = VPORT_NAME_DEFAULT;
 
 	struct journal *j = journal_open(jpath, &err);
@@ -145,13 +169,24 @@ int agent_run_main(int argc, char **argv)
 			err == -EWOULDBLOCK ? " (another vtune-agent holds it)" : "");
 		return 1;
 	}
-	struct vport *vp = vport_new(root, port, device, &err);
+	struct vport *vp = NULL;
+	struct xst *xs = NULL;
+	if (use_xs) {
+		xs = xst_new();
+		err = -ENOMEM;
+	} else {
+		vp = vport_new(root, port, device, &err);
+	}
 	struct sampler sm = { .root = root, .flags = flags };
 	struct session_cfg cfg = {
 		.port = vp, .journal = j, .root = root, .interval_s = interval,
 		.sample = sample_json, .sample_arg = &sm,
 	};
-	struct session *s = vp ? session_new(&cfg, &err) : NULL;
+	if (xs) {
+		cfg.ops = &xst_ops;
+		cfg.chan = xs;
+	}
+	struct session *s = vp || xs ? session_new(&cfg, &err) : NULL;
 	if (!s) {
 		fprintf(stderr, "vtune-agent run: %s\n", strerror(-err));
 		goto out;
@@ -160,8 +195,9 @@ int agent_run_main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	log_info("run: %s %s, interval %.1fs, journal %s", device ? "device" : "port",
-		 device ? device : port, interval, jpath);
+	log_info("run: %s %s, interval %.1fs, journal %s",
+		 xs ? "xenstore" : device ? "device" : "port",
+		 xs ? XST_DATA_DIR "/" : device ? device : port, interval, jpath);
 
 	/* the first reading, so the first report has an interval behind it */
 	json_object *none = NULL;
@@ -185,8 +221,17 @@ int agent_run_main(int argc, char **argv)
 		 (unsigned long long)st.acks, (unsigned long long)st.changes,
 		 (unsigned long long)st.refused, (unsigned long long)st.bad_lines);
 out:
+	if (xs) {
+		struct xst_stats xst;
+		xst_get_stats(xs, &xst);
+		log_info("run: xenstore: %llu write(s), %llu conflict(s), %llu report(s) trimmed, "
+			 "%llu domain change(s)",
+			 (unsigned long long)xst.commits, (unsigned long long)xst.conflicts,
+			 (unsigned long long)xst.truncated, (unsigned long long)xst.resets);
+	}
 	session_free(s);
 	vport_free(vp);
+	xst_free(xs);
 	if (sm.have_prev)
 		gv_reading_free(&sm.prev);
 	journal_close(j);

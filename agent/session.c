@@ -56,9 +56,27 @@ const char *session_state_name(enum session_state st)
 	return "?";
 }
 
+/* ---- the vport as a transport ---- */
+
+static int tv_open(void *c) { return vport_open(c); }
+static int tv_fd(const void *c) { return vport_fd(c); }
+static int tv_is_port(const void *c) { return vport_is_port(c); }
+static int tv_wait(void *c, int ms, int *rd) { return vport_wait(c, ms, rd); }
+static long tv_read(void *c, void *b, size_t n) { return vport_read(c, b, n); }
+static int tv_send(void *c, const char *d, size_t n, int dr) { return vport_send(c, d, n, dr); }
+static int tv_flush(void *c) { return vport_flush(c); }
+static void tv_clear(void *c) { vport_clear(c); }
+static void tv_hangup(void *c) { vport_hangup(c); }
+
+const struct transport_ops transport_vport_ops = {
+	.name = "vport", .open = tv_open, .fd = tv_fd, .is_port = tv_is_port,
+	.wait = tv_wait, .read = tv_read, .send = tv_send, .flush = tv_flush,
+	.clear = tv_clear, .hangup = tv_hangup,
+};
+
 struct session *session_new(const struct session_cfg *cfg, int *err)
 {
-	if (!cfg->port || !cfg->sample || !cfg->root || !(cfg->interval_s > 0) ||
+	if ((cfg->ops ? !cfg->chan : !cfg->port) || !cfg->sample || !cfg->root || !(cfg->interval_s > 0) ||
 	    cfg->interval_s > WIRE_MAX_INTERVAL_S) {
 		*err = -EINVAL;
 		return NULL;
@@ -70,6 +88,10 @@ struct session *session_new(const struct session_cfg *cfg, int *err)
 		return NULL;
 	}
 	s->cfg = *cfg;
+	if (!s->cfg.ops) {
+		s->cfg.ops = &transport_vport_ops;
+		s->cfg.chan = cfg->port;
+	}
 	s->state = SESSION_DOWN;
 	s->interval_ns = (uint64_t)(cfg->interval_s * 1e9);
 	s->backoff_ms = BACKOFF_MIN_MS;
@@ -113,7 +135,7 @@ static int send_msg(struct session *s, const struct wire_msg *m, int droppable)
 			 r == -EINVAL ? err : strerror(-r));
 		return r;
 	}
-	r = vport_send(s->cfg.port, line, len, droppable);
+	r = s->cfg.ops->send(s->cfg.chan, line, len, droppable);
 	free(line);
 	if (r)
 		log_warn("session: %s not queued: %s (the host is not reading)",
@@ -123,7 +145,7 @@ static int send_msg(struct session *s, const struct wire_msg *m, int droppable)
 
 static void send_resync(struct session *s)
 {
-	vport_send(s->cfg.port, LINEBUF_RESYNC, LINEBUF_RESYNC_LEN, 0);
+	s->cfg.ops->send(s->cfg.chan, LINEBUF_RESYNC, LINEBUF_RESYNC_LEN, 0);
 }
 
 static void send_hello(struct session *s)
@@ -180,8 +202,8 @@ static void go_down(struct session *s, const char *why)
 	s->state = SESSION_DOWN;
 	s->version = 0;
 	linebuf_reset(s->lb);
-	vport_clear(s->cfg.port);
-	vport_hangup(s->cfg.port);
+	s->cfg.ops->clear(s->cfg.chan);
+	s->cfg.ops->hangup(s->cfg.chan);
 }
 
 static void on_connect(struct session *s)
@@ -191,7 +213,7 @@ static void on_connect(struct session *s)
 	s->version = 0;
 	s->seq = 0;
 	linebuf_reset(s->lb);
-	vport_clear(s->cfg.port);
+	s->cfg.ops->clear(s->cfg.chan);
 	send_hello(s);
 	s->state = SESSION_HELLO;
 	log_info("session: host there (connection %" PRIu64 "), hello sent", s->st.connects);
@@ -497,7 +519,7 @@ static int read_input(struct session *s)
 {
 	char buf[READ_CHUNK];
 	for (int i = 0; i < READ_ROUNDS; i++) {
-		long n = vport_read(s->cfg.port, buf, sizeof buf);
+		long n = s->cfg.ops->read(s->cfg.chan, buf, sizeof buf);
 		if (n == -EAGAIN)
 			return 0;
 		if (n < 0) {
@@ -513,7 +535,7 @@ static int read_input(struct session *s)
 
 static int flush_output(struct session *s)
 {
-	int r = vport_flush(s->cfg.port);
+	int r = s->cfg.ops->flush(s->cfg.chan);
 	if (r == 0 || r == -EAGAIN)
 		return 0;
 	go_down(s, strerror(-r));
@@ -522,15 +544,14 @@ static int flush_output(struct session *s)
 
 int session_step(struct session *s, int max_ms)
 {
-	struct vport *p = s->cfg.port;
 	int readable, r;
 
 	if (max_ms < 0)
 		max_ms = 0;
-	if (vport_fd(p) < 0) {
+	if (s->cfg.ops->fd(s->cfg.chan) < 0) {
 		if (s->state != SESSION_DOWN)
 			go_down(s, "channel closed");
-		r = vport_open(p);
+		r = s->cfg.ops->open(s->cfg.chan);
 		if (r) {
 			if (r != s->open_err)
 				log_info("session: channel not open: %s%s; retrying", strerror(-r),
@@ -540,12 +561,12 @@ int session_step(struct session *s, int max_ms)
 			return 0;
 		}
 		s->open_err = 0;
-		if (!vport_is_port(p))
+		if (!s->cfg.ops->is_port(s->cfg.chan))
 			on_connect(s); /* a socket: connected is the host there */
 	}
 	if (s->state == SESSION_DOWN) {
 		/* a port: is the host end connected? (POLLHUP while not) */
-		r = vport_wait(p, 0, &readable);
+		r = s->cfg.ops->wait(s->cfg.chan, 0, &readable);
 		if (r <= 0) {
 			nap(s, max_ms);
 			return 0;
@@ -563,7 +584,7 @@ int session_step(struct session *s, int max_ms)
 		if (ms < (uint64_t)timeout)
 			timeout = (int)ms;
 	}
-	r = vport_wait(p, timeout, &readable);
+	r = s->cfg.ops->wait(s->cfg.chan, timeout, &readable);
 	if (r < 0) {
 		go_down(s, strerror(-r));
 		nap(s, max_ms);

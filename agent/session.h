@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "journal.h"
+#include "transport.h"
 #include "vport.h"
 
 enum session_state {
@@ -25,6 +26,10 @@ typedef int (*session_sample_fn)(void *arg, json_object **sample,
 
 struct session_cfg {
 	struct vport *port;	  /* borrowed, must outlive the session */
+	/* Another transport instead of port (xenstore): its operations and
+	 * its object (borrowed). NULL ops: port through transport_vport_ops. */
+	const struct transport_ops *ops;
+	void *chan;
 	struct journal *journal;  /* borrowed; NULL: every change is refused */
 	const char *root;	  /* knobs live under root ("/") */
 	double interval_s;	  /* between reports, 0 < interval <= 86400 */
@@ -43,7 +48,7 @@ struct session_stats {
 	uint64_t refused;      /* changes refused or failed */
 };
 
-/* A session on cfg->port (the strings and objects are borrowed). Returns
+/* A session on cfg->port or cfg->chan (the strings and objects are borrowed). Returns
  * NULL with -errno in *err (-EINVAL for a bad cfg, -ENOMEM). */
 struct session *session_new(const struct session_cfg *cfg, int *err);
 void session_free(struct session *s);
