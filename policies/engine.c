@@ -453,20 +453,36 @@ int pol_engine_step(struct pol_engine *e, const char *subject, uint64_t now_ns,
 				double v;
 				c = expr_eval(r->when, guest, host, &v) == 0 && v == 0;
 			}
-			if (!c) {
-				st->clear_on = 0;
+			if (c) {
+				if (!st->clear_on) {
+					st->clear_on = 1;
+					st->clear_since = now_ns;
+				}
+				if (since(now_ns, st->clear_since) >= r->for_ns) {
+					st->active = 0;
+					st->clear_on = 0;
+					st->when_on = 0;
+				}
 				continue;
 			}
-			if (!st->clear_on) {
-				st->clear_on = 1;
-				st->clear_since = now_ns;
-			}
-			if (since(now_ns, st->clear_since) >= r->for_ns) {
-				st->active = 0;
-				st->clear_on = 0;
+			st->clear_on = 0;
+			/* Escalation: a problem that persists through the whole
+			 * cooldown after a firing (not one that comes and goes
+			 * around the threshold) fires the rule again, so ratchet
+			 * actions keep moving toward their bound. */
+			if (!holds(r->when, guest, host)) {
 				st->when_on = 0;
+				continue;
 			}
-			continue;
+			if (!st->when_on) {
+				st->when_on = 1;
+				st->when_since = now_ns;
+			}
+			uint64_t need = r->cooldown_ns > r->for_ns ? r->cooldown_ns : r->for_ns;
+			if (since(now_ns, st->when_since) < need ||
+			    since(now_ns, st->last_fire) < r->cooldown_ns)
+				continue;
+			goto fire;
 		}
 		if (!holds(r->when, guest, host)) {
 			st->when_on = 0;
@@ -480,6 +496,7 @@ int pol_engine_step(struct pol_engine *e, const char *subject, uint64_t now_ns,
 			continue;
 		if (st->fired && since(now_ns, st->last_fire) < r->cooldown_ns)
 			continue;
+fire:
 		st->active = 1;
 		st->fired = 1;
 		st->last_fire = now_ns;

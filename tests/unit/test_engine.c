@@ -150,9 +150,14 @@ static void test_fires_after_for(void **state)
 	assert_string_equal(f->plan.v[1].kind, "note");
 	assert_string_equal(f->plan.v[1].note, "check the backlog");
 	assert_int_equal(pol_engine_rule_active(f->e, "vm1", "overflow"), 1);
-	/* active: does not fire again while the condition stays true */
-	for (int i = 0; i < 300; i++)
+	/* active: no second firing within the cooldown, however true the
+	 * condition stays (t = 11 .. 70) */
+	for (int i = 0; i < 60; i++)
 		assert_int_equal(sample(f, "vm1", 52, 1), 0);
+	/* held through a whole cooldown: it escalates, 256 -> 512 */
+	assert_int_equal(sample(f, "vm1", 52, 1), 1);
+	assert_string_equal(f->plan.v[0].old, "256");
+	assert_string_equal(f->plan.v[0].new, "512");
 	fx_free(f);
 }
 
@@ -275,6 +280,34 @@ static void test_hysteresis_no_flapping(void **state)
 	}
 	assert_true(fires[0] > 5);
 	assert_int_equal(fires[1], 1);
+}
+
+/* A problem that persists: the active rule fires again once the condition
+ * has held through a whole cooldown after the last firing, never sooner. */
+static void test_persistent_escalates(void **state)
+{
+	(void)state;
+	static const char text[] =
+		"version: 1\n"
+		"rules:\n"
+		"  - name: persist\n"
+		"    when: guest.tcp.listen_overflows > 10/s\n"
+		"    clear: guest.tcp.listen_overflows < 1/s\n"
+		"    for: 5s\n"
+		"    cooldown: 30s\n"
+		"    guest:\n"
+		"      - note: x\n";
+	struct fx *f = fx_new(text);
+	int fired_at[8], n = 0;
+	for (int t = 0; t < 100; t++)
+		if (sample(f, "vm1", 12, 1) && n < 8)
+			fired_at[n++] = t;
+	fx_free(f);
+	/* t = 5, then a full 30 s cooldown of holding each time: 36, 66, 96 */
+	assert_int_equal(n, 4);
+	assert_int_equal(fired_at[0], 5);
+	for (int i = 1; i < n; i++)
+		assert_true(fired_at[i] - fired_at[i - 1] >= 30);
 }
 
 static void test_subjects_independent(void **state)
@@ -428,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_cooldown),
 		cmocka_unit_test(test_stops_at_max),
 		cmocka_unit_test(test_hysteresis_no_flapping),
+		cmocka_unit_test(test_persistent_escalates),
 		cmocka_unit_test(test_subjects_independent),
 		cmocka_unit_test(test_admin_changed),
 		cmocka_unit_test(test_other_actions),
