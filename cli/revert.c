@@ -1,6 +1,7 @@
 /* revert: `vtune revert` undoes changes recorded in the journal, newest
  * first, and never overwrites a knob someone else changed (unless --force). */
 #include "commands.h"
+#include "ctl_client.h"
 #include "exec.h"
 #include "journal.h"
 #include "log.h"
@@ -18,7 +19,7 @@
 
 static const char usage[] =
 	"usage: vtune revert (--all | --rule NAME | --since TIME) [--journal PATH]\n"
-	"                    [--root DIR] [--dry-run] [--force]\n"
+	"                    [--control PATH] [--root DIR] [--dry-run] [--force]\n"
 	"\n"
 	"Undo changes recorded in the journal, newest first.\n"
 	"  --all           every change not yet reverted\n"
@@ -27,6 +28,10 @@ static const char usage[] =
 	"                  / -1d relative to now, or YYYY-MM-DDTHH:MM:SS (UTC)\n"
 	"  --journal PATH  journal file (default $VTUNE_JOURNAL, else "
 	DEFAULT_JOURNAL ")\n"
+	"  --control PATH  ask the running vtune-hostd at PATH to revert (it holds the\n"
+	"                  journal and is the only one that can reach the guests);\n"
+	"                  done by itself when the journal is in use\n"
+	"                  (default $VTUNE_CONTROL, else /run/vtune/hostd.sock)\n"
 	"  --root DIR      root prefix for /proc and /sys (default /)\n"
 	"  --dry-run       show what would be reverted; change nothing\n"
 	"  --force         also overwrite knobs someone else changed since\n"
@@ -37,6 +42,46 @@ static const char usage[] =
 
 static int bad_usage(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
+
+/* Revert through the daemon: it holds the journal lock and the guests'
+ * channels. Prints its lines; returns the exit status. */
+static int revert_via_daemon(const char *control, const struct revert_sel *sel,
+			     int dry, int force)
+{
+	json_object *req = json_object_new_object(), *reply = NULL, *v;
+	char err[256];
+	json_object_object_add(req, "cmd", json_object_new_string("revert"));
+	if (sel->by == REVERT_RULE)
+		json_object_object_add(req, "rule", json_object_new_string(sel->rule));
+	else if (sel->by == REVERT_SINCE)
+		json_object_object_add(req, "since_ns", json_object_new_int64((int64_t)sel->since_ns));
+	else
+		json_object_object_add(req, "all", json_object_new_boolean(1));
+	if (dry)
+		json_object_object_add(req, "dry_run", json_object_new_boolean(1));
+	if (force)
+		json_object_object_add(req, "force", json_object_new_boolean(1));
+	int r = ctl_request(control, req, &reply, err, sizeof err);
+	json_object_put(req);
+	if (r) {
+		fprintf(stderr, "vtune revert: %s\n", err);
+		return 1;
+	}
+	int status = 0;
+	if (json_object_object_get_ex(reply, "lines", &v) && json_object_is_type(v, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			printf("%s\n", json_object_get_string(json_object_array_get_idx(v, i)));
+	if (!json_object_object_get_ex(reply, "ok", &v) || !json_object_get_boolean(v)) {
+		fprintf(stderr, "vtune revert: vtune-hostd: %s\n",
+			json_object_object_get_ex(reply, "error", &v) ? json_object_get_string(v)
+								      : "refused");
+		status = 1;
+	} else if (json_object_object_get_ex(reply, "not_restored", &v) && json_object_get_int(v)) {
+		status = 1;
+	}
+	json_object_put(reply);
+	return status;
+}
 
 /* Print one usage error and return 2. */
 static int bad_usage(const char *fmt, ...)
@@ -60,6 +105,7 @@ int cmd_revert_main(int argc, char **argv)
 		{ "rule", required_argument, NULL, 'r' },
 		{ "since", required_argument, NULL, 's' },
 		{ "journal", required_argument, NULL, 'j' },
+		{ "control", required_argument, NULL, 'c' },
 		{ "root", required_argument, NULL, 'R' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "force", no_argument, NULL, 'f' },
@@ -67,7 +113,7 @@ int cmd_revert_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct revert_sel sel = { .by = REVERT_ALL };
-	const char *path = getenv("VTUNE_JOURNAL"), *root = "/";
+	const char *path = getenv("VTUNE_JOURNAL"), *root = "/", *control = NULL;
 	int nsel = 0, dry = 0, force = 0, c, err = 0;
 
 	if (!path || !*path)
@@ -98,6 +144,9 @@ int cmd_revert_main(int argc, char **argv)
 		case 'j':
 			path = optarg;
 			break;
+		case 'c':
+			control = optarg;
+			break;
 		case 'R':
 			root = optarg;
 			break;
@@ -119,11 +168,19 @@ int cmd_revert_main(int argc, char **argv)
 	if (nsel != 1)
 		return bad_usage("give exactly one of --all, --rule NAME, --since TIME");
 
+	if (control)
+		return revert_via_daemon(control, &sel, dry, force);
 	if (access(path, F_OK) < 0 && errno == ENOENT) {
 		printf("nothing to revert (no journal at %s)\n", path);
 		return 0;
 	}
 	struct journal *j = dry ? journal_open_ro(path, &err) : journal_open(path, &err);
+	if (!j && (err == -EWOULDBLOCK || err == -EAGAIN)) {
+		/* A daemon holds the journal: it does the revert. */
+		const char *ctl = ctl_default_path();
+		if (access(ctl, F_OK) == 0)
+			return revert_via_daemon(ctl, &sel, dry, force);
+	}
 	if (!j) {
 		fprintf(stderr, "vtune revert: %s: %s%s\n", path, strerror(-err),
 			err == -EWOULDBLOCK ? " (is vtune-hostd or vtune-agent "

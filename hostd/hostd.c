@@ -16,6 +16,7 @@
 #include "metrics_http.h"
 #include "policy.h"
 #include "vclock.h"
+#include "xen_bridge.h"
 
 #include <errno.h>
 #include <math.h>
@@ -94,6 +95,7 @@ struct hostd {
 	uint64_t interval_ns, next_step_ns;
 	struct pol_plan plan;
 	struct hist_store *hist; /* key metrics for `vtune report` (NULL: none) */
+	struct xen_bridge *xb;	 /* --backend xen: agent channels over xenstore */
 	char warned_kinds[8][16]; /* "no executor for KIND" said once */
 	int nwarned;
 };
@@ -114,6 +116,12 @@ static struct guest *find_guest(struct hostd *h, const char *name)
 		if (!strcmp(h->guests[i]->bk.name, name))
 			return h->guests[i];
 	return NULL;
+}
+
+/* xb_find_fn: the guest the Xen bridge attaches a channel to. */
+static struct guest *xb_find(void *arg, const struct bk_guest *bg)
+{
+	return find_guest(arg, bg->name);
 }
 
 /* ---- acks ---- */
@@ -229,6 +237,7 @@ static void on_backend(void *arg, enum bk_event_type t, const struct bk_guest *b
 		}
 		break;
 	case BK_GUEST_DOWN:
+		xen_bridge_guest_down(h->xb, bg->domid);
 		for (size_t i = 0; i < h->nguests; i++)
 			if (h->guests[i] == g)
 				remove_guest(h, i);
@@ -698,6 +707,10 @@ struct hostd *hostd_new(const struct hostd_opts *o, int *err, char *why, size_t 
 		snprintf(why, n, "backend events: %s", strerror(-r));
 		goto fail;
 	}
+	if (h->ops == &backend_xen_ops && !(h->xb = xen_bridge_new(h->loop, h->bk, xb_find, h, &r))) {
+		snprintf(why, n, "xenstore bridge: %s", strerror(-r));
+		goto fail;
+	}
 	r = h->ops->list(h->bk, on_backend, h);
 	if (r < 0)
 		log_warn("backend %s: listing guests: %s", h->ops->name, strerror(-r));
@@ -733,6 +746,7 @@ void hostd_free(struct hostd *h)
 	while (h->nguests)
 		remove_guest(h, h->nguests - 1);
 	free(h->guests);
+	xen_bridge_free(h->xb);
 	if (h->bk) {
 		int efd = h->ops->event_fd ? h->ops->event_fd(h->bk) : -1;
 		if (efd >= 0 && h->loop)
@@ -907,6 +921,7 @@ static json_object *revert_json(struct hostd *h, json_object *req)
 
 	if (json_object_object_get_ex(req, "dry_run", &v) && json_object_get_boolean(v))
 		dry = 1;
+	int force = json_object_object_get_ex(req, "force", &v) && json_object_get_boolean(v);
 	if (json_object_object_get_ex(req, "rule", &v)) {
 		if (!json_object_is_type(v, json_type_string) ||
 		    json_object_get_string_len(v) > POL_NAME_MAX) {
@@ -937,7 +952,7 @@ static json_object *revert_json(struct hostd *h, json_object *req)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	int r = journal_revert(h->journal, h->o.root, &sel, dry, 0, f, revert_remote, h);
+	int r = journal_revert(h->journal, h->o.root, &sel, dry, force, f, revert_remote, h);
 	if (f)
 		fclose(f);
 	for (char *cur = buf, *line; cur && (line = strsep(&cur, "\n"));)
