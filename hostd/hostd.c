@@ -549,8 +549,7 @@ int hostd_check_config(const struct hostd_opts *o, FILE *err)
 {
 	int bad = 0;
 	if (!backend_find(o->backend)) {
-		fprintf(err, "unknown backend '%s' (built in:%s%s)\n", o->backend,
-			backend_find("kvm") ? " kvm" : "", " sim");
+		fprintf(err, "unknown backend '%s' (built in: kvm, xen, sim)\n", o->backend);
 		bad = 1;
 	}
 	if (!(o->interval_s >= 0.1 && o->interval_s <= 3600)) {

@@ -9,10 +9,11 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: vtune-hostd [--backend kvm|sim] [--uri URI] [--policy FILE] [--journal PATH]\n"
+	"usage: vtune-hostd [--backend kvm|xen|sim] [--uri URI] [--policy FILE] [--journal PATH]\n"
 	"                   [--control PATH] [--interval S] [--root DIR] [--metrics ADDR]\n"
 	"                   [--syslog] [--dry-run] [-n] [-f] [-v]\n"
 	"\n"
@@ -20,7 +21,8 @@ static const char usage[] =
 	"adds the host view, runs the policy engine every interval, sends guest\n"
 	"changes to the agent and applies host changes, all journaled.\n"
 	"\n"
-	"  -b, --backend NAME  kvm (libvirt, default) or sim (test: sockets in a directory)\n"
+	"  -b, --backend NAME  kvm (libvirt, default), xen (dom0: libxenctrl and\n"
+	"                      xenstore) or sim (tests: sockets in a directory)\n"
 	"  -u, --uri URI       libvirt URI (default qemu:///system) or the sim directory\n"
 	"  -p, --policy FILE   policy file (default " VTUNE_POLICY_DEFAULT ")\n"
 	"  -J, --journal PATH  change journal (default " HOSTD_JOURNAL_DEFAULT ")\n"
@@ -35,6 +37,23 @@ static const char usage[] =
 	"  -f, --foreground    stay in the foreground (the default, systemd style)\n"
 	"  -v, --verbose       log debug messages\n"
 	"      --help, --version\n";
+
+/* One descriptor per guest channel: the default soft limit (1024) would stop
+ * near a thousand guests, so take the hard limit. Never fatal. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rlim_t old = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warn("cannot raise the open-file limit from %llu: %s", (unsigned long long)old,
+			 strerror(errno));
+	else
+		log_debug("open-file limit raised from %llu to %llu", (unsigned long long)old,
+			  (unsigned long long)rl.rlim_cur);
+}
 
 int main(int argc, char **argv)
 {
@@ -103,6 +122,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_init("vtune-hostd", dest, o.verbose ? LOG_DEBUG : LOG_INFO);
+	raise_nofile();
 	struct hostd *h = hostd_new(&o, &err, why, sizeof why);
 	if (!h) {
 		log_err("%s", why[0] ? why : strerror(-err));
