@@ -8,6 +8,7 @@
 #include "gv_json.h"
 #include "gview.h"
 #include "journal.h"
+#include "kfs.h"
 #include "log.h"
 #include "parse.h"
 #include "session.h"
@@ -30,10 +31,12 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* The sampler: the previous reading, and the next one turned into a sample. */
+/* The sampler: the previous reading, and the next one turned into a sample;
+ * the files read every time stay open in kc between readings. */
 struct sampler {
 	const char *root;
 	int flags;
+	struct kfs_cache *kc;
 	int have_prev;
 	struct gv_reading prev;
 };
@@ -46,7 +49,9 @@ static int sample_json(void *arg, json_object **out, double *interval_s)
 	int r;
 
 	*out = NULL;
-	if (gv_read(sm->root, sm->flags, &cur))
+	if (!sm->kc && !(sm->kc = kfs_cache_new()))
+		return -ENOMEM;
+	if (gv_read_cached(sm->kc, sm->root, sm->flags, &cur))
 		return -ENOMEM;
 	if (!sm->have_prev || cur.mono_ns <= sm->prev.mono_ns ||
 	    cur.mono_ns - sm->prev.mono_ns > (uint64_t)86400 * 1000000000ull) {
@@ -234,6 +239,7 @@ out:
 	xst_free(xs);
 	if (sm.have_prev)
 		gv_reading_free(&sm.prev);
+	kfs_cache_free(sm.kc);
 	journal_close(j);
 	return rc;
 }

@@ -38,19 +38,27 @@ static struct json_object *new_d(double v)
 	return json_object_new_double_s(r / 1000, p);
 }
 
+/* Every key here is a string constant, and new in its object: json-c then
+ * neither copies it nor looks for an old entry. */
+static void add(struct json_object *o, const char *k, struct json_object *v)
+{
+	json_object_object_add_ex(o, k, v, JSON_C_OBJECT_ADD_KEY_IS_NEW |
+					     JSON_C_OBJECT_ADD_CONSTANT_KEY);
+}
+
 static void put_d(struct json_object *o, const char *k, double v)
 {
-	json_object_object_add(o, k, new_d(v));
+	add(o, k, new_d(v));
 }
 
 static void put_u(struct json_object *o, const char *k, uint64_t v)
 {
-	json_object_object_add(o, k, json_object_new_uint64(v));
+	add(o, k, json_object_new_uint64(v));
 }
 
 static void put_i(struct json_object *o, const char *k, int64_t v)
 {
-	json_object_object_add(o, k, json_object_new_int64(v));
+	add(o, k, json_object_new_int64(v));
 }
 
 static struct json_object *cpu_obj(const struct gv_cpu_pct *c, int with_id)
@@ -81,18 +89,18 @@ struct json_object *gv_sample_to_json(const struct gv_sample *s)
 	struct json_object *errs = json_object_new_object();
 	for (int g = 0; g < GV_NGROUPS; g++)
 		if (s->status[g])
-			json_object_object_add(errs, gv_group_name(g),
+			add(errs, gv_group_name(g),
 					       json_object_new_string(s->error[g]));
-	json_object_object_add(root, "errors", errs);
+	add(root, "errors", errs);
 
 	if (ok(s, GV_CPU)) {
 		o = json_object_new_object();
-		json_object_object_add(o, "total", cpu_obj(&s->total, 0));
+		add(o, "total", cpu_obj(&s->total, 0));
 		a = json_object_new_array();
 		for (int i = 0; i < s->ncpu; i++)
 			json_object_array_add(a, cpu_obj(&s->cpu[i], 1));
-		json_object_object_add(o, "per_cpu", a);
-		json_object_object_add(root, "cpu", o);
+		add(o, "per_cpu", a);
+		add(root, "cpu", o);
 	}
 
 	o = json_object_new_object();
@@ -115,16 +123,16 @@ struct json_object *gv_sample_to_json(const struct gv_sample *s)
 		put_u(o, "time_wait", s->sock.tcp_tw);
 		put_u(o, "alloc", s->sock.tcp_alloc);
 	}
-	json_object_object_add(root, "tcp", o);
+	add(root, "tcp", o);
 
 	if (ok(s, GV_LISTENERS)) {
 		a = json_object_new_array();
 		for (int i = 0; i < s->nlisteners; i++) {
 			const struct gv_listener *l = &s->listeners[i];
 			o = json_object_new_object();
-			json_object_object_add(o, "family", json_object_new_string(
+			add(o, "family", json_object_new_string(
 				l->family == AF_INET6 ? "ipv6" : "ipv4"));
-			json_object_object_add(o, "addr", json_object_new_string(l->addr));
+			add(o, "addr", json_object_new_string(l->addr));
 			put_u(o, "port", l->port);
 			put_u(o, "queue", l->queue);
 			put_u(o, "backlog", l->backlog);
@@ -132,7 +140,7 @@ struct json_object *gv_sample_to_json(const struct gv_sample *s)
 						    : (l->queue ? 1.0 : 0.0));
 			json_object_array_add(a, o);
 		}
-		json_object_object_add(root, "listeners", a);
+		add(root, "listeners", a);
 	}
 
 	o = json_object_new_object();
@@ -146,23 +154,23 @@ struct json_object *gv_sample_to_json(const struct gv_sample *s)
 			put_d(r, "time_squeeze_per_s", s->softnet[i].squeezed);
 			json_object_array_add(a, r);
 		}
-		json_object_object_add(o, "per_cpu", a);
+		add(o, "per_cpu", a);
 	}
 	if (ok(s, GV_SOFTIRQS)) {
 		a = json_object_new_array();
 		for (int i = 0; i < s->nnetrx; i++)
 			json_object_array_add(a, new_d(s->netrx[i]));
-		json_object_object_add(o, "net_rx_per_cpu", a);
+		add(o, "net_rx_per_cpu", a);
 		put_d(o, "net_rx_imbalance", s->netrx_imbalance);
 		put_i(o, "net_rx_hot_cpu", s->netrx_hot_cpu);
 		put_d(o, "net_rx_hot_share", s->netrx_hot_share);
-		json_object_object_add(o, "one_hot_core",
+		add(o, "one_hot_core",
 				       json_object_new_boolean(gv_sample_one_hot_core(s)));
 	}
-	json_object_object_add(root, "softnet", o);
+	add(root, "softnet", o);
 
 	o = json_object_new_object();
-	json_object_object_add(o, "present", json_object_new_boolean(s->ct.present));
+	add(o, "present", json_object_new_boolean(s->ct.present));
 	if (s->ct.present) {
 		put_u(o, "count", s->ct.count);
 		put_u(o, "max", s->ct.max);
@@ -170,7 +178,7 @@ struct json_object *gv_sample_to_json(const struct gv_sample *s)
 		put_u(o, "established_timeout", s->ct.est_timeout);
 		put_u(o, "time_wait_timeout", s->ct.tw_timeout);
 	}
-	json_object_object_add(root, "conntrack", o);
+	add(root, "conntrack", o);
 
 	if (ok(s, GV_PORTS)) {
 		o = json_object_new_object();
@@ -179,12 +187,12 @@ struct json_object *gv_sample_to_json(const struct gv_sample *s)
 		put_u(o, "range_size", (uint64_t)s->ports.hi - s->ports.lo + 1);
 		if (s->ports.in_use_known) {
 			put_u(o, "in_use", s->ports.in_use);
-			json_object_object_add(o, "in_use_is_bound",
+			add(o, "in_use_is_bound",
 					       json_object_new_boolean(s->ports.in_use_bound));
 			put_d(o, "fill", (double)s->ports.in_use / ((double)s->ports.hi - s->ports.lo + 1));
 		}
 		put_i(o, "tcp_tw_reuse", s->knobs.tw_reuse);
-		json_object_object_add(root, "ports", o);
+		add(root, "ports", o);
 	}
 
 	if (ok(s, GV_FILES)) {
@@ -192,14 +200,14 @@ struct json_object *gv_sample_to_json(const struct gv_sample *s)
 		put_u(o, "nr", s->files_nr);
 		put_u(o, "max", s->files_max);
 		put_d(o, "fill", s->files_max ? (double)s->files_nr / s->files_max : 0);
-		json_object_object_add(root, "files", o);
+		add(root, "files", o);
 	}
 
 	a = json_object_new_array();
 	for (int i = 0; i < s->nifaces; i++) {
 		const struct gv_iface_rate *f = &s->ifaces[i];
 		o = json_object_new_object();
-		json_object_object_add(o, "name", json_object_new_string(f->name));
+		add(o, "name", json_object_new_string(f->name));
 		put_d(o, "rx_packets_per_s", f->rx_packets);
 		put_d(o, "tx_packets_per_s", f->tx_packets);
 		put_d(o, "rx_dropped_per_s", f->rx_dropped);
@@ -208,10 +216,10 @@ struct json_object *gv_sample_to_json(const struct gv_sample *s)
 		put_d(o, "tx_errors_per_s", f->tx_errors);
 		put_i(o, "rx_queues", f->nrxq);
 		put_i(o, "rps_off", f->rps_off);
-		json_object_object_add(o, "rps_cpus", json_object_new_string(f->rps));
+		add(o, "rps_cpus", json_object_new_string(f->rps));
 		json_object_array_add(a, o);
 	}
-	json_object_object_add(root, "interfaces", a);
+	add(root, "interfaces", a);
 
 	static const struct {
 		const char *key;
@@ -234,7 +242,7 @@ struct json_object *gv_sample_to_json(const struct gv_sample *s)
 		if (v >= 0)
 			put_i(o, knobs[i].key, v);
 	}
-	json_object_object_add(root, "knobs", o);
+	add(root, "knobs", o);
 
 	struct mvec m;
 	gv_sample_metrics(s, &m);
@@ -242,6 +250,6 @@ struct json_object *gv_sample_to_json(const struct gv_sample *s)
 	for (int i = 0; i < M_COUNT; i++)
 		if (mvec_has(&m, i))
 			put_d(o, metric_defs[i].name, m.v[i]);
-	json_object_object_add(root, "metrics", o);
+	add(root, "metrics", o);
 	return root;
 }

@@ -30,14 +30,21 @@ static void set_err(struct gv_reading *r, enum gv_group g, int err, const char *
 	snprintf(r->error[g], sizeof r->error[g], "%.60s: %s", what, strerror(-err));
 }
 
+/* One reading in progress: where, through which cache, into what. */
+struct rd {
+	struct kfs_cache *c;
+	const char *root;
+	struct gv_reading *r;
+};
+
 /* Read a file and run a parser over it; failures land in r->status[g]. */
-static int read_parse(const char *root, const char *path, struct gv_reading *r,
-		      enum gv_group g,
+static int read_parse(struct rd *d, const char *path, enum gv_group g,
 		      int (*parse)(char *text, void *arg, char *err, size_t n), void *arg)
 {
+	struct gv_reading *r = d->r;
 	char *text;
 	size_t len;
-	int e = kfs_read_alloc(root, path, &text, &len);
+	int e = kfs_cache_read(d->c, d->root, path, &text, &len);
 	if (e) {
 		set_err(r, g, e, path);
 		return e;
@@ -45,13 +52,11 @@ static int read_parse(const char *root, const char *path, struct gv_reading *r,
 	/* The kernel ends every line of these files with a newline: without
 	 * one the file was cut short, whatever the lines before it say. */
 	if (len && text[len - 1] != '\n') {
-		free(text);
 		r->status[g] = -EINVAL;
 		snprintf(r->error[g], sizeof r->error[g], "%.60s: truncated (no final newline)", path);
 		return -EINVAL;
 	}
 	e = parse(text, arg, r->error[g], sizeof r->error[g]);
-	free(text);
 	if (e)
 		r->status[g] = e;
 	return e;
@@ -75,28 +80,29 @@ ADAPT(p_filenr, struct gv_reading, gv_parse_file_nr(text, &p->files_nr, err, n))
 ADAPT(p_ports, struct gv_reading,
       gv_parse_port_range(text, &p->ports.lo, &p->ports.hi, err, n))
 
-static void read_conntrack(const char *root, struct gv_reading *r)
+static void read_conntrack(struct rd *d)
 {
+	struct gv_reading *r = d->r;
 	static const char dir[] = "proc/sys/net/netfilter/";
 	struct gv_conntrack *ct = &r->ct;
 	char p[128];
 	snprintf(p, sizeof p, "%snf_conntrack_count", dir);
-	int e = kfs_read_u64(root, p, &ct->count);
+	int e = kfs_cache_read_u64(d->c, d->root, p, &ct->count);
 	if (e == -ENOENT) {
 		ct->present = 0; /* module not loaded: absent, not an error */
 		return;
 	}
 	if (!e) {
 		snprintf(p, sizeof p, "%snf_conntrack_max", dir);
-		e = kfs_read_u64(root, p, &ct->max);
+		e = kfs_cache_read_u64(d->c, d->root, p, &ct->max);
 	}
 	if (!e) {
 		snprintf(p, sizeof p, "%snf_conntrack_tcp_timeout_established", dir);
-		e = kfs_read_u64(root, p, &ct->est_timeout);
+		e = kfs_cache_read_u64(d->c, d->root, p, &ct->est_timeout);
 	}
 	if (!e) {
 		snprintf(p, sizeof p, "%snf_conntrack_tcp_timeout_time_wait", dir);
-		e = kfs_read_u64(root, p, &ct->tw_timeout);
+		e = kfs_cache_read_u64(d->c, d->root, p, &ct->tw_timeout);
 	}
 	if (e) {
 		set_err(r, GV_CONNTRACK, e, p);
@@ -105,34 +111,101 @@ static void read_conntrack(const char *root, struct gv_reading *r)
 	ct->present = 1;
 }
 
-static int64_t knob(const char *root, const char *path)
+static int64_t knob(struct rd *d, const char *path)
 {
 	int64_t v;
-	return kfs_read_i64(root, path, &v) ? -1 : v;
+	return kfs_cache_read_i64(d->c, d->root, path, &v) ? -1 : v;
 }
 
-static void read_knobs(const char *root, struct gv_reading *r)
+static void read_knobs(struct rd *d)
 {
+	struct gv_reading *r = d->r;
 	struct gv_knobs *k = &r->knobs;
-	k->somaxconn = knob(root, "proc/sys/net/core/somaxconn");
-	k->tcp_max_syn_backlog = knob(root, "proc/sys/net/ipv4/tcp_max_syn_backlog");
-	k->netdev_max_backlog = knob(root, "proc/sys/net/core/netdev_max_backlog");
-	k->netdev_budget = knob(root, "proc/sys/net/core/netdev_budget");
-	k->tcp_fin_timeout = knob(root, "proc/sys/net/ipv4/tcp_fin_timeout");
-	k->slow_start_after_idle = knob(root, "proc/sys/net/ipv4/tcp_slow_start_after_idle");
-	k->syncookies = knob(root, "proc/sys/net/ipv4/tcp_syncookies");
-	k->tw_reuse = knob(root, "proc/sys/net/ipv4/tcp_tw_reuse");
-	k->nf_conntrack_max = knob(root, "proc/sys/net/netfilter/nf_conntrack_max");
-	k->rps_sock_flow_entries = knob(root, "proc/sys/net/core/rps_sock_flow_entries");
+	k->somaxconn = knob(d, "proc/sys/net/core/somaxconn");
+	k->tcp_max_syn_backlog = knob(d, "proc/sys/net/ipv4/tcp_max_syn_backlog");
+	k->netdev_max_backlog = knob(d, "proc/sys/net/core/netdev_max_backlog");
+	k->netdev_budget = knob(d, "proc/sys/net/core/netdev_budget");
+	k->tcp_fin_timeout = knob(d, "proc/sys/net/ipv4/tcp_fin_timeout");
+	k->slow_start_after_idle = knob(d, "proc/sys/net/ipv4/tcp_slow_start_after_idle");
+	k->syncookies = knob(d, "proc/sys/net/ipv4/tcp_syncookies");
+	k->tw_reuse = knob(d, "proc/sys/net/ipv4/tcp_tw_reuse");
+	k->nf_conntrack_max = knob(d, "proc/sys/net/netfilter/nf_conntrack_max");
+	k->rps_sock_flow_entries = knob(d, "proc/sys/net/core/rps_sock_flow_entries");
 	if (k->somaxconn < 0 && k->tcp_max_syn_backlog < 0)
 		set_err(r, GV_KNOBS, -ENOENT, "proc/sys/net");
 }
 
-struct iface_ctx {
-	const char *root;
-	struct gv_reading *r;
-	struct gv_iface *cur;
+/* One interface's counters as /proc/net/dev gives them. */
+struct netdev_row {
+	char name[GV_IFNAME_LEN];
+	uint64_t rx_packets, rx_errors, rx_dropped, tx_packets, tx_errors, tx_dropped;
 };
+
+struct iface_ctx {
+	struct rd *d;
+	struct gv_iface *cur;
+	int cap;		/* of d->r->ifaces */
+	int nrows;		/* rows of /proc/net/dev (0: sysfs for all) */
+	struct netdev_row rows[GV_MAX_IFACES];
+};
+
+/* /proc/net/dev: two header lines, then "name: 8 rx fields 8 tx fields".
+ * 0, or -EINVAL when it is not that (the caller falls back to sysfs). Only
+ * the first GV_MAX_IFACES rows are kept; others come from sysfs. */
+static int parse_netdev(char *text, struct iface_ctx *c)
+{
+	char *line = text, *next;
+	int n = 0;
+	c->nrows = 0;
+	for (int ln = 0; line && *line; ln++, line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (ln == 0)
+			continue;
+		if (ln == 1) {
+			if (!strstr(line, "face |bytes"))
+				return -EINVAL;
+			continue;
+		}
+		char *colon = strchr(line, ':');
+		if (!colon)
+			return -EINVAL;
+		*colon = '\0';
+		while (*line == ' ')
+			line++;
+		uint64_t v[16];
+		char *p = colon + 1;
+		for (int i = 0; i < 16; i++) {
+			while (*p == ' ')
+				p++;
+			char *e = p;
+			while (*e >= '0' && *e <= '9')
+				e++;
+			if (e == p || (*e && *e != ' '))
+				return -EINVAL;
+			char save = *e;
+			*e = '\0';
+			int pe = parse_u64(p, &v[i]);
+			*e = save;
+			if (pe)
+				return -EINVAL;
+			p = e;
+		}
+		if (strlen(line) >= GV_IFNAME_LEN || n == GV_MAX_IFACES)
+			continue;
+		struct netdev_row *w = &c->rows[n++];
+		strcpy(w->name, line);
+		w->rx_packets = v[1];
+		w->rx_errors = v[2];
+		w->rx_dropped = v[3];
+		w->tx_packets = v[9];
+		w->tx_errors = v[10];
+		w->tx_dropped = v[11];
+	}
+	c->nrows = n;
+	return 0;
+}
 
 static int add_rxq(const char *name, void *arg)
 {
@@ -141,20 +214,30 @@ static int add_rxq(const char *name, void *arg)
 	char p[256];
 	if (strncmp(name, "rx-", 3) || f->nrxq >= GV_MAX_RXQ)
 		return 0;
+	/* Not cached: a renamed or re-created device would keep the old
+	 * descriptor under the same name. */
 	snprintf(p, sizeof p, "sys/class/net/%s/queues/%s/rps_cpus", f->name, name);
-	if (kfs_read_str(c->root, p, f->rps[f->nrxq], GV_MASK_LEN) == 0)
+	if (kfs_read_str(c->d->root, p, f->rps[f->nrxq], GV_MASK_LEN) == 0)
 		f->nrxq++;
 	return 0;
 }
 
-static int add_iface(const char *name, void *arg)
+/* The six counters of one interface: its /proc/net/dev row, else its
+ * sysfs statistics files. 0, or -errno when it cannot be read. */
+static int iface_counters(struct iface_ctx *c, struct gv_iface *f)
 {
-	struct iface_ctx *c = arg;
-	struct gv_reading *r = c->r;
-	if (strlen(name) >= GV_IFNAME_LEN || r->nifaces >= GV_MAX_IFACES)
+	for (int i = 0; i < c->nrows; i++) {
+		const struct netdev_row *w = &c->rows[i];
+		if (strcmp(w->name, f->name))
+			continue;
+		f->rx_packets = w->rx_packets;
+		f->tx_packets = w->tx_packets;
+		f->rx_dropped = w->rx_dropped;
+		f->tx_dropped = w->tx_dropped;
+		f->rx_errors = w->rx_errors;
+		f->tx_errors = w->tx_errors;
 		return 0;
-	struct gv_iface f = { 0 };
-	strcpy(f.name, name);
+	}
 	static const struct {
 		const char *file;
 		size_t off;
@@ -168,19 +251,38 @@ static int add_iface(const char *name, void *arg)
 	};
 	for (size_t i = 0; i < sizeof stats / sizeof *stats; i++) {
 		char p[256];
-		snprintf(p, sizeof p, "sys/class/net/%s/statistics/%s", name, stats[i].file);
-		if (kfs_read_u64(c->root, p, (uint64_t *)((char *)&f + stats[i].off)))
-			return 0; /* not a device we can read: skip it */
+		snprintf(p, sizeof p, "sys/class/net/%s/statistics/%s", f->name, stats[i].file);
+		int e = kfs_read_u64(c->d->root, p, (uint64_t *)((char *)f + stats[i].off));
+		if (e)
+			return e;
 	}
-	void *nv = realloc(r->ifaces, (size_t)(r->nifaces + 1) * sizeof *r->ifaces);
-	if (!nv)
-		return -ENOMEM;
-	r->ifaces = nv;
-	c->cur = &r->ifaces[r->nifaces++];
-	*c->cur = f;
+	return 0;
+}
+
+static int add_iface(const char *name, void *arg)
+{
+	struct iface_ctx *c = arg;
+	struct gv_reading *r = c->d->r;
+	if (strlen(name) >= GV_IFNAME_LEN || r->nifaces >= GV_MAX_IFACES)
+		return 0;
+	if (r->nifaces == c->cap) {
+		int cap = c->cap ? c->cap * 2 : 4;
+		void *nv = realloc(r->ifaces, (size_t)cap * sizeof *r->ifaces);
+		if (!nv)
+			return -ENOMEM;
+		r->ifaces = nv;
+		c->cap = cap;
+	}
+	struct gv_iface *f = &r->ifaces[r->nifaces];
+	memset(f, 0, sizeof *f);
+	strcpy(f->name, name);
+	if (iface_counters(c, f))
+		return 0; /* not a device we can read: skip it */
+	r->nifaces++;
+	c->cur = f;
 	char q[256];
 	snprintf(q, sizeof q, "sys/class/net/%s/queues", name);
-	kfs_list(c->root, q, add_rxq, c);
+	kfs_list(c->d->root, q, add_rxq, c);
 	return 0;
 }
 
@@ -202,41 +304,49 @@ static void count_ports(const char *root, struct gv_reading *r)
 						     &r->ports.in_use) == 0;
 }
 
-int gv_read(const char *root, int flags, struct gv_reading *r)
+int gv_read_cached(struct kfs_cache *c, const char *root, int flags, struct gv_reading *r)
 {
+	struct rd d = { .c = c, .root = root, .r = r };
 	memset(r, 0, sizeof *r);
 	r->mono_ns = vclock_mono_ns();
 
-	read_parse(root, "proc/stat", r, GV_CPU, p_stat, r);
-	read_parse(root, "proc/net/snmp", r, GV_SNMP, p_snmp, r);
-	read_parse(root, "proc/net/netstat", r, GV_NETSTAT, p_netstat, r);
-	if (!read_parse(root, "proc/net/sockstat", r, GV_SOCKSTAT, p_sock4, r)) {
+	read_parse(&d, "proc/stat", GV_CPU, p_stat, r);
+	read_parse(&d, "proc/net/snmp", GV_SNMP, p_snmp, r);
+	read_parse(&d, "proc/net/netstat", GV_NETSTAT, p_netstat, r);
+	if (!read_parse(&d, "proc/net/sockstat", GV_SOCKSTAT, p_sock4, r)) {
 		/* sockstat6 is absent without IPv6: then v4 is all there is. */
 		char *t;
-		if (kfs_read_alloc(root, "proc/net/sockstat6", &t, NULL) == 0) {
-			if (p_sock6(t, r, r->error[GV_SOCKSTAT], sizeof r->error[GV_SOCKSTAT]))
-				r->status[GV_SOCKSTAT] = -EINVAL;
-			free(t);
-		}
+		if (kfs_cache_read(c, root, "proc/net/sockstat6", &t, NULL) == 0 &&
+		    p_sock6(t, r, r->error[GV_SOCKSTAT], sizeof r->error[GV_SOCKSTAT]))
+			r->status[GV_SOCKSTAT] = -EINVAL;
 	}
-	read_parse(root, "proc/net/softnet_stat", r, GV_SOFTNET, p_softnet, r);
-	read_parse(root, "proc/softirqs", r, GV_SOFTIRQS, p_softirqs, r);
-	read_conntrack(root, r);
-	read_parse(root, "proc/sys/fs/file-nr", r, GV_FILES, p_filenr, r);
+	read_parse(&d, "proc/net/softnet_stat", GV_SOFTNET, p_softnet, r);
+	read_parse(&d, "proc/softirqs", GV_SOFTIRQS, p_softirqs, r);
+	read_conntrack(&d);
+	read_parse(&d, "proc/sys/fs/file-nr", GV_FILES, p_filenr, r);
 	if (!r->status[GV_FILES]) {
-		int e = kfs_read_u64(root, "proc/sys/fs/file-max", &r->files_max);
+		int e = kfs_cache_read_u64(c, root, "proc/sys/fs/file-max", &r->files_max);
 		if (e)
 			set_err(r, GV_FILES, e, "proc/sys/fs/file-max");
 	}
-	read_parse(root, "proc/sys/net/ipv4/ip_local_port_range", r, GV_PORTS, p_ports, r);
+	read_parse(&d, "proc/sys/net/ipv4/ip_local_port_range", GV_PORTS, p_ports, r);
 
-	struct iface_ctx ic = { .root = root, .r = r };
+	/* Interfaces: the names from sysfs, the counters of all of them
+	 * from the one /proc/net/dev when it is there and well-formed. */
+	struct iface_ctx ic = { .d = &d };
+	char *t;
+	size_t tl;
+	if (kfs_cache_read(c, root, "proc/net/dev", &t, &tl) != 0 ||
+	    (tl && t[tl - 1] != '\n') || parse_netdev(t, &ic) != 0)
+		ic.nrows = 0;
 	int e = kfs_list(root, "sys/class/net", add_iface, &ic);
-	if (e == -ENOMEM)
+	if (e == -ENOMEM) {
+		gv_reading_free(r);
 		return e;
+	}
 	if (e)
 		set_err(r, GV_IFACES, e, "sys/class/net");
-	read_knobs(root, r);
+	read_knobs(&d);
 
 	if (flags & GV_READ_NETLINK) {
 		e = sockdiag_listeners(root, &r->listeners, &r->nlisteners);
@@ -248,6 +358,18 @@ int gv_read(const char *root, int flags, struct gv_reading *r)
 		set_err(r, GV_LISTENERS, -EOPNOTSUPP, "sock_diag");
 	}
 	return 0;
+}
+
+int gv_read(const char *root, int flags, struct gv_reading *r)
+{
+	struct kfs_cache *c = kfs_cache_new();
+	if (!c) {
+		memset(r, 0, sizeof *r);
+		return -ENOMEM;
+	}
+	int e = gv_read_cached(c, root, flags, r);
+	kfs_cache_free(c);
+	return e;
 }
 
 void gv_reading_free(struct gv_reading *r)

@@ -68,6 +68,9 @@ struct gv_ports {
 	int in_use_bound; /* in_use is an upper bound (all TCP sockets), see gv_read */
 };
 
+/* Counters from /proc/net/dev when it lists the interface, else from its
+ * sysfs statistics files. The two agree except that /proc/net/dev's rx drop
+ * column is rx_dropped + rx_missed_errors (0 on virtio-net, veth, lo). */
 struct gv_iface {
 	char name[GV_IFNAME_LEN];
 	uint64_t rx_packets, tx_packets, rx_dropped, tx_dropped, rx_errors, tx_errors;
@@ -114,6 +117,11 @@ enum {
  * cannot be read has its status and error set; others are still read.
  * Returns 0, or -ENOMEM. Free with gv_reading_free. */
 int gv_read(const char *root, int flags, struct gv_reading *r);
+/* The same through c (see kfs.h): the files read every time stay open in
+ * it between readings. A sampler keeps one cache for its life. */
+struct kfs_cache;
+int gv_read_cached(struct kfs_cache *c, const char *root, int flags,
+		   struct gv_reading *r);
 void gv_reading_free(struct gv_reading *r);
 
 /* The individual parsers, on text already read (tests and fuzzers feed

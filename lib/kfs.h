@@ -36,4 +36,39 @@ int kfs_exists(const char *root, const char *path);
 int kfs_list(const char *root, const char *path,
              int (*fn)(const char *name, void *arg), void *arg);
 
+/* ---- a cache of open files, for what is read again and again ----
+ *
+ * /proc seq files, /proc/sys and sysfs attributes produce fresh contents on
+ * every read from offset 0, so a file read each sample can stay open and be
+ * re-read with pread() instead of being opened, read and closed each time
+ * (the open is most of the cost). A read that fails drops the descriptor
+ * and tries once more with a fresh open (the file may have been replaced).
+ * Do not cache a path whose object can be renamed or replaced under the
+ * same name (an interface's sysfs directory): the descriptor would keep
+ * reading the old object. One cache serves one thread; entries are keyed
+ * by "<root>/<path>". */
+struct kfs_cache;
+
+/* Descriptors kept open at most; further files are read without caching. */
+#define KFS_CACHE_MAX 64
+
+/* A new, empty cache, or NULL on no memory. */
+struct kfs_cache *kfs_cache_new(void);
+/* Close every descriptor and free. NULL is fine. */
+void kfs_cache_free(struct kfs_cache *c);
+
+/* As kfs_read_alloc, but the text is in a buffer the cache owns (it may be
+ * changed by the caller) and stays valid until the next kfs_cache_* call on
+ * c. Returns 0 or -errno (-EFBIG past KFS_MAX_FILE). */
+int kfs_cache_read(struct kfs_cache *c, const char *root, const char *path,
+		   char **text, size_t *len);
+
+/* As kfs_read_str / kfs_read_u64 / kfs_read_i64, through the cache. */
+int kfs_cache_read_str(struct kfs_cache *c, const char *root, const char *path,
+		       char *buf, size_t size);
+int kfs_cache_read_u64(struct kfs_cache *c, const char *root, const char *path,
+		       uint64_t *out);
+int kfs_cache_read_i64(struct kfs_cache *c, const char *root, const char *path,
+		       int64_t *out);
+
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #define LINEBUF_MAX_LIMIT (16u << 20)
+#define LINEBUF_START 1024u /* first buffer; grows by doubling up to max_line */
 
 struct linebuf {
 	size_t max_line; /* counting the newline */
@@ -18,7 +19,8 @@ struct linebuf {
 	bool has_nul;    /* the partial line held a NUL */
 	uint64_t since;  /* mono ns the partial line started, 0 none */
 	struct linebuf_stats st;
-	char buf[];      /* max_line bytes: content <= max_line - 1, plus NUL */
+	size_t cap;      /* bytes at buf, <= max_line; always > used */
+	char *buf;       /* content <= max_line - 1, plus NUL */
 };
 
 struct linebuf *linebuf_new(size_t max_line)
@@ -27,16 +29,44 @@ struct linebuf *linebuf_new(size_t max_line)
 
 	if (max_line < 2 || max_line > LINEBUF_MAX_LIMIT)
 		return NULL;
-	lb = calloc(1, sizeof *lb + max_line);
+	lb = calloc(1, sizeof *lb);
 	if (!lb)
 		return NULL;
 	lb->max_line = max_line;
+	/* Most lines are short: start small, grow to the limit on demand. */
+	lb->cap = max_line < LINEBUF_START ? max_line : LINEBUF_START;
+	lb->buf = malloc(lb->cap);
+	if (!lb->buf) {
+		free(lb);
+		return NULL;
+	}
 	return lb;
 }
 
 void linebuf_free(struct linebuf *lb)
 {
+	if (!lb)
+		return;
+	free(lb->buf);
 	free(lb);
+}
+
+/* Room for need bytes of content plus the NUL (need <= max_line - 1). */
+static int reserve(struct linebuf *lb, size_t need)
+{
+	if (need < lb->cap)
+		return 0;
+	size_t cap = lb->cap;
+	while (cap <= need)
+		cap *= 2;
+	if (cap > lb->max_line)
+		cap = lb->max_line;
+	char *b = realloc(lb->buf, cap);
+	if (!b)
+		return -ENOMEM;
+	lb->buf = b;
+	lb->cap = cap;
+	return 0;
 }
 
 void linebuf_reset(struct linebuf *lb)
@@ -88,6 +118,8 @@ int linebuf_feed(struct linebuf *lb, const void *data, size_t len,
 		if (run && !lb->discarding) {
 			size_t room = lb->max_line - 1 - lb->used;
 			if (run <= room) {
+				if (reserve(lb, lb->used + run))
+					return -ENOMEM;
 				memcpy(lb->buf + lb->used, p, run);
 				lb->used += run;
 			} else {
@@ -125,6 +157,8 @@ int linebuf_feed(struct linebuf *lb, const void *data, size_t len,
 					if ((r = cb(arg, -EMSGSIZE, "", 0)))
 						return r;
 				} else {
+					if (reserve(lb, lb->used + 1))
+						return -ENOMEM;
 					lb->buf[lb->used++] = 0;
 					lb->has_nul = true;
 				}

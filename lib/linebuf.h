@@ -35,14 +35,17 @@ typedef int (*linebuf_cb)(void *arg, int status, const char *line, size_t len);
 
 /* A framer for lines of at most max_line bytes counting the newline
  * (2 .. 16 MiB; the wire protocol uses WIRE_MAX_LINE). It never buffers
- * more than max_line bytes. Returns NULL on bad max_line or no memory. */
+ * more than max_line bytes: its buffer starts at 1 KiB and grows (by
+ * doubling) only as a line needs it. Returns NULL on bad max_line or no
+ * memory. */
 struct linebuf *linebuf_new(size_t max_line);
 void linebuf_free(struct linebuf *lb);
 
 /* Feed len bytes that arrived at mono time now_ns, calling cb for each
- * event in order. Returns 0, or the callback's non-zero value (the bytes
- * after the event that stopped it are not consumed: the caller is expected
- * to drop the connection or linebuf_reset() it). */
+ * event in order. Returns 0, the callback's non-zero value, or -ENOMEM when
+ * the buffer could not grow for a line within the limit (the bytes after
+ * the event that stopped it are not consumed: the caller is expected to
+ * drop the connection or linebuf_reset() it). */
 int linebuf_feed(struct linebuf *lb, const void *data, size_t len,
 		 uint64_t now_ns, linebuf_cb cb, void *arg);
 

@@ -16,7 +16,10 @@
 
 #include "gv_json.h"
 #include "gview.h"
+#include "kfs.h"
 #include "sockdiag.h"
+
+#include <unistd.h>
 
 #define FX "tests/fixtures/"
 
@@ -356,6 +359,124 @@ static void test_json_has_every_group(void **state)
 	gv_sample_free(&s);
 }
 
+
+/* Interface counters from /proc/net/dev (one file for all interfaces) on a
+ * real capture whose sysfs statistics agree; in name order, as before. */
+static void check_procnetdev_ifaces(const struct gv_reading *r)
+{
+	assert_int_equal(r->status[GV_IFACES], 0);
+	assert_int_equal(r->nifaces, 3);
+	assert_string_equal(r->ifaces[0].name, "lo");
+	assert_string_equal(r->ifaces[1].name, "vta0");
+	assert_string_equal(r->ifaces[2].name, "vtb0");
+	assert_int_equal(r->ifaces[0].rx_packets, 14);
+	assert_int_equal(r->ifaces[0].tx_packets, 14);
+	assert_int_equal(r->ifaces[1].rx_packets, 5);
+	assert_int_equal(r->ifaces[1].tx_packets, 5);
+	assert_int_equal(r->ifaces[2].rx_packets, 5);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(r->ifaces[i].rx_dropped, 0);
+		assert_int_equal(r->ifaces[i].tx_errors, 0);
+		assert_int_equal(r->ifaces[i].nrxq, 1);
+	}
+}
+
+static void test_ifaces_procnetdev(void **state)
+{
+	(void)state;
+	struct gv_reading r;
+	assert_int_equal(gv_read(FX "host-6.18-procnetdev/t0", 0, &r), 0);
+	check_procnetdev_ifaces(&r);
+	gv_reading_free(&r);
+}
+
+/* A copy of the capture in a temporary directory, less one part. */
+static void copy_without(char *dir, size_t n, const char *rm)
+{
+	char cmd[1024];
+	snprintf(dir, n, "/tmp/vtune-gv.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof cmd, "cp -r " FX "host-6.18-procnetdev/t0/. %s && rm -rf %s/%s",
+		 dir, dir, rm);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void rm_tree(const char *dir)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Without the sysfs statistics files the counters still come (from
+ * /proc/net/dev); without /proc/net/dev they come from sysfs. */
+static void test_ifaces_sources(void **state)
+{
+	(void)state;
+	char dir[64];
+	struct gv_reading r;
+	copy_without(dir, sizeof dir, "sys/class/net/*/statistics");
+	assert_int_equal(gv_read(dir, 0, &r), 0);
+	check_procnetdev_ifaces(&r);
+	gv_reading_free(&r);
+	rm_tree(dir);
+
+	copy_without(dir, sizeof dir, "proc/net/dev");
+	assert_int_equal(gv_read(dir, 0, &r), 0);
+	check_procnetdev_ifaces(&r);
+	gv_reading_free(&r);
+	rm_tree(dir);
+}
+
+/* A reading through a kfs_cache, twice, is the reading without one; a
+ * cached file is read afresh each time. */
+static void test_read_cached(void **state)
+{
+	(void)state;
+	struct kfs_cache *c = kfs_cache_new();
+	assert_non_null(c);
+	struct gv_reading a, b;
+	assert_int_equal(gv_read(FX "host-6.18/t1", 0, &a), 0);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(gv_read_cached(c, FX "host-6.18/t1", 0, &b), 0);
+		assert_memory_equal(b.status, a.status, sizeof a.status);
+		assert_memory_equal(&b.total, &a.total, sizeof a.total);
+		assert_memory_equal(&b.tcp, &a.tcp, sizeof a.tcp);
+		assert_memory_equal(&b.sock, &a.sock, sizeof a.sock);
+		assert_memory_equal(&b.ct, &a.ct, sizeof a.ct);
+		assert_memory_equal(&b.knobs, &a.knobs, sizeof a.knobs);
+		assert_int_equal(b.nifaces, a.nifaces);
+		assert_memory_equal(b.ifaces, a.ifaces, (size_t)a.nifaces * sizeof *a.ifaces);
+		assert_int_equal(b.files_max, a.files_max);
+		gv_reading_free(&b);
+	}
+	gv_reading_free(&a);
+
+	char dir[64], path[128];
+	snprintf(dir, sizeof dir, "/tmp/vtune-kc.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/v", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("123\n", f);
+	fclose(f);
+	int64_t v;
+	char *t;
+	assert_int_equal(kfs_cache_read_i64(c, dir, "v", &v), 0);
+	assert_int_equal(v, 123);
+	f = fopen(path, "r+");
+	fputs("7\n\n\n", f); /* same file, new contents */
+	fclose(f);
+	assert_int_equal(kfs_cache_read_i64(c, dir, "v", &v), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(kfs_cache_read(c, dir, "v", &t, NULL), 0);
+	assert_string_equal(t, "7\n\n\n");
+	unlink(path);
+	assert_int_equal(kfs_cache_read_i64(c, dir, "missing", &v), -ENOENT);
+	rmdir(dir);
+	kfs_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +495,9 @@ int main(void)
 		cmocka_unit_test(test_softirqs_mismatch),
 		cmocka_unit_test(test_counter_reset_gives_zero),
 		cmocka_unit_test(test_json_has_every_group),
+		cmocka_unit_test(test_ifaces_procnetdev),
+		cmocka_unit_test(test_ifaces_sources),
+		cmocka_unit_test(test_read_cached),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
