@@ -71,6 +71,7 @@ void guest_free(struct guest *g)
 	close_channel(g);
 	if (g->sample)
 		json_object_put(g->sample);
+	free(g->pending);
 	free(g);
 }
 
@@ -247,6 +248,10 @@ int guest_send(struct guest *g, const struct wire_msg *msg)
 int guest_send_request(struct guest *g, const struct wire_msg *msg,
 		       const struct guest_pending *p)
 {
+	/* Most guests never get a request: the table (about 4 KiB an entry)
+	 * is allocated with the first one. */
+	if (!g->pending && !(g->pending = calloc(GUEST_MAX_PENDING, sizeof *g->pending)))
+		return -ENOMEM;
 	int r = guest_send(g, msg);
 	if (r < 0)
 		return r;

@@ -93,7 +93,7 @@ struct guest {
 	struct hostnet_state hn; /* previous tap counters for the network view */
 	int have_host;
 
-	struct guest_pending pending[GUEST_MAX_PENDING];
+	struct guest_pending *pending; /* GUEST_MAX_PENDING entries, from the first request */
 	unsigned npending;
 
 	struct { char key[WIRE_MAX_KEY + 1]; char value[WIRE_MAX_VALUE + 1]; } values[GUEST_MAX_VALUES];
