@@ -2,6 +2,7 @@
 #include "metrics.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 const struct metric_def metric_defs[M_COUNT] = {
@@ -10,11 +11,34 @@ const struct metric_def metric_defs[M_COUNT] = {
 #undef X
 };
 
+/* Ids sorted by name, built once: hostd looks up every metric of every
+ * report, so a linear scan of the catalogue per name is too slow. */
+static int by_name[M_COUNT];
+static int sorted;
+
+static int cmp_ids(const void *a, const void *b)
+{
+	return strcmp(metric_defs[*(const int *)a].name, metric_defs[*(const int *)b].name);
+}
+
 int metric_lookup(const char *name)
 {
-	for (int i = 0; i < M_COUNT; i++)
-		if (!strcmp(metric_defs[i].name, name))
-			return i;
+	if (!sorted) {
+		for (int i = 0; i < M_COUNT; i++)
+			by_name[i] = i;
+		qsort(by_name, M_COUNT, sizeof *by_name, cmp_ids);
+		sorted = 1;
+	}
+	int lo = 0, hi = M_COUNT - 1;
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2, c = strcmp(name, metric_defs[by_name[mid]].name);
+		if (!c)
+			return by_name[mid];
+		if (c < 0)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
 	return -1;
 }
 
