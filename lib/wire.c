@@ -71,6 +71,7 @@ struct jv {
 	const char *why;    /* first error */
 	uint32_t *counts;   /* members of each object, in pre-order */
 	size_t ncounts, capcounts;
+	size_t ncontainers; /* objects and arrays seen */
 };
 
 static int jv_fail(struct jv *v, const char *why)
@@ -279,12 +280,16 @@ static int jv_array(struct jv *v, int depth)
 	}
 }
 
+_Static_assert(WIRE_MAX_CONTAINERS == 4096, "update the message in jv_value");
+
 /* depth: nesting level of the value about to be read (outer object = 1). */
 static int jv_value(struct jv *v, int depth)
 {
 	jv_ws(v);
 	if (v->p >= v->end)
 		return jv_fail(v, "unexpected end");
+	if ((*v->p == '{' || *v->p == '[') && ++v->ncontainers > WIRE_MAX_CONTAINERS)
+		return jv_fail(v, "more than 4096 objects and arrays");
 	switch (*v->p) {
 	case '{':
 		if (depth > WIRE_MAX_DEPTH)

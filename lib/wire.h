@@ -20,6 +20,9 @@
  * counting its newline. String limits exclude the terminating NUL. */
 #define WIRE_MAX_LINE 65536
 #define WIRE_MAX_DEPTH 16   /* JSON nesting, the outer object is depth 1 */
+#define WIRE_MAX_CONTAINERS 4096 /* objects + arrays in one line: json-c spends
+				  * ~1 KiB on each, so "{},{},..." would cost
+				  * ~20 MB per 64 KiB line */
 #define WIRE_MAX_KEY 128
 #define WIRE_MAX_VALUE 256
 #define WIRE_MAX_RULE 64
@@ -123,7 +126,8 @@ void wire_msg_free(struct wire_msg *msg);
  * *msg. The line is untrusted: it must be at most WIRE_MAX_LINE bytes,
  * strict RFC 8259 JSON (no NaN/Infinity, no single quotes, no control bytes
  * in strings), valid UTF-8 without "\u0000" or lone surrogates, without
- * duplicate keys, nested at most WIRE_MAX_DEPTH deep, integer literals
+ * duplicate keys, nested at most WIRE_MAX_DEPTH deep, at most
+ * WIRE_MAX_CONTAINERS objects and arrays, integer literals
  * within 64 bits and every number finite; then an object whose fields match
  * its type. Unknown fields are ignored and counted in msg->unknown_fields.
  * Returns 0 (free with wire_msg_free), -EMSGSIZE (too long), -EINVAL (not

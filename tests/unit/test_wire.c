@@ -212,6 +212,29 @@ static void test_garbage(void **state)
 	strcat(deep, "}");
 	bad(deep, -EINVAL, "nested too deep");
 
+	/* more than WIRE_MAX_CONTAINERS objects and arrays: "{}," costs 3
+	 * bytes of the line and ~1 KiB of json-c memory each */
+	for (int extra = 0; extra <= 1; extra++) {
+		const char *head = "{\"v\":1,\"type\":\"report\",\"seq\":1,\"mono_ns\":1,"
+				   "\"interval_s\":1,\"sample\":{\"x\":[";
+		size_t n = WIRE_MAX_CONTAINERS - 3 + extra; /* + the outer object, sample, x */
+		char *big = malloc(strlen(head) + 3 * n + 4);
+		assert_non_null(big);
+		strcpy(big, head);
+		char *p = big + strlen(head);
+		for (size_t i = 0; i + 1 < n; i++, p += 3)
+			memcpy(p, "{},", 3);
+		strcpy(p, "{}]}}");
+		if (extra) {
+			bad(big, -EINVAL, "more than 4096 objects and arrays");
+		} else {
+			struct wire_msg mm;
+			assert_int_equal(dec(big, &mm), 0);
+			wire_msg_free(&mm);
+		}
+		free(big);
+	}
+
 	/* every prefix of a valid line is rejected without a crash */
 	const char *ok = "{\"v\":1,\"type\":\"apply\",\"id\":7,\"rule\":\"r\",\"changes\":"
 			 "[{\"kind\":\"sysctl\",\"key\":\"net.core.somaxconn\",\"value\":\"4096\"}]}";
