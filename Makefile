@@ -109,11 +109,7 @@ integration: all
 e2e: all $(B)/vtune-agent.static
 	tests/run-suite e2e $(B) $(B)/results/e2e
 
-# Until the end-to-end demo lands: build and show one live sample.
-demo:
-	scripts/install-deps
-	$(MAKE) all
-	$(B)/vtune-agent sample
+# demo: mk/demo.mk (scripts/demo).
 
 clean:
 	rm -rf $(B)

@@ -1,6 +1,7 @@
 /* guest: one guest's agent channel in vtune-hostd (see guest.h): bounded,
  * non-blocking, strict; nothing a guest sends can block another guest. */
 #include "guest.h"
+#include "privops.h"
 #include "linebuf.h"
 #include "log.h"
 #include "vclock.h"
@@ -187,14 +188,27 @@ int guest_connect(struct guest *g, uint64_t now_ns)
 	if (strlen(g->bk.channel) >= sizeof sa.sun_path)
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, g->bk.channel);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+	int fd = -1, r = 0;
+	if (privops_active()) {
+		/* Unprivileged: the privileged process connects (it checks the
+		 * path) and hands over the socket. */
+		fd = privops_connect_unix(g->bk.channel);
+		if (fd < 0)
+			r = fd;
+		else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+			r = -errno;
+	} else {
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
 		/* A unix connect never is in progress: EAGAIN means the
 		 * listener's backlog is full; retry later like any failure. */
-		int r = -errno;
-		close(fd);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+			r = -errno;
+	}
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
 		snprintf(g->close_reason, sizeof g->close_reason, "connect: %s", strerror(-r));
 		g->next_connect_ns = now_ns + g->backoff_ns;
 		g->backoff_ns = g->backoff_ns * 2 > GUEST_BACKOFF_MAX_NS ? GUEST_BACKOFF_MAX_NS
@@ -386,6 +400,51 @@ static int on_hello(struct guest *g, const struct wire_msg *m, uint64_t now)
 	return 0;
 }
 
+/* What `vtune report` needs of the latest sample, not the whole tree: a
+ * report may hold up to WIRE_MAX_CONTAINERS objects (megabytes as json-c
+ * trees), and hostd keeps one per guest. Keeps the first GUEST_KEEP_LISTENERS
+ * listeners, the busiest CPU and the NET_RX hot CPU. NULL on no memory. */
+#define GUEST_KEEP_LISTENERS 64
+static json_object *keep_for_report(json_object *sample)
+{
+	json_object *k = json_object_new_object(), *v, *best = NULL;
+	if (!k)
+		return NULL;
+	if (json_object_object_get_ex(sample, "listeners", &v) &&
+	    json_object_is_type(v, json_type_array)) {
+		json_object *a = json_object_new_array();
+		for (size_t i = 0; i < json_object_array_length(v) && i < GUEST_KEEP_LISTENERS; i++)
+			json_object_array_add(a, json_object_get(json_object_array_get_idx(v, i)));
+		json_object_object_add(k, "listeners", a);
+	}
+	json_object *cpu, *pc, *busy;
+	if (json_object_object_get_ex(sample, "cpu", &cpu) &&
+	    json_object_object_get_ex(cpu, "per_cpu", &pc) && json_object_is_type(pc, json_type_array)) {
+		double bb = -1;
+		for (size_t i = 0; i < json_object_array_length(pc); i++) {
+			json_object *c = json_object_array_get_idx(pc, i);
+			if (json_object_object_get_ex(c, "busy", &busy) &&
+			    json_object_get_double(busy) > bb) {
+				bb = json_object_get_double(busy);
+				best = c;
+			}
+		}
+	}
+	if (best) {
+		json_object *c = json_object_new_object(), *a = json_object_new_array();
+		json_object_array_add(a, json_object_get(best));
+		json_object_object_add(c, "per_cpu", a);
+		json_object_object_add(k, "cpu", c);
+	}
+	if (json_object_object_get_ex(sample, "softnet", &v) &&
+	    json_object_object_get_ex(v, "net_rx_hot_cpu", &busy)) {
+		json_object *sn = json_object_new_object();
+		json_object_object_add(sn, "net_rx_hot_cpu", json_object_get(busy));
+		json_object_object_add(k, "softnet", sn);
+	}
+	return k;
+}
+
 static void on_report(struct guest *g, struct wire_msg *m, uint64_t now)
 {
 	char why[160];
@@ -414,7 +473,7 @@ static void on_report(struct guest *g, struct wire_msg *m, uint64_t now)
 	g->last_report_ns = now;
 	if (g->sample)
 		json_object_put(g->sample);
-	g->sample = json_object_get(m->u.report.sample);
+	g->sample = keep_for_report(m->u.report.sample);
 	g->st.reports++;
 }
 

@@ -733,6 +733,25 @@ fail:
 	return NULL;
 }
 
+int hostd_renew_signalfd(struct hostd *h)
+{
+	/* A signalfd's readiness is tied to the process that made it: after
+	 * a fork, epoll in the child would never see the child's signals. */
+	sigset_t ss;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
+	if (h->sigfd >= 0) {
+		loop_del_fd(h->loop, h->sigfd);
+		close(h->sigfd);
+	}
+	h->sigfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (h->sigfd < 0)
+		return -errno;
+	return loop_add_fd(h->loop, h->sigfd, EPOLLIN, signal_cb, h);
+}
+
 int hostd_run(struct hostd *h)
 {
 	return loop_run(h->loop);

@@ -68,6 +68,9 @@ int hostd_check_config(const struct hostd_opts *o, FILE *err);
  * their channels. NULL with -errno in *err and a reason in why. */
 struct hostd *hostd_new(const struct hostd_opts *o, int *err, char *why, size_t n);
 /* Run until SIGTERM / SIGINT (SIGHUP reloads the policy). 0 or -errno. */
+/* Make the signalfd again in a process forked after hostd_new (privilege
+ * separation): the inherited one would not wake the child's loop. */
+int hostd_renew_signalfd(struct hostd *h);
 int hostd_run(struct hostd *h);
 /* Reload the policy file: a broken one is refused and the old one kept.
  * 0 or -EINVAL. */

@@ -149,4 +149,11 @@ struct hostnet_state {
 int hostnet_view(struct hostnet_state *st, const char *root, const char *tap,
 		 const char *bridge, const char *netns, uint64_t now_ns, struct mvec *host);
 
+/* hostnet_view as privops' privileged side runs it (privops_view_fn): state
+ * is a struct hostnet_state of len bytes. With privops active (privops.h),
+ * hostnet_view on the live root sends its call to the privileged parent. */
+int hostnet_view_privileged(const char *root, const char *tap, const char *bridge,
+			    const char *netns, uint64_t now_ns, void *state, size_t len,
+			    struct mvec *host);
+
 #endif

@@ -6,6 +6,7 @@
 #include "kfs.h"
 #include "log.h"
 #include "netns.h"
+#include "privops.h"
 
 #include <errno.h>
 #include <net/if.h>
@@ -20,7 +21,7 @@ int hostnet_register_knobs(void)
 {
 	const struct knob_ops *const kinds[] = { &hostnet_bridge_nf_ops, &hostnet_offload_ops };
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-		const struct knob_ops *have = knob_find(kinds[i]->kind);
+		const struct knob_ops *have = knob_find_real(kinds[i]->kind);
 		if (have == kinds[i])
 			continue;
 		if (have)
@@ -143,8 +144,38 @@ static int softnet_dropped(const char *root, uint64_t *out)
 	return r;
 }
 
+static int view_here(struct hostnet_state *st, const char *root, const char *tap,
+		     const char *bridge, const char *netns, uint64_t now_ns, struct mvec *host);
+
 int hostnet_view(struct hostnet_state *st, const char *root, const char *tap,
 		 const char *bridge, const char *netns, uint64_t now_ns, struct mvec *host)
+{
+	/* privilege separation: the live reads (setns) are the parent's */
+	if (privops_active() && is_live(root)) {
+		if (!st || !host)
+			return -EINVAL;
+		return privops_view(st, sizeof *st, tap, bridge, netns, now_ns, host);
+	}
+	return view_here(st, root, tap, bridge, netns, now_ns, host);
+}
+
+_Static_assert(sizeof(struct hostnet_state) <= PRIVOPS_STATE_MAX, "hostnet_state too big");
+
+int hostnet_view_privileged(const char *root, const char *tap, const char *bridge,
+			    const char *netns, uint64_t now_ns, void *state, size_t len,
+			    struct mvec *host)
+{
+	struct hostnet_state st;
+	if (len != sizeof st)
+		return -EINVAL;
+	memcpy(&st, state, sizeof st);
+	int r = view_here(&st, root, tap, bridge, netns, now_ns, host);
+	memcpy(state, &st, sizeof st);
+	return r;
+}
+
+static int view_here(struct hostnet_state *st, const char *root, const char *tap,
+		     const char *bridge, const char *netns, uint64_t now_ns, struct mvec *host)
 {
 	struct inns s = { 0 };
 	unsigned on = 0, fixed = 0;

@@ -1,12 +1,17 @@
 /* vtune-hostd: the host side of vtune: option parsing, `-n` configuration
  * check, and the daemon's start and stop. */
 #include "hostd.h"
+#include "hostnet.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "parse.h"
+#include "privops.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -15,7 +20,8 @@
 static const char usage[] =
 	"usage: vtune-hostd [--backend kvm|xen|sim] [--uri URI] [--policy FILE] [--journal PATH]\n"
 	"                   [--control PATH] [--interval S] [--root DIR] [--metrics ADDR]\n"
-	"                   [--syslog] [--dry-run] [-n] [-f] [-v]\n"
+	"                   [--syslog] [--dry-run] [--privsep USER | --no-privsep]\n"
+	"                   [-n] [-f] [-v]\n"
 	"\n"
 	"The vtune host daemon: reads each guest's reports over its agent channel,\n"
 	"adds the host view, runs the policy engine every interval, sends guest\n"
@@ -33,6 +39,11 @@ static const char usage[] =
 	"                      unix:/PATH or off (default " MH_DEFAULT_ADDR ")\n"
 	"      --syslog        log to syslog (daemon facility) as well as to stderr\n"
 	"      --dry-run       compute and log every change, send and write nothing\n"
+	"      --privsep USER  run the daemon as USER, without capabilities, under a\n"
+	"                      seccomp allow-list; a root process only makes the checked\n"
+	"                      kernel changes it asks for (default: user vtune when\n"
+	"                      running as root and it exists)\n"
+	"      --no-privsep    one process that keeps root\n"
 	"  -n                  check the policy and arguments, say \"configuration OK\"\n"
 	"  -f, --foreground    stay in the foreground (the default, systemd style)\n"
 	"  -v, --verbose       log debug messages\n"
@@ -55,6 +66,66 @@ static void raise_nofile(void)
 			  (unsigned long long)rl.rlim_cur);
 }
 
+/* Privilege separation (docs/privsep.md), once everything that needs root
+ * to open is open: user NULL picks "vtune" when running as root and it
+ * exists (else off, said once), "" is off. Returns 0 in the process that
+ * runs the daemon (the unprivileged child, or the only process), -1 on
+ * failure; the privileged parent never returns: it exits with the child's
+ * status once the child is gone. */
+static int privsep_start(const struct hostd_opts *o, const char *user)
+{
+	static const char *const kinds[] = { "sysctl", "rps", "bridge_nf", "offload",
+					     "sriov-numvfs", NULL };
+	static const char *const kvm_dirs[] = { "/var/lib/libvirt/qemu/channel",
+						"/run/libvirt/qemu/channel", "/run/vtune", NULL };
+	const char *sim_dirs[2] = { NULL, NULL };
+	char simdir[PATH_MAX], why[256] = "";
+	struct privops_conf pc = { .root = o->root, .kinds = kinds, .dirs = kvm_dirs,
+				   .view = hostnet_view_privileged };
+	int automatic = !user, parent = 0;
+
+	if (user && !*user)
+		return 0;
+	if (!user)
+		user = "vtune";
+	const char *off = geteuid() != 0 ? "not running as root"
+			  : !strcmp(o->backend, "xen") ? "not supported with the xen backend"
+			  : NULL;
+	struct passwd *pw = off ? NULL : getpwnam(user);
+	if (!off && !pw)
+		off = "no such user";
+	if (off) {
+		if (!automatic) {
+			log_err("--privsep %s: %s", user, off);
+			return -1;
+		}
+		log_info("privilege separation off (user %s): %s", user, off);
+		return 0;
+	}
+	if (!strcmp(o->backend, "sim")) {
+		if (!o->uri || !realpath(o->uri, simdir)) {
+			log_err("privilege separation: sim directory %s: %s", o->uri ? o->uri : "(none)",
+				strerror(errno));
+			return -1;
+		}
+		sim_dirs[0] = simdir;
+		pc.dirs = sim_dirs;
+	}
+	int r = privops_split(&pc, pw->pw_uid, pw->pw_gid, &parent, why, sizeof why);
+	if (parent) {
+		unlink(o->control); /* the unprivileged process cannot, in a root directory */
+		log_info("privops: stopped (the daemon exited %d)", r);
+		_exit(r < 0 ? 1 : r); /* nothing else of the daemon is ours to close */
+	}
+	if (r < 0) {
+		log_err("privilege separation: %s", why);
+		return -1;
+	}
+	log_info("privilege separation: daemon runs as %s (uid %u), no capabilities, seccomp on",
+		 user, (unsigned)pw->pw_uid);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -70,6 +141,8 @@ int main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'D' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "privsep", required_argument, NULL, 'P' },
+		{ "no-privsep", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -81,6 +154,7 @@ int main(int argc, char **argv)
 	};
 	int check = 0, c, err = 0, dest = LOG_TO_STDERR;
 	char why[256] = "";
+	const char *privsep = NULL; /* NULL: automatic, "": off */
 
 	while ((c = getopt_long(argc, argv, "b:u:p:J:c:i:r:m:nfvh", opts, NULL)) != -1) {
 		switch (c) {
@@ -96,6 +170,8 @@ int main(int argc, char **argv)
 		case 'n': check = 1; break;
 		case 'f': break;
 		case 'v': o.verbose = 1; break;
+		case 'P': privsep = optarg; break;
+		case 'N': privsep = ""; break;
 		case 'i':
 			if (parse_double(optarg, &o.interval_s) || o.interval_s < 0.1 ||
 			    o.interval_s > 3600) {
@@ -126,6 +202,10 @@ int main(int argc, char **argv)
 	struct hostd *h = hostd_new(&o, &err, why, sizeof why);
 	if (!h) {
 		log_err("%s", why[0] ? why : strerror(-err));
+		return 1;
+	}
+	if (privsep_start(&o, privsep) < 0 || hostd_renew_signalfd(h) < 0) {
+		hostd_free(h);
 		return 1;
 	}
 	int r = hostd_run(h);

@@ -78,8 +78,9 @@ const struct knob_ops knob_sysctl_ops = {
 
 static const struct knob_ops *kinds[KNOB_MAX_KINDS] = { &knob_sysctl_ops };
 static size_t nkinds = 1;
+static knob_proxy_fn proxy;
 
-const struct knob_ops *knob_find(const char *kind)
+const struct knob_ops *knob_find_real(const char *kind)
 {
 	if (!kind)
 		return NULL;
@@ -89,11 +90,22 @@ const struct knob_ops *knob_find(const char *kind)
 	return NULL;
 }
 
+const struct knob_ops *knob_find(const char *kind)
+{
+	const struct knob_ops *ops = knob_find_real(kind);
+	return ops && proxy ? proxy(ops) : ops;
+}
+
+void knob_set_proxy(knob_proxy_fn fn)
+{
+	proxy = fn;
+}
+
 int knob_register(const struct knob_ops *ops)
 {
 	if (!ops || !ops->kind || !*ops->kind || !ops->read || !ops->write)
 		return -EINVAL;
-	if (knob_find(ops->kind))
+	if (knob_find_real(ops->kind))
 		return -EEXIST;
 	if (nkinds == KNOB_MAX_KINDS)
 		return -ENOSPC;

@@ -46,8 +46,22 @@ int knob_register(const struct knob_ops *ops);
  * be removed too and registered again. */
 int knob_unregister(const char *kind);
 
-/* The ops of a kind, or NULL when it is not registered. */
+/* The ops of a kind, or NULL when it is not registered. With a proxy set
+ * (knob_set_proxy), what the proxy returns for the registered ops. */
 const struct knob_ops *knob_find(const char *kind);
+
+/* The registered ops of a kind, never proxied (the privileged side of
+ * privops performs requests with these), or NULL. */
+const struct knob_ops *knob_find_real(const char *kind);
+
+/* Privilege separation (privops.h): given a kind's registered ops, return
+ * the ops knob_find hands out instead (e.g. ones that send each read and
+ * write to a privileged process), or real itself to leave the kind local.
+ * The result must stay valid for the life of the process. */
+typedef const struct knob_ops *(*knob_proxy_fn)(const struct knob_ops *real);
+
+/* Set (or with NULL remove) the proxy knob_find applies. */
+void knob_set_proxy(knob_proxy_fn fn);
 
 /* 1 when a and b hold the same whitespace-separated tokens ("32768\t60999"
  * equals "32768 60999 \n"), else 0. NULL equals only NULL. */

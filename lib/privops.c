@@ -1,0 +1,801 @@
+/* privops: the privileged parent's request loop (every request checked
+ * again), the unprivileged child's knob proxy and requests, and dropping
+ * privileges (uid, capabilities, a seccomp allow-list). See privops.h. */
+#include "privops.h"
+#include "allow.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/audit.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- messages ---- */
+
+static int str_ok(const char *s, size_t n)
+{
+	return memchr(s, '\0', n) != NULL;
+}
+
+/* Printable ASCII only, no ".." anywhere (no target or key needs one). */
+static int printable(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return 0;
+	return !strstr(s, "..");
+}
+
+static int put(char *dst, size_t n, const char *s)
+{
+	if (!s)
+		s = "";
+	size_t len = strlen(s);
+	if (len >= n)
+		return -ENAMETOOLONG;
+	memcpy(dst, s, len + 1);
+	return 0;
+}
+
+/* Send one message, with fd (>= 0) as SCM_RIGHTS. 0 or -errno. */
+static int send_msg(int fd, const void *buf, size_t len, int pass_fd)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (pass_fd >= 0) {
+		memset(&u, 0, sizeof u);
+		m.msg_control = u.buf;
+		m.msg_controllen = sizeof u.buf;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	for (;;) {
+		ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL);
+		if (w == (ssize_t)len)
+			return 0;
+		if (w >= 0)
+			return -EPROTO;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Receive one message of exactly len bytes; a passed descriptor goes to
+ * *got_fd (-1 when none; NULL: any is closed). Returns 1 for a message, 0
+ * at end of stream, -EPROTO for a message of another size, -errno. */
+static int recv_msg(int fd, void *buf, size_t len, int *got_fd)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	ssize_t r;
+
+	if (got_fd)
+		*got_fd = -1;
+	do
+		r = recvmsg(fd, &m, MSG_TRUNC | MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfd; i++) {
+			int f;
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
+			if (got_fd && *got_fd < 0)
+				*got_fd = f;
+			else
+				close(f);
+		}
+	}
+	if (r == 0)
+		return 0;
+	if ((size_t)r != len || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		if (got_fd && *got_fd >= 0) {
+			close(*got_fd);
+			*got_fd = -1;
+		}
+		return -EPROTO;
+	}
+	return 1;
+}
+
+/* ---- the privileged side ---- */
+
+static int in_list(const char *const *list, const char *s)
+{
+	for (; list && *list; list++)
+		if (!strcmp(*list, s))
+			return 1;
+	return 0;
+}
+
+static const char *op_name(uint32_t op)
+{
+	switch (op) {
+	case PRIVOP_KNOB_READ: return "read";
+	case PRIVOP_KNOB_WRITE: return "write";
+	case PRIVOP_KNOB_RESTORE: return "restore";
+	case PRIVOP_CONNECT_UNIX: return "connect";
+	case PRIVOP_VIEW: return "view";
+	}
+	return "?";
+}
+
+/* s, or a placeholder when it holds control characters (no log injection). */
+static const char *loggable(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return "(control characters)";
+	return s;
+}
+
+static int refuse(const struct privops_req *q, int rc, const char *why)
+{
+	int w = q->op == PRIVOP_KNOB_WRITE || q->op == PRIVOP_KNOB_RESTORE;
+	log_warn("privops: refused %s %s %s %s%s%s: %s", op_name(q->op), loggable(q->kind),
+		 loggable(q->target), loggable(q->key), w ? " = " : "", w ? loggable(q->value) : "",
+		 why);
+	return rc;
+}
+
+static int do_knob(const struct privops_conf *c, const struct privops_req *q,
+		   struct privops_reply *rep)
+{
+	const struct knob_ops *ops = knob_find_real(q->kind);
+	char why[256] = "";
+	int r;
+
+	if (!in_list(c->kinds, q->kind) || !ops)
+		return refuse(q, -EPERM, "kind not served");
+	if (!printable(q->target) || !printable(q->key) || !printable(q->value) ||
+	    !q->key[0] || strchr(q->key, '/'))
+		return refuse(q, -EINVAL, "malformed target or key");
+	/* sysctl reads: only what may be written, not every root-only sysctl */
+	if (!strcmp(q->kind, "sysctl") && !allow_find(q->key))
+		return refuse(q, -EPERM, "sysctl not on the allow-list");
+	switch (q->op) {
+	case PRIVOP_KNOB_READ:
+		return ops->read(c->root, q->target, q->key, rep->value, sizeof rep->value);
+	case PRIVOP_KNOB_WRITE:
+		if (ops->check && (r = ops->check(q->target, q->key, q->value, why, sizeof why)))
+			return refuse(q, r, why[0] ? why : strerror(-r));
+		r = ops->write(c->root, q->target, q->key, q->value);
+		if (r == -EPERM || r == -ERANGE || r == -EINVAL)
+			refuse(q, r, strerror(-r));
+		else
+			log_debug("privops: %s %s %s = %s: %s", q->kind, q->target, q->key, q->value,
+				  r ? strerror(-r) : "ok");
+		return r;
+	case PRIVOP_KNOB_RESTORE:
+		r = ops->restore ? ops->restore(c->root, q->target, q->key, q->value)
+				 : ops->write(c->root, q->target, q->key, q->value);
+		if (r == -EPERM || r == -ERANGE || r == -EINVAL)
+			refuse(q, r, strerror(-r));
+		return r;
+	}
+	return -EINVAL;
+}
+
+/* Is path (absolute, no "." / ".." / empty parts) strictly below dir? */
+static int below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return n > 1 && !strncmp(path, dir, n) && path[n] == '/' && path[n + 1];
+}
+
+static int path_clean(const char *p)
+{
+	if (p[0] != '/')
+		return 0;
+	for (const char *s = p; *s; s++) {
+		if (*s != '/')
+			continue;
+		if (s[1] == '/' || s[1] == '\0' || (s[1] == '.' && (s[2] == '/' || s[2] == '\0')))
+			return 0;
+	}
+	return printable(p);
+}
+
+static int do_connect(const struct privops_conf *c, const struct privops_req *q, int *out)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char real[PATH_MAX], rdir[PATH_MAX];
+	struct stat st;
+	int ok = 0;
+
+	if (!path_clean(q->target) || strlen(q->target) >= sizeof sa.sun_path)
+		return refuse(q, -EINVAL, "not a clean absolute path");
+	for (const char *const *d = c->dirs; d && *d && !ok; d++)
+		ok = below(q->target, *d);
+	if (!ok)
+		return refuse(q, -EPERM, "outside the channel directories");
+	/* symlinks resolved: what is connected to must be below too */
+	if (!realpath(q->target, real))
+		return -errno;
+	ok = 0;
+	for (const char *const *d = c->dirs; *d && !ok; d++)
+		ok = realpath(*d, rdir) && below(real, rdir);
+	if (!ok)
+		return refuse(q, -EPERM, "resolves outside the channel directories");
+	if (stat(real, &st) < 0)
+		return -errno;
+	if (!S_ISSOCK(st.st_mode) || strlen(real) >= sizeof sa.sun_path)
+		return refuse(q, -EINVAL, "not a socket");
+	memcpy(sa.sun_path, real, strlen(real) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	*out = fd;
+	return 0;
+}
+
+static int do_view(const struct privops_conf *c, const struct privops_req *q,
+		   struct privops_reply *rep)
+{
+	if (!c->view)
+		return refuse(q, -EPERM, "no host view served");
+	if (!printable(q->key) || strlen(q->key) >= IFNAMSIZ || strchr(q->key, '/') ||
+	    !printable(q->value) || !printable(q->target))
+		return refuse(q, -EINVAL, "malformed tap, bridge or netns");
+	memcpy(rep->state, q->state, q->state_len);
+	rep->state_len = q->state_len;
+	mvec_clear(&rep->host);
+	return c->view(c->root, q->key, q->value, q->target, q->now_ns, rep->state,
+		       rep->state_len, &rep->host);
+}
+
+int privops_serve(int fd, const struct privops_conf *c)
+{
+	struct privops_req *q = malloc(sizeof *q);
+	struct privops_reply *rep = malloc(sizeof *rep);
+	int r;
+
+	if (!q || !rep) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		memset(q, 0, sizeof *q);
+		r = recv_msg(fd, q, sizeof *q, NULL);
+		if (r == 0)
+			break;
+		if (r == -EPROTO) {
+			log_err("privops: corrupt request (wrong size) from the unprivileged process");
+			goto out;
+		}
+		if (r < 0)
+			goto out;
+		if (!str_ok(q->kind, sizeof q->kind) || !str_ok(q->target, sizeof q->target) ||
+		    !str_ok(q->key, sizeof q->key) || !str_ok(q->value, sizeof q->value) ||
+		    q->state_len > sizeof q->state || q->op < PRIVOP_KNOB_READ ||
+		    q->op > PRIVOP_VIEW) {
+			log_err("privops: corrupt request (op %u) from the unprivileged process",
+				(unsigned)q->op);
+			r = -EPROTO;
+			goto out;
+		}
+		memset(rep, 0, sizeof *rep);
+		int pass = -1;
+		switch (q->op) {
+		case PRIVOP_CONNECT_UNIX:
+			rep->rc = do_connect(c, q, &pass);
+			break;
+		case PRIVOP_VIEW:
+			rep->rc = do_view(c, q, rep);
+			break;
+		default:
+			rep->rc = do_knob(c, q, rep);
+			break;
+		}
+		r = send_msg(fd, rep, sizeof *rep, pass);
+		if (pass >= 0)
+			close(pass);
+		if (r == -EPIPE || r == -ECONNRESET) {
+			r = 0;
+			break;
+		}
+		if (r < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	free(q);
+	free(rep);
+	return r;
+}
+
+/* ---- the unprivileged side ---- */
+
+#define PROXY_SLOTS 8
+
+static int client_fd = -1;
+static char pkind[PROXY_SLOTS][PRIVOPS_KIND_MAX];
+static const struct knob_ops *preal[PROXY_SLOTS];
+static struct knob_ops pops[PROXY_SLOTS];
+static size_t nslots;
+
+int privops_active(void)
+{
+	return client_fd >= 0;
+}
+
+/* privops_call, with a passed descriptor to *got (may be NULL). */
+static int call_fd(const struct privops_req *req, struct privops_reply *rep, int *got)
+{
+	if (client_fd < 0)
+		return -ENOTCONN;
+	int r = send_msg(client_fd, req, sizeof *req, -1);
+	if (r == -ECONNRESET || r == -EPIPE)
+		return -EPIPE;
+	if (r < 0)
+		return r;
+	r = recv_msg(client_fd, rep, sizeof *rep, got);
+	if (r == 0 || r == -ECONNRESET)
+		return -EPIPE;
+	if (r == -EPROTO) {
+		log_err("privops: corrupt reply from the privileged process");
+		exit(1);
+	}
+	return r < 0 ? r : 0;
+}
+
+int privops_call(const struct privops_req *req, struct privops_reply *rep)
+{
+	return call_fd(req, rep, NULL);
+}
+
+static int knob_call(size_t i, uint32_t op, const char *target, const char *key,
+		     const char *value, char *buf, size_t n)
+{
+	struct privops_req *q = calloc(1, sizeof *q);
+	struct privops_reply *rep = malloc(sizeof *rep);
+	int r = -ENOMEM;
+
+	if (!q || !rep)
+		goto out;
+	q->op = op;
+	if ((r = put(q->kind, sizeof q->kind, pkind[i])) ||
+	    (r = put(q->target, sizeof q->target, target)) ||
+	    (r = put(q->key, sizeof q->key, key)) ||
+	    (r = put(q->value, sizeof q->value, value)))
+		goto out;
+	if ((r = call_fd(q, rep, NULL)))
+		goto out;
+	r = rep->rc;
+	if (!r && buf && n) {
+		if (!str_ok(rep->value, sizeof rep->value))
+			r = -EPROTO;
+		else if (strlen(rep->value) >= n)
+			r = -EOVERFLOW;
+		else
+			strcpy(buf, rep->value);
+	}
+out:
+	free(q);
+	free(rep);
+	return r;
+}
+
+/* The root prefix is the parent's (privops_conf.root), the same one. */
+#define SLOT(i)                                                                          \
+	static int rd##i(const char *root, const char *t, const char *k, char *b,        \
+			 size_t n)                                                       \
+	{                                                                                \
+		(void)root;                                                              \
+		return knob_call(i, PRIVOP_KNOB_READ, t, k, NULL, b, n);                 \
+	}                                                                                \
+	static int wr##i(const char *root, const char *t, const char *k, const char *v)  \
+	{                                                                                \
+		(void)root;                                                              \
+		int r = preal[i]->check ? preal[i]->check(t, k, v, NULL, 0) : 0;         \
+		return r ? r : knob_call(i, PRIVOP_KNOB_WRITE, t, k, v, NULL, 0);        \
+	}                                                                                \
+	static int rs##i(const char *root, const char *t, const char *k, const char *v)  \
+	{                                                                                \
+		(void)root;                                                              \
+		return knob_call(i, PRIVOP_KNOB_RESTORE, t, k, v, NULL, 0);              \
+	}
+SLOT(0) SLOT(1) SLOT(2) SLOT(3) SLOT(4) SLOT(5) SLOT(6) SLOT(7)
+#undef SLOT
+
+static const struct {
+	int (*rd)(const char *, const char *, const char *, char *, size_t);
+	int (*wr)(const char *, const char *, const char *, const char *);
+	int (*rs)(const char *, const char *, const char *, const char *);
+} slot_fns[PROXY_SLOTS] = {
+	{ rd0, wr0, rs0 }, { rd1, wr1, rs1 }, { rd2, wr2, rs2 }, { rd3, wr3, rs3 },
+	{ rd4, wr4, rs4 }, { rd5, wr5, rs5 }, { rd6, wr6, rs6 }, { rd7, wr7, rs7 },
+};
+
+static const struct knob_ops *proxy(const struct knob_ops *real)
+{
+	for (size_t i = 0; i < nslots; i++) {
+		if (strcmp(pkind[i], real->kind))
+			continue;
+		preal[i] = real;
+		pops[i] = (struct knob_ops){
+			.kind = real->kind, .read = slot_fns[i].rd, .write = slot_fns[i].wr,
+			.check = real->check, .restore = slot_fns[i].rs,
+		};
+		return &pops[i];
+	}
+	return real;
+}
+
+int privops_client(int fd, const char *const *kinds)
+{
+	if (fd < 0) {
+		knob_set_proxy(NULL);
+		client_fd = -1;
+		nslots = 0;
+		return 0;
+	}
+	size_t n = 0;
+	for (; kinds && kinds[n]; n++) {
+		if (n == PROXY_SLOTS)
+			return -ENOSPC;
+		if (put(pkind[n], sizeof pkind[n], kinds[n]) || !kinds[n][0])
+			return -EINVAL;
+	}
+	nslots = n;
+	client_fd = fd;
+	knob_set_proxy(proxy);
+	return 0;
+}
+
+int privops_connect_unix(const char *path)
+{
+	struct privops_req *q = calloc(1, sizeof *q);
+	struct privops_reply *rep = malloc(sizeof *rep);
+	int r = -ENOMEM, got = -1;
+
+	if (!q || !rep)
+		goto out;
+	q->op = PRIVOP_CONNECT_UNIX;
+	if ((r = put(q->target, sizeof q->target, path)) || (r = call_fd(q, rep, &got)))
+		goto out;
+	r = rep->rc;
+	if (!r)
+		r = got >= 0 ? got : -EPROTO;
+	else if (got >= 0)
+		close(got);
+out:
+	free(q);
+	free(rep);
+	return r;
+}
+
+int privops_view(void *state, size_t len, const char *tap, const char *bridge,
+		 const char *netns, uint64_t now_ns, struct mvec *host)
+{
+	struct privops_req *q = calloc(1, sizeof *q);
+	struct privops_reply *rep = malloc(sizeof *rep);
+	int r = -ENOMEM;
+
+	if (len > PRIVOPS_STATE_MAX)
+		r = -EINVAL;
+	if (!q || !rep || len > PRIVOPS_STATE_MAX)
+		goto out;
+	q->op = PRIVOP_VIEW;
+	q->now_ns = now_ns;
+	q->state_len = (uint32_t)len;
+	memcpy(q->state, state, len);
+	if ((r = put(q->key, sizeof q->key, tap)) || (r = put(q->value, sizeof q->value, bridge)) ||
+	    (r = put(q->target, sizeof q->target, netns)) || (r = call_fd(q, rep, NULL)))
+		goto out;
+	r = rep->rc;
+	if (!r && rep->state_len == len) {
+		memcpy(state, rep->state, len);
+		for (int id = 0; id < M_COUNT; id++)
+			if (mvec_has(&rep->host, id))
+				mvec_set(host, id, mvec_get(&rep->host, id));
+	}
+out:
+	free(q);
+	free(rep);
+	return r;
+}
+
+/* ---- dropping privileges ---- */
+
+int privops_cap_eff(uint64_t *mask)
+{
+	char line[256];
+	int r = -ENOENT;
+	FILE *f = fopen("/proc/self/status", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long long v;
+		if (sscanf(line, "CapEff: %llx", &v) == 1) {
+			*mask = v;
+			r = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+#define FAIL(what)                                              \
+	do {                                                    \
+		int e_ = errno;                                 \
+		snprintf(why, n, "%s: %s", what, strerror(e_)); \
+		return -e_;                                     \
+	} while (0)
+
+int privops_drop(uid_t uid, gid_t gid, char *why, size_t n)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+	uid_t ru, eu, su;
+	uint64_t eff = ~0ull;
+
+	if (uid == 0 || gid == 0) {
+		snprintf(why, n, "privilege separation to uid/gid 0 separates nothing");
+		return -EINVAL;
+	}
+	for (int cap = 0; cap < 64; cap++) {
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
+			continue;
+		if (errno == EINVAL)
+			break; /* past the last capability this kernel knows */
+		FAIL("dropping the capability bounding set");
+	}
+	if (setgroups(0, NULL) < 0)
+		FAIL("setgroups");
+	if (setresgid(gid, gid, gid) < 0)
+		FAIL("setresgid");
+	if (setresuid(uid, uid, uid) < 0)
+		FAIL("setresuid");
+	if (getresuid(&ru, &eu, &su) < 0 || ru != uid || eu != uid || su != uid) {
+		errno = EPERM;
+		FAIL("uid did not change");
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		FAIL("no_new_privs");
+	memset(data, 0, sizeof data);
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		FAIL("capset");
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	int r = privops_cap_eff(&eff);
+	if (r) {
+		errno = -r;
+		FAIL("reading CapEff");
+	}
+	if (eff) {
+		snprintf(why, n, "CapEff is %016llx after dropping", (unsigned long long)eff);
+		return -EPERM;
+	}
+	return 0;
+}
+
+#if defined(__x86_64__)
+#define VT_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define VT_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+#ifdef VT_AUDIT_ARCH
+/* What the unprivileged daemon calls: its loop, glibc, libvirt's client,
+ * libnl, json-c, libyaml and the sanitizers. Not here: execve, ptrace,
+ * mount, setns, unshare, bpf, module and key calls, chown/chmod... */
+static const int allowed[] = {
+#define A(name) __NR_##name,
+	A(read) A(write) A(readv) A(writev) A(pread64) A(pwrite64) A(close) A(fstat)
+	A(newfstatat) A(statx) A(lseek) A(mmap) A(munmap) A(mprotect) A(mremap) A(madvise)
+	A(brk) A(rt_sigaction) A(rt_sigprocmask) A(rt_sigreturn) A(sigaltstack) A(ioctl)
+	A(faccessat) A(ppoll) A(pselect6) A(epoll_create1) A(epoll_ctl) A(epoll_pwait)
+	A(connect) A(accept) A(accept4) A(sendto) A(recvfrom) A(sendmsg) A(recvmsg)
+	A(shutdown) A(bind) A(listen) A(getsockname) A(getpeername) A(setsockopt)
+	A(getsockopt) A(fcntl) A(flock) A(fsync) A(fdatasync) A(ftruncate) A(getdents64)
+	A(getcwd) A(openat) A(readlinkat) A(unlinkat) A(renameat) A(umask) A(gettimeofday)
+	A(clock_gettime) A(clock_getres) A(clock_nanosleep) A(nanosleep) A(getpid) A(gettid)
+	A(getppid) A(getuid) A(geteuid) A(getgid) A(getegid) A(getresuid) A(getresgid)
+	A(getrlimit) A(prlimit64) A(sched_yield) A(sched_getaffinity) A(futex)
+	A(set_robust_list) A(get_robust_list) A(set_tid_address) A(exit) A(exit_group)
+	A(kill) A(tgkill) A(tkill) A(timerfd_create) A(timerfd_settime) A(timerfd_gettime)
+	A(signalfd4) A(eventfd2) A(inotify_init1) A(inotify_add_watch) A(inotify_rm_watch)
+	A(pipe2) A(dup) A(dup3) A(uname) A(sysinfo) A(getrandom) A(membarrier) A(prctl)
+	A(restart_syscall) A(wait4) A(clone) A(mincore) A(sched_getparam)
+	A(sched_getscheduler) A(socketpair) A(getpriority)
+#ifdef __NR_rseq
+	A(rseq)
+#endif
+#ifdef __NR_epoll_pwait2
+	A(epoll_pwait2)
+#endif
+#ifdef __NR_faccessat2
+	A(faccessat2)
+#endif
+#ifdef __x86_64__
+	A(open) A(stat) A(lstat) A(access) A(poll) A(select) A(epoll_wait) A(epoll_create)
+	A(readlink) A(unlink) A(rename) A(pipe) A(dup2) A(signalfd) A(eventfd) A(time)
+	A(arch_prctl) A(getdents)
+#endif
+#undef A
+};
+#endif
+
+int privops_seccomp(void)
+{
+#ifdef VT_AUDIT_ARCH
+	enum { NALLOW = sizeof allowed / sizeof allowed[0] };
+	struct sock_filter f[NALLOW * 2 + 20];
+	size_t k = 0;
+#define S(code, val) (f[k++] = (struct sock_filter)BPF_STMT(code, val))
+#define J(code, val, jt, jf) (f[k++] = (struct sock_filter)BPF_JUMP(code, val, jt, jf))
+	S(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	J(BPF_JMP | BPF_JEQ | BPF_K, VT_AUDIT_ARCH, 1, 0);
+	S(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS); /* another ABI: never ours */
+	S(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+#ifdef __x86_64__
+	J(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u /* __X32_SYSCALL_BIT */, 0, 1);
+	S(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+#endif
+	/* clone3: ENOSYS makes glibc fall back to clone */
+	J(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1);
+	S(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+	/* socket: unix, netlink, inet only (metrics, libnl, libvirt) */
+	J(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 7);
+	S(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+	J(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 3, 0);
+	J(BPF_JMP | BPF_JEQ | BPF_K, AF_NETLINK, 2, 0);
+	J(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 1, 0);
+	J(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 0, 1);
+	S(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	S(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+	for (size_t i = 0; i < NALLOW; i++) {
+		J(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)allowed[i], 0, 1);
+		S(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	}
+	S(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+#undef S
+#undef J
+	struct sock_fprog prog = { .len = (unsigned short)k, .filter = f };
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		return -errno;
+	return 0;
+#else
+	return -ENOTSUP;
+#endif
+}
+
+/* ---- the split ---- */
+
+static volatile sig_atomic_t child_pid;
+
+static void forward(int sig)
+{
+	if (child_pid > 0)
+		kill((pid_t)child_pid, sig);
+}
+
+/* Close every descriptor but 0..2 and keep. */
+static void close_others(int keep)
+{
+	if (keep > 3)
+		syscall(SYS_close_range, 3u, (unsigned)keep - 1, 0u);
+	if (syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u) == 0 && keep >= 3)
+		return;
+	long max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = 3; fd < max; fd++)
+		if (fd != keep)
+			close(fd);
+}
+
+static int run_parent(const struct privops_conf *c, int fd, pid_t pid)
+{
+	struct sigaction sa = { .sa_handler = forward };
+	sigset_t all;
+	int status = 0;
+
+	child_pid = pid;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	int r = privops_serve(fd, c);
+	close(fd);
+	if (r < 0) {
+		log_err("privops: stopping: %s; killing the unprivileged process %ld",
+			strerror(-r), (long)pid);
+		kill(pid, SIGKILL);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	child_pid = 0;
+	if (r < 0)
+		return 1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	log_err("privops: the unprivileged process died of signal %d", WTERMSIG(status));
+	return 1;
+}
+
+int privops_split(const struct privops_conf *c, uid_t uid, gid_t gid, int *is_parent,
+		  char *why, size_t n)
+{
+	pid_t parent = getpid();
+	int sp[2];
+
+	*is_parent = 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		FAIL("socketpair");
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(sp[0]);
+		close(sp[1]);
+		errno = e;
+		FAIL("fork");
+	}
+	if (pid > 0) {
+		*is_parent = 1;
+		close(sp[1]);
+		close_others(sp[0]);
+		return run_parent(c, sp[0], pid);
+	}
+	close(sp[0]);
+	int r = privops_drop(uid, gid, why, n);
+	if (r)
+		return r;
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0); /* after the uid change, which clears it */
+	if (getppid() != parent) {
+		snprintf(why, n, "the privileged process is gone");
+		return -ESRCH;
+	}
+	if ((r = privops_seccomp()) == -ENOTSUP)
+		log_warn("privops: no seccomp filter for this architecture");
+	else if (r) {
+		snprintf(why, n, "seccomp: %s", strerror(-r));
+		return r;
+	}
+	if ((r = privops_client(sp[1], c->kinds))) {
+		snprintf(why, n, "privops client: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}

@@ -1,0 +1,189 @@
+#!/bin/sh
+# timeout: 120
+# test-privsep: vtune-hostd --privsep in a network namespace of its own, on
+# the sim backend with fake guests: the daemon process runs as an
+# unprivileged user with CapEff 0 under seccomp, the host sysctl its policy
+# sets changes through the privileged parent, the guest gets its apply, the
+# journal has both, `vtune status` answers and SIGTERM stops both processes.
+set -u
+B=${VTUNE_BUILD:-$PWD/build}
+H=$B/vtune-hostd
+V=$B/vtune
+USR=vtune-test
+
+[ -x "$H" ] || { echo "FAIL: test-privsep: no $H: build first (make)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "SKIP: test-privsep needs root"; exit 77; }
+command -v python3 >/dev/null || { echo "SKIP: test-privsep needs python3"; exit 77; }
+command -v unshare >/dev/null || { echo "SKIP: test-privsep needs unshare"; exit 77; }
+if [ -z "${VTUNE_PRIVSEP_NETNS:-}" ]; then
+	VTUNE_PRIVSEP_NETNS=1 exec unshare -n "$0" "$@"
+fi
+
+TMP=$(mktemp -d) || exit 1
+PIDS=
+HPID=
+MADE_USER=
+
+fail() {
+	echo "FAIL: test-privsep: $*" >&2
+	echo "--- hostd log" >&2; tail -n 40 "$TMP/hostd.log" >&2 2>/dev/null
+	exit 1
+}
+cleanup() {
+	for p in $HPID $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $HPID $PIDS; do wait "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+	[ -n "$MADE_USER" ] && userdel "$USR" 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+if ! getent passwd "$USR" >/dev/null; then
+	command -v useradd >/dev/null || { echo "SKIP: test-privsep needs useradd"; exit 77; }
+	useradd -r -M -s /usr/sbin/nologin "$USR" || fail "cannot create user $USR"
+	MADE_USER=1
+fi
+UID_T=$(id -u "$USR")
+
+# The daemon reads the policy (SIGHUP) and the sim directory as $USR; the
+# journal and the control socket are opened before it drops root.
+chmod 755 "$TMP"
+mkdir "$TMP/guests"
+cat > "$TMP/policy.yaml" <<'YAML'
+version: 1
+rules:
+  - name: accept-overflow
+    when: guest.tcp.listen_overflows > 10/s
+    for: 1s
+    cooldown: 1h
+    host:
+      - sysctl: net.core.somaxconn
+        set: 1024
+    guest:
+      - sysctl: net.core.somaxconn
+        set: 4096
+YAML
+chmod 644 "$TMP/policy.yaml"
+echo 128 > /proc/sys/net/core/somaxconn || fail "cannot set somaxconn in the test namespace"
+
+# The QEMU side of one guest's channel, and an agent behind it.
+cat > "$TMP/fakeguest.py" <<'PY'
+import json, os, socket, sys, time, select
+path, overflows, log = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path + ".tmp"); srv.listen(1)
+os.chmod(path + ".tmp", 0o777)           # QEMU's channel: hostd's user may connect
+os.rename(path + ".tmp", path)
+somaxconn = 128
+out = open(log, "a", buffering=1)
+while True:
+    c, _ = srv.accept()
+    buf, hello, seq, nxt = b"", False, 0, 0.0
+    while True:
+        r, _, _ = select.select([c], [], [], 0.1)
+        if r:
+            try:
+                d = c.recv(65536)
+            except OSError:
+                d = b""
+            if not d:
+                break
+            buf += d
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                line = line.replace(b"\xff", b"").strip()
+                if not line:
+                    continue
+                m = json.loads(line)
+                out.write("got " + json.dumps(m, sort_keys=True) + "\n")
+                if m["type"] == "hello" and not hello:
+                    hello = True
+                    c.sendall(b'\xff\n{"v":1,"type":"hello","role":"agent","version":"0.1.0","min_v":1,"max_v":1,"caps":["sysctl"]}\n')
+                elif m["type"] == "apply":
+                    res = []
+                    for ch in m["changes"]:
+                        old = str(somaxconn)
+                        if ch["key"] == "net.core.somaxconn":
+                            somaxconn = int(ch["value"])
+                        res.append({"key": ch["key"], "old": old, "new": ch["value"]})
+                    c.sendall((json.dumps({"v": 1, "type": "ack", "id": m["id"], "results": res}) + "\n").encode())
+        if hello and time.time() >= nxt:
+            nxt = time.time() + 0.5
+            seq += 1
+            s = {"metrics": {"guest.tcp.listen_overflows": overflows,
+                             "guest.sysctl.somaxconn": somaxconn}}
+            rep = {"v": 1, "type": "report", "seq": seq, "mono_ns": int(time.monotonic() * 1e9),
+                   "interval_s": 0.5, "sample": s}
+            try:
+                c.sendall((json.dumps(rep) + "\n").encode())
+            except OSError:
+                break
+    c.close()
+PY
+
+# --privsep with a user that does not exist: refused at start.
+"$H" --privsep no-such-user-vtune --backend sim --uri "$TMP/guests" --policy "$TMP/policy.yaml" \
+	--journal "$TMP/j0" --control "$TMP/c0.sock" --metrics off >"$TMP/n.out" 2>&1 \
+	&& fail "--privsep with an unknown user started"
+grep -q "no such user" "$TMP/n.out" || fail "no clear error for an unknown user: $(cat "$TMP/n.out")"
+
+python3 "$TMP/fakeguest.py" "$TMP/guests/busy.sock" 50 "$TMP/busy.log" & PIDS="$PIDS $!"
+for i in $(seq 50); do [ -S "$TMP/guests/busy.sock" ] && break; sleep 0.1; done
+
+"$H" --privsep "$USR" --backend sim --uri "$TMP/guests" --policy "$TMP/policy.yaml" \
+	--interval 0.5 --journal "$TMP/journal" --control "$TMP/ctl.sock" --root / \
+	--metrics off -v >"$TMP/hostd.log" 2>&1 & HPID=$!
+
+# The unprivileged process: hostd's child.
+CPID=
+for i in $(seq 50); do
+	CPID=$(pgrep -P "$HPID" | head -n 1)
+	[ -n "$CPID" ] && grep -q 'privilege separation: daemon runs as' "$TMP/hostd.log" && break
+	sleep 0.1
+done
+[ -n "$CPID" ] || fail "no unprivileged child of $HPID"
+st=/proc/$CPID/status
+grep -q "^CapEff:[[:space:]]*0000000000000000$" "$st" || fail "child CapEff: $(grep CapEff "$st")"
+grep -q "^CapPrm:[[:space:]]*0000000000000000$" "$st" || fail "child CapPrm: $(grep CapPrm "$st")"
+grep -q "^CapBnd:[[:space:]]*0000000000000000$" "$st" || fail "child CapBnd: $(grep CapBnd "$st")"
+grep -q "^Uid:[[:space:]]*$UID_T[[:space:]]*$UID_T[[:space:]]*$UID_T[[:space:]]*$UID_T$" "$st" \
+	|| fail "child Uid: $(grep Uid "$st")"
+grep -q "^Seccomp:[[:space:]]*2$" "$st" || fail "child Seccomp: $(grep Seccomp "$st")"
+grep -q "^NoNewPrivs:[[:space:]]*1$" "$st" || fail "child NoNewPrivs: $(grep NoNewPrivs "$st")"
+grep -q "^Uid:[[:space:]]*0" "/proc/$HPID/status" || fail "the parent is not root"
+
+# The guest gets its apply, the host sysctl changes through the parent.
+ok=
+for i in $(seq 100); do
+	if grep -q '"type": "apply"' "$TMP/busy.log" 2>/dev/null &&
+	   [ "$(cat /proc/sys/net/core/somaxconn)" = 1024 ] &&
+	   [ "$(grep -c '"op":"applied"' "$TMP/journal" 2>/dev/null)" -ge 2 ]; then ok=1; break; fi
+	sleep 0.1
+done
+[ -n "$ok" ] || fail "apply / host sysctl / journal: somaxconn=$(cat /proc/sys/net/core/somaxconn) $(cat "$TMP/journal" 2>/dev/null)"
+grep '"type": "apply"' "$TMP/busy.log" | grep -q '"value": "4096"' || fail "apply has the wrong change"
+grep '"op":"set"' "$TMP/journal" | grep '"side":"host"' | grep '"key":"net.core.somaxconn"' \
+	| grep '"old":"128"' | grep -q '"new":"1024"' || fail "no host set record: $(cat "$TMP/journal")"
+grep '"op":"set"' "$TMP/journal" | grep -q '"domain":"busy"' || fail "no guest set record"
+
+# vtune status through the control socket the child serves.
+"$V" status --control "$TMP/ctl.sock" >"$TMP/status" 2>&1 || fail "status: $(cat "$TMP/status")"
+grep -q '^busy .* up ' "$TMP/status" || fail "status: $(cat "$TMP/status")"
+
+# Revert: the host sysctl goes back through the parent's restore.
+"$V" revert --all --control "$TMP/ctl.sock" >"$TMP/revert" 2>&1 || fail "revert: $(cat "$TMP/revert")"
+for i in $(seq 30); do [ "$(cat /proc/sys/net/core/somaxconn)" = 128 ] && break; sleep 0.1; done
+[ "$(cat /proc/sys/net/core/somaxconn)" = 128 ] || fail "revert did not restore the host sysctl: $(cat "$TMP/revert")"
+
+grep -q 'privops: refused\|corrupt' "$TMP/hostd.log" && fail "the parent refused a request of the daemon"
+
+# SIGTERM to the parent: both stop, cleanly, the control socket is gone.
+kill -TERM "$HPID"
+wait "$HPID"; rc=$?
+HPID=
+[ "$rc" = 0 ] || fail "hostd exited $rc on SIGTERM"
+kill -0 "$CPID" 2>/dev/null && fail "the unprivileged process is still running"
+[ -e "$TMP/ctl.sock" ] && fail "control socket left behind"
+grep -q 'ERROR\|AddressSanitizer\|runtime error' "$TMP/hostd.log" && fail "errors in the log"
+echo "PASS: test-privsep"
+exit 0
