@@ -50,6 +50,8 @@ struct pending {
 
 struct backend {
 	virConnectPtr conn;
+	char *uri;     /* for reconnecting */
+	int conn_lost; /* the close callback ran: reopen on the next resync */
 	int cb_life, cb_agent, resync_timer;
 	unsigned resync_ms;
 	int need_resync;
@@ -216,6 +218,83 @@ static void on_resync(int timer, void *opaque)
 	((struct backend *)opaque)->need_resync = 1;
 }
 
+/* libvirtd went away (restart, crash): reconnect on the next resync. */
+static void on_conn_close(virConnectPtr conn, int reason, void *opaque)
+{
+	(void)conn;
+	struct backend *b = opaque;
+	if (!b->conn_lost)
+		log_warn("kvm: connection to libvirt lost (reason %d); reconnecting", reason);
+	b->conn_lost = 1;
+	b->need_resync = 1;
+}
+
+/* Open uri into b->conn and register the callbacks. 0 or -errno (why set). */
+static int conn_open(struct backend *b, char *why, size_t n)
+{
+	b->conn = virConnectOpen(b->uri);
+	if (!b->conn) {
+		virErrorPtr e = virGetLastError();
+		snprintf(why, n, "%s: %s", b->uri, e && e->message ? e->message : "cannot connect");
+		return vir_err("connect");
+	}
+	b->cb_life = virConnectDomainEventRegisterAny(b->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+						      VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), b, NULL);
+	if (b->cb_life < 0) {
+		snprintf(why, n, "%s: cannot register for domain events", b->uri);
+		return vir_err("events");
+	}
+	/* Not every driver has agent events (the test driver has); optional. */
+	b->cb_agent = virConnectDomainEventRegisterAny(b->conn, NULL,
+						       VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE,
+						       VIR_DOMAIN_EVENT_CALLBACK(on_agent), b, NULL);
+	/* Optional too (the test driver has none): without it a dead
+	 * connection is still noticed when the re-list fails. */
+	virConnectRegisterCloseCallback(b->conn, on_conn_close, b, NULL);
+	b->conn_lost = 0;
+	knob_conn = b->conn;
+	return 0;
+}
+
+static void conn_close(struct backend *b)
+{
+	if (!b->conn)
+		return;
+	if (b->cb_agent >= 0)
+		virConnectDomainEventDeregisterAny(b->conn, b->cb_agent);
+	if (b->cb_life >= 0)
+		virConnectDomainEventDeregisterAny(b->conn, b->cb_life);
+	b->cb_agent = b->cb_life = -1;
+	virConnectUnregisterCloseCallback(b->conn, on_conn_close);
+	if (knob_conn == b->conn)
+		knob_conn = NULL;
+	virConnectClose(b->conn);
+	b->conn = NULL;
+}
+
+/* The connection is dead: drop it and try to open a new one (libvirtd
+ * restarted). Running guests are kept as known; the resync that follows
+ * reconciles them. 0 or -errno; the next resync tries again. */
+static int reconnect(struct backend *b)
+{
+	char why[256];
+	conn_close(b);
+	int rc = conn_open(b, why, sizeof why);
+	if (rc) {
+		conn_close(b);
+		log_debug("kvm: reconnect: %s", why);
+		b->conn_lost = 1;
+		/* try again in a second, not only at the next re-list */
+		if (b->resync_timer >= 0)
+			kvm_event_update_timeout(b->resync_timer, 1000);
+		return rc;
+	}
+	log_info("kvm: reconnected to %s", b->uri);
+	if (b->resync_timer >= 0)
+		kvm_event_update_timeout(b->resync_timer, b->resync_ms ? (int)b->resync_ms : -1);
+	return 0;
+}
+
 /* ---- backend ops ---- */
 
 static void kvm_close(struct backend *b);
@@ -240,26 +319,14 @@ static struct backend *kvm_open(const char *uri, int *err, char *why, size_t n)
 	snprintf(b->root, sizeof b->root, "/");
 	if (!uri || !uri[0])
 		uri = KVM_DEFAULT_URI;
-	b->conn = virConnectOpen(uri);
-	if (!b->conn) {
-		virErrorPtr e = virGetLastError();
-		snprintf(why, n, "%s: %s", uri, e && e->message ? e->message : "cannot connect");
-		rc = vir_err("connect");
+	if (!(b->uri = strdup(uri))) {
+		rc = -ENOMEM;
+		snprintf(why, n, "out of memory");
 		goto fail;
 	}
-	b->cb_life = virConnectDomainEventRegisterAny(b->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-						      VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), b, NULL);
-	if (b->cb_life < 0) {
-		snprintf(why, n, "%s: cannot register for domain events", uri);
-		rc = vir_err("events");
+	if ((rc = conn_open(b, why, n)))
 		goto fail;
-	}
-	/* Not every driver has agent events (the test driver has); optional. */
-	b->cb_agent = virConnectDomainEventRegisterAny(b->conn, NULL,
-						       VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE,
-						       VIR_DOMAIN_EVENT_CALLBACK(on_agent), b, NULL);
 	b->resync_timer = kvm_event_add_timeout((int)b->resync_ms, on_resync, b, NULL);
-	knob_conn = b->conn;
 	return b;
 fail:
 	if (b)
@@ -274,16 +341,9 @@ static void kvm_close(struct backend *b)
 		return;
 	if (b->resync_timer >= 0)
 		kvm_event_remove_timeout(b->resync_timer);
-	if (b->conn) {
-		if (b->cb_agent >= 0)
-			virConnectDomainEventDeregisterAny(b->conn, b->cb_agent);
-		if (b->cb_life >= 0)
-			virConnectDomainEventDeregisterAny(b->conn, b->cb_life);
-		if (knob_conn == b->conn)
-			knob_conn = NULL;
-		virConnectClose(b->conn);
-	}
+	conn_close(b);
 	kvm_event_purge();
+	free(b->uri);
 	for (size_t i = 0; b->prev && i < KVM_MAX_TRACKED; i++) {
 		free(b->prev[i].cpu_busy);
 		free(b->prev[i].cpu_total);
@@ -474,7 +534,10 @@ static int kvm_dispatch(struct backend *b, bk_event_fn fn, void *arg)
 		handle_pending(b, &q[i], &c);
 	if (b->need_resync) {
 		b->need_resync = 0;
-		rc = resync(b, &c);
+		if (b->conn_lost || !b->conn || virConnectIsAlive(b->conn) != 1)
+			rc = reconnect(b);
+		if (!rc)
+			rc = resync(b, &c);
 	}
 	return rc;
 }

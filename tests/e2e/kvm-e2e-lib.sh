@@ -10,6 +10,8 @@
 #   ke_init PREFIX          KE_W (work dir, short path), KE_NS (netns), KE_URI
 #   ke_libvirt_start        netns + br0 (10.10.0.1/24) + libvirtd; KE_LPID
 #   ke_in_ns CMD...         run CMD in libvirtd's mount and network namespaces
+#   ke_libvirt_restart      stop libvirtd (guests keep running), start it again
+#                           in the same namespaces; KE_LPID is the new one
 #   ke_virsh ARGS...        virsh against the private libvirtd
 #   ke_wait_until T DESC CMD...   poll CMD every 0.2 s for up to T seconds
 #   ke_phase NAME           print the time the previous phase took, start NAME
@@ -100,6 +102,20 @@ C
 	[ -n "$KE_LPID" ] || return 1
 	# the first start probes QEMU's capabilities (about 9 s, more when loaded)
 	ke_wait_until 90 "libvirtd answering" ke_virsh version >/dev/null 2>&1
+}
+
+ke_libvirt_restart() {
+	# fd 9 holds the mount namespace while no libvirtd is in it
+	exec 9<"/proc/$KE_LPID/ns/mnt" || return 1
+	ke_stop "$KE_LPID" 10
+	rm -f "$KE_W/libvirtd.pid"
+	nsenter --mount=/dev/fd/9 --net="/run/netns/$KE_NS" libvirtd -d -p "$KE_W/libvirtd.pid"
+	_rc=$?
+	exec 9<&-
+	[ "$_rc" = 0 ] || return 1
+	KE_LPID=$(cat "$KE_W/libvirtd.pid" 2>/dev/null)
+	[ -n "$KE_LPID" ] || return 1
+	ke_wait_until 60 "libvirtd answering again" ke_virsh version >/dev/null 2>&1
 }
 
 # ke_alive PID: the process exists (and is not a zombie).
