@@ -13,7 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -26,6 +30,13 @@
 #define TXN_ATTEMPTS 8
 #define IN_MAX (8 * (XST_VALUE_MAX + 1)) /* host lines waiting for the session */
 #define ID_MAX 256
+/* our values: xenstored refuses (ENOSPC) a domU's node over its entry-size
+ * quota, 2048 bytes by default counting the node's header and permissions;
+ * and a write carries the path too in XENSTORE_PAYLOAD_MAX (else E2BIG).
+ * A report refused all the same is trimmed to 3/4 of the size, down to
+ * OUT_VALUE_MIN (a store with a smaller quota). */
+#define OUT_VALUE_MAX 1920
+#define OUT_VALUE_MIN 256
 
 /* our keys, in the order they are written */
 enum { OUT_HELLO, OUT_REPORT, OUT_N };
@@ -54,6 +65,7 @@ struct xst {
 	char *acks[XST_ACKQ];	/* acks in order */
 	int nacks;
 	uint64_t seq;		/* last data/vtune/seq written */
+	int report_max;		/* bytes in a report value: OUT_VALUE_MAX, less after refusals */
 
 	/* from the host */
 	char *ctl_seq;		/* last control/vtune/seq acted on */
@@ -244,12 +256,28 @@ static int errno_or(int fallback)
 	return errno ? -errno : -fallback;
 }
 
+/* Log a failing libxenstore call once per call and errno (then at debug):
+ * the session only says "host gone (error)". Returns r. */
+static int xs_failed(const char *call, const char *path, int r)
+{
+	static const char *last_call;
+	static int last_r;
+	if (call == last_call && r == last_r) {
+		log_debug("xenstore: %s(%s) failed again: %s", call, path ? path : "", strerror(-r));
+		return r;
+	}
+	last_call = call;
+	last_r = r;
+	log_warn("xenstore: %s(%s) failed: %s", call, path ? path : "", strerror(-r));
+	return r;
+}
+
 static int real_begin(void *arg)
 {
 	struct xst *t = arg;
 	errno = 0;
 	t->txn = xs_transaction_start(t->xsh);
-	return t->txn == XBT_NULL ? errno_or(EIO) : 0;
+	return t->txn == XBT_NULL ? xs_failed("xs_transaction_start", NULL, errno_or(EIO)) : 0;
 }
 
 static int real_end(void *arg, int abort)
@@ -260,7 +288,7 @@ static int real_end(void *arg, int abort)
 	t->txn = XBT_NULL;
 	if (ok || abort)
 		return 0;
-	return errno == EAGAIN ? -EAGAIN : errno_or(EIO);
+	return errno == EAGAIN ? -EAGAIN : xs_failed("xs_transaction_end", NULL, errno_or(EIO));
 }
 
 static int real_read(void *arg, const char *path, char **val, size_t *len)
@@ -270,7 +298,7 @@ static int real_read(void *arg, const char *path, char **val, size_t *len)
 	errno = 0;
 	*val = xs_read(t->xsh, t->txn, path, &n);
 	if (!*val)
-		return errno == ENOENT || !errno ? -ENOENT : -errno;
+		return errno == ENOENT || !errno ? -ENOENT : xs_failed("xs_read", path, -errno);
 	*len = n;
 	return 0;
 }
@@ -279,12 +307,110 @@ static int real_write(void *arg, const char *path, const char *val, size_t len)
 {
 	struct xst *t = arg;
 	errno = 0;
-	return xs_write(t->xsh, t->txn, path, val, (unsigned)len) ? 0 : errno_or(EIO);
+	return xs_write(t->xsh, t->txn, path, val, (unsigned)len)
+		       ? 0
+		       : xs_failed("xs_write", path, errno_or(EIO));
 }
 
 static const struct xst_store real_store = {
 	.begin = real_begin, .end = real_end, .read = real_read, .write = real_write,
 };
+
+/* ---- the watch, on a connection of its own ----
+ *
+ * libxenstore.a (the static agent's) is built without its reader thread:
+ * a request reads exactly one message and takes it for the reply. On a
+ * handle with a watch, an event that comes first (the one XS_WATCH fires at
+ * once: the Linux xenbus device queues it ahead of its "OK"; or the host
+ * writing control/vtune/seq while we read) fails the request with EINVAL
+ * and libxenstore closes the connection (EBADF after). So the handle we
+ * read and write through has no watch, and the watch is set on a second
+ * connection (xenstored's socket, else the xenbus device) that carries
+ * nothing else: whatever comes on it (the "OK", events) only wakes op_wait,
+ * which drains it and looks at control/vtune/seq. */
+
+static int sock_connect(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof a.sun_path)
+		return -ENAMETOOLONG;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strcpy(a.sun_path, path);
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* A connection to the store with a watch on path; the fd, or -errno. */
+static int watch_open(const char *path, const char *token)
+{
+	const char *dev = getenv("XENSTORED_PATH");
+	struct stat st;
+	int fd = -ENOENT;
+	if (!dev && !stat(xs_daemon_socket(), &st) && S_ISSOCK(st.st_mode))
+		fd = sock_connect(xs_daemon_socket());
+	if (fd < 0) {
+		if (!dev)
+			dev = access("/dev/xen/xenbus", F_OK) ? "/proc/xen/xenbus" : "/dev/xen/xenbus";
+		if (!stat(dev, &st) && S_ISSOCK(st.st_mode))
+			fd = sock_connect(dev);
+		else if ((fd = open(dev, O_RDWR | O_CLOEXEC)) < 0)
+			fd = -errno;
+	}
+	if (fd < 0)
+		return fd;
+	size_t pl = strlen(path) + 1, tl = strlen(token) + 1;
+	struct xsd_sockmsg h = { .type = XS_WATCH, .len = (uint32_t)(pl + tl) };
+	char msg[sizeof h + 256];
+	if (pl + tl > sizeof msg - sizeof h) {
+		close(fd);
+		return -ENAMETOOLONG;
+	}
+	memcpy(msg, &h, sizeof h);
+	memcpy(msg + sizeof h, path, pl);
+	memcpy(msg + sizeof h + pl, token, tl);
+	/* one write: the xenbus device takes a message in pieces, but why make it */
+	ssize_t n = write(fd, msg, sizeof h + pl + tl);
+	if (n != (ssize_t)(sizeof h + pl + tl)) {
+		int r = n < 0 ? -errno : -EIO;
+		close(fd);
+		return r;
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Read what came on the watch connection; 1: something, 0: nothing, -errno
+ * (-EPIPE: the store closed it). */
+static int watch_drain(int fd)
+{
+	char buf[4096];
+	int any = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n > 0) {
+			any = 1;
+			continue;
+		}
+		if (n == 0)
+			return -EPIPE;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return any;
+		return -errno;
+	}
+}
 
 /* ---- life ---- */
 
@@ -298,6 +424,7 @@ static struct xst *alloc(const struct xst_store *store, void *arg)
 	t->fd = -1;
 	t->txn = XBT_NULL;
 	t->open_backoff_ms = OPEN_BACKOFF_MIN_MS;
+	t->report_max = OUT_VALUE_MAX;
 	return t;
 }
 
@@ -336,9 +463,9 @@ static void drop_input(struct xst *t)
 static void xst_close(struct xst *t)
 {
 	if (t->xsh)
-		xs_close(t->xsh); /* drops the watch */
-	else if (t->fd >= 0)
-		close(t->fd);
+		xs_close(t->xsh);
+	if (t->fd >= 0)
+		close(t->fd); /* the watch's connection (drops the watch), or the eventfd */
 	t->xsh = NULL;
 	t->fd = -1;
 	for (int i = 0; i < OUT_N; i++)
@@ -458,6 +585,17 @@ static int check_control(struct xst *t, int prime)
 			set_str(&val[k], NULL);
 		}
 	}
+	int any_new = 0;
+	for (int k = 0; k < CTL_N; k++)
+		any_new |= val[k] != NULL;
+	if (!prime && !any_new && t->seen[CTL_HELLO] &&
+	    (val[CTL_HELLO] = strdup(t->seen[CTL_HELLO]))) {
+		/* the host bumps seq only with a key that changed: a seq that moved
+		 * over the same values is its hello written again, the same as
+		 * before (it answers our hello after we restarted): hand it on */
+		len[CTL_HELLO] = strlen(val[CTL_HELLO]);
+		log_debug("xenstore: %s/hello written again", XST_CTL_DIR);
+	}
 	int order[CTL_N] = { CTL_HELLO, CTL_ERROR, CTL_APPLY, CTL_REVERT };
 	if (val[CTL_APPLY] && val[CTL_REVERT] &&
 	    msg_id(val[CTL_REVERT], len[CTL_REVERT]) < msg_id(val[CTL_APPLY], len[CTL_APPLY])) {
@@ -492,31 +630,30 @@ static int op_open(void *chan)
 	if (t->open_err && now < t->next_open_ns)
 		return t->open_err; /* backing off */
 	if (t->store == &real_store) {
+		const char *call = "xs_open(0): no xenbus device or xenstored?";
 		errno = 0;
 		t->xsh = xs_open(0);
 		int r = t->xsh ? 0 : errno_or(ENOENT);
-		if (!r && !xs_watch(t->xsh, XST_CTL_DIR "/seq", TOKEN)) {
-			r = errno_or(EIO);
-			xs_close(t->xsh);
-			t->xsh = NULL;
+		if (!r) {
+			call = "the watch on " XST_CTL_DIR "/seq";
+			t->fd = watch_open(XST_CTL_DIR "/seq", TOKEN);
+			if (t->fd < 0) {
+				r = t->fd;
+				t->fd = -1;
+				xs_close(t->xsh);
+				t->xsh = NULL;
+			}
 		}
 		if (r) {
 			if (r != t->open_err)
-				log_warn("xenstore: cannot open it: %s (xs_open(0): no xenbus device or "
-					 "xenstored?); trying again every %d s at most",
-					 strerror(-r), OPEN_BACKOFF_MAX_MS / 1000);
+				log_warn("xenstore: cannot open it: %s (%s); trying again every %d s at most",
+					 strerror(-r), call, OPEN_BACKOFF_MAX_MS / 1000);
 			t->open_err = r;
 			t->next_open_ns = now + (uint64_t)t->open_backoff_ms * 1000000ull;
 			t->open_backoff_ms = t->open_backoff_ms * 2 > OPEN_BACKOFF_MAX_MS
 						     ? OPEN_BACKOFF_MAX_MS
 						     : t->open_backoff_ms * 2;
 			return r;
-		}
-		t->fd = xs_fileno(t->xsh);
-		if (t->fd < 0) {
-			xs_close(t->xsh);
-			t->xsh = NULL;
-			return -EIO;
 		}
 	} else if ((t->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
 		return -errno;
@@ -582,11 +719,9 @@ static int op_wait(void *chan, int timeout_ms, int *readable)
 		return -EPIPE;
 	int woke = n > 0 && (pfd.revents & POLLIN);
 	if (woke && t->xsh) {
-		char **ev;
-		while ((ev = xs_check_watch(t->xsh)))
-			free(ev);
-		if (errno != EAGAIN)
-			return errno_or(EIO);
+		int r = watch_drain(t->fd);
+		if (r < 0)
+			return xs_failed("read", "the watch", r);
 	}
 	now = vclock_mono_ns();
 	if (!woke && now < t->next_check && t->xsh)
@@ -635,14 +770,14 @@ static int send_line(struct xst *t, const char *line, size_t len)
 	wire_msg_free(&m);
 	switch (type) {
 	case WIRE_HELLO:
-		if (len > XST_VALUE_MAX)
+		if (len > OUT_VALUE_MAX)
 			return -EMSGSIZE;
 		if (!(v = strndup(line, len)))
 			return -ENOMEM;
 		set_str(&t->want[OUT_HELLO], v);
 		return 0;
 	case WIRE_REPORT:
-		r = xst_fit_report(line, len, XST_VALUE_MAX, &v, &vlen);
+		r = xst_fit_report(line, len, (size_t)t->report_max, &v, &vlen);
 		if (r == 1) {
 			t->st.truncated++;
 			log_debug("xenstore: report trimmed from %zu to %zu bytes", len, vlen);
@@ -657,9 +792,9 @@ static int send_line(struct xst *t, const char *line, size_t len)
 	case WIRE_ACK:
 		if (t->nacks == XST_ACKQ)
 			return -ENOBUFS;
-		r = xst_fit_ack(line, len, XST_VALUE_MAX, &v, &vlen);
+		r = xst_fit_ack(line, len, OUT_VALUE_MAX, &v, &vlen);
 		if (r == 1)
-			log_warn("xenstore: ack trimmed to fit 4096 bytes: results left out");
+			log_warn("xenstore: ack trimmed to fit %d bytes: results left out", OUT_VALUE_MAX);
 		if (r < 0) {
 			t->st.unsendable++;
 			return r;
@@ -707,6 +842,29 @@ static int dirty(const struct xst *t, int *changed)
 		any |= changed[i];
 	}
 	return any;
+}
+
+/* The store refused the report (r: -ENOSPC over its quota, -E2BIG): trim
+ * it to 3/4 of the size and keep that limit; drop it when that cannot be. */
+static void refit_report(struct xst *t, int r)
+{
+	size_t len = strlen(t->want[OUT_REPORT]), vlen;
+	int max = (int)(len < (size_t)t->report_max ? len : (size_t)t->report_max) * 3 / 4;
+	char *v = NULL;
+	if (max >= OUT_VALUE_MIN &&
+	    xst_fit_report(t->want[OUT_REPORT], len, (size_t)max, &v, &vlen) >= 0) {
+		log_warn("xenstore: %s/report of %zu bytes refused (%s): reports at most %d bytes now",
+			 XST_DATA_DIR, len, strerror(-r), max);
+		t->report_max = max;
+		t->st.truncated++;
+		set_str(&t->want[OUT_REPORT], v);
+		return;
+	}
+	free(v);
+	t->st.unsendable++;
+	log_warn("xenstore: %s/report of %zu bytes refused (%s): dropped", XST_DATA_DIR, len,
+		 strerror(-r));
+	set_str(&t->want[OUT_REPORT], NULL);
 }
 
 static int op_flush(void *chan)
@@ -761,6 +919,13 @@ static int op_flush(void *chan)
 		if (r) {
 			if (s->end)
 				s->end(a, 1);
+			if ((r == -ENOSPC || r == -E2BIG) && changed[OUT_REPORT]) {
+				refit_report(t, r);
+				changed[OUT_REPORT] = t->want[OUT_REPORT] != NULL;
+				if (!changed[OUT_REPORT] && !changed[OUT_HELLO] && !t->nacks)
+					return 0;
+				continue;
+			}
 			log_warn("xenstore: cannot write %s/: %s", XST_DATA_DIR, strerror(-r));
 			return r;
 		}

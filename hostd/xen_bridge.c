@@ -24,6 +24,7 @@ struct xb_dom {
 	uint32_t watching; /* epoll events asked for */
 	int pending;	   /* keys to (re)read: seq moved since the last read */
 	char *last[K_N];   /* the values last handed to hostd on this pair */
+	int seq_moved;	   /* data/vtune/seq moved since the last complete read */
 	char out[XB_OUT_MAX]; /* towards hostd */
 	size_t outoff, outlen;
 	char in[XB_IN_MAX]; /* hostd's lines not yet sent */
@@ -197,7 +198,7 @@ static void note_ack(struct xb_dom *d, const char *v, size_t len)
 static void read_keys(struct xb_dom *d)
 {
 	static char buf[XEN_VALUE_MAX + 1];
-	int acked = 0;
+	int acked = 0, any_new = 0, hello_same = 0;
 	d->pending = 0;
 	for (int k = 0; k < K_N; k++) {
 		if (XB_OUT_MAX - (d->outlen - d->outoff) < XEN_VALUE_MAX + 1) {
@@ -212,8 +213,11 @@ static void read_keys(struct xb_dom *d)
 			log_debug("guest %s: data/vtune/%s: %s", d->bk.name, key_name[k], strerror(-n));
 			continue;
 		}
-		if (d->last[k] && !strcmp(d->last[k], buf))
+		if (d->last[k] && !strcmp(d->last[k], buf)) {
+			hello_same |= k == K_HELLO;
 			continue;
+		}
+		any_new = 1;
 		char *copy = strdup(buf);
 		if (!copy || queue_out(d, buf, (size_t)n) < 0) {
 			free(copy);
@@ -228,6 +232,17 @@ static void read_keys(struct xb_dom *d)
 			note_ack(d, buf, (size_t)n);
 			acked = before && !d->inflight_id;
 		}
+	}
+	/* The agent bumps seq only with a key that changed: a seq that moved
+	 * over the same values is a hello written again, the same as before (an
+	 * agent restarted, or reconnected to the store): hostd answers it. */
+	if (!d->pending) {
+		if (d->seq_moved && hello_same && !any_new && queue_out(d, d->last[K_HELLO],
+									strlen(d->last[K_HELLO])) == 0) {
+			d->xb->st.to_hostd++;
+			log_debug("guest %s: data/vtune/hello written again", d->bk.name);
+		}
+		d->seq_moved = 0;
 	}
 	if (acked)
 		process_in(d);
@@ -416,6 +431,7 @@ static void on_report(void *arg, const struct bk_guest *g, uint64_t seq)
 		return;
 	d->bk = *g; /* the domid is the watched path's (xen.c) */
 	d->pending = 1;
+	d->seq_moved = 1;
 	pump(d);
 }
 

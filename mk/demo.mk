@@ -21,3 +21,12 @@ demo:
 	scripts/install-deps
 	$(MAKE) B=$(B) demo-tools
 	VTUNE_BUILD=$(abspath $(B)) VTUNE_DEMO_PREPARED=1 scripts/demo
+
+# The Xen end-to-end runs (real Xen 4.17 dom0 + PV domU under QEMU TCG). Not in
+# `make test`: processes inside Xen-under-TCG crash at random here (about one
+# run in two fails on such a crash), so they are run by hand until that is
+# understood. See docs/xen.md.
+.PHONY: e2e-xen
+e2e-xen: all $(B)/vtune-agent.static
+	VTUNE_BUILD=$(abspath $(B)) VTUNE_SRC=$(CURDIR) sh tests/e2e/xen-agent.sh
+	VTUNE_BUILD=$(abspath $(B)) VTUNE_SRC=$(CURDIR) sh tests/e2e/xen-e2e.sh

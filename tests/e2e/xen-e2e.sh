@@ -1,0 +1,220 @@
+#!/bin/sh
+# test-xen-e2e: vtune-hostd --backend xen in a real dom0 (tests/harness/xen-boot) and
+# vtune-agent in the PV domU, over xenstore through hostd's bridge: steal seen, dom0
+# pinned away from the guest's pCPU, bridge-nf off, then both reverted over the control socket.
+# timeout: 300
+set -u
+
+B=${VTUNE_BUILD:-build}
+S=${VTUNE_SRC:-$(pwd)}
+H=$S/tests/harness
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
+
+command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
+command -v python3 >/dev/null || skip "python3 not installed"
+command -v cc >/dev/null || skip "no C compiler for the control-socket client"
+make -C "$S" -s B="$B" "$B/vtune-hostd" "$B/vtune" "$B/vtune-agent.static" >/dev/null 2>&1 ||
+	skip "cannot build vtune-hostd, vtune and vtune-agent.static in $B"
+"$H/xen-packages" >/dev/null 2>&1 || skip "Xen packages cannot be downloaded (xen-packages failed)"
+"$H/guest-kernel" generic >/dev/null 2>&1 || skip "no generic kernel (guest-kernel generic failed)"
+
+dir=$(mktemp -d /tmp/vt-xene2e.XXXXXX)
+cleanup() {
+	"$H/stop-guest" "$dir" 2>/dev/null
+	if [ "${keep:-0}" = 1 ] || [ -n "${VTUNE_KEEP:-}" ]; then echo "kept $dir"; else rm -rf "$dir"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+mkdir -p "$dir/d0" "$dir/du"
+cp "$B/vtune-hostd" "$B/vtune" "$dir/d0/"
+cp "$S/tests/fixtures/policies/e2e-xen.yaml" "$dir/d0/"
+cp "$B/vtune-agent.static" "$dir/du/vtune-agent"
+# dom0 has no python or socat: a tiny client for hostd's control socket (one JSON line
+# out, one back), as `vtune revert` only works on a journal hostd does not hold
+cat > "$dir/vtctl.c" <<'EOF'
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char buf[65536];
+	ssize_t n;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (argc != 3 || fd < 0)
+		return 2;
+	strncpy(a.sun_path, argv[1], sizeof a.sun_path - 1);
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+		perror("vtctl: connect");
+		return 1;
+	}
+	if (dprintf(fd, "%s\n", argv[2]) < 0)
+		return 1;
+	while ((n = read(fd, buf, sizeof buf)) > 0) {
+		fwrite(buf, 1, (size_t)n, stdout);
+		if (memchr(buf, '\n', (size_t)n))
+			return 0;
+	}
+	return 1;
+}
+EOF
+cc -O2 -o "$dir/d0/vtctl" "$dir/vtctl.c" || skip "cannot build the control-socket client"
+
+# domU: the agent picks xenstore by itself; a niced busy loop keeps the vCPU runnable
+# (steal shows only then); the agent's log goes to the console as it grows.
+cat > "$dir/domu-test" <<'EOF'
+#!/bin/sh
+: > /tmp/agent.log
+# started again should it die: processes in this TCG-emulated Xen die at random now and
+# then (busybox tools in dom0 and domU too: "Segmentation fault"); each exit is logged
+( while :; do
+	/bin/vtune-agent run --interval 1 --journal /tmp/j >> /tmp/agent.log 2>&1
+	echo "agent exited rc=$? uptime=$(cut -d' ' -f1 /proc/uptime); starting it again" >> /tmp/agent.log
+	sleep 1
+done ) &
+echo "DOMU_AGENT_SUPERVISOR=$! hypervisor=$(cat /sys/hypervisor/type 2>/dev/null)"
+yes > /dev/null &
+echo "DOMU_DEVXEN $(ls /dev/xen 2>&1 | tr '\n' ' ')"
+# in the foreground for good: the domU stays up as long as this runs (after guest-test,
+# guest-init.sh starts a console shell, and a busybox sh that died there has powered
+# the domU off mid-test)
+tail -f /tmp/agent.log | while read -r l; do echo "AGENTLOG $l"; done
+EOF
+
+# dom0: the checks print XE_CHECK lines; XE_* lines carry what the host side parses
+cat > "$dir/dom0-test" <<'EOF'
+#!/bin/sh
+bad=0
+C=/tmp/vtune.sock J=/tmp/vtune.journal
+check() { if [ "$2" = 0 ]; then echo "XE_CHECK ok $1"; else echo "XE_CHECK FAIL $1"; bad=$((bad + 1)); fi; }
+now() { cut -d. -f1 /proc/uptime; }
+# wait_for SECONDS CMD...: poll until CMD succeeds or the deadline passes
+wait_for() { end=$(( $(now) + $1 )); shift; while ! "$@"; do [ $(now) -lt $end ] || return 1; sleep 1; done; }
+status1() { vtune status --json --control $C 2>/dev/null | tr -d '\n' | tr -s ' '; }
+# again when it comes back cut short (a tool in the pipe died: see the domU script)
+status() { for i in 1 2 3; do o=$(status1); case $o in *'"guests"'*'}') break ;; esac; done; echo "$o"; }
+metric() { status | grep -o "\"$1\": *[-0-9.eE+]*" | head -n 1 | sed 's/.*: *//'; }
+# affinity of dom0's vCPU N (the last column of `xl vcpu-list`: hard / soft)
+aff() { xl vcpu-list 0 | awk -v v=$1 '$2 == 0 && $3 == v { print $(NF-2) }'; }
+brnf() { cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null; }
+d=$(xl domid vtune-domu)
+echo "XE_DOMID $d uptime=$(now)"
+xl vcpu-pin vtune-domu 0 0 && xl vcpu-pin 0 0 0 && xl vcpu-pin 0 1 1
+check "vcpu-pin: the domU's vCPU and dom0's vCPU 0 on pCPU 0, dom0's vCPU 1 on pCPU 1" $?
+xl vcpu-list | sed 's/^/XE_VCPU_BEFORE /'
+a0=$(aff 0) a1=$(aff 1) nf0=$(brnf)
+echo "XE_BEFORE aff0=$a0 aff1=$a1 bridge-nf-call-iptables=$nf0"
+[ "$a0" = 0 ] && [ "$nf0" = 1 ]; check "dom0 vCPU 0 on pCPU 0 and bridge-nf on before hostd" $?
+# dom0 busy on both vCPUs
+taskset -c 0 yes > /dev/null & b0=$!
+taskset -c 1 yes > /dev/null & b1=$!
+echo "XE_HOSTD_START uptime=$(now)"
+vtune-hostd --backend xen --policy /bin/e2e-xen.yaml --journal $J --control $C \
+	--interval 1 --metrics off -v > /tmp/hostd.log 2>&1 &
+hp=$!
+steal_pos() { s=$(metric guest.cpu.steal); [ -n "$s" ] && awk -v s="$s" 'BEGIN { exit !(s > 0) }'; }
+diag() {
+	xenstore-ls /local/domain/$d/data /local/domain/$d/control 2>&1 | cut -c1-300 | sed 's/^/XE_XS /'
+	sed 's/^/XE_HOSTD /' /tmp/hostd.log | tail -n 40
+	tr -d '\r' < /var/log/xen/console/guest-vtune-domu.log | grep -E 'DOMU_|AGENTLOG' | tail -n 30 | sed 's/^/domU| /'
+}
+if ! wait_for 90 steal_pos; then
+	check "the agent's report reaches hostd over xenstore with guest.cpu.steal > 0" 1
+	echo "XE_STATUS1 $(status)"; diag; kill $b0 $b1 $hp; exit 1
+fi
+check "the agent's report reaches hostd over xenstore with guest.cpu.steal > 0" 0
+echo "XE_STEAL_SEEN uptime=$(now) steal=$(metric guest.cpu.steal)"
+echo "XE_STATUS1 $(status)"
+pinned() { [ "$(aff 0)" = 1 ] && [ "$(aff 1)" = 1 ]; }
+if ! wait_for 60 pinned; then
+	check "steal-host-busy pinned dom0's vCPUs away from pCPU 0 (xl vcpu-list)" 1
+	echo "XE_STATUS2 $(status)"; diag; kill $b0 $b1 $hp; exit 1
+fi
+check "steal-host-busy pinned dom0's vCPUs away from pCPU 0 (xl vcpu-list)" 0
+echo "XE_PINNED uptime=$(now)"
+xl vcpu-list | sed 's/^/XE_VCPU_PINNED /'
+nf_off() { [ "$(brnf)" = 0 ]; }
+wait_for 30 nf_off; check "bridge-nf-call-iptables 0 in dom0" $?
+echo "XE_STATUS2 $(status)"
+sed 's/^/XE_JOURNAL /' $J
+kill $b0 $b1
+vtune revert --all --journal $J > /tmp/cli-revert.out 2>&1
+echo "XE_CLI_REVERT rc=$? $(tr '\n' ' ' < /tmp/cli-revert.out)"
+echo "XE_REVERT $(vtctl $C '{"cmd":"revert","all":true}')"
+restored() { [ "$(aff 0)" = "$a0" ] && [ "$(aff 1)" = "$a1" ] && [ "$(brnf)" = "$nf0" ]; }
+wait_for 20 restored; check "revert through hostd: dom0 affinity $a0/$a1 and bridge-nf $nf0 again" $?
+xl vcpu-list | sed 's/^/XE_VCPU_AFTER /'
+echo "XE_AFTER aff0=$(aff 0) aff1=$(aff 1) bridge-nf-call-iptables=$(brnf)"
+sed 's/^/XE_JOURNAL_AFTER /' $J
+kill $hp; sleep 1
+sed 's/^/XE_HOSTD /' /tmp/hostd.log | grep -v 'debug' | tail -n 60
+grep -c 'debug' /tmp/hostd.log | sed 's/^/XE_HOSTD_DEBUG_LINES /'
+exit $bad
+EOF
+
+start=$(date +%s)
+"$H/xen-boot" "$dir" --dom0-script "$dir/dom0-test" --domu-script "$dir/domu-test" \
+	--dom0-files "$dir/d0/vtune-hostd $dir/d0/vtune $dir/d0/vtctl $dir/d0/e2e-xen.yaml" \
+	--domu-files "$dir/du/vtune-agent" --timeout 285
+rc=$?
+tr -d '\r' < "$dir/console.log" > "$dir/console.txt"
+grep -E '^XE_(CHECK|DOMID|BEFORE|AFTER|STEAL_SEEN|PINNED|HOSTD_START|CLI_REVERT|JOURNAL|VCPU|HOSTD |XS )' "$dir/console.txt"
+grep -E 'domU\| (DOMU_|AGENTLOG)' "$dir/console.txt" | head -n 30
+echo "timings: $(tr '\n' ' ' < "$dir/timings" 2>/dev/null) ($(( $(date +%s) - start ))s in all)"
+[ $rc = 0 ] || { keep=1; fail "xen-boot rc=$rc (console: $dir/console.txt)"; }
+
+python3 - "$dir/console.txt" <<'PY' || { keep=1; fail "checks on hostd's status (console: $dir/console.txt)"; }
+import json, sys
+lines = open(sys.argv[1], encoding="utf-8", errors="replace").read().splitlines()
+def value(tag):
+    for l in lines:
+        if l.startswith(tag + " "):
+            return l[len(tag) + 1:]
+    return None
+bad = 0
+def check(name, ok, detail=""):
+    global bad
+    print(("ok   " if ok else "FAIL ") + name + (": " + detail if detail else ""))
+    bad += not ok
+for tag in ("XE_STATUS1", "XE_STATUS2"):
+    try:
+        st = json.loads(value(tag))
+    except Exception:
+        st = None
+    check(tag + " parses", st is not None, (value(tag) or "(none)")[:200])
+    if not st:
+        continue
+    g = [x for x in st.get("guests", []) if x.get("name") == "vtune-domu"]
+    check(tag + ": hostd follows vtune-domu with its agent", bool(g) and g[0].get("agent") is True,
+          json.dumps(g)[:300])
+    if not g:
+        continue
+    gm, hm = g[0].get("guest_metrics") or {}, g[0].get("host_metrics") or {}
+    steal = gm.get("guest.cpu.steal")
+    # after the pinning the domU has pCPU 0 to itself: its steal may well be gone by then
+    if tag == "XE_STATUS1":
+        check(tag + ": guest.cpu.steal > 0", isinstance(steal, (int, float)) and steal > 0, str(steal))
+    else:
+        check(tag + ": guest.cpu.steal reported", isinstance(steal, (int, float)), str(steal))
+    print("%s guest-reported: steal %s%% steal_max %s%% busy %s%%; dom0 view: %s; reports %s, "
+          "invalid %s, active rules %s" % (tag, steal, gm.get("guest.cpu.steal_max"),
+          gm.get("guest.cpu.busy"), json.dumps({k: v for k, v in hm.items()}),
+          g[0].get("reports"), g[0].get("invalid"), g[0].get("active_rules")))
+rv = value("XE_REVERT")
+try:
+    r = json.loads(rv)
+except Exception:
+    r = None
+check("revert reply ok", bool(r) and r.get("ok") is True, (rv or "(none)")[:300])
+for l in (r or {}).get("lines", []):
+    print("revert: " + l)
+# the journal before the revert, or after it (which holds the same records and more)
+j = [l for l in lines if l.startswith(("XE_JOURNAL ", "XE_JOURNAL_AFTER "))]
+check("journal has the xen-vcpupin and bridge-nf records",
+      any("xen-vcpupin" in l for l in j) and any("bridge-nf-call-iptables" in l for l in j))
+sys.exit(1 if bad else 0)
+PY
+echo "PASS"
