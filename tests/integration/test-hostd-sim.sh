@@ -8,6 +8,7 @@ set -u
 B=${VTUNE_BUILD:-$PWD/build}
 H=$B/vtune-hostd
 V=$B/vtune
+HERE=$(cd "$(dirname "$0")" && pwd)
 TMP=$(mktemp -d) || exit 1
 PIDS=
 HPID=
@@ -41,59 +42,15 @@ rules:
         set: 4096
 YAML
 
-# The QEMU side of one guest's channel, and an agent behind it.
-cat > "$TMP/fakeguest.py" <<'PY'
-import json, os, socket, sys, time, select
-path, overflows, log = sys.argv[1], float(sys.argv[2]), sys.argv[3]
-srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-srv.bind(path + ".tmp"); srv.listen(1)
-os.rename(path + ".tmp", path)          # appears whole: hostd sees a socket
-somaxconn = 128
-out = open(log, "a", buffering=1)
-while True:
-    c, _ = srv.accept()
-    buf, hello, seq, nxt = b"", False, 0, 0.0
-    while True:
-        r, _, _ = select.select([c], [], [], 0.1)
-        if r:
-            try:
-                d = c.recv(65536)
-            except OSError:
-                d = b""
-            if not d:
-                break
-            buf += d
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                line = line.replace(b"\xff", b"").strip()
-                if not line:
-                    continue
-                m = json.loads(line)
-                out.write("got " + json.dumps(m, sort_keys=True) + "\n")
-                if m["type"] == "hello" and not hello:
-                    hello = True
-                    c.sendall(b'\xff\n{"v":1,"type":"hello","role":"agent","version":"0.1.0","min_v":1,"max_v":1,"caps":["sysctl"]}\n')
-                elif m["type"] == "apply":
-                    res = []
-                    for ch in m["changes"]:
-                        old = str(somaxconn)
-                        if ch["key"] == "net.core.somaxconn":
-                            somaxconn = int(ch["value"])
-                        res.append({"key": ch["key"], "old": old, "new": ch["value"]})
-                    c.sendall((json.dumps({"v": 1, "type": "ack", "id": m["id"], "results": res}) + "\n").encode())
-        if hello and time.time() >= nxt:
-            nxt = time.time() + 0.5
-            seq += 1
-            s = {"metrics": {"guest.tcp.listen_overflows": overflows, "guest.cpu.steal": 1.5,
-                             "guest.sysctl.somaxconn": somaxconn, "guest.future.metric": 3}}
-            rep = {"v": 1, "type": "report", "seq": seq, "mono_ns": int(time.monotonic() * 1e9),
-                   "interval_s": 0.5, "sample": s, "extra": True}
-            try:
-                c.sendall((json.dumps(rep) + "\n").encode())
-            except OSError:
-                break
-    c.close()
-PY
+# The QEMU side of one guest's channel, and an agent behind it:
+# fakeguest GUEST OVERFLOWS LOG &  (exec: $! is the guest itself)
+fakeguest() {
+	exec python3 "$HERE/fakeguest.py" --socket "$TMP/guests/$1.sock" --log "$3" --period 0.5 \
+		--sysctl net.core.somaxconn=128 \
+		--metric guest.tcp.listen_overflows="$2.0" --metric guest.cpu.steal=1.5 \
+		--metric guest.sysctl.somaxconn=@net.core.somaxconn --metric guest.future.metric=3 \
+		--field extra=true
+}
 
 # -n: the configuration check.
 "$H" -n --backend sim --uri "$TMP/guests" --policy "$TMP/policy.yaml" | grep -qx 'configuration OK' \
@@ -107,8 +64,8 @@ grep -q "bad.yaml:[0-9]*:[0-9]*:" "$TMP/n.out" || fail "-n gave no file:line:col
 "$V" status --control "$TMP/ctl.sock" >/dev/null 2>"$TMP/err" && fail "status without a daemon succeeded"
 grep -q "cannot reach vtune-hostd at $TMP/ctl.sock" "$TMP/err" || fail "no clear error: $(cat "$TMP/err")"
 
-python3 "$TMP/fakeguest.py" "$TMP/guests/busy.sock" 50 "$TMP/busy.log" & PIDS="$PIDS $!"
-python3 "$TMP/fakeguest.py" "$TMP/guests/calm.sock" 0 "$TMP/calm.log" & PIDS="$PIDS $!"
+fakeguest busy 50 "$TMP/busy.log" & PIDS="$PIDS $!"
+fakeguest calm 0 "$TMP/calm.log" & PIDS="$PIDS $!"
 for i in $(seq 50); do [ -S "$TMP/guests/busy.sock" ] && [ -S "$TMP/guests/calm.sock" ] && break; sleep 0.1; done
 
 "$H" --backend sim --uri "$TMP/guests" --policy "$TMP/policy.yaml" --interval 0.5 \
@@ -117,7 +74,7 @@ for i in $(seq 50); do [ -S "$TMP/guests/busy.sock" ] && [ -S "$TMP/guests/calm.
 
 # A third guest that appears while hostd runs (inotify).
 sleep 0.5
-python3 "$TMP/fakeguest.py" "$TMP/guests/late.sock" 0 "$TMP/late.log" & PIDS="$PIDS $!"
+fakeguest late 0 "$TMP/late.log" & PIDS="$PIDS $!"
 
 # The busy guest gets an apply for somaxconn 4096, and hostd journals it.
 ok=
@@ -199,7 +156,7 @@ grep -q '"op":"reverted"' "$TMP/journal" || fail "no reverted record"
 # A guest that goes away and comes back: hostd reconnects.
 kill "$(echo $PIDS | cut -d' ' -f2)"; rm -f "$TMP/guests/calm.sock"
 sleep 0.5
-python3 "$TMP/fakeguest.py" "$TMP/guests/calm.sock" 0 "$TMP/calm2.log" & PIDS="$PIDS $!"
+fakeguest calm 0 "$TMP/calm2.log" & PIDS="$PIDS $!"
 for i in $(seq 50); do grep -q hello "$TMP/calm2.log" 2>/dev/null && break; sleep 0.1; done
 grep -q hello "$TMP/calm2.log" 2>/dev/null || fail "no reconnect to a guest that came back"
 

@@ -9,6 +9,7 @@ set -u
 B=${VTUNE_BUILD:-$PWD/build}
 H=$B/vtune-hostd
 V=$B/vtune
+HERE=$(cd "$(dirname "$0")" && pwd)
 USR=vtune-test
 
 [ -x "$H" ] || { echo "FAIL: test-privsep: no $H: build first (make)" >&2; exit 1; }
@@ -66,60 +67,8 @@ YAML
 chmod 644 "$TMP/policy.yaml"
 echo 128 > /proc/sys/net/core/somaxconn || fail "cannot set somaxconn in the test namespace"
 
-# The QEMU side of one guest's channel, and an agent behind it.
-cat > "$TMP/fakeguest.py" <<'PY'
-import json, os, socket, sys, time, select
-path, overflows, log = sys.argv[1], float(sys.argv[2]), sys.argv[3]
-srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-srv.bind(path + ".tmp"); srv.listen(1)
-os.chmod(path + ".tmp", 0o777)           # QEMU's channel: hostd's user may connect
-os.rename(path + ".tmp", path)
-somaxconn = 128
-out = open(log, "a", buffering=1)
-while True:
-    c, _ = srv.accept()
-    buf, hello, seq, nxt = b"", False, 0, 0.0
-    while True:
-        r, _, _ = select.select([c], [], [], 0.1)
-        if r:
-            try:
-                d = c.recv(65536)
-            except OSError:
-                d = b""
-            if not d:
-                break
-            buf += d
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                line = line.replace(b"\xff", b"").strip()
-                if not line:
-                    continue
-                m = json.loads(line)
-                out.write("got " + json.dumps(m, sort_keys=True) + "\n")
-                if m["type"] == "hello" and not hello:
-                    hello = True
-                    c.sendall(b'\xff\n{"v":1,"type":"hello","role":"agent","version":"0.1.0","min_v":1,"max_v":1,"caps":["sysctl"]}\n')
-                elif m["type"] == "apply":
-                    res = []
-                    for ch in m["changes"]:
-                        old = str(somaxconn)
-                        if ch["key"] == "net.core.somaxconn":
-                            somaxconn = int(ch["value"])
-                        res.append({"key": ch["key"], "old": old, "new": ch["value"]})
-                    c.sendall((json.dumps({"v": 1, "type": "ack", "id": m["id"], "results": res}) + "\n").encode())
-        if hello and time.time() >= nxt:
-            nxt = time.time() + 0.5
-            seq += 1
-            s = {"metrics": {"guest.tcp.listen_overflows": overflows,
-                             "guest.sysctl.somaxconn": somaxconn}}
-            rep = {"v": 1, "type": "report", "seq": seq, "mono_ns": int(time.monotonic() * 1e9),
-                   "interval_s": 0.5, "sample": s}
-            try:
-                c.sendall((json.dumps(rep) + "\n").encode())
-            except OSError:
-                break
-    c.close()
-PY
+# The QEMU side of one guest's channel, and an agent behind it; mode 0777 as
+# QEMU's channel: hostd's user may connect.
 
 # --privsep with a user that does not exist: refused at start.
 "$H" --privsep no-such-user-vtune --backend sim --uri "$TMP/guests" --policy "$TMP/policy.yaml" \
@@ -127,7 +76,9 @@ PY
 	&& fail "--privsep with an unknown user started"
 grep -q "no such user" "$TMP/n.out" || fail "no clear error for an unknown user: $(cat "$TMP/n.out")"
 
-python3 "$TMP/fakeguest.py" "$TMP/guests/busy.sock" 50 "$TMP/busy.log" & PIDS="$PIDS $!"
+python3 "$HERE/fakeguest.py" --socket "$TMP/guests/busy.sock" --mode 0777 --log "$TMP/busy.log" \
+	--period 0.5 --sysctl net.core.somaxconn=128 --metric guest.tcp.listen_overflows=50.0 \
+	--metric guest.sysctl.somaxconn=@net.core.somaxconn & PIDS="$PIDS $!"
 for i in $(seq 50); do [ -S "$TMP/guests/busy.sock" ] && break; sleep 0.1; done
 
 "$H" --privsep "$USR" --backend sim --uri "$TMP/guests" --policy "$TMP/policy.yaml" \

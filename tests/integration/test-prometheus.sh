@@ -10,6 +10,7 @@ set -u
 B=${VTUNE_BUILD:-$PWD/build}
 SRC=${VTUNE_SRC:-$PWD}
 H=$B/vtune-hostd
+HERE=$(cd "$(dirname "$0")" && pwd)
 TMP=$(mktemp -d) || exit 1
 PIDS=
 HPID=
@@ -49,63 +50,23 @@ for m in 9684 localhost unix:rel 127.0.0.1:99999; do
 done
 
 # A fake guest: QEMU's side of the channel and an agent behind it.
-cat > "$TMP/fakeguest.py" <<'PY'
-import json, os, socket, sys, time, select
-path, overflows = sys.argv[1], float(sys.argv[2])
-srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-srv.bind(path + ".tmp"); srv.listen(1)
-os.rename(path + ".tmp", path)
-somaxconn = 128
-while True:
-    c, _ = srv.accept()
-    buf, hello, seq, nxt = b"", False, 0, 0.0
-    while True:
-        r, _, _ = select.select([c], [], [], 0.1)
-        if r:
-            try:
-                d = c.recv(65536)
-            except OSError:
-                d = b""
-            if not d:
-                break
-            buf += d
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                line = line.replace(b"\xff", b"").strip()
-                if not line:
-                    continue
-                m = json.loads(line)
-                if m["type"] == "hello" and not hello:
-                    hello = True
-                    c.sendall(b'\xff\n{"v":1,"type":"hello","role":"agent","version":"0.1.0","min_v":1,"max_v":1,"caps":["sysctl"]}\n')
-                elif m["type"] == "apply":
-                    res = []
-                    for ch in m["changes"]:
-                        res.append({"key": ch["key"], "old": str(somaxconn), "new": ch["value"]})
-                        somaxconn = int(ch["value"])
-                    c.sendall((json.dumps({"v": 1, "type": "ack", "id": m["id"], "results": res}) + "\n").encode())
-        if hello and time.time() >= nxt:
-            nxt = time.time() + 0.3
-            seq += 1
-            s = {"metrics": {"guest.tcp.listen_overflows": overflows, "guest.cpu.steal": 1.5,
-                             "guest.cpu.steal_max": 4, "guest.tcp.passive_opens": 1234.5,
-                             "guest.tcp.listen_drops": overflows, "guest.tcp.syncookies_sent": 0,
-                             "guest.softnet.dropped": 2, "guest.net.rx_drops": 0.25,
-                             "guest.listen.fill_max": 87.5, "guest.conntrack.count": 42,
-                             "guest.sysctl.somaxconn": somaxconn}}
-            rep = {"v": 1, "type": "report", "seq": seq, "mono_ns": int(time.monotonic() * 1e9),
-                   "interval_s": 0.3, "sample": s}
-            try:
-                c.sendall((json.dumps(rep) + "\n").encode())
-            except OSError:
-                break
-    c.close()
-PY
+# fakeguest SOCKET OVERFLOWS [--host-metric NAME=VALUE...] &  (exec: $! is the guest itself)
+fakeguest() {
+	sock=$1 ov=$2; shift 2
+	exec python3 "$HERE/fakeguest.py" --socket "$sock" --period 0.3 \
+		--sysctl net.core.somaxconn=128 --ack-sets any-key \
+		--metric guest.tcp.listen_overflows="$ov" --metric guest.cpu.steal=1.5 \
+		--metric guest.cpu.steal_max=4 --metric guest.tcp.passive_opens=1234.5 \
+		--metric guest.tcp.listen_drops="$ov" --metric guest.tcp.syncookies_sent=0 \
+		--metric guest.softnet.dropped=2 --metric guest.net.rx_drops=0.25 \
+		--metric guest.listen.fill_max=87.5 --metric guest.conntrack.count=42 \
+		--metric guest.sysctl.somaxconn=@net.core.somaxconn "$@"
+}
 # (label escaping is unit-tested: the sim backend takes only plain names)
 QNAME=calm
-python3 "$TMP/fakeguest.py" "$TMP/guests/busy.sock" 50 & PIDS="$PIDS $!"
-python3 "$TMP/fakeguest.py" "$TMP/guests/$QNAME.sock" 0 & PIDS="$PIDS $!"
-printf 'host.vcpu.delay 3.5\nhost.vcpu.delay_max 7\nhost.tap.tx_drops 1\nhost.softnet.dropped 0\n' > "$TMP/guests/busy.host"
+fakeguest "$TMP/guests/busy.sock" 50.0 --host-metric host.vcpu.delay=3.5 --host-metric host.vcpu.delay_max=7 \
+	--host-metric host.tap.tx_drops=1 --host-metric host.softnet.dropped=0 & PIDS="$PIDS $!"
+fakeguest "$TMP/guests/$QNAME.sock" 0.0 & PIDS="$PIDS $!"
 for i in $(seq 50); do [ -S "$TMP/guests/busy.sock" ] && [ -S "$TMP/guests/$QNAME.sock" ] && break; sleep 0.1; done
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -273,7 +234,7 @@ while True:
     out.write(s.recv(65536) + b"\n")
 PY
 	mkdir "$TMP/guests2"	# a fresh guest: the first one has somaxconn 4096 now
-	python3 "$TMP/fakeguest.py" "$TMP/guests2/busy.sock" 50 & PIDS="$PIDS $!"
+	fakeguest "$TMP/guests2/busy.sock" 50.0 & PIDS="$PIDS $!"
 	for i in $(seq 50); do [ -S "$TMP/guests2/busy.sock" ] && break; sleep 0.1; done
 	unshare -m sh -c '
 		mkdir "$1/dev" && mount --bind /dev "$1/dev" && mount -t tmpfs tmpfs /dev &&

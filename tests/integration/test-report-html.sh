@@ -9,6 +9,7 @@ B=${VTUNE_BUILD:-$PWD/build}
 H=$B/vtune-hostd
 V=${VTUNE_CLI:-$B/vtune}
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+HERE=$(cd "$(dirname "$0")" && pwd)
 TMP=$(mktemp -d) || exit 1
 PIDS=
 HPID=
@@ -45,76 +46,32 @@ rules:
 YAML
 
 # The QEMU side of a guest's channel and an agent behind it, reporting a
-# guest view that moves a little every report.
-cat > "$TMP/fakeguest.py" <<'PY'
-import json, math, os, socket, sys, time, select
-path, overflows, steal, log = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
-srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-srv.bind(path + ".tmp"); srv.listen(1)
-os.rename(path + ".tmp", path)
-somaxconn = 128
-out = open(log, "a", buffering=1)
-while True:
-    c, _ = srv.accept()
-    buf, hello, seq, nxt = b"", False, 0, 0.0
-    while True:
-        r, _, _ = select.select([c], [], [], 0.1)
-        if r:
-            try:
-                d = c.recv(65536)
-            except OSError:
-                d = b""
-            if not d:
-                break
-            buf += d
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                line = line.replace(b"\xff", b"").strip()
-                if not line:
-                    continue
-                m = json.loads(line)
-                out.write("got " + json.dumps(m, sort_keys=True) + "\n")
-                if m["type"] == "hello" and not hello:
-                    hello = True
-                    c.sendall(b'\xff\n{"v":1,"type":"hello","role":"agent","version":"0.1.0","min_v":1,"max_v":1,"caps":["sysctl"]}\n')
-                elif m["type"] == "apply":
-                    res = []
-                    for ch in m["changes"]:
-                        old = str(somaxconn)
-                        if ch["key"] == "net.core.somaxconn":
-                            somaxconn = int(ch["value"])
-                        res.append({"key": ch["key"], "old": old, "new": ch["value"]})
-                    c.sendall((json.dumps({"v": 1, "type": "ack", "id": m["id"], "results": res}) + "\n").encode())
-        if hello and time.time() >= nxt:
-            nxt = time.time() + 0.5
-            seq += 1
-            w = 1 + 0.3 * math.sin(seq / 3.0)
-            met = {"guest.tcp.listen_overflows": overflows * w, "guest.cpu.steal": steal * w,
-                   "guest.tcp.passive_opens": 3000 * w, "guest.cpu.busy_max": 60.0,
-                   "guest.net.rx_drops": 0, "guest.softnet.dropped": 0,
-                   "guest.listen.full": 1 if overflows else 0, "guest.cpus": 4,
-                   "guest.sysctl.somaxconn": somaxconn}
-            s = {"metrics": met,
-                 "listeners": [{"family": "ipv4", "addr": "0.0.0.0", "port": 80,
-                                "queue": 128 if overflows else 3, "backlog": 128, "fill": 1}],
-                 "cpu": {"per_cpu": [{"cpu": 0, "busy": 60.0, "softirq": 20.0, "steal": steal, "user": 30, "system": 10},
-                                     {"cpu": 1, "busy": 20.0, "softirq": 1.0, "steal": steal, "user": 15, "system": 4}]},
-                 "softnet": {"net_rx_hot_cpu": 0}}
-            rep = {"v": 1, "type": "report", "seq": seq, "mono_ns": int(time.monotonic() * 1e9),
-                   "interval_s": 0.5, "sample": s}
-            try:
-                c.sendall((json.dumps(rep) + "\n").encode())
-            except OSError:
-                break
-    c.close()
-PY
+# guest view that moves a little every report:
+# fakeguest GUEST OVERFLOWS STEAL LOG [--host-metric NAME=VALUE...] &
+# (exec: $! is the guest itself)
+fakeguest() {
+	g=$1 ov=$2 st=$3 log=$4; shift 4
+	if [ "$ov" = 0.0 ]; then full=0 queue=3; else full=1 queue=128; fi
+	exec python3 "$HERE/fakeguest.py" --socket "$TMP/guests/$g.sock" --log "$log" --period 0.5 \
+		--sysctl net.core.somaxconn=128 \
+		--wobbling-metric guest.tcp.listen_overflows="$ov" --wobbling-metric guest.cpu.steal="$st" \
+		--wobbling-metric guest.tcp.passive_opens=3000 --metric guest.cpu.busy_max=60.0 \
+		--metric guest.net.rx_drops=0 --metric guest.softnet.dropped=0 \
+		--metric guest.listen.full=$full --metric guest.cpus=4 \
+		--metric guest.sysctl.somaxconn=@net.core.somaxconn \
+		--sample 'listeners=[{"family": "ipv4", "addr": "0.0.0.0", "port": 80, "queue": '$queue', "backlog": 128, "fill": 1}]' \
+		--sample 'cpu={"per_cpu": [{"cpu": 0, "busy": 60.0, "softirq": 20.0, "steal": '$st', "user": 30, "system": 10}, {"cpu": 1, "busy": 20.0, "softirq": 1.0, "steal": '$st', "user": 15, "system": 4}]}' \
+		--sample 'softnet={"net_rx_hot_cpu": 0}' \
+		"$@"
+}
 
 # busy: overflows while the host makes it wait (vCPU delay 35 %); calm: fine.
-printf 'host.vcpu.delay 35\nhost.vcpu.delay_max 50\nhost.cpu.busy_max 70\nhost.bridge_nf 1\nhost.tap.tx_drops 0\nhost.sriov.free_vfs 2\n' \
-	> "$TMP/guests/busy.host"
-printf 'host.vcpu.delay 1\nhost.cpu.busy_max 20\nhost.bridge_nf 0\n' > "$TMP/guests/calm.host"
-python3 "$TMP/fakeguest.py" "$TMP/guests/busy.sock" 50 2 "$TMP/busy.log" & PIDS="$PIDS $!"
-python3 "$TMP/fakeguest.py" "$TMP/guests/calm.sock" 0 0.5 "$TMP/calm.log" & PIDS="$PIDS $!"
+# (each guest writes its host view, $TMP/guests/<name>.host, before its socket)
+fakeguest busy 50.0 2.0 "$TMP/busy.log" --host-metric host.vcpu.delay=35 --host-metric host.vcpu.delay_max=50 \
+	--host-metric host.cpu.busy_max=70 --host-metric host.bridge_nf=1 --host-metric host.tap.tx_drops=0 \
+	--host-metric host.sriov.free_vfs=2 & PIDS="$PIDS $!"
+fakeguest calm 0.0 0.5 "$TMP/calm.log" --host-metric host.vcpu.delay=1 --host-metric host.cpu.busy_max=20 \
+	--host-metric host.bridge_nf=0 & PIDS="$PIDS $!"
 for i in $(seq 50); do [ -S "$TMP/guests/busy.sock" ] && [ -S "$TMP/guests/calm.sock" ] && break; sleep 0.1; done
 
 "$H" --backend sim --uri "$TMP/guests" --policy "$TMP/policy.yaml" --interval 0.5 \
