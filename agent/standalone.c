@@ -109,11 +109,11 @@ int agent_standalone_main(int argc, char **argv)
 	};
 	const char *policy = VTUNE_POLICY_DEFAULT, *jpath = VTUNE_JOURNAL_DEFAULT, *root = "/";
 	double interval = 5, duration = 0;
-	int dry = 0, standalone = 0, verbose = 0, c;
+	int dry = 0, verbose = 0, c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:i:J:r:nvh", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': standalone = 1; break;
+		case 's': break; /* agent_run_main sends only --standalone here */
 		case 'p': policy = optarg; break;
 		case 'J': jpath = optarg; break;
 		case 'r': root = optarg; break;
@@ -134,11 +134,6 @@ int agent_standalone_main(int argc, char **argv)
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
-	}
-	if (!standalone) {
-		fprintf(stderr, "vtune-agent run: only --standalone exists in this build "
-				"(the host-daemon transports are not built yet)\n");
-		return 2;
 	}
 
 	struct pol_diag diag;

@@ -1,6 +1,7 @@
 /* kvm: the KVM backend on libvirt: guests and their agent channel, lifecycle
  * events through kvm_event, the host view from domain stats and /proc/stat,
  * pinning knobs and pin plans, VF attach. */
+#include "cpulist.h"
 #include "kvm.h"
 
 #include <errno.h>
@@ -826,64 +827,25 @@ static int kvm_host_view(struct backend *b, const struct bk_guest *g, uint64_t n
 
 int kvm_cpulist_parse(const char *s, unsigned char *map, size_t maplen, int ncpus)
 {
-	char norm[KNOB_VALUE_MAX];
-	int any = 0;
-	if (!s || knob_value_normalize(s, norm, sizeof norm) || !norm[0])
+	/* Blanks around the numbers are allowed ("1, 2"); inside one they
+	 * stay and make the strict parser refuse it. */
+	char norm[KNOB_VALUE_MAX], *o = norm;
+	if (!s || strlen(s) >= sizeof norm)
 		return -EINVAL;
-	memset(map, 0, maplen);
-	for (char *save = NULL, *part = strtok_r(norm, ",", &save); part;
-	     part = strtok_r(NULL, ",", &save)) {
-		while (*part == ' ')
-			part++;
-		for (size_t l = strlen(part); l && part[l - 1] == ' '; l--)
-			part[l - 1] = '\0';
-		char *dash = strchr(part, '-');
-		uint64_t lo, hi;
-		if (dash) {
-			*dash = '\0';
-			if (parse_u64(part, &lo) || parse_u64(dash + 1, &hi) || hi < lo)
-				return -EINVAL;
-		} else {
-			if (parse_u64(part, &lo))
-				return -EINVAL;
-			hi = lo;
+	for (const char *p = s; *p; p++) {
+		if (*p == ' ' || *p == '\t' || *p == '\n') {
+			const char *q = p;
+			while (*q == ' ' || *q == '\t' || *q == '\n')
+				q++;
+			if (o == norm || o[-1] == ',' || !*q || *q == ',') {
+				p = q - 1;
+				continue;
+			}
 		}
-		if (hi >= (uint64_t)ncpus || hi / 8 >= maplen)
-			return -ERANGE;
-		for (uint64_t c = lo; c <= hi; c++)
-			VIR_USE_CPU(map, c);
-		any = 1;
+		*o++ = *p;
 	}
-	/* Commas only ("," or "1,,2") leave empty parts strtok skips. */
-	if (!any || strstr(s, ",,") || s[0] == ',' || s[strlen(s) - 1] == ',')
-		return -EINVAL;
-	return 0;
-}
-
-int kvm_cpulist_format(const unsigned char *map, int ncpus, char *out, size_t n)
-{
-	size_t o = 0;
-	if (!n)
-		return -EOVERFLOW;
-	out[0] = '\0';
-	for (int c = 0; c < ncpus;) {
-		if (!VIR_CPU_USED(map, c)) {
-			c++;
-			continue;
-		}
-		int e = c;
-		while (e + 1 < ncpus && VIR_CPU_USED(map, e + 1))
-			e++;
-		int len = e > c ? snprintf(out + o, n - o, "%s%d-%d", o ? "," : "", c, e)
-				: snprintf(out + o, n - o, "%s%d", o ? "," : "", c);
-		if (len < 0 || (size_t)len >= n - o) {
-			out[0] = '\0';
-			return -EOVERFLOW;
-		}
-		o += (size_t)len;
-		c = e + 1;
-	}
-	return 0;
+	*o = '\0';
+	return cpulist_parse(norm, map, maplen, ncpus);
 }
 
 /* Host CPUs (total, and the online map: malloc'd, caller frees). */
@@ -949,7 +911,7 @@ static int pin_read(const char *target, int vcpu, char *buf, size_t n)
 		if (r == 0) /* not pinned: every CPU */
 			for (int c = 0; c < ncpus; c++)
 				VIR_USE_CPU(maps, c);
-		rc = kvm_cpulist_format(maps, ncpus, buf, n);
+		rc = cpulist_format(maps, ncpus, buf, n);
 		goto out;
 	}
 	virDomainInfo info;
@@ -976,7 +938,7 @@ static int pin_read(const char *target, int vcpu, char *buf, size_t n)
 		rc = -ENOENT;
 		goto out;
 	}
-	rc = kvm_cpulist_format(VIR_GET_CPUMAP(maps, maplen, vcpu), ncpus, buf, n);
+	rc = cpulist_format(VIR_GET_CPUMAP(maps, maplen, vcpu), ncpus, buf, n);
 out:
 	free(maps);
 	free(online);
@@ -1289,7 +1251,7 @@ int kvm_plan_pin(struct backend *b, const struct bk_guest *g, const char *mode,
 		for (int c = 0; c < ncpus; c++)
 			any |= VIR_CPU_USED(map, c);
 		if (any) {
-			rc = kvm_cpulist_format(map, ncpus, val, sizeof val);
+			rc = cpulist_format(map, ncpus, val, sizeof val);
 			if (!rc)
 				rc = add_change(out, max, n, "kvm-emulatorpin", g->name, "emulator", val);
 			break;

@@ -83,11 +83,9 @@ int kvm_attach_vf(struct backend *b, const char *domain, const char *addr);
  * (may exceed max). For sriov_free_vfs. 0 or -errno. */
 int kvm_assigned_vfs(struct backend *b, char (*addr)[16], size_t max, size_t *n);
 
-/* Parse a CPU list ("0-3,6", "1") into a bitmap of maplen bytes; CPUs at or
- * beyond ncpus are -ERANGE. 0 or -EINVAL. Exposed for tests. */
+/* Parse a CPU list ("0-3,6", " 1, 2 ") into a bitmap of maplen bytes:
+ * cpulist_parse after dropping blanks around the numbers; CPUs at or
+ * beyond ncpus are -ERANGE. 0 or -EINVAL. Format with cpulist_format. */
 int kvm_cpulist_parse(const char *s, unsigned char *map, size_t maplen, int ncpus);
-/* Format a bitmap of ncpus bits as a canonical CPU list ("" when empty).
- * 0 or -EOVERFLOW. */
-int kvm_cpulist_format(const unsigned char *map, int ncpus, char *out, size_t n);
 
 #endif

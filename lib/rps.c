@@ -1,5 +1,6 @@
 /* rps: the "rps" knob kind and receive-queue enumeration. */
 #include "rps.h"
+#include "cpulist.h"
 #include "kfs.h"
 #include "parse.h"
 
@@ -141,27 +142,13 @@ int rps_each_queue(const char *root, int (*fn)(const char *target, void *arg), v
 
 int rps_online_cpus(const char *root)
 {
-	char b[256], *tok;
+	char b[256];
+	uint8_t map[128]; /* 1024 CPUs, as rps_all_mask */
 	int r = kfs_read_str(root, "sys/devices/system/cpu/online", b, sizeof b);
-	if (r)
+	if (r || (r = cpulist_parse(b, map, sizeof map, 1024)))
 		return r;
 	int count = 0;
-	char *save = NULL;
-	for (tok = strtok_r(b, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *dash = strchr(tok, '-');
-		uint64_t lo, hi;
-		if (dash) {
-			*dash = '\0';
-			if (parse_u64(tok, &lo) || parse_u64(dash + 1, &hi) || hi < lo)
-				return -EINVAL;
-		} else if (parse_u64(tok, &lo)) {
-			return -EINVAL;
-		} else {
-			hi = lo;
-		}
-		if (hi >= 1024)
-			return -EINVAL;
-		count += (int)(hi - lo + 1);
-	}
+	for (size_t i = 0; i < sizeof map; i++)
+		count += __builtin_popcount(map[i]);
 	return count ? count : -EINVAL;
 }

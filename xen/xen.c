@@ -1,6 +1,7 @@
 /* xen: the Xen backend for vtune-hostd (backend_xen_ops) on libxenctrl and
  * libxenstore: domains, xenstore watches, the agent's xenstore keys, the host
  * view, vCPU pinning knobs and plans, PCI assignment. */
+#include "cpulist.h"
 #include "xen.h"
 
 #include <errno.h>
@@ -641,7 +642,7 @@ static int pin_check(const char *target, const char *key, const char *value, cha
 		snprintf(why, n, "want target \"<domid>\" and key \"vcpu<N>\"");
 		return -EINVAL;
 	}
-	int rc = xen_cpulist_parse(value, map, sizeof map, XEN_MAX_CPUS);
+	int rc = cpulist_parse(value, map, sizeof map, XEN_MAX_CPUS);
 	if (rc)
 		snprintf(why, n, "'%s' is not a CPU list", value ? value : "");
 	return rc;
@@ -670,7 +671,7 @@ static int pin_read(const char *root, const char *target, const char *key, char 
 	}
 	if (ncpus > size * 8)
 		ncpus = size * 8;
-	rc = xen_cpulist_format(hard, ncpus, buf, n);
+	rc = cpulist_format(hard, ncpus, buf, n);
 out:
 	free(hard);
 	free(soft);
@@ -696,7 +697,7 @@ static int pin_write(const char *root, const char *target, const char *key, cons
 	}
 	if (ncpus > size * 8)
 		ncpus = size * 8;
-	if ((rc = xen_cpulist_parse(value, hard, (size_t)size, ncpus)))
+	if ((rc = cpulist_parse(value, hard, (size_t)size, ncpus)))
 		goto out;
 	if (xc_vcpu_setaffinity(knob_xch, domid, vcpu, hard, soft, XEN_VCPUAFFINITY_HARD))
 		rc = errno ? -errno : -EIO;

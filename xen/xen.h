@@ -121,13 +121,6 @@ int xen_plan_away_list(const int *guest_cpus, size_t ng, int ncpus, char *out, s
  * 0, -EINVAL, -ENOTCONN, -errno. */
 int xen_assign_device(struct backend *b, int domid, const char *addr);
 
-/* CPU lists: parse "0-3,6" into a bitmap of maplen bytes (bit i of byte
- * i/8, as xc_cpumap_t); CPUs >= ncpus are -ERANGE; empty or malformed
- * -EINVAL. */
-int xen_cpulist_parse(const char *s, uint8_t *map, size_t maplen, int ncpus);
-/* Format ncpus bits of map canonically ("0-2,5"; "" when empty).
- * 0 or -EOVERFLOW. */
-int xen_cpulist_format(const uint8_t *map, int ncpus, char *out, size_t n);
 
 /* Check a value read from a guest's xenstore key (len bytes): at most
  * XEN_VALUE_MAX, no NUL, no 0xFF, no control bytes but tab, valid UTF-8.

@@ -1,6 +1,7 @@
 /* xen_util: the Xen backend's pure parts, testable without Xen: CPU lists,
  * checks of values a guest wrote to xenstore, watch paths, dom0 CPU load
  * from /proc/stat, the dom0-away pin plan. */
+#include "cpulist.h"
 #include "xen.h"
 
 #include <errno.h>
@@ -10,71 +11,6 @@
 
 #include "parse.h"
 #include "wire.h"
-
-int xen_cpulist_parse(const char *s, uint8_t *map, size_t maplen, int ncpus)
-{
-	if (!s || !map || ncpus < 1)
-		return -EINVAL;
-	memset(map, 0, maplen);
-	const char *p = s;
-	int any = 0;
-	for (;;) {
-		char *end;
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		unsigned long lo = strtoul(p, &end, 10), hi = lo;
-		p = end;
-		if (*p == '-') {
-			p++;
-			if (*p < '0' || *p > '9')
-				return -EINVAL;
-			hi = strtoul(p, &end, 10);
-			p = end;
-			if (hi < lo)
-				return -EINVAL;
-		}
-		if (hi >= (unsigned long)ncpus || hi / 8 >= maplen)
-			return -ERANGE;
-		for (unsigned long c = lo; c <= hi; c++)
-			map[c / 8] |= (uint8_t)(1u << (c % 8));
-		any = 1;
-		if (*p == '\0')
-			break;
-		if (*p != ',')
-			return -EINVAL;
-		p++;
-	}
-	return any ? 0 : -EINVAL;
-}
-
-static int bit(const uint8_t *map, int c)
-{
-	return (map[c / 8] >> (c % 8)) & 1;
-}
-
-int xen_cpulist_format(const uint8_t *map, int ncpus, char *out, size_t n)
-{
-	size_t len = 0;
-	if (!out || n == 0)
-		return -EOVERFLOW;
-	out[0] = '\0';
-	for (int c = 0; c < ncpus; c++) {
-		if (!bit(map, c))
-			continue;
-		int e = c;
-		while (e + 1 < ncpus && bit(map, e + 1))
-			e++;
-		int w = e == c ? snprintf(out + len, n - len, "%s%d", len ? "," : "", c)
-			       : snprintf(out + len, n - len, "%s%d-%d", len ? "," : "", c, e);
-		if (w < 0 || (size_t)w >= n - len) {
-			out[0] = '\0';
-			return -EOVERFLOW;
-		}
-		len += (size_t)w;
-		c = e;
-	}
-	return 0;
-}
 
 int xen_value_check(const char *v, size_t len)
 {
@@ -193,6 +129,11 @@ int xen_stat_busy(const char *prev, const char *cur, double *mean, double *max)
 	return 0;
 }
 
+static int bit(const uint8_t *map, int c)
+{
+	return (map[c / 8] >> (c % 8)) & 1;
+}
+
 int xen_plan_away_list(const int *guest_cpus, size_t ng, int ncpus, char *out, size_t n)
 {
 	uint8_t map[XEN_MAX_CPUS / 8];
@@ -215,5 +156,5 @@ int xen_plan_away_list(const int *guest_cpus, size_t ng, int ncpus, char *out, s
 		any = bit(map, c);
 	if (!any && keep >= 0)
 		map[keep / 8] |= (uint8_t)(1u << (keep % 8));
-	return xen_cpulist_format(map, ncpus, out, n);
+	return cpulist_format(map, ncpus, out, n);
 }

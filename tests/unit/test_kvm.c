@@ -9,6 +9,7 @@
 
 #include "backend.h"
 #include "knob.h"
+#include "cpulist.h"
 #include "kvm.h"
 #include "kvm_xml.h"
 #include "metrics.h"
@@ -122,10 +123,10 @@ static void test_cpulist(void **state)
 	char out[64];
 	assert_int_equal(kvm_cpulist_parse("0-2,5", m, sizeof m, 16), 0);
 	assert_int_equal(m[0], 0x27);
-	assert_int_equal(kvm_cpulist_format(m, 16, out, sizeof out), 0);
+	assert_int_equal(cpulist_format(m, 16, out, sizeof out), 0);
 	assert_string_equal(out, "0-2,5");
 	assert_int_equal(kvm_cpulist_parse(" 7,6 ,3 ", m, sizeof m, 16), 0);
-	assert_int_equal(kvm_cpulist_format(m, 16, out, sizeof out), 0);
+	assert_int_equal(cpulist_format(m, 16, out, sizeof out), 0);
 	assert_string_equal(out, "3,6-7");
 	assert_int_equal(kvm_cpulist_parse("16", m, sizeof m, 16), -ERANGE);
 	assert_int_equal(kvm_cpulist_parse("", m, sizeof m, 16), -EINVAL);
@@ -134,7 +135,7 @@ static void test_cpulist(void **state)
 	assert_int_equal(kvm_cpulist_parse("x", m, sizeof m, 16), -EINVAL);
 	assert_int_equal(kvm_cpulist_parse("-1", m, sizeof m, 16), -EINVAL);
 	assert_int_equal(kvm_cpulist_parse("0-2,5", m, sizeof m, 16), 0);
-	assert_int_equal(kvm_cpulist_format(m, 16, out, 4), -EOVERFLOW);
+	assert_int_equal(cpulist_format(m, 16, out, 4), -EOVERFLOW);
 	assert_string_equal(out, "");
 }
 

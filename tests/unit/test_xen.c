@@ -9,6 +9,7 @@
 
 #include "kfs.h"
 #include "knob.h"
+#include "cpulist.h"
 #include "xen.h"
 
 #include <errno.h>
@@ -53,8 +54,8 @@ static void roundtrip(const char *in, const char *want)
 {
 	uint8_t map[16];
 	char out[64];
-	assert_int_equal(xen_cpulist_parse(in, map, sizeof map, 128), 0);
-	assert_int_equal(xen_cpulist_format(map, 128, out, sizeof out), 0);
+	assert_int_equal(cpulist_parse(in, map, sizeof map, 128), 0);
+	assert_int_equal(cpulist_format(map, 128, out, sizeof out), 0);
 	assert_string_equal(out, want);
 }
 
@@ -72,19 +73,19 @@ static void test_cpulist(void **state)
 	static const char *bad[] = { "", "a", "1-", "-1", "3-1", "1,,2", "1,", ",1", " 1",
 				     "1 ", "1-2-3", "0x1", "+1", NULL };
 	for (int i = 0; bad[i]; i++)
-		assert_int_equal(xen_cpulist_parse(bad[i], map, sizeof map, 8), -EINVAL);
-	assert_int_equal(xen_cpulist_parse(NULL, map, sizeof map, 8), -EINVAL);
-	assert_int_equal(xen_cpulist_parse("8", map, sizeof map, 8), -ERANGE);
-	assert_int_equal(xen_cpulist_parse("0-8", map, sizeof map, 8), -ERANGE);
-	assert_int_equal(xen_cpulist_parse("99999999999999999999", map, sizeof map, 8), -ERANGE);
-	assert_int_equal(xen_cpulist_parse("16", map, sizeof map, 1024), -ERANGE); /* map too small */
+		assert_int_equal(cpulist_parse(bad[i], map, sizeof map, 8), -EINVAL);
+	assert_int_equal(cpulist_parse(NULL, map, sizeof map, 8), -EINVAL);
+	assert_int_equal(cpulist_parse("8", map, sizeof map, 8), -ERANGE);
+	assert_int_equal(cpulist_parse("0-8", map, sizeof map, 8), -ERANGE);
+	assert_int_equal(cpulist_parse("99999999999999999999", map, sizeof map, 8), -ERANGE);
+	assert_int_equal(cpulist_parse("16", map, sizeof map, 1024), -ERANGE); /* map too small */
 	/* format: empty map, and a buffer too small */
 	memset(map, 0, sizeof map);
-	assert_int_equal(xen_cpulist_format(map, 16, out, sizeof out), 0);
+	assert_int_equal(cpulist_format(map, 16, out, sizeof out), 0);
 	assert_string_equal(out, "");
 	map[0] = 0x55; /* 0,2,4,6 */
-	assert_int_equal(xen_cpulist_format(map, 8, out, 4), -EOVERFLOW);
-	assert_int_equal(xen_cpulist_format(map, 8, out, sizeof out), 0);
+	assert_int_equal(cpulist_format(map, 8, out, 4), -EOVERFLOW);
+	assert_int_equal(cpulist_format(map, 8, out, sizeof out), 0);
 	assert_string_equal(out, "0,2,4,6");
 }
 
