@@ -2,6 +2,7 @@
  * non-blocking, strict; nothing a guest sends can block another guest. */
 #include "guest.h"
 #include "privops.h"
+#include "report_scan.h"
 #include "linebuf.h"
 #include "log.h"
 #include "vclock.h"
@@ -72,6 +73,7 @@ void guest_free(struct guest *g)
 	close_channel(g);
 	if (g->sample)
 		json_object_put(g->sample);
+	free(g->keep);
 	free(g->pending);
 	free(g);
 }
@@ -325,38 +327,6 @@ uint64_t guest_report_age_ns(const struct guest *g, uint64_t now_ns)
 	return now_ns > g->last_report_ns ? now_ns - g->last_report_ns : 0;
 }
 
-int guest_check_sample(json_object *sample, struct mvec *m, unsigned *unknown,
-		       char *why, size_t n)
-{
-	json_object *mets;
-	mvec_clear(m);
-	if (!sample || !json_object_is_type(sample, json_type_object) ||
-	    !json_object_object_get_ex(sample, "metrics", &mets) ||
-	    !json_object_is_type(mets, json_type_object)) {
-		snprintf(why, n, "field 'sample.metrics': missing or not an object");
-		return -EINVAL;
-	}
-	json_object_object_foreach(mets, k, v) {
-		int id = strncmp(k, "guest.", 6) ? -1 : metric_lookup(k);
-		if (id < 0) { /* host.* or unknown: a guest never names host metrics */
-			(*unknown)++;
-			continue;
-		}
-		if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)) {
-			snprintf(why, n, "metric '%.64s': not a number", k);
-			return -EINVAL;
-		}
-		double d = json_object_get_double(v), lo, hi;
-		metric_range(metric_defs[id].unit, &lo, &hi);
-		if (!isfinite(d) || d < lo || d > hi) {
-			snprintf(why, n, "metric '%.64s': %g outside %g..%g", k, d, lo, hi);
-			return -EINVAL;
-		}
-		mvec_set(m, id, d);
-	}
-	return 0;
-}
-
 static void send_error(struct guest *g, uint64_t now, const char *reason)
 {
 	if (g->last_error_sent_ns && now - g->last_error_sent_ns < 10 * SEC)
@@ -400,81 +370,44 @@ static int on_hello(struct guest *g, const struct wire_msg *m, uint64_t now)
 	return 0;
 }
 
-/* What `vtune report` needs of the latest sample, not the whole tree: a
- * report may hold up to WIRE_MAX_CONTAINERS objects (megabytes as json-c
- * trees), and hostd keeps one per guest. Keeps the first GUEST_KEEP_LISTENERS
- * listeners, the busiest CPU and the NET_RX hot CPU. NULL on no memory. */
-#define GUEST_KEEP_LISTENERS 64
-static json_object *keep_for_report(json_object *sample)
+/* A report read by report_scan: r is its result (1 or -EINVAL). */
+static void on_report(struct guest *g, struct report_scan *rs, int r, uint64_t now)
 {
-	json_object *k = json_object_new_object(), *v, *best = NULL;
-	if (!k)
-		return NULL;
-	if (json_object_object_get_ex(sample, "listeners", &v) &&
-	    json_object_is_type(v, json_type_array)) {
-		json_object *a = json_object_new_array();
-		for (size_t i = 0; i < json_object_array_length(v) && i < GUEST_KEEP_LISTENERS; i++)
-			json_object_array_add(a, json_object_get(json_object_array_get_idx(v, i)));
-		json_object_object_add(k, "listeners", a);
-	}
-	json_object *cpu, *pc, *busy;
-	if (json_object_object_get_ex(sample, "cpu", &cpu) &&
-	    json_object_object_get_ex(cpu, "per_cpu", &pc) && json_object_is_type(pc, json_type_array)) {
-		double bb = -1;
-		for (size_t i = 0; i < json_object_array_length(pc); i++) {
-			json_object *c = json_object_array_get_idx(pc, i);
-			if (json_object_object_get_ex(c, "busy", &busy) &&
-			    json_object_get_double(busy) > bb) {
-				bb = json_object_get_double(busy);
-				best = c;
-			}
-		}
-	}
-	if (best) {
-		json_object *c = json_object_new_object(), *a = json_object_new_array();
-		json_object_array_add(a, json_object_get(best));
-		json_object_object_add(c, "per_cpu", a);
-		json_object_object_add(k, "cpu", c);
-	}
-	if (json_object_object_get_ex(sample, "softnet", &v) &&
-	    json_object_object_get_ex(v, "net_rx_hot_cpu", &busy)) {
-		json_object *sn = json_object_new_object();
-		json_object_object_add(sn, "net_rx_hot_cpu", json_object_get(busy));
-		json_object_object_add(k, "softnet", sn);
-	}
-	return k;
-}
-
-static void on_report(struct guest *g, struct wire_msg *m, uint64_t now)
-{
-	char why[160];
-	unsigned unknown = 0;
-	struct mvec gm;
 	if (!g->hello_seen) {
 		g->st.ignored++;
 		return;
 	}
-	if (g->have_seq && m->u.report.seq <= g->last_seq) {
+	if (g->have_seq && rs->seq <= g->last_seq) {
 		g->st.bad_reports++;
 		bad_input(g, now, "report refused", "field 'seq': not increasing");
 		return;
 	}
-	int r = guest_check_sample(m->u.report.sample, &gm, &unknown, why, sizeof why);
-	g->st.unknown_metrics += unknown;
+	g->st.unknown_metrics += rs->unknown_metrics;
 	if (r < 0) {
 		g->st.bad_reports++;
-		bad_input(g, now, "report refused", why);
+		bad_input(g, now, "report refused", rs->why);
 		return;
 	}
 	g->have_seq = 1;
-	g->last_seq = m->u.report.seq;
-	g->gm = gm;
+	g->last_seq = rs->seq;
+	g->gm = rs->metrics;
 	g->have_report = 1;
 	g->last_report_ns = now;
-	if (g->sample)
+	free(g->keep);
+	g->keep = rs->keep; /* parsed only when `vtune report` asks (guest_sample) */
+	rs->keep = NULL;
+	if (g->sample) {
 		json_object_put(g->sample);
-	g->sample = keep_for_report(m->u.report.sample);
+		g->sample = NULL;
+	}
 	g->st.reports++;
+}
+
+json_object *guest_sample(struct guest *g)
+{
+	if (!g->sample && g->keep)
+		g->sample = json_tokener_parse(g->keep);
+	return g->sample;
 }
 
 static void on_ack(struct guest *g, const struct wire_msg *m, uint64_t now)
@@ -553,7 +486,21 @@ static int on_line(void *arg, int status, const char *line, size_t len)
 		bad_input(g, c->now, "line dropped", "contains a NUL byte");
 		return 0;
 	}
-	int r = wire_decode(line, len, &m, err, sizeof err);
+	/* Reports, nearly all the traffic, are read in one pass without a tree. */
+	struct report_scan rs;
+	int r = report_scan(line, len, &rs);
+	if (r == 1 || r == -EINVAL) {
+		g->st.unknown_fields += rs.unknown_fields;
+		on_report(g, &rs, r, c->now);
+		free(rs.keep);
+		return 0;
+	}
+	if (r == -ENOMEM) {
+		g->st.invalid++;
+		bad_input(g, c->now, "line dropped", "out of memory");
+		return 0;
+	}
+	r = wire_decode(line, len, &m, err, sizeof err);
 	if (r < 0) {
 		g->st.invalid++;
 		bad_input(g, c->now, "line dropped", err);
@@ -568,8 +515,9 @@ static int on_line(void *arg, int status, const char *line, size_t len)
 			r = -EPROTO;
 		}
 		break;
-	case WIRE_REPORT:
-		on_report(g, &m, c->now);
+	case WIRE_REPORT: /* report_scan and wire_decode disagree: a bug, never trusted */
+		g->st.invalid++;
+		bad_input(g, c->now, "line dropped", "a report that could not be read");
 		break;
 	case WIRE_ACK:
 		on_ack(g, &m, c->now);
@@ -627,6 +575,10 @@ void guest_on_io(struct guest *g, uint32_t events, uint64_t now_ns)
 			guest_disconnect(g, now_ns, why);
 			return;
 		}
+		/* A short read drained the socket; epoll (level-triggered) says
+		 * when there is more, which saves a read() that fails per wake. */
+		if ((size_t)n < sizeof buf)
+			return;
 	}
 }
 

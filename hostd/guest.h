@@ -84,7 +84,8 @@ struct guest {
 	uint64_t last_report_ns, last_seq;
 	int have_seq;
 	struct mvec gm;
-	json_object *sample; /* one reference, or NULL */
+	char *keep;	     /* report_scan's keep text of it, or NULL */
+	json_object *sample; /* keep parsed (guest_sample), or NULL */
 
 	/* rate limit */
 	uint64_t win_start, win_msgs, win_excess, throttle_since;
@@ -144,11 +145,9 @@ int guest_sysctl_value(const struct guest *g, const char *key, char *buf, size_t
 /* Age of the latest good report (UINT64_MAX when none). */
 uint64_t guest_report_age_ns(const struct guest *g, uint64_t now_ns);
 
-/* Validate sample.metrics of a report into m (cleared first): names that
- * are not guest.* catalogue metrics are skipped and counted in *unknown; a
- * value that is not a finite number in its metric's range refuses the
- * whole report. 0, or -EINVAL with the reason in why. */
-int guest_check_sample(json_object *sample, struct mvec *m, unsigned *unknown,
-		       char *why, size_t n);
+/* What `vtune report` shows of the latest good report's sample (see
+ * report_scan's keep), parsed on first use; owned by g, valid until the
+ * next report. NULL when none (or no memory). */
+json_object *guest_sample(struct guest *g);
 
 #endif

@@ -4,6 +4,7 @@
 #include "history.h"
 #include "guest.h"
 #include "journal.h"
+#include "strmap.h"
 
 #include <errno.h>
 #include <math.h>
@@ -31,6 +32,7 @@ struct hist_store {
 	uint64_t period_ns;	/* least distance between points */
 	struct ring *r;
 	size_t nr, rcap;
+	struct strmap *index; /* guest name -> ring index + 1 */
 };
 
 int hist_series_metric(int i)
@@ -47,6 +49,10 @@ struct hist_store *hist_store_new(double interval_s, unsigned minutes)
 	struct hist_store *s = calloc(1, sizeof *s);
 	if (!s)
 		return NULL;
+	if (!(s->index = strmap_new())) {
+		free(s);
+		return NULL;
+	}
 	double window = minutes * 60.0, pts = ceil(window / interval_s);
 	s->cap = pts > HIST_MAX_POINTS ? HIST_MAX_POINTS : pts < 2 ? 2 : (size_t)pts;
 	double period = window / (double)s->cap;
@@ -71,15 +77,14 @@ void hist_store_free(struct hist_store *s)
 	for (size_t i = 0; i < s->nr; i++)
 		ring_free(&s->r[i]);
 	free(s->r);
+	strmap_free(s->index);
 	free(s);
 }
 
 static struct ring *find(const struct hist_store *s, const char *name)
 {
-	for (size_t i = 0; i < s->nr; i++)
-		if (!strcmp(s->r[i].name, name))
-			return &s->r[i];
-	return NULL;
+	uintptr_t i = (uintptr_t)strmap_get(s->index, name); /* index + 1 */
+	return i ? &s->r[i - 1] : NULL;
 }
 
 static struct ring *ring_get(struct hist_store *s, const char *name)
@@ -100,7 +105,8 @@ static struct ring *ring_get(struct hist_store *s, const char *name)
 	r->name = strdup(name);
 	r->t = calloc(s->cap, sizeof *r->t);
 	r->v = calloc(s->cap * HS_COUNT, sizeof *r->v);
-	if (!r->name || !r->t || !r->v) {
+	if (!r->name || !r->t || !r->v ||
+	    strmap_put(s->index, r->name, (void *)(uintptr_t)(s->nr + 1))) {
 		ring_free(r);
 		return NULL;
 	}
@@ -139,8 +145,11 @@ void hist_forget(struct hist_store *s, const char *name)
 	struct ring *r = s && name ? find(s, name) : NULL;
 	if (!r)
 		return;
+	strmap_del(s->index, r->name);
 	ring_free(r);
 	*r = s->r[--s->nr];
+	if (r != &s->r[s->nr])
+		strmap_put(s->index, r->name, (void *)(uintptr_t)(r - s->r + 1)); /* replaces: no memory */
 }
 
 size_t hist_points(const struct hist_store *s, const char *name)
@@ -313,9 +322,10 @@ json_object *hist_report_json(const struct hist_report_in *in, json_object *req)
 		json_object_object_add(go, "tap", json_object_new_string(g->bk.tap));
 		json_object_object_add(go, "bridge", json_object_new_string(g->bk.bridge));
 		json_object_object_add(go, "nvcpus", json_object_new_int(g->bk.nvcpus));
-		json_object *ls = get(g->sample, "listeners"), *sn = get(g->sample, "softnet");
+		json_object *sample = guest_sample(g);
+		json_object *ls = get(sample, "listeners"), *sn = get(sample, "softnet");
 		json_object_object_add(go, "listeners", ls ? json_object_get(ls) : json_object_new_array());
-		json_object_object_add(go, "guest_hot_cpu", hot_cpu(g->sample));
+		json_object_object_add(go, "guest_hot_cpu", hot_cpu(sample));
 		json_object_object_add(go, "net_rx_hot_cpu", json_object_get(get(sn, "net_rx_hot_cpu")));
 		json_object_object_add(go, "changes", guest_changes(in->journal, g));
 		json_object *pa = json_object_new_array();

@@ -646,6 +646,7 @@ struct hostd *hostd_new(const struct hostd_opts *o, int *err, char *why, size_t 
 		snprintf(why, n, "cannot start: %s", strerror(-r));
 		goto fail;
 	}
+	loop_set_batch(h->loop, HOSTD_BATCH_MS * 1000000ull);
 	h->journal = o->dry_run ? journal_open_ro(o->journal, &r) : journal_open(o->journal, &r);
 	if (!h->journal && !(o->dry_run && r == -ENOENT)) {
 		snprintf(why, n, "journal %s: %s", o->journal,
@@ -816,6 +817,7 @@ json_object *hostd_status_json(struct hostd *h, uint64_t now_ns)
 	json_object_object_add(jj, "path", json_object_new_string(h->o.journal));
 	add_u64(jj, "records", h->journal ? journal_count(h->journal) : 0);
 	json_object_object_add(o, "journal", jj);
+	add_u64(o, "mono_ns", now_ns); /* the clock the ages below are taken against */
 	for (size_t i = 0; i < h->nguests; i++) {
 		const struct guest *g = h->guests[i];
 		json_object *go = json_object_new_object(), *rules = json_object_new_array();

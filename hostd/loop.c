@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOOP_MAX_EVENTS 64
@@ -33,6 +34,8 @@ struct loop {
 	size_t ntimers, captimers;
 	int next_id;
 	int stop;
+	uint64_t batch_ns;  /* see loop_set_batch */
+	uint64_t last_wake; /* CLOCK_MONOTONIC of the last wake with fd events, 0: none */
 };
 
 struct loop *loop_new(int *err)
@@ -148,6 +151,19 @@ static int run_due_timer(struct loop *l, uint64_t now)
 	return 1;
 }
 
+void loop_set_batch(struct loop *l, uint64_t batch_ns)
+{
+	l->batch_ns = batch_ns;
+}
+
+/* Batching is about real time, also when tests fake vclock. */
+static uint64_t real_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 int loop_run_once(struct loop *l, int max_wait_ms)
 {
 	uint64_t now = vclock_mono_ns();
@@ -158,10 +174,22 @@ int loop_run_once(struct loop *l, int max_wait_ms)
 		if (wait < 0 || ms < wait)
 			wait = ms;
 	}
+	if (l->batch_ns && l->last_wake && wait != 0) {
+		uint64_t since = real_mono_ns() - l->last_wake;
+		if (since < l->batch_ns) {
+			uint64_t d = l->batch_ns - since;
+			if (wait > 0 && d > (uint64_t)wait * 1000000)
+				d = (uint64_t)wait * 1000000;
+			struct timespec ts = { (time_t)(d / 1000000000), (long)(d % 1000000000) };
+			nanosleep(&ts, NULL);
+			wait = 0; /* what came meanwhile, or back to waiting next round */
+		}
+	}
 	struct epoll_event ev[LOOP_MAX_EVENTS];
 	int n = epoll_wait(l->ep, ev, LOOP_MAX_EVENTS, wait);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	l->last_wake = n > 0 ? real_mono_ns() : 0;
 	for (int i = 0; i < n && !l->stop; i++) {
 		int fd = (int)(ev[i].data.u64 & 0xffffffffu);
 		uint32_t gen = (uint32_t)(ev[i].data.u64 >> 32);

@@ -11,34 +11,36 @@ const struct metric_def metric_defs[M_COUNT] = {
 #undef X
 };
 
-/* Ids sorted by name, built once: hostd looks up every metric of every
- * report, so a linear scan of the catalogue per name is too slow. */
-static int by_name[M_COUNT];
-static int sorted;
+/* An open-addressed table of ids by name hash, built once: hostd looks up
+ * every metric of every report. */
+#define BY_NAME_SLOTS 512 /* a power of two, over 4 x M_COUNT */
+_Static_assert(BY_NAME_SLOTS >= 4 * M_COUNT, "grow BY_NAME_SLOTS");
+static short by_name[BY_NAME_SLOTS]; /* id + 1; 0 = empty */
+static int built;
 
-static int cmp_ids(const void *a, const void *b)
+static unsigned name_hash(const char *s)
 {
-	return strcmp(metric_defs[*(const int *)a].name, metric_defs[*(const int *)b].name);
+	unsigned h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
 }
 
 int metric_lookup(const char *name)
 {
-	if (!sorted) {
-		for (int i = 0; i < M_COUNT; i++)
-			by_name[i] = i;
-		qsort(by_name, M_COUNT, sizeof *by_name, cmp_ids);
-		sorted = 1;
+	if (!built) {
+		for (int i = 0; i < M_COUNT; i++) {
+			unsigned j = name_hash(metric_defs[i].name) & (BY_NAME_SLOTS - 1);
+			while (by_name[j])
+				j = (j + 1) & (BY_NAME_SLOTS - 1);
+			by_name[j] = (short)(i + 1);
+		}
+		built = 1;
 	}
-	int lo = 0, hi = M_COUNT - 1;
-	while (lo <= hi) {
-		int mid = (lo + hi) / 2, c = strcmp(name, metric_defs[by_name[mid]].name);
-		if (!c)
-			return by_name[mid];
-		if (c < 0)
-			hi = mid - 1;
-		else
-			lo = mid + 1;
-	}
+	for (unsigned j = name_hash(name) & (BY_NAME_SLOTS - 1); by_name[j];
+	     j = (j + 1) & (BY_NAME_SLOTS - 1))
+		if (!strcmp(name, metric_defs[by_name[j] - 1].name))
+			return by_name[j] - 1;
 	return -1;
 }
 

@@ -1,7 +1,9 @@
-/* wire: strict JSON-lines codec for the agent <-> hostd protocol. A small
- * RFC 8259 validator runs before json-c (which accepts NaN, single quotes,
- * bad UTF-8 and saturates huge integers), then typed field extraction. */
+/* wire: strict JSON-lines codec for the agent <-> hostd protocol. The
+ * strict scanner (jscan: RFC 8259, duplicates, limits) runs before json-c
+ * (which accepts NaN, single quotes, bad UTF-8, keeps the last of duplicate
+ * keys and saturates huge integers), then typed field extraction. */
 #include "wire.h"
+#include "jscan.h"
 
 #include <errno.h>
 #include <math.h>
@@ -10,360 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---------------------------------------------------------------- utf-8 */
-
-/* Length of the valid UTF-8 sequence at p (p < end), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-	unsigned char c = p[0];
-	size_t n;
-	unsigned char lo = 0x80, hi = 0xbf; /* range of the second byte */
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c == 0xe0) {
-		n = 3;
-		lo = 0xa0; /* no overlongs */
-	} else if (c == 0xed) {
-		n = 3;
-		hi = 0x9f; /* no surrogates */
-	} else if (c >= 0xe1 && c <= 0xef)
-		n = 3;
-	else if (c == 0xf0) {
-		n = 4;
-		lo = 0x90;
-	} else if (c >= 0xf1 && c <= 0xf3)
-		n = 4;
-	else if (c == 0xf4) {
-		n = 4;
-		hi = 0x8f; /* nothing above U+10FFFF */
-	} else
-		return 0;
-	if ((size_t)(end - p) < n)
-		return 0;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
-
 bool wire_utf8_valid(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-
-	while (p < end) {
-		size_t n = utf8_seq(p, end);
-		if (!n)
-			return false;
-		p += n;
-	}
-	return true;
-}
-
-/* ------------------------------------------------------------ validator */
-
-struct jv {
-	const unsigned char *start, *p, *end;
-	const char *why;    /* first error */
-	uint32_t *counts;   /* members of each object, in pre-order */
-	size_t ncounts, capcounts;
-	size_t ncontainers; /* objects and arrays seen */
-};
-
-static int jv_fail(struct jv *v, const char *why)
-{
-	if (!v->why)
-		v->why = why;
-	return -1;
-}
-
-static void jv_ws(struct jv *v)
-{
-	while (v->p < v->end && (*v->p == ' ' || *v->p == '\t' ||
-				 *v->p == '\n' || *v->p == '\r'))
-		v->p++;
-}
-
-static int jv_lit(struct jv *v, const char *lit)
-{
-	size_t n = strlen(lit);
-	if ((size_t)(v->end - v->p) < n || memcmp(v->p, lit, n))
-		return jv_fail(v, "invalid literal");
-	v->p += n;
-	return 0;
-}
-
-static int hex4(const unsigned char *p, unsigned *out)
-{
-	unsigned x = 0;
-	for (int i = 0; i < 4; i++) {
-		unsigned c = p[i], d;
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
-			return -1;
-		x = x << 4 | d;
-	}
-	*out = x;
-	return 0;
-}
-
-static int jv_string(struct jv *v)
-{
-	v->p++; /* opening quote */
-	for (;;) {
-		if (v->p >= v->end)
-			return jv_fail(v, "unterminated string");
-		unsigned char c = *v->p;
-		if (c == '"') {
-			v->p++;
-			return 0;
-		}
-		if (c < 0x20)
-			return jv_fail(v, "control byte in string");
-		if (c == '\\') {
-			if (v->end - v->p < 2)
-				return jv_fail(v, "unterminated string");
-			c = v->p[1];
-			if (strchr("\"\\/bfnrt", c) && c) {
-				v->p += 2;
-				continue;
-			}
-			if (c != 'u')
-				return jv_fail(v, "invalid escape");
-			unsigned u, u2;
-			if (v->end - v->p < 6 || hex4(v->p + 2, &u))
-				return jv_fail(v, "invalid \\u escape");
-			v->p += 6;
-			if (u == 0)
-				return jv_fail(v, "\\u0000 in string");
-			if (u >= 0xdc00 && u <= 0xdfff)
-				return jv_fail(v, "lone surrogate in string");
-			if (u >= 0xd800 && u <= 0xdbff) {
-				if (v->end - v->p < 6 || v->p[0] != '\\' ||
-				    v->p[1] != 'u' || hex4(v->p + 2, &u2) ||
-				    u2 < 0xdc00 || u2 > 0xdfff)
-					return jv_fail(v, "lone surrogate in string");
-				v->p += 6;
-			}
-			continue;
-		}
-		size_t n = utf8_seq(v->p, v->end);
-		if (!n)
-			return jv_fail(v, "invalid UTF-8");
-		v->p += n;
-	}
-}
-
-static int jv_number(struct jv *v)
-{
-	bool neg = false, integer = true, big = false;
-	uint64_t mag = 0;
-
-	if (*v->p == '-') {
-		neg = true;
-		v->p++;
-	}
-	if (v->p >= v->end || *v->p < '0' || *v->p > '9')
-		return jv_fail(v, "invalid number");
-	if (*v->p == '0') {
-		v->p++;
-	} else {
-		while (v->p < v->end && *v->p >= '0' && *v->p <= '9') {
-			unsigned d = *v->p++ - '0';
-			if (mag > (UINT64_MAX - d) / 10)
-				big = true;
-			else
-				mag = mag * 10 + d;
-		}
-	}
-	if (v->p < v->end && *v->p == '.') {
-		integer = false;
-		v->p++;
-		if (v->p >= v->end || *v->p < '0' || *v->p > '9')
-			return jv_fail(v, "invalid number");
-		while (v->p < v->end && *v->p >= '0' && *v->p <= '9')
-			v->p++;
-	}
-	if (v->p < v->end && (*v->p == 'e' || *v->p == 'E')) {
-		integer = false;
-		v->p++;
-		if (v->p < v->end && (*v->p == '+' || *v->p == '-'))
-			v->p++;
-		if (v->p >= v->end || *v->p < '0' || *v->p > '9')
-			return jv_fail(v, "invalid number");
-		while (v->p < v->end && *v->p >= '0' && *v->p <= '9')
-			v->p++;
-	}
-	/* json-c would silently saturate these. */
-	if (integer && (big || (neg && mag > (uint64_t)INT64_MAX + 1)))
-		return jv_fail(v, "integer out of 64-bit range");
-	return 0;
-}
-
-static int jv_value(struct jv *v, int depth);
-
-static int jv_object(struct jv *v, int depth)
-{
-	size_t slot = v->ncounts;
-
-	if (v->ncounts == v->capcounts) {
-		size_t cap = v->capcounts ? v->capcounts * 2 : 16;
-		uint32_t *c = realloc(v->counts, cap * sizeof *c);
-		if (!c)
-			return jv_fail(v, "out of memory");
-		v->counts = c;
-		v->capcounts = cap;
-	}
-	v->counts[v->ncounts++] = 0;
-	v->p++; /* { */
-	jv_ws(v);
-	if (v->p < v->end && *v->p == '}') {
-		v->p++;
-		return 0;
-	}
-	for (;;) {
-		if (v->p >= v->end || *v->p != '"')
-			return jv_fail(v, "expected a string key");
-		if (jv_string(v))
-			return -1;
-		jv_ws(v);
-		if (v->p >= v->end || *v->p != ':')
-			return jv_fail(v, "expected ':'");
-		v->p++;
-		v->counts[slot]++;
-		if (jv_value(v, depth + 1))
-			return -1;
-		jv_ws(v);
-		if (v->p < v->end && *v->p == ',') {
-			v->p++;
-			jv_ws(v);
-			continue;
-		}
-		if (v->p < v->end && *v->p == '}') {
-			v->p++;
-			return 0;
-		}
-		return jv_fail(v, "expected ',' or '}'");
-	}
-}
-
-static int jv_array(struct jv *v, int depth)
-{
-	v->p++; /* [ */
-	jv_ws(v);
-	if (v->p < v->end && *v->p == ']') {
-		v->p++;
-		return 0;
-	}
-	for (;;) {
-		if (jv_value(v, depth + 1))
-			return -1;
-		jv_ws(v);
-		if (v->p < v->end && *v->p == ',') {
-			v->p++;
-			continue;
-		}
-		if (v->p < v->end && *v->p == ']') {
-			v->p++;
-			return 0;
-		}
-		return jv_fail(v, "expected ',' or ']'");
-	}
-}
-
-_Static_assert(WIRE_MAX_CONTAINERS == 4096, "update the message in jv_value");
-
-/* depth: nesting level of the value about to be read (outer object = 1). */
-static int jv_value(struct jv *v, int depth)
-{
-	jv_ws(v);
-	if (v->p >= v->end)
-		return jv_fail(v, "unexpected end");
-	if ((*v->p == '{' || *v->p == '[') && ++v->ncontainers > WIRE_MAX_CONTAINERS)
-		return jv_fail(v, "more than 4096 objects and arrays");
-	switch (*v->p) {
-	case '{':
-		if (depth > WIRE_MAX_DEPTH)
-			return jv_fail(v, "nested too deep");
-		return jv_object(v, depth);
-	case '[':
-		if (depth > WIRE_MAX_DEPTH)
-			return jv_fail(v, "nested too deep");
-		return jv_array(v, depth);
-	case '"':
-		return jv_string(v);
-	case 't':
-		return jv_lit(v, "true");
-	case 'f':
-		return jv_lit(v, "false");
-	case 'n':
-		return jv_lit(v, "null");
-	default:
-		if (*v->p == '-' || (*v->p >= '0' && *v->p <= '9'))
-			return jv_number(v);
-		return jv_fail(v, "unexpected character");
-	}
-}
-
-/* ------------------------------------------------------ tree post-check */
-
-struct walk {
-	const uint32_t *counts;
-	size_t ncounts, next;
-	char *err;
-	size_t errlen;
-};
-
-/* Pre-order walk of json-c's tree, in the validator's object order: an
- * object with fewer keys than the text had members lost one to a duplicate
- * key (json-c keeps the last). Also rejects non-finite doubles (1e400). */
-static int walk_tree(struct walk *w, json_object *o, const char *path)
-{
-	char sub[160];
-
-	switch (json_object_get_type(o)) {
-	case json_type_object: {
-		if (w->next >= w->ncounts ||
-		    (size_t)json_object_object_length(o) != w->counts[w->next]) {
-			snprintf(w->err, w->errlen, "field '%s': duplicate key",
-				 *path ? path : "(message)");
-			return -1;
-		}
-		w->next++;
-		json_object_object_foreach(o, k, val) {
-			snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", k);
-			if (walk_tree(w, val, sub))
-				return -1;
-		}
-		return 0;
-	}
-	case json_type_array: {
-		size_t n = json_object_array_length(o);
-		for (size_t i = 0; i < n; i++) {
-			snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-			if (walk_tree(w, json_object_array_get_idx(o, i), sub))
-				return -1;
-		}
-		return 0;
-	}
-	case json_type_double:
-		if (!isfinite(json_object_get_double(o))) {
-			snprintf(w->err, w->errlen, "field '%s': number out of range", path);
-			return -1;
-		}
-		return 0;
-	default:
-		return 0;
-	}
+	return jscan_utf8_valid(s, len);
 }
 
 /* ------------------------------------------------------ field extraction */
@@ -805,7 +456,7 @@ int wire_decode(const char *line, size_t len, struct wire_msg *msg,
 		char *err, size_t errlen)
 {
 	char dummy[8];
-	struct jv v = { 0 };
+	struct jscan_result js;
 	json_tokener *tok = NULL;
 	json_object *root = NULL, *f = NULL;
 	unsigned unknown = 0;
@@ -824,26 +475,25 @@ int wire_decode(const char *line, size_t len, struct wire_msg *msg,
 		snprintf(err, errlen, "line longer than %d bytes", WIRE_MAX_LINE);
 		return -EMSGSIZE;
 	}
-	v.start = v.p = (const unsigned char *)line;
-	v.end = v.p + len;
-	jv_ws(&v);
-	if (v.p >= v.end || *v.p != '{') {
+	size_t lead = 0;
+	while (lead < len && line[lead] && strchr(" \t\r\n", line[lead]))
+		lead++;
+	if (lead == len || line[lead] != '{') {
 		snprintf(err, errlen, "not a JSON object");
 		r = -EINVAL;
 		goto out;
 	}
-	if (jv_value(&v, 1) == 0) {
-		jv_ws(&v);
-		if (v.p != v.end)
-			jv_fail(&v, "trailing data after the object");
-	}
-	if (v.why) {
-		snprintf(err, errlen, "invalid JSON at byte %zu: %s",
-			 (size_t)(v.p - v.start), v.why);
-		r = strcmp(v.why, "out of memory") ? -EINVAL : -ENOMEM;
+	if (jscan(line, len, WIRE_MAX_DEPTH, WIRE_MAX_CONTAINERS, NULL, NULL, &js)) {
+		if (js.err == JSCAN_DUPLICATE || js.err == JSCAN_RANGE) {
+			snprintf(err, errlen, "field '%s': %s", *js.path ? js.path : "(message)",
+				 js.err == JSCAN_DUPLICATE ? "duplicate key" : "number out of range");
+			r = -EPROTO;
+		} else {
+			snprintf(err, errlen, "invalid JSON at byte %zu: %s", js.pos, js.why);
+			r = js.err == JSCAN_NOMEM ? -ENOMEM : -EINVAL;
+		}
 		goto out;
 	}
-
 	tok = json_tokener_new_ex(WIRE_MAX_DEPTH + 1);
 	if (!tok) {
 		r = -ENOMEM;
@@ -855,11 +505,6 @@ int wire_decode(const char *line, size_t len, struct wire_msg *msg,
 		snprintf(err, errlen, "invalid JSON: %s",
 			 json_tokener_error_desc(json_tokener_get_error(tok)));
 		r = -EINVAL;
-		goto out;
-	}
-	struct walk w = { v.counts, v.ncounts, 0, err, errlen };
-	if (walk_tree(&w, root, "")) {
-		r = -EPROTO;
 		goto out;
 	}
 
@@ -924,7 +569,6 @@ out:
 	json_object_put(root);
 	if (tok)
 		json_tokener_free(tok);
-	free(v.counts);
 	return r;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "parse.h"
+#include "strmap.h"
 
 #define PORT_RANGE_KEY "net.ipv4.ip_local_port_range"
 #define PORT_RANGE_FLOOR 1024
@@ -37,6 +38,7 @@ struct subject {
 struct pol_engine {
 	const struct pol_set *set;
 	struct subject *subjects;
+	struct strmap *by_name; /* subjects by name */
 };
 
 /* ---- plans ---- */
@@ -107,8 +109,13 @@ struct pol_engine *pol_engine_new(const struct pol_set *set)
 	if (!set)
 		return NULL;
 	struct pol_engine *e = calloc(1, sizeof *e);
-	if (e)
-		e->set = set;
+	if (!e)
+		return NULL;
+	e->set = set;
+	if (!(e->by_name = strmap_new())) {
+		free(e);
+		return NULL;
+	}
 	return e;
 }
 
@@ -131,15 +138,13 @@ void pol_engine_free(struct pol_engine *e)
 		e->subjects = s->next;
 		subject_free(s);
 	}
+	strmap_free(e->by_name);
 	free(e);
 }
 
 static struct subject *find_subject(const struct pol_engine *e, const char *name)
 {
-	for (struct subject *s = e->subjects; s; s = s->next)
-		if (!strcmp(s->name, name))
-			return s;
-	return NULL;
+	return strmap_get(e->by_name, name);
 }
 
 static struct subject *get_subject(struct pol_engine *e, const char *name)
@@ -152,7 +157,7 @@ static struct subject *get_subject(struct pol_engine *e, const char *name)
 		return NULL;
 	s->name = strdup(name);
 	s->rs = calloc(e->set->n_rules + 1, sizeof *s->rs);
-	if (!s->name || !s->rs) {
+	if (!s->name || !s->rs || strmap_put(e->by_name, s->name, s)) {
 		subject_free(s);
 		return NULL;
 	}
@@ -170,6 +175,7 @@ int pol_engine_forget(struct pol_engine *e, const char *subject)
 			continue;
 		struct subject *s = *pp;
 		*pp = s->next;
+		strmap_del(e->by_name, s->name);
 		subject_free(s);
 		return 0;
 	}

@@ -2,7 +2,9 @@
  * (whole, then again in small chunks, which must give the same lines), each
  * line through wire_decode, and what decodes is re-encoded and decoded again:
  * the encoder must accept every message the decoder accepts, and encoding
- * must be stable (encode(decode(encode(m))) == encode(m)). */
+ * must be stable (encode(decode(encode(m))) == encode(m)). hostd's fast
+ * report reader must agree with wire_decode on every line: it takes a line
+ * exactly when wire_decode reads it as a report, with the same envelope. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "linebuf.h"
+#include "report_scan.h"
 #include "wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -60,6 +63,28 @@ static void roundtrip(const struct wire_msg *m)
 	free(l2);
 }
 
+static void same_report(const char *line, size_t len, int r, const struct wire_msg *m)
+{
+	struct report_scan rs;
+	int s = report_scan(line, len, &rs);
+	bool is_report = r == 0 && m->type == WIRE_REPORT;
+	if (s == -ENOMEM)
+		return;
+	if (is_report != (s == 1 || s == -EINVAL)) {
+		fprintf(stderr, "report_scan %d, wire_decode %d type %d\n", s, r, r ? 0 : m->type);
+		abort();
+	}
+	if (is_report && (rs.seq != m->u.report.seq || rs.mono_ns != m->u.report.mono_ns ||
+			  rs.interval_s != m->u.report.interval_s ||
+			  rs.unknown_fields != m->unknown_fields)) {
+		fprintf(stderr, "report_scan and wire_decode read the envelope differently\n");
+		abort();
+	}
+	if (s == 1 && (!rs.keep || strlen(rs.keep) != rs.keep_len || rs.keep[0] != '{'))
+		abort();
+	free(rs.keep);
+}
+
 static int on_line(void *arg, int status, const char *line, size_t len)
 {
 	struct seen *s = arg;
@@ -76,6 +101,7 @@ static int on_line(void *arg, int status, const char *line, size_t len)
 		struct wire_msg m;
 		char err[256];
 		int r = wire_decode(line, len, &m, err, sizeof err);
+		same_report(line, len, r, &m);
 		if (r == 0) {
 			roundtrip(&m);
 			wire_msg_free(&m);

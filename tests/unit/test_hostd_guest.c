@@ -369,30 +369,6 @@ static void test_peer_closes(void **state)
 	assert_int_equal(f->g->fd, -1);
 }
 
-static void test_check_sample(void **state)
-{
-	(void)state;
-	struct mvec m;
-	unsigned unknown = 0;
-	char why[160];
-	json_object *s = json_tokener_parse("{\"metrics\":{\"guest.cpu.steal\":5,\"x\":1}}");
-	assert_int_equal(guest_check_sample(s, &m, &unknown, why, sizeof why), 0);
-	assert_int_equal(unknown, 1);
-	json_object_put(s);
-	s = json_tokener_parse("{\"cpu\":{}}");
-	assert_int_equal(guest_check_sample(s, &m, &unknown, why, sizeof why), -EINVAL);
-	assert_non_null(strstr(why, "sample.metrics"));
-	json_object_put(s);
-	s = json_tokener_parse("{\"metrics\":{\"guest.listen.fill_max\":-0.5}}");
-	assert_int_equal(guest_check_sample(s, &m, &unknown, why, sizeof why), -EINVAL);
-	assert_non_null(strstr(why, "guest.listen.fill_max"));
-	json_object_put(s);
-	s = json_tokener_parse("{\"metrics\":[1]}");
-	assert_int_equal(guest_check_sample(s, &m, &unknown, why, sizeof why), -EINVAL);
-	json_object_put(s);
-	assert_int_equal(guest_check_sample(NULL, &m, &unknown, why, sizeof why), -EINVAL);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,7 +379,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_acks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stalled_reader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_closes, setup, teardown),
-		cmocka_unit_test(test_check_sample),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
