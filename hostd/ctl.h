@@ -10,7 +10,8 @@
 
 #define CTL_MAX_CLIENTS 16
 #define CTL_MAX_REQUEST 4096		/* bytes in one request line */
-#define CTL_MAX_REPLY (8u * 1024u * 1024u) /* bytes queued to one client */
+/* Bytes queued to one client: the status of HOSTD_MAX_GUESTS guests (~2 KB each). */
+#define CTL_MAX_REPLY (64u * 1024u * 1024u)
 
 /* Handle a request; return a new reply object (NULL: out of memory). */
 typedef json_object *(*ctl_handler_fn)(void *arg, json_object *req);

@@ -7,7 +7,7 @@
 #   make bench-tools                the bench programs only
 #   BENCH_QUICK=1 make bench        tiny sizes (what the smoke test runs)
 
-BENCH_PROGS := $(B)/bench/sample_cost $(B)/bench/guestsim
+BENCH_PROGS := $(B)/bench/sample_cost $(B)/bench/guestsim $(B)/bench/report_cost
 
 .PHONY: bench bench-tools
 bench-tools: $(BENCH_PROGS)
@@ -18,6 +18,10 @@ bench: $(PROGS) $(B)/vtune-agent.static $(BENCH_PROGS)
 $(B)/bench/guestsim: $(call obj,bench/guestsim.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,json-c)
+
+$(B)/bench/report_cost: $(call obj,bench/report_cost.c) $(LIBVTUNE)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,json-c) -lm
 
 # tests/integration/test-bench-smoke.sh runs the bench programs
 integration: $(BENCH_PROGS)
