@@ -1,12 +1,13 @@
 /* cmd_sample: `vtune-agent sample` — two readings of the guest view, one
  * sample printed as a table or as JSON. */
 #include "agent.h"
-#include "gv_json.h"
+#include "gv_emit.h"
 #include "gv_print.h"
 #include "gview.h"
 #include "parse.h"
 #include "sockdiag.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -97,12 +98,18 @@ int agent_sample_main(int argc, char **argv)
 		return 1;
 	}
 	if (json) {
-		struct json_object *o = gv_sample_to_json(&s);
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-		json_object_put(o);
+		struct gv_text t = { 0 };
+		r = gv_emit_sample(&s, &t);
+		if (r != -ENOMEM) /* -EINVAL: printed all the same */
+			puts(t.p);
+		gv_text_free(&t);
 	} else {
 		gv_sample_print(stdout, &s);
 	}
 	gv_sample_free(&s);
+	if (r == -ENOMEM) {
+		fprintf(stderr, "vtune-agent sample: out of memory\n");
+		return 1;
+	}
 	return 0;
 }

@@ -5,7 +5,7 @@
  * `run --standalone` goes to standalone.c instead. */
 #include "agent.h"
 #include "detect.h"
-#include "gv_json.h"
+#include "gv_emit.h"
 #include "gview.h"
 #include "journal.h"
 #include "kfs.h"
@@ -31,24 +31,25 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* The sampler: the previous reading, and the next one turned into a sample;
- * the files read every time stay open in kc between readings. */
+/* The sampler: the previous reading, and the next one turned into a sample
+ * and its JSON text; the files read every time stay open in kc, and the
+ * text's buffer is reused, between readings. */
 struct sampler {
 	const char *root;
 	int flags;
 	struct kfs_cache *kc;
 	int have_prev;
 	struct gv_reading prev;
+	struct gv_text text;
 };
 
-static int sample_json(void *arg, json_object **out, double *interval_s)
+static int sample_text(void *arg, const char **out, size_t *len, double *interval_s)
 {
 	struct sampler *sm = arg;
 	struct gv_reading cur;
 	struct gv_sample s;
 	int r;
 
-	*out = NULL;
 	if (!sm->kc && !(sm->kc = kfs_cache_new()))
 		return -ENOMEM;
 	if (gv_read_cached(sm->kc, sm->root, sm->flags, &cur))
@@ -67,10 +68,15 @@ static int sample_json(void *arg, json_object **out, double *interval_s)
 	sm->prev = cur;
 	if (r)
 		return r;
-	*out = gv_sample_to_json(&s);
+	r = gv_emit_sample(&s, &sm->text);
 	*interval_s = s.interval_s;
 	gv_sample_free(&s);
-	return *out ? 0 : -ENOMEM;
+	if (r == -EINVAL)
+		log_warn("run: sample not sent: a number that is not finite or a "
+			 "string that is not UTF-8");
+	*out = sm->text.p;
+	*len = sm->text.len;
+	return r;
 }
 
 static const char usage[] =
@@ -185,7 +191,7 @@ int agent_run_main(int argc, char **argv)
 	struct sampler sm = { .root = root, .flags = flags };
 	struct session_cfg cfg = {
 		.port = vp, .journal = j, .root = root, .interval_s = interval,
-		.sample = sample_json, .sample_arg = &sm,
+		.sample = sample_text, .sample_arg = &sm,
 	};
 	if (xs) {
 		cfg.ops = &xst_ops;
@@ -205,9 +211,10 @@ int agent_run_main(int argc, char **argv)
 		 xs ? XST_DATA_DIR "/" : device ? device : port, interval, jpath);
 
 	/* the first reading, so the first report has an interval behind it */
-	json_object *none = NULL;
+	const char *none;
+	size_t nlen;
 	double iv;
-	sample_json(&sm, &none, &iv);
+	sample_text(&sm, &none, &nlen, &iv);
 	uint64_t end = duration > 0 ? vclock_mono_ns() + (uint64_t)(duration * 1e9) : 0;
 	rc = 0;
 	while (!stop && (!end || vclock_mono_ns() < end)) {
@@ -240,6 +247,7 @@ out:
 	if (sm.have_prev)
 		gv_reading_free(&sm.prev);
 	kfs_cache_free(sm.kc);
+	gv_text_free(&sm.text);
 	journal_close(j);
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include "knob.h"
 #include "linebuf.h"
 #include "log.h"
+#include "report_line.h"
 #include "vclock.h"
 #include "wire.h"
 
@@ -43,6 +44,7 @@ struct session {
 	uint64_t interval_ns;
 	int backoff_ms;
 	int open_err;	       /* last vport_open error logged, to say it once */
+	struct gv_text line;   /* the report being sent, reused */
 	struct session_stats st;
 };
 
@@ -103,6 +105,7 @@ void session_free(struct session *s)
 	if (!s)
 		return;
 	linebuf_free(s->lb);
+	gv_text_free(&s->line);
 	free(s);
 }
 
@@ -484,33 +487,29 @@ static int on_line(void *arg, int status, const char *line, size_t len)
 
 static void send_report(struct session *s, uint64_t now)
 {
-	json_object *sample = NULL;
+	const char *sample;
+	size_t len;
 	double iv = s->cfg.interval_s;
-	int r = s->cfg.sample(s->cfg.sample_arg, &sample, &iv);
-	if (r || !sample) {
-		json_object_put(sample);
+	if (s->cfg.sample(s->cfg.sample_arg, &sample, &len, &iv))
 		return;
-	}
-	if (!json_object_is_type(sample, json_type_object)) {
-		json_object_put(sample);
-		return;
-	}
 	if (!(iv > 0))
 		iv = s->cfg.interval_s;
 	if (iv > WIRE_MAX_INTERVAL_S)
 		iv = WIRE_MAX_INTERVAL_S;
-	struct wire_msg m;
-	wire_msg_init(&m, WIRE_REPORT);
-	m.v = s->version;
-	m.u.report.seq = s->seq;
-	m.u.report.mono_ns = now > INT64_MAX ? INT64_MAX : now;
-	m.u.report.interval_s = iv;
-	m.u.report.sample = sample; /* owned by m now */
-	if (send_msg(s, &m, 1) == 0) {
-		s->st.reports++;
-		s->seq = s->seq < WIRE_MAX_ID ? s->seq + 1 : 0;
+	int r = report_line(&s->line, s->version, s->seq,
+			    now > INT64_MAX ? INT64_MAX : now, iv, sample, len);
+	if (r) {
+		log_warn("session: cannot encode report: %s", strerror(-r));
+		return;
 	}
-	wire_msg_free(&m);
+	r = s->cfg.ops->send(s->cfg.chan, s->line.p, s->line.len, 1);
+	if (r) {
+		log_warn("session: report not queued: %s (the host is not reading)",
+			 strerror(-r));
+		return;
+	}
+	s->st.reports++;
+	s->seq = s->seq < WIRE_MAX_ID ? s->seq + 1 : 0;
 }
 
 /* ---- the step ---- */

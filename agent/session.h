@@ -4,9 +4,8 @@
 #ifndef VTUNE_SESSION_H
 #define VTUNE_SESSION_H
 
+#include <stddef.h>
 #include <stdint.h>
-
-#include <json-c/json.h>
 
 #include "journal.h"
 #include "transport.h"
@@ -18,10 +17,11 @@ enum session_state {
 	SESSION_UP,    /* versions agreed: reporting, taking requests */
 };
 
-/* Produce the sample for the next report: a new JSON object (the caller of
- * the callback owns it) and the seconds it covers. Return 0, or -EAGAIN /
- * another -errno when there is nothing to report this time. */
-typedef int (*session_sample_fn)(void *arg, json_object **sample,
+/* Produce the sample for the next report: the text of one JSON object
+ * (*len bytes, owned by the callback's side and valid until its next call)
+ * and the seconds it covers. Return 0, or -EAGAIN / another -errno when
+ * there is nothing to report this time. */
+typedef int (*session_sample_fn)(void *arg, const char **sample, size_t *len,
 				 double *interval_s);
 
 struct session_cfg {

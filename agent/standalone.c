@@ -6,6 +6,7 @@
 #include "engine.h"
 #include "gview.h"
 #include "journal.h"
+#include "kfs.h"
 #include "knob.h"
 #include "log.h"
 #include "parse.h"
@@ -163,8 +164,17 @@ int agent_standalone_main(int argc, char **argv)
 	log_info("standalone: policy %s (%zu rules), interval %.1fs%s", policy, set->n_rules,
 		 interval, dry ? ", dry run" : "");
 
+	/* the files read every interval stay open between readings */
+	struct kfs_cache *kc = kfs_cache_new();
 	struct gv_reading prev, cur;
-	gv_read(root, GV_READ_NETLINK, &prev);
+	if (!kc || gv_read_cached(kc, root, GV_READ_NETLINK, &prev)) {
+		fprintf(stderr, "vtune-agent run: out of memory\n");
+		kfs_cache_free(kc);
+		pol_engine_free(eng);
+		pol_set_free(set);
+		journal_close(j);
+		return 1;
+	}
 	uint64_t start = vclock_mono_ns(), step = (uint64_t)(interval * 1e9);
 	uint64_t next = start + step;
 	int rc = 0;
@@ -177,7 +187,7 @@ int agent_standalone_main(int argc, char **argv)
 		if (stop)
 			break;
 		next += step;
-		if (gv_read(root, GV_READ_NETLINK, &cur)) {
+		if (gv_read_cached(kc, root, GV_READ_NETLINK, &cur)) {
 			rc = 1;
 			break;
 		}
@@ -212,6 +222,7 @@ int agent_standalone_main(int argc, char **argv)
 		prev = cur;
 	}
 	gv_reading_free(&prev);
+	kfs_cache_free(kc);
 	pol_plan_free(&plan);
 	pol_engine_free(eng);
 	pol_set_free(set);

@@ -87,10 +87,60 @@ int gv_parse_stat(char *text, struct gv_reading *r, char *err, size_t n)
 	return 0;
 }
 
-/* Find the "Prefix:" header/value line pair and hand each name=value to fn. */
+/* A counter wanted from a header/value line pair, and where it goes in a
+ * struct gv_tcp_counters. */
+struct want {
+	const char *name;
+	size_t len, off;
+};
+
+static int is_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* Whitespace-separated tokens of a line (as parse_split counts them). */
+static int count_tokens(const char *p)
+{
+	int n = 0;
+	for (;;) {
+		while (is_space(*p))
+			p++;
+		if (!*p)
+			return n;
+		n++;
+		while (*p && !is_space(*p))
+			p++;
+	}
+}
+
+/* The next token at *p, NUL-terminated in place, and its length (0 at the
+ * end of the line); *p moves past it. */
+static char *next_token(char **p, size_t *len)
+{
+	char *s = *p;
+	while (is_space(*s))
+		s++;
+	char *e = s;
+	while (*e && !is_space(*e))
+		e++;
+	*len = (size_t)(e - s);
+	*p = *e ? e + 1 : e;
+	*e = '\0';
+	return s;
+}
+
+static uint64_t nonneg(int64_t v)
+{
+	return v < 0 ? 0 : (uint64_t)v;
+}
+
+/* Find the "Prefix:" header/value line pairs; every value must be a
+ * number, and the wanted ones are stored (negative ones as 0). The two
+ * lines are walked in step, once. */
 static int parse_pairs(char *text, const char *prefix, const char *file,
-		       int (*fn)(const char *name, int64_t v, void *arg),
-		       void *arg, char *err, size_t n)
+		       const struct want *w, size_t nw, struct gv_tcp_counters *t,
+		       char *err, size_t n)
 {
 	char *cur = text, *line, *hdr = NULL;
 	size_t pl = strlen(prefix);
@@ -103,19 +153,38 @@ static int parse_pairs(char *text, const char *prefix, const char *file,
 			continue;
 		}
 		/* line holds the values for hdr's names */
-		char *names[MAX_TOK], *vals[MAX_TOK];
-		int nn = parse_split(hdr, names, MAX_TOK);
-		int nv = parse_split(line, vals, MAX_TOK);
+		struct gv_tcp_counters got = *t;
+		const char *bad = NULL;
+		int nn = 0, nv = 0;
+		for (;;) {
+			size_t ln, lv;
+			char *name = next_token(&hdr, &ln), *val = next_token(&line, &lv);
+			if (!ln || !lv) {
+				nn += ln ? 1 + count_tokens(hdr) : 0;
+				nv += lv ? 1 + count_tokens(line) : 0;
+				break;
+			}
+			nn++;
+			nv++;
+			if (nn == 1 || bad)
+				continue; /* the prefix, or past a bad value */
+			int64_t v;
+			if (parse_i64(val, &v)) {
+				bad = name;
+				continue;
+			}
+			for (size_t k = 0; k < nw; k++)
+				if (ln == w[k].len && !memcmp(name, w[k].name, ln)) {
+					*(uint64_t *)((char *)&got + w[k].off) = nonneg(v);
+					break;
+				}
+		}
 		if (nn != nv || nn > MAX_TOK)
 			return fail(err, n, "%s: '%s' has %d names but %d values",
 				    file, prefix, nn - 1, nv - 1);
-		for (int i = 1; i < nn; i++) {
-			int64_t v;
-			if (parse_i64(vals[i], &v))
-				return fail(err, n, "%s: %s %s: not a number", file,
-					    prefix, names[i]);
-			fn(names[i], v, arg);
-		}
+		if (bad)
+			return fail(err, n, "%s: %s %s: not a number", file, prefix, bad);
+		*t = got;
 		found = 1;
 		hdr = NULL;
 	}
@@ -126,50 +195,28 @@ static int parse_pairs(char *text, const char *prefix, const char *file,
 	return 0;
 }
 
-static uint64_t nonneg(int64_t v)
-{
-	return v < 0 ? 0 : (uint64_t)v;
-}
-
-static int snmp_tcp(const char *name, int64_t v, void *arg)
-{
-	struct gv_tcp_counters *t = arg;
-	if (!strcmp(name, "PassiveOpens"))
-		t->passive_opens = nonneg(v);
-	else if (!strcmp(name, "ActiveOpens"))
-		t->active_opens = nonneg(v);
-	return 0;
-}
+#define WANT(name, field) { name, sizeof name - 1, offsetof(struct gv_tcp_counters, field) }
 
 int gv_parse_snmp(char *text, struct gv_tcp_counters *t, char *err, size_t n)
 {
-	return parse_pairs(text, "Tcp:", "/proc/net/snmp", snmp_tcp, t, err, n);
-}
-
-static int netstat_tcpext(const char *name, int64_t v, void *arg)
-{
-	static const struct {
-		const char *name;
-		size_t off;
-	} map[] = {
-		{ "ListenOverflows", offsetof(struct gv_tcp_counters, listen_overflows) },
-		{ "ListenDrops", offsetof(struct gv_tcp_counters, listen_drops) },
-		{ "TCPBacklogDrop", offsetof(struct gv_tcp_counters, backlog_drop) },
-		{ "SyncookiesSent", offsetof(struct gv_tcp_counters, syncookies_sent) },
-		{ "TCPReqQFullDrop", offsetof(struct gv_tcp_counters, reqq_full_drop) },
-		{ "TCPReqQFullDoCookies", offsetof(struct gv_tcp_counters, reqq_full_do_cookies) },
+	static const struct want w[] = {
+		WANT("PassiveOpens", passive_opens),
+		WANT("ActiveOpens", active_opens),
 	};
-	for (size_t i = 0; i < sizeof map / sizeof *map; i++)
-		if (!strcmp(name, map[i].name)) {
-			*(uint64_t *)((char *)arg + map[i].off) = nonneg(v);
-			break;
-		}
-	return 0;
+	return parse_pairs(text, "Tcp:", "/proc/net/snmp", w, sizeof w / sizeof *w, t, err, n);
 }
 
 int gv_parse_netstat(char *text, struct gv_tcp_counters *t, char *err, size_t n)
 {
-	return parse_pairs(text, "TcpExt:", "/proc/net/netstat", netstat_tcpext,
+	static const struct want w[] = {
+		WANT("ListenOverflows", listen_overflows),
+		WANT("ListenDrops", listen_drops),
+		WANT("TCPBacklogDrop", backlog_drop),
+		WANT("SyncookiesSent", syncookies_sent),
+		WANT("TCPReqQFullDrop", reqq_full_drop),
+		WANT("TCPReqQFullDoCookies", reqq_full_do_cookies),
+	};
+	return parse_pairs(text, "TcpExt:", "/proc/net/netstat", w, sizeof w / sizeof *w,
 			   t, err, n);
 }
 
@@ -208,6 +255,23 @@ int gv_parse_sockstat(char *text, int v6, struct gv_sockstat *s, char *err, size
 	return fail(err, n, "%s: no '%s' line", file, want);
 }
 
+/* A token of only hex digits (at most 16, the caller checks) as a number,
+ * without strtoull; 0 for anything else, which strtoull then judges. */
+static int hex(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	for (; *s; s++) {
+		int d = *s >= '0' && *s <= '9' ? *s - '0' :
+			*s >= 'a' && *s <= 'f' ? *s - 'a' + 10 :
+			*s >= 'A' && *s <= 'F' ? *s - 'A' + 10 : -1;
+		if (d < 0)
+			return 0;
+		v = v << 4 | (uint64_t)d;
+	}
+	*out = v;
+	return 1;
+}
+
 /* One row per CPU, hex columns: processed dropped time_squeeze, then
  * kernel-dependent ones. Since Linux 5.10 column 13 is the CPU number;
  * before that rows are only for online CPUs and their number is the row. */
@@ -228,7 +292,10 @@ int gv_parse_softnet(char *text, struct gv_reading *r, char *err, size_t n)
 			char *end;
 			if (!*tok[i] || strlen(tok[i]) > 16)
 				return fail(err, n, "/proc/net/softnet_stat: row %d: bad value", row);
-			v[i] = strtoull(tok[i], &end, 16);
+			if (!hex(tok[i], &v[i]))
+				v[i] = strtoull(tok[i], &end, 16);
+			else
+				end = tok[i] + strlen(tok[i]);
 			if (*end)
 				return fail(err, n, "/proc/net/softnet_stat: row %d: '%s' is not hex",
 					    row, tok[i]);

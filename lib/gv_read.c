@@ -207,18 +207,30 @@ static int parse_netdev(char *text, struct iface_ctx *c)
 	return 0;
 }
 
+static int rps_is_off(const char *mask)
+{
+	for (; *mask; mask++)
+		if (*mask != '0' && *mask != ',')
+			return 0;
+	return 1;
+}
+
 static int add_rxq(const char *name, void *arg)
 {
 	struct iface_ctx *c = arg;
 	struct gv_iface *f = c->cur;
-	char p[256];
+	char p[256], mask[GV_MASK_LEN];
 	if (strncmp(name, "rx-", 3) || f->nrxq >= GV_MAX_RXQ)
 		return 0;
-	/* Not cached: a renamed or re-created device would keep the old
-	 * descriptor under the same name. */
+	/* Cached: sys/class/net and the queues directory are listed through
+	 * the cache first, which drops it if the device is renamed or
+	 * re-created, or the queue removed. */
 	snprintf(p, sizeof p, "sys/class/net/%s/queues/%s/rps_cpus", f->name, name);
-	if (kfs_read_str(c->d->root, p, f->rps[f->nrxq], GV_MASK_LEN) == 0)
-		f->nrxq++;
+	if (kfs_cache_read_str(c->d->c, c->d->root, p, mask, sizeof mask))
+		return 0;
+	if (!f->nrxq++)
+		memcpy(f->rps, mask, strlen(mask) + 1);
+	f->rps_off += rps_is_off(mask);
 	return 0;
 }
 
@@ -282,7 +294,7 @@ static int add_iface(const char *name, void *arg)
 	c->cur = f;
 	char q[256];
 	snprintf(q, sizeof q, "sys/class/net/%s/queues", name);
-	kfs_list(c->d->root, q, add_rxq, c);
+	kfs_cache_list(c->d->c, c->d->root, q, add_rxq, c);
 	return 0;
 }
 
@@ -339,7 +351,7 @@ int gv_read_cached(struct kfs_cache *c, const char *root, int flags, struct gv_r
 	if (kfs_cache_read(c, root, "proc/net/dev", &t, &tl) != 0 ||
 	    (tl && t[tl - 1] != '\n') || parse_netdev(t, &ic) != 0)
 		ic.nrows = 0;
-	int e = kfs_list(root, "sys/class/net", add_iface, &ic);
+	int e = kfs_cache_list(c, root, "sys/class/net", add_iface, &ic);
 	if (e == -ENOMEM) {
 		gv_reading_free(r);
 		return e;

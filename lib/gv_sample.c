@@ -37,14 +37,6 @@ static void cpu_pct(const struct gv_cpu_ticks *a, const struct gv_cpu_ticks *b,
 	p->busy = p->user + p->system + p->softirq;
 }
 
-static int rps_is_off(const char *mask)
-{
-	for (; *mask; mask++)
-		if (*mask != '0' && *mask != ',')
-			return 0;
-	return 1;
-}
-
 int gv_sample_compute(const struct gv_reading *a, const struct gv_reading *b,
 		      struct gv_sample *s)
 {
@@ -152,10 +144,8 @@ int gv_sample_compute(const struct gv_reading *a, const struct gv_reading *b,
 		struct gv_iface_rate *o = &s->ifaces[s->nifaces++];
 		memcpy(o->name, y->name, sizeof o->name);
 		o->nrxq = y->nrxq;
-		for (int q = 0; q < y->nrxq; q++)
-			o->rps_off += rps_is_off(y->rps[q]);
-		if (y->nrxq)
-			memcpy(o->rps, y->rps[0], sizeof o->rps);
+		o->rps_off = y->rps_off;
+		memcpy(o->rps, y->rps, sizeof o->rps);
 		if (!x)
 			continue; /* appeared between the readings: no rates yet */
 		o->rx_packets = rate(x->rx_packets, y->rx_packets, secs);

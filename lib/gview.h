@@ -74,8 +74,9 @@ struct gv_ports {
 struct gv_iface {
 	char name[GV_IFNAME_LEN];
 	uint64_t rx_packets, tx_packets, rx_dropped, tx_dropped, rx_errors, tx_errors;
-	int nrxq;
-	char rps[GV_MAX_RXQ][GV_MASK_LEN]; /* rps_cpus of each rx queue */
+	int nrxq;		/* rx queues read, at most GV_MAX_RXQ */
+	int rps_off;		/* how many of them have an all-zero rps_cpus */
+	char rps[GV_MASK_LEN];	/* rps_cpus of the first (rx-0) */
 };
 
 /* Knobs as read; -1 when the file is absent. */

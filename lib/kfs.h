@@ -44,13 +44,14 @@ int kfs_list(const char *root, const char *path,
  * (the open is most of the cost). A read that fails drops the descriptor
  * and tries once more with a fresh open (the file may have been replaced).
  * Do not cache a path whose object can be renamed or replaced under the
- * same name (an interface's sysfs directory): the descriptor would keep
+ * same name (an interface's sysfs directory) unless the directories on the
+ * way are listed with kfs_cache_list (below): the descriptor would keep
  * reading the old object. One cache serves one thread; entries are keyed
- * by "<root>/<path>". */
+ * by "<root>/<path>". The code is in kfs_cache.c. */
 struct kfs_cache;
 
 /* Descriptors kept open at most; further files are read without caching. */
-#define KFS_CACHE_MAX 64
+#define KFS_CACHE_MAX 128
 
 /* A new, empty cache, or NULL on no memory. */
 struct kfs_cache *kfs_cache_new(void);
@@ -70,5 +71,16 @@ int kfs_cache_read_u64(struct kfs_cache *c, const char *root, const char *path,
 		       uint64_t *out);
 int kfs_cache_read_i64(struct kfs_cache *c, const char *root, const char *path,
 		       int64_t *out);
+
+/* As kfs_list (path without a trailing '/'), with the directory kept open
+ * in c and re-read. Each listing is compared with the last one: a name
+ * gone, or back as another object (another inode number: a network device
+ * renamed or re-created), has every file cached under it ("<path>/<name>/")
+ * closed, so a kept descriptor only ever reads the object its path names.
+ * Files under a directory are safe to cache once the directory and every
+ * directory between them are listed this way each time before they are
+ * read. Returns 0, fn's non-zero value, or -errno. */
+int kfs_cache_list(struct kfs_cache *c, const char *root, const char *path,
+		   int (*fn)(const char *name, void *arg), void *arg);
 
 #endif

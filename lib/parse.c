@@ -7,10 +7,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Up to max plain decimal digits and nothing after them: the value
+ * without strtoull (most numbers read from the kernel). 0 when s is not
+ * that, and the caller takes the general path. */
+static int short_digits(const char *s, int max, uint64_t *out)
+{
+	uint64_t v = 0;
+	int i = 0;
+	for (; s[i] >= '0' && s[i] <= '9'; i++) {
+		if (i == max)
+			return 0;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (i == 0 || s[i])
+		return 0;
+	*out = v;
+	return 1;
+}
+
 int parse_u64(const char *s, uint64_t *out)
 {
 	if (!s || !isdigit((unsigned char)*s))
 		return -EINVAL;
+	if (short_digits(s, 19, out)) /* 19 digits always fit */
+		return 0;
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
@@ -27,6 +47,11 @@ int parse_i64(const char *s, int64_t *out)
 	if (!s || !(isdigit((unsigned char)*s) ||
 		    (*s == '-' && isdigit((unsigned char)s[1]))))
 		return -EINVAL;
+	uint64_t u;
+	if (short_digits(s, 18, &u)) { /* 18 digits always fit */
+		*out = (int64_t)u;
+		return 0;
+	}
 	char *end;
 	errno = 0;
 	long long v = strtoll(s, &end, 10);

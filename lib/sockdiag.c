@@ -1,4 +1,5 @@
-/* sockdiag: NETLINK_SOCK_DIAG dumps of TCP sockets, live or replayed. */
+/* sockdiag: NETLINK_SOCK_DIAG dumps of TCP sockets, live or replayed, on a
+ * plain netlink socket (a request struct plus one attribute, as iproute2). */
 #include "sockdiag.h"
 #include "kfs.h"
 
@@ -10,9 +11,6 @@
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <netlink/msg.h>
-#include <netlink/netlink.h>
-#include <netlink/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,15 +33,15 @@ static int is_live(const char *root)
 struct answer {
 	unsigned char *buf;
 	size_t len, cap;
-	int err;
 };
 
-static int answer_add(struct answer *a, const void *p, size_t n)
+/* Room for n more bytes after a->len. */
+static int answer_room(struct answer *a, size_t n)
 {
 	if (a->len + n > (64u << 20))
 		return -E2BIG;
 	if (a->len + n > a->cap) {
-		size_t cap = a->cap ? a->cap : 65536;
+		size_t cap = a->cap ? a->cap : 32768;
 		while (cap < a->len + n)
 			cap *= 2;
 		void *nb = realloc(a->buf, cap);
@@ -52,18 +50,68 @@ static int answer_add(struct answer *a, const void *p, size_t n)
 		a->buf = nb;
 		a->cap = cap;
 	}
+	return 0;
+}
+
+static int answer_add(struct answer *a, const void *p, size_t n)
+{
+	int r = answer_room(a, n);
+	if (r)
+		return r;
 	memcpy(a->buf + a->len, p, n);
 	a->len += n;
 	return 0;
 }
 
-static int on_msg(struct nl_msg *msg, void *arg)
+/* The NETLINK_SOCK_DIAG socket, kept open from one dump to the next (the
+ * socket and bind are most of a small dump's cost). Closed after any
+ * failure, so a half-read answer never meets the next request. */
+static int nl_fd = -1;
+static uint32_t nl_seq;
+
+#define RECV_LEN 16384
+
+static void nl_close(void)
 {
-	struct answer *a = arg;
-	struct nlmsghdr *h = nlmsg_hdr(msg);
-	if (answer_add(a, h, NLMSG_ALIGN(h->nlmsg_len)))
-		a->err = -ENOMEM;
-	return NL_OK;
+	if (nl_fd >= 0)
+		close(nl_fd);
+	nl_fd = -1;
+}
+
+/* The kernel's answers to one dump request into a, up to its DONE. Each
+ * datagram is received in place after a->len; the messages of this request
+ * are kept there, moved down over any that are not (a stale answer). */
+static int recv_answer(uint32_t seq, struct answer *a)
+{
+	for (;;) {
+		/* The kernel sizes a dump's datagrams to the largest read
+		 * the socket has seen (netlink_dump): always read RECV_LEN. */
+		int r = answer_room(a, RECV_LEN);
+		if (r)
+			return r;
+		unsigned char *p = a->buf + a->len;
+		ssize_t n = recv(nl_fd, p, RECV_LEN, MSG_TRUNC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || n > RECV_LEN)
+			return -EIO;
+		for (size_t off = 0; (size_t)n - off >= NLMSG_HDRLEN;) {
+			const struct nlmsghdr *h = (const void *)(p + off);
+			size_t left = (size_t)n - off, sz = NLMSG_ALIGN(h->nlmsg_len);
+			if (h->nlmsg_len < NLMSG_HDRLEN || h->nlmsg_len > left)
+				return -EIO;
+			sz = sz < left ? sz : left;
+			if (h->nlmsg_seq == seq) {
+				if (h->nlmsg_type == NLMSG_DONE)
+					return 0;
+				if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+					return -EIO; /* NLMSG_ERROR: refused */
+				memmove(a->buf + a->len, h, sz);
+				a->len += sz;
+			}
+			off += sz;
+		}
+	}
 }
 
 /* Dump TCP sockets of one family in the given states, with an optional
@@ -71,34 +119,38 @@ static int on_msg(struct nl_msg *msg, void *arg)
 static int dump(int family, uint32_t states, const void *bc, size_t bclen,
 		struct answer *a)
 {
-	struct nl_sock *sk = nl_socket_alloc();
-	struct nl_msg *msg = NULL;
-	int r;
-	if (!sk)
-		return -ENOMEM;
-	nl_socket_disable_auto_ack(sk);
-	if ((r = nl_connect(sk, NETLINK_SOCK_DIAG)) < 0) {
-		r = -EPROTONOSUPPORT;
-		goto out;
+	struct {
+		struct nlmsghdr h;
+		struct inet_diag_req_v2 r;
+		struct nlattr at;
+		unsigned char bc[64];
+	} req;
+	if (bclen > sizeof req.bc)
+		return -EINVAL;
+	if (nl_fd < 0 &&
+	    (nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)) < 0)
+		return -EPROTONOSUPPORT;
+	memset(&req, 0, sizeof req);
+	req.h.nlmsg_len = NLMSG_LENGTH(sizeof req.r);
+	req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.h.nlmsg_seq = ++nl_seq;
+	req.r.sdiag_family = (uint8_t)family;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_states = states;
+	if (bc) {
+		req.at.nla_len = (uint16_t)NLA_HDRLEN + (uint16_t)bclen;
+		req.at.nla_type = INET_DIAG_REQ_BYTECODE;
+		memcpy(req.bc, bc, bclen);
+		req.h.nlmsg_len += NLA_ALIGN(req.at.nla_len);
 	}
-	struct inet_diag_req_v2 req = {
-		.sdiag_family = (uint8_t)family,
-		.sdiag_protocol = IPPROTO_TCP,
-		.idiag_states = states,
-	};
-	msg = nlmsg_alloc_simple(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP);
-	if (!msg || nlmsg_append(msg, &req, sizeof req, NLMSG_ALIGNTO) < 0 ||
-	    (bc && nla_put(msg, INET_DIAG_REQ_BYTECODE, (int)bclen, bc) < 0)) {
-		r = -ENOMEM;
-		goto out;
-	}
-	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_msg, a);
-	if ((r = nl_send_auto(sk, msg)) < 0) {
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	int r = 0;
+	if (sendto(nl_fd, &req, req.h.nlmsg_len, 0, (struct sockaddr *)&kernel,
+		   sizeof kernel) != (ssize_t)req.h.nlmsg_len)
 		r = -EIO;
-		goto out;
-	}
-	r = nl_recvmsgs_default(sk);
-	r = r < 0 ? -EIO : a->err;
+	if (!r)
+		r = recv_answer(req.h.nlmsg_seq, a);
 	if (!r) {
 		/* A DONE marker keeps the recorded stream self-delimiting. */
 		struct nlmsghdr done = { .nlmsg_len = NLMSG_LENGTH(sizeof(int)),
@@ -107,9 +159,8 @@ static int dump(int family, uint32_t states, const void *bc, size_t bclen,
 		if (answer_add(a, &done, sizeof done) || answer_add(a, &zero, sizeof zero))
 			r = -ENOMEM;
 	}
-out:
-	nlmsg_free(msg);
-	nl_socket_free(sk);
+	if (r)
+		nl_close();
 	return r;
 }
 

@@ -1,6 +1,7 @@
-/* sockdiag: TCP sockets through NETLINK_SOCK_DIAG (libnl-3): listeners with
- * their accept queue and backlog (what `ss -lnt` shows), and a count of
- * sockets holding a local port in a range. A fixture root may hold recorded
+/* sockdiag: TCP sockets through NETLINK_SOCK_DIAG: listeners with their
+ * accept queue and backlog (what `ss -lnt` shows), and a count of sockets
+ * holding a local port in a range. One netlink socket stays open between
+ * dumps (single-threaded callers only). A fixture root may hold recorded
  * kernel answers instead (<root>/netlink/sock_diag_*.bin), which are parsed
  * by the same code. */
 #ifndef VTUNE_SOCKDIAG_H

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "detect.h"
-#include "gv_json.h"
+#include "gv_json_ref.h"
 #include "gview.h"
 #include "journal.h"
 #include "session.h"
@@ -223,7 +223,7 @@ static json_object *fixture_sample(int grow)
 		}
 		s.nlisteners = 40;
 	}
-	json_object *o = gv_sample_to_json(&s);
+	json_object *o = gv_sample_obj(&s);
 	gv_sample_free(&s);
 	assert_non_null(o);
 	return o;
@@ -616,13 +616,12 @@ static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw
 	return remove(p);
 }
 
-static int sample_fn(void *arg, json_object **out, double *iv)
+static int sample_fn(void *arg, const char **out, size_t *len, double *iv)
 {
+	static const char text[] = "{\"metrics\":{\"guest.cpu.steal\":12.5}}";
 	(void)arg;
-	json_object *o = json_object_new_object(), *m = json_object_new_object();
-	json_object_object_add(m, "guest.cpu.steal", json_object_new_double(12.5));
-	json_object_object_add(o, "metrics", m);
-	*out = o;
+	*out = text;
+	*len = sizeof text - 1;
 	*iv = 0.05;
 	return 0;
 }

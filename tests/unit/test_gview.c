@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "gv_json.h"
+#include "gv_json_ref.h"
 #include "gview.h"
 #include "kfs.h"
 #include "sockdiag.h"
@@ -215,7 +215,7 @@ static void check_broken(const char *kind)
 	r2.mono_ns = r.mono_ns + 1000000000ull;
 	struct gv_sample s;
 	assert_int_equal(gv_sample_compute(&r, &r2, &s), 0);
-	struct json_object *o = gv_sample_to_json(&s);
+	struct json_object *o = gv_sample_obj(&s);
 	assert_non_null(o);
 	struct json_object *errs;
 	assert_true(json_object_object_get_ex(o, "errors", &errs));
@@ -345,7 +345,7 @@ static void test_json_has_every_group(void **state)
 	(void)state;
 	struct gv_sample s;
 	sample_pair(FX "host-6.18/t1", FX "host-6.18/t1", 1.0, GV_READ_NETLINK, &s);
-	struct json_object *o = gv_sample_to_json(&s), *v;
+	struct json_object *o = gv_sample_obj(&s), *v;
 	static const char *const keys[] = { "cpu", "tcp", "listeners", "softnet", "conntrack",
 					    "ports", "files", "interfaces", "knobs", "metrics" };
 	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
