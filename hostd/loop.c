@@ -36,6 +36,7 @@ struct loop {
 	int stop;
 	uint64_t batch_ns;  /* see loop_set_batch */
 	uint64_t last_wake; /* CLOCK_MONOTONIC of the last wake with fd events, 0: none */
+	int dense;	    /* events come fast enough to batch (see loop_run_once) */
 };
 
 struct loop *loop_new(int *err)
@@ -174,7 +175,8 @@ int loop_run_once(struct loop *l, int max_wait_ms)
 		if (wait < 0 || ms < wait)
 			wait = ms;
 	}
-	if (l->batch_ns && l->last_wake && wait != 0) {
+	int slept = 0;
+	if (l->batch_ns && l->dense && wait != 0) {
 		uint64_t since = real_mono_ns() - l->last_wake;
 		if (since < l->batch_ns) {
 			uint64_t d = l->batch_ns - since;
@@ -182,6 +184,7 @@ int loop_run_once(struct loop *l, int max_wait_ms)
 				d = (uint64_t)wait * 1000000;
 			struct timespec ts = { (time_t)(d / 1000000000), (long)(d % 1000000000) };
 			nanosleep(&ts, NULL);
+			slept = 1;
 			wait = 0; /* what came meanwhile, or back to waiting next round */
 		}
 	}
@@ -189,7 +192,16 @@ int loop_run_once(struct loop *l, int max_wait_ms)
 	int n = epoll_wait(l->ep, ev, LOOP_MAX_EVENTS, wait);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
-	l->last_wake = n > 0 ? real_mono_ns() : 0;
+	/* Batching pays when a window gathers several events: start when wakes
+	 * (one event each) come less than a third of a window apart, go on
+	 * while a window gathers three or more. */
+	if (n > 0 && l->batch_ns) {
+		uint64_t t = real_mono_ns();
+		l->dense = slept ? n >= 3 : l->last_wake && t - l->last_wake < l->batch_ns / 3;
+		l->last_wake = t;
+	} else if (n == 0) {
+		l->dense = 0;
+	}
 	for (int i = 0; i < n && !l->stop; i++) {
 		int fd = (int)(ev[i].data.u64 & 0xffffffffu);
 		uint32_t gen = (uint32_t)(ev[i].data.u64 >> 32);

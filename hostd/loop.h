@@ -31,10 +31,11 @@ int loop_timer_add(struct loop *l, uint64_t at_ns, loop_timer_fn fn, void *arg);
 /* Cancel a pending timer; unknown ids are ignored. */
 void loop_timer_cancel(struct loop *l, int id);
 
-/* Under load, wake at most once per batch_ns (0: off, the default): when
- * the last wake had fd events less than batch_ns ago, sleep out the rest
- * before waiting again, so one wake serves many guests. Adds at most
- * batch_ns to handling an event; idle or light traffic wakes at once. */
+/* Under load, wake at most once per batch_ns (0: off, the default): while
+ * fd events come fast (wakes less than batch_ns / 3 apart, then three or
+ * more events per batch), sleep out the rest of batch_ns before waiting
+ * again, so one wake serves many guests. Adds at most batch_ns to handling
+ * an event; sparse traffic is handled at once, without the extra sleep. */
 void loop_set_batch(struct loop *l, uint64_t batch_ns);
 
 /* Wait for events (at most max_wait_ms, -1: until the next timer) and run

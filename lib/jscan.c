@@ -338,7 +338,7 @@ static int emit(struct scan *s, const struct jscan_tok *t)
 	return 0;
 }
 
-static void ws(struct scan *s)
+static inline __attribute__((always_inline)) void ws(struct scan *s)
 {
 	/* agents send none: one test in the common case */
 	while (s->p < s->end && *s->p <= ' ' &&

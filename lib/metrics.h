@@ -4,6 +4,7 @@
 #ifndef VTUNE_METRICS_H
 #define VTUNE_METRICS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum metric_unit {
@@ -110,6 +111,8 @@ extern const struct metric_def metric_defs[M_COUNT];
 
 /* Find a metric by its full name; returns its id or -1. */
 int metric_lookup(const char *name);
+/* The same for name[0..n), which need not be NUL-terminated. */
+int metric_lookup_n(const char *name, size_t n);
 
 /* Unit as text: "%", "/s", "", "s", "bool", ... */
 const char *metric_unit_str(enum metric_unit u);

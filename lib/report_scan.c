@@ -149,14 +149,15 @@ static void on_metric(struct rs *st, const struct jscan_tok *t)
 	if (st->sample_bad) /* the first refusal stands, as no more are read */
 		return;
 	if (k->n < sizeof name) {
+		size_t n = k->n;
 		if (st->kesc[3]) {
-			jscan_unescape(k->p, k->n, name);
+			n = jscan_unescape(k->p, k->n, name);
 		} else {
-			memcpy(name, k->p, k->n);
-			name[k->n] = 0;
+			memcpy(name, k->p, n);
+			name[n] = 0;
 		}
 		if (!strncmp(name, "guest.", 6))
-			id = metric_lookup(name);
+			id = metric_lookup_n(name, n);
 	}
 	if (id < 0) { /* host.* or unknown: a guest never names host metrics */
 		st->out->unknown_metrics++;
