@@ -17,7 +17,7 @@
 #define HOSTD_JOURNAL_DEFAULT "/var/lib/vtune/host-journal"
 #define HOSTD_CONTROL_DEFAULT "/run/vtune/hostd.sock"
 #define HOSTD_MAX_GUESTS 16384 /* a sanity bound, far above any real host */
-#define HOSTD_BATCH_MS 10 /* under load one wake per 10 ms serves many guests (loop_set_batch) */
+#define HOSTD_BATCH_MS 20 /* under load one wake per 20 ms serves many guests (loop_set_batch) */
 #define HOSTD_REPORT_MAX_AGE 3 /* intervals: older reports are not evaluated */
 
 struct hostd_opts {
