@@ -9,7 +9,7 @@
 
 #define CTL_CLIENT_DEFAULT_PATH "/run/vtune/hostd.sock"
 #define CTL_CLIENT_TIMEOUT_MS 10000
-#define CTL_CLIENT_MAX_REPLY (8u * 1024u * 1024u)
+#define CTL_CLIENT_MAX_REPLY (64u * 1024u * 1024u) /* as hostd's CTL_MAX_REPLY */
 
 /* Send req to the daemon at path and wait (at most CTL_CLIENT_TIMEOUT_MS)
  * for the reply line. Returns 0 with *reply (caller puts it), or -errno

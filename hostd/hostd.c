@@ -98,6 +98,15 @@ struct hostd {
 	struct xen_bridge *xb;	 /* --backend xen: agent channels over xenstore */
 	char warned_kinds[8][16]; /* "no executor for KIND" said once */
 	int nwarned;
+	/* a step's guest applies, sent once their intents are synced together */
+	struct held_apply *held;
+	size_t nheld, capheld;
+};
+
+struct held_apply {
+	struct guest *g;
+	struct wire_msg m;
+	struct guest_pending p;
 };
 
 static void warn_once(struct hostd *h, const char *kind, const char *msg)
@@ -283,6 +292,49 @@ static int current_knob(void *arg, enum pol_side side, const char *kind, const c
 	return knob_sysctl_ops.read(c->h->o.root, "", key, buf, n);
 }
 
+/* Send a guest apply whose intents are on disk (synced == 0), or mark them
+ * failed: nothing is changed without a durable record. */
+static void send_apply(struct hostd *h, struct guest *g, struct wire_msg *m,
+		       const struct guest_pending *p, int synced)
+{
+	int r = synced < 0 ? synced : guest_send_request(g, m, p);
+	if (r < 0) {
+		log_warn("guest %s: cannot send apply: %s", g->bk.name,
+			 synced < 0 ? "the journal cannot be synced" : strerror(-r));
+		for (unsigned i = 0; i < p->n; i++) {
+			journal_mark(h->journal, p->seq[i], "failed", synced < 0 ?
+				     "journal sync failed" : "could not be sent to the guest");
+			mh_count_change(h->mhc, g->bk.name, "guest", "failed");
+		}
+	}
+}
+
+static int hold_apply(struct hostd *h, struct guest *g, struct wire_msg *m,
+		      const struct guest_pending *p)
+{
+	if (h->nheld == h->capheld) {
+		size_t cap = h->capheld ? 2 * h->capheld : 16;
+		struct held_apply *v = realloc(h->held, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		h->held = v;
+		h->capheld = cap;
+	}
+	h->held[h->nheld++] = (struct held_apply){ g, *m, *p };
+	return 0;
+}
+
+/* The end of a step: one sync for all its intents, then their applies. */
+static void send_held(struct hostd *h)
+{
+	int synced = journal_batch_end(h->journal);
+	for (size_t i = 0; i < h->nheld; i++) {
+		send_apply(h, h->held[i].g, &h->held[i].m, &h->held[i].p, synced);
+		wire_msg_free(&h->held[i].m);
+	}
+	h->nheld = 0;
+}
+
 /* Send the guest-side sysctl changes of one rule as one apply. */
 static void send_rule_changes(struct hostd *h, struct guest *g, const struct pol_plan *plan,
 			      const char *rule)
@@ -331,17 +383,14 @@ static void send_rule_changes(struct hostd *h, struct guest *g, const struct pol
 	}
 	if (m.u.apply.nchanges) {
 		m.u.apply.id = p.id = ++h->next_id;
-		int r = guest_send_request(g, &m, &p);
-		if (r < 0) {
-			log_warn("guest %s: cannot send apply: %s", g->bk.name, strerror(-r));
-			for (unsigned i = 0; i < p.n; i++) {
-				journal_mark(h->journal, p.seq[i], "failed", "could not be sent to the guest");
-				mh_count_change(h->mhc, g->bk.name, "guest", "failed");
-			}
-		}
+		if (hold_apply(h, g, &m, &p) == 0)
+			return; /* m is the held list's now */
+		/* no memory to hold it: sync this one alone */
+		send_apply(h, g, &m, &p, journal_sync(h->journal));
 	}
 	wire_msg_free(&m);
 }
+
 
 /* Count apply_plan's host knob changes for the exporter: r changed (or
  * -errno), failed refused, the rest already at their value. */
@@ -467,8 +516,11 @@ static void step_guest(struct hostd *h, struct guest *g, uint64_t now)
 
 void hostd_step(struct hostd *h, uint64_t now_ns)
 {
+	/* group commit: one journal sync for every guest's intents, not one each */
+	journal_batch_begin(h->journal);
 	for (size_t i = 0; i < h->nguests; i++)
 		step_guest(h, h->guests[i], now_ns);
+	send_held(h);
 }
 
 static void tick_cb(void *arg)
@@ -482,6 +534,7 @@ static void tick_cb(void *arg)
 	}
 	for (size_t i = 0; i < h->nguests; i++)
 		guest_tick(h->guests[i], now);
+	journal_sync(h->journal); /* the acks' marks of the last tick, in one sync */
 	if (now >= h->next_step_ns) {
 		hostd_step(h, now);
 		h->next_step_ns += h->interval_ns;
@@ -778,6 +831,7 @@ void hostd_free(struct hostd *h)
 	if (h->sigfd >= 0)
 		close(h->sigfd);
 	journal_close(h->journal);
+	free(h->held);
 	pol_engine_free(h->engine);
 	pol_set_free(h->set);
 	pol_plan_free(&h->plan);

@@ -33,6 +33,9 @@ struct journal {
 	struct jent **ents;
 	size_t n, cap;
 	size_t corrupt;
+	int batch;	     /* journal_batch_begin: intents wait for journal_batch_end */
+	int unsynced;	     /* records written since the last fdatasync */
+	size_t syncs;	     /* fdatasyncs done */
 };
 
 static void (*apply_hook)(enum journal_point, const struct jrec *);
@@ -490,8 +493,10 @@ void journal_close(struct journal *j)
 {
 	if (!j)
 		return;
-	if (j->fd >= 0)
+	if (j->fd >= 0) {
+		journal_sync(j);
 		close(j->fd);
+	}
 	for (size_t i = 0; i < j->n; i++)
 		free(j->ents[i]);
 	free(j->ents);
@@ -526,8 +531,9 @@ const char *journal_state(const struct journal *j, int64_t seq)
 	return e && e->state ? e->state : NULL;
 }
 
-/* Write r (seq and time filled in here) as one line, fsync, keep it. */
-static int64_t append(struct journal *j, struct jrec *r)
+/* Write r (seq and time filled in here) as one line, fdatasync it when
+ * sync (which makes every record before it durable too), keep it. */
+static int64_t append(struct journal *j, struct jrec *r, int sync)
 {
 	const char *reason = "";
 	int err;
@@ -576,8 +582,9 @@ static int64_t append(struct journal *j, struct jrec *r)
 		done += (size_t)w;
 	}
 	free(line);
-	if (!err && fdatasync(j->fd) < 0)
+	if (!err && sync && fdatasync(j->fd) < 0)
 		err = -errno;
+	j->syncs += !err && sync;
 	if (err) {
 		/* Never leave a torn line behind us: cut back to the last record. */
 		if (ftruncate(j->fd, j->size) < 0)
@@ -587,6 +594,7 @@ static int64_t append(struct journal *j, struct jrec *r)
 		goto out;
 	}
 	j->size += (off_t)(len + 1);
+	j->unsynced = !sync;
 	err = add_ent(j, e);
 	if (!err)
 		e = NULL;
@@ -596,13 +604,51 @@ out:
 	return err ? err : r->seq;
 }
 
-int64_t journal_intent(struct journal *j, const struct jrec *rec)
+static int64_t intent(struct journal *j, const struct jrec *rec, int sync)
 {
 	struct jrec r = *rec;
 	r.op = "set";
 	r.ref = 0;
 	r.detail = NULL;
-	return append(j, &r);
+	return append(j, &r, sync);
+}
+
+int64_t journal_intent(struct journal *j, const struct jrec *rec)
+{
+	return intent(j, rec, !j->batch);
+}
+
+int journal_sync(struct journal *j)
+{
+	if (!j || j->fd < 0 || !j->unsynced)
+		return 0;
+	if (fdatasync(j->fd) < 0) {
+		int err = -errno;
+		log_err("journal %s: sync failed: %s", j->path, strerror(-err));
+		return err;
+	}
+	j->unsynced = 0;
+	j->syncs++;
+	return 0;
+}
+
+size_t journal_sync_count(const struct journal *j)
+{
+	return j ? j->syncs : 0;
+}
+
+void journal_batch_begin(struct journal *j)
+{
+	if (j)
+		j->batch = 1;
+}
+
+int journal_batch_end(struct journal *j)
+{
+	if (!j)
+		return 0;
+	j->batch = 0;
+	return journal_sync(j);
 }
 
 static int mark(struct journal *j, int64_t seq, const char *op,
@@ -619,7 +665,7 @@ static int mark(struct journal *j, int64_t seq, const char *op,
 		.target = set->r.target, .key = set->r.key, .rule = set->r.rule,
 		.old = old, .new = new, .detail = detail,
 	};
-	int64_t s = append(j, &r);
+	int64_t s = append(j, &r, 0); /* an outcome: see journal.h */
 	return s < 0 ? (int)s : 0;
 }
 
@@ -713,7 +759,7 @@ int journal_apply(struct journal *j, const char *root, const struct jrec *change
 	}
 	rec.old = cur;
 	hook(JOURNAL_BEFORE_INTENT, &rec);
-	int64_t seq = journal_intent(j, &rec);
+	int64_t seq = intent(j, &rec, 1); /* the change follows at once */
 	if (seq < 0) {
 		snprintf(msg, n, "%s: journal write failed, nothing changed: %s",
 			 lb, strerror((int)-seq));

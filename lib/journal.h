@@ -1,6 +1,7 @@
 /* journal: the append-only change journal. Every change is recorded (and
  * fsync'd) before it is made, so `vtune revert` restores original values
- * exactly, after a crash too. One JSON object per line. */
+ * exactly, after a crash too; outcomes are synced with the next record or
+ * in groups. One JSON object per line. */
 #ifndef VTUNE_JOURNAL_H
 #define VTUNE_JOURNAL_H
 
@@ -71,15 +72,32 @@ size_t journal_corrupt_count(const struct journal *j);
 const char *journal_state(const struct journal *j, int64_t seq);
 
 /* Append a "set" record (op, seq and time are filled in; side, kind, key,
- * old and new are required) and fsync it. Returns the new seq (> 0) or
- * -errno (-EINVAL missing/invalid field, -E2BIG too long, -EROFS, I/O). */
+ * old and new are required) and fsync it (in a batch: at journal_batch_end).
+ * Returns the new seq (> 0) or -errno (-EINVAL missing/invalid field,
+ * -E2BIG too long, -EROFS, I/O). */
 int64_t journal_intent(struct journal *j, const struct jrec *rec);
 
 /* Append a mark (op "applied", "failed", "reverted" or "skipped") for the
- * "set" record seq, with optional detail text, and fsync it. Returns 0,
- * -ENOENT (no such set record), -EINVAL (bad op) or -errno. */
+ * "set" record seq, with optional detail text. A mark records an outcome
+ * and is not synced by itself: the next intent's sync, journal_sync or
+ * journal_close carries it; one lost to a power cut reads as a "set" with
+ * no outcome, which revert handles like a crash before the change. Returns
+ * 0, -ENOENT (no such set record), -EINVAL (bad op) or -errno. */
 int journal_mark(struct journal *j, int64_t seq, const char *op,
 		 const char *detail);
+
+/* Group commit for many intents at once (hostd's step over thousands of
+ * guests): after journal_batch_begin, journal_intent writes without a sync;
+ * journal_batch_end syncs them all with one fdatasync. None of the batch's
+ * changes may be made before journal_batch_end returned 0. journal_apply
+ * still syncs its intent at once (its change follows right away).
+ * journal_batch_end and journal_sync return 0 or -errno. */
+void journal_batch_begin(struct journal *j);
+int journal_batch_end(struct journal *j);
+/* Sync what was written since the last sync (marks). */
+int journal_sync(struct journal *j);
+/* fdatasyncs done since journal_open. */
+size_t journal_sync_count(const struct journal *j);
 
 /* Make one local change the journaled way. change gives side, domain (""),
  * kind, target, key, new, rule and why; old is read here through the kind.

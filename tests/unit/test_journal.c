@@ -787,6 +787,50 @@ static void test_kernel_kept_other_value(void **state)
 	assert_int_equal(knob_unregister("round"), 0);
 }
 
+/* ---- group commit ---- */
+
+static void test_batch_syncs(void **state)
+{
+	struct fx *fx = *state;
+	struct journal *j = jopen(fx);
+	struct jrec c = sysctl_change("net.core.somaxconn", "8192", "r");
+	c.domain = "web1"; /* a guest's change, as hostd journals it */
+	c.old = "4096";
+
+	/* an intent alone: one sync; its outcome: none until journal_sync */
+	int64_t s1 = journal_intent(j, &c);
+	assert_true(s1 > 0);
+	assert_int_equal(journal_sync_count(j), 1);
+	assert_int_equal(journal_mark(j, s1, "applied", NULL), 0);
+	assert_int_equal(journal_sync_count(j), 1);
+	assert_int_equal(journal_sync(j), 0);
+	assert_int_equal(journal_sync_count(j), 2);
+	assert_int_equal(journal_sync(j), 0); /* nothing new: no sync */
+	assert_int_equal(journal_sync_count(j), 2);
+
+	/* a batch of three intents: one sync at its end */
+	journal_batch_begin(j);
+	for (int i = 0; i < 3; i++) {
+		c.domain = i == 0 ? "web2" : i == 1 ? "web3" : "web4";
+		assert_true(journal_intent(j, &c) > 0);
+	}
+	assert_int_equal(journal_sync_count(j), 2);
+	/* a local change inside a batch still syncs before it is made */
+	assert_int_equal(apply(j, fx, "net.ipv4.tcp_max_syn_backlog", "1024", "r"), 0);
+	assert_int_equal(journal_sync_count(j), 3);
+	assert_true(journal_intent(j, &c) > 0);
+	assert_int_equal(journal_batch_end(j), 0);
+	assert_int_equal(journal_sync_count(j), 4);
+	assert_int_equal(count_op(j, "set"), 6);
+	journal_close(j);
+
+	/* all of it on disk, read back */
+	j = jopen(fx);
+	assert_int_equal(count_op(j, "set"), 6);
+	assert_int_equal(count_op(j, "applied"), 2);
+	journal_close(j);
+}
+
 static void test_parse_time(void **state)
 {
 	uint64_t t;
@@ -881,6 +925,7 @@ int main(void)
 		T(test_by_rule_and_since),
 		T(test_remote),
 		T(test_kernel_kept_other_value),
+		T(test_batch_syncs),
 		cmocka_unit_test(test_parse_time),
 		T(test_cli),
 	};
