@@ -12,7 +12,10 @@ BENCH_PROGS := $(B)/bench/sample_cost $(B)/bench/guestsim $(B)/bench/report_cost
 .PHONY: bench bench-tools
 bench-tools: $(BENCH_PROGS)
 
-bench: $(PROGS) $(B)/vtune-agent.static $(BENCH_PROGS)
+# like `make test`, it installs what it needs first (node_exporter, qemu-ga, wrk, valgrind)
+bench:
+	scripts/install-deps
+	$(MAKE) B=$(B) $(PROGS) $(B)/vtune-agent.static $(BENCH_PROGS)
 	VTUNE_BUILD=$(abspath $(B)) bench/run-all bench/results.md
 
 $(B)/bench/guestsim: $(call obj,bench/guestsim.c)
