@@ -391,7 +391,6 @@ static void send_rule_changes(struct hostd *h, struct guest *g, const struct pol
 	wire_msg_free(&m);
 }
 
-
 /* Count apply_plan's host knob changes for the exporter: r changed (or
  * -errno), failed refused, the rest already at their value. */
 static void count_host_knobs(struct hostd *h, struct guest *g, int knobs, int r, int failed)
