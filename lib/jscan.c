@@ -2,6 +2,7 @@
  * jscan.h). Duplicate keys are found with one hash table per scan, keyed by
  * (object, key), so a hostile object of thousands of keys stays linear. */
 #include "jscan.h"
+#include "hash.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -191,23 +192,6 @@ static uint64_t hash_seed(void)
 	return seed;
 }
 
-/* Eight bytes at a time: keys are short and hashed once each. */
-static uint32_t key_hash(const char *p, size_t n)
-{
-	const uint64_t k = 0x9e3779b97f4a7c15ull;
-	uint64_t h = hash_seed() ^ (n * k), w;
-	for (; n >= 8; p += 8, n -= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * k;
-		h ^= h >> 29;
-	}
-	w = 0;
-	memcpy(&w, p, n);
-	h = (h ^ w) * k;
-	h ^= h >> 32;
-	return (uint32_t)h;
-}
-
 /* The key's decoded bytes: the raw text itself when unescaped, else
  * decoded into *heap (freed by the caller). NULL on no memory. */
 static const char *key_bytes(const char *raw, size_t len, bool esc, size_t *n, char **heap)
@@ -277,7 +261,7 @@ static int add_key(struct scan *s, uint32_t obj, const char *raw, size_t len, bo
 	const char *b = key_bytes(raw, len, esc, &n, &heap);
 	if (!b)
 		return fail(s, JSCAN_NOMEM, "out of memory");
-	uint32_t h = key_hash(b, n);
+	uint32_t h = hash_bytes(b, n, hash_seed());
 	free(heap);
 	size_t j = (h ^ obj * 2654435761u) & (s->cap - 1);
 	for (; s->keys[j].obj; j = (j + 1) & (s->cap - 1)) {

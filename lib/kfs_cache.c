@@ -2,6 +2,7 @@
  * kept open and re-read from offset 0, with what a listed directory held
  * remembered so that descriptors under a replaced entry are dropped. */
 #include "kfs.h"
+#include "hash.h"
 #include "parse.h"
 
 #include <dirent.h>
@@ -70,14 +71,6 @@ void kfs_cache_free(struct kfs_cache *c)
 	free(c);
 }
 
-static uint32_t fnv1a(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
 /* Forget every entry whose key starts with prefix. */
 static void forget_under(struct kfs_cache *c, const char *prefix)
 {
@@ -90,7 +83,7 @@ static void forget_under(struct kfs_cache *c, const char *prefix)
 /* The entry whose key is key, or -1. */
 static int lookup(const struct kfs_cache *c, const char *key)
 {
-	uint32_t h = fnv1a(key);
+	uint32_t h = hash_str(key);
 	for (unsigned i = 0; i < c->n; i++)
 		if (c->ent[i].hash == h && !strcmp(c->ent[i].key, key))
 			return (int)i;
@@ -122,7 +115,7 @@ static int cache_fd(struct kfs_cache *c, const char *root, const char *path,
 	if (c->n < KFS_CACHE_MAX) {
 		char *k = strdup(p);
 		if (k) {
-			c->ent[c->n] = (struct kfs_cache_ent){ fnv1a(p), fd, k, NULL, NULL };
+			c->ent[c->n] = (struct kfs_cache_ent){ hash_str(p), fd, k, NULL, NULL };
 			*idx = (int)c->n++;
 		}
 	}

@@ -1,5 +1,6 @@
 /* metrics: the metric catalogue and metric vectors. */
 #include "metrics.h"
+#include "hash.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -18,36 +19,19 @@ _Static_assert(BY_NAME_SLOTS >= 4 * M_COUNT, "grow BY_NAME_SLOTS");
 static short by_name[BY_NAME_SLOTS]; /* id + 1; 0 = empty */
 static int built;
 
-/* Eight bytes at a time: names are 20-40 bytes and hostd hashes one per
- * metric per report. */
-static unsigned name_hash(const char *s, size_t n)
-{
-	const uint64_t k = 0x9e3779b97f4a7c15ull;
-	uint64_t h = n * k, w;
-	for (; n >= 8; s += 8, n -= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * k;
-		h ^= h >> 29;
-	}
-	for (w = 0; n; n--)
-		w = w << 8 | (unsigned char)s[n - 1];
-	h = (h ^ w) * k;
-	return (unsigned)(h ^ h >> 32);
-}
-
 int metric_lookup_n(const char *name, size_t n)
 {
 	if (!built) {
 		for (int i = 0; i < M_COUNT; i++) {
 			const char *m = metric_defs[i].name;
-			unsigned j = name_hash(m, strlen(m)) & (BY_NAME_SLOTS - 1);
+			unsigned j = hash_str(m) & (BY_NAME_SLOTS - 1);
 			while (by_name[j])
 				j = (j + 1) & (BY_NAME_SLOTS - 1);
 			by_name[j] = (short)(i + 1);
 		}
 		built = 1;
 	}
-	for (unsigned j = name_hash(name, n) & (BY_NAME_SLOTS - 1); by_name[j];
+	for (unsigned j = hash_bytes(name, n, 0) & (BY_NAME_SLOTS - 1); by_name[j];
 	     j = (j + 1) & (BY_NAME_SLOTS - 1)) {
 		const char *m = metric_defs[by_name[j] - 1].name;
 		if (!strncmp(name, m, n) && !m[n])

@@ -1,5 +1,6 @@
 /* strmap: separate chaining, doubling the buckets at one entry per bucket. */
 #include "strmap.h"
+#include "hash.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -17,14 +18,6 @@ struct strmap {
 	struct ent **b;
 	size_t nb, n; /* nb: a power of two */
 };
-
-static uint32_t hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
 
 struct strmap *strmap_new(void)
 {
@@ -63,7 +56,7 @@ static struct ent **slot(const struct strmap *m, const char *key, uint32_t h)
 
 void *strmap_get(const struct strmap *m, const char *key)
 {
-	struct ent *e = *slot(m, key, hash(key));
+	struct ent *e = *slot(m, key, hash_str(key));
 	return e ? e->val : NULL;
 }
 
@@ -87,7 +80,7 @@ static void grow(struct strmap *m)
 
 int strmap_put(struct strmap *m, const char *key, void *val)
 {
-	uint32_t h = hash(key);
+	uint32_t h = hash_str(key);
 	struct ent **pp = slot(m, key, h);
 	if (*pp) {
 		(*pp)->key = key;
@@ -106,7 +99,7 @@ int strmap_put(struct strmap *m, const char *key, void *val)
 
 void strmap_del(struct strmap *m, const char *key)
 {
-	struct ent **pp = slot(m, key, hash(key));
+	struct ent **pp = slot(m, key, hash_str(key));
 	if (*pp) {
 		struct ent *e = *pp;
 		*pp = e->next;
