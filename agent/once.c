@@ -33,7 +33,7 @@ int agent_current_knob(void *arg, enum pol_side side, const char *kind,
 	const char *root = arg;
 	if (side != POL_GUEST || strcmp(kind, "sysctl"))
 		return -ENOENT;
-	return knob_sysctl_ops.read(root, "", key, buf, n);
+	return knob_read(knob_find("sysctl"), root, "", key, buf, n);
 }
 
 int agent_once_main(int argc, char **argv)

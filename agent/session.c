@@ -286,10 +286,10 @@ static void apply_change(struct session *s, const struct wire_apply *a,
 {
 	char msg[512], why[64], cur[KNOB_VALUE_MAX];
 	const char *kind = knob_kind(c->kind);
-	const struct knob_ops *ops = kind ? knob_find(kind) : NULL;
+	const struct knob *k = kind ? knob_find(kind) : NULL;
 	const char *old, *new;
 
-	if (!ops) {
+	if (!k) {
 		add_result(ack, c->key, NULL, NULL, "kind not supported by this agent");
 		s->st.refused++;
 		return;
@@ -313,7 +313,7 @@ static void apply_change(struct session *s, const struct wire_apply *a,
 		s->st.changes++;
 		return;
 	}
-	int rr = ops->read(s->cfg.root, "", c->key, cur, sizeof cur);
+	int rr = knob_read(k, s->cfg.root, "", c->key, cur, sizeof cur);
 	if (r == JOURNAL_UNCHANGED) {
 		add_result(ack, c->key, rr ? c->value : cur, rr ? c->value : cur, NULL);
 		return;

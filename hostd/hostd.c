@@ -289,7 +289,7 @@ static int current_knob(void *arg, enum pol_side side, const char *kind, const c
 		return -ENOENT;
 	if (side == POL_GUEST)
 		return guest_sysctl_value(c->g, key, buf, n);
-	return knob_sysctl_ops.read(c->h->o.root, "", key, buf, n);
+	return knob_read(knob_find("sysctl"), c->h->o.root, "", key, buf, n);
 }
 
 /* Send a guest apply whose intents are on disk (synced == 0), or mark them
@@ -753,7 +753,7 @@ struct hostd *hostd_new(const struct hostd_opts *o, int *err, char *why, size_t 
 	}
 	if (h->ops->knobs)
 		for (const struct knob_ops *const *k = h->ops->knobs; *k; k++)
-			knob_register(*k);
+			knob_bind(*k, h->bk);
 	int efd = h->ops->event_fd ? h->ops->event_fd(h->bk) : -1;
 	if (efd >= 0 && (r = loop_add_fd(h->loop, efd, EPOLLIN, backend_cb, h)) < 0) {
 		snprintf(why, n, "backend events: %s", strerror(-r));
@@ -822,6 +822,9 @@ void hostd_free(struct hostd *h)
 		int efd = h->ops->event_fd ? h->ops->event_fd(h->bk) : -1;
 		if (efd >= 0 && h->loop)
 			loop_del_fd(h->loop, efd);
+		if (h->ops->knobs) /* the kinds outlive the connection */
+			for (const struct knob_ops *const *k = h->ops->knobs; *k; k++)
+				knob_bind(*k, NULL);
 		h->ops->close(h->bk);
 	}
 	ctl_close(h->ctl);

@@ -72,9 +72,10 @@ static int brnf_run(const char *root, const char *netns, struct brnf_io *io)
 	return r;
 }
 
-static int brnf_check(const char *target, const char *key, const char *value,
+static int brnf_check(void *ctx, const char *target, const char *key, const char *value,
 		      char *why, size_t n)
 {
+	(void)ctx;
 	const char *msg = NULL;
 	if (!netns_path_ok(target))
 		msg = "target must be \"\", /run/netns/NAME or /proc/PID/ns/net";
@@ -90,9 +91,10 @@ static int brnf_check(const char *target, const char *key, const char *value,
 	return -EINVAL;
 }
 
-static int brnf_read(const char *root, const char *target, const char *key,
+static int brnf_read(void *ctx, const char *root, const char *target, const char *key,
 		     char *buf, size_t n)
 {
+	(void)ctx;
 	char raw[KNOB_VALUE_MAX];
 	if (!key_ok(key) || !netns_path_ok(target))
 		return -EINVAL;
@@ -101,10 +103,11 @@ static int brnf_read(const char *root, const char *target, const char *key,
 	return r ? r : knob_value_normalize(raw, buf, n);
 }
 
-static int brnf_write(const char *root, const char *target, const char *key,
+static int brnf_write(void *ctx, const char *root, const char *target, const char *key,
 		      const char *value)
 {
-	int r = brnf_check(target, key, value, NULL, 0);
+	(void)ctx;
+	int r = brnf_check(ctx, target, key, value, NULL, 0);
 	if (r)
 		return r;
 	struct brnf_io io = { .key = key, .value = value };
@@ -123,7 +126,7 @@ int hostnet_bridge_nf_read(const char *root, const char *netns, int v[HOSTNET_BR
 {
 	for (int i = 0; i < HOSTNET_BRNF_NKEYS; i++) {
 		char buf[16];
-		int r = brnf_read(root, netns, hostnet_brnf_keys[i], buf, sizeof buf);
+		int r = brnf_read(NULL, root, netns, hostnet_brnf_keys[i], buf, sizeof buf);
 		if (r)
 			return r;
 		if (strcmp(buf, "0") && strcmp(buf, "1"))

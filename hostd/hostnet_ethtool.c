@@ -842,9 +842,10 @@ static int value_on(const char *value)
 	return -1;
 }
 
-static int off_check(const char *target, const char *key, const char *value,
+static int off_check(void *ctx, const char *target, const char *key, const char *value,
 		     char *why, size_t n)
 {
+	(void)ctx;
 	char ifname[IFNAMSIZ], ns[256];
 	const char *msg = NULL;
 	if (hostnet_offload_target(target, ifname, ns, sizeof ns))
@@ -861,9 +862,10 @@ static int off_check(const char *target, const char *key, const char *value,
 	return -EINVAL;
 }
 
-static int off_read(const char *root, const char *target, const char *key,
+static int off_read(void *ctx, const char *root, const char *target, const char *key,
 		    char *buf, size_t n)
 {
+	(void)ctx;
 	char ifname[IFNAMSIZ], ns[256];
 	unsigned bit = hostnet_offload_bit(key), on;
 	if (!bit || hostnet_offload_target(target, ifname, ns, sizeof ns))
@@ -877,12 +879,13 @@ static int off_read(const char *root, const char *target, const char *key,
 	return 0;
 }
 
-static int off_write(const char *root, const char *target, const char *key,
+static int off_write(void *ctx, const char *root, const char *target, const char *key,
 		     const char *value)
 {
+	(void)ctx;
 	char ifname[IFNAMSIZ], ns[256];
 	unsigned missed = 0;
-	int r = off_check(target, key, value, NULL, 0);
+	int r = off_check(ctx, target, key, value, NULL, 0);
 	if (r)
 		return r;
 	hostnet_offload_target(target, ifname, ns, sizeof ns);

@@ -21,12 +21,12 @@ int hostnet_register_knobs(void)
 {
 	const struct knob_ops *const kinds[] = { &hostnet_bridge_nf_ops, &hostnet_offload_ops };
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-		const struct knob_ops *have = knob_find_real(kinds[i]->kind);
-		if (have == kinds[i])
+		const struct knob *have = knob_find_real(kinds[i]->kind);
+		if (have && have->ops == kinds[i])
 			continue;
 		if (have)
 			return -EEXIST; /* another module took the name */
-		int r = knob_register(kinds[i]);
+		int r = knob_register(kinds[i], NULL);
 		if (r)
 			return r;
 	}

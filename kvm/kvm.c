@@ -65,9 +65,6 @@ struct backend {
 	uint64_t lru;
 };
 
-/* The connection the pinning knobs use (see kvm.h). */
-static virConnectPtr knob_conn;
-
 /* ---- libvirt errors ---- */
 
 static void quiet_errors(void *arg, virErrorPtr e)
@@ -253,7 +250,6 @@ static int conn_open(struct backend *b, char *why, size_t n)
 	 * connection is still noticed when the re-list fails. */
 	virConnectRegisterCloseCallback(b->conn, on_conn_close, b, NULL);
 	b->conn_lost = 0;
-	knob_conn = b->conn;
 	return 0;
 }
 
@@ -267,8 +263,6 @@ static void conn_close(struct backend *b)
 		virConnectDomainEventDeregisterAny(b->conn, b->cb_life);
 	b->cb_agent = b->cb_life = -1;
 	virConnectUnregisterCloseCallback(b->conn, on_conn_close);
-	if (knob_conn == b->conn)
-		knob_conn = NULL;
 	virConnectClose(b->conn);
 	b->conn = NULL;
 }
@@ -870,8 +864,12 @@ static int parse_vcpu_key(const char *key, unsigned *vcpu)
 	return 0;
 }
 
-static int knob_dom(const char *target, virDomainPtr *dom, unsigned char **online, int *ncpus)
+/* The pinning knobs' context is the backend whose connection they use. */
+static int knob_dom(void *ctx, const char *target, virDomainPtr *dom, unsigned char **online,
+		    int *ncpus)
 {
+	struct backend *b = ctx;
+	virConnectPtr knob_conn = b ? b->conn : NULL;
 	if (!knob_conn)
 		return -ENOTCONN;
 	if (!target || !target[0])
@@ -889,11 +887,11 @@ static int knob_dom(const char *target, virDomainPtr *dom, unsigned char **onlin
 }
 
 /* Read the pin map of vcpu (or the emulator when vcpu < 0) as text. */
-static int pin_read(const char *target, int vcpu, char *buf, size_t n)
+static int pin_read(void *ctx, const char *target, int vcpu, char *buf, size_t n)
 {
 	virDomainPtr dom;
 	unsigned char *online = NULL, *maps = NULL;
-	int ncpus = 0, rc = knob_dom(target, &dom, &online, &ncpus);
+	int ncpus = 0, rc = knob_dom(ctx, target, &dom, &online, &ncpus);
 	if (rc)
 		return rc;
 	int maplen = VIR_CPU_MAPLEN(ncpus);
@@ -948,11 +946,11 @@ out:
 
 /* Pin vcpu (emulator when < 0) to value. strict: refuse offline CPUs
  * (restore skips that: it puts back what libvirt itself reported). */
-static int pin_write(const char *target, int vcpu, const char *value, int strict)
+static int pin_write(void *ctx, const char *target, int vcpu, const char *value, int strict)
 {
 	virDomainPtr dom;
 	unsigned char *online = NULL, *map = NULL;
-	int ncpus = 0, rc = knob_dom(target, &dom, &online, &ncpus);
+	int ncpus = 0, rc = knob_dom(ctx, target, &dom, &online, &ncpus);
 	if (rc)
 		return rc;
 	int maplen = VIR_CPU_MAPLEN(ncpus);
@@ -1010,39 +1008,40 @@ static int pin_check(const char *target, const char *value, char *why, size_t n)
 	return 0;
 }
 
-static int vcpupin_read(const char *root, const char *target, const char *key, char *buf,
+static int vcpupin_read(void *ctx, const char *root, const char *target, const char *key, char *buf,
 			size_t n)
 {
 	(void)root;
 	unsigned v;
 	if (parse_vcpu_key(key, &v))
 		return -EINVAL;
-	return pin_read(target, (int)v, buf, n);
+	return pin_read(ctx, target, (int)v, buf, n);
 }
 
-static int vcpupin_write(const char *root, const char *target, const char *key,
+static int vcpupin_write(void *ctx, const char *root, const char *target, const char *key,
 			 const char *value)
 {
 	(void)root;
 	unsigned v;
 	if (parse_vcpu_key(key, &v))
 		return -EINVAL;
-	return pin_write(target, (int)v, value, 1);
+	return pin_write(ctx, target, (int)v, value, 1);
 }
 
-static int vcpupin_restore(const char *root, const char *target, const char *key,
+static int vcpupin_restore(void *ctx, const char *root, const char *target, const char *key,
 			   const char *value)
 {
 	(void)root;
 	unsigned v;
 	if (parse_vcpu_key(key, &v))
 		return -EINVAL;
-	return pin_write(target, (int)v, value, 0);
+	return pin_write(ctx, target, (int)v, value, 0);
 }
 
-static int vcpupin_check(const char *target, const char *key, const char *value, char *why,
+static int vcpupin_check(void *ctx, const char *target, const char *key, const char *value, char *why,
 			 size_t n)
 {
+	(void)ctx;
 	unsigned v;
 	if (parse_vcpu_key(key, &v)) {
 		snprintf(why, n, "key must be vcpu<N>, N < %d", KVM_MAX_VCPUS);
@@ -1051,36 +1050,37 @@ static int vcpupin_check(const char *target, const char *key, const char *value,
 	return pin_check(target, value, why, n);
 }
 
-static int emupin_read(const char *root, const char *target, const char *key, char *buf,
+static int emupin_read(void *ctx, const char *root, const char *target, const char *key, char *buf,
 		       size_t n)
 {
 	(void)root;
 	if (!key || strcmp(key, "emulator"))
 		return -EINVAL;
-	return pin_read(target, -1, buf, n);
+	return pin_read(ctx, target, -1, buf, n);
 }
 
-static int emupin_write(const char *root, const char *target, const char *key,
+static int emupin_write(void *ctx, const char *root, const char *target, const char *key,
 			const char *value)
 {
 	(void)root;
 	if (!key || strcmp(key, "emulator"))
 		return -EINVAL;
-	return pin_write(target, -1, value, 1);
+	return pin_write(ctx, target, -1, value, 1);
 }
 
-static int emupin_restore(const char *root, const char *target, const char *key,
+static int emupin_restore(void *ctx, const char *root, const char *target, const char *key,
 			  const char *value)
 {
 	(void)root;
 	if (!key || strcmp(key, "emulator"))
 		return -EINVAL;
-	return pin_write(target, -1, value, 0);
+	return pin_write(ctx, target, -1, value, 0);
 }
 
-static int emupin_check(const char *target, const char *key, const char *value, char *why,
+static int emupin_check(void *ctx, const char *target, const char *key, const char *value, char *why,
 			size_t n)
 {
+	(void)ctx;
 	if (!key || strcmp(key, "emulator")) {
 		snprintf(why, n, "key must be emulator");
 		return -EINVAL;
@@ -1114,7 +1114,7 @@ static const struct knob_ops *const kvm_knobs[] = {
 int kvm_knobs_register(void)
 {
 	for (size_t i = 0; kvm_knobs[i]; i++) {
-		int rc = knob_register(kvm_knobs[i]);
+		int rc = knob_register(kvm_knobs[i], NULL);
 		if (rc && rc != -EEXIST)
 			return rc;
 	}

@@ -258,9 +258,10 @@ static int knob_key_ok(const char *key)
 	return key && !strcmp(key, "sriov_numvfs");
 }
 
-static int numvfs_read(const char *root, const char *target, const char *key,
+static int numvfs_read(void *ctx, const char *root, const char *target, const char *key,
 		       char *buf, size_t n)
 {
+	(void)ctx;
 	unsigned v;
 	if (!knob_key_ok(key))
 		return -EINVAL;
@@ -282,18 +283,20 @@ static int numvfs_parse(const char *value, unsigned *n)
 	return 0;
 }
 
-static int numvfs_write(const char *root, const char *target, const char *key,
+static int numvfs_write(void *ctx, const char *root, const char *target, const char *key,
 			const char *value)
 {
+	(void)ctx;
 	unsigned v;
 	if (!knob_key_ok(key) || numvfs_parse(value, &v))
 		return -EINVAL;
 	return sriov_set_num_vfs(root, target, v);
 }
 
-static int numvfs_check(const char *target, const char *key, const char *value,
+static int numvfs_check(void *ctx, const char *target, const char *key, const char *value,
 			char *why, size_t n)
 {
+	(void)ctx;
 	unsigned v;
 	if (!name_ok(target)) {
 		snprintf(why, n, "not an interface name: '%s'", target ? target : "");

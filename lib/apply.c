@@ -15,7 +15,7 @@
 void apply_init(void)
 {
 	if (!knob_find("rps"))
-		knob_register(&knob_rps_ops);
+		knob_register(&knob_rps_ops, NULL);
 }
 
 static void say(const struct apply_ctx *c, int level, const char *line, const char *why)

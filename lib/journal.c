@@ -707,7 +707,7 @@ int journal_apply(struct journal *j, const char *root, const struct jrec *change
 {
 	char cur[KNOB_VALUE_MAX], back[KNOB_VALUE_MAX], lb[512], why[256];
 	char s1[KNOB_VALUE_MAX], s2[KNOB_VALUE_MAX], own[512];
-	const struct knob_ops *ops;
+	const struct knob *k;
 	struct jrec rec = *change;
 	int r;
 
@@ -726,26 +726,24 @@ int journal_apply(struct journal *j, const char *root, const struct jrec *change
 		snprintf(msg, n, "%s: a change in a guest goes through the host daemon", lb);
 		return -EINVAL;
 	}
-	ops = knob_find(rec.kind);
-	if (!ops) {
+	k = knob_find(rec.kind);
+	if (!k) {
 		snprintf(msg, n, "%s: unknown knob kind", lb);
 		return -ENOENT;
 	}
-	r = ops->read(root, rec.target, rec.key, cur, sizeof cur);
+	r = knob_read(k, root, rec.target, rec.key, cur, sizeof cur);
 	if (r) {
 		snprintf(msg, n, "%s: cannot read: %s", lb, strerror(-r));
 		return r;
 	}
-	if (ops->check) {
-		why[0] = '\0';
-		r = ops->check(rec.target, rec.key, rec.new, why, sizeof why);
-		if (r) {
-			snprintf(msg, n, "refused %s %s: %s", lb,
-				 show(rec.new, s2, sizeof s2), why[0] ? why : strerror(-r));
-			return r;
-		}
+	why[0] = '\0';
+	r = knob_check(k, rec.target, rec.key, rec.new, why, sizeof why);
+	if (r) {
+		snprintf(msg, n, "refused %s %s: %s", lb,
+			 show(rec.new, s2, sizeof s2), why[0] ? why : strerror(-r));
+		return r;
 	}
-	if (knob_value_equal(cur, rec.new)) {
+	if (knob_equal(k, rec.key, cur, rec.new)) {
 		snprintf(msg, n, "unchanged %s already %s (rule %s)", lb,
 			 show(cur, s1, sizeof s1), nz(rec.rule));
 		return JOURNAL_UNCHANGED;
@@ -766,15 +764,13 @@ int journal_apply(struct journal *j, const char *root, const struct jrec *change
 		return (int)seq;
 	}
 	hook(JOURNAL_AFTER_INTENT, &rec);
-	r = ops->write(root, rec.target, rec.key, rec.new);
+	r = knob_write(k, root, rec.target, rec.key, rec.new);
 	hook(JOURNAL_AFTER_WRITE, &rec);
 	if (r) {
 		char detail[512];
-		int rr = ops->read(root, rec.target, rec.key, back, sizeof back);
-		if (rr || !knob_value_equal(back, cur)) {
-			int (*put)(const char *, const char *, const char *, const char *) =
-				ops->restore ? ops->restore : ops->write;
-			rr = put(root, rec.target, rec.key, cur);
+		int rr = knob_read(k, root, rec.target, rec.key, back, sizeof back);
+		if (rr || !knob_equal(k, rec.key, back, cur)) {
+			rr = knob_restore(k, root, rec.target, rec.key, cur);
 			if (rr)
 				log_err("%s: could not put back %s: %s", lb, s1, strerror(-rr));
 		}
@@ -789,8 +785,8 @@ int journal_apply(struct journal *j, const char *root, const struct jrec *change
 	}
 	/* What the kernel kept is what revert must expect to find. */
 	const char *kept = rec.new, *detail = NULL;
-	if (!ops->read(root, rec.target, rec.key, back, sizeof back) &&
-	    !knob_value_equal(back, rec.new)) {
+	if (!knob_read(k, root, rec.target, rec.key, back, sizeof back) &&
+	    !knob_equal(k, rec.key, back, rec.new)) {
 		kept = back;
 		detail = "the kernel stored a different value";
 	}
@@ -856,7 +852,7 @@ static void say(struct revert_run *rr, const char *fmt, ...)
 }
 
 /* Current value of e's knob, as this (possibly dry) run has left it. */
-static int current(struct revert_run *rr, const struct knob_ops *ops,
+static int current(struct revert_run *rr, const struct knob *k,
 		   size_t idx, char *buf, size_t n)
 {
 	const struct jrec *r = &rr->j->ents[idx]->r;
@@ -869,7 +865,7 @@ static int current(struct revert_run *rr, const struct knob_ops *ops,
 			}
 		}
 	}
-	return ops->read(rr->root, r->target, r->key, buf, n);
+	return knob_read(k, rr->root, r->target, r->key, buf, n);
 }
 
 /* Newest open vtune change of the same knob made after idx and left alone
@@ -928,19 +924,19 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 		    lb, r->rule);
 		return err ? err : 1;
 	}
-	const struct knob_ops *ops = knob_find(r->kind);
-	if (!ops) {
+	const struct knob *k = knob_find(r->kind);
+	if (!k) {
 		say(rr, "failed %s: unknown knob kind (rule %s)", lb, r->rule);
 		return 1;
 	}
-	err = current(rr, ops, idx, cur, sizeof cur);
+	err = current(rr, k, idx, cur, sizeof cur);
 	if (err) {
 		say(rr, "failed %s: cannot read: %s (rule %s)", lb, strerror(-err),
 		    r->rule);
 		return 1;
 	}
 	show(cur, sc, sizeof sc);
-	if (knob_value_equal(cur, r->old)) {
+	if (knob_equal(k, r->key, cur, r->old)) {
 		say(rr, "%s %s already %s (rule %s; the change was never made)",
 		    pre, lb, so, r->rule);
 		rr->seen[idx] = 2;
@@ -950,7 +946,7 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 			    cur, r->old);
 	}
 	const char *how = NULL;
-	if (knob_value_equal(cur, e->eff_new) || knob_value_equal(cur, r->new)) {
+	if (knob_equal(k, r->key, cur, e->eff_new) || knob_equal(k, r->key, cur, r->new)) {
 		how = "restored";
 	} else {
 		const struct jent *later = later_change(rr, idx);
@@ -978,8 +974,7 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 		    strcmp(how, "restored") ? "; " : "", strcmp(how, "restored") ? how : "");
 		return 0;
 	}
-	err = (ops->restore ? ops->restore : ops->write)(rr->root, r->target,
-							 r->key, r->old);
+	err = knob_restore(k, rr->root, r->target, r->key, r->old);
 	if (err) {
 		snprintf(detail, sizeof detail, "revert failed: cannot write %s: %s",
 			 so, strerror(-err));

@@ -15,9 +15,10 @@ static int sysctl_target_ok(const char *target)
 	return !target || !*target;
 }
 
-static int sysctl_read(const char *root, const char *target, const char *key,
+static int sysctl_read(void *ctx, const char *root, const char *target, const char *key,
 		       char *buf, size_t n)
 {
+	(void)ctx;
 	char path[512], raw[KNOB_VALUE_MAX];
 	int r;
 
@@ -39,9 +40,10 @@ static int sysctl_put(const char *root, const char *key, const char *value)
 	return r ? r : kfs_write_str(root, path, value);
 }
 
-static int sysctl_check(const char *target, const char *key, const char *value,
+static int sysctl_check(void *ctx, const char *target, const char *key, const char *value,
 			char *why, size_t n)
 {
+	(void)ctx;
 	if (!sysctl_target_ok(target)) {
 		if (why && n)
 			strncpy(why, "sysctl knobs take no target", n - 1)[n - 1] = '\0';
@@ -50,16 +52,17 @@ static int sysctl_check(const char *target, const char *key, const char *value,
 	return allow_check(key, value, why, n);
 }
 
-static int sysctl_write(const char *root, const char *target, const char *key,
+static int sysctl_write(void *ctx, const char *root, const char *target, const char *key,
 			const char *value)
 {
-	int r = sysctl_check(target, key, value, NULL, 0);
+	int r = sysctl_check(ctx, target, key, value, NULL, 0);
 	return r ? r : sysctl_put(root, key, value);
 }
 
-static int sysctl_restore(const char *root, const char *target,
+static int sysctl_restore(void *ctx, const char *root, const char *target,
 			  const char *key, const char *value)
 {
+	(void)ctx;
 	if (!sysctl_target_ok(target))
 		return -EINVAL;
 	int r = allow_check_restore(key, value, NULL, 0);
@@ -76,24 +79,24 @@ const struct knob_ops knob_sysctl_ops = {
 
 /* ---- registry ---- */
 
-static const struct knob_ops *kinds[KNOB_MAX_KINDS] = { &knob_sysctl_ops };
+static struct knob kinds[KNOB_MAX_KINDS] = { { &knob_sysctl_ops, NULL } };
 static size_t nkinds = 1;
 static knob_proxy_fn proxy;
 
-const struct knob_ops *knob_find_real(const char *kind)
+const struct knob *knob_find_real(const char *kind)
 {
 	if (!kind)
 		return NULL;
 	for (size_t i = 0; i < nkinds; i++)
-		if (!strcmp(kinds[i]->kind, kind))
-			return kinds[i];
+		if (!strcmp(kinds[i].ops->kind, kind))
+			return &kinds[i];
 	return NULL;
 }
 
-const struct knob_ops *knob_find(const char *kind)
+const struct knob *knob_find(const char *kind)
 {
-	const struct knob_ops *ops = knob_find_real(kind);
-	return ops && proxy ? proxy(ops) : ops;
+	const struct knob *k = knob_find_real(kind);
+	return k && proxy ? proxy(k) : k;
 }
 
 void knob_set_proxy(knob_proxy_fn fn)
@@ -101,7 +104,7 @@ void knob_set_proxy(knob_proxy_fn fn)
 	proxy = fn;
 }
 
-int knob_register(const struct knob_ops *ops)
+int knob_register(const struct knob_ops *ops, void *ctx)
 {
 	if (!ops || !ops->kind || !*ops->kind || !ops->read || !ops->write)
 		return -EINVAL;
@@ -109,21 +112,65 @@ int knob_register(const struct knob_ops *ops)
 		return -EEXIST;
 	if (nkinds == KNOB_MAX_KINDS)
 		return -ENOSPC;
-	kinds[nkinds++] = ops;
+	kinds[nkinds++] = (struct knob){ ops, ctx };
+	return 0;
+}
+
+int knob_bind(const struct knob_ops *ops, void *ctx)
+{
+	struct knob *k = (struct knob *)knob_find_real(ops ? ops->kind : NULL);
+	if (!k)
+		return knob_register(ops, ctx);
+	if (k->ops != ops)
+		return -EEXIST;
+	k->ctx = ctx;
 	return 0;
 }
 
 int knob_unregister(const char *kind)
 {
 	for (size_t i = 0; i < nkinds; i++) {
-		if (strcmp(kinds[i]->kind, kind))
+		if (strcmp(kinds[i].ops->kind, kind))
 			continue;
 		memmove(&kinds[i], &kinds[i + 1],
 			(nkinds - i - 1) * sizeof kinds[0]);
-		kinds[--nkinds] = NULL;
+		kinds[--nkinds] = (struct knob){ NULL, NULL };
 		return 0;
 	}
 	return -ENOENT;
+}
+
+int knob_read(const struct knob *k, const char *root, const char *target,
+	      const char *key, char *buf, size_t n)
+{
+	return k->ops->read(k->ctx, root, target, key, buf, n);
+}
+
+int knob_write(const struct knob *k, const char *root, const char *target,
+	       const char *key, const char *value)
+{
+	return k->ops->write(k->ctx, root, target, key, value);
+}
+
+int knob_check(const struct knob *k, const char *target, const char *key,
+	       const char *value, char *why, size_t n)
+{
+	return k->ops->check ? k->ops->check(k->ctx, target, key, value, why, n) : 0;
+}
+
+int knob_restore(const struct knob *k, const char *root, const char *target,
+		 const char *key, const char *value)
+{
+	if (k->ops->restore)
+		return k->ops->restore(k->ctx, root, target, key, value);
+	return k->ops->write(k->ctx, root, target, key, value);
+}
+
+int knob_equal(const struct knob *k, const char *key, const char *a, const char *b)
+{
+	if (k && k->ops->equal && a && b)
+		return k->ops->equal(key, a, b);
+	return knob_value_equal(a, b);
 }
 
 /* ---- values ---- */
@@ -184,16 +231,16 @@ int knob_changed(const char *root, const char *kind, const char *target,
 		 const char *key, const char *expected, char *now, size_t n)
 {
 	char buf[KNOB_VALUE_MAX];
-	const struct knob_ops *ops = knob_find(kind);
+	const struct knob *k = knob_find(kind);
 
-	if (!ops)
+	if (!k)
 		return -ENOENT;
-	int r = ops->read(root, target, key, buf, sizeof buf);
+	int r = knob_read(k, root, target, key, buf, sizeof buf);
 	if (r)
 		return r;
 	if (now && n) {
 		strncpy(now, buf, n - 1);
 		now[n - 1] = '\0';
 	}
-	return !knob_value_equal(buf, expected);
+	return !knob_equal(k, key, buf, expected);
 }

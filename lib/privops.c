@@ -174,11 +174,11 @@ static int refuse(const struct privops_req *q, int rc, const char *why)
 static int do_knob(const struct privops_conf *c, const struct privops_req *q,
 		   struct privops_reply *rep)
 {
-	const struct knob_ops *ops = knob_find_real(q->kind);
+	const struct knob *k = knob_find_real(q->kind);
 	char why[256] = "";
 	int r;
 
-	if (!in_list(c->kinds, q->kind) || !ops)
+	if (!in_list(c->kinds, q->kind) || !k)
 		return refuse(q, -EPERM, "kind not served");
 	if (!printable(q->target) || !printable(q->key) || !printable(q->value) ||
 	    !q->key[0] || strchr(q->key, '/'))
@@ -188,11 +188,11 @@ static int do_knob(const struct privops_conf *c, const struct privops_req *q,
 		return refuse(q, -EPERM, "sysctl not on the allow-list");
 	switch (q->op) {
 	case PRIVOP_KNOB_READ:
-		return ops->read(c->root, q->target, q->key, rep->value, sizeof rep->value);
+		return knob_read(k, c->root, q->target, q->key, rep->value, sizeof rep->value);
 	case PRIVOP_KNOB_WRITE:
-		if (ops->check && (r = ops->check(q->target, q->key, q->value, why, sizeof why)))
+		if ((r = knob_check(k, q->target, q->key, q->value, why, sizeof why)))
 			return refuse(q, r, why[0] ? why : strerror(-r));
-		r = ops->write(c->root, q->target, q->key, q->value);
+		r = knob_write(k, c->root, q->target, q->key, q->value);
 		if (r == -EPERM || r == -ERANGE || r == -EINVAL)
 			refuse(q, r, strerror(-r));
 		else
@@ -200,8 +200,7 @@ static int do_knob(const struct privops_conf *c, const struct privops_req *q,
 				  r ? strerror(-r) : "ok");
 		return r;
 	case PRIVOP_KNOB_RESTORE:
-		r = ops->restore ? ops->restore(c->root, q->target, q->key, q->value)
-				 : ops->write(c->root, q->target, q->key, q->value);
+		r = knob_restore(k, c->root, q->target, q->key, q->value);
 		if (r == -EPERM || r == -ERANGE || r == -EINVAL)
 			refuse(q, r, strerror(-r));
 		return r;
@@ -348,8 +347,8 @@ out:
 
 static int client_fd = -1;
 static char pkind[PROXY_SLOTS][PRIVOPS_KIND_MAX];
-static const struct knob_ops *preal[PROXY_SLOTS];
-static struct knob_ops pops[PROXY_SLOTS];
+static struct knob pknob[PROXY_SLOTS]; /* ctx: the slot's index */
+static const struct knob *preal[PROXY_SLOTS];
 static size_t nslots;
 
 int privops_active(void)
@@ -414,48 +413,55 @@ out:
 	return r;
 }
 
-/* The root prefix is the parent's (privops_conf.root), the same one. */
-#define SLOT(i)                                                                          \
-	static int rd##i(const char *root, const char *t, const char *k, char *b,        \
-			 size_t n)                                                       \
-	{                                                                                \
-		(void)root;                                                              \
-		return knob_call(i, PRIVOP_KNOB_READ, t, k, NULL, b, n);                 \
-	}                                                                                \
-	static int wr##i(const char *root, const char *t, const char *k, const char *v)  \
-	{                                                                                \
-		(void)root;                                                              \
-		int r = preal[i]->check ? preal[i]->check(t, k, v, NULL, 0) : 0;         \
-		return r ? r : knob_call(i, PRIVOP_KNOB_WRITE, t, k, v, NULL, 0);        \
-	}                                                                                \
-	static int rs##i(const char *root, const char *t, const char *k, const char *v)  \
-	{                                                                                \
-		(void)root;                                                              \
-		return knob_call(i, PRIVOP_KNOB_RESTORE, t, k, v, NULL, 0);              \
-	}
-SLOT(0) SLOT(1) SLOT(2) SLOT(3) SLOT(4) SLOT(5) SLOT(6) SLOT(7)
-#undef SLOT
+/* A proxied kind's operations: ctx is its slot; the root prefix is the
+ * parent's (privops_conf.root), the same one. */
+static size_t slot_of(void *ctx)
+{
+	return (size_t)(uintptr_t)ctx;
+}
 
-static const struct {
-	int (*rd)(const char *, const char *, const char *, char *, size_t);
-	int (*wr)(const char *, const char *, const char *, const char *);
-	int (*rs)(const char *, const char *, const char *, const char *);
-} slot_fns[PROXY_SLOTS] = {
-	{ rd0, wr0, rs0 }, { rd1, wr1, rs1 }, { rd2, wr2, rs2 }, { rd3, wr3, rs3 },
-	{ rd4, wr4, rs4 }, { rd5, wr5, rs5 }, { rd6, wr6, rs6 }, { rd7, wr7, rs7 },
-};
+static int proxy_read(void *ctx, const char *root, const char *t, const char *k, char *b,
+		      size_t n)
+{
+	(void)root;
+	return knob_call(slot_of(ctx), PRIVOP_KNOB_READ, t, k, NULL, b, n);
+}
 
-static const struct knob_ops *proxy(const struct knob_ops *real)
+static int proxy_check(void *ctx, const char *t, const char *k, const char *v, char *why,
+		       size_t n)
+{
+	return knob_check(preal[slot_of(ctx)], t, k, v, why, n);
+}
+
+static int proxy_write(void *ctx, const char *root, const char *t, const char *k,
+		       const char *v)
+{
+	(void)root;
+	int r = proxy_check(ctx, t, k, v, NULL, 0);
+	return r ? r : knob_call(slot_of(ctx), PRIVOP_KNOB_WRITE, t, k, v, NULL, 0);
+}
+
+static int proxy_restore(void *ctx, const char *root, const char *t, const char *k,
+			 const char *v)
+{
+	(void)root;
+	return knob_call(slot_of(ctx), PRIVOP_KNOB_RESTORE, t, k, v, NULL, 0);
+}
+
+static struct knob_ops pops[PROXY_SLOTS];
+
+static const struct knob *proxy(const struct knob *real)
 {
 	for (size_t i = 0; i < nslots; i++) {
-		if (strcmp(pkind[i], real->kind))
+		if (strcmp(pkind[i], real->ops->kind))
 			continue;
 		preal[i] = real;
 		pops[i] = (struct knob_ops){
-			.kind = real->kind, .read = slot_fns[i].rd, .write = slot_fns[i].wr,
-			.check = real->check, .restore = slot_fns[i].rs,
+			.kind = real->ops->kind, .read = proxy_read, .write = proxy_write,
+			.check = proxy_check, .restore = proxy_restore, .equal = real->ops->equal,
 		};
-		return &pops[i];
+		pknob[i] = (struct knob){ &pops[i], (void *)(uintptr_t)i };
+		return &pknob[i];
 	}
 	return real;
 }

@@ -10,6 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int hexval(char c)
+{
+	return isdigit((unsigned char)c) ? c - '0' : tolower((unsigned char)c) - 'a' + 10;
+}
+
 /* "eth0/rx-3": an interface name without '/' or "..", then rx-<digits>. */
 static int target_path(const char *target, const char *key, char *out, size_t n)
 {
@@ -32,17 +37,19 @@ static int target_path(const char *target, const char *key, char *out, size_t n)
 	return w < 0 || (size_t)w >= n ? -ENAMETOOLONG : 0;
 }
 
-static int rps_read(const char *root, const char *target, const char *key,
+static int rps_read(void *ctx, const char *root, const char *target, const char *key,
 		    char *buf, size_t n)
 {
+	(void)ctx;
 	char p[256];
 	int r = target_path(target, key, p, sizeof p);
 	return r ? r : kfs_read_str(root, p, buf, n);
 }
 
-static int rps_check(const char *target, const char *key, const char *value,
+static int rps_check(void *ctx, const char *target, const char *key, const char *value,
 		     char *why, size_t n)
 {
+	(void)ctx;
 	char p[256];
 	int r = target_path(target, key, p, sizeof p);
 	if (r) {
@@ -71,14 +78,39 @@ static int rps_check(const char *target, const char *key, const char *value,
 	return 0;
 }
 
-static int rps_write(const char *root, const char *target, const char *key,
+static int rps_write(void *ctx, const char *root, const char *target, const char *key,
 		     const char *value)
 {
 	char p[256], why[128];
-	int r = rps_check(target, key, value, why, sizeof why);
+	int r = rps_check(ctx, target, key, value, why, sizeof why);
 	if (!r)
 		r = target_path(target, key, p, sizeof p);
 	return r ? r : kfs_write_str(root, p, value);
+}
+
+/* The kernel prints a mask with as many hex digits as its possible CPUs
+ * need ("07" for "7" on an 8-CPU kernel), in 32-bit words: compare the
+ * bits, not the text. Flow counts compare as numbers. */
+static int rps_equal(const char *key, const char *a, const char *b)
+{
+	if (strcmp(key, "rps_cpus")) {
+		uint64_t x, y;
+		return parse_u64(a, &x) == 0 && parse_u64(b, &y) == 0 ? x == y
+		       : knob_value_equal(a, b);
+	}
+	const char *ea = a + strlen(a), *eb = b + strlen(b);
+	/* walk both masks from their least significant digit */
+	for (;;) {
+		while (ea > a && !isxdigit((unsigned char)ea[-1]))
+			ea--;
+		while (eb > b && !isxdigit((unsigned char)eb[-1]))
+			eb--;
+		if (ea == a && eb == b)
+			return 1;
+		int da = ea > a ? hexval(*--ea) : 0, db = eb > b ? hexval(*--eb) : 0;
+		if (da != db)
+			return 0;
+	}
 }
 
 const struct knob_ops knob_rps_ops = {
@@ -86,6 +118,7 @@ const struct knob_ops knob_rps_ops = {
 	.read = rps_read,
 	.write = rps_write,
 	.check = rps_check,
+	.equal = rps_equal,
 };
 
 int rps_all_mask(int ncpu, char *out, size_t n)

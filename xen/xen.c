@@ -60,9 +60,6 @@ struct backend {
 #define SAMPLE_MIN_NS 200000000ull /* host-wide samples closer than this are reused */
 #define DATA_SEQ "data/vtune/seq"
 
-/* The hypervisor handle the pinning knobs use (see xen.h). */
-static xc_interface *knob_xch;
-
 /* libxenctrl logs to stderr by default; hostd reports errors itself. */
 static void null_vmessage(struct xentoollog_logger *l, xentoollog_level lv, int e,
 			  const char *ctx, const char *fmt, va_list ap)
@@ -106,7 +103,6 @@ static struct backend *xen_open(const char *uri, int *err, char *why, size_t n)
 		snprintf(why, n, "xs_watch @introduceDomain/@releaseDomain: %s", strerror(errno));
 		goto fail;
 	}
-	knob_xch = b->xch;
 	return b;
 fail:
 	if (b->xs)
@@ -121,8 +117,6 @@ static void xen_close(struct backend *b)
 {
 	if (!b)
 		return;
-	if (knob_xch == b->xch)
-		knob_xch = NULL;
 	xs_close(b->xs); /* drops its watches */
 	xc_interface_close(b->xch);
 	free(b->stat_prev);
@@ -632,9 +626,10 @@ static int machine_cpus(xc_interface *xch, int *ncpus)
 	return 0;
 }
 
-static int pin_check(const char *target, const char *key, const char *value, char *why,
-		     size_t n)
+static int pin_check(void *ctx, const char *target, const char *key, const char *value,
+		     char *why, size_t n)
 {
+	(void)ctx;
 	uint32_t domid;
 	int vcpu;
 	uint8_t map[XEN_MAX_CPUS / 8];
@@ -648,9 +643,13 @@ static int pin_check(const char *target, const char *key, const char *value, cha
 	return rc;
 }
 
-static int pin_read(const char *root, const char *target, const char *key, char *buf, size_t n)
+/* The pinning knob's context is the backend whose hypervisor handle it uses. */
+static int pin_read(void *ctx, const char *root, const char *target, const char *key,
+		    char *buf, size_t n)
 {
 	(void)root;
+	struct backend *b = ctx;
+	xc_interface *knob_xch = b ? b->xch : NULL;
 	uint32_t domid;
 	int vcpu, ncpus, rc;
 	if (parse_target(target, key, &domid, &vcpu))
@@ -678,9 +677,12 @@ out:
 	return rc;
 }
 
-static int pin_write(const char *root, const char *target, const char *key, const char *value)
+static int pin_write(void *ctx, const char *root, const char *target, const char *key,
+		     const char *value)
 {
 	(void)root;
+	struct backend *b = ctx;
+	xc_interface *knob_xch = b ? b->xch : NULL;
 	uint32_t domid;
 	int vcpu, ncpus, rc;
 	if (parse_target(target, key, &domid, &vcpu))
@@ -723,7 +725,7 @@ static const struct knob_ops *const xen_knobs[] = {
 int xen_knobs_register(void)
 {
 	for (int i = 0; xen_knobs[i]; i++) {
-		int rc = knob_register(xen_knobs[i]);
+		int rc = knob_register(xen_knobs[i], NULL);
 		if (rc && rc != -EEXIST)
 			return rc;
 	}

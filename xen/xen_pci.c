@@ -39,9 +39,10 @@ static int drv_present(const char *root, const char *drv)
 	return kfs_exists(root, rel);
 }
 
-static int pci_check(const char *target, const char *key, const char *value, char *why,
+static int pci_check(void *ctx, const char *target, const char *key, const char *value, char *why,
 		     size_t n)
 {
+	(void)ctx;
 	if (!target || sriov_parse_addr(target, NULL, NULL, NULL, NULL)) {
 		snprintf(why, n, "target '%s' is not a PCI address DDDD:BB:SS.F", target ? target : "");
 		return -EINVAL;
@@ -57,10 +58,11 @@ static int pci_check(const char *target, const char *key, const char *value, cha
 	return 0;
 }
 
-static int pci_read(const char *root, const char *target, const char *key, char *buf, size_t n)
+static int pci_read(void *ctx, const char *root, const char *target, const char *key, char *buf, size_t n)
 {
+	(void)ctx;
 	char why[128];
-	int rc = pci_check(target, key, "", why, sizeof why);
+	int rc = pci_check(ctx, target, key, "", why, sizeof why);
 	if (rc)
 		return rc;
 	char drv[64];
@@ -73,10 +75,11 @@ static int pci_read(const char *root, const char *target, const char *key, char 
 	return 0;
 }
 
-static int pci_write(const char *root, const char *target, const char *key, const char *value)
+static int pci_write(void *ctx, const char *root, const char *target, const char *key, const char *value)
 {
+	(void)ctx;
 	char why[128], cur[64], rel[PATH_MAX];
-	int rc = pci_check(target, key, value, why, sizeof why);
+	int rc = pci_check(ctx, target, key, value, why, sizeof why);
 	if (rc)
 		return rc;
 	snprintf(rel, sizeof rel, "sys/bus/pci/devices/%s", target);

@@ -72,18 +72,18 @@ static int teardown(void **state)
 static void test_brnf_read_write(void **state)
 {
 	const char *root = *state;
-	const struct knob_ops *k = knob_find("bridge_nf");
+	const struct knob *k = knob_find("bridge_nf");
 	char v[16];
 
 	assert_non_null(k);
-	assert_int_equal(k->read(root, "", "bridge-nf-call-iptables", v, sizeof v), 0);
+	assert_int_equal(knob_read(k, root, "", "bridge-nf-call-iptables", v, sizeof v), 0);
 	assert_string_equal(v, "1");
-	assert_int_equal(k->read(root, "/run/netns/a", "bridge-nf-call-arptables", v, sizeof v), 0);
+	assert_int_equal(knob_read(k, root, "/run/netns/a", "bridge-nf-call-arptables", v, sizeof v), 0);
 	assert_string_equal(v, "0");
-	assert_int_equal(k->write(root, "/run/netns/a", "bridge-nf-call-iptables", "0"), 0);
-	assert_int_equal(k->read(root, "", "bridge-nf-call-iptables", v, sizeof v), 0);
+	assert_int_equal(knob_write(k, root, "/run/netns/a", "bridge-nf-call-iptables", "0"), 0);
+	assert_int_equal(knob_read(k, root, "", "bridge-nf-call-iptables", v, sizeof v), 0);
 	assert_string_equal(v, "0");
-	assert_int_equal(k->write(root, "/proc/123/ns/net", "bridge-nf-call-iptables", "1"), 0);
+	assert_int_equal(knob_write(k, root, "/proc/123/ns/net", "bridge-nf-call-iptables", "1"), 0);
 
 	int all[HOSTNET_BRNF_NKEYS];
 	assert_int_equal(hostnet_bridge_nf_read(root, "", all), 0);
@@ -95,17 +95,17 @@ static void test_brnf_read_write(void **state)
 static void test_brnf_refuses(void **state)
 {
 	const char *root = *state;
-	const struct knob_ops *k = knob_find("bridge_nf");
+	const struct knob *k = knob_find("bridge_nf");
 	char v[16], why[128];
 
 	/* keys outside the three, values other than 0/1 */
-	assert_int_equal(k->write(root, "", "bridge-nf-filter-vlan-tagged", "0"), -EINVAL);
-	assert_int_equal(k->write(root, "", "../../kernel/panic", "0"), -EINVAL);
-	assert_int_equal(k->read(root, "", "../ipv4/ip_forward", v, sizeof v), -EINVAL);
-	assert_int_equal(k->write(root, "", "bridge-nf-call-iptables", "2"), -EINVAL);
-	assert_int_equal(k->write(root, "", "bridge-nf-call-iptables", "off"), -EINVAL);
-	assert_int_equal(k->write(root, "", "bridge-nf-call-iptables", ""), -EINVAL);
-	assert_int_equal(k->check("", "bridge-nf-call-iptables", "1 ", why, sizeof why), -EINVAL);
+	assert_int_equal(knob_write(k, root, "", "bridge-nf-filter-vlan-tagged", "0"), -EINVAL);
+	assert_int_equal(knob_write(k, root, "", "../../kernel/panic", "0"), -EINVAL);
+	assert_int_equal(knob_read(k, root, "", "../ipv4/ip_forward", v, sizeof v), -EINVAL);
+	assert_int_equal(knob_write(k, root, "", "bridge-nf-call-iptables", "2"), -EINVAL);
+	assert_int_equal(knob_write(k, root, "", "bridge-nf-call-iptables", "off"), -EINVAL);
+	assert_int_equal(knob_write(k, root, "", "bridge-nf-call-iptables", ""), -EINVAL);
+	assert_int_equal(knob_check(k, "", "bridge-nf-call-iptables", "1 ", why, sizeof why), -EINVAL);
 	assert_non_null(strstr(why, "0 or 1"));
 	/* netns paths: traversal, other files, relative paths */
 	static const char *const bad[] = {
@@ -114,14 +114,14 @@ static void test_brnf_refuses(void **state)
 		"/proc//ns/net", "/var/run/netns/a/b",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		assert_int_equal(k->write(root, bad[i], "bridge-nf-call-iptables", "0"), -EINVAL);
-		assert_int_equal(k->read(root, bad[i], "bridge-nf-call-iptables", v, sizeof v), -EINVAL);
+		assert_int_equal(knob_write(k, root, bad[i], "bridge-nf-call-iptables", "0"), -EINVAL);
+		assert_int_equal(knob_read(k, root, bad[i], "bridge-nf-call-iptables", v, sizeof v), -EINVAL);
 		assert_false(netns_path_ok(bad[i]));
 	}
 	assert_true(netns_path_ok("/var/run/netns/vt-a"));
 	assert_true(netns_path_ok("/proc/self/ns/net"));
 	/* nothing was written */
-	assert_int_equal(k->read(root, "", "bridge-nf-call-iptables", v, sizeof v), 0);
+	assert_int_equal(knob_read(k, root, "", "bridge-nf-call-iptables", v, sizeof v), 0);
 	assert_string_equal(v, "1");
 }
 
@@ -131,8 +131,8 @@ static void test_brnf_absent(void **state)
 	char root[] = "/tmp/vtune-hostnet-empty-XXXXXX";
 	char v[16];
 	assert_non_null(mkdtemp(root));
-	const struct knob_ops *k = knob_find("bridge_nf");
-	assert_int_equal(k->read(root, "", "bridge-nf-call-iptables", v, sizeof v), -ENOENT);
+	const struct knob *k = knob_find("bridge_nf");
+	assert_int_equal(knob_read(k, root, "", "bridge-nf-call-iptables", v, sizeof v), -ENOENT);
 	assert_non_null(strstr(hostnet_last_reason(), "bridge-nf not loaded"));
 	int all[HOSTNET_BRNF_NKEYS];
 	assert_int_equal(hostnet_bridge_nf_read(root, "", all), -ENOENT);
@@ -227,13 +227,13 @@ static void test_offload_target(void **state)
 	assert_int_equal(hostnet_offload_bit("sg"), HOSTNET_OFF_SG);
 	assert_int_equal(hostnet_offload_bit("lro"), 0);
 
-	const struct knob_ops *k = knob_find("offload");
+	const struct knob *k = knob_find("offload");
 	char why[128];
 	assert_non_null(k);
-	assert_int_equal(k->check("tap0", "tso", "off", why, sizeof why), 0);
-	assert_int_equal(k->check("tap0", "lro", "off", why, sizeof why), -EINVAL);
-	assert_int_equal(k->check("tap0", "tso", "0", why, sizeof why), -EINVAL);
-	assert_int_equal(k->check("tap0@x", "tso", "on", why, sizeof why), -EINVAL);
+	assert_int_equal(knob_check(k, "tap0", "tso", "off", why, sizeof why), 0);
+	assert_int_equal(knob_check(k, "tap0", "lro", "off", why, sizeof why), -EINVAL);
+	assert_int_equal(knob_check(k, "tap0", "tso", "0", why, sizeof why), -EINVAL);
+	assert_int_equal(knob_check(k, "tap0@x", "tso", "on", why, sizeof why), -EINVAL);
 }
 
 /* Recorded answers of Linux 6.18 (tests/fixtures/ethtool/README). */
@@ -252,11 +252,11 @@ static void test_offload_replay_get(void **state)
 	assert_int_equal(on, HOSTNET_OFF_GSO | HOSTNET_OFF_GRO | HOSTNET_OFF_SG);
 	assert_int_equal(hostnet_offload_get_at(FIX, "nosuch0", "", &on, &fixed), -ENOENT);
 
-	const struct knob_ops *k = knob_find("offload");
+	const struct knob *k = knob_find("offload");
 	char v[8];
-	assert_int_equal(k->read(FIX, "veth0@/run/netns/a", "gro", v, sizeof v), 0);
+	assert_int_equal(knob_read(k, FIX, "veth0@/run/netns/a", "gro", v, sizeof v), 0);
 	assert_string_equal(v, "off");
-	assert_int_equal(k->read(FIX, "veth0", "tso", v, sizeof v), 0);
+	assert_int_equal(knob_read(k, FIX, "veth0", "tso", v, sizeof v), 0);
 	assert_string_equal(v, "on");
 }
 
@@ -274,11 +274,11 @@ static void test_offload_replay_set(void **state)
 						 &changed, &missed), 0);
 	assert_int_equal(changed, 0);
 	assert_int_equal(missed, HOSTNET_OFF_TSO);
-	const struct knob_ops *k = knob_find("offload");
-	assert_int_equal(k->write(FIX, "tap0", "tso", "on"), -EOPNOTSUPP);
+	const struct knob *k = knob_find("offload");
+	assert_int_equal(knob_write(k, FIX, "tap0", "tso", "on"), -EOPNOTSUPP);
 	assert_non_null(strstr(hostnet_last_reason(), "kept tso off"));
 	/* sg fixed on lo: refused before anything is sent */
-	assert_int_equal(k->write(FIX, "lo", "sg", "off"), -EOPNOTSUPP);
+	assert_int_equal(knob_write(k, FIX, "lo", "sg", "off"), -EOPNOTSUPP);
 	assert_non_null(strstr(hostnet_last_reason(), "fixed"));
 	assert_int_equal(hostnet_set_offloads_at(FIX, "lo", "", HOSTNET_OFF_SG, 0, NULL, NULL),
 			 -EOPNOTSUPP);
@@ -368,7 +368,7 @@ static void test_register_idempotent(void **state)
 	(void)state;
 	assert_int_equal(hostnet_register_knobs(), 0);
 	assert_int_equal(hostnet_register_knobs(), 0);
-	assert_ptr_equal(knob_find("offload"), &hostnet_offload_ops);
+	assert_ptr_equal(knob_find("offload")->ops, &hostnet_offload_ops);
 }
 
 int main(void)

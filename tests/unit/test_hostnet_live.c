@@ -55,7 +55,7 @@ static int apply_one(void *arg, const char *kind, const char *target, const char
 static const char *kread(const char *kind, const char *target, const char *key)
 {
 	static char v[KNOB_VALUE_MAX];
-	int r = knob_find(kind)->read("/", target, key, v, sizeof v);
+	int r = knob_read(knob_find(kind), "/", target, key, v, sizeof v);
 	if (r) {
 		snprintf(v, sizeof v, "error %d", r);
 	}
@@ -158,13 +158,13 @@ static void test_ioctl(void **state)
 	unsigned on0 = 0, on1 = 0, ch = 0, mi = 0;
 	nspath(env("VTUNE_LIVE_NETNS"), a, sizeof a);
 	snprintf(target, sizeof target, "%s@%s", env("VTUNE_LIVE_VETH"), a);
-	const struct knob_ops *k = knob_find("offload");
+	const struct knob *k = knob_find("offload");
 
 	assert_int_equal(hostnet_offload_get(env("VTUNE_LIVE_VETH"), a, &on0, NULL), 0);
 	const char *flip = on0 & HOSTNET_OFF_GRO ? "off" : "on";
 	hostnet_ethtool_force_ioctl(1);
-	assert_int_equal(k->write("/", target, "gro", flip), 0);
-	assert_int_equal(k->read("/", target, "gro", v, sizeof v), 0);
+	assert_int_equal(knob_write(k, "/", target, "gro", flip), 0);
+	assert_int_equal(knob_read(k, "/", target, "gro", v, sizeof v), 0);
 	assert_string_equal(v, flip);
 	hostnet_ethtool_force_ioctl(0);
 	assert_int_equal(hostnet_offload_get(env("VTUNE_LIVE_VETH"), a, &on1, NULL), 0);

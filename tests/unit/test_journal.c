@@ -416,24 +416,27 @@ static void test_apply(void **state)
 
 /* A kind whose write fails, after clobbering the knob: the old value must be
  * put back and the failure journaled. Backed by the somaxconn file. */
-static int clobber_read(const char *root, const char *target, const char *key,
+static int clobber_read(void *ctx, const char *root, const char *target, const char *key,
 			char *buf, size_t n)
 {
+	(void)ctx;
 	(void)target; (void)key;
 	return kfs_read_str(root, SOMAX, buf, n);
 }
 
-static int clobber_write(const char *root, const char *target, const char *key,
+static int clobber_write(void *ctx, const char *root, const char *target, const char *key,
 			 const char *value)
 {
+	(void)ctx;
 	(void)target; (void)key; (void)value;
 	kfs_write_str(root, SOMAX, "1");
 	return -EIO;
 }
 
-static int clobber_restore(const char *root, const char *target, const char *key,
+static int clobber_restore(void *ctx, const char *root, const char *target, const char *key,
 			   const char *value)
 {
+	(void)ctx;
 	(void)target; (void)key;
 	return kfs_write_str(root, SOMAX, value);
 }
@@ -447,7 +450,7 @@ static void test_apply_failed(void **state)
 {
 	struct fx *fx = *state;
 	char msg[256];
-	assert_int_equal(knob_register(&clobber_ops), 0);
+	assert_int_equal(knob_register(&clobber_ops, NULL), 0);
 	struct journal *j = jopen(fx);
 	struct jrec c = sysctl_change("x", "8192", "r");
 	c.kind = "clobber";
@@ -753,9 +756,10 @@ static void test_remote(void **state)
 
 /* A kind whose kernel keeps a different value than asked (like rounding): the
  * applied mark records what was kept and revert expects that. */
-static int round_write(const char *root, const char *target, const char *key,
+static int round_write(void *ctx, const char *root, const char *target, const char *key,
 		       const char *value)
 {
+	(void)ctx;
 	(void)target; (void)key;
 	char b[32];
 	snprintf(b, sizeof b, "%s0", value);
@@ -771,7 +775,7 @@ static void test_kernel_kept_other_value(void **state)
 {
 	struct fx *fx = *state;
 	char msg[256];
-	assert_int_equal(knob_register(&round_ops), 0);
+	assert_int_equal(knob_register(&round_ops, NULL), 0);
 	struct journal *j = jopen(fx);
 	struct jrec c = sysctl_change("k", "500", "r");
 	c.kind = "round";

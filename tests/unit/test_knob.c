@@ -76,56 +76,56 @@ static int teardown(void **state)
 static void test_sysctl_read(void **state)
 {
 	const char *root = *state;
-	const struct knob_ops *k = knob_find("sysctl");
+	const struct knob *k = knob_find("sysctl");
 	char v[64];
-	assert_ptr_equal(k, &knob_sysctl_ops);
-	assert_int_equal(k->read(root, "", "net.core.somaxconn", v, sizeof v), 0);
+	assert_ptr_equal(k->ops, &knob_sysctl_ops);
+	assert_int_equal(knob_read(k, root, "", "net.core.somaxconn", v, sizeof v), 0);
 	assert_string_equal(v, "4096");
-	assert_int_equal(k->read(root, NULL, "net.ipv4.ip_local_port_range", v, sizeof v), 0);
+	assert_int_equal(knob_read(k, root, NULL, "net.ipv4.ip_local_port_range", v, sizeof v), 0);
 	assert_string_equal(v, "32768 60999");
-	assert_int_equal(k->read(root, "", "net.core.netdev_budget", v, sizeof v), -ENOENT);
-	assert_int_equal(k->read(root, "eth0", "net.core.somaxconn", v, sizeof v), -EINVAL);
-	assert_int_equal(k->read(root, "", "net..core", v, sizeof v), -EINVAL);
-	assert_int_equal(k->read(root, "", "net.ipv4.ip_local_port_range", v, 6), -EOVERFLOW);
+	assert_int_equal(knob_read(k, root, "", "net.core.netdev_budget", v, sizeof v), -ENOENT);
+	assert_int_equal(knob_read(k, root, "eth0", "net.core.somaxconn", v, sizeof v), -EINVAL);
+	assert_int_equal(knob_read(k, root, "", "net..core", v, sizeof v), -EINVAL);
+	assert_int_equal(knob_read(k, root, "", "net.ipv4.ip_local_port_range", v, 6), -EOVERFLOW);
 }
 
 static void test_sysctl_write(void **state)
 {
 	const char *root = *state;
-	const struct knob_ops *k = knob_find("sysctl");
-	assert_int_equal(k->write(root, "", "net.core.somaxconn", "8192"), 0);
+	const struct knob *k = knob_find("sysctl");
+	assert_int_equal(knob_write(k, root, "", "net.core.somaxconn", "8192"), 0);
 	assert_string_equal(slurp(root, "proc/sys/net/core/somaxconn"), "8192\n");
 	/* outside the range: refused, file untouched */
-	assert_int_equal(k->write(root, "", "net.core.somaxconn", "100"), -ERANGE);
+	assert_int_equal(knob_write(k, root, "", "net.core.somaxconn", "100"), -ERANGE);
 	assert_string_equal(slurp(root, "proc/sys/net/core/somaxconn"), "8192\n");
 	/* not on the allow-list although the file exists */
-	assert_int_equal(k->write(root, "", "kernel.panic", "1"), -EPERM);
+	assert_int_equal(knob_write(k, root, "", "kernel.panic", "1"), -EPERM);
 	assert_string_equal(slurp(root, "proc/sys/kernel/panic"), "0\n");
-	assert_int_equal(k->write(root, "x", "net.core.somaxconn", "4096"), -EINVAL);
+	assert_int_equal(knob_write(k, root, "x", "net.core.somaxconn", "4096"), -EINVAL);
 	assert_string_equal(slurp(root, "proc/sys/net/core/somaxconn"), "8192\n");
 	/* listed but missing in this kernel: no file is created */
-	assert_int_equal(k->write(root, "", "net.core.netdev_budget", "600"), -ENOENT);
+	assert_int_equal(knob_write(k, root, "", "net.core.netdev_budget", "600"), -ENOENT);
 	assert_int_equal(kfs_exists(root, "proc/sys/net/core/netdev_budget"), 0);
-	assert_int_equal(k->write(root, "", "net.ipv4.ip_local_port_range", "10000 65000"), 0);
+	assert_int_equal(knob_write(k, root, "", "net.ipv4.ip_local_port_range", "10000 65000"), 0);
 	assert_string_equal(slurp(root, "proc/sys/net/ipv4/ip_local_port_range"), "10000 65000\n");
 }
 
 static void test_sysctl_check_restore(void **state)
 {
 	const char *root = *state;
-	const struct knob_ops *k = knob_find("sysctl");
+	const struct knob *k = knob_find("sysctl");
 	char why[128] = "";
-	assert_int_equal(k->check("", "net.core.somaxconn", "100", why, sizeof why), -ERANGE);
+	assert_int_equal(knob_check(k, "", "net.core.somaxconn", "100", why, sizeof why), -ERANGE);
 	assert_non_null(strstr(why, "outside [128, 65535]"));
-	assert_int_equal(k->check("eth0", "net.core.somaxconn", "4096", why, sizeof why), -EINVAL);
+	assert_int_equal(knob_check(k, "eth0", "net.core.somaxconn", "4096", why, sizeof why), -EINVAL);
 	assert_string_equal(why, "sysctl knobs take no target");
 	/* restore may put back an original value outside vtune's range ... */
-	assert_int_equal(k->restore(root, "", "net.core.somaxconn", "100"), 0);
+	assert_int_equal(knob_restore(k, root, "", "net.core.somaxconn", "100"), 0);
 	assert_string_equal(slurp(root, "proc/sys/net/core/somaxconn"), "100\n");
 	/* ... never an unlisted key or junk */
-	assert_int_equal(k->restore(root, "", "kernel.panic", "1"), -EPERM);
+	assert_int_equal(knob_restore(k, root, "", "kernel.panic", "1"), -EPERM);
 	assert_string_equal(slurp(root, "proc/sys/kernel/panic"), "0\n");
-	assert_int_equal(k->restore(root, "", "net.core.somaxconn", "1\n2"), -EINVAL);
+	assert_int_equal(knob_restore(k, root, "", "net.core.somaxconn", "1\n2"), -EINVAL);
 	assert_string_equal(slurp(root, "proc/sys/net/core/somaxconn"), "100\n");
 }
 
@@ -160,18 +160,21 @@ static void test_normalize(void **state)
 	assert_int_equal(knob_value_normalize("x", b, 0), -EOVERFLOW);
 }
 
-static int fake_read(const char *root, const char *target, const char *key,
+static int fake_read(void *ctx, const char *root, const char *target, const char *key,
 		     char *buf, size_t n)
 {
+	/* the context given at registration comes back */
+	if (ctx)
+		*(int *)ctx += 1;
 	(void)root; (void)target; (void)key;
 	snprintf(buf, n, "on");
 	return 0;
 }
 
-static int fake_write(const char *root, const char *target, const char *key,
+static int fake_write(void *ctx, const char *root, const char *target, const char *key,
 		      const char *value)
 {
-	(void)root; (void)target; (void)key; (void)value;
+	(void)ctx; (void)root; (void)target; (void)key; (void)value;
 	return -EIO;
 }
 
@@ -190,20 +193,29 @@ static void test_registry(void **state)
 
 	assert_null(knob_find("offload"));
 	assert_null(knob_find(NULL));
-	assert_int_equal(knob_register(&fake), 0);
-	assert_ptr_equal(knob_find("offload"), &fake);
-	assert_int_equal(knob_register(&fake), -EEXIST);
-	assert_int_equal(knob_register(&dup), -EEXIST);
-	assert_int_equal(knob_register(&noname), -EINVAL);
-	assert_int_equal(knob_register(&noread), -EINVAL);
-	assert_int_equal(knob_register(NULL), -EINVAL);
+	int calls = 0;
+	char buf[8];
+	assert_int_equal(knob_register(&fake, &calls), 0);
+	assert_ptr_equal(knob_find("offload")->ops, &fake);
+	assert_int_equal(knob_read(knob_find("offload"), "/", "", "k", buf, sizeof buf), 0);
+	assert_int_equal(calls, 1);
+	assert_int_equal(knob_register(&fake, NULL), -EEXIST);
+	assert_int_equal(knob_register(&dup, NULL), -EEXIST);
+	assert_int_equal(knob_register(&noname, NULL), -EINVAL);
+	assert_int_equal(knob_register(&noread, NULL), -EINVAL);
+	assert_int_equal(knob_register(NULL, NULL), -EINVAL);
+	/* bind: the same ops get a new context; other ops under the name do not */
+	assert_int_equal(knob_bind(&fake, NULL), 0);
+	assert_int_equal(knob_read(knob_find("offload"), "/", "", "k", buf, sizeof buf), 0);
+	assert_int_equal(calls, 1);
+	assert_int_equal(knob_bind(&dup, NULL), -EEXIST);
 	/* sysctl + offload + 14 more fill the table */
 	int ok = 0;
 	for (int i = 0; i < KNOB_MAX_KINDS; i++) {
 		snprintf(names[i], sizeof names[i], "k%d", i);
 		many[i] = (struct knob_ops){ .kind = names[i], .read = fake_read,
 					     .write = fake_write };
-		int r = knob_register(&many[i]);
+		int r = knob_register(&many[i], NULL);
 		if (i < KNOB_MAX_KINDS - 2) {
 			assert_int_equal(r, 0);
 			ok++;
@@ -212,14 +224,14 @@ static void test_registry(void **state)
 		}
 	}
 	assert_int_equal(ok, KNOB_MAX_KINDS - 2);
-	assert_ptr_equal(knob_find("k13"), &many[13]);
-	assert_ptr_equal(knob_find("sysctl"), &knob_sysctl_ops);
+	assert_ptr_equal(knob_find("k13")->ops, &many[13]);
+	assert_ptr_equal(knob_find("sysctl")->ops, &knob_sysctl_ops);
 	for (int i = 0; i < ok; i++)
 		assert_int_equal(knob_unregister(names[i]), 0);
 	assert_int_equal(knob_unregister("k0"), -ENOENT);
 	assert_int_equal(knob_unregister("offload"), 0);
 	assert_null(knob_find("offload"));
-	assert_ptr_equal(knob_find("sysctl"), &knob_sysctl_ops);
+	assert_ptr_equal(knob_find("sysctl")->ops, &knob_sysctl_ops);
 }
 
 static void test_changed(void **state)

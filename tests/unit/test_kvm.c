@@ -278,54 +278,57 @@ static void test_pin_knobs(void **state)
 	char buf[KNOB_VALUE_MAX], why[128];
 	const struct knob_ops *vp = &kvm_knob_vcpupin_ops, *ep = &kvm_knob_emulatorpin_ops;
 
-	assert_int_equal(vp->read("/", "test", "vcpu0", buf, sizeof buf), -ENOTCONN);
+	assert_int_equal(vp->read(NULL, "/", "test", "vcpu0", buf, sizeof buf), -ENOTCONN);
 	struct backend *b = open_test();
 	assert_int_equal(kvm_knobs_register(), 0);
 	assert_int_equal(kvm_knobs_register(), 0); /* again: fine */
-	assert_ptr_equal(knob_find("kvm-vcpupin"), vp);
-	assert_ptr_equal(knob_find("kvm-emulatorpin"), ep);
+	assert_ptr_equal(knob_find("kvm-vcpupin")->ops, vp);
+	assert_ptr_equal(knob_find("kvm-emulatorpin")->ops, ep);
 	assert_non_null(knob_find("sriov-numvfs"));
+	/* registered without a backend: not connected until bound to one */
+	assert_int_equal(knob_changed("/", "kvm-vcpupin", "test", "vcpu0", "0-7", NULL, 0), -ENOTCONN);
+	assert_int_equal(knob_bind(vp, b), 0);
 
 	/* The test domain starts unpinned: all 8 CPUs. */
 	char orig0[KNOB_VALUE_MAX], orige[KNOB_VALUE_MAX];
-	assert_int_equal(vp->read("/", "test", "vcpu0", orig0, sizeof orig0), 0);
+	assert_int_equal(vp->read(b, "/", "test", "vcpu0", orig0, sizeof orig0), 0);
 	assert_string_equal(orig0, "0-7");
-	assert_int_equal(ep->read("/", "test", "emulator", orige, sizeof orige), 0);
+	assert_int_equal(ep->read(b, "/", "test", "emulator", orige, sizeof orige), 0);
 	assert_string_equal(orige, "0-7");
 
 	/* The test driver's online CPUs are 0, 2, 4 of 8. */
-	assert_int_equal(vp->write("/", "test", "vcpu0", "2,4"), 0);
-	assert_int_equal(vp->read("/", "test", "vcpu0", buf, sizeof buf), 0);
+	assert_int_equal(vp->write(b, "/", "test", "vcpu0", "2,4"), 0);
+	assert_int_equal(vp->read(b, "/", "test", "vcpu0", buf, sizeof buf), 0);
 	assert_string_equal(buf, "2,4");
 	assert_int_equal(knob_changed("/", "kvm-vcpupin", "test", "vcpu0", "2,4", NULL, 0), 0);
-	assert_int_equal(vp->write("/", "test", "vcpu0", "1"), -ERANGE); /* offline */
-	assert_int_equal(vp->write("/", "test", "vcpu0", "8"), -ERANGE); /* no such CPU */
-	assert_int_equal(vp->write("/", "test", "vcpu0", "a"), -EINVAL);
-	assert_int_equal(vp->write("/", "test", "vcpu9", "0"), -EINVAL); /* libvirt: bad vcpu */
-	assert_int_equal(vp->read("/", "test", "vcpu2", buf, sizeof buf), -ENOENT);
-	assert_int_equal(vp->read("/", "test", "cpu0", buf, sizeof buf), -EINVAL);
-	assert_int_equal(vp->read("/", "nosuch", "vcpu0", buf, sizeof buf), -ENOENT);
-	assert_int_equal(vp->restore("/", "test", "vcpu0", orig0), 0); /* offline, but restore */
-	assert_int_equal(vp->read("/", "test", "vcpu0", buf, sizeof buf), 0);
+	assert_int_equal(vp->write(b, "/", "test", "vcpu0", "1"), -ERANGE); /* offline */
+	assert_int_equal(vp->write(b, "/", "test", "vcpu0", "8"), -ERANGE); /* no such CPU */
+	assert_int_equal(vp->write(b, "/", "test", "vcpu0", "a"), -EINVAL);
+	assert_int_equal(vp->write(b, "/", "test", "vcpu9", "0"), -EINVAL); /* libvirt: bad vcpu */
+	assert_int_equal(vp->read(b, "/", "test", "vcpu2", buf, sizeof buf), -ENOENT);
+	assert_int_equal(vp->read(b, "/", "test", "cpu0", buf, sizeof buf), -EINVAL);
+	assert_int_equal(vp->read(b, "/", "nosuch", "vcpu0", buf, sizeof buf), -ENOENT);
+	assert_int_equal(vp->restore(b, "/", "test", "vcpu0", orig0), 0); /* offline, but restore */
+	assert_int_equal(vp->read(b, "/", "test", "vcpu0", buf, sizeof buf), 0);
 	assert_string_equal(buf, "0-7");
 
-	assert_int_equal(ep->write("/", "test", "emulator", "0,2"), 0);
-	assert_int_equal(ep->read("/", "test", "emulator", buf, sizeof buf), 0);
+	assert_int_equal(ep->write(b, "/", "test", "emulator", "0,2"), 0);
+	assert_int_equal(ep->read(b, "/", "test", "emulator", buf, sizeof buf), 0);
 	assert_string_equal(buf, "0,2");
-	assert_int_equal(ep->write("/", "test", "vcpu0", "0"), -EINVAL);
-	assert_int_equal(ep->restore("/", "test", "emulator", orige), 0);
-	assert_int_equal(ep->read("/", "test", "emulator", buf, sizeof buf), 0);
+	assert_int_equal(ep->write(b, "/", "test", "vcpu0", "0"), -EINVAL);
+	assert_int_equal(ep->restore(b, "/", "test", "emulator", orige), 0);
+	assert_int_equal(ep->read(b, "/", "test", "emulator", buf, sizeof buf), 0);
 	assert_string_equal(buf, "0-7");
 
-	assert_int_equal(vp->check("test", "vcpu1", "0-3", why, sizeof why), 0);
-	assert_int_equal(vp->check("test", "vcpux", "0", why, sizeof why), -EINVAL);
-	assert_int_equal(vp->check("", "vcpu1", "0", why, sizeof why), -EINVAL);
-	assert_int_equal(ep->check("test", "emulator", "1,", why, sizeof why), -EINVAL);
+	assert_int_equal(vp->check(b, "test", "vcpu1", "0-3", why, sizeof why), 0);
+	assert_int_equal(vp->check(b, "test", "vcpux", "0", why, sizeof why), -EINVAL);
+	assert_int_equal(vp->check(b, "", "vcpu1", "0", why, sizeof why), -EINVAL);
+	assert_int_equal(ep->check(b, "test", "emulator", "1,", why, sizeof why), -EINVAL);
 
 	for (int i = 0; backend_kvm_ops.knobs[i]; i++)
 		knob_unregister(backend_kvm_ops.knobs[i]->kind);
 	backend_kvm_ops.close(b);
-	assert_int_equal(vp->read("/", "test", "vcpu0", buf, sizeof buf), -ENOTCONN);
+	assert_int_equal(vp->read(NULL, "/", "test", "vcpu0", buf, sizeof buf), -ENOTCONN);
 }
 
 static void put(const char *path, const char *content)
@@ -391,9 +394,9 @@ static void test_plan_pin(void **state)
 	struct kvm_pin_change c[8];
 	size_t n;
 	char orig[2][KNOB_VALUE_MAX], orige[KNOB_VALUE_MAX];
-	assert_int_equal(kvm_knob_vcpupin_ops.read("/", "test", "vcpu0", orig[0], sizeof orig[0]), 0);
-	assert_int_equal(kvm_knob_vcpupin_ops.read("/", "test", "vcpu1", orig[1], sizeof orig[1]), 0);
-	assert_int_equal(kvm_knob_emulatorpin_ops.read("/", "test", "emulator", orige, sizeof orige), 0);
+	assert_int_equal(kvm_knob_vcpupin_ops.read(b, "/", "test", "vcpu0", orig[0], sizeof orig[0]), 0);
+	assert_int_equal(kvm_knob_vcpupin_ops.read(b, "/", "test", "vcpu1", orig[1], sizeof orig[1]), 0);
+	assert_int_equal(kvm_knob_emulatorpin_ops.read(b, "/", "test", "emulator", orige, sizeof orige), 0);
 
 	assert_int_equal(kvm_plan_pin(b, &g, "sideways", c, 8, &n), -EINVAL);
 	assert_int_equal(kvm_plan_pin(b, &g, "vcpus-spread", c, 1, &n), -ENOSPC);
@@ -416,22 +419,22 @@ static void test_plan_pin(void **state)
 	assert_string_equal(c[1].key, "vcpu1");
 	assert_string_equal(c[1].value, "2");
 	for (size_t i = 0; i < n; i++)
-		assert_int_equal(kvm_knob_vcpupin_ops.write("/", c[i].target, c[i].key, c[i].value), 0);
+		assert_int_equal(kvm_knob_vcpupin_ops.write(b, "/", c[i].target, c[i].key, c[i].value), 0);
 	/* Now the emulator goes where no vCPU is. */
 	assert_int_equal(kvm_plan_pin(b, &g, "emulator-away", c, 8, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(c[0].value, "4");
-	assert_int_equal(kvm_knob_emulatorpin_ops.write("/", "test", "emulator", c[0].value), 0);
+	assert_int_equal(kvm_knob_emulatorpin_ops.write(b, "/", "test", "emulator", c[0].value), 0);
 
 	snprintf(g.name, sizeof g.name, "nosuch");
 	assert_int_equal(kvm_plan_pin(b, &g, "vcpus-spread", c, 8, &n), -ENOENT);
 
 	/* Revert. */
-	assert_int_equal(kvm_knob_vcpupin_ops.restore("/", "test", "vcpu0", orig[0]), 0);
-	assert_int_equal(kvm_knob_vcpupin_ops.restore("/", "test", "vcpu1", orig[1]), 0);
-	assert_int_equal(kvm_knob_emulatorpin_ops.restore("/", "test", "emulator", orige), 0);
+	assert_int_equal(kvm_knob_vcpupin_ops.restore(b, "/", "test", "vcpu0", orig[0]), 0);
+	assert_int_equal(kvm_knob_vcpupin_ops.restore(b, "/", "test", "vcpu1", orig[1]), 0);
+	assert_int_equal(kvm_knob_emulatorpin_ops.restore(b, "/", "test", "emulator", orige), 0);
 	char buf[KNOB_VALUE_MAX];
-	assert_int_equal(kvm_knob_vcpupin_ops.read("/", "test", "vcpu1", buf, sizeof buf), 0);
+	assert_int_equal(kvm_knob_vcpupin_ops.read(b, "/", "test", "vcpu1", buf, sizeof buf), 0);
 	assert_string_equal(buf, orig[1]);
 	backend_kvm_ops.close(b);
 }
@@ -494,10 +497,10 @@ static void test_live(void **state)
 	assert_true(mvec_has(&m, M_HOST_TAP_RX_PACKETS));
 
 	char buf[KNOB_VALUE_MAX];
-	assert_int_equal(kvm_knob_vcpupin_ops.write("/", name, "vcpu0", "0"), 0);
-	assert_int_equal(kvm_knob_vcpupin_ops.read("/", name, "vcpu0", buf, sizeof buf), 0);
+	assert_int_equal(kvm_knob_vcpupin_ops.write(b, "/", name, "vcpu0", "0"), 0);
+	assert_int_equal(kvm_knob_vcpupin_ops.read(b, "/", name, "vcpu0", buf, sizeof buf), 0);
 	assert_string_equal(buf, "0");
-	assert_int_equal(kvm_knob_emulatorpin_ops.read("/", name, "emulator", buf, sizeof buf), 0);
+	assert_int_equal(kvm_knob_emulatorpin_ops.read(b, "/", name, "emulator", buf, sizeof buf), 0);
 	printf("live: emulator pinned to %s\n", buf);
 	struct kvm_pin_change c[8];
 	size_t n;
@@ -516,7 +519,7 @@ static void test_live(void **state)
 	const struct bk_guest *up = find(&s, BK_GUEST_UP, name);
 	assert_non_null(up);
 	assert_string_equal(up->channel, chan);
-	assert_int_equal(kvm_knob_vcpupin_ops.write("/", name, "vcpu0", "0"), 0);
+	assert_int_equal(kvm_knob_vcpupin_ops.write(b, "/", name, "vcpu0", "0"), 0);
 	virDomainFree(dom);
 	backend_kvm_ops.close(b);
 }

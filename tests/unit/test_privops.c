@@ -152,22 +152,22 @@ static void test_proxy_write(void **state)
 	(void)state;
 	char buf[64];
 	start();
-	const struct knob_ops *ops = knob_find("sysctl");
-	assert_ptr_not_equal(ops, &knob_sysctl_ops);
-	assert_ptr_equal(knob_find_real("sysctl"), &knob_sysctl_ops);
+	const struct knob *ops = knob_find("sysctl");
+	assert_ptr_not_equal(ops->ops, &knob_sysctl_ops);
+	assert_ptr_equal(knob_find_real("sysctl")->ops, &knob_sysctl_ops);
 	/* the root prefix is the server's: the client's is ignored */
-	assert_int_equal(ops->write("/nonexistent", "", "net.core.somaxconn", "4096"), 0);
+	assert_int_equal(knob_write(ops, "/nonexistent", "", "net.core.somaxconn", "4096"), 0);
 	assert_string_equal(slurp("proc/sys/net/core/somaxconn"), "4096\n");
-	assert_int_equal(ops->read("/", "", "net.core.somaxconn", buf, sizeof buf), 0);
+	assert_int_equal(knob_read(ops, "/", "", "net.core.somaxconn", buf, sizeof buf), 0);
 	assert_string_equal(buf, "4096");
-	assert_int_equal(ops->read("/", "", "net.core.somaxconn", buf, 3), -EOVERFLOW);
+	assert_int_equal(knob_read(ops, "/", "", "net.core.somaxconn", buf, 3), -EOVERFLOW);
 	/* a value the local check refuses is not even sent */
-	assert_int_equal(ops->write("/", "", "net.core.somaxconn", "7"), -ERANGE);
-	assert_int_equal(ops->restore("/", "", "net.core.somaxconn", "128"), 0);
+	assert_int_equal(knob_write(ops, "/", "", "net.core.somaxconn", "7"), -ERANGE);
+	assert_int_equal(knob_restore(ops, "/", "", "net.core.somaxconn", "128"), 0);
 	assert_string_equal(slurp("proc/sys/net/core/somaxconn"), "128\n");
 	assert_int_equal(knob_changed("/", "sysctl", "", "net.core.somaxconn", "128", NULL, 0), 0);
 	assert_int_equal(stop(), 0);
-	assert_ptr_equal(knob_find("sysctl"), &knob_sysctl_ops);
+	assert_ptr_equal(knob_find("sysctl")->ops, &knob_sysctl_ops);
 }
 
 /* Forged requests that skip the client's own checks are refused by the

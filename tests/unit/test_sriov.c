@@ -155,22 +155,22 @@ static void test_addr_xml(void **state)
 static void test_knob(void **state)
 {
 	(void)state;
-	const struct knob_ops *k = &sriov_knob_numvfs_ops;
+	const struct knob kk = { &sriov_knob_numvfs_ops, NULL }, *k = &kk;
 	char buf[32], why[128];
-	assert_string_equal(k->kind, "sriov-numvfs");
-	assert_int_equal(k->read(root, "eth0", "sriov_numvfs", buf, sizeof buf), 0);
+	assert_string_equal(k->ops->kind, "sriov-numvfs");
+	assert_int_equal(knob_read(k, root, "eth0", "sriov_numvfs", buf, sizeof buf), 0);
 	assert_string_equal(buf, "0");
-	assert_int_equal(k->check("eth0", "sriov_numvfs", "2", why, sizeof why), 0);
-	assert_int_equal(k->check("eth0", "numvfs", "2", why, sizeof why), -EINVAL);
-	assert_int_equal(k->check("eth0", "sriov_numvfs", "two", why, sizeof why), -EINVAL);
-	assert_int_equal(k->check("a/b", "sriov_numvfs", "2", why, sizeof why), -EINVAL);
-	assert_int_equal(k->write(root, "eth0", "sriov_numvfs", "2\n"), 0);
-	assert_int_equal(k->read(root, "eth0", "sriov_numvfs", buf, sizeof buf), 0);
+	assert_int_equal(knob_check(k, "eth0", "sriov_numvfs", "2", why, sizeof why), 0);
+	assert_int_equal(knob_check(k, "eth0", "numvfs", "2", why, sizeof why), -EINVAL);
+	assert_int_equal(knob_check(k, "eth0", "sriov_numvfs", "two", why, sizeof why), -EINVAL);
+	assert_int_equal(knob_check(k, "a/b", "sriov_numvfs", "2", why, sizeof why), -EINVAL);
+	assert_int_equal(knob_write(k, root, "eth0", "sriov_numvfs", "2\n"), 0);
+	assert_int_equal(knob_read(k, root, "eth0", "sriov_numvfs", buf, sizeof buf), 0);
 	assert_string_equal(buf, "2");
-	assert_int_equal(k->write(root, "eth0", "sriov_numvfs", "9"), -ERANGE);
-	assert_int_equal(k->write(root, "eth0", "sriov_numvfs", "-1"), -EINVAL);
-	assert_int_equal(k->read(root, "eth0", "sriov_numvfs", buf, 1), -EOVERFLOW);
-	assert_int_equal(knob_register(k), 0);
+	assert_int_equal(knob_write(k, root, "eth0", "sriov_numvfs", "9"), -ERANGE);
+	assert_int_equal(knob_write(k, root, "eth0", "sriov_numvfs", "-1"), -EINVAL);
+	assert_int_equal(knob_read(k, root, "eth0", "sriov_numvfs", buf, 1), -EOVERFLOW);
+	assert_int_equal(knob_register(k->ops, NULL), 0);
 	assert_int_equal(knob_changed(root, "sriov-numvfs", "eth0", "sriov_numvfs", "2", NULL, 0), 0);
 	assert_int_equal(knob_unregister("sriov-numvfs"), 0);
 }

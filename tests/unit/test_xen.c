@@ -45,9 +45,9 @@ static void test_no_backend(void **state)
 	assert_int_equal(xen_send(NULL, 1, "{}"), -ENOTCONN);
 	assert_int_equal(xen_assign_device(NULL, 1, "0000:03:10.0"), -ENOTCONN);
 	/* knobs have no hypervisor handle without an open backend */
-	assert_int_equal(xen_knob_vcpupin_ops.read("/", "0", "vcpu0", buf, sizeof buf), -ENOTCONN);
-	assert_int_equal(xen_knob_vcpupin_ops.write("/", "0", "vcpu0", "1"), -ENOTCONN);
-	assert_int_equal(xen_knob_vcpupin_ops.read("/", "x", "vcpu0", buf, sizeof buf), -EINVAL);
+	assert_int_equal(xen_knob_vcpupin_ops.read(NULL, "/", "0", "vcpu0", buf, sizeof buf), -ENOTCONN);
+	assert_int_equal(xen_knob_vcpupin_ops.write(NULL, "/", "0", "vcpu0", "1"), -ENOTCONN);
+	assert_int_equal(xen_knob_vcpupin_ops.read(NULL, "/", "x", "vcpu0", buf, sizeof buf), -EINVAL);
 }
 
 static void roundtrip(const char *in, const char *want)
@@ -274,17 +274,17 @@ static void relink(const char *drv)
 static void test_pci_knob(void **state)
 {
 	(void)state;
-	const struct knob_ops *k = &xen_knob_pci_ops;
+	const struct knob kk = { &xen_knob_pci_ops, NULL }, *k = &kk;
 	char buf[64], why[128];
-	assert_string_equal(k->kind, "xen-pci-assignable");
-	assert_int_equal(k->read(root, VF, "driver", buf, sizeof buf), 0);
+	assert_string_equal(k->ops->kind, "xen-pci-assignable");
+	assert_int_equal(knob_read(k, root, VF, "driver", buf, sizeof buf), 0);
 	assert_string_equal(buf, "ixgbevf");
-	assert_int_equal(k->read(root, "0000:03:10.2", "driver", buf, sizeof buf), 0);
+	assert_int_equal(knob_read(k, root, "0000:03:10.2", "driver", buf, sizeof buf), 0);
 	assert_string_equal(buf, "");
-	assert_int_equal(k->read(root, VF, "driver", buf, 4), -EOVERFLOW);
+	assert_int_equal(knob_read(k, root, VF, "driver", buf, 4), -EOVERFLOW);
 
 	/* make it assignable: unbind from ixgbevf, pciback new_slot, bind */
-	assert_int_equal(k->write(root, VF, "driver", "pciback"), 0);
+	assert_int_equal(knob_write(k, root, VF, "driver", "pciback"), 0);
 	rd("sys/bus/pci/drivers/ixgbevf/unbind", buf, sizeof buf);
 	assert_string_equal(buf, VF);
 	rd("sys/bus/pci/drivers/pciback/new_slot", buf, sizeof buf);
@@ -296,10 +296,10 @@ static void test_pci_knob(void **state)
 	relink("pciback");
 	put("sys/bus/pci/drivers/pciback/unbind", "");
 	put("sys/bus/pci/drivers/ixgbevf/bind", "");
-	assert_int_equal(k->write(root, VF, "driver", "pciback"), 0); /* already: no-op */
+	assert_int_equal(knob_write(k, root, VF, "driver", "pciback"), 0); /* already: no-op */
 	rd("sys/bus/pci/drivers/pciback/unbind", buf, sizeof buf);
 	assert_string_equal(buf, "");
-	assert_int_equal(k->write(root, VF, "driver", "ixgbevf"), 0);
+	assert_int_equal(knob_write(k, root, VF, "driver", "ixgbevf"), 0);
 	rd("sys/bus/pci/drivers/pciback/unbind", buf, sizeof buf);
 	assert_string_equal(buf, VF);
 	rd("sys/bus/pci/drivers/pciback/remove_slot", buf, sizeof buf);
@@ -309,40 +309,40 @@ static void test_pci_knob(void **state)
 
 	/* a driver that is not there: refused before anything changes */
 	put("sys/bus/pci/drivers/pciback/unbind", "");
-	assert_int_equal(k->write(root, VF, "driver", "vfio-pci"), -ENODEV);
+	assert_int_equal(knob_write(k, root, VF, "driver", "vfio-pci"), -ENODEV);
 	rd("sys/bus/pci/drivers/pciback/unbind", buf, sizeof buf);
 	assert_string_equal(buf, "");
 
 	/* bad input */
-	assert_int_equal(k->write(root, "0000:03:1g.0", "driver", "pciback"), -EINVAL);
-	assert_int_equal(k->write(root, "../../etc", "driver", "pciback"), -EINVAL);
-	assert_int_equal(k->write(root, VF, "bind", "pciback"), -EINVAL);
-	assert_int_equal(k->write(root, VF, "driver", "../pciback"), -EINVAL);
-	assert_int_equal(k->write(root, "0000:04:00.0", "driver", "pciback"), -ENOENT);
-	assert_int_equal(k->check(VF, "driver", "pci back", why, sizeof why), -EINVAL);
+	assert_int_equal(knob_write(k, root, "0000:03:1g.0", "driver", "pciback"), -EINVAL);
+	assert_int_equal(knob_write(k, root, "../../etc", "driver", "pciback"), -EINVAL);
+	assert_int_equal(knob_write(k, root, VF, "bind", "pciback"), -EINVAL);
+	assert_int_equal(knob_write(k, root, VF, "driver", "../pciback"), -EINVAL);
+	assert_int_equal(knob_write(k, root, "0000:04:00.0", "driver", "pciback"), -ENOENT);
+	assert_int_equal(knob_check(k, VF, "driver", "pci back", why, sizeof why), -EINVAL);
 	assert_non_null(strstr(why, "not a driver name"));
-	assert_int_equal(k->check("x", "driver", "pciback", why, sizeof why), -EINVAL);
+	assert_int_equal(knob_check(k, "x", "driver", "pciback", why, sizeof why), -EINVAL);
 	assert_non_null(strstr(why, "PCI address"));
-	assert_int_equal(k->check(VF, "driver", "", why, sizeof why), 0);
+	assert_int_equal(knob_check(k, VF, "driver", "", why, sizeof why), 0);
 	relink("ixgbevf");
 }
 
 static void test_pin_knob(void **state)
 {
 	(void)state;
-	const struct knob_ops *k = &xen_knob_vcpupin_ops;
+	const struct knob kk = { &xen_knob_vcpupin_ops, NULL }, *k = &kk;
 	char why[128];
-	assert_string_equal(k->kind, "xen-vcpupin");
-	assert_int_equal(k->check("0", "vcpu0", "1-3", why, sizeof why), 0);
-	assert_int_equal(k->check("17", "vcpu12", "0,2", why, sizeof why), 0);
+	assert_string_equal(k->ops->kind, "xen-vcpupin");
+	assert_int_equal(knob_check(k, "0", "vcpu0", "1-3", why, sizeof why), 0);
+	assert_int_equal(knob_check(k, "17", "vcpu12", "0,2", why, sizeof why), 0);
 	static const char *badt[][2] = { { "", "vcpu0" }, { "01", "vcpu0" }, { "-1", "vcpu0" },
 					 { "32752", "vcpu0" }, { "1", "vcpu" }, { "1", "cpu0" },
 					 { "1", "vcpu01" }, { "1", "vcpu128" }, { "1", "vcpu1x" },
 					 { "dom0", "vcpu0" } };
 	for (size_t i = 0; i < sizeof badt / sizeof *badt; i++)
-		assert_int_equal(k->check(badt[i][0], badt[i][1], "0", why, sizeof why), -EINVAL);
-	assert_int_equal(k->check("1", "vcpu0", "", why, sizeof why), -EINVAL);
-	assert_int_equal(k->check("1", "vcpu0", "0-", why, sizeof why), -EINVAL);
+		assert_int_equal(knob_check(k, badt[i][0], badt[i][1], "0", why, sizeof why), -EINVAL);
+	assert_int_equal(knob_check(k, "1", "vcpu0", "", why, sizeof why), -EINVAL);
+	assert_int_equal(knob_check(k, "1", "vcpu0", "0-", why, sizeof why), -EINVAL);
 	assert_non_null(strstr(why, "not a CPU list"));
 
 	/* registering the backend's kinds, twice */
@@ -350,8 +350,8 @@ static void test_pin_knob(void **state)
 	knob_unregister("xen-pci-assignable");
 	assert_int_equal(xen_knobs_register(), 0);
 	assert_int_equal(xen_knobs_register(), 0);
-	assert_ptr_equal(knob_find("xen-vcpupin"), k);
-	assert_ptr_equal(knob_find("xen-pci-assignable"), &xen_knob_pci_ops);
+	assert_ptr_equal(knob_find("xen-vcpupin")->ops, k->ops);
+	assert_ptr_equal(knob_find("xen-pci-assignable")->ops, &xen_knob_pci_ops);
 	knob_unregister("xen-vcpupin");
 	knob_unregister("xen-pci-assignable");
 }
