@@ -1,6 +1,7 @@
 /* vtune-agent: the guest side of vtune (entry point and sub-command dispatch). */
 #include "agent.h"
 #include "log.h"
+#include "safefile.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,9 +26,8 @@ static const struct {
 	{ "once", agent_once_main },
 };
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
-	log_init("vtune-agent", LOG_TO_STDERR, LOG_INFO);
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
@@ -41,4 +41,15 @@ int main(int argc, char **argv)
 			return commands[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "vtune-agent: unknown command '%s' (try vtune-agent --help)\n", argv[1]);
 	return 2;
+}
+
+/* Every command's output checked at the end: lost output (a full disk,
+ * /dev/full) is an error, whatever the command returned. */
+int main(int argc, char **argv)
+{
+	log_init("vtune-agent", LOG_TO_STDERR, LOG_INFO);
+	int r = dispatch(argc, argv);
+	if (safefile_close_stdout("vtune-agent") < 0 && r == 0)
+		r = 1;
+	return r;
 }

@@ -1,5 +1,6 @@
 /* vtune: the operator's command (sub-command dispatch and help). */
 #include "commands.h"
+#include "safefile.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -33,7 +34,7 @@ static const struct command commands[] = {
 	{ "kvm", NULL, cmd_kvm_main },
 };
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(usage, argc < 2 ? stderr : stdout);
@@ -56,4 +57,14 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "vtune: unknown command '%s' (try vtune --help)\n", argv[1]);
 	return 2;
+}
+
+/* Every command's output checked at the end: lost output (a full disk,
+ * /dev/full) is an error, whatever the command returned. */
+int main(int argc, char **argv)
+{
+	int r = dispatch(argc, argv);
+	if (safefile_close_stdout("vtune") < 0 && r == 0)
+		r = 1;
+	return r;
 }

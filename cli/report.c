@@ -4,6 +4,7 @@
 #include "report.h"
 #include "commands.h"
 #include "ctl_client.h"
+#include "safefile.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -360,29 +361,27 @@ static json_object *fetch(const char *path, const char *guest, int minutes, char
 	return r < 0 ? NULL : rep;
 }
 
-static int write_file(const char *path, json_object *o, int html)
+struct out_arg {
+	json_object *o;
+	int html;
+};
+
+static int fill(FILE *f, void *arg)
 {
-	char tmp[4096];
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-		return -ENAMETOOLONG;
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	int r = 0;
-	if (html)
-		r = rep_print_html(o, f);
-	else
-		fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-								     JSON_C_TO_STRING_NOSLASHESCAPE));
-	if (ferror(f))
-		r = -EIO;
-	if (fclose(f) != 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
+	const struct out_arg *a = arg;
+	if (a->html)
+		return rep_print_html(a->o, f);
+	fprintf(f, "%s\n", json_object_to_json_string_ext(a->o, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
+	return 0;
+}
+
+/* The file written safely (lib/safefile): never through a symlink, never
+ * over a device, FIFO or directory; why says what failed. */
+static int write_file(const char *path, json_object *o, int html, char *why, size_t n)
+{
+	struct out_arg a = { o, html };
+	return safefile_write(path, 0644, fill, &a, why, n);
 }
 
 int cmd_report_main(int argc, char **argv)
@@ -465,12 +464,13 @@ int cmd_report_main(int argc, char **argv)
 				break;
 		} else {
 			int r;
-			if (save && (r = write_file(save, cap, 0)) < 0) {
-				fprintf(stderr, "vtune report: --save %s: %s\n", save, strerror(-r));
+			char why[256];
+			if (save && (r = write_file(save, cap, 0, why, sizeof why)) < 0) {
+				fprintf(stderr, "vtune report: --save %s: %s\n", save, why);
 				rc = 1;
 			}
-			if (html && (r = write_file(html, model, 1)) < 0) {
-				fprintf(stderr, "vtune report: --html %s: %s\n", html, strerror(-r));
+			if (html && (r = write_file(html, model, 1, why, sizeof why)) < 0) {
+				fprintf(stderr, "vtune report: --html %s: %s\n", html, why);
 				rc = 1;
 			}
 			if (watch)
@@ -479,7 +479,8 @@ int cmd_report_main(int argc, char **argv)
 				rep_print_json(model, stdout);
 			else if (!html || watch)
 				rep_print_text(model, stdout);
-			fflush(stdout);
+			if (fflush(stdout) != 0 || ferror(stdout))
+				stop = 1; /* output lost: main says so and exits 1 */
 			json_object_put(model);
 			json_object_put(cap);
 		}

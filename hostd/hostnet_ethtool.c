@@ -5,6 +5,7 @@
 #include "kfs.h"
 #include "log.h"
 #include "netns.h"
+#include "safefile.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -466,11 +467,9 @@ static void record(const char *what, const char *ifname, const struct answer *a)
 	snprintf(p, sizeof p, "%s/ethtool", record_dir);
 	mkdir(p, 0755);
 	snprintf(p, sizeof p, "%s/ethtool/%s-%s.bin", record_dir, what, ifname);
-	FILE *f = fopen(p, "wb");
-	if (!f || fwrite(a->buf, 1, a->len, f) != a->len)
-		log_warn("ethtool: cannot record %s: %s", p, strerror(errno));
-	if (f)
-		fclose(f);
+	char why[160];
+	if (safefile_write_buf(p, 0644, a->buf, a->len, why, sizeof why) < 0)
+		log_warn("ethtool: cannot record %s: %s", p, why);
 }
 
 /* ---- the ioctl fallback ---- */

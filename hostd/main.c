@@ -6,6 +6,7 @@
 #include "metrics_http.h"
 #include "parse.h"
 #include "privops.h"
+#include "safefile.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -180,8 +181,10 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V': printf("vtune-hostd %s\n", VTUNE_VERSION); return 0;
+		case 'h': fputs(usage, stdout); return safefile_close_stdout("vtune-hostd") ? 1 : 0;
+		case 'V':
+			printf("vtune-hostd %s\n", VTUNE_VERSION);
+			return safefile_close_stdout("vtune-hostd") ? 1 : 0;
 		default: fputs(usage, stderr); return 2;
 		}
 	}
@@ -195,7 +198,7 @@ int main(int argc, char **argv)
 		if (hostd_check_config(&o, stderr) < 0)
 			return 1;
 		printf("configuration OK\n");
-		return 0;
+		return safefile_close_stdout("vtune-hostd") ? 1 : 0;
 	}
 	log_init("vtune-hostd", dest, o.verbose ? LOG_DEBUG : LOG_INFO);
 	raise_nofile();

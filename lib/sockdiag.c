@@ -2,6 +2,8 @@
  * plain netlink socket (a request struct plus one attribute, as iproute2). */
 #include "sockdiag.h"
 #include "kfs.h"
+#include "log.h"
+#include "safefile.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -169,11 +171,9 @@ static void record(const char *name, const struct answer *a)
 	char p[4096];
 	if (!record_dir || kfs_path(record_dir, name, p, sizeof p))
 		return;
-	FILE *f = fopen(p, "wb");
-	if (!f)
-		return;
-	fwrite(a->buf, 1, a->len, f);
-	fclose(f);
+	char why[160];
+	if (safefile_write_buf(p, 0644, a->buf, a->len, why, sizeof why) < 0)
+		log_warn("sockdiag: cannot record %s: %s", p, why);
 }
 
 static int replay(const char *root, const char *name, struct answer *a)
