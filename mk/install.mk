@@ -18,6 +18,9 @@ else
 UNITDIR       ?= $(PREFIX)/lib/systemd/system
 endif
 
+# sysusers.d(5): the user vtune-hostd's daemon process runs as.
+SYSUSERSDIR   ?= $(PREFIX)/lib/sysusers.d
+
 INSTALL       ?= install
 UNITS         := vtune-hostd.service vtune-agent.service vtune-agent-once.service
 MAN5          := $(wildcard man/*.5)
@@ -41,7 +44,7 @@ install: $(B)/vtune $(B)/vtune-agent $(B)/vtune-hostd
 	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPLETIONDIR) \
 	  $(DESTDIR)$(DATADIR)/vtune/policies $(DESTDIR)$(DATADIR)/vtune/contrib \
-	  $(DESTDIR)$(SYSCONFDIR)/vtune
+	  $(DESTDIR)$(SYSCONFDIR)/vtune $(DESTDIR)$(SYSUSERSDIR)
 	$(INSTALL) -m 0755 $(B)/vtune $(B)/vtune-agent $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 0755 $(B)/vtune-hostd $(DESTDIR)$(SBINDIR)/
 	$(INSTALL) -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
@@ -54,6 +57,10 @@ install: $(B)/vtune $(B)/vtune-agent $(B)/vtune-hostd
 	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp && \
 	  mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
+	$(INSTALL) -m 0644 systemd/vtune.sysusers $(DESTDIR)$(SYSUSERSDIR)/vtune.conf
+	@# a local install makes the user now (the Debian package: its postinst)
+	@if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null; then \
+	  echo "systemd-sysusers $(SYSUSERSDIR)/vtune.conf"; systemd-sysusers $(SYSUSERSDIR)/vtune.conf; fi
 	$(INSTALL) -m 0644 contrib/bash-completion/vtune $(DESTDIR)$(COMPLETIONDIR)/vtune
 	ln -sf vtune $(DESTDIR)$(COMPLETIONDIR)/vtune-agent
 	ln -sf vtune $(DESTDIR)$(COMPLETIONDIR)/vtune-hostd
@@ -77,7 +84,7 @@ uninstall:
 	  $(DESTDIR)$(SBINDIR)/vtune-hostd \
 	  $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5))) \
 	  $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
-	  $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
+	  $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) $(DESTDIR)$(SYSUSERSDIR)/vtune.conf \
 	  $(DESTDIR)$(COMPLETIONDIR)/vtune $(DESTDIR)$(COMPLETIONDIR)/vtune-agent \
 	  $(DESTDIR)$(COMPLETIONDIR)/vtune-hostd \
 	  $(DESTDIR)$(DATADIR)/vtune/contrib/libvirt-hook-qemu \
