@@ -237,7 +237,9 @@ def install_seccomp(unit, dry):
     if last(unit, "SystemCallArchitectures") == "native":
         done.append("SystemCallArchitectures=native (libseccomp's default: other ABIs killed)")
     if not dry:
-        for f in filters:
+        # the allow-list last, as systemd does: it may not allow seccomp()
+        # itself, which loading the others needs
+        for f in filters[1:] + filters[:1] if allow is not None else filters:
             f.load()
     return done
 
