@@ -37,9 +37,9 @@ UNIT_SED := -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 
 .PHONY: programs install uninstall
 # The three programs alone, without the unit tests (`all` builds those too).
-programs: $(B)/vtune $(B)/vtune-agent $(B)/vtune-hostd
+programs: $(B)/vtune $(B)/vtune-agent $(B)/vtune-hostd $(MODULES)
 
-install: $(B)/vtune $(B)/vtune-agent $(B)/vtune-hostd
+install: $(B)/vtune $(B)/vtune-agent $(B)/vtune-hostd $(MODULES)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPLETIONDIR) \
@@ -47,6 +47,8 @@ install: $(B)/vtune $(B)/vtune-agent $(B)/vtune-hostd
 	  $(DESTDIR)$(SYSCONFDIR)/vtune $(DESTDIR)$(SYSUSERSDIR)
 	$(INSTALL) -m 0755 $(B)/vtune $(B)/vtune-agent $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 0755 $(B)/vtune-hostd $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -d $(DESTDIR)$(BACKENDDIR)
+	$(INSTALL) -m 0644 $(MODULES) $(DESTDIR)$(BACKENDDIR)/
 	$(INSTALL) -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	@for u in $(UNITS); do \
@@ -81,7 +83,7 @@ install: $(B)/vtune $(B)/vtune-agent $(B)/vtune-hostd
 # administrator changed it.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vtune $(DESTDIR)$(BINDIR)/vtune-agent \
-	  $(DESTDIR)$(SBINDIR)/vtune-hostd \
+	  $(DESTDIR)$(SBINDIR)/vtune-hostd $(addprefix $(DESTDIR)$(BACKENDDIR)/,$(notdir $(MODULES))) \
 	  $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5))) \
 	  $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
 	  $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) $(DESTDIR)$(SYSUSERSDIR)/vtune.conf \
@@ -95,6 +97,7 @@ uninstall:
 	  echo "  keeping $(POLICY_ETC): changed by the administrator"; \
 	fi
 	rm -f $(POLICY_SHARE)
+	rmdir $(DESTDIR)$(BACKENDDIR) $(DESTDIR)$(LIBDIR)/vtune 2>/dev/null || true
 	rmdir $(DESTDIR)$(DATADIR)/vtune/policies $(DESTDIR)$(DATADIR)/vtune/contrib \
 	  $(DESTDIR)$(DATADIR)/vtune $(DESTDIR)$(SYSCONFDIR)/vtune 2>/dev/null || true
 	rmdir $(DESTDIR)$(STATEDIR)/vtune 2>/dev/null || \
