@@ -99,6 +99,14 @@ $(B)/vtune: $(call obj,cli/main.c hostd/backend_mod.c) $(LIBCLI) $(LIBHOSTD) $(L
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $(filter %.o,$^) $(LIBCLI) \
 	  $(call WHOLE,$(LIBHOSTD) $(LIBVTUNE)) $(call pc_libs,$(CORE_PKGS)) -ldl -lpthread -lm
 
+# The programs look for the modules in BACKENDDIR (from PREFIX): rebuilt
+# when it changes, so `make install PREFIX=/usr` after `make` is right.
+.PHONY: FORCE
+$(B)/config.backenddir: FORCE
+	@mkdir -p $(B)
+	@echo '$(BACKENDDIR)' | cmp -s - $@ || echo '$(BACKENDDIR)' > $@
+$(B)/obj/hostd/backend_mod.o: $(B)/config.backenddir
+
 # The backend modules: their own libraries, the rest from the program.
 $(B)/backends/backend-kvm.so: $(patsubst %.c,$(B)/pic/%.o,$(KVM_MOD_SRC)) mk/backend.map
 	@mkdir -p $(dir $@)

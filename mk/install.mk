@@ -25,6 +25,8 @@ INSTALL       ?= install
 UNITS         := vtune-hostd.service vtune-agent.service vtune-agent-once.service
 MAN5          := $(wildcard man/*.5)
 MAN8          := $(wildcard man/*.8)
+CONTRIB_MON   := $(wildcard contrib/prometheus/*.yml contrib/grafana/*.json)
+CONTRIB_MON_INSTALLED := $(foreach f,$(CONTRIB_MON),$(subst /,-,$(patsubst contrib/%,%,$(f))))
 POLICY_ETC    := $(DESTDIR)$(SYSCONFDIR)/vtune/policies.yaml
 POLICY_SHARE  := $(DESTDIR)$(DATADIR)/vtune/policies/default.yaml
 
@@ -75,6 +77,12 @@ install: $(B)/vtune $(B)/vtune-agent $(B)/vtune-hostd $(MODULES)
 	fi
 	$(INSTALL) -m 0755 contrib/libvirt-hook/qemu $(DESTDIR)$(DATADIR)/vtune/contrib/libvirt-hook-qemu
 	$(INSTALL) -m 0644 contrib/cloud-init/vtune-agent.yaml $(DESTDIR)$(DATADIR)/vtune/contrib/
+	@# the Prometheus scrape configuration (and rules) and the Grafana
+	@# dashboard vtune-hostd(8) names: prometheus-NAME.yml, grafana-NAME.json
+	@for f in $(CONTRIB_MON); do \
+	  t=$$(echo $$f | sed 's|contrib/\([a-z]*\)/|\1-|'); \
+	  echo "$(INSTALL) -m 0644 $$f $(DESTDIR)$(DATADIR)/vtune/contrib/$$t"; \
+	  $(INSTALL) -m 0644 $$f $(DESTDIR)$(DATADIR)/vtune/contrib/$$t || exit 1; done
 	$(INSTALL) -d -m 0700 $(DESTDIR)$(STATEDIR)/vtune
 	@# /run/vtune is made by systemd (RuntimeDirectory=vtune) at each start.
 
@@ -90,7 +98,8 @@ uninstall:
 	  $(DESTDIR)$(COMPLETIONDIR)/vtune $(DESTDIR)$(COMPLETIONDIR)/vtune-agent \
 	  $(DESTDIR)$(COMPLETIONDIR)/vtune-hostd \
 	  $(DESTDIR)$(DATADIR)/vtune/contrib/libvirt-hook-qemu \
-	  $(DESTDIR)$(DATADIR)/vtune/contrib/vtune-agent.yaml
+	  $(DESTDIR)$(DATADIR)/vtune/contrib/vtune-agent.yaml \
+	  $(addprefix $(DESTDIR)$(DATADIR)/vtune/contrib/,$(CONTRIB_MON_INSTALLED))
 	@if [ -f $(POLICY_ETC) ] && [ -f $(POLICY_SHARE) ] && cmp -s $(POLICY_ETC) $(POLICY_SHARE); then \
 	  echo "rm -f $(POLICY_ETC)"; rm -f $(POLICY_ETC); \
 	elif [ -f $(POLICY_ETC) ]; then \
