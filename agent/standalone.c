@@ -23,12 +23,14 @@
 #include <sys/socket.h>
 #include <time.h>
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t *stopp = &stop_flag; /* the caller's, while a loop runs */
+#define stop (*stopp)
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	stop = 1;
+	stop_flag = 1;
 }
 
 /* The kernel fixes a listener's backlog when listen() is called, as
@@ -137,6 +139,20 @@ int agent_standalone_main(int argc, char **argv)
 		}
 	}
 
+	struct standalone_cfg cfg = { .policy = policy, .journal = jpath, .root = root,
+				      .interval_s = interval, .duration_s = duration, .dry_run = dry,
+				      .verbose = verbose };
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	return agent_standalone_loop(&cfg, &stop_flag);
+}
+
+int agent_standalone_loop(const struct standalone_cfg *cfg, volatile sig_atomic_t *stopped)
+{
+	const char *policy = cfg->policy, *jpath = cfg->journal, *root = cfg->root;
+	double interval = cfg->interval_s, duration = cfg->duration_s;
+	int dry = cfg->dry_run, verbose = cfg->verbose;
+	stopp = stopped;
 	struct pol_diag diag;
 	pol_diag_init(&diag);
 	struct pol_set *set = pol_load_file(policy, &diag);
@@ -144,6 +160,7 @@ int agent_standalone_main(int argc, char **argv)
 		pol_diag_print(&diag, stderr);
 		fprintf(stderr, "vtune-agent run: %s: policy refused\n", policy);
 		pol_diag_free(&diag);
+		stopp = &stop_flag;
 		return 1;
 	}
 	pol_diag_free(&diag);
@@ -154,13 +171,12 @@ int agent_standalone_main(int argc, char **argv)
 	if (!j && !(dry && err == -ENOENT)) {
 		fprintf(stderr, "vtune-agent run: journal %s: %s\n", jpath, strerror(-err));
 		pol_set_free(set);
+		stopp = &stop_flag;
 		return 1;
 	}
 	struct pol_engine *eng = pol_engine_new(set);
 	struct apply_ctx ac = { .journal = j, .root = root, .dry_run = dry,
 				.engine = eng, .subject = "local", .out = dry ? stdout : NULL };
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	log_info("standalone: policy %s (%zu rules), interval %.1fs%s", policy, set->n_rules,
 		 interval, dry ? ", dry run" : "");
 
@@ -173,6 +189,7 @@ int agent_standalone_main(int argc, char **argv)
 		pol_engine_free(eng);
 		pol_set_free(set);
 		journal_close(j);
+		stopp = &stop_flag;
 		return 1;
 	}
 	uint64_t start = vclock_mono_ns(), step = (uint64_t)(interval * 1e9);
@@ -227,5 +244,6 @@ int agent_standalone_main(int argc, char **argv)
 	pol_engine_free(eng);
 	pol_set_free(set);
 	journal_close(j);
+	stopp = &stop_flag;
 	return rc;
 }
