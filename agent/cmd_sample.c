@@ -61,7 +61,7 @@ int agent_sample_main(int argc, char **argv)
 		case 'n': flags &= ~GV_READ_NETLINK; break;
 		case 'R': sockdiag_set_record_dir(optarg); break;
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		default: return 2; /* getopt said what, on one line */
 		}
 	}
 	if (optind < argc) {

@@ -56,7 +56,7 @@ int agent_once_main(int argc, char **argv)
 		case 'r': root = optarg; break;
 		case 'n': dry = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		default: return 2; /* getopt said what, on one line */
 		}
 	}
 	if (optind < argc) {

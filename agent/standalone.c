@@ -135,7 +135,7 @@ int agent_standalone_main(int argc, char **argv)
 			}
 			break;
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		default: return 2; /* getopt said what, on one line */
 		}
 	}
 

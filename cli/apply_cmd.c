@@ -47,7 +47,7 @@ int cmd_apply_main(int argc, char **argv)
 		case 'c': path = optarg; break;
 		case 'j': json = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		default: return 2; /* getopt said what, on one line */
 		}
 	}
 	if (optind < argc) {

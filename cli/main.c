@@ -34,11 +34,29 @@ static const struct command commands[] = {
 	{ "kvm", NULL, cmd_kvm_main },
 };
 
+/* Run a command the same way for all: getopt's one-line messages name it
+ * ("vtune report: unrecognized option '--x'"), and -h is --help for every
+ * command (up to a "--"). */
+static int run(const struct command *c, int argc, char **argv)
+{
+	static char name[64];
+	snprintf(name, sizeof name, "vtune %s%s%s", c->name, c->sub ? " " : "", c->sub ? c->sub : "");
+	argv[0] = name;
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h"))
+			argv[i] = (char *)"--help";
+	return c->fn(argc, argv);
+}
+
 static int dispatch(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	if (argc < 2) {
+		fputs("usage: vtune COMMAND [ARGS] (vtune --help lists the commands)\n", stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage, stdout);
+		return 0;
 	}
 	if (!strcmp(argv[1], "--version")) {
 		printf("vtune %s\n", VTUNE_VERSION);
@@ -49,10 +67,12 @@ static int dispatch(int argc, char **argv)
 		if (strcmp(argv[1], c->name))
 			continue;
 		if (!c->sub)
-			return c->fn(argc - 1, argv + 1);
+			return run(c, argc - 1, argv + 1);
 		if (argc > 2 && !strcmp(argv[2], c->sub))
-			return c->fn(argc - 2, argv + 2);
-		fprintf(stderr, "vtune: usage: vtune %s %s ...\n", c->name, c->sub);
+			return run(c, argc - 2, argv + 2);
+		if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")))
+			return run(c, argc - 1, argv + 1); /* vtune kvm --help */
+		fprintf(stderr, "vtune %s: want '%s' (try vtune %s --help)\n", c->name, c->sub, c->name);
 		return 2;
 	}
 	fprintf(stderr, "vtune: unknown command '%s' (try vtune --help)\n", argv[1]);

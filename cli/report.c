@@ -4,6 +4,7 @@
 #include "report.h"
 #include "commands.h"
 #include "ctl_client.h"
+#include "fmtnum.h"
 #include "safefile.h"
 
 #include <errno.h>
@@ -38,13 +39,7 @@ const char *rep_str(json_object *o, const char *k)
 
 const char *rep_fmt_rate(double v, char *buf, size_t n)
 {
-	if (isnan(v))
-		snprintf(buf, n, "?");
-	else if (v != 0 && fabs(v) < 10)
-		snprintf(buf, n, "%.1f", v);
-	else
-		snprintf(buf, n, "%.0f", v);
-	return buf;
+	return fmt_num(v, buf, n); /* "n/a" when unknown, never 2.4e+06 */
 }
 
 /* ---- the model ---- */
@@ -55,14 +50,10 @@ static double m(json_object *g, const char *name)
 	return rep_num(rep_get(g, !strncmp(name, "host.", 5) ? "host_metrics" : "guest_metrics"), name);
 }
 
-/* "%" values: "12.0 %" or "?". */
+/* "%" values: "12.0 %" or "n/a". */
 static const char *pct(double v, char *b, size_t n)
 {
-	if (isnan(v))
-		snprintf(b, n, "?");
-	else
-		snprintf(b, n, "%.1f %%", v);
-	return b;
+	return fmt_unit(v, MU_PCT, b, n);
 }
 
 static const char *rate(double v, char *b, size_t n)
@@ -122,9 +113,9 @@ static json_object *side_by_side(json_object *g)
 	snprintf(gs, sizeof gs, "overflows %s, listen drops %s, full %s, fullest %s",
 		 rate(m(g, "guest.tcp.listen_overflows"), a, sizeof a),
 		 rate(m(g, "guest.tcp.listen_drops"), b, sizeof b),
-		 isnan(m(g, "guest.listen.full")) ? "?" : (snprintf(c, sizeof c, "%.0f", m(g, "guest.listen.full")), c),
+		 isnan(m(g, "guest.listen.full")) ? "n/a" : (snprintf(c, sizeof c, "%.0f", m(g, "guest.listen.full")), c),
 		 pct(m(g, "guest.listen.fill_max"), d, sizeof d));
-	row(rows, "accept queue", gs, "-");
+	row(rows, "accept queue", gs, "%s", ""); /* no host-side counterpart */
 
 	snprintf(gs, sizeof gs, "rx drops %s, tx drops %s", rate(m(g, "guest.net.rx_drops"), a, sizeof a),
 		 rate(m(g, "guest.net.tx_drops"), b, sizeof b));
@@ -144,23 +135,23 @@ static json_object *side_by_side(json_object *g)
 
 	double rps = m(g, "guest.net.rps_off"), bnf = m(g, "host.bridge_nf"), off = m(g, "host.offloads_off");
 	snprintf(gs, sizeof gs, "rx queues without RPS: %s",
-		 isnan(rps) ? "?" : (snprintf(a, sizeof a, "%.0f", rps), a));
+		 isnan(rps) ? "n/a" : (snprintf(a, sizeof a, "%.0f", rps), a));
 	row(rows, "net path", gs, "bridge %s, bridge-nf %s, offloads off: %s",
-	    *rep_str(g, "bridge") ? rep_str(g, "bridge") : "?",
-	    isnan(bnf) ? "?" : bnf >= 1 ? "on" : "off",
-	    isnan(off) ? "?" : (snprintf(b, sizeof b, "%.0f", off), b));
+	    *rep_str(g, "bridge") ? rep_str(g, "bridge") : "n/a",
+	    isnan(bnf) ? "n/a" : bnf >= 1 ? "on" : "off",
+	    isnan(off) ? "n/a" : (snprintf(b, sizeof b, "%.0f", off), b));
 
 	double ncpu = m(g, "guest.cpus"), pin = m(g, "host.pinned"), vfs = m(g, "host.sriov.free_vfs");
 	double nv = rep_num(g, "nvcpus");
-	snprintf(gs, sizeof gs, "%s online CPUs", isnan(ncpu) ? "?" : (snprintf(a, sizeof a, "%.0f", ncpu), a));
+	snprintf(gs, sizeof gs, "%s online CPUs", isnan(ncpu) ? "n/a" : (snprintf(a, sizeof a, "%.0f", ncpu), a));
 	row(rows, "cpus", gs, "%s vCPUs, pinned by vtune: %s",
-	    isnan(nv) || nv <= 0 ? "?" : (snprintf(b, sizeof b, "%.0f", nv), b),
-	    isnan(pin) ? "?" : pin >= 1 ? "yes" : "no");
+	    isnan(nv) || nv <= 0 ? "n/a" : (snprintf(b, sizeof b, "%.0f", nv), b),
+	    isnan(pin) ? "n/a" : pin >= 1 ? "yes" : "no");
 
 	snprintf(gs, sizeof gs, "conntrack %s full", pct(m(g, "guest.conntrack.fill"), a, sizeof a));
 	row(rows, "conntrack", gs, "conntrack %s full; SR-IOV VFs free: %s",
 	    pct(m(g, "host.conntrack.fill"), b, sizeof b),
-	    isnan(vfs) ? "?" : (snprintf(c, sizeof c, "%.0f", vfs), c));
+	    isnan(vfs) ? "n/a" : (snprintf(c, sizeof c, "%.0f", vfs), c));
 	return rows;
 }
 
@@ -193,7 +184,7 @@ static void when(double t, char *b, size_t n)
 	time_t s = isnan(t) ? 0 : (time_t)t;
 	struct tm tm;
 	if (!localtime_r(&s, &tm) || !strftime(b, n, "%Y-%m-%d %H:%M:%S", &tm))
-		snprintf(b, n, "?");
+		snprintf(b, n, "n/a");
 }
 
 /* The journal changes ("did") and the dry-run plan ("would"), each with a
@@ -212,12 +203,12 @@ static json_object *changes(json_object *g, const char *k, int did)
 			when(rep_num(c, "time_s"), w, sizeof w);
 			snprintf(t, sizeof t, "%s %s %s %s%s%s %s -> %s (rule %s): %s", w, rep_str(c, "side"),
 				 rep_str(c, "kind"), rep_str(c, "target"), *rep_str(c, "target") ? " " : "",
-				 rep_str(c, "key"), *rep_str(c, "old") ? rep_str(c, "old") : "?",
+				 rep_str(c, "key"), *rep_str(c, "old") ? rep_str(c, "old") : "n/a",
 				 rep_str(c, "new"), rep_str(c, "rule"), rep_str(c, "state"));
 		} else {
 			snprintf(t, sizeof t, "%s %s %s %s -> %s (rule %s; %s)", rep_str(c, "side"),
 				 rep_str(c, "kind"), rep_str(c, "key"),
-				 *rep_str(c, "old") ? rep_str(c, "old") : "?", rep_str(c, "new"),
+				 *rep_str(c, "old") ? rep_str(c, "old") : "n/a", rep_str(c, "new"),
 				 rep_str(c, "rule"), rep_str(c, "why"));
 		}
 		json_object *o = json_object_new_object();
@@ -412,6 +403,17 @@ int cmd_report_main(int argc, char **argv)
 		case 's': save = optarg; break;
 		case 'j': json = 1; break;
 		case 'H': html = optarg; break;
+		}
+		/* a file name that is an option (--from --json) is a usage error */
+		if ((c == 'c' || c == 'f' || c == 's' || c == 'H' || c == 'g') && optarg[0] == '-') {
+			fprintf(stderr, "vtune report: --%s wants a %s, not the option '%s'\n",
+				c == 'c' ? "control" : c == 'f' ? "from" : c == 's' ? "save"
+				: c == 'H' ? "html" : "guest",
+				c == 'g' ? "guest name" : "file name", optarg);
+			return 2;
+		}
+		switch (c) {
+		case 'c': case 'f': case 's': case 'j': case 'H': break; /* above */
 		case 'g': guest = optarg; break;
 		case 'w': {
 			/* --watch S or --watch=S; a bare --watch is 2 s */
@@ -437,7 +439,7 @@ int cmd_report_main(int argc, char **argv)
 			break;
 		}
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		default: return 2; /* getopt said what, on one line */
 		}
 	}
 	if (optind < argc) {

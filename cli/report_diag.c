@@ -52,7 +52,7 @@ static void add(struct views *w, const char *side, const char *rule, const char 
 static const char *num(double v, char *b, size_t n)
 {
 	if (isnan(v))
-		return "?";
+		return "n/a";
 	snprintf(b, n, "%.0f", v);
 	return b;
 }
@@ -94,7 +94,7 @@ static void rule_accept_queue(struct views *w, json_object *g)
 	else
 		add(w, "guest", "guest-backlog",
 		    "%s (%s%s) without vCPU delay (%s %%) → guest backlog: raise somaxconn (now %s) / the app's backlog (smallest %s)",
-		    what, r, unit, isnan(delay) ? "?" : (snprintf(b1, sizeof b1, "%.1f", delay), b1),
+		    what, r, unit, isnan(delay) ? "n/a" : (snprintf(b1, sizeof b1, "%.1f", delay), b1),
 		    num(G(GUEST_SOMAXCONN), b2, sizeof b2),
 		    num(G(GUEST_LISTEN_BACKLOG_MIN), b3, sizeof b3));
 	(void)g;

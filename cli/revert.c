@@ -91,7 +91,7 @@ static int bad_usage(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputs("\n(try vtune revert --help)\n", stderr);
+	fputs(" (try vtune revert --help)\n", stderr);
 	return 2;
 }
 

@@ -157,6 +157,8 @@ int main(int argc, char **argv)
 	char why[256] = "";
 	const char *privsep = NULL; /* NULL: automatic, "": off */
 
+	argv[0] = (char *)"vtune-hostd"; /* getopt's one-line messages name it so */
+
 	while ((c = getopt_long(argc, argv, "b:u:p:J:c:i:r:m:nfvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': o.backend = optarg; break;
@@ -185,11 +187,11 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("vtune-hostd %s\n", VTUNE_VERSION);
 			return safefile_close_stdout("vtune-hostd") ? 1 : 0;
-		default: fputs(usage, stderr); return 2;
+		default: return 2; /* getopt said what, on one line */
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "vtune-hostd: unexpected argument '%s'\n%s", argv[optind], usage);
+		fprintf(stderr, "vtune-hostd: unexpected argument '%s' (try vtune-hostd --help)\n", argv[optind]);
 		return 2;
 	}
 	if (!o.uri && !strcmp(o.backend, "kvm"))
