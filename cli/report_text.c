@@ -118,6 +118,7 @@ void rep_print_text(json_object *mo, FILE *f)
 			!(c && json_object_get_boolean(c)) ? "down" : a && json_object_get_boolean(a) ? "up" : "no agent",
 			agebuf);
 		/* one row per concept: the guest's view, then the host's below it */
+		fprintf(f, "  %-19s GUEST VIEW, and HOST VIEW below it\n", "");
 		for (size_t k = 0; rows && k < json_object_array_length(rows); k++) {
 			json_object *r = json_object_array_get_idx(rows, k);
 			char first[40];
@@ -140,8 +141,8 @@ void rep_print_text(json_object *mo, FILE *f)
 		for (size_t k = 0; d && k < json_object_array_length(d); k++) {
 			json_object *x = json_object_array_get_idx(d, k);
 			char first[40];
-			snprintf(first, sizeof first, "  diagnosis [%s]", rep_str(x, "side"));
-			wrap(f, 22, first, rep_str(x, "text"));
+			int l = snprintf(first, sizeof first, "  diagnosis [%s]", rep_str(x, "side"));
+			wrap(f, l + 1, first, rep_str(x, "text"));
 		}
 		lines(f, rep_get(g, "policies_did"), "policies did", ": nothing recorded");
 		lines(f, rep_get(g, "policies_would"), "policies would do", ": nothing now");
