@@ -2,41 +2,13 @@
  * same content, as text for people (at most 100 columns, the capture's time,
  * why a value is n/a) and as structured JSON (no history). */
 #include "report.h"
+#include "textwrap.h"
 
 #include <math.h>
 #include <string.h>
 #include <time.h>
 
-#define WIDTH 100
-
-/* Print text after a prefix of indent columns (first holds the first
- * line's prefix, padded to indent), wrapped at word boundaries to WIDTH
- * with the same indent on the following lines. */
-static void wrap(FILE *f, int indent, const char *first, const char *text)
-{
-	int col = fprintf(f, "%-*s", indent, first);
-	const char *p = text;
-	int line_start = 1;
-	while (*p) {
-		while (*p == ' ')
-			p++;
-		const char *e = p;
-		while (*e && *e != ' ')
-			e++;
-		int w = (int)(e - p);
-		if (!w)
-			break;
-		if (!line_start && col + 1 + w > WIDTH) {
-			fprintf(f, "\n%*s", indent, "");
-			col = indent;
-			line_start = 1;
-		}
-		col += fprintf(f, "%s%.*s", line_start ? "" : " ", w, p);
-		line_start = 0;
-		p = e;
-	}
-	fputc('\n', f);
-}
+#define wrap text_wrap
 
 static void lines(FILE *f, json_object *a, const char *head, const char *none)
 {

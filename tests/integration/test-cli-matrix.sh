@@ -29,7 +29,6 @@ KNOWN="
 vtune policy check|bad option
 vtune policy check|json
 vtune revert|json
-vtune revert|text
 vtune-agent once|json
 vtune policy check|option as file name
 "
@@ -83,7 +82,7 @@ python3 "$HERE/fakeguest.py" --socket "$TMP/guests/busy.sock" --log "$TMP/busy.l
 	--metric guest.sysctl.somaxconn=@net.core.somaxconn > /dev/null 2>&1 & PIDS="$PIDS $!"
 for i in $(seq 50); do [ -S "$TMP/guests/busy.sock" ] && break; sleep 0.1; done
 CTL=$TMP/ctl.sock
-"$H" --backend sim --uri "$TMP/guests" --policy "$TMP/policy.yaml" --interval 0.5 \
+"$H" --backend sim --uri "$TMP/guests" --policy "$SRC/policies/default.yaml" --interval 0.5 \
 	--journal "$TMP/journal" --control "$CTL" --metrics off --no-privsep > "$TMP/hostd.log" 2>&1 &
 PIDS="$PIDS $!"
 "$V" bench crr --serve 127.0.0.1:18089 > /dev/null 2>&1 & PIDS="$PIDS $!"
