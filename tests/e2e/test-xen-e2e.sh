@@ -14,8 +14,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
 command -v python3 >/dev/null || skip "python3 not installed"
 command -v cc >/dev/null || skip "no C compiler for the control-socket client"
-make -C "$S" -s B="$B" "$B/vtune-hostd" "$B/vtune" "$B/vtune-agent.static" >/dev/null 2>&1 ||
-	fail "cannot build vtune-hostd, vtune and vtune-agent.static in $B"
+make -C "$S" -s B="$B" "$B/vtune-hostd" "$B/vtune" "$B/backends/backend-xen.so" "$B/vtune-agent.static" \
+	>/dev/null 2>&1 || fail "cannot build vtune-hostd, vtune, backend-xen.so and vtune-agent.static in $B"
 "$H/xen-packages" >/dev/null 2>&1 || skip "Xen packages cannot be downloaded (xen-packages failed)"
 "$H/guest-kernel" generic >/dev/null 2>&1 || skip "no generic kernel (guest-kernel generic failed)"
 
@@ -27,7 +27,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 mkdir -p "$dir/d0" "$dir/du"
-cp "$B/vtune-hostd" "$B/vtune" "$dir/d0/"
+cp "$B/vtune-hostd" "$B/vtune" "$B/backends/backend-xen.so" "$dir/d0/"
 cp "$S/tests/fixtures/policies/e2e-xen.yaml" "$dir/d0/"
 cp "$B/vtune-agent.static" "$dir/du/vtune-agent"
 # dom0 has no python or socat: a tiny client for hostd's control socket (one JSON line
@@ -105,6 +105,8 @@ echo "XE_BEFORE aff0=$a0 aff1=$a1 bridge-nf-call-iptables=$nf0"
 taskset -c 0 yes > /dev/null & b0=$!
 taskset -c 1 yes > /dev/null & b1=$!
 echo "XE_HOSTD_START uptime=$(now)"
+# the Xen backend is a module (hostd/backend_mod.h): dom0's /bin has it
+export VTUNE_BACKEND_DIR=/bin
 vtune-hostd --backend xen --policy /bin/e2e-xen.yaml --journal $J --control $C \
 	--interval 1 --metrics off -v > /tmp/hostd.log 2>&1 &
 hp=$!
@@ -154,7 +156,7 @@ EOF
 
 start=$(date +%s)
 "$H/xen-boot" "$dir" --dom0-script "$dir/dom0-test" --domu-script "$dir/domu-test" \
-	--dom0-files "$dir/d0/vtune-hostd $dir/d0/vtune $dir/d0/vtctl $dir/d0/e2e-xen.yaml" \
+	--dom0-files "$dir/d0/vtune-hostd $dir/d0/vtune $dir/d0/backend-xen.so $dir/d0/vtctl $dir/d0/e2e-xen.yaml" \
 	--domu-files "$dir/du/vtune-agent" --timeout 165
 rc=$?
 tr -d '\r' < "$dir/console.log" > "$dir/console.txt"
