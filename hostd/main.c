@@ -1,5 +1,6 @@
 /* vtune-hostd: the host side of vtune: option parsing, `-n` configuration
  * check, and the daemon's start and stop. */
+#include "backend_mod.h"
 #include "hostd.h"
 #include "hostnet.h"
 #include "log.h"
@@ -197,8 +198,14 @@ int main(int argc, char **argv)
 	if (!o.uri && !strcmp(o.backend, "kvm"))
 		o.uri = "qemu:///system";
 	if (check) {
+		char mwhy[256];
 		if (hostd_check_config(&o, stderr) < 0)
 			return 1;
+		/* the backend module is installed and loads (not for sim) */
+		if (strcmp(o.backend, "sim") && !backend_mod_load(o.backend, mwhy, sizeof mwhy)) {
+			fprintf(stderr, "vtune-hostd: %s\n", mwhy);
+			return 1;
+		}
 		printf("configuration OK\n");
 		return safefile_close_stdout("vtune-hostd") ? 1 : 0;
 	}
