@@ -102,7 +102,7 @@ int cmd_status_main(int argc, char **argv)
 	json_object *jr = NULL, *guests = NULL;
 	json_object_object_get_ex(rep, "journal", &jr);
 	json_object_object_get_ex(rep, "guests", &guests);
-	printf("vtune-hostd %s: backend %s, policy %s (%lld rules), interval %ss%s\n",
+	printf("vtune-hostd %s: backend %s, policy %s (%lld rules), interval %s s%s\n",
 	       str(rep, "version"), str(rep, "backend"), str(rep, "policy"), num(rep, "rules"),
 	       str(rep, "interval_s"), num(rep, "dry_run") ? ", dry run" : "");
 	printf("journal %s: %lld records\n\n", str(jr, "path"), num(jr, "records"));
