@@ -19,7 +19,7 @@ STATEDIR   ?= /var/lib
 CPPFLAGS += -D_GNU_SOURCE -DVTUNE_VERSION='"$(VERSION)"' \
             -DVTUNE_POLICY_DEFAULT='"$(SYSCONFDIR)/vtune/policies.yaml"' \
             -DVTUNE_JOURNAL_DEFAULT='"$(STATEDIR)/vtune/journal"' -Ilib -Ipolicies \
-            -Iagent -Ihostd -Ikvm -Ixen -Icli
+            -Iactions -Ihostnet -Iagent -Ihostd -Ikvm -Ixen -Icli
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=address,undefined
@@ -30,7 +30,7 @@ pc_libs   = $(shell $(PKG) --libs $(1) 2>/dev/null)
 ALL_CFLAGS := $(WARN) $(CFLAGS) $(call pc_cflags,$(HOST_PKGS) cmocka)
 
 # Sources: every .c in a folder is built; main.c is each program's entry.
-LIB_SRC   := $(wildcard lib/*.c policies/*.c)
+LIB_SRC   := $(wildcard lib/*.c policies/*.c actions/*.c hostnet/*.c)
 AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
 HOSTD_SRC := $(filter-out hostd/main.c,$(wildcard hostd/*.c kvm/*.c xen/*.c))
 CLI_SRC   := $(filter-out cli/main.c,$(wildcard cli/*.c))

@@ -14,6 +14,7 @@
 #include "session.h"
 #include "vclock.h"
 #include "vport.h"
+#include "wire.h"
 #include "xs.h"
 
 #include <errno.h>
@@ -83,6 +84,7 @@ static const char usage[] =
 	"usage: vtune-agent run [--transport auto|vport|xenstore] [--port NAME | --device PATH]\n"
 	"                       [--interval S]\n"
 	"                       [--journal PATH] [--root DIR] [--duration S] [--no-netlink]\n"
+	"                       [--protocol-max N]\n"
 	"       vtune-agent run --standalone [OPTIONS]   (see run --standalone --help)\n"
 	"\n"
 	"Report the guest view to the host daemon every interval over the\n"
@@ -99,6 +101,9 @@ static const char usage[] =
 	"  -r, --root DIR      /proc, /sys and /dev under DIR (default /)\n"
 	"      --duration S    stop after S seconds (default: run until SIGTERM)\n"
 	"      --no-netlink    skip sock_diag (listeners, ports in use)\n"
+	"      --protocol-max N\n"
+	"                      offer the host protocol versions up to N only (1: what\n"
+	"                      older host daemons speak; default: the newest, 2)\n"
 	"  -v, --verbose       log at debug level\n";
 
 int agent_run_main(int argc, char **argv)
@@ -112,6 +117,7 @@ int agent_run_main(int argc, char **argv)
 		{ "root", required_argument, NULL, 'r' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "no-netlink", no_argument, NULL, 'n' },
+		{ "protocol-max", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -119,6 +125,7 @@ int agent_run_main(int argc, char **argv)
 	const char *port = NULL, *device = NULL, *transport = "auto", *jpath = VTUNE_JOURNAL_DEFAULT, *root = "/";
 	double interval = 5, duration = 0;
 	int flags = GV_READ_NETLINK, c, err = 0, rc = 1;
+	unsigned max_v = 0;
 
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--standalone"))
@@ -132,6 +139,16 @@ int agent_run_main(int argc, char **argv)
 		case 'J': jpath = optarg; break;
 		case 'r': root = optarg; break;
 		case 'n': flags &= ~GV_READ_NETLINK; break;
+		case 'M': {
+			uint64_t v;
+			if (parse_u64(optarg, &v) || v < WIRE_V_MIN || v > WIRE_V_MAX) {
+				fprintf(stderr, "vtune-agent run: --protocol-max: want %d..%d, not '%s'\n",
+					WIRE_V_MIN, WIRE_V_MAX, optarg);
+				return 2;
+			}
+			max_v = (unsigned)v;
+			break;
+		}
 		case 'v': log_init("vtune-agent", LOG_TO_STDERR, LOG_DEBUG); break;
 		case 'i':
 			if (parse_double(optarg, &interval) || interval < 0.1 || interval > 3600) {
@@ -191,7 +208,7 @@ int agent_run_main(int argc, char **argv)
 	struct sampler sm = { .root = root, .flags = flags };
 	struct session_cfg cfg = {
 		.port = vp, .journal = j, .root = root, .interval_s = interval,
-		.sample = sample_text, .sample_arg = &sm,
+		.sample = sample_text, .sample_arg = &sm, .max_v = max_v,
 	};
 	if (xs) {
 		cfg.ops = &xst_ops;

@@ -139,7 +139,8 @@ int agent_standalone_main(int argc, char **argv)
 
 	struct pol_diag diag;
 	pol_diag_init(&diag);
-	struct pol_set *set = pol_load_file(policy, &diag);
+	struct act_where where = { .mode = ACT_AGENT };
+	struct pol_set *set = act_load_policy(policy, &where, &diag);
 	if (!set) {
 		pol_diag_print(&diag, stderr);
 		fprintf(stderr, "vtune-agent run: %s: policy refused\n", policy);
@@ -205,16 +206,16 @@ int agent_standalone_main(int argc, char **argv)
 			if (plan.n) {
 				if (plan_touches(&plan, "net.core.somaxconn"))
 					name_capped_listeners(&s);
-				int skipped = 0;
-				int r = apply_plan(&ac, &plan, POL_GUEST, &skipped);
+				/* host actions: told as advice, this VM cannot make them */
+				int r = apply_plan(&ac, NULL, &plan, POL_GUEST, ACT_AGENT);
+				if (r >= 0)
+					r = apply_plan(&ac, NULL, &plan, POL_HOST, ACT_AGENT);
 				if (r < 0) {
 					log_err("journal: %s: stopping, nothing changes without a record",
 						strerror(-r));
 					rc = 1;
 					stop = 1;
 				}
-				if (skipped)
-					log_info("%d host-side action(s) planned: no host daemon in standalone mode", skipped);
 			}
 			gv_sample_free(&s);
 		}

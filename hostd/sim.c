@@ -50,9 +50,11 @@ static int is_socket(const char *path)
 	return lstat(path, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
-static struct backend *sim_open(const char *uri, int *err, char *why, size_t n)
+static struct backend *sim_open(const char *uri, const char *root, int *err, char *why,
+				size_t n)
 {
 	struct stat st;
+	(void)root; /* a simulated host: its view comes from DIR/NAME.host */
 	if (!uri || !*uri) {
 		*err = -EINVAL;
 		snprintf(why, n, "the sim backend needs --uri DIR");
@@ -167,6 +169,25 @@ static int sim_host_view(struct backend *b, const struct bk_guest *g, uint64_t n
 	return 0;
 }
 
+/* The channel sockets are in the sim directory itself. */
+static int sim_privsep_dirs(const char *uri, const char **dirs, size_t max, char *buf,
+			    size_t bufn, char *why, size_t n)
+{
+	char real[PATH_MAX];
+	if (!uri || !realpath(uri, real)) {
+		snprintf(why, n, "sim directory %s: %s", uri ? uri : "(none)", strerror(errno));
+		return -ENOENT;
+	}
+	if (max < 2 || strlen(real) >= bufn) {
+		snprintf(why, n, "sim directory %s: path too long", real);
+		return -ENAMETOOLONG;
+	}
+	strcpy(buf, real);
+	dirs[0] = buf;
+	dirs[1] = NULL;
+	return 1;
+}
+
 const struct backend_ops backend_sim_ops = {
 	.name = "sim",
 	.open = sim_open,
@@ -175,5 +196,5 @@ const struct backend_ops backend_sim_ops = {
 	.event_fd = sim_event_fd,
 	.dispatch = sim_dispatch,
 	.host_view = sim_host_view,
-	.knobs = NULL,
+	.privsep_dirs = sim_privsep_dirs,
 };

@@ -7,9 +7,11 @@
 #include <string.h>
 
 const struct metric_def metric_defs[M_COUNT] = {
-#define X(id, name, unit, help) [M_##id] = { name, unit, help },
-	METRIC_LIST(X)
+#define X(id, name, unit, help) [M_##id] = { name, unit, help, NULL },
+#define K(id, name, sysctl, help) [M_##id] = { name, MU_VALUE, help, sysctl },
+	METRIC_LIST(X, K)
 #undef X
+#undef K
 };
 
 /* An open-addressed table of ids by name hash, built once: hostd looks up
@@ -43,6 +45,14 @@ int metric_lookup_n(const char *name, size_t n)
 int metric_lookup(const char *name)
 {
 	return metric_lookup_n(name, strlen(name));
+}
+
+int metric_by_sysctl(const char *key)
+{
+	for (int i = 0; key && i < M_COUNT; i++)
+		if (metric_defs[i].sysctl && !strcmp(metric_defs[i].sysctl, key))
+			return i;
+	return -1;
 }
 
 const char *metric_unit_str(enum metric_unit u)

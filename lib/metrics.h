@@ -17,7 +17,9 @@ enum metric_unit {
 	MU_VALUE,	/* a tuning knob's current value */
 };
 
-#define METRIC_LIST(X)                                                        \
+/* X(id, name, unit, help) a measured metric; K(id, name, sysctl, help) a
+ * knob's current value (unit MU_VALUE), read from that sysctl. */
+#define METRIC_LIST(X, K)                                                     \
 	/* guest: CPU */                                                      \
 	X(GUEST_CPU_STEAL, "guest.cpu.steal", MU_PCT, "steal time, all CPUs") \
 	X(GUEST_CPU_STEAL_MAX, "guest.cpu.steal_max", MU_PCT, "steal time of the worst CPU") \
@@ -68,16 +70,16 @@ enum metric_unit {
 	X(GUEST_NET_RPS_OFF, "guest.net.rps_off", MU_COUNT, "rx queues with an empty RPS mask") \
 	X(GUEST_NCPU, "guest.cpus", MU_COUNT, "online CPUs") \
 	/* guest: tuning knobs' current values */                            \
-	X(GUEST_SOMAXCONN, "guest.sysctl.somaxconn", MU_VALUE, "net.core.somaxconn") \
-	X(GUEST_TCP_MAX_SYN_BACKLOG, "guest.sysctl.tcp_max_syn_backlog", MU_VALUE, "net.ipv4.tcp_max_syn_backlog") \
-	X(GUEST_NETDEV_MAX_BACKLOG, "guest.sysctl.netdev_max_backlog", MU_VALUE, "net.core.netdev_max_backlog") \
-	X(GUEST_NETDEV_BUDGET, "guest.sysctl.netdev_budget", MU_VALUE, "net.core.netdev_budget") \
-	X(GUEST_TCP_FIN_TIMEOUT, "guest.sysctl.tcp_fin_timeout", MU_VALUE, "net.ipv4.tcp_fin_timeout") \
-	X(GUEST_SLOW_START_AFTER_IDLE, "guest.sysctl.tcp_slow_start_after_idle", MU_VALUE, "net.ipv4.tcp_slow_start_after_idle") \
-	X(GUEST_TCP_SYNCOOKIES, "guest.sysctl.tcp_syncookies", MU_VALUE, "net.ipv4.tcp_syncookies") \
-	X(GUEST_TCP_TW_REUSE, "guest.sysctl.tcp_tw_reuse", MU_VALUE, "net.ipv4.tcp_tw_reuse") \
-	X(GUEST_NF_CONNTRACK_MAX, "guest.sysctl.nf_conntrack_max", MU_VALUE, "net.netfilter.nf_conntrack_max") \
-	X(GUEST_RPS_SOCK_FLOW_ENTRIES, "guest.sysctl.rps_sock_flow_entries", MU_VALUE, "net.core.rps_sock_flow_entries") \
+	K(GUEST_SOMAXCONN, "guest.sysctl.somaxconn", "net.core.somaxconn", "accept queue cap per listener") \
+	K(GUEST_TCP_MAX_SYN_BACKLOG, "guest.sysctl.tcp_max_syn_backlog", "net.ipv4.tcp_max_syn_backlog", "SYN (request) queue cap per listener") \
+	K(GUEST_NETDEV_MAX_BACKLOG, "guest.sysctl.netdev_max_backlog", "net.core.netdev_max_backlog", "per-CPU input queue of packets") \
+	K(GUEST_NETDEV_BUDGET, "guest.sysctl.netdev_budget", "net.core.netdev_budget", "packets per NET_RX softirq run") \
+	K(GUEST_TCP_FIN_TIMEOUT, "guest.sysctl.tcp_fin_timeout", "net.ipv4.tcp_fin_timeout", "seconds in FIN_WAIT_2") \
+	K(GUEST_SLOW_START_AFTER_IDLE, "guest.sysctl.tcp_slow_start_after_idle", "net.ipv4.tcp_slow_start_after_idle", "slow start after idle (0 off, 1 on)") \
+	K(GUEST_TCP_SYNCOOKIES, "guest.sysctl.tcp_syncookies", "net.ipv4.tcp_syncookies", "SYN cookies (0 off, 1 on overflow, 2 always)") \
+	K(GUEST_TCP_TW_REUSE, "guest.sysctl.tcp_tw_reuse", "net.ipv4.tcp_tw_reuse", "reuse of TIME_WAIT ports by outgoing connections") \
+	K(GUEST_NF_CONNTRACK_MAX, "guest.sysctl.nf_conntrack_max", "net.netfilter.nf_conntrack_max", "conntrack table size") \
+	K(GUEST_RPS_SOCK_FLOW_ENTRIES, "guest.sysctl.rps_sock_flow_entries", "net.core.rps_sock_flow_entries", "RFS flow table size") \
 	/* host: the hypervisor side of one guest */                          \
 	X(HOST_VCPU_DELAY, "host.vcpu.delay", MU_PCT, "time the guest's vCPUs waited to run (KVM run delay), mean") \
 	X(HOST_VCPU_DELAY_MAX, "host.vcpu.delay_max", MU_PCT, "run delay of the worst vCPU") \
@@ -96,8 +98,10 @@ enum metric_unit {
 
 enum metric_id {
 #define X(id, name, unit, help) M_##id,
-	METRIC_LIST(X)
+#define K(id, name, sysctl, help) M_##id,
+	METRIC_LIST(X, K)
 #undef X
+#undef K
 	M_COUNT
 };
 
@@ -105,6 +109,7 @@ struct metric_def {
 	const char *name;
 	enum metric_unit unit;
 	const char *help;
+	const char *sysctl; /* knob rows: the sysctl whose value it is; else NULL */
 };
 
 extern const struct metric_def metric_defs[M_COUNT];
@@ -113,6 +118,10 @@ extern const struct metric_def metric_defs[M_COUNT];
 int metric_lookup(const char *name);
 /* The same for name[0..n), which need not be NUL-terminated. */
 int metric_lookup_n(const char *name, size_t n);
+
+/* The catalogue metric holding the current value of sysctl key (a K row),
+ * or -1. */
+int metric_by_sysctl(const char *key);
 
 /* Unit as text: "%", "/s", "", "s", "bool", ... */
 const char *metric_unit_str(enum metric_unit u);

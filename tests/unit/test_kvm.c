@@ -183,7 +183,7 @@ static struct backend *open_test(void)
 {
 	int err = 0;
 	char why[256] = "";
-	struct backend *b = backend_kvm_ops.open(URI, &err, why, sizeof why);
+	struct backend *b = backend_kvm_ops.open(URI, "/", &err, why, sizeof why);
 	if (!b)
 		fail_msg("open: %d %s", err, why);
 	return b;
@@ -195,7 +195,7 @@ static void test_open_list(void **state)
 	assert_string_equal(backend_kvm_ops.name, "kvm");
 	int err = 0;
 	char why[256] = "";
-	assert_null(backend_kvm_ops.open("bogus:///nothing", &err, why, sizeof why));
+	assert_null(backend_kvm_ops.open("bogus:///nothing", "/", &err, why, sizeof why));
 	assert_true(err < 0);
 	assert_true(why[0] != '\0');
 
@@ -467,7 +467,7 @@ static void test_live(void **state)
 		skip();
 	int err = 0;
 	char why[256] = "";
-	struct backend *b = backend_kvm_ops.open(uri, &err, why, sizeof why);
+	struct backend *b = backend_kvm_ops.open(uri, "/", &err, why, sizeof why);
 	if (!b)
 		fail_msg("open %s: %d %s", uri, err, why);
 	kvm_set_resync_ms(b, 0);
