@@ -25,8 +25,9 @@ static const char *const queries[FQ_COUNT] = {
 		    " or avg_over_time(vtune_guest_tcp_reqq_full_drops_per_second[%1$s])"
 		    " or 0 * rate(vtune_guest_tcp_listen_drops_total[%1$s])"
 		    " or 0 * avg_over_time(vtune_guest_tcp_listen_drops_per_second[%1$s]))",
-	[FQ_WAIT] = "max by (instance, job, guest) (avg_over_time("
-		    "{__name__=~\"vtune_guest_cpu_steal_ratio|vtune_host_vcpu_delay_ratio\"}[%1$s]))",
+	[FQ_WAIT] = "max by (instance, job, guest) ("
+		    "label_replace(avg_over_time(vtune_guest_cpu_steal_ratio[%1$s]), \"of\", \"steal\", \"\", \"\")"
+		    " or label_replace(avg_over_time(vtune_host_vcpu_delay_ratio[%1$s]), \"of\", \"delay\", \"\", \"\"))",
 	[FQ_RULES] = "vtune_rule_active == 1",
 	[FQ_FIRINGS] = "vtune_rule_firings_total",
 	[FQ_LAST] = "vtune_rule_last_fired_timestamp_seconds",
@@ -265,10 +266,16 @@ static int cmp(const void *pa, const void *pb)
 	return c ? c : strcmp(a->guest, b->guest);
 }
 
+static int cmp_cause(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 void fleet_rank(struct fleet *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		struct fleet_guest *g = &f->g[i];
+		qsort(g->causes, (size_t)g->ncauses, sizeof g->causes[0], cmp_cause);
 		if (isnan(g->lost) || isnan(g->accepts) || isnan(g->wait))
 			continue;
 		double h = fmin(fmax(g->wait, 0), HOST_WAIT_CAP);
@@ -329,8 +336,8 @@ void fleet_print(const struct fleet *f, size_t top, FILE *out)
 		fprintf(out, "hostd down (not scraped): %s\n", f->down[i]);
 	if (shown < f->n)
 		fprintf(out, "showing the top %zu\n", shown);
-	fprintf(out, "%3s  %-16s %-22s %8s %8s %9s %6s  %s\n", "#", "GUEST", "HOST", "LOST/s",
-		"HOST/s", "ACCEPT/s", "WAIT", "CAUSE (hostd's active rules)");
+	fprintf(out, "%3s  %-20s %-24s %8s %8s %9s %7s\n", "#", "GUEST", "HOST", "LOST/s",
+		"HOST/s", "ACCEPT/s", "WAIT");
 	for (size_t i = 0; i < shown; i++) {
 		const struct fleet_guest *g = &f->g[i];
 		char line[400] = "", a[16], b[16], c[16], w[16], cause[256] = "";
@@ -346,10 +353,11 @@ void fleet_print(const struct fleet *f, size_t top, FILE *out)
 			snprintf(w, sizeof w, "n/a");
 		else
 			snprintf(w, sizeof w, "%.1f%%", 100 * g->wait);
-		snprintf(line, sizeof line, "%3zu  %-16.16s %-22.22s %8s %8s %9s %6s  ", i + 1, g->guest,
-			 g->instance,
-			 rate(g->lost, a, sizeof a), rate(g->lost_host, b, sizeof b),
+		snprintf(line, sizeof line, "%3zu  %-20.20s %-24.24s %8s %8s %9s %7s", i + 1, g->guest,
+			 g->instance, rate(g->lost, a, sizeof a), rate(g->lost_host, b, sizeof b),
 			 rate(g->accepts, c, sizeof c), w);
+		fprintf(out, "%s\n", line);
+		snprintf(line, sizeof line, "     cause: ");
 		put(line, sizeof line, cause);
 		fprintf(out, "%s\n", line);
 		if (g->nactions || g->applied || g->failed || g->rollbacks) {
@@ -372,9 +380,9 @@ void fleet_print(const struct fleet *f, size_t top, FILE *out)
 		}
 		char ids[256] = "";
 		if (g->nova_instance[0]) {
-			snprintf(line, sizeof line, "     nova: instance %s, project %s (%s)", g->nova_instance,
-				 g->nova_project_name[0] ? g->nova_project_name : "n/a",
-				 g->nova_project[0] ? g->nova_project : "n/a");
+			snprintf(line, sizeof line, "     nova: instance %s, project %s", g->nova_instance,
+				 g->nova_project_name[0] ? g->nova_project_name
+				 : g->nova_project[0] ? g->nova_project : "n/a");
 			put(ids, sizeof ids, line);
 		} else if (g->kubevirt_vmi[0]) {
 			snprintf(line, sizeof line, "     kubevirt: vmi %s/%s", g->kubevirt_namespace,

@@ -76,8 +76,8 @@ void fleet_free(struct fleet *f);
 int fleet_take(struct fleet *f, enum fleet_q q, const char *body, size_t len,
 	       char *why, size_t n);
 
-/* Compute the lost-to-host estimate (min(L, A*h/(1-h)), h capped at 0.9)
- * and sort: lost to host causes, then lost, then accepts, all descending;
+/* Compute the lost-to-host estimate (min(L, A*h/(1-h)), h capped at 0.9),
+ * sort each guest's causes by name, and sort the guests: lost to host causes, then lost, then accepts, all descending;
  * guests that are not up last. */
 void fleet_rank(struct fleet *f);
 
