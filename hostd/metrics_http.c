@@ -123,6 +123,16 @@ uint64_t mh_counters_dropped(const struct mh_counters *c)
 
 /* ---- names ---- */
 
+const char *const mh_fixed_names[] = {
+	"vtune_host_info", "vtune_guest_info", "vtune_guest_up",
+	"vtune_guest_last_report_timestamp_seconds", "vtune_guest_connected", "vtune_rule_active",
+	"vtune_guest_reports_total", "vtune_guest_reports_bad_total",
+	"vtune_guest_messages_dropped_total", "vtune_guest_messages_invalid_total",
+	"vtune_rule_firings_total", "vtune_rule_last_fired_timestamp_seconds",
+	"vtune_changes_total", "vtune_changes_refused_total", "vtune_changes_rolled_back_total",
+	"vtune_journal_errors_total", "vtune_series_dropped_total", "vtune_build_info", NULL,
+};
+
 /* Catalogue names whose plain form ends in a suffix the formats reserve. */
 static const struct { int id; const char *family; } renames[] = {
 	{ M_GUEST_CONNTRACK_COUNT, "vtune_guest_conntrack_entries" },

@@ -87,6 +87,10 @@ enum mh_kind {
  * _entries) or gets "_value". buf n >= 96 is enough. */
 enum mh_kind mh_family_name(int id, char *buf, size_t n);
 
+/* The sample names hostd exports besides the catalogue's (mh_family_name),
+ * NULL-terminated: what dashboards and rules may name. */
+extern const char *const mh_fixed_names[];
+
 /* The raw counter (MU_TOTAL) id of rate metric id, or -1. */
 int mh_counter_of(int id);
 

@@ -274,7 +274,8 @@ expect 2 'since' --since 5x
 # 3. Every alert's unit tests.
 promtool test rules "$SRC"/contrib/prometheus/tests/*.test.yml || fail "promtool test rules"
 
-# 4. Every query of both dashboards parses and names metrics that exist.
+# 4. Every query of both dashboards parses (Prometheus' own parser) and
+#    names metrics that exist.
 python3 - "$URL" "$SRC" "127.0.0.1:$P1" <<'PY' || fail "dashboard queries"
 import json, re, sys, urllib.parse, urllib.request
 url, src, hostd = sys.argv[1:4]
@@ -292,12 +293,13 @@ for f in ("vtune-recording.yml",):
 known.update(["up", "ALERTS"])
 subst = {"$__rate_interval": "30s", "$__interval": "5s", "$__range": "1m", "${__range}": "1m",
          "$host": ".*", "$instance": ".*", "$guest": ".*", "$top": "5", "${top}": "5"}
-n = 0
+n, notlive = 0, set()
 for dash in ("vtune.json", "vtune-fleet.json"):
     d = json.load(open(src + "/contrib/grafana/" + dash))
     exprs = [t["expr"] for p in d["panels"] for t in p.get("targets", []) if t.get("expr")]
     exprs += [v["query"]["query"] if isinstance(v.get("query"), dict) else v.get("query", "")
               for v in d["templating"]["list"] if v.get("type") == "query"]
+    exprs += [a["expr"] for a in d.get("annotations", {}).get("list", []) if a.get("expr")]
     assert exprs, dash
     for e in exprs:
         m = re.match(r"label_values\((.*),\s*\w+\)$", e)
@@ -309,19 +311,24 @@ for dash in ("vtune.json", "vtune-fleet.json"):
         assert r["status"] == "success", (dash, e, r)
         names = set(re.findall(r"\b(vtune[_:][a-zA-Z0-9_:]*)", pe)) | ({"up"} if re.search(r"\bup\b", pe) else set())
         unknown = [x for x in names if x not in known]
-        assert not unknown, (dash, e, unknown)
+        # the fleet dashboard's names all exist here; the per-host one also
+        # names metrics these fake guests lack (test_metrics_http checks
+        # every name in contrib/ against what hostd can export)
+        assert not unknown or dash != "vtune-fleet.json", (dash, e, unknown)
+        notlive.update(unknown)
         n += 1
-print("ok: %d dashboard queries parse and name only existing metrics" % n)
+print("ok: %d dashboard queries parse; the fleet dashboard's metrics all exist in this Prometheus" % n)
+print("   (per-host dashboard metrics these fake guests do not send: %s)" % " ".join(sorted(notlive)))
 PY
 
 # 5. Optional: the fleet dashboard rendered from this Prometheus, screenshot.
 if [ -n "${VTUNE_FLEET_SHOT:-}" ]; then
 	python3 "$SRC/tests/harness/dash_render.py" "$SRC/contrib/grafana/vtune-fleet.json" "$URL" \
-		"$TMP/dash.html" || fail "rendering the dashboard"
+		"$TMP/dash.html" $(( $(date +%s) - T0 )) || fail "rendering the dashboard"
 	if command -v chromium >/dev/null; then
 		timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 			--disable-background-networking --disable-component-update --disable-sync \
-			--user-data-dir="$TMP/chromium" --hide-scrollbars --window-size=1600,1300 \
+			--user-data-dir="$TMP/chromium" --hide-scrollbars --window-size=1560,1900 \
 			--screenshot="$VTUNE_FLEET_SHOT" "file://$TMP/dash.html" >"$TMP/chromium.log" 2>&1 \
 			|| fail "chromium: $(tail -3 "$TMP/chromium.log")"
 		cp "$TMP/dash.html" "${VTUNE_FLEET_SHOT%.png}.html"

@@ -222,6 +222,79 @@ static void test_render(void **state)
 	mh_counters_free(c);
 }
 
+/* Whether name is a sample name hostd can export. */
+static int exported(const char *name)
+{
+	char b[128];
+	for (int i = 0; i < M_COUNT; i++)
+		if (mh_family_name(i, b, sizeof b), !strcmp(b, name))
+			return 1;
+	for (int i = 0; mh_fixed_names[i]; i++)
+		if (!strcmp(mh_fixed_names[i], name))
+			return 1;
+	return 0;
+}
+
+/* The fixed list is what a full rendering holds, and every vtune_ metric
+ * the dashboards and rules in contrib/ name is one hostd exports (a rename
+ * that forgets them fails here). */
+static void test_contrib_names(void **state)
+{
+	(void)state;
+	struct mvec gm;
+	mvec_clear(&gm);
+	mvec_set(&gm, M_GUEST_CPU_STEAL, 1);
+	const char *rules[] = { "r" };
+	struct bk_guest bk = { .uuid = "u" };
+	struct mh_guest g = { .name = "g", .bk = &bk, .up = 1, .last_report_s = 1, .gm = &gm,
+			      .rules = rules, .nrules = 1 };
+	struct mh_host host = { "h", "kvm" };
+	struct mh_counters *c = mh_counters_new();
+	mh_count_firing(c, "g", "r");
+	mh_count_change(c, "g", "guest", "applied");
+	mh_count_refusal(c, "g", "bridge_nf", "firewall");
+	mh_count_rollback(c, "g", "r", "no_effect");
+	char *out;
+	size_t len;
+	assert_int_equal(mh_render(&host, &g, 1, c, 0, &out, &len), 0);
+	for (int i = 0; mh_fixed_names[i]; i++) {
+		char want[160];
+		snprintf(want, sizeof want, "\n%s", mh_fixed_names[i]);
+		assert_non_null(strstr(out, want));
+	}
+	for (char *line = out; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		char name[128];
+		if (*line != '#' && sscanf(line, "%127[a-zA-Z0-9_:]", name) == 1)
+			assert_true(exported(name));
+	}
+	free(out);
+	mh_counters_free(c);
+
+	static const char *const files[] = {
+		"contrib/grafana/vtune.json", "contrib/grafana/vtune-fleet.json",
+		"contrib/prometheus/vtune-recording.yml", "contrib/prometheus/vtune-alerts.yml",
+	};
+	for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+		FILE *fp = fopen(files[f], "re");
+		assert_non_null(fp);
+		char *text = calloc(1, 1 << 20);
+		size_t n = fread(text, 1, (1 << 20) - 1, fp);
+		fclose(fp);
+		int names = 0;
+		for (char *p = text; (p = strstr(p, "vtune_")); p++) {
+			char name[128];
+			if (p > text && (p[-1] == ':' || p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z')))
+				continue; /* part of vtune:guest_..., a file name, ... */
+			sscanf(p, "%127[a-zA-Z0-9_]", name);
+			if (!exported(name))
+				fail_msg("%s names %s, which hostd does not export", files[f], name);
+			names++;
+		}
+		assert_true(n > 0 && names > 0);
+		free(text);
+	}
+}
+
 static void test_counters_bounded(void **state)
 {
 	(void)state;
@@ -415,6 +488,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_family_names),
 		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_contrib_names),
 		cmocka_unit_test(test_counters_bounded),
 		cmocka_unit_test(test_decide_and_parse),
 		cmocka_unit_test(test_server),
