@@ -4,6 +4,7 @@
 #include "fleet_prom.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,8 +207,13 @@ int fleet_take(struct fleet *f, enum fleet_q q, const char *body, size_t len,
 	int r = -EPROTO;
 	if (!tok)
 		return -ENOMEM;
+	if (len > INT32_MAX)
+		goto out;
 	root = json_tokener_parse_ex(tok, body, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
+	size_t end = root ? json_tokener_get_parse_end(tok) : 0;
+	while (end < len && memchr(" \t\r\n", body[end], 4))
+		end++;
+	if (!root || json_tokener_get_error(tok) != json_tokener_success || end != len ||
 	    !json_object_is_type(root, json_type_object) ||
 	    !json_object_object_get_ex(root, "status", &st) || !json_object_is_type(st, json_type_string))
 		goto out;
