@@ -430,6 +430,28 @@ static void series(FILE *f, int om, const struct mh_counters *c, int kind, const
 	}
 }
 
+/* A change counter at 0 for each side and result a known guest has none
+ * of yet: a counter that appears at 1 hides its first increase from
+ * Prometheus' increase() and rate(). */
+static void zero_changes(FILE *f, const struct mh_counters *c, const struct mh_guest *g, size_t ng)
+{
+	static const char *const sides[] = { "guest", "host" };
+	static const char *const results[] = { "applied", "failed", "unchanged", "dry_run" };
+	for (size_t i = 0; i < ng; i++)
+		for (size_t s = 0; s < 2; s++)
+			for (size_t r = 0; r < sizeof results / sizeof *results; r++) {
+				size_t k;
+				for (k = 0; c && k < c->n; k++)
+					if (c->v[k].kind == CT_CHANGE && !strcmp(c->v[k].guest, g[i].name) &&
+					    !strcmp(c->v[k].a, sides[s]) && !strcmp(c->v[k].b, results[r]))
+						break;
+				if (c && k < c->n)
+					continue;
+				guest_label(f, "vtune_changes_total", g[i].name);
+				fprintf(f, ",side=\"%s\",result=\"%s\"} 0\n", sides[s], results[r]);
+			}
+}
+
 int mh_render(const struct mh_host *host, const struct mh_guest *g, size_t ng,
 	      const struct mh_counters *c, int om, char **out, size_t *len)
 {
@@ -501,6 +523,7 @@ int mh_render(const struct mh_host *host, const struct mh_guest *g, size_t ng,
 	}
 	series(f, om, c, CT_CHANGE, "vtune_changes", "side", "result",
 	       "changes by side (guest, host) and result (applied, failed, unchanged, dry_run)");
+	zero_changes(f, c, g, ng);
 	series(f, om, c, CT_REFUSED, "vtune_changes_refused", "kind", "reason",
 	       "changes a rule asked for and vtune refused, by action kind and reason "
 	       "(firewall: a firewall needs bridge-nf, ...)");

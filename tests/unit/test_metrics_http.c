@@ -195,6 +195,9 @@ static void test_render(void **state)
 	assert_non_null(strstr(out, "vtune_rule_last_fired_timestamp_seconds{guest=\"web1\",rule=\"accept-overflow\"} "));
 	assert_non_null(strstr(out, "vtune_changes_total{guest=\"web1\",side=\"guest\",result=\"applied\"} 2\n"));
 	assert_non_null(strstr(out, "vtune_changes_total{guest=\"web1\",side=\"host\",result=\"failed\"} 1\n"));
+	/* every known guest's change counters exist from 0 */
+	assert_non_null(strstr(out, "vtune_changes_total{guest=\"stale\",side=\"guest\",result=\"applied\"} 0\n"));
+	assert_non_null(strstr(out, "vtune_changes_total{guest=\"stale\",side=\"host\",result=\"dry_run\"} 0\n"));
 	assert_non_null(strstr(out, "vtune_changes_refused_total{guest=\"web1\",kind=\"bridge_nf\",reason=\"firewall\"} 1\n"));
 	assert_non_null(strstr(out, "vtune_changes_rolled_back_total{guest=\"web1\",rule=\"listen-overflow\",reason=\"no_effect\"} 1\n"));
 	assert_non_null(strstr(out, "vtune_journal_errors_total 1\n"));
