@@ -10,6 +10,7 @@ VERSION  := 0.1.0
 
 COMMON_PKGS := libnl-3.0 libnl-genl-3.0 libnl-route-3.0 yaml-0.1 json-c xenstore
 HOST_PKGS   := $(COMMON_PKGS) libvirt xencontrol
+CLI_PKGS    := libcurl
 
 WARN     := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Werror
@@ -27,7 +28,7 @@ endif
 
 pc_cflags = $(shell $(PKG) --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell $(PKG) --libs $(1) 2>/dev/null)
-ALL_CFLAGS := $(WARN) $(CFLAGS) $(call pc_cflags,$(HOST_PKGS) cmocka)
+ALL_CFLAGS := $(WARN) $(CFLAGS) $(call pc_cflags,$(HOST_PKGS) $(CLI_PKGS) cmocka)
 
 # Sources: every .c in a folder is built; main.c is each program's entry.
 LIB_SRC   := $(wildcard lib/*.c policies/*.c actions/*.c hostnet/*.c)
@@ -67,7 +68,7 @@ $(B)/vtune-agent: $(call obj,agent/main.c) $(LIBAGENT) $(LIBVTUNE)
 $(B)/vtune-hostd: $(call obj,hostd/main.c) $(LIBHOSTD) $(LIBVTUNE)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(HOST_PKGS)) -lm
 $(B)/vtune: $(call obj,cli/main.c) $(LIBCLI) $(LIBHOSTD) $(LIBVTUNE)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(HOST_PKGS)) -lpthread -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(HOST_PKGS) $(CLI_PKGS)) -lpthread -lm
 
 # A static agent for guest images (busybox initramfs, cloud images).
 $(B)/vtune-agent.static: $(call obj,agent/main.c) $(LIBAGENT) $(LIBVTUNE)

@@ -29,6 +29,12 @@ struct bk_guest {
 	char bridge[16];	  /* the bridge that tap is on, "" when none */
 	char netns[108];	  /* netns of that bridge: /proc/PID/ns/net or /run/netns/NAME; "" = hostd's */
 	int nvcpus;
+	/* fleet labels from the domain's <metadata> (kvm_xml_labels), "" when absent */
+	char nova_instance[40];	    /* OpenStack Nova instance UUID */
+	char nova_project[40];	    /* Nova project UUID */
+	char nova_project_name[64]; /* Nova project name */
+	char kubevirt_namespace[64]; /* KubeVirt VMI namespace */
+	char kubevirt_vmi[64];	    /* KubeVirt VMI name */
 };
 
 enum bk_event_type { BK_GUEST_UP, BK_GUEST_DOWN, BK_CHANNEL_UP, BK_CHANNEL_DOWN };

@@ -136,9 +136,11 @@ static void on_ack(void *arg, struct guest *g, const struct wire_ack *a,
 		int r = ok ? journal_mark_values(h->journal, p->seq[i], op, detail,
 						 res->old_value, res->new_value)
 			   : journal_mark(h->journal, p->seq[i], op, detail);
-		if (r < 0)
+		if (r < 0) {
+			mh_count_journal_error(h->mhc);
 			log_err("journal: cannot mark record %lld %s: %s", (long long)p->seq[i], op,
 				strerror(-r));
+		}
 	}
 }
 
@@ -437,6 +439,7 @@ static void send_rule_changes(struct hostd *h, struct guest *g, const struct pol
 		};
 		int64_t seq = journal_intent(h->journal, &rec);
 		if (seq < 0) {
+			mh_count_journal_error(h->mhc);
 			log_err("journal: %s: not sending %s %s to guest %s (nothing changes without a record)",
 				strerror((int)-seq), c->kind, c->key, g->bk.name);
 			continue;
@@ -504,6 +507,7 @@ static void act_on_plan(struct hostd *h, struct guest *g, const struct pol_plan 
 		if (!strcmp(c->kind, "note") || run == ACT_LOCAL) {
 			int r = apply_change(&x, c, ACT_HOSTD);
 			if (r < 0 && r != -EINVAL) {
+				mh_count_journal_error(h->mhc);
 				log_err("journal: %s: host changes stopped (nothing changes without a record)",
 					strerror(-r));
 				return;
@@ -698,23 +702,41 @@ static void signal_cb(void *arg, int fd, uint32_t events)
 
 /* ---- metrics for Prometheus ---- */
 
-/* mh_render_fn: the current guests, both views and the counters. */
+/* mh_render_fn: the current guests, both views, the rules active for each
+ * and the counters. A guest whose report is older than the engine reads
+ * (HOSTD_REPORT_MAX_AGE intervals) is shown down, without its views. */
 static int metrics_render(void *arg, int om, char **out, size_t *len)
 {
 	struct hostd *h = arg;
-	struct mh_guest *v = calloc(h->nguests ? h->nguests : 1, sizeof *v);
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < h->nguests; i++) {
+	size_t nr = h->set ? h->set->n_rules : 0, ng = h->nguests;
+	struct mh_guest *v = calloc(ng ? ng : 1, sizeof *v);
+	const char **rules = calloc(ng * nr + 1, sizeof *rules);
+	uint64_t mono = vclock_mono_ns(), wall = vclock_wall_ns();
+	char hostname[256] = "";
+	int r = -ENOMEM;
+	if (!v || !rules)
+		goto out;
+	gethostname(hostname, sizeof hostname - 1);
+	for (size_t i = 0; i < ng; i++) {
 		const struct guest *g = h->guests[i];
+		uint64_t age = guest_report_age_ns(g, mono);
 		v[i] = (struct mh_guest){
-			.name = g->bk.name, .connected = g->fd >= 0,
+			.name = g->bk.name, .bk = &g->bk, .connected = g->fd >= 0,
+			.up = age <= HOSTD_REPORT_MAX_AGE * h->interval_ns,
+			.last_report_s = age == UINT64_MAX || age > wall ? 0 : (double)(wall - age) / 1e9,
 			.reports = g->st.reports, .bad_reports = g->st.bad_reports,
 			.dropped = g->st.dropped, .invalid = g->st.invalid,
 			.gm = g->have_report ? &g->gm : NULL, .hm = g->have_host ? &g->hm : NULL,
+			.rules = rules + i * nr,
 		};
+		for (size_t k = 0; k < nr; k++)
+			if (pol_engine_rule_active(h->engine, g->bk.name, h->set->rules[k].name) == 1)
+				rules[i * nr + v[i].nrules++] = h->set->rules[k].name;
 	}
-	int r = mh_render(v, h->nguests, h->mhc, om, out, len);
+	struct mh_host host = { hostname, h->ops ? h->ops->name : NULL };
+	r = mh_render(&host, v, ng, h->mhc, om, out, len);
+out:
+	free(rules);
 	free(v);
 	return r;
 }

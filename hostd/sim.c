@@ -1,8 +1,10 @@
 /* sim: the simulated backend (`--backend sim --uri DIR`): every unix socket
  * DIR/NAME.sock is the agent channel of a guest NAME, watched with inotify;
  * an optional DIR/NAME.host file ("host.metric value" lines) is its host
- * view. Serves tests and dry runs. */
+ * view, an optional DIR/NAME.xml (a libvirt domain XML) its UUID and fleet
+ * labels. Serves tests and dry runs. */
 #include "backend.h"
+#include "kvm_xml.h"
 #include "log.h"
 #include "parse.h"
 
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #define SIM_HOST_FILE_MAX 8192
+#define SIM_XML_MAX 65536
 
 struct backend {
 	char dir[PATH_MAX];
@@ -41,6 +44,15 @@ static int sim_guest(const struct backend *b, const char *file, struct bk_guest 
 	int n = snprintf(g->channel, sizeof g->channel, "%s/%s", b->dir, file);
 	if (n < 0 || (size_t)n >= sizeof g->channel)
 		return -EINVAL;
+	char path[PATH_MAX + BK_NAME_MAX + 8], *xml = calloc(1, SIM_XML_MAX + 1);
+	snprintf(path, sizeof path, "%s/%s.xml", b->dir, g->name);
+	FILE *f = xml ? fopen(path, "re") : NULL;
+	if (f) {
+		if (fread(xml, 1, SIM_XML_MAX, f) > 0 && kvm_xml_labels(xml, g) < 0)
+			log_warn("sim: %s: labels not read", path);
+		fclose(f);
+	}
+	free(xml);
 	return 0;
 }
 

@@ -183,6 +183,11 @@ struct gv_sample {
 	int nifaces;
 	struct gv_iface_rate *ifaces;
 	struct gv_knobs knobs;
+	/* the later reading's raw counters (the *_total metrics), summed as the
+	 * rates are: softnet over CPUs, interfaces over non-loopback ones */
+	struct gv_tcp_counters tcp_total;
+	uint64_t softnet_total[3]; /* processed, dropped, squeezed */
+	uint64_t net_total[4];	   /* rx packets, tx packets, rx drops, tx drops */
 };
 
 /* Rates from a to b (b later). Counters that went backwards (reset, CPU

@@ -65,6 +65,7 @@ const char *metric_unit_str(enum metric_unit u)
 	case MU_SECONDS: return "s";
 	case MU_BOOL: return "bool";
 	case MU_VALUE: return "";
+	case MU_TOTAL: return "total";
 	}
 	return "";
 }
@@ -78,6 +79,7 @@ void metric_range(enum metric_unit u, double *min, double *max)
 	case MU_RATIO: *max = 1e6; break;
 	case MU_SECONDS: *max = 1e9; break;
 	case MU_VALUE: *min = -1e12; *max = 1e15; break;
+	case MU_TOTAL: *max = 18446744073709551615.0; break; /* a u64 counter */
 	default: *max = 1e15; break;
 	}
 }

@@ -15,6 +15,7 @@ enum metric_unit {
 	MU_SECONDS,	/* a duration in seconds */
 	MU_BOOL,	/* 0 or 1 */
 	MU_VALUE,	/* a tuning knob's current value */
+	MU_TOTAL,	/* a counter: events since the guest booted (never a rate) */
 };
 
 /* X(id, name, unit, help) a measured metric; K(id, name, sysctl, help) a
@@ -69,6 +70,23 @@ enum metric_unit {
 	X(GUEST_NET_ERRORS, "guest.net.errors", MU_RATE, "receive and transmit errors") \
 	X(GUEST_NET_RPS_OFF, "guest.net.rps_off", MU_COUNT, "rx queues with an empty RPS mask") \
 	X(GUEST_NCPU, "guest.cpus", MU_COUNT, "online CPUs") \
+	/* guest: the raw counters behind the rates, for Prometheus (rate() of \
+	 * a counter survives lost scrapes; agents before 0.2 do not send them) */ \
+	X(GUEST_TCP_PASSIVE_OPENS_TOTAL, "guest.tcp.passive_opens_total", MU_TOTAL, "accepted connections since boot (PassiveOpens)") \
+	X(GUEST_TCP_ACTIVE_OPENS_TOTAL, "guest.tcp.active_opens_total", MU_TOTAL, "outgoing connections since boot (ActiveOpens)") \
+	X(GUEST_TCP_LISTEN_OVERFLOWS_TOTAL, "guest.tcp.listen_overflows_total", MU_TOTAL, "accept queue overflows since boot (ListenOverflows)") \
+	X(GUEST_TCP_LISTEN_DROPS_TOTAL, "guest.tcp.listen_drops_total", MU_TOTAL, "SYNs dropped at a listener since boot (ListenDrops)") \
+	X(GUEST_TCP_BACKLOG_DROPS_TOTAL, "guest.tcp.backlog_drops_total", MU_TOTAL, "socket backlog drops since boot (TCPBacklogDrop)") \
+	X(GUEST_TCP_SYNCOOKIES_SENT_TOTAL, "guest.tcp.syncookies_sent_total", MU_TOTAL, "SYN cookies sent since boot (SyncookiesSent)") \
+	X(GUEST_TCP_REQQ_FULL_DROPS_TOTAL, "guest.tcp.reqq_full_drops_total", MU_TOTAL, "SYNs dropped, request queue full, since boot (TCPReqQFullDrop)") \
+	X(GUEST_TCP_REQQ_FULL_COOKIES_TOTAL, "guest.tcp.reqq_full_cookies_total", MU_TOTAL, "cookies sent, request queue full, since boot (TCPReqQFullDoCookies)") \
+	X(GUEST_SOFTNET_PROCESSED_TOTAL, "guest.softnet.processed_total", MU_TOTAL, "packets processed by softnet since boot, all CPUs") \
+	X(GUEST_SOFTNET_DROPPED_TOTAL, "guest.softnet.dropped_total", MU_TOTAL, "packets dropped, netdev backlog full, since boot, all CPUs") \
+	X(GUEST_SOFTNET_SQUEEZED_TOTAL, "guest.softnet.squeezed_total", MU_TOTAL, "NET_RX runs out of budget or time since boot (time_squeeze)") \
+	X(GUEST_NET_RX_PACKETS_TOTAL, "guest.net.rx_packets_total", MU_TOTAL, "received packets since boot, non-loopback interfaces") \
+	X(GUEST_NET_TX_PACKETS_TOTAL, "guest.net.tx_packets_total", MU_TOTAL, "sent packets since boot, non-loopback interfaces") \
+	X(GUEST_NET_RX_DROPS_TOTAL, "guest.net.rx_drops_total", MU_TOTAL, "receive drops since boot, non-loopback interfaces") \
+	X(GUEST_NET_TX_DROPS_TOTAL, "guest.net.tx_drops_total", MU_TOTAL, "transmit drops since boot, non-loopback interfaces") \
 	/* guest: tuning knobs' current values */                            \
 	K(GUEST_SOMAXCONN, "guest.sysctl.somaxconn", "net.core.somaxconn", "accept queue cap per listener") \
 	K(GUEST_TCP_MAX_SYN_BACKLOG, "guest.sysctl.tcp_max_syn_backlog", "net.ipv4.tcp_max_syn_backlog", "SYN (request) queue cap per listener") \
