@@ -1,6 +1,7 @@
 /* gv_read: one reading of the whole guest view, group by group, through kfs
  * (root prefix) and sock_diag. A group that fails is marked, not fatal. */
 #include "gview.h"
+#include "gv_ports.h"
 #include "kfs.h"
 #include "parse.h"
 #include "sockdiag.h"
@@ -298,25 +299,8 @@ static int add_iface(const char *name, void *arg)
 	return 0;
 }
 
-/* The exact count walks the kernel's whole established hash (about 1 ms per
- * family on a large host). Every TCP socket, of any state and port, is
- * counted by sockstat: when even that total is under 1/16 of the range the
- * ports cannot be short, and the total is reported as an upper bound. */
-static void count_ports(const char *root, struct gv_reading *r)
-{
-	uint64_t range = (uint64_t)r->ports.hi - r->ports.lo + 1;
-	uint64_t bound = r->sock.tcp_inuse + r->sock.tcp6_inuse + r->sock.tcp_tw;
-	if (!r->status[GV_SOCKSTAT] && bound < range / 16) {
-		r->ports.in_use = bound;
-		r->ports.in_use_known = 1;
-		r->ports.in_use_bound = 1;
-		return;
-	}
-	r->ports.in_use_known = sockdiag_count_ports(root, r->ports.lo, r->ports.hi,
-						     &r->ports.in_use) == 0;
-}
-
-int gv_read_cached(struct kfs_cache *c, const char *root, int flags, struct gv_reading *r)
+int gv_read_sched(struct kfs_cache *c, struct gv_ports_sched *ps, const char *root,
+		  int flags, struct gv_reading *r)
 {
 	struct rd d = { .c = c, .root = root, .r = r };
 	memset(r, 0, sizeof *r);
@@ -365,11 +349,16 @@ int gv_read_cached(struct kfs_cache *c, const char *root, int flags, struct gv_r
 		if (e)
 			set_err(r, GV_LISTENERS, e, "sock_diag (listeners)");
 		if (!r->status[GV_PORTS])
-			count_ports(root, r);
+			gv_ports_fill(ps, root, r);
 	} else {
 		set_err(r, GV_LISTENERS, -EOPNOTSUPP, "sock_diag");
 	}
 	return 0;
+}
+
+int gv_read_cached(struct kfs_cache *c, const char *root, int flags, struct gv_reading *r)
+{
+	return gv_read_sched(c, NULL, root, flags, r);
 }
 
 int gv_read(const char *root, int flags, struct gv_reading *r)

@@ -61,11 +61,15 @@ struct gv_conntrack {
 	uint64_t count, max, est_timeout, tw_timeout;
 };
 
+/* Ports in use: see gv_ports.h for when they are counted exactly. */
 struct gv_ports {
 	uint32_t lo, hi;  /* ip_local_port_range */
 	uint64_t in_use;  /* TCP sockets (not listening) with a local port in it */
 	int in_use_known;
-	int in_use_bound; /* in_use is an upper bound (all TCP sockets), see gv_read */
+	int in_use_bound; /* in_use is an upper bound (all TCP sockets) */
+	double in_use_age_s;   /* seconds since in_use was counted (0: now) */
+	uint64_t exact_counts; /* exact counts (sock_diag dumps) taken so far */
+	uint64_t exact_cpu_ns; /* the CPU they took, in all */
 };
 
 /* Counters from /proc/net/dev when it lists the interface, else from its
@@ -116,13 +120,20 @@ enum {
 
 /* Read everything under root into r (which is reset first). A group that
  * cannot be read has its status and error set; others are still read.
- * Returns 0, or -ENOMEM. Free with gv_reading_free. */
+ * Ports in use are counted exactly whenever they could be short (no
+ * schedule: see gv_reader.h for samplers). Returns 0, or -ENOMEM. Free
+ * with gv_reading_free. */
 int gv_read(const char *root, int flags, struct gv_reading *r);
 /* The same through c (see kfs.h): the files read every time stay open in
- * it between readings. A sampler keeps one cache for its life. */
+ * it between readings; with ps (gv_ports.h, may be NULL) the exact count
+ * of ports in use is scheduled. A sampler uses a gv_reader (gv_reader.h),
+ * which keeps both for its life. */
 struct kfs_cache;
+struct gv_ports_sched;
 int gv_read_cached(struct kfs_cache *c, const char *root, int flags,
 		   struct gv_reading *r);
+int gv_read_sched(struct kfs_cache *c, struct gv_ports_sched *ps, const char *root,
+		  int flags, struct gv_reading *r);
 void gv_reading_free(struct gv_reading *r);
 
 /* The individual parsers, on text already read (tests and fuzzers feed

@@ -7,7 +7,8 @@
 #   make bench-tools                the bench programs only
 #   BENCH_QUICK=1 make bench        tiny sizes (what the smoke test runs)
 
-BENCH_PROGS := $(B)/bench/sample_cost $(B)/bench/guestsim $(B)/bench/report_cost
+BENCH_PROGS := $(B)/bench/sample_cost $(B)/bench/guestsim $(B)/bench/report_cost \
+               $(B)/bench/connhold
 
 .PHONY: bench bench-tools
 bench-tools: $(BENCH_PROGS)
@@ -21,6 +22,10 @@ bench:
 $(B)/bench/guestsim: $(call obj,bench/guestsim.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,json-c)
+
+$(B)/bench/connhold: $(call obj,bench/connhold.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
 
 $(B)/bench/report_cost: $(call obj,bench/report_cost.c) $(LIBVTUNE)
 	@mkdir -p $(dir $@)
