@@ -5,8 +5,7 @@
 #include <stdlib.h>
 
 struct gv_reader {
-	struct kfs_cache *c;
-	struct gv_ports_sched *ps;
+	struct gv_keep k;
 };
 
 struct gv_reader *gv_reader_new(const struct gv_ports_cfg *ports)
@@ -14,9 +13,10 @@ struct gv_reader *gv_reader_new(const struct gv_ports_cfg *ports)
 	struct gv_reader *rd = calloc(1, sizeof *rd);
 	if (!rd)
 		return NULL;
-	rd->c = kfs_cache_new();
-	rd->ps = gv_ports_sched_new(ports);
-	if (!rd->c || !rd->ps) {
+	rd->k.c = kfs_cache_new();
+	rd->k.ports = gv_ports_sched_new(ports);
+	rd->k.ifaces = gv_iflist_new();
+	if (!rd->k.c || !rd->k.ports || !rd->k.ifaces) {
 		gv_reader_free(rd);
 		return NULL;
 	}
@@ -27,17 +27,18 @@ void gv_reader_free(struct gv_reader *rd)
 {
 	if (!rd)
 		return;
-	kfs_cache_free(rd->c);
-	gv_ports_sched_free(rd->ps);
+	kfs_cache_free(rd->k.c);
+	gv_ports_sched_free(rd->k.ports);
+	gv_iflist_free(rd->k.ifaces);
 	free(rd);
 }
 
 int gv_reader_read(struct gv_reader *rd, const char *root, int flags, struct gv_reading *r)
 {
-	return gv_read_sched(rd->c, rd->ps, root, flags, r);
+	return gv_read_keep(&rd->k, root, flags, r);
 }
 
 struct gv_ports_sched *gv_reader_ports(struct gv_reader *rd)
 {
-	return rd->ps;
+	return rd->k.ports;
 }

@@ -1,7 +1,8 @@
 /* gv_reader: what a sampler keeps from one reading of the guest view to
- * the next: the files read every time, open (kfs cache), and the schedule
- * of the costly counts (gv_ports.h), so that a reading costs the same
- * whatever the number of sockets. */
+ * the next (struct gv_keep, gview.h): the files read every time, open (kfs
+ * cache), the schedule of the costly counts (gv_ports.h), and the list of
+ * interfaces while no link changes, so that a reading costs the same
+ * whatever the number of sockets and interfaces. */
 #ifndef VTUNE_GV_READER_H
 #define VTUNE_GV_READER_H
 

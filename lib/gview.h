@@ -125,15 +125,31 @@ enum {
  * with gv_reading_free. */
 int gv_read(const char *root, int flags, struct gv_reading *r);
 /* The same through c (see kfs.h): the files read every time stay open in
- * it between readings; with ps (gv_ports.h, may be NULL) the exact count
- * of ports in use is scheduled. A sampler uses a gv_reader (gv_reader.h),
- * which keeps both for its life. */
+ * it between readings. */
 struct kfs_cache;
-struct gv_ports_sched;
 int gv_read_cached(struct kfs_cache *c, const char *root, int flags,
 		   struct gv_reading *r);
-int gv_read_sched(struct kfs_cache *c, struct gv_ports_sched *ps, const char *root,
-		  int flags, struct gv_reading *r);
+
+/* What a sampler keeps from one reading to the next, so that a reading
+ * costs the same whatever the number of sockets and interfaces (a
+ * gv_reader, gv_reader.h, makes and frees them all). */
+struct gv_ports_sched;
+struct gv_iflist;
+struct gv_keep {
+	struct kfs_cache *c;	      /* the files read every time, open */
+	struct gv_ports_sched *ports; /* NULL: count ports whenever it could matter */
+	struct gv_iflist *ifaces;     /* NULL: list the interfaces every time */
+};
+int gv_read_keep(const struct gv_keep *k, const char *root, int flags, struct gv_reading *r);
+
+/* The interfaces kept from one reading to the next: listed again (sysfs)
+ * only when rtnetlink reports a link change, and with more interfaces
+ * than GV_MAX_IFACES their counters come from their own sysfs files, not
+ * from /proc/net/dev (which prints every interface). Live root only; a
+ * fixture root is listed every time. NULL on no memory. */
+struct gv_iflist *gv_iflist_new(void);
+void gv_iflist_free(struct gv_iflist *l);
+
 void gv_reading_free(struct gv_reading *r);
 
 /* The individual parsers, on text already read (tests and fuzzers feed
