@@ -24,7 +24,7 @@ cleanup() {
 	rm -rf "$W"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+trap 'exit 1' INT TERM HUP PIPE
 fail() { echo "FAIL: test-agent-ifaces-scale: $*"; tail -n 20 "$W/agent.log" 2>/dev/null; exit 1; }
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (namespaces)"; exit 77; }

@@ -30,6 +30,7 @@ grep -Eq "^\| agent: peak RSS of \`vtune-agent run\` \| $R1 \|" "$R" || fail "no
 grep -Eq "^\| agent at scale: CPU per sample .*\| $R1 \| the same namespace idle .*: $R1 \|" "$R" ||
 	fail "no agent-at-scale CPU figure against the idle namespace"
 grep -Eq "^\| agent at scale: peak RSS .*\| $R1 \|" "$R" || fail "no agent-at-scale RSS figure"
+grep -Eq "^\| agent with many interfaces: CPU per sample, .*\| $R1 \|" "$R" || fail "no many-interfaces figure"
 grep -Eq "^\| agent at scale: the loaded namespace's counts .*\| equal \| met \|$" "$R" ||
 	fail "the agent's counts at scale differ from the kernel's (ss)"
 grep -Eq "^\| hostd: CPU per report, 10 guests \| $R1 \|" "$R" || fail "no hostd per-report figure"
