@@ -22,9 +22,12 @@ int agent_current_knob(void *arg, enum pol_side side, const char *kind,
 enum { AGENT_OPT_PORTS_BUDGET = 0x100, AGENT_OPT_PORTS_PERIOD };
 int agent_ports_opt(const char *cmd, int opt, const char *arg, struct gv_ports_cfg *cfg);
 #define AGENT_PORTS_HELP                                                       \
-	"      --ports-budget PCT  CPU for exact counts of ports in use, % of one\n" \
-	"                      CPU averaged over a minute (default 0.5; 0: never)\n" \
-	"      --ports-period S  at most one exact count per S seconds (default 10)\n"
+	"      --ports-budget PCT\n"                                             \
+	"                      CPU for exact counts of ports in use: % of one CPU\n" \
+	"                      averaged over a minute (default 0.5; 0: never)\n"  \
+	"      --ports-period S\n"                                               \
+	"                      at most one exact count of ports in use per S\n"   \
+	"                      seconds (default 10)\n"
 
 /* Log that a listener is full at the backlog its application chose. */
 void log_notice_listener(const struct gv_listener *l, long long somaxconn);
