@@ -106,7 +106,7 @@ unit-asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  tests/run-unit $(B)/asan $(B)/results/unit-asan
 
-integration: all
+integration: all bench-tools
 	tests/run-suite integration $(B) $(B)/results/integration
 
 e2e: all $(B)/vtune-agent.static

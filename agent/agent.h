@@ -16,6 +16,19 @@ int agent_once_main(int argc, char **argv);       /* once: apply the baseline */
 int agent_current_knob(void *arg, enum pol_side side, const char *kind,
 		       const char *key, char *buf, size_t n);
 
+/* --ports-budget PCT and --ports-period S (long options only; their getopt
+ * values below) into cfg. 0, or -1 after saying why on stderr. */
+#include "gv_ports.h"
+enum { AGENT_OPT_PORTS_BUDGET = 0x100, AGENT_OPT_PORTS_PERIOD };
+int agent_ports_opt(const char *cmd, int opt, const char *arg, struct gv_ports_cfg *cfg);
+#define AGENT_PORTS_HELP                                                       \
+	"      --ports-budget PCT\n"                                             \
+	"                      CPU for exact counts of ports in use: % of one CPU\n" \
+	"                      averaged over a minute (default 0.5; 0: never)\n"  \
+	"      --ports-period S\n"                                               \
+	"                      at most one exact count of ports in use per S\n"   \
+	"                      seconds (default 10)\n"
+
 /* Log that a listener is full at the backlog its application chose. */
 void log_notice_listener(const struct gv_listener *l, long long somaxconn);
 

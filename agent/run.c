@@ -6,9 +6,9 @@
 #include "agent.h"
 #include "detect.h"
 #include "gv_emit.h"
+#include "gv_reader.h"
 #include "gview.h"
 #include "journal.h"
-#include "kfs.h"
 #include "log.h"
 #include "parse.h"
 #include "session.h"
@@ -33,12 +33,14 @@ static void on_signal(int sig)
 }
 
 /* The sampler: the previous reading, and the next one turned into a sample
- * and its JSON text; the files read every time stay open in kc, and the
- * text's buffer is reused, between readings. */
+ * and its JSON text; the reader keeps the files read every time open and
+ * schedules the costly counts, and the text's buffer is reused, between
+ * readings. */
 struct sampler {
 	const char *root;
 	int flags;
-	struct kfs_cache *kc;
+	struct gv_ports_cfg ports;
+	struct gv_reader *rd;
 	int have_prev;
 	struct gv_reading prev;
 	struct gv_text text;
@@ -51,9 +53,9 @@ static int sample_text(void *arg, const char **out, size_t *len, double *interva
 	struct gv_sample s;
 	int r;
 
-	if (!sm->kc && !(sm->kc = kfs_cache_new()))
+	if (!sm->rd && !(sm->rd = gv_reader_new(&sm->ports)))
 		return -ENOMEM;
-	if (gv_read_cached(sm->kc, sm->root, sm->flags, &cur))
+	if (gv_reader_read(sm->rd, sm->root, sm->flags, &cur))
 		return -ENOMEM;
 	if (!sm->have_prev || cur.mono_ns <= sm->prev.mono_ns ||
 	    cur.mono_ns - sm->prev.mono_ns > (uint64_t)86400 * 1000000000ull) {
@@ -82,7 +84,7 @@ static int sample_text(void *arg, const char **out, size_t *len, double *interva
 
 static const char usage[] =
 	"usage: vtune-agent run [--transport auto|vport|xenstore] [--port NAME | --device PATH]\n"
-	"                       [--interval S]\n"
+	"                       [--interval S] [--ports-budget PCT] [--ports-period S]\n"
 	"                       [--journal PATH] [--root DIR] [--duration S] [--no-netlink]\n"
 	"                       [--protocol-max N]\n"
 	"       vtune-agent run --standalone [OPTIONS]   (see run --standalone --help)\n"
@@ -104,6 +106,7 @@ static const char usage[] =
 	"      --protocol-max N\n"
 	"                      offer the host protocol versions up to N only (1: what\n"
 	"                      older host daemons speak; default: the newest, 2)\n"
+	AGENT_PORTS_HELP
 	"  -v, --verbose       log at debug level\n";
 
 int agent_run_main(int argc, char **argv)
@@ -118,11 +121,14 @@ int agent_run_main(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "no-netlink", no_argument, NULL, 'n' },
 		{ "protocol-max", required_argument, NULL, 'M' },
+		{ "ports-budget", required_argument, NULL, AGENT_OPT_PORTS_BUDGET },
+		{ "ports-period", required_argument, NULL, AGENT_OPT_PORTS_PERIOD },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *port = NULL, *device = NULL, *transport = "auto", *jpath = VTUNE_JOURNAL_DEFAULT, *root = "/";
+	struct gv_ports_cfg pcfg = { GV_PORTS_BUDGET_PCT, GV_PORTS_PERIOD_S };
 	double interval = 5, duration = 0;
 	int flags = GV_READ_NETLINK, c, err = 0, rc = 1;
 	unsigned max_v = 0;
@@ -149,6 +155,11 @@ int agent_run_main(int argc, char **argv)
 			max_v = (unsigned)v;
 			break;
 		}
+		case AGENT_OPT_PORTS_BUDGET:
+		case AGENT_OPT_PORTS_PERIOD:
+			if (agent_ports_opt("run", c, optarg, &pcfg))
+				return 2;
+			break;
 		case 'v': log_init("vtune-agent", LOG_TO_STDERR, LOG_DEBUG); break;
 		case 'i':
 			if (parse_double(optarg, &interval) || interval < 0.1 || interval > 3600) {
@@ -205,7 +216,7 @@ int agent_run_main(int argc, char **argv)
 	} else {
 		vp = vport_new(root, port, device, &err);
 	}
-	struct sampler sm = { .root = root, .flags = flags };
+	struct sampler sm = { .root = root, .flags = flags, .ports = pcfg };
 	struct session_cfg cfg = {
 		.port = vp, .journal = j, .root = root, .interval_s = interval,
 		.sample = sample_text, .sample_arg = &sm, .max_v = max_v,
@@ -263,7 +274,7 @@ out:
 	xst_free(xs);
 	if (sm.have_prev)
 		gv_reading_free(&sm.prev);
-	kfs_cache_free(sm.kc);
+	gv_reader_free(sm.rd);
 	gv_text_free(&sm.text);
 	journal_close(j);
 	return rc;

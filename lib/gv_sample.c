@@ -290,6 +290,7 @@ void gv_sample_metrics(const struct gv_sample *s, struct mvec *m)
 		if (s->ports.in_use_known) {
 			mvec_set(m, M_GUEST_PORTS_USED, (double)s->ports.in_use);
 			mvec_set(m, M_GUEST_PORTS_FILL, fmin(100, pct((double)s->ports.in_use, range)));
+			mvec_set(m, M_GUEST_PORTS_USED_AGE, s->ports.in_use_age_s);
 		}
 	}
 	if (!s->status[GV_FILES]) {

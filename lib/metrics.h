@@ -98,6 +98,8 @@ enum metric_unit {
 	K(GUEST_TCP_TW_REUSE, "guest.sysctl.tcp_tw_reuse", "net.ipv4.tcp_tw_reuse", "reuse of TIME_WAIT ports by outgoing connections") \
 	K(GUEST_NF_CONNTRACK_MAX, "guest.sysctl.nf_conntrack_max", "net.netfilter.nf_conntrack_max", "conntrack table size") \
 	K(GUEST_RPS_SOCK_FLOW_ENTRIES, "guest.sysctl.rps_sock_flow_entries", "net.core.rps_sock_flow_entries", "RFS flow table size") \
+	/* guest: how fresh the figures counted at a bounded rate are */     \
+	X(GUEST_PORTS_USED_AGE, "guest.ports.used_age", MU_SECONDS, "seconds since guest.ports.used was counted (0: this sample)") \
 	/* host: the hypervisor side of one guest */                          \
 	X(HOST_VCPU_DELAY, "host.vcpu.delay", MU_PCT, "time the guest's vCPUs waited to run (KVM run delay), mean") \
 	X(HOST_VCPU_DELAY_MAX, "host.vcpu.delay_max", MU_PCT, "run delay of the worst vCPU") \
