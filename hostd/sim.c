@@ -1,10 +1,13 @@
 /* sim: the simulated backend (`--backend sim --uri DIR`): every unix socket
  * DIR/NAME.sock is the agent channel of a guest NAME, watched with inotify;
  * an optional DIR/NAME.host file ("host.metric value" lines) is its host
- * view, an optional DIR/NAME.xml (a libvirt domain XML) its UUID and fleet
- * labels. Serves tests and dry runs. */
+ * view and may name its network path ("tap IFNAME", "bridge IFNAME",
+ * "netns PATH" lines, read when the guest is found), an optional
+ * DIR/NAME.xml (a libvirt domain XML) its UUID and fleet labels. Serves
+ * tests and dry runs. */
 #include "backend.h"
 #include "kvm_xml.h"
+#include "netns.h"
 #include "log.h"
 #include "parse.h"
 
@@ -25,6 +28,41 @@ struct backend {
 	char dir[PATH_MAX];
 	int ifd;
 };
+
+/* DIR/NAME.host of guest g, NUL-terminated into text (SIM_HOST_FILE_MAX +
+ * 1 bytes). 0, or -errno (-ENOENT: none). */
+static int host_file(const struct backend *b, const char *name, char *text)
+{
+	char path[PATH_MAX + BK_NAME_MAX + 8];
+	snprintf(path, sizeof path, "%s/%s.host", b->dir, name);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	size_t n = fread(text, 1, SIM_HOST_FILE_MAX, f);
+	fclose(f);
+	text[n] = 0;
+	return 0;
+}
+
+/* The "tap", "bridge" and "netns" lines of g's host file into g. */
+static void net_path(const struct backend *b, struct bk_guest *g)
+{
+	char text[SIM_HOST_FILE_MAX + 1], *cur = text, *line;
+	if (host_file(b, g->name, text))
+		return;
+	while ((line = parse_next_line(&cur))) {
+		char *tok[3];
+		if (parse_split(line, tok, 3) != 2)
+			continue;
+		if (!strcmp(tok[0], "tap") && strlen(tok[1]) < sizeof g->tap)
+			snprintf(g->tap, sizeof g->tap, "%s", tok[1]);
+		else if (!strcmp(tok[0], "bridge") && strlen(tok[1]) < sizeof g->bridge)
+			snprintf(g->bridge, sizeof g->bridge, "%s", tok[1]);
+		else if (!strcmp(tok[0], "netns") && strlen(tok[1]) < sizeof g->netns &&
+			 netns_path_ok(tok[1]))
+			snprintf(g->netns, sizeof g->netns, "%s", tok[1]);
+	}
+}
 
 /* NAME.sock in dir with a sane NAME -> g. 0 or -EINVAL. */
 static int sim_guest(const struct backend *b, const char *file, struct bk_guest *g)
@@ -53,6 +91,7 @@ static int sim_guest(const struct backend *b, const char *file, struct bk_guest 
 		fclose(f);
 	}
 	free(xml);
+	net_path(b, g);
 	return 0;
 }
 
@@ -157,15 +196,11 @@ static int sim_dispatch(struct backend *b, bk_event_fn fn, void *arg)
 static int sim_host_view(struct backend *b, const struct bk_guest *g, uint64_t now_ns,
 			 struct mvec *host)
 {
-	char path[PATH_MAX + BK_NAME_MAX + 8], text[SIM_HOST_FILE_MAX + 1], *cur = text, *line;
+	char text[SIM_HOST_FILE_MAX + 1], *cur = text, *line;
 	(void)now_ns;
-	snprintf(path, sizeof path, "%s/%s.host", b->dir, g->name);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	size_t n = fread(text, 1, SIM_HOST_FILE_MAX, f);
-	fclose(f);
-	text[n] = 0;
+	int r = host_file(b, g->name, text);
+	if (r)
+		return r == -ENOENT ? 0 : r;
 	while ((line = parse_next_line(&cur))) {
 		char *tok[3];
 		double v, lo, hi;
