@@ -17,6 +17,7 @@ COMMON_PKGS := $(CORE_PKGS) xenstore
 KVM_PKGS    := libvirt
 XEN_PKGS    := xencontrol xenstore
 HOST_PKGS   := $(COMMON_PKGS) libvirt xencontrol
+CLI_PKGS    := libcurl
 LIBDIR      ?= $(PREFIX)/lib
 BACKENDDIR  ?= $(LIBDIR)/vtune/backends
 
@@ -29,7 +30,7 @@ CPPFLAGS += -D_GNU_SOURCE -DVTUNE_VERSION='"$(VERSION)"' \
             -DVTUNE_POLICY_DEFAULT='"$(SYSCONFDIR)/vtune/policies.yaml"' \
             -DVTUNE_JOURNAL_DEFAULT='"$(STATEDIR)/vtune/journal"' \
             -DVTUNE_BACKEND_DIR_DEFAULT='"$(BACKENDDIR)"' -Ilib -Ipolicies \
-            -Iagent -Ihostd -Ikvm -Ixen -Icli
+            -Iactions -Ihostnet -Iagent -Ihostd -Ikvm -Ixen -Icli
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=address,undefined
@@ -37,13 +38,13 @@ endif
 
 pc_cflags = $(shell $(PKG) --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell $(PKG) --libs $(1) 2>/dev/null)
-ALL_CFLAGS := $(WARN) $(CFLAGS) $(call pc_cflags,$(HOST_PKGS) cmocka)
+ALL_CFLAGS := $(WARN) $(CFLAGS) $(call pc_cflags,$(HOST_PKGS) $(CLI_PKGS) cmocka)
 
 # Sources: every .c in a folder is built; main.c is each program's entry.
-LIB_SRC   := $(wildcard lib/*.c policies/*.c)
+LIB_SRC   := $(wildcard lib/*.c policies/*.c actions/*.c hostnet/*.c)
 AGENT_SRC := $(filter-out agent/main.c agent/xs_dl.c,$(wildcard agent/*.c))
 KVM_MOD_SRC := kvm/kvm.c kvm/kvm_event.c kvm/kvm_module.c
-XEN_MOD_SRC := xen/xen.c xen/xen_module.c
+XEN_MOD_SRC := xen/xen.c xen/xen_module.c hostd/xen_bridge.c
 BK_SRC    := $(KVM_MOD_SRC) $(XEN_MOD_SRC)
 HOSTD_SRC := $(filter-out hostd/main.c hostd/backend_mod.c $(BK_SRC),\
                           $(wildcard hostd/*.c kvm/*.c xen/*.c))
@@ -97,7 +98,7 @@ $(B)/vtune-hostd: $(call obj,hostd/main.c hostd/backend_mod.c) $(LIBHOSTD) $(LIB
 	  $(call pc_libs,$(CORE_PKGS)) -ldl -lm
 $(B)/vtune: $(call obj,cli/main.c hostd/backend_mod.c) $(LIBCLI) $(LIBHOSTD) $(LIBVTUNE)
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $(filter %.o,$^) $(LIBCLI) \
-	  $(call WHOLE,$(LIBHOSTD) $(LIBVTUNE)) $(call pc_libs,$(CORE_PKGS)) -ldl -lpthread -lm
+	  $(call WHOLE,$(LIBHOSTD) $(LIBVTUNE)) $(call pc_libs,$(CORE_PKGS) $(CLI_PKGS)) -ldl -lpthread -lm
 
 # The programs look for the modules in BACKENDDIR (from PREFIX): rebuilt
 # when it changes, so `make install PREFIX=/usr` after `make` is right.
@@ -124,7 +125,7 @@ $(B)/vtune-agent.static: $(call obj,agent/main.c) $(LIBAGENT) $(LIBVTUNE)
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(call obj,$(TEST_HELP)) $(LIBCLI) $(LIBAGENT) $(LIBHOSTD) $(LIBBK) $(LIBVTUNE)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--start-group $(filter %.a,$^) -Wl,--end-group \
-	  $(call pc_libs,$(HOST_PKGS) cmocka) -lpthread -lm
+	  $(call pc_libs,$(HOST_PKGS) $(CLI_PKGS) cmocka) -lpthread -lm
 
 -include $(shell find $(B)/obj $(B)/pic -name '*.d' 2>/dev/null)
 
@@ -154,7 +155,7 @@ unit-asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  tests/run-unit $(B)/asan $(B)/results/unit-asan
 
-integration: all
+integration: all bench-tools
 	tests/run-suite integration $(B) $(B)/results/integration
 
 e2e: all $(B)/vtune-agent.static

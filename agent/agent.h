@@ -4,6 +4,7 @@
 #define VTUNE_AGENT_H
 
 #include "gview.h"
+#include "gv_ports.h"
 
 int agent_sample_main(int argc, char **argv);
 int agent_standalone_main(int argc, char **argv); /* run --standalone */
@@ -20,6 +21,7 @@ struct standalone_cfg {
 	double interval_s;
 	double duration_s; /* stop after this long; 0: until *stop */
 	int dry_run, verbose;
+	struct gv_ports_cfg ports; /* the costly port counts' budget */
 };
 
 /* Run until *stop is set (by the caller's signal handler) or duration_s
@@ -31,6 +33,19 @@ int agent_standalone_loop(const struct standalone_cfg *cfg, volatile sig_atomic_
 #include "engine.h"
 int agent_current_knob(void *arg, enum pol_side side, const char *kind,
 		       const char *key, char *buf, size_t n);
+
+/* --ports-budget PCT and --ports-period S (long options only; their getopt
+ * values below) into cfg. 0, or -1 after saying why on stderr. */
+#include "gv_ports.h"
+enum { AGENT_OPT_PORTS_BUDGET = 0x100, AGENT_OPT_PORTS_PERIOD };
+int agent_ports_opt(const char *cmd, int opt, const char *arg, struct gv_ports_cfg *cfg);
+#define AGENT_PORTS_HELP                                                       \
+	"      --ports-budget PCT\n"                                             \
+	"                      CPU for exact counts of ports in use: % of one CPU\n" \
+	"                      averaged over a minute (default 0.5; 0: never)\n"  \
+	"      --ports-period S\n"                                               \
+	"                      at most one exact count of ports in use per S\n"   \
+	"                      seconds (default 10)\n"
 
 /* Log that a listener is full at the backlog its application chose. */
 void log_notice_listener(const struct gv_listener *l, long long somaxconn);

@@ -68,7 +68,8 @@ int agent_once_main(int argc, char **argv)
 
 	struct pol_diag diag;
 	pol_diag_init(&diag);
-	struct pol_set *set = pol_load_file(policy, &diag);
+	struct act_where where = { .mode = ACT_ONCE };
+	struct pol_set *set = act_load_policy(policy, &where, &diag);
 	if (!set) {
 		pol_diag_print(&diag, stderr);
 		fprintf(stderr, "vtune-agent once: %s: policy refused\n", policy);
@@ -99,7 +100,7 @@ int agent_once_main(int argc, char **argv)
 	}
 	struct apply_ctx ac = { .journal = j, .root = root, .dry_run = dry,
 				.subject = "local", .out = stdout, .failed = &failed };
-	int changed = apply_plan(&ac, &plan, POL_GUEST, NULL);
+	int changed = apply_plan(&ac, NULL, &plan, POL_GUEST, ACT_ONCE);
 	if (changed < 0) {
 		fprintf(stderr, "vtune-agent once: journal %s: %s: nothing more changed\n",
 			jpath, strerror(-changed));

@@ -6,14 +6,15 @@
 #include "agent.h"
 #include "detect.h"
 #include "gv_emit.h"
+#include "gv_reader.h"
 #include "gview.h"
 #include "journal.h"
-#include "kfs.h"
 #include "log.h"
 #include "parse.h"
 #include "session.h"
 #include "vclock.h"
 #include "vport.h"
+#include "wire.h"
 #include "xs.h"
 
 #include <errno.h>
@@ -38,12 +39,14 @@ static void on_signal(int sig)
 }
 
 /* The sampler: the previous reading, and the next one turned into a sample
- * and its JSON text; the files read every time stay open in kc, and the
- * text's buffer is reused, between readings. */
+ * and its JSON text; the reader keeps the files read every time open and
+ * schedules the costly counts, and the text's buffer is reused, between
+ * readings. */
 struct sampler {
 	const char *root;
 	int flags;
-	struct kfs_cache *kc;
+	struct gv_ports_cfg ports;
+	struct gv_reader *rd;
 	int have_prev;
 	struct gv_reading prev;
 	struct gv_text text;
@@ -56,9 +59,9 @@ static int sample_text(void *arg, const char **out, size_t *len, double *interva
 	struct gv_sample s;
 	int r;
 
-	if (!sm->kc && !(sm->kc = kfs_cache_new()))
+	if (!sm->rd && !(sm->rd = gv_reader_new(&sm->ports)))
 		return -ENOMEM;
-	if (gv_read_cached(sm->kc, sm->root, sm->flags, &cur))
+	if (gv_reader_read(sm->rd, sm->root, sm->flags, &cur))
 		return -ENOMEM;
 	if (!sm->have_prev || cur.mono_ns <= sm->prev.mono_ns ||
 	    cur.mono_ns - sm->prev.mono_ns > (uint64_t)86400 * 1000000000ull) {
@@ -92,12 +95,14 @@ enum { PHASE_NO_HOST = 100 };
 struct host_phase {
 	const char *jpath, *root, *port, *device;
 	int use_xs, flags;
+	unsigned max_v;
+	struct gv_ports_cfg ports;
 	double interval;
 	uint64_t deadline; /* no host hello by then: PHASE_NO_HOST (0: never) */
 	uint64_t end;	   /* --duration: stop then (0: never) */
 };
 
-/* Wait up to 250 ms, less at the deadlines. */
+/* Wait up to ms, less at the deadlines. */
 static void nap(const struct host_phase *hp, uint64_t ms)
 {
 	uint64_t now = vclock_mono_ns(), until = now + ms * 1000000ull;
@@ -128,7 +133,7 @@ static int host_phase(const struct host_phase *hp)
 	struct vport *vp = NULL;
 	struct xst *xs = NULL;
 	struct session *s = NULL;
-	struct sampler sm = { .root = hp->root, .flags = hp->flags };
+	struct sampler sm = { .root = hp->root, .flags = hp->flags, .ports = hp->ports };
 	for (;;) {
 		if (hp->use_xs) {
 			xs = xst_new();
@@ -165,7 +170,7 @@ static int host_phase(const struct host_phase *hp)
 	}
 	struct session_cfg cfg = {
 		.port = vp, .journal = j, .root = hp->root, .interval_s = hp->interval,
-		.sample = sample_text, .sample_arg = &sm,
+		.sample = sample_text, .sample_arg = &sm, .max_v = hp->max_v,
 	};
 	if (xs) {
 		cfg.ops = &xst_ops;
@@ -225,7 +230,7 @@ out:
 	xst_free(xs);
 	if (sm.have_prev)
 		gv_reading_free(&sm.prev);
-	kfs_cache_free(sm.kc);
+	gv_reader_free(sm.rd);
 	gv_text_free(&sm.text);
 	journal_close(j);
 	return rc;
@@ -233,8 +238,9 @@ out:
 
 static const char usage[] =
 	"usage: vtune-agent run [--transport auto|vport|xenstore] [--port NAME | --device PATH]\n"
-	"                       [--interval S] [--journal PATH] [--root DIR] [--duration S]\n"
-	"                       [--no-netlink] [--fallback S|off] [--recheck S] [--policy FILE]\n"
+	"                       [--interval S] [--ports-budget PCT] [--ports-period S]\n"
+	"                       [--journal PATH] [--root DIR] [--duration S] [--no-netlink]\n"
+	"                       [--protocol-max N] [--fallback S|off] [--recheck S] [--policy FILE]\n"
 	"       vtune-agent run --standalone [OPTIONS]   (see run --standalone --help)\n"
 	"\n"
 	"Report the guest view to the host daemon every interval over the\n"
@@ -251,6 +257,9 @@ static const char usage[] =
 	"  -r, --root DIR      /proc, /sys and /dev under DIR (default /)\n"
 	"      --duration S    stop after S seconds (default: run until SIGTERM)\n"
 	"      --no-netlink    skip sock_diag (listeners, ports in use)\n"
+	"      --protocol-max N\n"
+	"                      offer the host protocol versions up to N only (1: what\n"
+	"                      older host daemons speak; default: the newest, 2)\n"
 	"      --fallback S|off  when no host daemon has answered S seconds after the\n"
 	"                      start (no channel, or nobody on it), run the guest rules\n"
 	"                      standalone, as run --standalone (default 60; off: wait\n"
@@ -259,6 +268,7 @@ static const char usage[] =
 	"                      again every S seconds (default 600)\n"
 	"  -p, --policy FILE   the policy of the standalone fallback (default\n"
 	"                      " VTUNE_POLICY_DEFAULT ")\n"
+	AGENT_PORTS_HELP
 	"  -v, --verbose       log at debug level\n";
 
 int agent_run_main(int argc, char **argv)
@@ -272,6 +282,9 @@ int agent_run_main(int argc, char **argv)
 		{ "root", required_argument, NULL, 'r' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "no-netlink", no_argument, NULL, 'n' },
+		{ "protocol-max", required_argument, NULL, 'M' },
+		{ "ports-budget", required_argument, NULL, AGENT_OPT_PORTS_BUDGET },
+		{ "ports-period", required_argument, NULL, AGENT_OPT_PORTS_PERIOD },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "fallback", required_argument, NULL, 'F' },
 		{ "recheck", required_argument, NULL, 'R' },
@@ -280,9 +293,11 @@ int agent_run_main(int argc, char **argv)
 		{ 0 }
 	};
 	const char *port = NULL, *device = NULL, *transport = "auto", *jpath = VTUNE_JOURNAL_DEFAULT, *root = "/";
+	struct gv_ports_cfg pcfg = { GV_PORTS_BUDGET_PCT, GV_PORTS_PERIOD_S };
 	const char *policy = VTUNE_POLICY_DEFAULT;
 	double interval = 5, duration = 0, fallback = RUN_FALLBACK_S, recheck = RUN_RECHECK_S;
 	int flags = GV_READ_NETLINK, c, verbose = 0;
+	unsigned max_v = 0;
 
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--standalone"))
@@ -296,6 +311,21 @@ int agent_run_main(int argc, char **argv)
 		case 'J': jpath = optarg; break;
 		case 'r': root = optarg; break;
 		case 'n': flags &= ~GV_READ_NETLINK; break;
+		case 'M': {
+			uint64_t v;
+			if (parse_u64(optarg, &v) || v < WIRE_V_MIN || v > WIRE_V_MAX) {
+				fprintf(stderr, "vtune-agent run: --protocol-max: want %d..%d, not '%s'\n",
+					WIRE_V_MIN, WIRE_V_MAX, optarg);
+				return 2;
+			}
+			max_v = (unsigned)v;
+			break;
+		}
+		case AGENT_OPT_PORTS_BUDGET:
+		case AGENT_OPT_PORTS_PERIOD:
+			if (agent_ports_opt("run", c, optarg, &pcfg))
+				return 2;
+			break;
 		case 'v': log_init("vtune-agent", LOG_TO_STDERR, LOG_DEBUG); verbose = 1; break;
 		case 'p': policy = optarg; break;
 		case 'F':
@@ -356,13 +386,13 @@ int agent_run_main(int argc, char **argv)
 		port = VPORT_NAME_DEFAULT;
 
 	struct host_phase hp = { .jpath = jpath, .root = root, .port = port, .device = device,
-				 .use_xs = use_xs, .interval = interval, .flags = flags };
+				 .use_xs = use_xs, .interval = interval, .flags = flags,
+				 .max_v = max_v, .ports = pcfg };
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	uint64_t t0 = vclock_mono_ns();
-	uint64_t end = duration > 0 ? t0 + (uint64_t)(duration * 1e9) : 0;
+	uint64_t end = duration > 0 ? vclock_mono_ns() + (uint64_t)(duration * 1e9) : 0;
 	for (;;) {
 		uint64_t now = vclock_mono_ns();
 		hp.deadline = fallback > 0 ? now + (uint64_t)(fallback * 1e9) : 0;
@@ -381,7 +411,7 @@ int agent_run_main(int argc, char **argv)
 			 fallback, policy, span);
 		struct standalone_cfg sc = { .policy = policy, .journal = jpath, .root = root,
 					     .interval_s = interval, .duration_s = span,
-					     .verbose = verbose };
+					     .verbose = verbose, .ports = pcfg };
 		if (agent_standalone_loop(&sc, &stop))
 			return 1;
 		if (stop || (end && vclock_mono_ns() >= end))

@@ -2,6 +2,9 @@
  * channel: resync + hello on each (re)connect, negotiation, reports, and the
  * host's apply / revert requests carried out through the agent's journal. */
 #include "session.h"
+#include "action.h"
+#include "agent.h"
+#include "apply.h"
 #include "knob.h"
 #include "linebuf.h"
 #include "log.h"
@@ -21,16 +24,6 @@
 #define HELLO_RETRY_NS (10 * 1000000000ull) /* re-send hello to a silent host */
 #define READ_CHUNK 16384
 #define READ_ROUNDS 8 /* chunks per step, so a flood cannot starve reports */
-
-/* Wire kinds this agent carries out, and the knob kind each maps to. The
- * "rps" knob (lib/rps.h) joins here once the wire protocol has a kind and a
- * target for it; only what is listed is advertised in the hello. */
-static const struct {
-	enum wire_kind wire;
-	const char *knob;
-} kinds[] = {
-	{ WIRE_KIND_SYSCTL, "sysctl" },
-};
 
 struct session {
 	struct session_cfg cfg;
@@ -151,6 +144,13 @@ static void send_resync(struct session *s)
 	s->cfg.ops->send(s->cfg.chan, LINEBUF_RESYNC, LINEBUF_RESYNC_LEN, 0);
 }
 
+/* The newest protocol version this session offers. */
+static unsigned max_version(const struct session *s)
+{
+	unsigned v = s->cfg.max_v ? s->cfg.max_v : WIRE_V_MAX;
+	return v < WIRE_V_MIN ? WIRE_V_MIN : v > WIRE_V_MAX ? WIRE_V_MAX : v;
+}
+
 static void send_hello(struct session *s)
 {
 	struct wire_msg m;
@@ -159,10 +159,15 @@ static void send_hello(struct session *s)
 	m.u.hello.role = WIRE_ROLE_AGENT;
 	snprintf(m.u.hello.version, sizeof m.u.hello.version, "%s", VTUNE_VERSION);
 	m.u.hello.min_v = WIRE_V_MIN;
-	m.u.hello.max_v = WIRE_V_MAX;
-	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
-		snprintf(m.u.hello.caps[m.u.hello.ncaps++], WIRE_MAX_CAP + 1, "%s",
-			 kinds[i].knob);
+	m.u.hello.max_v = max_version(s);
+	/* the guest actions this agent carries out: the action table's */
+	size_t nrows;
+	const struct act_def *rows = act_table(&nrows);
+	for (size_t i = 0; i < nrows && m.u.hello.ncaps < WIRE_MAX_CAPS; i++)
+		if (rows[i].run[POL_GUEST][ACT_HOSTD] == ACT_WIRE &&
+		    (rows[i].wire_v <= m.u.hello.max_v || rows[i].wire_old_ok))
+			snprintf(m.u.hello.caps[m.u.hello.ncaps++], WIRE_MAX_CAP + 1, "%s",
+				 rows[i].name);
 	send_resync(s);
 	send_msg(s, &m, 0);
 	wire_msg_free(&m);
@@ -236,79 +241,88 @@ static void nap(struct session *s, int max_ms)
 
 /* ---- requests ---- */
 
-static const char *knob_kind(enum wire_kind k)
-{
-	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
-		if (kinds[i].wire == k)
-			return kinds[i].knob;
-	return NULL;
-}
-
 /* Add a result, falling back to an error when a value cannot go on the
- * wire (too long). */
-static void add_result(struct wire_msg *ack, const char *key, const char *old,
-		       const char *new, const char *error)
+ * wire (too long). ref, kind and knobs (< 0: absent) only in version 2. */
+static void add_result2(struct wire_msg *ack, uint64_t ref, const char *kind, const char *key,
+			const char *old, const char *new, const char *error, long knobs)
 {
 	char why[WIRE_MAX_REASON + 1];
 	if (old && !*old && error)
 		old = NULL;
 	if (error)
 		reason_text(why, sizeof why, error);
-	int r = wire_ack_add(ack, key, old, new, error ? why : NULL);
+	if (ack->v < 2) {
+		ref = 0;
+		kind = "";
+		knobs = -1;
+	}
+	int r = wire_ack_add_v2(ack, ref, kind, key, old, new, error ? why : NULL, knobs);
 	if (r == -EINVAL)
-		r = wire_ack_add(ack, key, NULL, NULL,
-				 "done, but a value is too long to report");
+		r = wire_ack_add_v2(ack, ref, kind, key, NULL, NULL,
+				    "done, but a value is too long to report", knobs);
 	if (r)
 		log_warn("session: ack result for %s left out: %s", key, strerror(-r));
 }
 
-/* The newest "set" record appended since index from, and its value read
- * back ("applied" mark) if there is one. */
+static void add_result(struct wire_msg *ack, const char *key, const char *old,
+		       const char *new, const char *error)
+{
+	add_result2(ack, 0, "", key, old, new, error, -1);
+}
+
+/* The oldest and newest values of the "set" records appended since index
+ * from ("applied" marks give the value read back): what a request changed
+ * from and to. n counts the knobs. */
 static void applied_values(struct journal *j, size_t from, const char **old,
-			   const char **new)
+			   const char **new, long *n)
 {
 	*old = *new = NULL;
-	for (size_t i = journal_count(j); i-- > from;) {
+	*n = 0;
+	for (size_t i = from; i < journal_count(j); i++) {
 		const struct jrec *r = journal_record(j, i);
-		if (!strcmp(r->op, "applied") && !*new && *r->new)
-			*new = r->new;
 		if (!strcmp(r->op, "set")) {
-			*old = r->old;
-			if (!*new)
-				*new = r->new;
-			return;
+			if (!*old)
+				*old = r->old;
+			*new = r->new;
+			(*n)++;
+		} else if (!strcmp(r->op, "applied") && *r->new) {
+			*new = r->new;
 		}
 	}
 }
 
-static void apply_change(struct session *s, const struct wire_apply *a,
-			 const struct wire_change *c, struct wire_msg *ack)
+static void send_ack(struct session *s, struct wire_msg *ack)
+{
+	ack->v = s->version;
+	if (send_msg(s, ack, 0) == 0) {
+		s->st.acks++;
+		return;
+	}
+	char reason[96];
+	snprintf(reason, sizeof reason, "ack of request %" PRIu64 " could not be sent",
+		 ack->u.ack.id);
+	send_error(s, reason);
+}
+
+/* Version 1: a sysctl value, exactly as the host computed it. */
+static void apply_v1(struct session *s, const struct wire_apply *a,
+		     const struct wire_change *c, struct wire_msg *ack)
 {
 	char msg[512], why[64], cur[KNOB_VALUE_MAX];
-	const char *kind = knob_kind(c->kind);
-	const struct knob *k = kind ? knob_find(kind) : NULL;
+	const struct knob *k = knob_find("sysctl");
 	const char *old, *new;
+	long n;
 
-	if (!k) {
-		add_result(ack, c->key, NULL, NULL, "kind not supported by this agent");
-		s->st.refused++;
-		return;
-	}
-	if (!s->cfg.journal) {
-		add_result(ack, c->key, NULL, NULL, "no change journal: changes refused");
-		s->st.refused++;
-		return;
-	}
 	snprintf(why, sizeof why, "host request %" PRIu64, a->id);
 	struct jrec rec = {
-		.side = "guest", .domain = "", .kind = kind, .target = "",
+		.side = "guest", .domain = "", .kind = "sysctl", .target = "",
 		.key = c->key, .new = c->value, .rule = a->rule, .why = why,
 	};
 	size_t before = journal_count(s->cfg.journal);
 	msg[0] = '\0';
 	int r = journal_apply(s->cfg.journal, s->cfg.root, &rec, 0, msg, sizeof msg);
 	if (r == 0) {
-		applied_values(s->cfg.journal, before, &old, &new);
+		applied_values(s->cfg.journal, before, &old, &new, &n);
 		add_result(ack, c->key, old ? old : "", new ? new : c->value, NULL);
 		s->st.changes++;
 		return;
@@ -325,28 +339,138 @@ static void apply_change(struct session *s, const struct wire_apply *a,
 	s->st.refused++;
 }
 
-static void send_ack(struct session *s, struct wire_msg *ack)
+/* Version 2: a guest action of the action table, planned here from the
+ * value this guest has, within this agent's own allow-list, journaled with
+ * the host's record number so that the host can name it in a revert. */
+static void apply_v2(struct session *s, const struct wire_apply *a,
+		     const struct wire_change *c, struct wire_msg *ack)
 {
-	ack->v = s->version;
-	if (send_msg(s, ack, 0) == 0) {
-		s->st.acks++;
+	struct act_spec spec = {
+		.target = c->target, .key = c->key, .op = c->op[0] ? c->op : NULL,
+		.value = c->has_value ? c->value : NULL, .min = c->has_min ? c->min : NULL,
+		.max = c->has_max ? c->max : NULL,
+	};
+	struct pol_action act;
+	struct pol_rule rule;
+	struct pol_plan plan;
+	char why[256], req[64];
+	int failed = 0;
+
+	if (act_from_spec(c->kind, &spec, &act, why, sizeof why)) {
+		log_warn("session: host request %" PRIu64 ": %s %s refused: %s", a->id, c->kind,
+			 c->key, why);
+		add_result2(ack, c->ref, c->kind, c->key, NULL, NULL, why, 0);
+		s->st.refused++;
 		return;
 	}
-	char reason[96];
-	snprintf(reason, sizeof reason, "ack of request %" PRIu64 " could not be sent",
-		 ack->u.ack.id);
-	send_error(s, reason);
+	memset(&rule, 0, sizeof rule);
+	snprintf(rule.name, sizeof rule.name, "%.*s", (int)sizeof rule.name - 1, a->rule);
+	snprintf(req, sizeof req, "host request %" PRIu64, a->id);
+	pol_plan_init(&plan);
+	struct act_plan_in in = { &rule, &act, req, agent_current_knob, (void *)s->cfg.root };
+	if (act_plan(&in, &plan) || plan.n != 1) {
+		add_result2(ack, c->ref, c->kind, c->key, NULL, NULL, "out of memory", 0);
+		pol_plan_free(&plan);
+		return;
+	}
+	const struct pol_change *ch = &plan.v[0];
+	if (!strcmp(ch->kind, "note")) {
+		/* nothing to change: at a bound, or already there */
+		log_info("session: host request %" PRIu64 ": %s", a->id, ch->note);
+		add_result2(ack, c->ref, c->kind, c->key, ch->old, ch->old, NULL, 0);
+		pol_plan_free(&plan);
+		return;
+	}
+	struct apply_ctx ac = {
+		.journal = s->cfg.journal, .root = s->cfg.root, .subject = "local",
+		.host_ref = (int64_t)c->ref, .why_prefix = req, .failed = &failed,
+	};
+	struct act_ctx x = { &ac, NULL };
+	size_t before = journal_count(s->cfg.journal);
+	int r = apply_change(&x, ch, ACT_AGENT);
+	const char *old, *new;
+	long n;
+	applied_values(s->cfg.journal, before, &old, &new, &n);
+	if (r < 0 || failed) {
+		snprintf(why, sizeof why, "%s", r < 0 ? strerror(-r)
+			 : "refused or failed in the guest (see its log)");
+		add_result2(ack, c->ref, c->kind, c->key, old, NULL, why, n);
+		s->st.refused++;
+	} else {
+		char cur[KNOB_VALUE_MAX] = "";
+		if (!n && !agent_current_knob((void *)s->cfg.root, POL_GUEST, ch->kind, ch->key,
+					      cur, sizeof cur))
+			old = new = cur; /* already there */
+		add_result2(ack, c->ref, c->kind, c->key, old ? old : "", new ? new : ch->new,
+			    NULL, n);
+		s->st.changes += (uint64_t)n;
+	}
+	pol_plan_free(&plan);
 }
 
-static void handle_apply(struct session *s, const struct wire_apply *a)
+static void handle_apply(struct session *s, const struct wire_apply *a, unsigned v)
 {
 	struct wire_msg ack;
 	wire_msg_init(&ack, WIRE_ACK);
+	ack.v = s->version;
 	ack.u.ack.id = a->id;
-	for (unsigned i = 0; i < a->nchanges; i++)
-		apply_change(s, a, &a->changes[i], &ack);
+	for (unsigned i = 0; i < a->nchanges; i++) {
+		const struct wire_change *c = &a->changes[i];
+		if (!s->cfg.journal) {
+			add_result2(&ack, c->ref, c->kind, c->key, NULL, NULL,
+				    "no change journal: changes refused", 0);
+			s->st.refused++;
+		} else if (v >= 2) {
+			apply_v2(s, a, c, &ack);
+		} else {
+			apply_v1(s, a, c, &ack);
+		}
+	}
 	send_ack(s, &ack);
 	wire_msg_free(&ack);
+}
+
+/* Version 2 revert by the host's record numbers: one result per ref, the
+ * knobs of that change undone from this agent's own journal (marked
+ * "reverted" there: not a new change). */
+static void revert_refs(struct session *s, const struct wire_revert *rv, struct wire_msg *ack)
+{
+	struct journal *j = s->cfg.journal;
+	for (unsigned i = 0; i < rv->nrefs; i++) {
+		int64_t ref = (int64_t)rv->refs[i];
+		struct revert_sel sel = { .by = REVERT_HOST_REF, .refs = &ref, .nrefs = 1 };
+		const char *key = NULL, *kind = "", *found = NULL, *restored = NULL,
+			   *error = NULL;
+		long knobs = 0;
+		size_t before = journal_count(j);
+		int r = journal_revert(j, s->cfg.root, &sel, 0, 0, NULL, NULL, NULL);
+		for (size_t k = before; k < journal_count(j); k++) {
+			const struct jrec *m = journal_record(j, k);
+			const struct jrec *set = journal_find(j, m->ref);
+			if (!key && set) {
+				key = set->key;
+				kind = set->kind;
+			}
+			if (!strcmp(m->op, "reverted")) {
+				knobs++;
+				if (!found) {
+					found = m->old;
+					restored = m->new;
+				}
+			} else if (!strcmp(m->op, "skipped") && !error) {
+				error = *m->detail ? m->detail : "not reverted";
+			}
+		}
+		if (r < 0)
+			error = strerror(-r);
+		if (!key) {
+			/* nothing open for it: never made, or undone already */
+			add_result2(ack, rv->refs[i], "", "none", "", "", NULL, 0);
+			continue;
+		}
+		add_result2(ack, rv->refs[i], kind, key, found ? found : "",
+			    error ? NULL : restored ? restored : "", error, knobs);
+	}
 }
 
 static void handle_revert(struct session *s, const struct wire_revert *rv)
@@ -358,8 +482,17 @@ static void handle_revert(struct session *s, const struct wire_revert *rv)
 	size_t skipped = 0;
 
 	wire_msg_init(&ack, WIRE_ACK);
+	ack.v = s->version;
 	ack.u.ack.id = rv->id;
 	if (!j) {
+		send_ack(s, &ack);
+		wire_msg_free(&ack);
+		return;
+	}
+	if (rv->nrefs) {
+		revert_refs(s, rv, &ack);
+		log_info("session: host request %" PRIu64 ": revert of %u change(s): %u result(s)",
+			 rv->id, rv->nrefs, ack.u.ack.nresults);
 		send_ack(s, &ack);
 		wire_msg_free(&ack);
 		return;
@@ -403,7 +536,7 @@ static void handle_hello(struct session *s, const struct wire_hello *h)
 		send_error(s, "hello: role must be \"host\"");
 		return;
 	}
-	if (wire_negotiate(WIRE_V_MIN, WIRE_V_MAX, h->min_v, h->max_v, &v, err, sizeof err)) {
+	if (wire_negotiate(WIRE_V_MIN, max_version(s), h->min_v, h->max_v, &v, err, sizeof err)) {
 		log_warn("session: host %s: %s", h->version, err);
 		send_error(s, err);
 		s->state = SESSION_HELLO; /* wait for a host we can talk to */
@@ -467,7 +600,7 @@ static int on_line(void *arg, int status, const char *line, size_t len)
 			break;
 		}
 		if (m.type == WIRE_APPLY)
-			handle_apply(s, &m.u.apply);
+			handle_apply(s, &m.u.apply, m.v);
 		else
 			handle_revert(s, &m.u.revert);
 		break;

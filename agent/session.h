@@ -35,6 +35,8 @@ struct session_cfg {
 	double interval_s;	  /* between reports, 0 < interval <= 86400 */
 	session_sample_fn sample; /* required */
 	void *sample_arg;
+	unsigned max_v;		  /* newest protocol version offered (0: this
+				   * build's newest; 1 for an older host) */
 };
 
 struct session_stats {

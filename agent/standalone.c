@@ -4,9 +4,9 @@
 #include "agent.h"
 #include "apply.h"
 #include "engine.h"
+#include "gv_reader.h"
 #include "gview.h"
 #include "journal.h"
-#include "kfs.h"
 #include "knob.h"
 #include "log.h"
 #include "parse.h"
@@ -83,7 +83,8 @@ static void sleep_until(uint64_t deadline_ns)
 
 static const char usage[] =
 	"usage: vtune-agent run --standalone [--policy FILE] [--interval S] [--journal PATH]\n"
-	"                       [--root DIR] [--dry-run] [--duration S] [-v]\n"
+	"                       [--root DIR] [--dry-run] [--duration S]\n"
+	"                       [--ports-budget PCT] [--ports-period S] [-v]\n"
 	"\n"
 	"Sample the guest view every interval, evaluate the guest side of the\n"
 	"policy rules locally and apply them (journaled; `vtune revert` undoes).\n"
@@ -94,7 +95,8 @@ static const char usage[] =
 	"  -r, --root DIR      /proc and /sys under DIR (default /)\n"
 	"  -n, --dry-run       show what would change, change nothing\n"
 	"      --duration S    stop after S seconds (default: run until SIGTERM)\n"
-	"  -v, --verbose       log every sample's key figures\n";
+	AGENT_PORTS_HELP
+	"  -v, --verbose       log every sample's key figures, and at debug level\n";
 
 int agent_standalone_main(int argc, char **argv)
 {
@@ -106,11 +108,14 @@ int agent_standalone_main(int argc, char **argv)
 		{ "root", required_argument, NULL, 'r' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "duration", required_argument, NULL, 'd' },
+		{ "ports-budget", required_argument, NULL, AGENT_OPT_PORTS_BUDGET },
+		{ "ports-period", required_argument, NULL, AGENT_OPT_PORTS_PERIOD },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *policy = VTUNE_POLICY_DEFAULT, *jpath = VTUNE_JOURNAL_DEFAULT, *root = "/";
+	struct gv_ports_cfg pcfg = { GV_PORTS_BUDGET_PCT, GV_PORTS_PERIOD_S };
 	double interval = 5, duration = 0;
 	int dry = 0, verbose = 0, c;
 	optind = 1;
@@ -121,7 +126,15 @@ int agent_standalone_main(int argc, char **argv)
 		case 'J': jpath = optarg; break;
 		case 'r': root = optarg; break;
 		case 'n': dry = 1; break;
-		case 'v': verbose = 1; break;
+		case 'v':
+			verbose = 1;
+			log_init("vtune-agent", LOG_TO_STDERR, LOG_DEBUG);
+			break;
+		case AGENT_OPT_PORTS_BUDGET:
+		case AGENT_OPT_PORTS_PERIOD:
+			if (agent_ports_opt("run", c, optarg, &pcfg))
+				return 2;
+			break;
 		case 'i':
 			if (parse_double(optarg, &interval) || interval < 0.1 || interval > 3600) {
 				fprintf(stderr, "vtune-agent run: --interval: want seconds in 0.1..3600, not '%s'\n", optarg);
@@ -141,7 +154,7 @@ int agent_standalone_main(int argc, char **argv)
 
 	struct standalone_cfg cfg = { .policy = policy, .journal = jpath, .root = root,
 				      .interval_s = interval, .duration_s = duration, .dry_run = dry,
-				      .verbose = verbose };
+				      .verbose = verbose, .ports = pcfg };
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	return agent_standalone_loop(&cfg, &stop_flag);
@@ -152,10 +165,12 @@ int agent_standalone_loop(const struct standalone_cfg *cfg, volatile sig_atomic_
 	const char *policy = cfg->policy, *jpath = cfg->journal, *root = cfg->root;
 	double interval = cfg->interval_s, duration = cfg->duration_s;
 	int dry = cfg->dry_run, verbose = cfg->verbose;
+	struct gv_ports_cfg pcfg = cfg->ports;
 	stopp = stopped;
 	struct pol_diag diag;
 	pol_diag_init(&diag);
-	struct pol_set *set = pol_load_file(policy, &diag);
+	struct act_where where = { .mode = ACT_AGENT };
+	struct pol_set *set = act_load_policy(policy, &where, &diag);
 	if (!set) {
 		pol_diag_print(&diag, stderr);
 		fprintf(stderr, "vtune-agent run: %s: policy refused\n", policy);
@@ -180,12 +195,13 @@ int agent_standalone_loop(const struct standalone_cfg *cfg, volatile sig_atomic_
 	log_info("standalone: policy %s (%zu rules), interval %.1fs%s", policy, set->n_rules,
 		 interval, dry ? ", dry run" : "");
 
-	/* the files read every interval stay open between readings */
-	struct kfs_cache *kc = kfs_cache_new();
+	/* the files read every interval stay open between readings, and the
+	 * costly counts are scheduled */
+	struct gv_reader *rd = gv_reader_new(&pcfg);
 	struct gv_reading prev, cur;
-	if (!kc || gv_read_cached(kc, root, GV_READ_NETLINK, &prev)) {
+	if (!rd || gv_reader_read(rd, root, GV_READ_NETLINK, &prev)) {
 		fprintf(stderr, "vtune-agent run: out of memory\n");
-		kfs_cache_free(kc);
+		gv_reader_free(rd);
 		pol_engine_free(eng);
 		pol_set_free(set);
 		journal_close(j);
@@ -204,7 +220,7 @@ int agent_standalone_loop(const struct standalone_cfg *cfg, volatile sig_atomic_
 		if (stop)
 			break;
 		next += step;
-		if (gv_read_cached(kc, root, GV_READ_NETLINK, &cur)) {
+		if (gv_reader_read(rd, root, GV_READ_NETLINK, &cur)) {
 			rc = 1;
 			break;
 		}
@@ -222,16 +238,16 @@ int agent_standalone_loop(const struct standalone_cfg *cfg, volatile sig_atomic_
 			if (plan.n) {
 				if (plan_touches(&plan, "net.core.somaxconn"))
 					name_capped_listeners(&s);
-				int skipped = 0;
-				int r = apply_plan(&ac, &plan, POL_GUEST, &skipped);
+				/* host actions: told as advice, this VM cannot make them */
+				int r = apply_plan(&ac, NULL, &plan, POL_GUEST, ACT_AGENT);
+				if (r >= 0)
+					r = apply_plan(&ac, NULL, &plan, POL_HOST, ACT_AGENT);
 				if (r < 0) {
 					log_err("journal: %s: stopping, nothing changes without a record",
 						strerror(-r));
 					rc = 1;
 					stop = 1;
 				}
-				if (skipped)
-					log_info("%d host-side action(s) planned: no host daemon in standalone mode", skipped);
 			}
 			gv_sample_free(&s);
 		}
@@ -239,7 +255,7 @@ int agent_standalone_loop(const struct standalone_cfg *cfg, volatile sig_atomic_
 		prev = cur;
 	}
 	gv_reading_free(&prev);
-	kfs_cache_free(kc);
+	gv_reader_free(rd);
 	pol_plan_free(&plan);
 	pol_engine_free(eng);
 	pol_set_free(set);

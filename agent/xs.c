@@ -182,7 +182,24 @@ static int trim_step(json_object *sample, int step)
 			json_object_object_del(sample, drop[i]);
 		return 1;
 	}
-	case 6:
+	case 6: { /* the raw counters: hostd then exports the rates instead */
+		json_object *met;
+		const char *drop[128];
+		size_t nd = 0;
+		if (!json_object_object_get_ex(sample, "metrics", &met) ||
+		    !json_object_is_type(met, json_type_object))
+			return 1;
+		json_object_object_foreach(met, k, v) {
+			size_t kl = strlen(k);
+			(void)v;
+			if (kl > 6 && !strcmp(k + kl - 6, "_total") && nd < sizeof drop / sizeof *drop)
+				drop[nd++] = k;
+		}
+		for (size_t i = 0; i < nd; i++)
+			json_object_object_del(met, drop[i]);
+		return 1;
+	}
+	case 7:
 		json_object_object_del(sample, "knobs");
 		return 1;
 	}

@@ -16,6 +16,7 @@ static const char usage[] =
 	"  report         guest and host view side by side, diagnosis (--json, --html)\n"
 	"  apply          --dry-run: what the policies would change right now\n"
 	"  kvm channel-xml  print the libvirt <channel> element for the agent channel\n"
+	"  fleet          guests of every host ranked by accepts lost to host causes (Prometheus)\n"
 	"\n"
 	"  vtune COMMAND --help   shows a command's options; see vtune(8).\n";
 
@@ -32,6 +33,7 @@ static const struct command commands[] = {
 	{ "report", NULL, cmd_report_main },
 	{ "apply", NULL, cmd_apply_main },
 	{ "kvm", NULL, cmd_kvm_main },
+	{ "fleet", NULL, cmd_fleet_main },
 };
 
 /* Run a command the same way for all: getopt's one-line messages name it

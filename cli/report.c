@@ -205,6 +205,10 @@ static json_object *changes(json_object *g, const char *k, int did)
 				 rep_str(c, "kind"), rep_str(c, "target"), *rep_str(c, "target") ? " " : "",
 				 rep_str(c, "key"), *rep_str(c, "old") ? rep_str(c, "old") : "n/a",
 				 rep_str(c, "new"), rep_str(c, "rule"), rep_str(c, "state"));
+		} else if (json_object_get_boolean(rep_get(c, "deferred"))) {
+			snprintf(t, sizeof t, "%s %s %s: the guest's agent plans it: %s (rule %s; %s)",
+				 rep_str(c, "side"), rep_str(c, "kind"), rep_str(c, "key"),
+				 rep_str(c, "ask"), rep_str(c, "rule"), rep_str(c, "why"));
 		} else {
 			snprintf(t, sizeof t, "%s %s %s %s -> %s (rule %s; %s)", rep_str(c, "side"),
 				 rep_str(c, "kind"), rep_str(c, "key"),
@@ -215,6 +219,36 @@ static json_object *changes(json_object *g, const char *k, int did)
 		json_object_object_foreach(c, kk, vv)
 			json_object_object_add(o, kk, json_object_get(vv));
 		json_object_object_add(o, "text", json_object_new_string(t));
+		json_object_array_add(out, o);
+	}
+	return out;
+}
+
+/* What the policies no longer manage for this guest: an administrator
+ * changed it by hand ("left alone: changed by someone else"). */
+static json_object *left_alone(json_object *g)
+{
+	json_object *out = json_object_new_array(), *a = rep_get(g, "left_alone");
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		json_object *x = json_object_array_get_idx(a, i), *o = json_object_new_object();
+		char t[320];
+		snprintf(t, sizeof t, "%s: changed by someone else (now %s): left alone",
+			 rep_str(x, "what"), rep_str(x, "now"));
+		json_object_object_add(o, "what", json_object_new_string(rep_str(x, "what")));
+		json_object_object_add(o, "now", json_object_new_string(rep_str(x, "now")));
+		json_object_object_add(o, "text", json_object_new_string(t));
+		json_object_array_add(out, o);
+	}
+	return out;
+}
+
+/* What the guest's agent cannot be asked (an older protocol). */
+static json_object *not_served(json_object *g)
+{
+	json_object *out = json_object_new_array(), *a = rep_get(g, "unserved");
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "text", json_object_get(json_object_array_get_idx(a, i)));
 		json_object_array_add(out, o);
 	}
 	return out;
@@ -293,6 +327,8 @@ json_object *rep_model(json_object *cap, const char *only, int minutes, char *er
 		json_object_object_add(o, "diagnosis", d);
 		json_object_object_add(o, "policies_did", changes(g, "changes", 1));
 		json_object_object_add(o, "policies_would", changes(g, "plan", 0));
+		json_object_object_add(o, "left_alone", left_alone(g));
+		json_object_object_add(o, "not_served", not_served(g));
 		json_object_object_add(o, "history", history(g, minutes));
 		json_object_array_add(arr, o);
 	}

@@ -2,7 +2,7 @@
  * first, and never overwrites a knob someone else changed (unless --force). */
 #include "commands.h"
 #include "ctl_client.h"
-#include "exec.h"
+#include "backend.h"
 #include "journal.h"
 #include "log.h"
 #include "vclock.h"
@@ -99,7 +99,7 @@ int cmd_revert_main(int argc, char **argv)
 {
 	/* Lines for people go to stdout; the change log to syslog/journald. */
 	log_init("vtune", LOG_TO_SYSLOG, LOG_INFO);
-	hostd_register_knobs(); /* the knob kinds a journal may name */
+	backend_register_knobs(); /* the knob kinds a journal may name */
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "rule", required_argument, NULL, 'r' },

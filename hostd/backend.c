@@ -1,4 +1,5 @@
-/* backend: the table of built-in backends vtune-hostd can use. */
+/* backend: the table of built-in backends vtune-hostd can use, what each
+ * can do for the policy check, and the knob kinds they all write. */
 #include "backend.h"
 
 #include <string.h>
@@ -17,4 +18,31 @@ const struct backend_ops *backend_find(const char *name)
 		if (!strcmp(backends[i]->name, name))
 			return backends[i];
 	return NULL;
+}
+
+int backend_can(const char *name, enum pol_kind kind, const char *key)
+{
+	const struct backend_ops *ops = backend_find(name);
+	if (!ops)
+		return 0;
+	switch (kind) {
+	case PA_PIN:
+		for (size_t i = 0; ops->plan_pin && ops->pin_modes && ops->pin_modes[i]; i++)
+			if (!strcmp(ops->pin_modes[i], key))
+				return 1;
+		return 0;
+	case PA_SRIOV:
+		return ops->plan_pci_attach != NULL;
+	default:
+		return 1;
+	}
+}
+
+void backend_register_knobs(void)
+{
+	act_register_knobs();
+	for (size_t i = 0; i < sizeof backends / sizeof *backends; i++)
+		for (size_t k = 0; backends[i]->knobs && backends[i]->knobs[k]; k++)
+			if (!knob_find_real(backends[i]->knobs[k]->kind))
+				knob_register(backends[i]->knobs[k], NULL);
 }

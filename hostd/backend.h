@@ -1,14 +1,20 @@
-/* backend: how vtune-hostd finds guests and their agent channels, reads the
- * hypervisor's view of each guest and places vCPUs. One ops table per
- * hypervisor (kvm/ on libvirt, xen/ on libxenctrl) and a "sim" backend that
- * serves tests and dry runs: guests are unix sockets in a directory. */
+/* backend: the backend contract — everything vtune-hostd needs from a
+ * hypervisor is a slot here: opening it (URI and root prefix), the guests
+ * and their agent channels, the host view of a guest, planning vCPU
+ * placement and PCI passthrough, the knob kinds it adds and what privilege
+ * separation must allow for it. One ops table per hypervisor (kvm/ on
+ * libvirt, xen/ on libxenctrl) and a "sim" backend that serves tests and
+ * dry runs: guests are unix sockets in a directory. hostd never asks which
+ * backend it has. */
 #ifndef VTUNE_BACKEND_H
 #define VTUNE_BACKEND_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "action.h"
 #include "knob.h"
+#include "loop.h"
 #include "metrics.h"
 
 #define BK_NAME_MAX 64
@@ -23,6 +29,12 @@ struct bk_guest {
 	char bridge[16];	  /* the bridge that tap is on, "" when none */
 	char netns[108];	  /* netns of that bridge: /proc/PID/ns/net or /run/netns/NAME; "" = hostd's */
 	int nvcpus;
+	/* fleet labels from the domain's <metadata> (kvm_xml_labels), "" when absent */
+	char nova_instance[40];	    /* OpenStack Nova instance UUID */
+	char nova_project[40];	    /* Nova project UUID */
+	char nova_project_name[64]; /* Nova project name */
+	char kubevirt_namespace[64]; /* KubeVirt VMI namespace */
+	char kubevirt_vmi[64];	    /* KubeVirt VMI name */
 };
 
 enum bk_event_type { BK_GUEST_UP, BK_GUEST_DOWN, BK_CHANNEL_UP, BK_CHANNEL_DOWN };
@@ -31,12 +43,18 @@ enum bk_event_type { BK_GUEST_UP, BK_GUEST_DOWN, BK_CHANNEL_UP, BK_CHANNEL_DOWN 
 typedef void (*bk_event_fn)(void *arg, enum bk_event_type t, const struct bk_guest *g);
 
 struct backend;
+struct guest;
+
+/* hostd's guest for a backend guest (by name), or NULL (not followed). */
+typedef struct guest *(*bk_find_fn)(void *arg, const struct bk_guest *g);
 
 struct backend_ops {
 	const char *name; /* "kvm", "xen", "sim" */
-	/* Connect (uri: libvirt URI, sim directory, NULL = default). Returns a
+	/* Connect (uri: libvirt URI, sim directory, NULL = default); the
+	 * host's own /proc and /sys are read under root ("/"). Returns a
 	 * handle or NULL with -errno in *err and a reason in why. */
-	struct backend *(*open)(const char *uri, int *err, char *why, size_t n);
+	struct backend *(*open)(const char *uri, const char *root, int *err, char *why,
+				size_t n);
 	void (*close)(struct backend *b);
 	/* Every running guest, through fn(arg, BK_GUEST_UP, g). 0 or -errno. */
 	int (*list)(struct backend *b, bk_event_fn fn, void *arg);
@@ -49,10 +67,47 @@ struct backend_ops {
 	 * stay unset. 0 or -errno. */
 	int (*host_view)(struct backend *b, const struct bk_guest *g, uint64_t now_ns,
 			 struct mvec *host);
-	/* Knob kinds this backend adds for pinning (e.g. "kvm-vcpupin");
-	 * registered with knob_register when the backend opens. May be NULL. */
+	/* Agent channels the backend carries itself (Xen: xenstore): start
+	 * them on loop, each attached to the guest find returns (guest.c's
+	 * guest_attach_fd). NULL slot: each guest's channel is the unix socket
+	 * bk_guest.channel that hostd connects to. NULL return: -errno in *err. */
+	void *(*channels_open)(struct backend *b, struct loop *loop, bk_find_fn find,
+			       void *arg, int *err);
+	void (*channels_guest_down)(void *ch, int domid); /* the domain is gone */
+	void (*channels_close)(void *ch);		   /* NULL is fine */
+	/* Plan pin mode (one of pin_modes) for guest g: fn once per knob
+	 * change (a kind of knobs). 0, or -errno with a reason in why. NULL:
+	 * this backend cannot pin. */
+	int (*plan_pin)(struct backend *b, const struct bk_guest *g, const char *mode,
+			act_change_fn fn, void *arg, char *why, size_t n);
+	const char *const *pin_modes; /* NULL-terminated; NULL: none */
+	/* PCI passthrough (an SR-IOV VF): plan giving guest g a device, and
+	 * taking it back, as knob changes. NULL: this backend cannot. */
+	int (*plan_pci_attach)(struct backend *b, const struct bk_guest *g, act_change_fn fn,
+			       void *arg, char *why, size_t n);
+	int (*plan_pci_detach)(struct backend *b, const struct bk_guest *g, act_change_fn fn,
+			       void *arg, char *why, size_t n);
+	/* Knob kinds this backend adds (e.g. "kvm-vcpupin"), bound to the
+	 * handle when it opens (knob_bind). May be NULL. */
 	const struct knob_ops *const *knobs;
+	/* Those of them the privileged parent performs (root-only sysfs). */
+	const char *const *privileged_knobs;
+	/* Privilege separation for uri: the directories the guests' channel
+	 * sockets may be in (up to max, NULL-terminated; buf of bufn bytes
+	 * holds any text they need). The count, or -EOPNOTSUPP with a reason
+	 * in why when this backend cannot run unprivileged. */
+	int (*privsep_dirs)(const char *uri, const char **dirs, size_t max, char *buf,
+			    size_t bufn, char *why, size_t n);
 };
+
+/* Can the backend named do kind with key (pin modes, PCI attach)? 1 or 0;
+ * kinds that need nothing of a backend: 1. An act_where.can. */
+int backend_can(const char *name, enum pol_kind kind, const char *key);
+
+/* Register the knob kinds every action and every backend writes (each with
+ * no connection: a backend binds its own when it opens), so that a journal
+ * written anywhere can be read and reverted. Idempotent. */
+void backend_register_knobs(void);
 
 /* The backends built in; NULL when the name is unknown. */
 const struct backend_ops *backend_find(const char *name);

@@ -20,15 +20,32 @@
 
 struct slot {
 	const char *name, *sym, *package;
-	const void *table;
+	const struct backend_ops *proxy;
+	const struct backend_mod *table;
 	int tried;
 	char why[256];
+	char path[PATH_MAX]; /* of the loaded module */
 };
 
+extern const struct backend_ops backend_kvm_ops, backend_xen_ops;
+
 static struct slot slots[] = {
-	{ "kvm", BACKEND_MOD_KVM_SYM, "vtune-hostd-kvm", NULL, 0, "" },
-	{ "xen", BACKEND_MOD_XEN_SYM, "vtune-hostd-xen", NULL, 0, "" },
+	{ "kvm", BACKEND_MOD_KVM_SYM, "vtune-hostd-kvm", &backend_kvm_ops, NULL, 0, "", "" },
+	{ "xen", BACKEND_MOD_XEN_SYM, "vtune-hostd-xen", &backend_xen_ops, NULL, 0, "", "" },
 };
+
+static void fill(const struct backend_ops *from, const struct backend_ops *proxy);
+
+/* The module has the slots its proxy forwards, and no other: a module
+ * built from another tree is refused rather than half used. */
+static int same_slots(const struct backend_ops *a, const struct backend_ops *b)
+{
+#define SAME(f) (!a->f == !b->f)
+	return SAME(channels_open) && SAME(channels_guest_down) && SAME(channels_close) &&
+	       SAME(plan_pin) && SAME(plan_pci_attach) && SAME(plan_pci_detach) &&
+	       SAME(privsep_dirs) && SAME(privileged_knobs) && !strcmp(a->name, b->name);
+#undef SAME
+}
 
 /* A module file we may load: a regular file owned by root or by us,
  * writable by nobody else. 0 or -errno with a reason. */
@@ -82,23 +99,22 @@ static int try_load(struct slot *s, const char *dir, char *why, size_t n)
 		snprintf(why, n, "%.200s: %s", path, dlerror());
 		return -ELIBBAD;
 	}
-	/* every table starts with its ABI and version */
-	const struct backend_mod_head {
-		unsigned abi;
-		const char *version;
-	} *hd = dlsym(h, s->sym);
-	if (!hd || hd->abi != BACKEND_MOD_ABI || !hd->version || strcmp(hd->version, VTUNE_VERSION)) {
+	const struct backend_mod *m = dlsym(h, s->sym);
+	if (!m || m->abi != BACKEND_MOD_ABI || !m->version || strcmp(m->version, VTUNE_VERSION) ||
+	    !m->ops || !same_slots(m->ops, s->proxy)) {
 		snprintf(why, n, "%.200s: not a vtune %s backend of ABI %d", path, VTUNE_VERSION,
 			 BACKEND_MOD_ABI);
 		dlclose(h);
 		return -ELIBBAD;
 	}
-	s->table = hd; /* never closed: its knob kinds stay registered */
+	s->table = m; /* never closed: its knob kinds stay registered */
+	snprintf(s->path, sizeof s->path, "%s", path);
+	fill(m->ops, s->proxy);
 	log_debug("backend %s: loaded %s", s->name, path);
 	return 0;
 }
 
-const void *backend_mod_load(const char *name, char *why, size_t n)
+const struct backend_mod *backend_mod_load(const char *name, char *why, size_t n)
 {
 	struct slot *s = NULL;
 	for (size_t i = 0; i < sizeof slots / sizeof *slots; i++)
@@ -140,120 +156,149 @@ const void *backend_mod_load(const char *name, char *why, size_t n)
 
 /* ---- the proxies ---- */
 
-static const struct backend_mod_kvm *kvm_mod(void)
-{
-	char why[256];
-	return backend_mod_load("kvm", why, sizeof why);
-}
+/* What a proxy lists, copied from its module when it loads (NULL-terminated):
+ * the policy check reads pin modes, hostd binds the knob kinds. */
+#define LIST_MAX 16
+struct lists {
+	const char *pin_modes[LIST_MAX];
+	const struct knob_ops *knobs[LIST_MAX];
+	const char *privileged[LIST_MAX];
+};
+static struct lists kvm_lists, xen_lists;
 
-static const struct backend_mod_xen *xen_mod(void)
-{
-	char why[256];
-	return backend_mod_load("xen", why, sizeof why);
-}
-
-/* The knob kinds of a module, copied here when it loads (NULL-terminated):
- * hostd binds them to the connection through ops->knobs. */
-static const struct knob_ops *kvm_knobs[8], *xen_knobs[8];
-
-static void copy_knobs(const struct backend_ops *o, const struct knob_ops **to)
+static void copy_strs(const char *const *from, const char **to)
 {
 	size_t i = 0;
-	for (; o->knobs && o->knobs[i] && i < 7; i++)
-		to[i] = o->knobs[i];
+	for (; from && from[i] && i < LIST_MAX - 1; i++)
+		to[i] = from[i];
 	to[i] = NULL;
 }
 
-#define PROXY(NAME, MOD)                                                                      \
-	static struct backend *NAME##_open(const char *uri, int *err, char *why, size_t n)    \
+static void fill(const struct backend_ops *from, const struct backend_ops *proxy)
+{
+	struct lists *l = proxy == &backend_kvm_ops ? &kvm_lists : &xen_lists;
+	size_t i = 0;
+	copy_strs(from->pin_modes, l->pin_modes);
+	copy_strs(from->privileged_knobs, l->privileged);
+	for (; from->knobs && from->knobs[i] && i < LIST_MAX - 1; i++)
+		l->knobs[i] = from->knobs[i];
+	l->knobs[i] = NULL;
+}
+
+static const struct backend_ops *real(int i)
+{
+	return slots[i].table ? slots[i].table->ops : NULL;
+}
+
+/* Forwarders: every slot but open runs on a handle the module's open made,
+ * so the module is loaded; open and privsep_dirs say so when it is not. */
+#define PROXY(NAME, I)                                                                        \
+	static struct backend *NAME##_open(const char *uri, const char *root, int *err,       \
+					   char *why, size_t n)                               \
 	{                                                                                      \
-		const struct backend_mod_##NAME *m = backend_mod_load(#NAME, why, n);          \
-		if (!m) {                                                                      \
+		if (!backend_mod_load(#NAME, why, n)) {                                        \
 			*err = -ENOENT;                                                        \
 			return NULL;                                                           \
 		}                                                                              \
-		copy_knobs(m->ops, NAME##_knobs);                                              \
-		return m->ops->open(uri, err, why, n);                                         \
+		log_debug("backend %s: loaded %s", #NAME, slots[I].path);                      \
+		return real(I)->open(uri, root, err, why, n);                                  \
 	}                                                                                      \
 	static void NAME##_close(struct backend *b)                                           \
 	{                                                                                      \
-		MOD()->ops->close(b);                                                          \
+		real(I)->close(b);                                                             \
 	}                                                                                      \
 	static int NAME##_list(struct backend *b, bk_event_fn fn, void *arg)                  \
 	{                                                                                      \
-		return MOD()->ops->list(b, fn, arg);                                           \
+		return real(I)->list(b, fn, arg);                                              \
 	}                                                                                      \
 	static int NAME##_event_fd(struct backend *b)                                         \
 	{                                                                                      \
-		return MOD()->ops->event_fd(b);                                                \
+		return real(I)->event_fd(b);                                                   \
 	}                                                                                      \
 	static int NAME##_dispatch(struct backend *b, bk_event_fn fn, void *arg)              \
 	{                                                                                      \
-		return MOD()->ops->dispatch(b, fn, arg);                                       \
+		return real(I)->dispatch(b, fn, arg);                                          \
 	}                                                                                      \
 	static int NAME##_host_view(struct backend *b, const struct bk_guest *g, uint64_t now, \
 				    struct mvec *host)                                         \
 	{                                                                                      \
-		return MOD()->ops->host_view(b, g, now, host);                                 \
+		return real(I)->host_view(b, g, now, host);                                    \
 	}                                                                                      \
-	const struct backend_ops backend_##NAME##_ops = {                                      \
-		.name = #NAME,                                                                 \
-		.open = NAME##_open,                                                           \
-		.close = NAME##_close,                                                         \
-		.list = NAME##_list,                                                           \
-		.event_fd = NAME##_event_fd,                                                   \
-		.dispatch = NAME##_dispatch,                                                   \
-		.host_view = NAME##_host_view,                                                 \
-		.knobs = NAME##_knobs,                                                         \
-	};
+	static int NAME##_plan_pin(struct backend *b, const struct bk_guest *g,               \
+				   const char *mode, act_change_fn fn, void *arg, char *why,  \
+				   size_t n)                                                  \
+	{                                                                                      \
+		return real(I)->plan_pin(b, g, mode, fn, arg, why, n);                         \
+	}                                                                                      \
+	static int NAME##_privsep_dirs(const char *uri, const char **dirs, size_t max,        \
+				       char *buf, size_t bufn, char *why, size_t n)           \
+	{                                                                                      \
+		if (!backend_mod_load(#NAME, why, n))                                          \
+			return -ENOENT;                                                        \
+		return real(I)->privsep_dirs(uri, dirs, max, buf, bufn, why, n);               \
+	}
 
-/* Every proxy but open runs on a handle its module's open returned: the
- * module is loaded. */
-PROXY(kvm, kvm_mod)
-PROXY(xen, xen_mod)
+PROXY(kvm, 0)
+PROXY(xen, 1)
 
-/* The knob kinds, for `vtune revert` and hostd's executors: registered when
- * the module is installed, nothing to do when it is not. */
-int kvm_knobs_register(void)
+static void *xen_channels_open(struct backend *b, struct loop *loop, bk_find_fn find, void *arg,
+			       int *err)
 {
-	const struct backend_mod_kvm *m = kvm_mod();
-	return m ? m->knobs_register() : 0;
+	return real(1)->channels_open(b, loop, find, arg, err);
 }
 
-int xen_knobs_register(void)
+static void xen_channels_down(void *ch, int domid)
 {
-	const struct backend_mod_xen *m = xen_mod();
-	return m ? m->knobs_register() : 0;
+	real(1)->channels_guest_down(ch, domid);
 }
 
-int kvm_set_root(struct backend *b, const char *root)
+static void xen_channels_close(void *ch)
 {
-	return kvm_mod()->set_root(b, root);
+	if (real(1))
+		real(1)->channels_close(ch);
 }
 
-int kvm_plan_pin(struct backend *b, const struct bk_guest *g, const char *mode,
-		 struct kvm_pin_change *out, size_t max, size_t *n)
-{
-	return kvm_mod()->plan_pin(b, g, mode, out, max, n);
-}
+/* The same slots as kvm/kvm.c's and xen/xen.c's tables (checked when a
+ * module loads: same_slots). */
+const struct backend_ops backend_kvm_ops = {
+	.name = "kvm",
+	.open = kvm_open,
+	.close = kvm_close,
+	.list = kvm_list,
+	.event_fd = kvm_event_fd,
+	.dispatch = kvm_dispatch,
+	.host_view = kvm_host_view,
+	.plan_pin = kvm_plan_pin,
+	.pin_modes = kvm_lists.pin_modes,
+	.knobs = kvm_lists.knobs,
+	.privileged_knobs = kvm_lists.privileged,
+	.privsep_dirs = kvm_privsep_dirs,
+};
 
-void xen_set_report_fn(struct backend *b, xen_report_fn fn, void *arg)
-{
-	xen_mod()->set_report_fn(b, fn, arg);
-}
+const struct backend_ops backend_xen_ops = {
+	.name = "xen",
+	.open = xen_open,
+	.close = xen_close,
+	.list = xen_list,
+	.event_fd = xen_event_fd,
+	.dispatch = xen_dispatch,
+	.host_view = xen_host_view,
+	.channels_open = xen_channels_open,
+	.channels_guest_down = xen_channels_down,
+	.channels_close = xen_channels_close,
+	.plan_pin = xen_plan_pin,
+	.pin_modes = xen_lists.pin_modes,
+	.knobs = xen_lists.knobs,
+	.privsep_dirs = xen_privsep_dirs,
+};
 
-int xen_read_msg(struct backend *b, int domid, const char *key, char *buf, size_t n)
+/* What is installed is loaded at start, before main: the policy check and
+ * the knob kinds of a journal need the modules' lists. A module that is
+ * missing costs nothing here; backend_mod_load says why when it is asked
+ * for. */
+__attribute__((constructor)) static void load_installed(void)
 {
-	return xen_mod()->read_msg(b, domid, key, buf, n);
-}
-
-int xen_send(struct backend *b, int domid, const char *line)
-{
-	return xen_mod()->send(b, domid, line);
-}
-
-int xen_plan_dom0_away(struct backend *b, const struct bk_guest *g, xen_change_fn fn,
-		       void *arg)
-{
-	return xen_mod()->plan_dom0_away(b, g, fn, arg);
+	char why[256];
+	for (size_t i = 0; i < sizeof slots / sizeof *slots; i++)
+		backend_mod_load(slots[i].name, why, sizeof why);
 }

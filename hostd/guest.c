@@ -1,6 +1,7 @@
 /* guest: one guest's agent channel in vtune-hostd (see guest.h): bounded,
  * non-blocking, strict; nothing a guest sends can block another guest. */
 #include "guest.h"
+#include "action.h"
 #include "privops.h"
 #include "report_scan.h"
 #include "linebuf.h"
@@ -75,6 +76,7 @@ void guest_free(struct guest *g)
 		json_object_put(g->sample);
 	free(g->keep);
 	free(g->pending);
+	free(g->unserved);
 	free(g);
 }
 
@@ -137,7 +139,7 @@ static int send_hello(struct guest *g)
 	m.u.hello.role = WIRE_ROLE_HOST;
 	snprintf(m.u.hello.version, sizeof m.u.hello.version, "%s", VTUNE_VERSION);
 	m.u.hello.min_v = WIRE_V_MIN;
-	m.u.hello.max_v = WIRE_V_MAX;
+	m.u.hello.max_v = g->max_v ? g->max_v : WIRE_V_MAX;
 	m.u.hello.ncaps = 1;
 	snprintf(m.u.hello.caps[0], sizeof m.u.hello.caps[0], "sysctl");
 	return guest_send(g, &m);
@@ -298,18 +300,13 @@ static void remember_value(struct guest *g, const char *key, const char *value)
 
 int guest_sysctl_value(const struct guest *g, const char *key, char *buf, size_t n)
 {
-	if (g->have_report) {
-		for (int id = 0; id < M_COUNT; id++) {
-			if (metric_defs[id].unit != MU_VALUE || strcmp(metric_defs[id].help, key))
-				continue;
-			if (!mvec_has(&g->gm, id))
-				break;
-			double v = mvec_get(&g->gm, id);
-			if (v < 0) /* -1: the file is absent in the guest */
-				return -ENOENT;
-			snprintf(buf, n, "%.0f", v);
-			return 0;
-		}
+	int id = metric_by_sysctl(key);
+	if (g->have_report && id >= 0 && mvec_has(&g->gm, id)) {
+		double v = mvec_get(&g->gm, id);
+		if (v < 0) /* -1: the file is absent in the guest */
+			return -ENOENT;
+		snprintf(buf, n, "%.0f", v);
+		return 0;
 	}
 	for (unsigned i = 0; i < g->nvalues; i++) {
 		if (!strcmp(g->values[i].key, key)) {
@@ -351,8 +348,8 @@ static int on_hello(struct guest *g, const struct wire_msg *m, uint64_t now)
 		g->st.invalid++;
 		return 0;
 	}
-	if (wire_negotiate(WIRE_V_MIN, WIRE_V_MAX, m->u.hello.min_v, m->u.hello.max_v, &v,
-			   err, sizeof err) < 0) {
+	if (wire_negotiate(WIRE_V_MIN, g->max_v ? g->max_v : WIRE_V_MAX, m->u.hello.min_v,
+			   m->u.hello.max_v, &v, err, sizeof err) < 0) {
 		log_warn("guest %s: %s", g->bk.name, err);
 		g->last_error_sent_ns = 0;
 		send_error(g, now, err);
@@ -364,9 +361,19 @@ static int on_hello(struct guest *g, const struct wire_msg *m, uint64_t now)
 	g->have_seq = 0;
 	g->backoff_ns = GUEST_BACKOFF_MIN_NS; /* a working agent: reset backoff */
 	snprintf(g->agent_version, sizeof g->agent_version, "%s", m->u.hello.version);
+	/* the guest action kinds it carries out (names it does not know are
+	 * ignored: a newer agent) */
+	g->caps = 0;
+	for (unsigned i = 0; i < m->u.hello.ncaps; i++) {
+		const struct act_def *d = act_by_name(m->u.hello.caps[i]);
+		if (d && d->run[POL_GUEST][ACT_HOSTD] == ACT_WIRE)
+			g->caps |= 1u << d->kind;
+	}
 	log_info("guest %s: agent %s, protocol v%u", g->bk.name, m->u.hello.version, v);
 	if (again) /* the agent restarted behind a live channel: it needs ours */
 		send_hello(g);
+	if (g->hooks && g->hooks->on_hello)
+		g->hooks->on_hello(g->hooks_arg, g);
 	return 0;
 }
 

@@ -34,10 +34,12 @@ struct guest;
  * journal "set" record of key[i] (0: none, e.g. dry run). */
 struct guest_pending {
 	uint64_t id;
-	int revert; /* 1: the apply restores old values for a revert */
+	int revert; /* 1: it undoes changes for a revert */
+	int by_ref; /* a protocol 2 revert by record numbers: the ack marks them */
 	char rule[WIRE_MAX_RULE + 1];
 	unsigned n;
 	char key[WIRE_MAX_CHANGES][WIRE_MAX_KEY + 1];
+	char kind[WIRE_MAX_CHANGES][WIRE_MAX_KIND + 1];
 	int64_t seq[WIRE_MAX_CHANGES];
 };
 
@@ -61,6 +63,8 @@ struct guest_hooks {
 		       const struct guest_pending *p);
 	/* A pending request will never be answered (disconnect, overflow). */
 	void (*on_lost)(void *arg, struct guest *g, const struct guest_pending *p);
+	/* The agent said hello (versions agreed, caps known). */
+	void (*on_hello)(void *arg, struct guest *g);
 };
 
 struct guest {
@@ -72,6 +76,8 @@ struct guest {
 	int fd;		   /* -1 when not connected */
 	int hello_seen;	   /* the agent's hello arrived on this connection */
 	unsigned agreed_v; /* negotiated protocol version, 0 before */
+	unsigned max_v;	   /* newest version offered to it (0: WIRE_V_MAX) */
+	uint32_t caps;	   /* guest action kinds its hello names: 1 << enum pol_kind */
 	char agent_version[WIRE_MAX_VERSTR + 1];
 	struct linebuf *in;
 	struct linebuf_outq *out;
@@ -99,6 +105,8 @@ struct guest {
 
 	struct { char key[WIRE_MAX_KEY + 1]; char value[WIRE_MAX_VALUE + 1]; } values[GUEST_MAX_VALUES];
 	unsigned nvalues;
+
+	char *unserved; /* hostd: what its agent cannot be asked, "rule R: why" lines */
 
 	struct guest_stats st;
 	uint64_t last_log_ns, last_error_sent_ns;

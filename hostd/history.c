@@ -241,21 +241,25 @@ static json_object *change_rec_json(const struct journal *j, const struct jrec *
 	json_object_object_add(o, "kind", json_object_new_string(r->kind));
 	json_object_object_add(o, "target", json_object_new_string(r->target));
 	json_object_object_add(o, "key", json_object_new_string(r->key));
-	json_object_object_add(o, "old", json_object_new_string(r->old));
-	json_object_object_add(o, "new", json_object_new_string(r->new));
+	/* as they stand: a guest's agent reports the values it found */
+	const char *old = r->old, *new = r->new;
+	journal_values(j, r->seq, &old, &new);
+	json_object_object_add(o, "old", json_object_new_string(old));
+	json_object_object_add(o, "new", json_object_new_string(new));
 	json_object_object_add(o, "rule", json_object_new_string(r->rule));
 	json_object_object_add(o, "why", json_object_new_string(r->why));
 	json_object_object_add(o, "state", json_object_new_string(st ? st : "set"));
 	return o;
 }
 
-/* Is journal record r about guest g: sent to it, or a host change on its
- * tap or bridge? */
+/* Is journal record r about guest g: made for it (sent to it, or a host
+ * change its report drove), or from journals older than that field, a host
+ * change on its tap or bridge? */
 static int rec_is_for(const struct jrec *r, const struct guest *g)
 {
 	if (strcmp(r->op, "set"))
 		return 0;
-	if (!strcmp(r->domain, g->bk.name))
+	if (!strcmp(r->domain, g->bk.name) || !strcmp(r->guest, g->bk.name))
 		return 1;
 	return !strcmp(r->side, "host") && r->target[0] &&
 	       ((g->bk.tap[0] && !strcmp(r->target, g->bk.tap)) ||

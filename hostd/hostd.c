@@ -2,7 +2,7 @@
  * their reports through guest.c, the engine every interval, guest changes
  * journaled then sent, host changes applied, a control socket. */
 #include "hostd.h"
-#include "exec.h"
+#include "action.h"
 #include "hostnet.h"
 #include "notify.h"
 #include "apply.h"
@@ -10,13 +10,11 @@
 #include "guest.h"
 #include "history.h"
 #include "knob.h"
-#include "kvm.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics_http.h"
 #include "policy.h"
 #include "vclock.h"
-#include "xen_bridge.h"
 
 #include <errno.h>
 #include <math.h>
@@ -28,51 +26,7 @@
 #include <unistd.h>
 
 #define SEC 1000000000ull
-#define HOSTD_MAX_EXEC 16
 #define HOSTD_TICK_NS (SEC / 2)
-
-/* ---- host-side executors ---- */
-
-static struct {
-	char kind[16];
-	hostd_exec_fn fn;
-} execs[HOSTD_MAX_EXEC];
-
-int hostd_exec_register(const char *kind, hostd_exec_fn fn)
-{
-	int free_slot = -1;
-	if (!kind || !*kind || strlen(kind) >= sizeof execs[0].kind || !fn)
-		return -EINVAL;
-	for (int i = 0; i < HOSTD_MAX_EXEC; i++) {
-		if (execs[i].fn && !strcmp(execs[i].kind, kind))
-			return -EEXIST;
-		if (!execs[i].fn && free_slot < 0)
-			free_slot = i;
-	}
-	if (free_slot < 0)
-		return -ENOSPC;
-	strcpy(execs[free_slot].kind, kind);
-	execs[free_slot].fn = fn;
-	return 0;
-}
-
-hostd_exec_fn hostd_exec_find(const char *kind)
-{
-	for (int i = 0; i < HOSTD_MAX_EXEC; i++)
-		if (execs[i].fn && !strcmp(execs[i].kind, kind))
-			return execs[i].fn;
-	return NULL;
-}
-
-int hostd_exec_unregister(const char *kind)
-{
-	for (int i = 0; i < HOSTD_MAX_EXEC; i++)
-		if (execs[i].fn && !strcmp(execs[i].kind, kind)) {
-			execs[i].fn = NULL;
-			return 0;
-		}
-	return -ENOENT;
-}
 
 /* ---- the daemon ---- */
 
@@ -95,9 +49,7 @@ struct hostd {
 	uint64_t interval_ns, next_step_ns;
 	struct pol_plan plan;
 	struct hist_store *hist; /* key metrics for `vtune report` (NULL: none) */
-	struct xen_bridge *xb;	 /* --backend xen: agent channels over xenstore */
-	char warned_kinds[8][16]; /* "no executor for KIND" said once */
-	int nwarned;
+	void *chans;		 /* agent channels the backend carries (channels_open) */
 	/* a step's guest applies, sent once their intents are synced together */
 	struct held_apply *held;
 	size_t nheld, capheld;
@@ -109,16 +61,6 @@ struct held_apply {
 	struct guest_pending p;
 };
 
-static void warn_once(struct hostd *h, const char *kind, const char *msg)
-{
-	for (int i = 0; i < h->nwarned; i++)
-		if (!strcmp(h->warned_kinds[i], kind))
-			return;
-	if (h->nwarned < 8)
-		snprintf(h->warned_kinds[h->nwarned++], sizeof h->warned_kinds[0], "%s", kind);
-	log_warn("%s", msg);
-}
-
 static struct guest *find_guest(struct hostd *h, const char *name)
 {
 	for (size_t i = 0; i < h->nguests; i++)
@@ -127,55 +69,77 @@ static struct guest *find_guest(struct hostd *h, const char *name)
 	return NULL;
 }
 
-/* xb_find_fn: the guest the Xen bridge attaches a channel to. */
-static struct guest *xb_find(void *arg, const struct bk_guest *bg)
+/* bk_find_fn: the guest a backend's channel attaches to. */
+static struct guest *chan_find(void *arg, const struct bk_guest *bg)
 {
 	return find_guest(arg, bg->name);
 }
 
 /* ---- acks ---- */
 
+/* The result for pending item i: by ref (protocol 2), else by key. */
+static const struct wire_result *result_for(const struct wire_ack *a,
+					    const struct guest_pending *p, unsigned i)
+{
+	for (unsigned k = 0; k < a->nresults; k++) {
+		const struct wire_result *r = &a->results[k];
+		if (p->seq[i] > 0 && r->ref ? r->ref == (uint64_t)p->seq[i]
+					    : !strcmp(r->key, p->key[i]))
+			return r;
+	}
+	return NULL;
+}
+
 static void on_ack(void *arg, struct guest *g, const struct wire_ack *a,
 		   const struct guest_pending *p)
 {
 	struct hostd *h = arg;
 	for (unsigned i = 0; i < p->n; i++) {
-		const struct wire_result *res = NULL;
-		char detail[WIRE_MAX_VALUE * 2 + 64];
-		for (unsigned k = 0; k < a->nresults; k++)
-			if (!strcmp(a->results[k].key, p->key[i]))
-				res = &a->results[k];
-		const char *op = "applied";
+		const struct wire_result *res = result_for(a, p, i);
+		char detail[WIRE_MAX_VALUE * 2 + 96], knobs[32] = "";
+		const char *op = p->revert ? "reverted" : "applied";
+		if (res && res->has_knobs)
+			snprintf(knobs, sizeof knobs, ", %llu knob(s)", (unsigned long long)res->knobs);
 		if (!res) {
-			op = "failed";
+			op = p->revert ? "skipped" : "failed";
 			snprintf(detail, sizeof detail, "the guest's ack has no result for it");
 		} else if (res->has_error) {
-			op = "failed";
+			op = p->revert ? "skipped" : "failed";
 			snprintf(detail, sizeof detail, "guest: %s", res->error);
 		} else {
-			snprintf(detail, sizeof detail, "guest: old %s new %s", res->old_value,
-				 res->new_value);
+			snprintf(detail, sizeof detail, "guest: old %s new %s%s", res->old_value,
+				 res->new_value, knobs);
 		}
+		int ok = !strcmp(op, "applied") || !strcmp(op, "reverted");
 		if (p->revert) {
-			if (strcmp(op, "applied"))
-				log_warn("guest %s: revert of sysctl %s failed: %s", g->bk.name,
+			if (ok)
+				log_info("guest %s: reverted %s %s (%s)", g->bk.name, p->kind[i],
 					 p->key[i], detail);
 			else
-				log_info("guest %s: reverted sysctl %s (%s)", g->bk.name, p->key[i], detail);
-			continue;
+				log_warn("guest %s: revert of %s %s failed: %s", g->bk.name, p->kind[i],
+					 p->key[i], detail);
+		} else {
+			mh_count_change(h->mhc, g->bk.name, "guest", op);
+			if (ok)
+				log_msg(LOG_NOTICE, "guest %s: %s %s applied (%s; rule %s)", g->bk.name,
+					p->kind[i], p->key[i], detail, p->rule);
+			else
+				log_warn("guest %s: %s %s failed: %s (rule %s)", g->bk.name, p->kind[i],
+					 p->key[i], detail, p->rule);
 		}
-		mh_count_change(h->mhc, g->bk.name, "guest", op);
-		if (!strcmp(op, "applied"))
-			log_msg(LOG_NOTICE, "guest %s: sysctl %s applied (%s; rule %s)", g->bk.name,
-				p->key[i], detail, p->rule);
-		else
-			log_warn("guest %s: sysctl %s failed: %s (rule %s)", g->bk.name, p->key[i],
-				 detail, p->rule);
-		if (p->seq[i] > 0 && h->journal) {
-			int r = journal_mark(h->journal, p->seq[i], op, detail);
-			if (r < 0)
-				log_err("journal: cannot mark record %lld %s: %s",
-					(long long)p->seq[i], op, strerror(-r));
+		if (p->seq[i] <= 0 || !h->journal)
+			continue;
+		/* a revert asked by record number stays open until the guest says
+		 * it is done; one sent as a value (protocol 1) was marked when sent */
+		if (p->revert && !p->by_ref)
+			continue;
+		int r = ok ? journal_mark_values(h->journal, p->seq[i], op, detail,
+						 res->old_value, res->new_value)
+			   : journal_mark(h->journal, p->seq[i], op, detail);
+		if (r < 0) {
+			mh_count_journal_error(h->mhc);
+			log_err("journal: cannot mark record %lld %s: %s", (long long)p->seq[i], op,
+				strerror(-r));
 		}
 	}
 }
@@ -187,7 +151,50 @@ static void on_lost(void *arg, struct guest *g, const struct guest_pending *p)
 		 g->bk.name, p->revert ? "revert" : "apply", (unsigned long long)p->id, p->rule);
 }
 
-static const struct guest_hooks hooks = { on_ack, on_lost };
+static void on_hello(void *arg, struct guest *g);
+
+static const struct guest_hooks hooks = { on_ack, on_lost, on_hello };
+
+/* on_hello: what the policy asks that this agent cannot be asked (an
+ * older protocol, a kind it does not carry out), said once per hello. */
+static void on_hello(void *arg, struct guest *g)
+{
+	struct hostd *h = arg;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return;
+	struct act_where w = { ACT_HOSTD, h->ops->name, backend_can, g->agreed_v };
+	for (size_t i = 0; i < h->set->n_rules; i++) {
+		const struct pol_rule *r = &h->set->rules[i];
+		if (!pol_rule_for_backend(r, h->ops->name))
+			continue;
+		for (size_t k = 0; k < r->n_actions; k++) {
+			const struct pol_action *a = &r->actions[k];
+			char why[256];
+			if (act_run_of(a->kind, a->side, ACT_HOSTD) != ACT_WIRE)
+				continue;
+			if (!act_can_run(a, &w, why, sizeof why))
+				fprintf(f, "rule %s: %s\n", r->name, why);
+			else if (g->agreed_v >= act_find(a->kind)->wire_v && !((g->caps >> a->kind) & 1))
+				fprintf(f, "rule %s: its agent does not carry out '%s'\n", r->name,
+					pol_kind_name(a->kind));
+		}
+	}
+	fclose(f);
+	free(g->unserved);
+	g->unserved = len ? buf : NULL;
+	if (!len) {
+		free(buf);
+		return;
+	}
+	for (char *line = g->unserved, *end; *line; line = end + 1) {
+		end = strchr(line, '\n');
+		log_warn("guest %s: agent %s (protocol %u) cannot be served %.*s", g->bk.name,
+			 g->agent_version, g->agreed_v, (int)(end - line), line);
+	}
+}
 
 /* ---- backend events ---- */
 
@@ -223,6 +230,7 @@ static void on_backend(void *arg, enum bk_event_type t, const struct bk_guest *b
 			g = guest_new(bg, h->loop, &hooks, h);
 			if (!g)
 				return;
+			g->max_v = h->o.protocol_max;
 			h->guests[h->nguests++] = g;
 			log_info("guest %s: found (channel %s)", bg->name,
 				 bg->channel[0] ? bg->channel : "none");
@@ -246,7 +254,8 @@ static void on_backend(void *arg, enum bk_event_type t, const struct bk_guest *b
 		}
 		break;
 	case BK_GUEST_DOWN:
-		xen_bridge_guest_down(h->xb, bg->domid);
+		if (h->chans && h->ops->channels_guest_down)
+			h->ops->channels_guest_down(h->chans, bg->domid);
 		for (size_t i = 0; i < h->nguests; i++)
 			if (h->guests[i] == g)
 				remove_guest(h, i);
@@ -271,11 +280,24 @@ struct cur_ctx {
 	struct guest *g;
 };
 
+/* Can the guest's agent plan an action of kind itself (protocol 2 and the
+ * kind among those its hello names)? */
+static int guest_plans(const struct guest *g, const char *kind)
+{
+	const struct act_def *d = act_by_name(kind);
+	return g->hello_seen && d && g->agreed_v >= d->wire_v && (g->caps >> d->kind) & 1;
+}
+
 static int current_knob(void *arg, enum pol_side side, const char *kind, const char *key,
 			char *buf, size_t n)
 {
 	struct cur_ctx *c = arg;
-	if (side == POL_HOST && !strcmp(kind, "bridge_nf")) {
+	if (side == POL_GUEST) {
+		if (!strcmp(kind, "sysctl") && guest_sysctl_value(c->g, key, buf, n) == 0)
+			return 0;
+		return guest_plans(c->g, kind) ? -EREMOTE : -ENOENT;
+	}
+	if (!strcmp(kind, "bridge_nf")) {
 		/* "on" while any of the three hooks is on in the bridge's netns */
 		int v[HOSTNET_BRNF_NKEYS], on = 0;
 		if (hostnet_bridge_nf_read(c->h->o.root, c->g->bk.netns, v))
@@ -287,8 +309,6 @@ static int current_knob(void *arg, enum pol_side side, const char *kind, const c
 	}
 	if (strcmp(kind, "sysctl"))
 		return -ENOENT;
-	if (side == POL_GUEST)
-		return guest_sysctl_value(c->g, key, buf, n);
 	return knob_read(knob_find("sysctl"), c->h->o.root, "", key, buf, n);
 }
 
@@ -335,51 +355,110 @@ static void send_held(struct hostd *h)
 	h->nheld = 0;
 }
 
-/* Send the guest-side sysctl changes of one rule as one apply. */
+/* The wire form of guest change c for g's protocol: version 2 sends the
+ * action (the agent plans it from its own value), version 1 the value the
+ * host planned. 0, or -EPROTO with a reason in why when g cannot be
+ * served it. */
+static int wire_item(const struct guest *g, const struct pol_change *c, struct wire_change *w,
+		     char *why, size_t n)
+{
+	memset(w, 0, sizeof *w);
+	snprintf(w->kind, sizeof w->kind, "%s", c->kind);
+	snprintf(w->key, sizeof w->key, "%s", c->key);
+	if (guest_plans(g, c->kind)) {
+		struct act_spec_buf b;
+		act_to_spec(c->act, &b);
+		if (b.s.op)
+			snprintf(w->op, sizeof w->op, "%s", b.s.op);
+		if ((w->has_value = b.s.value != NULL))
+			snprintf(w->value, sizeof w->value, "%s", b.s.value);
+		if ((w->has_min = b.s.min != NULL))
+			snprintf(w->min, sizeof w->min, "%s", b.s.min);
+		if ((w->has_max = b.s.max != NULL))
+			snprintf(w->max, sizeof w->max, "%s", b.s.max);
+		return 0;
+	}
+	if (!strcmp(c->kind, "sysctl") && !c->deferred && c->new[0] && g->agreed_v >= 1) {
+		snprintf(w->value, sizeof w->value, "%s", c->new);
+		w->has_value = 1;
+		return 0;
+	}
+	snprintf(why, n, "its agent (protocol %u%s) cannot carry %s %s", g->agreed_v,
+		 (g->caps >> PA_RPS) & 1 ? "" : ", no such kind in its hello", c->kind, c->key);
+	return -EPROTO;
+}
+
+/* Send the guest-side changes of one rule as one apply, each journaled
+ * first (its record number travels with it). */
 static void send_rule_changes(struct hostd *h, struct guest *g, const struct pol_plan *plan,
 			      const char *rule)
 {
 	struct wire_msg m;
-	struct guest_pending p = { 0 };
+	struct guest_pending p;
+	memset(&p, 0, sizeof p);
 	wire_msg_init(&m, WIRE_APPLY);
+	m.v = g->agreed_v ? g->agreed_v : WIRE_VERSION;
 	snprintf(m.u.apply.rule, sizeof m.u.apply.rule, "%s", rule);
 	snprintf(p.rule, sizeof p.rule, "%s", rule);
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct pol_change *c = &plan->v[i];
-		if (c->side != POL_GUEST || strcmp(c->kind, "sysctl") || strcmp(c->rule, rule))
+		struct wire_change w;
+		char why[256], wanted[POL_KEY_MAX + 48];
+		if (c->side != POL_GUEST || strcmp(c->rule, rule) ||
+		    act_run_of(c->act ? c->act->kind : PA_NOTE, POL_GUEST, ACT_HOSTD) != ACT_WIRE)
 			continue;
+		/* what the host planned, or what it asks the guest to plan */
+		if (c->deferred)
+			act_describe(c->act, wanted, sizeof wanted);
+		else
+			snprintf(wanted, sizeof wanted, "%s", c->new);
 		if (h->o.dry_run) {
 			mh_count_change(h->mhc, g->bk.name, "guest", "dry_run");
-			log_msg(LOG_NOTICE, "guest %s: would set sysctl %s %s -> %s (rule %s; %s)",
-				g->bk.name, c->key, c->old[0] ? c->old : "?", c->new, rule, c->why);
+			log_msg(LOG_NOTICE, "guest %s: would ask %s %s %s -> %s (rule %s; %s)",
+				g->bk.name, c->kind, c->key, c->old[0] ? c->old : "?", wanted, rule,
+				c->why);
 			continue;
 		}
 		if (g->fd < 0 || !g->hello_seen) {
 			mh_count_change(h->mhc, g->bk.name, "guest", "failed");
-			log_warn("guest %s: not connected: cannot set sysctl %s -> %s (rule %s)",
-				 g->bk.name, c->key, c->new, rule);
+			log_warn("guest %s: not connected: cannot ask %s %s -> %s (rule %s)",
+				 g->bk.name, c->kind, c->key, wanted, rule);
+			continue;
+		}
+		if (wire_item(g, c, &w, why, sizeof why)) {
+			mh_count_change(h->mhc, g->bk.name, "guest", "unserved");
+			log_warn("guest %s: rule %s not served: %s", g->bk.name, rule, why);
 			continue;
 		}
 		if (m.u.apply.nchanges >= WIRE_MAX_CHANGES)
 			break;
 		struct jrec rec = {
-			.side = "guest", .domain = g->bk.name, .kind = "sysctl", .target = "",
-			.key = c->key, .old = c->old, .new = c->new, .rule = rule, .why = c->why,
+			.side = "guest", .domain = g->bk.name, .kind = c->kind, .target = "",
+			.key = c->key, .old = c->old, .new = c->deferred ? "" : c->new,
+			.rule = rule, .why = c->why, .guest = g->bk.name,
 		};
 		int64_t seq = journal_intent(h->journal, &rec);
 		if (seq < 0) {
-			log_err("journal: %s: not sending sysctl %s to guest %s (nothing changes without a record)",
-				strerror((int)-seq), c->key, g->bk.name);
+			mh_count_journal_error(h->mhc);
+			log_err("journal: %s: not sending %s %s to guest %s (nothing changes without a record)",
+				strerror((int)-seq), c->kind, c->key, g->bk.name);
 			continue;
 		}
-		if (wire_apply_add(&m, c->key, c->new) < 0) {
+		w.ref = m.v >= 2 ? (uint64_t)seq : 0;
+		if (wire_apply_add_change(&m, &w) < 0) {
 			journal_mark(h->journal, seq, "failed", "cannot be sent in a message");
 			continue;
 		}
 		snprintf(p.key[p.n], sizeof p.key[0], "%s", c->key);
+		snprintf(p.kind[p.n], sizeof p.kind[0], "%s", c->kind);
 		p.seq[p.n++] = seq;
-		log_msg(LOG_NOTICE, "guest %s: set sysctl %s %s -> %s (rule %s; %s)", g->bk.name,
-			c->key, c->old[0] ? c->old : "?", c->new, rule, c->why);
+		if (c->deferred)
+			log_msg(LOG_NOTICE, "guest %s: ask %s %s%s%s (rule %s; %s)", g->bk.name,
+				c->kind, c->key, strcmp(wanted, c->key) ? ": " : "",
+				strcmp(wanted, c->key) ? wanted : "", rule, c->why);
+		else
+			log_msg(LOG_NOTICE, "guest %s: set %s %s %s -> %s (rule %s; %s)", g->bk.name,
+				c->kind, c->key, c->old[0] ? c->old : "?", wanted, rule, c->why);
 	}
 	if (m.u.apply.nchanges) {
 		m.u.apply.id = p.id = ++h->next_id;
@@ -391,87 +470,64 @@ static void send_rule_changes(struct hostd *h, struct guest *g, const struct pol
 	wire_msg_free(&m);
 }
 
-/* Count apply_plan's host knob changes for the exporter: r changed (or
- * -errno), failed refused, the rest already at their value. */
-static void count_host_knobs(struct hostd *h, struct guest *g, int knobs, int r, int failed)
+/* apply_count_fn: host knob outcomes for the exporter. */
+static void count_host(void *arg, const char *outcome)
 {
-	int done = r < 0 ? 0 : r;
-	for (int i = 0; i < knobs; i++)
-		mh_count_change(h->mhc, g->bk.name, "host",
-				i < done ? (h->o.dry_run ? "dry_run" : "applied")
-				: i < done + failed || r < 0 ? "failed" : "unchanged");
+	struct cur_ctx *c = arg;
+	mh_count_change(c->h->mhc, c->g->bk.name, "host", outcome);
 }
 
+/* act_host.plan_pin: the backend's slot with its own types. */
+static int plan_pin(void *bk, const void *bk_guest, const char *mode, act_change_fn fn,
+		    void *arg, char *why, size_t n)
+{
+	const struct hostd *h = bk;
+	return h->ops->plan_pin(h->bk, bk_guest, mode, fn, arg, why, n);
+}
+
+/* Carry out a step's plan for one guest: guest changes go to its agent
+ * (one apply per rule), host changes and notes run here, each as the
+ * action table says for vtune-hostd. */
 static void act_on_plan(struct hostd *h, struct guest *g, const struct pol_plan *plan)
 {
-	struct pol_plan host;
-	pol_plan_init(&host);
+	struct cur_ctx cc = { h, g };
+	struct apply_ctx ac = {
+		.journal = h->journal, .root = h->o.root, .dry_run = h->o.dry_run,
+		.engine = h->engine, .subject = g->bk.name, .guest = g->bk.name,
+		.count = count_host, .count_arg = &cc,
+	};
+	struct act_host host = {
+		.guest = g->bk.name, .tap = g->bk.tap, .bridge = g->bk.bridge, .netns = g->bk.netns,
+		.bk = h, .bk_guest = &g->bk, .plan_pin = h->ops->plan_pin ? plan_pin : NULL,
+	};
+	struct act_ctx x = { &ac, &host };
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct pol_change *c = &plan->v[i];
-		if (c->side == POL_GUEST) {
-			if (!strcmp(c->kind, "note")) {
-				log_msg(LOG_NOTICE, "guest %s: rule %s: %s (%s)", g->bk.name, c->rule,
-					c->note, c->why);
-			} else if (!strcmp(c->kind, "sysctl")) {
-				size_t k;
-				for (k = 0; k < i; k++) /* first change of its rule? */
-					if (plan->v[k].side == POL_GUEST && !strcmp(plan->v[k].kind, "sysctl") &&
-					    !strcmp(plan->v[k].rule, c->rule))
-						break;
-				if (k == i)
-					send_rule_changes(h, g, plan, c->rule);
-			} else {
-				char msg[96];
-				snprintf(msg, sizeof msg,
-					 "guest-side %s changes cannot be sent in protocol v1: skipped", c->kind);
-				warn_once(h, "guest-rps", msg);
+		enum act_run run = act_run_of(c->act ? c->act->kind : PA_NOTE, c->side, ACT_HOSTD);
+		if (!strcmp(c->kind, "note") || run == ACT_LOCAL) {
+			int r = apply_change(&x, c, ACT_HOSTD);
+			if (r < 0 && r != -EINVAL) {
+				mh_count_journal_error(h->mhc);
+				log_err("journal: %s: host changes stopped (nothing changes without a record)",
+					strerror(-r));
+				return;
 			}
 			continue;
 		}
-		if (!strcmp(c->kind, "sysctl") || !strcmp(c->kind, "note")) {
-			if (host.n == host.cap) {
-				size_t cap = host.cap ? host.cap * 2 : 8;
-				struct pol_change *v = realloc(host.v, cap * sizeof *v);
-				if (!v)
-					continue;
-				host.v = v;
-				host.cap = cap;
-			}
-			host.v[host.n++] = *c;
+		if (run == ACT_WIRE) {
+			size_t k;
+			for (k = 0; k < i; k++) /* first change of its rule? */
+				if (plan->v[k].side == POL_GUEST && !strcmp(plan->v[k].rule, c->rule) &&
+				    strcmp(plan->v[k].kind, "note"))
+					break;
+			if (k == i)
+				send_rule_changes(h, g, plan, c->rule);
 			continue;
 		}
-		hostd_exec_fn fn = hostd_exec_find(c->kind);
-		if (!fn) {
-			char msg[96];
-			snprintf(msg, sizeof msg, "no executor for %s: host change skipped", c->kind);
-			warn_once(h, c->kind, msg);
-			continue;
-		}
-		struct hostd_exec_ctx ec = { &g->bk, h->ops, h->bk, h->journal, h->o.root, h->o.dry_run };
-		char msg[512] = "";
-		int r = fn(&ec, c, msg, sizeof msg);
-		mh_count_change(h->mhc, g->bk.name, "host", r < 0 ? "failed" : h->o.dry_run ? "dry_run"
-						      : r == JOURNAL_UNCHANGED ? "unchanged" : "applied");
-		if (r < 0)
-			log_warn("guest %s: host %s %s failed: %s (rule %s)", g->bk.name, c->kind,
-				 c->key, msg[0] ? msg : strerror(-r), c->rule);
-		else if (msg[0])
-			log_msg(LOG_NOTICE, "guest %s: %s", g->bk.name, msg);
+		/* the policy check refuses these at load: never reached */
+		log_err("guest %s: rule %s: %s %s on the %s side cannot run under vtune-hostd",
+			g->bk.name, c->rule, c->kind, c->key, pol_side_name(c->side));
 	}
-	if (host.n) {
-		int failed = 0, knobs = 0;
-		struct apply_ctx ac = { .journal = h->journal, .root = h->o.root,
-					.dry_run = h->o.dry_run, .engine = h->engine,
-					.subject = g->bk.name, .out = NULL, .failed = &failed };
-		int r = apply_plan(&ac, &host, POL_HOST, NULL);
-		if (r < 0)
-			log_err("journal: %s: host changes stopped (nothing changes without a record)",
-				strerror(-r));
-		for (size_t i = 0; i < host.n; i++)
-			knobs += strcmp(host.v[i].kind, "note") != 0;
-		count_host_knobs(h, g, knobs, r, failed);
-	}
-	pol_plan_free(&host);
 }
 
 static void step_guest(struct hostd *h, struct guest *g, uint64_t now)
@@ -549,11 +605,14 @@ static void tick_cb(void *arg)
 
 /* ---- policy ---- */
 
-static struct pol_set *load_policy(const char *path, FILE *err)
+/* Load and check the policy for backend: every action must run under
+ * vtune-hostd there (the action table and the backend's slots). */
+static struct pol_set *load_policy(const char *path, const char *backend, FILE *err)
 {
 	struct pol_diag d;
+	struct act_where w = { ACT_HOSTD, backend, backend_can, 0 };
 	pol_diag_init(&d);
-	struct pol_set *s = pol_load_file(path, &d);
+	struct pol_set *s = act_load_policy(path, &w, &d);
 	if (!s) {
 		if (err) {
 			pol_diag_print(&d, err);
@@ -575,7 +634,7 @@ static struct pol_set *load_policy(const char *path, FILE *err)
 int hostd_reload(struct hostd *h)
 {
 	notify_reloading();
-	struct pol_set *s = load_policy(h->o.policy, NULL);
+	struct pol_set *s = load_policy(h->o.policy, h->ops->name, NULL);
 	if (!s) {
 		log_err("policy %s refused: keeping the old one (%zu rules)", h->o.policy,
 			h->set->n_rules);
@@ -587,6 +646,7 @@ int hostd_reload(struct hostd *h)
 		pol_set_free(s);
 		return -ENOMEM;
 	}
+	pol_engine_set_backend(e, h->ops->name);
 	pol_engine_free(h->engine);
 	pol_set_free(h->set);
 	h->set = s;
@@ -614,7 +674,8 @@ int hostd_check_config(const struct hostd_opts *o, FILE *err)
 			o->metrics);
 		bad = 1;
 	}
-	struct pol_set *s = load_policy(o->policy, err);
+	struct pol_set *s = load_policy(o->policy, backend_find(o->backend) ? o->backend : NULL,
+					err);
 	if (!s)
 		bad = 1;
 	pol_set_free(s);
@@ -641,23 +702,41 @@ static void signal_cb(void *arg, int fd, uint32_t events)
 
 /* ---- metrics for Prometheus ---- */
 
-/* mh_render_fn: the current guests, both views and the counters. */
+/* mh_render_fn: the current guests, both views, the rules active for each
+ * and the counters. A guest whose report is older than the engine reads
+ * (HOSTD_REPORT_MAX_AGE intervals) is shown down, without its views. */
 static int metrics_render(void *arg, int om, char **out, size_t *len)
 {
 	struct hostd *h = arg;
-	struct mh_guest *v = calloc(h->nguests ? h->nguests : 1, sizeof *v);
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < h->nguests; i++) {
+	size_t nr = h->set ? h->set->n_rules : 0, ng = h->nguests;
+	struct mh_guest *v = calloc(ng ? ng : 1, sizeof *v);
+	const char **rules = calloc(ng * nr + 1, sizeof *rules);
+	uint64_t mono = vclock_mono_ns(), wall = vclock_wall_ns();
+	char hostname[256] = "";
+	int r = -ENOMEM;
+	if (!v || !rules)
+		goto out;
+	gethostname(hostname, sizeof hostname - 1);
+	for (size_t i = 0; i < ng; i++) {
 		const struct guest *g = h->guests[i];
+		uint64_t age = guest_report_age_ns(g, mono);
 		v[i] = (struct mh_guest){
-			.name = g->bk.name, .connected = g->fd >= 0,
+			.name = g->bk.name, .bk = &g->bk, .connected = g->fd >= 0,
+			.up = age <= HOSTD_REPORT_MAX_AGE * h->interval_ns,
+			.last_report_s = age == UINT64_MAX || age > wall ? 0 : (double)(wall - age) / 1e9,
 			.reports = g->st.reports, .bad_reports = g->st.bad_reports,
 			.dropped = g->st.dropped, .invalid = g->st.invalid,
 			.gm = g->have_report ? &g->gm : NULL, .hm = g->have_host ? &g->hm : NULL,
+			.rules = rules + i * nr,
 		};
+		for (size_t k = 0; k < nr; k++)
+			if (pol_engine_rule_active(h->engine, g->bk.name, h->set->rules[k].name) == 1)
+				rules[i * nr + v[i].nrules++] = h->set->rules[k].name;
 	}
-	int r = mh_render(v, h->nguests, h->mhc, om, out, len);
+	struct mh_host host = { hostname, h->ops ? h->ops->name : NULL };
+	r = mh_render(&host, v, ng, h->mhc, om, out, len);
+out:
+	free(rules);
 	free(v);
 	return r;
 }
@@ -678,20 +757,22 @@ struct hostd *hostd_new(const struct hostd_opts *o, int *err, char *why, size_t 
 	h->interval_ns = (uint64_t)(o->interval_s * 1e9);
 	pol_plan_init(&h->plan);
 	h->hist = hist_store_new(o->interval_s, 0);
-	hostd_exec_init();
+	backend_register_knobs();
 	h->ops = backend_find(o->backend);
 	if (!h->ops) {
 		r = -ENOENT;
 		snprintf(why, n, "unknown backend '%s'", o->backend);
 		goto fail;
 	}
-	h->set = load_policy(o->policy, NULL);
+	h->set = load_policy(o->policy, h->ops->name, NULL);
 	if (!h->set) {
 		r = -EINVAL;
 		snprintf(why, n, "policy %s refused", o->policy);
 		goto fail;
 	}
 	h->engine = pol_engine_new(h->set);
+	if (h->engine)
+		pol_engine_set_backend(h->engine, h->ops->name);
 	h->loop = loop_new(&r);
 	if (!h->engine || !h->loop) {
 		r = r ? r : -ENOMEM;
@@ -744,13 +825,9 @@ struct hostd *hostd_new(const struct hostd_opts *o, int *err, char *why, size_t 
 		snprintf(why, n, "signalfd: %s", strerror(errno));
 		goto fail;
 	}
-	h->bk = h->ops->open(o->uri, &r, why, n);
+	h->bk = h->ops->open(o->uri, o->root, &r, why, n);
 	if (!h->bk)
 		goto fail;
-	if (h->ops == &backend_kvm_ops && (r = kvm_set_root(h->bk, o->root)) < 0) {
-		snprintf(why, n, "--root %s: %s", o->root, strerror(-r));
-		goto fail;
-	}
 	if (h->ops->knobs)
 		for (const struct knob_ops *const *k = h->ops->knobs; *k; k++)
 			knob_bind(*k, h->bk);
@@ -759,8 +836,9 @@ struct hostd *hostd_new(const struct hostd_opts *o, int *err, char *why, size_t 
 		snprintf(why, n, "backend events: %s", strerror(-r));
 		goto fail;
 	}
-	if (h->ops == &backend_xen_ops && !(h->xb = xen_bridge_new(h->loop, h->bk, xb_find, h, &r))) {
-		snprintf(why, n, "xenstore bridge: %s", strerror(-r));
+	if (h->ops->channels_open && !(h->chans = h->ops->channels_open(h->bk, h->loop, chan_find,
+									 h, &r))) {
+		snprintf(why, n, "agent channels: %s", strerror(-r));
 		goto fail;
 	}
 	r = h->ops->list(h->bk, on_backend, h);
@@ -817,7 +895,8 @@ void hostd_free(struct hostd *h)
 	while (h->nguests)
 		remove_guest(h, h->nguests - 1);
 	free(h->guests);
-	xen_bridge_free(h->xb);
+	if (h->chans && h->ops->channels_close)
+		h->ops->channels_close(h->chans);
 	if (h->bk) {
 		int efd = h->ops->event_fd ? h->ops->event_fd(h->bk) : -1;
 		if (efd >= 0 && h->loop)
@@ -903,6 +982,23 @@ json_object *hostd_status_json(struct hostd *h, uint64_t now_ns)
 			if (pol_engine_rule_active(h->engine, g->bk.name, h->set->rules[k].name) == 1)
 				json_object_array_add(rules, json_object_new_string(h->set->rules[k].name));
 		json_object_object_add(go, "active_rules", rules);
+		/* what its agent cannot be asked, and what an administrator took over */
+		json_object *un = json_object_new_array(), *la = json_object_new_array();
+		for (const char *l = g->unserved; l && *l;) {
+			const char *e = strchr(l, '\n');
+			size_t len = e ? (size_t)(e - l) : strlen(l);
+			json_object_array_add(un, json_object_new_string_len(l, (int)len));
+			l += len + (e != NULL);
+		}
+		json_object_object_add(go, "unserved", un);
+		const char *id, *val;
+		for (size_t k = 0; pol_engine_unmanaged(h->engine, g->bk.name, k, &id, &val) == 0; k++) {
+			json_object *e = json_object_new_object();
+			json_object_object_add(e, "what", json_object_new_string(id));
+			json_object_object_add(e, "now", json_object_new_string(val));
+			json_object_array_add(la, e);
+		}
+		json_object_object_add(go, "left_alone", la);
 		json_object_array_add(arr, go);
 	}
 	json_object_object_add(o, "guests", arr);
@@ -921,6 +1017,13 @@ static json_object *change_json(const char *guest, const struct pol_change *c)
 	json_object_object_add(o, "new", json_object_new_string(c->new));
 	json_object_object_add(o, "note", json_object_new_string(c->note));
 	json_object_object_add(o, "why", json_object_new_string(c->why));
+	if (c->deferred) {
+		/* the guest's agent plans it from the value it has */
+		char ask[160];
+		act_describe(c->act, ask, sizeof ask);
+		json_object_object_add(o, "deferred", json_object_new_boolean(1));
+		json_object_object_add(o, "ask", json_object_new_string(ask));
+	}
 	return o;
 }
 
@@ -958,29 +1061,45 @@ json_object *hostd_dry_plan_json(struct hostd *h, uint64_t now_ns)
 	return o;
 }
 
-/* journal_revert's remote callback: ask the guest to put the old value
- * back; 0 when queued (the ack is logged when it comes), -ENOTCONN when the
- * guest is not connected. */
+/* journal_revert's remote callback: ask the guest to undo one change. A
+ * protocol 2 agent undoes it from its own journal by the record number
+ * (JOURNAL_ASKED: its ack marks the record); a protocol 1 agent is sent the
+ * old value (marked at once). -ENOTCONN when the guest is not connected. */
 static int revert_remote(void *arg, const struct jrec *rec)
 {
 	struct hostd *h = arg;
 	struct guest *g = find_guest(h, rec->domain);
 	struct wire_msg m;
-	struct guest_pending p = { 0 };
+	struct guest_pending p;
+	int r;
 	if (!g || g->fd < 0 || !g->hello_seen)
 		return -ENOTCONN;
+	memset(&p, 0, sizeof p);
+	p.revert = 1;
+	snprintf(p.rule, sizeof p.rule, "%s", rec->rule[0] ? rec->rule : "revert");
+	snprintf(p.key[0], sizeof p.key[0], "%s", rec->key);
+	snprintf(p.kind[0], sizeof p.kind[0], "%s", rec->kind);
+	p.seq[0] = rec->seq;
+	p.n = 1;
+	if (guest_plans(g, rec->kind)) {
+		wire_msg_init(&m, WIRE_REVERT);
+		m.v = g->agreed_v;
+		m.u.revert.id = p.id = ++h->next_id;
+		m.u.revert.refs[0] = (uint64_t)rec->seq;
+		m.u.revert.nrefs = 1;
+		p.by_ref = 1;
+		r = guest_send_request(g, &m, &p);
+		wire_msg_free(&m);
+		return r < 0 ? r : JOURNAL_ASKED;
+	}
 	if (strcmp(rec->kind, "sysctl") || !rec->old[0])
 		return -EINVAL;
 	wire_msg_init(&m, WIRE_APPLY);
-	snprintf(m.u.apply.rule, sizeof m.u.apply.rule, "%s", rec->rule[0] ? rec->rule : "revert");
-	int r = wire_apply_add(&m, rec->key, rec->old);
+	m.v = g->agreed_v;
+	snprintf(m.u.apply.rule, sizeof m.u.apply.rule, "%s", p.rule);
+	r = wire_apply_add(&m, rec->key, rec->old);
 	if (r == 0) {
 		m.u.apply.id = p.id = ++h->next_id;
-		p.revert = 1;
-		snprintf(p.rule, sizeof p.rule, "%s", m.u.apply.rule);
-		snprintf(p.key[0], sizeof p.key[0], "%s", rec->key);
-		p.seq[0] = rec->seq;
-		p.n = 1;
 		r = guest_send_request(g, &m, &p);
 	}
 	wire_msg_free(&m);

@@ -28,39 +28,15 @@ struct hostd_opts {
 	const char *metrics; /* Prometheus listener (metrics_http.h): NULL / "off": none */
 	int metrics_optional; /* metrics is the default: failing to listen only warns */
 	double interval_s;   /* evaluation interval */
+	unsigned protocol_max; /* newest protocol offered to agents (0: this build's) */
 	int dry_run;
 	int verbose;
 };
 
-/* What a host-side executor gets: the guest the change is for, the
- * backend, and how to record the change. */
-struct hostd_exec_ctx {
-	const struct bk_guest *guest;
-	const struct backend_ops *ops;
-	struct backend *backend;
-	struct journal *journal; /* NULL in a dry run without a journal */
-	const char *root;
-	int dry_run;
-};
-
-/* Carry out one host-side change (kind bridge_nf, offload, pin, sriov ...)
- * the journaled way (journal_apply or journal_intent + journal_mark), or in
- * a dry run only describe it. msg (n bytes) gets one line for the log.
- * Returns 0, JOURNAL_UNCHANGED or -errno. */
-typedef int (*hostd_exec_fn)(const struct hostd_exec_ctx *c, const struct pol_change *ch,
-			     char *msg, size_t n);
-
-/* Register the executor of a host-side plan kind ("bridge_nf", "offload",
- * "pin", "sriov"). Returns 0, -EEXIST, -ENOSPC or -EINVAL. */
-int hostd_exec_register(const char *kind, hostd_exec_fn fn);
-/* The executor of a kind, or NULL. */
-hostd_exec_fn hostd_exec_find(const char *kind);
-/* Remove an executor (tests). 0 or -ENOENT. */
-int hostd_exec_unregister(const char *kind);
-
 struct hostd;
 
-/* Check the options and load the policy; nothing is opened or changed.
+/* Check the options and load the policy, refusing any action the backend
+ * cannot carry out under vtune-hostd; nothing is opened or changed.
  * Problems (policy file:line:col lines included) go to err. 0 or -EINVAL. */
 int hostd_check_config(const struct hostd_opts *o, FILE *err);
 

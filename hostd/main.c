@@ -2,12 +2,15 @@
  * check, and the daemon's start and stop. */
 #include "backend_mod.h"
 #include "hostd.h"
+#include "action.h"
+#include "backend.h"
 #include "hostnet.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "parse.h"
 #include "privops.h"
 #include "safefile.h"
+#include "wire.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +26,7 @@ static const char usage[] =
 	"usage: vtune-hostd [--backend kvm|xen|sim] [--uri URI] [--policy FILE] [--journal PATH]\n"
 	"                   [--control PATH] [--interval S] [--root DIR] [--metrics ADDR]\n"
 	"                   [--syslog] [--dry-run] [--privsep USER | --no-privsep]\n"
+	"                   [--protocol-max N]\n"
 	"                   [-n] [-f] [-v]\n"
 	"\n"
 	"The vtune host daemon: reads each guest's reports over its agent channel,\n"
@@ -46,6 +50,9 @@ static const char usage[] =
 	"                      kernel changes it asks for (default: user vtune when\n"
 	"                      running as root and it exists)\n"
 	"      --no-privsep    one process that keeps root\n"
+	"      --protocol-max N\n"
+	"                      offer agents protocol versions up to N only (1: what\n"
+	"                      older agents speak; default: the newest, 2)\n"
 	"  -n                  check the policy and arguments, say \"configuration OK\"\n"
 	"  -f, --foreground    stay in the foreground (the default, systemd style)\n"
 	"  -v, --verbose       log debug messages\n"
@@ -76,13 +83,18 @@ static void raise_nofile(void)
  * status once the child is gone. */
 static int privsep_start(const struct hostd_opts *o, const char *user)
 {
-	static const char *const kinds[] = { "sysctl", "rps", "bridge_nf", "offload",
-					     "sriov-numvfs", NULL };
-	static const char *const kvm_dirs[] = { "/var/lib/libvirt/qemu/channel",
-						"/run/libvirt/qemu/channel", "/run/vtune", NULL };
-	const char *sim_dirs[2] = { NULL, NULL };
-	char simdir[PATH_MAX], why[256] = "";
-	struct privops_conf pc = { .root = o->root, .kinds = kinds, .dirs = kvm_dirs,
+	/* the knob kinds the actions write, then the backend's root-only ones */
+	const char *kinds[48];
+	size_t nk = 0;
+	const struct backend_ops *ops = backend_find(o->backend);
+	for (const char *const *k = act_privileged_kinds(); *k && nk < 40; k++)
+		kinds[nk++] = *k;
+	for (size_t i = 0; ops && ops->privileged_knobs && ops->privileged_knobs[i] && nk < 47; i++)
+		kinds[nk++] = ops->privileged_knobs[i];
+	kinds[nk] = NULL;
+	const char *dirs[8] = { NULL };
+	char dirbuf[PATH_MAX], why[256] = "";
+	struct privops_conf pc = { .root = o->root, .kinds = kinds, .dirs = dirs,
 				   .view = hostnet_view_privileged };
 	int automatic = !user, parent = 0;
 
@@ -90,9 +102,9 @@ static int privsep_start(const struct hostd_opts *o, const char *user)
 		return 0;
 	if (!user)
 		user = "vtune";
-	const char *off = geteuid() != 0 ? "not running as root"
-			  : !strcmp(o->backend, "xen") ? "not supported with the xen backend"
-			  : NULL;
+	const char *off = geteuid() != 0 ? "not running as root" : NULL;
+	if (!off && ops->privsep_dirs(o->uri, dirs, 8, dirbuf, sizeof dirbuf, why, sizeof why) < 0)
+		off = why;
 	struct passwd *pw = off ? NULL : getpwnam(user);
 	if (!off && !pw)
 		off = "no such user";
@@ -103,15 +115,6 @@ static int privsep_start(const struct hostd_opts *o, const char *user)
 		}
 		log_info("privilege separation off (user %s): %s", user, off);
 		return 0;
-	}
-	if (!strcmp(o->backend, "sim")) {
-		if (!o->uri || !realpath(o->uri, simdir)) {
-			log_err("privilege separation: sim directory %s: %s", o->uri ? o->uri : "(none)",
-				strerror(errno));
-			return -1;
-		}
-		sim_dirs[0] = simdir;
-		pc.dirs = sim_dirs;
 	}
 	int r = privops_split(&pc, pw->pw_uid, pw->pw_gid, &parent, why, sizeof why);
 	if (parent) {
@@ -145,6 +148,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "privsep", required_argument, NULL, 'P' },
 		{ "no-privsep", no_argument, NULL, 'N' },
+		{ "protocol-max", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -176,6 +180,16 @@ int main(int argc, char **argv)
 		case 'v': o.verbose = 1; break;
 		case 'P': privsep = optarg; break;
 		case 'N': privsep = ""; break;
+		case 'M': {
+			uint64_t v;
+			if (parse_u64(optarg, &v) || v < WIRE_V_MIN || v > WIRE_V_MAX) {
+				fprintf(stderr, "vtune-hostd: --protocol-max: want %d..%d, not '%s'\n",
+					WIRE_V_MIN, WIRE_V_MAX, optarg);
+				return 2;
+			}
+			o.protocol_max = (unsigned)v;
+			break;
+		}
 		case 'i':
 			if (parse_double(optarg, &o.interval_s) || o.interval_s < 0.1 ||
 			    o.interval_s > 3600) {
@@ -195,17 +209,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vtune-hostd: unexpected argument '%s' (try vtune-hostd --help)\n", argv[optind]);
 		return 2;
 	}
-	if (!o.uri && !strcmp(o.backend, "kvm"))
-		o.uri = "qemu:///system";
+	/* the backend's module is installed and loads, before its policy is
+	 * checked against what it can do (not for sim and unknown names) */
+	char mwhy[256];
+	if ((!strcmp(o.backend, "kvm") || !strcmp(o.backend, "xen")) &&
+	    !backend_mod_load(o.backend, mwhy, sizeof mwhy)) {
+		fprintf(stderr, "vtune-hostd: %s\n", mwhy);
+		return 1;
+	}
 	if (check) {
-		char mwhy[256];
 		if (hostd_check_config(&o, stderr) < 0)
 			return 1;
-		/* the backend module is installed and loads (not for sim) */
-		if (strcmp(o.backend, "sim") && !backend_mod_load(o.backend, mwhy, sizeof mwhy)) {
-			fprintf(stderr, "vtune-hostd: %s\n", mwhy);
-			return 1;
-		}
 		printf("configuration OK\n");
 		return safefile_close_stdout("vtune-hostd") ? 1 : 0;
 	}

@@ -1,8 +1,13 @@
 /* sim: the simulated backend (`--backend sim --uri DIR`): every unix socket
  * DIR/NAME.sock is the agent channel of a guest NAME, watched with inotify;
  * an optional DIR/NAME.host file ("host.metric value" lines) is its host
- * view. Serves tests and dry runs. */
+ * view and may name its network path ("tap IFNAME", "bridge IFNAME",
+ * "netns PATH" lines, read when the guest is found), an optional
+ * DIR/NAME.xml (a libvirt domain XML) its UUID and fleet labels. Serves
+ * tests and dry runs. */
 #include "backend.h"
+#include "kvm_xml.h"
+#include "netns.h"
 #include "log.h"
 #include "parse.h"
 
@@ -17,11 +22,47 @@
 #include <unistd.h>
 
 #define SIM_HOST_FILE_MAX 8192
+#define SIM_XML_MAX 65536
 
 struct backend {
 	char dir[PATH_MAX];
 	int ifd;
 };
+
+/* DIR/NAME.host of guest g, NUL-terminated into text (SIM_HOST_FILE_MAX +
+ * 1 bytes). 0, or -errno (-ENOENT: none). */
+static int host_file(const struct backend *b, const char *name, char *text)
+{
+	char path[PATH_MAX + BK_NAME_MAX + 8];
+	snprintf(path, sizeof path, "%s/%s.host", b->dir, name);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	size_t n = fread(text, 1, SIM_HOST_FILE_MAX, f);
+	fclose(f);
+	text[n] = 0;
+	return 0;
+}
+
+/* The "tap", "bridge" and "netns" lines of g's host file into g. */
+static void net_path(const struct backend *b, struct bk_guest *g)
+{
+	char text[SIM_HOST_FILE_MAX + 1], *cur = text, *line;
+	if (host_file(b, g->name, text))
+		return;
+	while ((line = parse_next_line(&cur))) {
+		char *tok[3];
+		if (parse_split(line, tok, 3) != 2)
+			continue;
+		if (!strcmp(tok[0], "tap") && strlen(tok[1]) < sizeof g->tap)
+			snprintf(g->tap, sizeof g->tap, "%s", tok[1]);
+		else if (!strcmp(tok[0], "bridge") && strlen(tok[1]) < sizeof g->bridge)
+			snprintf(g->bridge, sizeof g->bridge, "%s", tok[1]);
+		else if (!strcmp(tok[0], "netns") && strlen(tok[1]) < sizeof g->netns &&
+			 netns_path_ok(tok[1]))
+			snprintf(g->netns, sizeof g->netns, "%s", tok[1]);
+	}
+}
 
 /* NAME.sock in dir with a sane NAME -> g. 0 or -EINVAL. */
 static int sim_guest(const struct backend *b, const char *file, struct bk_guest *g)
@@ -41,6 +82,16 @@ static int sim_guest(const struct backend *b, const char *file, struct bk_guest 
 	int n = snprintf(g->channel, sizeof g->channel, "%s/%s", b->dir, file);
 	if (n < 0 || (size_t)n >= sizeof g->channel)
 		return -EINVAL;
+	char path[PATH_MAX + BK_NAME_MAX + 8], *xml = calloc(1, SIM_XML_MAX + 1);
+	snprintf(path, sizeof path, "%s/%s.xml", b->dir, g->name);
+	FILE *f = xml ? fopen(path, "re") : NULL;
+	if (f) {
+		if (fread(xml, 1, SIM_XML_MAX, f) > 0 && kvm_xml_labels(xml, g) < 0)
+			log_warn("sim: %s: labels not read", path);
+		fclose(f);
+	}
+	free(xml);
+	net_path(b, g);
 	return 0;
 }
 
@@ -50,9 +101,11 @@ static int is_socket(const char *path)
 	return lstat(path, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
-static struct backend *sim_open(const char *uri, int *err, char *why, size_t n)
+static struct backend *sim_open(const char *uri, const char *root, int *err, char *why,
+				size_t n)
 {
 	struct stat st;
+	(void)root; /* a simulated host: its view comes from DIR/NAME.host */
 	if (!uri || !*uri) {
 		*err = -EINVAL;
 		snprintf(why, n, "the sim backend needs --uri DIR");
@@ -143,15 +196,11 @@ static int sim_dispatch(struct backend *b, bk_event_fn fn, void *arg)
 static int sim_host_view(struct backend *b, const struct bk_guest *g, uint64_t now_ns,
 			 struct mvec *host)
 {
-	char path[PATH_MAX + BK_NAME_MAX + 8], text[SIM_HOST_FILE_MAX + 1], *cur = text, *line;
+	char text[SIM_HOST_FILE_MAX + 1], *cur = text, *line;
 	(void)now_ns;
-	snprintf(path, sizeof path, "%s/%s.host", b->dir, g->name);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	size_t n = fread(text, 1, SIM_HOST_FILE_MAX, f);
-	fclose(f);
-	text[n] = 0;
+	int r = host_file(b, g->name, text);
+	if (r)
+		return r == -ENOENT ? 0 : r;
 	while ((line = parse_next_line(&cur))) {
 		char *tok[3];
 		double v, lo, hi;
@@ -167,6 +216,25 @@ static int sim_host_view(struct backend *b, const struct bk_guest *g, uint64_t n
 	return 0;
 }
 
+/* The channel sockets are in the sim directory itself. */
+static int sim_privsep_dirs(const char *uri, const char **dirs, size_t max, char *buf,
+			    size_t bufn, char *why, size_t n)
+{
+	char real[PATH_MAX];
+	if (!uri || !realpath(uri, real)) {
+		snprintf(why, n, "sim directory %s: %s", uri ? uri : "(none)", strerror(errno));
+		return -ENOENT;
+	}
+	if (max < 2 || strlen(real) >= bufn) {
+		snprintf(why, n, "sim directory %s: path too long", real);
+		return -ENAMETOOLONG;
+	}
+	strcpy(buf, real);
+	dirs[0] = buf;
+	dirs[1] = NULL;
+	return 1;
+}
+
 const struct backend_ops backend_sim_ops = {
 	.name = "sim",
 	.open = sim_open,
@@ -175,5 +243,5 @@ const struct backend_ops backend_sim_ops = {
 	.event_fd = sim_event_fd,
 	.dispatch = sim_dispatch,
 	.host_view = sim_host_view,
-	.knobs = NULL,
+	.privsep_dirs = sim_privsep_dirs,
 };

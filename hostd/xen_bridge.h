@@ -16,8 +16,7 @@
 
 struct xen_bridge;
 
-/* hostd's guest for a backend guest (by name), or NULL (not followed). */
-typedef struct guest *(*xb_find_fn)(void *arg, const struct bk_guest *g);
+typedef bk_find_fn xb_find_fn;
 
 /* A bridge on loop for the Xen backend b (takes b's report callback).
  * NULL with -errno in *err. */

@@ -294,7 +294,8 @@ static int reconnect(struct backend *b)
 
 static void kvm_close(struct backend *b);
 
-static struct backend *kvm_open(const char *uri, int *err, char *why, size_t n)
+static struct backend *kvm_open(const char *uri, const char *root, int *err, char *why,
+				size_t n)
 {
 	struct backend *b = NULL;
 	int rc = kvm_event_init();
@@ -311,7 +312,11 @@ static struct backend *kvm_open(const char *uri, int *err, char *why, size_t n)
 	}
 	b->cb_life = b->cb_agent = b->resync_timer = -1;
 	b->resync_ms = 5000;
-	snprintf(b->root, sizeof b->root, "/");
+	if (kvm_set_root(b, root ? root : "/")) {
+		rc = -ENAMETOOLONG;
+		snprintf(why, n, "root %s: path too long", root);
+		goto fail;
+	}
 	if (!uri || !uri[0])
 		uri = KVM_DEFAULT_URI;
 	if (!(b->uri = strdup(uri))) {
@@ -1304,6 +1309,43 @@ int kvm_assigned_vfs(struct backend *b, char (*addr)[16], size_t max, size_t *n)
 	return 0;
 }
 
+/* plan_pin: kvm_plan_pin's changes through fn. */
+static int kvm_plan_pin_op(struct backend *b, const struct bk_guest *g, const char *mode,
+			   act_change_fn fn, void *arg, char *why, size_t n)
+{
+	struct kvm_pin_change v[KVM_MAX_VCPUS + 1];
+	size_t cnt = 0;
+	int r = kvm_plan_pin(b, g, mode, v, sizeof v / sizeof v[0], &cnt);
+	if (r < 0) {
+		snprintf(why, n, "pin %s for %s: %s", mode, g->name, strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < cnt && i < sizeof v / sizeof v[0]; i++)
+		if ((r = fn(arg, v[i].kind, v[i].target, v[i].key, v[i].value)))
+			return r;
+	return 0;
+}
+
+static const char *const kvm_pin_modes[] = { "emulator-away", "vcpus-spread", NULL };
+static const char *const kvm_privileged[] = { "sriov-numvfs", NULL };
+
+/* libvirt's channel sockets, and /run/vtune for hand-made ones. */
+static int kvm_privsep_dirs(const char *uri, const char **dirs, size_t max, char *buf,
+			    size_t bufn, char *why, size_t n)
+{
+	static const char *const mine[] = { "/var/lib/libvirt/qemu/channel",
+					    "/run/libvirt/qemu/channel", "/run/vtune" };
+	(void)uri, (void)buf, (void)bufn;
+	if (max < 4) {
+		snprintf(why, n, "too few directory slots");
+		return -ENOSPC;
+	}
+	for (size_t i = 0; i < 3; i++)
+		dirs[i] = mine[i];
+	dirs[3] = NULL;
+	return 3;
+}
+
 const struct backend_ops backend_kvm_ops = {
 	.name = "kvm",
 	.open = kvm_open,
@@ -1312,5 +1354,9 @@ const struct backend_ops backend_kvm_ops = {
 	.event_fd = kvm_event_fd_op,
 	.dispatch = kvm_dispatch,
 	.host_view = kvm_host_view,
+	.plan_pin = kvm_plan_pin_op,
+	.pin_modes = kvm_pin_modes,
 	.knobs = kvm_knobs,
+	.privileged_knobs = kvm_privileged,
+	.privsep_dirs = kvm_privsep_dirs,
 };

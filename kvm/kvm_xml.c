@@ -1,5 +1,5 @@
 /* kvm_xml: scan a libvirt domain XML for the agent channel, the bridged
- * interface and PCI hostdevs; a tag tokenizer that honours quotes, comments,
+ * interface, PCI hostdevs and the fleet labels in <metadata>; a tag tokenizer that honours quotes, comments,
  * CDATA and processing instructions, nothing more. */
 #include "kvm_xml.h"
 
@@ -258,6 +258,126 @@ int kvm_xml_guest(const char *xml, struct bk_guest *g, enum kvm_chan_state *stat
 	if (!have_br && have_net) {
 		memcpy(g->tap, ntap, sizeof ntap);
 		memcpy(g->bridge, nbr, sizeof nbr);
+	}
+	int lr = kvm_xml_labels(xml, g);
+	return rc ? rc : lr;
+}
+
+/* ---- fleet labels ---- */
+
+#define NOVA_NS "http://openstack.org/xmlns/libvirt/nova/"
+#define KUBEVIRT_NS "http://kubevirt.io"
+
+/* The local name of tag t (after any "prefix:"), and its prefix length. */
+static const char *local_name(const struct tag *t, size_t *len, size_t *plen)
+{
+	const char *c = memchr(t->name, ':', t->nlen);
+	*plen = c ? (size_t)(c - t->name) : 0;
+	*len = c ? t->nlen - *plen - 1 : t->nlen;
+	return c ? c + 1 : t->name;
+}
+
+static int local_is(const struct tag *t, const char *name)
+{
+	size_t len, plen;
+	const char *l = local_name(t, &len, &plen);
+	return len == strlen(name) && !strncmp(l, name, len);
+}
+
+/* The namespace URI tag t declares for its own prefix, into out. 1, 0 none. */
+static int own_ns(const struct tag *t, char *out, size_t n)
+{
+	char an[80];
+	size_t len, plen;
+	local_name(t, &len, &plen);
+	if (plen + 7 > sizeof an)
+		return 0;
+	snprintf(an, sizeof an, plen ? "xmlns:%.*s" : "xmlns", (int)plen, t->name);
+	return attr(t, an, out, n) == 1;
+}
+
+/* The text after start tag t up to the next '<', decoded into out. */
+static int text_of(const struct tag *t, char *out, size_t n)
+{
+	const char *s = t->end + 1, *e = strchr(s, '<');
+	if (!e)
+		return -EINVAL;
+	while (s < e && is_space(*s))
+		s++;
+	while (e > s && is_space(e[-1]))
+		e--;
+	int r = kvm_xml_unescape(s, (size_t)(e - s), out, n);
+	return r ? -ENAMETOOLONG : 0;
+}
+
+static void keep_rc(int *rc, int r)
+{
+	if (r < 0 && !*rc)
+		*rc = r;
+}
+
+int kvm_xml_labels(const char *xml, struct bk_guest *g)
+{
+	struct tag t;
+	int err = 0, rc = 0, meta = 0, depth = 0, nova = 0, kv = 0, saw_nova = 0, saw_kv = 0;
+	int have_uuid = g->uuid[0] != 0;
+	char uri[128], uuid[sizeof g->uuid] = "";
+
+	g->nova_instance[0] = g->nova_project[0] = g->nova_project_name[0] = '\0';
+	g->kubevirt_namespace[0] = g->kubevirt_vmi[0] = '\0';
+	for (const char *p = xml; (p = next_tag(p, &t, &err));) {
+		if (tag_is(&t, "metadata")) {
+			if (t.close)
+				meta = meta > 0 ? meta - 1 : 0;
+			else if (!t.selfclose)
+				meta++;
+			depth = nova = kv = 0;
+			continue;
+		}
+		if (!meta) {
+			if (!t.close && tag_is(&t, "uuid") && !uuid[0] && !t.selfclose) {
+				int r = text_of(&t, uuid, sizeof uuid);
+				if (r < 0)
+					uuid[0] = '\0';
+				keep_rc(&rc, r);
+			}
+			continue;
+		}
+		/* inside <metadata>: depth 1 is a tool's own element */
+		if (t.close) {
+			if (depth == 1)
+				nova = kv = 0;
+			depth -= depth > 0;
+			continue;
+		}
+		if (depth == 0 && !t.selfclose) {
+			nova = local_is(&t, "instance") && own_ns(&t, uri, sizeof uri) &&
+			       !strncmp(uri, NOVA_NS, strlen(NOVA_NS));
+			kv = local_is(&t, "kubevirt") && own_ns(&t, uri, sizeof uri) &&
+			     !strcmp(uri, KUBEVIRT_NS);
+		} else if (nova && local_is(&t, "project")) {
+			take(&t, "uuid", g->nova_project, sizeof g->nova_project, &rc);
+			if (!t.selfclose)
+				keep_rc(&rc, text_of(&t, g->nova_project_name, sizeof g->nova_project_name));
+		}
+		saw_nova |= nova;
+		saw_kv |= kv;
+		if (!t.selfclose)
+			depth++;
+	}
+	if (err)
+		return err;
+	if (!have_uuid)
+		snprintf(g->uuid, sizeof g->uuid, "%s", uuid);
+	if (saw_nova) /* Nova gives the domain its instance's UUID */
+		snprintf(g->nova_instance, sizeof g->nova_instance, "%s", g->uuid);
+	if (saw_kv) { /* virt-launcher names the domain NAMESPACE_NAME */
+		const char *us = strchr(g->name, '_');
+		if (us && us > g->name && us[1]) {
+			snprintf(g->kubevirt_namespace, sizeof g->kubevirt_namespace, "%.*s",
+				 (int)(us - g->name), g->name);
+			snprintf(g->kubevirt_vmi, sizeof g->kubevirt_vmi, "%s", us + 1);
+		}
 	}
 	return rc;
 }

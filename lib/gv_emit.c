@@ -355,8 +355,11 @@ static void conntrack_ports_files(struct em *e, const struct gv_sample *s)
 			put_u(e, "in_use", s->ports.in_use);
 			put_b(e, "in_use_is_bound", s->ports.in_use_bound);
 			put_d(e, "fill", (double)s->ports.in_use / range);
+			put_d(e, "in_use_age_s", s->ports.in_use_age_s);
 		}
 		put_i(e, "tcp_tw_reuse", s->knobs.tw_reuse);
+		put_u(e, "exact_counts", s->ports.exact_counts);
+		put_d(e, "exact_cpu_ms", (double)s->ports.exact_cpu_ns / 1e6);
 		close_(e, "}");
 	}
 

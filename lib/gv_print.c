@@ -90,6 +90,8 @@ void gv_sample_print(FILE *f, const struct gv_sample *s)
 			fprintf(f, "  in use %s%llu (%.1f%%)", s->ports.in_use_bound ? "<= " : "",
 				(unsigned long long)s->ports.in_use,
 				100.0 * s->ports.in_use / range);
+		if (s->ports.in_use_known && s->ports.in_use_age_s > 0)
+			fprintf(f, ", counted %.1f s ago", s->ports.in_use_age_s);
 		fprintf(f, "  tcp_tw_reuse %lld\n", (long long)s->knobs.tw_reuse);
 	}
 	if (!failed(f, s, GV_FILES))

@@ -1,7 +1,9 @@
 /* gv_read: one reading of the whole guest view, group by group, through kfs
  * (root prefix) and sock_diag. A group that fails is marked, not fatal. */
 #include "gview.h"
+#include "gv_ports.h"
 #include "kfs.h"
+#include "linkwatch.h"
 #include "parse.h"
 #include "sockdiag.h"
 #include "vclock.h"
@@ -28,6 +30,11 @@ static void set_err(struct gv_reading *r, enum gv_group g, int err, const char *
 {
 	r->status[g] = err;
 	snprintf(r->error[g], sizeof r->error[g], "%.60s: %s", what, strerror(-err));
+}
+
+static int is_live(const char *root)
+{
+	return !root || !*root || !strcmp(root, "/");
 }
 
 /* One reading in progress: where, through which cache, into what. */
@@ -145,9 +152,35 @@ struct iface_ctx {
 	struct rd *d;
 	struct gv_iface *cur;
 	int cap;		/* of d->r->ifaces */
+	int total;		/* names seen in sys/class/net */
+	struct gv_iflist *rec;	/* where the kept names go (when listing) */
 	int nrows;		/* rows of /proc/net/dev (0: sysfs for all) */
 	struct netdev_row rows[GV_MAX_IFACES];
 };
+
+struct gv_iflist {
+	struct linkwatch *w;
+	int valid;  /* names: the last listing's kept interfaces, still true */
+	int total;  /* entries sys/class/net had then */
+	int n;
+	char names[GV_MAX_IFACES][GV_IFNAME_LEN];
+};
+
+struct gv_iflist *gv_iflist_new(void)
+{
+	struct gv_iflist *l = calloc(1, sizeof *l);
+	if (l)
+		l->w = linkwatch_new(); /* NULL: list every time */
+	return l;
+}
+
+void gv_iflist_free(struct gv_iflist *l)
+{
+	if (!l)
+		return;
+	linkwatch_free(l->w);
+	free(l);
+}
 
 /* /proc/net/dev: two header lines, then "name: 8 rx fields 8 tx fields".
  * 0, or -EINVAL when it is not that (the caller falls back to sysfs). Only
@@ -264,11 +297,21 @@ static int iface_counters(struct iface_ctx *c, struct gv_iface *f)
 	for (size_t i = 0; i < sizeof stats / sizeof *stats; i++) {
 		char p[256];
 		snprintf(p, sizeof p, "sys/class/net/%s/statistics/%s", f->name, stats[i].file);
-		int e = kfs_read_u64(c->d->root, p, (uint64_t *)((char *)f + stats[i].off));
+		int e = kfs_cache_read_u64(c->d->c, c->d->root, p,
+					   (uint64_t *)((char *)f + stats[i].off));
 		if (e)
 			return e;
 	}
 	return 0;
+}
+
+static int add_iface(const char *name, void *arg);
+
+/* One name of the sys/class/net listing. */
+static int list_iface(const char *name, void *arg)
+{
+	((struct iface_ctx *)arg)->total++;
+	return add_iface(name, arg);
 }
 
 static int add_iface(const char *name, void *arg)
@@ -292,32 +335,60 @@ static int add_iface(const char *name, void *arg)
 		return 0; /* not a device we can read: skip it */
 	r->nifaces++;
 	c->cur = f;
+	if (c->rec && c->rec->n < GV_MAX_IFACES)
+		strcpy(c->rec->names[c->rec->n++], name);
 	char q[256];
 	snprintf(q, sizeof q, "sys/class/net/%s/queues", name);
 	kfs_cache_list(c->d->c, c->d->root, q, add_rxq, c);
 	return 0;
 }
 
-/* The exact count walks the kernel's whole established hash (about 1 ms per
- * family on a large host). Every TCP socket, of any state and port, is
- * counted by sockstat: when even that total is under 1/16 of the range the
- * ports cannot be short, and the total is reported as an upper bound. */
-static void count_ports(const char *root, struct gv_reading *r)
+/* Interfaces: the names from sysfs (or those kept in l while no link
+ * changed), the counters of all of them from the one /proc/net/dev when it
+ * is there and well-formed and lists no more than are kept; else from each
+ * one's sysfs files. 0 or -ENOMEM (other failures are the group's). */
+static int read_ifaces(struct rd *d, struct gv_iflist *l)
 {
-	uint64_t range = (uint64_t)r->ports.hi - r->ports.lo + 1;
-	uint64_t bound = r->sock.tcp_inuse + r->sock.tcp6_inuse + r->sock.tcp_tw;
-	if (!r->status[GV_SOCKSTAT] && bound < range / 16) {
-		r->ports.in_use = bound;
-		r->ports.in_use_known = 1;
-		r->ports.in_use_bound = 1;
-		return;
+	struct iface_ctx ic = { .d = d };
+	int reuse = 0, e = 0;
+	if (l && l->w && is_live(d->root))
+		reuse = linkwatch_changed(l->w) == 0 && l->valid;
+	char *t;
+	size_t tl;
+	if ((l && l->total > GV_MAX_IFACES) ||
+	    kfs_cache_read(d->c, d->root, "proc/net/dev", &t, &tl) != 0 ||
+	    (tl && t[tl - 1] != '\n') || parse_netdev(t, &ic) != 0)
+		ic.nrows = 0;
+	if (reuse) {
+		for (int i = 0; i < l->n && !e; i++) {
+			int had = d->r->nifaces;
+			e = add_iface(l->names[i], &ic);
+			if (d->r->nifaces == had)
+				l->valid = 0; /* gone: list again next time */
+		}
+		return e == -ENOMEM ? e : 0;
 	}
-	r->ports.in_use_known = sockdiag_count_ports(root, r->ports.lo, r->ports.hi,
-						     &r->ports.in_use) == 0;
+	if (l) {
+		l->valid = 0;
+		l->n = 0;
+		ic.rec = l;
+	}
+	e = kfs_cache_list(d->c, d->root, "sys/class/net", list_iface, &ic);
+	if (e == -ENOMEM)
+		return e;
+	if (e)
+		set_err(d->r, GV_IFACES, e, "sys/class/net");
+	else if (l) {
+		l->valid = 1;
+		l->total = ic.total;
+	}
+	return 0;
 }
 
-int gv_read_cached(struct kfs_cache *c, const char *root, int flags, struct gv_reading *r)
+int gv_read_keep(const struct gv_keep *k, const char *root, int flags, struct gv_reading *r)
 {
+	struct kfs_cache *c = k->c;
+	struct gv_ports_sched *ps = k->ports;
 	struct rd d = { .c = c, .root = root, .r = r };
 	memset(r, 0, sizeof *r);
 	r->mono_ns = vclock_mono_ns();
@@ -343,21 +414,11 @@ int gv_read_cached(struct kfs_cache *c, const char *root, int flags, struct gv_r
 	}
 	read_parse(&d, "proc/sys/net/ipv4/ip_local_port_range", GV_PORTS, p_ports, r);
 
-	/* Interfaces: the names from sysfs, the counters of all of them
-	 * from the one /proc/net/dev when it is there and well-formed. */
-	struct iface_ctx ic = { .d = &d };
-	char *t;
-	size_t tl;
-	if (kfs_cache_read(c, root, "proc/net/dev", &t, &tl) != 0 ||
-	    (tl && t[tl - 1] != '\n') || parse_netdev(t, &ic) != 0)
-		ic.nrows = 0;
-	int e = kfs_cache_list(c, root, "sys/class/net", add_iface, &ic);
+	int e = read_ifaces(&d, k->ifaces);
 	if (e == -ENOMEM) {
 		gv_reading_free(r);
 		return e;
 	}
-	if (e)
-		set_err(r, GV_IFACES, e, "sys/class/net");
 	read_knobs(&d);
 
 	if (flags & GV_READ_NETLINK) {
@@ -365,11 +426,17 @@ int gv_read_cached(struct kfs_cache *c, const char *root, int flags, struct gv_r
 		if (e)
 			set_err(r, GV_LISTENERS, e, "sock_diag (listeners)");
 		if (!r->status[GV_PORTS])
-			count_ports(root, r);
+			gv_ports_fill(ps, root, r);
 	} else {
 		set_err(r, GV_LISTENERS, -EOPNOTSUPP, "sock_diag");
 	}
 	return 0;
+}
+
+int gv_read_cached(struct kfs_cache *c, const char *root, int flags, struct gv_reading *r)
+{
+	struct gv_keep k = { .c = c };
+	return gv_read_keep(&k, root, flags, r);
 }
 
 int gv_read(const char *root, int flags, struct gv_reading *r)

@@ -78,6 +78,7 @@ int gv_sample_compute(const struct gv_reading *a, const struct gv_reading *b,
 	s->tcp.reqq_full_do_cookies =
 		rate(ta->reqq_full_do_cookies, tb->reqq_full_do_cookies, secs);
 	s->sock = b->sock;
+	s->tcp_total = b->tcp;
 
 	if (b->nlisteners) {
 		s->listeners = malloc((size_t)b->nlisteners * sizeof *s->listeners);
@@ -87,6 +88,20 @@ int gv_sample_compute(const struct gv_reading *a, const struct gv_reading *b,
 		s->nlisteners = b->nlisteners;
 	}
 
+	for (int i = 0; i < b->nsoftnet; i++) {
+		s->softnet_total[0] += b->softnet[i].processed;
+		s->softnet_total[1] += b->softnet[i].dropped;
+		s->softnet_total[2] += b->softnet[i].squeezed;
+	}
+	for (int i = 0; i < b->nifaces; i++) {
+		const struct gv_iface *y = &b->ifaces[i];
+		if (!strcmp(y->name, "lo"))
+			continue;
+		s->net_total[0] += y->rx_packets;
+		s->net_total[1] += y->tx_packets;
+		s->net_total[2] += y->rx_dropped;
+		s->net_total[3] += y->tx_dropped;
+	}
 	if (!s->status[GV_SOFTNET]) {
 		s->softnet = calloc((size_t)b->nsoftnet + 1, sizeof *s->softnet);
 		if (!s->softnet)
@@ -201,6 +216,8 @@ void gv_sample_metrics(const struct gv_sample *s, struct mvec *m)
 	if (!s->status[GV_SNMP]) {
 		mvec_set(m, M_GUEST_TCP_PASSIVE_OPENS, s->tcp.passive_opens);
 		mvec_set(m, M_GUEST_TCP_ACTIVE_OPENS, s->tcp.active_opens);
+		mvec_set(m, M_GUEST_TCP_PASSIVE_OPENS_TOTAL, (double)s->tcp_total.passive_opens);
+		mvec_set(m, M_GUEST_TCP_ACTIVE_OPENS_TOTAL, (double)s->tcp_total.active_opens);
 	}
 	if (!s->status[GV_NETSTAT]) {
 		mvec_set(m, M_GUEST_TCP_LISTEN_OVERFLOWS, s->tcp.listen_overflows);
@@ -209,6 +226,13 @@ void gv_sample_metrics(const struct gv_sample *s, struct mvec *m)
 		mvec_set(m, M_GUEST_TCP_SYNCOOKIES_SENT, s->tcp.syncookies_sent);
 		mvec_set(m, M_GUEST_TCP_REQQ_FULL_DROPS, s->tcp.reqq_full_drop);
 		mvec_set(m, M_GUEST_TCP_REQQ_FULL_COOKIES, s->tcp.reqq_full_do_cookies);
+		const struct gv_tcp_counters *t = &s->tcp_total;
+		mvec_set(m, M_GUEST_TCP_LISTEN_OVERFLOWS_TOTAL, (double)t->listen_overflows);
+		mvec_set(m, M_GUEST_TCP_LISTEN_DROPS_TOTAL, (double)t->listen_drops);
+		mvec_set(m, M_GUEST_TCP_BACKLOG_DROPS_TOTAL, (double)t->backlog_drop);
+		mvec_set(m, M_GUEST_TCP_SYNCOOKIES_SENT_TOTAL, (double)t->syncookies_sent);
+		mvec_set(m, M_GUEST_TCP_REQQ_FULL_DROPS_TOTAL, (double)t->reqq_full_drop);
+		mvec_set(m, M_GUEST_TCP_REQQ_FULL_COOKIES_TOTAL, (double)t->reqq_full_do_cookies);
 	}
 	if (!s->status[GV_SOCKSTAT]) {
 		mvec_set(m, M_GUEST_TCP_INUSE, (double)(s->sock.tcp_inuse + s->sock.tcp6_inuse));
@@ -241,6 +265,9 @@ void gv_sample_metrics(const struct gv_sample *s, struct mvec *m)
 		mvec_set(m, M_GUEST_SOFTNET_PROCESSED, p);
 		mvec_set(m, M_GUEST_SOFTNET_DROPPED, dr);
 		mvec_set(m, M_GUEST_SOFTNET_SQUEEZED, sq);
+		mvec_set(m, M_GUEST_SOFTNET_PROCESSED_TOTAL, (double)s->softnet_total[0]);
+		mvec_set(m, M_GUEST_SOFTNET_DROPPED_TOTAL, (double)s->softnet_total[1]);
+		mvec_set(m, M_GUEST_SOFTNET_SQUEEZED_TOTAL, (double)s->softnet_total[2]);
 	}
 	if (!s->status[GV_SOFTIRQS]) {
 		double sum = 0;
@@ -263,6 +290,7 @@ void gv_sample_metrics(const struct gv_sample *s, struct mvec *m)
 		if (s->ports.in_use_known) {
 			mvec_set(m, M_GUEST_PORTS_USED, (double)s->ports.in_use);
 			mvec_set(m, M_GUEST_PORTS_FILL, fmin(100, pct((double)s->ports.in_use, range)));
+			mvec_set(m, M_GUEST_PORTS_USED_AGE, s->ports.in_use_age_s);
 		}
 	}
 	if (!s->status[GV_FILES]) {
@@ -289,6 +317,10 @@ void gv_sample_metrics(const struct gv_sample *s, struct mvec *m)
 		mvec_set(m, M_GUEST_NET_TX_DROPS, txd);
 		mvec_set(m, M_GUEST_NET_ERRORS, er);
 		mvec_set(m, M_GUEST_NET_RPS_OFF, off);
+		mvec_set(m, M_GUEST_NET_RX_PACKETS_TOTAL, (double)s->net_total[0]);
+		mvec_set(m, M_GUEST_NET_TX_PACKETS_TOTAL, (double)s->net_total[1]);
+		mvec_set(m, M_GUEST_NET_RX_DROPS_TOTAL, (double)s->net_total[2]);
+		mvec_set(m, M_GUEST_NET_TX_DROPS_TOTAL, (double)s->net_total[3]);
 	}
 	const struct gv_knobs *k = &s->knobs;
 	set_knob(m, M_GUEST_SOMAXCONN, k->somaxconn);

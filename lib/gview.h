@@ -61,11 +61,15 @@ struct gv_conntrack {
 	uint64_t count, max, est_timeout, tw_timeout;
 };
 
+/* Ports in use: see gv_ports.h for when they are counted exactly. */
 struct gv_ports {
 	uint32_t lo, hi;  /* ip_local_port_range */
 	uint64_t in_use;  /* TCP sockets (not listening) with a local port in it */
 	int in_use_known;
-	int in_use_bound; /* in_use is an upper bound (all TCP sockets), see gv_read */
+	int in_use_bound; /* in_use is an upper bound (all TCP sockets) */
+	double in_use_age_s;   /* seconds since in_use was counted (0: now) */
+	uint64_t exact_counts; /* exact counts (sock_diag dumps) taken so far */
+	uint64_t exact_cpu_ns; /* the CPU they took, in all */
 };
 
 /* Counters from /proc/net/dev when it lists the interface, else from its
@@ -116,13 +120,36 @@ enum {
 
 /* Read everything under root into r (which is reset first). A group that
  * cannot be read has its status and error set; others are still read.
- * Returns 0, or -ENOMEM. Free with gv_reading_free. */
+ * Ports in use are counted exactly whenever they could be short (no
+ * schedule: see gv_reader.h for samplers). Returns 0, or -ENOMEM. Free
+ * with gv_reading_free. */
 int gv_read(const char *root, int flags, struct gv_reading *r);
 /* The same through c (see kfs.h): the files read every time stay open in
- * it between readings. A sampler keeps one cache for its life. */
+ * it between readings. */
 struct kfs_cache;
 int gv_read_cached(struct kfs_cache *c, const char *root, int flags,
 		   struct gv_reading *r);
+
+/* What a sampler keeps from one reading to the next, so that a reading
+ * costs the same whatever the number of sockets and interfaces (a
+ * gv_reader, gv_reader.h, makes and frees them all). */
+struct gv_ports_sched;
+struct gv_iflist;
+struct gv_keep {
+	struct kfs_cache *c;	      /* the files read every time, open */
+	struct gv_ports_sched *ports; /* NULL: count ports whenever it could matter */
+	struct gv_iflist *ifaces;     /* NULL: list the interfaces every time */
+};
+int gv_read_keep(const struct gv_keep *k, const char *root, int flags, struct gv_reading *r);
+
+/* The interfaces kept from one reading to the next: listed again (sysfs)
+ * only when rtnetlink reports a link change, and with more interfaces
+ * than GV_MAX_IFACES their counters come from their own sysfs files, not
+ * from /proc/net/dev (which prints every interface). Live root only; a
+ * fixture root is listed every time. NULL on no memory. */
+struct gv_iflist *gv_iflist_new(void);
+void gv_iflist_free(struct gv_iflist *l);
+
 void gv_reading_free(struct gv_reading *r);
 
 /* The individual parsers, on text already read (tests and fuzzers feed
@@ -183,6 +210,11 @@ struct gv_sample {
 	int nifaces;
 	struct gv_iface_rate *ifaces;
 	struct gv_knobs knobs;
+	/* the later reading's raw counters (the *_total metrics), summed as the
+	 * rates are: softnet over CPUs, interfaces over non-loopback ones */
+	struct gv_tcp_counters tcp_total;
+	uint64_t softnet_total[3]; /* processed, dropped, squeezed */
+	uint64_t net_total[4];	   /* rx packets, tx packets, rx drops, tx drops */
 };
 
 /* Rates from a to b (b later). Counters that went backwards (reset, CPU

@@ -23,6 +23,7 @@ struct jent {
 	struct jrec r;       /* strings live in the same allocation */
 	const char *state;   /* "set" records: op of the last mark, or "set" */
 	const char *eff_new; /* "set" records: the value vtune left behind */
+	const char *eff_old; /* "set" records: the original value */
 };
 
 struct journal {
@@ -106,17 +107,17 @@ static const char *op_static(const char *op)
 	return NULL;
 }
 
-#define NSTR 11
+#define NSTR 12
 static const char *const str_names[NSTR] = {
 	"op", "side", "domain", "kind", "target", "key", "old", "new",
-	"rule", "why", "detail",
+	"rule", "why", "detail", "guest",
 };
 
 static const char **str_field(struct jrec *r, int i)
 {
 	const char **f[NSTR] = {
 		&r->op, &r->side, &r->domain, &r->kind, &r->target, &r->key,
-		&r->old, &r->new, &r->rule, &r->why, &r->detail,
+		&r->old, &r->new, &r->rule, &r->why, &r->detail, &r->guest,
 	};
 	return f[i];
 }
@@ -147,6 +148,7 @@ static struct jent *jent_new(const struct jrec *src)
 	if (!strcmp(e->r.op, "set")) {
 		e->state = "set";
 		e->eff_new = e->r.new;
+		e->eff_old = e->r.old;
 	}
 	return e;
 }
@@ -180,6 +182,8 @@ static int add_ent(struct journal *j, struct jent *e)
 		set->state = op_static(e->r.op);
 		if (!strcmp(e->r.op, "applied") && *e->r.new)
 			set->eff_new = e->r.new;
+		if (!strcmp(e->r.op, "applied") && *e->r.old && !*set->r.old)
+			set->eff_old = e->r.old;
 	}
 	j->ents[j->n++] = e;
 	j->last_seq = e->r.seq;
@@ -228,6 +232,8 @@ static json_object *to_json(const struct jrec *r)
 	json_object_object_add(o, "time", json_object_new_int64((int64_t)r->time_ns));
 	if (r->ref)
 		json_object_object_add(o, "ref", json_object_new_int64(r->ref));
+	if (r->host_ref)
+		json_object_object_add(o, "host_ref", json_object_new_int64(r->host_ref));
 	for (int i = 0; i < NSTR; i++) {
 		const char *s = *str_field((struct jrec *)r, i);
 		if (s && (*s || i < 8)) /* detail, rule, why only when set */
@@ -279,6 +285,13 @@ static struct jent *parse_line(const struct journal *j, const char *line,
 		if (!json_object_is_type(v, json_type_int) ||
 		    (r.ref = json_object_get_int64(v)) <= 0) {
 			*reason = "ref not a positive integer";
+			goto out;
+		}
+	}
+	if (json_object_object_get_ex(o, "host_ref", &v)) {
+		if (!json_object_is_type(v, json_type_int) ||
+		    (r.host_ref = json_object_get_int64(v)) <= 0) {
+			*reason = "host_ref not a positive integer";
 			goto out;
 		}
 	}
@@ -663,7 +676,7 @@ static int mark(struct journal *j, int64_t seq, const char *op,
 		.ref = seq, .op = op, .side = set->r.side,
 		.domain = set->r.domain, .kind = set->r.kind,
 		.target = set->r.target, .key = set->r.key, .rule = set->r.rule,
-		.old = old, .new = new, .detail = detail,
+		.old = old, .new = new, .detail = detail, .guest = set->r.guest,
 	};
 	int64_t s = append(j, &r, 0); /* an outcome: see journal.h */
 	return s < 0 ? (int)s : 0;
@@ -673,6 +686,23 @@ int journal_mark(struct journal *j, int64_t seq, const char *op,
 		 const char *detail)
 {
 	return mark(j, seq, op, detail, NULL, NULL);
+}
+
+int journal_mark_values(struct journal *j, int64_t seq, const char *op,
+			const char *detail, const char *old, const char *new)
+{
+	return mark(j, seq, op, detail, old, new);
+}
+
+int journal_values(const struct journal *j, int64_t seq, const char **old,
+		   const char **new)
+{
+	const struct jent *e = find_ent(j, seq);
+	if (!e || strcmp(e->r.op, "set"))
+		return -ENOENT;
+	*old = e->eff_old;
+	*new = e->eff_new;
+	return 0;
 }
 
 /* ---- apply and revert ---- */
@@ -693,6 +723,16 @@ static void label(const struct jrec *r, char *buf, size_t n)
 	snprintf(buf, n, "%s%s%s%s %s%s%s", is_remote(r) ? "guest " : "",
 		 is_remote(r) ? r->domain : "", is_remote(r) ? " " : "",
 		 r->kind, nz(r->target), *nz(r->target) ? " " : "", r->key);
+}
+
+/* "RULE" or "RULE, for guest G": what a message says in its "(rule ...)". */
+static const char *rule_label(const struct jrec *r, char *buf, size_t n)
+{
+	if (r->guest && *r->guest && !is_remote(r))
+		snprintf(buf, n, "%s, for guest %s", nz(r->rule), r->guest);
+	else
+		snprintf(buf, n, "%s", nz(r->rule));
+	return buf;
 }
 
 /* Value for printing: one space between tokens. */
@@ -722,6 +762,8 @@ int journal_apply(struct journal *j, const char *root, const struct jrec *change
 		return -EINVAL;
 	}
 	label(&rec, lb, sizeof lb);
+	char rl[300];
+	rule_label(&rec, rl, sizeof rl);
 	if (is_remote(&rec)) {
 		snprintf(msg, n, "%s: a change in a guest goes through the host daemon", lb);
 		return -EINVAL;
@@ -745,14 +787,14 @@ int journal_apply(struct journal *j, const char *root, const struct jrec *change
 	}
 	if (knob_equal(k, rec.key, cur, rec.new)) {
 		snprintf(msg, n, "unchanged %s already %s (rule %s)", lb,
-			 show(cur, s1, sizeof s1), nz(rec.rule));
+			 show(cur, s1, sizeof s1), rl);
 		return JOURNAL_UNCHANGED;
 	}
 	show(cur, s1, sizeof s1);
 	show(rec.new, s2, sizeof s2);
 	if (dry_run) {
 		snprintf(msg, n, "would set %s %s -> %s (rule %s)", lb, s1, s2,
-			 nz(rec.rule));
+			 rl);
 		return 0;
 	}
 	rec.old = cur;
@@ -779,7 +821,7 @@ int journal_apply(struct journal *j, const char *root, const struct jrec *change
 			log_err("%s: could not journal the failure", lb);
 		hook(JOURNAL_AFTER_MARK, &rec);
 		snprintf(msg, n, "failed %s %s -> %s (rule %s): %s", lb, s1, s2,
-			 nz(rec.rule), detail);
+			 rl, detail);
 		log_warn("%s", msg);
 		return r;
 	}
@@ -795,7 +837,7 @@ int journal_apply(struct journal *j, const char *root, const struct jrec *change
 			"journaled (revert still works from the intent)", lb);
 	hook(JOURNAL_AFTER_MARK, &rec);
 	snprintf(msg, n, "set %s %s -> %s (rule %s)", lb, s1, show(kept, s2, sizeof s2),
-		 nz(rec.rule));
+		 rl);
 	log_info("%s%s%s", msg, rec.why && *rec.why ? ": " : "", nz(rec.why));
 	return 0;
 }
@@ -816,6 +858,11 @@ static int selected(const struct jrec *r, const struct revert_sel *sel)
 		return sel->rule && !strcmp(r->rule, sel->rule);
 	case REVERT_SINCE:
 		return r->time_ns >= sel->since_ns;
+	case REVERT_HOST_REF:
+		for (size_t i = 0; i < sel->nrefs; i++)
+			if (r->host_ref && r->host_ref == sel->refs[i])
+				return 1;
+		return 0;
 	}
 	return 0;
 }
@@ -893,52 +940,60 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 	int err;
 
 	label(r, lb, sizeof lb);
-	show(r->old, so, sizeof so);
+	char rl[300];
+	rule_label(r, rl, sizeof rl);
+	show(e->eff_old, so, sizeof so);
 	show(e->eff_new, sn, sizeof sn);
 	if (is_remote(r)) {
 		if (!remote) {
 			say(rr, "needs the host daemon: %s %s -> %s (rule %s)", lb,
-			    sn, so, r->rule);
+			    sn, so, rl);
 			return 1;
 		}
 		if (rr->dry) {
 			say(rr, "would ask the guest to revert %s %s -> %s (rule %s)",
-			    lb, sn, so, r->rule);
+			    lb, sn, so, rl);
 			return 0;
 		}
 		err = remote(arg, r);
 		if (err < 0) {
 			say(rr, "failed %s: cannot reach the guest: %s (rule %s)",
-			    lb, strerror(-err), r->rule);
+			    lb, strerror(-err), rl);
 			return 1;
 		}
 		if (err == 0) {
 			err = mark(rr->j, r->seq, "reverted", "restored by the guest agent",
 				   NULL, r->old);
-			say(rr, "reverted %s %s -> %s (rule %s)", lb, sn, so, r->rule);
+			say(rr, "reverted %s %s -> %s (rule %s)", lb, sn, so, rl);
 			return err;
+		}
+		if (err == JOURNAL_ASKED) {
+			/* the guest's answer marks it: until then it stays open,
+			 * and a later revert asks again */
+			say(rr, "asked the guest to revert %s %s -> %s (rule %s)", lb, sn, so, rl);
+			return 0;
 		}
 		err = mark(rr->j, r->seq, "skipped",
 			   "the guest reports it was changed by someone else", NULL, NULL);
 		say(rr, "skipped %s: changed by someone else in the guest (rule %s)",
-		    lb, r->rule);
+		    lb, rl);
 		return err ? err : 1;
 	}
 	const struct knob *k = knob_find(r->kind);
 	if (!k) {
-		say(rr, "failed %s: unknown knob kind (rule %s)", lb, r->rule);
+		say(rr, "failed %s: unknown knob kind (rule %s)", lb, rl);
 		return 1;
 	}
 	err = current(rr, k, idx, cur, sizeof cur);
 	if (err) {
 		say(rr, "failed %s: cannot read: %s (rule %s)", lb, strerror(-err),
-		    r->rule);
+		    rl);
 		return 1;
 	}
 	show(cur, sc, sizeof sc);
 	if (knob_equal(k, r->key, cur, r->old)) {
 		say(rr, "%s %s already %s (rule %s; the change was never made)",
-		    pre, lb, so, r->rule);
+		    pre, lb, so, rl);
 		rr->seen[idx] = 2;
 		if (rr->dry)
 			return 0;
@@ -959,7 +1014,7 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 				 "changed by someone else (now %s; vtune set %s, was %s)",
 				 sc, sn, so);
 		if (!rr->force) {
-			say(rr, "skipped %s: %s (rule %s)", lb, detail, r->rule);
+			say(rr, "skipped %s: %s (rule %s)", lb, detail, rl);
 			if (rr->dry)
 				return 1;
 			err = mark(rr->j, r->seq, "skipped", detail, cur, NULL);
@@ -970,7 +1025,7 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 	if (rr->dry) {
 		rr->would[idx] = r->old;
 		rr->seen[idx] = 2;
-		say(rr, "would revert %s %s -> %s (rule %s%s%s)", lb, sc, so, r->rule,
+		say(rr, "would revert %s %s -> %s (rule %s%s%s)", lb, sc, so, rl,
 		    strcmp(how, "restored") ? "; " : "", strcmp(how, "restored") ? how : "");
 		return 0;
 	}
@@ -978,14 +1033,14 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 	if (err) {
 		snprintf(detail, sizeof detail, "revert failed: cannot write %s: %s",
 			 so, strerror(-err));
-		say(rr, "failed %s: %s (rule %s)", lb, detail, r->rule);
+		say(rr, "failed %s: %s (rule %s)", lb, detail, rl);
 		err = mark(rr->j, r->seq, "skipped", detail, cur, NULL);
 		return err ? err : 1;
 	}
 	rr->seen[idx] = 2;
-	say(rr, "reverted %s %s -> %s (rule %s%s%s)", lb, sc, so, r->rule,
+	say(rr, "reverted %s %s -> %s (rule %s%s%s)", lb, sc, so, rl,
 	    strcmp(how, "restored") ? "; " : "", strcmp(how, "restored") ? how : "");
-	log_info("reverted %s %s -> %s (rule %s)", lb, sc, so, r->rule);
+	log_info("reverted %s %s -> %s (rule %s)", lb, sc, so, rl);
 	return mark(rr->j, r->seq, "reverted", how, cur, r->old);
 }
 

@@ -36,6 +36,10 @@ struct jrec {
 	const char *rule;   /* policy rule name, or "" */
 	const char *why;    /* metric values that fired the rule */
 	const char *detail; /* marks: error text, reason */
+	const char *guest;  /* vtune-hostd: the guest the change was made for,
+			     * whose report drove it (host changes too); "" */
+	int64_t host_ref;   /* vtune-agent, on the host's request: the seq of
+			     * the host's own record of the change; 0 */
 };
 
 struct journal;
@@ -86,6 +90,19 @@ int64_t journal_intent(struct journal *j, const struct jrec *rec);
 int journal_mark(struct journal *j, int64_t seq, const char *op,
 		 const char *detail);
 
+/* journal_mark with the values it found (old) and left (new), either may
+ * be NULL: an "applied" mark's new is what revert expects to find, and
+ * for a change planned where it was made (a guest asked over protocol 2)
+ * its old is the value it started from. */
+int journal_mark_values(struct journal *j, int64_t seq, const char *op,
+			const char *detail, const char *old, const char *new);
+
+/* The values of "set" record seq as they stand: *old the original value
+ * (the record's, or an applied mark's when the record had none), *new the
+ * value vtune left. 0 or -ENOENT. */
+int journal_values(const struct journal *j, int64_t seq, const char **old,
+		   const char **new);
+
 /* Group commit for many intents at once (hostd's step over thousands of
  * guests): after journal_batch_begin, journal_intent writes without a sync;
  * journal_batch_end syncs them all with one fdatasync. None of the batch's
@@ -115,16 +132,22 @@ int journal_apply(struct journal *j, const char *root, const struct jrec *change
 		  int dry_run, char *msg, size_t n);
 
 /* Which "set" records journal_revert undoes. */
-enum revert_by { REVERT_ALL, REVERT_RULE, REVERT_SINCE };
+enum revert_by { REVERT_ALL, REVERT_RULE, REVERT_SINCE, REVERT_HOST_REF };
 struct revert_sel {
 	enum revert_by by;
 	const char *rule;  /* REVERT_RULE: exact rule name */
 	uint64_t since_ns; /* REVERT_SINCE: records with time_ns >= since_ns */
+	const int64_t *refs; /* REVERT_HOST_REF: records with one of these
+			      * host_ref values (nrefs of them) */
+	size_t nrefs;
 };
 
 /* Remote revert (a change made in a guest, side "guest" with a domain):
  * return 0 when the guest restored rec->old, 1 when it left the knob alone
- * (changed by someone else), -errno when it could not be asked. */
+ * (changed by someone else), JOURNAL_ASKED when the guest was asked and
+ * its answer will mark the record (journal_mark_values), -errno when it
+ * could not be asked. */
+#define JOURNAL_ASKED 2
 typedef int (*journal_remote_fn)(void *arg, const struct jrec *rec);
 
 /* Undo the selected "set" records that are not yet reverted (nor failed),

@@ -50,8 +50,10 @@ int kfs_list(const char *root, const char *path,
  * by "<root>/<path>". The code is in kfs_cache.c. */
 struct kfs_cache;
 
-/* Descriptors kept open at most; further files are read without caching. */
-#define KFS_CACHE_MAX 128
+/* Descriptors kept open at most; further files are read without caching.
+ * Room for the agent's files with its 64 interfaces (GV_MAX_IFACES) read
+ * from sysfs, about 10 each. */
+#define KFS_CACHE_MAX 768
 
 /* A new, empty cache, or NULL on no memory. */
 struct kfs_cache *kfs_cache_new(void);

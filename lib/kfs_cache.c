@@ -30,12 +30,37 @@ struct kfs_cache_ent {
 				      * buffers for the next; NULL for files */
 };
 
+/* Entries found by the hash of their key: open addressing over twice as
+ * many slots as entries, each holding an entry's index + 1 (0: empty).
+ * Dropping an entry moves another, so a drop marks the index stale and the
+ * next lookup rebuilds it (drops are rare: a file gone or replaced). */
+#define SLOTS 2048
+_Static_assert(SLOTS >= 2 * KFS_CACHE_MAX && !(SLOTS & (SLOTS - 1)), "SLOTS");
+
 struct kfs_cache {
 	unsigned n;
+	int stale; /* slot[] does not match ent[] */
+	uint16_t slot[SLOTS];
 	struct kfs_cache_ent ent[KFS_CACHE_MAX];
 	char *buf; /* kfs_cache_read's text, reused from call to call */
 	size_t cap;
 };
+
+static void index_add(struct kfs_cache *c, unsigned i)
+{
+	unsigned j = c->ent[i].hash & (SLOTS - 1);
+	while (c->slot[j])
+		j = (j + 1) & (SLOTS - 1);
+	c->slot[j] = (uint16_t)(i + 1);
+}
+
+static void reindex(struct kfs_cache *c)
+{
+	memset(c->slot, 0, sizeof c->slot);
+	for (unsigned i = 0; i < c->n; i++)
+		index_add(c, i);
+	c->stale = 0;
+}
 
 struct kfs_cache *kfs_cache_new(void)
 {
@@ -59,6 +84,7 @@ static void drop(struct kfs_cache *c, unsigned i)
 	dir_free(c->ent[i].dir);
 	dir_free(c->ent[i].spare);
 	c->ent[i] = c->ent[--c->n];
+	c->stale = 1;
 }
 
 void kfs_cache_free(struct kfs_cache *c)
@@ -81,12 +107,16 @@ static void forget_under(struct kfs_cache *c, const char *prefix)
 }
 
 /* The entry whose key is key, or -1. */
-static int lookup(const struct kfs_cache *c, const char *key)
+static int lookup(struct kfs_cache *c, const char *key)
 {
 	uint32_t h = hash_str(key);
-	for (unsigned i = 0; i < c->n; i++)
+	if (c->stale)
+		reindex(c);
+	for (unsigned j = h & (SLOTS - 1); c->slot[j]; j = (j + 1) & (SLOTS - 1)) {
+		unsigned i = c->slot[j] - 1u;
 		if (c->ent[i].hash == h && !strcmp(c->ent[i].key, key))
 			return (int)i;
+	}
 	return -1;
 }
 
@@ -116,6 +146,8 @@ static int cache_fd(struct kfs_cache *c, const char *root, const char *path,
 		char *k = strdup(p);
 		if (k) {
 			c->ent[c->n] = (struct kfs_cache_ent){ hash_str(p), fd, k, NULL, NULL };
+			if (!c->stale)
+				index_add(c, c->n);
 			*idx = (int)c->n++;
 		}
 	}

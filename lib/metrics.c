@@ -7,9 +7,11 @@
 #include <string.h>
 
 const struct metric_def metric_defs[M_COUNT] = {
-#define X(id, name, unit, help) [M_##id] = { name, unit, help },
-	METRIC_LIST(X)
+#define X(id, name, unit, help) [M_##id] = { name, unit, help, NULL },
+#define K(id, name, sysctl, help) [M_##id] = { name, MU_VALUE, help, sysctl },
+	METRIC_LIST(X, K)
 #undef X
+#undef K
 };
 
 /* An open-addressed table of ids by name hash, built once: hostd looks up
@@ -45,6 +47,14 @@ int metric_lookup(const char *name)
 	return metric_lookup_n(name, strlen(name));
 }
 
+int metric_by_sysctl(const char *key)
+{
+	for (int i = 0; key && i < M_COUNT; i++)
+		if (metric_defs[i].sysctl && !strcmp(metric_defs[i].sysctl, key))
+			return i;
+	return -1;
+}
+
 const char *metric_unit_str(enum metric_unit u)
 {
 	switch (u) {
@@ -55,6 +65,7 @@ const char *metric_unit_str(enum metric_unit u)
 	case MU_SECONDS: return "s";
 	case MU_BOOL: return "bool";
 	case MU_VALUE: return "";
+	case MU_TOTAL: return "total";
 	}
 	return "";
 }
@@ -68,6 +79,7 @@ void metric_range(enum metric_unit u, double *min, double *max)
 	case MU_RATIO: *max = 1e6; break;
 	case MU_SECONDS: *max = 1e9; break;
 	case MU_VALUE: *min = -1e12; *max = 1e15; break;
+	case MU_TOTAL: *max = 18446744073709551615.0; break; /* a u64 counter */
 	default: *max = 1e15; break;
 	}
 }

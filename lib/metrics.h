@@ -15,9 +15,12 @@ enum metric_unit {
 	MU_SECONDS,	/* a duration in seconds */
 	MU_BOOL,	/* 0 or 1 */
 	MU_VALUE,	/* a tuning knob's current value */
+	MU_TOTAL,	/* a counter: events since the guest booted (never a rate) */
 };
 
-#define METRIC_LIST(X)                                                        \
+/* X(id, name, unit, help) a measured metric; K(id, name, sysctl, help) a
+ * knob's current value (unit MU_VALUE), read from that sysctl. */
+#define METRIC_LIST(X, K)                                                     \
 	/* guest: CPU */                                                      \
 	X(GUEST_CPU_STEAL, "guest.cpu.steal", MU_PCT, "steal time, all CPUs") \
 	X(GUEST_CPU_STEAL_MAX, "guest.cpu.steal_max", MU_PCT, "steal time of the worst CPU") \
@@ -67,17 +70,36 @@ enum metric_unit {
 	X(GUEST_NET_ERRORS, "guest.net.errors", MU_RATE, "receive and transmit errors") \
 	X(GUEST_NET_RPS_OFF, "guest.net.rps_off", MU_COUNT, "rx queues with an empty RPS mask") \
 	X(GUEST_NCPU, "guest.cpus", MU_COUNT, "online CPUs") \
+	/* guest: the raw counters behind the rates, for Prometheus (rate() of \
+	 * a counter survives lost scrapes; agents before 0.2 do not send them) */ \
+	X(GUEST_TCP_PASSIVE_OPENS_TOTAL, "guest.tcp.passive_opens_total", MU_TOTAL, "accepted connections since boot (PassiveOpens)") \
+	X(GUEST_TCP_ACTIVE_OPENS_TOTAL, "guest.tcp.active_opens_total", MU_TOTAL, "outgoing connections since boot (ActiveOpens)") \
+	X(GUEST_TCP_LISTEN_OVERFLOWS_TOTAL, "guest.tcp.listen_overflows_total", MU_TOTAL, "accept queue overflows since boot (ListenOverflows)") \
+	X(GUEST_TCP_LISTEN_DROPS_TOTAL, "guest.tcp.listen_drops_total", MU_TOTAL, "SYNs dropped at a listener since boot (ListenDrops)") \
+	X(GUEST_TCP_BACKLOG_DROPS_TOTAL, "guest.tcp.backlog_drops_total", MU_TOTAL, "socket backlog drops since boot (TCPBacklogDrop)") \
+	X(GUEST_TCP_SYNCOOKIES_SENT_TOTAL, "guest.tcp.syncookies_sent_total", MU_TOTAL, "SYN cookies sent since boot (SyncookiesSent)") \
+	X(GUEST_TCP_REQQ_FULL_DROPS_TOTAL, "guest.tcp.reqq_full_drops_total", MU_TOTAL, "SYNs dropped, request queue full, since boot (TCPReqQFullDrop)") \
+	X(GUEST_TCP_REQQ_FULL_COOKIES_TOTAL, "guest.tcp.reqq_full_cookies_total", MU_TOTAL, "cookies sent, request queue full, since boot (TCPReqQFullDoCookies)") \
+	X(GUEST_SOFTNET_PROCESSED_TOTAL, "guest.softnet.processed_total", MU_TOTAL, "packets processed by softnet since boot, all CPUs") \
+	X(GUEST_SOFTNET_DROPPED_TOTAL, "guest.softnet.dropped_total", MU_TOTAL, "packets dropped, netdev backlog full, since boot, all CPUs") \
+	X(GUEST_SOFTNET_SQUEEZED_TOTAL, "guest.softnet.squeezed_total", MU_TOTAL, "NET_RX runs out of budget or time since boot (time_squeeze)") \
+	X(GUEST_NET_RX_PACKETS_TOTAL, "guest.net.rx_packets_total", MU_TOTAL, "received packets since boot, non-loopback interfaces") \
+	X(GUEST_NET_TX_PACKETS_TOTAL, "guest.net.tx_packets_total", MU_TOTAL, "sent packets since boot, non-loopback interfaces") \
+	X(GUEST_NET_RX_DROPS_TOTAL, "guest.net.rx_drops_total", MU_TOTAL, "receive drops since boot, non-loopback interfaces") \
+	X(GUEST_NET_TX_DROPS_TOTAL, "guest.net.tx_drops_total", MU_TOTAL, "transmit drops since boot, non-loopback interfaces") \
 	/* guest: tuning knobs' current values */                            \
-	X(GUEST_SOMAXCONN, "guest.sysctl.somaxconn", MU_VALUE, "net.core.somaxconn") \
-	X(GUEST_TCP_MAX_SYN_BACKLOG, "guest.sysctl.tcp_max_syn_backlog", MU_VALUE, "net.ipv4.tcp_max_syn_backlog") \
-	X(GUEST_NETDEV_MAX_BACKLOG, "guest.sysctl.netdev_max_backlog", MU_VALUE, "net.core.netdev_max_backlog") \
-	X(GUEST_NETDEV_BUDGET, "guest.sysctl.netdev_budget", MU_VALUE, "net.core.netdev_budget") \
-	X(GUEST_TCP_FIN_TIMEOUT, "guest.sysctl.tcp_fin_timeout", MU_VALUE, "net.ipv4.tcp_fin_timeout") \
-	X(GUEST_SLOW_START_AFTER_IDLE, "guest.sysctl.tcp_slow_start_after_idle", MU_VALUE, "net.ipv4.tcp_slow_start_after_idle") \
-	X(GUEST_TCP_SYNCOOKIES, "guest.sysctl.tcp_syncookies", MU_VALUE, "net.ipv4.tcp_syncookies") \
-	X(GUEST_TCP_TW_REUSE, "guest.sysctl.tcp_tw_reuse", MU_VALUE, "net.ipv4.tcp_tw_reuse") \
-	X(GUEST_NF_CONNTRACK_MAX, "guest.sysctl.nf_conntrack_max", MU_VALUE, "net.netfilter.nf_conntrack_max") \
-	X(GUEST_RPS_SOCK_FLOW_ENTRIES, "guest.sysctl.rps_sock_flow_entries", MU_VALUE, "net.core.rps_sock_flow_entries") \
+	K(GUEST_SOMAXCONN, "guest.sysctl.somaxconn", "net.core.somaxconn", "accept queue cap per listener") \
+	K(GUEST_TCP_MAX_SYN_BACKLOG, "guest.sysctl.tcp_max_syn_backlog", "net.ipv4.tcp_max_syn_backlog", "SYN (request) queue cap per listener") \
+	K(GUEST_NETDEV_MAX_BACKLOG, "guest.sysctl.netdev_max_backlog", "net.core.netdev_max_backlog", "per-CPU input queue of packets") \
+	K(GUEST_NETDEV_BUDGET, "guest.sysctl.netdev_budget", "net.core.netdev_budget", "packets per NET_RX softirq run") \
+	K(GUEST_TCP_FIN_TIMEOUT, "guest.sysctl.tcp_fin_timeout", "net.ipv4.tcp_fin_timeout", "seconds in FIN_WAIT_2") \
+	K(GUEST_SLOW_START_AFTER_IDLE, "guest.sysctl.tcp_slow_start_after_idle", "net.ipv4.tcp_slow_start_after_idle", "slow start after idle (0 off, 1 on)") \
+	K(GUEST_TCP_SYNCOOKIES, "guest.sysctl.tcp_syncookies", "net.ipv4.tcp_syncookies", "SYN cookies (0 off, 1 on overflow, 2 always)") \
+	K(GUEST_TCP_TW_REUSE, "guest.sysctl.tcp_tw_reuse", "net.ipv4.tcp_tw_reuse", "reuse of TIME_WAIT ports by outgoing connections") \
+	K(GUEST_NF_CONNTRACK_MAX, "guest.sysctl.nf_conntrack_max", "net.netfilter.nf_conntrack_max", "conntrack table size") \
+	K(GUEST_RPS_SOCK_FLOW_ENTRIES, "guest.sysctl.rps_sock_flow_entries", "net.core.rps_sock_flow_entries", "RFS flow table size") \
+	/* guest: how fresh the figures counted at a bounded rate are */     \
+	X(GUEST_PORTS_USED_AGE, "guest.ports.used_age", MU_SECONDS, "seconds since guest.ports.used was counted (0: this sample)") \
 	/* host: the hypervisor side of one guest */                          \
 	X(HOST_VCPU_DELAY, "host.vcpu.delay", MU_PCT, "time the guest's vCPUs waited to run (KVM run delay), mean") \
 	X(HOST_VCPU_DELAY_MAX, "host.vcpu.delay_max", MU_PCT, "run delay of the worst vCPU") \
@@ -96,8 +118,10 @@ enum metric_unit {
 
 enum metric_id {
 #define X(id, name, unit, help) M_##id,
-	METRIC_LIST(X)
+#define K(id, name, sysctl, help) M_##id,
+	METRIC_LIST(X, K)
 #undef X
+#undef K
 	M_COUNT
 };
 
@@ -105,6 +129,7 @@ struct metric_def {
 	const char *name;
 	enum metric_unit unit;
 	const char *help;
+	const char *sysctl; /* knob rows: the sysctl whose value it is; else NULL */
 };
 
 extern const struct metric_def metric_defs[M_COUNT];
@@ -113,6 +138,10 @@ extern const struct metric_def metric_defs[M_COUNT];
 int metric_lookup(const char *name);
 /* The same for name[0..n), which need not be NUL-terminated. */
 int metric_lookup_n(const char *name, size_t n);
+
+/* The catalogue metric holding the current value of sysctl key (a K row),
+ * or -1. */
+int metric_by_sysctl(const char *key);
 
 /* Unit as text: "%", "/s", "", "s", "bool", ... */
 const char *metric_unit_str(enum metric_unit u);

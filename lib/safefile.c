@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -72,90 +73,131 @@ static int make_temp(int dfd, const char *base, mode_t mode, char *tmp, size_t t
 	return -EEXIST;
 }
 
-int safefile_write(const char *path, mode_t mode, safefile_fill_fn fill, void *arg, char *why,
-		   size_t n)
+struct safefile {
+	int dfd;
+	FILE *f;
+	char tmp[NAME_MAX + 1];
+	char base[NAME_MAX + 1];
+	char dir[PATH_MAX];
+};
+
+FILE *safefile_open(const char *path, mode_t mode, struct safefile **out, int *err, char *why,
+		    size_t n)
 {
-	char dir[PATH_MAX], tmp[NAME_MAX + 1] = "";
+	struct safefile *sf = calloc(1, sizeof *sf);
 	const char *base;
 	struct stat st;
-	int dfd = -1, fd = -1, r;
-	FILE *f = NULL;
+	int fd, r;
 
-	if ((r = split(path, dir, sizeof dir, &base))) {
+	*out = NULL;
+	if (!sf) {
+		*err = -ENOMEM;
+		WHY("out of memory");
+		return NULL;
+	}
+	sf->dfd = -1;
+	if ((r = split(path, sf->dir, sizeof sf->dir, &base)) ||
+	    snprintf(sf->base, sizeof sf->base, "%s", base) >= (int)sizeof sf->base) {
+		r = r ? r : -ENAMETOOLONG;
 		WHY("not a file name");
-		return r;
+		goto fail;
 	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
+	sf->dfd = open(sf->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sf->dfd < 0) {
 		r = -errno;
-		WHY("directory %s: %s", dir, strerror(errno));
-		return r;
+		WHY("directory %s: %s", sf->dir, strerror(errno));
+		goto fail;
 	}
-	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (fstatat(sf->dfd, sf->base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISREG(st.st_mode)) {
 			WHY("refusing to replace %s", type_name(st.st_mode));
 			r = S_ISLNK(st.st_mode) ? -EEXIST : S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-			goto out;
+			goto fail;
 		}
 	} else if (errno != ENOENT) {
 		r = -errno;
 		WHY("%s", strerror(errno));
-		goto out;
+		goto fail;
 	}
-	if ((fd = make_temp(dfd, base, mode, tmp, sizeof tmp)) < 0) {
+	if ((fd = make_temp(sf->dfd, sf->base, mode, sf->tmp, sizeof sf->tmp)) < 0) {
 		r = fd;
-		fd = -1;
-		tmp[0] = 0;
-		WHY("creating a temporary file in %s: %s", dir, strerror(-r));
-		goto out;
+		sf->tmp[0] = 0;
+		WHY("creating a temporary file in %s: %s", sf->dir, strerror(-r));
+		goto fail;
 	}
-	if (!(f = fdopen(fd, "w"))) {
+	if (!(sf->f = fdopen(fd, "w"))) {
 		r = -errno;
+		close(fd);
 		WHY("%s", strerror(errno));
-		goto out;
+		goto fail;
 	}
-	fd = -1; /* f owns it */
+	*out = sf;
+	return sf->f;
+fail:
+	*err = r;
+	safefile_close(sf, 0, NULL, 0);
+	return NULL;
+}
+
+int safefile_close(struct safefile *sf, int commit, char *why, size_t n)
+{
+	int r = 0;
+	if (!sf)
+		return 0;
+	if (sf->f) {
+		errno = 0;
+		if (commit && (fflush(sf->f) != 0 || ferror(sf->f))) {
+			r = errno ? -errno : -EIO;
+			WHY("writing: %s", strerror(-r));
+		} else if (commit && fsync(fileno(sf->f)) < 0) {
+			r = -errno;
+			WHY("fsync: %s", strerror(errno));
+		}
+		if (fclose(sf->f) != 0 && commit && !r) {
+			r = -errno;
+			WHY("closing: %s", strerror(errno));
+		}
+	}
+	/* The target was checked at open; if it was swapped for a symlink or a
+	 * device since, rename replaces that name and writes through nothing. */
+	if (commit && !r && sf->tmp[0]) {
+		if (renameat(sf->dfd, sf->tmp, sf->dfd, sf->base) < 0) {
+			r = -errno;
+			WHY("rename: %s", strerror(errno));
+		} else {
+			sf->tmp[0] = 0;
+			if (fsync(sf->dfd) < 0 && errno != EINVAL) {
+				r = -errno;
+				WHY("fsync of %s: %s", sf->dir, strerror(errno));
+			}
+		}
+	}
+	if (sf->tmp[0])
+		unlinkat(sf->dfd, sf->tmp, 0);
+	if (sf->dfd >= 0)
+		close(sf->dfd);
+	free(sf);
+	return r;
+}
+
+int safefile_write(const char *path, mode_t mode, safefile_fill_fn fill, void *arg, char *why,
+		   size_t n)
+{
+	struct safefile *sf;
+	int r = 0;
+	FILE *f = safefile_open(path, mode, &sf, &r, why, n);
+	if (!f)
+		return r;
 	errno = 0;
 	r = fill(f, arg);
 	if (!r && (fflush(f) != 0 || ferror(f)))
 		r = errno ? -errno : -EIO;
 	if (r) {
 		WHY("writing: %s", strerror(-r));
-		goto out;
+		safefile_close(sf, 0, NULL, 0);
+		return r;
 	}
-	if (fsync(fileno(f)) < 0) {
-		r = -errno;
-		WHY("fsync: %s", strerror(errno));
-		goto out;
-	}
-	r = fclose(f);
-	f = NULL;
-	if (r) {
-		r = -errno;
-		WHY("closing: %s", strerror(errno));
-		goto out;
-	}
-	/* The target was checked above; if it was swapped for a symlink or a
-	 * device since, rename replaces that name and writes through nothing. */
-	if (renameat(dfd, tmp, dfd, base) < 0) {
-		r = -errno;
-		WHY("rename: %s", strerror(errno));
-		goto out;
-	}
-	tmp[0] = 0;
-	if (fsync(dfd) < 0 && errno != EINVAL) {
-		r = -errno;
-		WHY("fsync of %s: %s", dir, strerror(errno));
-	}
-out:
-	if (f)
-		fclose(f);
-	if (fd >= 0)
-		close(fd);
-	if (tmp[0])
-		unlinkat(dfd, tmp, 0);
-	close(dfd);
-	return r;
+	return safefile_close(sf, 1, why, n);
 }
 
 struct bufarg {

@@ -26,6 +26,17 @@ typedef int (*safefile_fill_fn)(FILE *f, void *arg);
 int safefile_write(const char *path, mode_t mode, safefile_fill_fn fill, void *arg, char *why,
 		   size_t n);
 
+/* The same, streamed: safefile_open makes the temporary file (the same
+ * checks and guarantees as safefile_write) and returns a stream to write
+ * to, or NULL with -errno in *err and a reason in why; safefile_close
+ * flushes, fsyncs and renames it over path when commit is set and nothing
+ * failed, else removes it. safefile_close returns 0 or -errno (with why);
+ * the handle is freed either way. */
+struct safefile;
+FILE *safefile_open(const char *path, mode_t mode, struct safefile **sf, int *err, char *why,
+		    size_t n);
+int safefile_close(struct safefile *sf, int commit, char *why, size_t n);
+
 /* The same with a buffer of len bytes as the content. */
 int safefile_write_buf(const char *path, mode_t mode, const void *buf, size_t len, char *why,
 		       size_t n);

@@ -31,40 +31,6 @@ static int is_live(const char *root)
 	return !root || !*root || !strcmp(root, "/");
 }
 
-/* Accumulates the raw answer so it can be recorded, then parsed once. */
-struct answer {
-	unsigned char *buf;
-	size_t len, cap;
-};
-
-/* Room for n more bytes after a->len. */
-static int answer_room(struct answer *a, size_t n)
-{
-	if (a->len + n > (64u << 20))
-		return -E2BIG;
-	if (a->len + n > a->cap) {
-		size_t cap = a->cap ? a->cap : 32768;
-		while (cap < a->len + n)
-			cap *= 2;
-		void *nb = realloc(a->buf, cap);
-		if (!nb)
-			return -ENOMEM;
-		a->buf = nb;
-		a->cap = cap;
-	}
-	return 0;
-}
-
-static int answer_add(struct answer *a, const void *p, size_t n)
-{
-	int r = answer_room(a, n);
-	if (r)
-		return r;
-	memcpy(a->buf + a->len, p, n);
-	a->len += n;
-	return 0;
-}
-
 /* The NETLINK_SOCK_DIAG socket, kept open from one dump to the next (the
  * socket and bind are most of a small dump's cost). Closed after any
  * failure, so a half-read answer never meets the next request. */
@@ -80,46 +46,71 @@ static void nl_close(void)
 	nl_fd = -1;
 }
 
-/* The kernel's answers to one dump request into a, up to its DONE. Each
- * datagram is received in place after a->len; the messages of this request
- * are kept there, moved down over any that are not (a stale answer). */
-static int recv_answer(uint32_t seq, struct answer *a)
+/* Where a live answer goes, one message at a time: to fn, and to the
+ * recording (if any). Nothing holds the whole answer: a dump of a million
+ * sockets needs no more memory than one of ten. */
+struct sink {
+	int (*fn)(const struct inet_diag_msg *m, void *arg);
+	void *arg;
+	FILE *rec;
+};
+
+/* A DONE marker, as the recorded stream ends each family's part with. */
+static void rec_done(FILE *rec)
 {
+	struct {
+		struct nlmsghdr h;
+		int zero;
+	} done = { { .nlmsg_len = NLMSG_LENGTH(sizeof(int)), .nlmsg_type = NLMSG_DONE }, 0 };
+	if (rec)
+		fwrite(&done, 1, sizeof done, rec);
+}
+
+/* The kernel's answers to one dump request, up to its DONE, each message of
+ * this request passed to the sink as it arrives (messages of another
+ * sequence number, a stale answer, are skipped). One datagram at a time in
+ * a fixed buffer. */
+static int recv_answer(uint32_t seq, struct sink *k)
+{
+	static unsigned char buf[RECV_LEN] __attribute__((aligned(NLMSG_ALIGNTO)));
 	for (;;) {
 		/* The kernel sizes a dump's datagrams to the largest read
 		 * the socket has seen (netlink_dump): always read RECV_LEN. */
-		int r = answer_room(a, RECV_LEN);
-		if (r)
-			return r;
-		unsigned char *p = a->buf + a->len;
-		ssize_t n = recv(nl_fd, p, RECV_LEN, MSG_TRUNC);
+		ssize_t n = recv(nl_fd, buf, RECV_LEN, MSG_TRUNC);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 || n > RECV_LEN)
 			return -EIO;
 		for (size_t off = 0; (size_t)n - off >= NLMSG_HDRLEN;) {
-			const struct nlmsghdr *h = (const void *)(p + off);
+			const struct nlmsghdr *h = (const void *)(buf + off);
 			size_t left = (size_t)n - off, sz = NLMSG_ALIGN(h->nlmsg_len);
 			if (h->nlmsg_len < NLMSG_HDRLEN || h->nlmsg_len > left)
 				return -EIO;
 			sz = sz < left ? sz : left;
-			if (h->nlmsg_seq == seq) {
-				if (h->nlmsg_type == NLMSG_DONE)
-					return 0;
-				if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
-					return -EIO; /* NLMSG_ERROR: refused */
-				memmove(a->buf + a->len, h, sz);
-				a->len += sz;
-			}
 			off += sz;
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE) {
+				rec_done(k->rec);
+				return 0;
+			}
+			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+				return -EIO; /* NLMSG_ERROR: refused */
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+				return -EIO;
+			if (k->rec)
+				fwrite(h, 1, sz, k->rec);
+			int r = k->fn(NLMSG_DATA(h), k->arg);
+			if (r)
+				return r;
 		}
 	}
 }
 
 /* Dump TCP sockets of one family in the given states, with an optional
- * bytecode filter, appending the raw messages to a. */
+ * bytecode filter, into the sink. */
 static int dump(int family, uint32_t states, const void *bc, size_t bclen,
-		struct answer *a)
+		struct sink *k)
 {
 	struct {
 		struct nlmsghdr h;
@@ -152,42 +143,42 @@ static int dump(int family, uint32_t states, const void *bc, size_t bclen,
 		   sizeof kernel) != (ssize_t)req.h.nlmsg_len)
 		r = -EIO;
 	if (!r)
-		r = recv_answer(req.h.nlmsg_seq, a);
-	if (!r) {
-		/* A DONE marker keeps the recorded stream self-delimiting. */
-		struct nlmsghdr done = { .nlmsg_len = NLMSG_LENGTH(sizeof(int)),
-					 .nlmsg_type = NLMSG_DONE };
-		int zero = 0;
-		if (answer_add(a, &done, sizeof done) || answer_add(a, &zero, sizeof zero))
-			r = -ENOMEM;
-	}
+		r = recv_answer(req.h.nlmsg_seq, k);
 	if (r)
-		nl_close();
+		nl_close(); /* the rest of the answer must not meet the next request */
 	return r;
 }
 
-static void record(const char *name, const struct answer *a)
+/* The recording of one answer, written safely (lib/safefile: a new file
+ * beside it, renamed when whole, so a reader never sees half of one and
+ * nothing planted there is followed). */
+static FILE *rec_open(const char *name, struct safefile **sf)
 {
-	char p[4096];
+	char p[4096], why[160];
+	int err;
+	*sf = NULL;
 	if (!record_dir || kfs_path(record_dir, name, p, sizeof p))
-		return;
-	char why[160];
-	if (safefile_write_buf(p, 0644, a->buf, a->len, why, sizeof why) < 0)
+		return NULL;
+	FILE *f = safefile_open(p, 0644, sf, &err, why, sizeof why);
+	if (!f)
 		log_warn("sockdiag: cannot record %s: %s", p, why);
+	return f;
 }
 
-static int replay(const char *root, const char *name, struct answer *a)
+static void rec_close(struct safefile *sf, int ok)
+{
+	char why[160];
+	if (sf && safefile_close(sf, ok, why, sizeof why) < 0)
+		log_warn("sockdiag: recording: %s", why);
+}
+
+/* A recorded answer, read whole: fixtures only (a live answer is never
+ * held whole). */
+static int replay(const char *root, const char *name, char **buf, size_t *len)
 {
 	char path[256];
 	snprintf(path, sizeof path, "netlink/%s", name);
-	char *buf;
-	size_t len;
-	int r = kfs_read_alloc(root, path, &buf, &len);
-	if (r)
-		return r;
-	a->buf = (unsigned char *)buf;
-	a->len = len;
-	return 0;
+	return kfs_read_alloc(root, path, buf, len);
 }
 
 /* The message after h, with *left the bytes from h on. Unlike NLMSG_NEXT it
@@ -276,21 +267,21 @@ int sockdiag_parse_listeners(const void *buf, size_t len, struct gv_listener **o
 	return 0;
 }
 
-/* Both families go in one answer buffer: v4 messages, DONE, v6, DONE. The
- * parser stops at the first DONE, so parse v4 and v6 parts separately. */
-static int parse_two(const struct answer *a,
+/* Both families go in one recorded answer: v4 messages, DONE, v6, DONE.
+ * The parser stops at the first DONE, so parse v4 and v6 parts separately. */
+static int parse_two(const char *buf, size_t len,
 		     int (*fn)(const struct inet_diag_msg *m, void *arg), void *arg)
 {
-	const struct nlmsghdr *h = (const void *)a->buf;
-	size_t left = a->len;
+	const struct nlmsghdr *h = (const void *)buf;
+	size_t left = len;
 	int parts = 0;
-	const unsigned char *start = a->buf;
+	const char *start = buf;
 	for (; NLMSG_OK(h, left); h = next_msg(h, &left)) {
 		if (h->nlmsg_type != NLMSG_DONE)
 			continue;
 		/* an unpadded last message: stop at the buffer's end */
 		size_t step = NLMSG_ALIGN(h->nlmsg_len) < left ? NLMSG_ALIGN(h->nlmsg_len) : left;
-		const unsigned char *end = (const unsigned char *)h + step;
+		const char *end = (const char *)h + step;
 		int r = walk(start, (size_t)(end - start), fn, arg);
 		if (r)
 			return r;
@@ -300,27 +291,34 @@ static int parse_two(const struct answer *a,
 	return parts ? 0 : -EINVAL;
 }
 
+/* One dump of both families, live (streamed into fn, and recorded when a
+ * record directory is set) or replayed from <root>/netlink/NAME. */
 static int fetch(const char *root, const char *name, uint32_t states,
-		 const void *bc, size_t bclen, struct answer *a)
+		 const void *bc, size_t bclen,
+		 int (*fn)(const struct inet_diag_msg *m, void *arg), void *arg)
 {
-	if (!is_live(root))
-		return replay(root, name, a);
-	int r = dump(AF_INET, states, bc, bclen, a);
+	if (!is_live(root)) {
+		char *buf = NULL;
+		size_t len = 0;
+		int r = replay(root, name, &buf, &len);
+		if (!r)
+			r = parse_two(buf, len, fn, arg);
+		free(buf);
+		return r;
+	}
+	struct safefile *sf;
+	struct sink k = { .fn = fn, .arg = arg, .rec = rec_open(name, &sf) };
+	int r = dump(AF_INET, states, bc, bclen, &k);
 	if (!r)
-		r = dump(AF_INET6, states, bc, bclen, a);
-	if (!r)
-		record(name, a);
+		r = dump(AF_INET6, states, bc, bclen, &k);
+	rec_close(sf, !r);
 	return r;
 }
 
 int sockdiag_listeners(const char *root, struct gv_listener **out, int *n)
 {
-	struct answer a = { 0 };
 	struct lcollect c = { 0 };
-	int r = fetch(root, "sock_diag_listen.bin", 1u << TCP_LISTEN, NULL, 0, &a);
-	if (!r)
-		r = parse_two(&a, add_listener, &c);
-	free(a.buf);
+	int r = fetch(root, "sock_diag_listen.bin", 1u << TCP_LISTEN, NULL, 0, add_listener, &c);
 	if (r) {
 		free(c.v);
 		return r;
@@ -347,11 +345,6 @@ int sockdiag_count_ports(const char *root, uint32_t lo, uint32_t hi, uint64_t *c
 		{ INET_DIAG_BC_S_LE, 8, 12 }, { 0, 0, (uint16_t)hi },
 	};
 	uint32_t states = ~(1u << TCP_LISTEN) & ((1u << 13) - 1); /* 12: NEW_SYN_RECV */
-	struct answer a = { 0 };
 	*count = 0;
-	int r = fetch(root, "sock_diag_ports.bin", states, bc, sizeof bc, &a);
-	if (!r)
-		r = parse_two(&a, count_one, count);
-	free(a.buf);
-	return r;
+	return fetch(root, "sock_diag_ports.bin", states, bc, sizeof bc, count_one, count);
 }

@@ -1,9 +1,15 @@
 /* sockdiag: TCP sockets through NETLINK_SOCK_DIAG: listeners with their
  * accept queue and backlog (what `ss -lnt` shows), and a count of sockets
  * holding a local port in a range. One netlink socket stays open between
- * dumps (single-threaded callers only). A fixture root may hold recorded
- * kernel answers instead (<root>/netlink/sock_diag_*.bin), which are parsed
- * by the same code. */
+ * dumps (single-threaded callers only). A live answer is parsed as it
+ * arrives, one datagram at a time in a fixed buffer: memory does not grow
+ * with the number of sockets. A fixture root may hold recorded kernel
+ * answers instead (<root>/netlink/sock_diag_*.bin), parsed by the same code.
+ *
+ * Cost: the listeners' dump asks for LISTEN only, so the kernel walks only
+ * its listening hash. The ports count asks for every other state, so the
+ * kernel walks its whole established hash (every TCP socket of every
+ * namespace sharing it): call it only when it matters (lib/gv_ports.h). */
 #ifndef VTUNE_SOCKDIAG_H
 #define VTUNE_SOCKDIAG_H
 
@@ -12,13 +18,15 @@
 
 #include "gview.h"
 
-/* Listening TCP sockets, v4 and v6. Allocates *out (free it) and sets *n.
+/* Listening TCP sockets, v4 and v6, the first GV_MAX_LISTENERS of them.
+ * Allocates *out (free it) and sets *n.
  * root "/" (or NULL) asks the kernel; any other root replays
  * <root>/netlink/sock_diag_listen.bin. Returns 0 or -errno. */
 int sockdiag_listeners(const char *root, struct gv_listener **out, int *n);
 
 /* TCP sockets in any state but LISTEN whose local port is in [lo, hi]
- * (a filter runs in the kernel). Replays sock_diag_ports.bin likewise. */
+ * (a filter runs in the kernel). Replays sock_diag_ports.bin likewise.
+ * Its cost grows with the number of sockets: see above. */
 int sockdiag_count_ports(const char *root, uint32_t lo, uint32_t hi, uint64_t *count);
 
 /* Parse a buffer of netlink messages (a dump answer) into listeners. Used
@@ -27,7 +35,8 @@ int sockdiag_count_ports(const char *root, uint32_t lo, uint32_t hi, uint64_t *c
 int sockdiag_parse_listeners(const void *buf, size_t len, struct gv_listener **out, int *n);
 
 /* If set (tests, `vtune-agent sample --record-netlink DIR`), every live
- * answer is also written to DIR/sock_diag_{listen,ports}.bin. */
+ * answer is also written to DIR/sock_diag_{listen,ports}.bin, as it
+ * arrives (into NAME.tmp, renamed when whole). */
 void sockdiag_set_record_dir(const char *dir);
 
 #endif

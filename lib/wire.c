@@ -280,11 +280,33 @@ static int dec_report(struct dctx *d, json_object *o, struct wire_report *rp)
 	return 0;
 }
 
-static int dec_apply(struct dctx *d, json_object *o, struct wire_apply *ap)
+/* An optional unsigned integer: *present says whether it was there. */
+static int get_uint_opt(struct dctx *d, json_object *o, const char *name, uint64_t min,
+			uint64_t max, uint64_t *out, bool *present)
+{
+	json_object *v;
+	*present = json_object_object_get_ex(o, name, &v) && v;
+	return *present ? get_uint(d, o, name, min, max, out) : 0;
+}
+
+static int is_word(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || *s == '_' || (*s >= '0' && *s <= '9')))
+			return 0;
+	return 1;
+}
+
+static int dec_apply(struct dctx *d, json_object *o, unsigned v, struct wire_apply *ap)
 {
 	static const char *const known[] = { "v", "type", "id", "rule",
 		"changes", NULL };
-	static const char *const ckn[] = { "kind", "key", "value", NULL };
+	static const char *const ckn1[] = { "kind", "key", "value", NULL };
+	static const char *const ckn2[] = { "kind", "target", "key", "value", "op", "min",
+		"max", "ref", NULL };
+	static const char *const ops[] = { "set", "scale", "step", "widen", NULL };
 	json_object *a;
 	size_t n;
 	int r;
@@ -304,22 +326,41 @@ static int dec_apply(struct dctx *d, json_object *o, struct wire_apply *ap)
 	for (size_t i = 0; i < n; i++) {
 		json_object *c = json_object_array_get_idx(a, i);
 		struct wire_change *ch = &ap->changes[i];
-		char pfx[40], kind[16];
+		char pfx[40];
+		bool has;
 		snprintf(pfx, sizeof pfx, "changes[%zu]", i);
 		if (!json_object_is_type(c, json_type_object))
 			return ferr(d, pfx, "not an object");
 		strcat(pfx, ".");
 		struct dctx sub = { d->err, d->errlen, pfx, d->unknown };
-		count_unknown(&sub, c, ckn);
-		if ((r = get_str(&sub, c, "kind", sizeof kind - 1, TXT_NAME, kind, NULL)))
+		count_unknown(&sub, c, v >= 2 ? ckn2 : ckn1);
+		if ((r = get_str(&sub, c, "kind", WIRE_MAX_KIND, TXT_NAME, ch->kind, NULL)))
 			return r;
-		if (strcmp(kind, "sysctl"))
+		if (v < 2 ? strcmp(ch->kind, "sysctl") != 0 : !is_word(ch->kind))
 			return ferr(&sub, "kind", "unknown kind");
-		ch->kind = WIRE_KIND_SYSCTL;
 		if ((r = get_str(&sub, c, "key", WIRE_MAX_KEY, TXT_KEY, ch->key, NULL)))
 			return r;
-		if ((r = get_str(&sub, c, "value", WIRE_MAX_VALUE, TXT_VALUE, ch->value, NULL)))
+		if ((r = get_str(&sub, c, "value", WIRE_MAX_VALUE, TXT_VALUE, ch->value,
+				 v >= 2 ? &ch->has_value : NULL)))
 			return r;
+		if (v < 2) {
+			ch->has_value = true;
+		} else {
+			if ((r = get_str(&sub, c, "target", WIRE_MAX_KEY, TXT_KEY, ch->target, &has)))
+				return r;
+			if ((r = get_str(&sub, c, "op", sizeof ch->op - 1, TXT_NAME, ch->op, &has)))
+				return r;
+			size_t k = 0;
+			while (has && ops[k] && strcmp(ops[k], ch->op))
+				k++;
+			if (has && !ops[k])
+				return ferr(&sub, "op", "not one of set, scale, step, widen");
+			if ((r = get_str(&sub, c, "min", WIRE_MAX_NUM, TXT_VALUE, ch->min, &ch->has_min)) ||
+			    (r = get_str(&sub, c, "max", WIRE_MAX_NUM, TXT_VALUE, ch->max, &ch->has_max)))
+				return r;
+			if ((r = get_uint_opt(&sub, c, "ref", 1, WIRE_MAX_ID, &ch->ref, &has)))
+				return r;
+		}
 		ap->nchanges = (unsigned)(i + 1);
 	}
 	return 0;
@@ -337,29 +378,54 @@ static int get_bool(struct dctx *d, json_object *o, const char *name, bool *out)
 	return 0;
 }
 
-static int dec_revert(struct dctx *d, json_object *o, struct wire_revert *rv)
+static int dec_revert(struct dctx *d, json_object *o, unsigned v, struct wire_revert *rv)
 {
-	static const char *const known[] = { "v", "type", "id", "rule", "all", NULL };
+	static const char *const known1[] = { "v", "type", "id", "rule", "all", NULL };
+	static const char *const known2[] = { "v", "type", "id", "rule", "all", "refs", NULL };
+	json_object *a;
 	int r;
 
-	count_unknown(d, o, known);
+	count_unknown(d, o, v >= 2 ? known2 : known1);
 	if ((r = get_uint(d, o, "id", 0, WIRE_MAX_ID, &rv->id)))
 		return r;
 	if ((r = get_str(d, o, "rule", WIRE_MAX_RULE, TXT_NAME, rv->rule, &rv->has_rule)))
 		return r;
 	if ((r = get_bool(d, o, "all", &rv->all)))
 		return r;
-	if (rv->all && rv->has_rule)
-		return ferr(d, "all", "true together with 'rule'");
-	if (!rv->all && !rv->has_rule)
-		return ferr(d, "rule", "missing (required when 'all' is false)");
+	if (v >= 2 && json_object_object_get_ex(o, "refs", &a) && a) {
+		size_t n;
+		if ((r = get_array(d, o, "refs", WIRE_MAX_REFS, &a, &n)))
+			return r;
+		if (!n)
+			return ferr(d, "refs", "empty");
+		for (size_t i = 0; i < n; i++) {
+			json_object *e = json_object_array_get_idx(a, i);
+			char name[32];
+			snprintf(name, sizeof name, "refs[%zu]", i);
+			if (!json_object_is_type(e, json_type_int) || json_object_get_int64(e) < 1 ||
+			    (uint64_t)json_object_get_int64(e) > WIRE_MAX_ID)
+				return ferr(d, name, "not a record number");
+			rv->refs[i] = (uint64_t)json_object_get_int64(e);
+		}
+		rv->nrefs = (unsigned)n;
+	}
+	if (rv->all && (rv->has_rule || rv->nrefs))
+		return ferr(d, "all", rv->has_rule ? "true together with 'rule'"
+						   : "true together with 'refs'");
+	if (!rv->all && rv->has_rule && rv->nrefs)
+		return ferr(d, "refs", "together with 'rule'");
+	if (!rv->all && !rv->has_rule && !rv->nrefs)
+		return ferr(d, "rule", v >= 2 ? "missing (required when 'all' is false and there are no 'refs')"
+					      : "missing (required when 'all' is false)");
 	return 0;
 }
 
-static int dec_ack(struct dctx *d, json_object *o, struct wire_ack *ak)
+static int dec_ack(struct dctx *d, json_object *o, unsigned v, struct wire_ack *ak)
 {
 	static const char *const known[] = { "v", "type", "id", "results", NULL };
-	static const char *const rkn[] = { "key", "old", "new", "error", NULL };
+	static const char *const rkn1[] = { "key", "old", "new", "error", NULL };
+	static const char *const rkn2[] = { "key", "old", "new", "error", "ref", "kind",
+		"knobs", NULL };
 	json_object *a;
 	size_t n;
 	int r;
@@ -383,9 +449,17 @@ static int dec_ack(struct dctx *d, json_object *o, struct wire_ack *ak)
 			return ferr(d, pfx, "not an object");
 		strcat(pfx, ".");
 		struct dctx sub = { d->err, d->errlen, pfx, d->unknown };
-		count_unknown(&sub, c, rkn);
+		count_unknown(&sub, c, v >= 2 ? rkn2 : rkn1);
 		if ((r = get_str(&sub, c, "key", WIRE_MAX_KEY, TXT_KEY, res->key, NULL)))
 			return r;
+		if (v >= 2) {
+			bool has;
+			if ((r = get_uint_opt(&sub, c, "ref", 1, WIRE_MAX_ID, &res->ref, &has)) ||
+			    (r = get_str(&sub, c, "kind", WIRE_MAX_KIND, TXT_NAME, res->kind, &has)) ||
+			    (r = get_uint_opt(&sub, c, "knobs", 0, 1000000, &res->knobs,
+					      &res->has_knobs)))
+				return r;
+		}
 		if ((r = get_str(&sub, c, "error", WIRE_MAX_REASON, TXT_FREE,
 				 res->error, &res->has_error)))
 			return r;
@@ -547,13 +621,13 @@ int wire_decode(const char *line, size_t len, struct wire_msg *msg,
 		r = dec_report(&d, root, &msg->u.report);
 		break;
 	case WIRE_APPLY:
-		r = dec_apply(&d, root, &msg->u.apply);
+		r = dec_apply(&d, root, msg->v, &msg->u.apply);
 		break;
 	case WIRE_REVERT:
-		r = dec_revert(&d, root, &msg->u.revert);
+		r = dec_revert(&d, root, msg->v, &msg->u.revert);
 		break;
 	case WIRE_ACK:
-		r = dec_ack(&d, root, &msg->u.ack);
+		r = dec_ack(&d, root, msg->v, &msg->u.ack);
 		break;
 	case WIRE_ERROR:
 		r = dec_error(&d, root, &msg->u.error);
@@ -606,6 +680,7 @@ static int put_obj(json_object *o, const char *name, json_object *v)
 static int build(const struct wire_msg *msg, json_object *root)
 {
 	json_object *a, *e;
+	unsigned v = msg->v ? msg->v : WIRE_VERSION;
 	int r = 0;
 
 	TRY(put_u64(root, "v", msg->v ? msg->v : WIRE_VERSION));
@@ -657,10 +732,20 @@ static int build(const struct wire_msg *msg, json_object *root)
 				json_object_put(e);
 				return -ENOMEM;
 			}
-			TRY(put_obj(e, "kind", json_object_new_string(
-				c->kind == WIRE_KIND_SYSCTL ? "sysctl" : "?")));
+			TRY(put_str(e, "kind", c->kind, sizeof c->kind));
+			if (v >= 2 && c->target[0])
+				TRY(put_str(e, "target", c->target, sizeof c->target));
 			TRY(put_str(e, "key", c->key, sizeof c->key));
-			TRY(put_str(e, "value", c->value, sizeof c->value));
+			if (v < 2 || c->has_value)
+				TRY(put_str(e, "value", c->value, sizeof c->value));
+			if (v >= 2 && c->op[0])
+				TRY(put_str(e, "op", c->op, sizeof c->op));
+			if (v >= 2 && c->has_min)
+				TRY(put_str(e, "min", c->min, sizeof c->min));
+			if (v >= 2 && c->has_max)
+				TRY(put_str(e, "max", c->max, sizeof c->max));
+			if (v >= 2 && c->ref)
+				TRY(put_u64(e, "ref", c->ref));
 		}
 		break;
 	}
@@ -670,6 +755,14 @@ static int build(const struct wire_msg *msg, json_object *root)
 		if (rv->has_rule)
 			TRY(put_str(root, "rule", rv->rule, sizeof rv->rule));
 		TRY(put_obj(root, "all", json_object_new_boolean(rv->all)));
+		if (rv->nrefs > WIRE_MAX_REFS)
+			return -EINVAL;
+		if (rv->nrefs) {
+			TRY(put_obj(root, "refs", a = json_object_new_array()));
+			for (unsigned i = 0; i < rv->nrefs; i++)
+				if (json_object_array_add(a, json_object_new_uint64(rv->refs[i])))
+					return -ENOMEM;
+		}
 		break;
 	}
 	case WIRE_ACK: {
@@ -685,6 +778,12 @@ static int build(const struct wire_msg *msg, json_object *root)
 				return -ENOMEM;
 			}
 			TRY(put_str(e, "key", res->key, sizeof res->key));
+			if (v >= 2 && res->ref)
+				TRY(put_u64(e, "ref", res->ref));
+			if (v >= 2 && res->kind[0])
+				TRY(put_str(e, "kind", res->kind, sizeof res->kind));
+			if (v >= 2 && res->has_knobs)
+				TRY(put_u64(e, "knobs", res->knobs));
 			if (res->has_old)
 				TRY(put_str(e, "old", res->old_value, sizeof res->old_value));
 			if (res->has_new)
@@ -781,34 +880,53 @@ static int copy_opt(char *dst, size_t cap, const char *src, bool *has)
 	return 0;
 }
 
-int wire_apply_add(struct wire_msg *msg, const char *key, const char *value)
+int wire_apply_add_change(struct wire_msg *msg, const struct wire_change *c)
 {
 	struct wire_apply *ap = &msg->u.apply;
-	struct wire_change c = { .kind = WIRE_KIND_SYSCTL };
-
-	if (msg->type != WIRE_APPLY || !key || !value)
+	if (msg->type != WIRE_APPLY || !c)
 		return -EINVAL;
 	if (ap->nchanges >= WIRE_MAX_CHANGES)
 		return -E2BIG;
-	if (copy_opt(c.key, sizeof c.key, key, NULL) ||
-	    copy_opt(c.value, sizeof c.value, value, NULL))
-		return -EINVAL;
 	struct wire_change *p = realloc(ap->changes, (ap->nchanges + 1) * sizeof *p);
 	if (!p)
 		return -ENOMEM;
 	ap->changes = p;
-	p[ap->nchanges++] = c;
+	p[ap->nchanges++] = *c;
 	return 0;
+}
+
+int wire_apply_add(struct wire_msg *msg, const char *key, const char *value)
+{
+	struct wire_change c;
+
+	memset(&c, 0, sizeof c);
+	strcpy(c.kind, "sysctl");
+	if (msg->type != WIRE_APPLY || !key || !value)
+		return -EINVAL;
+	if (copy_opt(c.key, sizeof c.key, key, NULL) ||
+	    copy_opt(c.value, sizeof c.value, value, &c.has_value))
+		return -EINVAL;
+	return wire_apply_add_change(msg, &c);
 }
 
 int wire_ack_add(struct wire_msg *msg, const char *key, const char *old_value,
 		 const char *new_value, const char *error)
 {
+	return wire_ack_add_v2(msg, 0, "", key, old_value, new_value, error, -1);
+}
+
+int wire_ack_add_v2(struct wire_msg *msg, uint64_t ref, const char *kind,
+		    const char *key, const char *old_value, const char *new_value,
+		    const char *error, long knobs)
+{
 	struct wire_ack *ak = &msg->u.ack;
 	struct wire_result res;
 
 	memset(&res, 0, sizeof res);
-	if (msg->type != WIRE_ACK || !key)
+	res.ref = ref;
+	res.has_knobs = knobs >= 0;
+	res.knobs = knobs >= 0 ? (uint64_t)knobs : 0;
+	if (msg->type != WIRE_ACK || !key || copy_opt(res.kind, sizeof res.kind, kind ? kind : "", NULL))
 		return -EINVAL;
 	if (ak->nresults >= WIRE_MAX_RESULTS)
 		return -E2BIG;

@@ -10,10 +10,12 @@
 
 #include <json-c/json.h>
 
-/* Protocol versions this build speaks, and the current one. */
-#define WIRE_VERSION 1
+/* Protocol versions this build speaks, and the current one. Version 2
+ * asks a guest for any guest action of the action table, planned by the
+ * agent from its own current value; version 1 carries sysctl values. */
+#define WIRE_VERSION 2
 #define WIRE_V_MIN 1
-#define WIRE_V_MAX 1
+#define WIRE_V_MAX 2
 #define WIRE_V_LIMIT 65535 /* largest version number accepted at all */
 
 /* Limits (bytes unless noted). A line is at most WIRE_MAX_LINE bytes
@@ -31,6 +33,9 @@
 #define WIRE_MAX_CAP 64
 #define WIRE_MAX_CAPS 32    /* entries */
 #define WIRE_MAX_CHANGES 32 /* entries in one apply */
+#define WIRE_MAX_KIND 15    /* an action kind's name */
+#define WIRE_MAX_NUM 24     /* min / max text */
+#define WIRE_MAX_REFS 64    /* entries in a revert's refs */
 #define WIRE_MAX_RESULTS 64 /* entries in one ack */
 #define WIRE_MAX_ID ((1ULL << 53) - 1) /* id and seq: exact in any JSON reader */
 #define WIRE_MAX_INTERVAL_S 86400.0
@@ -45,8 +50,6 @@ enum wire_type {
 };
 
 enum wire_role { WIRE_ROLE_AGENT = 1, WIRE_ROLE_HOST };
-
-enum wire_kind { WIRE_KIND_SYSCTL = 1 };
 
 struct wire_hello {
 	enum wire_role role;
@@ -63,10 +66,21 @@ struct wire_report {
 	json_object *sample; /* an object; one reference owned by the msg */
 };
 
+/* One action an apply asks for. Version 1: kind "sysctl", key and value
+ * only. Version 2: any guest kind of the action table; op ("set",
+ * "scale", "step", "widen"), value, min and max describe how the agent
+ * computes the new value from the one it finds; ref is the host's journal
+ * record of the change, echoed in the ack and named by a revert. */
 struct wire_change {
-	enum wire_kind kind;
-	char key[WIRE_MAX_KEY + 1];     /* sysctl name, dotted: net.core.somaxconn */
+	char kind[WIRE_MAX_KIND + 1];
+	char target[WIRE_MAX_KEY + 1];	/* "" when none */
+	char key[WIRE_MAX_KEY + 1];	/* sysctl name, dotted: net.core.somaxconn */
 	char value[WIRE_MAX_VALUE + 1];
+	bool has_value;
+	char op[8];			/* "" = set */
+	char min[WIRE_MAX_NUM + 1], max[WIRE_MAX_NUM + 1];
+	bool has_min, has_max;
+	uint64_t ref;			/* 0: none */
 };
 
 struct wire_apply {
@@ -80,10 +94,16 @@ struct wire_revert {
 	uint64_t id;
 	bool has_rule;
 	char rule[WIRE_MAX_RULE + 1];
-	bool all; /* exactly one of has_rule and all */
+	bool all; /* exactly one of has_rule, all and (version 2) refs */
+	unsigned nrefs;
+	uint64_t refs[WIRE_MAX_REFS]; /* the host records whose changes to undo */
 };
 
 struct wire_result {
+	uint64_t ref;		     /* version 2: the request's ref, 0 none */
+	char kind[WIRE_MAX_KIND + 1]; /* version 2: "" when absent */
+	uint64_t knobs;		     /* version 2: knobs changed for it */
+	bool has_knobs;
 	char key[WIRE_MAX_KEY + 1];
 	bool has_old, has_new, has_error; /* old and new required without error */
 	char old_value[WIRE_MAX_VALUE + 1];
@@ -150,10 +170,17 @@ int wire_encode(const struct wire_msg *msg, char **line, size_t *len,
 /* Append a change to an apply / a result to an ack (strings copied; they
  * are checked at encode time, here only for length). old_value, new_value
  * and error may be NULL (absent). Returns 0, -E2BIG (list full), -EINVAL
- * (a string too long) or -ENOMEM. */
+ * (a string too long) or -ENOMEM. wire_apply_add adds a version 1 sysctl
+ * value; wire_apply_add_change any change (c copied). */
 int wire_apply_add(struct wire_msg *msg, const char *key, const char *value);
+int wire_apply_add_change(struct wire_msg *msg, const struct wire_change *c);
 int wire_ack_add(struct wire_msg *msg, const char *key, const char *old_value,
 		 const char *new_value, const char *error);
+/* The same with the version 2 fields of a result: ref, kind ("" none) and
+ * knobs (< 0: absent). */
+int wire_ack_add_v2(struct wire_msg *msg, uint64_t ref, const char *kind,
+		    const char *key, const char *old_value, const char *new_value,
+		    const char *error, long knobs);
 
 /* Version negotiation: the highest version in both [my_min, my_max] and
  * [peer_min, peer_max]. Returns 0 with *agreed set, or -EPROTO when the

@@ -1,13 +1,15 @@
 # bench.mk: `make bench` — the cost and scale of vtune against references
 # measured in the same run, one table printed and written to bench/results.md
-# (bench/run-all; about 5 minutes, needs root for the namespaces; each part
-# says at its top what it measures and against which reference: agent-cost,
-# hostd-scale with guestsim.c, reaction, crr-vs-wrk).
+# (bench/run-all; about 6 minutes, needs root for the namespaces; each part
+# runs in a network namespace of its own, in rounds, and says at its top what
+# it measures and against which reference: agent-cost, agent-scale with
+# connhold.c, hostd-scale with guestsim.c, reaction, crr-vs-wrk).
 #   make bench                      everything
 #   make bench-tools                the bench programs only
 #   BENCH_QUICK=1 make bench        tiny sizes (what the smoke test runs)
 
-BENCH_PROGS := $(B)/bench/sample_cost $(B)/bench/guestsim $(B)/bench/report_cost
+BENCH_PROGS := $(B)/bench/sample_cost $(B)/bench/guestsim $(B)/bench/report_cost \
+               $(B)/bench/connhold
 
 .PHONY: bench bench-tools
 bench-tools: $(BENCH_PROGS)
@@ -21,6 +23,10 @@ bench:
 $(B)/bench/guestsim: $(call obj,bench/guestsim.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,json-c)
+
+$(B)/bench/connhold: $(call obj,bench/connhold.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
 
 $(B)/bench/report_cost: $(call obj,bench/report_cost.c) $(LIBVTUNE)
 	@mkdir -p $(dir $@)

@@ -10,11 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse.h"
+#include "action.h"
 #include "strmap.h"
 
-#define PORT_RANGE_KEY "net.ipv4.ip_local_port_range"
-#define PORT_RANGE_FLOOR 1024
 #define ADMIN_NOTE "changed by the administrator, no longer managed"
 
 struct rstate {
@@ -27,16 +25,22 @@ struct rstate {
 	uint64_t last_fire;
 };
 
+struct unmanaged {
+	char *ident; /* act_ident */
+	char *now;   /* the value found */
+};
+
 struct subject {
 	char *name;
 	struct rstate *rs;	/* one per rule */
-	char **unmanaged;
+	struct unmanaged *unmanaged;
 	size_t n_unmanaged;
 	struct subject *next;
 };
 
 struct pol_engine {
 	const struct pol_set *set;
+	const char *backend;
 	struct subject *subjects;
 	struct strmap *by_name; /* subjects by name */
 };
@@ -59,9 +63,9 @@ void pol_plan_free(struct pol_plan *p)
 	memset(p, 0, sizeof *p);
 }
 
-static struct pol_change *plan_add(struct pol_plan *p, const struct pol_rule *r,
-				   const struct pol_action *a, const char *kind,
-				   const char *why)
+struct pol_change *pol_plan_add(struct pol_plan *p, const struct pol_rule *r,
+				const struct pol_action *a, const char *kind,
+				const char *why)
 {
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 8;
@@ -78,18 +82,15 @@ static struct pol_change *plan_add(struct pol_plan *p, const struct pol_rule *r,
 	snprintf(c->kind, sizeof c->kind, "%s", kind);
 	snprintf(c->key, sizeof c->key, "%s", a->key);
 	snprintf(c->why, sizeof c->why, "%s", why);
+	c->act = a;
 	return c;
 }
 
-static int add_note(struct pol_plan *p, const struct pol_rule *r,
-		    const struct pol_action *a, const char *why, const char *old,
-		    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static int add_note(struct pol_plan *p, const struct pol_rule *r,
-		    const struct pol_action *a, const char *why, const char *old,
-		    const char *fmt, ...)
+int pol_plan_note(struct pol_plan *p, const struct pol_rule *r,
+		  const struct pol_action *a, const char *why, const char *old,
+		  const char *fmt, ...)
 {
-	struct pol_change *c = plan_add(p, r, a, "note", why);
+	struct pol_change *c = pol_plan_add(p, r, a, "note", why);
 	va_list ap;
 	if (!c)
 		return -ENOMEM;
@@ -99,6 +100,16 @@ static int add_note(struct pol_plan *p, const struct pol_rule *r,
 	va_start(ap, fmt);
 	vsnprintf(c->note, sizeof c->note, fmt, ap);
 	va_end(ap);
+	return 0;
+}
+
+int pol_plan_deferred(struct pol_plan *p, const struct pol_rule *r,
+		      const struct pol_action *a, const char *kind, const char *why)
+{
+	struct pol_change *c = pol_plan_add(p, r, a, kind, why);
+	if (!c)
+		return -ENOMEM;
+	c->deferred = 1;
 	return 0;
 }
 
@@ -121,12 +132,19 @@ struct pol_engine *pol_engine_new(const struct pol_set *set)
 
 static void subject_free(struct subject *s)
 {
-	for (size_t i = 0; i < s->n_unmanaged; i++)
-		free(s->unmanaged[i]);
+	for (size_t i = 0; i < s->n_unmanaged; i++) {
+		free(s->unmanaged[i].ident);
+		free(s->unmanaged[i].now);
+	}
 	free(s->unmanaged);
 	free(s->rs);
 	free(s->name);
 	free(s);
+}
+
+void pol_engine_set_backend(struct pol_engine *e, const char *name)
+{
+	e->backend = name;
 }
 
 void pol_engine_free(struct pol_engine *e)
@@ -182,31 +200,47 @@ int pol_engine_forget(struct pol_engine *e, const char *subject)
 	return -ENOENT;
 }
 
-static int is_unmanaged(const struct subject *s, const char *key)
+static int is_unmanaged(const struct subject *s, const char *ident)
 {
 	for (size_t i = 0; i < s->n_unmanaged; i++)
-		if (!strcmp(s->unmanaged[i], key))
+		if (!strcmp(s->unmanaged[i].ident, ident))
 			return 1;
 	return 0;
 }
 
 int pol_engine_admin_changed(struct pol_engine *e, const char *subject,
-			     const char *key)
+			     const char *ident, const char *now)
 {
-	if (!e || !subject || !key || !*key)
+	if (!e || !subject || !ident || !*ident)
 		return -EINVAL;
 	struct subject *s = get_subject(e, subject);
 	if (!s)
 		return -ENOMEM;
-	if (is_unmanaged(s, key))
+	if (is_unmanaged(s, ident))
 		return 0;
-	char **v = realloc(s->unmanaged, (s->n_unmanaged + 1) * sizeof *v);
+	struct unmanaged *v = realloc(s->unmanaged, (s->n_unmanaged + 1) * sizeof *v);
 	if (!v)
 		return -ENOMEM;
 	s->unmanaged = v;
-	if (!(v[s->n_unmanaged] = strdup(key)))
+	v[s->n_unmanaged].ident = strdup(ident);
+	v[s->n_unmanaged].now = strdup(now ? now : "");
+	if (!v[s->n_unmanaged].ident || !v[s->n_unmanaged].now) {
+		free(v[s->n_unmanaged].ident);
+		free(v[s->n_unmanaged].now);
 		return -ENOMEM;
+	}
 	s->n_unmanaged++;
+	return 0;
+}
+
+int pol_engine_unmanaged(const struct pol_engine *e, const char *subject, size_t i,
+			 const char **ident, const char **now)
+{
+	const struct subject *s = e && subject ? find_subject(e, subject) : NULL;
+	if (!s || i >= s->n_unmanaged)
+		return -ENOENT;
+	*ident = s->unmanaged[i].ident;
+	*now = s->unmanaged[i].now;
 	return 0;
 }
 
@@ -246,169 +280,18 @@ static void build_why(const struct pol_rule *r, const struct mvec *guest,
 	}
 }
 
-static void trim(char *s)
-{
-	size_t n = strlen(s);
-	while (n && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-	size_t i = 0;
-	while (isspace((unsigned char)s[i]))
-		i++;
-	memmove(s, s + i, n - i + 1);
-}
-
-static int plan_port_range(struct pol_plan *p, const struct pol_rule *r,
-			   const struct pol_action *a, const char *why,
-			   const char *cur)
-{
-	unsigned lo, hi;
-	char tail, nv[48];
-	if (sscanf(cur, "%u %u %c", &lo, &hi, &tail) != 2)
-		return add_note(p, r, a, why, cur, "%s: cannot read the current value '%.40s', not changed",
-				a->key, cur);
-	if (a->op == POL_OP_SET) {
-		snprintf(nv, sizeof nv, "%s", a->set_str);
-	} else {
-		double floor_lo = a->has_min ? a->min : PORT_RANGE_FLOOR;
-		double nlo = (double)lo - a->value;
-		if (nlo < floor_lo)
-			nlo = floor_lo;
-		if (nlo >= lo)
-			return add_note(p, r, a, why, cur, "%s at min (%.0f %u), not changed",
-					a->key, floor_lo, hi);
-		snprintf(nv, sizeof nv, "%.0f %u", nlo, hi);
-	}
-	char ncur[48];
-	snprintf(ncur, sizeof ncur, "%u %u", lo, hi);
-	if (!strcmp(nv, ncur))
-		return add_note(p, r, a, why, ncur, "%s already %s, not changed", a->key, nv);
-	char whyno[160];
-	if (pol_sysctl_value_ok(a->key, nv, whyno, sizeof whyno))
-		return add_note(p, r, a, why, ncur, "%s, not changed", whyno);
-	struct pol_change *c = plan_add(p, r, a, "sysctl", why);
-	if (!c)
-		return -ENOMEM;
-	snprintf(c->old, sizeof c->old, "%s", ncur);
-	snprintf(c->new, sizeof c->new, "%s", nv);
-	return 0;
-}
-
-static int plan_sysctl(struct pol_plan *p, const struct pol_rule *r,
-		       const struct pol_action *a, const char *why,
-		       pol_current_fn current, void *arg)
-{
-	char cur[64] = "";
-	int rc;
-
-	if (!current)
-		return add_note(p, r, a, why, NULL, "%s: current value unknown, not changed", a->key);
-	rc = current(arg, a->side, "sysctl", a->key, cur, sizeof cur);
-	cur[sizeof cur - 1] = '\0';
-	if (rc)
-		return add_note(p, r, a, why, NULL, "%s: current value unknown (%s), not changed",
-				a->key, strerror(rc < 0 ? -rc : rc));
-	trim(cur);
-	if (!strcmp(a->key, PORT_RANGE_KEY))
-		return plan_port_range(p, r, a, why, cur);
-
-	double c, lo = -INFINITY, hi = INFINITY, raw, nv;
-	if (parse_double(cur, &c) || c != floor(c))
-		return add_note(p, r, a, why, cur, "%s: cannot read the current value '%.40s', not changed",
-				a->key, cur);
-	pol_sysctl_allowed(a->key, &lo, &hi, NULL, 0);
-	if (a->has_max && a->max < hi)
-		hi = a->max;
-	if (a->has_min && a->min > lo)
-		lo = a->min;
-	switch (a->op) {
-	case POL_OP_SCALE: raw = round(c * a->value); break;
-	case POL_OP_STEP: raw = c + a->value; break;
-	default: raw = a->value; break;
-	}
-	nv = raw;
-	if (nv > hi)
-		nv = hi;
-	if (nv < lo)
-		nv = lo;
-	if (raw == c || nv == c)
-		goto same;
-	/* A bound never turns a raise into a cut, nor a cut into a raise. */
-	if (raw > c && nv < c)
-		return add_note(p, r, a, why, cur, "%s at max (%.0f), not changed", a->key, hi);
-	if (raw < c && nv > c)
-		return add_note(p, r, a, why, cur, "%s at min (%.0f), not changed", a->key, lo);
-
-	char nvs[48], whyno[160];
-	snprintf(nvs, sizeof nvs, "%.0f", nv);
-	if (pol_sysctl_value_ok(a->key, nvs, whyno, sizeof whyno))
-		return add_note(p, r, a, why, cur, "%s, not changed", whyno);
-	struct pol_change *ch = plan_add(p, r, a, "sysctl", why);
-	if (!ch)
-		return -ENOMEM;
-	snprintf(ch->old, sizeof ch->old, "%s", cur);
-	snprintf(ch->new, sizeof ch->new, "%s", nvs);
-	return 0;
-same:
-	if (raw > c)
-		return add_note(p, r, a, why, cur, "%s at max (%.0f), not changed", a->key, hi);
-	if (raw < c)
-		return add_note(p, r, a, why, cur, "%s at min (%.0f), not changed", a->key, lo);
-	return add_note(p, r, a, why, cur, "%s already %s, not changed", a->key, cur);
-}
-
-static void offload_value(const struct pol_action *a, char *buf, size_t n)
-{
-	static const char *const names[] = { "tso", "gso", "gro", "sg" };
-	size_t len = 0;
-	buf[0] = '\0';
-	for (int i = 0; i < 4; i++)
-		if (a->features & (1u << i))
-			len += (size_t)snprintf(buf + len, n - len, "%s%s",
-						len ? "," : "", names[i]);
-	snprintf(buf + len, n - len, "=%s", a->state ? "on" : "off");
-}
-
 static int plan_action(struct pol_plan *p, const struct subject *s,
 		       const struct pol_rule *r, const struct pol_action *a,
 		       const char *why, pol_current_fn current, void *arg)
 {
-	char nv[POL_KEY_MAX], key[POL_KEY_MAX];
-
-	if (a->kind == PA_NOTE)
-		return add_note(p, r, a, why, NULL, "%s", a->text ? a->text : "");
-	snprintf(key, sizeof key, "%s", a->kind == PA_BRIDGE_NF ? "bridge_nf" : a->key);
-	if (is_unmanaged(s, key))
-		return add_note(p, r, a, why, NULL, "%s: " ADMIN_NOTE, key);
-	if (a->kind == PA_SYSCTL)
-		return plan_sysctl(p, r, a, why, current, arg);
-
-	switch (a->kind) {
-	case PA_OFFLOAD:
-		offload_value(a, nv, sizeof nv);
-		break;
-	default:
-		snprintf(nv, sizeof nv, "%s", a->key);
-		break;
+	char ident[POL_KEY_MAX + 24];
+	if (a->kind != PA_NOTE) {
+		act_ident(a->kind, a->key, ident, sizeof ident);
+		if (is_unmanaged(s, ident))
+			return pol_plan_note(p, r, a, why, NULL, "%s: " ADMIN_NOTE, ident);
 	}
-	const char *kind = pol_kind_name(a->kind);
-	char cur[64] = "";
-	if (current && current(arg, a->side, kind, key, cur, sizeof cur) == 0) {
-		cur[sizeof cur - 1] = '\0';
-		trim(cur);
-		if (!strcmp(cur, nv))
-			return add_note(p, r, a, why, cur, "%s%s%s already %s, nothing to do",
-					kind, strcmp(kind, key) ? " " : "",
-					strcmp(kind, key) ? key : "", nv);
-	} else {
-		cur[0] = '\0';
-	}
-	struct pol_change *c = plan_add(p, r, a, kind, why);
-	if (!c)
-		return -ENOMEM;
-	snprintf(c->key, sizeof c->key, "%s", key);
-	snprintf(c->old, sizeof c->old, "%s", cur);
-	snprintf(c->new, sizeof c->new, "%s", nv);
-	return 0;
+	struct act_plan_in in = { r, a, why, current, arg };
+	return act_plan(&in, p);
 }
 
 int pol_plan_rule(const struct pol_rule *r, const char *why,
@@ -449,7 +332,7 @@ int pol_engine_step(struct pol_engine *e, const char *subject, uint64_t now_ns,
 	for (size_t i = 0; i < e->set->n_rules; i++) {
 		const struct pol_rule *r = &e->set->rules[i];
 		struct rstate *st = &s->rs[i];
-		if (!r->enabled)
+		if (!r->enabled || !pol_rule_for_backend(r, e->backend))
 			continue;
 		if (st->active) {
 			int c;

@@ -12,6 +12,7 @@
 
 #define POL_NAME_MAX 48		/* longest rule name */
 #define POL_KEY_MAX 96		/* longest sysctl key */
+#define POL_MAX_BACKENDS 4	/* names in a rule's backends: list */
 
 enum pol_side { POL_GUEST, POL_HOST };
 
@@ -35,7 +36,7 @@ struct pol_action {
 	enum pol_kind kind;
 	/* PA_SYSCTL: the key; PA_RPS: "all"; PA_BRIDGE_NF: "on"/"off";
 	 * PA_PIN: "dom0-away"/"emulator-away"/"vcpus-spread"; PA_SRIOV:
-	 * "attach"; PA_OFFLOAD: where ("tap"/"bridge"/"uplink"). */
+	 * "attach"; PA_OFFLOAD: where ("tap"/"bridge"). */
 	char key[POL_KEY_MAX];
 	enum pol_op op;
 	double value;		/* set / scale / step / widen amount */
@@ -55,6 +56,8 @@ struct pol_rule {
 	struct expr *when, *clear;	/* clear NULL: `not when` */
 	uint64_t for_ns, cooldown_ns;
 	int enabled;
+	char backends[POL_MAX_BACKENDS][8]; /* only on these backends (none: all) */
+	size_t n_backends;
 	struct pol_action *actions;
 	size_t n_actions;
 	int line, col;
@@ -79,6 +82,8 @@ void pol_diag_free(struct pol_diag *d);
  * 1-based). Out of memory drops the message. */
 void pol_diag_add(struct pol_diag *d, const char *file, int line, int col,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Append one whole message line as it is (copied). */
+void pol_diag_push(struct pol_diag *d, const char *line);
 /* Print every message, one a line. */
 void pol_diag_print(const struct pol_diag *d, FILE *f);
 
@@ -106,6 +111,9 @@ int pol_sysctl_allowed(const char *key, double *lo, double *hi,
  * -EPERM with the reason in why. */
 int pol_sysctl_value_ok(const char *key, const char *value,
 			char *why, size_t whylen);
+
+/* Is rule r for the backend named (its backends: list, none = all)? */
+int pol_rule_for_backend(const struct pol_rule *r, const char *backend);
 
 /* Names: "guest"/"host"; "sysctl", "rps", ... */
 const char *pol_side_name(enum pol_side s);

@@ -11,15 +11,16 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "action.h"
 #include "allow.h"
 #include "parse.h"
+#include "policy_ld.h"
 
 #define POL_MAX_FILE (1 << 20)
 #define POL_MAX_RULES 1000
 #define POL_MAX_ACTIONS 64
 #define POL_MAX_DIAG 200
 #define POL_MAX_DURATION_S 86400.0
-#define PORT_RANGE_KEY "net.ipv4.ip_local_port_range"
 
 /* ---- diagnostics ---- */
 
@@ -85,6 +86,12 @@ void pol_diag_add(struct pol_diag *d, const char *file, int line, int col,
 	va_end(ap);
 }
 
+void pol_diag_push(struct pol_diag *d, const char *line)
+{
+	if (d && line)
+		diag_push(d, strdup(line));
+}
+
 void pol_diag_print(const struct pol_diag *d, FILE *f)
 {
 	for (size_t i = 0; d && i < d->n; i++)
@@ -100,16 +107,8 @@ const char *pol_side_name(enum pol_side s)
 
 const char *pol_kind_name(enum pol_kind k)
 {
-	switch (k) {
-	case PA_SYSCTL: return "sysctl";
-	case PA_RPS: return "rps";
-	case PA_BRIDGE_NF: return "bridge_nf";
-	case PA_OFFLOAD: return "offload";
-	case PA_PIN: return "pin";
-	case PA_SRIOV: return "sriov";
-	case PA_NOTE: return "note";
-	}
-	return "?";
+	const struct act_def *d = act_find(k);
+	return d ? d->name : "?";
 }
 
 /* ---- the sysctl allow-list ---- */
@@ -140,17 +139,17 @@ int pol_sysctl_value_ok(const char *key, const char *value, char *why,
 
 /* ---- loader ---- */
 
-struct ld {
+struct pol_ld {
 	const char *file;
 	yaml_document_t *doc;
 	struct pol_diag *diag;
 	int errors;
 };
 
-static void err_at(struct ld *ld, int line, int col, const char *fmt, ...)
+static void err_at(struct pol_ld *ld, int line, int col, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-static void err_at(struct ld *ld, int line, int col, const char *fmt, ...)
+static void err_at(struct pol_ld *ld, int line, int col, const char *fmt, ...)
 {
 	va_list ap;
 	ld->errors++;
@@ -168,12 +167,22 @@ static void err_at(struct ld *ld, int line, int col, const char *fmt, ...)
 #define N_COL(n) ((int)(n)->start_mark.column + 1)
 #define err_node(ld, n, ...) err_at(ld, N_LINE(n), N_COL(n), __VA_ARGS__)
 
-static yaml_node_t *get(struct ld *ld, int idx)
+void pol_ld_err(struct pol_ld *ld, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[512];
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	err_at(ld, N_LINE(n), N_COL(n), "%s", msg);
+}
+
+yaml_node_t *pol_ld_node(struct pol_ld *ld, int idx)
 {
 	return yaml_document_get_node(ld->doc, idx);
 }
 
-static const char *type_name(const yaml_node_t *n)
+const char *pol_ld_type_name(const yaml_node_t *n)
 {
 	switch (n->type) {
 	case YAML_SCALAR_NODE: return "a scalar";
@@ -184,10 +193,10 @@ static const char *type_name(const yaml_node_t *n)
 }
 
 /* A scalar's text, or NULL (reported) for lists and mappings. */
-static const char *scalar(struct ld *ld, yaml_node_t *n, const char *what)
+const char *pol_ld_scalar(struct pol_ld *ld, yaml_node_t *n, const char *what)
 {
 	if (n->type != YAML_SCALAR_NODE) {
-		err_node(ld, n, "%s must be a single value, not %s", what, type_name(n));
+		err_node(ld, n, "%s must be a single value, not %s", what, pol_ld_type_name(n));
 		return NULL;
 	}
 	const char *s = (const char *)n->data.scalar.value;
@@ -200,24 +209,24 @@ static const char *scalar(struct ld *ld, yaml_node_t *n, const char *what)
 
 /* Walk a mapping's keys: each must be one of keys[] and appear once; the
  * value nodes are stored in vals[] (NULL when absent), key nodes in knodes. */
-static int map_fields(struct ld *ld, yaml_node_t *map, const char *what,
+int pol_ld_map(struct pol_ld *ld, yaml_node_t *map, const char *what,
 		      const char *const *keys, size_t nkeys, yaml_node_t **vals,
 		      yaml_node_t **knodes)
 {
 	for (size_t i = 0; i < nkeys; i++)
 		vals[i] = knodes[i] = NULL;
 	if (map->type != YAML_MAPPING_NODE) {
-		err_node(ld, map, "%s must be a mapping, not %s", what, type_name(map));
+		err_node(ld, map, "%s must be a mapping, not %s", what, pol_ld_type_name(map));
 		return -EINVAL;
 	}
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
 	     p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = get(ld, p->key), *v = get(ld, p->value);
+		yaml_node_t *k = pol_ld_node(ld, p->key), *v = pol_ld_node(ld, p->value);
 		if (!k || !v)
 			continue;
 		if (k->type != YAML_SCALAR_NODE) {
 			err_node(ld, k, "a key in %s must be a plain word, not %s",
-				 what, type_name(k));
+				 what, pol_ld_type_name(k));
 			continue;
 		}
 		const char *ks = (const char *)k->data.scalar.value;
@@ -248,7 +257,7 @@ static int map_fields(struct ld *ld, yaml_node_t *map, const char *what,
 }
 
 /* A number with an optional k/M/G (x1000) suffix. */
-static int parse_num(const char *s, double *out)
+int pol_parse_num(const char *s, double *out)
 {
 	char buf[64];
 	size_t n = strlen(s);
@@ -301,10 +310,10 @@ static int parse_duration(const char *s, double *sec)
 	return 0;
 }
 
-static int duration_field(struct ld *ld, yaml_node_t *n, const char *what,
+static int duration_field(struct pol_ld *ld, yaml_node_t *n, const char *what,
 			  uint64_t *ns)
 {
-	const char *s = scalar(ld, n, what);
+	const char *s = pol_ld_scalar(ld, n, what);
 	double sec;
 	if (!s)
 		return -EINVAL;
@@ -322,10 +331,10 @@ static int duration_field(struct ld *ld, yaml_node_t *n, const char *what,
 }
 
 /* Parse a condition; map its error column into the file. */
-static struct expr *cond_field(struct ld *ld, yaml_node_t *n, const char *what,
+static struct expr *cond_field(struct pol_ld *ld, yaml_node_t *n, const char *what,
 			       char **src_out)
 {
-	const char *s = scalar(ld, n, what);
+	const char *s = pol_ld_scalar(ld, n, what);
 	char err[256];
 	int col = 0;
 	struct expr *e = NULL;
@@ -372,10 +381,10 @@ static int one_of(const char *s, const char *const *list)
 	return -1;
 }
 
-static int word_field(struct ld *ld, yaml_node_t *n, const char *what,
+int pol_ld_word(struct pol_ld *ld, yaml_node_t *n, const char *what,
 		      const char *const *allowed, char *out, size_t outlen)
 {
-	const char *s = scalar(ld, n, what);
+	const char *s = pol_ld_scalar(ld, n, what);
 	if (!s)
 		return -EINVAL;
 	int i = one_of(s, allowed);
@@ -392,287 +401,12 @@ static int word_field(struct ld *ld, yaml_node_t *n, const char *what,
 	return i;
 }
 
-enum {
-	AK_SYSCTL, AK_RPS, AK_BRIDGE_NF, AK_OFFLOAD, AK_PIN, AK_SRIOV, AK_NOTE,
-	AK_SET, AK_SCALE, AK_STEP, AK_WIDEN, AK_MIN, AK_MAX, AK_N
-};
-static const char *const action_keys[] = {
-	"sysctl", "rps", "bridge_nf", "offload", "pin", "sriov", "note",
-	"set", "scale", "step", "widen", "min", "max",
-};
-
-/* A sysctl number: k/M/G allowed, an integer. */
-static int sysctl_num(struct ld *ld, yaml_node_t *n, const char *key,
-		      const char *what, double *v)
-{
-	const char *s = scalar(ld, n, what);
-	if (!s)
-		return -EINVAL;
-	if (parse_num(s, v)) {
-		err_node(ld, n, "%s: '%.40s' is not a number", what, s);
-		return -EINVAL;
-	}
-	if (*v != floor(*v)) {
-		err_node(ld, n, "%s: %s for %s must be a whole number", what, s, key);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int port_range_str(const char *s, unsigned *lo, unsigned *hi)
-{
-	char tail;
-	if (sscanf(s, "%u %u %c", lo, hi, &tail) != 2)
-		return -EINVAL;
-	return *lo >= 1 && *hi <= 65535 && *lo < *hi ? 0 : -ERANGE;
-}
-
-static void load_sysctl(struct ld *ld, yaml_node_t *an, yaml_node_t **v,
-			yaml_node_t **k, struct pol_action *a)
-{
-	const char *key = scalar(ld, v[AK_SYSCTL], "sysctl");
-	char why[160];
-	double lo = 0, hi = 0;
-	int port = 0;
-
-	if (!key)
-		return;
-	if (strlen(key) >= sizeof a->key) {
-		err_node(ld, v[AK_SYSCTL], "sysctl key too long");
-		return;
-	}
-	snprintf(a->key, sizeof a->key, "%s", key);
-	if (pol_sysctl_allowed(key, &lo, &hi, why, sizeof why)) {
-		err_node(ld, v[AK_SYSCTL], "%s", why);
-		return;
-	}
-	port = !strcmp(key, PORT_RANGE_KEY);
-
-	int ops[] = { AK_SET, AK_SCALE, AK_STEP, AK_WIDEN };
-	int nops = 0, first = -1;
-	for (int i = 0; i < 4; i++) {
-		if (!v[ops[i]])
-			continue;
-		if (nops++ == 0) {
-			first = ops[i];
-			continue;
-		}
-		err_node(ld, k[ops[i]], "'%s' and '%s' in one action: use exactly one of set, scale, step%s",
-			 action_keys[first], action_keys[ops[i]],
-			 port ? ", widen" : "");
-	}
-	if (nops == 0) {
-		err_node(ld, an, "sysctl %s needs one of set, scale, step%s",
-			 key, port ? ", widen" : "");
-		return;
-	}
-
-	if (port) {
-		if (v[AK_SCALE] || v[AK_STEP]) {
-			int kk = v[AK_SCALE] ? AK_SCALE : AK_STEP;
-			err_node(ld, k[kk], "'%s' does not apply to %s (use set: \"LO HI\" or widen: N)",
-				 action_keys[kk], key);
-		}
-		if (v[AK_MAX])
-			err_node(ld, k[AK_MAX], "'max' does not apply to %s (min bounds its low end)", key);
-		if (v[AK_SET]) {
-			const char *s = scalar(ld, v[AK_SET], "set");
-			unsigned plo, phi;
-			if (s && port_range_str(s, &plo, &phi))
-				err_node(ld, v[AK_SET], "set: %s needs \"LO HI\" with 1 <= LO < HI <= 65535, not '%.40s'",
-					 key, s);
-			else if (s && (plo < lo || phi > hi))
-				err_node(ld, v[AK_SET], "set: '%s' is outside the allowed range %.0f..%.0f",
-					 s, lo, hi);
-			else if (s) {
-				a->op = POL_OP_SET;
-				snprintf(a->set_str, sizeof a->set_str, "%u %u", plo, phi);
-			}
-		}
-		if (v[AK_WIDEN] && !sysctl_num(ld, v[AK_WIDEN], key, "widen", &a->value)) {
-			if (a->value <= 0 || a->value > 64511)
-				err_node(ld, v[AK_WIDEN], "widen: %.15g is out of range (1 to 64511)", a->value);
-			a->op = POL_OP_WIDEN;
-		}
-		if (v[AK_MIN] && !sysctl_num(ld, v[AK_MIN], key, "min", &a->min)) {
-			if (a->min < lo || a->min > hi)
-				err_node(ld, v[AK_MIN], "min: %.15g is outside the allowed range %.0f..%.0f for %s",
-					 a->min, lo, hi, key);
-			a->has_min = 1;
-		}
-		return;
-	}
-
-	if (v[AK_WIDEN])
-		err_node(ld, k[AK_WIDEN], "'widen' only applies to %s", PORT_RANGE_KEY);
-	if (v[AK_SET] && !sysctl_num(ld, v[AK_SET], key, "set", &a->value)) {
-		a->op = POL_OP_SET;
-		char vs[48];
-		snprintf(vs, sizeof vs, "%.0f", a->value);
-		if (a->value < lo || a->value > hi)
-			err_node(ld, v[AK_SET], "set: %.15g is outside the allowed range %.0f..%.0f for %s",
-				 a->value, lo, hi, key);
-		else if (pol_sysctl_value_ok(key, vs, why, sizeof why))
-			err_node(ld, v[AK_SET], "set: %s", why);
-	}
-	if (v[AK_SCALE]) {
-		const char *s = scalar(ld, v[AK_SCALE], "scale");
-		if (s && parse_num(s, &a->value))
-			err_node(ld, v[AK_SCALE], "scale: '%.40s' is not a number", s);
-		else if (s && (a->value <= 0 || a->value > 16))
-			err_node(ld, v[AK_SCALE], "scale: %s is out of range (above 0, at most 16)", s);
-		a->op = POL_OP_SCALE;
-	}
-	if (v[AK_STEP] && !sysctl_num(ld, v[AK_STEP], key, "step", &a->value)) {
-		a->op = POL_OP_STEP;
-		if (a->value == 0)
-			err_node(ld, v[AK_STEP], "step: 0 changes nothing");
-		else if (fabs(a->value) > hi - lo)
-			err_node(ld, v[AK_STEP], "step: %.15g is larger than the whole allowed range %.0f..%.0f for %s",
-				 a->value, lo, hi, key);
-	}
-	int bad = 0;
-	if (v[AK_MIN]) {
-		if (sysctl_num(ld, v[AK_MIN], key, "min", &a->min))
-			bad = 1;
-		else if (a->min < lo || a->min > hi) {
-			err_node(ld, v[AK_MIN], "min: %.15g is outside the allowed range %.0f..%.0f for %s",
-				 a->min, lo, hi, key);
-			bad = 1;
-		}
-		a->has_min = 1;
-	}
-	if (v[AK_MAX]) {
-		if (sysctl_num(ld, v[AK_MAX], key, "max", &a->max))
-			bad = 1;
-		else if (a->max < lo || a->max > hi) {
-			err_node(ld, v[AK_MAX], "max: %.15g is outside the allowed range %.0f..%.0f for %s",
-				 a->max, lo, hi, key);
-			bad = 1;
-		}
-		a->has_max = 1;
-	}
-	if (!bad && a->has_min && a->has_max && a->min > a->max)
-		err_node(ld, v[AK_MIN], "min %.15g is above max %.15g", a->min, a->max);
-}
-
-static void load_offload(struct ld *ld, yaml_node_t *n, struct pol_action *a)
-{
-	static const char *const keys[] = { "features", "state", "on" };
-	static const char *const feats[] = { "tso", "gso", "gro", "sg", NULL };
-	static const char *const states[] = { "off", "on", NULL };
-	static const char *const where[] = { "tap", "bridge", "uplink", NULL };
-	yaml_node_t *v[3], *k[3];
-	char tmp[16];
-
-	if (map_fields(ld, n, "an offload action", keys, 3, v, k))
-		return;
-	snprintf(a->key, sizeof a->key, "tap");
-	if (!v[0])
-		err_node(ld, n, "offload needs 'features' (a list of tso, gso, gro, sg)");
-	else if (v[0]->type != YAML_SEQUENCE_NODE)
-		err_node(ld, v[0], "features must be a list like [tso, gso, gro, sg], not %s",
-			 type_name(v[0]));
-	else {
-		int count = 0;
-		for (yaml_node_item_t *it = v[0]->data.sequence.items.start;
-		     it < v[0]->data.sequence.items.top && count < 16; it++, count++) {
-			yaml_node_t *f = get(ld, *it);
-			int i;
-			if (f && (i = word_field(ld, f, "features", feats, tmp, sizeof tmp)) >= 0)
-				a->features |= 1u << i;
-		}
-		if (count == 0)
-			err_node(ld, v[0], "features: the list is empty");
-	}
-	if (!v[1])
-		err_node(ld, n, "offload needs 'state' (on or off)");
-	else {
-		int i = word_field(ld, v[1], "state", states, tmp, sizeof tmp);
-		a->state = i == 1;
-	}
-	if (v[2])
-		word_field(ld, v[2], "on", where, a->key, sizeof a->key);
-}
-
-static void load_action(struct ld *ld, yaml_node_t *an, enum pol_side side,
-			struct pol_action *a)
-{
-	yaml_node_t *v[AK_N], *k[AK_N];
-	static const char *const rps_vals[] = { "all", NULL };
-	static const char *const onoff[] = { "off", "on", NULL };
-	static const char *const pins[] = { "dom0-away", "emulator-away", "vcpus-spread", NULL };
-	static const char *const sriovs[] = { "attach", NULL };
-	const char *what = side == POL_GUEST ? "a guest action" : "a host action";
-
-	memset(a, 0, sizeof *a);
-	a->side = side;
-	a->line = N_LINE(an);
-	a->col = N_COL(an);
-	if (map_fields(ld, an, what, action_keys, AK_N, v, k))
-		return;
-	int kind = -1;
-	for (int i = AK_SYSCTL; i <= AK_NOTE; i++) {
-		if (!v[i])
-			continue;
-		if (kind >= 0) {
-			err_node(ld, k[i], "'%s' and '%s' in one action: an action does one thing",
-				 action_keys[kind], action_keys[i]);
-			continue;
-		}
-		kind = i;
-	}
-	if (kind < 0) {
-		err_node(ld, an, "an action needs one of sysctl, rps, bridge_nf, offload, pin, sriov, note");
-		return;
-	}
-	a->kind = (enum pol_kind)kind;	/* AK_* and PA_* share the order */
-	if (kind != AK_SYSCTL)
-		for (int i = AK_SET; i < AK_N; i++)
-			if (v[i])
-				err_node(ld, k[i], "'%s' only goes with 'sysctl'", action_keys[i]);
-	if (kind == AK_RPS && side != POL_GUEST)
-		err_node(ld, k[kind], "'rps' is a guest action");
-	if ((kind == AK_BRIDGE_NF || kind == AK_OFFLOAD || kind == AK_PIN ||
-	     kind == AK_SRIOV) && side != POL_HOST)
-		err_node(ld, k[kind], "'%s' is a host action", action_keys[kind]);
-
-	switch (kind) {
-	case AK_SYSCTL:
-		load_sysctl(ld, an, v, k, a);
-		break;
-	case AK_RPS:
-		word_field(ld, v[kind], "rps", rps_vals, a->key, sizeof a->key);
-		break;
-	case AK_BRIDGE_NF:
-		word_field(ld, v[kind], "bridge_nf", onoff, a->key, sizeof a->key);
-		break;
-	case AK_PIN:
-		word_field(ld, v[kind], "pin", pins, a->key, sizeof a->key);
-		break;
-	case AK_SRIOV:
-		word_field(ld, v[kind], "sriov", sriovs, a->key, sizeof a->key);
-		break;
-	case AK_OFFLOAD:
-		load_offload(ld, v[kind], a);
-		break;
-	case AK_NOTE: {
-		const char *s = scalar(ld, v[kind], "note");
-		if (s && !*s)
-			err_node(ld, v[kind], "note: empty");
-		else if (s && !(a->text = strdup(s)))
-			err_node(ld, v[kind], "out of memory");
-		break;
-	}
-	}
-}
-
-static void load_actions(struct ld *ld, yaml_node_t *n, enum pol_side side,
+static void load_actions(struct pol_ld *ld, yaml_node_t *n, enum pol_side side,
 			 struct pol_rule *r)
 {
 	const char *what = side == POL_GUEST ? "guest" : "host";
 	if (n->type != YAML_SEQUENCE_NODE) {
-		err_node(ld, n, "'%s' must be a list of actions, not %s", what, type_name(n));
+		err_node(ld, n, "'%s' must be a list of actions, not %s", what, pol_ld_type_name(n));
 		return;
 	}
 	size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
@@ -688,20 +422,47 @@ static void load_actions(struct ld *ld, yaml_node_t *n, enum pol_side side,
 	r->actions = v;
 	for (yaml_node_item_t *it = n->data.sequence.items.start;
 	     it < n->data.sequence.items.top; it++) {
-		yaml_node_t *an = get(ld, *it);
+		yaml_node_t *an = pol_ld_node(ld, *it);
 		if (an)
-			load_action(ld, an, side, &r->actions[r->n_actions++]);
+			act_parse(ld, an, side, &r->actions[r->n_actions++]);
 	}
 }
 
 enum { RK_NAME, RK_DESC, RK_ENABLED, RK_WHEN, RK_FOR, RK_CLEAR, RK_COOLDOWN,
-       RK_GUEST, RK_HOST, RK_N };
+       RK_BACKENDS, RK_GUEST, RK_HOST, RK_N };
 static const char *const rule_keys[] = {
 	"name", "description", "enabled", "when", "for", "clear", "cooldown",
-	"guest", "host",
+	"backends", "guest", "host",
 };
 
-static void load_rule(struct ld *ld, yaml_node_t *n, struct pol_set *set,
+/* backends: [kvm, xen, sim]: the hypervisors a rule is for. */
+static void load_backends(struct pol_ld *ld, yaml_node_t *n, struct pol_rule *r)
+{
+	static const char *const names[] = { "kvm", "xen", "sim", NULL };
+	if (n->type != YAML_SEQUENCE_NODE) {
+		err_node(ld, n, "backends must be a list like [kvm, xen], not %s",
+			 pol_ld_type_name(n));
+		return;
+	}
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *b = pol_ld_node(ld, *it);
+		char name[8];
+		if (!b || pol_ld_word(ld, b, "backends", names, name, sizeof name) < 0)
+			continue;
+		size_t i;
+		for (i = 0; i < r->n_backends && strcmp(r->backends[i], name); i++)
+			;
+		if (i < r->n_backends)
+			err_node(ld, b, "backends: '%s' twice", name);
+		else if (r->n_backends < POL_MAX_BACKENDS)
+			snprintf(r->backends[r->n_backends++], sizeof r->backends[0], "%s", name);
+	}
+	if (!r->n_backends && n->data.sequence.items.top == n->data.sequence.items.start)
+		err_node(ld, n, "backends: the list is empty (leave it out for every backend)");
+}
+
+static void load_rule(struct pol_ld *ld, yaml_node_t *n, struct pol_set *set,
 		      struct pol_rule *r, const int *name_lines)
 {
 	yaml_node_t *v[RK_N], *k[RK_N];
@@ -711,12 +472,12 @@ static void load_rule(struct ld *ld, yaml_node_t *n, struct pol_set *set,
 	r->cooldown_ns = 60ull * 1000000000ull;
 	r->line = N_LINE(n);
 	r->col = N_COL(n);
-	if (map_fields(ld, n, "a rule", rule_keys, RK_N, v, k))
+	if (pol_ld_map(ld, n, "a rule", rule_keys, RK_N, v, k))
 		return;
 	if (!v[RK_NAME]) {
 		err_node(ld, n, "rule has no 'name'");
 	} else {
-		const char *s = scalar(ld, v[RK_NAME], "name");
+		const char *s = pol_ld_scalar(ld, v[RK_NAME], "name");
 		if (s && !valid_name(s)) {
 			err_node(ld, v[RK_NAME], "name '%.60s' must be 1-%d characters of a-z, 0-9 and '-'",
 				 s, POL_NAME_MAX);
@@ -731,12 +492,12 @@ static void load_rule(struct ld *ld, yaml_node_t *n, struct pol_set *set,
 		}
 	}
 	if (v[RK_DESC]) {
-		const char *s = scalar(ld, v[RK_DESC], "description");
+		const char *s = pol_ld_scalar(ld, v[RK_DESC], "description");
 		if (s && !(r->description = strdup(s)))
 			err_node(ld, v[RK_DESC], "out of memory");
 	}
 	if (v[RK_ENABLED]) {
-		const char *s = scalar(ld, v[RK_ENABLED], "enabled");
+		const char *s = pol_ld_scalar(ld, v[RK_ENABLED], "enabled");
 		if (s && !strcmp(s, "true"))
 			r->enabled = 1;
 		else if (s && !strcmp(s, "false"))
@@ -754,6 +515,8 @@ static void load_rule(struct ld *ld, yaml_node_t *n, struct pol_set *set,
 		r->clear = cond_field(ld, v[RK_CLEAR], "clear", &r->clear_src);
 	if (v[RK_COOLDOWN])
 		duration_field(ld, v[RK_COOLDOWN], "cooldown", &r->cooldown_ns);
+	if (v[RK_BACKENDS])
+		load_backends(ld, v[RK_BACKENDS], r);
 	if (v[RK_GUEST])
 		load_actions(ld, v[RK_GUEST], POL_GUEST, r);
 	if (v[RK_HOST])
@@ -795,12 +558,12 @@ const struct pol_rule *pol_set_rule(const struct pol_set *s, const char *name)
 	return NULL;
 }
 
-static void load_root(struct ld *ld, yaml_node_t *root, struct pol_set *set)
+static void load_root(struct pol_ld *ld, yaml_node_t *root, struct pol_set *set)
 {
 	static const char *const keys[] = { "version", "rules", "baseline" };
 	yaml_node_t *v[3], *k[3];
 
-	if (map_fields(ld, root, "the policy file", keys, 3, v, k))
+	if (pol_ld_map(ld, root, "the policy file", keys, 3, v, k))
 		return;
 	if (v[2]) {
 		/* baseline: guest actions applied once by `vtune-agent once` */
@@ -814,7 +577,7 @@ static void load_root(struct ld *ld, yaml_node_t *root, struct pol_set *set)
 	if (!v[0]) {
 		err_node(ld, root, "missing 'version: 1'");
 	} else {
-		const char *s = scalar(ld, v[0], "version");
+		const char *s = pol_ld_scalar(ld, v[0], "version");
 		if (s && strcmp(s, "1"))
 			err_node(ld, v[0], "version %.20s is not supported (this vtune reads version 1)", s);
 	}
@@ -823,7 +586,7 @@ static void load_root(struct ld *ld, yaml_node_t *root, struct pol_set *set)
 		return;
 	}
 	if (v[1]->type != YAML_SEQUENCE_NODE) {
-		err_node(ld, v[1], "'rules' must be a list of rules, not %s", type_name(v[1]));
+		err_node(ld, v[1], "'rules' must be a list of rules, not %s", pol_ld_type_name(v[1]));
 		return;
 	}
 	size_t cnt = (size_t)(v[1]->data.sequence.items.top - v[1]->data.sequence.items.start);
@@ -840,7 +603,7 @@ static void load_root(struct ld *ld, yaml_node_t *root, struct pol_set *set)
 	}
 	for (yaml_node_item_t *it = v[1]->data.sequence.items.start;
 	     it < v[1]->data.sequence.items.top; it++) {
-		yaml_node_t *rn = get(ld, *it);
+		yaml_node_t *rn = pol_ld_node(ld, *it);
 		if (!rn)
 			continue;
 		struct pol_rule *r = &set->rules[set->n_rules];
@@ -850,10 +613,10 @@ static void load_root(struct ld *ld, yaml_node_t *root, struct pol_set *set)
 		if (rn->type == YAML_MAPPING_NODE)
 			for (yaml_node_pair_t *p = rn->data.mapping.pairs.start;
 			     p < rn->data.mapping.pairs.top; p++) {
-				yaml_node_t *kn = get(ld, p->key);
+				yaml_node_t *kn = pol_ld_node(ld, p->key);
 				if (kn && kn->type == YAML_SCALAR_NODE &&
 				    !strcmp((char *)kn->data.scalar.value, "name")) {
-					name_lines[set->n_rules] = N_LINE(get(ld, p->value));
+					name_lines[set->n_rules] = N_LINE(pol_ld_node(ld, p->value));
 					break;
 				}
 			}
@@ -867,7 +630,7 @@ struct pol_set *pol_load_string(const char *name, const char *text,
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
-	struct ld ld = { .file = name ? name : "<policy>", .doc = &doc, .diag = diag };
+	struct pol_ld ld = { .file = name ? name : "<policy>", .doc = &doc, .diag = diag };
 	struct pol_set *set = NULL;
 
 	if (!text)
@@ -960,4 +723,14 @@ out:
 	free(buf);
 	fclose(f);
 	return s;
+}
+
+int pol_rule_for_backend(const struct pol_rule *r, const char *backend)
+{
+	if (!r->n_backends || !backend)
+		return 1;
+	for (size_t i = 0; i < r->n_backends; i++)
+		if (!strcmp(r->backends[i], backend))
+			return 1;
+	return 0;
 }

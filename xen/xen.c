@@ -3,6 +3,7 @@
  * view, vCPU pinning knobs and plans, PCI assignment. */
 #include "cpulist.h"
 #include "xen.h"
+#include "xen_bridge.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -75,7 +76,8 @@ static struct xentoollog_logger null_logger = {
 	.destroy = null_destroy,
 };
 
-static struct backend *xen_open(const char *uri, int *err, char *why, size_t n)
+static struct backend *xen_open(const char *uri, const char *root, int *err, char *why,
+				size_t n)
 {
 	(void)uri;
 	struct backend *b = calloc(1, sizeof *b);
@@ -84,7 +86,12 @@ static struct backend *xen_open(const char *uri, int *err, char *why, size_t n)
 		snprintf(why, n, "out of memory");
 		return NULL;
 	}
-	strcpy(b->root, "/");
+	if (xen_set_root(b, root ? root : "/")) {
+		*err = -ENAMETOOLONG;
+		snprintf(why, n, "root %s: path too long", root);
+		free(b);
+		return NULL;
+	}
 	b->xch = xc_interface_open(&null_logger, &null_logger, 0);
 	if (!b->xch) {
 		*err = errno ? -errno : -ENODEV;
@@ -773,6 +780,45 @@ int xen_assign_device(struct backend *b, int domid, const char *addr)
 	return 0;
 }
 
+static int xen_plan_pin_op(struct backend *b, const struct bk_guest *g, const char *mode,
+			   act_change_fn fn, void *arg, char *why, size_t n)
+{
+	if (strcmp(mode, "dom0-away")) {
+		snprintf(why, n, "pin %s: not a Xen pinning mode", mode);
+		return -EOPNOTSUPP;
+	}
+	int r = xen_plan_dom0_away(b, g, fn, arg);
+	if (r < 0)
+		snprintf(why, n, "pin dom0-away for %s: %s", g->name, strerror(-r));
+	return r;
+}
+
+static const char *const xen_pin_modes[] = { "dom0-away", NULL };
+
+static int xen_privsep_dirs(const char *uri, const char **dirs, size_t max, char *buf,
+			    size_t bufn, char *why, size_t n)
+{
+	(void)uri, (void)dirs, (void)max, (void)buf, (void)bufn;
+	snprintf(why, n, "not supported with the xen backend (libxenctrl and xenstore need root)");
+	return -EOPNOTSUPP;
+}
+
+static void *xen_channels_open(struct backend *b, struct loop *loop, bk_find_fn fn,
+			       void *arg, int *err)
+{
+	return xen_bridge_new(loop, b, fn, arg, err);
+}
+
+static void xen_channels_down(void *ch, int domid)
+{
+	xen_bridge_guest_down(ch, domid);
+}
+
+static void xen_channels_close(void *ch)
+{
+	xen_bridge_free(ch);
+}
+
 const struct backend_ops backend_xen_ops = {
 	.name = "xen",
 	.open = xen_open,
@@ -781,5 +827,11 @@ const struct backend_ops backend_xen_ops = {
 	.event_fd = xen_event_fd,
 	.dispatch = xen_dispatch,
 	.host_view = xen_host_view,
+	.channels_open = xen_channels_open,
+	.channels_guest_down = xen_channels_down,
+	.channels_close = xen_channels_close,
+	.plan_pin = xen_plan_pin_op,
+	.pin_modes = xen_pin_modes,
 	.knobs = xen_knobs,
+	.privsep_dirs = xen_privsep_dirs,
 };

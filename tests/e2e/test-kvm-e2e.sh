@@ -6,18 +6,23 @@
 # initramfs with the static vtune-agent on the org.vtune.agent.0 channel, a
 # tap on br0, and a guest test that overflows an accept queue (a listener
 # with backlog 1 that is stopped, so it never accepts, and a connect loop)
-# until somaxconn changes, printing `sysctl net.core.somaxconn` every second.
+# until somaxconn changes, printing `sysctl net.core.somaxconn`, the port
+# range and the RPS masks and flow counts of its virtio-net NIC (3 queue
+# pairs on a multiqueue tap) every second.
 # vtune-hostd --backend kvm --uri qemu:///system runs in the same namespaces
 # with tests/fixtures/policies/e2e-kvm.yaml. Checks:
 #   - hostd finds the guest and its channel: `vtune status` shows the agent
 #     up, reports arriving, guest.cpus == 2;
-#   - the listen-overflow rule fires and somaxconn really changes in the guest
-#     (console), the journal has the guest record set + applied;
+#   - the listen-overflow rule fires and, through protocol 2, changes in the
+#     guest (console) a catalogue sysctl (somaxconn), one no report carries
+#     (ip_local_port_range) and RPS on all 3 rx queues; the journal has each
+#     guest record set + applied with the values the agent found and left;
 #   - the pin rule pins: `virsh vcpupin` / `virsh emulatorpin` change, the
 #     journal has the kvm-vcpupin / kvm-emulatorpin records;
 #   - `vtune revert --all --journal J` finds the journal held by hostd and
-#     hands the revert to it (only it can reach the guest): somaxconn is
-#     back in the guest (console) and the original affinities (virsh);
+#     hands the revert to it (only it can reach the guest): the agent undoes
+#     its own records; somaxconn, the port range and every RPS mask and flow
+#     count are back in the guest (console), and the original affinities;
 #   - SIGTERM stops hostd cleanly. Everything started is stopped in a trap.
 # Prints the time of each phase. Skips (77) without qemu, libvirtd, root.
 set -u
@@ -73,11 +78,17 @@ mkdir -p "$W/guest"
 cat > "$W/guest-test" <<'EOF'
 #!/bin/sh
 # the guest side of test-kvm-e2e (busybox sh; applets by name)
-( while :; do echo "GUEST_SYSCTL $(sysctl net.core.somaxconn)"; sleep 1; done ) &
+rps() { for q in /sys/class/net/eth0/queues/rx-*; do printf '%s:%s/%s ' "${q##*/}" \
+	"$(cat $q/rps_cpus)" "$(cat $q/rps_flow_cnt)"; done; }
+( while :; do echo "GUEST_SYSCTL $(sysctl net.core.somaxconn)"
+	echo "GUEST_PORTS $(cat /proc/sys/net/ipv4/ip_local_port_range | tr '\t' ' ')"
+	echo "GUEST_RPS $(rps)"; sleep 1; done ) &
 ( /bin/vtune-agent run --interval 1 --journal /tmp/j 2>&1 |
 	while IFS= read -r l; do echo "GUEST_AGENT: $l"; done ) &
 orig=$(cat /proc/sys/net/core/somaxconn)
 echo "GUEST_ORIG_SOMAXCONN=$orig"
+echo "GUEST_ORIG_PORTS=$(cat /proc/sys/net/ipv4/ip_local_port_range | tr '\t' ' ')"
+echo "GUEST_ORIG_RPS=$(rps)"
 # A listener with backlog 1 (busybox nc, on :: so in tcp6), stopped once it listens: it never
 # accepts, so its accept queue stays full and every further SYN counts in
 # ListenOverflows. A new connection attempt every 1/4 s (each retried by the
@@ -108,7 +119,7 @@ cat > "$W/guest.xml" <<X
 <domain type='qemu'>
   <name>$DOM</name>
   <memory unit='MiB'>256</memory>
-  <vcpu placement='static'>2</vcpu>
+  <vcpu placement='static'>3</vcpu>
   <os>
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$KERNEL</kernel>
@@ -131,6 +142,7 @@ cat > "$W/guest.xml" <<X
       <target dev='vt-e2e0'/>
       <mac address='52:54:00:12:34:61'/>
       <model type='virtio'/>
+      <driver name='qemu' queues='3'/>
     </interface>
     <memballoon model='none'/>
   </devices>
@@ -152,7 +164,12 @@ ke_wait_until 120 "guest flood running (console GUEST_FLOOD_START)" con_has '^GU
 	fail "guest did not come up"
 ORIG=$(con | sed -n 's/^GUEST_ORIG_SOMAXCONN=//p' | head -n 1)
 [ -n "$ORIG" ] && [ "$ORIG" != 8192 ] || fail "bad original somaxconn '$ORIG'"
-echo "guest up: somaxconn $ORIG"
+PORTS0=$(con | sed -n 's/^GUEST_ORIG_PORTS=//p' | head -n 1)
+RPS0=$(con | sed -n 's/^GUEST_ORIG_RPS=//p' | head -n 1)
+[ "$PORTS0" != "10000 60999" ] || fail "bad original port range '$PORTS0'"
+# virtio-net with 3 queue pairs and 3 vCPUs: three rx queues, RPS off
+[ "$RPS0" = "rx-0:0/0 rx-1:0/0 rx-2:0/0 " ] || fail "rx queues in the guest: '$RPS0'"
+echo "guest up: somaxconn $ORIG, ports $PORTS0, rps $RPS0"
 ping_guest() { ip netns exec "$KE_NS" busybox ping -c 1 -W 1 10.10.0.12 >/dev/null 2>&1; }
 ke_wait_until 30 "the guest answers on br0" ping_guest || fail "guest not reachable over br0"
 ke_virsh domiflist "$DOM" | grep -q 'vt-e2e0 .*bridge .*br0' ||
@@ -184,16 +201,17 @@ d = json.load(sys.stdin)
 g = [x for x in d["guests"] if x["name"] == sys.argv[1]]
 assert g, "no guest"
 g = g[0]
-assert g["connected"] and g["agent"] and g["protocol"] == 1, "channel"
+assert g["connected"] and g["agent"] and g["protocol"] == 2, "channel"
 assert g["reports"] >= 2 and g["bad_reports"] == 0, "reports"
-assert (g["guest_metrics"] or {}).get("guest.cpus") == 2, "guest.cpus"
+assert (g["guest_metrics"] or {}).get("guest.cpus") == 3, "guest.cpus"
+assert not g["unserved"], "unserved"
 ' "$DOM" 2>/dev/null
 }
-ke_wait_until 60 "vtune status: guest connected, reports with guest.cpus 2" guest_ok || {
+ke_wait_until 60 "vtune status: guest connected (protocol 2), reports with guest.cpus 3" guest_ok || {
 	"$B/vtune" status --control "$CTL"; fail "hostd does not see the guest's agent"
 }
 "$B/vtune" status --control "$CTL" > "$W/status.txt" || fail "vtune status"
-grep -Eq "^$DOM +up +v1 " "$W/status.txt" || fail "status: $(cat "$W/status.txt")"
+grep -Eq "^$DOM +up +v2 " "$W/status.txt" || fail "status: $(cat "$W/status.txt")"
 grep -q "guest $DOM: found (channel $W/guest/agent.sock)" "$W/hostd.log" ||
 	fail "hostd did not log the guest's channel"
 sed -n "/^$DOM /p" "$W/status.txt"
@@ -205,6 +223,12 @@ ke_wait_until 90 "somaxconn 8192 in the guest (console)" \
 con_has '^GUEST_FLOOD_STOP somaxconn=8192' ||
 	ke_wait_until 10 "the guest noticing" con_has '^GUEST_FLOOD_STOP somaxconn=8192' ||
 	fail "the guest did not see the change"
+# the same rule changed the port range (no report carries it) and RPS
+ke_wait_until 30 "port range 10000 60999 in the guest (console)" \
+	con_has '^GUEST_PORTS 10000 60999' || fail "port range never changed in the guest"
+# 3 vCPUs: mask 7; 32768 flow entries over 3 queues: 8192 each (a power of two)
+ke_wait_until 30 "RPS on all 3 rx queues (console)" \
+	con_has '^GUEST_RPS rx-0:7/8192 rx-1:7/8192 rx-2:7/8192 ' || fail "RPS never changed in the guest"
 jhas() { grep "\"op\":\"$1\"" "$J" 2>/dev/null | grep -q "$2"; }
 guest_applied() { jhas applied '"domain":"'"$DOM"'"'; }
 ke_wait_until 20 "journal: guest record applied" guest_applied || fail "no applied record for the guest"
@@ -214,6 +238,13 @@ grep '"op":"set"' "$J" | grep "\"domain\":\"$DOM\"" | grep '"key":"net.core.soma
 grep '"op":"applied"' "$J" | grep "\"domain\":\"$DOM\"" | grep -q "old $ORIG new 8192" ||
 	fail "applied record without the guest's ack: $(grep '"op":"applied"' "$J")"
 grep -q "guest $DOM: sysctl net.core.somaxconn applied" "$W/hostd.log" || fail "no 'applied' in the log"
+applied3() { [ "$(grep '"op":"applied"' "$J" | grep -c "\"domain\":\"$DOM\"")" = 3 ]; }
+ke_wait_until 20 "journal: all 3 guest records applied" applied3 || fail "guest records: $(grep "$DOM" "$J")"
+grep '"op":"applied"' "$J" | grep '"key":"net.ipv4.ip_local_port_range"' |
+	grep -q "\"old\":\"$PORTS0\",\"new\":\"10000 60999\"" ||
+	fail "port range mark: $(grep ip_local_port_range "$J")"
+grep '"op":"applied"' "$J" | grep '"kind":"rps"' | grep -q '7 knob(s)' ||
+	fail "rps mark: $(grep '"kind":"rps"' "$J")"
 
 # ---- phase: the pin rule pins ----
 ke_phase pinning
@@ -227,7 +258,7 @@ if [ "$NCPU" -ge 2 ]; then
 	on=$(awk -F, '{ for (i = 1; i <= NF; i++) { n = split($i, r, "-");
 		if (n == 1) r[2] = r[1]; for (c = r[1]; c <= r[2]; c++) printf "%d ", c } }' \
 		/sys/devices/system/cpu/online)
-	want=$(echo "$on" | awk '{ for (v = 0; v < 2; v++) printf "%d=%s ", v, $((v % NF) + 1) }')
+	want=$(echo "$on" | awk '{ for (v = 0; v < 3; v++) printf "%d=%s ", v, $((v % NF) + 1) }')
 	[ "$PIN1" = "$want" ] || fail "vcpupin is '$PIN1', want '$want' (vcpus-spread)"
 	echo "$EMU1" | grep -Eq '^[0-9]+$' || fail "emulatorpin '$EMU1' is not one CPU (emulator-away)"
 	for k in kvm-vcpupin kvm-emulatorpin; do
@@ -250,15 +281,19 @@ n=$(wc -l < "$W/guest/console.log")
 VTUNE_CONTROL="$CTL" "$B/vtune" revert --all --journal "$J" > "$W/revert.out" 2>&1 ||
 	{ cat "$W/revert.out"; fail "vtune revert through hostd"; }
 cat "$W/revert.out"
-grep -q "reverted guest $DOM sysctl net.core.somaxconn 8192 -> $ORIG" "$W/revert.out" ||
+grep -q "asked the guest to revert guest $DOM sysctl net.core.somaxconn 8192 -> $ORIG" "$W/revert.out" ||
 	fail "no guest revert line"
-back() { tail -n +"$((n + 1))" "$W/guest/console.log" | tr -d '\r' |
-	grep -q "^GUEST_SYSCTL net.core.somaxconn = $ORIG\$"; }
-ke_wait_until 30 "somaxconn $ORIG again in the guest (console)" back ||
-	fail "somaxconn not reverted in the guest"
-ke_wait_until 10 "hostd logs the guest's revert ack" \
-	grep -q "guest $DOM: reverted sysctl net.core.somaxconn" "$W/hostd.log" ||
-	fail "no ack of the revert"
+since() { tail -n +"$((n + 1))" "$W/guest/console.log" | tr -d '\r' | grep -q "$1"; }
+ke_wait_until 30 "somaxconn $ORIG again in the guest (console)" \
+	since "^GUEST_SYSCTL net.core.somaxconn = $ORIG\$" || fail "somaxconn not reverted in the guest"
+ke_wait_until 30 "port range $PORTS0 again in the guest" since "^GUEST_PORTS $PORTS0\$" ||
+	fail "port range not reverted in the guest"
+ke_wait_until 30 "RPS off again on all 3 rx queues" since "^GUEST_RPS $RPS0\$" ||
+	fail "RPS not reverted in the guest"
+reverted3() { [ "$(grep '"op":"reverted"' "$J" | grep -c "\"domain\":\"$DOM\"")" = 3 ]; }
+ke_wait_until 10 "hostd marks the 3 guest records reverted on the agent's acks" reverted3 ||
+	fail "guest records not marked reverted: $(grep "$DOM" "$J" | tail -n 6)"
+grep -q "guest $DOM: reverted sysctl net.core.somaxconn" "$W/hostd.log" || fail "no ack of the revert"
 if [ "$NCPU" -ge 2 ]; then
 	[ "$(vcpupin)" = "$PIN0" ] || fail "vcpupin is '$(vcpupin)' after revert, want '$PIN0'"
 	[ "$(emupin)" = "$EMU0" ] || fail "emulatorpin is '$(emupin)' after revert, want '$EMU0'"
@@ -283,7 +318,7 @@ KE_PIDS=
 "$B/vtune" revert --all --dry-run --journal "$J" > "$W/cli-after.out" 2>&1 ||
 	fail "revert left something open: $(cat "$W/cli-after.out")"
 grep -q 'nothing to revert' "$W/cli-after.out" || fail "journal: $(cat "$W/cli-after.out")"
-[ "$(grep '"op":"set"' "$J" | grep -c '"side":"guest"')" = 1 ] || fail "the guest rule fired more than once"
+[ "$(grep '"op":"set"' "$J" | grep -c '"side":"guest"')" = 3 ] || fail "the guest rule fired more than once"
 grep -Eq 'AddressSanitizer|runtime error|: error: ' "$W/hostd.log" && fail "errors in the hostd log"
 
 # ---- cleanup, checked ----
@@ -295,5 +330,5 @@ trap - EXIT
 [ ! -e "/run/netns/$ns" ] || { echo "FAIL: test-kvm-e2e: netns $ns left behind"; exit 1; }
 ! ke_alive "$lpid" || { echo "FAIL: test-kvm-e2e: libvirtd $lpid still running"; exit 1; }
 [ -n "${VTUNE_KEEP:-}" ] || [ ! -e "$w" ] || { echo "FAIL: test-kvm-e2e: $w left behind"; exit 1; }
-echo "PASS: test-kvm-e2e: libvirt guest found, overflow rule applied in the guest, pinned, all reverted through hostd"
+echo "PASS: test-kvm-e2e: libvirt guest found, overflow rule (somaxconn, port range, RPS on 3 queues) applied in the guest over protocol 2, pinned, all reverted through hostd"
 exit 0

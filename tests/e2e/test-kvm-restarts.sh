@@ -171,7 +171,7 @@ d = json.load(sys.stdin)
 g = [x for x in d["guests"] if x["name"] == sys.argv[1]]
 assert g, "no guest"
 g = g[0]
-assert g["connected"] and g["agent"] and g["protocol"] == 1, "channel"
+assert g["connected"] and g["agent"] and g["protocol"] == 2, "channel"
 assert g["reports"] >= int(sys.argv[2]) and g["bad_reports"] == 0, "reports"
 assert g["report_age_s"] is not None and g["report_age_s"] < 3, "report age"
 assert "host.vcpu.delay" in (g["host_metrics"] or {}), "host view"

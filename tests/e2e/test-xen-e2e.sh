@@ -1,7 +1,9 @@
 #!/bin/sh
 # test-xen-e2e: vtune-hostd --backend xen in a real dom0 (tests/harness/xen-boot) and
 # vtune-agent in the PV domU, over xenstore through hostd's bridge: steal seen, dom0
-# pinned away from the guest's pCPU, bridge-nf off, then both reverted over the control socket.
+# pinned away from the guest's pCPU, bridge-nf off, two guest sysctls set in the domU
+# by its agent (protocol 2: one no report carries), then all reverted over the control
+# socket (the guest's by record number, acked by the agent).
 # timeout: 180
 set -u
 
@@ -71,6 +73,9 @@ cat > "$dir/domu-test" <<'EOF'
 ( /bin/vtune-agent run --interval 1 --journal /tmp/j >> /tmp/agent.log 2>&1
 	echo "agent exited rc=$? uptime=$(cut -d' ' -f1 /proc/uptime)" >> /tmp/agent.log ) &
 echo "DOMU_AGENT=$! hypervisor=$(cat /sys/hypervisor/type 2>/dev/null)"
+echo "DOMU_ORIG $(cat /proc/sys/net/core/somaxconn) $(cat /proc/sys/net/ipv4/ip_local_port_range)"
+( while :; do echo "DOMU_SYSCTL $(cat /proc/sys/net/core/somaxconn) $(cat /proc/sys/net/ipv4/ip_local_port_range)"
+	sleep 1; done ) &
 yes > /dev/null &
 echo "DOMU_DEVXEN $(ls /dev/xen 2>&1 | tr '\n' ' ')"
 # in the foreground for good: the domU stays up as long as this runs (after guest-test,
@@ -93,6 +98,9 @@ metric() { grep -o "\"$1\": *[-0-9.eE+]*" | head -n 1 | sed 's/.*: *//'; }
 # affinity of dom0's vCPU N (the last column of `xl vcpu-list`: hard / soft)
 aff() { xl vcpu-list 0 | awk -v v=$1 '$2 == 0 && $3 == v { print $(NF-2) }'; }
 brnf() { cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null; }
+# the domU's console, as xenconsoled logs it: its sysctls every second
+dcon() { tr -d '\r' < /var/log/xen/console/guest-vtune-domu.log 2>/dev/null | tr '\t' ' '; }
+domu_last() { dcon | grep '^DOMU_SYSCTL' | tail -n 1 | cut -d' ' -f2-; }
 d=$(xl domid vtune-domu)
 echo "XE_DOMID $d uptime=$(now)"
 xl vcpu-pin vtune-domu 0 0 && xl vcpu-pin 0 0 0 && xl vcpu-pin 0 1 1
@@ -137,6 +145,12 @@ echo "XE_PINNED uptime=$(now)"
 xl vcpu-list | sed 's/^/XE_VCPU_PINNED /'
 nf_off() { [ "$(brnf)" = 0 ]; }
 wait_for 30 nf_off; check "bridge-nf-call-iptables 0 in dom0" $?
+orig=$(dcon | grep '^DOMU_ORIG' | head -n 1 | cut -d' ' -f2-)
+echo "XE_DOMU_ORIG $orig"
+domu_set() { [ "$(domu_last)" = "8192 10000 60999" ]; }
+wait_for 30 domu_set; check "the domU's agent set somaxconn 8192 and the port range 10000 60999 (hostd over xenstore)" $?
+guest_applied() { [ "$(grep '"op":"applied"' $J | grep -c '"domain":"vtune-domu"')" = 2 ]; }
+wait_for 10 guest_applied; check "hostd's journal: both guest records applied with the agent's values" $?
 echo "XE_STATUS2 $(status)"
 sed 's/^/XE_JOURNAL /' $J
 kill $b0 $b1
@@ -145,6 +159,11 @@ echo "XE_CLI_REVERT rc=$? $(tr '\n' ' ' < /tmp/cli-revert.out)"
 echo "XE_REVERT $(vtctl $C '{"cmd":"revert","all":true}')"
 restored() { [ "$(aff 0)" = "$a0" ] && [ "$(aff 1)" = "$a1" ] && [ "$(brnf)" = "$nf0" ]; }
 wait_for 20 restored; check "revert through hostd: dom0 affinity $a0/$a1 and bridge-nf $nf0 again" $?
+domu_back() { [ "$(domu_last)" = "$orig" ]; }
+wait_for 20 domu_back; check "revert through hostd: the domU's sysctls back to $orig" $?
+guest_reverted() { [ "$(grep '"op":"reverted"' $J | grep -c '"domain":"vtune-domu"')" = 2 ]; }
+wait_for 10 guest_reverted; check "hostd's journal: both guest records reverted on the agent's ack" $?
+echo "XE_DOMU_AFTER $(domu_last)"
 xl vcpu-list | sed 's/^/XE_VCPU_AFTER /'
 echo "XE_AFTER aff0=$(aff 0) aff1=$(aff 1) bridge-nf-call-iptables=$(brnf)"
 sed 's/^/XE_JOURNAL_AFTER /' $J
@@ -160,7 +179,7 @@ start=$(date +%s)
 	--domu-files "$dir/du/vtune-agent" --timeout 165
 rc=$?
 tr -d '\r' < "$dir/console.log" > "$dir/console.txt"
-grep -E '^XE_(CHECK|DOMID|BEFORE|AFTER|STEAL_SEEN|PINNED|HOSTD_START|CLI_REVERT|JOURNAL|VCPU|HOSTD |XS )' "$dir/console.txt"
+grep -E '^XE_(CHECK|DOMID|BEFORE|AFTER|DOMU_|STEAL_SEEN|PINNED|HOSTD_START|CLI_REVERT|JOURNAL|VCPU|HOSTD |XS )' "$dir/console.txt"
 grep -E 'domU\| (DOMU_|AGENTLOG)' "$dir/console.txt" | head -n 30
 echo "timings: $(tr '\n' ' ' < "$dir/timings" 2>/dev/null) ($(( $(date +%s) - start ))s in all)"
 [ $rc = 0 ] || { keep=1; fail "xen-boot rc=$rc (console: $dir/console.txt)"; }

@@ -4,13 +4,16 @@
  * the encoder must accept every message the decoder accepts, and encoding
  * must be stable (encode(decode(encode(m))) == encode(m)). hostd's fast
  * report reader must agree with wire_decode on every line: it takes a line
- * exactly when wire_decode reads it as a report, with the same envelope. */
+ * exactly when wire_decode reads it as a report, with the same envelope.
+ * Every change of a version 2 apply goes through the agent's own check
+ * (act_from_spec), which must refuse or build it, never crash. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "action.h"
 #include "linebuf.h"
 #include "report_scan.h"
 #include "wire.h"
@@ -63,6 +66,26 @@ static void roundtrip(const struct wire_msg *m)
 	free(l2);
 }
 
+/* The agent's check of each asked action: built or refused with a reason. */
+static void agent_check(const struct wire_apply *a)
+{
+	for (unsigned i = 0; i < a->nchanges; i++) {
+		const struct wire_change *c = &a->changes[i];
+		struct act_spec s = {
+			.target = c->target, .key = c->key, .op = c->op[0] ? c->op : NULL,
+			.value = c->has_value ? c->value : NULL, .min = c->has_min ? c->min : NULL,
+			.max = c->has_max ? c->max : NULL,
+		};
+		struct pol_action act;
+		char why[256];
+		int r = act_from_spec(c->kind, &s, &act, why, sizeof why);
+		if (r && (!why[0] || !memchr(why, 0, sizeof why)))
+			abort(); /* a refusal always says why */
+		if (r == 0 && act.side != POL_GUEST)
+			abort();
+	}
+}
+
 static void same_report(const char *line, size_t len, int r, const struct wire_msg *m)
 {
 	struct report_scan rs;
@@ -104,6 +127,8 @@ static int on_line(void *arg, int status, const char *line, size_t len)
 		same_report(line, len, r, &m);
 		if (r == 0) {
 			roundtrip(&m);
+			if (m.type == WIRE_APPLY && m.v >= 2)
+				agent_check(&m.u.apply);
 			wire_msg_free(&m);
 		} else if (r != -EMSGSIZE && r != -EINVAL && r != -EPROTO &&
 			   r != -ENOMEM) {

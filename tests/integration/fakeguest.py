@@ -11,7 +11,8 @@
 #       --metric guest.sysctl.somaxconn=@net.core.somaxconn
 #
 # Values are JSON literals (50 is an integer, 50.0 a float); "@KEY" stands for
-# the current value of a --sysctl KEY.
+# the current value of a --sysctl KEY. --counter NAME=RATE reports a raw
+# counter (guest.*_total) growing by RATE per second since the fake started.
 import argparse, json, math, os, socket, sys, time, select
 
 
@@ -49,6 +50,8 @@ ap.add_argument("--metric", dest="metrics", action="append", type=metric("fixed"
 ap.add_argument("--wobbling-metric", dest="metrics", action="append", type=metric("wobble"),
                 metavar="NAME=VALUE",
                 help="a metric reported as VALUE * (1 + 0.3 sin(seq / 3)): it moves every report")
+ap.add_argument("--counter", dest="metrics", action="append", type=metric("counter"),
+                metavar="NAME=RATE", help="a raw counter growing by RATE per second (an integer)")
 ap.add_argument("--sample", action="append", type=pair, default=[], metavar="KEY=JSON",
                 help="another member of each report's sample (listeners, cpu, ...)")
 ap.add_argument("--field", action="append", type=pair, default=[], metavar="KEY=JSON",
@@ -76,6 +79,7 @@ if a.host_metric:
         f.write("".join("%s %s\n" % (k, v) for k, v in a.host_metric))
     os.rename(host + ".tmp", host)
 
+t0 = time.time() - 1000  # counters start at 1000 x RATE, as on a guest up for a while
 srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 srv.bind(a.socket + ".tmp"); srv.listen(1)
 if a.mode is not None:
@@ -129,7 +133,7 @@ while True:
             met = {}
             for kind, k, v in a.metrics:
                 v = value(v)
-                met[k] = v * w if kind == "wobble" else v
+                met[k] = v * w if kind == "wobble" else int(v * (time.time() - t0)) if kind == "counter" else v
             s = {"metrics": met}
             s.update(samples)
             rep = {"v": 1, "type": "report", "seq": seq, "mono_ns": int(time.monotonic() * 1e9),

@@ -27,10 +27,8 @@ ip link set lo up 2>/dev/null
 # Lead-owned commands not yet to this standard (cli/policy_cmd.c, cli/revert.c).
 KNOWN="
 vtune policy check|bad option
-vtune policy check|json
 vtune revert|json
 vtune-agent once|json
-vtune policy check|option as file name
 "
 
 TMP=$(mktemp -d) || exit 1

@@ -2,10 +2,13 @@
 # timeout: 120
 # test-prometheus: vtune-hostd's --metrics endpoint on the sim backend with
 # fake guests: the classic text format passes `promtool check metrics`, the
-# OpenMetrics form (asked for with Accept) ends in # EOF and parses, rule
-# firings and changes are counted, slow and many scrapers are served, a unix
-# socket works; contrib/prometheus/scrape.yml and contrib/grafana/vtune.json
-# are valid and the dashboard names only metrics hostd serves.
+# OpenMetrics form (asked for with Accept) ends in # EOF and parses, names
+# follow Prometheus' conventions (counters _total, shares _ratio 0-1), labels
+# come from the guest's domain XML, rule firings and changes are counted, a
+# guest whose agent died goes down with its series removed (not frozen),
+# slow and many scrapers are served, a unix socket works;
+# contrib/prometheus/scrape.yml is valid. (The dashboards' queries are
+# checked against a real Prometheus in test-fleet.)
 set -u
 B=${VTUNE_BUILD:-$PWD/build}
 SRC=${VTUNE_SRC:-$PWD}
@@ -33,7 +36,6 @@ command -v python3 >/dev/null || { echo "SKIP: test-prometheus needs python3"; e
 command -v promtool >/dev/null || { echo "SKIP: test-prometheus needs promtool (Debian package prometheus)"; exit 77; }
 
 # The contrib files first: they need no daemon.
-python3 -m json.tool "$SRC/contrib/grafana/vtune.json" >/dev/null || fail "contrib/grafana/vtune.json is not valid JSON"
 promtool check config "$SRC/contrib/prometheus/scrape.yml" >"$TMP/cfg.out" 2>&1 \
 	|| fail "scrape.yml: $(cat "$TMP/cfg.out")"
 
@@ -64,9 +66,14 @@ fakeguest() {
 }
 # (label escaping is unit-tested: the sim backend takes only plain names)
 QNAME=calm
+# busy: a current agent (raw counters too) on a Nova instance; calm: an
+# agent that sends rates only
+cp "$SRC/tests/fixtures/libvirt/nova-instance.xml" "$TMP/guests/busy.xml"
 fakeguest "$TMP/guests/busy.sock" 50.0 --host-metric host.vcpu.delay=3.5 --host-metric host.vcpu.delay_max=7 \
-	--host-metric host.tap.tx_drops=1 --host-metric host.softnet.dropped=0 & PIDS="$PIDS $!"
-fakeguest "$TMP/guests/$QNAME.sock" 0.0 & PIDS="$PIDS $!"
+	--host-metric host.tap.tx_drops=1 --host-metric host.softnet.dropped=0 \
+	--metric guest.tcp.passive_opens_total=987654321 --metric guest.tcp.listen_overflows_total=4242 \
+	& PIDS="$PIDS $!"
+fakeguest "$TMP/guests/$QNAME.sock" 0.0 & CALM=$!; PIDS="$PIDS $CALM"
 for i in $(seq 50); do [ -S "$TMP/guests/busy.sock" ] && [ -S "$TMP/guests/$QNAME.sock" ] && break; sleep 0.1; done
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -92,7 +99,7 @@ ok=
 for i in $(seq 100); do
 	if python3 "$TMP/scrape.py" "$URL" "" "$TMP/ctype" > "$TMP/text" 2>/dev/null &&
 	   grep -q '^vtune_changes_total{guest="busy",side="guest",result="applied"} 1$' "$TMP/text" &&
-	   grep -q '^vtune_host_vcpu_delay_percent{guest="busy"} 3.5$' "$TMP/text" &&
+	   grep -q '^vtune_host_vcpu_delay_ratio{guest="busy"} 0.035$' "$TMP/text" &&
 	   grep -q '^vtune_guest_connected{guest="calm"} 1$' "$TMP/text"; then ok=1; break; fi
 	sleep 0.1
 done
@@ -104,9 +111,18 @@ promtool check metrics < "$TMP/text" >"$TMP/lint" 2>&1 || fail "promtool check m
 grep -q '# EOF' "$TMP/text" && fail "# EOF in the text format"
 for want in \
 	'vtune_rule_firings_total{guest="busy",rule="accept-overflow"} ' \
-	'vtune_guest_cpu_steal_percent{guest="busy"} 1.5' \
-	'vtune_guest_tcp_listen_overflows_per_second{guest="busy"} 50' \
-	'vtune_guest_conntrack_count_value{guest="busy"} 42' \
+	'vtune_guest_cpu_steal_ratio{guest="busy"} 0.015' \
+	'vtune_guest_tcp_listen_overflows_total{guest="busy"} 4242' \
+	'vtune_guest_tcp_passive_opens_total{guest="busy"} 987654321' \
+	'# TYPE vtune_guest_tcp_passive_opens_total counter' \
+	'vtune_guest_tcp_listen_overflows_per_second{guest="calm"} 0' \
+	'vtune_guest_listen_fill_max_ratio{guest="busy"} 0.875' \
+	'vtune_guest_conntrack_entries{guest="busy"} 42' \
+	'vtune_guest_up{guest="busy"} 1' \
+	'vtune_rule_active{guest="busy",rule="accept-overflow"} 1' \
+	'vtune_guest_info{guest="busy",hypervisor="sim",uuid="6d5c2a4e-0d9f-4c53-9b0e-2f1a7e3c1b11",nova_instance_uuid="6d5c2a4e-0d9f-4c53-9b0e-2f1a7e3c1b11",nova_project_id="8a3f1c2d4e5f46a7b8c9d0e1f2a3b4c5",nova_project_name="shop & co"} 1' \
+	'vtune_guest_info{guest="calm",hypervisor="sim"} 1' \
+	'vtune_host_info{hostname="'"$(hostname)"'",hypervisor="sim"} 1' \
 	'vtune_guest_connected{guest="busy"} 1' \
 	'vtune_guest_connected{guest="calm"} 1' \
 	'vtune_guest_reports_bad_total{guest="busy"} 0' \
@@ -115,6 +131,9 @@ for want in \
 	grep -qF "$want" "$TMP/text" || fail "text format lacks: $want"
 done
 grep -q '^vtune_guest_reports_total{guest="busy"} [1-9]' "$TMP/text" || fail "no reports counted"
+grep -q 'vtune_guest_tcp_listen_overflows_per_second{guest="busy"}' "$TMP/text" && fail "a rate exported beside its counter"
+grep -q '_percent' "$TMP/text" && fail "a share still in percent: $(grep _percent "$TMP/text" | head -3)"
+grep -q '^vtune_guest_last_report_timestamp_seconds{guest="busy"} 1[0-9]*' "$TMP/text" || fail "no last-report timestamp"
 # Counter families and their samples all end in _total.
 grep '^# TYPE .* counter$' "$TMP/text" | grep -v '_total counter$' && fail "a counter without _total"
 
@@ -125,7 +144,7 @@ grep -qx 'application/openmetrics-text; version=1.0.0; charset=utf-8' "$TMP/ctyp
 [ "$(tail -n 1 "$TMP/om")" = "# EOF" ] || fail "OpenMetrics does not end with # EOF"
 grep -q '^# TYPE vtune_changes counter$' "$TMP/om" || fail "OpenMetrics counter family named with _total"
 grep -q '^# TYPE vtune_build info$' "$TMP/om" || fail "no info family"
-grep -q '^# UNIT vtune_guest_cpu_steal_percent percent$' "$TMP/om" || fail "no UNIT line"
+grep -q '^# UNIT vtune_guest_cpu_steal_ratio ratio$' "$TMP/om" || fail "no UNIT line"
 # The reference parser (Debian python3-prometheus-client), when installed.
 if /usr/bin/python3 -c 'import prometheus_client.openmetrics.parser' 2>/dev/null; then
 	/usr/bin/python3 - "$TMP/om" <<'PY' || fail "OpenMetrics parser refused the exposition"
@@ -186,10 +205,22 @@ bad = [r for r in res if r is not True]
 assert len(res) == 40 and not bad, bad[:3]
 PY
 
-# 4. The dashboard names only families hostd serves.
-for m in $(grep -o 'vtune_[a-z_]*' "$SRC/contrib/grafana/vtune.json" | sort -u); do
-	grep -q "^${m}[{ ]" "$TMP/text" || fail "dashboard uses $m, which hostd does not serve here"
+# 4. A guest whose agent dies: down, its series removed, not frozen.
+kill -KILL "$CALM"
+ok=
+for i in $(seq 60); do
+	python3 "$TMP/scrape.py" "$URL" > "$TMP/stale" 2>/dev/null &&
+		grep -q '^vtune_guest_up{guest="calm"} 0$' "$TMP/stale" && { ok=1; break; }
+	sleep 0.1
 done
+[ -n "$ok" ] || fail "calm still up after its agent died: $(grep calm "$TMP/stale")"
+grep 'guest="calm"' "$TMP/stale" | grep -v '^vtune_guest_\(up\|info\|connected\|last_report_timestamp_seconds\|reports_total\|reports_bad_total\|messages_dropped_total\|messages_invalid_total\){' \
+	| grep -v '^vtune_changes_total{' && fail "calm's views still exported after its agent died"
+ts=$(sed -n 's/^vtune_guest_last_report_timestamp_seconds{guest="calm"} //p' "$TMP/stale")
+python3 -c "import sys,time; t=float(sys.argv[1]); sys.exit(0 if time.time()-30 < t < time.time() else 1)" "$ts" \
+	|| fail "calm's last report timestamp is not recent: $ts"
+grep -q '^vtune_guest_up{guest="busy"} 1$' "$TMP/stale" || fail "busy went down too"
+promtool check metrics < "$TMP/stale" >"$TMP/lint" 2>&1 || fail "promtool check metrics (stale): $(cat "$TMP/lint")"
 
 kill "$HPID"; wait "$HPID"; rc=$?; HPID=
 [ $rc = 0 ] || fail "hostd exited $rc on SIGTERM"

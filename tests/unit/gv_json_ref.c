@@ -194,8 +194,11 @@ struct json_object *gv_ref_sample_to_json(const struct gv_sample *s)
 			add(o, "in_use_is_bound",
 					       json_object_new_boolean(s->ports.in_use_bound));
 			put_d(o, "fill", (double)s->ports.in_use / ((double)s->ports.hi - s->ports.lo + 1));
+			put_d(o, "in_use_age_s", s->ports.in_use_age_s);
 		}
 		put_i(o, "tcp_tw_reuse", s->knobs.tw_reuse);
+		put_u(o, "exact_counts", s->ports.exact_counts);
+		put_d(o, "exact_cpu_ms", (double)s->ports.exact_cpu_ns / 1e6);
 		add(root, "ports", o);
 	}
 

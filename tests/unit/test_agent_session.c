@@ -234,9 +234,11 @@ static void test_hello_and_reports(void **state)
 	expect(f, WIRE_HELLO, &m);
 	assert_int_equal(m.u.hello.role, WIRE_ROLE_AGENT);
 	assert_int_equal(m.u.hello.min_v, 1);
-	assert_int_equal(m.u.hello.max_v, 1);
-	assert_true(m.u.hello.ncaps >= 1);
+	assert_int_equal(m.u.hello.max_v, 2);
+	/* the guest actions of the action table it carries out */
+	assert_int_equal(m.u.hello.ncaps, 2);
 	assert_string_equal(m.u.hello.caps[0], "sysctl");
+	assert_string_equal(m.u.hello.caps[1], "rps");
 	wire_msg_free(&m);
 
 	/* no report and no request before the host's hello */
@@ -270,7 +272,7 @@ static void test_version_mismatch(void **state)
 	struct wire_msg m;
 	expect(f, WIRE_HELLO, &m);
 	wire_msg_free(&m);
-	host_say(f, "{\"v\":2,\"type\":\"hello\",\"role\":\"host\",\"version\":\"9.0.0\",\"min_v\":2,\"max_v\":3,\"caps\":[]}\n");
+	host_say(f, "{\"v\":3,\"type\":\"hello\",\"role\":\"host\",\"version\":\"9.0.0\",\"min_v\":3,\"max_v\":4,\"caps\":[]}\n");
 	expect(f, WIRE_ERROR, &m);
 	assert_non_null(strstr(m.u.error.reason, "no common protocol version"));
 	wire_msg_free(&m);

@@ -316,6 +316,9 @@ static void test_fit_tight_and_impossible(void **state)
 	assert_false(json_object_object_get_ex(fs, "listeners", NULL));
 	assert_false(json_object_object_get_ex(fs, "interfaces", NULL));
 	assert_false(json_object_object_get_ex(fs, "cpu", NULL));
+	/* the raw counters went before the rates policies read */
+	assert_true(json_object_object_get_ex(o, "guest.tcp.passive_opens", NULL));
+	assert_false(json_object_object_get_ex(o, "guest.tcp.passive_opens_total", NULL));
 	wire_msg_free(&fit);
 	free(out);
 	/* never more than max: no room even for the metrics */

@@ -40,8 +40,10 @@ static int current(void *arg, enum pol_side side, const char *kind,
 {
 	struct knobs *k = arg;
 	(void)side;
-	(void)kind;
 	k->calls++;
+	/* a one-word action's knob is its kind's ("bridge_nf": on or off) */
+	if (strcmp(kind, "sysctl"))
+		key = kind;
 	for (int i = 0; i < k->n; i++)
 		if (!strcmp(k->key[i], key)) {
 			snprintf(buf, n, "%s\n", k->val[i]);
@@ -349,9 +351,14 @@ static void test_admin_changed(void **state)
 {
 	(void)state;
 	struct fx *f = fx_new(overflow_policy);
-	assert_int_equal(pol_engine_admin_changed(f->e, "vm1", "net.core.somaxconn"), 0);
-	assert_int_equal(pol_engine_admin_changed(f->e, "vm1", "net.core.somaxconn"), 0);
-	assert_int_equal(pol_engine_admin_changed(f->e, "vm1", ""), -EINVAL);
+	assert_int_equal(pol_engine_admin_changed(f->e, "vm1", "sysctl net.core.somaxconn", "9000"), 0);
+	assert_int_equal(pol_engine_admin_changed(f->e, "vm1", "sysctl net.core.somaxconn", "9000"), 0);
+	assert_int_equal(pol_engine_admin_changed(f->e, "vm1", "", NULL), -EINVAL);
+	const char *id, *now;
+	assert_int_equal(pol_engine_unmanaged(f->e, "vm1", 0, &id, &now), 0);
+	assert_string_equal(id, "sysctl net.core.somaxconn");
+	assert_string_equal(now, "9000");
+	assert_int_equal(pol_engine_unmanaged(f->e, "vm1", 1, &id, &now), -ENOENT);
 	int calls = f->k.calls;
 	for (int i = 0; i < 11; i++)
 		sample(f, "vm1", 50, 1);
@@ -359,7 +366,7 @@ static void test_admin_changed(void **state)
 	assert_string_equal(f->plan.v[0].kind, "note");
 	assert_string_equal(f->plan.v[0].key, "net.core.somaxconn");
 	assert_string_equal(f->plan.v[0].note,
-			    "net.core.somaxconn: changed by the administrator, no longer managed");
+			    "sysctl net.core.somaxconn: changed by the administrator, no longer managed");
 	assert_int_equal(f->k.calls, calls);	/* not even read */
 	/* another subject still manages it */
 	for (int i = 0; i < 11; i++)

@@ -99,6 +99,12 @@ static void test_sample_host_6_18(void **state)
 	struct mvec m;
 	gv_sample_metrics(&s, &m);
 	assert_true(mvec_has(&m, M_GUEST_TCP_PASSIVE_OPENS));
+	/* the raw counters of the later reading, beside the rates */
+	assert_true(fabs(mvec_get(&m, M_GUEST_TCP_PASSIVE_OPENS_TOTAL) - 401) < 1e-9);
+	assert_true(fabs(mvec_get(&m, M_GUEST_TCP_LISTEN_OVERFLOWS_TOTAL) -
+			 (double)s.tcp_total.listen_overflows) < 1e-9);
+	assert_true(mvec_get(&m, M_GUEST_SOFTNET_PROCESSED_TOTAL) >= 0x3e4a36);
+	assert_true(mvec_has(&m, M_GUEST_NET_RX_PACKETS_TOTAL));
 	assert_true(fabs(mvec_get(&m, M_GUEST_CONNTRACK_COUNT) - 401) < 1e-9);
 	assert_false(mvec_has(&m, M_GUEST_LISTEN_FILL_MAX)); /* not read */
 	assert_true(fabs(mvec_get(&m, M_GUEST_PORTS_RANGE) - 28232) < 1e-9);

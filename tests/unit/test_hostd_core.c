@@ -21,6 +21,7 @@
 #include "backend.h"
 #include "ctl.h"
 #include "ctl_client.h"
+#include "action.h"
 #include "hostd.h"
 #include "log.h"
 #include "loop.h"
@@ -116,9 +117,9 @@ static void test_sim_backend(void **state)
 	const struct backend_ops *ops = backend_find("sim");
 	assert_non_null(ops);
 	assert_null(backend_find("nope"));
-	assert_null(ops->open(NULL, &err, why, sizeof why));
+	assert_null(ops->open(NULL, "/", &err, why, sizeof why));
 	assert_int_equal(err, -EINVAL);
-	assert_null(ops->open("/nonexistent/dir", &err, why, sizeof why));
+	assert_null(ops->open("/nonexistent/dir", "/", &err, why, sizeof why));
 
 	snprintf(path, sizeof path, "%s/web1.sock", dir);
 	int l1 = listen_at(path);
@@ -128,7 +129,7 @@ static void test_sim_backend(void **state)
 	snprintf(path, sizeof path, "%s/bad name.sock", dir);
 	int l2 = listen_at(path);
 
-	struct backend *b = ops->open(dir, &err, why, sizeof why);
+	struct backend *b = ops->open(dir, "/", &err, why, sizeof why);
 	assert_non_null(b);
 	struct seen s = { 0 };
 	assert_int_equal(ops->list(b, bk_cb, &s), 0);
@@ -273,27 +274,53 @@ static void test_ctl(void **state)
 	rmdir(dir);
 }
 
-static int exec_a(const struct hostd_exec_ctx *c, const struct pol_change *ch, char *msg, size_t n)
-{
-	(void)c;
-	(void)ch;
-	(void)msg;
-	(void)n;
-	return 0;
-}
-
-static void test_exec_table(void **state)
+/* The backend contract: every backend fills the slots hostd calls without
+ * asking, and what each can do is what the policy check is told. */
+static void test_backend_contract(void **state)
 {
 	(void)state;
-	assert_null(hostd_exec_find("bridge_nf"));
-	assert_int_equal(hostd_exec_register("bridge_nf", exec_a), 0);
-	assert_int_equal(hostd_exec_register("bridge_nf", exec_a), -EEXIST);
-	assert_int_equal(hostd_exec_register("", exec_a), -EINVAL);
-	assert_int_equal(hostd_exec_register("x", NULL), -EINVAL);
-	assert_ptr_equal(hostd_exec_find("bridge_nf"), exec_a);
-	assert_int_equal(hostd_exec_unregister("bridge_nf"), 0);
-	assert_int_equal(hostd_exec_unregister("bridge_nf"), -ENOENT);
-	assert_null(hostd_exec_find("bridge_nf"));
+	static const char *const names[] = { "sim", "kvm", "xen" };
+	for (size_t i = 0; i < 3; i++) {
+		const struct backend_ops *ops = backend_find(names[i]);
+		assert_non_null(ops);
+		assert_string_equal(ops->name, names[i]);
+		assert_non_null(ops->open);
+		assert_non_null(ops->close);
+		assert_non_null(ops->list);
+		assert_non_null(ops->dispatch);
+		assert_non_null(ops->host_view);
+		assert_non_null(ops->privsep_dirs);
+		/* channels: all three slots or none */
+		assert_int_equal(!ops->channels_open, !ops->channels_close);
+		assert_int_equal(!ops->channels_open, !ops->channels_guest_down);
+		/* every pin mode it names is one the policy language has */
+		for (size_t k = 0; ops->pin_modes && ops->pin_modes[k]; k++) {
+			struct pol_action a = { .side = POL_HOST, .kind = PA_PIN };
+			char why[128];
+			assert_int_equal(act_from_spec("pin", &(struct act_spec){ .key = ops->pin_modes[k] },
+						       &a, why, sizeof why), -EPERM); /* not a guest action */
+			assert_non_null(ops->plan_pin);
+		}
+	}
+	assert_false(backend_can("sim", PA_PIN, "emulator-away"));
+	assert_true(backend_can("kvm", PA_PIN, "emulator-away"));
+	assert_true(backend_can("kvm", PA_PIN, "vcpus-spread"));
+	assert_false(backend_can("kvm", PA_PIN, "dom0-away"));
+	assert_true(backend_can("xen", PA_PIN, "dom0-away"));
+	assert_false(backend_can("xen", PA_PIN, "emulator-away"));
+	assert_true(backend_can("kvm", PA_SYSCTL, "net.core.somaxconn"));
+	assert_false(backend_can("nope", PA_SYSCTL, "net.core.somaxconn"));
+	/* privilege separation: xen cannot, sim names its directory */
+	const char *dirs[4];
+	char buf[256], why[128];
+	assert_int_equal(backend_find("xen")->privsep_dirs(NULL, dirs, 4, buf, sizeof buf, why,
+							   sizeof why), -EOPNOTSUPP);
+	assert_int_equal(backend_find("sim")->privsep_dirs("/tmp", dirs, 4, buf, sizeof buf, why,
+							   sizeof why), 1);
+	assert_string_equal(dirs[0], "/tmp");
+	assert_null(dirs[1]);
+	assert_int_equal(backend_find("kvm")->privsep_dirs(NULL, dirs, 4, buf, sizeof buf, why,
+							   sizeof why), 3);
 }
 
 static void test_check_config(void **state)
@@ -330,7 +357,7 @@ int main(void)
 		cmocka_unit_test(test_loop),
 		cmocka_unit_test(test_sim_backend),
 		cmocka_unit_test(test_ctl),
-		cmocka_unit_test(test_exec_table),
+		cmocka_unit_test(test_backend_contract),
 		cmocka_unit_test(test_check_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

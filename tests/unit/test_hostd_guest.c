@@ -54,7 +54,7 @@ static void on_lost(void *arg, struct guest *g, const struct guest_pending *p)
 	f->lost++;
 }
 
-static const struct guest_hooks hooks = { on_ack, on_lost };
+static const struct guest_hooks hooks = { on_ack, on_lost, NULL };
 
 static uint64_t now(void)
 {
@@ -181,7 +181,7 @@ static void test_handshake(void **state)
 	assert_string_equal(v, "128");
 	assert_int_equal(guest_sysctl_value(f->g, "net.core.rmem_max", v, sizeof v), -ENOENT);
 	/* A version the host does not speak: error and close. */
-	send_str(f, "{\"v\":1,\"type\":\"hello\",\"role\":\"agent\",\"version\":\"9.0.0\",\"min_v\":2,\"max_v\":3,\"caps\":[]}\n");
+	send_str(f, "{\"v\":1,\"type\":\"hello\",\"role\":\"agent\",\"version\":\"9.0.0\",\"min_v\":3,\"max_v\":4,\"caps\":[]}\n");
 	assert_int_equal(f->g->fd, -1);
 	assert_non_null(strstr(f->from_host, "no common protocol version"));
 }

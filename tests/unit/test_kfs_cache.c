@@ -1,6 +1,8 @@
 /* test_kfs_cache: the open-file cache's directory listings — sorted like
  * kfs_list, and a device directory renamed, re-created or removed between
- * two listings never leaves a descriptor reading the old object. */
+ * two listings never leaves a descriptor reading the old object — and its
+ * index: more files than it keeps, entries dropped from the middle, every
+ * file still read as itself. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +18,20 @@
 
 #include "kfs.h"
 
+#include <dirent.h>
+
 static char root[64];
+
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
 
 static void put(const char *rel, const char *text)
 {
@@ -119,11 +134,68 @@ static void test_list_missing(void **state)
 	kfs_cache_free(c);
 }
 
+/* KFS_CACHE_MAX + 100 devices with one file each, read twice through the
+ * cache (the last 100 uncached); then every tenth device removed and
+ * re-made with another value, the directory listed (their descriptors
+ * dropped, others moved in the table), and every file read again. */
+static void test_many_and_drops(void **state)
+{
+	(void)state;
+	enum { N = KFS_CACHE_MAX + 100 };
+	char tmpl[] = "/tmp/vtune-kfsc-XXXXXX", p[256], v[32], want[32];
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(root, sizeof root, "%s", tmpl);
+	snprintf(p, sizeof p, "%s/net", root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	for (int i = 0; i < N; i++) {
+		char name[16], rel[64];
+		snprintf(name, sizeof name, "d%04d", i);
+		mkdirs(name);
+		snprintf(rel, sizeof rel, "net/%s/queues/rx-0/rps_cpus", name);
+		snprintf(v, sizeof v, "%d\n", i);
+		put(rel, v);
+	}
+	int fds0 = open_fds();
+	struct kfs_cache *c = kfs_cache_new();
+	assert_non_null(c);
+	struct seen s = { 0 };
+	for (int round = 0; round < 3; round++) {
+		if (round == 2) { /* every tenth re-made, another value */
+			for (int i = 0; i < N; i += 10) {
+				char name[16], rel[64];
+				snprintf(name, sizeof name, "d%04d", i);
+				snprintf(p, sizeof p, "rm -rf %s/net/%s", root, name);
+				assert_int_equal(system(p), 0);
+				mkdirs(name);
+				snprintf(rel, sizeof rel, "net/%s/queues/rx-0/rps_cpus", name);
+				snprintf(v, sizeof v, "%d\n", 100000 + i);
+				put(rel, v);
+			}
+		}
+		s.n = 0;
+		assert_int_equal(kfs_cache_list(c, root, "net", collect, &s), 0);
+		for (int i = 0; i < N; i++) {
+			char rel[64];
+			snprintf(rel, sizeof rel, "net/d%04d/queues/rx-0/rps_cpus", i);
+			assert_int_equal(kfs_cache_read_str(c, root, rel, v, sizeof v), 0);
+			snprintf(want, sizeof want, "%d", round == 2 && i % 10 == 0 ? 100000 + i : i);
+			assert_string_equal(v, want);
+		}
+		/* at most one descriptor per entry, however many files */
+		assert_true(open_fds() <= fds0 + KFS_CACHE_MAX);
+	}
+	kfs_cache_free(c);
+	assert_int_equal(open_fds(), fds0);
+	snprintf(p, sizeof p, "rm -rf %s", root);
+	assert_int_equal(system(p), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_list_sorted_and_renames),
 		cmocka_unit_test(test_list_missing),
+		cmocka_unit_test(test_many_and_drops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

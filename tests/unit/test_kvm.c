@@ -68,6 +68,86 @@ static const char guest_xml[] =
 	"  </devices>\n"
 	"</domain>\n";
 
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	assert_non_null(f);
+	char *buf = calloc(1, 65536);
+	assert_non_null(buf);
+	size_t n = fread(buf, 1, 65535, f);
+	fclose(f);
+	assert_true(n > 0);
+	return buf;
+}
+
+/* Fleet labels from <metadata>: libvirt's own dumpxml of domains carrying
+ * Nova's and KubeVirt's blocks (tests/fixtures/libvirt/README.md). */
+static void test_xml_labels(void **state)
+{
+	(void)state;
+	struct bk_guest g;
+	char *xml = slurp("tests/fixtures/libvirt/nova-instance.xml");
+	memset(&g, 0, sizeof g);
+	snprintf(g.name, sizeof g.name, "instance-0000002a");
+	assert_int_equal(kvm_xml_guest(xml, &g, NULL), 0);
+	assert_string_equal(g.uuid, "6d5c2a4e-0d9f-4c53-9b0e-2f1a7e3c1b11");
+	assert_string_equal(g.nova_instance, "6d5c2a4e-0d9f-4c53-9b0e-2f1a7e3c1b11");
+	assert_string_equal(g.nova_project, "8a3f1c2d4e5f46a7b8c9d0e1f2a3b4c5");
+	assert_string_equal(g.nova_project_name, "shop & co");
+	assert_string_equal(g.kubevirt_vmi, "");
+	assert_string_equal(g.tap, "tap1234abcd-ef");
+	/* the UUID libvirt gave (virDomainGetUUIDString) stands */
+	snprintf(g.uuid, sizeof g.uuid, "11111111-2222-3333-4444-555555555555");
+	assert_int_equal(kvm_xml_labels(xml, &g), 0);
+	assert_string_equal(g.nova_instance, "11111111-2222-3333-4444-555555555555");
+	free(xml);
+
+	xml = slurp("tests/fixtures/libvirt/kubevirt-vmi.xml");
+	memset(&g, 0, sizeof g);
+	snprintf(g.name, sizeof g.name, "shop_web-vmi");
+	assert_int_equal(kvm_xml_labels(xml, &g), 0);
+	assert_string_equal(g.uuid, "e4686d2c-6e8d-4335-b8fd-81bee22f4814");
+	assert_string_equal(g.kubevirt_namespace, "shop");
+	assert_string_equal(g.kubevirt_vmi, "web-vmi");
+	assert_string_equal(g.nova_instance, "");
+	free(xml);
+
+	/* no metadata; a foreign namespace that reuses the names; a <uuid> and a
+	 * project inside someone else's metadata do not count */
+	memset(&g, 0, sizeof g);
+	snprintf(g.name, sizeof g.name, "ns_x");
+	assert_int_equal(kvm_xml_labels("<domain><name>ns_x</name><metadata>"
+					"<evil:instance xmlns:evil='urn:evil'><evil:owner>"
+					"<evil:project uuid='p'>x</evil:project></evil:owner>"
+					"<uuid>u</uuid></evil:instance>"
+					"<kubevirt xmlns='urn:not-kubevirt'><uid>1</uid></kubevirt>"
+					"</metadata></domain>", &g), 0);
+	assert_string_equal(g.uuid, "");
+	assert_string_equal(g.nova_project, "");
+	assert_string_equal(g.nova_instance, "");
+	assert_string_equal(g.kubevirt_vmi, "");
+	/* Nova's namespace on another prefix; KubeVirt with a prefix */
+	assert_int_equal(kvm_xml_labels("<domain><uuid>abc</uuid><metadata>"
+					"<n:instance xmlns:n='http://openstack.org/xmlns/libvirt/nova/1.0'>"
+					"<n:owner><n:project uuid='p1'>proj</n:project></n:owner></n:instance>"
+					"<k:kubevirt xmlns:k='http://kubevirt.io'><k:uid>1</k:uid></k:kubevirt>"
+					"</metadata></domain>", &g), 0);
+	assert_string_equal(g.uuid, "abc");
+	assert_string_equal(g.nova_instance, "abc");
+	assert_string_equal(g.nova_project, "p1");
+	assert_string_equal(g.nova_project_name, "proj");
+	assert_string_equal(g.kubevirt_namespace, "ns");
+	assert_string_equal(g.kubevirt_vmi, "x");
+	/* too long a value is refused, the field left empty; a broken XML too */
+	memset(&g, 0, sizeof g);
+	char big[512];
+	snprintf(big, sizeof big, "<domain><metadata><n:instance xmlns:n='" "http://openstack.org/xmlns/libvirt/nova/1.1'>"
+		 "<n:owner><n:project uuid='%0100d'>p</n:project></n:owner></n:instance></metadata></domain>", 7);
+	assert_int_equal(kvm_xml_labels(big, &g), -ENAMETOOLONG);
+	assert_string_equal(g.nova_project, "");
+	assert_int_equal(kvm_xml_labels("<domain><uuid>x</uuid><metadata><a", &g), -EINVAL);
+}
+
 static void test_xml_guest(void **state)
 {
 	(void)state;
@@ -183,7 +263,7 @@ static struct backend *open_test(void)
 {
 	int err = 0;
 	char why[256] = "";
-	struct backend *b = backend_kvm_ops.open(URI, &err, why, sizeof why);
+	struct backend *b = backend_kvm_ops.open(URI, "/", &err, why, sizeof why);
 	if (!b)
 		fail_msg("open: %d %s", err, why);
 	return b;
@@ -195,7 +275,7 @@ static void test_open_list(void **state)
 	assert_string_equal(backend_kvm_ops.name, "kvm");
 	int err = 0;
 	char why[256] = "";
-	assert_null(backend_kvm_ops.open("bogus:///nothing", &err, why, sizeof why));
+	assert_null(backend_kvm_ops.open("bogus:///nothing", "/", &err, why, sizeof why));
 	assert_true(err < 0);
 	assert_true(why[0] != '\0');
 
@@ -467,7 +547,7 @@ static void test_live(void **state)
 		skip();
 	int err = 0;
 	char why[256] = "";
-	struct backend *b = backend_kvm_ops.open(uri, &err, why, sizeof why);
+	struct backend *b = backend_kvm_ops.open(uri, "/", &err, why, sizeof why);
 	if (!b)
 		fail_msg("open %s: %d %s", uri, err, why);
 	kvm_set_resync_ms(b, 0);
@@ -528,6 +608,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_xml_guest),
+		cmocka_unit_test(test_xml_labels),
 		cmocka_unit_test(test_xml_hostdevs),
 		cmocka_unit_test(test_cpulist),
 		cmocka_unit_test(test_open_list),

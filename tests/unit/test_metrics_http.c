@@ -25,27 +25,40 @@ static void test_family_names(void **state)
 {
 	char b[128];
 	(void)state;
-	mh_family_name(M_GUEST_CPU_STEAL, b, sizeof b);
-	assert_string_equal(b, "vtune_guest_cpu_steal_percent");
-	mh_family_name(M_GUEST_TCP_PASSIVE_OPENS, b, sizeof b);
+	/* shares are 0-1 ratios, rates fall back to _per_second gauges,
+	 * counters keep _total, durations _seconds */
+	assert_int_equal(mh_family_name(M_GUEST_CPU_STEAL, b, sizeof b), MH_SHARE);
+	assert_string_equal(b, "vtune_guest_cpu_steal_ratio");
+	assert_int_equal(mh_family_name(M_GUEST_TCP_PASSIVE_OPENS, b, sizeof b), MH_FALLBACK);
 	assert_string_equal(b, "vtune_guest_tcp_passive_opens_per_second");
-	mh_family_name(M_GUEST_NETRX_IMBALANCE, b, sizeof b);
-	assert_string_equal(b, "vtune_guest_netrx_imbalance_ratio");
+	assert_int_equal(mh_family_name(M_GUEST_TCP_PASSIVE_OPENS_TOTAL, b, sizeof b), MH_COUNTER);
+	assert_string_equal(b, "vtune_guest_tcp_passive_opens_total");
+	assert_int_equal(mh_counter_of(M_GUEST_TCP_PASSIVE_OPENS), M_GUEST_TCP_PASSIVE_OPENS_TOTAL);
+	assert_int_equal(mh_counter_of(M_GUEST_NETRX_RATE), -1); /* no raw counter */
+	assert_int_equal(mh_counter_of(M_GUEST_CPU_STEAL), -1);
+	assert_int_equal(mh_family_name(M_GUEST_NETRX_IMBALANCE, b, sizeof b), MH_GAUGE);
+	assert_string_equal(b, "vtune_guest_netrx_imbalance"); /* max/mean: not a 0-1 ratio */
 	mh_family_name(M_GUEST_CONNTRACK_EST_TIMEOUT, b, sizeof b);
 	assert_string_equal(b, "vtune_guest_conntrack_established_timeout_seconds");
-	mh_family_name(M_GUEST_CONNTRACK_COUNT, b, sizeof b); /* reserved suffix */
-	assert_string_equal(b, "vtune_guest_conntrack_count_value");
-	mh_family_name(M_HOST_VCPU_DELAY, b, sizeof b);
-	assert_string_equal(b, "vtune_host_vcpu_delay_percent");
+	mh_family_name(M_GUEST_CONNTRACK_COUNT, b, sizeof b); /* reserved suffix: renamed */
+	assert_string_equal(b, "vtune_guest_conntrack_entries");
+	assert_int_equal(mh_family_name(M_HOST_VCPU_DELAY, b, sizeof b), MH_SHARE);
+	assert_string_equal(b, "vtune_host_vcpu_delay_ratio");
 	mh_family_name(M_HOST_BRIDGE_NF, b, sizeof b);
 	assert_string_equal(b, "vtune_host_bridge_nf");
-	/* every name is legal and unique */
+	/* every name is legal and unique; only counters end in _total, and no
+	 * gauge ends in a suffix the formats reserve */
 	for (int i = 0; i < M_COUNT; i++) {
 		char c[128];
-		mh_family_name(i, b, sizeof b);
-		assert_int_equal(strspn(b, "abcdefghijklmnopqrstuvwxyz0123456789_"), strlen(b));
-		for (int k = 0; k < i; k++) {
-			mh_family_name(k, c, sizeof c);
+		enum mh_kind k = mh_family_name(i, b, sizeof b);
+		size_t n = strlen(b);
+		assert_int_equal(strspn(b, "abcdefghijklmnopqrstuvwxyz0123456789_"), n);
+		assert_int_equal(n > 6 && !strcmp(b + n - 6, "_total"), k == MH_COUNTER);
+		assert_false(n > 6 && !strcmp(b + n - 6, "_count"));
+		assert_false(n > 5 && !strcmp(b + n - 5, "_info"));
+		assert_null(strstr(b, "percent"));
+		for (int j = 0; j < i; j++) {
+			mh_family_name(j, c, sizeof c);
 			assert_string_not_equal(b, c);
 		}
 	}
@@ -101,17 +114,32 @@ static void check_structure(const char *text, int om)
 static void test_render(void **state)
 {
 	(void)state;
-	struct mvec gm, hm;
+	struct mvec gm, hm, gm2;
 	mvec_clear(&gm);
 	mvec_clear(&hm);
+	mvec_clear(&gm2);
 	mvec_set(&gm, M_GUEST_CPU_STEAL, 12.5);
 	mvec_set(&gm, M_GUEST_TCP_LISTEN_OVERFLOWS, 0.1);
+	mvec_set(&gm, M_GUEST_TCP_LISTEN_OVERFLOWS_TOTAL, 1234);
+	mvec_set(&gm, M_GUEST_TCP_PASSIVE_OPENS, 50); /* an old agent: no counter */
+	mvec_set(&gm, M_GUEST_CONNTRACK_COUNT, 42);
 	mvec_set(&hm, M_HOST_VCPU_DELAY, 3);
-	struct mh_guest g[2] = {
-		{ .name = "web\"1\\x\nz", .connected = 1, .reports = 7, .bad_reports = 2,
-		  .gm = &gm, .hm = &hm },
+	mvec_set(&gm2, M_GUEST_CPU_STEAL, 99);
+	struct bk_guest bk = { .name = "web1", .uuid = "6d5c2a4e-0d9f-4c53-9b0e-2f1a7e3c1b11",
+			       .nova_instance = "6d5c2a4e-0d9f-4c53-9b0e-2f1a7e3c1b11",
+			       .nova_project = "8a3f", .nova_project_name = "shop",
+			       .kubevirt_namespace = "", .kubevirt_vmi = "" };
+	const char *rules[] = { "listen-overflow" };
+	struct mh_guest g[3] = {
+		{ .name = "web\"1\\x\nz", .bk = &bk, .connected = 1, .up = 1,
+		  .last_report_s = 1700000000.5, .reports = 7, .bad_reports = 2,
+		  .gm = &gm, .hm = &hm, .rules = rules, .nrules = 1 },
 		{ .name = "bad\xff" "utf8", .connected = 0 },
+		/* stale: its report is old; its views and rules are not shown */
+		{ .name = "stale", .connected = 1, .up = 0, .last_report_s = 1699999000,
+		  .reports = 3, .gm = &gm2, .hm = &hm, .rules = rules, .nrules = 1 },
 	};
+	struct mh_host host = { "kvm-17", "kvm" };
 	struct mh_counters *c = mh_counters_new();
 	assert_non_null(c);
 	mh_count_firing(c, "web1", "accept-overflow");
@@ -119,43 +147,155 @@ static void test_render(void **state)
 	mh_count_change(c, "web1", "guest", "applied");
 	mh_count_change(c, "web1", "host", "failed");
 	mh_count_change(c, "web1", "guest", "applied");
+	mh_count_refusal(c, "web1", "bridge_nf", "firewall");
+	mh_count_rollback(c, "web1", "listen-overflow", "no_effect");
+	mh_count_journal_error(c);
 
 	char *out = NULL;
 	size_t len = 0;
-	assert_int_equal(mh_render(g, 2, c, 1, &out, &len), 0);
+	assert_int_equal(mh_render(&host, g, 3, c, 1, &out, &len), 0);
 	assert_int_equal(strlen(out), len);
 	check_structure(out, 1);
 	assert_true(len > 6 && !strcmp(out + len - 6, "# EOF\n"));
-	assert_non_null(strstr(out, "# TYPE vtune_guest_cpu_steal_percent gauge\n"
-				    "# UNIT vtune_guest_cpu_steal_percent percent\n"
-				    "vtune_guest_cpu_steal_percent{guest=\"web\\\"1\\\\x\\nz\"} 12.5\n"));
-	assert_non_null(strstr(out, "vtune_guest_tcp_listen_overflows_per_second{guest=\"web\\\"1\\\\x\\nz\"} 0.1\n"));
-	assert_non_null(strstr(out, "vtune_host_vcpu_delay_percent{guest=\"web\\\"1\\\\x\\nz\"} 3\n"));
+#define G1 "{guest=\"web\\\"1\\\\x\\nz\""
+	assert_non_null(strstr(out, "# TYPE vtune_guest_cpu_steal_ratio gauge\n"
+				    "# UNIT vtune_guest_cpu_steal_ratio ratio\n"
+				    "vtune_guest_cpu_steal_ratio" G1 "} 0.125\n"));
+	/* a counter beside its rate: the counter only */
+	assert_non_null(strstr(out, "# TYPE vtune_guest_tcp_listen_overflows counter\n"));
+	assert_non_null(strstr(out, "vtune_guest_tcp_listen_overflows_total" G1 "} 1234\n"));
+	assert_null(strstr(out, "vtune_guest_tcp_listen_overflows_per_second"));
+	/* a rate without its counter: the rate, as a gauge */
+	assert_non_null(strstr(out, "vtune_guest_tcp_passive_opens_per_second" G1 "} 50\n"));
+	assert_non_null(strstr(out, "vtune_guest_conntrack_entries" G1 "} 42\n"));
+	assert_non_null(strstr(out, "vtune_host_vcpu_delay_ratio" G1 "} 0.03\n"));
 	assert_non_null(strstr(out, "vtune_guest_connected{guest=\"bad?utf8\"} 0\n"));
+	assert_non_null(strstr(out, "vtune_guest_up" G1 "} 1\n"));
+	assert_non_null(strstr(out, "vtune_guest_up{guest=\"bad?utf8\"} 0\n"));
+	assert_non_null(strstr(out, "vtune_guest_last_report_timestamp_seconds" G1 "} 1700000000.5\n"));
+	assert_null(strstr(out, "vtune_guest_last_report_timestamp_seconds{guest=\"bad"));
+	/* the stale guest: up 0 and its timestamp; no views, no rules */
+	assert_non_null(strstr(out, "vtune_guest_up{guest=\"stale\"} 0\n"));
+	assert_non_null(strstr(out, "vtune_guest_last_report_timestamp_seconds{guest=\"stale\"} 1699999000\n"));
+	assert_null(strstr(out, "{guest=\"stale\"} 0.99"));
+	assert_null(strstr(out, "vtune_host_vcpu_delay_ratio{guest=\"stale\"}"));
+	assert_null(strstr(out, "vtune_rule_active{guest=\"stale\""));
+	assert_non_null(strstr(out, "vtune_guest_reports_total{guest=\"stale\"} 3\n"));
+	/* labels */
+	assert_non_null(strstr(out, "vtune_host_info{hostname=\"kvm-17\",hypervisor=\"kvm\"} 1\n"));
+	assert_non_null(strstr(out, "vtune_guest_info" G1 ",hypervisor=\"kvm\",uuid=\"6d5c2a4e-0d9f-4c53-9b0e-2f1a7e3c1b11\","
+				    "nova_instance_uuid=\"6d5c2a4e-0d9f-4c53-9b0e-2f1a7e3c1b11\","
+				    "nova_project_id=\"8a3f\",nova_project_name=\"shop\"} 1\n"));
+	assert_non_null(strstr(out, "vtune_guest_info{guest=\"stale\",hypervisor=\"kvm\"} 1\n"));
+	assert_non_null(strstr(out, "vtune_rule_active" G1 ",rule=\"listen-overflow\"} 1\n"));
 	assert_non_null(strstr(out, "# TYPE vtune_guest_reports counter\n"));
-	assert_non_null(strstr(out, "vtune_guest_reports_total{guest=\"web\\\"1\\\\x\\nz\"} 7\n"));
-	assert_non_null(strstr(out, "vtune_guest_reports_bad_total{guest=\"web\\\"1\\\\x\\nz\"} 2\n"));
+	assert_non_null(strstr(out, "vtune_guest_reports_total" G1 "} 7\n"));
+	assert_non_null(strstr(out, "vtune_guest_reports_bad_total" G1 "} 2\n"));
 	assert_non_null(strstr(out, "vtune_rule_firings_total{guest=\"web1\",rule=\"accept-overflow\"} 2\n"));
+	assert_non_null(strstr(out, "vtune_rule_last_fired_timestamp_seconds{guest=\"web1\",rule=\"accept-overflow\"} "));
 	assert_non_null(strstr(out, "vtune_changes_total{guest=\"web1\",side=\"guest\",result=\"applied\"} 2\n"));
 	assert_non_null(strstr(out, "vtune_changes_total{guest=\"web1\",side=\"host\",result=\"failed\"} 1\n"));
+	/* every known guest's change counters exist from 0 */
+	assert_non_null(strstr(out, "vtune_changes_total{guest=\"stale\",side=\"guest\",result=\"applied\"} 0\n"));
+	assert_non_null(strstr(out, "vtune_changes_total{guest=\"stale\",side=\"host\",result=\"dry_run\"} 0\n"));
+	assert_non_null(strstr(out, "vtune_changes_refused_total{guest=\"web1\",kind=\"bridge_nf\",reason=\"firewall\"} 1\n"));
+	assert_non_null(strstr(out, "vtune_changes_rolled_back_total{guest=\"web1\",rule=\"listen-overflow\",reason=\"no_effect\"} 1\n"));
+	assert_non_null(strstr(out, "vtune_journal_errors_total 1\n"));
 	assert_non_null(strstr(out, "# TYPE vtune_build info\nvtune_build_info{version=\"" VTUNE_VERSION "\"} 1\n"));
 	assert_null(strstr(out, "vtune_guest_files_nr")); /* nobody has it: no family */
+	assert_null(strstr(out, "percent"));
 	free(out);
 
-	assert_int_equal(mh_render(g, 2, c, 0, &out, &len), 0);
+	assert_int_equal(mh_render(&host, g, 3, c, 0, &out, &len), 0);
 	check_structure(out, 0);
 	assert_null(strstr(out, "# EOF"));
 	assert_null(strstr(out, "# UNIT"));
 	assert_non_null(strstr(out, "# TYPE vtune_guest_reports_total counter\n"));
+	assert_non_null(strstr(out, "# TYPE vtune_guest_tcp_listen_overflows_total counter\n"));
 	assert_non_null(strstr(out, "# TYPE vtune_build_info gauge\n"));
-	assert_non_null(strstr(out, "vtune_guest_cpu_steal_percent{guest=\"web\\\"1\\\\x\\nz\"} 12.5\n"));
+	assert_non_null(strstr(out, "# TYPE vtune_guest_info gauge\n"));
+	assert_non_null(strstr(out, "vtune_guest_cpu_steal_ratio" G1 "} 0.125\n"));
+#undef G1
 	free(out);
 
-	/* no guests, no counters: still valid */
-	assert_int_equal(mh_render(NULL, 0, NULL, 1, &out, &len), 0);
+	/* no guests, no counters, no host: still valid */
+	assert_int_equal(mh_render(NULL, NULL, 0, NULL, 1, &out, &len), 0);
 	assert_true(!strcmp(out + len - 6, "# EOF\n"));
 	free(out);
 	mh_counters_free(c);
+}
+
+/* Whether name is a sample name hostd can export. */
+static int exported(const char *name)
+{
+	char b[128];
+	for (int i = 0; i < M_COUNT; i++)
+		if (mh_family_name(i, b, sizeof b), !strcmp(b, name))
+			return 1;
+	for (int i = 0; mh_fixed_names[i]; i++)
+		if (!strcmp(mh_fixed_names[i], name))
+			return 1;
+	return 0;
+}
+
+/* The fixed list is what a full rendering holds, and every vtune_ metric
+ * the dashboards and rules in contrib/ name is one hostd exports (a rename
+ * that forgets them fails here). */
+static void test_contrib_names(void **state)
+{
+	(void)state;
+	struct mvec gm;
+	mvec_clear(&gm);
+	mvec_set(&gm, M_GUEST_CPU_STEAL, 1);
+	const char *rules[] = { "r" };
+	struct bk_guest bk = { .uuid = "u" };
+	struct mh_guest g = { .name = "g", .bk = &bk, .up = 1, .last_report_s = 1, .gm = &gm,
+			      .rules = rules, .nrules = 1 };
+	struct mh_host host = { "h", "kvm" };
+	struct mh_counters *c = mh_counters_new();
+	mh_count_firing(c, "g", "r");
+	mh_count_change(c, "g", "guest", "applied");
+	mh_count_refusal(c, "g", "bridge_nf", "firewall");
+	mh_count_rollback(c, "g", "r", "no_effect");
+	char *out;
+	size_t len;
+	assert_int_equal(mh_render(&host, &g, 1, c, 0, &out, &len), 0);
+	for (int i = 0; mh_fixed_names[i]; i++) {
+		char want[160];
+		snprintf(want, sizeof want, "\n%s", mh_fixed_names[i]);
+		assert_non_null(strstr(out, want));
+	}
+	for (char *line = out; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		char name[128];
+		if (*line != '#' && sscanf(line, "%127[a-zA-Z0-9_:]", name) == 1)
+			assert_true(exported(name));
+	}
+	free(out);
+	mh_counters_free(c);
+
+	static const char *const files[] = {
+		"contrib/grafana/vtune.json", "contrib/grafana/vtune-fleet.json",
+		"contrib/prometheus/vtune-recording.yml", "contrib/prometheus/vtune-alerts.yml",
+	};
+	for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+		FILE *fp = fopen(files[f], "re");
+		assert_non_null(fp);
+		char *text = calloc(1, 1 << 20);
+		size_t n = fread(text, 1, (1 << 20) - 1, fp);
+		fclose(fp);
+		int names = 0;
+		for (char *p = text; (p = strstr(p, "vtune_")); p++) {
+			char name[128];
+			if (p > text && (p[-1] == ':' || p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z')))
+				continue; /* part of vtune:guest_..., a file name, ... */
+			sscanf(p, "%127[a-zA-Z0-9_]", name);
+			if (!exported(name))
+				fail_msg("%s names %s, which hostd does not export", files[f], name);
+			names++;
+		}
+		assert_true(n > 0 && names > 0);
+		free(text);
+	}
 }
 
 static void test_counters_bounded(void **state)
@@ -222,7 +362,7 @@ static int fake_render(void *arg, int om, char **out, size_t *len)
 {
 	(void)arg;
 	renders++;
-	return mh_render(NULL, 0, NULL, om, out, len);
+	return mh_render(NULL, NULL, 0, NULL, om, out, len);
 }
 
 static int connect_unix(const char *path)
@@ -351,6 +491,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_family_names),
 		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_contrib_names),
 		cmocka_unit_test(test_counters_bounded),
 		cmocka_unit_test(test_decide_and_parse),
 		cmocka_unit_test(test_server),

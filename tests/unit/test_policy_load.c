@@ -31,7 +31,7 @@ static void test_default_loads(void **state)
 	dump(&d);
 	assert_non_null(s);
 	assert_int_equal(d.n, 0);
-	assert_int_equal(s->n_rules, 14);
+	assert_int_equal(s->n_rules, 13);
 
 	/* the guest baseline of `vtune-agent once` */
 	assert_int_equal(s->baseline.n_actions, 6);
@@ -60,17 +60,19 @@ static void test_default_loads(void **state)
 	assert_non_null(r);
 	assert_string_equal(r->actions[0].set_str, "1024 65000");
 
-	r = pol_set_rule(s, "sriov-attach");
-	assert_non_null(r);
-	assert_false(r->enabled);			/* opt-in */
-	assert_int_equal(r->actions[0].side, POL_HOST);
-	assert_int_equal(r->actions[0].kind, PA_SRIOV);
+	/* pinning is per backend: each rule names the one that can do it */
+	r = pol_set_rule(s, "steal-host-busy");
+	assert_int_equal(r->n_backends, 1);
+	assert_string_equal(r->backends[0], "xen");
+	assert_true(pol_rule_for_backend(r, "xen"));
+	assert_false(pol_rule_for_backend(r, "kvm"));
+	r = pol_set_rule(s, "vcpu-run-delay");
+	assert_string_equal(r->backends[0], "kvm");
+	assert_true(pol_rule_for_backend(pol_set_rule(s, "listen-overflow"), "sim"));
 
-	/* every rule of the default set is enabled but sriov-attach */
-	int off = 0;
+	/* every rule of the default set is enabled */
 	for (size_t i = 0; i < s->n_rules; i++)
-		off += !s->rules[i].enabled;
-	assert_int_equal(off, 1);
+		assert_true(s->rules[i].enabled);
 	assert_null(pol_set_rule(s, "no-such-rule"));
 	pol_set_free(s);
 	pol_diag_free(&d);
@@ -116,7 +118,7 @@ static void test_every_key(void **state)
 	assert_string_equal(r->actions[1].key, "tap");
 	assert_int_equal(r->actions[2].features, POL_OFF_SG);
 	assert_int_equal(r->actions[2].state, 1);
-	assert_string_equal(r->actions[2].key, "uplink");
+	assert_string_equal(r->actions[2].key, "bridge");
 	assert_string_equal(r->actions[3].key, "vcpus-spread");
 	assert_int_equal(r->actions[4].kind, PA_SRIOV);
 	assert_int_equal(r->actions[5].side, POL_HOST);

@@ -191,7 +191,7 @@ static void test_envelope(void **state)
 		/* json-c reads -0 as the integer 0 */
 		"{\"v\":1,\"type\":\"report\",\"seq\":-0,\"mono_ns\":1,\"interval_s\":1,",
 		/* each of these wire_decode refuses, so report_scan leaves it */
-		"{\"v\":2,\"type\":\"report\",\"seq\":1,\"mono_ns\":1,\"interval_s\":1,",
+		"{\"v\":3,\"type\":\"report\",\"seq\":1,\"mono_ns\":1,\"interval_s\":1,",
 		"{\"v\":0,\"type\":\"report\",\"seq\":1,\"mono_ns\":1,\"interval_s\":1,",
 		"{\"v\":1.0,\"type\":\"report\",\"seq\":1,\"mono_ns\":1,\"interval_s\":1,",
 		"{\"v\":1,\"type\":\"report\",\"seq\":-1,\"mono_ns\":1,\"interval_s\":1,",

@@ -200,7 +200,7 @@ static void test_garbage(void **state)
 	bad("{\"v\":1,\"type\":5}", -EPROTO, "field 'type': not a string");
 	bad("{\"v\":1,\"type\":\"bogus\"}", -EPROTO, "unknown message type 'bogus'");
 	bad("{\"v\":1,\"type\":\"b o\\\"gus\"}", -EPROTO, "unknown message type");
-	bad("{\"v\":2,\"type\":\"report\"}", -EPROTO, "field 'v': unsupported protocol version 2");
+	bad("{\"v\":3,\"type\":\"report\"}", -EPROTO, "field 'v': unsupported protocol version 3");
 	bad("{\"v\":0,\"type\":\"report\"}", -EPROTO, "field 'v': out of range");
 
 	/* nesting beyond WIRE_MAX_DEPTH */
@@ -328,7 +328,7 @@ static void test_apply(void **state)
 	assert_true(o.u.apply.id == 77);
 	assert_string_equal(o.u.apply.rule, "accept-queue-overflow");
 	assert_int_equal(o.u.apply.nchanges, 3);
-	assert_int_equal(o.u.apply.changes[0].kind, WIRE_KIND_SYSCTL);
+	assert_string_equal(o.u.apply.changes[0].kind, "sysctl");
 	assert_string_equal(o.u.apply.changes[1].value, "4096\t131072\t6291456");
 	assert_string_equal(o.u.apply.changes[2].key, "net.ipv4.conf.eth0/100.rp_filter");
 	wire_msg_free(&o);
@@ -528,7 +528,7 @@ static void test_negotiate(void **state)
 	/* the full exchange: decode the peer's hello, agree or send error */
 	struct wire_msg m, out;
 	assert_int_equal(dec("{\"v\":3,\"type\":\"hello\",\"role\":\"agent\",\"version\":\"3.0.0\","
-			     "\"min_v\":2,\"max_v\":3,\"caps\":[]}", &m), 0);
+			     "\"min_v\":3,\"max_v\":4,\"caps\":[]}", &m), 0);
 	int r = wire_negotiate(WIRE_V_MIN, WIRE_V_MAX, m.u.hello.min_v, m.u.hello.max_v,
 			       &v, e, sizeof e);
 	assert_int_equal(r, -EPROTO);

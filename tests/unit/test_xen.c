@@ -24,7 +24,7 @@ static void test_open_without_xen(void **state)
 	(void)state;
 	int err = 0;
 	char why[256] = "";
-	struct backend *b = backend_xen_ops.open(NULL, &err, why, sizeof why);
+	struct backend *b = backend_xen_ops.open(NULL, "/", &err, why, sizeof why);
 	if (b) { /* running in a real dom0 */
 		backend_xen_ops.close(b);
 		skip();

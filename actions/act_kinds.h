@@ -1,0 +1,46 @@
+/* act_kinds: what each action kind's own file (act_*.c) gives the action
+ * table (action.c): its parser, builder, planner and executor. Nothing but
+ * the table and the kinds' files includes this. */
+#ifndef VTUNE_ACT_KINDS_H
+#define VTUNE_ACT_KINDS_H
+
+#include "action.h"
+
+/* sysctl */
+void act_sysctl_parse(struct pol_ld *ld, yaml_node_t *an, yaml_node_t *node,
+		      yaml_node_t *const *mods, yaml_node_t *const *modkeys,
+		      struct pol_action *a);
+int act_sysctl_build(const struct act_spec *s, struct pol_action *a, act_err_fn err,
+		     void *arg);
+int act_sysctl_plan(const struct act_plan_in *in, struct pol_plan *out);
+int act_sysctl_wire_old_ok(const struct pol_action *a, unsigned protocol);
+void act_sysctl_to_spec(const struct pol_action *a, struct act_spec_buf *b);
+int act_sysctl_exec(const struct act_ctx *c, const struct pol_change *ch);
+
+/* one-word kinds (rps, bridge_nf, pin, sriov): the value is the key */
+int act_word_plan(const struct act_plan_in *in, struct pol_plan *out);
+
+/* rps */
+int act_rps_exec(const struct act_ctx *c, const struct pol_change *ch);
+
+/* bridge_nf */
+int act_bridge_nf_exec(const struct act_ctx *c, const struct pol_change *ch);
+
+/* offload */
+void act_offload_parse(struct pol_ld *ld, yaml_node_t *an, yaml_node_t *node,
+		       yaml_node_t *const *mods, yaml_node_t *const *modkeys,
+		       struct pol_action *a);
+int act_offload_plan(const struct act_plan_in *in, struct pol_plan *out);
+int act_offload_exec(const struct act_ctx *c, const struct pol_change *ch);
+
+/* pin */
+int act_pin_exec(const struct act_ctx *c, const struct pol_change *ch);
+
+/* note */
+void act_note_parse(struct pol_ld *ld, yaml_node_t *an, yaml_node_t *node,
+		    yaml_node_t *const *mods, yaml_node_t *const *modkeys,
+		    struct pol_action *a);
+int act_note_plan(const struct act_plan_in *in, struct pol_plan *out);
+int act_note_exec(const struct act_ctx *c, const struct pol_change *ch);
+
+#endif

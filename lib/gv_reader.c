@@ -1,0 +1,44 @@
+/* gv_reader: a sampler's kept state for gv_read. */
+#include "gv_reader.h"
+#include "kfs.h"
+
+#include <stdlib.h>
+
+struct gv_reader {
+	struct gv_keep k;
+};
+
+struct gv_reader *gv_reader_new(const struct gv_ports_cfg *ports)
+{
+	struct gv_reader *rd = calloc(1, sizeof *rd);
+	if (!rd)
+		return NULL;
+	rd->k.c = kfs_cache_new();
+	rd->k.ports = gv_ports_sched_new(ports);
+	rd->k.ifaces = gv_iflist_new();
+	if (!rd->k.c || !rd->k.ports || !rd->k.ifaces) {
+		gv_reader_free(rd);
+		return NULL;
+	}
+	return rd;
+}
+
+void gv_reader_free(struct gv_reader *rd)
+{
+	if (!rd)
+		return;
+	kfs_cache_free(rd->k.c);
+	gv_ports_sched_free(rd->k.ports);
+	gv_iflist_free(rd->k.ifaces);
+	free(rd);
+}
+
+int gv_reader_read(struct gv_reader *rd, const char *root, int flags, struct gv_reading *r)
+{
+	return gv_read_keep(&rd->k, root, flags, r);
+}
+
+struct gv_ports_sched *gv_reader_ports(struct gv_reader *rd)
+{
+	return rd->k.ports;
+}

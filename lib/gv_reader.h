@@ -1,0 +1,25 @@
+/* gv_reader: what a sampler keeps from one reading of the guest view to
+ * the next (struct gv_keep, gview.h): the files read every time, open (kfs
+ * cache), the schedule of the costly counts (gv_ports.h), and the list of
+ * interfaces while no link changes, so that a reading costs the same
+ * whatever the number of sockets and interfaces. */
+#ifndef VTUNE_GV_READER_H
+#define VTUNE_GV_READER_H
+
+#include "gv_ports.h"
+#include "gview.h"
+
+struct gv_reader;
+
+/* A reader for one sampler (ports NULL: the default schedule), or NULL on
+ * no memory. */
+struct gv_reader *gv_reader_new(const struct gv_ports_cfg *ports);
+void gv_reader_free(struct gv_reader *rd);
+
+/* gv_read through the reader. Returns 0 or -ENOMEM. */
+int gv_reader_read(struct gv_reader *rd, const char *root, int flags, struct gv_reading *r);
+
+/* Its port scheduler (tests: to set a counter). */
+struct gv_ports_sched *gv_reader_ports(struct gv_reader *rd);
+
+#endif
