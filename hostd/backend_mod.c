@@ -38,12 +38,22 @@ static void fill(const struct backend_ops *from, const struct backend_ops *proxy
 
 /* The module has the slots its proxy forwards, and no other: a module
  * built from another tree is refused rather than half used. */
+static int same_strs(const char *const *a, const char *const *b)
+{
+	size_t i = 0;
+	for (; a && b && a[i] && b[i]; i++)
+		if (strcmp(a[i], b[i]))
+			return 0;
+	return (!a || !a[i]) && (!b || !b[i]);
+}
+
 static int same_slots(const struct backend_ops *a, const struct backend_ops *b)
 {
 #define SAME(f) (!a->f == !b->f)
 	return SAME(channels_open) && SAME(channels_guest_down) && SAME(channels_close) &&
 	       SAME(plan_pin) && SAME(plan_pci_attach) && SAME(plan_pci_detach) &&
-	       SAME(privsep_dirs) && SAME(privileged_knobs) && !strcmp(a->name, b->name);
+	       SAME(privsep_dirs) && SAME(privileged_knobs) && !strcmp(a->name, b->name) &&
+	       same_strs(a->pin_modes, b->pin_modes);
 #undef SAME
 }
 
@@ -157,14 +167,17 @@ const struct backend_mod *backend_mod_load(const char *name, char *why, size_t n
 /* ---- the proxies ---- */
 
 /* What a proxy lists, copied from its module when it loads (NULL-terminated):
- * the policy check reads pin modes, hostd binds the knob kinds. */
+ * hostd binds the knob kinds, privilege separation serves the privileged
+ * ones. The pin modes are the proxy's own (the policy check reads them
+ * whether the module is installed or not) and must equal the module's. */
 #define LIST_MAX 16
 struct lists {
-	const char *pin_modes[LIST_MAX];
 	const struct knob_ops *knobs[LIST_MAX];
 	const char *privileged[LIST_MAX];
 };
 static struct lists kvm_lists, xen_lists;
+static const char *const kvm_pin_modes[] = { "emulator-away", "vcpus-spread", NULL };
+static const char *const xen_pin_modes[] = { "dom0-away", NULL };
 
 static void copy_strs(const char *const *from, const char **to)
 {
@@ -178,7 +191,6 @@ static void fill(const struct backend_ops *from, const struct backend_ops *proxy
 {
 	struct lists *l = proxy == &backend_kvm_ops ? &kvm_lists : &xen_lists;
 	size_t i = 0;
-	copy_strs(from->pin_modes, l->pin_modes);
 	copy_strs(from->privileged_knobs, l->privileged);
 	for (; from->knobs && from->knobs[i] && i < LIST_MAX - 1; i++)
 		l->knobs[i] = from->knobs[i];
@@ -269,7 +281,7 @@ const struct backend_ops backend_kvm_ops = {
 	.dispatch = kvm_dispatch,
 	.host_view = kvm_host_view,
 	.plan_pin = kvm_plan_pin,
-	.pin_modes = kvm_lists.pin_modes,
+	.pin_modes = kvm_pin_modes,
 	.knobs = kvm_lists.knobs,
 	.privileged_knobs = kvm_lists.privileged,
 	.privsep_dirs = kvm_privsep_dirs,
@@ -287,7 +299,7 @@ const struct backend_ops backend_xen_ops = {
 	.channels_guest_down = xen_channels_down,
 	.channels_close = xen_channels_close,
 	.plan_pin = xen_plan_pin,
-	.pin_modes = xen_lists.pin_modes,
+	.pin_modes = xen_pin_modes,
 	.knobs = xen_lists.knobs,
 	.privsep_dirs = xen_privsep_dirs,
 };

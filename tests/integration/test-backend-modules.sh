@@ -53,6 +53,11 @@ out=$(VTUNE_BACKEND_DIR=$TMP/none "$H" -n --backend kvm --policy "$SRC/policies/
 "$H" -n --backend kvm --policy "$SRC/policies/default.yaml" > /dev/null 2>&1 && ok "-n: module there" ||
 	bad "-n --backend kvm with the module"
 
+# the policy check knows each backend's pin modes without its module (a
+# KVM host checks the default policy's Xen rule too)
+out=$(VTUNE_BACKEND_DIR=$TMP/none "$B/vtune" policy check "$SRC/policies/default.yaml" 2>&1) &&
+	ok "policy check without any module" || bad "policy check without modules: $out"
+
 # refused: writable by others; not a vtune module of this version
 mkdir "$TMP/w"
 cp "$B/backends/backend-kvm.so" "$TMP/w/"
