@@ -82,9 +82,11 @@ $(LIBAGENT): $(call obj,$(AGENT_SRC))
 $(LIBHOSTD): $(call obj,$(HOSTD_SRC))
 $(LIBCLI):   $(call obj,$(CLI_SRC))
 $(LIBBK):    $(call obj,$(BK_SRC))
-$(B)/lib%.a:
+# The Makefile is a prerequisite too: a source moved to another archive
+# must leave the old one (no stale objects in an archive).
+$(B)/lib%.a: Makefile
 	@mkdir -p $(dir $@)
-	@rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 # libxenstore is loaded by the xenstore transport when used (agent/xs_dl.c):
 # a KVM guest's agent needs no Xen library. The static agent links it.
