@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # vtune: build, test, benchmark, install. Plain GNU make + pkg-config.
 # `make test` is what CI and a new developer run; `make demo` is the main job.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* act_bridge_nf: the "bridge_nf" host action — bridge netfilter off / on
  * for the guest's bridge namespace, each of the three hooks a journaled
  * knob change. */

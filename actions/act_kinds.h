@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* act_kinds: what each action kind's own file (act_*.c) gives the action
  * table (action.c): its parser, builder, planner and executor. Nothing but
  * the table and the kinds' files includes this. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* act_offload: the "offload" host action — TSO / GSO / GRO / SG on or off
  * on the guest's tap or bridge, each feature a journaled knob change
  * through the ethtool netlink family. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* act_pin: the "pin" host action — the backend plans where vCPUs, dom0 or
  * the emulator threads go (a backend slot, act_host.plan_pin), each
  * affinity a journaled knob change. */

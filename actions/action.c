@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* action: the action table (see action.h) and what every layer asks of it:
  * parsing an action of a policy file, building one from a wire request,
  * planning, whether an action can run in a mode / on a backend / over a

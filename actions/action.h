@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* action: the action table. One row per kind of action a policy can name
  * (sysctl, rps, bridge_nf, offload, pin, sriov, note): the sides it acts on,
  * how it runs on each side in each mode (vtune-hostd, the standalone agent,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* agent: the sub-commands of vtune-agent. Each takes the arguments after
  * its own name (argv[0] is the sub-command) and returns the exit status. */
 #ifndef VTUNE_AGENT_H

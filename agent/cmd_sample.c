@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cmd_sample: `vtune-agent sample` — two readings of the guest view, one
  * sample printed as a table or as JSON. */
 #include "agent.h"

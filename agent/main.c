@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vtune-agent: the guest side of vtune (entry point and sub-command dispatch). */
 #include "agent.h"
 #include "log.h"

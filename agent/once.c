@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* once: `vtune-agent once` — the cloud-image bootstrap: apply the guest
  * baseline of the policy file, journaled, and exit. Idempotent: a second
  * run finds every knob at its baseline and changes nothing. */

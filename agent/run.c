@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* run: `vtune-agent run` — talk to the host daemon over the virtio-serial
  * port (or --device PATH: a character device or a unix socket) or, on Xen,
  * over xenstore (agent/xs.h), reporting

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* standalone: `vtune-agent run --standalone` — sample the guest view every
  * interval, evaluate the guest rules locally and apply them, for guests
  * without a host daemon. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xs_dl: libxenstore loaded when the xenstore transport is first used, so
  * that the packaged vtune-agent needs no Xen library in a KVM guest. Linked
  * into the dynamic vtune-agent only (the static agent and the unit tests

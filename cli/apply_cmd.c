@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* apply_cmd: `vtune apply --dry-run`: ask vtune-hostd which changes its
  * policy would make now on the latest views, and print them. */
 #include "commands.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kvm_cmd: `vtune kvm channel-xml`: print the libvirt <channel> element
  * that gives a domain vtune's agent channel (see docs/kvm.md). */
 #include "commands.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vtune: the operator's command (sub-command dispatch and help). */
 #include "commands.h"
 #include "safefile.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* policy_cmd: `vtune policy check FILE...` — load each policy file and
  * check every action against where it will run (vtune-hostd on a backend,
  * the standalone agent, `vtune-agent once`, an agent protocol version);

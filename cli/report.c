@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* report: `vtune report`: fetch a capture from vtune-hostd (or a saved one),
  * build the report's data model (side-by-side rows, diagnosis, changes,
  * history) and hand it to the text, JSON or HTML renderer. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* report_diag: the diagnosis rules of `vtune report`: which side of the
  * hypervisor each bottleneck is on, and why, from one guest's capture. */
 #include "report.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* report_html: the HTML renderer of `vtune report`'s model: one
  * self-contained page (inline CSS and SVG, no scripts, fonts or network)
  * with the side-by-side table, the diagnosis and history charts per guest. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* report_text: the text and JSON renderers of `vtune report`'s model: the
  * same content, as text for people (at most 100 columns, the capture's time,
  * why a value is n/a) and as structured JSON (no history). */

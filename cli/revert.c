@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* revert: `vtune revert` undoes changes recorded in the journal, newest
  * first, and never overwrites a knob someone else changed (unless --force). */
 #include "commands.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* status: `vtune status`: what vtune-hostd sees, from its control socket:
  * each guest's channel, report counts, latest metrics and active rules. */
 #include "commands.h"

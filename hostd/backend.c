@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* backend: the table of built-in backends vtune-hostd can use, what each
  * can do for the policy check, and the knob kinds they all write. */
 #include "backend.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* backend: the backend contract — everything vtune-hostd needs from a
  * hypervisor is a slot here: opening it (URI and root prefix), the guests
  * and their agent channels, the host view of a guest, planning vCPU

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* backend_mod: load the kvm and xen backends on demand (dlopen) and the
  * proxies the programs link in their place: backend_kvm_ops /
  * backend_xen_ops and the backend functions hostd calls by name. Linked

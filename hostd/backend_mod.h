@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* backend_mod: the hypervisor backends as modules loaded on demand (the way
  * libvirt loads its drivers), so that a KVM host's vtune-hostd links no Xen
  * library and a Xen dom0's no libvirt. Each module (backend-kvm.so,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guest: one guest's agent channel in vtune-hostd: connecting (QEMU is the
  * server), framing, strict decoding, per-guest bounds (line size, message
  * rate, output queue, partial-line age), the latest validated report, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostd: the vtune-hostd daemon (see hostd.h): guests from the backend,
  * their reports through guest.c, the engine every interval, guest changes
  * journaled then sent, host changes applied, a control socket. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vtune-hostd: the host side of vtune: option parsing, `-n` configuration
  * check, and the daemon's start and stop. */
 #include "backend_mod.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostnet: the host side of a guest's network path — bridge-netfilter per
  * network namespace, offloads (TSO, GSO, GRO, SG) through the ethtool
  * generic-netlink family, and the host.* metrics of a tap (hostnet_view). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostnet_ethtool: offloads (tso, gso, gro, sg) through the ethtool generic
  * netlink family (libnl-genl-3), with the SIOCETHTOOL ioctl as fallback when
  * the family is absent, replay of recorded answers, and the "offload" knob. */

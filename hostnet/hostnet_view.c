@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostnet_view: the host.* metrics of one guest's network path (bridge-nf,
  * offloads and counters of its tap, softnet drops, conntrack fill), and the
  * registration of the hostnet knob kinds. */

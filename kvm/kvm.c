@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kvm: the KVM backend on libvirt: guests and their agent channel, lifecycle
  * events through kvm_event, the host view from domain stats and /proc/stat,
  * pinning knobs and pin plans, VF attach. */

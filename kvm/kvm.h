@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kvm: the KVM backend on libvirt (backend_kvm_ops): guests and their agent
  * channel, libvirt events driven from hostd's own epoll loop, the host view
  * from domain stats and /proc/stat, vCPU / emulator pinning as knob kinds. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kvm_module: what backend-kvm.so exports to vtune-hostd and vtune (see
  * hostd/backend_mod.h): the libvirt backend's table. */
 #include "backend_mod.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fmtnum: numbers for people (see fmtnum.h). */
 #include "fmtnum.h"
 

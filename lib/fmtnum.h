@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fmtnum: numbers for people: never 2.46625e+06, never "?" or -1 for an
  * unknown value ("n/a"), and a metric's unit from the catalogue. */
 #ifndef VTUNE_FMTNUM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_parse: parsers for the /proc files of the guest view. Each works on a
  * mutable copy of the file's text and never trusts its shape. */
 #include "gview.h"

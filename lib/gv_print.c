@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_print: a table of one guest-view sample. */
 #include "gv_print.h"
 

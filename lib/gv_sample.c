@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_sample: rates and gauges from two readings, and the guest.* metric
  * vector that policies read. */
 #include "gview.h"

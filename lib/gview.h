@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gview: the guest view. One reading of the guest kernel's counters and
  * gauges (gv_read), and a sample that turns two readings into rates
  * (gv_sample_compute). Every file is read through kfs under a root prefix;

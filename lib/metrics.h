@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* metrics: the catalogue of scalar metrics that policies, reports and the
  * wire protocol name: every guest.* and host.* metric with its unit and the
  * range a valid value must lie in. A metric vector holds one value each. */

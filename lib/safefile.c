@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* safefile: write files as root without following symlinks or clobbering
  * devices (temporary file, fsync, rename, directory fsync), and check that
  * stdout's output was not lost. See safefile.h. */

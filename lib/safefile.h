@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* safefile: every file vtune writes as root goes through here: a new file
  * made with O_EXCL|O_NOFOLLOW beside the target, filled, fsync'd and renamed
  * over it; a target that is not a regular file is refused. Also the check

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sockdiag: NETLINK_SOCK_DIAG dumps of TCP sockets, live or replayed, on a
  * plain netlink socket (a request struct plus one attribute, as iproute2). */
 #include "sockdiag.h"

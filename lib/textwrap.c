@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* textwrap: wrap text at word boundaries for a terminal (see textwrap.h). */
 #include "textwrap.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* textwrap: text for a terminal at most TEXT_WIDTH columns wide, wrapped at
  * word boundaries under a hanging indent. */
 #ifndef VTUNE_TEXTWRAP_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # deb.mk: Debian packages from debian/ (needs debhelper and dpkg-dev).
 #   make deb        build the packages of debian/control (vtune-common, vtune,
 #                   vtune-agent, vtune-hostd, vtune-hostd-kvm, vtune-hostd-xen)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # install.mk: `make install` / `make uninstall`, honouring PREFIX and DESTDIR.
 #   make install                          # under /usr/local, config in /etc
 #   make install PREFIX=/usr DESTDIR=/tmp/root

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* policy: a policy file parsed into typed rules (see vtune-policies(5)),
  * the loader that checks every problem as `file:line:col: message`, and
  * the diagnostics it collects. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* policy_load: read a policy file with libyaml into typed rules, checking
  * everything and reporting every problem as `file:line:col: message`; the
  * set is refused if there is any. Also the sysctl allow-list check. */

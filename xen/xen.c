@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xen: the Xen backend for vtune-hostd (backend_xen_ops) on libxenctrl and
  * libxenstore: domains, xenstore watches, the agent's xenstore keys, the host
  * view, vCPU pinning knobs and plans, PCI assignment. */

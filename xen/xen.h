@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xen: the Xen backend on libxenctrl and libxenstore (backend_xen_ops): domains
  * and their vifs, xenstore watches for lifecycle and agent reports, the host
  * view from dom0's /proc/stat and the hypervisor, dom0 / guest vCPU pinning and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xen_util: the Xen backend's pure parts, testable without Xen: CPU lists,
  * checks of values a guest wrote to xenstore, watch paths, dom0 CPU load
  * from /proc/stat, the dom0-away pin plan. */

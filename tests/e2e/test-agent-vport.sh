@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-agent-vport: a real Debian 6.1 guest under QEMU TCG runs `vtune-agent run` on the
 # virtio-serial port; a python host on DIR/agent.sock checks hello, reports, a disconnect
 # and reconnect, an apply of net.core.somaxconn (4096 -> 8192) and a revert, in the guest.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 300
 # test-kvm-e2e: the host daemon and the KVM side, end to end. A private
 # libvirtd (own netns with a bridge br0, own mount namespace for its state:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-xen-e2e: vtune-hostd --backend xen in a real dom0 (tests/harness/xen-boot) and
 # vtune-agent in the PV domU, over xenstore through hostd's bridge: steal seen, dom0
 # pinned away from the guest's pCPU, bridge-nf off, two guest sysctls set in the domU

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # /init of the Xen test dom0 that xen-boot builds: load the Xen modules, start xenstored,
 # xen-init-dom0 and xenconsoled, bridge xenbr0, start the PV domU of /etc/xen/vtune-domu.cfg,
 # run /bin/dom0-test and print VTUNE_XEN_DONE rc=N (xen-boot then stops QEMU).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 # fakeguest.py: a fake guest for the integration tests (a helper, not a test).
 # It plays QEMU's side of one guest's agent channel, with an agent behind it:
 # listens on a unix socket (DIR/<name>.sock for the sim backend), answers

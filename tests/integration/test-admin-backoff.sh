@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # test-admin-backoff: vtune-hostd never fights an administrator, on the host
 # side too. A namespace with a bridge and a tap (held open with offloads on,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-agent-fallback: `vtune-agent run` in a guest with no host daemon (a
 # cloud: no vtune channel, or nobody on it) falls back to the guest rules
 # standalone after --fallback seconds, within a bounded time, applies them

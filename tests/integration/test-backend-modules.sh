@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-backend-modules: the hypervisor backends are modules loaded on demand
 # (hostd/backend_mod.h): vtune-hostd, vtune and vtune-agent link neither
 # libvirt nor a Xen library; backend-kvm.so links no Xen library and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-cli-matrix: every command of vtune, vtune-agent and vtune-hostd,
 # each with --help, -h, a bad option, and (where it prints data) --json and
 # its text: --help and -h exit 0 with the same usage on stdout and nothing

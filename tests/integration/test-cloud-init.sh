@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-cloud-init: contrib/cloud-init/vtune-agent.yaml is cloud-config user
 # data cloud-init accepts (`cloud-init schema`, else a YAML parse and the
 # shapes of the keys it uses), and so are its commented-out alternatives (own

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # bridge_nf and offload knobs on the live kernel: two namespaces A and B,
 # each with a bridge, a tap (held open with offloads on, as QEMU would) and

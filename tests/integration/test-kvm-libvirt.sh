@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 240
 # The KVM backend against a real libvirtd: a TCG guest with the vtune channel
 # and a tap on a bridge, in a network namespace and a private mount namespace

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-manpages: every man page renders without a warning, has a NAME line
 # whatis can read, and names every --long option that the matching
 # program's --help prints (each command's help too), so --help and the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 180
 # test-report-html: `vtune report` against vtune-hostd on the sim backend with
 # fake guests (one contended by the host, one healthy): after ~15 s of

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-safe-files: what vtune writes as root (report --html / --save) goes
 # through lib/safefile: a symlink, a device node, a FIFO or a directory at the
 # target is refused and left as it was (the victim behind a symlink too); a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # test-unit-privsep: vtune-hostd started exactly as the shipped unit starts it
 # (the unit `make install` writes, run by unit_exec.py: its capability

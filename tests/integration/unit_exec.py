@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """unit_exec: run a systemd unit's ExecStart= the way systemd would, for the
 process-level security settings that can be reproduced without a running
 systemd (none runs on the test machines), so that a test sees the daemon

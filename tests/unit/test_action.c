@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_action: the action table walked whole — every (action, side, mode)
  * either has what runs it there or is refused by the policy check with a
  * precise file:line:col message; guest actions survive the trip to the

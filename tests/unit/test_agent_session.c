@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_agent_session: the agent's protocol session over a socketpair and a
  * unix socket, on a fixture tree: hello and negotiation, reports, journaled
  * apply / revert with acks, garbage and resync, reconnect; vport lookup. */

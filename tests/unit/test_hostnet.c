@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_hostnet: the bridge_nf and offload knob kinds on fixture trees (no
  * setns, recorded ethtool netlink answers replayed), target parsing, plans,
  * and hostnet_view rates from two captured readings. */

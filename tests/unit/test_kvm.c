@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_kvm: the KVM backend against libvirt's test:///default driver (no
  * daemon): domain XML scanning, list, events through hostd-style polling,
  * pinning knobs, host view and pin plans. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_policy_load: loading policy files: the default set, a file using
  * every key, and broken files whose every problem must be reported at the
  * right file:line:col. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_report: `vtune report` on saved captures (tests/fixtures/report):
  * the diagnosis lines of each case, the text and JSON renderers agreeing,
  * the HTML charts and their point counts, and hostd's history ring. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_safefile: files written as root (lib/safefile): a regular target is
  * replaced whole; a symlink, device, FIFO or directory target is refused
  * and left as it was; a symlink planted at the temporary name redirects

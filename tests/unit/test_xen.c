@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_xen: the parts of the Xen backend that run without Xen: open failing
  * cleanly, CPU lists, the dom0-away plan, checks of guest-written xenstore
  * values, watch paths, dom0 load from /proc/stat, the PCI knob on a fixture. */
