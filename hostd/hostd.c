@@ -1047,6 +1047,10 @@ json_object *hostd_dry_plan_json(struct hostd *h, uint64_t now_ns)
 			continue;
 		struct cur_ctx cc = { h, g };
 		pol_plan_clear(&plan);
+		/* what an administrator took over stays theirs in the dry run too */
+		const char *id, *val;
+		for (size_t k = 0; pol_engine_unmanaged(h->engine, g->bk.name, k, &id, &val) == 0; k++)
+			pol_engine_admin_changed(e, g->bk.name, id, val);
 		const struct mvec *hm = g->have_host ? &g->hm : NULL;
 		pol_engine_step(e, g->bk.name, now_ns, &g->gm, hm, current_knob, &cc, &plan);
 		pol_engine_step(e, g->bk.name, now_ns + span, &g->gm, hm, current_knob, &cc, &plan);
