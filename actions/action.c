@@ -180,8 +180,9 @@ static int check_rule(const struct pol_set *set, const struct pol_rule *r,
 		char why[256];
 		if (act_can_run(&r->actions[i], w, why, sizeof why))
 			continue;
-		pol_diag_add(diag, set->name, r->actions[i].line, r->actions[i].col,
-			     "%s %s: %s", r == &set->baseline ? "the" : "rule",
+		unsigned f = r->actions[i].file;
+		pol_diag_add(diag, f < set->nfiles ? set->files[f] : set->name, r->actions[i].line,
+			     r->actions[i].col, "%s %s: %s", r == &set->baseline ? "the" : "rule",
 			     r->name, why);
 		bad++;
 	}
@@ -202,7 +203,7 @@ int act_check_set(const struct pol_set *set, const struct act_where *w, struct p
 struct pol_set *act_load_policy(const char *path, const struct act_where *w,
 				struct pol_diag *diag)
 {
-	struct pol_set *s = pol_load_file(path, diag);
+	struct pol_set *s = pol_load_with_dropins(path, NULL, diag);
 	if (s && act_check_set(s, w, diag)) {
 		pol_set_free(s);
 		return NULL;

@@ -195,8 +195,9 @@ void act_parse(struct pol_ld *ld, yaml_node_t *node, enum pol_side side,
  * administrator's take-over and the kind's own planning). 0 or -ENOMEM. */
 int act_plan(const struct act_plan_in *in, struct pol_plan *out);
 
-/* Load a policy file and check it for where (pol_load_file, then
- * act_check_set): the set, or NULL with every problem in diag. */
+/* Load a policy file with its drop-ins and check it for where
+ * (pol_load_with_dropins, then act_check_set): the set, or NULL with every
+ * problem in diag. */
 struct pol_set *act_load_policy(const char *path, const struct act_where *where,
 				struct pol_diag *diag);
 

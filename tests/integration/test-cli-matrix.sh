@@ -25,9 +25,8 @@ if [ -z "${VTUNE_MATRIX_NETNS:-}" ]; then
 fi
 ip link set lo up 2>/dev/null
 
-# Lead-owned commands not yet to this standard (cli/policy_cmd.c, cli/revert.c).
+# Lead-owned commands not yet to this standard (cli/revert.c, vtune-agent once).
 KNOWN="
-vtune policy check|bad option
 vtune revert|json
 vtune-agent once|json
 "
@@ -130,6 +129,8 @@ done <<EOF
 vtune|
 vtune bench crr|127.0.0.1:18089 -d 0.5 -t 1
 vtune policy check|$TMP/policy.yaml
+vtune policy list|$SRC/policies/default.yaml
+vtune policy show|listen-overflow $SRC/policies/default.yaml
 vtune revert|--all --dry-run --control $CTL
 vtune status|--control $CTL
 vtune report|--control $CTL
