@@ -250,6 +250,19 @@ static json_object *left_alone(json_object *g)
 	return out;
 }
 
+/* Host changes refused to keep the host safe, each with the rule that
+ * needs what it would turn off. */
+static json_object *refused(json_object *g)
+{
+	json_object *out = json_object_new_array(), *a = rep_get(g, "refused");
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "text", json_object_get(json_object_array_get_idx(a, i)));
+		json_object_array_add(out, o);
+	}
+	return out;
+}
+
 /* What the guest's agent cannot be asked (an older protocol). */
 static json_object *not_served(json_object *g)
 {
@@ -336,6 +349,7 @@ json_object *rep_model(json_object *cap, const char *only, int minutes, char *er
 		json_object_object_add(o, "policies_did", changes(g, "changes", 1));
 		json_object_object_add(o, "policies_would", changes(g, "plan", 0));
 		json_object_object_add(o, "left_alone", left_alone(g));
+		json_object_object_add(o, "refused", refused(g));
 		json_object_object_add(o, "not_served", not_served(g));
 		json_object_object_add(o, "history", history(g, minutes));
 		json_object_array_add(arr, o);

@@ -19,7 +19,8 @@
 
 int hostnet_register_knobs(void)
 {
-	const struct knob_ops *const kinds[] = { &hostnet_bridge_nf_ops, &hostnet_offload_ops };
+	const struct knob_ops *const kinds[] = { &hostnet_bridge_nf_ops, &hostnet_offload_ops,
+						 &hostnet_bridge_br_ops, &hostnet_firewall_ops };
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
 		const struct knob *have = knob_find_real(kinds[i]->kind);
 		if (have && have->ops == kinds[i])
@@ -44,6 +45,7 @@ struct inns {
 	int live;
 	const char *tap;
 	int brnf_r, brnf;     /* 0 / -errno, and any key on */
+	int brnf_present;     /* br_netfilter loaded */
 	int ct_r;	      /* 0, -ENOENT (absent) or -errno */
 	uint64_t ct_count, ct_max;
 	int tap_r;
@@ -103,6 +105,7 @@ static int read_inns(void *arg)
 		int r = kfs_read_str(s->root, p, v, sizeof v);
 		if (r == -ENOENT && i == 0)
 			break; /* br_netfilter not loaded: bridge-nf is off */
+		s->brnf_present = 1;
 		if (r) {
 			s->brnf_r = r;
 			break;
@@ -182,7 +185,6 @@ static int view_here(struct hostnet_state *st, const char *root, const char *tap
 	uint64_t sn = 0;
 	int r;
 
-	(void)bridge; /* bridge-nf is a per-namespace setting */
 	if (!st || !host || !netns_path_ok(netns) ||
 	    (tap && *tap && (strlen(tap) >= IFNAMSIZ || strchr(tap, '/'))))
 		return -EINVAL;
@@ -194,8 +196,15 @@ static int view_here(struct hostnet_state *st, const char *root, const char *tap
 		log_debug("hostnet_view: cannot enter %s: %s", netns, strerror(-r));
 		s.brnf_r = s.ct_r = s.tap_r = r;
 	}
-	if (!s.brnf_r)
-		mvec_set(host, M_HOST_BRIDGE_NF, s.brnf);
+	if (!s.brnf_r) {
+		/* netfilter runs for the bridge when the namespace sysctl or its
+		 * own nf_call_* option is on (an absent br_netfilter: neither) */
+		struct hostnet_bridge b;
+		int eff = s.brnf;
+		if (s.brnf_present && bridge && *bridge && !hostnet_bridge_get(root, netns, bridge, &b))
+			eff |= b.opt[0] | b.opt[1] | b.opt[2];
+		mvec_set(host, M_HOST_BRIDGE_NF, eff);
+	}
 	if (!s.ct_r && s.ct_max)
 		mvec_set(host, M_HOST_CONNTRACK_FILL, 100.0 * (double)s.ct_count / (double)s.ct_max);
 	else if (s.ct_r == -ENOENT)
