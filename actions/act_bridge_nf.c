@@ -129,9 +129,10 @@ static int refuse(const struct act_ctx *c, const struct pol_change *ch, const ch
 {
 	char text[768];
 	const char *br = c->host->bridge && *c->host->bridge ? c->host->bridge : "?";
+	int ns = ch->act && (ch->act->flags & POL_F_SCOPE_NS);
 	snprintf(text, sizeof text,
-		 "bridge_nf off refused (rule %s): %s needs the %s's bridged frames to pass netfilter; nothing changed (allow_unfiltered: true overrides)",
-		 ch->rule, what, ch->act && (ch->act->flags & POL_F_SCOPE_NS) ? "namespace" : br);
+		 "bridge_nf off for %s%s refused (rule %s): %s needs its bridged frames to pass netfilter; nothing changed (allow_unfiltered: true overrides)",
+		 ns ? "the namespace of bridge " : "bridge ", br, ch->rule, what);
 	if (c->host->refuse)
 		c->host->refuse(c->host->refuse_arg, ch, "bridge_nf", reason, text);
 	else
