@@ -54,6 +54,11 @@ struct act_host {
 	 * backend cannot pin. */
 	int (*plan_pin)(void *bk, const void *bk_guest, const char *mode,
 			act_change_fn fn, void *arg, char *why, size_t n);
+	/* Plan a host-wide pin mode for every guest of the host (the backend
+	 * gets them all from hostd). -EOPNOTSUPP: not a host-wide mode of this
+	 * backend. NULL: none. */
+	int (*plan_pin_host)(void *bk, const char *mode, act_change_fn fn, void *arg, char *why,
+			     size_t n);
 	/* Filters the hypervisor binds to the guest's traffic (libvirt
 	 * nwfilter): > 0 with their names in buf (n bytes), 0 none, -errno.
 	 * NULL: the backend has none. */

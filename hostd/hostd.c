@@ -491,6 +491,21 @@ static int plan_pin(void *bk, const void *bk_guest, const char *mode, act_change
 	return h->ops->plan_pin(h->bk, bk_guest, mode, fn, arg, why, n);
 }
 
+/* act_host.plan_pin_host: the backend's slot with every guest hostd follows. */
+static int plan_pin_host(void *bk, const char *mode, act_change_fn fn, void *arg, char *why,
+			 size_t n)
+{
+	const struct hostd *h = bk;
+	const struct bk_guest **gs = calloc(h->nguests + 1, sizeof *gs);
+	if (!gs)
+		return -ENOMEM;
+	for (size_t i = 0; i < h->nguests; i++)
+		gs[i] = &h->guests[i]->bk;
+	int r = h->ops->plan_pin_host(h->bk, gs, h->nguests, mode, fn, arg, why, n);
+	free(gs);
+	return r;
+}
+
 /* act_host.filters: the backend's slot with its own types. */
 static int guest_filters(void *bk, const void *bk_guest, char *buf, size_t n)
 {
@@ -526,6 +541,7 @@ static void act_on_plan(struct hostd *h, struct guest *g, const struct pol_plan 
 	struct act_host host = {
 		.guest = g->bk.name, .tap = g->bk.tap, .bridge = g->bk.bridge, .netns = g->bk.netns,
 		.bk = h, .bk_guest = &g->bk, .plan_pin = h->ops->plan_pin ? plan_pin : NULL,
+		.plan_pin_host = h->ops->plan_pin_host ? plan_pin_host : NULL,
 		.filters = h->ops->guest_filters ? guest_filters : NULL,
 		.refuse = refused, .refuse_arg = &cc,
 	};

@@ -634,6 +634,7 @@ static int host_cpu(struct backend *b, struct prev *p, struct mvec *host)
 				mx = v;
 		}
 		mvec_set(host, M_HOST_CPU_BUSY_MAX, mx);
+		mvec_set(host, M_HOST_DOM0_BUSY_MAX, mx);
 		if (atotal > p->all_total && abusy >= p->all_busy)
 			mvec_set(host, M_HOST_DOM0_BUSY,
 				 pct(abusy - p->all_busy, atotal - p->all_total));

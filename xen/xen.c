@@ -2,6 +2,7 @@
  * libxenstore: domains, xenstore watches, the agent's xenstore keys, the host
  * view, vCPU pinning knobs and plans, PCI assignment. */
 #include "cpulist.h"
+#include "pinplan.h"
 #include "xen.h"
 #include "xen_bridge.h"
 
@@ -48,6 +49,7 @@ struct backend {
 	char *stat_prev;
 	uint64_t stat_ns;
 	double dom0_mean, dom0_max;
+	double dom0_pct[XEN_MAX_VCPUS]; /* each dom0 vCPU's busy %, -1 unknown */
 	int dom0_known;
 	uint64_t *idle_prev;
 	int nidle;
@@ -383,7 +385,8 @@ static void dom0_sample(struct backend *b, uint64_t now_ns)
 	if (kfs_read_alloc(b->root, "proc/stat", &cur, &len))
 		return;
 	if (b->stat_prev && now_ns > b->stat_ns &&
-	    !xen_stat_busy(b->stat_prev, cur, &b->dom0_mean, &b->dom0_max))
+	    !xen_stat_busy(b->stat_prev, cur, &b->dom0_mean, &b->dom0_max) &&
+	    xen_stat_each(b->stat_prev, cur, b->dom0_pct, XEN_MAX_VCPUS) > 0)
 		b->dom0_known = 1;
 	free(b->stat_prev);
 	b->stat_prev = cur;
@@ -436,6 +439,7 @@ static int xen_host_view(struct backend *b, const struct bk_guest *g, uint64_t n
 	pcpu_sample(b, now_ns);
 	if (b->dom0_known) {
 		mvec_set(host, M_HOST_DOM0_BUSY, b->dom0_mean);
+		mvec_set(host, M_HOST_DOM0_BUSY_MAX, b->dom0_max);
 		double mx = b->dom0_max;
 		if (b->pcpu_known && b->pcpu_max > mx)
 			mx = b->pcpu_max;
@@ -739,31 +743,83 @@ int xen_knobs_register(void)
 	return 0;
 }
 
-int xen_plan_dom0_away(struct backend *b, const struct bk_guest *g, xen_change_fn fn, void *arg)
+int xen_plan_dom0_dedicated(struct backend *b, const struct bk_guest *const *gs, size_t ng,
+			    xen_change_fn fn, void *arg, char *why, size_t n)
 {
-	struct xen_vcpu gv[XEN_MAX_VCPUS], dv[XEN_MAX_VCPUS];
-	int cpus[XEN_MAX_VCPUS], ncpus, rc;
-	size_t ng = 0, nd = 0;
-	char list[KNOB_VALUE_MAX], key[16];
-	if (!b || !g || !fn)
+	struct xen_vcpu dv[XEN_MAX_VCPUS];
+	struct xen_vcpu *gv = NULL;
+	struct pin_task hk[XEN_MAX_VCPUS];
+	struct pin_guest *pg = NULL;
+	uint8_t online[PIN_MAPLEN], hk_set[PIN_MAPLEN], gset[PIN_MAPLEN];
+	char list[KNOB_VALUE_MAX], glist[KNOB_VALUE_MAX], key[32], target[16];
+	int ncpus, need, rc, nhk = 0;
+	size_t nd = 0;
+	if (!b || !fn)
 		return -EINVAL;
-	if ((rc = machine_cpus(b->xch, &ncpus)) || (rc = xen_vcpus(b, g->domid, gv, XEN_MAX_VCPUS, &ng)) ||
-	    (rc = xen_vcpus(b, 0, dv, XEN_MAX_VCPUS, &nd)))
+	if (!b->dom0_known) {
+		snprintf(why, n, "dom0's load per vCPU is not measured yet");
+		return -EAGAIN;
+	}
+	if ((rc = machine_cpus(b->xch, &ncpus)) || (rc = xen_vcpus(b, 0, dv, XEN_MAX_VCPUS, &nd)))
 		return rc;
-	if (ng > XEN_MAX_VCPUS)
-		ng = XEN_MAX_VCPUS;
-	for (size_t i = 0; i < ng; i++)
-		cpus[i] = gv[i].cpu;
-	if ((rc = xen_plan_away_list(cpus, ng, ncpus, list, sizeof list)))
-		return rc;
+	if (ncpus > PIN_MAX_CPUS)
+		ncpus = PIN_MAX_CPUS;
+	memset(online, 0, sizeof online);
+	for (int c = 0; c < ncpus; c++)
+		online[c / 8] |= (uint8_t)(1u << (c % 8));
+	for (size_t i = 0; i < nd && i < XEN_MAX_VCPUS; i++)
+		if (dv[i].online) {
+			hk[nhk].cpu = dv[i].cpu;
+			hk[nhk++].load = b->dom0_pct[i] > 0 ? b->dom0_pct[i] : 0;
+		}
+	gv = calloc((ng ? ng : 1) * XEN_MAX_VCPUS, sizeof *gv);
+	pg = calloc(ng ? ng : 1, sizeof *pg);
+	int *cpus = calloc((ng ? ng : 1) * XEN_MAX_VCPUS, sizeof *cpus);
+	size_t *nv = calloc(ng ? ng : 1, sizeof *nv);
+	if (!gv || !pg || !cpus || !nv) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t g = 0; g < ng; g++) {
+		size_t cnt = 0;
+		if (xen_vcpus(b, gs[g]->domid, gv + g * XEN_MAX_VCPUS, XEN_MAX_VCPUS, &cnt))
+			cnt = 0; /* gone meanwhile: nothing of it to move */
+		nv[g] = cnt > XEN_MAX_VCPUS ? XEN_MAX_VCPUS : cnt;
+		for (size_t v = 0; v < nv[g]; v++)
+			cpus[g * XEN_MAX_VCPUS + v] = gv[g * XEN_MAX_VCPUS + v].cpu;
+		pg[g].cpu = cpus + g * XEN_MAX_VCPUS;
+		pg[g].nv = nv[g];
+	}
+	struct pin_in in = { ncpus, online, hk, (size_t)nhk, nhk, pg, ng };
+	if ((rc = pin_plan_housekeeping(&in, hk_set, &need, why, n)))
+		goto out;
+	pin_guest_set(online, hk_set, ncpus, gset);
+	if ((rc = cpulist_format(hk_set, ncpus, list, sizeof list)) ||
+	    (rc = cpulist_format(gset, ncpus, glist, sizeof glist)))
+		goto out;
+	/* the guests move off first, then dom0 takes its pCPUs */
+	for (size_t g = 0; g < ng; g++)
+		for (size_t v = 0; v < nv[g]; v++) {
+			if (!gv[g * XEN_MAX_VCPUS + v].online)
+				continue;
+			snprintf(target, sizeof target, "%d", gs[g]->domid);
+			snprintf(key, sizeof key, "vcpu%zu", v);
+			if ((rc = fn(arg, "xen-vcpupin", target, key, glist)))
+				goto out;
+		}
 	for (size_t i = 0; i < nd && i < XEN_MAX_VCPUS; i++) {
 		if (!dv[i].online)
 			continue;
 		snprintf(key, sizeof key, "vcpu%zu", i);
 		if ((rc = fn(arg, "xen-vcpupin", "0", key, list)))
-			return rc;
+			goto out;
 	}
-	return 0;
+out:
+	free(gv);
+	free(pg);
+	free(cpus);
+	free(nv);
+	return rc;
 }
 
 int xen_assign_device(struct backend *b, int domid, const char *addr)
@@ -780,20 +836,20 @@ int xen_assign_device(struct backend *b, int domid, const char *addr)
 	return 0;
 }
 
-static int xen_plan_pin_op(struct backend *b, const struct bk_guest *g, const char *mode,
-			   act_change_fn fn, void *arg, char *why, size_t n)
+static int xen_plan_pin_host_op(struct backend *b, const struct bk_guest *const *gs, size_t ng,
+				const char *mode, act_change_fn fn, void *arg, char *why, size_t n)
 {
 	if (strcmp(mode, "dom0-away")) {
-		snprintf(why, n, "pin %s: not a Xen pinning mode", mode);
+		snprintf(why, n, "pin %s: not a Xen host-wide pinning mode", mode);
 		return -EOPNOTSUPP;
 	}
-	int r = xen_plan_dom0_away(b, g, fn, arg);
-	if (r < 0)
-		snprintf(why, n, "pin dom0-away for %s: %s", g->name, strerror(-r));
+	int r = xen_plan_dom0_dedicated(b, gs, ng, fn, arg, why, n);
+	if (r < 0 && !why[0])
+		snprintf(why, n, "pin dom0-away: %s", strerror(-r));
 	return r;
 }
 
-static const char *const xen_pin_modes[] = { "dom0-away", NULL };
+static const char *const xen_pin_host_modes[] = { "dom0-away", NULL };
 
 static int xen_privsep_dirs(const char *uri, const char **dirs, size_t max, char *buf,
 			    size_t bufn, char *why, size_t n)
@@ -830,8 +886,8 @@ const struct backend_ops backend_xen_ops = {
 	.channels_open = xen_channels_open,
 	.channels_guest_down = xen_channels_down,
 	.channels_close = xen_channels_close,
-	.plan_pin = xen_plan_pin_op,
-	.pin_modes = xen_pin_modes,
+	.plan_pin_host = xen_plan_pin_host_op,
+	.pin_host_modes = xen_pin_host_modes,
 	.knobs = xen_knobs,
 	.privsep_dirs = xen_privsep_dirs,
 };

@@ -31,7 +31,7 @@ static void test_default_loads(void **state)
 	dump(&d);
 	assert_non_null(s);
 	assert_int_equal(d.n, 0);
-	assert_int_equal(s->n_rules, 13);
+	assert_int_equal(s->n_rules, 14);
 
 	/* the guest baseline of `vtune-agent once` */
 	assert_int_equal(s->baseline.n_actions, 6);
