@@ -15,7 +15,8 @@
 
 static const char *const w_rps[] = { "all", NULL };
 static const char *const w_onoff[] = { "off", "on", NULL };
-static const char *const w_pin[] = { "dom0-away", "emulator-away", "vcpus-spread", NULL };
+static const char *const w_pin[] = { "dom0-away", "emulator-away", "vcpus-spread", "housekeeping",
+				      "net-threads", NULL };
 static const char *const w_sriov[] = { "attach", NULL };
 static const char *const m_sysctl[] = { "set", "scale", "step", "widen", "min", "max", NULL };
 

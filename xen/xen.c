@@ -2,6 +2,7 @@
  * libxenstore: domains, xenstore watches, the agent's xenstore keys, the host
  * view, vCPU pinning knobs and plans, PCI assignment. */
 #include "cpulist.h"
+#include "netthreads.h"
 #include "pinplan.h"
 #include "xen.h"
 #include "xen_bridge.h"
@@ -36,6 +37,10 @@ struct xguest {
 	int ctl_ready;	    /* control/vtune made with dom0-only write */
 	uint64_t prev_cpu_ns, prev_ns; /* sum of vCPU time, for the rate */
 	double busy;	    /* vCPU time rate, % of its vCPUs, -1 unknown */
+	struct nt_thread nt[NT_MAX]; /* its netback kthreads, last sample */
+	double nt_load[NT_MAX];	     /* their CPU % since the sample before */
+	size_t nnt;
+	uint64_t nt_ns;
 };
 
 struct backend {
@@ -426,6 +431,28 @@ static void pcpu_sample(struct backend *b, uint64_t now_ns)
 	b->idle_ns = now_ns;
 }
 
+/* The guest's netback kthreads in dom0: their CPU and run delay since the
+ * last sample (host.netthread.*), kept for the net-threads placement. */
+static void netback_sample(struct backend *b, struct xguest *x, uint64_t now_ns, struct mvec *host)
+{
+	struct nt_thread cur[NT_MAX];
+	double each[NT_MAX], cpu, delay;
+	size_t n = 0;
+	if (nt_find(b->root, NT_NETBACK, x->g.domid, cur, NT_MAX, &n))
+		return;
+	if (x->nnt && now_ns > x->nt_ns &&
+	    !nt_rates(x->nt, x->nnt, cur, n, now_ns - x->nt_ns, &cpu, &delay, each)) {
+		mvec_set(host, M_HOST_NETTHREAD_CPU, cpu);
+		mvec_set(host, M_HOST_NETTHREAD_DELAY, delay);
+		memcpy(x->nt_load, each, n * sizeof each[0]);
+	} else {
+		memset(x->nt_load, 0, sizeof x->nt_load);
+	}
+	memcpy(x->nt, cur, n * sizeof cur[0]);
+	x->nnt = n;
+	x->nt_ns = now_ns;
+}
+
 /* dom0 cannot see how long a guest's vCPUs wait to run (Xen keeps runstate
  * times per vCPU, but gives them to the guest itself, not to the domctl we
  * have): host.vcpu.delay stays unset, and the steal the guest reports
@@ -466,6 +493,7 @@ static int xen_host_view(struct backend *b, const struct bk_guest *g, uint64_t n
 			  online;
 	x->prev_cpu_ns = sum;
 	x->prev_ns = now_ns;
+	netback_sample(b, x, now_ns, host);
 	return 0;
 }
 
@@ -729,6 +757,7 @@ const struct knob_ops xen_knob_vcpupin_ops = {
 
 static const struct knob_ops *const xen_knobs[] = {
 	&xen_knob_vcpupin_ops,
+	&nt_affinity_ops,
 	&xen_knob_pci_ops,
 	NULL,
 };
@@ -836,9 +865,52 @@ int xen_assign_device(struct backend *b, int domid, const char *addr)
 	return 0;
 }
 
+int xen_plan_net_threads(struct backend *b, const struct bk_guest *const *gs, size_t ng,
+			 xen_change_fn fn, void *arg, char *why, size_t n)
+{
+	struct xen_vcpu dv[XEN_MAX_VCPUS];
+	struct nt_thread *t[XEN_MAX_TRACKED * 4];
+	double load[XEN_MAX_TRACKED * 4];
+	int cpu[XEN_MAX_TRACKED * 4], ncpu = 0, rc;
+	uint8_t set[PIN_MAPLEN];
+	size_t nd = 0, nt = 0;
+	char target[48], val[16];
+	if ((rc = xen_vcpus(b, 0, dv, XEN_MAX_VCPUS, &nd)))
+		return rc;
+	/* dom0's own CPUs (its vCPUs, wherever dom0-away put them) */
+	memset(set, 0, sizeof set);
+	for (size_t i = 0; i < nd && i < XEN_MAX_VCPUS; i++)
+		if (dv[i].online) {
+			set[i / 8] |= (uint8_t)(1u << (i % 8));
+			ncpu = (int)i + 1;
+		}
+	for (size_t g = 0; g < ng; g++) {
+		struct xguest *x = find(b, gs[g]->domid);
+		for (size_t i = 0; x && i < x->nnt && nt < sizeof t / sizeof t[0]; i++) {
+			t[nt] = &x->nt[i];
+			load[nt++] = x->nt_load[i];
+		}
+	}
+	if (!nt) {
+		snprintf(why, n, "no netback threads found in dom0");
+		return -ENOENT;
+	}
+	if ((rc = pin_spread(load, nt, set, ncpu, cpu)))
+		return rc;
+	for (size_t i = 0; i < nt; i++) {
+		nt_target(t[i], target, sizeof target);
+		snprintf(val, sizeof val, "%d", cpu[i]);
+		if ((rc = fn(arg, "task_affinity", target, t[i]->comm, val)))
+			return rc;
+	}
+	return 0;
+}
+
 static int xen_plan_pin_host_op(struct backend *b, const struct bk_guest *const *gs, size_t ng,
 				const char *mode, act_change_fn fn, void *arg, char *why, size_t n)
 {
+	if (!strcmp(mode, "net-threads"))
+		return xen_plan_net_threads(b, gs, ng, fn, arg, why, n);
 	if (strcmp(mode, "dom0-away")) {
 		snprintf(why, n, "pin %s: not a Xen host-wide pinning mode", mode);
 		return -EOPNOTSUPP;
@@ -849,7 +921,7 @@ static int xen_plan_pin_host_op(struct backend *b, const struct bk_guest *const 
 	return r;
 }
 
-static const char *const xen_pin_host_modes[] = { "dom0-away", NULL };
+static const char *const xen_pin_host_modes[] = { "dom0-away", "net-threads", NULL };
 
 static int xen_privsep_dirs(const char *uri, const char **dirs, size_t max, char *buf,
 			    size_t bufn, char *why, size_t n)

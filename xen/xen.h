@@ -114,6 +114,13 @@ typedef int (*xen_change_fn)(void *arg, const char *kind, const char *target,
 int xen_plan_dom0_dedicated(struct backend *b, const struct bk_guest *const *gs, size_t ng,
 			    xen_change_fn fn, void *arg, char *why, size_t n);
 
+/* Plan "net-threads" for every guest (gs, ng): their vifs' netback
+ * kthreads spread over dom0's vCPUs by measured load, the busiest first
+ * (pin_spread), one "task_affinity" change each. 0, -ENOENT (none found) or
+ * fn's rc. */
+int xen_plan_net_threads(struct backend *b, const struct bk_guest *const *gs, size_t ng,
+			 xen_change_fn fn, void *arg, char *why, size_t n);
+
 /* Assign a PCI device ("DDDD:BB:SS.F", already assignable, see
  * "xen-pci-assignable") to a domain with xc_assign_device. A PV guest also
  * needs the pcifront xenstore entries `xl pci-attach` writes: not done here.
