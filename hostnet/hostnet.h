@@ -120,10 +120,11 @@ enum {
 	HOSTNET_OFF_GSO = 1u << 1,
 	HOSTNET_OFF_GRO = 1u << 2,
 	HOSTNET_OFF_SG = 1u << 3,
-	HOSTNET_OFF_ALL = 0xfu,
+	HOSTNET_OFF_TXCSUM = 1u << 4, /* tx checksumming */
+	HOSTNET_OFF_ALL = 0x1fu,
 };
-#define HOSTNET_OFF_NKEYS 4
-/* Key names in bit order: "tso", "gso", "gro", "sg". */
+#define HOSTNET_OFF_NKEYS 5
+/* Key names in bit order: "tso", "gso", "gro", "sg", "txcsum". */
 extern const char *const hostnet_offload_keys[HOSTNET_OFF_NKEYS];
 
 /* Bit of a key name, or 0 when unknown. */
@@ -185,10 +186,16 @@ int hostnet_plan_bridge_nf(const char *netns, const char *state,
 			   hostnet_change_fn fn, void *arg);
 
 /* Offloads in features (HOSTNET_OFF_*) "off" / "on" on iface in netns: one
- * "offload" change per bit. Returns the number of changes, -EINVAL or fn's
- * value. */
+ * "offload" change per bit, in key order for off and the reverse for on
+ * (tso needs sg, sg needs tx checksumming). Returns the number of changes,
+ * -EINVAL or fn's value. */
 int hostnet_plan_offload(const char *iface, const char *netns, unsigned features,
 			 const char *state, hostnet_change_fn fn, void *arg);
+
+/* "hw csum failure" lines of the host's kernel log naming tap or bridge,
+ * counted since vtune started (root "/": /dev/kmsg from its end; another
+ * root: ROOT/dev/kmsg, a capture, counted whole). 0 or -errno. */
+int hostnet_csum_failures(const char *root, const char *tap, const char *bridge, uint64_t *n);
 
 /* ---- the host view of one guest ---- */
 struct hostnet_state {
@@ -198,12 +205,16 @@ struct hostnet_state {
 	int have_tap;
 	uint64_t softnet_dropped;
 	int have_softnet;
+	uint64_t tap_errors, csum_failures;
+	int have_csum;
 };
 
 /* Fill host with the host.* metrics of one guest's path: host.bridge_nf (1
  * when any bridge-nf key is 1 in netns; 0 when br_netfilter is absent),
- * host.offloads_off (tso/gso/gro/sg off on tap), host.tap.{rx,tx}_{packets,
- * drops} and host.softnet.dropped as rates since the previous call with st
+ * host.offloads_off (tso/gso/gro/sg/txcsum off on tap and changeable),
+ * host.tap.{rx,tx}_{packets,drops}, host.tap.errors, host.csum_failures
+ * ("hw csum failure" for tap or bridge in the kernel log) and
+ * host.softnet.dropped as rates since the previous call with st
  * (unknown on the first), host.conntrack.fill (% of nf_conntrack_max in
  * netns; 0 when conntrack is absent). root "/" reads the live kernel (tap
  * counters through rtnetlink inside netns); another root is a fixture tree

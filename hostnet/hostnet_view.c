@@ -49,7 +49,7 @@ struct inns {
 	int ct_r;	      /* 0, -ENOENT (absent) or -errno */
 	uint64_t ct_count, ct_max;
 	int tap_r;
-	uint64_t rx_packets, tx_packets, rx_dropped, tx_dropped;
+	uint64_t rx_packets, tx_packets, rx_dropped, tx_dropped, errors;
 };
 
 static int tap_live(struct inns *s)
@@ -71,6 +71,8 @@ static int tap_live(struct inns *s)
 	s->tx_packets = rtnl_link_get_stat(link, RTNL_LINK_TX_PACKETS);
 	s->rx_dropped = rtnl_link_get_stat(link, RTNL_LINK_RX_DROPPED);
 	s->tx_dropped = rtnl_link_get_stat(link, RTNL_LINK_TX_DROPPED);
+	s->errors = rtnl_link_get_stat(link, RTNL_LINK_RX_ERRORS) +
+		    rtnl_link_get_stat(link, RTNL_LINK_TX_ERRORS);
 	r = 0;
 out:
 	if (link)
@@ -90,6 +92,12 @@ static int tap_fixture(struct inns *s)
 		if (r)
 			return r == -ENOENT ? -ENODEV : r;
 	}
+	uint64_t rx = 0, tx = 0; /* older captures lack them: 0 */
+	snprintf(p, sizeof p, "sys/class/net/%s/statistics/rx_errors", s->tap);
+	kfs_read_u64(s->root, p, &rx);
+	snprintf(p, sizeof p, "sys/class/net/%s/statistics/tx_errors", s->tap);
+	kfs_read_u64(s->root, p, &tx);
+	s->errors = rx + tx;
 	return 0;
 }
 
@@ -212,8 +220,8 @@ static int view_here(struct hostnet_state *st, const char *root, const char *tap
 
 	if (tap && *tap && !hostnet_offload_get_at(root, tap, netns, &on, &fixed)) {
 		int off = 0;
-		for (int i = 0; i < HOSTNET_OFF_NKEYS; i++)
-			off += !(on & (1u << i));
+		for (int i = 0; i < HOSTNET_OFF_NKEYS; i++) /* off, and could be on */
+			off += !(on & (1u << i)) && !(fixed & (1u << i));
 		mvec_set(host, M_HOST_OFFLOADS_OFF, off);
 	}
 
@@ -224,7 +232,14 @@ static int view_here(struct hostnet_state *st, const char *root, const char *tap
 		mvec_set(host, M_HOST_TAP_TX_PACKETS, rate(s.tx_packets, st->tx_packets, dt));
 		mvec_set(host, M_HOST_TAP_RX_DROPS, rate(s.rx_dropped, st->rx_dropped, dt));
 		mvec_set(host, M_HOST_TAP_TX_DROPS, rate(s.tx_dropped, st->tx_dropped, dt));
+		mvec_set(host, M_HOST_TAP_ERRORS, rate(s.errors, st->tap_errors, dt));
 	}
+	uint64_t cs = 0;
+	int cs_r = tap && *tap ? hostnet_csum_failures(root, tap, bridge, &cs) : -ENOENT;
+	if (dt > 0 && !cs_r && st->have_csum)
+		mvec_set(host, M_HOST_CSUM_FAILURES, rate(cs, st->csum_failures, dt));
+	st->have_csum = !cs_r;
+	st->csum_failures = cs;
 	if (dt > 0 && !sn_r && st->have_softnet)
 		mvec_set(host, M_HOST_SOFTNET_DROPPED, rate(sn, st->softnet_dropped, dt));
 
@@ -236,6 +251,7 @@ static int view_here(struct hostnet_state *st, const char *root, const char *tap
 		st->tx_packets = s.tx_packets;
 		st->rx_dropped = s.rx_dropped;
 		st->tx_dropped = s.tx_dropped;
+		st->tap_errors = s.errors;
 	}
 	st->have_softnet = !sn_r;
 	if (!sn_r)

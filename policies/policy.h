@@ -33,7 +33,7 @@ enum pol_op {
 enum { POL_F_SCOPE_NS = 1, POL_F_ALLOW_UNFILTERED = 2 };
 
 /* Offload features, a bit each. */
-enum { POL_OFF_TSO = 1, POL_OFF_GSO = 2, POL_OFF_GRO = 4, POL_OFF_SG = 8 };
+enum { POL_OFF_TSO = 1, POL_OFF_GSO = 2, POL_OFF_GRO = 4, POL_OFF_SG = 8, POL_OFF_TXCSUM = 16 };
 
 struct pol_action {
 	enum pol_side side;
