@@ -96,11 +96,15 @@ static json_object *side_by_side(json_object *g)
 	snprintf(gs, sizeof gs, "steal %s (worst CPU %s)", pct(m(g, "guest.cpu.steal"), a, sizeof a),
 		 pct(m(g, "guest.cpu.steal_max"), b, sizeof b));
 	if (xen)
-		row(rows, "cpu wait", gs, "dom0 load %s; dom0 cannot see run delay; the guest's steal is the signal",
-		    pct(m(g, "host.dom0.busy"), c, sizeof c));
+		row(rows, "cpu wait", gs, "dom0 load %s (busiest vCPU %s); dom0 cannot see run delay; the guest's steal is the signal",
+		    pct(m(g, "host.dom0.busy"), c, sizeof c), pct(m(g, "host.dom0.busy_max"), d, sizeof d));
 	else
 		row(rows, "cpu wait", gs, "vCPU delay %s (worst vCPU %s)",
 		    pct(m(g, "host.vcpu.delay"), c, sizeof c), pct(m(g, "host.vcpu.delay_max"), d, sizeof d));
+	/* beside it: the threads that move its packets */
+	row(rows, "net threads", "-", "%s: busiest %s CPU, worst run delay %s",
+	    xen ? "netback kthreads (dom0)" : "vhost workers", pct(m(g, "host.netthread.cpu"), c, sizeof c),
+	    pct(m(g, "host.netthread.delay"), d, sizeof d));
 
 	json_object *hc = rep_get(g, "guest_hot_cpu");
 	if (hc)
@@ -125,10 +129,13 @@ static json_object *side_by_side(json_object *g)
 		 pct(m(g, "guest.listen.fill_max"), d, sizeof d));
 	row(rows, "accept queue", gs, "-");
 
-	snprintf(gs, sizeof gs, "rx drops %s, tx drops %s", rate(m(g, "guest.net.rx_drops"), a, sizeof a),
-		 rate(m(g, "guest.net.tx_drops"), b, sizeof b));
-	row(rows, "drops", gs, "%s tx drops %s (to guest), rx drops %s", tap,
-	    rate(m(g, "host.tap.tx_drops"), c, sizeof c), rate(m(g, "host.tap.rx_drops"), d, sizeof d));
+	snprintf(gs, sizeof gs, "rx drops %s, tx drops %s, TCP checksum errors %s, retransmits %s",
+		 rate(m(g, "guest.net.rx_drops"), a, sizeof a), rate(m(g, "guest.net.tx_drops"), b, sizeof b),
+		 rate(m(g, "guest.tcp.csum_errors"), c, sizeof c), pct(m(g, "guest.tcp.retrans_pct"), d, sizeof d));
+	char f2[32], f3[32];
+	row(rows, "drops", gs, "%s tx drops %s (to guest), rx drops %s, errors %s, hw csum failures %s", tap,
+	    rate(m(g, "host.tap.tx_drops"), c, sizeof c), rate(m(g, "host.tap.rx_drops"), d, sizeof d),
+	    rate(m(g, "host.tap.errors"), f2, sizeof f2), rate(m(g, "host.csum_failures"), f3, sizeof f3));
 
 	char e[32];
 	snprintf(gs, sizeof gs, "dropped %s, squeezed %s, NET_RX hot CPU share %s",

@@ -35,9 +35,12 @@ static int read_thread(const char *root, const char *dir, int pid, struct nt_thr
 	t->pid = pid;
 	t->cpu = -1;
 	snprintf(p, sizeof p, "%s/comm", dir);
-	int r = kfs_read_str(root, p, t->comm, sizeof t->comm);
+	/* a kthread's comm may show its whole name ("vif1.0-q0-guest-rx"):
+	 * kept to the 15 bytes a task's comm holds */
+	int r = kfs_read_str(root, p, buf, 64);
 	if (r)
 		return r;
+	snprintf(t->comm, sizeof t->comm, "%.15s", buf);
 	snprintf(p, sizeof p, "%s/stat", dir);
 	if ((r = kfs_read_str(root, p, buf, sizeof buf)))
 		return r;
@@ -88,7 +91,7 @@ struct scan {
 static int scan_one(const char *name, void *arg)
 {
 	struct scan *s = arg;
-	char dir[64], comm[32];
+	char dir[64], comm[64];
 	if (!all_digits(name) || strlen(name) > 10)
 		return 0;
 	snprintf(dir, sizeof dir, "%s/%s", s->base, name);
@@ -239,7 +242,7 @@ static int same_thread(const char *root, int pid, uint64_t start, const char *co
 	snprintf(dir, sizeof dir, "proc/%d", pid);
 	if (read_thread(is_live(root) ? "/" : root, dir, pid, &t))
 		return -ESRCH;
-	return t.start == start && (!comm || !strcmp(t.comm, comm)) ? 0 : -ESRCH;
+	return t.start == start && (!comm || !strncmp(t.comm, comm, 15)) ? 0 : -ESRCH;
 }
 
 static int aff_check(void *ctx, const char *target, const char *key, const char *value,
