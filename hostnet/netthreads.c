@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int is_live(const char *root)
 {
@@ -104,6 +105,54 @@ static int scan_one(const char *name, void *arg)
 	return 0;
 }
 
+/* The kthreads of interest ("vif*", "vhost-*") of the whole of /proc, found
+ * once per NT_CACHE_NS for every guest's lookup: a host with many guests
+ * reads /proc once per interval, not once per guest. */
+#define NT_CACHE_NS 500000000ull
+#define NT_CACHE_MAX 4096
+static struct {
+	char root[256];
+	uint64_t t_ns;
+	int valid;
+	int pid[NT_CACHE_MAX];
+	char comm[NT_CACHE_MAX][16];
+	size_t n;
+} kcache;
+
+static int cache_one(const char *name, void *arg)
+{
+	char p[48], comm[64];
+	(void)arg;
+	if (!all_digits(name) || strlen(name) > 10 || kcache.n >= NT_CACHE_MAX)
+		return 0;
+	snprintf(p, sizeof p, "proc/%s/comm", name);
+	if (kfs_read_str(kcache.root, p, comm, sizeof comm))
+		return 0;
+	if (strncmp(comm, "vif", 3) && strncmp(comm, "vhost-", 6))
+		return 0;
+	kcache.pid[kcache.n] = atoi(name);
+	snprintf(kcache.comm[kcache.n++], 16, "%.15s", comm);
+	return 0;
+}
+
+static int kthreads(const char *root)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (kcache.valid && !strcmp(kcache.root, root) && now - kcache.t_ns < NT_CACHE_NS)
+		return 0;
+	snprintf(kcache.root, sizeof kcache.root, "%s", root);
+	kcache.n = 0;
+	kcache.valid = 0;
+	int r = kfs_list(root, "proc", cache_one, NULL);
+	if (r)
+		return r;
+	kcache.valid = 1;
+	kcache.t_ns = now;
+	return 0;
+}
+
 int nt_find(const char *root, enum nt_kind kind, int owner, struct nt_thread *v, size_t max,
 	    size_t *n)
 {
@@ -133,7 +182,15 @@ int nt_find(const char *root, enum nt_kind kind, int owner, struct nt_thread *v,
 		}
 	}
 	/* kthreads (netback; vhost before 6.4) are processes of their own */
-	int r = kfs_list(s.root, "proc", scan_one, &s);
+	int r = kthreads(s.root);
+	for (size_t i = 0; !r && i < kcache.n && s.n < max; i++) {
+		char dir[32];
+		if (!is_ours(kind, owner, kcache.comm[i]))
+			continue;
+		snprintf(dir, sizeof dir, "proc/%d", kcache.pid[i]);
+		if (!read_thread(s.root, dir, kcache.pid[i], &s.v[s.n]))
+			s.n++;
+	}
 	*n = s.n;
 	return r;
 }
