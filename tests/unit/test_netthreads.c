@@ -2,7 +2,9 @@
  * /proc captures: the netback kthreads of a Xen dom0 (tests/fixtures/
  * xen-netback-6.1, two domUs), found by domid, their comm cut to 15 bytes,
  * start time, last CPU and schedstat; rates between two samples; the
- * task_affinity knob on the capture (read, pid reuse refused, no writes). */
+ * task_affinity knob on the capture (read, pid reuse refused, no writes);
+ * and a real vhost-net worker (tests/fixtures/vhost-6.1, Debian's 6.1 in a
+ * TCG guest: the kthread "vhost-122" of owner process 122). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -39,6 +41,28 @@ static void test_find_netback(void **state)
 	assert_int_equal(n, 0);
 	/* no QEMU process 4242 in a dom0 */
 	assert_int_equal(nt_find(FIX, NT_VHOST, 4242, v, NT_MAX, &n), -ENOENT);
+}
+
+static void test_find_vhost(void **state)
+{
+	struct nt_thread v[NT_MAX];
+	size_t n = 0;
+	(void)state;
+	/* 6.1: not a thread of the owner, a kthread of its own */
+	assert_int_equal(nt_find("tests/fixtures/vhost-6.1", NT_VHOST, 122, v, NT_MAX, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].pid, 124);
+	assert_string_equal(v[0].comm, "vhost-122");
+	assert_int_equal(v[0].start, 184);
+	assert_int_equal(v[0].run_ns, 1117884);
+	/* the owner's own threads (QEMU's housekeeping): the owner alone here */
+	assert_int_equal(nt_find("tests/fixtures/vhost-6.1", NT_QEMU_HK, 122, v, NT_MAX, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].pid, 122);
+	char buf[32];
+	assert_int_equal(nt_affinity_ops.read(NULL, "tests/fixtures/vhost-6.1", "124:184", "vhost-122", buf,
+					      sizeof buf), 0);
+	assert_string_equal(buf, "0-1");
 }
 
 static void test_rates(void **state)
@@ -82,6 +106,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_find_netback),
+		cmocka_unit_test(test_find_vhost),
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_affinity_knob),
 	};
