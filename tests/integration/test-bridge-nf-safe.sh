@@ -118,7 +118,7 @@ fw_case() { # NAME ADD DEL EXPECT
 	grep -q "refused.*$4" "$TMP/report.txt" || fail "$1: the report does not name the rule: $(grep -i refus "$TMP/report.txt")"
 	[ "$(state)" = "$before" ] || fail "$1: something changed: $(state)"
 	[ "$(records)" = 0 ] || fail "$1: $(records) records journaled"
-	echo "case firewall $1: $(state) (unchanged), journal 0 records; vtune report: $(grep -o 'refused.*' "$TMP/report.txt" | cut -c1-170)"
+	echo "case firewall $1: $(state) (unchanged), journal 0 records; vtune report: $(grep -A1 'refused' "$TMP/report.txt" | grep 'bridge_nf off' | sed 's/^ *//' | cut -c1-200)"
 	ip netns exec "$NS" sh -c "$3" || fail "$1: cannot remove the rule"
 }
 fw_case FORWARD 'iptables -A FORWARD -p tcp --dport 9999 -j DROP' 'iptables -F FORWARD' \
