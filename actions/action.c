@@ -16,13 +16,15 @@
 
 static const char *const w_rps[] = { "all", NULL };
 static const char *const w_onoff[] = { "off", "on", NULL };
-static const char *const w_pin[] = { "dom0-away", "emulator-away", "vcpus-spread", NULL };
+static const char *const w_pin[] = { "dom0-away", "emulator-away", "vcpus-spread", "housekeeping",
+				      "net-threads", NULL };
 static const char *const w_sriov[] = { "attach", NULL };
 static const char *const m_sysctl[] = { "set", "scale", "step", "widen", "min", "max", NULL };
 
 static const struct knob_ops *const k_sysctl[] = { &knob_sysctl_ops, NULL };
 static const struct knob_ops *const k_rps[] = { &knob_rps_ops, &knob_sysctl_ops, NULL };
-static const struct knob_ops *const k_brnf[] = { &hostnet_bridge_nf_ops, NULL };
+static const struct knob_ops *const k_brnf[] = { &hostnet_bridge_nf_ops, &hostnet_bridge_br_ops,
+						  &hostnet_firewall_ops, NULL };
 static const struct knob_ops *const k_off[] = { &hostnet_offload_ops, NULL };
 
 /*              hostd       agent       once */
@@ -39,7 +41,8 @@ static const struct act_def table[] = {
 	{ .kind = PA_RPS, .name = "rps", .run = { GUEST, NEVER }, .wire_v = 2,
 	  .words = w_rps, .plan = act_word_plan, .exec = act_rps_exec, .knobs = k_rps },
 	{ .kind = PA_BRIDGE_NF, .name = "bridge_nf", .run = { NEVER, HOST }, .words = w_onoff,
-	  .plan = act_word_plan, .exec = act_bridge_nf_exec, .knobs = k_brnf },
+	  .parse = act_bridge_nf_parse, .to_spec = act_bridge_nf_to_spec,
+	  .plan = act_bridge_nf_plan, .exec = act_bridge_nf_exec, .knobs = k_brnf },
 	{ .kind = PA_OFFLOAD, .name = "offload", .run = { NEVER, HOST }, .ident_key = 1,
 	  .parse = act_offload_parse, .plan = act_offload_plan, .exec = act_offload_exec,
 	  .knobs = k_off },

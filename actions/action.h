@@ -55,6 +55,21 @@ struct act_host {
 	 * backend cannot pin. */
 	int (*plan_pin)(void *bk, const void *bk_guest, const char *mode,
 			act_change_fn fn, void *arg, char *why, size_t n);
+	/* Plan a host-wide pin mode for every guest of the host (the backend
+	 * gets them all from hostd). -EOPNOTSUPP: not a host-wide mode of this
+	 * backend. NULL: none. */
+	int (*plan_pin_host)(void *bk, const char *mode, act_change_fn fn, void *arg, char *why,
+			     size_t n);
+	/* Filters the hypervisor binds to the guest's traffic (libvirt
+	 * nwfilter): > 0 with their names in buf (n bytes), 0 none, -errno.
+	 * NULL: the backend has none. */
+	int (*filters)(void *bk, const void *bk_guest, char *buf, size_t n);
+	/* A change refused to keep the host safe (a firewall needs what it
+	 * would turn off): kind and reason ("firewall") for counters, text for
+	 * people. Nothing was changed or journaled. NULL: said in the log. */
+	void (*refuse)(void *arg, const struct pol_change *ch, const char *kind,
+		       const char *reason, const char *text);
+	void *refuse_arg;
 };
 
 struct apply_ctx;

@@ -89,11 +89,15 @@ static json_object *side_by_side(json_object *g)
 	snprintf(gs, sizeof gs, "steal %s (worst CPU %s)", pct(m(g, "guest.cpu.steal"), a, sizeof a),
 		 pct(m(g, "guest.cpu.steal_max"), b, sizeof b));
 	if (xen)
-		row(rows, "cpu wait", gs, "dom0 load %s; dom0 cannot see run delay; the guest's steal is the signal",
-		    pct(m(g, "host.dom0.busy"), c, sizeof c));
+		row(rows, "cpu wait", gs, "dom0 load %s (busiest vCPU %s); dom0 cannot see run delay; the guest's steal is the signal",
+		    pct(m(g, "host.dom0.busy"), c, sizeof c), pct(m(g, "host.dom0.busy_max"), d, sizeof d));
 	else
 		row(rows, "cpu wait", gs, "vCPU delay %s (worst vCPU %s)",
 		    pct(m(g, "host.vcpu.delay"), c, sizeof c), pct(m(g, "host.vcpu.delay_max"), d, sizeof d));
+	/* beside it: the threads that move its packets */
+	row(rows, "net threads", "-", "%s: busiest %s CPU, worst run delay %s",
+	    xen ? "netback kthreads (dom0)" : "vhost workers", pct(m(g, "host.netthread.cpu"), c, sizeof c),
+	    pct(m(g, "host.netthread.delay"), d, sizeof d));
 
 	json_object *hc = rep_get(g, "guest_hot_cpu");
 	if (hc)
@@ -118,10 +122,13 @@ static json_object *side_by_side(json_object *g)
 		 pct(m(g, "guest.listen.fill_max"), d, sizeof d));
 	row(rows, "accept queue", gs, "%s", ""); /* no host-side counterpart */
 
-	snprintf(gs, sizeof gs, "rx drops %s, tx drops %s", rate(m(g, "guest.net.rx_drops"), a, sizeof a),
-		 rate(m(g, "guest.net.tx_drops"), b, sizeof b));
-	row(rows, "drops", gs, "%s tx drops %s (to guest), rx drops %s", tap,
-	    rate(m(g, "host.tap.tx_drops"), c, sizeof c), rate(m(g, "host.tap.rx_drops"), d, sizeof d));
+	snprintf(gs, sizeof gs, "rx drops %s, tx drops %s, TCP checksum errors %s, retransmits %s",
+		 rate(m(g, "guest.net.rx_drops"), a, sizeof a), rate(m(g, "guest.net.tx_drops"), b, sizeof b),
+		 rate(m(g, "guest.tcp.csum_errors"), c, sizeof c), pct(m(g, "guest.tcp.retrans_pct"), d, sizeof d));
+	char f2[32], f3[32];
+	row(rows, "drops", gs, "%s tx drops %s (to guest), rx drops %s, errors %s, hw csum failures %s", tap,
+	    rate(m(g, "host.tap.tx_drops"), c, sizeof c), rate(m(g, "host.tap.rx_drops"), d, sizeof d),
+	    rate(m(g, "host.tap.errors"), f2, sizeof f2), rate(m(g, "host.csum_failures"), f3, sizeof f3));
 
 	char e[32];
 	snprintf(gs, sizeof gs, "dropped %s, squeezed %s, NET_RX hot CPU share %s",
@@ -243,6 +250,19 @@ static json_object *left_alone(json_object *g)
 	return out;
 }
 
+/* Host changes refused to keep the host safe, each with the rule that
+ * needs what it would turn off. */
+static json_object *refused(json_object *g)
+{
+	json_object *out = json_object_new_array(), *a = rep_get(g, "refused");
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "text", json_object_get(json_object_array_get_idx(a, i)));
+		json_object_array_add(out, o);
+	}
+	return out;
+}
+
 /* What the guest's agent cannot be asked (an older protocol). */
 static json_object *not_served(json_object *g)
 {
@@ -329,6 +349,7 @@ json_object *rep_model(json_object *cap, const char *only, int minutes, char *er
 		json_object_object_add(o, "policies_did", changes(g, "changes", 1));
 		json_object_object_add(o, "policies_would", changes(g, "plan", 0));
 		json_object_object_add(o, "left_alone", left_alone(g));
+		json_object_object_add(o, "refused", refused(g));
 		json_object_object_add(o, "not_served", not_served(g));
 		json_object_object_add(o, "history", history(g, minutes));
 		json_object_array_add(arr, o);

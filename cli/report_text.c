@@ -121,6 +121,8 @@ void rep_print_text(json_object *mo, FILE *f)
 		lines(f, rep_get(g, "policies_would"), "policies would do", ": nothing now");
 		if (json_object_array_length(rep_get(g, "left_alone")))
 			lines(f, rep_get(g, "left_alone"), "left alone", "");
+		if (json_object_array_length(rep_get(g, "refused")))
+			lines(f, rep_get(g, "refused"), "refused", "");
 		if (json_object_array_length(rep_get(g, "not_served")))
 			lines(f, rep_get(g, "not_served"), "its agent cannot be asked", "");
 	}

@@ -31,6 +31,9 @@ int backend_can(const char *name, enum pol_kind kind, const char *key)
 		for (size_t i = 0; ops->plan_pin && ops->pin_modes && ops->pin_modes[i]; i++)
 			if (!strcmp(ops->pin_modes[i], key))
 				return 1;
+		for (size_t i = 0; ops->plan_pin_host && ops->pin_host_modes && ops->pin_host_modes[i]; i++)
+			if (!strcmp(ops->pin_host_modes[i], key))
+				return 1;
 		return 0;
 	case PA_SRIOV:
 		return ops->plan_pci_attach != NULL;

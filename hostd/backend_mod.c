@@ -52,9 +52,11 @@ static int same_slots(const struct backend_ops *a, const struct backend_ops *b)
 {
 #define SAME(f) (!a->f == !b->f)
 	return SAME(channels_open) && SAME(channels_guest_down) && SAME(channels_close) &&
-	       SAME(plan_pin) && SAME(plan_pci_attach) && SAME(plan_pci_detach) &&
+	       SAME(plan_pin) && SAME(plan_pin_host) && SAME(guest_filters) &&
+	       SAME(plan_pci_attach) && SAME(plan_pci_detach) &&
 	       SAME(privsep_dirs) && SAME(privileged_knobs) && !strcmp(a->name, b->name) &&
-	       same_strs(a->pin_modes, b->pin_modes);
+	       same_strs(a->pin_modes, b->pin_modes) &&
+	       same_strs(a->pin_host_modes, b->pin_host_modes);
 #undef SAME
 }
 
@@ -178,7 +180,8 @@ struct lists {
 };
 static struct lists kvm_lists, xen_lists;
 static const char *const kvm_pin_modes[] = { "emulator-away", "vcpus-spread", NULL };
-static const char *const xen_pin_modes[] = { "dom0-away", NULL };
+static const char *const kvm_pin_host_modes[] = { "housekeeping", "net-threads", NULL };
+static const char *const xen_pin_host_modes[] = { "dom0-away", "net-threads", NULL };
 
 static void copy_strs(const char *const *from, const char **to)
 {
@@ -237,11 +240,11 @@ static const struct backend_ops *real(int i)
 	{                                                                                      \
 		return real(I)->host_view(b, g, now, host);                                    \
 	}                                                                                      \
-	static int NAME##_plan_pin(struct backend *b, const struct bk_guest *g,               \
-				   const char *mode, act_change_fn fn, void *arg, char *why,  \
-				   size_t n)                                                  \
+	static int NAME##_plan_pin_host(struct backend *b, const struct bk_guest *const *gs,  \
+					size_t ng, const char *mode, act_change_fn fn,        \
+					void *arg, char *why, size_t n)                       \
 	{                                                                                      \
-		return real(I)->plan_pin(b, g, mode, fn, arg, why, n);                         \
+		return real(I)->plan_pin_host(b, gs, ng, mode, fn, arg, why, n);               \
 	}                                                                                      \
 	static int NAME##_privsep_dirs(const char *uri, const char **dirs, size_t max,        \
 				       char *buf, size_t bufn, char *why, size_t n)           \
@@ -253,6 +256,13 @@ static const struct backend_ops *real(int i)
 
 PROXY(kvm, 0)
 PROXY(xen, 1)
+
+/* per-guest pinning: KVM only (Xen plans dom0 for the whole host) */
+static int kvm_plan_pin(struct backend *b, const struct bk_guest *g, const char *mode,
+			act_change_fn fn, void *arg, char *why, size_t n)
+{
+	return real(0)->plan_pin(b, g, mode, fn, arg, why, n);
+}
 
 static void *xen_channels_open(struct backend *b, struct loop *loop, bk_find_fn find, void *arg,
 			       int *err)
@@ -283,6 +293,8 @@ const struct backend_ops backend_kvm_ops = {
 	.host_view = kvm_host_view,
 	.plan_pin = kvm_plan_pin,
 	.pin_modes = kvm_pin_modes,
+	.plan_pin_host = kvm_plan_pin_host,
+	.pin_host_modes = kvm_pin_host_modes,
 	.knobs = kvm_lists.knobs,
 	.privileged_knobs = kvm_lists.privileged,
 	.privsep_dirs = kvm_privsep_dirs,
@@ -299,8 +311,8 @@ const struct backend_ops backend_xen_ops = {
 	.channels_open = xen_channels_open,
 	.channels_guest_down = xen_channels_down,
 	.channels_close = xen_channels_close,
-	.plan_pin = xen_plan_pin,
-	.pin_modes = xen_pin_modes,
+	.plan_pin_host = xen_plan_pin_host,
+	.pin_host_modes = xen_pin_host_modes,
 	.knobs = xen_lists.knobs,
 	.privsep_dirs = xen_privsep_dirs,
 };

@@ -203,6 +203,9 @@ int gv_parse_snmp(char *text, struct gv_tcp_counters *t, char *err, size_t n)
 	static const struct want w[] = {
 		WANT("PassiveOpens", passive_opens),
 		WANT("ActiveOpens", active_opens),
+		WANT("OutSegs", out_segs),
+		WANT("RetransSegs", retrans_segs),
+		WANT("InCsumErrors", in_csum_errors),
 	};
 	return parse_pairs(text, "Tcp:", "/proc/net/snmp", w, sizeof w / sizeof *w, t, err, n);
 }

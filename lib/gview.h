@@ -36,6 +36,7 @@ struct gv_cpu_ticks {
 
 struct gv_tcp_counters {
 	uint64_t passive_opens, active_opens;			  /* Tcp: */
+	uint64_t out_segs, retrans_segs, in_csum_errors;	  /* Tcp: */
 	uint64_t listen_overflows, listen_drops, backlog_drop;	  /* TcpExt: */
 	uint64_t syncookies_sent, reqq_full_drop, reqq_full_do_cookies;
 };
@@ -194,6 +195,8 @@ struct gv_sample {
 	struct {
 		double passive_opens, active_opens, listen_overflows, listen_drops,
 			backlog_drop, syncookies_sent, reqq_full_drop, reqq_full_do_cookies;
+		double csum_errors; /* InCsumErrors per second */
+		double retrans_pct; /* RetransSegs / OutSegs, %, -1 when nothing was sent */
 	} tcp;
 	struct gv_sockstat sock;
 	int nlisteners;

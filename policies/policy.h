@@ -31,8 +31,12 @@ enum pol_op {
 	POL_OP_WIDEN,	/* ip_local_port_range: low end - value */
 };
 
+/* bridge_nf modifiers: the namespace-wide sysctls instead of the guest's
+ * bridge; act even when a firewall needs the bridged frames. */
+enum { POL_F_SCOPE_NS = 1, POL_F_ALLOW_UNFILTERED = 2 };
+
 /* Offload features, a bit each. */
-enum { POL_OFF_TSO = 1, POL_OFF_GSO = 2, POL_OFF_GRO = 4, POL_OFF_SG = 8 };
+enum { POL_OFF_TSO = 1, POL_OFF_GSO = 2, POL_OFF_GRO = 4, POL_OFF_SG = 8, POL_OFF_TXCSUM = 16 };
 
 struct pol_action {
 	enum pol_side side;
@@ -47,6 +51,7 @@ struct pol_action {
 	int has_min, has_max;
 	double min, max;	/* bounds for the result (min: LO for widen) */
 	unsigned features;	/* PA_OFFLOAD: POL_OFF_* */
+	unsigned flags;		/* PA_BRIDGE_NF: POL_F_* */
 	int state;		/* PA_OFFLOAD: 1 on, 0 off */
 	char *text;		/* PA_NOTE: the line (owned) */
 	int line, col;		/* where the action is, 1-based */

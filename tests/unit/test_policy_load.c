@@ -24,6 +24,35 @@ static void dump(const struct pol_diag *d)
 		print_message("  diag[%zu] %s\n", i, d->msgs[i]);
 }
 
+/* The default rules that undo each other cannot flap: one's condition is
+ * the other's clear, word for word. */
+static void test_default_pairs(void **state)
+{
+	static const char *const pairs[][2] = {
+		{ "bridge-nf-busy", "bridge-nf-idle" },
+		{ "offloads-hurt", "offloads-help" },
+	};
+	(void)state;
+	struct pol_set *s = pol_load_file("policies/default.yaml", NULL);
+	assert_non_null(s);
+	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+		const struct pol_rule *a = pol_set_rule(s, pairs[i][0]), *b = pol_set_rule(s, pairs[i][1]);
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_non_null(a->clear_src);
+		assert_non_null(b->clear_src);
+		assert_string_equal(a->when_src, b->clear_src);
+		assert_string_equal(b->when_src, a->clear_src);
+		/* and they do opposite things */
+		assert_int_equal(a->actions[0].kind, b->actions[0].kind);
+		assert_string_not_equal(a->actions[0].kind == PA_OFFLOAD ? (a->actions[0].state ? "on" : "off")
+									: a->actions[0].key,
+					b->actions[0].kind == PA_OFFLOAD ? (b->actions[0].state ? "on" : "off")
+									: b->actions[0].key);
+	}
+	pol_set_free(s);
+}
+
 static void test_default_loads(void **state)
 {
 	struct pol_diag d;
@@ -33,7 +62,7 @@ static void test_default_loads(void **state)
 	dump(&d);
 	assert_non_null(s);
 	assert_int_equal(d.n, 0);
-	assert_int_equal(s->n_rules, 13);
+	assert_int_equal(s->n_rules, 16);
 
 	/* the guest baseline of `vtune-agent once` */
 	assert_int_equal(s->baseline.n_actions, 6);
@@ -149,7 +178,7 @@ static const char *const broken_expected[] = {
 	FIX "broken.yaml:38:9: 'pin' is a host action",
 	FIX "broken.yaml:43:9: 'scale' does not apply to net.ipv4.ip_local_port_range (use set: \"LO HI\" or widen: N)",
 	FIX "broken.yaml:45:14: set: net.ipv4.ip_local_port_range needs \"LO HI\" with 1 <= LO < HI <= 65535, not '70000 100'",
-	FIX "broken.yaml:47:36: features: 'xyz' is not one of tso, gso, gro, sg",
+	FIX "broken.yaml:47:36: features: 'xyz' is not one of tso, gso, gro, sg, txcsum",
 	FIX "broken.yaml:47:49: state: 'maybe' is not one of off, on",
 	FIX "broken.yaml:48:5: rule has no 'name'",
 	FIX "broken.yaml:48:5: rule has no 'when' condition",
@@ -244,7 +273,7 @@ static void test_small_cases(void **state)
 	refused(HDR "    when: guest.cpu.steal > 5%\n    host:\n      - {}\n",
 		"t.yaml:6:9: an action needs one of sysctl, rps, bridge_nf, offload, pin, sriov, note");
 	refused(HDR "    when: guest.cpu.steal > 5%\n    host:\n      - offload: {state: on}\n",
-		"t.yaml:6:18: offload needs 'features' (a list of tso, gso, gro, sg)");
+		"t.yaml:6:18: offload needs 'features' (a list of tso, gso, gro, sg, txcsum)");
 	refused("version: 1\nrules: []\n---\nversion: 1\n", "t.yaml:4:1: a second YAML document: a policy file holds one");
 	refused(HDR "    name: s\n    when: guest.cpu.steal > 5%\n    guest: [{note: x}]\n",
 		"t.yaml:4:5: duplicate key 'name' (first at line 3)");
@@ -392,6 +421,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_loads),
+		cmocka_unit_test(test_default_pairs),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_broken_file),
 		cmocka_unit_test(test_baseline_guest_only),
