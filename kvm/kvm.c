@@ -1540,6 +1540,7 @@ const struct backend_ops backend_kvm_ops = {
 	.pin_modes = kvm_pin_modes,
 	.plan_pin_host = kvm_plan_pin_host_op,
 	.pin_host_modes = kvm_pin_host_modes,
+	.guest_filters = kvm_guest_filters,
 	.knobs = kvm_knobs,
 	.privileged_knobs = kvm_privileged,
 	.privsep_dirs = kvm_privsep_dirs,
