@@ -31,6 +31,10 @@
  * form (ascending, ranges merged: "0-2,5"). */
 extern const struct knob_ops kvm_knob_vcpupin_ops;
 extern const struct knob_ops kvm_knob_emulatorpin_ops;
+/*  "kvm-iothreadpin": target = domain name, key = "iothread<N>" (libvirt's
+ *                     I/O thread id), same values; virDomainGetIOThreadInfo /
+ *                     virDomainPinIOThread. */
+extern const struct knob_ops kvm_knob_iothreadpin_ops;
 
 /* Register every kind in backend_kvm_ops.knobs; kinds already registered
  * are fine. 0 or the first other -errno. */

@@ -474,6 +474,77 @@ static void test_pin_knobs(void **state)
 	assert_int_equal(vp->read(NULL, "/", "test", "vcpu0", buf, sizeof buf), -ENOTCONN);
 }
 
+struct planned {
+	char line[16][96];
+	int n;
+};
+
+static int plan_rec(void *arg, const char *kind, const char *target, const char *key,
+		    const char *value)
+{
+	struct planned *p = arg;
+	if (p->n < 16)
+		snprintf(p->line[p->n++], sizeof p->line[0], "%s %s %s %s", kind, target, key, value);
+	return 0;
+}
+
+/* I/O threads (libvirt <iothreads>): the kvm-iothreadpin kind reads,
+ * writes and restores one; the host-wide housekeeping plan puts them with
+ * the emulator on the housekeeping CPUs. */
+static void test_iothread_pin(void **state)
+{
+	(void)state;
+	const struct knob_ops *io = &kvm_knob_iothreadpin_ops;
+	struct backend *b = open_test();
+	kvm_set_resync_ms(b, 0);
+	const char *xml =
+		"<domain type='test'><name>vtune-io</name><memory>262144</memory><vcpu>2</vcpu>"
+		"<iothreads>2</iothreads><os><type>hvm</type></os></domain>";
+	virDomainPtr dom = virDomainDefineXML(kvm_conn(b), xml);
+	assert_non_null(dom);
+	assert_int_equal(virDomainCreate(dom), 0);
+	char buf[KNOB_VALUE_MAX], orig[KNOB_VALUE_MAX], why[128];
+	assert_int_equal(io->read(b, "/", "vtune-io", "iothread1", orig, sizeof orig), 0);
+	assert_int_equal(io->write(b, "/", "vtune-io", "iothread1", "2"), 0);
+	assert_int_equal(io->read(b, "/", "vtune-io", "iothread1", buf, sizeof buf), 0);
+	assert_string_equal(buf, "2");
+	assert_int_equal(io->write(b, "/", "vtune-io", "iothread1", "1"), -ERANGE); /* offline */
+	assert_int_equal(io->read(b, "/", "vtune-io", "iothread3", buf, sizeof buf), -ENOENT);
+	assert_int_equal(io->read(b, "/", "vtune-io", "iothread0", buf, sizeof buf), -EINVAL);
+	assert_int_equal(io->check(b, "vtune-io", "emulator", "0", why, sizeof why), -EINVAL);
+	assert_int_equal(io->check(b, "vtune-io", "iothread2", "0,2", why, sizeof why), 0);
+	assert_int_equal(io->restore(b, "/", "vtune-io", "iothread1", orig), 0);
+	assert_int_equal(io->read(b, "/", "vtune-io", "iothread1", buf, sizeof buf), 0);
+	assert_string_equal(buf, orig);
+
+	struct seen l = { 0 };
+	assert_int_equal(backend_kvm_ops.list(b, record, &l), 0);
+	const struct bk_guest *g = find(&l, BK_GUEST_UP, "vtune-io");
+	assert_non_null(g);
+	struct planned p = { .n = 0 };
+	assert_int_equal(backend_kvm_ops.plan_pin_host(b, &g, 1, "housekeeping", plan_rec, &p, why,
+						       sizeof why), 0);
+	const char *emu = NULL, *io1 = NULL, *io2 = NULL;
+	for (int i = 0; i < p.n; i++) {
+		printf("plan: %s\n", p.line[i]);
+		if (!strncmp(p.line[i], "kvm-emulatorpin vtune-io emulator ", 34))
+			emu = p.line[i] + 34;
+		if (!strncmp(p.line[i], "kvm-iothreadpin vtune-io iothread1 ", 35))
+			io1 = p.line[i] + 35;
+		if (!strncmp(p.line[i], "kvm-iothreadpin vtune-io iothread2 ", 35))
+			io2 = p.line[i] + 35;
+	}
+	assert_non_null(emu);
+	assert_non_null(io1);
+	assert_non_null(io2);
+	assert_string_equal(io1, emu);
+	assert_string_equal(io2, emu);
+	assert_int_equal(virDomainDestroy(dom), 0);
+	assert_int_equal(virDomainUndefine(dom), 0);
+	virDomainFree(dom);
+	backend_kvm_ops.close(b);
+}
+
 static void put(const char *path, const char *content)
 {
 	FILE *f = fopen(path, "w");
@@ -690,6 +761,7 @@ int main(void)
 		cmocka_unit_test(test_open_list),
 		cmocka_unit_test(test_define_events),
 		cmocka_unit_test(test_pin_knobs),
+		cmocka_unit_test(test_iothread_pin),
 		cmocka_unit_test(test_host_view),
 		cmocka_unit_test(test_plan_pin),
 		cmocka_unit_test(test_attach_vf),
