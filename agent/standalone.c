@@ -171,6 +171,8 @@ int agent_standalone_main(int argc, char **argv)
 		return 1;
 	}
 	struct pol_engine *eng = pol_engine_new(set);
+	if (eng) /* host actions are advice here, and there is no host view */
+		pol_engine_set_corroborate(eng, 0);
 	struct apply_ctx ac = { .journal = j, .root = root, .dry_run = dry,
 				.engine = eng, .subject = "local", .out = dry ? stdout : NULL };
 	signal(SIGINT, on_signal);

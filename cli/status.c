@@ -128,6 +128,11 @@ int cmd_status_main(int argc, char **argv)
 		printf("%-20s %-9s %-5s %-8s %8lld %5lld %8lld %8lld  %s\n", str(g, "name"), ch,
 		       proto, agebuf, num(g, "reports"), num(g, "bad_reports"), num(g, "dropped"),
 		       num(g, "invalid"), rl[0] ? rl : "-");
+		if (num(g, "implausible"))
+			printf("    implausible reports: %lld (host rules held%s): %s\n", num(g, "implausible"),
+			       num(g, "implausible_now") ? ", now" : "", str(g, "implausible_why"));
+		if (num(g, "unknown_acks"))
+			printf("    acks refused: %lld (no such request or item)\n", num(g, "unknown_acks"));
 		if (!num(g, "connected") && *str(g, "last_close"))
 			printf("    last closed: %s\n", str(g, "last_close"));
 		gm = hm = NULL;

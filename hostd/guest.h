@@ -107,6 +107,8 @@ struct guest {
 	unsigned nvalues;
 
 	char *unserved; /* hostd: what its agent cannot be asked, "rule R: why" lines */
+	int implausible_logged;	     /* hostd: its implausible reports were said */
+	uint64_t implausible_log_ns; /* when, last */
 
 	struct guest_stats st;
 	uint64_t last_log_ns, last_error_sent_ns;

@@ -530,6 +530,25 @@ static void act_on_plan(struct hostd *h, struct guest *g, const struct pol_plan 
 	}
 }
 
+/* The engine held g's host rules: its report claims what the host does
+ * not see. Said when it starts, then at most once a minute. */
+static void implausible_said(struct guest *g, const struct pol_engine *e, uint64_t now)
+{
+	uint64_t count = 0;
+	const char *why = "";
+	int ok = pol_engine_plausibility(e, g->bk.name, &count, &why);
+	if (ok != 0) {
+		g->implausible_logged = 0;
+		return;
+	}
+	if (g->implausible_logged && now - g->implausible_log_ns < GUEST_LOG_EVERY_NS)
+		return;
+	g->implausible_logged = 1;
+	g->implausible_log_ns = now;
+	log_warn("guest %s: implausible report (%llu so far), its host rules held: %s", g->bk.name,
+		 (unsigned long long)count, why);
+}
+
 static void step_guest(struct hostd *h, struct guest *g, uint64_t now)
 {
 	if (guest_report_age_ns(g, now) > HOSTD_REPORT_MAX_AGE * h->interval_ns)
@@ -558,6 +577,7 @@ static void step_guest(struct hostd *h, struct guest *g, uint64_t now)
 		log_warn("guest %s: engine: %s", g->bk.name, strerror(-r));
 		return;
 	}
+	implausible_said(g, h->engine, now);
 	for (size_t i = 0; i < h->plan.n; i++) { /* one firing per rule with changes */
 		size_t k = 0;
 		while (k < i && strcmp(h->plan.v[k].rule, h->plan.v[i].rule))
@@ -971,6 +991,12 @@ json_object *hostd_status_json(struct hostd *h, uint64_t now_ns)
 		add_u64(go, "ignored", g->st.ignored);
 		add_u64(go, "unknown_metrics", g->st.unknown_metrics);
 		add_u64(go, "unknown_fields", g->st.unknown_fields);
+		uint64_t impl = 0;
+		const char *impl_why = "";
+		int plausible = pol_engine_plausibility(h->engine, g->bk.name, &impl, &impl_why);
+		add_u64(go, "implausible", impl);
+		json_object_object_add(go, "implausible_now", json_object_new_boolean(plausible == 0));
+		json_object_object_add(go, "implausible_why", json_object_new_string(impl_why ? impl_why : ""));
 		add_u64(go, "acks", g->st.acks);
 		add_u64(go, "unknown_acks", g->st.unknown_acks);
 		add_u64(go, "pending", g->npending);

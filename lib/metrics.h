@@ -114,7 +114,10 @@ enum metric_unit {
 	X(HOST_SOFTNET_DROPPED, "host.softnet.dropped", MU_RATE, "host softnet drops") \
 	X(HOST_CONNTRACK_FILL, "host.conntrack.fill", MU_PCT, "host conntrack entries vs max") \
 	X(HOST_VCPUS_PINNED, "host.pinned", MU_BOOL, "dom0 / guest vCPUs pinned by vtune") \
-	X(HOST_SRIOV_FREE_VFS, "host.sriov.free_vfs", MU_COUNT, "SR-IOV VFs free to give a guest")
+	X(HOST_SRIOV_FREE_VFS, "host.sriov.free_vfs", MU_COUNT, "SR-IOV VFs free to give a guest") \
+	/* host: evidence that corroborates a guest's CPU claims (corroborate.h) */ \
+	X(HOST_VCPU_BUSY_MAX, "host.vcpu.busy_max", MU_PCT, "CPU time of the guest's busiest vCPU thread / vCPU") \
+	X(HOST_VCPU_CONTENTION, "host.vcpu.contention", MU_PCT, "time the physical CPUs under the guest's vCPUs ran something else (Xen), mean")
 
 enum metric_id {
 #define X(id, name, unit, help) M_##id,

@@ -507,12 +507,18 @@ static void load_rule(struct pol_ld *ld, yaml_node_t *n, struct pol_set *set,
 	}
 	if (!v[RK_WHEN])
 		err_node(ld, n, "rule has no 'when' condition");
-	else
+	else {
 		r->when = cond_field(ld, v[RK_WHEN], "when", &r->when_src);
+		r->when_line = (int)v[RK_WHEN]->start_mark.line + 1;
+		r->when_col = (int)v[RK_WHEN]->start_mark.column + 1;
+	}
 	if (v[RK_FOR])
 		duration_field(ld, v[RK_FOR], "for", &r->for_ns);
-	if (v[RK_CLEAR])
+	if (v[RK_CLEAR]) {
 		r->clear = cond_field(ld, v[RK_CLEAR], "clear", &r->clear_src);
+		r->clear_line = (int)v[RK_CLEAR]->start_mark.line + 1;
+		r->clear_col = (int)v[RK_CLEAR]->start_mark.column + 1;
+	}
 	if (v[RK_COOLDOWN])
 		duration_field(ld, v[RK_COOLDOWN], "cooldown", &r->cooldown_ns);
 	if (v[RK_BACKENDS])
