@@ -417,6 +417,26 @@ json_object *guest_sample(struct guest *g)
 	return g->sample;
 }
 
+/* The item of request p that result r answers: by its record number
+ * when both have one (protocol 2), else by key (and kind, when given).
+ * -1 when it answers none. */
+static int ack_item(const struct guest_pending *p, const struct wire_result *r)
+{
+	for (unsigned i = 0; i < p->n; i++) {
+		if (p->seq[i] > 0 && r->ref) {
+			if (r->ref == (uint64_t)p->seq[i])
+				return (int)i;
+			continue;
+		}
+		if (r->ref)
+			continue;
+		if (!strcmp(r->key, p->key[i]) && (!r->kind[0] || !p->kind[i][0] ||
+						   !strcmp(r->kind, p->kind[i])))
+			return (int)i;
+	}
+	return -1;
+}
+
 static void on_ack(struct guest *g, const struct wire_msg *m, uint64_t now)
 {
 	const struct wire_ack *a = &m->u.ack;
@@ -430,14 +450,29 @@ static void on_ack(struct guest *g, const struct wire_msg *m, uint64_t now)
 		return;
 	}
 	g->st.acks++;
-	for (unsigned k = 0; k < a->nresults; k++)
-		if (!a->results[k].has_error && a->results[k].has_new)
-			remember_value(g, a->results[k].key, a->results[k].new_value);
 	struct guest_pending p = g->pending[i];
 	memmove(&g->pending[i], &g->pending[i + 1], (g->npending - i - 1) * sizeof p);
 	g->npending--;
+	/* each result must answer one item of the request, once */
+	const struct wire_result *res[WIRE_MAX_CHANGES] = { 0 };
+	unsigned refused = 0;
+	for (unsigned k = 0; k < a->nresults; k++) {
+		int item = ack_item(&p, &a->results[k]);
+		if (item < 0 || res[item]) {
+			refused++;
+			continue;
+		}
+		res[item] = &a->results[k];
+	}
+	if (refused) {
+		g->st.refused_results += refused;
+		bad_input(g, now, "ack results refused", "they answer no item of the request");
+	}
+	for (unsigned k = 0; k < p.n; k++)
+		if (res[k] && !res[k]->has_error && res[k]->has_new && !strcmp(p.kind[k], "sysctl"))
+			remember_value(g, p.key[k], res[k]->new_value);
 	if (g->hooks && g->hooks->on_ack)
-		g->hooks->on_ack(g->hooks_arg, g, a, &p);
+		g->hooks->on_ack(g->hooks_arg, g, res, &p);
 }
 
 /* Rate limit: 1 when this line is over the limit and must be dropped. */

@@ -52,14 +52,18 @@ struct guest_stats {
 	uint64_t dropped;	  /* lines dropped by the rate limit */
 	uint64_t unknown_metrics; /* metric names not in the catalogue (ignored) */
 	uint64_t unknown_fields;  /* unknown message fields (ignored) */
-	uint64_t acks, unknown_acks;
+	uint64_t acks, unknown_acks; /* unknown: no pending request has its id (refused) */
+	uint64_t refused_results;    /* ack results naming no item of their request */
 	uint64_t connects, disconnects;
 };
 
 /* What the daemon wants to hear about. Any may be NULL. */
 struct guest_hooks {
-	/* An ack arrived for a pending request (p is removed afterwards). */
-	void (*on_ack)(void *arg, struct guest *g, const struct wire_ack *ack,
+	/* An ack arrived for a pending request (p is removed afterwards):
+	 * res[i] is the guest's result for p's item i, NULL when it gave none.
+	 * Results that name no item of the request (or one twice) were
+	 * refused and counted before (st.refused_results). */
+	void (*on_ack)(void *arg, struct guest *g, const struct wire_result *const *res,
 		       const struct guest_pending *p);
 	/* A pending request will never be answered (disconnect, overflow). */
 	void (*on_lost)(void *arg, struct guest *g, const struct guest_pending *p);

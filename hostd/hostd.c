@@ -77,25 +77,12 @@ static struct guest *chan_find(void *arg, const struct bk_guest *bg)
 
 /* ---- acks ---- */
 
-/* The result for pending item i: by ref (protocol 2), else by key. */
-static const struct wire_result *result_for(const struct wire_ack *a,
-					    const struct guest_pending *p, unsigned i)
-{
-	for (unsigned k = 0; k < a->nresults; k++) {
-		const struct wire_result *r = &a->results[k];
-		if (p->seq[i] > 0 && r->ref ? r->ref == (uint64_t)p->seq[i]
-					    : !strcmp(r->key, p->key[i]))
-			return r;
-	}
-	return NULL;
-}
-
-static void on_ack(void *arg, struct guest *g, const struct wire_ack *a,
+static void on_ack(void *arg, struct guest *g, const struct wire_result *const *results,
 		   const struct guest_pending *p)
 {
 	struct hostd *h = arg;
 	for (unsigned i = 0; i < p->n; i++) {
-		const struct wire_result *res = result_for(a, p, i);
+		const struct wire_result *res = results[i];
 		char detail[WIRE_MAX_VALUE * 2 + 96], knobs[32] = "";
 		const char *op = p->revert ? "reverted" : "applied";
 		if (res && res->has_knobs)
@@ -999,6 +986,7 @@ json_object *hostd_status_json(struct hostd *h, uint64_t now_ns)
 		json_object_object_add(go, "implausible_why", json_object_new_string(impl_why ? impl_why : ""));
 		add_u64(go, "acks", g->st.acks);
 		add_u64(go, "unknown_acks", g->st.unknown_acks);
+		add_u64(go, "refused_results", g->st.refused_results);
 		add_u64(go, "pending", g->npending);
 		add_u64(go, "disconnects", g->st.disconnects);
 		json_object_object_add(go, "last_close", json_object_new_string(g->close_reason));
