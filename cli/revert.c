@@ -79,6 +79,16 @@ static int revert_via_daemon(const char *control, const struct revert_sel *sel,
 	} else if (json_object_object_get_ex(reply, "not_restored", &v) && json_object_get_int(v)) {
 		status = 1;
 	}
+	/* damage the daemon found in its journal: never restorable */
+	if (json_object_object_get_ex(reply, "damaged", &v) && json_object_is_type(v, json_type_array) &&
+	    json_object_array_length(v)) {
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			fprintf(stderr, "vtune revert: journal: %s\n",
+				json_object_get_string(json_object_array_get_idx(v, i)));
+		fprintf(stderr, "vtune revert: the journal has damaged records: what they recorded "
+			"cannot be restored by vtune; check those knobs by hand\n");
+		status = 1;
+	}
 	json_object_put(reply);
 	return status;
 }
@@ -182,17 +192,26 @@ int cmd_revert_main(int argc, char **argv)
 			return revert_via_daemon(ctl, &sel, dry, force);
 	}
 	if (!j) {
-		fprintf(stderr, "vtune revert: %s: %s%s\n", path, strerror(-err),
+		fprintf(stderr, "vtune revert: %s: %s%s\n", path,
+			err == -EBADMSG ? "not a vtune journal (no header), or an old one with "
+					  "damage: left untouched"
+			: err == -ELOOP ? "a symbolic link: refused" : strerror(-err),
 			err == -EWOULDBLOCK ? " (is vtune-hostd or vtune-agent "
 			"running? stop it first)" : "");
 		return 1;
 	}
 	int r = journal_revert(j, root, &sel, dry, force, stdout, NULL, NULL);
 	fflush(stdout);
+	size_t bad = journal_corrupt_count(j);
+	for (size_t i = 0; journal_damage(j, i); i++)
+		fprintf(stderr, "vtune revert: journal %s: %s\n", path, journal_damage(j, i));
+	if (bad)
+		fprintf(stderr, "vtune revert: journal %s: %zu damaged record(s): what they recorded "
+			"cannot be restored by vtune; check those knobs by hand\n", path, bad);
 	journal_close(j);
 	if (r < 0) {
 		fprintf(stderr, "vtune revert: journal %s: %s\n", path, strerror(-r));
 		return 1;
 	}
-	return r ? 1 : 0;
+	return r || bad ? 1 : 0;
 }

@@ -597,6 +597,7 @@ static void tick_cb(void *arg)
 	for (size_t i = 0; i < h->nguests; i++)
 		guest_tick(h->guests[i], now);
 	journal_sync(h->journal); /* the acks' marks of the last tick, in one sync */
+	journal_maintain(h->journal); /* closed history compacted away when large */
 	if (now >= h->next_step_ns) {
 		hostd_step(h, now);
 		h->next_step_ns += h->interval_ns;
@@ -1173,6 +1174,10 @@ static json_object *revert_json(struct hostd *h, json_object *req)
 		json_object_object_add(o, "error", json_object_new_string(strerror(-r)));
 	json_object_object_add(o, "not_restored", json_object_new_int(r < 0 ? 0 : r));
 	json_object_object_add(o, "lines", lines);
+	json_object *dmg = json_object_new_array();
+	for (size_t i = 0; journal_damage(h->journal, i); i++)
+		json_object_array_add(dmg, json_object_new_string(journal_damage(h->journal, i)));
+	json_object_object_add(o, "damaged", dmg);
 	return o;
 }
 
