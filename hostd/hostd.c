@@ -53,6 +53,7 @@ struct hostd {
 	/* a step's guest applies, sent once their intents are synced together */
 	struct held_apply *held;
 	size_t nheld, capheld;
+	json_object *asked; /* a control revert: the records asked of guests */
 };
 
 struct held_apply {
@@ -77,6 +78,46 @@ static struct guest *chan_find(void *arg, const struct bk_guest *bg)
 
 /* ---- acks ---- */
 
+/* A guest answered the revert of record seq: marked reverted only when it
+ * restored the original value; an error, no result or another value leave
+ * it asked (open: asked again at the guest's next hello). */
+static void revert_acked(struct hostd *h, struct guest *g, int64_t seq,
+			 const struct wire_result *res)
+{
+	const char *want = NULL, *now = NULL, *why = NULL;
+	char detail[WIRE_MAX_VALUE * 2 + 96];
+	const char *st = journal_state(h->journal, seq);
+	if (!st || strcmp(st, "asked"))
+		return; /* not waiting for it (reverted since, or unknown) */
+	journal_values(h->journal, seq, &want, &now);
+	if (!res)
+		why = "its ack has no result for it";
+	else if (res->has_error)
+		why = res->error;
+	else if (!strcmp(res->key, "none") && !*want)
+		why = NULL; /* never made there (never confirmed applied): done */
+	else if (!strcmp(res->key, "none"))
+		why = "it has no record of the change";
+	else if (!knob_value_equal(res->new_value, want))
+		why = "it did not restore the original value";
+	if (why) {
+		snprintf(detail, sizeof detail, "guest: %s%s%s", why, res && res->has_new ? ", now " : "",
+			 res && res->has_new ? res->new_value : "");
+		log_warn("guest %s: revert of record %lld not confirmed (%s): stays pending, asked "
+			 "again when it reconnects", g->bk.name, (long long)seq, detail);
+		journal_mark(h->journal, seq, "asked", detail);
+		return;
+	}
+	snprintf(detail, sizeof detail, "confirmed by the guest: restored %s", res && res->has_new &&
+		 *res->new_value ? res->new_value : "(never made there)");
+	int r = journal_mark_values(h->journal, seq, "reverted", detail, res ? res->old_value : NULL,
+				    want);
+	if (r < 0) {
+		mh_count_journal_error(h->mhc);
+		log_err("journal: cannot mark record %lld reverted: %s", (long long)seq, strerror(-r));
+	}
+}
+
 static void on_ack(void *arg, struct guest *g, const struct wire_result *const *results,
 		   const struct guest_pending *p)
 {
@@ -100,8 +141,8 @@ static void on_ack(void *arg, struct guest *g, const struct wire_result *const *
 		int ok = !strcmp(op, "applied") || !strcmp(op, "reverted");
 		if (p->revert) {
 			if (ok)
-				log_info("guest %s: reverted %s %s (%s)", g->bk.name, p->kind[i],
-					 p->key[i], detail);
+				log_info("guest %s: revert of %s %s answered (%s)", g->bk.name,
+					 p->kind[i], p->key[i], detail);
 			else
 				log_warn("guest %s: revert of %s %s failed: %s", g->bk.name, p->kind[i],
 					 p->key[i], detail);
@@ -116,10 +157,10 @@ static void on_ack(void *arg, struct guest *g, const struct wire_result *const *
 		}
 		if (p->seq[i] <= 0 || !h->journal)
 			continue;
-		/* a revert asked by record number stays open until the guest says
-		 * it is done; one sent as a value (protocol 1) was marked when sent */
-		if (p->revert && !p->by_ref)
+		if (p->revert) {
+			revert_acked(h, g, p->seq[i], res);
 			continue;
+		}
 		int r = ok ? journal_mark_values(h->journal, p->seq[i], op, detail,
 						 res->old_value, res->new_value)
 			   : journal_mark(h->journal, p->seq[i], op, detail);
@@ -144,9 +185,30 @@ static const struct guest_hooks hooks = { on_ack, on_lost, on_hello };
 
 /* on_hello: what the policy asks that this agent cannot be asked (an
  * older protocol, a kind it does not carry out), said once per hello. */
+static int revert_remote(void *arg, const struct jrec *rec);
+
+/* Reverts asked of g and not confirmed (an error, no answer, a restart):
+ * asked again now that its agent said hello. */
+static void retry_reverts(struct hostd *h, struct guest *g)
+{
+	size_t n = h->journal ? journal_count(h->journal) : 0, sent = 0;
+	for (size_t i = 0; i < n && sent < GUEST_MAX_PENDING / 2; i++) {
+		const struct jrec *r = journal_record(h->journal, i);
+		const char *st = journal_state(h->journal, r->seq);
+		if (strcmp(r->op, "set") || strcmp(r->domain, g->bk.name) || !st || strcmp(st, "asked"))
+			continue;
+		if (revert_remote(h, r) == JOURNAL_ASKED)
+			sent++;
+	}
+	if (sent)
+		log_info("guest %s: %zu revert(s) it had not confirmed asked again", g->bk.name, sent);
+}
+
 static void on_hello(void *arg, struct guest *g)
 {
 	struct hostd *h = arg;
+	if (!h->o.dry_run)
+		retry_reverts(h, g);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -1084,6 +1146,8 @@ static int revert_remote(void *arg, const struct jrec *rec)
 {
 	struct hostd *h = arg;
 	struct guest *g = find_guest(h, rec->domain);
+	if (h->asked && g && g->fd >= 0 && g->hello_seen)
+		json_object_array_add(h->asked, json_object_new_int64(rec->seq));
 	struct wire_msg m;
 	struct guest_pending p;
 	int r;
@@ -1107,18 +1171,22 @@ static int revert_remote(void *arg, const struct jrec *rec)
 		wire_msg_free(&m);
 		return r < 0 ? r : JOURNAL_ASKED;
 	}
-	if (strcmp(rec->kind, "sysctl") || !rec->old[0])
+	/* protocol 1: the original value, sent as an apply; its ack, with
+	 * that value, marks the record (revert_acked) */
+	const char *old = rec->old, *cur = NULL;
+	journal_values(h->journal, rec->seq, &old, &cur);
+	if (strcmp(rec->kind, "sysctl") || !old[0])
 		return -EINVAL;
 	wire_msg_init(&m, WIRE_APPLY);
 	m.v = g->agreed_v;
 	snprintf(m.u.apply.rule, sizeof m.u.apply.rule, "%s", p.rule);
-	r = wire_apply_add(&m, rec->key, rec->old);
+	r = wire_apply_add(&m, rec->key, old);
 	if (r == 0) {
 		m.u.apply.id = p.id = ++h->next_id;
 		r = guest_send_request(g, &m, &p);
 	}
 	wire_msg_free(&m);
-	return r;
+	return r < 0 ? r : JOURNAL_ASKED;
 }
 
 static json_object *revert_json(struct hostd *h, json_object *req)
@@ -1162,7 +1230,10 @@ static json_object *revert_json(struct hostd *h, json_object *req)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
+	h->asked = dry ? NULL : json_object_new_array();
 	int r = journal_revert(h->journal, h->o.root, &sel, dry, force, f, revert_remote, h);
+	json_object_object_add(o, "asked", h->asked ? h->asked : json_object_new_array());
+	h->asked = NULL;
 	if (f)
 		fclose(f);
 	for (char *cur = buf, *line; cur && (line = strsep(&cur, "\n"));)
@@ -1178,6 +1249,44 @@ static json_object *revert_json(struct hostd *h, json_object *req)
 	for (size_t i = 0; journal_damage(h->journal, i); i++)
 		json_object_array_add(dmg, json_object_new_string(journal_damage(h->journal, i)));
 	json_object_object_add(o, "damaged", dmg);
+	return o;
+}
+
+/* Where the guest reverts a `vtune revert` asked for stand: for each
+ * record number of "seqs", its state ("asked" while the guest has not
+ * confirmed) and what was last said about it. */
+static json_object *revert_wait_json(struct hostd *h, json_object *req)
+{
+	json_object *o = json_object_new_object(), *items = json_object_new_array(), *seqs;
+	size_t n = h->journal ? journal_count(h->journal) : 0;
+	if (json_object_object_get_ex(req, "seqs", &seqs) &&
+	    json_object_is_type(seqs, json_type_array)) {
+		for (size_t k = 0; k < json_object_array_length(seqs) && k < 4096; k++) {
+			int64_t seq = json_object_get_int64(json_object_array_get_idx(seqs, k));
+			const struct jrec *r = h->journal ? journal_find(h->journal, seq) : NULL;
+			const char *st = r ? journal_state(h->journal, seq) : NULL;
+			if (!r || !st)
+				continue;
+			json_object *it = json_object_new_object();
+			char what[512];
+			snprintf(what, sizeof what, "guest %s %s %s", r->domain, r->kind, r->key);
+			const char *detail = "";
+			for (size_t i = n; i-- > 0;) { /* its newest mark */
+				const struct jrec *m = journal_record(h->journal, i);
+				if (m->ref == seq) {
+					detail = m->detail;
+					break;
+				}
+			}
+			json_object_object_add(it, "seq", json_object_new_int64(seq));
+			json_object_object_add(it, "state", json_object_new_string(st));
+			json_object_object_add(it, "what", json_object_new_string(what));
+			json_object_object_add(it, "detail", json_object_new_string(detail));
+			json_object_array_add(items, it);
+		}
+	}
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "items", items);
 	return o;
 }
 
@@ -1203,6 +1312,8 @@ json_object *hostd_handle_request(void *arg, json_object *req)
 	}
 	if (!strcmp(cmd, "revert"))
 		return revert_json(h, req);
+	if (!strcmp(cmd, "revert-wait"))
+		return revert_wait_json(h, req);
 	if (!strcmp(cmd, "report")) {
 		struct hist_report_in in = {
 			hostd_status_json(h, now), hostd_dry_plan_json(h, now), h->journal,

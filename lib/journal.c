@@ -740,9 +740,12 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 			return err;
 		}
 		if (err == JOURNAL_ASKED) {
-			/* the guest's answer marks it: until then it stays open,
-			 * and a later revert asks again */
+			/* only the guest's ack with the original value marks it
+			 * reverted: until then it stays open ("asked"), is asked
+			 * again when the guest reconnects, and by a later revert */
 			say(rr, "asked the guest to revert %s %s -> %s (rule %s)", lb, sn, so, rl);
+			if (strcmp(e->state, "asked"))
+				return mark(rr->j, r->seq, "asked", "revert asked of the guest", NULL, NULL);
 			return 0;
 		}
 		err = mark(rr->j, r->seq, "skipped",

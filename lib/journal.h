@@ -180,7 +180,8 @@ struct revert_sel {
 /* Remote revert (a change made in a guest, side "guest" with a domain):
  * return 0 when the guest restored rec->old, 1 when it left the knob alone
  * (changed by someone else), JOURNAL_ASKED when the guest was asked and
- * its answer will mark the record (journal_mark_values), -errno when it
+ * only its answer may mark the record reverted (journal_mark_values; the
+ * record is marked "asked" meanwhile, and stays open), -errno when it
  * could not be asked. */
 #define JOURNAL_ASKED 2
 typedef int (*journal_remote_fn)(void *arg, const struct jrec *rec);
