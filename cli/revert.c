@@ -143,13 +143,13 @@ static int revert_via_daemon(const char *control, const struct revert_sel *sel,
 	    wait_guests(control, v, wait_s))
 		status = 1;
 	/* damage the daemon found in its journal: never restorable */
-	if (json_object_object_get_ex(reply, "damaged", &v) && json_object_is_type(v, json_type_array) &&
-	    json_object_array_length(v)) {
+	if (json_object_object_get_ex(reply, "damaged", &v) && json_object_is_type(v, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(v); i++)
 			fprintf(stderr, "vtune revert: journal: %s\n",
 				json_object_get_string(json_object_array_get_idx(v, i)));
-		fprintf(stderr, "vtune revert: the journal has damaged records: what they recorded "
-			"cannot be restored by vtune; check those knobs by hand\n");
+	if (json_object_object_get_ex(reply, "damaged_count", &v) && json_object_get_int(v) > 0) {
+		fprintf(stderr, "vtune revert: the journal has %d damaged record(s): what they recorded "
+			"cannot be restored by vtune; check those knobs by hand\n", json_object_get_int(v));
 		status = 1;
 	}
 	json_object_put(reply);
@@ -271,7 +271,9 @@ int cmd_revert_main(int argc, char **argv)
 	}
 	int r = journal_revert(j, root, &sel, dry, force, stdout, NULL, NULL);
 	fflush(stdout);
-	size_t bad = journal_corrupt_count(j);
+	/* a torn last record is a crash while writing it (no change followed
+	 * it): said, not an error; any other damage is */
+	size_t bad = journal_damage_count(j);
 	for (size_t i = 0; journal_damage(j, i); i++)
 		fprintf(stderr, "vtune revert: journal %s: %s\n", path, journal_damage(j, i));
 	if (bad)

@@ -1249,6 +1249,8 @@ static json_object *revert_json(struct hostd *h, json_object *req)
 	for (size_t i = 0; journal_damage(h->journal, i); i++)
 		json_object_array_add(dmg, json_object_new_string(journal_damage(h->journal, i)));
 	json_object_object_add(o, "damaged", dmg);
+	json_object_object_add(o, "damaged_count",
+			       json_object_new_int((int)journal_damage_count(h->journal)));
 	return o;
 }
 

@@ -1,7 +1,8 @@
 /* journal_file: the journal is a file vtune owns. Opened without following
  * symlinks, refused unless a regular file of root (or of this user) with
  * mode 0600 in a directory only its owner can write; a header line names
- * it; every record line carries its CRC-32C; read as a stream in bounded
+ * it; every record line carries its CRC-32C (a last "crc" member: each
+ * line stays a JSON object); read as a stream in bounded
  * memory; history that is fully reverted is compacted away (the previous
  * file kept as PATH.1). */
 #include "crc32c.h"
@@ -20,7 +21,7 @@
 
 #define HEADER_KEY "{\"vtune_journal\":"
 #define JOURNAL_FORMAT 2
-#define CRC_SUFFIX 9		/* "\t" and 8 hex digits */
+#define CRC_SUFFIX 18		/* ,"crc":"XXXXXXXX"} */
 #define COMPACT_MIN 1024	/* records of closed history before a rewrite */
 #define SWEEP_MIN 4096		/* closed changes in memory before a sweep */
 #define READ_CHUNK 65536
@@ -131,36 +132,42 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* text + "\t" + crc32c(text) in hex + "\n", malloc'd into *out. */
+/* A line of the file: the JSON object text with its last member
+ * "crc":"XXXXXXXX", the CRC-32C of everything before ,"crc": (so each line
+ * stays a JSON object for jq and scripts), and a newline; malloc'd. */
 static int seal(const char *text, size_t len, char **out, size_t *outlen)
 {
-	if (len + CRC_SUFFIX + 1 >= JOURNAL_LINE_MAX)
-		return -E2BIG;
-	char *line = malloc(len + CRC_SUFFIX + 2);
+	if (len < 2 || text[len - 1] != '}' || len + CRC_SUFFIX + 1 >= JOURNAL_LINE_MAX)
+		return len < 2 ? -EINVAL : -E2BIG;
+	size_t body = len - 1; /* without the closing brace */
+	char *line = malloc(body + CRC_SUFFIX + 2);
 	if (!line)
 		return -ENOMEM;
-	memcpy(line, text, len);
-	snprintf(line + len, CRC_SUFFIX + 2, "\t%08" PRIx32 "\n", crc32c(0, text, len));
+	memcpy(line, text, body);
+	snprintf(line + body, CRC_SUFFIX + 2, "%s\"crc\":\"%08" PRIx32 "\"}\n",
+		 body > 1 ? "," : "", crc32c(0, text, body));
 	*out = line;
-	*outlen = len + CRC_SUFFIX + 1;
+	*outlen = strlen(line + body) + body;
 	return 0;
 }
 
-/* Check a line's checksum: 0 with the JSON text's length, or -EBADMSG. */
-static int unseal(const char *line, size_t len, size_t *textlen)
+/* Check a line's checksum: 0, or -EBADMSG. */
+static int unseal(const char *line, size_t len)
 {
-	if (len < CRC_SUFFIX + 2 || line[len - CRC_SUFFIX] != '\t')
+	static const char key[] = ",\"crc\":\"";
+	size_t k = sizeof key - 1;
+	if (len < CRC_SUFFIX || memcmp(line + len - CRC_SUFFIX, key, k) ||
+	    memcmp(line + len - 2, "\"}", 2))
 		return -EBADMSG;
 	uint32_t want = 0;
-	for (size_t i = len - 8; i < len; i++) {
+	for (size_t i = len - 10; i < len - 2; i++) {
 		char c = line[i];
 		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 		if (v < 0)
 			return -EBADMSG;
 		want = want << 4 | (uint32_t)v;
 	}
-	*textlen = len - CRC_SUFFIX;
-	return crc32c(0, line, *textlen) == want ? 0 : -EBADMSG;
+	return crc32c(0, line, len - CRC_SUFFIX) == want ? 0 : -EBADMSG;
 }
 
 static int record_line(const struct jrec *r, char **out, size_t *outlen)
@@ -200,8 +207,9 @@ static int parse_header(const char *line, size_t len, int64_t *base)
 	size_t tl;
 	if (len < sizeof HEADER_KEY - 1 || memcmp(line, HEADER_KEY, sizeof HEADER_KEY - 1))
 		return -ENOENT;
-	if (unseal(line, len, &tl))
+	if (unseal(line, len))
 		return -EBADMSG;
+	tl = len - CRC_SUFFIX;
 	char text[96];
 	int fmt;
 	long long b;
@@ -209,7 +217,7 @@ static int parse_header(const char *line, size_t len, int64_t *base)
 		return -EBADMSG;
 	memcpy(text, line, tl);
 	text[tl] = '\0';
-	if (sscanf(text, HEADER_KEY "%d,\"base_seq\":%lld}", &fmt, &b) != 2 || fmt != JOURNAL_FORMAT ||
+	if (sscanf(text, HEADER_KEY "%d,\"base_seq\":%lld", &fmt, &b) != 2 || fmt != JOURNAL_FORMAT ||
 	    b < 0)
 		return -EBADMSG;
 	*base = b;
@@ -387,7 +395,6 @@ static int one_line(struct loader *L, const char *line, size_t len)
 	struct journal *j = L->j;
 	const char *reason = NULL;
 	int stale = 0;
-	size_t tl = len;
 
 	L->lineno++;
 	if (L->lineno == 1) {
@@ -423,12 +430,12 @@ static int one_line(struct loader *L, const char *line, size_t len)
 		damage(j, L->lineno, "NUL bytes (a zeroed block?): skipped", 0);
 		return 0;
 	}
-	if (!j->legacy && unseal(line, len, &tl)) {
+	if (!j->legacy && unseal(line, len)) {
 		damage(j, L->lineno, "bad checksum: skipped, nothing restored from it", 0);
 		return 0;
 	}
 	j->on_disk++;
-	struct jent *e = jrn_parse(j, line, tl, &reason, &stale);
+	struct jent *e = jrn_parse(j, line, len, &reason, &stale);
 	if (!e) {
 		if (stale) {
 			j->stale++;

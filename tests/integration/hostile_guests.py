@@ -53,6 +53,12 @@ class Good:
 
     def __init__(self, path, overflows, period):
         self.path, self.overflows, self.period = path, overflows, period
+        # what the host sees of it (the sim backend's NAME.host): traffic on
+        # its tap and run delay that back its claims (corroborate.h)
+        host = path[:-5] + ".host" if path.endswith(".sock") else path + ".host"
+        with open(host + ".tmp", "w") as f:
+            f.write("host.tap.tx_packets %d\nhost.vcpu.delay 2\n" % max(100, 4 * overflows))
+        os.rename(host + ".tmp", host)
         self.srv = listen(path)
         self.srv.setblocking(False)
         self.c = None
