@@ -23,7 +23,7 @@
 #define JOURNAL_FORMAT 2
 #define CRC_SUFFIX 18		/* ,"crc":"XXXXXXXX"} */
 #define COMPACT_MIN 1024	/* records of closed history before a rewrite */
-#define SWEEP_MIN 4096		/* closed changes in memory before a sweep */
+#define SWEEP_MIN 1024		/* closed changes in memory before a sweep */
 #define READ_CHUNK 65536
 
 /* ---- directories ---- */
@@ -454,7 +454,7 @@ static int one_line(struct loader *L, const char *line, size_t len)
 	}
 	if (strcmp(e->r.op, "set")) {
 		const struct jent *set = jrn_find(j, e->r.ref);
-		if (set && jrn_closed(set) && ++L->closed >= SWEEP_MIN && L->closed * 2 > j->n) {
+		if (set && jrn_closed(set) && ++L->closed >= SWEEP_MIN && L->closed * 4 > j->n) {
 			sweep(j); /* memory stays bounded by the open changes */
 			L->closed = 0;
 		}
