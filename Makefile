@@ -8,7 +8,8 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 VERSION  := 0.1.0
 
-COMMON_PKGS := libnl-3.0 libnl-genl-3.0 libnl-route-3.0 yaml-0.1 json-c xenstore
+COMMON_PKGS := libnl-3.0 libnl-genl-3.0 libnl-route-3.0 yaml-0.1 json-c xenstore \
+               libseccomp libcap-ng
 HOST_PKGS   := $(COMMON_PKGS) libvirt xencontrol
 CLI_PKGS    := libcurl
 

@@ -953,6 +953,11 @@ int hostd_renew_signalfd(struct hostd *h)
 	return loop_add_fd(h->loop, h->sigfd, EPOLLIN, signal_cb, h);
 }
 
+struct journal *hostd_journal(struct hostd *h)
+{
+	return h ? h->journal : NULL;
+}
+
 int hostd_run(struct hostd *h)
 {
 	return loop_run(h->loop);

@@ -55,6 +55,9 @@ int hostd_reload(struct hostd *h);
 /* Evaluate every guest with a recent report now (what the interval timer
  * does). For tests. */
 void hostd_step(struct hostd *h, uint64_t now_ns);
+/* The journal hostd opened (NULL in a dry run without one): privilege
+ * separation hands its writing to the privileged process. */
+struct journal *hostd_journal(struct hostd *h);
 /* Close everything (the control socket is unlinked). NULL is fine. */
 void hostd_free(struct hostd *h);
 

@@ -79,7 +79,7 @@ static void raise_nofile(void)
  * runs the daemon (the unprivileged child, or the only process), -1 on
  * failure; the privileged parent never returns: it exits with the child's
  * status once the child is gone. */
-static int privsep_start(const struct hostd_opts *o, const char *user)
+static int privsep_start(struct hostd *h, const struct hostd_opts *o, const char *user)
 {
 	/* the knob kinds the actions write, then the backend's root-only ones */
 	const char *kinds[48];
@@ -93,7 +93,7 @@ static int privsep_start(const struct hostd_opts *o, const char *user)
 	const char *dirs[8] = { NULL };
 	char dirbuf[PATH_MAX], why[256] = "";
 	struct privops_conf pc = { .root = o->root, .kinds = kinds, .dirs = dirs,
-				   .view = hostnet_view_privileged };
+				   .view = hostnet_view_privileged, .journal = hostd_journal(h) };
 	int automatic = !user, parent = 0;
 
 	if (user && !*user)
@@ -124,6 +124,8 @@ static int privsep_start(const struct hostd_opts *o, const char *user)
 		log_err("privilege separation: %s", why);
 		return -1;
 	}
+	/* the journal is the parent's to write: every record goes through it */
+	journal_forward(hostd_journal(h), privops_journal_fwd, NULL);
 	log_info("privilege separation: daemon runs as %s (uid %u), no capabilities, seccomp on",
 		 user, (unsigned)pw->pw_uid);
 	return 0;
@@ -216,7 +218,7 @@ int main(int argc, char **argv)
 		log_err("%s", why[0] ? why : strerror(-err));
 		return 1;
 	}
-	if (privsep_start(&o, privsep) < 0 || hostd_renew_signalfd(h) < 0) {
+	if (privsep_start(h, &o, privsep) < 0 || hostd_renew_signalfd(h) < 0) {
 		hostd_free(h);
 		return 1;
 	}

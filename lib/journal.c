@@ -369,7 +369,7 @@ static int64_t append(struct journal *j, struct jrec *r, int sync)
 	const char *reason = "";
 	int err;
 
-	if (j->fd < 0)
+	if (!jrn_writable(j))
 		return -EROFS;
 	r->seq = j->last_seq + 1;
 	r->time_ns = vclock_wall_ns();
@@ -378,10 +378,25 @@ static int64_t append(struct journal *j, struct jrec *r, int sync)
 		log_err("journal %s: refusing a record: %s", j->path, reason);
 		return err;
 	}
+	if (j->fwd) {
+		/* the writing process numbers and stamps it: the same numbers, as
+		 * it is the only writer */
+		int64_t seq = 0;
+		uint64_t t = 0;
+		err = j->fwd(j->fwd_arg, JOURNAL_FWD_APPEND, r, sync, &seq, &t);
+		if (!err && seq != r->seq) {
+			log_err("journal %s: the writer gave record %lld, expected %lld", j->path,
+				(long long)seq, (long long)r->seq);
+			err = -EPROTO;
+		}
+		if (err)
+			return err;
+		r->time_ns = t;
+	}
 	struct jent *e = jrn_ent_new(r);
 	if (!e)
 		return -ENOMEM;
-	err = jrn_write(j, r, sync);
+	err = j->fwd ? 0 : jrn_write(j, r, sync);
 	if (!err)
 		err = jrn_add(j, e);
 	if (err)
@@ -405,6 +420,8 @@ int64_t journal_intent(struct journal *j, const struct jrec *rec)
 
 int journal_sync(struct journal *j)
 {
+	if (j && j->fwd)
+		return j->fwd(j->fwd_arg, JOURNAL_FWD_SYNC, NULL, 0, NULL, NULL);
 	if (!j || j->fd < 0 || !j->unsynced)
 		return 0;
 	if (fdatasync(j->fd) < 0) {
@@ -830,7 +847,7 @@ int journal_revert(struct journal *j, const char *root,
 	size_t n = j->n, nsel = 0;
 	int left = 0, err = 0;
 
-	if (!dry_run && j->fd < 0)
+	if (!dry_run && !jrn_writable(j))
 		return -EROFS;
 	rr.seen = calloc(n + 1, 1);
 	rr.would = calloc(n + 1, sizeof *rr.would);
@@ -936,5 +953,70 @@ int journal_parse_time(const char *s, uint64_t now_ns, uint64_t *out_ns)
 	if (v > UINT64_MAX / NS)
 		return -ERANGE;
 	*out_ns = v * NS;
+	return 0;
+}
+
+/* ---- privilege separation ---- */
+
+void journal_forward(struct journal *j, journal_fwd_fn fwd, void *arg)
+{
+	if (!j)
+		return;
+	if (j->fd >= 0)
+		close(j->fd);
+	j->fd = -1;
+	j->fwd = fwd;
+	j->fwd_arg = arg;
+}
+
+int journal_fd(const struct journal *j)
+{
+	return j ? j->fd : -1;
+}
+
+int journal_append_checked(struct journal *j, const struct jrec *src, int sync, int64_t *seq,
+			   uint64_t *time_ns)
+{
+	struct jrec r = *src;
+	int64_t s;
+	if (!r.op || !op_static(r.op))
+		return -EINVAL;
+	if (!strcmp(r.op, "set")) {
+		r.ref = 0;
+		r.detail = NULL;
+	} else {
+		struct jent *set = jrn_find(j, r.ref);
+		if (!set || strcmp(set->r.op, "set"))
+			return -EINVAL;
+		/* a mark copies its change's fields: none of them is the asker's */
+		r.side = set->r.side;
+		r.domain = set->r.domain;
+		r.kind = set->r.kind;
+		r.target = set->r.target;
+		r.key = set->r.key;
+		r.rule = set->r.rule;
+		r.guest = set->r.guest;
+		r.why = NULL;
+		r.host_ref = 0;
+	}
+	s = append(j, &r, sync);
+	if (s < 0)
+		return (int)s;
+	*seq = s;
+	*time_ns = r.time_ns;
+	return 0;
+}
+
+int journal_is_original(const struct journal *j, const char *kind, const char *target,
+			const char *key, const char *value)
+{
+	for (size_t i = 0; j && i < j->n; i++) {
+		const struct jent *e = j->ents[i];
+		if (!e->state || jrn_closed(e) || strcmp(e->r.kind, kind) ||
+		    strcmp(e->r.target, target ? target : "") || strcmp(e->r.key, key))
+			continue;
+		if (*e->eff_old && knob_value_equal(e->eff_old, value))
+			return 1;
+	}
 	return 0;
 }

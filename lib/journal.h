@@ -86,6 +86,40 @@ int journal_maintain(struct journal *j);
 size_t journal_damage_count(const struct journal *j);
 const char *journal_damage(const struct journal *j, size_t i);
 
+/* ---- privilege separation: one process writes, another asks ----
+ *
+ * In vtune-hostd's unprivileged process the journal is read, never
+ * written: every record goes to the privileged process, which checks it
+ * and appends it to its own handle of the same journal (the two stay in
+ * step: it is the only writer). fwd does one operation there:
+ *   JOURNAL_FWD_APPEND: r (seq and time unset) appended with sync when
+ *     sync; 0 with the record's *seq and *time_ns, or -errno;
+ *   JOURNAL_FWD_SYNC, JOURNAL_FWD_MAINTAIN: journal_sync / journal_maintain
+ *     there (r NULL), their return value. */
+enum journal_fwd_op { JOURNAL_FWD_APPEND, JOURNAL_FWD_SYNC, JOURNAL_FWD_MAINTAIN };
+typedef int (*journal_fwd_fn)(void *arg, enum journal_fwd_op op, const struct jrec *r,
+			      int sync, int64_t *seq, uint64_t *time_ns);
+
+/* Send every write of j to fwd from now on, and close j's own descriptor
+ * (this process can no longer write the file). */
+void journal_forward(struct journal *j, journal_fwd_fn fwd, void *arg);
+
+/* The writer's side: append a record another process asked for (r's
+ * seq, time and, for a "set", ref are ignored; marks need a ref naming an
+ * open change), checked like any record. 0 with *seq and *time_ns, or
+ * -errno (-EINVAL: refused). */
+int journal_append_checked(struct journal *j, const struct jrec *r, int sync, int64_t *seq,
+			   uint64_t *time_ns);
+
+/* Is value the original value (old) of an open change of this knob in the
+ * journal, which a revert may therefore write back? 1 or 0. */
+int journal_is_original(const struct journal *j, const char *kind, const char *target,
+			const char *key, const char *value);
+
+/* The descriptor of a writable journal (-1 otherwise): the privileged
+ * process keeps it open across the split. */
+int journal_fd(const struct journal *j);
+
 /* Tests: compaction on (the default) or off. */
 void journal_set_compact(struct journal *j, int on);
 

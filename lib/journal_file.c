@@ -253,7 +253,7 @@ int jrn_write(struct journal *j, const struct jrec *r, int sync)
 
 /* Drop closed changes (reverted, failed) and their marks from memory, and
  * marks whose change is not there. */
-static void sweep(struct journal *j)
+void jrn_sweep(struct journal *j)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < j->n; i++) {
@@ -286,7 +286,7 @@ static int rewrite(struct journal *j)
 	}
 	snprintf(tmp, plen + 8, "%s.tmp", j->path);
 	snprintf(old, plen + 8, "%s.1", j->path);
-	sweep(j);
+	jrn_sweep(j);
 	unlink(tmp); /* a rewrite a crash interrupted */
 	fd = open(tmp, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -347,6 +347,13 @@ static int damaged(const struct journal *j)
 
 int journal_maintain(struct journal *j)
 {
+	if (j && j->fwd && !j->batch) {
+		/* the writer compacts its file; this memory follows it */
+		int r = j->fwd(j->fwd_arg, JOURNAL_FWD_MAINTAIN, NULL, 0, NULL, NULL);
+		if (r == 1)
+			jrn_sweep(j);
+		return r;
+	}
 	if (!j || j->fd < 0 || j->batch || j->no_compact)
 		return 0;
 	size_t live = 0;
@@ -455,7 +462,7 @@ static int one_line(struct loader *L, const char *line, size_t len)
 	if (strcmp(e->r.op, "set")) {
 		const struct jent *set = jrn_find(j, e->r.ref);
 		if (set && jrn_closed(set) && ++L->closed >= SWEEP_MIN && L->closed * 4 > j->n) {
-			sweep(j); /* memory stays bounded by the open changes */
+			jrn_sweep(j); /* memory stays bounded by the open changes */
 			L->closed = 0;
 		}
 	}
@@ -546,7 +553,7 @@ static int load(struct journal *j, int fd, int ro)
 	if (j->corrupt > JOURNAL_DAMAGE_MAX)
 		log_warn("journal %s: %zu damaged lines in all (the first %d said)", j->path,
 			 j->corrupt, JOURNAL_DAMAGE_MAX);
-	sweep(j);
+	jrn_sweep(j);
 out:
 	free(buf);
 	return r;

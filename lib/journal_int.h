@@ -40,6 +40,8 @@ struct journal {
 	size_t syncs;	     /* fdatasyncs done */
 	size_t compactions;  /* rewrites done since open */
 	int no_compact;	     /* tests: never compact */
+	journal_fwd_fn fwd;  /* privilege separation: the writer is another process */
+	void *fwd_arg;
 };
 
 /* journal.c: the record model */
@@ -58,6 +60,14 @@ struct jent *jrn_parse(const struct journal *j, const char *text, size_t len,
 		       const char **reason, int *stale);
 /* Is the change closed for good (reverted or failed)? */
 int jrn_closed(const struct jent *e);
+
+/* Where records go: the file (fd), or the writing process (fwd). */
+static inline int jrn_writable(const struct journal *j)
+{
+	return j->fd >= 0 || j->fwd;
+}
+/* Drop closed changes and their marks from memory (journal_file.c). */
+void jrn_sweep(struct journal *j);
 
 /* journal_file.c: the file */
 /* Write the record as one checksummed line; sync when asked. 0 or -errno
