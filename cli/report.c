@@ -2,6 +2,7 @@
  * build the report's data model (side-by-side rows, diagnosis, changes,
  * history) and hand it to the text, JSON or HTML renderer. */
 #include "report.h"
+#include "sanitize.h"
 #include "commands.h"
 #include "ctl_client.h"
 
@@ -399,6 +400,8 @@ static void on_signal(int sig)
 static json_object *load_file(const char *path, char *err, size_t n)
 {
 	json_object *o = json_object_from_file(path);
+	if (o) /* a saved capture holds guest text too */
+		san_json(o);
 	if (!o)
 		snprintf(err, n, "%s: cannot read a JSON capture: %s", path, json_util_get_last_err());
 	return o;

@@ -2,6 +2,7 @@
  * self-contained page (inline CSS and SVG, no scripts, fonts or network)
  * with the side-by-side table, the diagnosis and history charts per guest. */
 #include "report.h"
+#include "sanitize.h"
 
 #include <errno.h>
 #include <math.h>
@@ -40,9 +41,11 @@ static const struct group groups_xen[] = {
 
 static const char *const colors[] = { "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e" };
 
-static void esc(FILE *f, const char *s)
+static void esc(FILE *f, const char *raw)
 {
-	for (; *s; s++) {
+	char buf[4096];
+	san_text(raw, strlen(raw), buf, sizeof buf); /* controls, C1, bidi: visible */
+	for (const char *s = buf; *s; s++) {
 		switch (*s) {
 		case '<': fputs("&lt;", f); break;
 		case '>': fputs("&gt;", f); break;

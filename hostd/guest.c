@@ -4,6 +4,7 @@
 #include "action.h"
 #include "privops.h"
 #include "report_scan.h"
+#include "sanitize.h"
 #include "linebuf.h"
 #include "log.h"
 #include "vclock.h"
@@ -412,8 +413,8 @@ static void on_report(struct guest *g, struct report_scan *rs, int r, uint64_t n
 
 json_object *guest_sample(struct guest *g)
 {
-	if (!g->sample && g->keep)
-		g->sample = json_tokener_parse(g->keep);
+	if (!g->sample && g->keep && (g->sample = json_tokener_parse(g->keep)))
+		san_json(g->sample); /* listeners' text and all: escaped */
 	return g->sample;
 }
 
@@ -501,6 +502,34 @@ struct feed_ctx {
 	const char *close_why;
 };
 
+/* Every string a guest sent in m escaped at ingest (sanitize.h): its
+ * agent version and capabilities, ack results, error reasons. */
+static void sanitize_msg(struct wire_msg *m)
+{
+	switch (m->type) {
+	case WIRE_HELLO:
+		san_inplace(m->u.hello.version, sizeof m->u.hello.version);
+		for (unsigned i = 0; i < m->u.hello.ncaps; i++)
+			san_inplace(m->u.hello.caps[i], sizeof m->u.hello.caps[i]);
+		break;
+	case WIRE_ACK:
+		for (unsigned i = 0; i < m->u.ack.nresults; i++) {
+			struct wire_result *r = &m->u.ack.results[i];
+			san_inplace(r->kind, sizeof r->kind);
+			san_inplace(r->key, sizeof r->key);
+			san_inplace(r->old_value, sizeof r->old_value);
+			san_inplace(r->new_value, sizeof r->new_value);
+			san_inplace(r->error, sizeof r->error);
+		}
+		break;
+	case WIRE_ERROR:
+		san_inplace(m->u.error.reason, sizeof m->u.error.reason);
+		break;
+	default:
+		break;
+	}
+}
+
 static int on_line(void *arg, int status, const char *line, size_t len)
 {
 	struct feed_ctx *c = arg;
@@ -543,6 +572,8 @@ static int on_line(void *arg, int status, const char *line, size_t len)
 		return 0;
 	}
 	r = wire_decode(line, len, &m, err, sizeof err);
+	if (r == 0)
+		sanitize_msg(&m); /* no raw guest text goes further */
 	if (r < 0) {
 		g->st.invalid++;
 		bad_input(g, c->now, "line dropped", err);

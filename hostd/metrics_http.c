@@ -2,6 +2,7 @@
  * each scrape renders the current views; connections are non-blocking,
  * bounded in request size, count and lifetime, and answered once (close). */
 #include "metrics_http.h"
+#include "sanitize.h"
 #include "log.h"
 #include "vclock.h"
 
@@ -222,9 +223,23 @@ static size_t utf8_len(const unsigned char *s)
 
 /* Write s escaped: backslash, newline and (quote) double quote; bytes
  * that are not UTF-8 become '?'. */
-static void put_escaped(FILE *f, const char *s, int quote)
+static void put_escaped(FILE *f, const char *raw, int quote)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	/* controls, C1, bidi made visible; newlines kept for the format's own
+	 * escape below */
+	char buf[1024];
+	size_t o = 0;
+	for (const char *seg = raw; o + 1 < sizeof buf;) {
+		const char *nl = strchr(seg, '\n');
+		size_t len = nl ? (size_t)(nl - seg) : strlen(seg);
+		o += san_text(seg, len, buf + o, sizeof buf - o);
+		if (!nl || o + 1 >= sizeof buf)
+			break;
+		buf[o++] = '\n';
+		buf[o] = '\0';
+		seg = nl + 1;
+	}
+	const unsigned char *p = (const unsigned char *)buf;
 	while (*p) {
 		size_t n;
 		if (*p == '\\') {

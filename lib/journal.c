@@ -6,6 +6,7 @@
 #include "knob.h"
 #include "log.h"
 #include "parse.h"
+#include "sanitize.h"
 #include "vclock.h"
 
 #include <ctype.h>
@@ -225,9 +226,14 @@ json_object *jrn_to_json(const struct jrec *r)
 		json_object_object_add(o, "host_ref", json_object_new_int64(r->host_ref));
 	for (int i = 0; i < NSTR; i++) {
 		const char *s = *str_field((struct jrec *)r, i);
-		if (s && (*s || i < 8)) /* detail, rule, why only when set */
-			json_object_object_add(o, str_names[i],
-					       json_object_new_string(s));
+		if (!s || (!*s && i >= 8)) /* detail, rule, why only when set */
+			continue;
+		size_t n = strlen(s);
+		char *t = san_needed(s, n) ? malloc(n * 8 + 1) : NULL;
+		if (t) /* no raw control or bidi bytes into the journal either */
+			san_text(s, n, t, n * 8 + 1);
+		json_object_object_add(o, str_names[i], json_object_new_string(t ? t : s));
+		free(t);
 	}
 	return o;
 }
@@ -678,12 +684,15 @@ static void say(struct revert_run *rr, const char *fmt, ...)
 
 static void say(struct revert_run *rr, const char *fmt, ...)
 {
+	char raw[8192], line[16384];
 	va_list ap;
 	if (!rr->out)
 		return;
 	va_start(ap, fmt);
-	vfprintf(rr->out, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
+	san_text(raw, strlen(raw), line, sizeof line); /* a terminal reads it */
+	fputs(line, rr->out);
 	fputc('\n', rr->out);
 }
 

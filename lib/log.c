@@ -1,5 +1,6 @@
 /* log: stderr/syslog output with a rate limit on repeated messages. */
 #include "log.h"
+#include "sanitize.h"
 #include "vclock.h"
 
 #include <stdarg.h>
@@ -75,11 +76,14 @@ void log_msg(int level, const char *fmt, ...)
 {
 	if (level > log_max)
 		return;
-	char msg[1024];
+	char raw[1024], msg[2048];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
+	/* no raw bytes from outside reach a terminal or the log: control, C1
+	 * and bidi characters escaped (a newline would forge a line) */
+	san_text(raw, strlen(raw), msg, sizeof msg);
 	unsigned long repeats;
 	if (ratelimited(msg, &repeats))
 		return;
