@@ -65,6 +65,8 @@ static void close_channel(struct guest *g)
 	g->watching = 0;
 	g->kill = NULL;
 	g->win_start = g->win_msgs = g->win_excess = g->throttle_since = 0;
+	g->hellos = 0;
+	g->hello_win_ns = 0;
 	drop_pending(g);
 }
 
@@ -87,15 +89,17 @@ static void bad_input(struct guest *g, uint64_t now, const char *what, const cha
 	if (g->last_log_ns && now - g->last_log_ns < GUEST_LOG_EVERY_NS)
 		return;
 	g->last_log_ns = now;
-	log_warn("guest %s: %s: %s (further bad input from it is counted, logged once a minute)",
-		 g->bk.name, what, why);
+	log_src(LOG_WARNING, g->bk.name, "input",
+		"guest %s: %s: %s (further bad input from it is counted, logged once a minute)",
+		g->bk.name, what, why);
 }
 
 void guest_disconnect(struct guest *g, uint64_t now_ns, const char *reason)
 {
 	if (g->fd >= 0) {
-		log_info("guest %s: channel closed: %s; reconnecting in %.0fs", g->bk.name,
-			 reason, (double)g->backoff_ns / 1e9);
+		log_src(LOG_INFO, g->bk.name, "channel",
+			"guest %s: channel closed: %s; reconnecting in %.0fs", g->bk.name, reason,
+			(double)g->backoff_ns / 1e9);
 		g->st.disconnects++;
 	}
 	snprintf(g->close_reason, sizeof g->close_reason, "%s", reason);
@@ -221,7 +225,8 @@ int guest_connect(struct guest *g, uint64_t now_ns)
 		log_debug("guest %s: connect %s: %s", g->bk.name, g->bk.channel, strerror(-r));
 		return r;
 	}
-	log_info("guest %s: connected to %s", g->bk.name, g->bk.channel);
+	log_src(LOG_INFO, g->bk.name, "channel", "guest %s: connected to %s", g->bk.name,
+		g->bk.channel);
 	return guest_attach_fd(g, fd, now_ns);
 }
 
@@ -351,12 +356,23 @@ static int on_hello(struct guest *g, const struct wire_msg *m, uint64_t now)
 	}
 	if (wire_negotiate(WIRE_V_MIN, g->max_v ? g->max_v : WIRE_V_MAX, m->u.hello.min_v,
 			   m->u.hello.max_v, &v, err, sizeof err) < 0) {
-		log_warn("guest %s: %s", g->bk.name, err);
+		log_src(LOG_WARNING, g->bk.name, "hello", "guest %s: %s", g->bk.name, err);
 		g->last_error_sent_ns = 0;
 		send_error(g, now, err);
 		return -EPROTO;
 	}
 	int again = g->hello_seen;
+	if (again) {
+		/* an agent restarting behind a live channel says hello again;
+		 * one that keeps saying it is throttled, then disconnected */
+		g->st.hellos_again++;
+		if (!g->hello_win_ns || now - g->hello_win_ns > 60 * SEC) {
+			g->hello_win_ns = now;
+			g->hellos = 0;
+		}
+		if (++g->hellos > GUEST_MAX_HELLOS)
+			return -EBUSY;
+	}
 	g->hello_seen = 1;
 	g->agreed_v = v;
 	g->have_seq = 0;
@@ -370,7 +386,8 @@ static int on_hello(struct guest *g, const struct wire_msg *m, uint64_t now)
 		if (d && d->run[POL_GUEST][ACT_HOSTD] == ACT_WIRE)
 			g->caps |= 1u << d->kind;
 	}
-	log_info("guest %s: agent %s, protocol v%u", g->bk.name, m->u.hello.version, v);
+	log_src(LOG_INFO, g->bk.name, "hello", "guest %s: agent %s, protocol v%u", g->bk.name,
+		m->u.hello.version, v);
 	if (again) /* the agent restarted behind a live channel: it needs ours */
 		send_hello(g);
 	if (g->hooks && g->hooks->on_hello)
@@ -490,8 +507,9 @@ static int over_rate(struct guest *g, uint64_t now)
 	g->win_excess++;
 	if (!g->throttle_since) {
 		g->throttle_since = now;
-		log_warn("guest %s: more than %d messages/s: throttled (excess dropped)",
-			 g->bk.name, GUEST_MAX_MSGS_PER_S);
+		log_src(LOG_WARNING, g->bk.name, "input",
+			"guest %s: more than %d messages/s: throttled (excess dropped)", g->bk.name,
+			GUEST_MAX_MSGS_PER_S);
 	}
 	return 1;
 }
@@ -583,10 +601,11 @@ static int on_line(void *arg, int status, const char *line, size_t len)
 	g->st.unknown_fields += m.unknown_fields;
 	switch (m.type) {
 	case WIRE_HELLO:
-		if (on_hello(g, &m, c->now) < 0) {
+		r = on_hello(g, &m, c->now);
+		if (r == -EBUSY)
+			c->close_why = "hello repeated more than 3 times a minute";
+		else if (r < 0)
 			c->close_why = "no common protocol version";
-			r = -EPROTO;
-		}
 		break;
 	case WIRE_REPORT: /* report_scan and wire_decode disagree: a bug, never trusted */
 		g->st.invalid++;

@@ -27,6 +27,8 @@
 #define GUEST_MAX_PENDING 64		      /* applies/reverts awaiting an ack */
 #define GUEST_MAX_VALUES 32		      /* guest sysctl values learnt from acks */
 #define GUEST_LOG_EVERY_NS (60ull * 1000000000ull) /* one bad-input log per guest per minute */
+#define GUEST_MAX_HELLOS 3		      /* hellos again on one channel per minute (an agent
+					       * restarting behind it); more: disconnected */
 
 struct guest;
 
@@ -53,6 +55,7 @@ struct guest_stats {
 	uint64_t unknown_metrics; /* metric names not in the catalogue (ignored) */
 	uint64_t unknown_fields;  /* unknown message fields (ignored) */
 	uint64_t acks, unknown_acks; /* unknown: no pending request has its id (refused) */
+	uint64_t hellos_again;	     /* hellos after the first on a channel */
 	uint64_t refused_results;    /* ack results naming no item of their request */
 	uint64_t connects, disconnects;
 };
@@ -87,6 +90,8 @@ struct guest {
 	struct linebuf_outq *out;
 	uint32_t watching; /* epoll events asked for */
 	uint64_t connected_ns, next_connect_ns, backoff_ns;
+	unsigned hellos;	 /* hellos again on this channel in the window */
+	uint64_t hello_win_ns;	 /* when that window started */
 	char close_reason[128];
 
 	/* the latest good report */

@@ -103,8 +103,9 @@ static void revert_acked(struct hostd *h, struct guest *g, int64_t seq,
 	if (why) {
 		snprintf(detail, sizeof detail, "guest: %s%s%s", why, res && res->has_new ? ", now " : "",
 			 res && res->has_new ? res->new_value : "");
-		log_warn("guest %s: revert of record %lld not confirmed (%s): stays pending, asked "
-			 "again when it reconnects", g->bk.name, (long long)seq, detail);
+		log_src(LOG_WARNING, g->bk.name, "ack",
+			"guest %s: revert of record %lld not confirmed (%s): stays pending, asked "
+			"again when it reconnects", g->bk.name, (long long)seq, detail);
 		journal_mark(h->journal, seq, "asked", detail);
 		return;
 	}
@@ -175,8 +176,9 @@ static void on_ack(void *arg, struct guest *g, const struct wire_result *const *
 static void on_lost(void *arg, struct guest *g, const struct guest_pending *p)
 {
 	(void)arg;
-	log_warn("guest %s: no ack for %s id %llu (rule %s): its changes stay unconfirmed in the journal",
-		 g->bk.name, p->revert ? "revert" : "apply", (unsigned long long)p->id, p->rule);
+	log_src(LOG_WARNING, g->bk.name, "ack",
+		"guest %s: no ack for %s id %llu (rule %s): its changes stay unconfirmed in the journal",
+		g->bk.name, p->revert ? "revert" : "apply", (unsigned long long)p->id, p->rule);
 }
 
 static void on_hello(void *arg, struct guest *g);
@@ -240,8 +242,9 @@ static void on_hello(void *arg, struct guest *g)
 	}
 	for (char *line = g->unserved, *end; *line; line = end + 1) {
 		end = strchr(line, '\n');
-		log_warn("guest %s: agent %s (protocol %u) cannot be served %.*s", g->bk.name,
-			 g->agent_version, g->agreed_v, (int)(end - line), line);
+		log_src(LOG_WARNING, g->bk.name, "hello",
+			"guest %s: agent %s (protocol %u) cannot be served %.*s", g->bk.name,
+			g->agent_version, g->agreed_v, (int)(end - line), line);
 	}
 }
 
@@ -250,7 +253,7 @@ static void on_hello(void *arg, struct guest *g)
 static void remove_guest(struct hostd *h, size_t i)
 {
 	struct guest *g = h->guests[i];
-	log_info("guest %s: gone", g->bk.name);
+	log_src(LOG_INFO, g->bk.name, "channel", "guest %s: gone", g->bk.name);
 	if (h->engine)
 		pol_engine_forget(h->engine, g->bk.name);
 	hist_forget(h->hist, g->bk.name);
@@ -281,8 +284,8 @@ static void on_backend(void *arg, enum bk_event_type t, const struct bk_guest *b
 				return;
 			g->max_v = h->o.protocol_max;
 			h->guests[h->nguests++] = g;
-			log_info("guest %s: found (channel %s)", bg->name,
-				 bg->channel[0] ? bg->channel : "none");
+			log_src(LOG_INFO, bg->name, "channel", "guest %s: found (channel %s)", bg->name,
+				bg->channel[0] ? bg->channel : "none");
 		} else {
 			char ch[sizeof g->bk.channel];
 			snprintf(ch, sizeof ch, "%s", g->bk.channel);
@@ -804,7 +807,9 @@ static int metrics_render(void *arg, int om, char **out, size_t *len)
 				rules[i * nr + v[i].nrules++] = h->set->rules[k].name;
 	}
 	struct mh_host host = { hostname, h->ops ? h->ops->name : NULL };
-	r = mh_render(&host, v, ng, h->mhc, om, out, len);
+	/* guest names and their views only where configured (--metrics-guests) */
+	mh_counters_hide_guests(h->mhc, !h->o.metrics_guests);
+	r = mh_render(&host, v, h->o.metrics_guests ? ng : 0, h->mhc, om, out, len);
 out:
 	free(rules);
 	free(v);
@@ -1055,6 +1060,7 @@ json_object *hostd_status_json(struct hostd *h, uint64_t now_ns)
 		add_u64(go, "acks", g->st.acks);
 		add_u64(go, "unknown_acks", g->st.unknown_acks);
 		add_u64(go, "refused_results", g->st.refused_results);
+		add_u64(go, "hellos_again", g->st.hellos_again);
 		add_u64(go, "pending", g->npending);
 		add_u64(go, "disconnects", g->st.disconnects);
 		json_object_object_add(go, "last_close", json_object_new_string(g->close_reason));

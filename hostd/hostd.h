@@ -27,6 +27,7 @@ struct hostd_opts {
 	const char *root;    /* root prefix for host /proc and /sys ("/") */
 	const char *metrics; /* Prometheus listener (metrics_http.h): NULL / "off": none */
 	int metrics_optional; /* metrics is the default: failing to listen only warns */
+	int metrics_guests;  /* per-guest series (guest names and views) on the endpoint */
 	double interval_s;   /* evaluation interval */
 	unsigned protocol_max; /* newest protocol offered to agents (0: this build's) */
 	int dry_run;

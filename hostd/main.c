@@ -23,7 +23,8 @@
 static const char usage[] =
 	"usage: vtune-hostd [--backend kvm|xen|sim] [--uri URI] [--policy FILE] [--journal PATH]\n"
 	"                   [--control PATH] [--interval S] [--root DIR] [--metrics ADDR]\n"
-	"                   [--syslog] [--dry-run] [--privsep USER | --no-privsep]\n"
+	"                   [--metrics-guests yes|no] [--syslog] [--dry-run]\n"
+	"                   [--privsep USER | --no-privsep]\n"
 	"                   [--protocol-max N]\n"
 	"                   [-n] [-f] [-v]\n"
 	"\n"
@@ -41,6 +42,10 @@ static const char usage[] =
 	"  -r, --root DIR      host /proc and /sys under DIR (default /)\n"
 	"  -m, --metrics ADDR  Prometheus/OpenMetrics endpoint: HOST:PORT, [V6]:PORT,\n"
 	"                      unix:/PATH or off (default " MH_DEFAULT_ADDR ")\n"
+	"      --metrics-guests yes|no\n"
+	"                      per-guest series (guest names, their views, rule and\n"
+	"                      change counters) on it: default yes when --metrics is\n"
+	"                      given, no on the default endpoint (host series only)\n"
 	"      --syslog        log to syslog (daemon facility) as well as to stderr\n"
 	"      --dry-run       compute and log every change, send and write nothing\n"
 	"      --privsep USER  run the daemon as USER, without capabilities, under a\n"
@@ -149,6 +154,7 @@ int main(int argc, char **argv)
 		{ "privsep", required_argument, NULL, 'P' },
 		{ "no-privsep", no_argument, NULL, 'N' },
 		{ "protocol-max", required_argument, NULL, 'M' },
+		{ "metrics-guests", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -161,6 +167,7 @@ int main(int argc, char **argv)
 	int check = 0, c, err = 0, dest = LOG_TO_STDERR;
 	char why[256] = "";
 	const char *privsep = NULL; /* NULL: automatic, "": off */
+	int metrics_guests = -1;    /* -1: yes when --metrics is given, else no */
 
 	while ((c = getopt_long(argc, argv, "b:u:p:J:c:i:r:m:nfvh", opts, NULL)) != -1) {
 		switch (c) {
@@ -177,6 +184,14 @@ int main(int argc, char **argv)
 		case 'f': break;
 		case 'v': o.verbose = 1; break;
 		case 'P': privsep = optarg; break;
+		case 'G':
+			if (strcmp(optarg, "yes") && strcmp(optarg, "no")) {
+				fprintf(stderr, "vtune-hostd: --metrics-guests: want yes or no, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			metrics_guests = !strcmp(optarg, "yes");
+			break;
 		case 'N': privsep = ""; break;
 		case 'M': {
 			uint64_t v;
@@ -205,6 +220,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vtune-hostd: unexpected argument '%s'\n%s", argv[optind], usage);
 		return 2;
 	}
+	o.metrics_guests = metrics_guests >= 0 ? metrics_guests : !o.metrics_optional;
 	if (check) {
 		if (hostd_check_config(&o, stderr) < 0)
 			return 1;

@@ -392,6 +392,22 @@ static void test_forged_acks(void **state)
 	assert_int_equal(f->acks, 2);
 }
 
+/* An agent restarting behind the channel says hello again: served. One
+ * that keeps saying it: disconnected after GUEST_MAX_HELLOS in a minute. */
+static void test_repeated_hello(void **state)
+{
+	struct fx *f = *state;
+	send_str(f, hello);
+	for (int i = 0; i < GUEST_MAX_HELLOS; i++) {
+		send_str(f, hello);
+		assert_true(f->g->fd >= 0);
+	}
+	assert_int_equal(f->g->st.hellos_again, GUEST_MAX_HELLOS);
+	send_str(f, hello);
+	assert_int_equal(f->g->fd, -1);
+	assert_non_null(strstr(f->g->close_reason, "hello repeated"));
+}
+
 static void test_stalled_reader(void **state)
 {
 	struct fx *f = *state;
@@ -436,6 +452,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flood, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slowloris, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forged_acks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_repeated_hello, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_acks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stalled_reader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_closes, setup, teardown),
