@@ -14,6 +14,7 @@
 #include "loop.h"
 #include "metrics_http.h"
 #include "policy.h"
+#include "policy_async.h"
 #include "vclock.h"
 
 #include <errno.h>
@@ -54,6 +55,7 @@ struct hostd {
 	struct held_apply *held;
 	size_t nheld, capheld;
 	json_object *asked; /* a control revert: the records asked of guests */
+	struct pol_async *reload; /* SIGHUP: the policy loading in a thread */
 };
 
 struct held_apply {
@@ -704,16 +706,9 @@ static struct pol_set *load_policy(const char *path, const char *backend, FILE *
 	return s;
 }
 
-int hostd_reload(struct hostd *h)
+/* A new policy set in place of the old one (the engine starts afresh). */
+static int install_policy(struct hostd *h, struct pol_set *s)
 {
-	notify_reloading();
-	struct pol_set *s = load_policy(h->o.policy, h->ops->name, NULL);
-	if (!s) {
-		log_err("policy %s refused: keeping the old one (%zu rules)", h->o.policy,
-			h->set->n_rules);
-		notify_ready();
-		return -EINVAL;
-	}
 	struct pol_engine *e = pol_engine_new(s);
 	if (!e) {
 		pol_set_free(s);
@@ -728,6 +723,48 @@ int hostd_reload(struct hostd *h)
 	notify_ready();
 	notify_status("%zu guests, %zu rules", h->nguests, s->n_rules);
 	return 0;
+}
+
+int hostd_reload(struct hostd *h)
+{
+	notify_reloading();
+	struct pol_set *s = load_policy(h->o.policy, h->ops->name, NULL);
+	if (!s) {
+		log_err("policy %s refused: keeping the old one (%zu rules)", h->o.policy,
+			h->set->n_rules);
+		notify_ready();
+		return -EINVAL;
+	}
+	return install_policy(h, s);
+}
+
+/* The loader thread's result, on the loop. */
+static void reloaded(void *arg, struct pol_set *s, struct pol_diag *d)
+{
+	struct hostd *h = arg;
+	if (!s) {
+		for (size_t i = 0; i < d->n; i++)
+			log_err("%s", d->msgs[i]);
+		if (!d->n)
+			log_err("%s: cannot load the policy", h->o.policy);
+		log_err("policy %s refused: keeping the old one (%zu rules)", h->o.policy,
+			h->set->n_rules);
+		notify_ready();
+		return;
+	}
+	install_policy(h, s);
+}
+
+int hostd_reload_async(struct hostd *h)
+{
+	struct act_where w = { ACT_HOSTD, h->ops->name, backend_can, 0 };
+	notify_reloading();
+	int r = pol_async_start(&h->reload, h->loop, h->o.policy, &w, reloaded, h);
+	if (r == -EBUSY)
+		log_warn("policy %s: a reload is already running", h->o.policy);
+	else if (r < 0)
+		log_err("policy %s: cannot start the reload: %s", h->o.policy, strerror(-r));
+	return r;
 }
 
 int hostd_check_config(const struct hostd_opts *o, FILE *err)
@@ -764,7 +801,7 @@ static void signal_cb(void *arg, int fd, uint32_t events)
 	(void)events;
 	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGHUP) {
-			hostd_reload(h);
+			hostd_reload_async(h); /* parsed away from the loop */
 		} else {
 			log_info("signal %u: stopping", si.ssi_signo);
 			notify_stopping();
@@ -986,6 +1023,7 @@ void hostd_free(struct hostd *h)
 				knob_bind(*k, NULL);
 		h->ops->close(h->bk);
 	}
+	pol_async_free(h->reload);
 	ctl_close(h->ctl);
 	mh_server_close(h->mh);
 	mh_counters_free(h->mhc);

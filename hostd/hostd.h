@@ -53,6 +53,10 @@ int hostd_run(struct hostd *h);
 /* Reload the policy file: a broken one is refused and the old one kept.
  * 0 or -EINVAL. */
 int hostd_reload(struct hostd *h);
+/* The same away from the loop (SIGHUP): the file is read and checked in a
+ * thread while reports and control requests go on; the set is swapped in
+ * on the loop when it is done. 0 (started), -EBUSY or -errno. */
+int hostd_reload_async(struct hostd *h);
 /* Evaluate every guest with a recent report now (what the interval timer
  * does). For tests. */
 void hostd_step(struct hostd *h, uint64_t now_ns);
