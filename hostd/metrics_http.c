@@ -649,8 +649,8 @@ static void peer_of(int fd, char *buf, size_t n)
 }
 
 /* Make room for a new connection from peer: past MH_MAX_PER_PEER idle
- * ones from it, or with every slot taken, the oldest idle one (of that
- * peer first) goes. A scrape sends its request at once, so idle
+ * ones from it, its oldest idle one goes (other peers always keep room);
+ * with every slot taken, the oldest idle one of anyone goes. A scrape sends its request at once, so idle
  * connections can never keep one out. The free slot, or -1 (every slot is
  * sending a reply). */
 static int make_room(struct mh_server *s, const char *peer)

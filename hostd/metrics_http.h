@@ -15,7 +15,8 @@
 
 #define MH_DEFAULT_ADDR "127.0.0.1:9684"
 #define MH_MAX_CLIENTS 64	       /* connections at once; more wait in the backlog */
-#define MH_MAX_PER_PEER 8	       /* connections still sending their request, per peer */
+#define MH_MAX_PER_PEER 48	       /* connections still sending their request, per peer:
+					* the others always keep room */
 #define MH_MAX_REQUEST 8192	       /* bytes of request line + headers */
 #define MH_REQUEST_NS (2ull * 1000000000ull) /* to send the whole request */
 #define MH_CLIENT_NS (10ull * 1000000000ull) /* a connection's whole life */
