@@ -83,7 +83,7 @@ rps() { for q in /sys/class/net/eth0/queues/rx-*; do printf '%s:%s/%s ' "${q##*/
 ( while :; do echo "GUEST_SYSCTL $(sysctl net.core.somaxconn)"
 	echo "GUEST_PORTS $(cat /proc/sys/net/ipv4/ip_local_port_range | tr '\t' ' ')"
 	echo "GUEST_RPS $(rps)"; sleep 1; done ) &
-( /bin/vtune-agent run --interval 1 --journal /tmp/j 2>&1 |
+( /bin/vtune-agent run --interval 1 --journal /var/lib/vtune/journal 2>&1 |
 	while IFS= read -r l; do echo "GUEST_AGENT: $l"; done ) &
 orig=$(cat /proc/sys/net/core/somaxconn)
 echo "GUEST_ORIG_SOMAXCONN=$orig"

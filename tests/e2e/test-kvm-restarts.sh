@@ -84,7 +84,7 @@ cat > "$W/guest-test" <<'EOF'
 #!/bin/sh
 # the guest side of test-kvm-restarts (busybox sh): the agent, and nothing else
 echo "GUEST_BOOT $(cat /proc/sys/kernel/random/boot_id)"
-/bin/vtune-agent run --interval 1 --journal /tmp/j 2>&1 |
+/bin/vtune-agent run --interval 1 --journal /var/lib/vtune/journal 2>&1 |
 	while IFS= read -r l; do echo "GUEST_AGENT: $l"; done
 echo "GUEST_AGENT_EXITED"
 while :; do sleep 3600; done
