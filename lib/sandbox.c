@@ -52,6 +52,15 @@ static const char *const parent_only[] = {
 	"mkdir", NULL,
 };
 
+/* Argument comparisons, every field named (clang warns on libseccomp's
+ * macros otherwise). */
+static struct scmp_arg_cmp arg_cmp(unsigned arg, enum scmp_compare op, scmp_datum_t a,
+				   scmp_datum_t b)
+{
+	struct scmp_arg_cmp c = { .arg = arg, .op = op, .datum_a = a, .datum_b = b };
+	return c;
+}
+
 static int allow_names(scmp_filter_ctx ctx, const char *const *names)
 {
 	for (size_t i = 0; names[i]; i++) {
@@ -72,7 +81,7 @@ static int allow_sockets(scmp_filter_ctx ctx)
 	static const int families[] = { AF_UNIX, AF_NETLINK, AF_INET, AF_INET6 };
 	for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
 		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-					 SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
+					 arg_cmp(0, SCMP_CMP_EQ, (scmp_datum_t)families[i], 0));
 		if (r < 0)
 			return r;
 	}
@@ -84,7 +93,7 @@ static int allow_sockets(scmp_filter_ctx ctx)
 static int allow_threads(scmp_filter_ctx ctx)
 {
 	int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-				 SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+				 arg_cmp(0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 	return r;
@@ -132,13 +141,13 @@ int privops_confine_parent(pid_t child, char *why, size_t n)
 	/* signals: to the child only (forwarding SIGTERM, killing it), and to
 	 * itself (raise: the journal's test fault injection) */
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
-				  SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)child))) ||
+				  arg_cmp(0, SCMP_CMP_EQ, (scmp_datum_t)child, 0))) ||
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-				  SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()))))
+				  arg_cmp(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0))))
 		goto out;
 	/* setns: into a network namespace only (a guest's bridge) */
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setns), 1,
-				  SCMP_A1(SCMP_CMP_EQ, CLONE_NEWNET))))
+				  arg_cmp(1, SCMP_CMP_EQ, CLONE_NEWNET, 0))))
 		goto out;
 	r = seccomp_load(ctx);
 out:
