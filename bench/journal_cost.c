@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* journal_cost: what a journal's size costs at start-up (make bench,
  * bench/run-all's journal part).
  *   journal_cost gen PATH CLOSED OPEN   write CLOSED changes that are

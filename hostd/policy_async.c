@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* policy_async: one loader thread at a time, its end signalled to the
  * loop through an eventfd (see policy_async.h). */
 #include "policy_async.h"

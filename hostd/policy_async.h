@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* policy_async: a policy file loaded and checked away from the event loop
  * (a thread), so that a reload of a large or hostile file never holds up
  * reports, control replies or metrics; the result comes back on the loop. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* crc32c: CRC-32C, reflected polynomial 0x82f63b78, one table of 256. */
 #include "crc32c.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* crc32c: CRC-32C (Castagnoli, the iSCSI / ext4 checksum), table-driven,
  * for the journal's per-record checksums (zlib has only plain CRC-32). */
 #ifndef VTUNE_CRC32C_H

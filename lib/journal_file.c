@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* journal_file: the journal is a file vtune owns. Opened without following
  * symlinks, refused unless a regular file of root (or of this user) with
  * mode 0600 in a directory only its owner can write; a header line names

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* journal_int: the journal's internals, shared by journal.c (records in
  * memory, apply, revert) and journal_file.c (the file vtune owns: checks,
  * header, checksums, streaming load, compaction). No other module. */

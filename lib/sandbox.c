@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sandbox: what confines vtune-hostd's two processes under privilege
  * separation: the seccomp allow-lists of the unprivileged daemon and of
  * the privileged parent (libseccomp, with argument filters), and the

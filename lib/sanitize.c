@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sanitize: escaping of control, C1, bidi and malformed UTF-8 bytes in
  * text from outside (guests above all). See sanitize.h. */
 #include "sanitize.h"

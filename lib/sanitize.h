@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sanitize: no raw guest bytes reach a terminal, a log, the journal, HTML
  * or the metrics: text from outside is made printable by escaping C0
  * controls (but tab), DEL, C1 controls, Unicode bidi controls and invalid

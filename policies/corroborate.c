@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* corroborate: the table of host evidence behind each guest metric a host
  * rule may read, and the check of one report against the host view. */
 #include "corroborate.h"

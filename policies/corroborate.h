@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* corroborate: the one table of what the host itself sees that backs up a
  * guest's claim. For each guest metric a host-side rule may read: the host
  * metrics that are its evidence and the plausibility bound derived from

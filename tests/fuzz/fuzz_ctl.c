@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_ctl: vtune-hostd's control protocol. The input is what a client
  * writes to the control socket: framed into lines as the socket does
  * (CTL_MAX_REQUEST), each parsed (ctl_parse_request) and answered by a

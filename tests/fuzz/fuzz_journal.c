@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_journal: the journal loader on any file content. The input is the
  * file (with a valid header line in front when its first byte is odd, so
  * that records, not only the header check, are reached); it is opened

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_privops: the privileged parent's side of privilege separation. Each
  * input is one request as the unprivileged process could send it (its
  * bytes over a struct privops_req, the op picked from the first byte);

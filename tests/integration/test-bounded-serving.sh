@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # test-bounded-serving: what hostd logs and serves stays bounded under
 # abuse, for 15 s (sim backend, a metrics endpoint on a free loopback port):

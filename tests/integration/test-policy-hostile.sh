@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # test-policy-hostile: policy files an attacker (or a mistake) makes are
 # refused fast and small, and a reload never freezes vtune-hostd:

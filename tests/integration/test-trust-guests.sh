@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # test-trust-guests: a guest's word never drives a host action alone, acks
 # answer their requests only, and a guest's revert counts only when the

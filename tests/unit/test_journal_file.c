@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_journal_file: the journal is a file vtune owns: symlinks, files of
  * others, loose modes, open directories, FIFOs and files without the header
  * are refused and left untouched; an old journal is converted; bit flips,

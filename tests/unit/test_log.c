@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_log: the log's limits hold whatever the text: a flood of distinct
  * messages from one source and class, distinct sources, the limit coming
  * back with time, the count of what was dropped, and every line escaped. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_sanitize: escaping of what a terminal must never get raw: C0 (tab
  * kept), DEL, C1 (as UTF-8 and as stray bytes), bidi controls, malformed
  * UTF-8; valid UTF-8 kept; cuts only at whole escapes; JSON trees and
