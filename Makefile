@@ -13,7 +13,8 @@ VERSION  := 0.1.0
 # and vtune link neither libvirt nor Xen's libraries: those are in the
 # backend modules backend-kvm.so and backend-xen.so, loaded on demand
 # (hostd/backend_mod.h). The unit tests link everything.
-CORE_PKGS   := libnl-3.0 libnl-genl-3.0 libnl-route-3.0 yaml-0.1 json-c
+CORE_PKGS   := libnl-3.0 libnl-genl-3.0 libnl-route-3.0 yaml-0.1 json-c \
+               libseccomp libcap-ng
 COMMON_PKGS := $(CORE_PKGS) xenstore
 KVM_PKGS    := libvirt libxml-2.0
 XEN_PKGS    := xencontrol xenstore

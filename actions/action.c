@@ -5,6 +5,7 @@
  * protocol version, and the knob kinds the executors write. */
 #include "action.h"
 #include "act_kinds.h"
+#include "corroborate.h"
 #include "hostnet.h"
 #include "knob.h"
 #include "policy_ld.h"
@@ -192,14 +193,38 @@ static int check_rule(const struct pol_set *set, const struct pol_rule *r,
 	return bad;
 }
 
+/* Under vtune-hostd a rule that changes the host may read only guest
+ * metrics the host can corroborate (corroborate.h): a host action never
+ * fires on a guest's report alone. */
+static int check_corroborated(const struct pol_set *set, const struct pol_rule *r,
+			      struct pol_diag *diag)
+{
+	int id = corr_rule_on_host(r) ? corr_rule_unbacked(r) : -1;
+	if (id < 0)
+		return 0;
+	int ids[M_COUNT], n = expr_metrics(r->when, ids, M_COUNT), in_when = 0;
+	for (int i = 0; i < n; i++)
+		in_when |= ids[i] == id;
+	pol_diag_add(diag, set->name, in_when ? r->when_line : r->clear_line,
+		     in_when ? r->when_col : r->clear_col,
+		     "rule %s: changes the host but reads %s, which the host cannot corroborate "
+		     "(a host action never fires on a guest's report alone; see vtune-policies(5))",
+		     r->name, metric_defs[id].name);
+	return 1;
+}
+
 int act_check_set(const struct pol_set *set, const struct act_where *w, struct pol_diag *diag)
 {
 	int bad = 0;
 	if (w->mode == ACT_ONCE)
 		return check_rule(set, &set->baseline, w, diag);
-	for (size_t i = 0; i < set->n_rules; i++)
-		if (rule_here(&set->rules[i], w))
-			bad += check_rule(set, &set->rules[i], w, diag);
+	for (size_t i = 0; i < set->n_rules; i++) {
+		if (!rule_here(&set->rules[i], w))
+			continue;
+		bad += check_rule(set, &set->rules[i], w, diag);
+		if (w->mode == ACT_HOSTD)
+			bad += check_corroborated(set, &set->rules[i], diag);
+	}
 	return bad;
 }
 

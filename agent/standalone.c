@@ -191,6 +191,8 @@ int agent_standalone_loop(const struct standalone_cfg *cfg, volatile sig_atomic_
 		return 1;
 	}
 	struct pol_engine *eng = pol_engine_new(set);
+	if (eng) /* host actions are advice here, and there is no host view */
+		pol_engine_set_corroborate(eng, 0);
 	struct apply_ctx ac = { .journal = j, .root = root, .dry_run = dry,
 				.engine = eng, .subject = "local", .out = dry ? stdout : NULL };
 	log_info("standalone: policy %s (%zu rules), interval %.1fs%s", policy, set->n_rules,

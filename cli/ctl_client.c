@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctl_client: one request/reply exchange with vtune-hostd's control socket. */
 #include "ctl_client.h"
+#include "sanitize.h"
 #include "vclock.h"
 
 #include <errno.h>
@@ -107,6 +108,8 @@ int ctl_request(const char *path, json_object *req, json_object **reply,
 			break;
 	}
 	*reply = json_tokener_parse(buf);
+	if (*reply) /* guest text in it: escaped before any terminal sees it */
+		san_json(*reply);
 	if (!*reply || !json_object_is_type(*reply, json_type_object)) {
 		if (*reply)
 			json_object_put(*reply);

@@ -3,6 +3,7 @@
  * build the report's data model (side-by-side rows, diagnosis, changes,
  * history) and hand it to the text, JSON or HTML renderer. */
 #include "report.h"
+#include "sanitize.h"
 #include "commands.h"
 #include "ctl_client.h"
 #include "fmtnum.h"
@@ -263,6 +264,25 @@ static json_object *refused(json_object *g)
 	return out;
 }
 
+/* The guest's reports the host could not corroborate: its host rules
+ * were held (corroborate.h). */
+static json_object *implausible(json_object *g)
+{
+	json_object *out = json_object_new_array();
+	double n = rep_num(g, "implausible");
+	if (!isnan(n) && n > 0) {
+		json_object *o = json_object_new_object();
+		json_object *now = rep_get(g, "implausible_now");
+		char t[512];
+		snprintf(t, sizeof t, "%.0f report(s), host rules held%s: %s", n,
+			 now && json_object_get_boolean(now) ? " now" : "", rep_str(g, "implausible_why"));
+		json_object_object_add(o, "count", json_object_new_int64((int64_t)n));
+		json_object_object_add(o, "text", json_object_new_string(t));
+		json_object_array_add(out, o);
+	}
+	return out;
+}
+
 /* What the guest's agent cannot be asked (an older protocol). */
 static json_object *not_served(json_object *g)
 {
@@ -350,6 +370,7 @@ json_object *rep_model(json_object *cap, const char *only, int minutes, char *er
 		json_object_object_add(o, "policies_would", changes(g, "plan", 0));
 		json_object_object_add(o, "left_alone", left_alone(g));
 		json_object_object_add(o, "refused", refused(g));
+		json_object_object_add(o, "implausible", implausible(g));
 		json_object_object_add(o, "not_served", not_served(g));
 		json_object_object_add(o, "history", history(g, minutes));
 		json_object_array_add(arr, o);
@@ -393,6 +414,8 @@ static void on_signal(int sig)
 static json_object *load_file(const char *path, char *err, size_t n)
 {
 	json_object *o = json_object_from_file(path);
+	if (o) /* a saved capture holds guest text too */
+		san_json(o);
 	if (!o)
 		snprintf(err, n, "%s: cannot read a JSON capture: %s", path, json_util_get_last_err());
 	return o;

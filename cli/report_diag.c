@@ -159,7 +159,7 @@ static void rule_host_path(struct views *w)
 		    rep_fmt_rate(acc, r, sizeof r));
 	double csum = G(GUEST_TCP_CSUM_ERRORS), hwf = H(HOST_CSUM_FAILURES), terr = H(HOST_TAP_ERRORS),
 	       rtx = G(GUEST_TCP_RETRANS_PCT), off = H(HOST_OFFLOADS_OFF);
-	int hurt = csum > 1 || hwf > 0 || terr > 1 || rtx > 5;
+	int hurt = csum > 1 || hwf > 0 || terr > 1; /* retransmits: shown, not acted on */
 	if (hurt && off == 0)
 		add(w, "host", "offloads-hurt",
 		    "offloads on with corrupt or lost packets (TCP checksum errors in the guest %s/s, hw csum failures %s/s, tap errors %s, retransmits %.1f %%) → turn TSO/GSO/GRO/SG and tx checksumming off on the guest's tap/vif and bridge (rule offloads-hurt)",

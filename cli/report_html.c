@@ -5,6 +5,7 @@
 #include "report.h"
 #include "fmtnum.h"
 #include "metrics.h"
+#include "sanitize.h"
 
 #include <errno.h>
 #include <math.h>
@@ -44,9 +45,11 @@ static const struct group groups_xen[] = {
 
 static const char *const colors[] = { "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e" };
 
-static void esc(FILE *f, const char *s)
+static void esc(FILE *f, const char *raw)
 {
-	for (; *s; s++) {
+	char buf[4096];
+	san_text(raw, strlen(raw), buf, sizeof buf); /* controls, C1, bidi: visible */
+	for (const char *s = buf; *s; s++) {
 		switch (*s) {
 		case '<': fputs("&lt;", f); break;
 		case '>': fputs("&gt;", f); break;
@@ -359,6 +362,9 @@ int rep_print_html(json_object *mo, FILE *f)
 		fputs("</ul>\n", f);
 		list(f, rep_get(g, "policies_did"), "did", "policies did", "nothing recorded");
 		list(f, rep_get(g, "policies_would"), "would", "policies would do", "nothing now");
+		if (json_object_array_length(rep_get(g, "implausible")))
+			list(f, rep_get(g, "implausible"), "implausible",
+			     "implausible: not corroborated by the host", "");
 		if (json_object_array_length(rep_get(g, "left_alone")))
 			list(f, rep_get(g, "left_alone"), "alone", "left alone: changed by someone else", "");
 		if (json_object_array_length(rep_get(g, "not_served")))

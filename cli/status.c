@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "fmtnum.h"
 #include "ctl_client.h"
+#include "textwrap.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -132,6 +133,15 @@ int cmd_status_main(int argc, char **argv)
 		printf("%-20s %-9s %-5s %-9s %8lld %5lld %8lld %8lld  %s\n", str(g, "name"), ch,
 		       proto, agebuf, num(g, "reports"), num(g, "bad_reports"), num(g, "dropped"),
 		       num(g, "invalid"), rl[0] ? rl : "none");
+		if (num(g, "implausible")) {
+			char line[1024];
+			snprintf(line, sizeof line, "implausible reports: %lld (host rules held%s): %s",
+				 num(g, "implausible"), num(g, "implausible_now") ? ", now" : "",
+				 str(g, "implausible_why"));
+			text_wrap(stdout, 4, "    ", line); /* at most 100 columns */
+		}
+		if (num(g, "unknown_acks"))
+			printf("    acks refused: %lld (no such request or item)\n", num(g, "unknown_acks"));
 		if (!num(g, "connected") && *str(g, "last_close"))
 			printf("    last closed: %s\n", str(g, "last_close"));
 		gm = hm = NULL;

@@ -81,19 +81,34 @@ static int on_line(void *arg, int status, const char *line, size_t len)
 		reply(cl, error_reply("request too long or not text"));
 		return 0;
 	}
-	json_tokener *tok = json_tokener_new();
-	json_object *req = tok ? json_tokener_parse_ex(tok, line, (int)len) : NULL;
-	int ok = req && json_tokener_get_error(tok) == json_tokener_success &&
-		 json_object_is_type(req, json_type_object);
-	if (tok)
-		json_tokener_free(tok);
-	if (!ok)
+	json_object *req = ctl_parse_request(line, len);
+	if (!req)
 		reply(cl, error_reply("a request is one JSON object on one line"));
 	else
 		reply(cl, cl->c->fn(cl->c->arg, req));
 	if (req)
 		json_object_put(req);
 	return 0;
+}
+
+json_object *ctl_parse_request(const char *line, size_t len)
+{
+	if (len > CTL_MAX_REQUEST || memchr(line, '\0', len))
+		return NULL;
+	json_tokener *tok = json_tokener_new();
+	json_object *req = tok ? json_tokener_parse_ex(tok, line, (int)len) : NULL;
+	size_t end = tok ? json_tokener_get_parse_end(tok) : 0;
+	while (end < len && (line[end] == ' ' || line[end] == '\t' || line[end] == '\r'))
+		end++; /* only blanks may follow the object */
+	int ok = req && json_tokener_get_error(tok) == json_tokener_success && end == len &&
+		 json_object_is_type(req, json_type_object);
+	if (tok)
+		json_tokener_free(tok);
+	if (!ok && req) {
+		json_object_put(req);
+		req = NULL;
+	}
+	return req;
 }
 
 static void client_cb(void *arg, int fd, uint32_t events)

@@ -24,6 +24,10 @@ struct ctl;
  * missing. Returns the server or NULL with -errno in *err. */
 struct ctl *ctl_open(struct loop *l, const char *path, ctl_handler_fn fn, void *arg,
 		     int *err);
+/* One request line as the socket takes it: a new JSON object, or NULL when
+ * the line is not one JSON object (the client then gets an error). */
+json_object *ctl_parse_request(const char *line, size_t len);
+
 /* Close every client and the socket, and unlink the path. NULL is fine. */
 void ctl_close(struct ctl *c);
 

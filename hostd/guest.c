@@ -5,6 +5,7 @@
 #include "action.h"
 #include "privops.h"
 #include "report_scan.h"
+#include "sanitize.h"
 #include "linebuf.h"
 #include "log.h"
 #include "vclock.h"
@@ -65,6 +66,8 @@ static void close_channel(struct guest *g)
 	g->watching = 0;
 	g->kill = NULL;
 	g->win_start = g->win_msgs = g->win_excess = g->throttle_since = 0;
+	g->hellos = 0;
+	g->hello_win_ns = 0;
 	drop_pending(g);
 }
 
@@ -87,15 +90,17 @@ static void bad_input(struct guest *g, uint64_t now, const char *what, const cha
 	if (g->last_log_ns && now - g->last_log_ns < GUEST_LOG_EVERY_NS)
 		return;
 	g->last_log_ns = now;
-	log_warn("guest %s: %s: %s (further bad input from it is counted, logged once a minute)",
-		 g->bk.name, what, why);
+	log_src(LOG_WARNING, g->bk.name, "input",
+		"guest %s: %s: %s (further bad input from it is counted, logged once a minute)",
+		g->bk.name, what, why);
 }
 
 void guest_disconnect(struct guest *g, uint64_t now_ns, const char *reason)
 {
 	if (g->fd >= 0) {
-		log_info("guest %s: channel closed: %s; reconnecting in %.0fs", g->bk.name,
-			 reason, (double)g->backoff_ns / 1e9);
+		log_src(LOG_INFO, g->bk.name, "channel",
+			"guest %s: channel closed: %s; reconnecting in %.0fs", g->bk.name, reason,
+			(double)g->backoff_ns / 1e9);
 		g->st.disconnects++;
 	}
 	snprintf(g->close_reason, sizeof g->close_reason, "%s", reason);
@@ -221,7 +226,8 @@ int guest_connect(struct guest *g, uint64_t now_ns)
 		log_debug("guest %s: connect %s: %s", g->bk.name, g->bk.channel, strerror(-r));
 		return r;
 	}
-	log_info("guest %s: connected to %s", g->bk.name, g->bk.channel);
+	log_src(LOG_INFO, g->bk.name, "channel", "guest %s: connected to %s", g->bk.name,
+		g->bk.channel);
 	return guest_attach_fd(g, fd, now_ns);
 }
 
@@ -351,12 +357,23 @@ static int on_hello(struct guest *g, const struct wire_msg *m, uint64_t now)
 	}
 	if (wire_negotiate(WIRE_V_MIN, g->max_v ? g->max_v : WIRE_V_MAX, m->u.hello.min_v,
 			   m->u.hello.max_v, &v, err, sizeof err) < 0) {
-		log_warn("guest %s: %s", g->bk.name, err);
+		log_src(LOG_WARNING, g->bk.name, "hello", "guest %s: %s", g->bk.name, err);
 		g->last_error_sent_ns = 0;
 		send_error(g, now, err);
 		return -EPROTO;
 	}
 	int again = g->hello_seen;
+	if (again) {
+		/* an agent restarting behind a live channel says hello again;
+		 * one that keeps saying it is throttled, then disconnected */
+		g->st.hellos_again++;
+		if (!g->hello_win_ns || now - g->hello_win_ns > 60 * SEC) {
+			g->hello_win_ns = now;
+			g->hellos = 0;
+		}
+		if (++g->hellos > GUEST_MAX_HELLOS)
+			return -EBUSY;
+	}
 	g->hello_seen = 1;
 	g->agreed_v = v;
 	g->have_seq = 0;
@@ -370,7 +387,8 @@ static int on_hello(struct guest *g, const struct wire_msg *m, uint64_t now)
 		if (d && d->run[POL_GUEST][ACT_HOSTD] == ACT_WIRE)
 			g->caps |= 1u << d->kind;
 	}
-	log_info("guest %s: agent %s, protocol v%u", g->bk.name, m->u.hello.version, v);
+	log_src(LOG_INFO, g->bk.name, "hello", "guest %s: agent %s, protocol v%u", g->bk.name,
+		m->u.hello.version, v);
 	if (again) /* the agent restarted behind a live channel: it needs ours */
 		send_hello(g);
 	if (g->hooks && g->hooks->on_hello)
@@ -413,9 +431,29 @@ static void on_report(struct guest *g, struct report_scan *rs, int r, uint64_t n
 
 json_object *guest_sample(struct guest *g)
 {
-	if (!g->sample && g->keep)
-		g->sample = json_tokener_parse(g->keep);
+	if (!g->sample && g->keep && (g->sample = json_tokener_parse(g->keep)))
+		san_json(g->sample); /* listeners' text and all: escaped */
 	return g->sample;
+}
+
+/* The item of request p that result r answers: by its record number
+ * when both have one (protocol 2), else by key (and kind, when given).
+ * -1 when it answers none. */
+static int ack_item(const struct guest_pending *p, const struct wire_result *r)
+{
+	for (unsigned i = 0; i < p->n; i++) {
+		if (p->seq[i] > 0 && r->ref) {
+			if (r->ref == (uint64_t)p->seq[i])
+				return (int)i;
+			continue;
+		}
+		if (r->ref)
+			continue;
+		if (!strcmp(r->key, p->key[i]) && (!r->kind[0] || !p->kind[i][0] ||
+						   !strcmp(r->kind, p->kind[i])))
+			return (int)i;
+	}
+	return -1;
 }
 
 static void on_ack(struct guest *g, const struct wire_msg *m, uint64_t now)
@@ -431,14 +469,29 @@ static void on_ack(struct guest *g, const struct wire_msg *m, uint64_t now)
 		return;
 	}
 	g->st.acks++;
-	for (unsigned k = 0; k < a->nresults; k++)
-		if (!a->results[k].has_error && a->results[k].has_new)
-			remember_value(g, a->results[k].key, a->results[k].new_value);
 	struct guest_pending p = g->pending[i];
 	memmove(&g->pending[i], &g->pending[i + 1], (g->npending - i - 1) * sizeof p);
 	g->npending--;
+	/* each result must answer one item of the request, once */
+	const struct wire_result *res[WIRE_MAX_CHANGES] = { 0 };
+	unsigned refused = 0;
+	for (unsigned k = 0; k < a->nresults; k++) {
+		int item = ack_item(&p, &a->results[k]);
+		if (item < 0 || res[item]) {
+			refused++;
+			continue;
+		}
+		res[item] = &a->results[k];
+	}
+	if (refused) {
+		g->st.refused_results += refused;
+		bad_input(g, now, "ack results refused", "they answer no item of the request");
+	}
+	for (unsigned k = 0; k < p.n; k++)
+		if (res[k] && !res[k]->has_error && res[k]->has_new && !strcmp(p.kind[k], "sysctl"))
+			remember_value(g, p.key[k], res[k]->new_value);
 	if (g->hooks && g->hooks->on_ack)
-		g->hooks->on_ack(g->hooks_arg, g, a, &p);
+		g->hooks->on_ack(g->hooks_arg, g, res, &p);
 }
 
 /* Rate limit: 1 when this line is over the limit and must be dropped. */
@@ -455,8 +508,9 @@ static int over_rate(struct guest *g, uint64_t now)
 	g->win_excess++;
 	if (!g->throttle_since) {
 		g->throttle_since = now;
-		log_warn("guest %s: more than %d messages/s: throttled (excess dropped)",
-			 g->bk.name, GUEST_MAX_MSGS_PER_S);
+		log_src(LOG_WARNING, g->bk.name, "input",
+			"guest %s: more than %d messages/s: throttled (excess dropped)", g->bk.name,
+			GUEST_MAX_MSGS_PER_S);
 	}
 	return 1;
 }
@@ -466,6 +520,34 @@ struct feed_ctx {
 	uint64_t now;
 	const char *close_why;
 };
+
+/* Every string a guest sent in m escaped at ingest (sanitize.h): its
+ * agent version and capabilities, ack results, error reasons. */
+static void sanitize_msg(struct wire_msg *m)
+{
+	switch (m->type) {
+	case WIRE_HELLO:
+		san_inplace(m->u.hello.version, sizeof m->u.hello.version);
+		for (unsigned i = 0; i < m->u.hello.ncaps; i++)
+			san_inplace(m->u.hello.caps[i], sizeof m->u.hello.caps[i]);
+		break;
+	case WIRE_ACK:
+		for (unsigned i = 0; i < m->u.ack.nresults; i++) {
+			struct wire_result *r = &m->u.ack.results[i];
+			san_inplace(r->kind, sizeof r->kind);
+			san_inplace(r->key, sizeof r->key);
+			san_inplace(r->old_value, sizeof r->old_value);
+			san_inplace(r->new_value, sizeof r->new_value);
+			san_inplace(r->error, sizeof r->error);
+		}
+		break;
+	case WIRE_ERROR:
+		san_inplace(m->u.error.reason, sizeof m->u.error.reason);
+		break;
+	default:
+		break;
+	}
+}
 
 static int on_line(void *arg, int status, const char *line, size_t len)
 {
@@ -509,6 +591,8 @@ static int on_line(void *arg, int status, const char *line, size_t len)
 		return 0;
 	}
 	r = wire_decode(line, len, &m, err, sizeof err);
+	if (r == 0)
+		sanitize_msg(&m); /* no raw guest text goes further */
 	if (r < 0) {
 		g->st.invalid++;
 		bad_input(g, c->now, "line dropped", err);
@@ -518,10 +602,11 @@ static int on_line(void *arg, int status, const char *line, size_t len)
 	g->st.unknown_fields += m.unknown_fields;
 	switch (m.type) {
 	case WIRE_HELLO:
-		if (on_hello(g, &m, c->now) < 0) {
+		r = on_hello(g, &m, c->now);
+		if (r == -EBUSY)
+			c->close_why = "hello repeated more than 3 times a minute";
+		else if (r < 0)
 			c->close_why = "no common protocol version";
-			r = -EPROTO;
-		}
 		break;
 	case WIRE_REPORT: /* report_scan and wire_decode disagree: a bug, never trusted */
 		g->st.invalid++;

@@ -28,6 +28,8 @@
 #define GUEST_MAX_PENDING 64		      /* applies/reverts awaiting an ack */
 #define GUEST_MAX_VALUES 32		      /* guest sysctl values learnt from acks */
 #define GUEST_LOG_EVERY_NS (60ull * 1000000000ull) /* one bad-input log per guest per minute */
+#define GUEST_MAX_HELLOS 3		      /* hellos again on one channel per minute (an agent
+					       * restarting behind it); more: disconnected */
 
 struct guest;
 
@@ -53,14 +55,19 @@ struct guest_stats {
 	uint64_t dropped;	  /* lines dropped by the rate limit */
 	uint64_t unknown_metrics; /* metric names not in the catalogue (ignored) */
 	uint64_t unknown_fields;  /* unknown message fields (ignored) */
-	uint64_t acks, unknown_acks;
+	uint64_t acks, unknown_acks; /* unknown: no pending request has its id (refused) */
+	uint64_t hellos_again;	     /* hellos after the first on a channel */
+	uint64_t refused_results;    /* ack results naming no item of their request */
 	uint64_t connects, disconnects;
 };
 
 /* What the daemon wants to hear about. Any may be NULL. */
 struct guest_hooks {
-	/* An ack arrived for a pending request (p is removed afterwards). */
-	void (*on_ack)(void *arg, struct guest *g, const struct wire_ack *ack,
+	/* An ack arrived for a pending request (p is removed afterwards):
+	 * res[i] is the guest's result for p's item i, NULL when it gave none.
+	 * Results that name no item of the request (or one twice) were
+	 * refused and counted before (st.refused_results). */
+	void (*on_ack)(void *arg, struct guest *g, const struct wire_result *const *res,
 		       const struct guest_pending *p);
 	/* A pending request will never be answered (disconnect, overflow). */
 	void (*on_lost)(void *arg, struct guest *g, const struct guest_pending *p);
@@ -84,6 +91,8 @@ struct guest {
 	struct linebuf_outq *out;
 	uint32_t watching; /* epoll events asked for */
 	uint64_t connected_ns, next_connect_ns, backoff_ns;
+	unsigned hellos;	 /* hellos again on this channel in the window */
+	uint64_t hello_win_ns;	 /* when that window started */
 	char close_reason[128];
 
 	/* the latest good report */
@@ -110,6 +119,8 @@ struct guest {
 	char *unserved; /* hostd: what its agent cannot be asked, "rule R: why" lines */
 	char refused[768]; /* hostd: the last host change refused to keep the host
 			    * safe (a firewall needs it), "" when none */
+	int implausible_logged;	     /* hostd: its implausible reports were said */
+	uint64_t implausible_log_ns; /* when, last */
 
 	struct guest_stats st;
 	uint64_t last_log_ns, last_error_sent_ns;

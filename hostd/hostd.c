@@ -15,6 +15,7 @@
 #include "loop.h"
 #include "metrics_http.h"
 #include "policy.h"
+#include "policy_async.h"
 #include "vclock.h"
 
 #include <errno.h>
@@ -54,6 +55,8 @@ struct hostd {
 	/* a step's guest applies, sent once their intents are synced together */
 	struct held_apply *held;
 	size_t nheld, capheld;
+	json_object *asked; /* a control revert: the records asked of guests */
+	struct pol_async *reload; /* SIGHUP: the policy loading in a thread */
 };
 
 struct held_apply {
@@ -78,25 +81,53 @@ static struct guest *chan_find(void *arg, const struct bk_guest *bg)
 
 /* ---- acks ---- */
 
-/* The result for pending item i: by ref (protocol 2), else by key. */
-static const struct wire_result *result_for(const struct wire_ack *a,
-					    const struct guest_pending *p, unsigned i)
+/* A guest answered the revert of record seq: marked reverted only when it
+ * restored the original value; an error, no result or another value leave
+ * it asked (open: asked again at the guest's next hello). */
+static void revert_acked(struct hostd *h, struct guest *g, int64_t seq,
+			 const struct wire_result *res)
 {
-	for (unsigned k = 0; k < a->nresults; k++) {
-		const struct wire_result *r = &a->results[k];
-		if (p->seq[i] > 0 && r->ref ? r->ref == (uint64_t)p->seq[i]
-					    : !strcmp(r->key, p->key[i]))
-			return r;
+	const char *want = NULL, *now = NULL, *why = NULL;
+	char detail[WIRE_MAX_VALUE * 2 + 96];
+	const char *st = journal_state(h->journal, seq);
+	if (!st || strcmp(st, "asked"))
+		return; /* not waiting for it (reverted since, or unknown) */
+	journal_values(h->journal, seq, &want, &now);
+	if (!res)
+		why = "its ack has no result for it";
+	else if (res->has_error)
+		why = res->error;
+	else if (!strcmp(res->key, "none") && !*want)
+		why = NULL; /* never made there (never confirmed applied): done */
+	else if (!strcmp(res->key, "none"))
+		why = "it has no record of the change";
+	else if (!knob_value_equal(res->new_value, want))
+		why = "it did not restore the original value";
+	if (why) {
+		snprintf(detail, sizeof detail, "guest: %s%s%s", why, res && res->has_new ? ", now " : "",
+			 res && res->has_new ? res->new_value : "");
+		log_src(LOG_WARNING, g->bk.name, "ack",
+			"guest %s: revert of record %lld not confirmed (%s): stays pending, asked "
+			"again when it reconnects", g->bk.name, (long long)seq, detail);
+		journal_mark(h->journal, seq, "asked", detail);
+		return;
 	}
-	return NULL;
+	snprintf(detail, sizeof detail, "confirmed by the guest: restored %s", res && res->has_new &&
+		 *res->new_value ? res->new_value : "(never made there)");
+	int r = journal_mark_values(h->journal, seq, "reverted", detail, res ? res->old_value : NULL,
+				    want);
+	if (r < 0) {
+		mh_count_journal_error(h->mhc);
+		log_err("journal: cannot mark record %lld reverted: %s", (long long)seq, strerror(-r));
+	}
 }
 
-static void on_ack(void *arg, struct guest *g, const struct wire_ack *a,
+static void on_ack(void *arg, struct guest *g, const struct wire_result *const *results,
 		   const struct guest_pending *p)
 {
 	struct hostd *h = arg;
 	for (unsigned i = 0; i < p->n; i++) {
-		const struct wire_result *res = result_for(a, p, i);
+		const struct wire_result *res = results[i];
 		char detail[WIRE_MAX_VALUE * 2 + 96], knobs[32] = "";
 		const char *op = p->revert ? "reverted" : "applied";
 		if (res && res->has_knobs)
@@ -114,8 +145,8 @@ static void on_ack(void *arg, struct guest *g, const struct wire_ack *a,
 		int ok = !strcmp(op, "applied") || !strcmp(op, "reverted");
 		if (p->revert) {
 			if (ok)
-				log_info("guest %s: reverted %s %s (%s)", g->bk.name, p->kind[i],
-					 p->key[i], detail);
+				log_info("guest %s: revert of %s %s answered (%s)", g->bk.name,
+					 p->kind[i], p->key[i], detail);
 			else
 				log_warn("guest %s: revert of %s %s failed: %s", g->bk.name, p->kind[i],
 					 p->key[i], detail);
@@ -130,10 +161,10 @@ static void on_ack(void *arg, struct guest *g, const struct wire_ack *a,
 		}
 		if (p->seq[i] <= 0 || !h->journal)
 			continue;
-		/* a revert asked by record number stays open until the guest says
-		 * it is done; one sent as a value (protocol 1) was marked when sent */
-		if (p->revert && !p->by_ref)
+		if (p->revert) {
+			revert_acked(h, g, p->seq[i], res);
 			continue;
+		}
 		int r = ok ? journal_mark_values(h->journal, p->seq[i], op, detail,
 						 res->old_value, res->new_value)
 			   : journal_mark(h->journal, p->seq[i], op, detail);
@@ -148,8 +179,9 @@ static void on_ack(void *arg, struct guest *g, const struct wire_ack *a,
 static void on_lost(void *arg, struct guest *g, const struct guest_pending *p)
 {
 	(void)arg;
-	log_warn("guest %s: no ack for %s id %llu (rule %s): its changes stay unconfirmed in the journal",
-		 g->bk.name, p->revert ? "revert" : "apply", (unsigned long long)p->id, p->rule);
+	log_src(LOG_WARNING, g->bk.name, "ack",
+		"guest %s: no ack for %s id %llu (rule %s): its changes stay unconfirmed in the journal",
+		g->bk.name, p->revert ? "revert" : "apply", (unsigned long long)p->id, p->rule);
 }
 
 static void on_hello(void *arg, struct guest *g);
@@ -158,9 +190,30 @@ static const struct guest_hooks hooks = { on_ack, on_lost, on_hello };
 
 /* on_hello: what the policy asks that this agent cannot be asked (an
  * older protocol, a kind it does not carry out), said once per hello. */
+static int revert_remote(void *arg, const struct jrec *rec);
+
+/* Reverts asked of g and not confirmed (an error, no answer, a restart):
+ * asked again now that its agent said hello. */
+static void retry_reverts(struct hostd *h, struct guest *g)
+{
+	size_t n = h->journal ? journal_count(h->journal) : 0, sent = 0;
+	for (size_t i = 0; i < n && sent < GUEST_MAX_PENDING / 2; i++) {
+		const struct jrec *r = journal_record(h->journal, i);
+		const char *st = journal_state(h->journal, r->seq);
+		if (strcmp(r->op, "set") || strcmp(r->domain, g->bk.name) || !st || strcmp(st, "asked"))
+			continue;
+		if (revert_remote(h, r) == JOURNAL_ASKED)
+			sent++;
+	}
+	if (sent)
+		log_info("guest %s: %zu revert(s) it had not confirmed asked again", g->bk.name, sent);
+}
+
 static void on_hello(void *arg, struct guest *g)
 {
 	struct hostd *h = arg;
+	if (!h->o.dry_run)
+		retry_reverts(h, g);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -192,8 +245,9 @@ static void on_hello(void *arg, struct guest *g)
 	}
 	for (char *line = g->unserved, *end; *line; line = end + 1) {
 		end = strchr(line, '\n');
-		log_warn("guest %s: agent %s (protocol %u) cannot be served %.*s", g->bk.name,
-			 g->agent_version, g->agreed_v, (int)(end - line), line);
+		log_src(LOG_WARNING, g->bk.name, "hello",
+			"guest %s: agent %s (protocol %u) cannot be served %.*s", g->bk.name,
+			g->agent_version, g->agreed_v, (int)(end - line), line);
 	}
 }
 
@@ -202,7 +256,7 @@ static void on_hello(void *arg, struct guest *g)
 static void remove_guest(struct hostd *h, size_t i)
 {
 	struct guest *g = h->guests[i];
-	log_info("guest %s: gone", g->bk.name);
+	log_src(LOG_INFO, g->bk.name, "channel", "guest %s: gone", g->bk.name);
 	if (h->engine)
 		pol_engine_forget(h->engine, g->bk.name);
 	hist_forget(h->hist, g->bk.name);
@@ -233,8 +287,8 @@ static void on_backend(void *arg, enum bk_event_type t, const struct bk_guest *b
 				return;
 			g->max_v = h->o.protocol_max;
 			h->guests[h->nguests++] = g;
-			log_info("guest %s: found (channel %s)", bg->name,
-				 bg->channel[0] ? bg->channel : "none");
+			log_src(LOG_INFO, bg->name, "channel", "guest %s: found (channel %s)", bg->name,
+				bg->channel[0] ? bg->channel : "none");
 		} else {
 			char ch[sizeof g->bk.channel];
 			snprintf(ch, sizeof ch, "%s", g->bk.channel);
@@ -576,6 +630,25 @@ static void act_on_plan(struct hostd *h, struct guest *g, const struct pol_plan 
 	}
 }
 
+/* The engine held g's host rules: its report claims what the host does
+ * not see. Said when it starts, then at most once a minute. */
+static void implausible_said(struct guest *g, const struct pol_engine *e, uint64_t now)
+{
+	uint64_t count = 0;
+	const char *why = "";
+	int ok = pol_engine_plausibility(e, g->bk.name, &count, &why);
+	if (ok != 0) {
+		g->implausible_logged = 0;
+		return;
+	}
+	if (g->implausible_logged && now - g->implausible_log_ns < GUEST_LOG_EVERY_NS)
+		return;
+	g->implausible_logged = 1;
+	g->implausible_log_ns = now;
+	log_warn("guest %s: implausible report (%llu so far), its host rules held: %s", g->bk.name,
+		 (unsigned long long)count, why);
+}
+
 static void step_guest(struct hostd *h, struct guest *g, uint64_t now)
 {
 	if (guest_report_age_ns(g, now) > HOSTD_REPORT_MAX_AGE * h->interval_ns)
@@ -604,6 +677,7 @@ static void step_guest(struct hostd *h, struct guest *g, uint64_t now)
 		log_warn("guest %s: engine: %s", g->bk.name, strerror(-r));
 		return;
 	}
+	implausible_said(g, h->engine, now);
 	for (size_t i = 0; i < h->plan.n; i++) { /* one firing per rule with changes */
 		size_t k = 0;
 		while (k < i && strcmp(h->plan.v[k].rule, h->plan.v[i].rule))
@@ -636,6 +710,7 @@ static void tick_cb(void *arg)
 	for (size_t i = 0; i < h->nguests; i++)
 		guest_tick(h->guests[i], now);
 	journal_sync(h->journal); /* the acks' marks of the last tick, in one sync */
+	journal_maintain(h->journal); /* closed history compacted away when large */
 	if (now >= h->next_step_ns) {
 		hostd_step(h, now);
 		h->next_step_ns += h->interval_ns;
@@ -677,16 +752,9 @@ static struct pol_set *load_policy(const char *path, const char *backend, FILE *
 	return s;
 }
 
-int hostd_reload(struct hostd *h)
+/* A new policy set in place of the old one (the engine starts afresh). */
+static int install_policy(struct hostd *h, struct pol_set *s)
 {
-	notify_reloading();
-	struct pol_set *s = load_policy(h->o.policy, h->ops->name, NULL);
-	if (!s) {
-		log_err("policy %s refused: keeping the old one (%zu rules)", h->o.policy,
-			h->set->n_rules);
-		notify_ready();
-		return -EINVAL;
-	}
 	struct pol_engine *e = pol_engine_new(s);
 	if (!e) {
 		pol_set_free(s);
@@ -701,6 +769,48 @@ int hostd_reload(struct hostd *h)
 	notify_ready();
 	notify_status("%zu guests, %zu rules", h->nguests, s->n_rules);
 	return 0;
+}
+
+int hostd_reload(struct hostd *h)
+{
+	notify_reloading();
+	struct pol_set *s = load_policy(h->o.policy, h->ops->name, NULL);
+	if (!s) {
+		log_err("policy %s refused: keeping the old one (%zu rules)", h->o.policy,
+			h->set->n_rules);
+		notify_ready();
+		return -EINVAL;
+	}
+	return install_policy(h, s);
+}
+
+/* The loader thread's result, on the loop. */
+static void reloaded(void *arg, struct pol_set *s, struct pol_diag *d)
+{
+	struct hostd *h = arg;
+	if (!s) {
+		for (size_t i = 0; i < d->n; i++)
+			log_err("%s", d->msgs[i]);
+		if (!d->n)
+			log_err("%s: cannot load the policy", h->o.policy);
+		log_err("policy %s refused: keeping the old one (%zu rules)", h->o.policy,
+			h->set->n_rules);
+		notify_ready();
+		return;
+	}
+	install_policy(h, s);
+}
+
+int hostd_reload_async(struct hostd *h)
+{
+	struct act_where w = { ACT_HOSTD, h->ops->name, backend_can, 0 };
+	notify_reloading();
+	int r = pol_async_start(&h->reload, h->loop, h->o.policy, &w, reloaded, h);
+	if (r == -EBUSY)
+		log_warn("policy %s: a reload is already running", h->o.policy);
+	else if (r < 0)
+		log_err("policy %s: cannot start the reload: %s", h->o.policy, strerror(-r));
+	return r;
 }
 
 int hostd_check_config(const struct hostd_opts *o, FILE *err)
@@ -737,7 +847,7 @@ static void signal_cb(void *arg, int fd, uint32_t events)
 	(void)events;
 	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGHUP) {
-			hostd_reload(h);
+			hostd_reload_async(h); /* parsed away from the loop */
 		} else {
 			log_info("signal %u: stopping", si.ssi_signo);
 			notify_stopping();
@@ -780,7 +890,9 @@ static int metrics_render(void *arg, int om, char **out, size_t *len)
 				rules[i * nr + v[i].nrules++] = h->set->rules[k].name;
 	}
 	struct mh_host host = { hostname, h->ops ? h->ops->name : NULL };
-	r = mh_render(&host, v, ng, h->mhc, om, out, len);
+	/* guest names and their views only where configured (--metrics-guests) */
+	mh_counters_hide_guests(h->mhc, !h->o.metrics_guests);
+	r = mh_render(&host, v, h->o.metrics_guests ? ng : 0, h->mhc, om, out, len);
 out:
 	free(rules);
 	free(v);
@@ -929,6 +1041,11 @@ int hostd_renew_signalfd(struct hostd *h)
 	return loop_add_fd(h->loop, h->sigfd, EPOLLIN, signal_cb, h);
 }
 
+struct journal *hostd_journal(struct hostd *h)
+{
+	return h ? h->journal : NULL;
+}
+
 int hostd_run(struct hostd *h)
 {
 	return loop_run(h->loop);
@@ -952,6 +1069,7 @@ void hostd_free(struct hostd *h)
 				knob_bind(*k, NULL);
 		h->ops->close(h->bk);
 	}
+	pol_async_free(h->reload);
 	ctl_close(h->ctl);
 	mh_server_close(h->mh);
 	mh_counters_free(h->mhc);
@@ -1017,8 +1135,16 @@ json_object *hostd_status_json(struct hostd *h, uint64_t now_ns)
 		add_u64(go, "ignored", g->st.ignored);
 		add_u64(go, "unknown_metrics", g->st.unknown_metrics);
 		add_u64(go, "unknown_fields", g->st.unknown_fields);
+		uint64_t impl = 0;
+		const char *impl_why = "";
+		int plausible = pol_engine_plausibility(h->engine, g->bk.name, &impl, &impl_why);
+		add_u64(go, "implausible", impl);
+		json_object_object_add(go, "implausible_now", json_object_new_boolean(plausible == 0));
+		json_object_object_add(go, "implausible_why", json_object_new_string(impl_why ? impl_why : ""));
 		add_u64(go, "acks", g->st.acks);
 		add_u64(go, "unknown_acks", g->st.unknown_acks);
+		add_u64(go, "refused_results", g->st.refused_results);
+		add_u64(go, "hellos_again", g->st.hellos_again);
 		add_u64(go, "pending", g->npending);
 		add_u64(go, "disconnects", g->st.disconnects);
 		json_object_object_add(go, "last_close", json_object_new_string(g->close_reason));
@@ -1123,6 +1249,8 @@ static int revert_remote(void *arg, const struct jrec *rec)
 {
 	struct hostd *h = arg;
 	struct guest *g = find_guest(h, rec->domain);
+	if (h->asked && g && g->fd >= 0 && g->hello_seen)
+		json_object_array_add(h->asked, json_object_new_int64(rec->seq));
 	struct wire_msg m;
 	struct guest_pending p;
 	int r;
@@ -1146,18 +1274,22 @@ static int revert_remote(void *arg, const struct jrec *rec)
 		wire_msg_free(&m);
 		return r < 0 ? r : JOURNAL_ASKED;
 	}
-	if (strcmp(rec->kind, "sysctl") || !rec->old[0])
+	/* protocol 1: the original value, sent as an apply; its ack, with
+	 * that value, marks the record (revert_acked) */
+	const char *old = rec->old, *cur = NULL;
+	journal_values(h->journal, rec->seq, &old, &cur);
+	if (strcmp(rec->kind, "sysctl") || !old[0])
 		return -EINVAL;
 	wire_msg_init(&m, WIRE_APPLY);
 	m.v = g->agreed_v;
 	snprintf(m.u.apply.rule, sizeof m.u.apply.rule, "%s", p.rule);
-	r = wire_apply_add(&m, rec->key, rec->old);
+	r = wire_apply_add(&m, rec->key, old);
 	if (r == 0) {
 		m.u.apply.id = p.id = ++h->next_id;
 		r = guest_send_request(g, &m, &p);
 	}
 	wire_msg_free(&m);
-	return r;
+	return r < 0 ? r : JOURNAL_ASKED;
 }
 
 static json_object *revert_json(struct hostd *h, json_object *req)
@@ -1201,7 +1333,10 @@ static json_object *revert_json(struct hostd *h, json_object *req)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
+	h->asked = dry ? NULL : json_object_new_array();
 	int r = journal_revert(h->journal, h->o.root, &sel, dry, force, f, revert_remote, h);
+	json_object_object_add(o, "asked", h->asked ? h->asked : json_object_new_array());
+	h->asked = NULL;
 	if (f)
 		fclose(f);
 	for (char *cur = buf, *line; cur && (line = strsep(&cur, "\n"));)
@@ -1213,6 +1348,50 @@ static json_object *revert_json(struct hostd *h, json_object *req)
 		json_object_object_add(o, "error", json_object_new_string(strerror(-r)));
 	json_object_object_add(o, "not_restored", json_object_new_int(r < 0 ? 0 : r));
 	json_object_object_add(o, "lines", lines);
+	json_object *dmg = json_object_new_array();
+	for (size_t i = 0; journal_damage(h->journal, i); i++)
+		json_object_array_add(dmg, json_object_new_string(journal_damage(h->journal, i)));
+	json_object_object_add(o, "damaged", dmg);
+	json_object_object_add(o, "damaged_count",
+			       json_object_new_int((int)journal_damage_count(h->journal)));
+	return o;
+}
+
+/* Where the guest reverts a `vtune revert` asked for stand: for each
+ * record number of "seqs", its state ("asked" while the guest has not
+ * confirmed) and what was last said about it. */
+static json_object *revert_wait_json(struct hostd *h, json_object *req)
+{
+	json_object *o = json_object_new_object(), *items = json_object_new_array(), *seqs;
+	size_t n = h->journal ? journal_count(h->journal) : 0;
+	if (json_object_object_get_ex(req, "seqs", &seqs) &&
+	    json_object_is_type(seqs, json_type_array)) {
+		for (size_t k = 0; k < json_object_array_length(seqs) && k < 4096; k++) {
+			int64_t seq = json_object_get_int64(json_object_array_get_idx(seqs, k));
+			const struct jrec *r = h->journal ? journal_find(h->journal, seq) : NULL;
+			const char *st = r ? journal_state(h->journal, seq) : NULL;
+			if (!r || !st)
+				continue;
+			json_object *it = json_object_new_object();
+			char what[512];
+			snprintf(what, sizeof what, "guest %s %s %s", r->domain, r->kind, r->key);
+			const char *detail = "";
+			for (size_t i = n; i-- > 0;) { /* its newest mark */
+				const struct jrec *m = journal_record(h->journal, i);
+				if (m->ref == seq) {
+					detail = m->detail;
+					break;
+				}
+			}
+			json_object_object_add(it, "seq", json_object_new_int64(seq));
+			json_object_object_add(it, "state", json_object_new_string(st));
+			json_object_object_add(it, "what", json_object_new_string(what));
+			json_object_object_add(it, "detail", json_object_new_string(detail));
+			json_object_array_add(items, it);
+		}
+	}
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "items", items);
 	return o;
 }
 
@@ -1238,6 +1417,8 @@ json_object *hostd_handle_request(void *arg, json_object *req)
 	}
 	if (!strcmp(cmd, "revert"))
 		return revert_json(h, req);
+	if (!strcmp(cmd, "revert-wait"))
+		return revert_wait_json(h, req);
 	if (!strcmp(cmd, "report")) {
 		struct hist_report_in in = {
 			hostd_status_json(h, now), hostd_dry_plan_json(h, now), h->journal,

@@ -28,6 +28,7 @@ struct hostd_opts {
 	const char *root;    /* root prefix for host /proc and /sys ("/") */
 	const char *metrics; /* Prometheus listener (metrics_http.h): NULL / "off": none */
 	int metrics_optional; /* metrics is the default: failing to listen only warns */
+	int metrics_guests;  /* per-guest series (guest names and views) on the endpoint */
 	double interval_s;   /* evaluation interval */
 	unsigned protocol_max; /* newest protocol offered to agents (0: this build's) */
 	int dry_run;
@@ -53,9 +54,16 @@ int hostd_run(struct hostd *h);
 /* Reload the policy file: a broken one is refused and the old one kept.
  * 0 or -EINVAL. */
 int hostd_reload(struct hostd *h);
+/* The same away from the loop (SIGHUP): the file is read and checked in a
+ * thread while reports and control requests go on; the set is swapped in
+ * on the loop when it is done. 0 (started), -EBUSY or -errno. */
+int hostd_reload_async(struct hostd *h);
 /* Evaluate every guest with a recent report now (what the interval timer
  * does). For tests. */
 void hostd_step(struct hostd *h, uint64_t now_ns);
+/* The journal hostd opened (NULL in a dry run without one): privilege
+ * separation hands its writing to the privileged process. */
+struct journal *hostd_journal(struct hostd *h);
 /* Close everything (the control socket is unlinked). NULL is fine. */
 void hostd_free(struct hostd *h);
 

@@ -26,7 +26,8 @@
 static const char usage[] =
 	"usage: vtune-hostd [--backend kvm|xen|sim] [--uri URI] [--policy FILE] [--journal PATH]\n"
 	"                   [--control PATH] [--interval S] [--root DIR] [--metrics ADDR]\n"
-	"                   [--syslog] [--dry-run] [--privsep USER | --no-privsep]\n"
+	"                   [--metrics-guests yes|no] [--syslog] [--dry-run]\n"
+	"                   [--privsep USER | --no-privsep]\n"
 	"                   [--protocol-max N]\n"
 	"                   [-n] [-f] [-v]\n"
 	"\n"
@@ -44,6 +45,10 @@ static const char usage[] =
 	"  -r, --root DIR      host /proc and /sys under DIR (default /)\n"
 	"  -m, --metrics ADDR  Prometheus/OpenMetrics endpoint: HOST:PORT, [V6]:PORT,\n"
 	"                      unix:/PATH or off (default " MH_DEFAULT_ADDR ")\n"
+	"      --metrics-guests yes|no\n"
+	"                      per-guest series (guest names, their views, rule and\n"
+	"                      change counters) on it: default yes when --metrics is\n"
+	"                      given, no on the default endpoint (host series only)\n"
 	"      --syslog        log to syslog (daemon facility) as well as to stderr\n"
 	"      --dry-run       compute and log every change, send and write nothing\n"
 	"      --privsep USER  run the daemon as USER, without capabilities, under a\n"
@@ -82,7 +87,7 @@ static void raise_nofile(void)
  * runs the daemon (the unprivileged child, or the only process), -1 on
  * failure; the privileged parent never returns: it exits with the child's
  * status once the child is gone. */
-static int privsep_start(const struct hostd_opts *o, const char *user)
+static int privsep_start(struct hostd *h, const struct hostd_opts *o, const char *user)
 {
 	/* the knob kinds the actions write, then the backend's root-only ones */
 	const char *kinds[48];
@@ -96,7 +101,7 @@ static int privsep_start(const struct hostd_opts *o, const char *user)
 	const char *dirs[8] = { NULL };
 	char dirbuf[PATH_MAX], why[256] = "";
 	struct privops_conf pc = { .root = o->root, .kinds = kinds, .dirs = dirs,
-				   .view = hostnet_view_privileged };
+				   .view = hostnet_view_privileged, .journal = hostd_journal(h) };
 	int automatic = !user, parent = 0;
 
 	if (user && !*user)
@@ -127,6 +132,8 @@ static int privsep_start(const struct hostd_opts *o, const char *user)
 		log_err("privilege separation: %s", why);
 		return -1;
 	}
+	/* the journal is the parent's to write: every record goes through it */
+	journal_forward(hostd_journal(h), privops_journal_fwd, NULL);
 	log_info("privilege separation: daemon runs as %s (uid %u), no capabilities, seccomp on",
 		 user, (unsigned)pw->pw_uid);
 	return 0;
@@ -150,6 +157,7 @@ int main(int argc, char **argv)
 		{ "privsep", required_argument, NULL, 'P' },
 		{ "no-privsep", no_argument, NULL, 'N' },
 		{ "protocol-max", required_argument, NULL, 'M' },
+		{ "metrics-guests", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -162,6 +170,7 @@ int main(int argc, char **argv)
 	int check = 0, c, err = 0, dest = LOG_TO_STDERR;
 	char why[256] = "";
 	const char *privsep = NULL; /* NULL: automatic, "": off */
+	int metrics_guests = -1;    /* -1: yes when --metrics is given, else no */
 
 	argv[0] = (char *)"vtune-hostd"; /* getopt's one-line messages name it so */
 
@@ -180,6 +189,14 @@ int main(int argc, char **argv)
 		case 'f': break;
 		case 'v': o.verbose = 1; break;
 		case 'P': privsep = optarg; break;
+		case 'G':
+			if (strcmp(optarg, "yes") && strcmp(optarg, "no")) {
+				fprintf(stderr, "vtune-hostd: --metrics-guests: want yes or no, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			metrics_guests = !strcmp(optarg, "yes");
+			break;
 		case 'N': privsep = ""; break;
 		case 'M': {
 			uint64_t v;
@@ -218,6 +235,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vtune-hostd: %s\n", mwhy);
 		return 1;
 	}
+	o.metrics_guests = metrics_guests >= 0 ? metrics_guests : !o.metrics_optional;
 	if (check) {
 		if (hostd_check_config(&o, stderr) < 0)
 			return 1;
@@ -231,7 +249,7 @@ int main(int argc, char **argv)
 		log_err("%s", why[0] ? why : strerror(-err));
 		return 1;
 	}
-	if (privsep_start(&o, privsep) < 0 || hostd_renew_signalfd(h) < 0) {
+	if (privsep_start(h, &o, privsep) < 0 || hostd_renew_signalfd(h) < 0) {
 		hostd_free(h);
 		return 1;
 	}

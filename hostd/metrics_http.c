@@ -3,9 +3,11 @@
  * each scrape renders the current views; connections are non-blocking,
  * bounded in request size, count and lifetime, and answered once (close). */
 #include "metrics_http.h"
+#include "sanitize.h"
 #include "log.h"
 #include "vclock.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -39,6 +41,7 @@ struct mh_counters {
 	struct mh_series *v;
 	size_t n, cap;
 	uint64_t dropped, journal_errors;
+	int hide_guests; /* render: no guest-labelled series */
 };
 
 struct mh_counters *mh_counters_new(void)
@@ -109,6 +112,12 @@ void mh_count_rollback(struct mh_counters *c, const char *guest, const char *rul
 		       const char *reason)
 {
 	count(c, CT_ROLLBACK, guest, rule, reason);
+}
+
+void mh_counters_hide_guests(struct mh_counters *c, int on)
+{
+	if (c)
+		c->hide_guests = on;
 }
 
 void mh_count_journal_error(struct mh_counters *c)
@@ -223,9 +232,23 @@ static size_t utf8_len(const unsigned char *s)
 
 /* Write s escaped: backslash, newline and (quote) double quote; bytes
  * that are not UTF-8 become '?'. */
-static void put_escaped(FILE *f, const char *s, int quote)
+static void put_escaped(FILE *f, const char *raw, int quote)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	/* controls, C1, bidi made visible; newlines kept for the format's own
+	 * escape below */
+	char buf[1024];
+	size_t o = 0;
+	for (const char *seg = raw; o + 1 < sizeof buf;) {
+		const char *nl = strchr(seg, '\n');
+		size_t len = nl ? (size_t)(nl - seg) : strlen(seg);
+		o += san_text(seg, len, buf + o, sizeof buf - o);
+		if (!nl || o + 1 >= sizeof buf)
+			break;
+		buf[o++] = '\n';
+		buf[o] = '\0';
+		seg = nl + 1;
+	}
+	const unsigned char *p = (const unsigned char *)buf;
 	while (*p) {
 		size_t n;
 		if (*p == '\\') {
@@ -416,7 +439,7 @@ static void series(FILE *f, int om, const struct mh_counters *c, int kind, const
 	char sample[96];
 	snprintf(sample, sizeof sample, "%s_total", base);
 	family(f, om, base, "counter", NULL, help);
-	for (size_t i = 0; c && i < c->n; i++) {
+	for (size_t i = 0; c && !c->hide_guests && i < c->n; i++) {
 		const struct mh_series *s = &c->v[i];
 		if (s->kind != kind)
 			continue;
@@ -561,6 +584,8 @@ int mh_render(const struct mh_host *host, const struct mh_guest *g, size_t ng,
 struct mh_client {
 	struct mh_server *s;
 	int fd, timer;
+	char peer[64];	  /* the peer's address (unix: its uid), for the per-peer limit */
+	uint64_t since_ns; /* accepted at */
 	char in[MH_MAX_REQUEST + 1];
 	size_t inlen;
 	char *out;
@@ -574,6 +599,7 @@ struct mh_server {
 	mh_render_fn fn;
 	void *arg;
 	struct mh_client *clients[MH_MAX_CLIENTS];
+	uint64_t dropped_idle; /* idle connections closed to make room */
 };
 
 static void client_free(struct mh_client *cl)
@@ -595,6 +621,67 @@ static void client_timeout(void *arg)
 	struct mh_client *cl = arg;
 	cl->timer = 0;
 	client_free(cl);
+}
+
+/* Idle: still sending its request (no reply started). */
+static int idle(const struct mh_client *cl)
+{
+	return cl && !cl->out;
+}
+
+/* The peer of fd, as text: an address, or "uid N" over a unix socket. */
+static void peer_of(int fd, char *buf, size_t n)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	snprintf(buf, n, "?");
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, (socklen_t)n);
+	else if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, (socklen_t)n);
+	else if (ss.ss_family == AF_UNIX) {
+		struct ucred uc;
+		socklen_t ul = sizeof uc;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) == 0)
+			snprintf(buf, n, "uid %u", (unsigned)uc.uid);
+	}
+}
+
+/* Make room for a new connection from peer: past MH_MAX_PER_PEER idle
+ * ones from it, its oldest idle one goes (other peers always keep room);
+ * with every slot taken, the oldest idle one of anyone goes. A scrape sends its request at once, so idle
+ * connections can never keep one out. The free slot, or -1 (every slot is
+ * sending a reply). */
+static int make_room(struct mh_server *s, const char *peer)
+{
+	int free_slot = -1, mine = 0, oldest_mine = -1, oldest = -1;
+	for (int i = 0; i < MH_MAX_CLIENTS; i++) {
+		struct mh_client *c = s->clients[i];
+		if (!c) {
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
+		}
+		if (!idle(c))
+			continue;
+		if (!strcmp(c->peer, peer)) {
+			mine++;
+			if (oldest_mine < 0 || c->since_ns < s->clients[oldest_mine]->since_ns)
+				oldest_mine = i;
+		}
+		if (oldest < 0 || c->since_ns < s->clients[oldest]->since_ns)
+			oldest = i;
+	}
+	int victim = mine >= MH_MAX_PER_PEER ? oldest_mine : free_slot < 0 ? oldest : -1;
+	if (victim >= 0) {
+		s->dropped_idle++;
+		client_free(s->clients[victim]);
+		if (free_slot < 0)
+			free_slot = victim;
+	}
+	return free_slot;
 }
 
 /* The value of header name in req (case-insensitive), copied to buf. */
@@ -714,6 +801,10 @@ static void client_cb(void *arg, int fd, uint32_t events)
 		}
 		if (strstr(cl->in, "\r\n\r\n") || strstr(cl->in, "\n\n")) {
 			respond(cl);
+			if (cl->timer > 0) /* the request is in: the reply has the rest of its life */
+				loop_timer_cancel(cl->s->loop, cl->timer);
+			cl->timer = loop_timer_add(cl->s->loop, cl->since_ns + MH_CLIENT_NS,
+						   client_timeout, cl);
 		} else if (cl->inlen == MH_MAX_REQUEST) {
 			static const char big[] = "HTTP/1.1 413 Request Entity Too Large\r\n"
 						  "Content-Length: 0\r\nConnection: close\r\n\r\n";
@@ -747,12 +838,9 @@ static void accept_cb(void *arg, int fd, uint32_t events)
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0)
 			return;
-		int slot = -1;
-		for (int i = 0; i < MH_MAX_CLIENTS; i++)
-			if (!s->clients[i]) {
-				slot = i;
-				break;
-			}
+		char peer[64];
+		peer_of(cfd, peer, sizeof peer);
+		int slot = make_room(s, peer);
 		struct mh_client *cl = slot < 0 ? NULL : calloc(1, sizeof *cl);
 		if (!cl) {
 			static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
@@ -765,7 +853,10 @@ static void accept_cb(void *arg, int fd, uint32_t events)
 		}
 		cl->s = s;
 		cl->fd = cfd;
-		cl->timer = loop_timer_add(s->loop, vclock_mono_ns() + MH_CLIENT_NS, client_timeout, cl);
+		cl->since_ns = vclock_mono_ns();
+		snprintf(cl->peer, sizeof cl->peer, "%s", peer);
+		/* the request must come soon; the reply may take the rest */
+		cl->timer = loop_timer_add(s->loop, cl->since_ns + MH_REQUEST_NS, client_timeout, cl);
 		if (cl->timer < 0 || loop_add_fd(s->loop, cfd, EPOLLIN, client_cb, cl) < 0) {
 			if (cl->timer > 0)
 				loop_timer_cancel(s->loop, cl->timer);

@@ -16,7 +16,10 @@
 
 #define MH_DEFAULT_ADDR "127.0.0.1:9684"
 #define MH_MAX_CLIENTS 64	       /* connections at once; more wait in the backlog */
+#define MH_MAX_PER_PEER 48	       /* connections still sending their request, per peer:
+					* the others always keep room */
 #define MH_MAX_REQUEST 8192	       /* bytes of request line + headers */
+#define MH_REQUEST_NS (2ull * 1000000000ull) /* to send the whole request */
 #define MH_CLIENT_NS (10ull * 1000000000ull) /* a connection's whole life */
 #define MH_MAX_SERIES 8192	       /* firing + change counters kept */
 
@@ -48,6 +51,9 @@ struct mh_counters;
 
 /* Counters of rule firings and changes. NULL on no memory. */
 struct mh_counters *mh_counters_new(void);
+/* Render no guest-labelled counter series (guest names exposed only where
+ * configured: vtune-hostd --metrics-guests). */
+void mh_counters_hide_guests(struct mh_counters *c, int on);
 void mh_counters_free(struct mh_counters *c);
 /* Count one firing of rule for guest (a rule whose plan had changes); its
  * wall time (vclock) is vtune_rule_last_fired_timestamp_seconds. */

@@ -840,10 +840,16 @@ static int kvm_host_view(struct backend *b, const struct bk_guest *g, uint64_t n
 		}
 		p->have_vbusy = 0;
 		if (s->have_time && p->have_time) {
-			for (int i = 0; i < s->nv; i++)
+			double vmx = 0;
+			for (int i = 0; i < s->nv; i++) {
 				p->vbusy[i] = s->vtime[i] >= p->vtime[i]
 						      ? pct(s->vtime[i] - p->vtime[i], dt) : 0;
+				if (p->vbusy[i] > vmx)
+					vmx = p->vbusy[i];
+			}
 			p->have_vbusy = 1;
+			/* the vCPU threads' CPU time: corroborates guest.cpu.busy_max */
+			mvec_set(host, M_HOST_VCPU_BUSY_MAX, vmx > 100 ? 100 : vmx);
 		}
 	}
 	/* libvirt reports a tap's counters from the guest's side (it swaps the

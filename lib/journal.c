@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* journal: append-only JSON-lines change journal (fsync'd before every
- * change), crash repair on open, journaled apply and exact revert. */
+/* journal: the change journal's records in memory (open changes and their
+ * marks), appending (fsync'd before every change), journaled apply and
+ * exact revert. The file itself: journal_file.c. */
 #include "journal.h"
+#include "journal_int.h"
 #include "knob.h"
 #include "log.h"
 #include "parse.h"
+#include "sanitize.h"
 #include "vclock.h"
 
 #include <ctype.h>
@@ -19,26 +22,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-struct jent {
-	struct jrec r;       /* strings live in the same allocation */
-	const char *state;   /* "set" records: op of the last mark, or "set" */
-	const char *eff_new; /* "set" records: the value vtune left behind */
-	const char *eff_old; /* "set" records: the original value */
-};
-
-struct journal {
-	char *path;
-	int fd;              /* -1 when read-only */
-	off_t size;          /* bytes of whole records on disk */
-	int64_t last_seq;
-	struct jent **ents;
-	size_t n, cap;
-	size_t corrupt;
-	int batch;	     /* journal_batch_begin: intents wait for journal_batch_end */
-	int unsynced;	     /* records written since the last fdatasync */
-	size_t syncs;	     /* fdatasyncs done */
-};
 
 static void (*apply_hook)(enum journal_point, const struct jrec *);
 
@@ -96,7 +79,7 @@ static void hook(enum journal_point pt, const struct jrec *rec)
 /* ---- records in memory ---- */
 
 static const char *const op_names[] = {
-	"set", "applied", "failed", "reverted", "skipped",
+	"set", "applied", "failed", "reverted", "skipped", "asked",
 };
 
 /* The static name for op, or NULL when it is no known op. */
@@ -124,7 +107,7 @@ static const char **str_field(struct jrec *r, int i)
 }
 
 /* Deep copy of r (NULL strings become "") in one allocation. */
-static struct jent *jent_new(const struct jrec *src)
+struct jent *jrn_ent_new(const struct jrec *src)
 {
 	struct jrec tmp = *src;
 	size_t len[NSTR], total = sizeof(struct jent);
@@ -154,7 +137,7 @@ static struct jent *jent_new(const struct jrec *src)
 	return e;
 }
 
-static struct jent *find_ent(const struct journal *j, int64_t seq)
+struct jent *jrn_find(const struct journal *j, int64_t seq)
 {
 	size_t lo = 0, hi = j->n;
 	while (lo < hi) {
@@ -168,7 +151,7 @@ static struct jent *find_ent(const struct journal *j, int64_t seq)
 }
 
 /* Add e (seq already checked to be increasing); marks update their set. */
-static int add_ent(struct journal *j, struct jent *e)
+int jrn_add(struct journal *j, struct jent *e)
 {
 	if (j->n == j->cap) {
 		size_t cap = j->cap ? j->cap * 2 : 64;
@@ -179,7 +162,7 @@ static int add_ent(struct journal *j, struct jent *e)
 		j->cap = cap;
 	}
 	if (strcmp(e->r.op, "set")) {
-		struct jent *set = find_ent(j, e->r.ref);
+		struct jent *set = jrn_find(j, e->r.ref);
 		set->state = op_static(e->r.op);
 		if (!strcmp(e->r.op, "applied") && *e->r.new)
 			set->eff_new = e->r.new;
@@ -191,10 +174,15 @@ static int add_ent(struct journal *j, struct jent *e)
 	return 0;
 }
 
+int jrn_closed(const struct jent *e)
+{
+	return e->state && (!strcmp(e->state, "reverted") || !strcmp(e->state, "failed"));
+}
+
 /* Is rec a valid record that can follow the journal's records? Returns 0
- * or -EINVAL with a reason. */
-static int validate(const struct journal *j, const struct jrec *r,
-		    const char **reason)
+ * or -EINVAL with a reason (-ENOENT: see journal_int.h). */
+int jrn_validate(const struct journal *j, const struct jrec *r, int loading,
+		 const char **reason)
 {
 	if (r->seq <= 0 || r->seq <= j->last_seq)
 		return *reason = "seq missing or not increasing", -EINVAL;
@@ -215,7 +203,9 @@ static int validate(const struct journal *j, const struct jrec *r,
 		if (r->ref)
 			return *reason = "a set record has no ref", -EINVAL;
 	} else {
-		struct jent *set = find_ent(j, r->ref);
+		struct jent *set = r->ref > 0 ? jrn_find(j, r->ref) : NULL;
+		if (!set && loading && r->ref > 0)
+			return *reason = "its change was compacted away", -ENOENT;
 		if (!set || strcmp(set->r.op, "set"))
 			return *reason = "ref names no set record", -EINVAL;
 	}
@@ -224,7 +214,7 @@ static int validate(const struct journal *j, const struct jrec *r,
 
 /* ---- JSON ---- */
 
-static json_object *to_json(const struct jrec *r)
+json_object *jrn_to_json(const struct jrec *r)
 {
 	json_object *o = json_object_new_object();
 	if (!o)
@@ -237,16 +227,20 @@ static json_object *to_json(const struct jrec *r)
 		json_object_object_add(o, "host_ref", json_object_new_int64(r->host_ref));
 	for (int i = 0; i < NSTR; i++) {
 		const char *s = *str_field((struct jrec *)r, i);
-		if (s && (*s || i < 8)) /* detail, rule, why only when set */
-			json_object_object_add(o, str_names[i],
-					       json_object_new_string(s));
+		if (!s || (!*s && i >= 8)) /* detail, rule, why only when set */
+			continue;
+		size_t n = strlen(s);
+		char *t = san_needed(s, n) ? malloc(n * 8 + 1) : NULL;
+		if (t) /* no raw control or bidi bytes into the journal either */
+			san_text(s, n, t, n * 8 + 1);
+		json_object_object_add(o, str_names[i], json_object_new_string(t ? t : s));
+		free(t);
 	}
 	return o;
 }
 
-/* Parse one line into a new entry; NULL with a reason when it is corrupt. */
-static struct jent *parse_line(const struct journal *j, const char *line,
-			       size_t len, const char **reason)
+struct jent *jrn_parse(const struct journal *j, const char *line, size_t len,
+		       const char **reason, int *stale)
 {
 	struct jent *e = NULL;
 	struct jrec r = { 0 };
@@ -306,9 +300,13 @@ static struct jent *parse_line(const struct journal *j, const char *line,
 		}
 		*str_field(&r, i) = json_object_get_string(v);
 	}
-	if (validate(j, &r, reason))
+	*stale = 0;
+	int vr = jrn_validate(j, &r, 1, reason);
+	if (vr == -ENOENT)
+		*stale = 1;
+	if (vr)
 		goto out;
-	e = jent_new(&r);
+	e = jrn_ent_new(&r);
 	if (!e)
 		*reason = "out of memory";
 out:
@@ -317,190 +315,14 @@ out:
 	return e;
 }
 
-/* ---- files ---- */
-
-static int fsync_dir_of(const char *path)
-{
-	char *d = strdup(path);
-	if (!d)
-		return -ENOMEM;
-	char *slash = strrchr(d, '/');
-	if (slash == d)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	else
-		strcpy(d, ".");
-	int r = 0, fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		r = -errno;
-	if (fd >= 0)
-		close(fd);
-	free(d);
-	return r;
-}
-
-/* mkdir -p of path's parent directories, mode 0700, each one synced. */
-static int make_parents(const char *path)
-{
-	char *p = strdup(path);
-	int r = 0;
-	if (!p)
-		return -ENOMEM;
-	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		if (mkdir(p, 0700) == 0) {
-			r = fsync_dir_of(p);
-		} else if (errno != EEXIST) {
-			r = -errno;
-		}
-		*s = '/';
-		if (r)
-			break;
-	}
-	free(p);
-	return r;
-}
-
-static int read_all(int fd, char **out, size_t *len)
-{
-	size_t cap = 65536, used = 0;
-	char *buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (used == cap) {
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = pread(fd, buf + used, cap - used, (off_t)used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int r = -errno;
-			free(buf);
-			return r;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	*out = buf;
-	*len = used;
-	return 0;
-}
-
-/* Load records from fd; repair (truncate a bad last line) unless ro. */
-static int load(struct journal *j, int fd, int ro)
-{
-	char *buf = NULL;
-	size_t len = 0, start = 0, lineno = 0;
-	int r = read_all(fd, &buf, &len);
-	if (r)
-		return r;
-	j->size = (off_t)len;
-	while (start < len) {
-		const char *reason = NULL;
-		char *nl = memchr(buf + start, '\n', len - start);
-		size_t end = nl ? (size_t)(nl - buf) : len;
-		int last = !nl || end + 1 == len;
-		lineno++;
-		struct jent *e = nl ? parse_line(j, buf + start, end - start, &reason) : NULL;
-		if (!nl)
-			reason = "torn record (no newline)";
-		if (e) {
-			r = add_ent(j, e);
-			if (r) {
-				free(e);
-				goto out;
-			}
-		} else if (!strcmp(reason, "out of memory")) {
-			r = -ENOMEM;
-			goto out;
-		} else if (last && !ro) {
-			log_warn("journal %s:%zu: %s in the last record, %zu bytes "
-				 "truncated away", j->path, lineno, reason, len - start);
-			if (ftruncate(fd, (off_t)start) < 0 || fsync(fd) < 0) {
-				r = -errno;
-				goto out;
-			}
-			j->size = (off_t)start;
-			j->corrupt++;
-		} else {
-			log_warn("journal %s:%zu: %s: record skipped", j->path,
-				 lineno, reason);
-			j->corrupt++;
-		}
-		start = end + 1;
-	}
-out:
-	free(buf);
-	return r;
-}
-
-static struct journal *open_common(const char *path, int ro, int *err)
-{
-	struct journal *j = calloc(1, sizeof *j);
-	int r, created = 0, fd = -1;
-
-	if (!j || !(j->path = strdup(path))) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	j->fd = -1;
-	if (ro) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	} else {
-		r = make_parents(path);
-		if (r)
-			goto fail;
-		fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT) {
-			fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL |
-				  O_CLOEXEC, 0600);
-			created = fd >= 0;
-		}
-	}
-	if (fd < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (!ro && flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		r = -errno;
-		log_err("journal %s: in use by another process", path);
-		goto fail;
-	}
-	if (created && ((r = fsync_dir_of(path))))
-		goto fail;
-	r = load(j, fd, ro);
-	if (r)
-		goto fail;
-	if (ro)
-		close(fd);
-	else
-		j->fd = fd;
-	return j;
-fail:
-	if (fd >= 0)
-		close(fd);
-	journal_close(j);
-	*err = r;
-	return NULL;
-}
-
 struct journal *journal_open(const char *path, int *err)
 {
-	return open_common(path, 0, err);
+	return jrn_open(path, 0, err);
 }
 
 struct journal *journal_open_ro(const char *path, int *err)
 {
-	return open_common(path, 1, err);
+	return jrn_open(path, 1, err);
 }
 
 void journal_close(struct journal *j)
@@ -513,6 +335,8 @@ void journal_close(struct journal *j)
 	}
 	for (size_t i = 0; i < j->n; i++)
 		free(j->ents[i]);
+	for (size_t i = 0; i < j->ndamage; i++)
+		free(j->damage[i]);
 	free(j->ents);
 	free(j->path);
 	free(j);
@@ -530,7 +354,7 @@ const struct jrec *journal_record(const struct journal *j, size_t i)
 
 const struct jrec *journal_find(const struct journal *j, int64_t seq)
 {
-	struct jent *e = find_ent(j, seq);
+	struct jent *e = jrn_find(j, seq);
 	return e ? &e->r : NULL;
 }
 
@@ -541,7 +365,7 @@ size_t journal_corrupt_count(const struct journal *j)
 
 const char *journal_state(const struct journal *j, int64_t seq)
 {
-	struct jent *e = find_ent(j, seq);
+	struct jent *e = jrn_find(j, seq);
 	return e && e->state ? e->state : NULL;
 }
 
@@ -552,69 +376,38 @@ static int64_t append(struct journal *j, struct jrec *r, int sync)
 	const char *reason = "";
 	int err;
 
-	if (j->fd < 0)
+	if (!jrn_writable(j))
 		return -EROFS;
 	r->seq = j->last_seq + 1;
 	r->time_ns = vclock_wall_ns();
-	err = validate(j, r, &reason);
+	err = jrn_validate(j, r, 0, &reason);
 	if (err) {
 		log_err("journal %s: refusing a record: %s", j->path, reason);
 		return err;
 	}
-	struct jent *e = jent_new(r);
-	json_object *o = to_json(r);
-	if (!e || !o) {
-		err = -ENOMEM;
-		goto out;
-	}
-	size_t len;
-	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
-	if (!s) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (len + 1 >= JOURNAL_LINE_MAX) {
-		err = -E2BIG;
-		goto out;
-	}
-	char *line = malloc(len + 1);
-	if (!line) {
-		err = -ENOMEM;
-		goto out;
-	}
-	memcpy(line, s, len);
-	line[len] = '\n';
-	size_t done = 0;
-	while (done < len + 1) {
-		ssize_t w = write(j->fd, line + done, len + 1 - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			err = w < 0 ? -errno : -EIO;
-			break;
+	if (j->fwd) {
+		/* the writing process numbers and stamps it: the same numbers, as
+		 * it is the only writer */
+		int64_t seq = 0;
+		uint64_t t = 0;
+		err = j->fwd(j->fwd_arg, JOURNAL_FWD_APPEND, r, sync, &seq, &t);
+		if (!err && seq != r->seq) {
+			log_err("journal %s: the writer gave record %lld, expected %lld", j->path,
+				(long long)seq, (long long)r->seq);
+			err = -EPROTO;
 		}
-		done += (size_t)w;
+		if (err)
+			return err;
+		r->time_ns = t;
 	}
-	free(line);
-	if (!err && sync && fdatasync(j->fd) < 0)
-		err = -errno;
-	j->syncs += !err && sync;
-	if (err) {
-		/* Never leave a torn line behind us: cut back to the last record. */
-		if (ftruncate(j->fd, j->size) < 0)
-			log_err("journal %s: cannot cut a torn record: %s",
-				j->path, strerror(errno));
-		log_err("journal %s: append failed: %s", j->path, strerror(-err));
-		goto out;
-	}
-	j->size += (off_t)(len + 1);
-	j->unsynced = !sync;
-	err = add_ent(j, e);
+	struct jent *e = jrn_ent_new(r);
+	if (!e)
+		return -ENOMEM;
+	err = j->fwd ? 0 : jrn_write(j, r, sync);
 	if (!err)
-		e = NULL;
-out:
-	free(e);
-	json_object_put(o);
+		err = jrn_add(j, e);
+	if (err)
+		free(e);
 	return err ? err : r->seq;
 }
 
@@ -634,6 +427,8 @@ int64_t journal_intent(struct journal *j, const struct jrec *rec)
 
 int journal_sync(struct journal *j)
 {
+	if (j && j->fwd)
+		return j->fwd(j->fwd_arg, JOURNAL_FWD_SYNC, NULL, 0, NULL, NULL);
 	if (!j || j->fd < 0 || !j->unsynced)
 		return 0;
 	if (fdatasync(j->fd) < 0) {
@@ -668,7 +463,7 @@ int journal_batch_end(struct journal *j)
 static int mark(struct journal *j, int64_t seq, const char *op,
 		const char *detail, const char *old, const char *new)
 {
-	struct jent *set = find_ent(j, seq);
+	struct jent *set = jrn_find(j, seq);
 	if (!op_static(op) || !strcmp(op, "set"))
 		return -EINVAL;
 	if (!set || strcmp(set->r.op, "set"))
@@ -698,7 +493,7 @@ int journal_mark_values(struct journal *j, int64_t seq, const char *op,
 int journal_values(const struct journal *j, int64_t seq, const char **old,
 		   const char **new)
 {
-	const struct jent *e = find_ent(j, seq);
+	const struct jent *e = jrn_find(j, seq);
 	if (!e || strcmp(e->r.op, "set"))
 		return -ENOENT;
 	*old = e->eff_old;
@@ -870,7 +665,7 @@ static int selected(const struct jrec *r, const struct revert_sel *sel)
 
 static int open_set(const struct jent *e)
 {
-	return e->state && strcmp(e->state, "reverted") && strcmp(e->state, "failed");
+	return e->state && !jrn_closed(e);
 }
 
 struct revert_run {
@@ -890,12 +685,15 @@ static void say(struct revert_run *rr, const char *fmt, ...)
 
 static void say(struct revert_run *rr, const char *fmt, ...)
 {
+	char raw[8192], line[16384];
 	va_list ap;
 	if (!rr->out)
 		return;
 	va_start(ap, fmt);
-	vfprintf(rr->out, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
+	san_text(raw, strlen(raw), line, sizeof line); /* a terminal reads it */
+	fputs(line, rr->out);
 	fputc('\n', rr->out);
 }
 
@@ -969,9 +767,12 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 			return err;
 		}
 		if (err == JOURNAL_ASKED) {
-			/* the guest's answer marks it: until then it stays open,
-			 * and a later revert asks again */
+			/* only the guest's ack with the original value marks it
+			 * reverted: until then it stays open ("asked"), is asked
+			 * again when the guest reconnects, and by a later revert */
 			say(rr, "asked the guest to revert %s %s -> %s (rule %s)", lb, sn, so, rl);
+			if (strcmp(e->state, "asked"))
+				return mark(rr->j, r->seq, "asked", "revert asked of the guest", NULL, NULL);
 			return 0;
 		}
 		err = mark(rr->j, r->seq, "skipped",
@@ -1056,7 +857,7 @@ int journal_revert(struct journal *j, const char *root,
 	size_t n = j->n, nsel = 0;
 	int left = 0, err = 0;
 
-	if (!dry_run && j->fd < 0)
+	if (!dry_run && !jrn_writable(j))
 		return -EROFS;
 	rr.seen = calloc(n + 1, 1);
 	rr.would = calloc(n + 1, sizeof *rr.would);
@@ -1162,5 +963,70 @@ int journal_parse_time(const char *s, uint64_t now_ns, uint64_t *out_ns)
 	if (v > UINT64_MAX / NS)
 		return -ERANGE;
 	*out_ns = v * NS;
+	return 0;
+}
+
+/* ---- privilege separation ---- */
+
+void journal_forward(struct journal *j, journal_fwd_fn fwd, void *arg)
+{
+	if (!j)
+		return;
+	if (j->fd >= 0)
+		close(j->fd);
+	j->fd = -1;
+	j->fwd = fwd;
+	j->fwd_arg = arg;
+}
+
+int journal_fd(const struct journal *j)
+{
+	return j ? j->fd : -1;
+}
+
+int journal_append_checked(struct journal *j, const struct jrec *src, int sync, int64_t *seq,
+			   uint64_t *time_ns)
+{
+	struct jrec r = *src;
+	int64_t s;
+	if (!r.op || !op_static(r.op))
+		return -EINVAL;
+	if (!strcmp(r.op, "set")) {
+		r.ref = 0;
+		r.detail = NULL;
+	} else {
+		struct jent *set = jrn_find(j, r.ref);
+		if (!set || strcmp(set->r.op, "set"))
+			return -EINVAL;
+		/* a mark copies its change's fields: none of them is the asker's */
+		r.side = set->r.side;
+		r.domain = set->r.domain;
+		r.kind = set->r.kind;
+		r.target = set->r.target;
+		r.key = set->r.key;
+		r.rule = set->r.rule;
+		r.guest = set->r.guest;
+		r.why = NULL;
+		r.host_ref = 0;
+	}
+	s = append(j, &r, sync);
+	if (s < 0)
+		return (int)s;
+	*seq = s;
+	*time_ns = r.time_ns;
+	return 0;
+}
+
+int journal_is_original(const struct journal *j, const char *kind, const char *target,
+			const char *key, const char *value)
+{
+	for (size_t i = 0; j && i < j->n; i++) {
+		const struct jent *e = j->ents[i];
+		if (!e->state || jrn_closed(e) || strcmp(e->r.kind, kind) ||
+		    strcmp(e->r.target, target ? target : "") || strcmp(e->r.key, key))
+			continue;
+		if (*e->eff_old && knob_value_equal(e->eff_old, value))
+			return 1;
+	}
 	return 0;
 }

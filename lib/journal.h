@@ -2,7 +2,8 @@
 /* journal: the append-only change journal. Every change is recorded (and
  * fsync'd) before it is made, so `vtune revert` restores original values
  * exactly, after a crash too; outcomes are synced with the next record or
- * in groups. One JSON object per line. */
+ * in groups. A file vtune owns (journal_file.c): a header line, then one
+ * JSON object per line, each followed by a tab and its CRC-32C in hex. */
 #ifndef VTUNE_JOURNAL_H
 #define VTUNE_JOURNAL_H
 
@@ -13,6 +14,7 @@
 #define JOURNAL_FIELD_MAX 4096  /* longest string field, bytes */
 #define JOURNAL_LINE_MAX 65536  /* longest record line, bytes */
 #define JOURNAL_UNCHANGED 1     /* journal_apply: knob already had the value */
+#define JOURNAL_DAMAGE_MAX 64   /* damaged lines listed (and logged) per open */
 
 /* One record. Strings are never NULL in records the journal hands out
  * ("" when absent). Ops:
@@ -21,7 +23,9 @@
  *   "failed"   the set with seq ref failed, old value left (detail: error)
  *   "reverted" the set with seq ref was undone (old: value found, new: value
  *              restored; detail says how)
- *   "skipped"  a revert of ref did not touch the knob (detail: why) */
+ *   "skipped"  a revert of ref did not touch the knob (detail: why)
+ *   "asked"    a revert of ref was asked of the guest (vtune-hostd); it
+ *              stays open until the guest's ack confirms the value */
 struct jrec {
 	int64_t seq;      /* > 0, increasing within one journal */
 	int64_t ref;      /* marks: seq of their "set" record; 0 for "set" */
@@ -46,34 +50,99 @@ struct jrec {
 struct journal;
 
 /* Open (creating if missing) the journal at path: parent directories are
- * made mode 0700, the file mode 0600, and the new file's directory is
- * fsync'd. Takes an exclusive flock (-EWOULDBLOCK/-EAGAIN when another
- * process holds the journal). Loads every record: a torn or corrupt LAST
- * line (no newline, bad JSON, missing fields) is logged and truncated away;
- * a corrupt line in the middle is logged, counted and skipped. Returns the
+ * made mode 0700, the file mode 0600 with its header line, and the new
+ * file's directory is fsync'd. Refused (-ELOOP, -EINVAL, -EPERM, logged
+ * with why) unless path is no symlink but a regular file owned by root
+ * (or by the caller) with mode 0600 or stricter, in a directory no one
+ * else may write. A file without the header is refused (-EBADMSG) and
+ * left untouched, unless it is a journal of an older vtune (format 1, no
+ * header: its first line a record), which is read and rewritten with the
+ * header (the old file kept as PATH.1). Takes an exclusive flock
+ * (-EWOULDBLOCK/-EAGAIN when another process holds the journal). Reads
+ * the file as a stream in bounded memory, keeping the changes still open
+ * and their marks: a torn LAST line (no newline) is cut; any other
+ * damaged line (bad checksum, bad JSON, missing fields, NUL bytes) is
+ * logged, counted, listed (journal_damage) and skipped, never restored
+ * from, and never compacted away. Closed history (reverted or failed
+ * changes) is compacted away when large (journal_maintain). Returns the
  * handle, or NULL with -errno in *err. */
 struct journal *journal_open(const char *path, int *err);
 
-/* Open an existing journal for reading only: never creates, repairs, locks
- * or appends (dry runs, status). Torn/corrupt lines are skipped in memory.
- * Appending through the handle returns -EROFS. */
+/* Open an existing journal for reading only: never creates, repairs,
+ * converts, compacts, locks or appends (dry runs, status). The same checks
+ * as journal_open. Appending through the handle returns -EROFS. */
 struct journal *journal_open_ro(const char *path, int *err);
+
+/* Compact when the closed history on disk is large (at least 1024
+ * records, and more than what is open): the file is rewritten with the
+ * open changes only, atomically, the previous one kept as PATH.1; records
+ * of closed changes leave memory too, so journal_record indices change:
+ * call it between operations (a daemon's tick). Never with damage in the
+ * journal, in a batch or read-only. 1 compacted, 0 nothing to do, -EIO. */
+int journal_maintain(struct journal *j);
+
+/* Damaged lines found when opening (torn last lines not counted: they are
+ * the crash the journal expects), and the first JOURNAL_DAMAGE_MAX of them
+ * as "line N: why" (NULL past the end). */
+size_t journal_damage_count(const struct journal *j);
+const char *journal_damage(const struct journal *j, size_t i);
+
+/* ---- privilege separation: one process writes, another asks ----
+ *
+ * In vtune-hostd's unprivileged process the journal is read, never
+ * written: every record goes to the privileged process, which checks it
+ * and appends it to its own handle of the same journal (the two stay in
+ * step: it is the only writer). fwd does one operation there:
+ *   JOURNAL_FWD_APPEND: r (seq and time unset) appended with sync when
+ *     sync; 0 with the record's *seq and *time_ns, or -errno;
+ *   JOURNAL_FWD_SYNC, JOURNAL_FWD_MAINTAIN: journal_sync / journal_maintain
+ *     there (r NULL), their return value. */
+enum journal_fwd_op { JOURNAL_FWD_APPEND, JOURNAL_FWD_SYNC, JOURNAL_FWD_MAINTAIN };
+typedef int (*journal_fwd_fn)(void *arg, enum journal_fwd_op op, const struct jrec *r,
+			      int sync, int64_t *seq, uint64_t *time_ns);
+
+/* Send every write of j to fwd from now on, and close j's own descriptor
+ * (this process can no longer write the file). */
+void journal_forward(struct journal *j, journal_fwd_fn fwd, void *arg);
+
+/* The writer's side: append a record another process asked for (r's
+ * seq, time and, for a "set", ref are ignored; marks need a ref naming an
+ * open change), checked like any record. 0 with *seq and *time_ns, or
+ * -errno (-EINVAL: refused). */
+int journal_append_checked(struct journal *j, const struct jrec *r, int sync, int64_t *seq,
+			   uint64_t *time_ns);
+
+/* Is value the original value (old) of an open change of this knob in the
+ * journal, which a revert may therefore write back? 1 or 0. */
+int journal_is_original(const struct journal *j, const char *kind, const char *target,
+			const char *key, const char *value);
+
+/* The descriptor of a writable journal (-1 otherwise): the privileged
+ * process keeps it open across the split. */
+int journal_fd(const struct journal *j);
+
+/* Tests: compaction on (the default) or off. */
+void journal_set_compact(struct journal *j, int on);
 
 /* Close and free; records handed out become invalid. NULL is fine. */
 void journal_close(struct journal *j);
 
-/* Records loaded or appended, oldest first; the pointer stays valid until
- * journal_close. i past the end gives NULL. */
+/* Records in memory, oldest first: the open changes and their marks from
+ * the file, and every record appended since (until journal_maintain
+ * drops the closed ones). The pointer stays valid until journal_close or
+ * journal_maintain. i past the end gives NULL. */
 size_t journal_count(const struct journal *j);
 const struct jrec *journal_record(const struct journal *j, size_t i);
 /* The record with this seq, or NULL. */
 const struct jrec *journal_find(const struct journal *j, int64_t seq);
-/* Lines skipped or truncated as corrupt when the journal was opened. */
+/* Lines skipped or truncated as corrupt when the journal was opened (torn
+ * last lines included). */
 size_t journal_corrupt_count(const struct journal *j);
 
 /* State of the "set" record seq: its last mark's op ("applied", "failed",
- * "reverted", "skipped"), "set" when it has no mark yet (crash between the
- * record and the change), NULL when seq is no "set" record. */
+ * "reverted", "skipped", "asked"), "set" when it has no mark yet (crash
+ * between the record and the change), NULL when seq is no "set" record in
+ * memory (closed changes read from the file are not kept). */
 const char *journal_state(const struct journal *j, int64_t seq);
 
 /* Append a "set" record (op, seq and time are filled in; side, kind, key,
@@ -146,7 +215,8 @@ struct revert_sel {
 /* Remote revert (a change made in a guest, side "guest" with a domain):
  * return 0 when the guest restored rec->old, 1 when it left the knob alone
  * (changed by someone else), JOURNAL_ASKED when the guest was asked and
- * its answer will mark the record (journal_mark_values), -errno when it
+ * only its answer may mark the record reverted (journal_mark_values; the
+ * record is marked "asked" meanwhile, and stays open), -errno when it
  * could not be asked. */
 #define JOURNAL_ASKED 2
 typedef int (*journal_remote_fn)(void *arg, const struct jrec *rec);

@@ -24,7 +24,22 @@ void log_msg(int level, const char *fmt, ...)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
-/* How many messages were suppressed by the rate limit so far. */
+/* A message about something from outside (a guest, by its name) of a
+ * class ("channel", "hello", "input", "ack", ...): rate-limited per source
+ * and class with a token bucket (LOG_SRC_BURST lines, then one every
+ * LOG_SRC_PERIOD_S seconds), whatever the text, and all sources together
+ * under one more bucket (LOG_SRC_ALL_BURST, LOG_SRC_ALL_PER_S a second):
+ * a flood of distinct messages, or of sources, stays bounded. Sources and
+ * classes share a fixed table (colliding ones share a limit: stricter,
+ * never looser). The next line let through says how many were dropped. */
+#define LOG_SRC_BURST 5
+#define LOG_SRC_PERIOD_S 10
+#define LOG_SRC_ALL_BURST 60
+#define LOG_SRC_ALL_PER_S 5
+void log_src(int level, const char *source, const char *class, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* How many messages were suppressed by the rate limits so far. */
 unsigned long log_suppressed(void);
 
 #endif

@@ -123,7 +123,10 @@ enum metric_unit {
 	X(HOST_NETTHREAD_CPU, "host.netthread.cpu", MU_PCT, "CPU time of the guest's vhost workers (KVM) / its vif's netback kthreads (Xen dom0), the busiest thread, % of one CPU") \
 	X(HOST_NETTHREAD_DELAY, "host.netthread.delay", MU_PCT, "run delay (schedstat) of those threads, the worst one, % of wall time") \
 	X(HOST_TAP_ERRORS, "host.tap.errors", MU_RATE, "receive and transmit errors on the guest's tap/vif") \
-	X(HOST_CSUM_FAILURES, "host.csum_failures", MU_RATE, "\"hw csum failure\" in the host's kernel log for the guest's tap/vif or bridge")
+	X(HOST_CSUM_FAILURES, "host.csum_failures", MU_RATE, "\"hw csum failure\" in the host's kernel log for the guest's tap/vif or bridge") \
+	/* host: evidence that corroborates a guest's CPU claims (corroborate.h) */ \
+	X(HOST_VCPU_BUSY_MAX, "host.vcpu.busy_max", MU_PCT, "CPU time of the guest's busiest vCPU thread / vCPU") \
+	X(HOST_VCPU_CONTENTION, "host.vcpu.contention", MU_PCT, "time the physical CPUs under the guest's vCPUs ran something else (Xen), mean")
 
 enum metric_id {
 #define X(id, name, unit, help) M_##id,

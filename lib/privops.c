@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* privops: the privileged parent's request loop (every request checked
- * again), the unprivileged child's knob proxy and requests, and dropping
- * privileges (uid, capabilities, a seccomp allow-list). See privops.h. */
+ * again), the unprivileged child's knob proxy, requests and journal
+ * writes, and dropping privileges (uid, capabilities). The seccomp filters
+ * and the parent's capabilities: sandbox.c. See privops.h. */
 #include "privops.h"
 #include "allow.h"
 #include "log.h"
@@ -10,13 +11,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
-#include <linux/audit.h>
 #include <linux/capability.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <net/if.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,13 +194,23 @@ static int do_knob(const struct privops_conf *c, const struct privops_req *q,
 		if (r == -EPERM || r == -ERANGE || r == -EINVAL)
 			refuse(q, r, strerror(-r));
 		else
-			log_debug("privops: %s %s %s = %s: %s", q->kind, q->target, q->key, q->value,
-				  r ? strerror(-r) : "ok");
+			log_info("privops: write %s %s %s = %s: %s", q->kind, q->target, q->key,
+				 q->value, r ? strerror(-r) : "done");
 		return r;
 	case PRIVOP_KNOB_RESTORE:
+		/* within vtune's ranges, or the original value of a change this
+		 * process journaled itself (an original outside the ranges must
+		 * still come back) */
+		if ((r = knob_check(k, q->target, q->key, q->value, why, sizeof why)) &&
+		    !(c->journal && journal_is_original(c->journal, q->kind, q->target, q->key,
+							 q->value)))
+			return refuse(q, r, "neither in range nor the original value of a journaled change");
 		r = knob_restore(k, c->root, q->target, q->key, q->value);
 		if (r == -EPERM || r == -ERANGE || r == -EINVAL)
 			refuse(q, r, strerror(-r));
+		else
+			log_info("privops: restore %s %s %s = %s: %s", q->kind, q->target, q->key,
+				 q->value, r ? strerror(-r) : "done");
 		return r;
 	}
 	return -EINVAL;
@@ -282,6 +289,102 @@ static int do_view(const struct privops_conf *c, const struct privops_req *q,
 		       rep->state_len, &rep->host);
 }
 
+/* Text fit for the journal: no control characters but tabs (values such
+ * as a port range hold one). */
+static int text_ok(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int jrec_strings_ok(const struct privops_jrec *j)
+{
+	const struct { const char *s; size_t n; } f[] = {
+		{ j->op, sizeof j->op }, { j->side, sizeof j->side }, { j->domain, sizeof j->domain },
+		{ j->kind, sizeof j->kind }, { j->target, sizeof j->target },
+		{ j->key, sizeof j->key }, { j->old, sizeof j->old }, { j->new, sizeof j->new },
+		{ j->rule, sizeof j->rule }, { j->why, sizeof j->why },
+		{ j->detail, sizeof j->detail }, { j->guest, sizeof j->guest },
+	};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+		if (!str_ok(f[i].s, f[i].n))
+			return 0;
+	return 1;
+}
+
+/* A journal write for the unprivileged process: only this process writes
+ * the journal; each record is checked as any record is. */
+static int do_journal(const struct privops_conf *c, const struct privops_req *q,
+		      struct privops_reply *rep)
+{
+	const struct privops_jrec *x = &q->rec;
+	if (!c->journal)
+		return refuse(q, -EPERM, "no journal served");
+	if (q->op == PRIVOP_JOURNAL_SYNC)
+		return journal_sync(c->journal);
+	if (q->op == PRIVOP_JOURNAL_MAINTAIN)
+		return journal_maintain(c->journal);
+	const char *const texts[] = { x->op, x->side, x->domain, x->kind, x->target, x->key,
+				      x->old, x->new, x->rule, x->why, x->detail, x->guest };
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		if (!text_ok(texts[i])) {
+			log_warn("privops: refused a journal record: control characters");
+			return -EINVAL;
+		}
+	struct jrec r = {
+		.ref = x->ref, .host_ref = x->host_ref, .op = x->op, .side = x->side,
+		.domain = x->domain, .kind = x->kind, .target = x->target, .key = x->key,
+		.old = x->old, .new = x->new, .rule = x->rule, .why = x->why, .detail = x->detail,
+		.guest = x->guest,
+	};
+	int rc = journal_append_checked(c->journal, &r, q->flags & 1, &rep->seq, &rep->time_ns);
+	if (rc)
+		log_warn("privops: refused a journal record (%s, ref %lld): %s", x->op,
+			 (long long)x->ref, strerror(-rc));
+	else if (!strcmp(x->op, "set"))
+		log_info("privops: journal record %lld: %s %s %s%s%s %s -> %s (rule %s%s%s)",
+			 (long long)rep->seq, x->side, x->kind, x->target, *x->target ? " " : "",
+			 x->key, x->old, x->new, x->rule, *x->guest ? ", for guest " : "", x->guest);
+	else
+		log_debug("privops: journal record %lld: %s of %lld", (long long)rep->seq, x->op,
+			  (long long)x->ref);
+	return rc;
+}
+
+int privops_handle(const struct privops_conf *c, struct privops_req *q,
+		   struct privops_reply *rep, int *pass)
+{
+	*pass = -1;
+	if (!str_ok(q->kind, sizeof q->kind) || !str_ok(q->target, sizeof q->target) ||
+	    !str_ok(q->key, sizeof q->key) || !str_ok(q->value, sizeof q->value) ||
+	    q->state_len > sizeof q->state || q->op < PRIVOP_KNOB_READ || q->op > PRIVOP_LAST ||
+	    (q->op == PRIVOP_JOURNAL_APPEND && !jrec_strings_ok(&q->rec))) {
+		log_err("privops: corrupt request (op %u) from the unprivileged process",
+			(unsigned)q->op);
+		return -EPROTO;
+	}
+	memset(rep, 0, sizeof *rep);
+	switch (q->op) {
+	case PRIVOP_CONNECT_UNIX:
+		rep->rc = do_connect(c, q, pass);
+		break;
+	case PRIVOP_VIEW:
+		rep->rc = do_view(c, q, rep);
+		break;
+	case PRIVOP_JOURNAL_APPEND:
+	case PRIVOP_JOURNAL_SYNC:
+	case PRIVOP_JOURNAL_MAINTAIN:
+		rep->rc = do_journal(c, q, rep);
+		break;
+	default:
+		rep->rc = do_knob(c, q, rep);
+		break;
+	}
+	return 0;
+}
+
 int privops_serve(int fd, const struct privops_conf *c)
 {
 	struct privops_req *q = malloc(sizeof *q);
@@ -303,28 +406,9 @@ int privops_serve(int fd, const struct privops_conf *c)
 		}
 		if (r < 0)
 			goto out;
-		if (!str_ok(q->kind, sizeof q->kind) || !str_ok(q->target, sizeof q->target) ||
-		    !str_ok(q->key, sizeof q->key) || !str_ok(q->value, sizeof q->value) ||
-		    q->state_len > sizeof q->state || q->op < PRIVOP_KNOB_READ ||
-		    q->op > PRIVOP_VIEW) {
-			log_err("privops: corrupt request (op %u) from the unprivileged process",
-				(unsigned)q->op);
-			r = -EPROTO;
-			goto out;
-		}
-		memset(rep, 0, sizeof *rep);
 		int pass = -1;
-		switch (q->op) {
-		case PRIVOP_CONNECT_UNIX:
-			rep->rc = do_connect(c, q, &pass);
-			break;
-		case PRIVOP_VIEW:
-			rep->rc = do_view(c, q, rep);
-			break;
-		default:
-			rep->rc = do_knob(c, q, rep);
-			break;
-		}
+		if ((r = privops_handle(c, q, rep, &pass)))
+			goto out;
 		r = send_msg(fd, rep, sizeof *rep, pass);
 		if (pass >= 0)
 			close(pass);
@@ -488,6 +572,48 @@ int privops_client(int fd, const char *const *kinds)
 	return 0;
 }
 
+int privops_journal_fwd(void *arg, enum journal_fwd_op op, const struct jrec *r, int sync,
+			int64_t *seq, uint64_t *time_ns)
+{
+	struct privops_req *q = calloc(1, sizeof *q);
+	struct privops_reply *rep = malloc(sizeof *rep);
+	int rc = -ENOMEM;
+	(void)arg;
+	if (!q || !rep)
+		goto out;
+	q->op = op == JOURNAL_FWD_SYNC ? PRIVOP_JOURNAL_SYNC
+		: op == JOURNAL_FWD_MAINTAIN ? PRIVOP_JOURNAL_MAINTAIN : PRIVOP_JOURNAL_APPEND;
+	if (op == JOURNAL_FWD_APPEND) {
+		struct privops_jrec *x = &q->rec;
+		q->flags = sync ? 1 : 0;
+		x->ref = r->ref;
+		x->host_ref = r->host_ref;
+		if ((rc = put(x->op, sizeof x->op, r->op)) || (rc = put(x->side, sizeof x->side, r->side)) ||
+		    (rc = put(x->domain, sizeof x->domain, r->domain)) ||
+		    (rc = put(x->kind, sizeof x->kind, r->kind)) ||
+		    (rc = put(x->target, sizeof x->target, r->target)) ||
+		    (rc = put(x->key, sizeof x->key, r->key)) || (rc = put(x->old, sizeof x->old, r->old)) ||
+		    (rc = put(x->new, sizeof x->new, r->new)) || (rc = put(x->rule, sizeof x->rule, r->rule)) ||
+		    (rc = put(x->why, sizeof x->why, r->why)) ||
+		    (rc = put(x->detail, sizeof x->detail, r->detail)) ||
+		    (rc = put(x->guest, sizeof x->guest, r->guest))) {
+			rc = -E2BIG;
+			goto out;
+		}
+	}
+	if ((rc = call_fd(q, rep, NULL)))
+		goto out;
+	rc = rep->rc;
+	if (op == JOURNAL_FWD_APPEND && rc == 0) {
+		*seq = rep->seq;
+		*time_ns = rep->time_ns;
+	}
+out:
+	free(q);
+	free(rep);
+	return rc;
+}
+
 int privops_connect_unix(const char *path)
 {
 	struct privops_req *q = calloc(1, sizeof *q);
@@ -615,97 +741,6 @@ int privops_drop(uid_t uid, gid_t gid, char *why, size_t n)
 	return 0;
 }
 
-#if defined(__x86_64__)
-#define VT_AUDIT_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define VT_AUDIT_ARCH AUDIT_ARCH_AARCH64
-#endif
-
-#ifdef VT_AUDIT_ARCH
-/* What the unprivileged daemon calls: its loop, glibc, libvirt's client,
- * libnl, json-c, libyaml and the sanitizers. Not here: execve, ptrace,
- * mount, setns, unshare, bpf, module and key calls, chown/chmod... */
-static const int allowed[] = {
-#define A(name) __NR_##name,
-	A(read) A(write) A(readv) A(writev) A(pread64) A(pwrite64) A(close) A(fstat)
-	A(newfstatat) A(statx) A(lseek) A(mmap) A(munmap) A(mprotect) A(mremap) A(madvise)
-	A(brk) A(rt_sigaction) A(rt_sigprocmask) A(rt_sigreturn) A(sigaltstack) A(ioctl)
-	A(faccessat) A(ppoll) A(pselect6) A(epoll_create1) A(epoll_ctl) A(epoll_pwait)
-	A(connect) A(accept) A(accept4) A(sendto) A(recvfrom) A(sendmsg) A(recvmsg)
-	A(shutdown) A(bind) A(listen) A(getsockname) A(getpeername) A(setsockopt)
-	A(getsockopt) A(fcntl) A(flock) A(fsync) A(fdatasync) A(ftruncate) A(getdents64)
-	A(getcwd) A(openat) A(readlinkat) A(unlinkat) A(renameat) A(umask) A(gettimeofday)
-	A(clock_gettime) A(clock_getres) A(clock_nanosleep) A(nanosleep) A(getpid) A(gettid)
-	A(getppid) A(getuid) A(geteuid) A(getgid) A(getegid) A(getresuid) A(getresgid)
-	A(getrlimit) A(prlimit64) A(sched_yield) A(sched_getaffinity) A(futex)
-	A(set_robust_list) A(get_robust_list) A(set_tid_address) A(exit) A(exit_group)
-	A(kill) A(tgkill) A(tkill) A(timerfd_create) A(timerfd_settime) A(timerfd_gettime)
-	A(signalfd4) A(eventfd2) A(inotify_init1) A(inotify_add_watch) A(inotify_rm_watch)
-	A(pipe2) A(dup) A(dup3) A(uname) A(sysinfo) A(getrandom) A(membarrier) A(prctl)
-	A(restart_syscall) A(wait4) A(clone) A(mincore) A(sched_getparam)
-	A(sched_getscheduler) A(socketpair) A(getpriority)
-#ifdef __NR_rseq
-	A(rseq)
-#endif
-#ifdef __NR_epoll_pwait2
-	A(epoll_pwait2)
-#endif
-#ifdef __NR_faccessat2
-	A(faccessat2)
-#endif
-#ifdef __x86_64__
-	A(open) A(stat) A(lstat) A(access) A(poll) A(select) A(epoll_wait) A(epoll_create)
-	A(readlink) A(unlink) A(rename) A(pipe) A(dup2) A(signalfd) A(eventfd) A(time)
-	A(arch_prctl) A(getdents)
-#endif
-#undef A
-};
-#endif
-
-int privops_seccomp(void)
-{
-#ifdef VT_AUDIT_ARCH
-	enum { NALLOW = sizeof allowed / sizeof allowed[0] };
-	struct sock_filter f[NALLOW * 2 + 20];
-	size_t k = 0;
-#define S(code, val) (f[k++] = (struct sock_filter)BPF_STMT(code, val))
-#define J(code, val, jt, jf) (f[k++] = (struct sock_filter)BPF_JUMP(code, val, jt, jf))
-	S(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
-	J(BPF_JMP | BPF_JEQ | BPF_K, VT_AUDIT_ARCH, 1, 0);
-	S(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS); /* another ABI: never ours */
-	S(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-#ifdef __x86_64__
-	J(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u /* __X32_SYSCALL_BIT */, 0, 1);
-	S(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
-#endif
-	/* clone3: ENOSYS makes glibc fall back to clone */
-	J(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1);
-	S(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
-	/* socket: unix, netlink, inet only (metrics, libnl, libvirt) */
-	J(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 7);
-	S(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
-	J(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 3, 0);
-	J(BPF_JMP | BPF_JEQ | BPF_K, AF_NETLINK, 2, 0);
-	J(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 1, 0);
-	J(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 0, 1);
-	S(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	S(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
-	for (size_t i = 0; i < NALLOW; i++) {
-		J(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)allowed[i], 0, 1);
-		S(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	}
-	S(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
-#undef S
-#undef J
-	struct sock_fprog prog = { .len = (unsigned short)k, .filter = f };
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
-		return -errno;
-	return 0;
-#else
-	return -ENOTSUP;
-#endif
-}
-
 /* ---- the split ---- */
 
 static volatile sig_atomic_t child_pid;
@@ -716,18 +751,29 @@ static void forward(int sig)
 		kill((pid_t)child_pid, sig);
 }
 
-/* Close every descriptor but 0..2 and keep. */
-static void close_others(int keep)
+/* Close every descriptor but 0..2, keep and keep2 (-1: none). */
+static void close_others(int keep, int keep2)
 {
-	if (keep > 3)
-		syscall(SYS_close_range, 3u, (unsigned)keep - 1, 0u);
-	if (syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u) == 0 && keep >= 3)
+	int a = keep < keep2 ? keep : keep2, b = keep < keep2 ? keep2 : keep;
+	unsigned from = 3;
+	int ok = 1;
+	/* the ranges around the kept ones (close_range, Linux 5.9) */
+	for (int k = 0; k < 2; k++) {
+		int fd = k ? b : a;
+		if (fd < (int)from)
+			continue;
+		if (fd > (int)from)
+			ok &= syscall(SYS_close_range, from, (unsigned)fd - 1, 0u) == 0;
+		from = (unsigned)fd + 1;
+	}
+	ok &= syscall(SYS_close_range, from, ~0u, 0u) == 0;
+	if (ok)
 		return;
 	long max = sysconf(_SC_OPEN_MAX);
 	if (max < 0 || max > 65536)
 		max = 65536;
 	for (int fd = 3; fd < max; fd++)
-		if (fd != keep)
+		if (fd != keep && fd != keep2)
 			close(fd);
 }
 
@@ -782,7 +828,17 @@ int privops_split(const struct privops_conf *c, uid_t uid, gid_t gid, int *is_pa
 	if (pid > 0) {
 		*is_parent = 1;
 		close(sp[1]);
-		close_others(sp[0]);
+		close_others(sp[0], journal_fd(c->journal));
+		int r = privops_confine_parent(pid, why, n);
+		if (r == -ENOTSUP) {
+			log_warn("privops: the privileged process runs without a seccomp filter: %s", why);
+		} else if (r) {
+			log_err("privops: confining the privileged process: %s", why);
+			kill(pid, SIGKILL);
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+			return 1;
+		}
 		return run_parent(c, sp[0], pid);
 	}
 	close(sp[0]);

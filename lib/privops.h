@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "journal.h"
 #include "knob.h"
 #include "metrics.h"
 
@@ -20,12 +21,25 @@ enum privop {
 	PRIVOP_CONNECT_UNIX = 4, /* target = socket path -> a connected fd (SCM_RIGHTS) */
 	PRIVOP_VIEW = 5,	 /* key = tap, value = bridge, target = netns, now_ns,
 				  * state -> state, host metrics */
+	PRIVOP_JOURNAL_APPEND = 6, /* rec, flags & 1: sync -> seq, time_ns */
+	PRIVOP_JOURNAL_SYNC = 7,
+	PRIVOP_JOURNAL_MAINTAIN = 8, /* -> rc 1 when it compacted */
 };
+#define PRIVOP_LAST PRIVOP_JOURNAL_MAINTAIN
 
 #define PRIVOPS_KIND_MAX 32
 #define PRIVOPS_TARGET_MAX 256
 #define PRIVOPS_KEY_MAX 128
 #define PRIVOPS_STATE_MAX 128
+
+/* A journal record the unprivileged process asks the parent to append
+ * (journal.h's struct jrec, its strings in arrays). */
+struct privops_jrec {
+	int64_t ref, host_ref;
+	char op[16], side[8], domain[64], kind[PRIVOPS_KIND_MAX], target[PRIVOPS_TARGET_MAX];
+	char key[PRIVOPS_KEY_MAX], old[KNOB_VALUE_MAX], new[KNOB_VALUE_MAX], rule[64];
+	char why[512], detail[512], guest[64];
+};
 
 /* One request. Every message is exactly this size; every string is
  * NUL-terminated inside its array (the parent checks both, like ntpd's
@@ -39,16 +53,20 @@ struct privops_req {
 	char key[PRIVOPS_KEY_MAX];
 	char value[KNOB_VALUE_MAX];
 	unsigned char state[PRIVOPS_STATE_MAX];
+	uint32_t flags;	    /* PRIVOP_JOURNAL_APPEND: 1 sync */
+	struct privops_jrec rec; /* PRIVOP_JOURNAL_APPEND */
 };
 
 /* One reply, exactly this size: rc is 0 or -errno; value for KNOB_READ;
- * state and host for VIEW. */
+ * state and host for VIEW; seq and time_ns for JOURNAL_APPEND. */
 struct privops_reply {
 	int32_t rc;
 	uint32_t state_len;
 	char value[KNOB_VALUE_MAX];
 	unsigned char state[PRIVOPS_STATE_MAX];
 	struct mvec host;
+	int64_t seq;
+	uint64_t time_ns;
 };
 
 /* The privileged side's host view (hostnet_view's reads, run as root):
@@ -65,19 +83,40 @@ struct privops_conf {
 	const char *const *dirs;   /* directories CONNECT_UNIX may reach (absolute,
 				    * no trailing '/'), NULL-terminated; NULL: none */
 	privops_view_fn view;	   /* PRIVOP_VIEW, or NULL (refused) */
+	struct journal *journal;   /* the journal, written here only (its
+				    * descriptor stays open in the parent);
+				    * NULL: journal requests refused */
 };
+
+struct journal;
 
 /* Serve requests read from fd (one end of a SOCK_SEQPACKET socketpair)
  * until the other end closes. Each request is checked again here: its kind
  * must be in c->kinds and registered (knob_find_real), writes pass the
- * kind's check (the allow-list for sysctls), sysctl reads only allow-listed
- * keys, strings must be printable, socket paths absolute, free of "..",
- * under c->dirs and a socket. A refused request gets -EPERM / -EINVAL /
- * -ERANGE and is logged. Returns 0 at end of stream, -EPROTO for a corrupt
- * message (wrong size, unterminated string, unknown op: the other side is
- * not our code any more; the caller kills it and exits non-zero) or the
- * -errno of the socket. */
+ * kind's check (the allow-list and its ranges for sysctls: the same table
+ * the child uses), a restore passes it too or writes back the original
+ * value of an open change in the journal (which only this process writes),
+ * sysctl reads only allow-listed keys, strings must be printable, socket
+ * paths absolute, free of "..", under c->dirs and a socket; journal
+ * records are checked as any record (journal_append_checked). Every write,
+ * restore and change record is logged; a refused request gets -EPERM /
+ * -EINVAL / -ERANGE and is logged. Returns 0 at end of stream, -EPROTO for
+ * a corrupt message (wrong size, unterminated string, unknown op: the other
+ * side is not our code any more; the caller kills it and exits non-zero)
+ * or the -errno of the socket. */
 int privops_serve(int fd, const struct privops_conf *c);
+
+/* One request, already received (q of exactly sizeof *q bytes): checked
+ * and carried out, the reply in rep, a descriptor to pass in *pass_fd (-1
+ * none). 0, or -EPROTO for a corrupt message. (privops_serve's step; the
+ * fuzz target drives it.) */
+int privops_handle(const struct privops_conf *c, struct privops_req *q,
+		   struct privops_reply *rep, int *pass_fd);
+
+/* journal_fwd_fn for the unprivileged side: the journal's writes go to the
+ * parent (journal_forward(j, privops_journal_fwd, NULL)). */
+int privops_journal_fwd(void *arg, enum journal_fwd_op op, const struct jrec *r, int sync,
+			int64_t *seq, uint64_t *time_ns);
 
 /* ---- the unprivileged side ---- */
 
@@ -116,11 +155,23 @@ int privops_view(void *state, size_t len, const char *tap, const char *bridge,
  * as root. 0 or -errno with a reason in why (n bytes). */
 int privops_drop(uid_t uid, gid_t gid, char *why, size_t n);
 
-/* Install the seccomp allow-list (SECCOMP_SET_MODE_FILTER): the syscalls
- * the daemon's loop needs; any other fails with EPERM (not a kill, so a
+/* Install the seccomp allow-list (libseccomp, sandbox.c): the syscalls
+ * the daemon's loop needs, socket() only for unix, netlink and inet,
+ * clone() only for threads; any other fails with EPERM (not a kill, so a
  * library taking an unexpected path fails that call, logged by its caller,
  * instead of taking the daemon down). Needs no_new_privs. 0 or -errno. */
 int privops_seccomp(void);
+
+/* The privileged parent's own confinement (sandbox.c): keep only the
+ * capabilities its requests need (net_admin: ethtool and netlink,
+ * sys_admin: setns into a guest's network namespace, dac_override and
+ * dac_read_search: sysfs and channel sockets of other users, sys_ptrace:
+ * /proc/PID/ns/net of QEMU, kill: signals to the child), bounding set
+ * included (libcap-ng); then no_new_privs and a seccomp allow-list of its
+ * own: what privops_serve, the knobs, the journal and the log call, kill()
+ * only of child, setns() only into network namespaces. 0 or -errno with
+ * a reason in why. */
+int privops_confine_parent(pid_t child, char *why, size_t n);
 
 /* The effective capability mask of this process (/proc/self/status
  * CapEff). 0 or -errno. */

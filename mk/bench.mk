@@ -10,7 +10,7 @@
 #   BENCH_QUICK=1 make bench        tiny sizes (what the smoke test runs)
 
 BENCH_PROGS := $(B)/bench/sample_cost $(B)/bench/guestsim $(B)/bench/report_cost \
-               $(B)/bench/connhold
+               $(B)/bench/connhold $(B)/bench/journal_cost
 
 .PHONY: bench bench-tools
 bench-tools: $(BENCH_PROGS)
@@ -32,6 +32,10 @@ $(B)/bench/connhold: $(call obj,bench/connhold.c)
 $(B)/bench/report_cost: $(call obj,bench/report_cost.c) $(LIBVTUNE)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,json-c) -lm
+
+$(B)/bench/journal_cost: $(call obj,bench/journal_cost.c) $(LIBVTUNE)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(COMMON_PKGS)) -lm
 
 # tests/integration/test-bench-smoke.sh runs the bench programs
 integration: $(BENCH_PROGS)

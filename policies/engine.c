@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "action.h"
+#include "corroborate.h"
 #include "strmap.h"
 
 #define ADMIN_NOTE "changed by the administrator, no longer managed"
@@ -36,12 +37,17 @@ struct subject {
 	struct rstate *rs;	/* one per rule */
 	struct unmanaged *unmanaged;
 	size_t n_unmanaged;
+	/* the guest's claims behind host rules, as of the last step */
+	int implausible_now;	/* 1: the last report failed corroboration */
+	uint64_t implausible;	/* steps whose report failed it */
+	char implausible_why[256]; /* the latest failure */
 	struct subject *next;
 };
 
 struct pol_engine {
 	const struct pol_set *set;
 	const char *backend;
+	int corroborate;	/* hold host rules on implausible reports (default on) */
 	struct subject *subjects;
 	struct strmap *by_name; /* subjects by name */
 };
@@ -124,6 +130,7 @@ struct pol_engine *pol_engine_new(const struct pol_set *set)
 	if (!e)
 		return NULL;
 	e->set = set;
+	e->corroborate = 1;
 	if (!(e->by_name = strmap_new())) {
 		free(e);
 		return NULL;
@@ -148,6 +155,11 @@ void pol_engine_set_backend(struct pol_engine *e, const char *name)
 	e->backend = name;
 }
 
+void pol_engine_set_corroborate(struct pol_engine *e, int on)
+{
+	e->corroborate = on;
+}
+
 void pol_engine_free(struct pol_engine *e)
 {
 	if (!e)
@@ -164,6 +176,19 @@ void pol_engine_free(struct pol_engine *e)
 static struct subject *find_subject(const struct pol_engine *e, const char *name)
 {
 	return strmap_get(e->by_name, name);
+}
+
+int pol_engine_plausibility(const struct pol_engine *e, const char *subject,
+			    uint64_t *count, const char **why)
+{
+	const struct subject *s = e && subject ? find_subject(e, subject) : NULL;
+	if (!s)
+		return -ENOENT;
+	if (count)
+		*count = s->implausible;
+	if (why)
+		*why = s->implausible_why;
+	return !s->implausible_now;
 }
 
 static struct subject *get_subject(struct pol_engine *e, const char *name)
@@ -330,11 +355,31 @@ int pol_engine_step(struct pol_engine *e, const char *subject, uint64_t now_ns,
 	if (!s)
 		return -ENOMEM;
 	int fired = 0;
+	/* The guest's claims that host rules read must agree with what the
+	 * host sees: a report that does not is implausible, and every rule
+	 * that would change the host is held (its sample counts as unknown);
+	 * rules acting on the guest alone go on. */
+	s->implausible_now = 0;
+	for (size_t i = 0; e->corroborate && i < e->set->n_rules; i++) {
+		const struct pol_rule *r = &e->set->rules[i];
+		if (r->enabled && pol_rule_for_backend(r, e->backend) && corr_rule_on_host(r) &&
+		    !corr_rule_check(r, guest, host, s->implausible_why,
+				     sizeof s->implausible_why)) {
+			s->implausible_now = 1;
+			s->implausible++;
+			break;
+		}
+	}
 	for (size_t i = 0; i < e->set->n_rules; i++) {
 		const struct pol_rule *r = &e->set->rules[i];
 		struct rstate *st = &s->rs[i];
 		if (!r->enabled || !pol_rule_for_backend(r, e->backend))
 			continue;
+		if (s->implausible_now && corr_rule_on_host(r)) {
+			st->when_on = 0;
+			st->clear_on = 0;
+			continue;
+		}
 		if (st->active) {
 			int c;
 			if (r->clear) {

@@ -85,6 +85,20 @@ void pol_engine_free(struct pol_engine *e);
  * (the default): every rule. name must outlive the engine. */
 void pol_engine_set_backend(struct pol_engine *e, const char *name);
 
+/* Corroboration (corroborate.h), on by default: each step, the guest
+ * metrics that rules changing the host read are checked against the host
+ * vector; a report that fails is implausible and those rules are held (the
+ * step counts as an unknown sample for them), while rules acting on the
+ * guest alone go on. Off only where host actions are advice (the
+ * standalone agent has no host view). */
+void pol_engine_set_corroborate(struct pol_engine *e, int on);
+
+/* The subject's last verdict: 1 its last report was plausible, 0 it was
+ * not; *count (may be NULL) the steps whose report was implausible, *why
+ * (may be NULL) the latest failure ("" when none). -ENOENT: unknown. */
+int pol_engine_plausibility(const struct pol_engine *e, const char *subject,
+			    uint64_t *count, const char **why);
+
 /* Evaluate every enabled rule for one subject at time now_ns (monotonic ns,
  * never going back; vclock_mono_ns() in daemons, a fake in tests) against
  * its guest and host metric vectors (NULL: all unknown). A rule fires when

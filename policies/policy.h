@@ -63,6 +63,7 @@ struct pol_rule {
 	char *description;	/* owned, may be NULL */
 	char *when_src, *clear_src;	/* owned; clear_src may be NULL */
 	struct expr *when, *clear;	/* clear NULL: `not when` */
+	int when_line, when_col, clear_line, clear_col; /* where they are, 1-based */
 	uint64_t for_ns, cooldown_ns;
 	int enabled;
 	char backends[POL_MAX_BACKENDS][8]; /* only on these backends (none: all) */

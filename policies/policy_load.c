@@ -19,8 +19,15 @@
 #include "allow.h"
 #include "parse.h"
 #include "policy_ld.h"
+#include "strmap.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define POL_MAX_FILE (1 << 20)
+#define POL_MAX_DEPTH 64	/* nesting of lists and mappings */
+#define POL_MAX_NODES 100000	/* scalars, lists, mappings and aliases */
 #define POL_MAX_RULES 1000
 #define POL_MAX_ACTIONS 64
 #define POL_MAX_DIAG 200
@@ -226,6 +233,9 @@ int pol_ld_map(struct pol_ld *ld, yaml_node_t *map, const char *what,
 		err_node(ld, map, "%s must be a mapping, not %s", what, pol_ld_type_name(map));
 		return -EINVAL;
 	}
+	/* every key seen, known or not: each duplicate is reported, whatever
+	 * else is wrong with the key */
+	struct strmap *seen = strmap_new();
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
 	     p < map->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = pol_ld_node(ld, p->key), *v = pol_ld_node(ld, p->value);
@@ -237,6 +247,15 @@ int pol_ld_map(struct pol_ld *ld, yaml_node_t *map, const char *what,
 			continue;
 		}
 		const char *ks = (const char *)k->data.scalar.value;
+		yaml_node_t *first = seen ? strmap_get(seen, ks) : NULL;
+		if (first) {
+			err_node(ld, k, "duplicate key '%.60s' (first at line %d)", ks, N_LINE(first));
+			continue;
+		}
+		if (seen && strmap_put(seen, ks, k) < 0) {
+			strmap_free(seen);
+			seen = NULL;
+		}
 		size_t i;
 		for (i = 0; i < nkeys; i++)
 			if (!strcmp(keys[i], ks))
@@ -252,7 +271,7 @@ int pol_ld_map(struct pol_ld *ld, yaml_node_t *map, const char *what,
 				 ks, what, known);
 			continue;
 		}
-		if (vals[i]) {
+		if (vals[i]) { /* only without memory for the map of keys seen */
 			err_node(ld, k, "duplicate key '%s' (first at line %d)",
 				 ks, N_LINE(knodes[i]));
 			continue;
@@ -260,6 +279,7 @@ int pol_ld_map(struct pol_ld *ld, yaml_node_t *map, const char *what,
 		vals[i] = v;
 		knodes[i] = k;
 	}
+	strmap_free(seen);
 	return 0;
 }
 
@@ -526,14 +546,19 @@ static void load_rule(struct pol_ld *ld, yaml_node_t *n, struct pol_set *set,
 		else if (s)
 			err_node(ld, v[RK_ENABLED], "enabled: '%.40s' is not true or false", s);
 	}
-	if (v[RK_WHEN])
+	if (v[RK_WHEN]) {
 		r->when = cond_field(ld, v[RK_WHEN], "when", &r->when_src);
-	else if (!ld->partial)
+		r->when_line = (int)v[RK_WHEN]->start_mark.line + 1;
+		r->when_col = (int)v[RK_WHEN]->start_mark.column + 1;
+	} else if (!ld->partial)
 		err_node(ld, n, "rule has no 'when' condition");
 	if (v[RK_FOR])
 		duration_field(ld, v[RK_FOR], "for", &r->for_ns);
-	if (v[RK_CLEAR])
+	if (v[RK_CLEAR]) {
 		r->clear = cond_field(ld, v[RK_CLEAR], "clear", &r->clear_src);
+		r->clear_line = (int)v[RK_CLEAR]->start_mark.line + 1;
+		r->clear_col = (int)v[RK_CLEAR]->start_mark.column + 1;
+	}
 	if (v[RK_COOLDOWN])
 		duration_field(ld, v[RK_COOLDOWN], "cooldown", &r->cooldown_ns);
 	if (v[RK_BACKENDS])
@@ -773,6 +798,84 @@ static void load_root(struct pol_ld *ld, yaml_node_t *root, struct pol_set *set)
 	free(name_lines);
 }
 
+/* A syntax error where it is: a flow ('[' or '{') left open is reported
+ * where it was opened, not where the file ended. */
+static void syntax_error(struct pol_diag *diag, const char *file, const yaml_parser_t *p)
+{
+	const char *problem = p->problem ? p->problem : "unknown";
+	if (p->context && p->context_mark.line < p->problem_mark.line &&
+	    strstr(p->context, "flow"))
+		pol_diag_add(diag, file, (int)p->context_mark.line + 1, (int)p->context_mark.column + 1,
+			     "YAML syntax error: %s opened here is not closed (%s at line %d)",
+			     strstr(p->context, "mapping") ? "this '{'" : "this '['", problem,
+			     (int)p->problem_mark.line + 1);
+	else
+		pol_diag_add(diag, file, (int)p->problem_mark.line + 1,
+			     (int)p->problem_mark.column + 1, "YAML syntax error: %s%s%s", problem,
+			     p->context ? " " : "", p->context ? p->context : "");
+}
+
+/* Before libyaml builds a document: one pass over its events, counting
+ * nesting and nodes, stopped at the first excess (deep flow nesting costs
+ * libyaml quadratic time, a document costs memory per node). 0, or -1
+ * with the problem (or the syntax error) in diag. */
+static int prescan(const char *file, const char *text, size_t len, struct pol_diag *diag)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	size_t depth = 0, nodes = 0;
+	int r = 0, done = 0;
+	if (!yaml_parser_initialize(&p)) {
+		pol_diag_add(diag, file, 0, 0, "out of memory");
+		return -1;
+	}
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	while (!done) {
+		if (!yaml_parser_parse(&p, &ev)) {
+			syntax_error(diag, file, &p);
+			r = -1;
+			break;
+		}
+		int line = (int)ev.start_mark.line + 1, col = (int)ev.start_mark.column + 1;
+		switch (ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			nodes++;
+			if (++depth > POL_MAX_DEPTH) {
+				pol_diag_add(diag, file, line, col,
+					     "nested deeper than %d lists and mappings: not a policy file",
+					     POL_MAX_DEPTH);
+				r = -1;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_SCALAR_EVENT:
+		case YAML_ALIAS_EVENT:
+			nodes++;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		default:
+			break;
+		}
+		if (!r && nodes > POL_MAX_NODES) {
+			pol_diag_add(diag, file, line, col,
+				     "more than %d values, lists and mappings: not a policy file",
+				     POL_MAX_NODES);
+			r = -1;
+		}
+		yaml_event_delete(&ev);
+		if (r)
+			break;
+	}
+	yaml_parser_delete(&p);
+	return r;
+}
+
 /* Parse text as a policy file named name: a new set, or (into not NULL)
  * a drop-in merged into into (returned). NULL on any problem. */
 static struct pol_set *load_text(const char *name, const char *text, struct pol_diag *diag,
@@ -791,16 +894,15 @@ static struct pol_set *load_text(const char *name, const char *text, struct pol_
 		pol_diag_add(diag, ld.file, 0, 0, "file larger than %d bytes", POL_MAX_FILE);
 		return NULL;
 	}
+	if (prescan(ld.file, text, len, diag))
+		return NULL;
 	if (!yaml_parser_initialize(&parser)) {
 		pol_diag_add(diag, ld.file, 0, 0, "out of memory");
 		return NULL;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		pol_diag_add(diag, ld.file, (int)parser.problem_mark.line + 1,
-			     (int)parser.problem_mark.column + 1, "YAML syntax error: %s%s%s",
-			     parser.problem ? parser.problem : "unknown",
-			     parser.context ? " " : "", parser.context ? parser.context : "");
+		syntax_error(diag, ld.file, &parser);
 		yaml_parser_delete(&parser);
 		return NULL;
 	}
@@ -862,13 +964,31 @@ struct pol_set *pol_load_string(const char *name, const char *text,
 /* Read and parse path (into: as a drop-in of it). */
 static struct pol_set *load_path(const char *path, struct pol_diag *diag, struct pol_set *into)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t n = 0;
 	struct pol_set *s = NULL;
+	struct stat st;
 
+	/* O_NONBLOCK: a FIFO or a device is refused, never waited on */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		pol_diag_add(diag, path, 0, 0, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		pol_diag_add(diag, path, 0, 0, "not a regular file: refused");
+		close(fd);
+		return NULL;
+	}
+	if (st.st_size > POL_MAX_FILE) {
+		pol_diag_add(diag, path, 0, 0, "file larger than %d bytes", POL_MAX_FILE);
+		close(fd);
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "rb");
 	if (!f) {
 		pol_diag_add(diag, path, 0, 0, "cannot open: %s", strerror(errno));
+		close(fd);
 		return NULL;
 	}
 	buf = malloc(POL_MAX_FILE + 2);

@@ -42,6 +42,8 @@ struct xguest {
 	double nt_load[NT_MAX];	     /* their CPU % since the sample before */
 	size_t nnt;
 	uint64_t nt_ns;
+	uint64_t vcpu_prev[XEN_MAX_VCPUS]; /* each vCPU's time at prev_ns */
+	size_t nvcpu_prev;
 };
 
 struct backend {
@@ -61,6 +63,7 @@ struct backend {
 	int nidle;
 	uint64_t idle_ns;
 	double pcpu_max;
+	double *pcpu_busy; /* each physical CPU's busy %, nidle of them */
 	int pcpu_known;
 };
 
@@ -136,6 +139,7 @@ static void xen_close(struct backend *b)
 	xc_interface_close(b->xch);
 	free(b->stat_prev);
 	free(b->idle_prev);
+	free(b->pcpu_busy);
 	free(b);
 }
 
@@ -417,9 +421,15 @@ static void pcpu_sample(struct backend *b, uint64_t now_ns)
 	free(ci);
 	if (b->idle_prev && nr == b->nidle && now_ns > b->idle_ns) {
 		double dt = (double)(now_ns - b->idle_ns), mx = 0;
+		double *pb = realloc(b->pcpu_busy, (size_t)nr * sizeof *pb);
+		if (pb)
+			b->pcpu_busy = pb;
 		for (int i = 0; i < nr; i++) {
 			double d = idle[i] >= b->idle_prev[i] ? (double)(idle[i] - b->idle_prev[i]) : 0;
 			double busy = 100.0 * (1.0 - d / dt);
+			busy = busy < 0 ? 0 : busy > 100 ? 100 : busy;
+			if (pb)
+				pb[i] = busy;
 			if (busy > mx)
 				mx = busy;
 		}
@@ -492,9 +502,47 @@ static int xen_host_view(struct backend *b, const struct bk_guest *g, uint64_t n
 	if (x->prev_ns && now_ns > x->prev_ns && sum >= x->prev_cpu_ns && online > 0)
 		x->busy = 100.0 * (double)(sum - x->prev_cpu_ns) / (double)(now_ns - x->prev_ns) /
 			  online;
+	/* per vCPU: the busiest one's time (corroborates the guest's busy_max)
+	 * and what else ran on the physical CPUs under them (its steal) */
+	if (x->prev_ns && now_ns > x->prev_ns && n == x->nvcpu_prev && n <= XEN_MAX_VCPUS) {
+		double vb[XEN_MAX_VCPUS], mx = 0, cont;
+		for (size_t i = 0; i < n; i++) {
+			vb[i] = v[i].cpu_ns >= x->vcpu_prev[i]
+					? 100.0 * (double)(v[i].cpu_ns - x->vcpu_prev[i]) /
+						  (double)(now_ns - x->prev_ns)
+					: 0;
+			if (v[i].online && vb[i] > mx)
+				mx = vb[i];
+		}
+		mvec_set(host, M_HOST_VCPU_BUSY_MAX, mx > 100 ? 100 : mx);
+		if (b->pcpu_known && b->pcpu_busy &&
+		    xen_contention(b->pcpu_busy, b->nidle, v, vb, n, &cont) == 0)
+			mvec_set(host, M_HOST_VCPU_CONTENTION, cont);
+	}
+	for (size_t i = 0; i < n && i < XEN_MAX_VCPUS; i++)
+		x->vcpu_prev[i] = v[i].cpu_ns;
+	x->nvcpu_prev = n;
 	x->prev_cpu_ns = sum;
 	x->prev_ns = now_ns;
 	netback_sample(b, x, now_ns, host);
+	return 0;
+}
+
+int xen_contention(const double *pcpu_busy, int npcpu, const struct xen_vcpu *v,
+		   const double *vbusy, size_t n, double *pct)
+{
+	double sum = 0;
+	int k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].online || v[i].cpu < 0 || v[i].cpu >= npcpu)
+			continue;
+		double other = pcpu_busy[v[i].cpu] - vbusy[i];
+		sum += other < 0 ? 0 : other > 100 ? 100 : other;
+		k++;
+	}
+	if (!k)
+		return -ENODATA;
+	*pct = sum / k;
 	return 0;
 }
 

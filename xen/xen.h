@@ -100,6 +100,14 @@ int xen_vcpus(struct backend *b, int domid, struct xen_vcpu *out, size_t max, si
  * (fewer than two samples yet). */
 int xen_guest_busy(struct backend *b, int domid, double *pct);
 
+/* Contention on the physical CPUs under a guest's vCPUs: for each online
+ * vCPU, its pCPU's busy % (pcpu_busy, npcpu of them) less the vCPU's own
+ * time there (vbusy[i], %), clamped to 0..100, mean over those vCPUs: what
+ * else ran where the guest wanted to (the steal it can see). 0, or
+ * -ENODATA when no vCPU sits on a known pCPU. */
+int xen_contention(const double *pcpu_busy, int npcpu, const struct xen_vcpu *v,
+		   const double *vbusy, size_t n, double *pct);
+
 /* Called with each change a plan makes (knob kind, target, key, value); a
  * non-zero return stops the plan and is returned by it. */
 typedef int (*xen_change_fn)(void *arg, const char *kind, const char *target,

@@ -36,7 +36,7 @@ trap 'exit 1' INT TERM
 # after 4096 -> 8192 -> 4096, or after 150 s.
 cat > "$dir/guest-test" <<'EOF'
 #!/bin/sh
-/bin/vtune-agent run --interval 1 --journal /tmp/j > /tmp/agent.log 2>&1 &
+/bin/vtune-agent run --interval 1 --journal /var/lib/vtune/journal > /tmp/agent.log 2>&1 &
 echo "GUEST_AGENT_PID=$!"
 last='' seen='' i=0
 while [ $i -lt 750 ]; do

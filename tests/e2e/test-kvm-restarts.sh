@@ -79,13 +79,15 @@ rules:
       - sysctl: net.core.somaxconn
         set: 8192
 EOF
-"$B/vtune-hostd" -n --backend kvm --policy "$POLICY" >/dev/null 2>&1 ||
-	skip "vtune-hostd has no kvm backend or refuses $POLICY"
+"$B/vtune-hostd" -n --backend kvm --policy "$S/policies/default.yaml" >/dev/null 2>&1 ||
+	skip "vtune-hostd has no kvm backend"
+out=$("$B/vtune-hostd" -n --backend kvm --policy "$POLICY" 2>&1) ||
+	{ echo "FAIL: test-kvm-restarts: vtune-hostd refuses $POLICY: $out"; exit 1; }
 cat > "$W/guest-test" <<'EOF'
 #!/bin/sh
 # the guest side of test-kvm-restarts (busybox sh): the agent, and nothing else
 echo "GUEST_BOOT $(cat /proc/sys/kernel/random/boot_id)"
-/bin/vtune-agent run --interval 1 --journal /tmp/j 2>&1 |
+/bin/vtune-agent run --interval 1 --journal /var/lib/vtune/journal 2>&1 |
 	while IFS= read -r l; do echo "GUEST_AGENT: $l"; done
 echo "GUEST_AGENT_EXITED"
 while :; do sleep 3600; done

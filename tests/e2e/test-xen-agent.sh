@@ -35,7 +35,7 @@ cp "$agent" "$dir/bin/vtune-agent"
 # control/vtune/done, the agent's log goes to the console.
 cat > "$dir/domu-test" <<'EOF'
 #!/bin/sh
-/bin/vtune-agent run --interval 1 --journal /tmp/j > /tmp/agent.log 2>&1 &
+/bin/vtune-agent run --interval 1 --journal /var/lib/vtune/journal > /tmp/agent.log 2>&1 &
 echo "DOMU_AGENT_PID=$! hypervisor=$(cat /sys/hypervisor/type 2>/dev/null)"
 sleep 3
 sed 's/^/AGENTLOG0 /' /tmp/agent.log

@@ -73,7 +73,7 @@ cc -O2 -o "$dir/d0/vtctl" "$dir/vtctl.c" || fail "cannot build the control-socke
 cat > "$dir/domu-test" <<'EOF'
 #!/bin/sh
 : > /tmp/agent.log
-( /bin/vtune-agent run --interval 1 --journal /tmp/j >> /tmp/agent.log 2>&1
+( /bin/vtune-agent run --interval 1 --journal /var/lib/vtune/journal >> /tmp/agent.log 2>&1
 	echo "agent exited rc=$? uptime=$(cut -d' ' -f1 /proc/uptime)" >> /tmp/agent.log ) &
 echo "DOMU_AGENT=$! hypervisor=$(cat /sys/hypervisor/type 2>/dev/null)"
 echo "DOMU_ORIG $(cat /proc/sys/net/core/somaxconn) $(cat /proc/sys/net/ipv4/ip_local_port_range)"
@@ -91,7 +91,7 @@ EOF
 cat > "$dir/dom0-test" <<'EOF'
 #!/bin/sh
 bad=0
-C=/tmp/vtune.sock J=/tmp/vtune.journal
+C=/tmp/vtune.sock J=/var/lib/vtune/host-journal
 check() { if [ "$2" = 0 ]; then echo "XE_CHECK ok $1"; else echo "XE_CHECK FAIL $1"; bad=$((bad + 1)); fi; }
 now() { cut -d. -f1 /proc/uptime; }
 # wait_for SECONDS CMD...: poll until CMD succeeds or the deadline passes

@@ -65,6 +65,12 @@ ap.add_argument("--ack-sets", choices=("same-key", "any-key"), default="same-key
                 help="same-key: an apply changes the --sysctl of its key; any-key: every apply "
                      "changes the --ack-old-from sysctl, whatever its key")
 ap.add_argument("--no-ack", action="store_true", help="never ack an apply")
+ap.add_argument("--ack-first", type=int, default=None, metavar="N",
+                help="ack only the first N applies (the rest: --later)")
+ap.add_argument("--later", choices=("error", "silent", "wrong-value"), default="silent",
+                help="after --ack-first: answer with an error, not at all, or a value not asked")
+ap.add_argument("--forge-acks", action="store_true",
+                help="add results for keys no request named, and acks for ids never sent")
 ap.add_argument("--host-metric", action="append", type=pair, default=[], metavar="NAME=VALUE",
                 help="write the sim backend's host view: lines 'NAME VALUE' in <socket minus .sock>.host")
 ap.add_argument("--metric-file", default=None, metavar="PATH",
@@ -99,6 +105,7 @@ def value(v):
 while True:
     c, _ = srv.accept()
     buf, hello, seq, nxt = b"", False, 0, 0.0
+    applies = globals().get("applies", 0)
     while True:
         r, _, _ = select.select([c], [], [], 0.1)
         if r:
@@ -121,6 +128,17 @@ while True:
                     hello = True
                     c.sendall(b'\xff\n{"v":1,"type":"hello","role":"agent","version":"0.1.0","min_v":1,"max_v":1,"caps":["sysctl"]}\n')
                 elif m["type"] == "apply" and not a.no_ack:
+                    applies += 1
+                    if a.ack_first is not None and applies > a.ack_first:
+                        if a.later == "silent":
+                            continue
+                        if a.later == "error":
+                            res = [{"key": ch["key"], "error": "Permission denied"} for ch in m["changes"]]
+                            c.sendall((json.dumps({"v": 1, "type": "ack", "id": m["id"], "results": res}) + "\n").encode())
+                            continue
+                        res = [{"key": ch["key"], "old": "1", "new": "7"} for ch in m["changes"]]
+                        c.sendall((json.dumps({"v": 1, "type": "ack", "id": m["id"], "results": res}) + "\n").encode())
+                        continue
                     res = []
                     for ch in m["changes"]:
                         old = str(sysctls[oldkey]) if oldkey else ""
@@ -129,6 +147,10 @@ while True:
                         elif ch["key"] in sysctls:
                             sysctls[ch["key"]] = int(ch["value"])
                         res.append({"key": ch["key"], "old": old, "new": ch["value"]})
+                    if a.forge_acks:
+                        res.append({"key": "net.ipv4.tcp_fin_timeout", "old": "60", "new": "1"})
+                        c.sendall((json.dumps({"v": 1, "type": "ack", "id": m["id"] + 1000,
+                                               "results": res}) + "\n").encode())
                     c.sendall((json.dumps({"v": 1, "type": "ack", "id": m["id"], "results": res}) + "\n").encode())
         if hello and time.time() >= nxt:
             nxt = time.time() + a.period

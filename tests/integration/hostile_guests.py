@@ -54,6 +54,12 @@ class Good:
 
     def __init__(self, path, overflows, period):
         self.path, self.overflows, self.period = path, overflows, period
+        # what the host sees of it (the sim backend's NAME.host): traffic on
+        # its tap and run delay that back its claims (corroborate.h)
+        host = path[:-5] + ".host" if path.endswith(".sock") else path + ".host"
+        with open(host + ".tmp", "w") as f:
+            f.write("host.tap.tx_packets %d\nhost.vcpu.delay 2\n" % max(100, 4 * overflows))
+        os.rename(host + ".tmp", host)
         self.srv = listen(path)
         self.srv.setblocking(False)
         self.c = None
@@ -418,6 +424,111 @@ def attack_bloat(srv, end):
         c.close()
 
 
+# What a hostile guest writes into every text field it has: an OSC that sets
+# the operator's window title, clear screen, red text, a C1 CSI (U+009B),
+# DEL, a bidi override (U+202E) and an isolate (U+2066), a newline (a forged
+# log line) and bytes that are not UTF-8 (as JSON escapes only: a raw one is
+# no JSON).
+EVIL = "\x1b]0;pwned\x07\x1b[2J\x1b[31mFAKE\u009b31m\x7f\u202eevil\u2066\nvtune-hostd: error: forged"
+# what the strict decoder lets through in free text (no C0): C1 and bidi
+EVIL_UTF8 = "\u009b31mFAKE\u009d0;pwned\u009c\u202eevil\u2066\u200f"
+
+
+def evil_bytes(obj):
+    return (json.dumps(obj) + "\n").encode()
+
+
+def attack_escapes(srv, end):
+    """Escape sequences in every field a guest can send: hello (version,
+    caps), reports (the sample's listeners and other members, member
+    names), acks (key, kind, old, new, error, for its apply and for ids
+    never sent), errors."""
+    seq = 0
+    while time.monotonic() < end:
+        srv.settimeout(max(0.1, end - time.monotonic()))
+        try:
+            c, _ = srv.accept()
+        except OSError:
+            return
+        c.settimeout(5)
+        try:
+            c.recv(4096)
+            # a hello with escapes (refused: version and caps are strict), then a good one
+            c.sendall(b"\xff\n" + evil_bytes({"v": 1, "type": "hello", "role": "agent",
+                                               "version": "1.0.0" + EVIL_UTF8[:8], "min_v": 1,
+                                               "max_v": 1, "caps": ["sysctl", EVIL[:20]]}))
+            c.sendall(HELLO)
+            buf = b""
+            while time.monotonic() < end:
+                seq += 1
+                c.sendall(evil_bytes({
+                    "v": 1, "type": "report", "seq": seq, "mono_ns": time.monotonic_ns(),
+                    "interval_s": 1,
+                    "sample": {"metrics": {"guest.tcp.listen_overflows": 50.0,
+                                           "guest.sysctl.somaxconn": 128},
+                               "listeners": [{"addr": EVIL, "port": 80, "queue": 1, "backlog": 2,
+                                              "proc": EVIL, EVIL: EVIL_UTF8},
+                                             {"addr": EVIL_UTF8, "port": 81, "queue": 0,
+                                              "backlog": 8}],
+                               "cpu": {"per_cpu": [{"cpu": EVIL, "busy": 1}]},
+                               "softnet": {"net_rx_hot_cpu": EVIL}, EVIL: EVIL}}))
+                for why in (EVIL, EVIL_UTF8):
+                    c.sendall(evil_bytes({"v": 1, "type": "error", "reason": why}))
+                    c.sendall(evil_bytes({"v": 1, "type": "ack", "id": 99999, "results": [
+                        {"key": "net.core.somaxconn", "old": why, "new": why}]}))
+                if select.select([c], [], [], 0)[0]:
+                    d = c.recv(65536)
+                    if not d:
+                        break
+                    buf += d
+                    while b"\n" in buf:
+                        line, buf = buf.split(b"\n", 1)
+                        line = line.replace(b"\xff", b"").strip()
+                        if not line:
+                            continue
+                        m = json.loads(line)
+                        if m.get("type") == "apply":
+                            res = [{"key": ch["key"], "old": EVIL_UTF8, "new": EVIL_UTF8}
+                                   for ch in m["changes"]]
+                            res.append({"key": "net.ipv4.tcp_fin_timeout", "old": "1",
+                                        "error": EVIL_UTF8})
+                            res.append({"key": "x" + EVIL[:40], "old": "1", "new": "2"})
+                            c.sendall(evil_bytes({"v": 1, "type": "ack", "id": m["id"], "results": res}))
+                time.sleep(0.6)
+        except OSError:
+            pass
+        c.close()
+
+
+def operator_views(o):
+    """What an operator reads while the guest is there: vtune status and
+    report (text, JSON, HTML) and the metrics endpoint."""
+    outs = {}
+    for what, cmd in (("status", ["status"]), ("status --json", ["status", "--json"]),
+                      ("report", ["report"]), ("report --json", ["report", "--json"])):
+        r = subprocess.run([o["vtune"]] + cmd + ["--control", o["control"]],
+                           capture_output=True, timeout=20)
+        outs[what] = r.stdout.decode("utf-8", errors="surrogateescape")
+    html = o["journal"] + ".report.html"
+    subprocess.run([o["vtune"], "report", "--html", html, "--control", o["control"]],
+                   capture_output=True, timeout=20)
+    with open(html, encoding="utf-8", errors="surrogateescape") as f:
+        outs["report --html"] = f.read()
+    os.unlink(html)
+    return outs
+
+
+def raw_bytes(text):
+    """Characters that must never reach an operator as they are."""
+    bad = []
+    for ch in text:
+        o = ord(ch)
+        if (o < 0x20 and ch not in "\n\t") or o == 0x7f or 0x80 <= o <= 0x9f or \
+                0x202a <= o <= 0x202e or 0x2066 <= o <= 0x2069 or o in (0x200e, 0x200f, 0x61c):
+            bad.append("U+%04X" % o)
+    return bad
+
+
 ATTACKS = {
     "flood": (attack_flood, 12),        # past the 10 s sustained-flooding limit
     "longline": (attack_longline, 8),
@@ -428,6 +539,7 @@ ATTACKS = {
     "reconnect": (attack_reconnect, 8),
     "trap": (attack_trap, 8),
     "bloat": (attack_bloat, 8),
+    "escapes": (attack_escapes, 8),
 }
 
 
@@ -540,6 +652,21 @@ def check_attack(kind, h, start_log, log_lines, journal_before, o):
                 bad.append("trap: host %s is %s, not %s" % (rel, got, want))
         if any("trap-" in l for l in log_lines):
             bad.append("trap: a trap rule fired: %s" % [l for l in log_lines if "trap-" in l][:2])
+    elif kind == "escapes":
+        # no raw control, C1 or bidi character anywhere an operator looks:
+        # hostd's log, the journal, vtune status / report (text, JSON, HTML)
+        outs = dict(o.get("outs") or {})
+        outs["log"] = "\n".join(log_lines)
+        with open(o["journal"], encoding="utf-8", errors="surrogateescape") as f:
+            outs["journal"] = f.read()
+        for what, text in outs.items():
+            rb = raw_bytes(text)
+            if rb:
+                bad.append("escapes: raw %s in %s" % (sorted(set(rb)), what))
+        if not any("\\x1b]0;pwned" in t or "\\u{009d}0;pwned" in t for t in outs.values()):
+            bad.append("escapes: the escaped text is shown nowhere (was it dropped?)")
+        if any(l.startswith("vtune-hostd: error: forged") for l in log_lines):
+            bad.append("escapes: a forged log line")
     # rate-limited logging: a handful of lines per attack, not one per line
     if len(warn) > 12:
         bad.append("%s: %d log lines about the hostile guest (not rate-limited)" % (kind, len(warn)))
@@ -603,6 +730,8 @@ def drive(argv):
             served_all = min(served_all, served)
             hostile = g.get(name, hostile)
             hwm = max(hwm, vm_kb(pid, "VmHWM"))
+            if kind == "escapes" and samples == 5:
+                o["outs"] = operator_views(o)
             time.sleep(0.8)
         att.wait()
         try:

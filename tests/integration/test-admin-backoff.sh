@@ -68,7 +68,9 @@ brnf() { ip netns exec "$NS" cat /proc/sys/net/bridge/bridge-nf-call-iptables; }
 [ "$(tso)" = on ] || fail "TSO not on at start"
 
 mkdir "$TMP/guests"
-printf 'tap vtap0\nbridge br0\nnetns /run/netns/%s\n' "$NS" > "$TMP/guests/vm1.host"
+# host.vcpu.delay: the run delay the host sees backs the guest's steal
+# (a host rule never fires on a guest's claim alone: corroborate.h)
+printf 'tap vtap0\nbridge br0\nnetns /run/netns/%s\nhost.vcpu.delay 2\n' "$NS" > "$TMP/guests/vm1.host"
 cat > "$TMP/policy.yaml" <<'YAML'
 version: 1
 rules:

@@ -15,7 +15,8 @@ fail() { echo "FAIL: test-bench-smoke: $*" >&2; tail -n 40 "$TMP/log" >&2; exit 
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: test-bench-smoke needs root (namespaces)"; exit 77; }
 command -v python3 >/dev/null || { echo "SKIP: test-bench-smoke needs python3"; exit 77; }
-for p in "$B/bench/sample_cost" "$B/bench/guestsim" "$B/bench/connhold" "$B/vtune-hostd" "$B/vtune-agent" "$B/vtune"; do
+for p in "$B/bench/sample_cost" "$B/bench/guestsim" "$B/bench/connhold" "$B/bench/journal_cost" \
+	"$B/vtune-hostd" "$B/vtune-agent" "$B/vtune"; do
 	[ -x "$p" ] || fail "no $p: build first (make all bench-tools)"
 done
 
@@ -38,6 +39,8 @@ grep -Eq "^\| hostd: CPU per report, 10 guests \| $R1 \|" "$R" || fail "no hostd
 grep -Eq '^\| hostd: memory per guest, 10 guests \| -?[0-9.]+ KiB \|' "$R" || fail "no hostd memory figure"
 grep -Eq '^\| hostd: report write .*10 guests \| p50 ' "$R" || fail "no hostd latency figure"
 grep -Eq "^\| reaction: .*\| $R1 \|" "$R" || fail "no reaction figure"
+grep -Eq "^\| journal: peak RSS opening [0-9]+ records .*\| $R1 \|" "$R" || fail "no journal RSS figure"
+grep -Eq "^\| journal: every start after .*\| $R1 \|" "$R" || fail "no journal start-up figure"
 grep -Eq '^\| bench crr: .*conn/s|^\| bench crr vs wrk \| skipped' "$R" || fail "no crr-vs-wrk row"
 # every verdict is one the rounds can carry
 bad=$(grep '^| ' "$R" | tail -n +3 | grep -Ev '\| (met|MISSED|n/a|spread too wide: [0-9]+ of [0-9]+ rounds meet) \|$')

@@ -52,8 +52,14 @@ done
 ip netns add "$NS" || fail "ip netns add"
 ip -n "$NS" link set lo up
 for br in br0 br1; do ip -n "$NS" link add $br type bridge || fail bridge; ip -n "$NS" link set $br up; done
-ip -n "$NS" tuntap add dev vtap0 mode tap || fail tap
-ip -n "$NS" link set vtap0 master br0 up
+# the guest's port: a veth (a tap counts what it sends only when someone
+# reads it), fed broadcast frames from another port of br0 so that the host
+# sees the packets a real guest's load would bring (the fake agent's figures
+# are checked against them: a host rule never fires on a guest's word alone)
+ip -n "$NS" link add vtap0 type veth peer name vtap0p || fail veth
+ip -n "$NS" link set vtap0 master br0 up && ip -n "$NS" link set vtap0p up || fail veth
+ip -n "$NS" link add vfeed type veth peer name vfeedp || fail veth
+ip -n "$NS" link set vfeedp master br0 up && ip -n "$NS" link set vfeed up || fail veth
 ip netns exec "$NS" sh -c '[ -d /proc/sys/net/bridge ]' || modprobe br_netfilter 2>/dev/null
 for i in 1 2 3 4 5; do ip netns exec "$NS" sh -c '[ -d /proc/sys/net/bridge ]' && break; sleep 0.2; done
 ip netns exec "$NS" sh -c '[ -d /proc/sys/net/bridge ]' || { echo "SKIP: no br_netfilter"; exit 77; }
@@ -96,6 +102,7 @@ PY
 mkdir "$TMP/guests"
 printf 'tap vtap0\nbridge br0\nnetns /run/netns/%s\n' "$NS" > "$TMP/guests/vm1.host"
 load 900
+ip netns exec "$NS" python3 "$HERE/tapfeed.py" vfeed 2000 140 & PIDS="$PIDS $!"
 python3 "$HERE/fakeguest.py" --socket "$TMP/guests/vm1.sock" --period 0.3 \
 	--metric guest.tcp.listen_overflows=0.0 --metric-file "$TMP/load" > /dev/null 2>&1 & PIDS="$PIDS $!"
 for i in $(seq 50); do [ -S "$TMP/guests/vm1.sock" ] && break; sleep 0.1; done

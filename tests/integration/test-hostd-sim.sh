@@ -148,11 +148,13 @@ while not buf.endswith(b"\n"):
 r = json.loads(buf)
 print(r)
 assert r["ok"] and r["not_restored"] == 0, r
-assert any("reverted" in l for l in r["lines"]), r
+# asked: reverted only once the guest acks the original value
+assert any("asked the guest to revert" in l for l in r["lines"]) and r["asked"], r
 PY
 for i in $(seq 30); do grep '"type": "apply"' "$TMP/busy.log" | grep -q '"value": "128"' && break; sleep 0.1; done
 grep '"type": "apply"' "$TMP/busy.log" | grep -q '"value": "128"' || fail "the guest was not asked to revert"
-grep -q '"op":"reverted"' "$TMP/journal" || fail "no reverted record"
+for i in $(seq 30); do grep -q '"op":"reverted".*confirmed by the guest' "$TMP/journal" && break; sleep 0.1; done
+grep -q '"op":"reverted".*confirmed by the guest' "$TMP/journal" || fail "no reverted record"
 
 # A guest that goes away and comes back: hostd reconnects.
 kill "$(echo $PIDS | cut -d' ' -f2)"; rm -f "$TMP/guests/calm.sock"

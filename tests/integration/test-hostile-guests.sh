@@ -107,7 +107,9 @@ for k in range(10):
 ' || fail "good guests: no apply acked, or their reports were refused"
 [ "$(grep -c '"op":"applied"' "$TMP/journal")" -ge 10 ] || fail "fewer than 10 applies journaled"
 grep '"op":"set"' "$TMP/journal" | grep -q '"side":"host"' && fail "a host change was journaled"
-grep '"op":"set"' "$TMP/journal" | grep -q '"domain":"evil' && fail "a change was sent to a hostile guest"
+# (evil-escapes reports like a good guest, so that its acks carry escapes)
+grep '"op":"set"' "$TMP/journal" | grep '"domain":"evil' | grep -qv '"domain":"evil-escapes"' &&
+	fail "a change was sent to a hostile guest"
 [ "$(cat "$TMP/root/proc/sys/net/core/somaxconn")" = 128 ] || fail "host somaxconn changed"
 [ "$(cat "$TMP/root/proc/sys/net/core/netdev_max_backlog")" = 1000 ] || fail "host netdev_max_backlog changed"
 

@@ -66,9 +66,20 @@ fd = os.open("/dev/net/tun", os.O_RDWR)
 fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH22x", b"vtap0", IFF_TAP | IFF_NO_PI | IFF_VNET_HDR))
 fcntl.ioctl(fd, TUNSETOFFLOAD, 0x01 | 0x02 | 0x04)   # CSUM, TSO4, TSO6
 print("ready", flush=True)
-time.sleep(110)
+# read (and count as sent to the guest) what reaches the tap while the flag
+# file exists; without it, leave it queued so the tap drops
+flag, end = sys.argv[1], time.time() + 110
+os.set_blocking(fd, False)
+while time.time() < end:
+    if os.path.exists(flag):
+        try:
+            while os.read(fd, 65536):
+                pass
+        except BlockingIOError:
+            pass
+    time.sleep(0.01)
 PY
-ip netns exec "$A" python3 "$W/holder.py" > "$W/holder.out" 2>&1 &
+ip netns exec "$A" python3 "$W/holder.py" "$W/reading" > "$W/holder.out" 2>&1 &
 HOLDER=$!
 for i in $(seq 1 25); do grep -q ready "$W/holder.out" 2>/dev/null && break; sleep 0.2; done
 grep -q ready "$W/holder.out" || { cat "$W/holder.out"; fail "tap holder did not start"; }
@@ -124,6 +135,10 @@ PY
 mkdir "$W/guests"
 printf 'tap vtap0\nbridge br0\nnetns /run/netns/%s\n' "$A" > "$W/guests/vm1.host"
 printf 'guest.tcp.csum_errors 5.0\n' > "$W/load"
+# the guest's tap carries packets (read by the holder): its checksum errors
+# are no more than the segments the host sent it (corroborate.h)
+touch "$W/reading"
+ip netns exec "$A" python3 "$HERE/tapfeed.py" veth1 1000 100 & FEED=$!
 python3 "$HERE/fakeguest.py" --socket "$W/guests/vm1.sock" --period 0.3 --metric-file "$W/load" \
 	> /dev/null 2>&1 & FG=$!
 for i in $(seq 50); do [ -S "$W/guests/vm1.sock" ] && break; sleep 0.1; done
@@ -133,13 +148,15 @@ tap0=$(offs vtap0) br0=$(offs br0)
 echo "before: vtap0 $tap0, br0 $br0 (tso gso gro sg txcsum)"
 "$B/vtune-hostd" --backend sim --uri "$W/guests" --policy "$W/policy.yaml" --interval 0.3 \
 	--journal "$W/hjournal" --control "$W/ctl.sock" --metrics off --no-privsep > "$W/hostd.log" 2>&1 & HD=$!
-stop() { kill $HD $FG 2>/dev/null; wait $HD $FG 2>/dev/null; }
+stop() { kill $HD $FG $FEED 2>/dev/null; wait $HD $FG $FEED 2>/dev/null; }
 waitfor() { for i in $(seq 150); do "$@" && return 0; sleep 0.1; done; return 1; }
 alloff() { [ "$(offs vtap0)" = "off off off off off" ] && [ "$(offs br0 | cut -d' ' -f1,4,5)" = "off off off" ]; }
 waitfor alloff || { stop; tail "$W/hostd.log"; fail "offloads-hurt: vtap0 $(offs vtap0), br0 $(offs br0)"; }
 echo "checksum errors 5/s: vtap0 $(offs vtap0), br0 $(offs br0) (rule offloads-hurt)"
 # no more errors; packets to the guest dropped on its tap (nobody reads it)
 printf 'guest.tcp.csum_errors 0.0\n' > "$W/load"
+kill $FEED 2>/dev/null; wait $FEED 2>/dev/null
+rm -f "$W/reading"
 ip netns exec "$A" python3 -c '
 import socket, time
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)

@@ -77,6 +77,9 @@ echo 128 > /proc/sys/net/core/somaxconn || fail "cannot set somaxconn in the tes
 	&& fail "--privsep with an unknown user started"
 grep -q "no such user" "$TMP/n.out" || fail "no clear error for an unknown user: $(cat "$TMP/n.out")"
 
+# what the host saw on the guest's tap backs its overflows (corroborate.h)
+echo 'host.tap.tx_packets 2000' > "$TMP/guests/busy.host"
+chmod 644 "$TMP/guests/busy.host"
 python3 "$HERE/fakeguest.py" --socket "$TMP/guests/busy.sock" --mode 0777 --log "$TMP/busy.log" \
 	--period 0.5 --sysctl net.core.somaxconn=128 --metric guest.tcp.listen_overflows=50.0 \
 	--metric guest.sysctl.somaxconn=@net.core.somaxconn & PIDS="$PIDS $!"
@@ -103,6 +106,18 @@ grep -q "^Uid:[[:space:]]*$UID_T[[:space:]]*$UID_T[[:space:]]*$UID_T[[:space:]]*
 grep -q "^Seccomp:[[:space:]]*2$" "$st" || fail "child Seccomp: $(grep Seccomp "$st")"
 grep -q "^NoNewPrivs:[[:space:]]*1$" "$st" || fail "child NoNewPrivs: $(grep NoNewPrivs "$st")"
 grep -q "^Uid:[[:space:]]*0" "/proc/$HPID/status" || fail "the parent is not root"
+# the parent: only the capabilities its requests need (net_admin, sys_admin,
+# dac_override, dac_read_search, sys_ptrace, kill), bounding set too, under
+# a seccomp filter of its own
+pst=/proc/$HPID/status
+for c in CapEff CapPrm CapBnd; do
+	grep -q "^$c:[[:space:]]*0000000000281026$" "$pst" || fail "parent $(grep "^$c" "$pst")"
+done
+grep -q "^Seccomp:[[:space:]]*2$" "$pst" || fail "parent $(grep Seccomp "$pst")"
+grep -q "^NoNewPrivs:[[:space:]]*1$" "$pst" || fail "parent $(grep NoNewPrivs "$pst")"
+# the child holds no descriptor of the journal: it cannot write it
+ls -l "/proc/$CPID/fd" 2>/dev/null | grep -q "$TMP/journal" && fail "the child holds the journal open"
+ls -l "/proc/$HPID/fd" 2>/dev/null | grep -q "$TMP/journal" || fail "the parent does not hold the journal"
 
 # The guest gets its apply, the host sysctl changes through the parent.
 ok=
@@ -128,6 +143,11 @@ for i in $(seq 30); do [ "$(cat /proc/sys/net/core/somaxconn)" = 128 ] && break;
 [ "$(cat /proc/sys/net/core/somaxconn)" = 128 ] || fail "revert did not restore the host sysctl: $(cat "$TMP/revert")"
 
 grep -q 'privops: refused\|corrupt' "$TMP/hostd.log" && fail "the parent refused a request of the daemon"
+# the records went through the parent, which logged each change
+grep -q 'privops: journal record [0-9]*: host sysctl net.core.somaxconn 128 -> 1024 (rule accept-overflow, for guest busy)' \
+	"$TMP/hostd.log" || fail "the parent did not log the host record"
+grep -q 'privops: write sysctl  net.core.somaxconn = 1024: done' "$TMP/hostd.log" || fail "write not logged"
+grep -q 'privops: restore sysctl  net.core.somaxconn = 128: done' "$TMP/hostd.log" || fail "restore not logged"
 
 # SIGTERM to the parent: both stop, cleanly, the control socket is gone.
 kill -TERM "$HPID"

@@ -195,6 +195,54 @@ static void test_protocol_cells(void **state)
 	pol_set_free(s);
 }
 
+/* Under hostd a rule that changes the host may read only guest metrics the
+ * host can corroborate; refused where the metric is (when or clear). */
+static void test_corroboration_cells(void **state)
+{
+	(void)state;
+	static const char text[] =
+		"version: 1\n"
+		"rules:\n"
+		"  - name: a\n"
+		"    when: guest.conntrack.fill > 80% and host.bridge_nf == 1\n"
+		"    host:\n"
+		"      - bridge_nf: off\n"
+		"  - name: b\n"
+		"    when: guest.tcp.passive_opens > 500/s\n"
+		"    clear: guest.sysctl.somaxconn > 1\n"
+		"    host:\n"
+		"      - bridge_nf: off\n"
+		"  - name: guest-side\n"
+		"    when: guest.conntrack.fill > 80%\n"
+		"    guest:\n"
+		"      - sysctl: net.core.somaxconn\n"
+		"        set: 4096\n"
+		"    host:\n"
+		"      - note: only advice\n"
+		"  - name: backed\n"
+		"    when: guest.cpu.steal > 10% and guest.tcp.listen_overflows > 1/s\n"
+		"    host:\n"
+		"      - bridge_nf: off\n";
+	struct pol_diag d;
+	pol_diag_init(&d);
+	struct pol_set *s = pol_load_string("c.yaml", text, &d);
+	assert_non_null(s);
+	struct act_where hostd = { ACT_HOSTD, "sim", backend_can, 0 };
+	struct act_where agent = { ACT_AGENT, NULL, NULL, 0 };
+	assert_int_equal(act_check_set(s, &hostd, &d), 2);
+	assert_string_equal(d.msgs[0], "c.yaml:4:11: rule a: changes the host but reads "
+			    "guest.conntrack.fill, which the host cannot corroborate (a host action "
+			    "never fires on a guest's report alone; see vtune-policies(5))");
+	assert_non_null(strstr(d.msgs[1], "c.yaml:9:12: rule b: changes the host but reads "
+				"guest.sysctl.somaxconn"));
+	pol_diag_free(&d);
+	pol_diag_init(&d);
+	/* the standalone agent only gives host advice: nothing to corroborate */
+	assert_int_equal(act_check_set(s, &agent, &d), 0);
+	pol_diag_free(&d);
+	pol_set_free(s);
+}
+
 /* What the host sends is what the agent rebuilds. */
 static void test_wire_round_trip(void **state)
 {
@@ -331,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_every_cell),
 		cmocka_unit_test(test_backend_cells),
 		cmocka_unit_test(test_protocol_cells),
+		cmocka_unit_test(test_corroboration_cells),
 		cmocka_unit_test(test_wire_round_trip),
 		cmocka_unit_test(test_knobs_and_privsep),
 		cmocka_unit_test(test_advice),

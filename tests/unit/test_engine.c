@@ -401,6 +401,7 @@ static void test_other_actions(void **state)
 	mvec_clear(&h);
 	mvec_set(&f->g, M_GUEST_CPU_STEAL, 12.5);
 	mvec_set(&h, M_HOST_DOM0_BUSY, 95);
+	mvec_set(&h, M_HOST_VCPU_DELAY, 10); /* the host sees the steal: corroborated */
 	knob_set(&f->k, "net.ipv4.ip_local_port_range", "32768\t60999");
 	knob_set(&f->k, "net.ipv4.tcp_slow_start_after_idle", "0");
 	knob_set(&f->k, "bridge_nf", "off");
@@ -461,6 +462,84 @@ static void test_other_actions(void **state)
 	fx_free(f);
 }
 
+/* A host action never fires on a guest's report alone: a claim the host
+ * view does not back (no traffic on the tap, an absurd value, no evidence
+ * at all) holds the host rule, names why and counts it, while a rule that
+ * acts on the guest alone still fires on the same report. */
+static void test_corroboration(void **state)
+{
+	(void)state;
+	static const char pol[] =
+		"version: 1\n"
+		"rules:\n"
+		"  - name: brnf\n"
+		"    when: host.bridge_nf == 1 and guest.tcp.passive_opens > 500/s\n"
+		"    host:\n"
+		"      - bridge_nf: off\n"
+		"  - name: guest-only\n"
+		"    when: guest.tcp.passive_opens > 500/s\n"
+		"    guest:\n"
+		"      - sysctl: net.core.somaxconn\n"
+		"        set: 4096\n";
+	struct fx *f = fx_new(pol);
+	struct mvec h;
+	uint64_t count = 9;
+	const char *why = NULL;
+	mvec_clear(&h);
+	mvec_set(&h, M_HOST_BRIDGE_NF, 1);
+	knob_set(&f->k, "bridge_nf", "on");
+	mvec_set(&f->g, M_GUEST_TCP_PASSIVE_OPENS, 800);
+	/* the lying guest: 800 accepts/s, the host moved nothing to it */
+	mvec_set(&h, M_HOST_TAP_TX_PACKETS, 0);
+	assert_int_equal(pol_engine_step(f->e, "liar", 0, &f->g, &h, current, &f->k, &f->plan), 1);
+	assert_int_equal(f->plan.n, 1);
+	assert_string_equal(f->plan.v[0].rule, "guest-only");
+	assert_int_equal(pol_engine_plausibility(f->e, "liar", &count, &why), 0);
+	assert_int_equal(count, 1);
+	assert_string_equal(why, "guest.tcp.passive_opens=800.0/s exceeds 5.0/s allowed by "
+			    "host.tap.tx_packets=0.0/s (each accepted connection takes a SYN and "
+			    "an ACK sent to the guest)");
+	/* an absurd value in the allowed range is no better */
+	pol_plan_clear(&f->plan);
+	mvec_set(&f->g, M_GUEST_TCP_PASSIVE_OPENS, 999999999999999.9);
+	mvec_set(&h, M_HOST_TAP_TX_PACKETS, 3000);
+	pol_engine_step(f->e, "liar", 1, &f->g, &h, current, &f->k, &f->plan);
+	for (size_t i = 0; i < f->plan.n; i++)
+		assert_string_not_equal(f->plan.v[i].rule, "brnf");
+	assert_int_equal(pol_engine_plausibility(f->e, "liar", &count, NULL), 0);
+	assert_int_equal(count, 2);
+	/* no host evidence at all: held too */
+	pol_plan_clear(&f->plan);
+	mvec_set(&f->g, M_GUEST_TCP_PASSIVE_OPENS, 800);
+	struct mvec none;
+	mvec_clear(&none);
+	mvec_set(&none, M_HOST_BRIDGE_NF, 1);
+	pol_engine_step(f->e, "blind", 0, &f->g, &none, current, &f->k, &f->plan);
+	for (size_t i = 0; i < f->plan.n; i++)
+		assert_string_not_equal(f->plan.v[i].rule, "brnf");
+	assert_int_equal(pol_engine_plausibility(f->e, "blind", NULL, &why), 0);
+	assert_non_null(strstr(why, "no host evidence (host.tap.tx_packets unknown)"));
+	/* the honest guest: 800 accepts/s over 3000 packets/s to it */
+	pol_plan_clear(&f->plan);
+	mvec_set(&h, M_HOST_TAP_TX_PACKETS, 3000);
+	assert_int_equal(pol_engine_step(f->e, "honest", 0, &f->g, &h, current, &f->k, &f->plan), 2);
+	assert_string_equal(f->plan.v[0].rule, "brnf");
+	assert_string_equal(f->plan.v[0].kind, "bridge_nf");
+	assert_int_equal(pol_engine_plausibility(f->e, "honest", &count, NULL), 1);
+	assert_int_equal(count, 0);
+	/* a held step is an unknown sample: the liar's timer did not run */
+	pol_plan_clear(&f->plan);
+	assert_int_equal(pol_engine_step(f->e, "liar", 2, &f->g, &h, current, &f->k, &f->plan), 1);
+	assert_int_equal(pol_engine_plausibility(f->e, "liar", NULL, NULL), 1);
+	/* off (the standalone agent: host actions are advice): not checked */
+	pol_plan_clear(&f->plan);
+	pol_engine_set_corroborate(f->e, 0);
+	assert_int_equal(pol_engine_step(f->e, "advice", 0, &f->g, &none, current, &f->k,
+					 &f->plan), 2);
+	assert_int_equal(pol_engine_plausibility(f->e, "unknown-subject", NULL, NULL), -ENOENT);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_subjects_independent),
 		cmocka_unit_test(test_admin_changed),
 		cmocka_unit_test(test_other_actions),
+		cmocka_unit_test(test_corroboration),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,19 +32,22 @@ struct fx {
 	int peer;
 	int acks, lost;
 	uint64_t ack_id;
+	unsigned ack_matched; /* the last ack's results that answered an item */
 	char from_host[65536];
 	size_t nfrom;
 	size_t max_buffered;
 };
 
-static void on_ack(void *arg, struct guest *g, const struct wire_ack *a,
+static void on_ack(void *arg, struct guest *g, const struct wire_result *const *res,
 		   const struct guest_pending *p)
 {
 	struct fx *f = arg;
 	(void)g;
-	assert_int_equal(a->id, p->id);
 	f->acks++;
-	f->ack_id = a->id;
+	f->ack_id = p->id;
+	f->ack_matched = 0;
+	for (unsigned i = 0; i < p->n; i++)
+		f->ack_matched += res[i] != NULL;
 }
 
 static void on_lost(void *arg, struct guest *g, const struct guest_pending *p)
@@ -319,6 +322,8 @@ static void test_acks(void **state)
 	send_str(f, "{\"v\":1,\"type\":\"ack\",\"id\":5,\"results\":[{\"key\":\"net.core.somaxconn\",\"old\":\"128\",\"new\":\"4096\"}]}\n");
 	assert_int_equal(f->acks, 1);
 	assert_int_equal(f->g->npending, 0);
+	assert_int_equal(f->ack_matched, 1);
+	assert_int_equal(f->g->st.refused_results, 0);
 	/* The same ack again is unknown now. */
 	send_str(f, "{\"v\":1,\"type\":\"ack\",\"id\":5,\"results\":[]}\n");
 	assert_int_equal(f->g->st.unknown_acks, 2);
@@ -332,6 +337,76 @@ static void test_acks(void **state)
 	wire_msg_free(&m);
 	guest_disconnect(f->g, now(), "test");
 	assert_int_equal(f->lost, 1);
+}
+
+/* Forged acks: an ack answers its request's items, nothing else. Results
+ * for keys or record numbers the request does not hold, or a second result
+ * for the same item, are refused and counted; a value the guest claims for
+ * an unrelated sysctl is not learnt. */
+static void test_forged_acks(void **state)
+{
+	struct fx *f = *state;
+	struct wire_msg m;
+	struct guest_pending p = { .id = 7, .n = 1 };
+	char buf[64];
+	send_str(f, hello);
+	wire_msg_init(&m, WIRE_APPLY);
+	m.u.apply.id = 7;
+	strcpy(m.u.apply.rule, "r1");
+	assert_int_equal(wire_apply_add(&m, "net.core.somaxconn", "4096"), 0);
+	strcpy(p.key[0], "net.core.somaxconn");
+	strcpy(p.kind[0], "sysctl");
+	p.seq[0] = 3;
+	assert_int_equal(guest_send_request(f->g, &m, &p), 0);
+	wire_msg_free(&m);
+	drain_peer(f);
+	send_str(f, "{\"v\":1,\"type\":\"ack\",\"id\":7,\"results\":["
+		    "{\"key\":\"net.ipv4.tcp_fin_timeout\",\"old\":\"60\",\"new\":\"1\"},"
+		    "{\"key\":\"net.core.somaxconn\",\"old\":\"128\",\"new\":\"4096\"},"
+		    "{\"key\":\"net.core.somaxconn\",\"old\":\"128\",\"new\":\"1\"}]}\n");
+	assert_int_equal(f->acks, 1);
+	assert_int_equal(f->ack_matched, 1);
+	assert_int_equal(f->g->st.refused_results, 2);
+	assert_int_equal(guest_sysctl_value(f->g, "net.ipv4.tcp_fin_timeout", buf, sizeof buf),
+			 -ENOENT);
+	assert_int_equal(guest_sysctl_value(f->g, "net.core.somaxconn", buf, sizeof buf), 0);
+	assert_string_equal(buf, "4096"); /* the first answer, not the duplicate */
+	/* protocol 2: a record number the request does not hold */
+	p.id = 8;
+	p.seq[0] = 11;
+	wire_msg_init(&m, WIRE_APPLY);
+	m.v = 2;
+	m.u.apply.id = 8;
+	strcpy(m.u.apply.rule, "r1");
+	assert_int_equal(wire_apply_add(&m, "net.core.somaxconn", "8192"), 0);
+	assert_int_equal(guest_send_request(f->g, &m, &p), 0);
+	wire_msg_free(&m);
+	drain_peer(f);
+	send_str(f, "{\"v\":2,\"type\":\"ack\",\"id\":8,\"results\":["
+		    "{\"ref\":12,\"kind\":\"sysctl\",\"key\":\"net.core.somaxconn\",\"old\":\"1\",\"new\":\"2\"}]}\n");
+	assert_int_equal(f->acks, 2);
+	assert_int_equal(f->ack_matched, 0);
+	assert_int_equal(f->g->st.refused_results, 3);
+	/* an id never sent */
+	send_str(f, "{\"v\":1,\"type\":\"ack\",\"id\":1234,\"results\":[]}\n");
+	assert_int_equal(f->g->st.unknown_acks, 1);
+	assert_int_equal(f->acks, 2);
+}
+
+/* An agent restarting behind the channel says hello again: served. One
+ * that keeps saying it: disconnected after GUEST_MAX_HELLOS in a minute. */
+static void test_repeated_hello(void **state)
+{
+	struct fx *f = *state;
+	send_str(f, hello);
+	for (int i = 0; i < GUEST_MAX_HELLOS; i++) {
+		send_str(f, hello);
+		assert_true(f->g->fd >= 0);
+	}
+	assert_int_equal(f->g->st.hellos_again, GUEST_MAX_HELLOS);
+	send_str(f, hello);
+	assert_int_equal(f->g->fd, -1);
+	assert_non_null(strstr(f->g->close_reason, "hello repeated"));
 }
 
 static void test_stalled_reader(void **state)
@@ -377,6 +452,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flood, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slowloris, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forged_acks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_repeated_hello, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_acks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stalled_reader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_closes, setup, teardown),

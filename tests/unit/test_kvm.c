@@ -587,6 +587,7 @@ static void test_host_view(void **state)
 	assert_false(mvec_has(&m, M_HOST_VCPU_DELAY));
 	assert_false(mvec_has(&m, M_HOST_VCPU_DELAY_MAX));
 	assert_false(mvec_has(&m, M_HOST_TAP_RX_PACKETS));
+	assert_false(mvec_has(&m, M_HOST_VCPU_BUSY_MAX)); /* nor vcpu.N.time */
 
 	struct bk_guest gone = *g;
 	snprintf(gone.name, sizeof gone.name, "nosuch");
@@ -720,6 +721,10 @@ static void test_live(void **state)
 	assert_true(mvec_has(&m, M_HOST_VCPU_DELAY_MAX));
 	assert_true(mvec_has(&m, M_HOST_CPU_BUSY_MAX));
 	assert_true(mvec_has(&m, M_HOST_TAP_RX_PACKETS));
+	/* the vCPU threads' CPU time, which corroborates guest.cpu.busy_max */
+	assert_true(mvec_has(&m, M_HOST_VCPU_BUSY_MAX));
+	assert_true(mvec_get(&m, M_HOST_VCPU_BUSY_MAX) >= 0 &&
+		    mvec_get(&m, M_HOST_VCPU_BUSY_MAX) <= 100);
 
 	char buf[KNOB_VALUE_MAX];
 	assert_int_equal(kvm_knob_vcpupin_ops.write(b, "/", name, "vcpu0", "0"), 0);

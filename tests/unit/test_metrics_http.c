@@ -170,9 +170,9 @@ static void test_render(void **state)
 	assert_non_null(strstr(out, "vtune_guest_tcp_passive_opens_per_second" G1 "} 50\n"));
 	assert_non_null(strstr(out, "vtune_guest_conntrack_entries" G1 "} 42\n"));
 	assert_non_null(strstr(out, "vtune_host_vcpu_delay_ratio" G1 "} 0.03\n"));
-	assert_non_null(strstr(out, "vtune_guest_connected{guest=\"bad?utf8\"} 0\n"));
+	assert_non_null(strstr(out, "vtune_guest_connected{guest=\"bad\\\\xffutf8\"} 0\n"));
 	assert_non_null(strstr(out, "vtune_guest_up" G1 "} 1\n"));
-	assert_non_null(strstr(out, "vtune_guest_up{guest=\"bad?utf8\"} 0\n"));
+	assert_non_null(strstr(out, "vtune_guest_up{guest=\"bad\\\\xffutf8\"} 0\n"));
 	assert_non_null(strstr(out, "vtune_guest_last_report_timestamp_seconds" G1 "} 1700000000.5\n"));
 	assert_null(strstr(out, "vtune_guest_last_report_timestamp_seconds{guest=\"bad"));
 	/* the stale guest: up 0 and its timestamp; no views, no rules */

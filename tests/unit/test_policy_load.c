@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #define FIX "tests/fixtures/policies/"
@@ -298,6 +299,96 @@ static void test_file_errors(void **state)
 	pol_set_free(s);
 }
 
+/* Every message of a text refused, in order. */
+static void refused_all(const char *text, const char *const *want, size_t n)
+{
+	struct pol_diag d;
+	pol_diag_init(&d);
+	struct pol_set *s = pol_load_string("t.yaml", text, &d);
+	assert_null(s);
+	if (d.n != n)
+		dump(&d);
+	assert_int_equal(d.n, n);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(d.msgs[i], want[i])) {
+			dump(&d);
+			fail_msg("message %zu: want '%s'", i, want[i]);
+		}
+	pol_diag_free(&d);
+}
+
+/* What the attack found: deep flow nesting (quadratic in libyaml: now cut
+ * before it costs), a FIFO (hung), a duplicate key after an unknown one
+ * (never reported), an unclosed flow (reported where the file ended). */
+static void test_hostile_files(void **state)
+{
+	(void)state;
+	/* 100k deep: refused at the 65th level, where it is */
+	size_t deep = 100000, len = 20 + 2 * deep;
+	char *t = malloc(len + 1);
+	strcpy(t, "version: 1\nrules: ");
+	size_t o = strlen(t);
+	memset(t + o, '[', deep);
+	memset(t + o + deep, ']', deep);
+	t[o + 2 * deep] = '\0';
+	refused(t, "t.yaml:2:71: nested deeper than 64 lists and mappings: not a policy file");
+	/* a mapping 100k deep too */
+	strcpy(t, "version: 1\nrules: ");
+	o = strlen(t);
+	for (size_t i = 0; i < 70; i++, o += 4)
+		memcpy(t + o, "{a: ", 4);
+	strcpy(t + o, "1}");
+	refused(t, "t.yaml:2:260: nested deeper than 64 lists and mappings: not a policy file");
+	/* wide: more nodes than any policy has */
+	strcpy(t, "version: 1\nrules: [");
+	o = strlen(t);
+	for (size_t i = 0; i < 100001 && o + 3 < len; i++, o += 2)
+		memcpy(t + o, "a,", 2);
+	strcpy(t + o, "a]");
+	refused(t, "t.yaml:2:199999: more than 100000 values, lists and mappings: not a policy file");
+	free(t);
+	/* every duplicate key, after an unknown key too, each where it is */
+	static const char *const dups[] = {
+		"t.yaml:4:5: unknown key 'colour' in a rule (known: name, description, enabled, when, "
+		"for, clear, cooldown, backends, guest, host)",
+		"t.yaml:5:5: duplicate key 'colour' (first at line 4)",
+		"t.yaml:7:5: duplicate key 'when' (first at line 6)",
+		"t.yaml:11:9: duplicate key 'set' (first at line 10)",
+	};
+	refused_all(HDR "    colour: red\n    colour: blue\n    when: guest.cpu.steal > 5%\n"
+		    "    when: guest.cpu.steal > 6%\n    guest:\n      - sysctl: net.core.somaxconn\n"
+		    "        set: 4096\n        set: 8192\n", dups, 4);
+	/* an unclosed flow: where it was opened */
+	refused(HDR "    when: guest.cpu.steal > 5%\n    guest: [ {note: x}\n\n\n",
+		"t.yaml:5:12: YAML syntax error: this '[' opened here is not closed (did not find "
+		"expected ',' or ']' at line 8)");
+	refused(HDR "    when: guest.cpu.steal > 5%\n    guest: [ {note: x\n    host: []\n",
+		"t.yaml:5:14: YAML syntax error: this '{' opened here is not closed (did not find "
+		"expected ',' or '}' at line 6)");
+}
+
+/* Not a regular file: refused at once, never read (a FIFO would block). */
+static void test_not_regular(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/vtune-pol-XXXXXX", fifo[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof fifo, "%s/p.yaml", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	struct pol_diag d;
+	pol_diag_init(&d);
+	assert_null(pol_load_file(fifo, &d));
+	assert_int_equal(d.n, 1);
+	assert_non_null(strstr(d.msgs[0], "p.yaml: not a regular file: refused"));
+	pol_diag_free(&d);
+	pol_diag_init(&d);
+	assert_null(pol_load_file(dir, &d));
+	assert_non_null(strstr(d.msgs[0], "not a regular file"));
+	pol_diag_free(&d);
+	unlink(fifo);
+	rmdir(dir);
+}
+
 static void test_allow_list(void **state)
 {
 	double lo, hi;
@@ -429,6 +520,8 @@ int main(void)
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_allow_list),
 		cmocka_unit_test(test_dropins),
+		cmocka_unit_test(test_hostile_files),
+		cmocka_unit_test(test_not_regular),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

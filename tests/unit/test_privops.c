@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "journal.h"
 #include "knob.h"
+#include "log.h"
 #include "privops.h"
 
 #include <errno.h>
@@ -73,6 +75,8 @@ static int fake_view(const char *r, const char *tap, const char *bridge, const c
 	return 0;
 }
 
+static char jpath[160]; /* start(): the server writes this journal when set */
+
 /* Start privops_serve in a child on a fresh socketpair; the client end is
  * installed with privops_client. */
 static void start(void)
@@ -85,7 +89,11 @@ static void start(void)
 		close(sp[0]);
 		struct privops_conf c = { .root = root, .kinds = kinds, .dirs = dirs,
 					  .view = fake_view };
+		int err = 0;
+		if (jpath[0] && !(c.journal = journal_open(jpath, &err)))
+			_exit(5);
 		int r = privops_serve(sp[1], &c);
+		journal_close(c.journal);
 		_exit(r == 0 ? 0 : r == -EPROTO ? 3 : 4);
 	}
 	close(sp[1]);
@@ -205,6 +213,93 @@ static void test_forged_refused(void **state)
 	assert_int_equal(forged(PRIVOP_KNOB_WRITE, "sysctl", "", "net.core.somaxconn", "256"), 0);
 	assert_string_equal(slurp("proc/sys/net/core/somaxconn"), "256\n");
 	assert_int_equal(stop(), 0);
+}
+
+static int forged_record(const char *op, int64_t ref, const char *old, const char *new,
+			 const char *why)
+{
+	struct privops_req q;
+	struct privops_reply rep;
+	memset(&q, 0, sizeof q);
+	q.op = PRIVOP_JOURNAL_APPEND;
+	snprintf(q.rec.op, sizeof q.rec.op, "%s", op);
+	q.rec.ref = ref;
+	snprintf(q.rec.side, sizeof q.rec.side, "host");
+	snprintf(q.rec.kind, sizeof q.rec.kind, "sysctl");
+	snprintf(q.rec.key, sizeof q.rec.key, "net.core.somaxconn");
+	snprintf(q.rec.old, sizeof q.rec.old, "%s", old);
+	snprintf(q.rec.new, sizeof q.rec.new, "%s", new);
+	snprintf(q.rec.why, sizeof q.rec.why, "%s", why);
+	assert_int_equal(privops_call(&q, &rep), 0);
+	return rep.rc;
+}
+
+/* What the attack did as the child: KNOB_RESTORE somaxconn=1 and a write
+ * of nf_conntrack_max=1; planting records. Now the parent writes the
+ * journal alone (the child's records go through it, checked), refuses a
+ * restore out of range unless it is the original value of a change it
+ * journaled itself, and every change it makes is logged. */
+static void test_parent_checks(void **state)
+{
+	(void)state;
+	char dir[128];
+	snprintf(dir, sizeof dir, "%s/state", root);
+	mkdir(dir, 0700);
+	snprintf(jpath, sizeof jpath, "%s/journal", dir);
+	int err = 0;
+	struct journal *j = journal_open(jpath, &err); /* made before the split, as hostd does */
+	assert_non_null(j);
+	journal_close(j);
+	put("proc/sys/net/netfilter/nf_conntrack_max", "262144\n");
+	put("proc/sys/net/core/somaxconn", "128\n");
+	start();
+	/* the child's view of the journal: read-only, writes forwarded */
+	j = journal_open_ro(jpath, &err);
+	assert_non_null(j);
+	journal_forward(j, privops_journal_fwd, NULL);
+	/* out of range, as the child would send them: refused */
+	assert_int_equal(forged(PRIVOP_KNOB_RESTORE, "sysctl", "", "net.core.somaxconn", "1"), -ERANGE);
+	assert_int_equal(forged(PRIVOP_KNOB_WRITE, "sysctl", "", "net.netfilter.nf_conntrack_max", "1"),
+			 -ERANGE);
+	assert_int_equal(forged(PRIVOP_KNOB_RESTORE, "sysctl", "", "net.netfilter.nf_conntrack_max",
+				"1"), -ERANGE);
+	assert_string_equal(slurp("proc/sys/net/core/somaxconn"), "128\n");
+	assert_string_equal(slurp("proc/sys/net/netfilter/nf_conntrack_max"), "262144\n");
+	/* planted records: a mark for no change, control characters */
+	assert_int_equal(forged_record("reverted", 42, "", "1", ""), -EINVAL);
+	assert_int_equal(forged_record("set", 0, "128", "1024", "a\033[2Jb"), -EINVAL);
+	assert_int_equal(forged_record("nonsense", 0, "128", "1024", ""), -EINVAL);
+	/* a real change through the journal API: recorded by the parent */
+	char msg[256];
+	struct jrec c = { .side = "host", .domain = "", .kind = "sysctl", .target = "",
+			  .key = "net.core.somaxconn", .new = "1024", .rule = "r", .guest = "vm1" };
+	assert_int_equal(journal_apply(j, root, &c, 0, msg, sizeof msg), 0);
+	assert_string_equal(slurp("proc/sys/net/core/somaxconn"), "1024\n");
+	assert_int_equal(journal_count(j), 2);
+	assert_string_equal(journal_state(j, 1), "applied");
+	/* an original below vtune's range, journaled by the parent: its
+	 * restore is allowed, and only that value */
+	struct jrec low = { .side = "host", .domain = "", .kind = "sysctl", .target = "",
+			    .key = "net.core.somaxconn", .old = "64", .new = "1024", .rule = "r" };
+	assert_int_equal(journal_intent(j, &low), 3);
+	assert_int_equal(forged(PRIVOP_KNOB_RESTORE, "sysctl", "", "net.core.somaxconn", "63"), -ERANGE);
+	assert_int_equal(forged(PRIVOP_KNOB_RESTORE, "sysctl", "", "net.core.somaxconn", "64"), 0);
+	assert_string_equal(slurp("proc/sys/net/core/somaxconn"), "64\n");
+	/* a revert through it: the records land in the parent's file */
+	put("proc/sys/net/core/somaxconn", "1024\n");
+	struct revert_sel all = { .by = REVERT_ALL };
+	assert_true(journal_revert(j, root, &all, 0, 0, NULL, NULL, NULL) >= 0);
+	journal_close(j);
+	assert_int_equal(stop(), 0);
+	j = journal_open_ro(jpath, &err);
+	assert_non_null(j);
+	/* 3 reverted (closed: not kept in memory), 1 left alone (its knob is
+	 * no longer what it set) */
+	assert_null(journal_state(j, 3));
+	assert_string_equal(journal_state(j, 1), "skipped");
+	assert_int_equal(journal_damage_count(j), 0);
+	journal_close(j);
+	jpath[0] = '\0';
 }
 
 static int listen_at(const char *path)
@@ -355,6 +450,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proxy_write),
 		cmocka_unit_test(test_forged_refused),
+		cmocka_unit_test(test_parent_checks),
 		cmocka_unit_test(test_connect_unix),
 		cmocka_unit_test(test_view),
 		cmocka_unit_test(test_corrupt),

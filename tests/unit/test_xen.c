@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -149,6 +150,24 @@ static void test_path_domid(void **state)
 	};
 	for (int i = 0; bad[i]; i++)
 		assert_int_equal(xen_path_domid(bad[i], "data/vtune/seq", &d), -EINVAL);
+}
+
+/* What else ran on the pCPUs under a guest's vCPUs: its steal, seen by dom0. */
+static void test_contention(void **state)
+{
+	(void)state;
+	const double pcpu[3] = { 100, 40, 90 };
+	/* vCPU0 on pCPU0 got 50 % of it (50 % others), vCPU1 on pCPU1 had it
+	 * alone (40 % busy, all its own), vCPU2 offline, vCPU3 on no pCPU */
+	const struct xen_vcpu v[4] = {
+		{ .cpu = 0, .online = 1 }, { .cpu = 1, .online = 1 },
+		{ .cpu = 2, .online = 0 }, { .cpu = 7, .online = 1 },
+	};
+	const double vb[4] = { 50, 40, 0, 10 };
+	double c = -1;
+	assert_int_equal(xen_contention(pcpu, 3, v, vb, 4, &c), 0);
+	assert_true(fabs(c - 25) < 1e-9); /* (50 + 0) / 2 */
+	assert_int_equal(xen_contention(pcpu, 3, v + 2, vb + 2, 2, &c), -ENODATA);
 }
 
 static void test_stat_busy(void **state)
@@ -337,6 +356,7 @@ int main(void)
 		cmocka_unit_test(test_seq_parse),
 		cmocka_unit_test(test_path_domid),
 		cmocka_unit_test(test_stat_busy),
+		cmocka_unit_test(test_contention),
 		cmocka_unit_test_setup_teardown(test_pci_knob, pci_setup, pci_teardown),
 		cmocka_unit_test(test_pin_knob),
 	};
