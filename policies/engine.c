@@ -11,39 +11,10 @@
 #include <string.h>
 
 #include "action.h"
+#include "engine_int.h"
 #include "strmap.h"
 
 #define ADMIN_NOTE "changed by the administrator, no longer managed"
-
-struct rstate {
-	int when_on;		/* when has held since when_since */
-	uint64_t when_since;
-	int active;		/* fired, clear not yet held for `for` */
-	int clear_on;
-	uint64_t clear_since;
-	int fired;		/* last_fire is valid */
-	uint64_t last_fire;
-};
-
-struct unmanaged {
-	char *ident; /* act_ident */
-	char *now;   /* the value found */
-};
-
-struct subject {
-	char *name;
-	struct rstate *rs;	/* one per rule */
-	struct unmanaged *unmanaged;
-	size_t n_unmanaged;
-	struct subject *next;
-};
-
-struct pol_engine {
-	const struct pol_set *set;
-	const char *backend;
-	struct subject *subjects;
-	struct strmap *by_name; /* subjects by name */
-};
 
 /* ---- plans ---- */
 
@@ -123,15 +94,18 @@ struct pol_engine *pol_engine_new(const struct pol_set *set)
 	if (!e)
 		return NULL;
 	e->set = set;
-	if (!(e->by_name = strmap_new())) {
+	if (!(e->by_name = strmap_new()) || vf_engine_init(e)) {
+		strmap_free(e->by_name);
+		free(e->vf);
 		free(e);
 		return NULL;
 	}
 	return e;
 }
 
-static void subject_free(struct subject *s)
+static void subject_free(const struct pol_engine *e, struct subject *s)
 {
+	vf_subject_free(e, s);
 	for (size_t i = 0; i < s->n_unmanaged; i++) {
 		free(s->unmanaged[i].ident);
 		free(s->unmanaged[i].now);
@@ -154,9 +128,10 @@ void pol_engine_free(struct pol_engine *e)
 	while (e->subjects) {
 		struct subject *s = e->subjects;
 		e->subjects = s->next;
-		subject_free(s);
+		subject_free(e, s);
 	}
 	strmap_free(e->by_name);
+	vf_engine_free(e);
 	free(e);
 }
 
@@ -175,8 +150,9 @@ static struct subject *get_subject(struct pol_engine *e, const char *name)
 		return NULL;
 	s->name = strdup(name);
 	s->rs = calloc(e->set->n_rules + 1, sizeof *s->rs);
-	if (!s->name || !s->rs || strmap_put(e->by_name, s->name, s)) {
-		subject_free(s);
+	if (!s->name || !s->rs || vf_subject_init(e, s) ||
+	    strmap_put(e->by_name, s->name, s)) {
+		subject_free(e, s);
 		return NULL;
 	}
 	s->next = e->subjects;
@@ -194,7 +170,7 @@ int pol_engine_forget(struct pol_engine *e, const char *subject)
 		struct subject *s = *pp;
 		*pp = s->next;
 		strmap_del(e->by_name, s->name);
-		subject_free(s);
+		subject_free(e, s);
 		return 0;
 	}
 	return -ENOENT;
@@ -328,12 +304,18 @@ int pol_engine_step(struct pol_engine *e, const char *subject, uint64_t now_ns,
 	struct subject *s = get_subject(e, subject);
 	if (!s)
 		return -ENOMEM;
+	/* judge the changes whose window is over first: a reverted rule is
+	 * quarantined before it could fire again */
+	if (vf_sample(e, s, now_ns, guest, host))
+		return -ENOMEM;
 	int fired = 0;
 	for (size_t i = 0; i < e->set->n_rules; i++) {
 		const struct pol_rule *r = &e->set->rules[i];
 		struct rstate *st = &s->rs[i];
 		if (!r->enabled || !pol_rule_for_backend(r, e->backend))
 			continue;
+		/* no new change while the last one is watched, nor in quarantine */
+		int held_back = vf_open(s, i) || now_ns < st->quarantine_until;
 		if (st->active) {
 			int c;
 			if (r->clear) {
@@ -369,7 +351,7 @@ int pol_engine_step(struct pol_engine *e, const char *subject, uint64_t now_ns,
 			}
 			uint64_t need = r->cooldown_ns > r->for_ns ? r->cooldown_ns : r->for_ns;
 			if (since(now_ns, st->when_since) < need ||
-			    since(now_ns, st->last_fire) < r->cooldown_ns)
+			    since(now_ns, st->last_fire) < r->cooldown_ns || held_back)
 				continue;
 			goto fire;
 		}
@@ -383,7 +365,7 @@ int pol_engine_step(struct pol_engine *e, const char *subject, uint64_t now_ns,
 		}
 		if (since(now_ns, st->when_since) < r->for_ns)
 			continue;
-		if (st->fired && since(now_ns, st->last_fire) < r->cooldown_ns)
+		if ((st->fired && since(now_ns, st->last_fire) < r->cooldown_ns) || held_back)
 			continue;
 fire:
 		st->active = 1;
@@ -392,6 +374,8 @@ fire:
 		st->when_on = 0;
 		st->clear_on = 0;
 		fired++;
+		if (vf_fired(e, s, i, now_ns))
+			return -ENOMEM;
 		char why[512];
 		build_why(r, guest, host, why, sizeof why);
 		for (size_t j = 0; j < r->n_actions; j++) {

@@ -120,6 +120,60 @@ int pol_engine_admin_changed(struct pol_engine *e, const char *subject,
 int pol_engine_unmanaged(const struct pol_engine *e, const char *subject, size_t i,
 			 const char **ident, const char **now);
 
+/* ---- effect verification ----
+ * Every firing that changed something is a trial: the caller tells the
+ * engine which journal records it made (pol_engine_records); the engine
+ * then watches the rule's window (after the sample in which the change was
+ * made) and judges it against the samples before: the rule's `improve`
+ * (default: its clear condition, else `not when`) must hold on most of the
+ * window or its metrics must move the right way by more than the bound, and
+ * the guards (guest.tcp.passive_opens and the rule's `guard:` metrics) must
+ * not fall by more than the bound (mean below before x (1 - bound) and
+ * median below the lowest sample before: noise inside the bound is not a
+ * fall). A change that fails is to be reverted by the caller (the
+ * verdict's records) and the rule is quarantined for the subject. */
+
+#define POL_VERDICT_TEXT 384
+
+struct pol_verdict {
+	char rule[POL_NAME_MAX + 1];
+	int revert;		/* 1: undo the records; the rule is quarantined */
+	const char *reason;	/* static: "improved", "cleared", "guards_held"
+				 * (improve: none), "no_data" (kept, not
+				 * verifiable); "no_effect", "accept_rate_fell",
+				 * "guard_fell" (revert) */
+	char text[POL_VERDICT_TEXT]; /* "reverted: no effect — accepts 21,363 → 18,589/s" */
+	int64_t *seq;		/* the firing's journal records (owned) */
+	size_t nseq;
+	uint64_t until_ns;	/* revert: end of the quarantine (engine clock) */
+};
+
+/* The journal records (seq of "set" records) the latest firing of rule
+ * made for subject, told after carrying out its plan; n 0 (nothing
+ * changed) ends the trial. Call before the next step. 0, -ENOENT (no
+ * firing of that rule awaits its records) or -ENOMEM. */
+int pol_engine_records(struct pol_engine *e, const char *subject, const char *rule,
+		       const int64_t *seq, size_t n);
+
+/* Take the oldest verdict judged for subject: 1 with *out filled (free
+ * with pol_verdict_free), 0 when none is waiting. */
+int pol_engine_take_verdict(struct pol_engine *e, const char *subject,
+			    struct pol_verdict *out);
+void pol_verdict_free(struct pol_verdict *v);
+
+/* The last verdict on rule for subject: 0 with its text, whether it was
+ * reverted and the end of the quarantine (engine clock, 0 when none), or
+ * -ENOENT. */
+int pol_engine_last_verdict(const struct pol_engine *e, const char *subject,
+			    const char *rule, const char **text, int *reverted,
+			    uint64_t *quarantine_until);
+
+/* What a change of rule r is expected to do, for dry runs: "expect
+ * guest.netrx.imbalance < 1.5 (or falling) within 3 intervals, accepts
+ * (guest.tcp.passive_opens) not falling by more than 10 %; else reverted
+ * and quarantined 1h". */
+void pol_verify_describe(const struct pol_rule *r, char *buf, size_t n);
+
 /* Is a rule active (fired, not yet cleared) for a subject? 1, 0 or
  * -ENOENT for an unknown subject or rule. For status and tests. */
 int pol_engine_rule_active(const struct pol_engine *e, const char *subject,

@@ -310,8 +310,7 @@ static int parse_duration(const char *s, double *sec)
 	return 0;
 }
 
-static int duration_field(struct pol_ld *ld, yaml_node_t *n, const char *what,
-			  uint64_t *ns)
+int pol_ld_duration(struct pol_ld *ld, yaml_node_t *n, const char *what, uint64_t *ns)
 {
 	const char *s = pol_ld_scalar(ld, n, what);
 	double sec;
@@ -331,8 +330,8 @@ static int duration_field(struct pol_ld *ld, yaml_node_t *n, const char *what,
 }
 
 /* Parse a condition; map its error column into the file. */
-static struct expr *cond_field(struct pol_ld *ld, yaml_node_t *n, const char *what,
-			       char **src_out)
+struct expr *pol_ld_cond(struct pol_ld *ld, yaml_node_t *n, const char *what,
+			 char **src_out)
 {
 	const char *s = pol_ld_scalar(ld, n, what);
 	char err[256];
@@ -429,10 +428,12 @@ static void load_actions(struct pol_ld *ld, yaml_node_t *n, enum pol_side side,
 }
 
 enum { RK_NAME, RK_DESC, RK_ENABLED, RK_WHEN, RK_FOR, RK_CLEAR, RK_COOLDOWN,
-       RK_BACKENDS, RK_GUEST, RK_HOST, RK_N };
+       RK_BACKENDS, RK_GUEST, RK_HOST, RK_IMPROVE, RK_GUARD, RK_WINDOW, RK_BOUND,
+       RK_QUARANTINE, RK_N };
 static const char *const rule_keys[] = {
 	"name", "description", "enabled", "when", "for", "clear", "cooldown",
-	"backends", "guest", "host",
+	"backends", "guest", "host", "improve", "guard", "window", "bound",
+	"quarantine",
 };
 
 /* backends: [kvm, xen, sim]: the hypervisors a rule is for. */
@@ -508,13 +509,13 @@ static void load_rule(struct pol_ld *ld, yaml_node_t *n, struct pol_set *set,
 	if (!v[RK_WHEN])
 		err_node(ld, n, "rule has no 'when' condition");
 	else
-		r->when = cond_field(ld, v[RK_WHEN], "when", &r->when_src);
+		r->when = pol_ld_cond(ld, v[RK_WHEN], "when", &r->when_src);
 	if (v[RK_FOR])
-		duration_field(ld, v[RK_FOR], "for", &r->for_ns);
+		pol_ld_duration(ld, v[RK_FOR], "for", &r->for_ns);
 	if (v[RK_CLEAR])
-		r->clear = cond_field(ld, v[RK_CLEAR], "clear", &r->clear_src);
+		r->clear = pol_ld_cond(ld, v[RK_CLEAR], "clear", &r->clear_src);
 	if (v[RK_COOLDOWN])
-		duration_field(ld, v[RK_COOLDOWN], "cooldown", &r->cooldown_ns);
+		pol_ld_duration(ld, v[RK_COOLDOWN], "cooldown", &r->cooldown_ns);
 	if (v[RK_BACKENDS])
 		load_backends(ld, v[RK_BACKENDS], r);
 	if (v[RK_GUEST])
@@ -523,6 +524,8 @@ static void load_rule(struct pol_ld *ld, yaml_node_t *n, struct pol_set *set,
 		load_actions(ld, v[RK_HOST], POL_HOST, r);
 	if (!v[RK_GUEST] && !v[RK_HOST])
 		err_node(ld, n, "rule has no actions (add 'guest:' or 'host:')");
+	pol_ld_verify(ld, r, v[RK_IMPROVE], v[RK_GUARD], v[RK_WINDOW], v[RK_BOUND],
+		      v[RK_QUARANTINE]);
 }
 
 static void free_rule(struct pol_rule *r)
@@ -532,6 +535,8 @@ static void free_rule(struct pol_rule *r)
 	free(r->clear_src);
 	expr_free(r->when);
 	expr_free(r->clear);
+	expr_free(r->verify.improve);
+	free(r->verify.improve_src);
 	for (size_t i = 0; i < r->n_actions; i++)
 		free(r->actions[i].text);
 	free(r->actions);
