@@ -12,6 +12,7 @@
 #include "parse.h"
 #include "policy.h"
 #include "vclock.h"
+#include "verdict.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -217,6 +218,14 @@ int agent_standalone_main(int argc, char **argv)
 			pol_plan_clear(&plan);
 			pol_engine_step(eng, "local", cur.mono_ns, &m, NULL, agent_current_knob,
 					(void *)root, &plan);
+			/* changes whose window is over: kept, or undone and quarantined */
+			if (!dry && verdict_carry_out(eng, "local", j, root, NULL, NULL, NULL, NULL,
+						      NULL) < 0) {
+				log_err("journal: cannot undo a change that did not help: stopping");
+				rc = 1;
+				stop = 1;
+			}
+			size_t from = j ? journal_count(j) : 0;
 			if (plan.n) {
 				if (plan_touches(&plan, "net.core.somaxconn"))
 					name_capped_listeners(&s);
@@ -230,6 +239,9 @@ int agent_standalone_main(int argc, char **argv)
 					rc = 1;
 					stop = 1;
 				}
+				/* what each firing changed is watched over its window */
+				if (!dry && verdict_tell_records(eng, "local", &plan, j, from, NULL) < 0)
+					log_err("out of memory: changes of this step are not verified");
 			}
 			gv_sample_free(&s);
 		}
