@@ -40,9 +40,7 @@ int verdict_tell_records(struct pol_engine *e, const char *subject, const struct
 	return rc;
 }
 
-int verdict_carry_out(struct pol_engine *e, const char *subject, struct journal *j,
-		      const char *root, journal_remote_fn remote, void *remote_arg, FILE *out,
-		      verdict_fn fn, void *arg)
+int verdict_carry_out(struct pol_engine *e, const char *subject, const struct verdict_ctx *c)
 {
 	struct pol_verdict v;
 	int n = 0, err = 0;
@@ -60,7 +58,10 @@ int verdict_carry_out(struct pol_engine *e, const char *subject, struct journal 
 				"quarantined", who, v.rule, v.text, v.nseq);
 			struct revert_sel sel = { .by = REVERT_SEQ, .refs = v.seq, .nrefs = v.nseq,
 						  .why = v.text };
-			left = j ? journal_revert(j, root, &sel, 0, 0, out, remote, remote_arg) : -EINVAL;
+			if (c->begin)
+				c->begin(c->arg, &v);
+			left = c->journal ? journal_revert(c->journal, c->root, &sel, 0, 0, c->out,
+							   c->remote, c->remote_arg) : -EINVAL;
 			if (left < 0) {
 				log_err("journal: %s: cannot undo the changes of rule %s", strerror(-left),
 					v.rule);
@@ -71,8 +72,8 @@ int verdict_carry_out(struct pol_engine *e, const char *subject, struct journal 
 					 v.rule, left, v.nseq);
 			}
 		}
-		if (fn)
-			fn(arg, &v, left);
+		if (c->done)
+			c->done(c->arg, &v, left);
 		pol_verdict_free(&v);
 	}
 	return err ? err : n;

@@ -19,17 +19,27 @@
 int verdict_tell_records(struct pol_engine *e, const char *subject, const struct pol_plan *plan,
 			 const struct journal *j, size_t from, const char *guest);
 
-/* What happened to one verdict, for the caller's counters and log. */
-typedef void (*verdict_fn)(void *arg, const struct pol_verdict *v, int not_restored);
+/* How verdicts are carried out. */
+struct verdict_ctx {
+	struct journal *journal;
+	const char *root;
+	/* changes in a guest (hostd): journal_revert's remote callback, NULL
+	 * outside hostd */
+	journal_remote_fn remote;
+	void *remote_arg;
+	FILE *out;	/* the revert's lines; may be NULL */
+	/* before a verdict's records are undone (may be NULL) */
+	void (*begin)(void *arg, const struct pol_verdict *v);
+	/* each verdict, after: not_restored as journal_revert returned (0 for
+	 * a verdict that keeps); may be NULL */
+	void (*done)(void *arg, const struct pol_verdict *v, int not_restored);
+	void *arg;
+};
 
 /* Take every verdict judged for subject: log it; one that says revert has
  * its records undone through journal_revert (REVERT_SEQ, the verdict's
- * text in each mark; remote as journal_revert's, NULL outside hostd), the
- * lines of the revert going to out (may be NULL). fn (may be NULL) hears
- * of each. Returns the number of verdicts, or -errno when the journal
- * could not be written. */
-int verdict_carry_out(struct pol_engine *e, const char *subject, struct journal *j,
-		      const char *root, journal_remote_fn remote, void *remote_arg, FILE *out,
-		      verdict_fn fn, void *arg);
+ * text in each mark). Returns the number of verdicts, or -errno when the
+ * journal could not be written. */
+int verdict_carry_out(struct pol_engine *e, const char *subject, const struct verdict_ctx *c);
 
 #endif

@@ -219,8 +219,8 @@ int agent_standalone_main(int argc, char **argv)
 			pol_engine_step(eng, "local", cur.mono_ns, &m, NULL, agent_current_knob,
 					(void *)root, &plan);
 			/* changes whose window is over: kept, or undone and quarantined */
-			if (!dry && verdict_carry_out(eng, "local", j, root, NULL, NULL, NULL, NULL,
-						      NULL) < 0) {
+			struct verdict_ctx vc = { .journal = j, .root = root };
+			if (!dry && verdict_carry_out(eng, "local", &vc) < 0) {
 				log_err("journal: cannot undo a change that did not help: stopping");
 				rc = 1;
 				stop = 1;

@@ -93,6 +93,8 @@ int cmd_apply_main(int argc, char **argv)
 			       str(ch, "side"), kind, str(ch, "key"),
 			       *str(ch, "old") ? str(ch, "old") : "?", str(ch, "new"), str(ch, "rule"),
 			       str(ch, "why"));
+		if (*str(ch, "expect"))
+			printf("    %s\n", str(ch, "expect"));
 	}
 	json_object_put(rep);
 	return 0;

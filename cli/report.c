@@ -250,6 +250,26 @@ static json_object *left_alone(json_object *g)
 	return out;
 }
 
+/* Effect verification's last verdict per rule: "rule R: reverted: no
+ * effect — accepts 21,363 → 18,589/s; quarantined for 3540 s more". */
+static json_object *verified(json_object *g)
+{
+	json_object *out = json_object_new_array(), *a = rep_get(g, "verified");
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		json_object *x = json_object_array_get_idx(a, i), *o = json_object_new_object();
+		double left = rep_num(x, "quarantine_left_s");
+		char t[640], q[64] = "";
+		if (!isnan(left) && left > 0)
+			snprintf(q, sizeof q, "; quarantined for %.0f s more", left);
+		snprintf(t, sizeof t, "rule %s: %s%s", rep_str(x, "rule"), rep_str(x, "text"), q);
+		json_object_object_foreach(x, kk, vv)
+			json_object_object_add(o, kk, json_object_get(vv));
+		json_object_object_add(o, "text", json_object_new_string(t));
+		json_object_array_add(out, o);
+	}
+	return out;
+}
+
 /* What the guest's agent cannot be asked (an older protocol). */
 static json_object *not_served(json_object *g)
 {
@@ -335,6 +355,7 @@ json_object *rep_model(json_object *cap, const char *only, int minutes, char *er
 		json_object_object_add(o, "diagnosis", d);
 		json_object_object_add(o, "policies_did", changes(g, "changes", 1));
 		json_object_object_add(o, "policies_would", changes(g, "plan", 0));
+		json_object_object_add(o, "verified", verified(g));
 		json_object_object_add(o, "left_alone", left_alone(g));
 		json_object_object_add(o, "not_served", not_served(g));
 		json_object_object_add(o, "history", history(g, minutes));

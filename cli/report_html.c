@@ -243,6 +243,8 @@ int rep_print_html(json_object *mo, FILE *f)
 		fputs("</ul>\n", f);
 		list(f, rep_get(g, "policies_did"), "did", "policies did", "nothing recorded");
 		list(f, rep_get(g, "policies_would"), "would", "policies would do", "nothing now");
+		if (json_object_array_length(rep_get(g, "verified")))
+			list(f, rep_get(g, "verified"), "verified", "effect of the changes", "");
 		if (json_object_array_length(rep_get(g, "left_alone")))
 			list(f, rep_get(g, "left_alone"), "alone", "left alone: changed by someone else", "");
 		if (json_object_array_length(rep_get(g, "not_served")))

@@ -51,6 +51,8 @@ void rep_print_text(json_object *mo, FILE *f)
 		}
 		lines(f, rep_get(g, "policies_did"), "policies did", ": nothing recorded");
 		lines(f, rep_get(g, "policies_would"), "policies would do", ": nothing now");
+		if (json_object_array_length(rep_get(g, "verified")))
+			lines(f, rep_get(g, "verified"), "effect of the changes", "");
 		if (json_object_array_length(rep_get(g, "left_alone")))
 			lines(f, rep_get(g, "left_alone"), "left alone", "");
 		if (json_object_array_length(rep_get(g, "not_served")))

@@ -68,9 +68,8 @@ void gv_sample_print(FILE *f, const struct gv_sample *s)
 		fprintf(f, "NET_RX/s    ");
 		for (int i = 0; i < s->nnetrx; i++)
 			fprintf(f, " cpu%d %.1f", i, s->netrx[i]);
-		fprintf(f, "\n             imbalance %.2fx (hottest cpu %d, %.0f%%)%s\n",
-			s->netrx_imbalance, s->netrx_hot_cpu, s->netrx_hot_share,
-			gv_sample_one_hot_core(s) ? "  ONE HOT CORE" : "");
+		fprintf(f, "\n             imbalance %.2fx (hottest cpu %d, %.0f%%)\n",
+			s->netrx_imbalance, s->netrx_hot_cpu, s->netrx_hot_share);
 	}
 
 	fputc('\n', f);

@@ -18,7 +18,10 @@
  * or another -errno (unknown). For sysctls a value (or -EREMOTE) is
  * required; for the others it is optional: when it returns 0 and the
  * value equals what the plan would set, the action is skipped as already
- * done. */
+ * done. The port range's planner also asks kind "ports": key "listening"
+ * (the ports listeners use, "22 80 8080") and "reserved" (the
+ * ip_local_reserved_ports list): a widened range stops above them;
+ * -ENOENT when unknown. */
 typedef int (*pol_current_fn)(void *arg, enum pol_side side, const char *kind,
 			      const char *key, char *buf, size_t n);
 
