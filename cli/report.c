@@ -4,6 +4,7 @@
 #include "report.h"
 #include "commands.h"
 #include "ctl_client.h"
+#include "policy.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -375,10 +376,13 @@ json_object *rep_model(json_object *cap, const char *only, int minutes, char *er
 static const char usage[] =
 	"usage: vtune report [--control PATH] [--from FILE] [--save FILE] [--json]\n"
 	"                    [--watch [S]] [--html FILE] [--minutes N] [--guest NAME]\n"
+	"                    [--policy FILE]\n"
 	"\n"
-	"Each guest's guest view and host view side by side, a diagnosis line per\n"
-	"finding (which side the bottleneck is on, and why), what the policies did\n"
-	"(the journal) and would do (the dry-run plan).\n"
+	"Each guest's guest view and host view side by side, the diagnosis (the\n"
+	"policy engine's evaluation: each rule firing, waiting for its `for`, held\n"
+	"by its bounds, in cooldown or quarantine, or refused, with its figures and\n"
+	"its fix), what the policies did (the journal) and would do (the dry-run\n"
+	"plan), and the effect of the changes (kept, or undone for no effect).\n"
 	"  --control PATH  hostd's control socket (default $VTUNE_CONTROL, else "
 	CTL_CLIENT_DEFAULT_PATH ")\n"
 	"  --from FILE     read a saved capture instead of asking vtune-hostd\n"
@@ -387,7 +391,9 @@ static const char usage[] =
 	"  --watch [S]     refresh every S seconds (default 2)\n"
 	"  --html FILE     write a self-contained page with charts of the history\n"
 	"  --minutes N     history to chart (default 30)\n"
-	"  --guest NAME    only this guest\n";
+	"  --guest NAME    only this guest\n"
+	"  --policy FILE   evaluate a capture that holds no evaluation of vtune-hostd's\n"
+	"                  with this policy (default " VTUNE_POLICY_DEFAULT ")\n";
 
 static volatile sig_atomic_t stop;
 
@@ -453,18 +459,20 @@ int cmd_report_main(int argc, char **argv)
 		{ "html", required_argument, NULL, 'H' },
 		{ "minutes", required_argument, NULL, 'm' },
 		{ "guest", required_argument, NULL, 'g' },
+		{ "policy", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = ctl_default_path(), *from = NULL, *save = NULL, *html = NULL,
-		   *guest = NULL;
+		   *guest = NULL, *policy = NULL;
 	int json = 0, c, minutes = REP_DEFAULT_MINUTES, rc = 0;
 	double watch = 0;
 	char err[512];
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+c:f:s:jw::H:m:g:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:f:s:jw::H:m:g:p:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'p': policy = optarg; break;
 		case 'c': path = optarg; break;
 		case 'f': from = optarg; break;
 		case 's': save = optarg; break;
@@ -506,6 +514,19 @@ int cmd_report_main(int argc, char **argv)
 		fprintf(stderr, "vtune report: --watch goes with neither --from, --save nor --html\n");
 		return 2;
 	}
+	/* a capture without vtune-hostd's evaluation is evaluated here by the
+	 * same engine, with this policy */
+	struct pol_diag pd;
+	pol_diag_init(&pd);
+	struct pol_set *set = pol_load_file(policy ? policy : VTUNE_POLICY_DEFAULT, &pd);
+	if (!set && policy) {
+		pol_diag_print(&pd, stderr);
+		fprintf(stderr, "vtune report: --policy %s: refused\n", policy);
+		pol_diag_free(&pd);
+		return 1;
+	}
+	pol_diag_free(&pd);
+	rep_set_policy(set, policy ? policy : VTUNE_POLICY_DEFAULT);
 	if (watch > 0) {
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
@@ -545,5 +566,7 @@ int cmd_report_main(int argc, char **argv)
 			nanosleep(&ts, NULL);
 		}
 	} while (watch > 0 && !stop);
+	rep_set_policy(NULL, NULL);
+	pol_set_free(set);
 	return rc;
 }

@@ -1002,6 +1002,37 @@ static json_object *verified_json(struct hostd *h, const char *guest, uint64_t n
 	return a;
 }
 
+/* The engine's own evaluation of every rule for a guest that is not
+ * quiet: firing, waiting for its `for`, active, in cooldown or quarantine,
+ * held by its bounds, refused here — `vtune report`'s diagnosis. */
+static json_object *evaluation_json(struct hostd *h, struct guest *g, uint64_t now_ns)
+{
+	json_object *a = json_object_new_array();
+	struct pol_rule_eval *ev = calloc(h->set->n_rules + 1, sizeof *ev);
+	struct cur_ctx cc = { h, g };
+	struct act_where w = { ACT_HOSTD, h->ops->name, backend_can, g->agreed_v };
+	int n = ev ? pol_engine_explain(h->engine, g->bk.name, now_ns, &g->gm,
+					g->have_host ? &g->hm : NULL, current_knob, &cc, &w, ev,
+					h->set->n_rules) : 0;
+	for (int i = 0; i < n; i++) {
+		const struct pol_rule_eval *x = &ev[i];
+		if (x->state == POL_RS_QUIET || x->state == POL_RS_OFF || x->state == POL_RS_UNKNOWN)
+			continue;
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "rule", json_object_new_string(x->rule->name));
+		json_object_object_add(o, "state", json_object_new_string(pol_rstate_name(x->state)));
+		json_object_object_add(o, "side", json_object_new_string(pol_rule_side(x->rule)));
+		json_object_object_add(o, "description", json_object_new_string(
+					       x->rule->description ? x->rule->description : ""));
+		json_object_object_add(o, "why", json_object_new_string(x->why));
+		json_object_object_add(o, "detail", json_object_new_string(x->detail));
+		json_object_object_add(o, "fix", json_object_new_string(x->fix));
+		json_object_array_add(a, o);
+	}
+	free(ev);
+	return a;
+}
+
 json_object *hostd_status_json(struct hostd *h, uint64_t now_ns)
 {
 	json_object *o = json_object_new_object(), *arr = json_object_new_array();
@@ -1064,6 +1095,8 @@ json_object *hostd_status_json(struct hostd *h, uint64_t now_ns)
 		}
 		json_object_object_add(go, "left_alone", la);
 		json_object_object_add(go, "verified", verified_json(h, g->bk.name, now_ns));
+		json_object_object_add(go, "evaluation", g->have_report
+				       ? evaluation_json(h, (struct guest *)g, now_ns) : NULL);
 		json_object_array_add(arr, go);
 	}
 	json_object_object_add(o, "guests", arr);

@@ -177,6 +177,57 @@ int pol_engine_last_verdict(const struct pol_engine *e, const char *subject,
  * and quarantined 1h". */
 void pol_verify_describe(const struct pol_rule *r, char *buf, size_t n);
 
+/* ---- what each rule is doing (`vtune report`'s diagnosis) ---- */
+
+enum pol_rstate {
+	POL_RS_QUIET,	    /* its condition does not hold */
+	POL_RS_UNKNOWN,	    /* its condition cannot be told: a metric is missing */
+	POL_RS_WAITING,	    /* it holds, not yet for its `for` */
+	POL_RS_FIRING,	    /* it holds long enough: it fires (would, in a dry run) */
+	POL_RS_ACTIVE,	    /* fired: its change is being verified, or kept while
+			     * the condition has not cleared */
+	POL_RS_COOLDOWN,    /* it holds again, fired less than its cooldown ago */
+	POL_RS_QUARANTINED, /* its change was undone (no effect / a guard fell) */
+	POL_RS_HELD,	    /* it holds, but every change stops at its bound or is
+			     * already made */
+	POL_RS_REFUSED,	    /* it holds, but none of its actions can run here */
+	POL_RS_OFF,	    /* disabled, or not for this backend */
+};
+
+struct act_where;
+
+/* One rule's state: why (its `when` metrics with their values) and a
+ * detail for people ("held 8s of 30s", "1h00m left; reverted: ...",
+ * "net.core.somaxconn at max (65535), not changed", a refusal's reason). */
+struct pol_rule_eval {
+	const struct pol_rule *rule;
+	enum pol_rstate state;
+	char why[512];
+	char detail[512];
+	char fix[768];	/* what it changes (pol_rule_fix), or for a rule that
+			 * only says something, its notes with their figures */
+};
+
+/* Every rule's state for subject at now on the views g and h (the engine's
+ * timers, cooldowns and quarantines for a subject it knows; a subject it
+ * does not know — or NULL — is judged as if each condition that holds had
+ * held for its `for`, as a dry run does). current (may be NULL) is asked
+ * for knob values to tell a rule held by its bounds; where (may be NULL)
+ * says where it runs, for refusals. Fills up to max entries, in rule
+ * order; returns how many, or -EINVAL. Changes nothing. */
+int pol_engine_explain(const struct pol_engine *e, const char *subject, uint64_t now,
+		       const struct mvec *g, const struct mvec *h, pol_current_fn current,
+		       void *arg, const struct act_where *where, struct pol_rule_eval *out,
+		       size_t max);
+
+/* "quiet", "waiting", "firing", ... */
+const char *pol_rstate_name(enum pol_rstate s);
+/* A rule's changes for people: "guest rps all; guest sysctl
+ * net.core.rps_sock_flow_entries step 32768, max 32768". */
+void pol_rule_fix(const struct pol_rule *r, char *buf, size_t n);
+/* The side a rule acts on: "guest", "host" or "both". */
+const char *pol_rule_side(const struct pol_rule *r);
+
 /* Is a rule active (fired, not yet cleared) for a subject? 1, 0 or
  * -ENOENT for an unknown subject or rule. For status and tests. */
 int pol_engine_rule_active(const struct pol_engine *e, const char *subject,

@@ -64,6 +64,9 @@ ap.add_argument("--ack-sets", choices=("same-key", "any-key"), default="same-key
                 help="same-key: an apply changes the --sysctl of its key; any-key: every apply "
                      "changes the --ack-old-from sysctl, whatever its key")
 ap.add_argument("--no-ack", action="store_true", help="never ack an apply")
+ap.add_argument("--protocol", type=int, choices=(1, 2), default=1,
+                help="the agent's newest protocol version: 2 names the kinds sysctl and rps, acks "
+                     "by record number (ref) and answers reverts by ref")
 ap.add_argument("--host-metric", action="append", type=pair, default=[], metavar="NAME=VALUE",
                 help="write the sim backend's host view: lines 'NAME VALUE' in <socket minus .sock>.host")
 a = ap.parse_args()
@@ -115,17 +118,32 @@ while True:
                     out.write("got " + json.dumps(m, sort_keys=True) + "\n")
                 if m["type"] == "hello" and not hello:
                     hello = True
-                    c.sendall(b'\xff\n{"v":1,"type":"hello","role":"agent","version":"0.1.0","min_v":1,"max_v":1,"caps":["sysctl"]}\n')
+                    caps = ["sysctl", "rps"] if a.protocol == 2 else ["sysctl"]
+                    c.sendall(b'\xff\n' + json.dumps({"v": 1, "type": "hello", "role": "agent",
+                              "version": "0.1.0", "min_v": 1, "max_v": a.protocol,
+                              "caps": caps}).encode() + b'\n')
+                elif m["type"] == "revert" and not a.no_ack:
+                    res = [{"ref": r, "kind": "sysctl", "key": "", "old": "", "new": "", "knobs": 1}
+                           for r in m.get("refs", [])]
+                    c.sendall((json.dumps({"v": m.get("v", 2), "type": "ack", "id": m["id"],
+                                           "results": res}) + "\n").encode())
                 elif m["type"] == "apply" and not a.no_ack:
                     res = []
                     for ch in m["changes"]:
                         old = str(sysctls[oldkey]) if oldkey else ""
+                        if m.get("v", 1) >= 2:
+                            # the agent plans it: nothing is tracked, it is done
+                            res.append({"ref": ch.get("ref"), "kind": ch.get("kind", "sysctl"),
+                                        "key": ch["key"], "old": old, "new": ch.get("value", ch["key"]),
+                                        "knobs": 1})
+                            continue
                         if a.ack_sets == "any-key" and oldkey:
                             sysctls[oldkey] = int(ch["value"])
                         elif ch["key"] in sysctls:
                             sysctls[ch["key"]] = int(ch["value"])
                         res.append({"key": ch["key"], "old": old, "new": ch["value"]})
-                    c.sendall((json.dumps({"v": 1, "type": "ack", "id": m["id"], "results": res}) + "\n").encode())
+                    c.sendall((json.dumps({"v": m.get("v", 1), "type": "ack", "id": m["id"],
+                                           "results": res}) + "\n").encode())
         if hello and time.time() >= nxt:
             nxt = time.time() + a.period
             seq += 1
