@@ -158,12 +158,23 @@ scn_result() {
 # scn_ge A B: A >= B for decimal numbers
 scn_ge() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= float(sys.argv[2]) else 1)' "$1" "$2"; }
 
-# scn_policy RULE: sets POL to the scenario policy for RULE, after checking that it is
-# the rule of policies/default.yaml with only `for` and `cooldown` changed
-# (so a change of the default's thresholds or actions shows up here).
+# scn_policy NAME [RULE...]: sets POL to the scenario policy
+# tests/fixtures/policies/scenario-NAME.yaml, after checking that each RULE
+# (default: NAME) is the rule of policies/default.yaml with only `for` and
+# `cooldown` changed (so a change of the default's thresholds or actions
+# shows up here).
 scn_policy() {
 	fx=$S/tests/fixtures/policies/scenario-$1.yaml
-	python3 - "$S/policies/default.yaml" "$fx" "$1" <<'PY' || fail "$fx is not the default rule $1 with a short for/cooldown: update it"
+	name=$1; shift
+	[ $# -gt 0 ] || set -- "$name"
+	for r in "$@"; do
+		scn_policy_rule "$fx" "$r"
+	done
+	POL=$fx
+}
+scn_policy_rule() {
+	fx=$1
+	python3 - "$S/policies/default.yaml" "$fx" "$2" <<'PY' || fail "$fx: not the default rule $2 with a short for/cooldown: update it"
 import re, sys
 def rule(path, name):
     out, on = [], False
@@ -182,7 +193,6 @@ if not d or d != f:
     print("\n".join(difflib.unified_diff(d, f, "default.yaml", "fixture", lineterm="")))
     sys.exit(1)
 PY
-	POL=$fx
 }
 
 # scn_p999 FILE: p99.9 of connect + request/response latency, in ms
