@@ -197,3 +197,54 @@ PY
 
 # scn_p999 FILE: p99.9 of connect + request/response latency, in ms
 scn_p999() { python3 -c 'import json,sys; l=json.load(open(sys.argv[1]))["latency_us"]; print("%.0f" % ((l["connect"]["p99_9"] + l["reqresp"]["p99_9"]) / 1000.0))' "$1"; }
+
+# ---- bench mode: interleaved rounds ----
+# `make bench` (bench/run-all) runs each scenario with SCN_ROUNDS=N: instead
+# of its test, the scenario measures its three arms in interleaved rounds,
+# ABC ABC ..., N rounds each, with the same client and load:
+#   arm_impaired R    the impairment in place, measured into $W/impaired.R.json
+#   arm_vtune R       the impairment in place, vtune acts while the load runs
+#                     (its changes are verified: kept or undone), then measured
+#                     into $W/vtune.R.json, then everything vtune did undone
+#   arm_unimpaired R  the impairment lifted, measured into $W/unimpaired.R.json
+# (functions the scenario defines). scn_note TEXT adds a line to the notes
+# (what vtune kept or undid in a round). The result, one JSON object, goes
+# to $SCN_BENCH_OUT (default $B/bench-scenarios.jsonl, appended):
+#   {"scenario", "what", "rounds", "impaired": [conn/s...], "vtune": [...],
+#    "unimpaired": [...], "notes": [...]}
+# In `make test` (SCN_ROUNDS unset) the scenarios run their short test.
+scn_bench() { [ -n "${SCN_ROUNDS:-}" ]; }
+
+scn_note() { printf '%s\n' "$*" >> "$W/notes"; }
+
+# scn_rounds WHAT: the rounds, then the result line. WHAT says what the
+# arms are, for the table.
+scn_rounds() {
+	: > "$W/notes"
+	for r in $(seq "$SCN_ROUNDS"); do
+		for arm in impaired vtune unimpaired; do
+			"arm_$arm" "$r"
+			[ -s "$W/$arm.$r.json" ] || fail "round $r: arm $arm measured nothing"
+			echo "round $r $arm: $(scn_rate "$W/$arm.$r.json")/s, $(scn_errdesc "$W/$arm.$r.json")"
+		done
+	done
+	python3 - "$W" "$SCN_ROUNDS" "$SCN" "$1" "${SCN_BENCH_OUT:-$B/bench-scenarios.jsonl}" <<'PY'
+import json, sys
+w, n, scn, what, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+res = {"scenario": scn, "what": what, "rounds": n}
+for arm in ("impaired", "vtune", "unimpaired"):
+    res[arm] = [json.load(open("%s/%s.%d.json" % (w, arm, r)))["conn_per_s"] for r in range(1, n + 1)]
+res["notes"] = [l.rstrip("\n") for l in open(w + "/notes") if l.strip()]
+with open(out, "a") as f:
+    f.write(json.dumps(res) + "\n")
+med = lambda v: sorted(v)[len(v) // 2]
+print("scenario %s: impaired %.0f/s, with vtune %.0f/s, unimpaired %.0f/s (medians of %d rounds)"
+      % (scn, med(res["impaired"]), med(res["vtune"]), med(res["unimpaired"]), n))
+PY
+}
+
+# scn_verdicts LOG: the effect verification's verdicts in an agent's or
+# hostd's log, one per line ("rule R: kept: ..." / "rule R: reverted: ...").
+scn_verdicts() {
+	grep -o 'rule [a-z0-9-]*: \(kept\|reverted\): [^;]*' "$1" 2>/dev/null | sort -u
+}

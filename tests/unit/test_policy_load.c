@@ -64,7 +64,7 @@ static void test_default_loads(void **state)
 	assert_non_null(r);
 	assert_int_equal(r->actions[0].op, POL_OP_WIDEN);
 	assert_true(r->actions[0].has_min && r->actions[0].min == 10000);
-	assert_non_null(strstr(r->when_src, "active_opens"));
+	assert_string_equal(r->when_src, "guest.ports.fill >= 70%");
 
 	/* effect verification: the queue caps need a new listen(), so only the
 	 * accept rate judges them; the rest inherit their clear condition */
