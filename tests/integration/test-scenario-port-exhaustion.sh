@@ -6,9 +6,9 @@
 # (60 s) and connect() soon fails with EADDRNOTAVAIL. The agent's
 # port-exhaustion rule widens the range and turns tcp_tw_reuse on; the errors
 # stop. `vtune revert --all` puts both back exactly. Then:
-#  - a listener (port 20000) and a reserved port (20050,
-#    ip_local_reserved_ports) below a range of 20100-20199: the range is
-#    widened only down to 20051, never over them;
+#  - a listener (port 61000) and a reserved port (61050,
+#    ip_local_reserved_ports) below a range of 61100-61199: the range is
+#    widened only down to 61051, never over them;
 #  - a plain server whose own connections end in TIME_WAIT on its port (it
 #    closes first; the client in another namespace over a veth), with
 #    thousands of them against a range of 100 ports: no outgoing pressure,
@@ -32,12 +32,12 @@ ip -n "$NS" link set lo up
 ref_range=$($N sysctl -n net.ipv4.ip_local_port_range | tr -s '\t' ' ')
 ref_reuse=$($N sysctl -n net.ipv4.tcp_tw_reuse)
 
-# A listener below the ranges used here (port 20000), for the check that the
+# A listener outside the ranges used here (port 61000), for the check that the
 # range is never widened over it.
 $N python3 -c 'import socket, time
-s = socket.socket(); s.bind(("127.0.0.1", 20000)); s.listen(8); time.sleep(300)' &
+s = socket.socket(); s.bind(("127.0.0.1", 61000)); s.listen(8); time.sleep(300)' &
 scn_bg $!
-scn_wait_port "$N" 127.0.0.1 20000
+scn_wait_port "$N" 127.0.0.1 61000
 
 # A server that answers, then waits for the client to close first.
 cat > "$W/server.py" <<'PY'
@@ -96,7 +96,17 @@ vtune_acts() {
 # the client's TIME_WAIT ports of the last arm must not carry over
 tw_drain() { for i in $(seq 70); do [ "$(tw)" -lt 5 ] && return 0; sleep 1; done; }
 if scn_bench; then
-	impair() { $N sysctl -qw net.ipv4.ip_local_port_range="40000 40099" net.ipv4.tcp_tw_reuse=0; }
+	# each arm in a namespace of its own: the TIME_WAIT sockets an arm
+	# leaves (60 s) must not take ports from the next
+	fresh_ns() {
+		scn_kill
+		ip netns del "$NS" 2>/dev/null
+		ip netns add "$NS" && ip -n "$NS" link set lo up || fail "ip netns add"
+		$N python3 "$W/server.py" $PORT > "$W/server.log" 2>&1 &
+		scn_bg $!
+		scn_wait_port "$N" 127.0.0.1 $PORT
+	}
+	impair() { fresh_ns; $N sysctl -qw net.ipv4.ip_local_port_range="40000 40099" net.ipv4.tcp_tw_reuse=0; }
 	arm_impaired() { impair; scn_crr "$W/impaired.$1.json" "$N" $LOAD -d 3 127.0.0.1:$PORT; }
 	arm_vtune() {
 		impair
@@ -107,12 +117,10 @@ if scn_bench; then
 		$N "$V" revert --all --journal "$W/j.$1" > /dev/null 2>&1 || fail "revert"
 	}
 	arm_unimpaired() {
+		fresh_ns
 		$N sysctl -qw net.ipv4.ip_local_port_range="$ref_range" net.ipv4.tcp_tw_reuse="$ref_reuse"
 		scn_crr "$W/unimpaired.$1.json" "$N" $LOAD -d 3 127.0.0.1:$PORT
 	}
-	# a new namespace per arm would lose nothing but setup time: the
-	# TIME_WAIT sockets (60 s) are what the arms must not share, so each
-	# arm gets its own namespace
 	scn_rounds "loopback in a namespace, ports 40000-40099, tcp_tw_reuse 0, the server waits for the client's FIN, -t 2 -c 8; unimpaired: $ref_range, tcp_tw_reuse $ref_reuse"
 	exit 0
 fi
@@ -127,8 +135,8 @@ scn_verdicts "$W/agent.log" | grep -q "port-exhaustion: reverted" &&
 scn_journal_check "$W/journal" net.ipv4.ip_local_port_range port-exhaustion > /dev/null || exit 1
 scn_journal_check "$W/journal" net.ipv4.tcp_tw_reuse port-exhaustion > /dev/null || exit 1
 now=$(knobs)
-# widened by 16384 down to 23616, tcp_tw_reuse on
-[ "$now" = "23616 40099 1 " ] || fail "knobs are '$now' after the rule, want '23616 40099 1 '"
+# widened by 32768, stopped at the floor of 10000; tcp_tw_reuse on
+[ "$now" = "10000 40099 1 " ] || fail "knobs are '$now' after the rule, want '10000 40099 1 '"
 
 measure fix
 echo "with vtune ($now): ${fix_rate}/s, $fix_desc"
@@ -147,20 +155,20 @@ r0=$(echo "$before" | awk '{ print $1 "-" $2 }'); r1=$(echo "$now" | awk '{ prin
 # ---- a listener and a reserved port just below the range: not widened over
 # them (the listener opened at the start, before any load could leave a
 # TIME_WAIT on its port)
-$N sysctl -qw net.ipv4.ip_local_port_range="20100 20199" net.ipv4.tcp_tw_reuse=0 \
-	net.ipv4.ip_local_reserved_ports=20050 || fail "reserved ports"
+$N sysctl -qw net.ipv4.ip_local_port_range="61100 61199" net.ipv4.tcp_tw_reuse=0 \
+	net.ipv4.ip_local_reserved_ports=61050 || fail "reserved ports"
 vtune_acts "$W/journal2"
 # what the rule made (49 more ports may not be enough to show an effect:
 # effect verification may undo it afterwards)
 lr=$(scn_journal_check "$W/journal2" net.ipv4.ip_local_port_range port-exhaustion) || exit 1
-[ "$lr" = "20100 20199 -> 20051 20199" ] ||
-	fail "range $lr: want it widened to 20051-20199, just above port 20050 (reserved) and 20000 (a listener)"
-echo "a listener on 20000 and port 20050 reserved below 20100-20199: range $lr, not over them ($(scn_verdicts "$W/agent.log"))"
+[ "$lr" = "61100 61199 -> 61051 61199" ] ||
+	fail "range $lr: want it widened to 61051-61199, just above port 61050 (reserved) and 61000 (a listener)"
+echo "a listener on 61000 and port 61050 reserved below 61100-61199: range $lr, not over them ($(scn_verdicts "$W/agent.log"))"
 $N "$V" revert --all --journal "$W/journal2" > /dev/null 2>&1 || fail "revert 2"
 $N sysctl -qw net.ipv4.ip_local_reserved_ports=
 # a range no load here used (the loopback clients' TIME_WAIT of the parts
 # above hold ports of the others for a minute)
-$N sysctl -qw net.ipv4.ip_local_port_range="21000 21099"
+$N sysctl -qw net.ipv4.ip_local_port_range="62000 62099"
 before=$(knobs)
 
 # ---- a plain server: its own TIME_WAIT, no outgoing connection: no change
