@@ -68,6 +68,26 @@ static int plan_touches(const struct pol_plan *p, const char *key)
 	return 0;
 }
 
+/* A dry run says what each firing's changes are expected to do (checked
+ * after the change when it is made for real). */
+static void say_expected(const struct pol_set *set, const struct pol_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		if (!strcmp(p->v[i].kind, "note"))
+			continue;
+		size_t k = 0; /* the rule's first change: said once */
+		while (k < i && (strcmp(p->v[k].rule, p->v[i].rule) || !strcmp(p->v[k].kind, "note")))
+			k++;
+		const struct pol_rule *r = pol_set_rule(set, p->v[i].rule);
+		if (k < i || !r)
+			continue;
+		char e[768];
+		pol_verify_describe(r, e, sizeof e);
+		printf("rule %s: %s\n", r->name, e);
+	}
+	fflush(stdout);
+}
+
 static void sleep_until(uint64_t deadline_ns)
 {
 	while (!stop) {
@@ -231,6 +251,8 @@ int agent_standalone_main(int argc, char **argv)
 					name_capped_listeners(&s);
 				/* host actions: told as advice, this VM cannot make them */
 				int r = apply_plan(&ac, NULL, &plan, POL_GUEST, ACT_AGENT);
+				if (dry)
+					say_expected(set, &plan);
 				if (r >= 0)
 					r = apply_plan(&ac, NULL, &plan, POL_HOST, ACT_AGENT);
 				if (r < 0) {

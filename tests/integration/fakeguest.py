@@ -91,6 +91,9 @@ os.rename(a.socket + ".tmp", a.socket)   # appears whole: hostd sees a socket
 out = open(a.log, "a", buffering=1) if a.log else None
 
 
+refs = {}  # protocol 2: what each record number asked, for its revert
+
+
 def value(v):
     return sysctls[v[1:]] if isinstance(v, str) and v.startswith("@") else v
 
@@ -123,8 +126,9 @@ while True:
                               "version": "0.1.0", "min_v": 1, "max_v": a.protocol,
                               "caps": caps}).encode() + b'\n')
                 elif m["type"] == "revert" and not a.no_ack:
-                    res = [{"ref": r, "kind": "sysctl", "key": "", "old": "", "new": "", "knobs": 1}
-                           for r in m.get("refs", [])]
+                    res = [{"ref": r, "kind": refs.get(r, ("sysctl", ""))[0],
+                            "key": refs.get(r, ("sysctl", ""))[1], "old": refs.get(r, ("", "", ""))[2],
+                            "new": "", "knobs": 1} for r in m.get("refs", [])]
                     c.sendall((json.dumps({"v": m.get("v", 2), "type": "ack", "id": m["id"],
                                            "results": res}) + "\n").encode())
                 elif m["type"] == "apply" and not a.no_ack:
@@ -136,6 +140,7 @@ while True:
                             res.append({"ref": ch.get("ref"), "kind": ch.get("kind", "sysctl"),
                                         "key": ch["key"], "old": old, "new": ch.get("value", ch["key"]),
                                         "knobs": 1})
+                            refs[ch.get("ref")] = (ch.get("kind", "sysctl"), ch["key"], ch.get("value", ch["key"]))
                             continue
                         if a.ack_sets == "any-key" and oldkey:
                             sysctls[oldkey] = int(ch["value"])
