@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* act_note: the "note" action — a line for the operator, logged (and
  * printed) when its rule fires; it changes nothing. */
 #include "act_kinds.h"

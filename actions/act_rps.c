@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* act_rps: the "rps" action — Receive Packet Steering over every online
  * CPU ("rps: all") or over the CPUs of a list ("rps: 0-1,3"), on every
  * receive queue, with RFS flow tables sized so the kernel keeps exactly

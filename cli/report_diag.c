@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* report_diag: the diagnosis of `vtune report` is the policy engine's own
  * evaluation of every rule for the guest — what vtune-hostd said in its
  * capture ("evaluation"), or for a capture without one, the same engine run

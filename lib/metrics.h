@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* metrics: the catalogue of scalar metrics that policies, reports and the
  * wire protocol name: every guest.* and host.* metric with its unit and the
  * range a valid value must lie in. A metric vector holds one value each. */
@@ -100,6 +101,9 @@ enum metric_unit {
 	K(GUEST_RPS_SOCK_FLOW_ENTRIES, "guest.sysctl.rps_sock_flow_entries", "net.core.rps_sock_flow_entries", "RFS flow table size") \
 	/* guest: how fresh the figures counted at a bounded rate are */     \
 	X(GUEST_PORTS_USED_AGE, "guest.ports.used_age", MU_SECONDS, "seconds since guest.ports.used was counted (0: this sample)") \
+	/* guest: what offloads going wrong look like from inside */        \
+	X(GUEST_TCP_CSUM_ERRORS, "guest.tcp.csum_errors", MU_RATE, "TCP segments received with a bad checksum (InCsumErrors)") \
+	X(GUEST_TCP_RETRANS_PCT, "guest.tcp.retrans_pct", MU_PCT, "segments retransmitted vs sent (RetransSegs / OutSegs)") \
 	/* guest: SYN cookies coming back, and half-open connections: a burst \
 	 * of real clients completes its handshakes, a spoofed flood does not */ \
 	X(GUEST_TCP_SYNCOOKIES_RECV, "guest.tcp.syncookies_recv", MU_RATE, "handshakes completed with a valid SYN cookie (SyncookiesRecv)") \
@@ -120,7 +124,12 @@ enum metric_unit {
 	X(HOST_SOFTNET_DROPPED, "host.softnet.dropped", MU_RATE, "host softnet drops") \
 	X(HOST_CONNTRACK_FILL, "host.conntrack.fill", MU_PCT, "host conntrack entries vs max") \
 	X(HOST_VCPUS_PINNED, "host.pinned", MU_BOOL, "dom0 / guest vCPUs pinned by vtune") \
-	X(HOST_SRIOV_FREE_VFS, "host.sriov.free_vfs", MU_COUNT, "SR-IOV VFs free to give a guest")
+	X(HOST_SRIOV_FREE_VFS, "host.sriov.free_vfs", MU_COUNT, "SR-IOV VFs free to give a guest") \
+	X(HOST_DOM0_BUSY_MAX, "host.dom0.busy_max", MU_PCT, "dom0's busiest vCPU (Xen); the host's busiest CPU (KVM)") \
+	X(HOST_NETTHREAD_CPU, "host.netthread.cpu", MU_PCT, "CPU time of the guest's vhost workers (KVM) / its vif's netback kthreads (Xen dom0), the busiest thread, % of one CPU") \
+	X(HOST_NETTHREAD_DELAY, "host.netthread.delay", MU_PCT, "run delay (schedstat) of those threads, the worst one, % of wall time") \
+	X(HOST_TAP_ERRORS, "host.tap.errors", MU_RATE, "receive and transmit errors on the guest's tap/vif") \
+	X(HOST_CSUM_FAILURES, "host.csum_failures", MU_RATE, "\"hw csum failure\" in the host's kernel log for the guest's tap/vif or bridge")
 
 enum metric_id {
 #define X(id, name, unit, help) M_##id,

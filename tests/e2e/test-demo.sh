@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 420
 # test-demo: `make demo`'s script, end to end (scripts/demo without
 # install-deps: VTUNE_DEMO_SKIP_DEPS=1). Checks: it exits 0; both reports
