@@ -484,7 +484,7 @@ int cmd_report_main(int argc, char **argv)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+c:f:s:jw::H:m:g:p:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p': policy = optarg; break;
+		case 'p': policy = optarg; break; /* checked below */
 		case 'c': path = optarg; break;
 		case 'f': from = optarg; break;
 		case 's': save = optarg; break;
@@ -492,15 +492,16 @@ int cmd_report_main(int argc, char **argv)
 		case 'H': html = optarg; break;
 		}
 		/* a file name that is an option (--from --json) is a usage error */
-		if ((c == 'c' || c == 'f' || c == 's' || c == 'H' || c == 'g') && optarg[0] == '-') {
+		if ((c == 'c' || c == 'f' || c == 's' || c == 'H' || c == 'g' || c == 'p') &&
+		    optarg[0] == '-') {
 			fprintf(stderr, "vtune report: --%s wants a %s, not the option '%s'\n",
 				c == 'c' ? "control" : c == 'f' ? "from" : c == 's' ? "save"
-				: c == 'H' ? "html" : "guest",
+				: c == 'H' ? "html" : c == 'p' ? "policy" : "guest",
 				c == 'g' ? "guest name" : "file name", optarg);
 			return 2;
 		}
 		switch (c) {
-		case 'c': case 'f': case 's': case 'j': case 'H': break; /* above */
+		case 'c': case 'f': case 's': case 'j': case 'H': case 'p': break; /* above */
 		case 'g': guest = optarg; break;
 		case 'w': {
 			/* --watch S or --watch=S; a bare --watch is 2 s */

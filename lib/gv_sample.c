@@ -246,7 +246,6 @@ void gv_sample_metrics(const struct gv_sample *s, struct mvec *m)
 		mvec_set(m, M_GUEST_TCP_REQQ_FULL_DROPS_TOTAL, (double)t->reqq_full_drop);
 		mvec_set(m, M_GUEST_TCP_REQQ_FULL_COOKIES_TOTAL, (double)t->reqq_full_do_cookies);
 		mvec_set(m, M_GUEST_TCP_SYNCOOKIES_RECV, s->tcp.syncookies_recv);
-		mvec_set(m, M_GUEST_TCP_SYNCOOKIES_FAILED, s->tcp.syncookies_failed);
 	}
 	if (s->synq.known) {
 		mvec_set(m, M_GUEST_TCP_SYN_RECV_MAX, (double)s->synq.count);

@@ -107,7 +107,6 @@ enum metric_unit {
 	/* guest: SYN cookies coming back, and half-open connections: a burst \
 	 * of real clients completes its handshakes, a spoofed flood does not */ \
 	X(GUEST_TCP_SYNCOOKIES_RECV, "guest.tcp.syncookies_recv", MU_RATE, "handshakes completed with a valid SYN cookie (SyncookiesRecv)") \
-	X(GUEST_TCP_SYNCOOKIES_FAILED, "guest.tcp.syncookies_failed", MU_RATE, "ACKs whose SYN cookie did not check (SyncookiesFailed)") \
 	X(GUEST_TCP_SYN_RECV_MAX, "guest.tcp.syn_recv_max", MU_COUNT, "half-open connections (SYN_RECV) of the listener with the most, counted when SYNs overflow a queue") \
 	X(GUEST_TCP_SYN_RECV_PORT, "guest.tcp.syn_recv_port", MU_COUNT, "the port of that listener") \
 	/* host: the hypervisor side of one guest */                          \
