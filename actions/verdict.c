@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* verdict: the records of a firing told to the engine, and its verdicts
  * carried out through the journal (see verdict.h). */
 #include "verdict.h"

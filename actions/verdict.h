@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* verdict: the two ends of effect verification that touch the journal, for
  * both programs that run rules (vtune-hostd, the standalone agent): tell
  * the engine which records a firing made, and carry out its verdicts

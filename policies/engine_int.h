@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* engine_int: the policy engine's state, shared by its parts (engine.c:
  * timers and planning; verify.c: effect verification; explain.c: what each
  * rule is doing, for reports). Not for use outside policies/. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* explain: what each rule of the engine is doing for a subject, for
  * `vtune report` and `vtune status`: quiet, waiting for its `for`, firing,
  * active, in cooldown or quarantine, held by its bounds, refused where it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* policy_verify: the rule keys of effect verification (improve, guard,
  * window, bound, quarantine; vtune-policies(5)) read into a rule's struct
  * pol_verify, with their defaults. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* verify: effect verification — after a rule's change, watch its window of
  * samples and judge it against the samples before: kept when the symptom
  * improved and no guard fell, else a verdict to revert it and a quarantine

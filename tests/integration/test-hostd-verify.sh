@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 60
 # test-hostd-verify: effect verification in vtune-hostd, on both sides. A
 # fake guest (fakeguest.py, protocol 2) keeps reporting NET_RX on one core

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 150
 # Scenario seed: the classic report (about 7,000 accepts/s in a VM, one core
 # pegged by receive processing, the rest idle, the host running netfilter on

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # SYN bursts told from SYN floods, on the real kernel. A server namespace
 # (10.233.0.1) with somaxconn 32 (a small accept queue: the SYN queue of a

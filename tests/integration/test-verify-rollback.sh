@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # Effect verification on the real kernel: a change that makes things worse
 # is undone by vtune itself. A server in a namespace made here, one thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_verify: effect verification in the policy engine on scripted metric
  * sequences with a fake clock: a change that improves is kept; one without
  * effect is reverted and its rule quarantined; a guard that falls reverts
