@@ -221,7 +221,7 @@ scn_note() { printf '%s\n' "$*" >> "$W/notes"; }
 # scn_rounds WHAT: the rounds, then the result line. WHAT says what the
 # arms are, for the table.
 scn_rounds() {
-	: > "$W/notes"
+	touch "$W/notes"
 	for r in $(seq "$SCN_ROUNDS"); do
 		for arm in impaired vtune unimpaired; do
 			"arm_$arm" "$r"

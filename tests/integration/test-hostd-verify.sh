@@ -106,8 +106,12 @@ sleep 2
 grep -q "rule spread: reverted: no effect .*; quarantined for [0-9]* s more" "$TMP/status.txt" ||
 	fail "status: $(cat "$TMP/status.txt")"
 "$V" report --control "$TMP/ctl.sock" > "$TMP/report.txt" || fail report
-grep -q "diagnosis \[both\] NET_RX on one core, with bridge-nf on (quarantined): .*left; reverted: no effect" "$TMP/report.txt" || fail "report's diagnosis: $(grep diagnosis "$TMP/report.txt")"
-grep -A1 "effect of the changes" "$TMP/report.txt" | grep -q "reverted: no effect" || fail "report: $(cat "$TMP/report.txt")"
+# (the report wraps at 100 columns: its lines joined)
+tr -s ' \n' '  ' < "$TMP/report.txt" > "$TMP/report.flat"
+grep -q "diagnosis \[both\] NET_RX on one core, with bridge-nf on (quarantined): .*left; reverted: no effect" \
+	"$TMP/report.flat" || fail "report's diagnosis: $(grep -A2 diagnosis "$TMP/report.txt")"
+grep -q "effect of the changes: \(- \)\?rule spread: reverted: no effect" "$TMP/report.flat" ||
+	fail "report: $(cat "$TMP/report.txt")"
 python3 - "$PORT" <<'PY' || fail "metrics"
 import sys, urllib.request
 t = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1]).read().decode()
