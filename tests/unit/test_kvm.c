@@ -732,6 +732,34 @@ static void test_live(void **state)
 	assert_int_equal(kvm_plan_pin(b, &g, "emulator-away", c, 8, &n), 0);
 	printf("live: emulator-away plan: %zu change(s) %s\n", n, n ? c[0].value : "");
 
+	/* The host-wide housekeeping plan on a real QEMU: carried out through
+	 * the knobs, the emulator ends on the housekeeping CPUs and every vCPU
+	 * off them. */
+	struct planned p = { .n = 0 };
+	const struct bk_guest *gp = &g;
+	assert_int_equal(backend_kvm_ops.plan_pin_host(b, &gp, 1, "housekeeping", plan_rec, &p, why,
+						       sizeof why), 0);
+	char hk[KNOB_VALUE_MAX] = "", vc[KNOB_VALUE_MAX] = "";
+	for (int i = 0; i < p.n; i++) {
+		char kind[32], target[64], key[32], value[KNOB_VALUE_MAX];
+		assert_int_equal(sscanf(p.line[i], "%31s %63s %31s %63s", kind, target, key, value), 4);
+		printf("live: housekeeping: %s\n", p.line[i]);
+		if (!strcmp(kind, "task_affinity"))
+			continue; /* vhost workers: none on this host (no vhost-net) */
+		const struct knob_ops *k = !strcmp(kind, "kvm-vcpupin") ? &kvm_knob_vcpupin_ops
+					 : !strcmp(kind, "kvm-emulatorpin") ? &kvm_knob_emulatorpin_ops
+					 : !strcmp(kind, "kvm-iothreadpin") ? &kvm_knob_iothreadpin_ops : NULL;
+		assert_non_null(k);
+		assert_int_equal(k->write(b, "/", target, key, value), 0);
+		snprintf(!strcmp(kind, "kvm-emulatorpin") ? hk : vc, sizeof hk, "%s", value);
+	}
+	assert_true(hk[0] && vc[0]);
+	assert_int_equal(kvm_knob_emulatorpin_ops.read(b, "/", name, "emulator", buf, sizeof buf), 0);
+	assert_string_equal(buf, hk);
+	assert_int_equal(kvm_knob_vcpupin_ops.read(b, "/", name, "vcpu1", buf, sizeof buf), 0);
+	assert_string_equal(buf, vc);
+	assert_string_not_equal(hk, vc);
+
 	/* Events through the remote driver's socket, driven by our loop. */
 	virDomainPtr dom = virDomainLookupByName(kvm_conn(b), name);
 	assert_non_null(dom);
