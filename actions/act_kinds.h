@@ -22,6 +22,10 @@ int act_sysctl_exec(const struct act_ctx *c, const struct pol_change *ch);
 int act_word_plan(const struct act_plan_in *in, struct pol_plan *out);
 
 /* rps */
+void act_rps_parse(struct pol_ld *ld, yaml_node_t *an, yaml_node_t *node,
+		   yaml_node_t *const *mods, yaml_node_t *const *modkeys,
+		   struct pol_action *a);
+int act_rps_build(const struct act_spec *s, struct pol_action *a, act_err_fn err, void *arg);
 int act_rps_exec(const struct act_ctx *c, const struct pol_change *ch);
 
 /* bridge_nf */

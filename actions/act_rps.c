@@ -1,13 +1,50 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* act_rps: the "rps" action — Receive Packet Steering over every online
- * CPU on every receive queue, with RFS flow tables sized so the kernel
- * keeps exactly what is written (a second run changes nothing). */
+ * CPU ("rps: all") or over the CPUs of a list ("rps: 0-1,3"), on every
+ * receive queue, with RFS flow tables sized so the kernel keeps exactly
+ * what is written (a second run changes nothing). */
 #include "act_kinds.h"
 #include "apply.h"
 #include "log.h"
+#include "policy_ld.h"
 #include "rps.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
+
+/* "all", or a CPU list rps_list_mask takes. */
+static int rps_key_ok(const char *s)
+{
+	char m[320];
+	return s && strlen(s) < POL_KEY_MAX &&
+	       (!strcmp(s, "all") || rps_list_mask(s, m, sizeof m) == 0);
+}
+
+void act_rps_parse(struct pol_ld *ld, yaml_node_t *an, yaml_node_t *node,
+		   yaml_node_t *const *mods, yaml_node_t *const *modkeys,
+		   struct pol_action *a)
+{
+	(void)an, (void)mods, (void)modkeys;
+	const char *s = pol_ld_scalar(ld, node, "rps");
+	if (!s)
+		return;
+	if (!rps_key_ok(s)) {
+		pol_ld_err(ld, node, "rps: '%.40s' is neither all nor a CPU list like 0-1,3", s);
+		return;
+	}
+	snprintf(a->key, sizeof a->key, "%s", s);
+}
+
+int act_rps_build(const struct act_spec *s, struct pol_action *a, act_err_fn err, void *arg)
+{
+	if (!rps_key_ok(s->key)) {
+		err(arg, ACT_F_KEY, "neither all nor a CPU list");
+		return -EINVAL;
+	}
+	snprintf(a->key, sizeof a->key, "%s", s->key);
+	return 0;
+}
 
 /* RFS: the global flow table and its share per receive queue. */
 #define RFS_FLOW_ENTRIES "32768"
@@ -66,7 +103,12 @@ int act_rps_exec(const struct act_ctx *c, const struct pol_change *ch)
 	rps_each_queue(root, count_queue, &nq);
 	if (!nq)
 		return 0;
-	rps_all_mask(ncpu, x.mask, sizeof x.mask);
+	if (!strcmp(ch->key, "all"))
+		rps_all_mask(ncpu, x.mask, sizeof x.mask);
+	else if (rps_list_mask(ch->key, x.mask, sizeof x.mask)) {
+		apply_say(c->ac, LOG_WARNING, "rps: not a CPU list, nothing changed");
+		return 0;
+	}
 	snprintf(x.flow_cnt, sizeof x.flow_cnt, "%u", pow2_floor(RFS_FLOW_ENTRIES_N / (unsigned)nq));
 	int r = apply_knob(c->ac, ch, "sysctl", "", "net.core.rps_sock_flow_entries",
 			   RFS_FLOW_ENTRIES);

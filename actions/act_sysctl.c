@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PORT_RANGE_KEY "net.ipv4.ip_local_port_range"
@@ -272,6 +273,36 @@ static void trim(char *s)
 	memmove(s, s + i, n - i + 1);
 }
 
+/* The ports of "a,b-c" (ip_local_reserved_ports) or "a b c" (listening
+ * ports) below lo: the highest one at or above *nlo moves *nlo just past
+ * it, so a widened range never takes a port a listener uses or the kernel
+ * keeps reserved. *which gets the port that stopped it. */
+static void keep_clear(const char *list, unsigned lo, double *nlo, unsigned *which)
+{
+	const char *p = list;
+	while (p && *p) {
+		char *end;
+		unsigned long a = strtoul(p, &end, 10), b = a;
+		if (end == p) {
+			p++;
+			continue;
+		}
+		if (*end == '-') {
+			const char *q = end + 1;
+			b = strtoul(q, &end, 10);
+			if (end == q)
+				b = a;
+		}
+		if (b >= lo)
+			b = lo - 1;
+		if (a < lo && b >= *nlo && b + 1 > *nlo) {
+			*nlo = (double)b + 1;
+			*which = (unsigned)b;
+		}
+		p = end;
+	}
+}
+
 static int plan_port_range(const struct act_plan_in *in, struct pol_plan *p, const char *cur)
 {
 	const struct pol_action *a = in->a;
@@ -281,7 +312,8 @@ static int plan_port_range(const struct act_plan_in *in, struct pol_plan *p, con
 		return pol_plan_note(p, in->rule, a, in->why, cur,
 				     "%s: cannot read the current value '%.40s', not changed",
 				     a->key, cur);
-	if (a->op == POL_OP_SET) {
+	unsigned slo, shi;
+	if (a->op == POL_OP_SET && sscanf(a->set_str, "%u %u", &slo, &shi) == 2) {
 		snprintf(nv, sizeof nv, "%s", a->set_str);
 	} else {
 		double floor_lo = a->has_min ? a->min : PORT_RANGE_FLOOR;
@@ -291,7 +323,26 @@ static int plan_port_range(const struct act_plan_in *in, struct pol_plan *p, con
 		if (nlo >= lo)
 			return pol_plan_note(p, in->rule, a, in->why, cur,
 					     "%s at min (%.0f %u), not changed", a->key, floor_lo, hi);
-		snprintf(nv, sizeof nv, "%.0f %u", nlo, hi);
+		slo = (unsigned)nlo;
+		shi = hi;
+	}
+	/* a new low end below the old one stops above every port a listener
+	 * uses or ip_local_reserved_ports keeps */
+	if (slo < lo && in->current) {
+		char ports[4096];
+		double nlo = slo;
+		unsigned which = 0;
+		if (in->current(in->arg, a->side, "ports", "listening", ports, sizeof ports) == 0)
+			keep_clear(ports, lo, &nlo, &which);
+		unsigned wl = which;
+		if (in->current(in->arg, a->side, "ports", "reserved", ports, sizeof ports) == 0)
+			keep_clear(ports, lo, &nlo, &which);
+		if (nlo >= lo)
+			return pol_plan_note(p, in->rule, a, in->why, cur,
+					     "%s: port %u just below it is %s, not widened over it",
+					     a->key, which, which == wl ? "a listener's" : "reserved");
+		slo = (unsigned)nlo;
+		snprintf(nv, sizeof nv, "%u %u", slo, shi);
 	}
 	char ncur[48];
 	snprintf(ncur, sizeof ncur, "%u %u", lo, hi);

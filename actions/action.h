@@ -124,6 +124,9 @@ struct act_plan_in {
 	const char *why;
 	pol_current_fn current; /* may be NULL */
 	void *arg;
+	/* the views the rule fired on (a note names their values: "{metric}");
+	 * NULL: unknown */
+	const struct mvec *guest, *host;
 };
 
 struct act_def {

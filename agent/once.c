@@ -6,13 +6,16 @@
 #include "apply.h"
 #include "engine.h"
 #include "journal.h"
+#include "kfs.h"
 #include "knob.h"
 #include "log.h"
 #include "policy.h"
+#include "sockdiag.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
@@ -28,10 +31,33 @@ static const char usage[] =
 	"  -r, --root DIR      /proc and /sys under DIR (default /)\n"
 	"  -n, --dry-run       print what would change, change nothing\n";
 
+/* "ports": the ports listeners use ("listening", "22 80 8080") and the
+ * ports the kernel keeps out of the ephemeral range ("reserved", the
+ * ip_local_reserved_ports list), for the port range's planner. */
+static int ports_of(const char *root, const char *key, char *buf, size_t n)
+{
+	if (!strcmp(key, "reserved"))
+		return kfs_read_str(root, "proc/sys/net/ipv4/ip_local_reserved_ports", buf, n);
+	if (strcmp(key, "listening"))
+		return -ENOENT;
+	struct gv_listener *ls = NULL;
+	int nl = 0, r = sockdiag_listeners(root, &ls, &nl);
+	if (r)
+		return r;
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < nl && used + 8 < n; i++)
+		used += (size_t)snprintf(buf + used, n - used, "%s%u", used ? " " : "", ls[i].port);
+	free(ls);
+	return 0;
+}
+
 int agent_current_knob(void *arg, enum pol_side side, const char *kind,
 		       const char *key, char *buf, size_t n)
 {
 	const char *root = arg;
+	if (side == POL_GUEST && !strcmp(kind, "ports"))
+		return ports_of(root, key, buf, n);
 	if (side != POL_GUEST || strcmp(kind, "sysctl"))
 		return -ENOENT;
 	return knob_read(knob_find("sysctl"), root, "", key, buf, n);

@@ -13,6 +13,7 @@
 #include "parse.h"
 #include "policy.h"
 #include "vclock.h"
+#include "verdict.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -68,6 +69,26 @@ static int plan_touches(const struct pol_plan *p, const char *key)
 		if (!strcmp(p->v[i].key, key))
 			return 1;
 	return 0;
+}
+
+/* A dry run says what each firing's changes are expected to do (checked
+ * after the change when it is made for real). */
+static void say_expected(const struct pol_set *set, const struct pol_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		if (!strcmp(p->v[i].kind, "note"))
+			continue;
+		size_t k = 0; /* the rule's first change: said once */
+		while (k < i && (strcmp(p->v[k].rule, p->v[i].rule) || !strcmp(p->v[k].kind, "note")))
+			k++;
+		const struct pol_rule *r = pol_set_rule(set, p->v[i].rule);
+		if (k < i || !r)
+			continue;
+		char e[768];
+		pol_verify_describe(r, e, sizeof e);
+		printf("rule %s: %s\n", r->name, e);
+	}
+	fflush(stdout);
 }
 
 static void sleep_until(uint64_t deadline_ns)
@@ -238,11 +259,21 @@ int agent_standalone_loop(const struct standalone_cfg *cfg, volatile sig_atomic_
 			pol_plan_clear(&plan);
 			pol_engine_step(eng, "local", cur.mono_ns, &m, NULL, agent_current_knob,
 					(void *)root, &plan);
+			/* changes whose window is over: kept, or undone and quarantined */
+			struct verdict_ctx vc = { .journal = j, .root = root };
+			if (!dry && verdict_carry_out(eng, "local", &vc) < 0) {
+				log_err("journal: cannot undo a change that did not help: stopping");
+				rc = 1;
+				stop = 1;
+			}
+			size_t from = j ? journal_count(j) : 0;
 			if (plan.n) {
 				if (plan_touches(&plan, "net.core.somaxconn"))
 					name_capped_listeners(&s);
 				/* host actions: told as advice, this VM cannot make them */
 				int r = apply_plan(&ac, NULL, &plan, POL_GUEST, ACT_AGENT);
+				if (dry)
+					say_expected(set, &plan);
 				if (r >= 0)
 					r = apply_plan(&ac, NULL, &plan, POL_HOST, ACT_AGENT);
 				if (r < 0) {
@@ -251,6 +282,9 @@ int agent_standalone_loop(const struct standalone_cfg *cfg, volatile sig_atomic_
 					rc = 1;
 					stop = 1;
 				}
+				/* what each firing changed is watched over its window */
+				if (!dry && verdict_tell_records(eng, "local", &plan, j, from, NULL) < 0)
+					log_err("out of memory: changes of this step are not verified");
 			}
 			gv_sample_free(&s);
 		}

@@ -97,6 +97,10 @@ int cmd_apply_main(int argc, char **argv)
 				 *str(ch, "old") ? str(ch, "old") : "n/a (not read)", str(ch, "new"),
 				 str(ch, "rule"), str(ch, "why"));
 		text_wrap(stdout, 4, NULL, line); /* at most 100 columns */
+		if (*str(ch, "expect")) {
+			snprintf(line, sizeof line, "expected: %s", str(ch, "expect"));
+			text_wrap(stdout, 4, "    ", line);
+		}
 	}
 	json_object_put(rep);
 	return 0;

@@ -11,19 +11,6 @@
 
 #define REP_DEFAULT_MINUTES 30
 
-/* Diagnosis thresholds (report_diag.c). */
-#define REP_DELAY_HIGH 10.0	/* % mean vCPU run delay: the host is contended */
-#define REP_DELAY_MAX_HIGH 25.0	/* % run delay of the worst vCPU */
-#define REP_STEAL_HIGH 10.0	/* % guest steal */
-#define REP_OVERFLOW_MIN 1.0	/* /s listen overflows or drops worth a word */
-#define REP_DROPS_MIN 1.0	/* /s drops worth a word */
-#define REP_NEWCONN_MANY 1000.0	/* /s accepts: "many new connections" */
-#define REP_HOT_SHARE 80.0	/* % of NET_RX on one CPU */
-#define REP_HOT_IMBALANCE 1.6	/* hottest CPU / mean NET_RX */
-#define REP_CPU_SATURATED 90.0	/* % busiest CPU */
-#define REP_DOM0_SATURATED 80.0	/* % mean dom0 load */
-#define REP_FILL_HIGH 80.0	/* % conntrack fill */
-
 /* Small accessors on JSON objects: a member or NULL; a number or NAN; a
  * string or "". o may be NULL. */
 json_object *rep_get(json_object *o, const char *k);
@@ -41,10 +28,21 @@ const char *rep_fmt_rate(double v, char *buf, size_t n);
 json_object *rep_model(json_object *capture, const char *guest, int minutes,
 		       char *err, size_t n);
 
-/* The findings for one guest of a capture (its "guests" entry): appends
- * {"side":"host"|"guest"|"none","rule":ID,"text":LINE} objects to out, at
- * least one ("healthy" when nothing is wrong). Returns how many. */
+/* The findings for one guest of a capture (its "guests" entry): the
+ * policy engine's evaluation of each rule that is not quiet (firing,
+ * active, waiting for its `for`, held by its bounds, in cooldown or
+ * quarantine, refused), most pressing first: appends
+ * {"side":"guest"|"host"|"both"|"none","rule":NAME,"state":STATE,"text":LINE}
+ * objects to out, at least one ("healthy" when no rule holds, "no-report"
+ * without a guest view). The evaluation is vtune-hostd's ("evaluation" in
+ * the capture), else the engine's here with the set given to
+ * rep_set_policy. Returns how many. */
 int rep_diagnose(json_object *guest, json_object *out);
+
+/* The policy set a capture without an evaluation is evaluated with (NULL:
+ * none); path names it in the report. The set must outlive its use. */
+struct pol_set;
+void rep_set_policy(const struct pol_set *set, const char *path);
 
 /* The renderers of a model. */
 void rep_print_text(json_object *model, FILE *f);

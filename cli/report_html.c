@@ -365,6 +365,8 @@ int rep_print_html(json_object *mo, FILE *f)
 		if (json_object_array_length(rep_get(g, "implausible")))
 			list(f, rep_get(g, "implausible"), "implausible",
 			     "implausible: not corroborated by the host", "");
+		if (json_object_array_length(rep_get(g, "verified")))
+			list(f, rep_get(g, "verified"), "verified", "effect of the changes", "");
 		if (json_object_array_length(rep_get(g, "left_alone")))
 			list(f, rep_get(g, "left_alone"), "alone", "left alone: changed by someone else", "");
 		if (json_object_array_length(rep_get(g, "not_served")))

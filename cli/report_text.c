@@ -121,6 +121,8 @@ void rep_print_text(json_object *mo, FILE *f)
 		lines(f, rep_get(g, "policies_would"), "policies would do", ": nothing now");
 		if (json_object_array_length(rep_get(g, "implausible")))
 			lines(f, rep_get(g, "implausible"), "implausible (not corroborated by the host)", "");
+		if (json_object_array_length(rep_get(g, "verified")))
+			lines(f, rep_get(g, "verified"), "effect of the changes", "");
 		if (json_object_array_length(rep_get(g, "left_alone")))
 			lines(f, rep_get(g, "left_alone"), "left alone", "");
 		if (json_object_array_length(rep_get(g, "refused")))

@@ -149,6 +149,17 @@ int cmd_status_main(int argc, char **argv)
 		json_object_object_get_ex(g, "host_metrics", &hm);
 		print_metrics("guest", gm);
 		print_metrics("host", hm);
+		json_object *vf = NULL;
+		json_object_object_get_ex(g, "verified", &vf);
+		for (size_t k = 0; vf && k < json_object_array_length(vf); k++) {
+			json_object *x = json_object_array_get_idx(vf, k), *q;
+			double left = json_object_object_get_ex(x, "quarantine_left_s", &q) && q
+					      ? json_object_get_double(q) : 0;
+			char ql[64] = "";
+			if (left > 0)
+				snprintf(ql, sizeof ql, "; quarantined for %.0f s more", left);
+			printf("    rule %s: %s%s\n", str(x, "rule"), str(x, "text"), ql);
+		}
 	}
 	json_object_put(rep);
 	return 0;

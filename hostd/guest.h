@@ -39,6 +39,8 @@ struct guest_pending {
 	uint64_t id;
 	int revert; /* 1: it undoes changes for a revert */
 	int by_ref; /* a protocol 2 revert by record numbers: the ack marks them */
+	char why[384]; /* why it is reverted (effect verification's verdict),
+			* added to the marks; "" none */
 	char rule[WIRE_MAX_RULE + 1];
 	unsigned n;
 	char key[WIRE_MAX_CHANGES][WIRE_MAX_KEY + 1];

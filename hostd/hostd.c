@@ -17,6 +17,7 @@
 #include "policy.h"
 #include "policy_async.h"
 #include "vclock.h"
+#include "verdict.h"
 
 #include <errno.h>
 #include <math.h>
@@ -57,6 +58,7 @@ struct hostd {
 	size_t nheld, capheld;
 	json_object *asked; /* a control revert: the records asked of guests */
 	struct pol_async *reload; /* SIGHUP: the policy loading in a thread */
+	const char *revert_why; /* the verdict whose records are being undone */
 };
 
 struct held_apply {
@@ -141,6 +143,10 @@ static void on_ack(void *arg, struct guest *g, const struct wire_result *const *
 		} else {
 			snprintf(detail, sizeof detail, "guest: old %s new %s%s", res->old_value,
 				 res->new_value, knobs);
+		}
+		if (p->revert && p->why[0]) {
+			size_t l = strlen(detail);
+			snprintf(detail + l, sizeof detail - l, "; %s", p->why);
 		}
 		int ok = !strcmp(op, "applied") || !strcmp(op, "reverted");
 		if (p->revert) {
@@ -649,6 +655,25 @@ static void implausible_said(struct guest *g, const struct pol_engine *e, uint64
 		 (unsigned long long)count, why);
 }
 
+static int revert_remote(void *arg, const struct jrec *rec);
+
+/* verdict_ctx.begin: the verdict's text goes with the guest's reverts. */
+static void verdict_begin(void *arg, const struct pol_verdict *v)
+{
+	struct cur_ctx *c = arg;
+	c->h->revert_why = v->text;
+}
+
+/* verdict_ctx.done: counted for Prometheus. */
+static void verdict_done(void *arg, const struct pol_verdict *v, int not_restored)
+{
+	struct cur_ctx *c = arg;
+	(void)not_restored;
+	c->h->revert_why = NULL;
+	if (v->revert)
+		mh_count_rollback(c->h->mhc, c->g->bk.name, v->rule, v->reason);
+}
+
 static void step_guest(struct hostd *h, struct guest *g, uint64_t now)
 {
 	if (guest_report_age_ns(g, now) > HOSTD_REPORT_MAX_AGE * h->interval_ns)
@@ -678,6 +703,15 @@ static void step_guest(struct hostd *h, struct guest *g, uint64_t now)
 		return;
 	}
 	implausible_said(g, h->engine, now);
+	/* changes whose window is over: kept, or undone on both sides (guest
+	 * records by number through its agent) and the rule quarantined */
+	struct verdict_ctx vc = {
+		.journal = h->o.dry_run ? NULL : h->journal, .root = h->o.root,
+		.remote = revert_remote, .remote_arg = h, .begin = verdict_begin,
+		.done = verdict_done, .arg = &cc,
+	};
+	if (verdict_carry_out(h->engine, g->bk.name, &vc) < 0)
+		mh_count_journal_error(h->mhc);
 	for (size_t i = 0; i < h->plan.n; i++) { /* one firing per rule with changes */
 		size_t k = 0;
 		while (k < i && strcmp(h->plan.v[k].rule, h->plan.v[i].rule))
@@ -685,8 +719,14 @@ static void step_guest(struct hostd *h, struct guest *g, uint64_t now)
 		if (k == i)
 			mh_count_firing(h->mhc, g->bk.name, h->plan.v[i].rule);
 	}
+	size_t from = h->journal ? journal_count(h->journal) : 0;
 	if (h->plan.n)
 		act_on_plan(h, g, &h->plan);
+	/* what each firing changed, on both sides, is watched over its window */
+	if (h->plan.n && !h->o.dry_run &&
+	    verdict_tell_records(h->engine, g->bk.name, &h->plan, h->journal, from,
+				 g->bk.name) < 0)
+		log_warn("guest %s: out of memory: this step's changes are not verified", g->bk.name);
 }
 
 void hostd_step(struct hostd *h, uint64_t now_ns)
@@ -1102,6 +1142,61 @@ static void add_u64(json_object *o, const char *k, uint64_t v)
 	json_object_object_add(o, k, json_object_new_int64(v > INT64_MAX ? INT64_MAX : (int64_t)v));
 }
 
+/* Effect verification's last verdict on each rule for a guest: kept or
+ * reverted with its figures, and the quarantine left. */
+static json_object *verified_json(struct hostd *h, const char *guest, uint64_t now_ns)
+{
+	json_object *a = json_object_new_array();
+	for (size_t k = 0; k < h->set->n_rules; k++) {
+		const char *text;
+		int reverted;
+		uint64_t until;
+		if (pol_engine_last_verdict(h->engine, guest, h->set->rules[k].name, &text,
+					    &reverted, &until))
+			continue;
+		json_object *v = json_object_new_object();
+		json_object_object_add(v, "rule", json_object_new_string(h->set->rules[k].name));
+		json_object_object_add(v, "reverted", json_object_new_boolean(reverted));
+		json_object_object_add(v, "text", json_object_new_string(text));
+		json_object_object_add(v, "quarantine_left_s", until > now_ns
+				       ? json_object_new_double((double)(until - now_ns) / 1e9)
+				       : json_object_new_double(0));
+		json_object_array_add(a, v);
+	}
+	return a;
+}
+
+/* The engine's own evaluation of every rule for a guest that is not
+ * quiet: firing, waiting for its `for`, active, in cooldown or quarantine,
+ * held by its bounds, refused here — `vtune report`'s diagnosis. */
+static json_object *evaluation_json(struct hostd *h, struct guest *g, uint64_t now_ns)
+{
+	json_object *a = json_object_new_array();
+	struct pol_rule_eval *ev = calloc(h->set->n_rules + 1, sizeof *ev);
+	struct cur_ctx cc = { h, g };
+	struct act_where w = { ACT_HOSTD, h->ops->name, backend_can, g->agreed_v };
+	int n = ev ? pol_engine_explain(h->engine, g->bk.name, now_ns, &g->gm,
+					g->have_host ? &g->hm : NULL, current_knob, &cc, &w, ev,
+					h->set->n_rules) : 0;
+	for (int i = 0; i < n; i++) {
+		const struct pol_rule_eval *x = &ev[i];
+		if (x->state == POL_RS_QUIET || x->state == POL_RS_OFF || x->state == POL_RS_UNKNOWN)
+			continue;
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "rule", json_object_new_string(x->rule->name));
+		json_object_object_add(o, "state", json_object_new_string(pol_rstate_name(x->state)));
+		json_object_object_add(o, "side", json_object_new_string(pol_rule_side(x->rule)));
+		json_object_object_add(o, "description", json_object_new_string(
+					       x->rule->description ? x->rule->description : ""));
+		json_object_object_add(o, "why", json_object_new_string(x->why));
+		json_object_object_add(o, "detail", json_object_new_string(x->detail));
+		json_object_object_add(o, "fix", json_object_new_string(x->fix));
+		json_object_array_add(a, o);
+	}
+	free(ev);
+	return a;
+}
+
 json_object *hostd_status_json(struct hostd *h, uint64_t now_ns)
 {
 	json_object *o = json_object_new_object(), *arr = json_object_new_array();
@@ -1171,6 +1266,9 @@ json_object *hostd_status_json(struct hostd *h, uint64_t now_ns)
 			json_object_array_add(la, e);
 		}
 		json_object_object_add(go, "left_alone", la);
+		json_object_object_add(go, "verified", verified_json(h, g->bk.name, now_ns));
+		json_object_object_add(go, "evaluation", g->have_report
+				       ? evaluation_json(h, (struct guest *)g, now_ns) : NULL);
 		json_object *rf = json_object_new_array();
 		if (g->refused[0])
 			json_object_array_add(rf, json_object_new_string(g->refused));
@@ -1181,7 +1279,8 @@ json_object *hostd_status_json(struct hostd *h, uint64_t now_ns)
 	return o;
 }
 
-static json_object *change_json(const char *guest, const struct pol_change *c)
+static json_object *change_json(const struct hostd *h, const char *guest,
+				const struct pol_change *c)
 {
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "guest", json_object_new_string(guest));
@@ -1193,6 +1292,13 @@ static json_object *change_json(const char *guest, const struct pol_change *c)
 	json_object_object_add(o, "new", json_object_new_string(c->new));
 	json_object_object_add(o, "note", json_object_new_string(c->note));
 	json_object_object_add(o, "why", json_object_new_string(c->why));
+	const struct pol_rule *r = pol_set_rule(h->set, c->rule);
+	if (r && strcmp(c->kind, "note")) {
+		/* what the change is expected to do, checked after it is made */
+		char expect[768];
+		pol_verify_describe(r, expect, sizeof expect);
+		json_object_object_add(o, "expect", json_object_new_string(expect));
+	}
 	if (c->deferred) {
 		/* the guest's agent plans it from the value it has */
 		char ask[160];
@@ -1230,7 +1336,7 @@ json_object *hostd_dry_plan_json(struct hostd *h, uint64_t now_ns)
 		pol_engine_step(e, g->bk.name, now_ns, &g->gm, hm, current_knob, &cc, &plan);
 		pol_engine_step(e, g->bk.name, now_ns + span, &g->gm, hm, current_knob, &cc, &plan);
 		for (size_t k = 0; k < plan.n; k++)
-			json_object_array_add(arr, change_json(g->bk.name, &plan.v[k]));
+			json_object_array_add(arr, change_json(h, g->bk.name, &plan.v[k]));
 	}
 	pol_plan_free(&plan);
 	json_object_object_add(o, "ok", json_object_new_boolean(e != NULL));
@@ -1263,6 +1369,8 @@ static int revert_remote(void *arg, const struct jrec *rec)
 	snprintf(p.kind[0], sizeof p.kind[0], "%s", rec->kind);
 	p.seq[0] = rec->seq;
 	p.n = 1;
+	if (h->revert_why)
+		snprintf(p.why, sizeof p.why, "%s", h->revert_why);
 	if (guest_plans(g, rec->kind)) {
 		wire_msg_init(&m, WIRE_REVERT);
 		m.v = g->agreed_v;

@@ -69,7 +69,8 @@ void mh_count_change(struct mh_counters *c, const char *guest, const char *side,
 void mh_count_refusal(struct mh_counters *c, const char *guest, const char *kind,
 		      const char *reason);
 /* Count a rule's changes rolled back by effect verification, reason
- * "no_effect" or "accept_rate_fell": vtune_changes_rolled_back_total. */
+ * "no_effect", "accept_rate_fell" or "guard_fell" (another metric the rule
+ * guards fell): vtune_changes_rolled_back_total. */
 void mh_count_rollback(struct mh_counters *c, const char *guest, const char *rule,
 		       const char *reason);
 /* Count a journal write or sync that failed (vtune_journal_errors_total). */

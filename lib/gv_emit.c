@@ -328,7 +328,6 @@ static void softnet(struct em *e, const struct gv_sample *s)
 		put_d(e, "net_rx_imbalance", s->netrx_imbalance);
 		put_i(e, "net_rx_hot_cpu", s->netrx_hot_cpu);
 		put_d(e, "net_rx_hot_share", s->netrx_hot_share);
-		put_b(e, "one_hot_core", gv_sample_one_hot_core(s));
 	}
 	close_(e, "}");
 }

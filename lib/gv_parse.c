@@ -219,6 +219,8 @@ int gv_parse_netstat(char *text, struct gv_tcp_counters *t, char *err, size_t n)
 		WANT("SyncookiesSent", syncookies_sent),
 		WANT("TCPReqQFullDrop", reqq_full_drop),
 		WANT("TCPReqQFullDoCookies", reqq_full_do_cookies),
+		WANT("SyncookiesRecv", syncookies_recv),
+		WANT("SyncookiesFailed", syncookies_failed),
 	};
 	return parse_pairs(text, "TcpExt:", "/proc/net/netstat", w, sizeof w / sizeof *w,
 			   t, err, n);

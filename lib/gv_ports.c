@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct gv_ports_sched {
 	struct gv_ports_cfg cfg;
@@ -23,6 +24,14 @@ struct gv_ports_sched {
 	uint32_t try_lo, try_hi; /* ... for this range, */
 	uint64_t tried_ns;   /* ... then */
 	uint64_t counts, cpu_ns; /* exact counts started, and their CPU */
+	/* the dump of half-open connections */
+	int syn_seen;	     /* syn_total holds the last reading's */
+	uint64_t syn_total;  /* SYN overflow counters, summed */
+	int syn_tried;
+	uint64_t syn_tried_ns;
+	int syn_have;
+	struct gv_synq syn;  /* the last dump's answer, */
+	uint64_t syn_at_ns;  /* ... taken then */
 };
 
 struct gv_ports_sched *gv_ports_sched_new(const struct gv_ports_cfg *cfg)
@@ -66,6 +75,26 @@ static void set(struct gv_ports *p, uint64_t v, int bound, double age_s)
 	p->in_use_age_s = age_s;
 }
 
+static int cmp_u16(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+/* The listeners' ports inside [lo, hi], sorted, without repeats. */
+static size_t listen_ports(const struct gv_reading *r, uint32_t lo, uint32_t hi, uint16_t *out)
+{
+	size_t n = 0;
+	for (int i = 0; i < r->nlisteners && n < GV_MAX_LISTENERS; i++)
+		if (r->listeners[i].port >= lo && r->listeners[i].port <= hi)
+			out[n++] = (uint16_t)r->listeners[i].port;
+	qsort(out, n, sizeof *out, cmp_u16);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!k || out[k - 1] != out[i])
+			out[k++] = out[i];
+	return k;
+}
+
 void gv_ports_fill(struct gv_ports_sched *ps, const char *root, struct gv_reading *r)
 {
 	struct gv_ports *p = &r->ports;
@@ -86,8 +115,10 @@ void gv_ports_fill(struct gv_ports_sched *ps, const char *root, struct gv_readin
 	}
 	if (!ps || may_count(ps, now, p->lo, p->hi)) {
 		gv_ports_count_fn count = ps ? ps->count : sockdiag_count_ports;
+		uint16_t skip[GV_MAX_LISTENERS];
+		size_t nskip = listen_ports(r, p->lo, p->hi, skip);
 		uint64_t n = 0, c0 = vclock_cpu_ns();
-		int e = count(root, p->lo, p->hi, &n);
+		int e = count(root, p->lo, p->hi, skip, nskip, &n);
 		uint64_t cost = vclock_cpu_ns() - c0;
 		if (!ps) {
 			p->exact_counts = 1;
@@ -129,4 +160,63 @@ void gv_ports_fill(struct gv_ports_sched *ps, const char *root, struct gv_readin
 		set(p, bound, 1, 0); /* fewer sockets in all than the last count */
 	else
 		set(p, ps->value, 0, (double)(now - ps->at_ns) / 1e9);
+}
+
+/* The listener with the most half-open connections, from one dump. */
+static int synq_dump(const char *root, const struct gv_reading *r, struct gv_synq *q)
+{
+	uint64_t counts[GV_MAX_LISTENERS];
+	int n = r->nlisteners < GV_MAX_LISTENERS ? r->nlisteners : GV_MAX_LISTENERS;
+	int e = sockdiag_synrecv(root, r->listeners, n, counts);
+	if (e)
+		return e;
+	memset(q, 0, sizeof *q);
+	q->known = 1;
+	for (int i = 0; i < n; i++)
+		if (counts[i] > q->count) {
+			q->count = counts[i];
+			q->port = r->listeners[i].port;
+		}
+	return 0;
+}
+
+void gv_synq_fill(struct gv_ports_sched *ps, const char *root, struct gv_reading *r)
+{
+	const struct gv_tcp_counters *t = &r->tcp;
+	uint64_t total = t->syncookies_sent + t->reqq_full_drop + t->reqq_full_do_cookies;
+	uint64_t now = vclock_mono_ns();
+	memset(&r->synq, 0, sizeof r->synq);
+	if (r->status[GV_NETSTAT] || r->status[GV_LISTENERS] || !r->nlisteners)
+		return;
+	if (!ps) {
+		if (total)
+			synq_dump(root, r, &r->synq);
+		return;
+	}
+	int moved = ps->syn_seen && total != ps->syn_total;
+	ps->syn_seen = 1;
+	ps->syn_total = total;
+	if (!moved)
+		return; /* no overflow since the last reading: nothing to say */
+	if ((!ps->syn_tried || (double)(now - ps->syn_tried_ns) >= ps->cfg.period_s * 1e9) &&
+	    budget_may_run(&ps->budget, now, ps->cost_ns)) {
+		uint64_t c0 = vclock_cpu_ns();
+		struct gv_synq q;
+		int e = synq_dump(root, r, &q);
+		uint64_t cost = vclock_cpu_ns() - c0;
+		budget_charge(&ps->budget, now, cost);
+		ps->syn_tried = 1;
+		ps->syn_tried_ns = now;
+		if (!e) {
+			ps->syn_have = 1;
+			ps->syn = q;
+			ps->syn_at_ns = now;
+		}
+		log_debug("ports: half-open connections %s, %.2f ms of CPU",
+			  e ? "not counted" : "counted", (double)cost / 1e6);
+	}
+	if (ps->syn_have) {
+		r->synq = ps->syn;
+		r->synq.age_s = (double)(now - ps->syn_at_ns) / 1e9;
+	}
 }

@@ -8,6 +8,7 @@
 #ifndef VTUNE_GV_PORTS_H
 #define VTUNE_GV_PORTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "gview.h"
@@ -25,8 +26,10 @@ struct gv_ports_cfg {
 	double period_s;   /* >= 0 */
 };
 
-/* The counter: sockdiag_count_ports, or a test's. */
-typedef int (*gv_ports_count_fn)(const char *root, uint32_t lo, uint32_t hi, uint64_t *n);
+/* The counter: sockdiag_count_ports, or a test's (skip: the listeners'
+ * ports, sorted, that are not counted). */
+typedef int (*gv_ports_count_fn)(const char *root, uint32_t lo, uint32_t hi,
+				 const uint16_t *skip, size_t nskip, uint64_t *n);
 
 struct gv_ports_sched;
 
@@ -36,7 +39,9 @@ void gv_ports_sched_free(struct gv_ports_sched *ps);
 /* Tests: count with fn instead of sock_diag. */
 void gv_ports_sched_set_counter(struct gv_ports_sched *ps, gv_ports_count_fn fn);
 
-/* Set r->ports.in_use, in_use_known, in_use_bound, in_use_age_s,
+/* Set r->ports.in_use (the ephemeral ports of the range that outgoing
+ * connections hold: sockets on a port some listener of r->listeners uses
+ * are not counted), in_use_known, in_use_bound, in_use_age_s,
  * exact_counts and exact_cpu_ns for a reading whose port range and
  * sockstat are read (a failed sockstat counts as "could matter"):
  *  - the sockstat total when it is under the range / GV_PORTS_SIGNAL_DIV,
@@ -48,5 +53,15 @@ void gv_ports_sched_set_counter(struct gv_ports_sched *ps, gv_ports_count_fn fn)
  * ps NULL: no schedule, every reading that needs it counts (one-shot
  * commands and tests). */
 void gv_ports_fill(struct gv_ports_sched *ps, const char *root, struct gv_reading *r);
+
+/* Set r->synq: the listener with the most half-open connections, from a
+ * dump of SYN_RECV sockets (sockdiag_synrecv) taken only when SYNs
+ * overflowed a queue since the last reading (SyncookiesSent,
+ * TCPReqQFullDrop or TCPReqQFullDoCookies moved), at most once per period
+ * and within the same CPU budget as the ports count; between dumps the last
+ * one is given with its age while the overflow goes on. ps NULL: a dump
+ * whenever the counters show any overflow since boot. Needs r->listeners
+ * and r->tcp read. */
+void gv_synq_fill(struct gv_ports_sched *ps, const char *root, struct gv_reading *r);
 
 #endif

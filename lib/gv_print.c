@@ -34,9 +34,15 @@ void gv_sample_print(FILE *f, const struct gv_sample *s)
 			s->tcp.passive_opens, s->tcp.active_opens);
 	if (!failed(f, s, GV_NETSTAT))
 		fprintf(f, "             ListenOverflows %.1f/s  ListenDrops %.1f/s  TCPBacklogDrop %.1f/s\n"
-			   "             SyncookiesSent %.1f/s  TCPReqQFullDrop %.1f/s  TCPReqQFullDoCookies %.1f/s\n",
+			   "             SyncookiesSent %.1f/s  TCPReqQFullDrop %.1f/s  TCPReqQFullDoCookies %.1f/s\n"
+			   "             SyncookiesRecv %.1f/s  SyncookiesFailed %.1f/s\n",
 			s->tcp.listen_overflows, s->tcp.listen_drops, s->tcp.backlog_drop,
-			s->tcp.syncookies_sent, s->tcp.reqq_full_drop, s->tcp.reqq_full_do_cookies);
+			s->tcp.syncookies_sent, s->tcp.reqq_full_drop, s->tcp.reqq_full_do_cookies,
+			s->tcp.syncookies_recv, s->tcp.syncookies_failed);
+	if (s->synq.known)
+		fprintf(f, "             half-open (SYN_RECV) %llu on port %u%s\n",
+			(unsigned long long)s->synq.count, s->synq.port,
+			s->synq.age_s > 0 ? " (an earlier count)" : "");
 	if (!failed(f, s, GV_SOCKSTAT))
 		fprintf(f, "Sockets      in use %llu (v6 %llu)  orphans %llu  TIME_WAIT %llu\n",
 			(unsigned long long)s->sock.tcp_inuse, (unsigned long long)s->sock.tcp6_inuse,
@@ -69,9 +75,8 @@ void gv_sample_print(FILE *f, const struct gv_sample *s)
 		fprintf(f, "NET_RX/s    ");
 		for (int i = 0; i < s->nnetrx; i++)
 			fprintf(f, " cpu%d %.1f", i, s->netrx[i]);
-		fprintf(f, "\n             imbalance %.2fx (hottest cpu %d, %.0f%%)%s\n",
-			s->netrx_imbalance, s->netrx_hot_cpu, s->netrx_hot_share,
-			gv_sample_one_hot_core(s) ? "  ONE HOT CORE" : "");
+		fprintf(f, "\n             imbalance %.2fx (hottest cpu %d, %.0f%%)\n",
+			s->netrx_imbalance, s->netrx_hot_cpu, s->netrx_hot_share);
 	}
 
 	fputc('\n', f);

@@ -428,6 +428,7 @@ int gv_read_keep(const struct gv_keep *k, const char *root, int flags, struct gv
 			set_err(r, GV_LISTENERS, e, "sock_diag (listeners)");
 		if (!r->status[GV_PORTS])
 			gv_ports_fill(ps, root, r);
+		gv_synq_fill(ps, root, r);
 	} else {
 		set_err(r, GV_LISTENERS, -EOPNOTSUPP, "sock_diag");
 	}

@@ -83,6 +83,9 @@ int gv_sample_compute(const struct gv_reading *a, const struct gv_reading *b,
 	s->tcp.reqq_full_drop = rate(ta->reqq_full_drop, tb->reqq_full_drop, secs);
 	s->tcp.reqq_full_do_cookies =
 		rate(ta->reqq_full_do_cookies, tb->reqq_full_do_cookies, secs);
+	s->tcp.syncookies_recv = rate(ta->syncookies_recv, tb->syncookies_recv, secs);
+	s->tcp.syncookies_failed = rate(ta->syncookies_failed, tb->syncookies_failed, secs);
+	s->synq = b->synq;
 	s->sock = b->sock;
 	s->tcp_total = b->tcp;
 
@@ -242,6 +245,11 @@ void gv_sample_metrics(const struct gv_sample *s, struct mvec *m)
 		mvec_set(m, M_GUEST_TCP_SYNCOOKIES_SENT_TOTAL, (double)t->syncookies_sent);
 		mvec_set(m, M_GUEST_TCP_REQQ_FULL_DROPS_TOTAL, (double)t->reqq_full_drop);
 		mvec_set(m, M_GUEST_TCP_REQQ_FULL_COOKIES_TOTAL, (double)t->reqq_full_do_cookies);
+		mvec_set(m, M_GUEST_TCP_SYNCOOKIES_RECV, s->tcp.syncookies_recv);
+	}
+	if (s->synq.known) {
+		mvec_set(m, M_GUEST_TCP_SYN_RECV_MAX, (double)s->synq.count);
+		mvec_set(m, M_GUEST_TCP_SYN_RECV_PORT, (double)s->synq.port);
 	}
 	if (!s->status[GV_SOCKSTAT]) {
 		mvec_set(m, M_GUEST_TCP_INUSE, (double)(s->sock.tcp_inuse + s->sock.tcp6_inuse));
@@ -342,12 +350,4 @@ void gv_sample_metrics(const struct gv_sample *s, struct mvec *m)
 	set_knob(m, M_GUEST_TCP_TW_REUSE, k->tw_reuse);
 	set_knob(m, M_GUEST_NF_CONNTRACK_MAX, k->nf_conntrack_max);
 	set_knob(m, M_GUEST_RPS_SOCK_FLOW_ENTRIES, k->rps_sock_flow_entries);
-}
-
-int gv_sample_one_hot_core(const struct gv_sample *s)
-{
-	double sum = 0;
-	for (int i = 0; i < s->nnetrx; i++)
-		sum += s->netrx[i];
-	return s->nnetrx >= 2 && sum >= 100 && s->netrx_imbalance >= 1.6;
 }

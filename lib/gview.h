@@ -39,6 +39,17 @@ struct gv_tcp_counters {
 	uint64_t out_segs, retrans_segs, in_csum_errors;	  /* Tcp: */
 	uint64_t listen_overflows, listen_drops, backlog_drop;	  /* TcpExt: */
 	uint64_t syncookies_sent, reqq_full_drop, reqq_full_do_cookies;
+	uint64_t syncookies_recv, syncookies_failed;
+};
+
+/* Half-open connections (SYN_RECV request sockets) of the listener that has
+ * the most: a dump of them is taken only when SYNs overflow a queue (see
+ * gv_ports.h), so it may be older than the reading. */
+struct gv_synq {
+	int known;
+	uint32_t port;	 /* that listener's port */
+	uint64_t count;	 /* its half-open connections */
+	double age_s;	 /* seconds since the dump (0: this reading) */
 };
 
 struct gv_sockstat {
@@ -113,6 +124,7 @@ struct gv_reading {
 	int nifaces;
 	struct gv_iface *ifaces;
 	struct gv_knobs knobs;
+	struct gv_synq synq;
 };
 
 /* Flags for gv_read: which costly sources to use. */
@@ -194,10 +206,12 @@ struct gv_sample {
 	struct gv_cpu_pct *cpu;
 	struct {
 		double passive_opens, active_opens, listen_overflows, listen_drops,
-			backlog_drop, syncookies_sent, reqq_full_drop, reqq_full_do_cookies;
+			backlog_drop, syncookies_sent, reqq_full_drop, reqq_full_do_cookies,
+			syncookies_recv, syncookies_failed;
 		double csum_errors; /* InCsumErrors per second */
 		double retrans_pct; /* RetransSegs / OutSegs, %, -1 when nothing was sent */
 	} tcp;
+	struct gv_synq synq;
 	struct gv_sockstat sock;
 	int nlisteners;
 	struct gv_listener *listeners;
@@ -232,8 +246,5 @@ void gv_sample_free(struct gv_sample *s);
  * a group that failed stay unknown. */
 void gv_sample_metrics(const struct gv_sample *s, struct mvec *m);
 
-/* NET_RX concentrated on one CPU: at least 2 CPUs, at least 100 NET_RX/s
- * and the hottest CPU at 1.6x the mean or more (80 % of it on 2 CPUs). */
-int gv_sample_one_hot_core(const struct gv_sample *s);
 
 #endif

@@ -659,6 +659,11 @@ static int selected(const struct jrec *r, const struct revert_sel *sel)
 			if (r->host_ref && r->host_ref == sel->refs[i])
 				return 1;
 		return 0;
+	case REVERT_SEQ:
+		for (size_t i = 0; i < sel->nrefs; i++)
+			if (r->seq == sel->refs[i])
+				return 1;
+		return 0;
 	}
 	return 0;
 }
@@ -673,6 +678,7 @@ struct revert_run {
 	size_t n; /* records when the run started; marks come after */
 	const char *root;
 	int dry, force;
+	const char *why; /* added to marks and lines, or NULL */
 	FILE *out;
 	/* Per entry index: 1 processed this run, 2 restored this run. */
 	unsigned char *seen;
@@ -694,7 +700,20 @@ static void say(struct revert_run *rr, const char *fmt, ...)
 	va_end(ap);
 	san_text(raw, strlen(raw), line, sizeof line); /* a terminal reads it */
 	fputs(line, rr->out);
+	if (rr->why)
+		fprintf(rr->out, ": %s", rr->why);
 	fputc('\n', rr->out);
+}
+
+/* A mark of this run: its detail with the run's why, if any. */
+static int rmark(struct revert_run *rr, int64_t seq, const char *op, const char *detail,
+		 const char *old, const char *new)
+{
+	char d[JOURNAL_FIELD_MAX];
+	if (!rr->why)
+		return mark(rr->j, seq, op, detail, old, new);
+	snprintf(d, sizeof d, "%s%s%s", detail ? detail : "", detail ? "; " : "", rr->why);
+	return mark(rr->j, seq, op, d, old, new);
 }
 
 /* Current value of e's knob, as this (possibly dry) run has left it. */
@@ -761,7 +780,7 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 			return 1;
 		}
 		if (err == 0) {
-			err = mark(rr->j, r->seq, "reverted", "restored by the guest agent",
+			err = rmark(rr, r->seq, "reverted", "restored by the guest agent",
 				   NULL, r->old);
 			say(rr, "reverted %s %s -> %s (rule %s)", lb, sn, so, rl);
 			return err;
@@ -772,10 +791,10 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 			 * again when the guest reconnects, and by a later revert */
 			say(rr, "asked the guest to revert %s %s -> %s (rule %s)", lb, sn, so, rl);
 			if (strcmp(e->state, "asked"))
-				return mark(rr->j, r->seq, "asked", "revert asked of the guest", NULL, NULL);
+				return rmark(rr, r->seq, "asked", "revert asked of the guest", NULL, NULL);
 			return 0;
 		}
-		err = mark(rr->j, r->seq, "skipped",
+		err = rmark(rr, r->seq, "skipped",
 			   "the guest reports it was changed by someone else", NULL, NULL);
 		say(rr, "skipped %s: changed by someone else in the guest (rule %s)",
 		    lb, rl);
@@ -799,7 +818,7 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 		rr->seen[idx] = 2;
 		if (rr->dry)
 			return 0;
-		return mark(rr->j, r->seq, "reverted", "already at the original value",
+		return rmark(rr, r->seq, "reverted", "already at the original value",
 			    cur, r->old);
 	}
 	const char *how = NULL;
@@ -819,7 +838,7 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 			say(rr, "skipped %s: %s (rule %s)", lb, detail, rl);
 			if (rr->dry)
 				return 1;
-			err = mark(rr->j, r->seq, "skipped", detail, cur, NULL);
+			err = rmark(rr, r->seq, "skipped", detail, cur, NULL);
 			return err ? err : 1;
 		}
 		how = "forced over a change by someone else";
@@ -836,14 +855,14 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 		snprintf(detail, sizeof detail, "revert failed: cannot write %s: %s",
 			 so, strerror(-err));
 		say(rr, "failed %s: %s (rule %s)", lb, detail, rl);
-		err = mark(rr->j, r->seq, "skipped", detail, cur, NULL);
+		err = rmark(rr, r->seq, "skipped", detail, cur, NULL);
 		return err ? err : 1;
 	}
 	rr->seen[idx] = 2;
 	say(rr, "reverted %s %s -> %s (rule %s%s%s)", lb, sc, so, rl,
 	    strcmp(how, "restored") ? "; " : "", strcmp(how, "restored") ? how : "");
 	log_info("reverted %s %s -> %s (rule %s)", lb, sc, so, rl);
-	return mark(rr->j, r->seq, "reverted", how, cur, r->old);
+	return rmark(rr, r->seq, "reverted", how, cur, r->old);
 }
 
 int journal_revert(struct journal *j, const char *root,
@@ -852,7 +871,7 @@ int journal_revert(struct journal *j, const char *root,
 {
 	struct revert_run rr = {
 		.j = j, .n = j->n, .root = root, .dry = dry_run, .force = force,
-		.out = report,
+		.why = sel->why, .out = report,
 	};
 	size_t n = j->n, nsel = 0;
 	int left = 0, err = 0;

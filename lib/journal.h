@@ -202,14 +202,18 @@ int journal_apply(struct journal *j, const char *root, const struct jrec *change
 		  int dry_run, char *msg, size_t n);
 
 /* Which "set" records journal_revert undoes. */
-enum revert_by { REVERT_ALL, REVERT_RULE, REVERT_SINCE, REVERT_HOST_REF };
+enum revert_by { REVERT_ALL, REVERT_RULE, REVERT_SINCE, REVERT_HOST_REF, REVERT_SEQ };
 struct revert_sel {
 	enum revert_by by;
 	const char *rule;  /* REVERT_RULE: exact rule name */
 	uint64_t since_ns; /* REVERT_SINCE: records with time_ns >= since_ns */
 	const int64_t *refs; /* REVERT_HOST_REF: records with one of these
-			      * host_ref values (nrefs of them) */
+			      * host_ref values; REVERT_SEQ: the records with
+			      * these seq (nrefs of them) */
 	size_t nrefs;
+	const char *why;   /* why they are undone (effect verification's
+			    * verdict with its figures), added to each mark's
+			    * detail and report line; NULL: none */
 };
 
 /* Remote revert (a change made in a guest, side "guest" with a domain):

@@ -58,8 +58,8 @@ enum metric_unit {
 	X(GUEST_CONNTRACK_TW_TIMEOUT, "guest.conntrack.time_wait_timeout", MU_SECONDS, "conntrack time_wait timeout") \
 	/* guest: ports and files */                                          \
 	X(GUEST_PORTS_RANGE, "guest.ports.range", MU_COUNT, "size of ip_local_port_range") \
-	X(GUEST_PORTS_USED, "guest.ports.used", MU_COUNT, "TCP sockets bound to a port in that range") \
-	X(GUEST_PORTS_FILL, "guest.ports.fill", MU_PCT, "ports used vs range") \
+	X(GUEST_PORTS_USED, "guest.ports.used", MU_COUNT, "ephemeral ports of that range held by outgoing connections (sockets on a listener's port not counted)") \
+	X(GUEST_PORTS_FILL, "guest.ports.fill", MU_PCT, "ephemeral ports held by outgoing connections vs range") \
 	X(GUEST_FILES_NR, "guest.files.nr", MU_COUNT, "allocated file handles (fs.file-nr)") \
 	X(GUEST_FILES_MAX, "guest.files.max", MU_COUNT, "fs.file-max") \
 	X(GUEST_FILES_FILL, "guest.files.fill", MU_PCT, "file handles vs file-max") \
@@ -104,6 +104,11 @@ enum metric_unit {
 	/* guest: what offloads going wrong look like from inside */        \
 	X(GUEST_TCP_CSUM_ERRORS, "guest.tcp.csum_errors", MU_RATE, "TCP segments received with a bad checksum (InCsumErrors)") \
 	X(GUEST_TCP_RETRANS_PCT, "guest.tcp.retrans_pct", MU_PCT, "segments retransmitted vs sent (RetransSegs / OutSegs)") \
+	/* guest: SYN cookies coming back, and half-open connections: a burst \
+	 * of real clients completes its handshakes, a spoofed flood does not */ \
+	X(GUEST_TCP_SYNCOOKIES_RECV, "guest.tcp.syncookies_recv", MU_RATE, "handshakes completed with a valid SYN cookie (SyncookiesRecv)") \
+	X(GUEST_TCP_SYN_RECV_MAX, "guest.tcp.syn_recv_max", MU_COUNT, "half-open connections (SYN_RECV) of the listener with the most, counted when SYNs overflow a queue") \
+	X(GUEST_TCP_SYN_RECV_PORT, "guest.tcp.syn_recv_port", MU_COUNT, "the port of that listener") \
 	/* host: the hypervisor side of one guest */                          \
 	X(HOST_VCPU_DELAY, "host.vcpu.delay", MU_PCT, "time the guest's vCPUs waited to run (KVM run delay), mean") \
 	X(HOST_VCPU_DELAY_MAX, "host.vcpu.delay_max", MU_PCT, "run delay of the worst vCPU") \

@@ -139,6 +139,34 @@ int rps_all_mask(int ncpu, char *out, size_t n)
 	return 0;
 }
 
+int rps_list_mask(const char *list, char *out, size_t n)
+{
+	uint8_t map[128];
+	int top = -1;
+	if (!list || cpulist_parse(list, map, sizeof map, 1024))
+		return -EINVAL;
+	for (int c = 0; c < 1024; c++)
+		if (map[c / 8] & (1u << (c % 8)))
+			top = c;
+	if (top < 0)
+		return -EINVAL;
+	int words = top / 32 + 1;
+	size_t used = 0;
+	for (int w = words - 1; w >= 0; w--) {
+		unsigned v = 0;
+		for (int b = 0; b < 32; b++) {
+			int c = w * 32 + b;
+			if (map[c / 8] & (1u << (c % 8)))
+				v |= 1u << b;
+		}
+		int k = snprintf(out + used, n - used, w == words - 1 ? "%x" : ",%08x", v);
+		if (k < 0 || (size_t)k >= n - used)
+			return -EOVERFLOW;
+		used += (size_t)k;
+	}
+	return 0;
+}
+
 struct each_ctx {
 	const char *root;
 	const char *iface;

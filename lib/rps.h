@@ -16,6 +16,11 @@ extern const struct knob_ops knob_rps_ops;
  * -EINVAL (ncpu out of 1..1024) / -EOVERFLOW. */
 int rps_all_mask(int ncpu, char *out, size_t n);
 
+/* The rps_cpus mask of the CPUs in a CPU list ("1", "0-1,3"; as
+ * cpulist_parse reads it, CPUs below 1024), in the same format. Returns 0,
+ * -EINVAL (not a CPU list, or empty) or -EOVERFLOW. */
+int rps_list_mask(const char *list, char *out, size_t n);
+
 /* Call fn(target, arg) for every receive queue of every interface but lo
  * under root (target is "IFACE/rx-N"). Returns 0, fn's non-zero value, or
  * -errno. */

@@ -329,14 +329,37 @@ int sockdiag_listeners(const char *root, struct gv_listener **out, int *n)
 	return 0;
 }
 
-static int count_one(const struct inet_diag_msg *m, void *arg)
+struct pcount {
+	const uint16_t *skip;
+	size_t nskip;
+	uint64_t n;
+};
+
+static int skipped(const struct pcount *c, uint16_t port)
 {
-	(void)m;
-	(*(uint64_t *)arg)++;
+	size_t lo = 0, hi = c->nskip;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->skip[mid] == port)
+			return 1;
+		if (c->skip[mid] < port)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return 0;
 }
 
-int sockdiag_count_ports(const char *root, uint32_t lo, uint32_t hi, uint64_t *count)
+static int count_one(const struct inet_diag_msg *m, void *arg)
+{
+	struct pcount *c = arg;
+	if (!c->nskip || !skipped(c, ntohs(m->id.idiag_sport)))
+		c->n++;
+	return 0;
+}
+
+int sockdiag_count_ports(const char *root, uint32_t lo, uint32_t hi, const uint16_t *skip,
+			 size_t nskip, uint64_t *count)
 {
 	/* sport >= lo && sport <= hi, in inet_diag bytecode: each comparison
 	 * is an op followed by an op whose `no` holds the port; a jump past
@@ -346,6 +369,35 @@ int sockdiag_count_ports(const char *root, uint32_t lo, uint32_t hi, uint64_t *c
 		{ INET_DIAG_BC_S_LE, 8, 12 }, { 0, 0, (uint16_t)hi },
 	};
 	uint32_t states = ~(1u << TCP_LISTEN) & ((1u << 13) - 1); /* 12: NEW_SYN_RECV */
-	*count = 0;
-	return fetch(root, "sock_diag_ports.bin", states, bc, sizeof bc, count_one, count);
+	struct pcount c = { skip, nskip, 0 };
+	int r = fetch(root, "sock_diag_ports.bin", states, bc, sizeof bc, count_one, &c);
+	*count = c.n;
+	return r;
+}
+
+struct synq {
+	const struct gv_listener *ls;
+	int n;
+	uint64_t *counts;
+};
+
+static int count_synrecv(const struct inet_diag_msg *m, void *arg)
+{
+	struct synq *q = arg;
+	unsigned port = ntohs(m->id.idiag_sport);
+	for (int i = 0; i < q->n; i++)
+		if (q->ls[i].port == port && q->ls[i].family == m->idiag_family) {
+			q->counts[i]++;
+			break;
+		}
+	return 0;
+}
+
+int sockdiag_synrecv(const char *root, const struct gv_listener *ls, int n, uint64_t *counts)
+{
+	struct synq q = { ls, n, counts };
+	for (int i = 0; i < n; i++)
+		counts[i] = 0;
+	uint32_t states = (1u << TCP_SYN_RECV) | (1u << 12); /* 12: NEW_SYN_RECV */
+	return fetch(root, "sock_diag_synrecv.bin", states, NULL, 0, count_synrecv, &q);
 }

@@ -26,9 +26,21 @@
 int sockdiag_listeners(const char *root, struct gv_listener **out, int *n);
 
 /* TCP sockets in any state but LISTEN whose local port is in [lo, hi]
- * (a filter runs in the kernel). Replays sock_diag_ports.bin likewise.
- * Its cost grows with the number of sockets: see above. */
-int sockdiag_count_ports(const char *root, uint32_t lo, uint32_t hi, uint64_t *count);
+ * (a filter runs in the kernel) and is none of the nskip ports of skip
+ * (sorted; may be NULL): with the listeners' ports as skip, the ephemeral
+ * ports outgoing connections hold, not a server's own connections (nor
+ * their TIME_WAIT) on a port it listens on inside the range. Replays
+ * sock_diag_ports.bin likewise. Its cost grows with the number of
+ * sockets: see above. */
+int sockdiag_count_ports(const char *root, uint32_t lo, uint32_t hi, const uint16_t *skip,
+			 size_t nskip, uint64_t *count);
+
+/* Half-open connections (SYN_RECV request sockets, v4 and v6) per
+ * listener: counts[i] for the n listeners ls[i], matched by local port
+ * (cleared first). Walks the established hash like the ports count: call
+ * it only when SYNs overflow a queue (lib/gv_ports.h). Replays
+ * sock_diag_synrecv.bin for a fixture root. Returns 0 or -errno. */
+int sockdiag_synrecv(const char *root, const struct gv_listener *ls, int n, uint64_t *counts);
 
 /* Parse a buffer of netlink messages (a dump answer) into listeners. Used
  * for replay and by tests/fuzzers. Returns 0, -EINVAL on a malformed
@@ -36,7 +48,7 @@ int sockdiag_count_ports(const char *root, uint32_t lo, uint32_t hi, uint64_t *c
 int sockdiag_parse_listeners(const void *buf, size_t len, struct gv_listener **out, int *n);
 
 /* If set (tests, `vtune-agent sample --record-netlink DIR`), every live
- * answer is also written to DIR/sock_diag_{listen,ports}.bin, as it
+ * answer is also written to DIR/sock_diag_{listen,ports,synrecv}.bin, as it
  * arrives (into NAME.tmp, renamed when whole). */
 void sockdiag_set_record_dir(const char *dir);
 

@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # bench.mk: `make bench` — the cost and scale of vtune against references
 # measured in the same run, one table printed and written to bench/results.md
-# (bench/run-all; about 6 minutes, needs root for the namespaces; each part
+# (bench/run-all; about 15 minutes, needs root for the namespaces; each part
 # runs in a network namespace of its own, in rounds, and says at its top what
 # it measures and against which reference: agent-cost, agent-scale with
-# connhold.c, hostd-scale with guestsim.c, reaction, crr-vs-wrk).
+# connhold.c, hostd-scale with guestsim.c, reaction, crr-vs-wrk, and the
+# scenarios tests/integration/test-scenario-*.sh with SCN_ROUNDS=5: impaired,
+# with vtune, unimpaired, interleaved).
 #   make bench                      everything
 #   make bench-tools                the bench programs only
 #   BENCH_QUICK=1 make bench        tiny sizes (what the smoke test runs)

@@ -13,44 +13,10 @@
 
 #include "action.h"
 #include "corroborate.h"
+#include "engine_int.h"
 #include "strmap.h"
 
 #define ADMIN_NOTE "changed by the administrator, no longer managed"
-
-struct rstate {
-	int when_on;		/* when has held since when_since */
-	uint64_t when_since;
-	int active;		/* fired, clear not yet held for `for` */
-	int clear_on;
-	uint64_t clear_since;
-	int fired;		/* last_fire is valid */
-	uint64_t last_fire;
-};
-
-struct unmanaged {
-	char *ident; /* act_ident */
-	char *now;   /* the value found */
-};
-
-struct subject {
-	char *name;
-	struct rstate *rs;	/* one per rule */
-	struct unmanaged *unmanaged;
-	size_t n_unmanaged;
-	/* the guest's claims behind host rules, as of the last step */
-	int implausible_now;	/* 1: the last report failed corroboration */
-	uint64_t implausible;	/* steps whose report failed it */
-	char implausible_why[256]; /* the latest failure */
-	struct subject *next;
-};
-
-struct pol_engine {
-	const struct pol_set *set;
-	const char *backend;
-	int corroborate;	/* hold host rules on implausible reports (default on) */
-	struct subject *subjects;
-	struct strmap *by_name; /* subjects by name */
-};
 
 /* ---- plans ---- */
 
@@ -131,15 +97,18 @@ struct pol_engine *pol_engine_new(const struct pol_set *set)
 		return NULL;
 	e->set = set;
 	e->corroborate = 1;
-	if (!(e->by_name = strmap_new())) {
+	if (!(e->by_name = strmap_new()) || vf_engine_init(e)) {
+		strmap_free(e->by_name);
+		free(e->vf);
 		free(e);
 		return NULL;
 	}
 	return e;
 }
 
-static void subject_free(struct subject *s)
+static void subject_free(const struct pol_engine *e, struct subject *s)
 {
+	vf_subject_free(e, s);
 	for (size_t i = 0; i < s->n_unmanaged; i++) {
 		free(s->unmanaged[i].ident);
 		free(s->unmanaged[i].now);
@@ -167,9 +136,10 @@ void pol_engine_free(struct pol_engine *e)
 	while (e->subjects) {
 		struct subject *s = e->subjects;
 		e->subjects = s->next;
-		subject_free(s);
+		subject_free(e, s);
 	}
 	strmap_free(e->by_name);
+	vf_engine_free(e);
 	free(e);
 }
 
@@ -201,8 +171,9 @@ static struct subject *get_subject(struct pol_engine *e, const char *name)
 		return NULL;
 	s->name = strdup(name);
 	s->rs = calloc(e->set->n_rules + 1, sizeof *s->rs);
-	if (!s->name || !s->rs || strmap_put(e->by_name, s->name, s)) {
-		subject_free(s);
+	if (!s->name || !s->rs || vf_subject_init(e, s) ||
+	    strmap_put(e->by_name, s->name, s)) {
+		subject_free(e, s);
 		return NULL;
 	}
 	s->next = e->subjects;
@@ -220,7 +191,7 @@ int pol_engine_forget(struct pol_engine *e, const char *subject)
 		struct subject *s = *pp;
 		*pp = s->next;
 		strmap_del(e->by_name, s->name);
-		subject_free(s);
+		subject_free(e, s);
 		return 0;
 	}
 	return -ENOENT;
@@ -308,7 +279,8 @@ static void build_why(const struct pol_rule *r, const struct mvec *guest,
 
 static int plan_action(struct pol_plan *p, const struct subject *s,
 		       const struct pol_rule *r, const struct pol_action *a,
-		       const char *why, pol_current_fn current, void *arg)
+		       const char *why, pol_current_fn current, void *arg,
+		       const struct mvec *guest, const struct mvec *host)
 {
 	char ident[POL_KEY_MAX + 24];
 	if (a->kind != PA_NOTE) {
@@ -316,7 +288,7 @@ static int plan_action(struct pol_plan *p, const struct subject *s,
 		if (is_unmanaged(s, ident))
 			return pol_plan_note(p, r, a, why, NULL, "%s: " ADMIN_NOTE, ident);
 	}
-	struct act_plan_in in = { r, a, why, current, arg };
+	struct act_plan_in in = { r, a, why, current, arg, guest, host };
 	return act_plan(&in, p);
 }
 
@@ -325,7 +297,7 @@ int pol_plan_rule(const struct pol_rule *r, const char *why,
 {
 	static const struct subject none = { 0 };
 	for (size_t i = 0; i < r->n_actions; i++) {
-		int rc = plan_action(out, &none, r, &r->actions[i], why, current, arg);
+		int rc = plan_action(out, &none, r, &r->actions[i], why, current, arg, NULL, NULL);
 		if (rc < 0)
 			return rc;
 	}
@@ -354,6 +326,10 @@ int pol_engine_step(struct pol_engine *e, const char *subject, uint64_t now_ns,
 	struct subject *s = get_subject(e, subject);
 	if (!s)
 		return -ENOMEM;
+	/* judge the changes whose window is over first: a reverted rule is
+	 * quarantined before it could fire again */
+	if (vf_sample(e, s, now_ns, guest, host))
+		return -ENOMEM;
 	int fired = 0;
 	/* The guest's claims that host rules read must agree with what the
 	 * host sees: a report that does not is implausible, and every rule
@@ -380,6 +356,8 @@ int pol_engine_step(struct pol_engine *e, const char *subject, uint64_t now_ns,
 			st->clear_on = 0;
 			continue;
 		}
+		/* no new change while the last one is watched, nor in quarantine */
+		int held_back = vf_open(s, i) || now_ns < st->quarantine_until;
 		if (st->active) {
 			int c;
 			if (r->clear) {
@@ -415,7 +393,7 @@ int pol_engine_step(struct pol_engine *e, const char *subject, uint64_t now_ns,
 			}
 			uint64_t need = r->cooldown_ns > r->for_ns ? r->cooldown_ns : r->for_ns;
 			if (since(now_ns, st->when_since) < need ||
-			    since(now_ns, st->last_fire) < r->cooldown_ns)
+			    since(now_ns, st->last_fire) < r->cooldown_ns || held_back)
 				continue;
 			goto fire;
 		}
@@ -429,7 +407,7 @@ int pol_engine_step(struct pol_engine *e, const char *subject, uint64_t now_ns,
 		}
 		if (since(now_ns, st->when_since) < r->for_ns)
 			continue;
-		if (st->fired && since(now_ns, st->last_fire) < r->cooldown_ns)
+		if ((st->fired && since(now_ns, st->last_fire) < r->cooldown_ns) || held_back)
 			continue;
 fire:
 		st->active = 1;
@@ -438,10 +416,13 @@ fire:
 		st->when_on = 0;
 		st->clear_on = 0;
 		fired++;
+		if (vf_fired(e, s, i, now_ns))
+			return -ENOMEM;
 		char why[512];
 		build_why(r, guest, host, why, sizeof why);
 		for (size_t j = 0; j < r->n_actions; j++) {
-			int rc = plan_action(out, s, r, &r->actions[j], why, current, arg);
+			int rc = plan_action(out, s, r, &r->actions[j], why, current, arg, guest,
+					     host);
 			if (rc)
 				return rc;
 		}

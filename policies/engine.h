@@ -19,7 +19,10 @@
  * or another -errno (unknown). For sysctls a value (or -EREMOTE) is
  * required; for the others it is optional: when it returns 0 and the
  * value equals what the plan would set, the action is skipped as already
- * done. */
+ * done. The port range's planner also asks kind "ports": key "listening"
+ * (the ports listeners use, "22 80 8080") and "reserved" (the
+ * ip_local_reserved_ports list): a widened range stops above them;
+ * -ENOENT when unknown. */
 typedef int (*pol_current_fn)(void *arg, enum pol_side side, const char *kind,
 			      const char *key, char *buf, size_t n);
 
@@ -134,6 +137,111 @@ int pol_engine_admin_changed(struct pol_engine *e, const char *subject,
  * its ident and the value found then, -ENOENT past the end. */
 int pol_engine_unmanaged(const struct pol_engine *e, const char *subject, size_t i,
 			 const char **ident, const char **now);
+
+/* ---- effect verification ----
+ * Every firing that changed something is a trial: the caller tells the
+ * engine which journal records it made (pol_engine_records); the engine
+ * then watches the rule's window (after the sample in which the change was
+ * made) and judges it against the samples before: the rule's `improve`
+ * (default: its clear condition, else `not when`) must hold on most of the
+ * window or its metrics must move the right way by more than the bound, and
+ * the guards (guest.tcp.passive_opens and the rule's `guard:` metrics) must
+ * not fall by more than the bound (mean below before x (1 - bound) and
+ * median below the lowest sample before: noise inside the bound is not a
+ * fall). A change that fails is to be reverted by the caller (the
+ * verdict's records) and the rule is quarantined for the subject. */
+
+#define POL_VERDICT_TEXT 384
+
+struct pol_verdict {
+	char rule[POL_NAME_MAX + 1];
+	int revert;		/* 1: undo the records; the rule is quarantined */
+	const char *reason;	/* static: "improved", "cleared", "guards_held"
+				 * (improve: none), "no_data" (kept, not
+				 * verifiable); "no_effect", "accept_rate_fell",
+				 * "guard_fell" (revert) */
+	char text[POL_VERDICT_TEXT]; /* "reverted: no effect — accepts 21,363 → 18,589/s" */
+	int64_t *seq;		/* the firing's journal records (owned) */
+	size_t nseq;
+	uint64_t until_ns;	/* revert: end of the quarantine (engine clock) */
+};
+
+/* The journal records (seq of "set" records) the latest firing of rule
+ * made for subject, told after carrying out its plan; n 0 (nothing
+ * changed) ends the trial. Call before the next step. 0, -ENOENT (no
+ * firing of that rule awaits its records) or -ENOMEM. */
+int pol_engine_records(struct pol_engine *e, const char *subject, const char *rule,
+		       const int64_t *seq, size_t n);
+
+/* Take the oldest verdict judged for subject: 1 with *out filled (free
+ * with pol_verdict_free), 0 when none is waiting. */
+int pol_engine_take_verdict(struct pol_engine *e, const char *subject,
+			    struct pol_verdict *out);
+void pol_verdict_free(struct pol_verdict *v);
+
+/* The last verdict on rule for subject: 0 with its text, whether it was
+ * reverted and the end of the quarantine (engine clock, 0 when none), or
+ * -ENOENT. */
+int pol_engine_last_verdict(const struct pol_engine *e, const char *subject,
+			    const char *rule, const char **text, int *reverted,
+			    uint64_t *quarantine_until);
+
+/* What a change of rule r is expected to do, for dry runs: "expect
+ * guest.netrx.imbalance < 1.5 (or falling) within 3 intervals, accepts
+ * (guest.tcp.passive_opens) not falling by more than 10 %; else reverted
+ * and quarantined 1h". */
+void pol_verify_describe(const struct pol_rule *r, char *buf, size_t n);
+
+/* ---- what each rule is doing (`vtune report`'s diagnosis) ---- */
+
+enum pol_rstate {
+	POL_RS_QUIET,	    /* its condition does not hold */
+	POL_RS_UNKNOWN,	    /* its condition cannot be told: a metric is missing */
+	POL_RS_WAITING,	    /* it holds, not yet for its `for` */
+	POL_RS_FIRING,	    /* it holds long enough: it fires (would, in a dry run) */
+	POL_RS_ACTIVE,	    /* fired: its change is being verified, or kept while
+			     * the condition has not cleared */
+	POL_RS_COOLDOWN,    /* it holds again, fired less than its cooldown ago */
+	POL_RS_QUARANTINED, /* its change was undone (no effect / a guard fell) */
+	POL_RS_HELD,	    /* it holds, but every change stops at its bound or is
+			     * already made */
+	POL_RS_REFUSED,	    /* it holds, but none of its actions can run here */
+	POL_RS_OFF,	    /* disabled, or not for this backend */
+};
+
+struct act_where;
+
+/* One rule's state: why (its `when` metrics with their values) and a
+ * detail for people ("held 8s of 30s", "1h00m left; reverted: ...",
+ * "net.core.somaxconn at max (65535), not changed", a refusal's reason). */
+struct pol_rule_eval {
+	const struct pol_rule *rule;
+	enum pol_rstate state;
+	char why[512];
+	char detail[512];
+	char fix[768];	/* what it changes (pol_rule_fix), or for a rule that
+			 * only says something, its notes with their figures */
+};
+
+/* Every rule's state for subject at now on the views g and h (the engine's
+ * timers, cooldowns and quarantines for a subject it knows; a subject it
+ * does not know — or NULL — is judged as if each condition that holds had
+ * held for its `for`, as a dry run does). current (may be NULL) is asked
+ * for knob values to tell a rule held by its bounds; where (may be NULL)
+ * says where it runs, for refusals. Fills up to max entries, in rule
+ * order; returns how many, or -EINVAL. Changes nothing. */
+int pol_engine_explain(const struct pol_engine *e, const char *subject, uint64_t now,
+		       const struct mvec *g, const struct mvec *h, pol_current_fn current,
+		       void *arg, const struct act_where *where, struct pol_rule_eval *out,
+		       size_t max);
+
+/* "quiet", "waiting", "firing", ... */
+const char *pol_rstate_name(enum pol_rstate s);
+/* A rule's changes for people: "guest rps all; guest sysctl
+ * net.core.rps_sock_flow_entries step 32768, max 32768". */
+void pol_rule_fix(const struct pol_rule *r, char *buf, size_t n);
+/* The side a rule acts on: "guest", "host" or "both". */
+const char *pol_rule_side(const struct pol_rule *r);
 
 /* Is a rule active (fired, not yet cleared) for a subject? 1, 0 or
  * -ENOENT for an unknown subject or rule. For status and tests. */

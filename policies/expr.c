@@ -713,6 +713,56 @@ int expr_metrics(const struct expr *e, int *ids, int max)
 	return n;
 }
 
+static int has_metric(const struct expr *e)
+{
+	return e && (e->op == OP_METRIC || has_metric(e->a) || has_metric(e->b));
+}
+
+static void goals(const struct expr *e, int sign, int *ids, int *dirs, int max, int *n)
+{
+	if (!e)
+		return;
+	switch (e->op) {
+	case OP_AND:
+	case OP_OR:
+		goals(e->a, sign, ids, dirs, max, n);
+		goals(e->b, sign, ids, dirs, max, n);
+		return;
+	case OP_NOT:
+		goals(e->a, -sign, ids, dirs, max, n);
+		return;
+	case OP_LT: case OP_LE: case OP_GT: case OP_GE: {
+		const struct expr *m = e->a, *v = e->b;
+		int dir = e->op == OP_LT || e->op == OP_LE ? -1 : 1;
+		if (m->op != OP_METRIC) {
+			m = e->b;
+			v = e->a;
+			dir = -dir;
+		}
+		if (m->op != OP_METRIC || has_metric(v))
+			return;
+		for (int i = 0; i < *n; i++)
+			if (ids[i] == m->metric)
+				return;
+		if (*n < max) {
+			ids[*n] = m->metric;
+			dirs[*n] = dir * sign;
+			(*n)++;
+		}
+		return;
+	}
+	default:
+		return;
+	}
+}
+
+int expr_goals(const struct expr *e, int *ids, int *dirs, int max)
+{
+	int n = 0;
+	goals(e, 1, ids, dirs, max, &n);
+	return n;
+}
+
 char *expr_format_value(int id, double v, char *buf, size_t n)
 {
 	if (id < 0 || id >= M_COUNT || !isfinite(v)) {

@@ -35,6 +35,14 @@ int expr_eval(const struct expr *e, const struct mvec *guest,
  * writes up to max ids and returns how many there are in total. */
 int expr_metrics(const struct expr *e, int *ids, int max);
 
+/* The goals of a condition: each comparison of one metric with a value
+ * (no metric on the other side), reached through and/or/not, says which
+ * way that metric must move for the condition to hold: `m < 5` gives
+ * (m, -1), `m >= 80%` (m, +1), under `not` the opposite. Comparisons of
+ * two metrics, == and != give none. Writes up to max (ids[i], dirs[i])
+ * pairs, a metric once (its first comparison), and returns how many. */
+int expr_goals(const struct expr *e, int *ids, int *dirs, int max);
+
 /* Format a metric's value with its unit ("52.0/s", "100%", "30s", "4096")
  * into buf. Returns buf. */
 char *expr_format_value(int metric_id, double v, char *buf, size_t n);

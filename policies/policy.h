@@ -58,6 +58,26 @@ struct pol_action {
 	unsigned char file;	/* in which of the set's files (pol_set.files) */
 };
 
+/* Effect verification of a rule's changes (vtune-policies(5): improve,
+ * guard, window, bound, quarantine; policies/verify.c judges them). */
+#define POL_MAX_GUARDS 4
+#define POL_WINDOW_DEFAULT 3	   /* intervals watched after a change */
+#define POL_WINDOW_MAX 20
+#define POL_BOUND_DEFAULT 0.10	   /* a guard may fall by 10 % */
+#define POL_QUARANTINE_MIN_NS (3600ull * 1000000000ull) /* default: 1h, >= cooldown */
+struct pol_verify {
+	struct expr *improve;	/* what must hold after the change; NULL: the
+				 * rule's clear, else `not when` */
+	char *improve_src;	/* owned; NULL when inherited */
+	int improve_none;	/* improve: none (only the guards are checked) */
+	int guards[POL_MAX_GUARDS]; /* metrics that must not fall, besides the
+				     * accept rate guest.tcp.passive_opens */
+	size_t n_guards;
+	unsigned window;	/* intervals watched (POL_WINDOW_DEFAULT) */
+	double bound;		/* fraction (POL_BOUND_DEFAULT) */
+	uint64_t quarantine_ns;	/* after a revert, no firing for this long */
+};
+
 struct pol_rule {
 	char name[POL_NAME_MAX + 1];
 	char *description;	/* owned, may be NULL */
@@ -70,6 +90,7 @@ struct pol_rule {
 	size_t n_backends;
 	struct pol_action *actions;
 	size_t n_actions;
+	struct pol_verify verify;
 	int line, col;
 	/* where each key (pol_rule_keys order) was last set: key_line 0 =
 	 * not given (the default), else that line of pol_set.files[key_file] */

@@ -6,6 +6,7 @@
 #define VTUNE_POLICY_LD_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <yaml.h>
 
 struct pol_ld;
@@ -35,6 +36,24 @@ int pol_ld_map(struct pol_ld *ld, yaml_node_t *map, const char *what,
  * -EINVAL (reported). */
 int pol_ld_word(struct pol_ld *ld, yaml_node_t *n, const char *what,
 		const char *const *allowed, char *out, size_t outlen);
+
+/* A condition of the expression language (expr.h) at n, its source text
+ * copied to *src_out: the AST, or NULL (reported, at the column of the
+ * problem). */
+struct expr;
+struct expr *pol_ld_cond(struct pol_ld *ld, yaml_node_t *n, const char *what,
+			 char **src_out);
+
+/* A duration ("10s", "500ms", "2m", "1h", "0"; at most 24h) into *ns:
+ * 0 or -EINVAL (reported). */
+int pol_ld_duration(struct pol_ld *ld, yaml_node_t *n, const char *what, uint64_t *ns);
+
+/* A rule's effect verification keys (policies/policy_verify.c), any of the
+ * nodes NULL when absent: fills r->verify with them and the defaults. */
+struct pol_rule;
+void pol_ld_verify(struct pol_ld *ld, struct pol_rule *r, yaml_node_t *improve,
+		   yaml_node_t *guard, yaml_node_t *window, yaml_node_t *bound,
+		   yaml_node_t *quarantine);
 
 /* A number with an optional k/M/G (x1000) suffix. 0 or -EINVAL. */
 int pol_parse_num(const char *s, double *out);

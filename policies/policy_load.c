@@ -337,8 +337,7 @@ static int parse_duration(const char *s, double *sec)
 	return 0;
 }
 
-static int duration_field(struct pol_ld *ld, yaml_node_t *n, const char *what,
-			  uint64_t *ns)
+int pol_ld_duration(struct pol_ld *ld, yaml_node_t *n, const char *what, uint64_t *ns)
 {
 	const char *s = pol_ld_scalar(ld, n, what);
 	double sec;
@@ -358,8 +357,8 @@ static int duration_field(struct pol_ld *ld, yaml_node_t *n, const char *what,
 }
 
 /* Parse a condition; map its error column into the file. */
-static struct expr *cond_field(struct pol_ld *ld, yaml_node_t *n, const char *what,
-			       char **src_out)
+struct expr *pol_ld_cond(struct pol_ld *ld, yaml_node_t *n, const char *what,
+			 char **src_out)
 {
 	const char *s = pol_ld_scalar(ld, n, what);
 	char err[256];
@@ -458,10 +457,12 @@ static void load_actions(struct pol_ld *ld, yaml_node_t *n, enum pol_side side,
 }
 
 enum { RK_NAME, RK_DESC, RK_ENABLED, RK_WHEN, RK_FOR, RK_CLEAR, RK_COOLDOWN,
-       RK_BACKENDS, RK_GUEST, RK_HOST, RK_N };
+       RK_BACKENDS, RK_GUEST, RK_HOST, RK_IMPROVE, RK_GUARD, RK_WINDOW, RK_BOUND,
+       RK_QUARANTINE, RK_N };
 static const char *const rule_keys[] = {
 	"name", "description", "enabled", "when", "for", "clear", "cooldown",
-	"backends", "guest", "host",
+	"backends", "guest", "host", "improve", "guard", "window", "bound",
+	"quarantine",
 };
 
 _Static_assert(RK_N <= POL_RULE_KEYS_MAX, "grow POL_RULE_KEYS_MAX");
@@ -547,20 +548,20 @@ static void load_rule(struct pol_ld *ld, yaml_node_t *n, struct pol_set *set,
 			err_node(ld, v[RK_ENABLED], "enabled: '%.40s' is not true or false", s);
 	}
 	if (v[RK_WHEN]) {
-		r->when = cond_field(ld, v[RK_WHEN], "when", &r->when_src);
+		r->when = pol_ld_cond(ld, v[RK_WHEN], "when", &r->when_src);
 		r->when_line = (int)v[RK_WHEN]->start_mark.line + 1;
 		r->when_col = (int)v[RK_WHEN]->start_mark.column + 1;
 	} else if (!ld->partial)
 		err_node(ld, n, "rule has no 'when' condition");
 	if (v[RK_FOR])
-		duration_field(ld, v[RK_FOR], "for", &r->for_ns);
+		pol_ld_duration(ld, v[RK_FOR], "for", &r->for_ns);
 	if (v[RK_CLEAR]) {
-		r->clear = cond_field(ld, v[RK_CLEAR], "clear", &r->clear_src);
+		r->clear = pol_ld_cond(ld, v[RK_CLEAR], "clear", &r->clear_src);
 		r->clear_line = (int)v[RK_CLEAR]->start_mark.line + 1;
 		r->clear_col = (int)v[RK_CLEAR]->start_mark.column + 1;
 	}
 	if (v[RK_COOLDOWN])
-		duration_field(ld, v[RK_COOLDOWN], "cooldown", &r->cooldown_ns);
+		pol_ld_duration(ld, v[RK_COOLDOWN], "cooldown", &r->cooldown_ns);
 	if (v[RK_BACKENDS])
 		load_backends(ld, v[RK_BACKENDS], r);
 	if (v[RK_GUEST])
@@ -569,6 +570,8 @@ static void load_rule(struct pol_ld *ld, yaml_node_t *n, struct pol_set *set,
 		load_actions(ld, v[RK_HOST], POL_HOST, r);
 	if (!v[RK_GUEST] && !v[RK_HOST] && !ld->partial)
 		err_node(ld, n, "rule has no actions (add 'guest:' or 'host:')");
+	pol_ld_verify(ld, r, v[RK_IMPROVE], v[RK_GUARD], v[RK_WINDOW], v[RK_BOUND],
+		      v[RK_QUARANTINE]);
 }
 
 static void free_rule(struct pol_rule *r)
@@ -578,6 +581,8 @@ static void free_rule(struct pol_rule *r)
 	free(r->clear_src);
 	expr_free(r->when);
 	expr_free(r->clear);
+	expr_free(r->verify.improve);
+	free(r->verify.improve_src);
 	for (size_t i = 0; i < r->n_actions; i++)
 		free(r->actions[i].text);
 	free(r->actions);
@@ -647,6 +652,25 @@ static void take_keys(struct pol_rule *r, struct pol_rule *d)
 		memcpy(r->backends, d->backends, sizeof r->backends);
 		r->n_backends = d->n_backends;
 	}
+	/* effect verification */
+	if (d->key_line[RK_IMPROVE]) {
+		TAKE(verify.improve);
+		TAKE(verify.improve_src);
+		r->verify.improve_none = d->verify.improve_none;
+	}
+	if (d->key_line[RK_GUARD]) {
+		memcpy(r->verify.guards, d->verify.guards, sizeof r->verify.guards);
+		r->verify.n_guards = d->verify.n_guards;
+	}
+	if (d->key_line[RK_WINDOW])
+		r->verify.window = d->verify.window;
+	if (d->key_line[RK_BOUND])
+		r->verify.bound = d->verify.bound;
+	if (d->key_line[RK_QUARANTINE])
+		r->verify.quarantine_ns = d->verify.quarantine_ns;
+	else if (!r->key_line[RK_QUARANTINE]) /* the default follows the cooldown */
+		r->verify.quarantine_ns = r->cooldown_ns > POL_QUARANTINE_MIN_NS
+					  ? r->cooldown_ns : POL_QUARANTINE_MIN_NS;
 #undef TAKE
 	/* guest: / host: replace that side's actions, the other side's stay */
 	for (int side = POL_GUEST; side <= POL_HOST; side++) {

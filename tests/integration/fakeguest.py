@@ -71,6 +71,9 @@ ap.add_argument("--later", choices=("error", "silent", "wrong-value"), default="
                 help="after --ack-first: answer with an error, not at all, or a value not asked")
 ap.add_argument("--forge-acks", action="store_true",
                 help="add results for keys no request named, and acks for ids never sent")
+ap.add_argument("--protocol", type=int, choices=(1, 2), default=1,
+                help="the agent's newest protocol version: 2 names the kinds sysctl and rps, acks "
+                     "by record number (ref) and answers reverts by ref")
 ap.add_argument("--host-metric", action="append", type=pair, default=[], metavar="NAME=VALUE",
                 help="write the sim backend's host view: lines 'NAME VALUE' in <socket minus .sock>.host")
 ap.add_argument("--metric-file", default=None, metavar="PATH",
@@ -96,6 +99,9 @@ if a.mode is not None:
     os.chmod(a.socket + ".tmp", a.mode)
 os.rename(a.socket + ".tmp", a.socket)   # appears whole: hostd sees a socket
 out = open(a.log, "a", buffering=1) if a.log else None
+
+
+refs = {}  # protocol 2: what each record number asked, for its revert
 
 
 def value(v):
@@ -126,7 +132,19 @@ while True:
                     out.write("got " + json.dumps(m, sort_keys=True) + "\n")
                 if m["type"] == "hello" and not hello:
                     hello = True
-                    c.sendall(b'\xff\n{"v":1,"type":"hello","role":"agent","version":"0.1.0","min_v":1,"max_v":1,"caps":["sysctl"]}\n')
+                    caps = ["sysctl", "rps"] if a.protocol == 2 else ["sysctl"]
+                    c.sendall(b'\xff\n' + json.dumps({"v": 1, "type": "hello", "role": "agent",
+                              "version": "0.1.0", "min_v": 1, "max_v": a.protocol,
+                              "caps": caps}).encode() + b'\n')
+                elif m["type"] == "revert" and not a.no_ack:
+                    # each record back to the value its apply reported as old
+                    res = [{"ref": r, "kind": refs.get(r, ("sysctl", "", "", ""))[0],
+                            "key": refs.get(r, ("sysctl", "", "", ""))[1],
+                            "old": refs.get(r, ("", "", "", ""))[2],
+                            "new": refs.get(r, ("", "", "", ""))[3], "knobs": 1}
+                           for r in m.get("refs", [])]
+                    c.sendall((json.dumps({"v": m.get("v", 2), "type": "ack", "id": m["id"],
+                                           "results": res}) + "\n").encode())
                 elif m["type"] == "apply" and not a.no_ack:
                     applies += 1
                     if a.ack_first is not None and applies > a.ack_first:
@@ -142,6 +160,14 @@ while True:
                     res = []
                     for ch in m["changes"]:
                         old = str(sysctls[oldkey]) if oldkey else ""
+                        if m.get("v", 1) >= 2:
+                            # the agent plans it: nothing is tracked, it is done
+                            res.append({"ref": ch.get("ref"), "kind": ch.get("kind", "sysctl"),
+                                        "key": ch["key"], "old": old, "new": ch.get("value", ch["key"]),
+                                        "knobs": 1})
+                            refs[ch.get("ref")] = (ch.get("kind", "sysctl"), ch["key"],
+                                                   ch.get("value", ch["key"]), old)
+                            continue
                         if a.ack_sets == "any-key" and oldkey:
                             sysctls[oldkey] = int(ch["value"])
                         elif ch["key"] in sysctls:
@@ -149,9 +175,10 @@ while True:
                         res.append({"key": ch["key"], "old": old, "new": ch["value"]})
                     if a.forge_acks:
                         res.append({"key": "net.ipv4.tcp_fin_timeout", "old": "60", "new": "1"})
-                        c.sendall((json.dumps({"v": 1, "type": "ack", "id": m["id"] + 1000,
+                        c.sendall((json.dumps({"v": m.get("v", 1), "type": "ack", "id": m["id"] + 1000,
                                                "results": res}) + "\n").encode())
-                    c.sendall((json.dumps({"v": 1, "type": "ack", "id": m["id"], "results": res}) + "\n").encode())
+                    c.sendall((json.dumps({"v": m.get("v", 1), "type": "ack", "id": m["id"],
+                                           "results": res}) + "\n").encode())
         if hello and time.time() >= nxt:
             nxt = time.time() + a.period
             seq += 1

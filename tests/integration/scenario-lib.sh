@@ -159,12 +159,23 @@ scn_result() {
 # scn_ge A B: A >= B for decimal numbers
 scn_ge() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= float(sys.argv[2]) else 1)' "$1" "$2"; }
 
-# scn_policy RULE: sets POL to the scenario policy for RULE, after checking that it is
-# the rule of policies/default.yaml with only `for` and `cooldown` changed
-# (so a change of the default's thresholds or actions shows up here).
+# scn_policy NAME [RULE...]: sets POL to the scenario policy
+# tests/fixtures/policies/scenario-NAME.yaml, after checking that each RULE
+# (default: NAME) is the rule of policies/default.yaml with only `for` and
+# `cooldown` changed (so a change of the default's thresholds or actions
+# shows up here).
 scn_policy() {
 	fx=$S/tests/fixtures/policies/scenario-$1.yaml
-	python3 - "$S/policies/default.yaml" "$fx" "$1" <<'PY' || fail "$fx is not the default rule $1 with a short for/cooldown: update it"
+	name=$1; shift
+	[ $# -gt 0 ] || set -- "$name"
+	for r in "$@"; do
+		scn_policy_rule "$fx" "$r"
+	done
+	POL=$fx
+}
+scn_policy_rule() {
+	fx=$1
+	python3 - "$S/policies/default.yaml" "$fx" "$2" <<'PY' || fail "$fx: not the default rule $2 with a short for/cooldown: update it"
 import re, sys
 def rule(path, name):
     out, on = [], False
@@ -183,8 +194,58 @@ if not d or d != f:
     print("\n".join(difflib.unified_diff(d, f, "default.yaml", "fixture", lineterm="")))
     sys.exit(1)
 PY
-	POL=$fx
 }
 
 # scn_p999 FILE: p99.9 of connect + request/response latency, in ms
 scn_p999() { python3 -c 'import json,sys; l=json.load(open(sys.argv[1]))["latency_us"]; print("%.0f" % ((l["connect"]["p99_9"] + l["reqresp"]["p99_9"]) / 1000.0))' "$1"; }
+
+# ---- bench mode: interleaved rounds ----
+# `make bench` (bench/run-all) runs each scenario with SCN_ROUNDS=N: instead
+# of its test, the scenario measures its three arms in interleaved rounds,
+# ABC ABC ..., N rounds each, with the same client and load:
+#   arm_impaired R    the impairment in place, measured into $W/impaired.R.json
+#   arm_vtune R       the impairment in place, vtune acts while the load runs
+#                     (its changes are verified: kept or undone), then measured
+#                     into $W/vtune.R.json, then everything vtune did undone
+#   arm_unimpaired R  the impairment lifted, measured into $W/unimpaired.R.json
+# (functions the scenario defines). scn_note TEXT adds a line to the notes
+# (what vtune kept or undid in a round). The result, one JSON object, goes
+# to $SCN_BENCH_OUT (default $B/bench-scenarios.jsonl, appended):
+#   {"scenario", "what", "rounds", "impaired": [conn/s...], "vtune": [...],
+#    "unimpaired": [...], "notes": [...]}
+# In `make test` (SCN_ROUNDS unset) the scenarios run their short test.
+scn_bench() { [ -n "${SCN_ROUNDS:-}" ]; }
+
+scn_note() { printf '%s\n' "$*" >> "$W/notes"; }
+
+# scn_rounds WHAT: the rounds, then the result line. WHAT says what the
+# arms are, for the table.
+scn_rounds() {
+	touch "$W/notes"
+	for r in $(seq "$SCN_ROUNDS"); do
+		for arm in impaired vtune unimpaired; do
+			"arm_$arm" "$r"
+			[ -s "$W/$arm.$r.json" ] || fail "round $r: arm $arm measured nothing"
+			echo "round $r $arm: $(scn_rate "$W/$arm.$r.json")/s, $(scn_errdesc "$W/$arm.$r.json")"
+		done
+	done
+	python3 - "$W" "$SCN_ROUNDS" "$SCN" "$1" "${SCN_BENCH_OUT:-$B/bench-scenarios.jsonl}" <<'PY'
+import json, sys
+w, n, scn, what, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+res = {"scenario": scn, "what": what, "rounds": n}
+for arm in ("impaired", "vtune", "unimpaired"):
+    res[arm] = [json.load(open("%s/%s.%d.json" % (w, arm, r)))["conn_per_s"] for r in range(1, n + 1)]
+res["notes"] = [l.rstrip("\n") for l in open(w + "/notes") if l.strip()]
+with open(out, "a") as f:
+    f.write(json.dumps(res) + "\n")
+med = lambda v: sorted(v)[len(v) // 2]
+print("scenario %s: impaired %.0f/s, with vtune %.0f/s, unimpaired %.0f/s (medians of %d rounds)"
+      % (scn, med(res["impaired"]), med(res["vtune"]), med(res["unimpaired"]), n))
+PY
+}
+
+# scn_verdicts LOG: the effect verification's verdicts in an agent's or
+# hostd's log, one per line ("rule R: kept: ..." / "rule R: reverted: ...").
+scn_verdicts() {
+	grep -o 'rule [a-z0-9-]*: \(kept\|reverted\): [^;]*' "$1" 2>/dev/null | sort -u
+}

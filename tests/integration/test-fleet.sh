@@ -62,6 +62,8 @@ rules:
   - name: listen-overflow
     description: accept queues overflow
     when: guest.tcp.listen_overflows > 5/s
+    # fake figures: no effect can show; only the guards are checked
+    improve: none
     for: 1s
     clear: guest.tcp.listen_overflows < 1/s
     cooldown: 1h
@@ -73,6 +75,7 @@ rules:
   - name: vcpu-run-delay
     description: the guest's vCPUs wait to run on the host
     when: host.vcpu.delay_max >= 10% and guest.cpu.busy_max >= 80%
+    improve: none
     for: 1s
     cooldown: 1h
     host:
@@ -80,6 +83,7 @@ rules:
   - name: softnet-drops
     description: packets dropped, netdev backlog full
     when: guest.softnet.dropped > 10/s
+    improve: none
     for: 1s
     cooldown: 1h
     guest:

@@ -39,6 +39,8 @@ version: 1
 rules:
   - name: accept-overflow
     when: guest.tcp.listen_overflows > 10/s
+    # fake figures: no effect can show; only the guards are checked
+    improve: none
     for: 1s
     cooldown: 1h
     guest:
@@ -92,10 +94,11 @@ diag() { awk '/^  diagnosis/ { if (l != "") print l; l = $0; next }
 	      /^                 / && l != "" { sub(/^ +/, " "); l = l $0; next }
 	      { if (l != "") print l; l = "" } END { if (l != "") print l }' "$1"; }
 diag "$TMP/live.txt" >"$TMP/live.diag"
-grep -q 'host contention' "$TMP/live.diag" || fail "busy: no host contention: $(cat "$TMP/live.txt")"
-grep -q 'no bottleneck found' "$TMP/live.diag" || fail "calm: not healthy: $(cat "$TMP/live.txt")"
-grep -q 'bridge-nf on with many new connections' "$TMP/live.diag" || fail "busy: no bridge-nf finding"
-tr -s ' \n' '  ' < "$TMP/live.txt" | grep -q 'net.core.somaxconn .* -> 4096 (rule accept-overflow)' \
+# the diagnosis is hostd's engine's evaluation of this policy's one rule
+grep -q 'accept-overflow (\(active\|cooldown\))' "$TMP/live.diag" || fail "busy: the rule is not shown: $(cat "$TMP/live.txt")"
+grep -q "no rule's condition holds" "$TMP/live.diag" || fail "calm: not healthy: $(cat "$TMP/live.txt")"
+tr -s ' 
+' '  ' < "$TMP/live.txt" | grep -q 'net.core.somaxconn .* -> 4096 (rule accept-overflow)' \
 	|| fail "the journal's change is not shown: $(cat "$TMP/live.txt")"
 "$V" report --from "$TMP/saved.json" >"$TMP/from.txt" 2>"$TMP/err" || fail "--from: $(cat "$TMP/err")"
 diag "$TMP/from.txt" >"$TMP/from.diag"
@@ -108,7 +111,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 g = {x["name"]: x for x in d["guests"]}
 assert set(g) == {"busy", "calm"}, g.keys()
-assert any(x["rule"] == "host-contention" for x in g["busy"]["diagnosis"]), g["busy"]["diagnosis"]
+assert any(x["rule"] == "accept-overflow" for x in g["busy"]["diagnosis"]), g["busy"]["diagnosis"]
 assert g["calm"]["diagnosis"][0]["rule"] == "healthy", g["calm"]["diagnosis"]
 assert "history" not in g["busy"]
 # the text of --from the saved capture has the same diagnosis lines

@@ -16,7 +16,8 @@
 # when the table is nearly full, so the count levels off below the max
 # (seen: about 86% of 16384 at 15k connections/s, for 10 s, no drop).
 # `vtune revert --all` puts all three back exactly; the trap restores the
-# machine's own nf_conntrack_max and timeouts.
+# machine's own nf_conntrack_max and timeouts. SCN_ROUNDS=N (make bench):
+# interleaved rounds of the three arms.
 SCN="conntrack-full"
 . "$(dirname "$0")/scenario-lib.sh"
 PORT=$((18000 + $$ % 1000))
@@ -63,6 +64,36 @@ measure() {
 	eval "$1_desc=\"\$(scn_errdesc \"\$W/\$1.json\"), conntrack \$(cat $CT/nf_conntrack_count)/\$(cat $CT/nf_conntrack_max), $x dropped\""
 }
 
+# vtune_acts JOURNAL: the agent while the load goes on
+vtune_acts() {
+	"$V" bench crr $LOAD -d 6 127.0.0.1:$PORT --json > "$W/during.json" 2>&1 &
+	LD=$!
+	sleep 0.5
+	"$A" run --standalone -p "$POL" \
+		-J "$1" -i 0.5 --duration 4.5 -v > "$W/agent.log" 2>&1 || fail "agent exited non-zero"
+	wait $LD
+}
+if scn_bench; then
+	arm_impaired() {
+		flush; sysctl -qw net.netfilter.nf_conntrack_max=$IMPAIRED_MAX
+		scn_crr "$W/impaired.$1.json" "" $LOAD -d 3 127.0.0.1:$PORT
+	}
+	arm_vtune() {
+		flush; sysctl -qw net.netfilter.nf_conntrack_max=$IMPAIRED_MAX
+		rm -f "$W/j.$1"
+		vtune_acts "$W/j.$1"
+		scn_crr "$W/vtune.$1.json" "" $LOAD -d 3 127.0.0.1:$PORT
+		scn_note "round $1: $(scn_verdicts "$W/agent.log" | tr '\n' ' ')nf_conntrack_max $(cat $CT/nf_conntrack_max)"
+		"$V" revert --all --journal "$W/j.$1" > /dev/null 2>&1 || fail "revert"
+	}
+	arm_unimpaired() {
+		flush; sysctl -qw net.netfilter.nf_conntrack_max="$orig_max"
+		scn_crr "$W/unimpaired.$1.json" "" $LOAD -d 3 127.0.0.1:$PORT
+	}
+	scn_rounds "loopback, conntrack on (nftables), nf_conntrack_max $IMPAIRED_MAX; unimpaired: $orig_max; -t 2 -c 16 --timeout 1"
+	exit 0
+fi
+
 # The unimpaired reference first, on the machine's own nf_conntrack_max.
 flush
 measure ref
@@ -75,12 +106,10 @@ measure imp
 echo "impaired ($before): ${imp_rate}/s, $imp_desc"
 [ "$imp_err" -gt 0 ] || fail "impairment did not show: no errors with nf_conntrack_max $IMPAIRED_MAX ($imp_desc)"
 
-"$V" bench crr $LOAD -d 6 127.0.0.1:$PORT --json > "$W/during.json" 2>&1 &
-LD=$!; scn_bg $LD
-sleep 0.5
-"$A" run --standalone -p "$POL" \
-	-J "$W/journal" -i 0.5 --duration 4 -v > "$W/agent.log" 2>&1 || fail "agent exited non-zero"
-wait $LD
+vtune_acts "$W/journal"
+echo "verdict: $(scn_verdicts "$W/agent.log")"
+scn_verdicts "$W/agent.log" | grep -q "conntrack-full: reverted" &&
+	fail "the change was undone: $(scn_verdicts "$W/agent.log")"
 ch=$(scn_journal_check "$W/journal" net.netfilter.nf_conntrack_max conntrack-full) || exit 1
 tw=$(scn_journal_check "$W/journal" net.netfilter.nf_conntrack_tcp_timeout_time_wait conntrack-full) || exit 1
 scn_journal_check "$W/journal" net.netfilter.nf_conntrack_tcp_timeout_established conntrack-full > /dev/null || exit 1

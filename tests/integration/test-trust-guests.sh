@@ -49,11 +49,13 @@ trap 'exit 1' INT TERM HUP
 mkdir "$TMP/guests"
 cat > "$TMP/policy.yaml" <<'YAML'
 version: 1
+# (fake figures that never move: improve: none, the guards alone judge)
 rules:
   - name: overflow-host
     when: guest.tcp.listen_overflows > 5/s
     for: 1s
     cooldown: 1h
+    improve: none
     host:
       - sysctl: net.core.somaxconn
         set: 1024
@@ -61,6 +63,7 @@ rules:
     when: guest.tcp.listen_overflows > 5/s
     for: 1s
     cooldown: 1h
+    improve: none
     guest:
       - sysctl: net.core.somaxconn
         set: 4096
@@ -104,8 +107,10 @@ sleep 1.5 # several more steps
 [ "$(som)" = 128 ] || fail "a lying guest changed the host: somaxconn $(som)"
 grep '"op":"set"' "$TMP/state/journal" | grep -q '"side":"host"' && fail "host record from a lie"
 "$V" status --control "$TMP/ctl.sock" > "$TMP/status" || fail status
-grep -q 'implausible reports: [0-9]* (host rules held, now): guest.tcp.listen_overflows=50.0/s: no host evidence' \
-	"$TMP/status" || fail "status: $(cat "$TMP/status")"
+# (status wraps at 100 columns: read as one line)
+tr '\n' ' ' < "$TMP/status" | tr -s ' ' |
+	grep -q 'implausible reports: [0-9]* (host rules held, now): guest.tcp.listen_overflows=50.0/s: no host evidence' ||
+	fail "status: $(cat "$TMP/status")"
 "$V" status --json --control "$TMP/ctl.sock" > "$TMP/status.json" || fail "status --json"
 python3 - "$TMP/status.json" <<'PY' || fail "forged acks: $(cat "$TMP/status.json" | head -c 2000)"
 import json, sys

@@ -169,8 +169,6 @@ struct json_object *gv_ref_sample_to_json(const struct gv_sample *s)
 		put_d(o, "net_rx_imbalance", s->netrx_imbalance);
 		put_i(o, "net_rx_hot_cpu", s->netrx_hot_cpu);
 		put_d(o, "net_rx_hot_share", s->netrx_hot_share);
-		add(o, "one_hot_core",
-				       json_object_new_boolean(gv_sample_one_hot_core(s)));
 	}
 	add(root, "softnet", o);
 

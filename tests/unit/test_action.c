@@ -356,7 +356,7 @@ static void test_advice(void **state)
 	struct pol_plan plan;
 	pol_plan_init(&plan);
 	struct act_plan_in in = { &s->rules[0], &s->rules[0].actions[0], "guest.tcp.passive_opens=9.0/s",
-				  NULL, NULL };
+				  NULL, NULL, NULL, NULL };
 	assert_int_equal(act_plan(&in, &plan), 0);
 	assert_int_equal(plan.n, 1);
 	char *buf = NULL;

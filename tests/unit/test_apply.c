@@ -92,7 +92,8 @@ static int setup(void **state)
 	f->set = pol_load_string("t.yaml", text, NULL);
 	f->e = pol_engine_new(f->set);
 	pol_plan_init(&f->plan);
-	struct act_plan_in in = { &f->set->rules[0], &f->set->rules[0].actions[0], "why", NULL, NULL };
+	struct act_plan_in in = { &f->set->rules[0], &f->set->rules[0].actions[0], "why", NULL, NULL,
+				  NULL, NULL };
 	/* no current value: a note; plan the change by hand instead */
 	struct pol_change *c = pol_plan_add(&f->plan, in.rule, in.a, "sysctl", "guest.cpu.steal=5%");
 	snprintf(c->new, sizeof c->new, "8192");

@@ -73,7 +73,7 @@ static void test_sockdiag_unpadded_last_replay(void **state)
 		assert_int_equal(fclose(f), 0);
 	}
 	assert_int_equal(sockdiag_listeners(root, &v, &n), -EINVAL);
-	assert_int_equal(sockdiag_count_ports(root, 1024, 65535, &count), -EINVAL);
+	assert_int_equal(sockdiag_count_ports(root, 1024, 65535, NULL, 0, &count), -EINVAL);
 	for (int i = 0; i < 2; i++) {
 		snprintf(file, sizeof file, "%s/%s", dir, names[i]);
 		unlink(file);

@@ -727,6 +727,37 @@ static void test_by_rule_and_since(void **state)
 	journal_close(j);
 }
 
+/* Effect verification's revert: the records of one firing by seq, the
+ * verdict in each mark's detail and report line. */
+static void test_by_seq_with_why(void **state)
+{
+	struct fx *fx = *state;
+	struct journal *j = jopen(fx);
+	assert_int_equal(apply(j, fx, "net.core.somaxconn", "8192", "listen"), 0);       /* 1, 2 */
+	assert_int_equal(apply(j, fx, "net.ipv4.tcp_max_syn_backlog", "2048", "listen"), 0); /* 3, 4 */
+	assert_int_equal(apply(j, fx, "net.core.netdev_budget", "600", "listen"), 0);   /* 5, 6 */
+	int64_t seqs[] = { 1, 5 };
+	char *out;
+	struct revert_sel sel = { .by = REVERT_SEQ, .refs = seqs, .nrefs = 2,
+				  .why = "reverted: no effect — accepts 1,000 → 1,000/s" };
+	assert_int_equal(revert(j, fx, sel, 0, 0, &out), 0);
+	assert_string_equal(out,
+		"reverted sysctl net.core.netdev_budget 600 -> 300 (rule listen): "
+		"reverted: no effect — accepts 1,000 → 1,000/s\n"
+		"reverted sysctl net.core.somaxconn 8192 -> 4096 (rule listen): "
+		"reverted: no effect — accepts 1,000 → 1,000/s\n");
+	free(out);
+	assert_string_equal(val(fx, SOMAX), "4096\n");
+	assert_string_equal(val(fx, BUDGET), "300\n");
+	assert_string_equal(val(fx, SYNB), "2048\n"); /* not one of the records */
+	assert_string_equal(journal_state(j, 3), "applied");
+	const struct jrec *m = journal_record(j, journal_count(j) - 1);
+	assert_string_equal(m->op, "reverted");
+	assert_int_equal(m->ref, 1);
+	assert_string_equal(m->detail, "restored; reverted: no effect — accepts 1,000 → 1,000/s");
+	journal_close(j);
+}
+
 static const struct jrec *remote_seen;
 static int remote_ret;
 
@@ -940,6 +971,7 @@ int main(void)
 		T(test_admin_changed),
 		T(test_dry_run_changes_nothing),
 		T(test_by_rule_and_since),
+		T(test_by_seq_with_why),
 		T(test_remote),
 		T(test_kernel_kept_other_value),
 		T(test_batch_syncs),

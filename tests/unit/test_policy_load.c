@@ -63,12 +63,15 @@ static void test_default_loads(void **state)
 	dump(&d);
 	assert_non_null(s);
 	assert_int_equal(d.n, 0);
-	assert_int_equal(s->n_rules, 16);
+	assert_int_equal(s->n_rules, 17);
 
-	/* the guest baseline of `vtune-agent once` */
-	assert_int_equal(s->baseline.n_actions, 6);
+	/* the guest baseline of `vtune-agent once`: tcp_tw_reuse is left at
+	 * the kernel's default */
+	assert_int_equal(s->baseline.n_actions, 5);
 	assert_string_equal(s->baseline.actions[0].key, "net.core.somaxconn");
-	assert_int_equal(s->baseline.actions[5].kind, PA_RPS);
+	assert_int_equal(s->baseline.actions[4].kind, PA_RPS);
+	for (size_t i = 0; i < s->baseline.n_actions; i++)
+		assert_string_not_equal(s->baseline.actions[i].key, "net.ipv4.tcp_tw_reuse");
 
 	const struct pol_rule *r = pol_set_rule(s, "listen-overflow");
 	assert_non_null(r);
@@ -88,9 +91,26 @@ static void test_default_loads(void **state)
 	assert_non_null(r);
 	assert_true(r->actions[0].max == 4000000);	/* 4M */
 
+	/* widened under outgoing pressure only, never below 10000 */
 	r = pol_set_rule(s, "port-exhaustion");
 	assert_non_null(r);
-	assert_string_equal(r->actions[0].set_str, "1024 65000");
+	assert_int_equal(r->actions[0].op, POL_OP_WIDEN);
+	assert_true(r->actions[0].has_min && r->actions[0].min == 10000);
+	assert_string_equal(r->when_src, "guest.ports.fill >= 70%");
+
+	/* effect verification: the queue caps need a new listen(), so only the
+	 * accept rate judges them; the rest inherit their clear condition */
+	assert_true(pol_set_rule(s, "listen-overflow")->verify.improve_none);
+	assert_true(pol_set_rule(s, "syn-queue-full")->verify.improve_none);
+	r = pol_set_rule(s, "netrx-one-core");
+	assert_false(r->verify.improve_none);
+	assert_null(r->verify.improve);
+	assert_int_equal(r->verify.window, 3);
+	/* a SYN flood is said, nothing changed */
+	r = pol_set_rule(s, "syn-flood");
+	assert_non_null(r);
+	for (size_t i = 0; i < r->n_actions; i++)
+		assert_int_equal(r->actions[i].kind, PA_NOTE);
 
 	/* pinning is per backend: each rule names the one that can do it */
 	r = pol_set_rule(s, "steal-host-busy");
@@ -350,7 +370,8 @@ static void test_hostile_files(void **state)
 	/* every duplicate key, after an unknown key too, each where it is */
 	static const char *const dups[] = {
 		"t.yaml:4:5: unknown key 'colour' in a rule (known: name, description, enabled, when, "
-		"for, clear, cooldown, backends, guest, host)",
+		"for, clear, cooldown, backends, guest, host, improve, guard, window, bound, "
+		"quarantine)",
 		"t.yaml:5:5: duplicate key 'colour' (first at line 4)",
 		"t.yaml:7:5: duplicate key 'when' (first at line 6)",
 		"t.yaml:11:9: duplicate key 'set' (first at line 10)",

@@ -91,6 +91,16 @@ static void test_queues_and_mask(void **state)
 	assert_string_equal(m, "ff,ffffffff");
 	assert_int_equal(rps_all_mask(0, m, sizeof m), -EINVAL);
 	assert_int_equal(rps_all_mask(64, m, 4), -EOVERFLOW);
+	/* a CPU list: "rps: 1" moves NET_RX onto one CPU */
+	assert_int_equal(rps_list_mask("1", m, sizeof m), 0);
+	assert_string_equal(m, "2");
+	assert_int_equal(rps_list_mask("0-1,3", m, sizeof m), 0);
+	assert_string_equal(m, "b");
+	assert_int_equal(rps_list_mask("33", m, sizeof m), 0);
+	assert_string_equal(m, "2,00000000");
+	assert_int_equal(rps_list_mask("", m, sizeof m), -EINVAL);
+	assert_int_equal(rps_list_mask("1;2", m, sizeof m), -EINVAL);
+	assert_int_equal(rps_list_mask("all", m, sizeof m), -EINVAL);
 }
 
 static void test_knob(void **state)
