@@ -3,6 +3,7 @@
 #include "agent.h"
 #include "gv_emit.h"
 #include "gv_print.h"
+#include "gv_reader.h"
 #include "gview.h"
 #include "parse.h"
 #include "sockdiag.h"
@@ -26,7 +27,9 @@ static const char usage[] =
 	"  -j, --json             one JSON object instead of the table\n"
 	"  -r, --root DIR         read /proc and /sys under DIR (default /)\n"
 	"      --then DIR         take the second reading from DIR instead of waiting\n"
-	"                         (replaying two captured trees; SECONDS is their distance)\n"
+	"                         (replaying two captured trees: rates over the\n"
+	"                         difference of their proc/uptime; SECONDS only when a\n"
+	"                         capture has none)\n"
 	"      --no-netlink       skip sock_diag (listeners, ports in use)\n"
 	"      --record-netlink DIR  also save the raw sock_diag answers in DIR\n"
 	"  -h, --help             this text\n";
@@ -71,24 +74,49 @@ int agent_sample_main(int argc, char **argv)
 
 	struct gv_reading a, b;
 	struct gv_sample s;
-	if (gv_read(root, flags, &a)) {
-		fprintf(stderr, "vtune-agent sample: out of memory\n");
-		return 1;
-	}
+	struct gv_reader *rd = NULL;
 	if (then) {
+		if (gv_read(root, flags, &a)) {
+			fprintf(stderr, "vtune-agent sample: out of memory\n");
+			return 1;
+		}
 		if (gv_read(then, flags, &b)) {
 			gv_reading_free(&a);
 			return 1;
 		}
+		/* a capture's clock is its /proc/uptime */
+		if (a.has_uptime && b.has_uptime) {
+			if (b.uptime_s <= a.uptime_s) {
+				fprintf(stderr, "vtune-agent sample: %s's uptime (%.2f s) is not later than "
+					"%s's (%.2f s): not two captures of one boot, in order\n",
+					then, b.uptime_s, root, a.uptime_s);
+				gv_reading_free(&a);
+				gv_reading_free(&b);
+				return 1;
+			}
+			interval = b.uptime_s - a.uptime_s;
+		} else {
+			fprintf(stderr, "vtune-agent sample: %s has no proc/uptime: rates over "
+				"--interval %.2f s\n", a.has_uptime ? then : root, interval);
+		}
 		b.mono_ns = a.mono_ns + (uint64_t)(interval * 1e9);
 	} else {
+		/* a reader: the kernel log is read from the first reading on */
+		rd = gv_reader_new(NULL);
+		if (!rd || gv_reader_read(rd, root, flags, &a)) {
+			gv_reader_free(rd);
+			fprintf(stderr, "vtune-agent sample: out of memory\n");
+			return 1;
+		}
 		struct timespec ts = { (time_t)interval, (long)((interval - floor(interval)) * 1e9) };
 		while (nanosleep(&ts, &ts))
 			;
-		if (gv_read(root, flags, &b)) {
+		if (gv_reader_read(rd, root, flags, &b)) {
 			gv_reading_free(&a);
+			gv_reader_free(rd);
 			return 1;
 		}
+		gv_reader_free(rd);
 	}
 	int r = gv_sample_compute(&a, &b, &s);
 	gv_reading_free(&a);

@@ -152,6 +152,8 @@ static int trim_step(json_object *sample, int step)
 		del_in(sample, "cpu", "per_cpu");
 		del_in(sample, "softnet", "per_cpu");
 		del_in(sample, "softnet", "net_rx_per_cpu");
+		del_in(sample, "irqs", "per_cpu");
+		del_in(sample, "irqs", "lines");
 		return 1;
 	case 2:
 		if (json_object_object_get_ex(sample, "listeners", &a) &&
@@ -202,6 +204,24 @@ static int trim_step(json_object *sample, int step)
 	case 7:
 		json_object_object_del(sample, "knobs");
 		return 1;
+	case 8: /* metrics at 0: a rule's condition over them holds no more */
+	case 9: { /* knobs' current values: a protocol 2 host does not plan them */
+		json_object *met;
+		const char *drop[256];
+		size_t nd = 0;
+		if (!json_object_object_get_ex(sample, "metrics", &met) ||
+		    !json_object_is_type(met, json_type_object))
+			return 1;
+		json_object_object_foreach(met, k, v) {
+			int zero = step == 8 && json_object_get_double(v) == 0 && strcmp(k, "guest.cpus");
+			int knob = step == 9 && !strncmp(k, "guest.sysctl.", 13);
+			if ((zero || knob) && nd < sizeof drop / sizeof *drop)
+				drop[nd++] = k;
+		}
+		for (size_t i = 0; i < nd; i++)
+			json_object_object_del(met, drop[i]);
+		return 1;
+	}
 	}
 	return 0;
 }

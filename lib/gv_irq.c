@@ -1,0 +1,283 @@
+/* gv_irq: /proc/interrupts read for NIC receive-queue lines, per CPU. */
+#include "gv_irq.h"
+#include "kfs.h"
+#include "parse.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_IFNAMES 64
+
+__attribute__((format(printf, 3, 4)))
+static int fail(char *err, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Does s contain w, ignoring case? */
+static int has_ci(const char *s, const char *w)
+{
+	size_t lw = strlen(w);
+	for (; *s; s++)
+		if (!strncasecmp(s, w, lw))
+			return 1;
+	return 0;
+}
+
+/* "virtioN-input.M" (N, M decimal): a virtio-net receive queue. */
+static int virtio_input(const char *s)
+{
+	if (strncmp(s, "virtio", 6))
+		return 0;
+	s += 6;
+	if (!isdigit((unsigned char)*s))
+		return 0;
+	while (isdigit((unsigned char)*s))
+		s++;
+	if (strncmp(s, "-input.", 7))
+		return 0;
+	s += 7;
+	if (!isdigit((unsigned char)*s))
+		return 0;
+	while (isdigit((unsigned char)*s))
+		s++;
+	return !*s;
+}
+
+/* What follows an interface's name in a line's name: nothing (one line
+ * per device), or a queue suffix that is not transmit-only. */
+static int queue_suffix(const char *rest)
+{
+	if (!*rest)
+		return 1;
+	if (*rest != '-')
+		return 0;
+	if (has_ci(rest, "rx"))
+		return 1; /* -rx, -q0-rx, -TxRx-0, -Tx-Rx-0, -rxtx-0 */
+	if (has_ci(rest, "tx") || has_ci(rest, "config") || has_ci(rest, "mgmnt") ||
+	    has_ci(rest, "link") || has_ci(rest, "misc") || has_ci(rest, "event"))
+		return 0;
+	return 1; /* -0, -q3, -fp-1 */
+}
+
+int gv_irq_is_nic(const char *name, const char *const *ifnames, int n)
+{
+	static const char *const drivers[] = { "mlx5_comp", "mlx4-", "gve-ntfy-blk", NULL };
+	if (!name || !*name)
+		return 0;
+	if (virtio_input(name))
+		return 1;
+	for (int i = 0; drivers[i]; i++)
+		if (!strncmp(name, drivers[i], strlen(drivers[i])))
+			return 1;
+	for (int i = 0; i < n; i++) {
+		const char *f = ifnames[i];
+		size_t l = strlen(f);
+		if (!l || !strcmp(f, "lo"))
+			continue;
+		/* the name at the start, or after a driver's "DRV-" prefix */
+		for (const char *p = name; (p = strstr(p, f)); p++) {
+			if (p != name && p[-1] != '-')
+				continue;
+			if (queue_suffix(p + l))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+void gv_irqs_free(struct gv_irqs *irq)
+{
+	free(irq->cpu_id);
+	free(irq->per_cpu);
+	irq->cpu_id = NULL;
+	irq->per_cpu = NULL;
+	irq->ncpu = 0;
+}
+
+int gv_parse_interrupts(char *text, const char *const *ifnames, int nif,
+			struct gv_irqs *irq, char *err, size_t n)
+{
+	char *cur = text, *line, **tok = NULL;
+	int ncol = -1, r = 0, ln = 0;
+	gv_irqs_free(irq);
+	irq->nlines = irq->nlist = 0;
+	tok = malloc((GV_MAX_CPUS + 16) * sizeof *tok);
+	if (!tok)
+		return -ENOMEM;
+	while ((line = parse_next_line(&cur))) {
+		ln++;
+		int nt = parse_split(line, tok, GV_MAX_CPUS + 16);
+		if (ncol < 0) {
+			if (nt < 1 || nt > GV_MAX_CPUS || strncmp(tok[0], "CPU", 3)) {
+				r = fail(err, n, "/proc/interrupts: bad header");
+				goto out;
+			}
+			ncol = nt;
+			irq->cpu_id = calloc((size_t)ncol, sizeof *irq->cpu_id);
+			irq->per_cpu = calloc((size_t)ncol, sizeof *irq->per_cpu);
+			if (!irq->cpu_id || !irq->per_cpu) {
+				r = -ENOMEM;
+				goto out;
+			}
+			irq->ncpu = ncol;
+			for (int i = 0; i < ncol; i++) {
+				uint64_t id;
+				if (strncmp(tok[i], "CPU", 3) || parse_u64(tok[i] + 3, &id) ||
+				    id >= GV_MAX_CPUS) {
+					r = fail(err, n, "/proc/interrupts: bad header column '%.16s'", tok[i]);
+					goto out;
+				}
+				irq->cpu_id[i] = (int)id;
+			}
+			continue;
+		}
+		if (nt == 0)
+			continue;
+		size_t l0 = strlen(tok[0]);
+		if (l0 < 2 || tok[0][l0 - 1] != ':') {
+			r = fail(err, n, "/proc/interrupts: line %d: no 'N:' label", ln);
+			goto out;
+		}
+		tok[0][l0 - 1] = '\0';
+		uint64_t num;
+		if (parse_u64(tok[0], &num))
+			continue; /* NMI:, LOC:, ERR: ... : not device lines */
+		if (num > 1u << 30) {
+			r = fail(err, n, "/proc/interrupts: line %d: IRQ %s out of range", ln, tok[0]);
+			goto out;
+		}
+		/* a numbered line: ncol counts, then the chip, ..., the name */
+		if (nt < ncol + 2) {
+			r = fail(err, n, "/proc/interrupts: IRQ %s has %d fields for %d CPUs", tok[0],
+				 nt - 1, ncol);
+			goto out;
+		}
+		const char *name = tok[nt - 1];
+		int nic = gv_irq_is_nic(name, ifnames, nif);
+		uint64_t total = 0;
+		for (int i = 0; i < ncol; i++) {
+			uint64_t v;
+			if (parse_u64(tok[i + 1], &v)) {
+				r = fail(err, n, "/proc/interrupts: IRQ %s: '%.20s' is not a count",
+					 tok[0], tok[i + 1]);
+				goto out;
+			}
+			if (nic) {
+				irq->per_cpu[i] += v;
+				total += v;
+			}
+		}
+		if (!nic)
+			continue;
+		irq->nlines++;
+		if (irq->nlist < GV_MAX_NIC_IRQS) {
+			struct gv_irq_line *x = &irq->lines[irq->nlist++];
+			x->irq = (int)num;
+			snprintf(x->name, sizeof x->name, "%s", name);
+			x->total = total;
+		}
+	}
+	if (ncol < 0)
+		r = fail(err, n, "/proc/interrupts: empty");
+	else
+		irq->present = 1;
+out:
+	free(tok);
+	if (r)
+		gv_irqs_free(irq);
+	return r;
+}
+
+struct names {
+	char v[MAX_IFNAMES][16];
+	const char *p[MAX_IFNAMES];
+	int n;
+};
+
+static int add_name(const char *name, void *arg)
+{
+	struct names *x = arg;
+	if (x->n < MAX_IFNAMES && strlen(name) < sizeof x->v[0] && strcmp(name, "lo")) {
+		strcpy(x->v[x->n], name);
+		x->p[x->n] = x->v[x->n];
+		x->n++;
+	}
+	return 0;
+}
+
+int gv_irq_read(const char *root, struct gv_irqs *irq, char *err, size_t n)
+{
+	struct names nm = { .n = 0 };
+	char *text = NULL;
+	size_t len;
+	kfs_list(root, "sys/class/net", add_name, &nm);
+	int r = kfs_read_alloc(root, "proc/interrupts", &text, &len);
+	if (r == -ENOENT) {
+		irq->present = 0;
+		return 0;
+	}
+	if (r) {
+		snprintf(err, n, "proc/interrupts: %s", strerror(-r));
+		return r;
+	}
+	if (len && text[len - 1] != '\n')
+		r = fail(err, n, "proc/interrupts: truncated (no final newline)");
+	else
+		r = gv_parse_interrupts(text, nm.p, nm.n, irq, err, n);
+	free(text);
+	return r;
+}
+
+int gv_irqbalance_running(const char *root)
+{
+	char path[64], comm[32];
+	struct names nm = { .n = 0 };
+	if (kfs_list(root, "run/irqbalance", add_name, &nm))
+		return 0;
+	for (int i = 0; i < nm.n; i++) {
+		unsigned pid;
+		char tail;
+		if (sscanf(nm.v[i], "irqbalance%u.soc%c", &pid, &tail) != 2 || tail != 'k')
+			continue;
+		snprintf(path, sizeof path, "proc/%u/comm", pid);
+		if (!kfs_read_str(root, path, comm, sizeof comm) && !strcmp(comm, "irqbalance"))
+			return 1;
+	}
+	return 0;
+}
+
+void gv_irq_rates(const struct gv_irqs *a, const struct gv_irqs *b, double secs,
+		  double *rate, double *sum, int *hot, double *hot_share, int *cpus)
+{
+	double s = 0, max = 0;
+	*hot = -1;
+	*cpus = 0;
+	for (int i = 0; i < b->ncpu; i++) {
+		rate[i] = 0;
+		for (int j = 0; j < a->ncpu; j++) {
+			if (a->cpu_id[j] != b->cpu_id[i])
+				continue;
+			if (b->per_cpu[i] > a->per_cpu[j])
+				rate[i] = (double)(b->per_cpu[i] - a->per_cpu[j]) / secs;
+			break;
+		}
+		s += rate[i];
+		if (rate[i] > 0)
+			(*cpus)++;
+		if (rate[i] > max) {
+			max = rate[i];
+			*hot = i;
+		}
+	}
+	*sum = s;
+	*hot_share = s > 0 ? 100.0 * max / s : 0;
+}

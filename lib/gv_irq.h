@@ -1,0 +1,46 @@
+/* gv_irq: NIC queue interrupts from /proc/interrupts — which lines belong
+ * to a network device's receive queues (virtio-net inputs, Xen netfront,
+ * the common PCI NIC drivers), their counts per CPU, and whether
+ * irqbalance owns IRQ affinity. Used by the guest view, the host view of
+ * the physical NICs and the "irq" action. */
+#ifndef VTUNE_GV_IRQ_H
+#define VTUNE_GV_IRQ_H
+
+#include <stddef.h>
+
+#include "gview.h"
+
+/* Is an interrupt's action name a NIC receive (or combined) queue? ifnames
+ * (n of them) are the interface names of the machine: netfront and most
+ * PCI drivers name their lines after the interface ("eth0-q0-rx",
+ * "eth0-TxRx-3", "i40e-eth0-TxRx-0"); virtio-net's are "virtioN-input.M";
+ * mlx4/mlx5/gve's are named after the driver. Transmit-only lines
+ * ("eth0-tx", "virtio0-output.0") and control lines are not. 1 or 0. */
+int gv_irq_is_nic(const char *name, const char *const *ifnames, int n);
+
+/* Parse /proc/interrupts: the CPU columns of its header, and every
+ * numbered line whose name gv_irq_is_nic accepts, into irq (present set,
+ * cpu_id and per_cpu allocated: gv_irqs_free). 0, -EINVAL with a reason in
+ * err (no header, a short or non-numeric line), or -ENOMEM. */
+int gv_parse_interrupts(char *text, const char *const *ifnames, int nif,
+			struct gv_irqs *irq, char *err, size_t n);
+
+void gv_irqs_free(struct gv_irqs *irq);
+
+/* Read root's proc/interrupts with the interface names of its
+ * sys/class/net (lo left out) into irq. 0 (absent file: present 0), or as
+ * gv_parse_interrupts, or -errno. */
+int gv_irq_read(const char *root, struct gv_irqs *irq, char *err, size_t n);
+
+/* Is irqbalance running under root? Its socket run/irqbalance/irqbalanceN.sock
+ * with proc/N/comm "irqbalance". 1 or 0. */
+int gv_irqbalance_running(const char *root);
+
+/* Per-interval figures of NIC queue interrupts from a to b (b later, secs
+ * apart): per CPU column rates into rate[] (b->ncpu entries), the sum, the
+ * hottest column (-1: none) and its share in %, and how many columns took
+ * any. Columns are matched by CPU number. */
+void gv_irq_rates(const struct gv_irqs *a, const struct gv_irqs *b, double secs,
+		  double *rate, double *sum, int *hot, double *hot_share, int *cpus);
+
+#endif
