@@ -1,5 +1,6 @@
 /* action: the action table. One row per kind of action a policy can name
- * (sysctl, rps, bridge_nf, offload, pin, sriov, note): the sides it acts on,
+ * (sysctl, rps, bridge_nf, offload, pin, sriov, irq, channels, nofile,
+ * note): the sides it acts on,
  * how it runs on each side in each mode (vtune-hostd, the standalone agent,
  * `vtune-agent once`), the protocol version that carries it to a guest, how
  * it is parsed, planned and carried out, the knob kinds it writes and what
@@ -108,6 +109,8 @@ struct act_plan_in {
 	const char *why;
 	pol_current_fn current; /* may be NULL */
 	void *arg;
+	/* the views the rule fired on (a note's {metric} values); may be NULL */
+	const struct mvec *guest, *host;
 };
 
 struct act_def {

@@ -367,7 +367,7 @@ static void apply_v2(struct session *s, const struct wire_apply *a,
 	snprintf(rule.name, sizeof rule.name, "%.*s", (int)sizeof rule.name - 1, a->rule);
 	snprintf(req, sizeof req, "host request %" PRIu64, a->id);
 	pol_plan_init(&plan);
-	struct act_plan_in in = { &rule, &act, req, agent_current_knob, (void *)s->cfg.root };
+	struct act_plan_in in = { &rule, &act, req, agent_current_knob, (void *)s->cfg.root, NULL, NULL };
 	if (act_plan(&in, &plan) || plan.n != 1) {
 		add_result2(ack, c->ref, c->kind, c->key, NULL, NULL, "out of memory", 0);
 		pol_plan_free(&plan);

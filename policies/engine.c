@@ -282,7 +282,8 @@ static void build_why(const struct pol_rule *r, const struct mvec *guest,
 
 static int plan_action(struct pol_plan *p, const struct subject *s,
 		       const struct pol_rule *r, const struct pol_action *a,
-		       const char *why, pol_current_fn current, void *arg)
+		       const char *why, pol_current_fn current, void *arg,
+		       const struct mvec *guest, const struct mvec *host)
 {
 	char ident[POL_KEY_MAX + 24];
 	if (a->kind != PA_NOTE) {
@@ -290,7 +291,7 @@ static int plan_action(struct pol_plan *p, const struct subject *s,
 		if (is_unmanaged(s, ident))
 			return pol_plan_note(p, r, a, why, NULL, "%s: " ADMIN_NOTE, ident);
 	}
-	struct act_plan_in in = { r, a, why, current, arg };
+	struct act_plan_in in = { r, a, why, current, arg, guest, host };
 	return act_plan(&in, p);
 }
 
@@ -299,7 +300,7 @@ int pol_plan_rule(const struct pol_rule *r, const char *why,
 {
 	static const struct subject none = { 0 };
 	for (size_t i = 0; i < r->n_actions; i++) {
-		int rc = plan_action(out, &none, r, &r->actions[i], why, current, arg);
+		int rc = plan_action(out, &none, r, &r->actions[i], why, current, arg, NULL, NULL);
 		if (rc < 0)
 			return rc;
 	}
@@ -395,7 +396,8 @@ fire:
 		char why[512];
 		build_why(r, guest, host, why, sizeof why);
 		for (size_t j = 0; j < r->n_actions; j++) {
-			int rc = plan_action(out, s, r, &r->actions[j], why, current, arg);
+			int rc = plan_action(out, s, r, &r->actions[j], why, current, arg,
+					     guest, host);
 			if (rc)
 				return rc;
 		}
