@@ -13,6 +13,8 @@ static const char usage[] =
 	"  run      report to vtune-hostd over virtio-serial and apply what it asks;\n"
 	"           --standalone: sample, evaluate the guest rules and apply them\n"
 	"  once     apply the guest baseline once (cloud-image bootstrap) and exit\n"
+	"  report   what the policy's rules find in this VM; host-side causes marked\n"
+	"           \"outside this VM: ask your provider\" with their evidence\n"
 	"\n"
 	"  vtune-agent COMMAND --help   shows a command's options; see vtune-agent(8).\n";
 
@@ -23,6 +25,7 @@ static const struct {
 	{ "sample", agent_sample_main },
 	{ "run", agent_run_main },
 	{ "once", agent_once_main },
+	{ "report", agent_report_main },
 };
 
 int main(int argc, char **argv)

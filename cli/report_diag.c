@@ -191,6 +191,39 @@ static void rule_guest_cpu(struct views *w, json_object *g)
 		    G(GUEST_CONNTRACK_FILL));
 }
 
+/* The policy engine's own words: each note a rule would give now (the
+ * dry-run plan), as a line on its side; and the kernel's latest known
+ * line when it logged one in the last interval. */
+static void rule_policy_notes(struct views *w, json_object *g)
+{
+	json_object *plan = rep_get(g, "plan");
+	size_t n = plan && json_object_is_type(plan, json_type_array) ? json_object_array_length(plan) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *c = json_object_array_get_idx(plan, i);
+		if (strcmp(rep_str(c, "kind"), "note") || *rep_str(c, "key"))
+			continue; /* a change, or a bound's remark */
+		add(w, !strcmp(rep_str(c, "side"), "host") ? "host" : "guest", rep_str(c, "rule"), "%s",
+		    rep_str(c, "note"));
+	}
+	json_object *k = rep_get(g, "kmsg");
+	static const char *const kinds[] = { "conntrack_full", "syn_flood", "tw_overflow", "orphans",
+					     "tcp_oom", "dst_overflow", "neigh_overflow" };
+	double lines = 0;
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+		double v = rep_num(k, kinds[i]);
+		lines += isnan(v) ? 0 : v;
+	}
+	if (lines > 0 && *rep_str(k, "latest")) {
+		char safe[240];
+		size_t j = 0;
+		for (const char *p = rep_str(k, "latest"); *p && j + 1 < sizeof safe; p++)
+			safe[j++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+		safe[j] = '\0';
+		add(w, "guest", "kernel-log", "the kernel logged %.0f known line%s in the last interval, the latest: %s",
+		    lines, lines == 1 ? "" : "s", safe);
+	}
+}
+
 int rep_diagnose(json_object *g, json_object *out)
 {
 	struct views w;
@@ -204,6 +237,7 @@ int rep_diagnose(json_object *g, json_object *out)
 	rule_drops(&w);
 	rule_guest_cpu(&w, g);
 	rule_host_path(&w);
+	rule_policy_notes(&w, g);
 	double vfs = mvec_get(&w.h, M_HOST_SRIOV_FREE_VFS);
 	if (w.host_findings && vfs >= 1)
 		add(&w, "host", "sriov-available",
