@@ -1,7 +1,8 @@
 /* act_nofile: the "nofile" action ("nofile: raise") — a listener's process
  * near its open-file limit (RLIMIT_NOFILE, `ulimit -n`) gets a higher one
  * while it runs, with prlimit(2): the soft limit to 4x (at least 65536),
- * the hard one with it, never past fs.nr_open nor half of fs.file-max;
+ * the hard one with it (with CAP_SYS_RESOURCE; without it, the soft limit
+ * up to the hard one), never past fs.nr_open nor half of fs.file-max;
  * journaled per process (its pid and start time, so a new process that
  * reuses the pid is never touched) and revertible. It says how to keep it
  * across restarts: LimitNOFILE= in the process's systemd unit, or a
@@ -235,6 +236,22 @@ static void user_of(const char *root, int pid, char *user, size_t n)
 		snprintf(user, n, "%s", pw->pw_name);
 }
 
+/* Does this process hold CAP_SYS_RESOURCE (raising a hard limit needs it)? */
+static int may_raise_hard(void)
+{
+	char *text = NULL, *line;
+	size_t len;
+	int yes = 0;
+	if (kfs_read_alloc("/", "proc/self/status", &text, &len))
+		return 0;
+	if ((line = strstr(text, "\nCapEff:"))) {
+		unsigned long long eff = strtoull(line + 9, NULL, 16);
+		yes = (eff >> 24) & 1; /* CAP_SYS_RESOURCE */
+	}
+	free(text);
+	return yes;
+}
+
 /* Raise one process: the knob change, and how to make it stay. */
 static int raise_one(const struct act_ctx *c, const struct pol_change *ch, const struct gv_proc *p,
 		     uint64_t cap)
@@ -245,6 +262,9 @@ static int raise_one(const struct act_ctx *c, const struct pol_change *ch, const
 	uint64_t soft = p->soft * 4 > NOFILE_MIN_RAISE ? p->soft * 4 : NOFILE_MIN_RAISE;
 	if (soft > cap)
 		soft = cap;
+	/* past the hard limit only with CAP_SYS_RESOURCE; without it, up to it */
+	if (soft > p->hard && !may_raise_hard())
+		soft = p->hard;
 	uint64_t hard = p->hard > soft ? p->hard : soft;
 	if (soft <= p->soft) {
 		snprintf(line, sizeof line, "nofile: %s (pid %d) at %llu of %llu open files, the most "

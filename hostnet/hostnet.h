@@ -134,7 +134,7 @@ struct hostnet_state {
 	uint64_t softnet_dropped;
 	int have_softnet;
 	int have_cts;		/* conntrack statistics below are valid */
-	uint64_t cts_new, cts_drop, cts_early_drop, cts_insert_failed;
+	uint64_t cts_drop, cts_early_drop, cts_insert_failed;
 };
 
 /* Fill host with the host.* metrics of one guest's path: host.bridge_nf (1
@@ -142,7 +142,7 @@ struct hostnet_state {
  * host.offloads_off (tso/gso/gro/sg off on tap), host.tap.{rx,tx}_{packets,
  * drops} and host.softnet.dropped as rates since the previous call with st
  * (unknown on the first), host.conntrack.fill (% of nf_conntrack_max in
- * netns; 0 when conntrack is absent), host.conntrack.{new,drops,early_drops,
+ * netns; 0 when conntrack is absent), host.conntrack.{drops,early_drops,
  * insert_failed} as rates (its per-CPU statistics in netns). root "/" reads the live kernel (tap
  * counters through rtnetlink inside netns); another root is a fixture tree
  * (sys/class/net/TAP/statistics, proc/...). bridge is accepted for the

@@ -227,7 +227,6 @@ static int view_here(struct hostnet_state *st, const char *root, const char *tap
 	if (dt > 0 && !sn_r && st->have_softnet)
 		mvec_set(host, M_HOST_SOFTNET_DROPPED, rate(sn, st->softnet_dropped, dt));
 	if (dt > 0 && !s.cts_r && st->have_cts) {
-		mvec_set(host, M_HOST_CONNTRACK_NEW, rate(s.cts.new_, st->cts_new, dt));
 		mvec_set(host, M_HOST_CONNTRACK_DROPS, rate(s.cts.drop, st->cts_drop, dt));
 		mvec_set(host, M_HOST_CONNTRACK_EARLY_DROPS, rate(s.cts.early_drop, st->cts_early_drop, dt));
 		mvec_set(host, M_HOST_CONNTRACK_INSERT_FAILED,
@@ -235,7 +234,6 @@ static int view_here(struct hostnet_state *st, const char *root, const char *tap
 	}
 	st->have_cts = !s.cts_r;
 	if (!s.cts_r) {
-		st->cts_new = s.cts.new_;
 		st->cts_drop = s.cts.drop;
 		st->cts_early_drop = s.cts.early_drop;
 		st->cts_insert_failed = s.cts.insert_failed;

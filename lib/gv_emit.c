@@ -347,7 +347,6 @@ static void conntrack_ports_files(struct em *e, const struct gv_sample *s)
 		put_u(e, "time_wait_timeout", s->ct.tw_timeout);
 		if (s->ct.st.present) {
 			open_(e, "stats", "{");
-			put_d(e, "new_per_s", s->ctr.new_);
 			put_d(e, "invalid_per_s", s->ctr.invalid);
 			put_d(e, "insert_failed_per_s", s->ctr.insert_failed);
 			put_d(e, "drop_per_s", s->ctr.drop);
@@ -465,7 +464,7 @@ static void knobs(struct em *e, const struct gv_sample *s)
  * processes. */
 static void seeds(struct em *e, const struct gv_sample *s)
 {
-	if (ok(s, GV_IRQS)) {
+	if (ok(s, GV_IRQS) && (s->irq.present || s->irq.irqbalance >= 0)) {
 		open_(e, "irqs", "{");
 		put_b(e, "present", s->irq.present);
 		if (s->irq.present) {
@@ -495,7 +494,7 @@ static void seeds(struct em *e, const struct gv_sample *s)
 		put_i(e, "irqbalance", s->irq.irqbalance);
 		close_(e, "}");
 	}
-	if (ok(s, GV_KMSG)) {
+	if (ok(s, GV_KMSG) && s->kmsg.present) {
 		open_(e, "kmsg", "{");
 		put_b(e, "present", s->kmsg.present);
 		if (s->kmsg.present) {

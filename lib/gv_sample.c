@@ -265,7 +265,7 @@ int gv_sample_busy_iface(const struct gv_sample *s)
 	int best = -1;
 	for (int i = 0; i < s->nifaces; i++) {
 		const struct gv_iface_rate *f = &s->ifaces[i];
-		if (!f->has_ch || !strcmp(f->name, "lo"))
+		if (!f->has_ch || !f->ch_combined_max || !strcmp(f->name, "lo"))
 			continue;
 		if (best < 0 || f->rx_packets > s->ifaces[best].rx_packets)
 			best = i;
@@ -528,12 +528,16 @@ void gv_sample_seed_metrics(const struct gv_sample *s, struct mvec *m)
 			mvec_set(m, ids[i], (double)s->kmsg.n[i]);
 	}
 	if (!s->status[GV_CONNTRACK] && s->ct.present && s->ct.st.present) {
-		mvec_set(m, M_GUEST_CONNTRACK_NEW, s->ctr.new_);
 		mvec_set(m, M_GUEST_CONNTRACK_DROPS, s->ctr.drop);
 		mvec_set(m, M_GUEST_CONNTRACK_EARLY_DROPS, s->ctr.early_drop);
 		mvec_set(m, M_GUEST_CONNTRACK_INSERT_FAILED, s->ctr.insert_failed);
 		mvec_set(m, M_GUEST_CONNTRACK_INVALID, s->ctr.invalid);
 	}
+	if (!s->status[GV_CONNTRACK] && s->ct.present && s->ct.tw_timeout > 0 &&
+	    !s->status[GV_SNMP] && s->tcp.passive_opens > 0)
+		mvec_set(m, M_GUEST_CONNTRACK_ACCEPTS_TRACKED,
+			 fmin(100, pct((double)s->ct.count,
+				       s->tcp.passive_opens * (double)s->ct.tw_timeout)));
 	if (!s->status[GV_LISTENERS]) {
 		int i = gv_sample_busy_listener(s);
 		if (i >= 0)

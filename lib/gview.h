@@ -359,7 +359,7 @@ int gv_sample_irq_one_cpu(const struct gv_sample *s);
  * backlog, then lowest port), or -1. */
 int gv_sample_busy_listener(const struct gv_sample *s);
 
-/* The interface with channels and the most received packets, or -1. */
+/* The interface with combined channels and the most received packets, or -1. */
 int gv_sample_busy_iface(const struct gv_sample *s);
 
 /* NET_RX concentrated on one CPU: at least 2 CPUs, at least 100 NET_RX/s

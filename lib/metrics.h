@@ -144,11 +144,11 @@ enum metric_unit {
 	X(GUEST_KMSG_DST_OVERFLOW, "guest.kmsg.dst_overflow", MU_COUNT, "'dst cache overflow' lines") \
 	X(GUEST_KMSG_NEIGH_OVERFLOW, "guest.kmsg.neigh_overflow", MU_COUNT, "'neighbor table overflow' lines") \
 	/* guest: conntrack statistics (/proc/net/stat/nf_conntrack, all CPUs) */ \
-	X(GUEST_CONNTRACK_NEW, "guest.conntrack.new", MU_RATE, "conntrack entries created") \
 	X(GUEST_CONNTRACK_DROPS, "guest.conntrack.drops", MU_RATE, "packets dropped by conntrack (table full)") \
 	X(GUEST_CONNTRACK_EARLY_DROPS, "guest.conntrack.early_drops", MU_RATE, "entries evicted early to make room") \
 	X(GUEST_CONNTRACK_INSERT_FAILED, "guest.conntrack.insert_failed", MU_RATE, "entries that could not be inserted (clashes)") \
 	X(GUEST_CONNTRACK_INVALID, "guest.conntrack.invalid", MU_RATE, "packets conntrack found invalid") \
+	X(GUEST_CONNTRACK_ACCEPTS_TRACKED, "guest.conntrack.accepts_tracked", MU_PCT, "conntrack entries vs the accepts of one time_wait timeout (near 100: every accepted connection is tracked)") \
 	/* guest: the listener most connections wait on (notrack advice) */  \
 	X(GUEST_LISTEN_PORT, "guest.listen.port", MU_COUNT, "port of the busiest listener not bound to loopback") \
 	/* guest: more tuning knobs' current values */                       \
@@ -175,7 +175,6 @@ enum metric_unit {
 	X(HOST_VCPUS_PINNED, "host.pinned", MU_BOOL, "dom0 / guest vCPUs pinned by vtune") \
 	X(HOST_SRIOV_FREE_VFS, "host.sriov.free_vfs", MU_COUNT, "SR-IOV VFs free to give a guest") \
 	/* host: conntrack statistics in the guest's bridge namespace */     \
-	X(HOST_CONNTRACK_NEW, "host.conntrack.new", MU_RATE, "host conntrack entries created") \
 	X(HOST_CONNTRACK_DROPS, "host.conntrack.drops", MU_RATE, "packets dropped by host conntrack (table full)") \
 	X(HOST_CONNTRACK_EARLY_DROPS, "host.conntrack.early_drops", MU_RATE, "host conntrack entries evicted early") \
 	X(HOST_CONNTRACK_INSERT_FAILED, "host.conntrack.insert_failed", MU_RATE, "host conntrack entries that could not be inserted") \

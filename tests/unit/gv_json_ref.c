@@ -186,7 +186,6 @@ struct json_object *gv_ref_sample_to_json(const struct gv_sample *s)
 		put_u(o, "time_wait_timeout", s->ct.tw_timeout);
 		if (s->ct.st.present) {
 			struct json_object *st = json_object_new_object();
-			put_d(st, "new_per_s", s->ctr.new_);
 			put_d(st, "invalid_per_s", s->ctr.invalid);
 			put_d(st, "insert_failed_per_s", s->ctr.insert_failed);
 			put_d(st, "drop_per_s", s->ctr.drop);
@@ -293,7 +292,7 @@ struct json_object *gv_ref_sample_to_json(const struct gv_sample *s)
 	}
 	add(root, "knobs", o);
 
-	if (ok(s, GV_IRQS)) {
+	if (ok(s, GV_IRQS) && (s->irq.present || s->irq.irqbalance >= 0)) {
 		o = json_object_new_object();
 		add(o, "present", json_object_new_boolean(s->irq.present));
 		if (s->irq.present) {
@@ -323,7 +322,7 @@ struct json_object *gv_ref_sample_to_json(const struct gv_sample *s)
 		put_i(o, "irqbalance", s->irq.irqbalance);
 		add(root, "irqs", o);
 	}
-	if (ok(s, GV_KMSG)) {
+	if (ok(s, GV_KMSG) && s->kmsg.present) {
 		o = json_object_new_object();
 		add(o, "present", json_object_new_boolean(s->kmsg.present));
 		if (s->kmsg.present) {
