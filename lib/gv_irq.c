@@ -237,22 +237,21 @@ int gv_irq_read(const char *root, struct gv_irqs *irq, char *err, size_t n)
 	return r;
 }
 
+/* irqbalance's socket run/irqbalance/irqbalancePID.sock of a live process. */
+static int ib_sock(const char *name, void *arg)
+{
+	const char *root = arg;
+	char path[64], comm[32], tail;
+	unsigned pid;
+	if (sscanf(name, "irqbalance%u.soc%c", &pid, &tail) != 2 || tail != 'k')
+		return 0;
+	snprintf(path, sizeof path, "proc/%u/comm", pid);
+	return !kfs_read_str(root, path, comm, sizeof comm) && !strcmp(comm, "irqbalance");
+}
+
 int gv_irqbalance_running(const char *root)
 {
-	char path[64], comm[32];
-	struct names nm = { .n = 0 };
-	if (kfs_list(root, "run/irqbalance", add_name, &nm))
-		return 0;
-	for (int i = 0; i < nm.n; i++) {
-		unsigned pid;
-		char tail;
-		if (sscanf(nm.v[i], "irqbalance%u.soc%c", &pid, &tail) != 2 || tail != 'k')
-			continue;
-		snprintf(path, sizeof path, "proc/%u/comm", pid);
-		if (!kfs_read_str(root, path, comm, sizeof comm) && !strcmp(comm, "irqbalance"))
-			return 1;
-	}
-	return 0;
+	return kfs_list(root, "run/irqbalance", ib_sock, (void *)root) == 1;
 }
 
 void gv_irq_rates(const struct gv_irqs *a, const struct gv_irqs *b, double secs,

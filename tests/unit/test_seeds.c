@@ -23,6 +23,10 @@
 
 #include "act_kinds.h"
 #include "allow.h"
+#include "apply.h"
+#include "hostnet.h"
+#include "journal.h"
+#include "report.h"
 #include "ethchan.h"
 #include "gv_irq.h"
 #include "gv_kmsg.h"
@@ -644,6 +648,138 @@ static void test_dom0_sizing(void **state)
 	assert_int_equal(s.advised, 2); /* never below today's */
 }
 
+/* ---- the host side: the physical NICs' interrupts ---- */
+
+static void cp_file(const char *from_root, const char *to_root, const char *path)
+{
+	char *t = slurp(from_root, path), full[512];
+	snprintf(full, sizeof full, "%s/%s", to_root, path);
+	FILE *f = fopen(full, "w");
+	assert_non_null(f);
+	fputs(t, f);
+	fclose(f);
+	free(t);
+}
+
+static void mkdirs(const char *root, const char *path)
+{
+	char cmd[700];
+	snprintf(cmd, sizeof cmd, "mkdir -p '%s/%s'", root, path);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_host_irq_view(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/vtune-seeds-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	mkdirs(root, "proc");
+	mkdirs(root, "sys/class/net/eth0");
+	cp_file(GUEST "t0", root, "proc/interrupts");
+	struct hostnet_irqs *h = hostnet_irqs_new();
+	struct mvec m;
+	mvec_clear(&m);
+	assert_int_equal(hostnet_irq_view(h, root, 1000000000ull, 1000000000ull, &m), 0);
+	assert_false(mvec_has(&m, M_HOST_IRQ_ONE_CPU)); /* rates from the second on */
+	assert_true(mvec_get(&m, M_HOST_IRQBALANCE) == 0);
+	cp_file(GUEST "t1", root, "proc/interrupts");
+	mvec_clear(&m);
+	/* within half an interval: the same figures, not read again */
+	assert_int_equal(hostnet_irq_view(h, root, 1200000000ull, 1000000000ull, &m), 0);
+	assert_false(mvec_has(&m, M_HOST_IRQ_ONE_CPU));
+	assert_int_equal(hostnet_irq_view(h, root, 18000000000ull, 1000000000ull, &m), 0);
+	assert_true(mvec_get(&m, M_HOST_IRQ_ONE_CPU) == 1);
+	assert_true(mvec_get(&m, M_HOST_IRQ_NIC_HOT_SHARE) == 100);
+	assert_true(mvec_get(&m, M_HOST_IRQ_NIC_RATE) > 0);
+	hostnet_irqs_free(h);
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* "irq: spread" run on the host side (as vtune-hostd runs it) on a copy of
+ * the guest capture: both input lines get a CPU each, journaled; with
+ * irqbalance running it only says so. */
+static void test_irq_exec(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/vtune-seeds-XXXXXX", jpath[600], cmd[700];
+	assert_non_null(mkdtemp(root));
+	mkdirs(root, "proc/irq/27");
+	mkdirs(root, "proc/irq/29");
+	mkdirs(root, "sys/devices/system/cpu");
+	mkdirs(root, "sys/class/net/eth0");
+	cp_file(GUEST "t1", root, "proc/interrupts");
+	cp_file(GUEST "t1", root, "sys/devices/system/cpu/online");
+	snprintf(cmd, sizeof cmd, "echo 0 > %s/proc/irq/27/smp_affinity_list; "
+		 "echo 0 > %s/proc/irq/29/smp_affinity_list", root, root);
+	assert_int_equal(system(cmd), 0);
+	snprintf(jpath, sizeof jpath, "%s/journal", root);
+	int err = 0;
+	struct journal *j = journal_open(jpath, &err);
+	assert_non_null(j);
+	apply_init();
+	struct apply_ctx ac = { .journal = j, .root = root };
+	struct act_ctx x = { &ac, NULL };
+	struct pol_change ch;
+	memset(&ch, 0, sizeof ch);
+	snprintf(ch.rule, sizeof ch.rule, "host-nic-irqs-one-cpu");
+	snprintf(ch.kind, sizeof ch.kind, "irq");
+	snprintf(ch.key, sizeof ch.key, "spread");
+	snprintf(ch.new, sizeof ch.new, "spread");
+	ch.side = POL_HOST;
+	assert_int_equal(apply_change(&x, &ch, ACT_HOSTD), 1); /* 27 stays on 0 */
+	char v[16];
+	assert_int_equal(kfs_read_str(root, "proc/irq/27/smp_affinity_list", v, sizeof v), 0);
+	assert_string_equal(v, "0");
+	assert_int_equal(kfs_read_str(root, "proc/irq/29/smp_affinity_list", v, sizeof v), 0);
+	assert_string_equal(v, "1");
+	/* a standalone guest cannot spread the host's: advice */
+	assert_int_equal(apply_change(&x, &ch, ACT_AGENT), 0);
+	/* irqbalance running: left to it */
+	mkdirs(root, "run/irqbalance");
+	mkdirs(root, "proc/4242");
+	snprintf(cmd, sizeof cmd, "touch %s/run/irqbalance/irqbalance4242.sock; echo irqbalance > %s/proc/4242/comm; "
+		 "echo 0 > %s/proc/irq/29/smp_affinity_list", root, root, root);
+	assert_int_equal(system(cmd), 0);
+	assert_true(act_irq_irqbalance(root));
+	assert_int_equal(apply_change(&x, &ch, ACT_HOSTD), 0);
+	assert_int_equal(kfs_read_str(root, "proc/irq/29/smp_affinity_list", v, sizeof v), 0);
+	assert_string_equal(v, "0");
+	journal_close(j);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* ---- vtune report: the policy's notes and the kernel's line ---- */
+
+static void test_report_diag_notes(void **state)
+{
+	(void)state;
+	const char *cap =
+		"{\"name\":\"g\",\"hypervisor\":\"kvm\",\"guest_metrics\":{\"guest.cpus\":2},"
+		"\"kmsg\":{\"present\":true,\"conntrack_full\":3,\"latest\":\"nf_conntrack: table full\\u001b[2J\"},"
+		"\"plan\":["
+		"{\"rule\":\"single-queue-nic\",\"side\":\"host\",\"kind\":\"note\",\"key\":\"\",\"note\":\"give it 2 queues\"},"
+		"{\"rule\":\"socket-buffers\",\"side\":\"guest\",\"kind\":\"note\",\"key\":\"net.core.rmem_max\",\"note\":\"at max\"},"
+		"{\"rule\":\"short-connections\",\"side\":\"guest\",\"kind\":\"note\",\"key\":\"\",\"note\":\"keep-alive\"}]}";
+	json_object *g = json_tokener_parse(cap), *d = json_object_new_array();
+	assert_non_null(g);
+	assert_int_equal(rep_diagnose(g, d), 3);
+	json_object *x = json_object_array_get_idx(d, 0);
+	assert_string_equal(rep_str(x, "side"), "host");
+	assert_string_equal(rep_str(x, "rule"), "single-queue-nic");
+	assert_string_equal(rep_str(json_object_array_get_idx(d, 1), "rule"), "short-connections");
+	x = json_object_array_get_idx(d, 2);
+	assert_string_equal(rep_str(x, "rule"), "kernel-log");
+	const char *t = rep_str(x, "text");
+	assert_non_null(strstr(t, "3 known lines"));
+	for (; *t; t++)
+		assert_true((unsigned char)*t >= 0x20); /* no escape reaches a terminal */
+	json_object_put(g);
+	json_object_put(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -666,6 +802,9 @@ int main(void)
 		cmocka_unit_test(test_nofile_knob),
 		cmocka_unit_test(test_note_expand),
 		cmocka_unit_test(test_dom0_sizing),
+		cmocka_unit_test(test_host_irq_view),
+		cmocka_unit_test(test_irq_exec),
+		cmocka_unit_test(test_report_diag_notes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
