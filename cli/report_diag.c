@@ -207,7 +207,7 @@ static void rule_policy_notes(struct views *w, json_object *g)
 	}
 	json_object *k = rep_get(g, "kmsg");
 	static const char *const kinds[] = { "conntrack_full", "syn_flood", "tw_overflow", "orphans",
-					     "tcp_oom", "dst_overflow", "neigh_overflow" };
+					     "tcp_oom", "dst_overflow", "neigh_overflow", "alloc_fail" };
 	double lines = 0;
 	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
 		double v = rep_num(k, kinds[i]);

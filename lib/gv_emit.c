@@ -433,6 +433,7 @@ static void knobs(struct em *e, const struct gv_sample *s)
 		{ "net.ipv4.tcp_max_orphans", offsetof(struct gv_knobs, tcp_max_orphans) },
 		{ "net.core.rmem_max", offsetof(struct gv_knobs, rmem_max) },
 		{ "net.core.wmem_max", offsetof(struct gv_knobs, wmem_max) },
+		{ "vm.min_free_kbytes", offsetof(struct gv_knobs, min_free_kbytes) },
 	};
 	static const struct {
 		const char *key;

@@ -21,6 +21,7 @@ static const struct {
 	[GV_KM_TCP_OOM] = { "tcp_oom", "out of memory -- consider tuning tcp_mem" },
 	[GV_KM_DST_OVERFLOW] = { "dst_overflow", "dst cache overflow" },
 	[GV_KM_NEIGH_OVERFLOW] = { "neigh_overflow", "neighbor table overflow" },
+	[GV_KM_ALLOC_FAIL] = { "alloc_fail", "page allocation failure" },
 };
 
 const char *gv_kmsg_kind_name(enum gv_kmsg_kind k)

@@ -2,7 +2,8 @@
  * full, dropping packet", "Possible SYN flooding on port", "TIME wait
  * bucket table overflow", "too many orphaned sockets", "out of memory --
  * consider tuning tcp_mem", "dst cache overflow", "neighbor table
- * overflow"), counted per reading from /dev/kmsg. Only what the kernel
+ * overflow", "page allocation failure"), counted per reading from
+ * /dev/kmsg. Only what the kernel
  * logs after the reader opened it counts (no flood of history); each
  * reading reads at most GV_KMSG_MAX_RECORDS records (the rest is skipped
  * and counted as such) in one fixed buffer. */

@@ -164,6 +164,7 @@ static void read_knobs(struct rd *d)
 	k->tcp_max_orphans = knob(d, "proc/sys/net/ipv4/tcp_max_orphans");
 	k->rmem_max = knob(d, "proc/sys/net/core/rmem_max");
 	k->wmem_max = knob(d, "proc/sys/net/core/wmem_max");
+	k->min_free_kbytes = knob(d, "proc/sys/vm/min_free_kbytes");
 	static const struct {
 		const char *path;
 		size_t off;

@@ -425,6 +425,7 @@ void gv_sample_metrics(const struct gv_sample *s, struct mvec *m)
 	set_knob(m, M_GUEST_TCP_MAX_ORPHANS, k->tcp_max_orphans);
 	set_knob(m, M_GUEST_RMEM_MAX, k->rmem_max);
 	set_knob(m, M_GUEST_WMEM_MAX, k->wmem_max);
+	set_knob(m, M_GUEST_MIN_FREE_KBYTES, k->min_free_kbytes);
 	set_knob(m, M_GUEST_TCP_MEM_MAX, k->tcp_mem[2]);
 	set_knob(m, M_GUEST_TCP_RMEM_MAX, k->tcp_rmem[2]);
 	set_knob(m, M_GUEST_TCP_WMEM_MAX, k->tcp_wmem[2]);
@@ -523,6 +524,7 @@ void gv_sample_seed_metrics(const struct gv_sample *s, struct mvec *m)
 			[GV_KM_TCP_OOM] = M_GUEST_KMSG_TCP_OOM,
 			[GV_KM_DST_OVERFLOW] = M_GUEST_KMSG_DST_OVERFLOW,
 			[GV_KM_NEIGH_OVERFLOW] = M_GUEST_KMSG_NEIGH_OVERFLOW,
+			[GV_KM_ALLOC_FAIL] = M_GUEST_KMSG_ALLOC_FAIL,
 		};
 		for (int i = 0; i < GV_KM_N; i++)
 			mvec_set(m, ids[i], (double)s->kmsg.n[i]);

@@ -109,7 +109,7 @@ struct gv_knobs {
 	int64_t somaxconn, tcp_max_syn_backlog, netdev_max_backlog, netdev_budget,
 		tcp_fin_timeout, slow_start_after_idle, syncookies, tw_reuse,
 		nf_conntrack_max, rps_sock_flow_entries;
-	int64_t tcp_max_tw_buckets, tcp_max_orphans, rmem_max, wmem_max;
+	int64_t tcp_max_tw_buckets, tcp_max_orphans, rmem_max, wmem_max, min_free_kbytes;
 	/* the three-number knobs: min, pressure/default, max; [0] -1: absent */
 	int64_t tcp_mem[3], tcp_rmem[3], tcp_wmem[3];
 };
@@ -136,7 +136,7 @@ struct gv_irqs {
 /* Known kernel log messages since the previous reading (gv_kmsg.h). */
 enum gv_kmsg_kind {
 	GV_KM_CONNTRACK_FULL, GV_KM_SYN_FLOOD, GV_KM_TW_OVERFLOW, GV_KM_ORPHANS,
-	GV_KM_TCP_OOM, GV_KM_DST_OVERFLOW, GV_KM_NEIGH_OVERFLOW, GV_KM_N
+	GV_KM_TCP_OOM, GV_KM_DST_OVERFLOW, GV_KM_NEIGH_OVERFLOW, GV_KM_ALLOC_FAIL, GV_KM_N
 };
 #define GV_KMSG_LINE 200
 struct gv_kmsg_counts {

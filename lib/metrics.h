@@ -143,6 +143,7 @@ enum metric_unit {
 	X(GUEST_KMSG_TCP_OOM, "guest.kmsg.tcp_oom", MU_COUNT, "'out of memory -- consider tuning tcp_mem' lines") \
 	X(GUEST_KMSG_DST_OVERFLOW, "guest.kmsg.dst_overflow", MU_COUNT, "'dst cache overflow' lines") \
 	X(GUEST_KMSG_NEIGH_OVERFLOW, "guest.kmsg.neigh_overflow", MU_COUNT, "'neighbor table overflow' lines") \
+	X(GUEST_KMSG_ALLOC_FAIL, "guest.kmsg.alloc_fail", MU_COUNT, "'page allocation failure' lines") \
 	/* guest: conntrack statistics (/proc/net/stat/nf_conntrack, all CPUs) */ \
 	X(GUEST_CONNTRACK_DROPS, "guest.conntrack.drops", MU_RATE, "packets dropped by conntrack (table full)") \
 	X(GUEST_CONNTRACK_EARLY_DROPS, "guest.conntrack.early_drops", MU_RATE, "entries evicted early to make room") \
@@ -156,6 +157,7 @@ enum metric_unit {
 	K(GUEST_TCP_MAX_ORPHANS, "guest.sysctl.tcp_max_orphans", "net.ipv4.tcp_max_orphans", "orphaned sockets kept at most") \
 	K(GUEST_RMEM_MAX, "guest.sysctl.rmem_max", "net.core.rmem_max", "largest receive buffer an application may set") \
 	K(GUEST_WMEM_MAX, "guest.sysctl.wmem_max", "net.core.wmem_max", "largest send buffer an application may set") \
+	K(GUEST_MIN_FREE_KBYTES, "guest.sysctl.min_free_kbytes", "vm.min_free_kbytes", "memory kept free for atomic allocations (KiB)") \
 	X(GUEST_TCP_MEM_MAX, "guest.sysctl.tcp_mem_max", MU_VALUE, "tcp_mem's third value: pages TCP may use at most") \
 	X(GUEST_TCP_RMEM_MAX, "guest.sysctl.tcp_rmem_max", MU_VALUE, "tcp_rmem's third value: a socket's receive buffer at most") \
 	X(GUEST_TCP_WMEM_MAX, "guest.sysctl.tcp_wmem_max", MU_VALUE, "tcp_wmem's third value: a socket's send buffer at most") \

@@ -31,7 +31,7 @@ static void test_default_loads(void **state)
 	dump(&d);
 	assert_non_null(s);
 	assert_int_equal(d.n, 0);
-	assert_int_equal(s->n_rules, 30);
+	assert_int_equal(s->n_rules, 31);
 	/* the seeds' rules: a guest action of each new kind, bounded sysctls */
 	const struct pol_rule *q = pol_set_rule(s, "nofile-near-limit");
 	assert_non_null(q);

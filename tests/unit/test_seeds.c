@@ -210,6 +210,7 @@ static void test_kmsg_records(void **state)
 		"4,9,10,-;TCP: out of memory -- consider tuning tcp_mem",
 		"4,11,12,-;dst cache overflow",
 		"4,13,14,-;neighbour: arp_cache: neighbor table overflow!",
+		"4,15,16,-;swapper/0: page allocation failure: order:0, mode:0x820(GFP_ATOMIC), nodemask=(null)",
 	};
 	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
 		assert_int_equal(gv_kmsg_record(ok[i], strlen(ok[i]), &c), 0);
