@@ -3,6 +3,7 @@
  * the host's control/vtune/{hello,apply,revert,error} values become lines. */
 #include "xs.h"
 #include "log.h"
+#include "metrics.h"
 #include "vclock.h"
 #include "wire.h"
 
@@ -204,8 +205,10 @@ static int trim_step(json_object *sample, int step)
 	case 7:
 		json_object_object_del(sample, "knobs");
 		return 1;
-	case 8: /* metrics at 0: a rule's condition over them holds no more */
-	case 9: { /* knobs' current values: a protocol 2 host does not plan them */
+	case 8:	 /* the seeds' metrics (IRQs, channels, processes, socket memory,
+		  * the kernel log ...) that are 0 */
+	case 9:	 /* knobs' current values: a protocol 2 host does not plan them */
+	case 10: { /* the rest of the seeds' metrics */
 		json_object *met;
 		const char *drop[256];
 		size_t nd = 0;
@@ -213,9 +216,12 @@ static int trim_step(json_object *sample, int step)
 		    !json_object_is_type(met, json_type_object))
 			return 1;
 		json_object_object_foreach(met, k, v) {
-			int zero = step == 8 && json_object_get_double(v) == 0 && strcmp(k, "guest.cpus");
-			int knob = step == 9 && !strncmp(k, "guest.sysctl.", 13);
-			if ((zero || knob) && nd < sizeof drop / sizeof *drop)
+			int id = metric_lookup(k);
+			int seed = id >= M_GUEST_IRQ_NIC_RATE && !strncmp(k, "guest.", 6);
+			int knob = !strncmp(k, "guest.sysctl.", 13);
+			if (((step == 8 && seed && json_object_get_double(v) == 0) ||
+			     (step == 9 && knob) || (step == 10 && seed)) &&
+			    nd < sizeof drop / sizeof *drop)
 				drop[nd++] = k;
 		}
 		for (size_t i = 0; i < nd; i++)

@@ -305,6 +305,17 @@ static void test_fit_big_report(void **state)
 	wire_msg_free(&orig);
 	wire_msg_free(&fit);
 	free(out);
+	/* xenstore's real room (1920 bytes): the seeds' metrics go first, the
+	 * core ones stay, those at 0 too (steal 0 is news, not nothing) */
+	assert_int_equal(xst_fit_report(line, len, 1920, &out, &outlen), 1);
+	fs = decoded_sample(out, outlen, &fit);
+	assert_true(json_object_object_get_ex(fs, "metrics", &met));
+	assert_true(json_object_object_get_ex(met, "guest.cpu.steal", NULL));
+	assert_true(json_object_object_get_ex(met, "guest.tcp.listen_overflows", NULL));
+	assert_true(json_object_object_get_ex(met, "guest.softnet.dropped", NULL));
+	assert_false(json_object_object_get_ex(met, "guest.tcp.mem", NULL)); /* a seed at 0 */
+	wire_msg_free(&fit);
+	free(out);
 	free(line);
 }
 

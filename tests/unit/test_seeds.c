@@ -40,7 +40,7 @@
 #define HOST FX "host-6.18-seeds/"
 #define GUEST FX "debian-6.1-seeds/"
 
-static char *slurp(const char *root, const char *path)
+__attribute__((noinline)) static char *slurp(const char *root, const char *path)
 {
 	char *t = NULL;
 	size_t n;
@@ -647,6 +647,26 @@ static void test_dom0_sizing(void **state)
 	assert_int_equal(s.advised, 8); /* half the machine at most */
 	xen_dom0_sizing("", 2, 2, 0, &s);
 	assert_int_equal(s.advised, 2); /* never below today's */
+	/* `xl info` / `xl list` of a real dom0 (Xen 4.17 under QEMU) */
+	char *info = slurp(FX "xen-dom0", "xl-info.txt"), *list = slurp(FX "xen-dom0", "xl-list.txt");
+	assert_int_equal(xen_dom0_from_xl(info, list, &s), 0);
+	assert_int_equal(s.nr_cpus, 2);
+	assert_int_equal(s.dom0_vcpus, 2);
+	assert_int_equal(s.dom0_mem_mb, 768);
+	assert_true(s.mem_fixed);
+	assert_false(s.pinned);
+	assert_int_equal(s.advised, 2);
+	struct mvec m;
+	mvec_clear(&m);
+	xen_dom0_metrics(&s, &m);
+	assert_true(mvec_get(&m, M_HOST_DOM0_VCPUS) == 2 && mvec_get(&m, M_HOST_DOM0_MEM_FIXED) == 1);
+	/* cut before xen_commandline: refused */
+	size_t at = (size_t)(strstr(info, "xen_commandline") - info);
+	info[at] = '\0';
+	assert_int_equal(xen_dom0_from_xl(info, list, &s), -EINVAL);
+	assert_int_equal(xen_dom0_from_xl("garbage\n\001", NULL, &s), -EINVAL);
+	free(info);
+	free(list);
 }
 
 /* ---- the host side: the physical NICs' interrupts ---- */
