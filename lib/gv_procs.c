@@ -236,7 +236,8 @@ int gv_procs_walk(const char *root, const uint32_t *inodes, int n, int *pids,
 		free(l.v);
 		return r;
 	}
-	qsort(l.v, l.n, sizeof *l.v, cmp_int);
+	if (l.n)
+		qsort(l.v, l.n, sizeof *l.v, cmp_int);
 	struct fdwalk w = { .root = root, .inodes = inodes, .n = n, .pids = pids, .max = max_fds };
 	int last = 0, done = 1;
 	for (size_t i = 0; i < l.n; i++) {
