@@ -14,7 +14,7 @@ static const char usage[] =
 	"           --standalone: sample, evaluate the guest rules and apply them\n"
 	"  once     apply the guest baseline once (cloud-image bootstrap) and exit\n"
 	"  report   what the policy's rules find in this VM; host-side causes marked\n"
-	"           \"outside this VM: ask your provider\" with their evidence\n"
+	"           \"outside this VM — ask your provider\" with their evidence\n"
 	"\n"
 	"  vtune-agent COMMAND --help   shows a command's options; see vtune-agent(8).\n";
 

@@ -2,7 +2,7 @@
  * VM, for a guest with no host daemon (a cloud VM): one sample, every rule
  * evaluated as the standalone agent would (as if its condition had held
  * for its whole `for`), guest-side causes with what the standalone agent
- * would change, host-side causes marked "outside this VM: ask your
+ * would change, host-side causes marked "outside this VM — ask your
  * provider" with the evidence. Text or JSON; nothing is changed. */
 #include "agent.h"
 #include "action.h"
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OUTSIDE "outside this VM: ask your provider"
+#define OUTSIDE "outside this VM \xe2\x80\x94 ask your provider"
 
 static const char usage[] =
 	"usage: vtune-agent report [--policy FILE] [--interval S] [--json] [--root DIR]\n"

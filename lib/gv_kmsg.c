@@ -112,13 +112,17 @@ struct gv_kmsg {
 	int fd;		/* -1: not open (yet) */
 	int failed;	/* open failed: errno, not tried again */
 	char buf[8192]; /* one record (CONSOLE_EXT_LOG_MAX) */
+	char latest[GV_KMSG_LINE]; /* the latest known line so far, and its time */
+	double latest_ts_s;
 };
 
 struct gv_kmsg *gv_kmsg_new(void)
 {
 	struct gv_kmsg *k = calloc(1, sizeof *k);
-	if (k)
+	if (k) {
 		k->fd = -1;
+		k->latest_ts_s = -1;
+	}
 	return k;
 }
 
@@ -131,8 +135,27 @@ void gv_kmsg_free(struct gv_kmsg *k)
 	free(k);
 }
 
+static int kmsg_read(struct gv_kmsg *k, const char *root, struct gv_kmsg_counts *c,
+		     char *err, size_t n);
+
+/* The latest known line stays from one reading to the next (the counts do
+ * not): a reading with none of its own shows the last one, with its time. */
 int gv_kmsg_read(struct gv_kmsg *k, const char *root, struct gv_kmsg_counts *c,
 		 char *err, size_t n)
+{
+	int r = kmsg_read(k, root, c, err, n);
+	if (c->latest[0]) {
+		memcpy(k->latest, c->latest, sizeof k->latest);
+		k->latest_ts_s = c->latest_ts_s;
+	} else if (k->latest[0]) {
+		memcpy(c->latest, k->latest, sizeof c->latest);
+		c->latest_ts_s = k->latest_ts_s;
+	}
+	return r;
+}
+
+static int kmsg_read(struct gv_kmsg *k, const char *root, struct gv_kmsg_counts *c,
+		     char *err, size_t n)
 {
 	char path[512];
 	memset(c, 0, sizeof *c);

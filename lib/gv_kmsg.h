@@ -39,8 +39,9 @@ struct gv_kmsg *gv_kmsg_new(void);
 void gv_kmsg_free(struct gv_kmsg *k);
 
 /* What was logged since the last call (the first call opens the log at
- * its end and counts nothing). Absent or unreadable log: present 0 and
- * -errno (-ENOENT is not an error: 0). */
+ * its end and counts nothing); c->latest is the latest known line since
+ * the reader opened the log, this reading's or an earlier one's. Absent
+ * or unreadable log: present 0 and -errno (-ENOENT is not an error: 0). */
 int gv_kmsg_read(struct gv_kmsg *k, const char *root, struct gv_kmsg_counts *c,
 		 char *err, size_t n);
 

@@ -144,7 +144,8 @@ struct gv_kmsg_counts {
 	uint64_t n[GV_KM_N];  /* known lines */
 	uint64_t lines;	      /* every line read */
 	uint64_t skipped;     /* lines not read: over the per-reading limit or lost */
-	char latest[GV_KMSG_LINE]; /* the latest known line ("" none yet) */
+	char latest[GV_KMSG_LINE]; /* the latest known line ("" none yet; a live
+				    * reader keeps it from one reading to the next) */
 	double latest_ts_s;   /* its kernel time stamp, seconds since boot */
 };
 

@@ -11,7 +11,8 @@
 #  3. tcp_mem "4 8 16": memory pressure; hostd asks "tcp_mem scale 2", the agent
 #     plans three numbers within its own memory bound;
 #  4. nf_conntrack_max 64 with an nftables ct rule: "table full" in the guest's
-#     kernel log, read by the agent; hostd raises nf_conntrack_max;
+#     kernel log, read by the agent (vtune report shows the line); hostd raises
+#     nf_conntrack_max;
 #  then, the load stopped and hostd's policy emptied (SIGHUP), `vtune revert --all`
 #  through hostd puts every one back in the guest.
 # timeout: 180
@@ -128,6 +129,15 @@ w '^VTUNE_SPREAD 0 1' 60
 w '^VTUNE_TCPMEM' 60
 w '^VTUNE_CTMAX' 60
 t1=$(date +%s)
+# the guest's kernel log, as its agent read it, in vtune report
+"$V" report --json --control "$dir/ctl.sock" > "$dir/report.json" 2>&1 || fail "vtune report: $(head -c 300 "$dir/report.json")"
+python3 - "$dir/report.json" <<'PY' || fail "report: no 'table full' line: $(head -c 2000 "$dir/report.json")"
+import json, sys
+g = json.load(open(sys.argv[1]))["guests"][0]
+assert "table full, dropping packet" in g["kmsg"]["latest"], g.get("kmsg")
+row = [r for r in g["side_by_side"] if r["what"] == "kernel log"][0]
+assert "table full" in row["guest"], row
+PY
 w VTUNE_ASK_REVERT 10
 # nothing fires again: no load, no rule
 kill "$load" 2>/dev/null

@@ -6,7 +6,7 @@
 # gives findings in this VM with what the standalone agent would change;
 # the same capture with steal time added to t1's /proc/stat (the one figure
 # a capture under TCG lacks) also gives the host-side cause, marked
-# "outside this VM: ask your provider" with its evidence. Nothing changes.
+# "outside this VM — ask your provider" with its evidence. Nothing changes.
 set -u
 B=${VTUNE_BUILD:?VTUNE_BUILD not set}
 S=${VTUNE_SRC:-$(pwd)}
@@ -58,14 +58,14 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 f = {x["rule"]: x for x in d["findings"]}
 s = f["steal-high"]
-assert s["outside_vm"] and s["where"] == "host" and s["advice"] == "outside this VM: ask your provider", s
+assert s["outside_vm"] and s["where"] == "host" and s["advice"] == "outside this VM \u2014 ask your provider", s
 assert "guest.cpu.steal=" in s["evidence"], s
 ask = s["items"][0]
 assert ask["side"] == "host" and "pinned or dedicated vCPUs" in ask["text"], ask
 assert d["metrics"]["guest.cpu.steal"] > 10
 PY
 "$A" report --policy "$S/policies/default.yaml" --root "$W/t0" --then "$W/t1" > "$W/r2.txt" || fail "text"
-grep -q '^  \[outside this VM: ask your provider\] steal-high: ' "$W/r2.txt" || fail "text: $(cat "$W/r2.txt")"
+grep -q '^  \[outside this VM — ask your provider\] steal-high: ' "$W/r2.txt" || fail "text: $(cat "$W/r2.txt")"
 grep -q '^      ask: steal' "$W/r2.txt" || fail "text: no ask line"
 
 # ---- captures without /proc/uptime: said, and --interval used ----
