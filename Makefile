@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # vtune: build, test, benchmark, install. Plain GNU make + pkg-config.
 # `make test` is what CI and a new developer run; `make demo` is the main job.
 
@@ -8,9 +9,18 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 VERSION  := 0.1.0
 
-COMMON_PKGS := libnl-3.0 libnl-genl-3.0 libnl-route-3.0 yaml-0.1 json-c xenstore
-HOST_PKGS   := $(COMMON_PKGS) libvirt xencontrol
+# What each program links: the agent has the xenstore transport; vtune-hostd
+# and vtune link neither libvirt nor Xen's libraries: those are in the
+# backend modules backend-kvm.so and backend-xen.so, loaded on demand
+# (hostd/backend_mod.h). The unit tests link everything.
+CORE_PKGS   := libnl-3.0 libnl-genl-3.0 libnl-route-3.0 yaml-0.1 json-c
+COMMON_PKGS := $(CORE_PKGS) xenstore
+KVM_PKGS    := libvirt libxml-2.0
+XEN_PKGS    := xencontrol xenstore
+HOST_PKGS   := $(COMMON_PKGS) libvirt libxml-2.0 xencontrol
 CLI_PKGS    := libcurl
+LIBDIR      ?= $(PREFIX)/lib
+BACKENDDIR  ?= $(LIBDIR)/vtune/backends
 
 WARN     := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Werror
@@ -19,7 +29,8 @@ SYSCONFDIR ?= /etc
 STATEDIR   ?= /var/lib
 CPPFLAGS += -D_GNU_SOURCE -DVTUNE_VERSION='"$(VERSION)"' \
             -DVTUNE_POLICY_DEFAULT='"$(SYSCONFDIR)/vtune/policies.yaml"' \
-            -DVTUNE_JOURNAL_DEFAULT='"$(STATEDIR)/vtune/journal"' -Ilib -Ipolicies \
+            -DVTUNE_JOURNAL_DEFAULT='"$(STATEDIR)/vtune/journal"' \
+            -DVTUNE_BACKEND_DIR_DEFAULT='"$(BACKENDDIR)"' -Ilib -Ipolicies \
             -Iactions -Ihostnet -Iagent -Ihostd -Ikvm -Ixen -Icli
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -32,8 +43,12 @@ ALL_CFLAGS := $(WARN) $(CFLAGS) $(call pc_cflags,$(HOST_PKGS) $(CLI_PKGS) cmocka
 
 # Sources: every .c in a folder is built; main.c is each program's entry.
 LIB_SRC   := $(wildcard lib/*.c policies/*.c actions/*.c hostnet/*.c)
-AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
-HOSTD_SRC := $(filter-out hostd/main.c,$(wildcard hostd/*.c kvm/*.c xen/*.c))
+AGENT_SRC := $(filter-out agent/main.c agent/xs_dl.c,$(wildcard agent/*.c))
+KVM_MOD_SRC := kvm/kvm.c kvm/kvm_event.c kvm/kvm_filters.c kvm/kvm_module.c
+XEN_MOD_SRC := xen/xen.c xen/xen_module.c hostd/xen_bridge.c
+BK_SRC    := $(KVM_MOD_SRC) $(XEN_MOD_SRC)
+HOSTD_SRC := $(filter-out hostd/main.c hostd/backend_mod.c $(BK_SRC),\
+                          $(wildcard hostd/*.c kvm/*.c xen/*.c))
 CLI_SRC   := $(filter-out cli/main.c,$(wildcard cli/*.c))
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
 TEST_HELP := $(filter-out $(TEST_SRC),$(wildcard tests/unit/*.c))
@@ -44,7 +59,9 @@ LIBVTUNE := $(B)/libvtune.a
 LIBAGENT := $(B)/libagent.a
 LIBHOSTD := $(B)/libhostd.a
 LIBCLI   := $(B)/libcli.a
-PROGS    := $(B)/vtune-agent $(B)/vtune-hostd $(B)/vtune
+LIBBK    := $(B)/libbackends.a
+MODULES  := $(B)/backends/backend-kvm.so $(B)/backends/backend-xen.so
+PROGS    := $(B)/vtune-agent $(B)/vtune-hostd $(B)/vtune $(MODULES)
 TESTS    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(TEST_SRC))
 
 .PHONY: all deps test unit unit-asan integration e2e bench demo fuzz clean install
@@ -55,30 +72,65 @@ $(B)/obj/%.o: %.c
 	@echo "  CC      $<"
 	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+# Objects of the backend modules: position-independent.
+$(B)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC -fPIC $<"
+	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
 $(LIBVTUNE): $(call obj,$(LIB_SRC))
 $(LIBAGENT): $(call obj,$(AGENT_SRC))
 $(LIBHOSTD): $(call obj,$(HOSTD_SRC))
 $(LIBCLI):   $(call obj,$(CLI_SRC))
-$(B)/lib%.a:
+$(LIBBK):    $(call obj,$(BK_SRC))
+# The Makefile is a prerequisite too: a source moved to another archive
+# must leave the old one (no stale objects in an archive).
+$(B)/lib%.a: Makefile
 	@mkdir -p $(dir $@)
-	@rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
-$(B)/vtune-agent: $(call obj,agent/main.c) $(LIBAGENT) $(LIBVTUNE)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(COMMON_PKGS)) -lm
-$(B)/vtune-hostd: $(call obj,hostd/main.c) $(LIBHOSTD) $(LIBVTUNE)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(HOST_PKGS)) -lm
-$(B)/vtune: $(call obj,cli/main.c) $(LIBCLI) $(LIBHOSTD) $(LIBVTUNE)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(HOST_PKGS) $(CLI_PKGS)) -lpthread -lm
+# libxenstore is loaded by the xenstore transport when used (agent/xs_dl.c):
+# a KVM guest's agent needs no Xen library. The static agent links it.
+$(B)/vtune-agent: $(call obj,agent/main.c agent/xs_dl.c) $(LIBAGENT) $(LIBVTUNE)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(CORE_PKGS)) -ldl -lm
+# The programs that load backend modules export every symbol of the
+# libraries the modules use (-rdynamic, whole archives).
+WHOLE = -Wl,--whole-archive $(1) -Wl,--no-whole-archive
+$(B)/vtune-hostd: $(call obj,hostd/main.c hostd/backend_mod.c) $(LIBHOSTD) $(LIBVTUNE)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(filter %.o,$^) $(call WHOLE,$(LIBHOSTD) $(LIBVTUNE)) \
+	  $(call pc_libs,$(CORE_PKGS)) -ldl -lm
+$(B)/vtune: $(call obj,cli/main.c hostd/backend_mod.c) $(LIBCLI) $(LIBHOSTD) $(LIBVTUNE)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(filter %.o,$^) $(LIBCLI) \
+	  $(call WHOLE,$(LIBHOSTD) $(LIBVTUNE)) $(call pc_libs,$(CORE_PKGS) $(CLI_PKGS)) -ldl -lpthread -lm
+
+# The programs look for the modules in BACKENDDIR (from PREFIX): rebuilt
+# when it changes, so `make install PREFIX=/usr` after `make` is right.
+.PHONY: FORCE
+$(B)/config.backenddir: FORCE
+	@mkdir -p $(B)
+	@echo '$(BACKENDDIR)' | cmp -s - $@ || echo '$(BACKENDDIR)' > $@
+$(B)/obj/hostd/backend_mod.o: $(B)/config.backenddir
+
+# The backend modules: their own libraries, the rest from the program.
+$(B)/backends/backend-kvm.so: $(patsubst %.c,$(B)/pic/%.o,$(KVM_MOD_SRC)) mk/backend.map
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -shared -Wl,--version-script=mk/backend.map -o $@ $(filter %.o,$^) \
+	  $(call pc_libs,$(KVM_PKGS))
+$(B)/backends/backend-xen.so: $(patsubst %.c,$(B)/pic/%.o,$(XEN_MOD_SRC)) mk/backend.map
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -shared -Wl,--version-script=mk/backend.map -o $@ $(filter %.o,$^) \
+	  $(call pc_libs,$(XEN_PKGS))
 
 # A static agent for guest images (busybox initramfs, cloud images).
 $(B)/vtune-agent.static: $(call obj,agent/main.c) $(LIBAGENT) $(LIBVTUNE)
 	$(CC) -static $(LDFLAGS) -o $@ $^ $(shell $(PKG) --static --libs $(COMMON_PKGS)) -lm
 
-$(B)/tests/%: $(B)/obj/tests/unit/%.o $(call obj,$(TEST_HELP)) $(LIBCLI) $(LIBAGENT) $(LIBHOSTD) $(LIBVTUNE)
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(call obj,$(TEST_HELP)) $(LIBCLI) $(LIBAGENT) $(LIBHOSTD) $(LIBBK) $(LIBVTUNE)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(HOST_PKGS) cmocka) -lpthread -lm
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--start-group $(filter %.a,$^) -Wl,--end-group \
+	  $(call pc_libs,$(HOST_PKGS) $(CLI_PKGS) cmocka) -lpthread -lm
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/pic -name '*.d' 2>/dev/null)
 
 # Further targets (install, packages, fuzzing, benchmarks) live in mk/*.mk.
 include $(wildcard mk/*.mk)

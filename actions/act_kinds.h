@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* act_kinds: what each action kind's own file (act_*.c) gives the action
  * table (action.c): its parser, builder, planner and executor. Nothing but
  * the table and the kinds' files includes this. */
@@ -24,6 +25,11 @@ int act_word_plan(const struct act_plan_in *in, struct pol_plan *out);
 int act_rps_exec(const struct act_ctx *c, const struct pol_change *ch);
 
 /* bridge_nf */
+void act_bridge_nf_parse(struct pol_ld *ld, yaml_node_t *an, yaml_node_t *node,
+			 yaml_node_t *const *mods, yaml_node_t *const *modkeys,
+			 struct pol_action *a);
+void act_bridge_nf_to_spec(const struct pol_action *a, struct act_spec_buf *b);
+int act_bridge_nf_plan(const struct act_plan_in *in, struct pol_plan *out);
 int act_bridge_nf_exec(const struct act_ctx *c, const struct pol_change *ch);
 
 /* offload */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* act_note: the "note" action — a line for the operator, logged (and
  * printed) when its rule fires; it changes nothing. "{metric.name}" in its
  * text becomes that metric's value when the rule fires ("queues='{guest.cpus}'"

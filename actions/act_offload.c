@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* act_offload: the "offload" host action — TSO / GSO / GRO / SG on or off
  * on the guest's tap or bridge, each feature a journaled knob change
  * through the ethtool netlink family. */
@@ -10,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const feat_names[] = { "tso", "gso", "gro", "sg", NULL };
+static const char *const feat_names[] = { "tso", "gso", "gro", "sg", "txcsum", NULL };
 
 void act_offload_parse(struct pol_ld *ld, yaml_node_t *an, yaml_node_t *n,
 		       yaml_node_t *const *mods, yaml_node_t *const *modkeys,
@@ -29,9 +30,9 @@ void act_offload_parse(struct pol_ld *ld, yaml_node_t *an, yaml_node_t *n,
 		return;
 	snprintf(a->key, sizeof a->key, "tap");
 	if (!v[0])
-		pol_ld_err(ld, n, "offload needs 'features' (a list of tso, gso, gro, sg)");
+		pol_ld_err(ld, n, "offload needs 'features' (a list of tso, gso, gro, sg, txcsum)");
 	else if (v[0]->type != YAML_SEQUENCE_NODE)
-		pol_ld_err(ld, v[0], "features must be a list like [tso, gso, gro, sg], not %s",
+		pol_ld_err(ld, v[0], "features must be a list like [tso, gso, gro, sg, txcsum], not %s",
 			   pol_ld_type_name(v[0]));
 	else {
 		int count = 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* act_rps: the "rps" action — Receive Packet Steering over every online
  * CPU on every receive queue, with RFS flow tables sized so the kernel
  * keeps exactly what is written (a second run changes nothing). */

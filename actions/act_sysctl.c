@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* act_sysctl: the "sysctl" action — one allow-listed sysctl set, scaled,
  * stepped or (ip_local_port_range) widened within bounds: its parsing from
  * a policy file or a wire request, its planning against the knob's current

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* act_words: planning of the one-word actions (rps, bridge_nf, pin, sriov):
  * the word is the value to reach; nothing is planned when the knob already
  * has it. */

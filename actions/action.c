@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* action: the action table (see action.h) and what every layer asks of it:
  * parsing an action of a policy file, building one from a wire request,
  * planning, whether an action can run in a mode / on a backend / over a
@@ -15,7 +16,8 @@
 
 static const char *const w_rps[] = { "all", NULL };
 static const char *const w_onoff[] = { "off", "on", NULL };
-static const char *const w_pin[] = { "dom0-away", "emulator-away", "vcpus-spread", NULL };
+static const char *const w_pin[] = { "dom0-away", "emulator-away", "vcpus-spread", "housekeeping",
+				      "net-threads", NULL };
 static const char *const w_sriov[] = { "attach", NULL };
 static const char *const w_irq[] = { "spread", NULL };
 static const char *const w_channels[] = { "max", NULL };
@@ -24,7 +26,8 @@ static const char *const m_sysctl[] = { "set", "scale", "step", "widen", "min", 
 
 static const struct knob_ops *const k_sysctl[] = { &knob_sysctl_ops, NULL };
 static const struct knob_ops *const k_rps[] = { &knob_rps_ops, &knob_sysctl_ops, NULL };
-static const struct knob_ops *const k_brnf[] = { &hostnet_bridge_nf_ops, NULL };
+static const struct knob_ops *const k_brnf[] = { &hostnet_bridge_nf_ops, &hostnet_bridge_br_ops,
+						  &hostnet_firewall_ops, NULL };
 static const struct knob_ops *const k_off[] = { &hostnet_offload_ops, NULL };
 static const struct knob_ops *const k_irq[] = { &act_irq_knob_ops, NULL };
 static const struct knob_ops *const k_chan[] = { &act_channels_knob_ops, NULL };
@@ -44,7 +47,8 @@ static const struct act_def table[] = {
 	{ .kind = PA_RPS, .name = "rps", .run = { GUEST, NEVER }, .wire_v = 2,
 	  .words = w_rps, .plan = act_word_plan, .exec = act_rps_exec, .knobs = k_rps },
 	{ .kind = PA_BRIDGE_NF, .name = "bridge_nf", .run = { NEVER, HOST }, .words = w_onoff,
-	  .plan = act_word_plan, .exec = act_bridge_nf_exec, .knobs = k_brnf },
+	  .parse = act_bridge_nf_parse, .to_spec = act_bridge_nf_to_spec,
+	  .plan = act_bridge_nf_plan, .exec = act_bridge_nf_exec, .knobs = k_brnf },
 	{ .kind = PA_OFFLOAD, .name = "offload", .run = { NEVER, HOST }, .ident_key = 1,
 	  .parse = act_offload_parse, .plan = act_offload_plan, .exec = act_offload_exec,
 	  .knobs = k_off },
@@ -193,8 +197,9 @@ static int check_rule(const struct pol_set *set, const struct pol_rule *r,
 		char why[256];
 		if (act_can_run(&r->actions[i], w, why, sizeof why))
 			continue;
-		pol_diag_add(diag, set->name, r->actions[i].line, r->actions[i].col,
-			     "%s %s: %s", r == &set->baseline ? "the" : "rule",
+		unsigned f = r->actions[i].file;
+		pol_diag_add(diag, f < set->nfiles ? set->files[f] : set->name, r->actions[i].line,
+			     r->actions[i].col, "%s %s: %s", r == &set->baseline ? "the" : "rule",
 			     r->name, why);
 		bad++;
 	}
@@ -215,7 +220,7 @@ int act_check_set(const struct pol_set *set, const struct act_where *w, struct p
 struct pol_set *act_load_policy(const char *path, const struct act_where *w,
 				struct pol_diag *diag)
 {
-	struct pol_set *s = pol_load_file(path, diag);
+	struct pol_set *s = pol_load_with_dropins(path, NULL, diag);
 	if (s && act_check_set(s, w, diag)) {
 		pol_set_free(s);
 		return NULL;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* action: the action table. One row per kind of action a policy can name
  * (sysctl, rps, bridge_nf, offload, pin, sriov, irq, channels, nofile,
  * note): the sides it acts on,
@@ -55,6 +56,21 @@ struct act_host {
 	 * backend cannot pin. */
 	int (*plan_pin)(void *bk, const void *bk_guest, const char *mode,
 			act_change_fn fn, void *arg, char *why, size_t n);
+	/* Plan a host-wide pin mode for every guest of the host (the backend
+	 * gets them all from hostd). -EOPNOTSUPP: not a host-wide mode of this
+	 * backend. NULL: none. */
+	int (*plan_pin_host)(void *bk, const char *mode, act_change_fn fn, void *arg, char *why,
+			     size_t n);
+	/* Filters the hypervisor binds to the guest's traffic (libvirt
+	 * nwfilter): > 0 with their names in buf (n bytes), 0 none, -errno.
+	 * NULL: the backend has none. */
+	int (*filters)(void *bk, const void *bk_guest, char *buf, size_t n);
+	/* A change refused to keep the host safe (a firewall needs what it
+	 * would turn off): kind and reason ("firewall") for counters, text for
+	 * people. Nothing was changed or journaled. NULL: said in the log. */
+	void (*refuse)(void *arg, const struct pol_change *ch, const char *kind,
+		       const char *reason, const char *text);
+	void *refuse_arg;
 };
 
 struct apply_ctx;
@@ -197,8 +213,9 @@ void act_parse(struct pol_ld *ld, yaml_node_t *node, enum pol_side side,
  * administrator's take-over and the kind's own planning). 0 or -ENOMEM. */
 int act_plan(const struct act_plan_in *in, struct pol_plan *out);
 
-/* Load a policy file and check it for where (pol_load_file, then
- * act_check_set): the set, or NULL with every problem in diag. */
+/* Load a policy file with its drop-ins and check it for where
+ * (pol_load_with_dropins, then act_check_set): the set, or NULL with every
+ * problem in diag. */
 struct pol_set *act_load_policy(const char *path, const struct act_where *where,
 				struct pol_diag *diag);
 

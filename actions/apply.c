@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* apply: the journaled change helper and plans carried out through the
  * action table. */
 #include "apply.h"

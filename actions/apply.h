@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* apply: the one journaled change helper every executor goes through, on
  * both sides (record first, apply, mark; leave alone a knob an
  * administrator changed since vtune set it, and tell the engine), and the

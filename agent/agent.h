@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* agent: the sub-commands of vtune-agent. Each takes the arguments after
  * its own name (argv[0] is the sub-command) and returns the exit status. */
 #ifndef VTUNE_AGENT_H
 #define VTUNE_AGENT_H
 
 #include "gview.h"
+#include "gv_ports.h"
 
 int agent_sample_main(int argc, char **argv);
 int agent_standalone_main(int argc, char **argv); /* run --standalone */
@@ -18,6 +20,23 @@ int agent_report_main(int argc, char **argv);     /* report: what the rules find
  * (cmd names the sub-command). Free s with gv_sample_free. */
 int agent_take_sample(const char *cmd, const char *root, const char *then, double interval,
 		      int flags, struct gv_sample *s);
+
+#include <signal.h>
+
+/* The standalone loop (run --standalone, and run's fallback when no host
+ * daemon answers): sample every interval, evaluate the guest rules, apply
+ * them journaled. Strings are borrowed. */
+struct standalone_cfg {
+	const char *policy, *journal, *root;
+	double interval_s;
+	double duration_s; /* stop after this long; 0: until *stop */
+	int dry_run, verbose;
+	struct gv_ports_cfg ports; /* the costly port counts' budget */
+};
+
+/* Run until *stop is set (by the caller's signal handler) or duration_s
+ * has passed. 0, or 1 after an error (said on stderr / in the log). */
+int agent_standalone_loop(const struct standalone_cfg *cfg, volatile sig_atomic_t *stop);
 
 /* pol_current_fn for the guest: sysctls read through the knob module under
  * the root prefix passed as arg. */

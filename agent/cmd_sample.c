@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cmd_sample: `vtune-agent sample` — two readings of the guest view, one
  * sample printed as a table or as JSON. */
 #include "agent.h"
@@ -126,7 +127,7 @@ int agent_sample_main(int argc, char **argv)
 			ethchan_set_record_dir(optarg);
 			break;
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		default: return 2; /* getopt said what, on one line */
 		}
 	}
 	if (optind < argc) {

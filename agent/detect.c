@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* detect: Xen or not, from /sys/hypervisor/type and /proc/xen under the root
  * prefix, for `vtune-agent run` to pick xenstore or the virtio-serial port. */
 #include "detect.h"

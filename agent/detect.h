@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* detect: which hypervisor the guest runs on, as far as the agent's choice of
  * transport needs it, read through the root prefix (lib/kfs.h). */
 #ifndef VTUNE_DETECT_H

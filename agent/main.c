@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vtune-agent: the guest side of vtune (entry point and sub-command dispatch). */
 #include "agent.h"
 #include "log.h"
+#include "safefile.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -28,20 +30,43 @@ static const struct {
 	{ "report", agent_report_main },
 };
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
-	log_init("vtune-agent", LOG_TO_STDERR, LOG_INFO);
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	if (argc < 2) {
+		fputs("usage: vtune-agent COMMAND [ARGS] (vtune-agent --help lists the commands)\n", stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage, stdout);
+		return 0;
 	}
 	if (!strcmp(argv[1], "--version")) {
 		printf("vtune-agent %s\n", VTUNE_VERSION);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		/* getopt's one-line messages name the command; -h is --help */
+		static char name[64];
+		snprintf(name, sizeof name, "vtune-agent %s", commands[i].name);
+		argv[1] = name;
+		for (int a = 2; a < argc && strcmp(argv[a], "--"); a++)
+			if (!strcmp(argv[a], "-h"))
+				argv[a] = (char *)"--help";
+		return commands[i].fn(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "vtune-agent: unknown command '%s' (try vtune-agent --help)\n", argv[1]);
 	return 2;
+}
+
+/* Every command's output checked at the end: lost output (a full disk,
+ * /dev/full) is an error, whatever the command returned. */
+int main(int argc, char **argv)
+{
+	log_init("vtune-agent", LOG_TO_STDERR, LOG_INFO);
+	int r = dispatch(argc, argv);
+	if (safefile_close_stdout("vtune-agent") < 0 && r == 0)
+		r = 1;
+	return r;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* once: `vtune-agent once` — the cloud-image bootstrap: apply the guest
  * baseline of the policy file, journaled, and exit. Idempotent: a second
  * run finds every knob at its baseline and changes nothing. */
@@ -56,7 +57,7 @@ int agent_once_main(int argc, char **argv)
 		case 'r': root = optarg; break;
 		case 'n': dry = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		default: return 2; /* getopt said what, on one line */
 		}
 	}
 	if (optind < argc) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ports_opt: the options of `vtune-agent run` (and run --standalone) that
  * set how often ports in use may be counted exactly (lib/gv_ports.h). */
 #include "agent.h"

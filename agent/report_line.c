@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* report_line: a report message's line from the sample's JSON text. */
 #include "report_line.h"
 #include "wire.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* report_line: the `report` message line, written by hand around a sample's
  * JSON text: byte for byte what wire_encode makes of the same message
  * (tests/unit/test_agent_report.c), without a json-c tree built, printed

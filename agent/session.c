@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* session: the agent's side of the wire protocol (docs/protocol.md) on one
  * channel: resync + hello on each (re)connect, negotiation, reports, and the
  * host's apply / revert requests carried out through the agent's journal. */

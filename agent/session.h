@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* session: the agent's side of the wire protocol on one channel — resync and
  * hello on every (re)connect, version negotiation, a report every interval,
  * journaled apply / revert on the host's request, each acknowledged. */

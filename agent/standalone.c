@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* standalone: `vtune-agent run --standalone` — sample the guest view every
  * interval, evaluate the guest rules locally and apply them, for guests
  * without a host daemon. */
@@ -23,12 +24,14 @@
 #include <sys/socket.h>
 #include <time.h>
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t *stopp = &stop_flag; /* the caller's, while a loop runs */
+#define stop (*stopp)
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	stop = 1;
+	stop_flag = 1;
 }
 
 /* The kernel fixes a listener's backlog when listen() is called, as
@@ -146,10 +149,25 @@ int agent_standalone_main(int argc, char **argv)
 			}
 			break;
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		default: return 2; /* getopt said what, on one line */
 		}
 	}
 
+	struct standalone_cfg cfg = { .policy = policy, .journal = jpath, .root = root,
+				      .interval_s = interval, .duration_s = duration, .dry_run = dry,
+				      .verbose = verbose, .ports = pcfg };
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	return agent_standalone_loop(&cfg, &stop_flag);
+}
+
+int agent_standalone_loop(const struct standalone_cfg *cfg, volatile sig_atomic_t *stopped)
+{
+	const char *policy = cfg->policy, *jpath = cfg->journal, *root = cfg->root;
+	double interval = cfg->interval_s, duration = cfg->duration_s;
+	int dry = cfg->dry_run, verbose = cfg->verbose;
+	struct gv_ports_cfg pcfg = cfg->ports;
+	stopp = stopped;
 	struct pol_diag diag;
 	pol_diag_init(&diag);
 	struct act_where where = { .mode = ACT_AGENT };
@@ -158,6 +176,7 @@ int agent_standalone_main(int argc, char **argv)
 		pol_diag_print(&diag, stderr);
 		fprintf(stderr, "vtune-agent run: %s: policy refused\n", policy);
 		pol_diag_free(&diag);
+		stopp = &stop_flag;
 		return 1;
 	}
 	pol_diag_free(&diag);
@@ -168,13 +187,12 @@ int agent_standalone_main(int argc, char **argv)
 	if (!j && !(dry && err == -ENOENT)) {
 		fprintf(stderr, "vtune-agent run: journal %s: %s\n", jpath, strerror(-err));
 		pol_set_free(set);
+		stopp = &stop_flag;
 		return 1;
 	}
 	struct pol_engine *eng = pol_engine_new(set);
 	struct apply_ctx ac = { .journal = j, .root = root, .dry_run = dry,
 				.engine = eng, .subject = "local", .out = dry ? stdout : NULL };
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	log_info("standalone: policy %s (%zu rules), interval %.1fs%s", policy, set->n_rules,
 		 interval, dry ? ", dry run" : "");
 
@@ -188,6 +206,7 @@ int agent_standalone_main(int argc, char **argv)
 		pol_engine_free(eng);
 		pol_set_free(set);
 		journal_close(j);
+		stopp = &stop_flag;
 		return 1;
 	}
 	uint64_t start = vclock_mono_ns(), step = (uint64_t)(interval * 1e9);
@@ -242,5 +261,6 @@ int agent_standalone_main(int argc, char **argv)
 	pol_engine_free(eng);
 	pol_set_free(set);
 	journal_close(j);
+	stopp = &stop_flag;
 	return rc;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* transport: the channel a session talks through, as a table of operations —
  * the virtio-serial port (vport.h, the default) or xenstore (xs.h). Each
  * operation has the contract of the vport_* function of the same name. */

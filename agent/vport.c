@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vport: the agent's end of the channel to the host daemon: a virtio-serial
  * port (found by name, opened once, kept while the host comes and goes), a
  * character device, or a unix socket; writes go through a bounded queue. */

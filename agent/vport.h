@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vport: the agent's end of the channel to the host daemon — a virtio-serial
  * port found by name (opened once and kept), any character device, or a unix
  * socket (connected as a client, for tests) — with a bounded output queue. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xs: the agent's xenstore transport — the session's lines become values of
  * data/vtune/{hello,report,ack} + seq (written last, in one transaction), and
  * the host's control/vtune/{hello,apply,revert,error} values become lines. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xs: the agent's xenstore transport (docs/protocol.md, "Xen: the same
  * messages on xenstore") — messages to the host as keys under the guest's own
  * data/vtune/, the host's under control/vtune/, each directory's seq last. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """benchlib: what the bench parts share.
 
  - Rounds: median and min-max of a figure measured in rounds, and a verdict

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* connhold: fill the current network namespace with TCP sockets on loopback
  * and hold them, for the agent's scale bench and tests: established
  * connections (both ends held open by worker processes, each under the

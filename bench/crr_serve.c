@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* crr_serve: `vtune bench crr --serve` as a program of its own, linked
  * statically (no libvirt) so that it runs inside a busybox guest image: the
  * server side of the demo (scripts/demo). Usage: vtune-crr-serve [OPTIONS]

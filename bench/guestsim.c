@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guestsim: N simulated guests for the hostd scale bench, in one process on
  * one epoll loop. Each guest is a listening unix socket DIR/gNNNNN.sock (the
  * QEMU side of an agent channel, as hostd's sim backend expects); on a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* report_cost: what hostd spends reading one report line, beside the
  * general decoder in the same run. Reads a report line from FILE and
  * decodes it N times with report_scan (hostd's reader) and with wire_decode

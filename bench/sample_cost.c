@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sample_cost: CPU time of one full guest-view reading (every group, with
  * sock_diag) and of one sample (two readings' rates + metrics + JSON), by a
  * repeat loop through a gv_reader, as the agent's sampler reads (files kept

@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* apply_cmd: `vtune apply --dry-run`: ask vtune-hostd which changes its
  * policy would make now on the latest views, and print them. */
 #include "commands.h"
+#include "textwrap.h"
 #include "ctl_client.h"
 
 #include <getopt.h>
@@ -47,7 +49,7 @@ int cmd_apply_main(int argc, char **argv)
 		case 'c': path = optarg; break;
 		case 'j': json = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		default: return 2; /* getopt said what, on one line */
 		}
 	}
 	if (optind < argc) {
@@ -85,14 +87,16 @@ int cmd_apply_main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		json_object *ch = json_object_array_get_idx(plan, i);
 		const char *kind = str(ch, "kind");
+		char line[2048];
 		if (!strcmp(kind, "note"))
-			printf("guest %s: note (rule %s): %s\n", str(ch, "guest"), str(ch, "rule"),
-			       str(ch, "note"));
+			snprintf(line, sizeof line, "guest %s: note (rule %s): %s", str(ch, "guest"),
+				 str(ch, "rule"), str(ch, "note"));
 		else
-			printf("guest %s: would set %s %s %s %s -> %s (rule %s; %s)\n", str(ch, "guest"),
-			       str(ch, "side"), kind, str(ch, "key"),
-			       *str(ch, "old") ? str(ch, "old") : "?", str(ch, "new"), str(ch, "rule"),
-			       str(ch, "why"));
+			snprintf(line, sizeof line, "guest %s: would set %s %s %s %s -> %s (rule %s; %s)",
+				 str(ch, "guest"), str(ch, "side"), kind, str(ch, "key"),
+				 *str(ch, "old") ? str(ch, "old") : "n/a (not read)", str(ch, "new"),
+				 str(ch, "rule"), str(ch, "why"));
+		text_wrap(stdout, 4, NULL, line); /* at most 100 columns */
 	}
 	json_object_put(rep);
 	return 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* bench_crr: `vtune bench crr`, a connect/request/response/close benchmark
  * like netperf TCP_CRR: argument parsing, the report (text or JSON) and the
  * dispatch to the server (bench_crr_server.c) or client (bench_crr_client.c). */

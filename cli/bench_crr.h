@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* bench_crr: what the `vtune bench crr` front end (bench_crr.c) shares with
  * its server (bench_crr_server.c) and client engine (bench_crr_client.c). */
 #ifndef VTUNE_BENCH_CRR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* bench_crr_client: the load generator of `vtune bench crr`. Each thread
  * keeps its share of the connections busy with one epoll loop: connect,
  * send a request with Connection: close, read the response, close, again. */

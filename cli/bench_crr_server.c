@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* bench_crr_server: the `vtune bench crr --serve` side. One thread per
  * SO_REUSEPORT listener, each with its own epoll loop; a request is read, a
  * fixed HTTP/1.1 response written and the connection closed by the server. */

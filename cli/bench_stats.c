@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* bench_stats: log-linear latency histogram (see bench_stats.h). */
 #include "bench_stats.h"
 

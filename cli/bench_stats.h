@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* bench_stats: a log-linear latency histogram for the benchmarks. Fixed size
  * (no per-sample storage), exact below 64 and within 1/64 relative above,
  * mergeable so each thread records into its own and the report merges them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* commands: the sub-commands of the `vtune` program. Each takes the
  * arguments after its own name (argv[0] is the sub-command name) and returns
  * the process exit status. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctl_client: one request/reply exchange with vtune-hostd's control socket. */
 #include "ctl_client.h"
 #include "vclock.h"

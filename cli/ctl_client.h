@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctl_client: the `vtune` side of vtune-hostd's control socket: one JSON
  * request, one JSON reply, with a time limit. */
 #ifndef VTUNE_CTL_CLIENT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fleet: `vtune fleet`: a ranked table of the guests of every vtune-hostd a
  * Prometheus scrapes, from its HTTP API through libcurl (fleet_prom does the
  * queries' text, reading and output). One clear line and a distinct exit

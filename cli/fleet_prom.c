@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fleet_prom: the fleet model behind `vtune fleet` (see fleet_prom.h): the
  * PromQL, the strict reading of Prometheus' instant-vector answers, the join
  * per (instance, guest), the ranking and the output. */

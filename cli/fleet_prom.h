@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fleet_prom: `vtune fleet`'s model of a fleet, built from Prometheus HTTP
  * API answers (/api/v1/query, instant vectors): the PromQL it asks, the
  * strict reading of each answer, the join per guest, the ranking by accepts

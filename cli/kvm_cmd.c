@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kvm_cmd: `vtune kvm channel-xml`: print the libvirt <channel> element
  * that gives a domain vtune's agent channel (see docs/kvm.md). */
 #include "commands.h"
@@ -59,7 +60,7 @@ static int channel_xml(int argc, char **argv)
 		case 'p': path = optarg; break;
 		case 'd': domain = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		default: return 2; /* getopt said what, on one line */
 		}
 	}
 	if (optind < argc) {
@@ -93,12 +94,18 @@ static int channel_xml(int argc, char **argv)
 
 int cmd_kvm_main(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	if (argc < 2) {
+		fputs("usage: vtune kvm channel-xml [OPTIONS] (see vtune kvm --help)\n", stderr);
+		return 2;
 	}
-	if (!strcmp(argv[1], "channel-xml"))
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "channel-xml")) {
+		argv[1] = (char *)"vtune kvm channel-xml"; /* getopt's messages name it */
 		return channel_xml(argc - 1, argv + 1);
-	fprintf(stderr, "vtune kvm: unknown action '%s' (channel-xml)\n", argv[1]);
+	}
+	fprintf(stderr, "vtune kvm: unknown action '%s' (want channel-xml)\n", argv[1]);
 	return 2;
 }

@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vtune: the operator's command (sub-command dispatch and help). */
 #include "commands.h"
+#include "safefile.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -35,11 +37,29 @@ static const struct command commands[] = {
 	{ "fleet", NULL, cmd_fleet_main },
 };
 
-int main(int argc, char **argv)
+/* Run a command the same way for all: getopt's one-line messages name it
+ * ("vtune report: unrecognized option '--x'"), and -h is --help for every
+ * command (up to a "--"). */
+static int run(const struct command *c, int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	static char name[64];
+	snprintf(name, sizeof name, "vtune %s%s%s", c->name, c->sub ? " " : "", c->sub ? c->sub : "");
+	argv[0] = name;
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h"))
+			argv[i] = (char *)"--help";
+	return c->fn(argc, argv);
+}
+
+static int dispatch(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs("usage: vtune COMMAND [ARGS] (vtune --help lists the commands)\n", stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage, stdout);
+		return 0;
 	}
 	if (!strcmp(argv[1], "--version")) {
 		printf("vtune %s\n", VTUNE_VERSION);
@@ -50,12 +70,24 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], c->name))
 			continue;
 		if (!c->sub)
-			return c->fn(argc - 1, argv + 1);
+			return run(c, argc - 1, argv + 1);
 		if (argc > 2 && !strcmp(argv[2], c->sub))
-			return c->fn(argc - 2, argv + 2);
-		fprintf(stderr, "vtune: usage: vtune %s %s ...\n", c->name, c->sub);
+			return run(c, argc - 2, argv + 2);
+		if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")))
+			return run(c, argc - 1, argv + 1); /* vtune kvm --help */
+		fprintf(stderr, "vtune %s: want '%s' (try vtune %s --help)\n", c->name, c->sub, c->name);
 		return 2;
 	}
 	fprintf(stderr, "vtune: unknown command '%s' (try vtune --help)\n", argv[1]);
 	return 2;
+}
+
+/* Every command's output checked at the end: lost output (a full disk,
+ * /dev/full) is an error, whatever the command returned. */
+int main(int argc, char **argv)
+{
+	int r = dispatch(argc, argv);
+	if (safefile_close_stdout("vtune") < 0 && r == 0)
+		r = 1;
+	return r;
 }

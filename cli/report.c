@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* report: `vtune report`: fetch a capture from vtune-hostd (or a saved one),
  * build the report's data model (side-by-side rows, diagnosis, changes,
  * history) and hand it to the text, JSON or HTML renderer. */
 #include "report.h"
 #include "commands.h"
 #include "ctl_client.h"
+#include "fmtnum.h"
+#include "safefile.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -39,13 +42,7 @@ const char *rep_str(json_object *o, const char *k)
 
 const char *rep_fmt_rate(double v, char *buf, size_t n)
 {
-	if (isnan(v))
-		snprintf(buf, n, "?");
-	else if (v != 0 && fabs(v) < 10)
-		snprintf(buf, n, "%.1f", v);
-	else
-		snprintf(buf, n, "%.0f", v);
-	return buf;
+	return fmt_num(v, buf, n); /* "n/a" when unknown, never 2.4e+06 */
 }
 
 /* ---- the model ---- */
@@ -56,14 +53,10 @@ static double m(json_object *g, const char *name)
 	return rep_num(rep_get(g, !strncmp(name, "host.", 5) ? "host_metrics" : "guest_metrics"), name);
 }
 
-/* "%" values: "12.0 %" or "?". */
+/* "%" values: "12.0 %" or "n/a". */
 static const char *pct(double v, char *b, size_t n)
 {
-	if (isnan(v))
-		snprintf(b, n, "?");
-	else
-		snprintf(b, n, "%.1f %%", v);
-	return b;
+	return fmt_unit(v, MU_PCT, b, n);
 }
 
 static const char *rate(double v, char *b, size_t n)
@@ -88,11 +81,11 @@ static void row(json_object *rows, const char *what, const char *guest, const ch
 	json_object_array_add(rows, o);
 }
 
-/* A count metric as text ("?" when unknown). */
+/* A count metric as text ("n/a" when unknown). */
 static const char *cnt(double v, char *b, size_t n)
 {
 	if (isnan(v))
-		snprintf(b, n, "?");
+		snprintf(b, n, "n/a");
 	else
 		snprintf(b, n, "%.0f", v);
 	return b;
@@ -120,7 +113,7 @@ static void seed_rows(json_object *rows, json_object *g)
 	double ib = m(g, "host.irqbalance");
 	row(rows, "nic queues", gs, "host NIC irqs %s, hottest CPU %s; irqbalance %s",
 	    rate(m(g, "host.irq.nic_rate"), e, sizeof e), pct(m(g, "host.irq.nic_hot_share"), a, sizeof a),
-	    isnan(ib) ? "?" : ib >= 1 ? "on" : "off");
+	    isnan(ib) ? "n/a" : ib >= 1 ? "on" : "off");
 	snprintf(gs, sizeof gs, "tcp mem %s of max, TIME_WAIT %s, orphans %s, open files %s",
 		 pct(m(g, "guest.tcp.mem_fill"), a, sizeof a),
 		 pct(m(g, "guest.tcp.time_wait_fill"), b, sizeof b),
@@ -144,11 +137,15 @@ static json_object *side_by_side(json_object *g)
 	snprintf(gs, sizeof gs, "steal %s (worst CPU %s)", pct(m(g, "guest.cpu.steal"), a, sizeof a),
 		 pct(m(g, "guest.cpu.steal_max"), b, sizeof b));
 	if (xen)
-		row(rows, "cpu wait", gs, "dom0 load %s; dom0 cannot see run delay; the guest's steal is the signal",
-		    pct(m(g, "host.dom0.busy"), c, sizeof c));
+		row(rows, "cpu wait", gs, "dom0 load %s (busiest vCPU %s); dom0 cannot see run delay; the guest's steal is the signal",
+		    pct(m(g, "host.dom0.busy"), c, sizeof c), pct(m(g, "host.dom0.busy_max"), d, sizeof d));
 	else
 		row(rows, "cpu wait", gs, "vCPU delay %s (worst vCPU %s)",
 		    pct(m(g, "host.vcpu.delay"), c, sizeof c), pct(m(g, "host.vcpu.delay_max"), d, sizeof d));
+	/* beside it: the threads that move its packets */
+	row(rows, "net threads", "-", "%s: busiest %s CPU, worst run delay %s",
+	    xen ? "netback kthreads (dom0)" : "vhost workers", pct(m(g, "host.netthread.cpu"), c, sizeof c),
+	    pct(m(g, "host.netthread.delay"), d, sizeof d));
 
 	json_object *hc = rep_get(g, "guest_hot_cpu");
 	if (hc)
@@ -169,14 +166,17 @@ static json_object *side_by_side(json_object *g)
 	snprintf(gs, sizeof gs, "overflows %s, listen drops %s, full %s, fullest %s",
 		 rate(m(g, "guest.tcp.listen_overflows"), a, sizeof a),
 		 rate(m(g, "guest.tcp.listen_drops"), b, sizeof b),
-		 isnan(m(g, "guest.listen.full")) ? "?" : (snprintf(c, sizeof c, "%.0f", m(g, "guest.listen.full")), c),
+		 isnan(m(g, "guest.listen.full")) ? "n/a" : (snprintf(c, sizeof c, "%.0f", m(g, "guest.listen.full")), c),
 		 pct(m(g, "guest.listen.fill_max"), d, sizeof d));
-	row(rows, "accept queue", gs, "-");
+	row(rows, "accept queue", gs, "%s", ""); /* no host-side counterpart */
 
-	snprintf(gs, sizeof gs, "rx drops %s, tx drops %s", rate(m(g, "guest.net.rx_drops"), a, sizeof a),
-		 rate(m(g, "guest.net.tx_drops"), b, sizeof b));
-	row(rows, "drops", gs, "%s tx drops %s (to guest), rx drops %s", tap,
-	    rate(m(g, "host.tap.tx_drops"), c, sizeof c), rate(m(g, "host.tap.rx_drops"), d, sizeof d));
+	snprintf(gs, sizeof gs, "rx drops %s, tx drops %s, TCP checksum errors %s, retransmits %s",
+		 rate(m(g, "guest.net.rx_drops"), a, sizeof a), rate(m(g, "guest.net.tx_drops"), b, sizeof b),
+		 rate(m(g, "guest.tcp.csum_errors"), c, sizeof c), pct(m(g, "guest.tcp.retrans_pct"), d, sizeof d));
+	char f2[32], f3[32];
+	row(rows, "drops", gs, "%s tx drops %s (to guest), rx drops %s, errors %s, hw csum failures %s", tap,
+	    rate(m(g, "host.tap.tx_drops"), c, sizeof c), rate(m(g, "host.tap.rx_drops"), d, sizeof d),
+	    rate(m(g, "host.tap.errors"), f2, sizeof f2), rate(m(g, "host.csum_failures"), f3, sizeof f3));
 
 	char e[32];
 	snprintf(gs, sizeof gs, "dropped %s, squeezed %s, NET_RX hot CPU share %s",
@@ -191,23 +191,23 @@ static json_object *side_by_side(json_object *g)
 
 	double rps = m(g, "guest.net.rps_off"), bnf = m(g, "host.bridge_nf"), off = m(g, "host.offloads_off");
 	snprintf(gs, sizeof gs, "rx queues without RPS: %s",
-		 isnan(rps) ? "?" : (snprintf(a, sizeof a, "%.0f", rps), a));
+		 isnan(rps) ? "n/a" : (snprintf(a, sizeof a, "%.0f", rps), a));
 	row(rows, "net path", gs, "bridge %s, bridge-nf %s, offloads off: %s",
-	    *rep_str(g, "bridge") ? rep_str(g, "bridge") : "?",
-	    isnan(bnf) ? "?" : bnf >= 1 ? "on" : "off",
-	    isnan(off) ? "?" : (snprintf(b, sizeof b, "%.0f", off), b));
+	    *rep_str(g, "bridge") ? rep_str(g, "bridge") : "n/a",
+	    isnan(bnf) ? "n/a" : bnf >= 1 ? "on" : "off",
+	    isnan(off) ? "n/a" : (snprintf(b, sizeof b, "%.0f", off), b));
 
 	double ncpu = m(g, "guest.cpus"), pin = m(g, "host.pinned"), vfs = m(g, "host.sriov.free_vfs");
 	double nv = rep_num(g, "nvcpus");
-	snprintf(gs, sizeof gs, "%s online CPUs", isnan(ncpu) ? "?" : (snprintf(a, sizeof a, "%.0f", ncpu), a));
+	snprintf(gs, sizeof gs, "%s online CPUs", isnan(ncpu) ? "n/a" : (snprintf(a, sizeof a, "%.0f", ncpu), a));
 	row(rows, "cpus", gs, "%s vCPUs, pinned by vtune: %s",
-	    isnan(nv) || nv <= 0 ? "?" : (snprintf(b, sizeof b, "%.0f", nv), b),
-	    isnan(pin) ? "?" : pin >= 1 ? "yes" : "no");
+	    isnan(nv) || nv <= 0 ? "n/a" : (snprintf(b, sizeof b, "%.0f", nv), b),
+	    isnan(pin) ? "n/a" : pin >= 1 ? "yes" : "no");
 
 	snprintf(gs, sizeof gs, "conntrack %s full", pct(m(g, "guest.conntrack.fill"), a, sizeof a));
 	row(rows, "conntrack", gs, "conntrack %s full; SR-IOV VFs free: %s",
 	    pct(m(g, "host.conntrack.fill"), b, sizeof b),
-	    isnan(vfs) ? "?" : (snprintf(c, sizeof c, "%.0f", vfs), c));
+	    isnan(vfs) ? "n/a" : (snprintf(c, sizeof c, "%.0f", vfs), c));
 	seed_rows(rows, g);
 	return rows;
 }
@@ -241,7 +241,7 @@ static void when(double t, char *b, size_t n)
 	time_t s = isnan(t) ? 0 : (time_t)t;
 	struct tm tm;
 	if (!localtime_r(&s, &tm) || !strftime(b, n, "%Y-%m-%d %H:%M:%S", &tm))
-		snprintf(b, n, "?");
+		snprintf(b, n, "n/a");
 }
 
 /* The journal changes ("did") and the dry-run plan ("would"), each with a
@@ -260,7 +260,7 @@ static json_object *changes(json_object *g, const char *k, int did)
 			when(rep_num(c, "time_s"), w, sizeof w);
 			snprintf(t, sizeof t, "%s %s %s %s%s%s %s -> %s (rule %s): %s", w, rep_str(c, "side"),
 				 rep_str(c, "kind"), rep_str(c, "target"), *rep_str(c, "target") ? " " : "",
-				 rep_str(c, "key"), *rep_str(c, "old") ? rep_str(c, "old") : "?",
+				 rep_str(c, "key"), *rep_str(c, "old") ? rep_str(c, "old") : "n/a",
 				 rep_str(c, "new"), rep_str(c, "rule"), rep_str(c, "state"));
 		} else if (json_object_get_boolean(rep_get(c, "deferred"))) {
 			snprintf(t, sizeof t, "%s %s %s: the guest's agent plans it: %s (rule %s; %s)",
@@ -269,7 +269,7 @@ static json_object *changes(json_object *g, const char *k, int did)
 		} else {
 			snprintf(t, sizeof t, "%s %s %s %s -> %s (rule %s; %s)", rep_str(c, "side"),
 				 rep_str(c, "kind"), rep_str(c, "key"),
-				 *rep_str(c, "old") ? rep_str(c, "old") : "?", rep_str(c, "new"),
+				 *rep_str(c, "old") ? rep_str(c, "old") : "n/a", rep_str(c, "new"),
 				 rep_str(c, "rule"), rep_str(c, "why"));
 		}
 		json_object *o = json_object_new_object();
@@ -294,6 +294,19 @@ static json_object *left_alone(json_object *g)
 		json_object_object_add(o, "what", json_object_new_string(rep_str(x, "what")));
 		json_object_object_add(o, "now", json_object_new_string(rep_str(x, "now")));
 		json_object_object_add(o, "text", json_object_new_string(t));
+		json_object_array_add(out, o);
+	}
+	return out;
+}
+
+/* Host changes refused to keep the host safe, each with the rule that
+ * needs what it would turn off. */
+static json_object *refused(json_object *g)
+{
+	json_object *out = json_object_new_array(), *a = rep_get(g, "refused");
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "text", json_object_get(json_object_array_get_idx(a, i)));
 		json_object_array_add(out, o);
 	}
 	return out;
@@ -385,6 +398,7 @@ json_object *rep_model(json_object *cap, const char *only, int minutes, char *er
 		json_object_object_add(o, "policies_did", changes(g, "changes", 1));
 		json_object_object_add(o, "policies_would", changes(g, "plan", 0));
 		json_object_object_add(o, "left_alone", left_alone(g));
+		json_object_object_add(o, "refused", refused(g));
 		json_object_object_add(o, "not_served", not_served(g));
 		json_object_object_add(o, "history", history(g, minutes));
 		json_object_array_add(arr, o);
@@ -445,29 +459,27 @@ static json_object *fetch(const char *path, const char *guest, int minutes, char
 	return r < 0 ? NULL : rep;
 }
 
-static int write_file(const char *path, json_object *o, int html)
+struct out_arg {
+	json_object *o;
+	int html;
+};
+
+static int fill(FILE *f, void *arg)
 {
-	char tmp[4096];
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-		return -ENAMETOOLONG;
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	int r = 0;
-	if (html)
-		r = rep_print_html(o, f);
-	else
-		fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-								     JSON_C_TO_STRING_NOSLASHESCAPE));
-	if (ferror(f))
-		r = -EIO;
-	if (fclose(f) != 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
+	const struct out_arg *a = arg;
+	if (a->html)
+		return rep_print_html(a->o, f);
+	fprintf(f, "%s\n", json_object_to_json_string_ext(a->o, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
+	return 0;
+}
+
+/* The file written safely (lib/safefile): never through a symlink, never
+ * over a device, FIFO or directory; why says what failed. */
+static int write_file(const char *path, json_object *o, int html, char *why, size_t n)
+{
+	struct out_arg a = { o, html };
+	return safefile_write(path, 0644, fill, &a, why, n);
 }
 
 int cmd_report_main(int argc, char **argv)
@@ -498,6 +510,17 @@ int cmd_report_main(int argc, char **argv)
 		case 's': save = optarg; break;
 		case 'j': json = 1; break;
 		case 'H': html = optarg; break;
+		}
+		/* a file name that is an option (--from --json) is a usage error */
+		if ((c == 'c' || c == 'f' || c == 's' || c == 'H' || c == 'g') && optarg[0] == '-') {
+			fprintf(stderr, "vtune report: --%s wants a %s, not the option '%s'\n",
+				c == 'c' ? "control" : c == 'f' ? "from" : c == 's' ? "save"
+				: c == 'H' ? "html" : "guest",
+				c == 'g' ? "guest name" : "file name", optarg);
+			return 2;
+		}
+		switch (c) {
+		case 'c': case 'f': case 's': case 'j': case 'H': break; /* above */
 		case 'g': guest = optarg; break;
 		case 'w': {
 			/* --watch S or --watch=S; a bare --watch is 2 s */
@@ -523,7 +546,7 @@ int cmd_report_main(int argc, char **argv)
 			break;
 		}
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		default: return 2; /* getopt said what, on one line */
 		}
 	}
 	if (optind < argc) {
@@ -550,12 +573,13 @@ int cmd_report_main(int argc, char **argv)
 				break;
 		} else {
 			int r;
-			if (save && (r = write_file(save, cap, 0)) < 0) {
-				fprintf(stderr, "vtune report: --save %s: %s\n", save, strerror(-r));
+			char why[256];
+			if (save && (r = write_file(save, cap, 0, why, sizeof why)) < 0) {
+				fprintf(stderr, "vtune report: --save %s: %s\n", save, why);
 				rc = 1;
 			}
-			if (html && (r = write_file(html, model, 1)) < 0) {
-				fprintf(stderr, "vtune report: --html %s: %s\n", html, strerror(-r));
+			if (html && (r = write_file(html, model, 1, why, sizeof why)) < 0) {
+				fprintf(stderr, "vtune report: --html %s: %s\n", html, why);
 				rc = 1;
 			}
 			if (watch)
@@ -564,7 +588,8 @@ int cmd_report_main(int argc, char **argv)
 				rep_print_json(model, stdout);
 			else if (!html || watch)
 				rep_print_text(model, stdout);
-			fflush(stdout);
+			if (fflush(stdout) != 0 || ferror(stdout))
+				stop = 1; /* output lost: main says so and exits 1 */
 			json_object_put(model);
 			json_object_put(cap);
 		}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* report: `vtune report`: the guest view and the host view of each guest
  * side by side, with a diagnosis. One data model (a JSON object built from
  * hostd's {"cmd":"report"} reply or a saved capture), three renderers. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* report_diag: the diagnosis rules of `vtune report`: which side of the
  * hypervisor each bottleneck is on, and why, from one guest's capture. */
 #include "report.h"
@@ -52,7 +53,7 @@ static void add(struct views *w, const char *side, const char *rule, const char 
 static const char *num(double v, char *b, size_t n)
 {
 	if (isnan(v))
-		return "?";
+		return "n/a";
 	snprintf(b, n, "%.0f", v);
 	return b;
 }
@@ -94,7 +95,7 @@ static void rule_accept_queue(struct views *w, json_object *g)
 	else
 		add(w, "guest", "guest-backlog",
 		    "%s (%s%s) without vCPU delay (%s %%) → guest backlog: raise somaxconn (now %s) / the app's backlog (smallest %s)",
-		    what, r, unit, isnan(delay) ? "?" : (snprintf(b1, sizeof b1, "%.1f", delay), b1),
+		    what, r, unit, isnan(delay) ? "n/a" : (snprintf(b1, sizeof b1, "%.1f", delay), b1),
 		    num(G(GUEST_SOMAXCONN), b2, sizeof b2),
 		    num(G(GUEST_LISTEN_BACKLOG_MIN), b3, sizeof b3));
 	(void)g;
@@ -146,22 +147,37 @@ static void rule_drops(struct views *w)
 		    rep_fmt_rate(hs, r, sizeof r));
 }
 
+/* The advice matches the default rules: bridge-nf-busy, offloads-hurt /
+ * offloads-help, netthreads-delayed, steal-host-busy. */
 static void rule_host_path(struct views *w)
 {
-	char r[32];
+	char r[32], e1[32], e2[32];
 	double acc = G(GUEST_TCP_PASSIVE_OPENS);
 	if (H(HOST_BRIDGE_NF) >= 1 && acc >= REP_NEWCONN_MANY)
 		add(w, "host", "bridge-nf",
-		    "bridge-nf on with many new connections (%s/s) → host firewall path: every bridged frame goes through iptables; turn bridge-nf-call-* off",
+		    "bridge-nf on with many new connections (%s/s) → host firewall path: every bridged frame goes through iptables; exempt the guest's bridge (its nf_call_* options; other bridges stay filtered) unless a firewall rule needs its frames (rule bridge-nf-busy checks first)",
 		    rep_fmt_rate(acc, r, sizeof r));
-	if (H(HOST_OFFLOADS_OFF) >= 1)
-		add(w, "host", "offloads-off",
-		    "%.0f offloads off on the guest's tap/vif → more per-packet work on the host: turn TSO/GSO/GRO/SG back on",
-		    H(HOST_OFFLOADS_OFF));
-	if (w->xen && H(HOST_DOM0_BUSY) >= REP_DOM0_SATURATED)
+	double csum = G(GUEST_TCP_CSUM_ERRORS), hwf = H(HOST_CSUM_FAILURES), terr = H(HOST_TAP_ERRORS),
+	       rtx = G(GUEST_TCP_RETRANS_PCT), off = H(HOST_OFFLOADS_OFF);
+	int hurt = csum > 1 || hwf > 0 || terr > 1 || rtx > 5;
+	if (hurt && off == 0)
+		add(w, "host", "offloads-hurt",
+		    "offloads on with corrupt or lost packets (TCP checksum errors in the guest %s/s, hw csum failures %s/s, tap errors %s, retransmits %.1f %%) → turn TSO/GSO/GRO/SG and tx checksumming off on the guest's tap/vif and bridge (rule offloads-hurt)",
+		    rep_fmt_rate(isnan(csum) ? 0 : csum, r, sizeof r), rep_fmt_rate(isnan(hwf) ? 0 : hwf, e1, sizeof e1),
+		    rep_fmt_rate(isnan(terr) ? 0 : terr, e2, sizeof e2), isnan(rtx) ? 0.0 : rtx);
+	else if (off >= 1 && H(HOST_TAP_TX_DROPS) >= REP_DROPS_MIN && !hurt)
+		add(w, "host", "offloads-help",
+		    "%.0f offloads off on the guest's tap/vif with packets to it dropped and no sign of corruption → turn TSO/GSO/GRO/SG and tx checksumming back on (rule offloads-help)",
+		    off);
+	if (H(HOST_NETTHREAD_DELAY) >= 10)
+		add(w, "host", "net-threads",
+		    "the %s that move the guest's packets wait to run (run delay %.0f %%, busiest %.0f %% CPU) → spread them over housekeeping cores (pin: net-threads)",
+		    w->xen ? "netback kthreads" : "vhost workers", H(HOST_NETTHREAD_DELAY),
+		    isnan(H(HOST_NETTHREAD_CPU)) ? 0.0 : H(HOST_NETTHREAD_CPU));
+	if (w->xen && (H(HOST_DOM0_BUSY) >= REP_DOM0_SATURATED || H(HOST_DOM0_BUSY_MAX) >= REP_DOM0_SATURATED))
 		add(w, "host", "dom0-cpu",
-		    "dom0 CPU at %.0f %% → dom0 runs the guest's netback and is saturated: give dom0 more or pinned vCPUs",
-		    H(HOST_DOM0_BUSY));
+		    "dom0's busiest vCPU at %.0f %% (mean %.0f %%) → dom0 runs the guests' netback and is saturated: give dom0 pCPUs of its own and move the guests off them (pin: dom0-away, rule steal-host-busy)",
+		    isnan(H(HOST_DOM0_BUSY_MAX)) ? H(HOST_DOM0_BUSY) : H(HOST_DOM0_BUSY_MAX), H(HOST_DOM0_BUSY));
 	else if (H(HOST_CPU_BUSY_MAX) >= REP_CPU_SATURATED)
 		add(w, "host", "host-cpu",
 		    "a host CPU at %.0f %% → host CPU saturated (vhost, softirq): spread IRQs and vhost threads, pin vCPUs away from it",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* revert: `vtune revert` undoes changes recorded in the journal, newest
  * first, and never overwrites a knob someone else changed (unless --force). */
 #include "commands.h"
@@ -5,6 +6,7 @@
 #include "backend.h"
 #include "journal.h"
 #include "log.h"
+#include "textwrap.h"
 #include "vclock.h"
 
 #include <errno.h>
@@ -70,7 +72,8 @@ static int revert_via_daemon(const char *control, const struct revert_sel *sel,
 	int status = 0;
 	if (json_object_object_get_ex(reply, "lines", &v) && json_object_is_type(v, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(v); i++)
-			printf("%s\n", json_object_get_string(json_object_array_get_idx(v, i)));
+			text_wrap(stdout, 4, NULL,
+				  json_object_get_string(json_object_array_get_idx(v, i)));
 	if (!json_object_object_get_ex(reply, "ok", &v) || !json_object_get_boolean(v)) {
 		fprintf(stderr, "vtune revert: vtune-hostd: %s\n",
 			json_object_object_get_ex(reply, "error", &v) ? json_object_get_string(v)
@@ -91,7 +94,7 @@ static int bad_usage(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputs("\n(try vtune revert --help)\n", stderr);
+	fputs(" (try vtune revert --help)\n", stderr);
 	return 2;
 }
 

@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* status: `vtune status`: what vtune-hostd sees, from its control socket:
  * each guest's channel, report counts, latest metrics and active rules. */
 #include "commands.h"
+#include "fmtnum.h"
 #include "ctl_client.h"
 
 #include <getopt.h>
@@ -39,7 +41,9 @@ static void print_metrics(const char *label, json_object *m)
 		return;
 	json_object_object_foreach(m, k, v) {
 		char item[128];
-		int l = snprintf(item, sizeof item, "%s=%g", k, json_object_get_double(v));
+		char val[32];
+		int l = snprintf(item, sizeof item, "%s=%s", k,
+				 fmt_metric(k, json_object_get_double(v), val, sizeof val));
 		if (col == 0 || col + l > 100) {
 			printf("%s    %s:", col ? "\n" : "", label);
 			col = 6 + (int)strlen(label);
@@ -70,7 +74,7 @@ int cmd_status_main(int argc, char **argv)
 		case 'c': path = optarg; break;
 		case 'j': json = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		default: return 2; /* getopt said what, on one line */
 		}
 	}
 	if (optind < argc) {
@@ -99,7 +103,7 @@ int cmd_status_main(int argc, char **argv)
 	json_object *jr = NULL, *guests = NULL;
 	json_object_object_get_ex(rep, "journal", &jr);
 	json_object_object_get_ex(rep, "guests", &guests);
-	printf("vtune-hostd %s: backend %s, policy %s (%lld rules), interval %ss%s\n",
+	printf("vtune-hostd %s: backend %s, policy %s (%lld rules), interval %s s%s\n",
 	       str(rep, "version"), str(rep, "backend"), str(rep, "policy"), num(rep, "rules"),
 	       str(rep, "interval_s"), num(rep, "dry_run") ? ", dry run" : "");
 	printf("journal %s: %lld records\n\n", str(jr, "path"), num(jr, "records"));
@@ -109,13 +113,13 @@ int cmd_status_main(int argc, char **argv)
 		json_object_put(rep);
 		return 0;
 	}
-	printf("%-20s %-9s %-5s %-8s %8s %5s %8s %8s  %s\n", "GUEST", "CHANNEL", "PROTO",
+	printf("%-20s %-9s %-5s %-9s %8s %5s %8s %8s  %s\n", "GUEST", "CHANNEL", "PROTO",
 	       "REPORT", "REPORTS", "BAD", "DROPPED", "INVALID", "ACTIVE RULES");
 	for (size_t i = 0; i < ng; i++) {
 		json_object *g = json_object_array_get_idx(guests, i), *age, *rules, *gm, *hm;
-		char agebuf[32] = "-", proto[16] = "-", rl[256] = "";
+		char agebuf[32] = "none yet", proto[16] = "n/a", rl[256] = "";
 		if (json_object_object_get_ex(g, "report_age_s", &age) && age)
-			snprintf(agebuf, sizeof agebuf, "%.1fs ago", json_object_get_double(age));
+			snprintf(agebuf, sizeof agebuf, "%.1f s ago", json_object_get_double(age));
 		if (num(g, "protocol"))
 			snprintf(proto, sizeof proto, "v%lld", num(g, "protocol"));
 		if (json_object_object_get_ex(g, "active_rules", &rules) && rules)
@@ -125,9 +129,9 @@ int cmd_status_main(int argc, char **argv)
 					 json_object_get_string(json_object_array_get_idx(rules, k)));
 			}
 		const char *ch = !num(g, "connected") ? "down" : num(g, "agent") ? "up" : "no agent";
-		printf("%-20s %-9s %-5s %-8s %8lld %5lld %8lld %8lld  %s\n", str(g, "name"), ch,
+		printf("%-20s %-9s %-5s %-9s %8lld %5lld %8lld %8lld  %s\n", str(g, "name"), ch,
 		       proto, agebuf, num(g, "reports"), num(g, "bad_reports"), num(g, "dropped"),
-		       num(g, "invalid"), rl[0] ? rl : "-");
+		       num(g, "invalid"), rl[0] ? rl : "none");
 		if (!num(g, "connected") && *str(g, "last_close"))
 			printf("    last closed: %s\n", str(g, "last_close"));
 		gm = hm = NULL;

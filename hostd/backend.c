@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* backend: the table of built-in backends vtune-hostd can use, what each
  * can do for the policy check, and the knob kinds they all write. */
 #include "backend.h"
@@ -29,6 +30,9 @@ int backend_can(const char *name, enum pol_kind kind, const char *key)
 	case PA_PIN:
 		for (size_t i = 0; ops->plan_pin && ops->pin_modes && ops->pin_modes[i]; i++)
 			if (!strcmp(ops->pin_modes[i], key))
+				return 1;
+		for (size_t i = 0; ops->plan_pin_host && ops->pin_host_modes && ops->pin_host_modes[i]; i++)
+			if (!strcmp(ops->pin_host_modes[i], key))
 				return 1;
 		return 0;
 	case PA_SRIOV:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* backend: the backend contract — everything vtune-hostd needs from a
  * hypervisor is a slot here: opening it (URI and root prefix), the guests
  * and their agent channels, the host view of a guest, planning vCPU
@@ -81,6 +82,19 @@ struct backend_ops {
 	int (*plan_pin)(struct backend *b, const struct bk_guest *g, const char *mode,
 			act_change_fn fn, void *arg, char *why, size_t n);
 	const char *const *pin_modes; /* NULL-terminated; NULL: none */
+	/* Plan a host-wide pin mode (one of pin_host_modes) for every guest of
+	 * the host at once (gs: hostd's guests, ng of them): housekeeping CPUs
+	 * from measured load, every guest's vCPUs off them, threads spread.
+	 * A rule firing for any guest gets the same plan: no guest's plan
+	 * undoes another's. fn once per knob change; 0 or -errno with why. */
+	int (*plan_pin_host)(struct backend *b, const struct bk_guest *const *gs, size_t ng,
+			     const char *mode, act_change_fn fn, void *arg, char *why, size_t n);
+	const char *const *pin_host_modes; /* NULL-terminated; NULL: none */
+	/* The filters the hypervisor binds to guest g's traffic (libvirt
+	 * nwfilter: its bindings for the guest's tap, <filterref> in its XML):
+	 * > 0 with their names in buf (n bytes), 0 none, -errno. A guest with
+	 * any keeps bridge netfilter on. NULL: the backend binds none. */
+	int (*guest_filters)(struct backend *b, const struct bk_guest *g, char *buf, size_t n);
 	/* PCI passthrough (an SR-IOV VF): plan giving guest g a device, and
 	 * taking it back, as knob changes. NULL: this backend cannot. */
 	int (*plan_pci_attach)(struct backend *b, const struct bk_guest *g, act_change_fn fn,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctl: the control socket server of vtune-hostd (see ctl.h). Clients are
  * non-blocking like guests; a client that does not read its replies is
  * dropped, never waited for. */

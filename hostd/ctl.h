@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ctl: the control socket of vtune-hostd: a unix stream socket (mode 0600,
  * root or hostd's own user only) taking one JSON request a line and
  * answering each with one JSON line. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guest: one guest's agent channel in vtune-hostd (see guest.h): bounded,
  * non-blocking, strict; nothing a guest sends can block another guest. */
 #include "guest.h"

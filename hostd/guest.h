@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* guest: one guest's agent channel in vtune-hostd: connecting (QEMU is the
  * server), framing, strict decoding, per-guest bounds (line size, message
  * rate, output queue, partial-line age), the latest validated report, and
@@ -107,6 +108,8 @@ struct guest {
 	unsigned nvalues;
 
 	char *unserved; /* hostd: what its agent cannot be asked, "rule R: why" lines */
+	char refused[768]; /* hostd: the last host change refused to keep the host
+			    * safe (a firewall needs it), "" when none */
 
 	struct guest_stats st;
 	uint64_t last_log_ns, last_error_sent_ns;

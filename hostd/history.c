@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* history: per-guest ring buffers of key metrics (see history.h). Values
  * are floats (NAN: unknown), times wall ns; one ring per guest, allocated
  * on its first point, freed when the guest goes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* history: per-guest ring buffers of the key guest and host metrics for
  * `vtune report --html`: one point per evaluation interval (or coarser),
  * over a fixed window, in bounded memory (fixed points x fixed series). */

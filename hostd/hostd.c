@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostd: the vtune-hostd daemon (see hostd.h): guests from the backend,
  * their reports through guest.c, the engine every interval, guest changes
  * journaled then sent, host changes applied, a control socket. */
@@ -289,6 +290,20 @@ static int guest_plans(const struct guest *g, const char *kind)
 	return g->hello_seen && d && g->agreed_v >= d->wire_v && (g->caps >> d->kind) & 1;
 }
 
+/* "on" while netfilter runs for the guest's bridge (key "bridge": the
+ * namespace sysctl or the bridge's own option) or any of the namespace's
+ * sysctls is on (key "namespace"). */
+static int bridge_nf_current(struct cur_ctx *c, const char *key, char *buf, size_t n)
+{
+	struct hostnet_brnf_ns *s = calloc(1, sizeof *s);
+	int r = s ? hostnet_brnf_ns_read(c->h->o.root, c->g->bk.netns, s) : -ENOMEM;
+	if (!r)
+		snprintf(buf, n, "%s", hostnet_brnf_effective(s, strcmp(key, "namespace") ?
+							c->g->bk.bridge : "") ? "on" : "off");
+	free(s);
+	return r ? -ENOENT : 0;
+}
+
 static int current_knob(void *arg, enum pol_side side, const char *kind, const char *key,
 			char *buf, size_t n)
 {
@@ -298,16 +313,8 @@ static int current_knob(void *arg, enum pol_side side, const char *kind, const c
 			return 0;
 		return guest_plans(c->g, kind) ? -EREMOTE : -ENOENT;
 	}
-	if (!strcmp(kind, "bridge_nf")) {
-		/* "on" while any of the three hooks is on in the bridge's netns */
-		int v[HOSTNET_BRNF_NKEYS], on = 0;
-		if (hostnet_bridge_nf_read(c->h->o.root, c->g->bk.netns, v))
-			return -ENOENT;
-		for (int i = 0; i < HOSTNET_BRNF_NKEYS; i++)
-			on |= v[i] == 1;
-		snprintf(buf, n, "%s", on ? "on" : "off");
-		return 0;
-	}
+	if (!strcmp(kind, "bridge_nf"))
+		return bridge_nf_current(c, key, buf, n);
 	if (strcmp(kind, "sysctl"))
 		return -ENOENT;
 	return knob_read(knob_find("sysctl"), c->h->o.root, "", key, buf, n);
@@ -486,6 +493,42 @@ static int plan_pin(void *bk, const void *bk_guest, const char *mode, act_change
 	return h->ops->plan_pin(h->bk, bk_guest, mode, fn, arg, why, n);
 }
 
+/* act_host.plan_pin_host: the backend's slot with every guest hostd follows. */
+static int plan_pin_host(void *bk, const char *mode, act_change_fn fn, void *arg, char *why,
+			 size_t n)
+{
+	const struct hostd *h = bk;
+	const struct bk_guest **gs = calloc(h->nguests + 1, sizeof *gs);
+	if (!gs)
+		return -ENOMEM;
+	for (size_t i = 0; i < h->nguests; i++)
+		gs[i] = &h->guests[i]->bk;
+	int r = h->ops->plan_pin_host(h->bk, gs, h->nguests, mode, fn, arg, why, n);
+	free(gs);
+	return r;
+}
+
+/* act_host.filters: the backend's slot with its own types. */
+static int guest_filters(void *bk, const void *bk_guest, char *buf, size_t n)
+{
+	const struct hostd *h = bk;
+	return h->ops->guest_filters(h->bk, bk_guest, buf, n);
+}
+
+/* act_host.refuse: a host change refused to keep the host safe: counted,
+ * said once in the log (again only when the reason changes), and kept for
+ * `vtune status` and `vtune report`. */
+static void refused(void *arg, const struct pol_change *ch, const char *kind,
+		    const char *reason, const char *text)
+{
+	struct cur_ctx *c = arg;
+	(void)ch;
+	mh_count_refusal(c->h->mhc, c->g->bk.name, kind, reason);
+	if (strcmp(c->g->refused, text))
+		log_warn("guest %s: %s", c->g->bk.name, text);
+	snprintf(c->g->refused, sizeof c->g->refused, "%s", text);
+}
+
 /* Carry out a step's plan for one guest: guest changes go to its agent
  * (one apply per rule), host changes and notes run here, each as the
  * action table says for vtune-hostd. */
@@ -500,6 +543,9 @@ static void act_on_plan(struct hostd *h, struct guest *g, const struct pol_plan 
 	struct act_host host = {
 		.guest = g->bk.name, .tap = g->bk.tap, .bridge = g->bk.bridge, .netns = g->bk.netns,
 		.bk = h, .bk_guest = &g->bk, .plan_pin = h->ops->plan_pin ? plan_pin : NULL,
+		.plan_pin_host = h->ops->plan_pin_host ? plan_pin_host : NULL,
+		.filters = h->ops->guest_filters ? guest_filters : NULL,
+		.refuse = refused, .refuse_arg = &cc,
 	};
 	struct act_ctx x = { &ac, &host };
 	for (size_t i = 0; i < plan->n; i++) {
@@ -1005,6 +1051,10 @@ json_object *hostd_status_json(struct hostd *h, uint64_t now_ns)
 			json_object_array_add(la, e);
 		}
 		json_object_object_add(go, "left_alone", la);
+		json_object *rf = json_object_new_array();
+		if (g->refused[0])
+			json_object_array_add(rf, json_object_new_string(g->refused));
+		json_object_object_add(go, "refused", rf);
 		json_object_array_add(arr, go);
 	}
 	json_object_object_add(o, "guests", arr);
@@ -1052,6 +1102,10 @@ json_object *hostd_dry_plan_json(struct hostd *h, uint64_t now_ns)
 			continue;
 		struct cur_ctx cc = { h, g };
 		pol_plan_clear(&plan);
+		/* what an administrator took over stays theirs in the dry run too */
+		const char *id, *val;
+		for (size_t k = 0; pol_engine_unmanaged(h->engine, g->bk.name, k, &id, &val) == 0; k++)
+			pol_engine_admin_changed(e, g->bk.name, id, val);
 		const struct mvec *hm = g->have_host ? &g->hm : NULL;
 		pol_engine_step(e, g->bk.name, now_ns, &g->gm, hm, current_knob, &cc, &plan);
 		pol_engine_step(e, g->bk.name, now_ns + span, &g->gm, hm, current_knob, &cc, &plan);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostd: the vtune-hostd daemon: ties the backend (guests and the host
  * view), the guest channels, the policy engine, the journal, host-side
  * executors and the control socket together on one event loop. */

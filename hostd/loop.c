@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* loop: the epoll loop of vtune-hostd with fd handlers and one-shot timers
  * (a small array: the daemon keeps only a few timers). */
 #include "loop.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* loop: the one event loop of vtune-hostd: file descriptor handlers on
  * epoll and timers on the monotonic clock (vclock), in one thread. */
 #ifndef VTUNE_LOOP_H

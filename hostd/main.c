@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vtune-hostd: the host side of vtune: option parsing, `-n` configuration
  * check, and the daemon's start and stop. */
+#include "backend_mod.h"
 #include "hostd.h"
 #include "action.h"
 #include "backend.h"
@@ -8,6 +10,7 @@
 #include "metrics_http.h"
 #include "parse.h"
 #include "privops.h"
+#include "safefile.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -160,6 +163,8 @@ int main(int argc, char **argv)
 	char why[256] = "";
 	const char *privsep = NULL; /* NULL: automatic, "": off */
 
+	argv[0] = (char *)"vtune-hostd"; /* getopt's one-line messages name it so */
+
 	while ((c = getopt_long(argc, argv, "b:u:p:J:c:i:r:m:nfvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': o.backend = optarg; break;
@@ -194,20 +199,30 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V': printf("vtune-hostd %s\n", VTUNE_VERSION); return 0;
-		default: fputs(usage, stderr); return 2;
+		case 'h': fputs(usage, stdout); return safefile_close_stdout("vtune-hostd") ? 1 : 0;
+		case 'V':
+			printf("vtune-hostd %s\n", VTUNE_VERSION);
+			return safefile_close_stdout("vtune-hostd") ? 1 : 0;
+		default: return 2; /* getopt said what, on one line */
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "vtune-hostd: unexpected argument '%s'\n%s", argv[optind], usage);
+		fprintf(stderr, "vtune-hostd: unexpected argument '%s' (try vtune-hostd --help)\n", argv[optind]);
 		return 2;
+	}
+	/* the backend's module is installed and loads, before its policy is
+	 * checked against what it can do (not for sim and unknown names) */
+	char mwhy[256];
+	if ((!strcmp(o.backend, "kvm") || !strcmp(o.backend, "xen")) &&
+	    !backend_mod_load(o.backend, mwhy, sizeof mwhy)) {
+		fprintf(stderr, "vtune-hostd: %s\n", mwhy);
+		return 1;
 	}
 	if (check) {
 		if (hostd_check_config(&o, stderr) < 0)
 			return 1;
 		printf("configuration OK\n");
-		return 0;
+		return safefile_close_stdout("vtune-hostd") ? 1 : 0;
 	}
 	log_init("vtune-hostd", dest, o.verbose ? LOG_DEBUG : LOG_INFO);
 	raise_nofile();

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* metrics_http: the Prometheus exporter of vtune-hostd (see metrics_http.h):
  * each scrape renders the current views; connections are non-blocking,
  * bounded in request size, count and lifetime, and answered once (close). */

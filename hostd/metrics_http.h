@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* metrics_http: vtune-hostd's metrics for Prometheus: the exposition
  * renderer (OpenMetrics 1.0.0, or the classic text format 0.0.4), counters
  * of rule firings and changes, and a minimal HTTP/1.1 responder on hostd's

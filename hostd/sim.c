@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sim: the simulated backend (`--backend sim --uri DIR`): every unix socket
  * DIR/NAME.sock is the agent channel of a guest NAME, watched with inotify;
  * an optional DIR/NAME.host file ("host.metric value" lines) is its host

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xen_bridge: each Xen guest's xenstore keys as a line stream for hostd's
  * per-guest state machine (guest.c): a socketpair per guest, the guest's
  * changed data/vtune keys written in, hostd's lines sent with xen_send. */

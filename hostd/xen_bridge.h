@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xen_bridge: hostd's per-guest channel (guest.c) over xenstore for the Xen
  * backend: a socketpair per guest, one end in guest_attach_fd, the other fed
  * from data/vtune/{hello,report,ack} and drained into xen_send. */

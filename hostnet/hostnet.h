@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostnet: the host side of a guest's network path — bridge-netfilter per
  * network namespace, offloads (TSO, GSO, GRO, SG) through the ethtool
  * generic-netlink family, and the host.* metrics of a tap (hostnet_view). */
@@ -25,6 +26,17 @@
  *   A feature the device cannot change ("[fixed]") gives -EOPNOTSUPP. */
 extern const struct knob_ops hostnet_bridge_nf_ops;
 extern const struct knob_ops hostnet_offload_ops;
+/* "bridge_nf_br": one bridge's own option. target = "BRIDGE" or
+ *   "BRIDGE@NETNSPATH", key "nf_call_iptables", "nf_call_ip6tables" or
+ *   "nf_call_arptables", value "0" / "1". Root "/" talks rtnetlink inside
+ *   the namespace (IFLA_BR_NF_CALL_*); another root is a fixture tree
+ *   (sys/class/net/BRIDGE/bridge/nf_call_*). No such bridge: -ENODEV.
+ * "firewall": read-only, what needs a guest's bridged frames to pass
+ *   netfilter (hostnet_fw.h): target = netns path, key "BRIDGE:TAP" (either
+ *   may be empty; an empty bridge asks about every bridge of the
+ *   namespace), value "" when nothing does, else the first rule found. */
+extern const struct knob_ops hostnet_bridge_br_ops;
+extern const struct knob_ops hostnet_firewall_ops;
 
 /* Register both kinds with knob_register. Idempotent; 0 or -errno. */
 int hostnet_register_knobs(void);
@@ -45,16 +57,75 @@ extern const char *const hostnet_brnf_keys[HOSTNET_BRNF_NKEYS];
  * loaded there), -EINVAL (bad netns path) or -errno. */
 int hostnet_bridge_nf_read(const char *root, const char *netns, int v[HOSTNET_BRNF_NKEYS]);
 
+/* Plans call this once per knob change they need; a non-zero return stops the
+ * plan and is returned. */
+typedef int (*hostnet_change_fn)(void *arg, const char *kind, const char *target,
+				 const char *key, const char *value);
+
+/* ---- bridge-nf per bridge (hostnet_bridge_br.c) ---- */
+#define HOSTNET_MAX_BRIDGES 64
+/* Option names in the order of hostnet_brnf_keys. */
+extern const char *const hostnet_brbr_keys[HOSTNET_BRNF_NKEYS];
+
+struct hostnet_bridge {
+	char name[16];
+	int opt[HOSTNET_BRNF_NKEYS];  /* its nf_call_* options now */
+	int orig[HOSTNET_BRNF_NKEYS]; /* as they were before vtune changed them */
+};
+
+/* A namespace's bridge netfilter: the sysctls and every bridge's options,
+ * now and before vtune (the caller fills *orig from its journal; read
+ * sets them to the current values). */
+struct hostnet_brnf_ns {
+	int no_brnf; /* br_netfilter not loaded: nothing runs, nothing to do */
+	int sys[HOSTNET_BRNF_NKEYS], sys_orig[HOSTNET_BRNF_NKEYS];
+	struct hostnet_bridge br[HOSTNET_MAX_BRIDGES];
+	size_t nbr;
+};
+
+/* The bridges of netns (root as for the knob kinds) with their options,
+ * up to max (*n the count). 0 or -errno. */
+int hostnet_bridges(const char *root, const char *netns, struct hostnet_bridge *v,
+		    size_t max, size_t *n);
+
+/* One bridge of netns by name: 0, -ENODEV or -errno. */
+int hostnet_bridge_get(const char *root, const char *netns, const char *name,
+		       struct hostnet_bridge *b);
+
+/* Read the sysctls and every bridge of netns into s (orig = now), through
+ * the registered "bridge_nf" and "bridge_nf_br" kinds (key "bridges" of the
+ * target "*" or "*@NETNS" lists them: "br0=110 br1=000"), so that with
+ * privilege separation the privileged side reads them. 0 or -errno;
+ * br_netfilter absent is not an error (s->no_brnf). */
+int hostnet_brnf_ns_read(const char *root, const char *netns, struct hostnet_brnf_ns *s);
+
+/* Does netfilter run for frames on bridge (sysctl OR option, any of the
+ * three)? "" or an unknown bridge: the namespace sysctls alone. 1 or 0. */
+int hostnet_brnf_effective(const struct hostnet_brnf_ns *s, const char *bridge);
+
+/* Exempt bridge from bridge netfilter (exempt 1) or end its exemption (0),
+ * leaving every other bridge of the namespace filtered exactly as before
+ * vtune: the wanted state is computed from s (a bridge is exempted when it
+ * was filtered before vtune and is not now) and each knob that differs is
+ * one change through fn ("bridge_nf_br" options, "bridge_nf" sysctls),
+ * those that turn filtering on first. When no exemption is left, every
+ * knob goes back to its value before vtune. Returns the number of changes,
+ * 0 (nothing to do: already so, never filtered, no br_netfilter), -ENODEV
+ * (no such bridge), -EINVAL or fn's value. */
+int hostnet_plan_bridge_exempt(const struct hostnet_brnf_ns *s, const char *netns,
+			       const char *bridge, int exempt, hostnet_change_fn fn, void *arg);
+
 /* ---- offloads ---- */
 enum {
 	HOSTNET_OFF_TSO = 1u << 0,
 	HOSTNET_OFF_GSO = 1u << 1,
 	HOSTNET_OFF_GRO = 1u << 2,
 	HOSTNET_OFF_SG = 1u << 3,
-	HOSTNET_OFF_ALL = 0xfu,
+	HOSTNET_OFF_TXCSUM = 1u << 4, /* tx checksumming */
+	HOSTNET_OFF_ALL = 0x1fu,
 };
-#define HOSTNET_OFF_NKEYS 4
-/* Key names in bit order: "tso", "gso", "gro", "sg". */
+#define HOSTNET_OFF_NKEYS 5
+/* Key names in bit order: "tso", "gso", "gro", "sg", "txcsum". */
 extern const char *const hostnet_offload_keys[HOSTNET_OFF_NKEYS];
 
 /* Bit of a key name, or 0 when unknown. */
@@ -108,11 +179,7 @@ void hostnet_ethtool_set_record_dir(const char *dir);
 int hostnet_ethtool_parse(const void *buf, size_t len, unsigned *on, unsigned *fixed,
 			  unsigned *changed, unsigned *missed);
 
-/* ---- plans ----
- * Called once per knob change a plan needs; a non-zero return stops the
- * plan and is returned. */
-typedef int (*hostnet_change_fn)(void *arg, const char *kind, const char *target,
-				 const char *key, const char *value);
+/* ---- plans ---- */
 
 /* bridge-nf "off" / "on" in netns: three "bridge_nf" changes. Returns the
  * number of changes produced, -EINVAL (bad state / netns) or fn's value. */
@@ -120,10 +187,16 @@ int hostnet_plan_bridge_nf(const char *netns, const char *state,
 			   hostnet_change_fn fn, void *arg);
 
 /* Offloads in features (HOSTNET_OFF_*) "off" / "on" on iface in netns: one
- * "offload" change per bit. Returns the number of changes, -EINVAL or fn's
- * value. */
+ * "offload" change per bit, in key order for off and the reverse for on
+ * (tso needs sg, sg needs tx checksumming). Returns the number of changes,
+ * -EINVAL or fn's value. */
 int hostnet_plan_offload(const char *iface, const char *netns, unsigned features,
 			 const char *state, hostnet_change_fn fn, void *arg);
+
+/* "hw csum failure" lines of the host's kernel log naming tap or bridge,
+ * counted since vtune started (root "/": /dev/kmsg from its end; another
+ * root: ROOT/dev/kmsg, a capture, counted whole). 0 or -errno. */
+int hostnet_csum_failures(const char *root, const char *tap, const char *bridge, uint64_t *n);
 
 /* ---- the host view of one guest ---- */
 struct hostnet_state {
@@ -133,14 +206,18 @@ struct hostnet_state {
 	int have_tap;
 	uint64_t softnet_dropped;
 	int have_softnet;
+	uint64_t tap_errors, csum_failures;
+	int have_csum;
 	int have_cts;		/* conntrack statistics below are valid */
 	uint64_t cts_drop, cts_early_drop, cts_insert_failed;
 };
 
 /* Fill host with the host.* metrics of one guest's path: host.bridge_nf (1
  * when any bridge-nf key is 1 in netns; 0 when br_netfilter is absent),
- * host.offloads_off (tso/gso/gro/sg off on tap), host.tap.{rx,tx}_{packets,
- * drops} and host.softnet.dropped as rates since the previous call with st
+ * host.offloads_off (tso/gso/gro/sg/txcsum off on tap and changeable),
+ * host.tap.{rx,tx}_{packets,drops}, host.tap.errors, host.csum_failures
+ * ("hw csum failure" for tap or bridge in the kernel log) and
+ * host.softnet.dropped as rates since the previous call with st
  * (unknown on the first), host.conntrack.fill (% of nf_conntrack_max in
  * netns; 0 when conntrack is absent), host.conntrack.{drops,early_drops,
  * insert_failed} as rates (its per-CPU statistics in netns). root "/" reads the live kernel (tap

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostnet_bridge_nf: the "bridge_nf" knob kind — net.bridge.bridge-nf-call-*
  * per network namespace — and the plan that turns bridge-nf off or on. */
 #include "hostnet.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostnet_ethtool: offloads (tso, gso, gro, sg) through the ethtool generic
  * netlink family (libnl-genl-3), with the SIOCETHTOOL ioctl as fallback when
  * the family is absent, replay of recorded answers, and the "offload" knob. */
@@ -5,6 +6,7 @@
 #include "kfs.h"
 #include "log.h"
 #include "netns.h"
+#include "safefile.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -34,11 +36,14 @@
 #define SOL_NETLINK 270
 #endif
 
-const char *const hostnet_offload_keys[HOSTNET_OFF_NKEYS] = { "tso", "gso", "gro", "sg" };
+const char *const hostnet_offload_keys[HOSTNET_OFF_NKEYS] = { "tso", "gso", "gro", "sg", "txcsum" };
 
 /* The kernel features behind each key; the first of a key is its primary:
  * the key reads "on" when the primary is active, and is fixed when the
- * primary is. A write changes every member that is not fixed. */
+ * primary is. A key may have alternative primaries instead (primary 2: tx
+ * checksumming is ip-generic on a tap, ipv4 + ipv6 on a Xen vif): it reads
+ * "on" when any is active and is fixed only when all are. A write changes
+ * every member that is not fixed. */
 static const struct {
 	unsigned key; /* HOSTNET_OFF_* */
 	int primary;
@@ -52,6 +57,10 @@ static const struct {
 	{ HOSTNET_OFF_GSO, 1, "tx-generic-segmentation" },
 	{ HOSTNET_OFF_GRO, 1, "rx-gro" },
 	{ HOSTNET_OFF_SG, 1, "tx-scatter-gather" },
+	{ HOSTNET_OFF_TXCSUM, 2, "tx-checksum-ip-generic" },
+	{ HOSTNET_OFF_TXCSUM, 2, "tx-checksum-ipv4" },
+	{ HOSTNET_OFF_TXCSUM, 2, "tx-checksum-ipv6" },
+	{ HOSTNET_OFF_TXCSUM, 0, "tx-checksum-sctp" },
 };
 #define NFEATS (sizeof feats / sizeof feats[0])
 
@@ -118,6 +127,23 @@ static unsigned keys_of(unsigned entries, int any)
 static unsigned fixed_entries(const struct fsnap *s)
 {
 	return (s->seen & ~s->hw) | s->nochange;
+}
+
+/* Keys the device cannot change: a primary fixed or not named, or every
+ * alternative primary so. */
+static unsigned fixed_keys(const struct fsnap *s)
+{
+	unsigned fx = fixed_entries(s) | ~s->seen, fixed = 0, alt = 0, alt_free = 0;
+	for (size_t i = 0; i < NFEATS; i++) {
+		if (feats[i].primary == 1 && (fx & (1u << i)))
+			fixed |= feats[i].key;
+		if (feats[i].primary == 2) {
+			alt |= feats[i].key;
+			if (!(fx & (1u << i)))
+				alt_free |= feats[i].key;
+		}
+	}
+	return fixed | (alt & ~alt_free);
 }
 
 unsigned hostnet_offload_bit(const char *key)
@@ -277,7 +303,7 @@ int hostnet_ethtool_parse(const void *buf, size_t len, unsigned *on, unsigned *f
 	if (on)
 		*on = s.get ? keys_of(s.active, 0) : 0;
 	if (fixed)
-		*fixed = s.get ? keys_of(fixed_entries(&s), 0) : 0;
+		*fixed = s.get ? fixed_keys(&s) : 0;
 	if (changed)
 		*changed = keys_of(s.adiff, 1);
 	if (missed)
@@ -466,11 +492,9 @@ static void record(const char *what, const char *ifname, const struct answer *a)
 	snprintf(p, sizeof p, "%s/ethtool", record_dir);
 	mkdir(p, 0755);
 	snprintf(p, sizeof p, "%s/ethtool/%s-%s.bin", record_dir, what, ifname);
-	FILE *f = fopen(p, "wb");
-	if (!f || fwrite(a->buf, 1, a->len, f) != a->len)
-		log_warn("ethtool: cannot record %s: %s", p, strerror(errno));
-	if (f)
-		fclose(f);
+	char why[160];
+	if (safefile_write_buf(p, 0644, a->buf, a->len, why, sizeof why) < 0)
+		log_warn("ethtool: cannot record %s: %s", p, why);
 }
 
 /* ---- the ioctl fallback ---- */
@@ -638,11 +662,21 @@ static int load(const char *root, const char *what, const char *ifname, struct a
  * or -EOPNOTSUPP when a key's primary is fixed. */
 static int entries_for(struct eop *op, unsigned *entries)
 {
-	unsigned fixed = fixed_entries(&op->before), e = 0;
+	unsigned fixed = fixed_entries(&op->before), e = 0, alt_ok = 0, alt_any = 0;
+	for (size_t i = 0; i < NFEATS; i++)
+		if (feats[i].primary == 2 && (op->keys & feats[i].key)) {
+			alt_any |= feats[i].key;
+			if (!(fixed & (1u << i)) && (op->before.seen & (1u << i)))
+				alt_ok |= feats[i].key;
+		}
+	if (alt_any & ~alt_ok) {
+		hostnet_set_reason("%s: %s is fixed on this device", op->ifname, key_name(alt_any & ~alt_ok));
+		return -EOPNOTSUPP;
+	}
 	for (size_t i = 0; i < NFEATS; i++) {
 		if (!(op->keys & feats[i].key))
 			continue;
-		if (feats[i].primary && (fixed & (1u << i) || !(op->before.seen & (1u << i)))) {
+		if (feats[i].primary == 1 && (fixed & (1u << i) || !(op->before.seen & (1u << i)))) {
 			hostnet_set_reason("%s: %s is fixed on this device (%s)", op->ifname,
 					   key_name(feats[i].key), feats[i].name);
 			return -EOPNOTSUPP;
@@ -780,8 +814,7 @@ int hostnet_offload_get_at(const char *root, const char *ifname, const char *net
 	if (on_mask)
 		*on_mask = keys_of(op.before.active, 0);
 	if (fixed_mask)
-		*fixed_mask = keys_of(fixed_entries(&op.before), 0) |
-			      (HOSTNET_OFF_ALL & ~keys_of(op.before.seen, 0));
+		*fixed_mask = fixed_keys(&op.before) & HOSTNET_OFF_ALL;
 	return 0;
 }
 
@@ -927,7 +960,11 @@ int hostnet_plan_offload(const char *iface, const char *netns, unsigned features
 	} else {
 		snprintf(target, sizeof target, "%s", iface);
 	}
-	for (int i = 0; i < HOSTNET_OFF_NKEYS; i++) {
+	/* off: tso first; on: the other way round, as tso needs sg and sg
+	 * needs tx checksumming (the kernel turns the dependants off with them) */
+	int on = value_on(state);
+	for (int j = 0; j < HOSTNET_OFF_NKEYS; j++) {
+		int i = on ? HOSTNET_OFF_NKEYS - 1 - j : j;
 		if (!(features & (1u << i)))
 			continue;
 		int r = fn(arg, "offload", target, hostnet_offload_keys[i], state);

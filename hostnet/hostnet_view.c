@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostnet_view: the host.* metrics of one guest's network path (bridge-nf,
  * offloads and counters of its tap, softnet drops, conntrack fill), and the
  * registration of the hostnet knob kinds. */
@@ -19,7 +20,8 @@
 
 int hostnet_register_knobs(void)
 {
-	const struct knob_ops *const kinds[] = { &hostnet_bridge_nf_ops, &hostnet_offload_ops };
+	const struct knob_ops *const kinds[] = { &hostnet_bridge_nf_ops, &hostnet_offload_ops,
+						 &hostnet_bridge_br_ops, &hostnet_firewall_ops };
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
 		const struct knob *have = knob_find_real(kinds[i]->kind);
 		if (have && have->ops == kinds[i])
@@ -44,10 +46,11 @@ struct inns {
 	int live;
 	const char *tap;
 	int brnf_r, brnf;     /* 0 / -errno, and any key on */
+	int brnf_present;     /* br_netfilter loaded */
 	int ct_r;	      /* 0, -ENOENT (absent) or -errno */
 	uint64_t ct_count, ct_max;
 	int tap_r;
-	uint64_t rx_packets, tx_packets, rx_dropped, tx_dropped;
+	uint64_t rx_packets, tx_packets, rx_dropped, tx_dropped, errors;
 	int cts_r;	      /* conntrack statistics: 0 or -errno */
 	struct gv_ctstat cts;
 };
@@ -71,6 +74,8 @@ static int tap_live(struct inns *s)
 	s->tx_packets = rtnl_link_get_stat(link, RTNL_LINK_TX_PACKETS);
 	s->rx_dropped = rtnl_link_get_stat(link, RTNL_LINK_RX_DROPPED);
 	s->tx_dropped = rtnl_link_get_stat(link, RTNL_LINK_TX_DROPPED);
+	s->errors = rtnl_link_get_stat(link, RTNL_LINK_RX_ERRORS) +
+		    rtnl_link_get_stat(link, RTNL_LINK_TX_ERRORS);
 	r = 0;
 out:
 	if (link)
@@ -90,6 +95,12 @@ static int tap_fixture(struct inns *s)
 		if (r)
 			return r == -ENOENT ? -ENODEV : r;
 	}
+	uint64_t rx = 0, tx = 0; /* older captures lack them: 0 */
+	snprintf(p, sizeof p, "sys/class/net/%s/statistics/rx_errors", s->tap);
+	kfs_read_u64(s->root, p, &rx);
+	snprintf(p, sizeof p, "sys/class/net/%s/statistics/tx_errors", s->tap);
+	kfs_read_u64(s->root, p, &tx);
+	s->errors = rx + tx;
 	return 0;
 }
 
@@ -105,6 +116,7 @@ static int read_inns(void *arg)
 		int r = kfs_read_str(s->root, p, v, sizeof v);
 		if (r == -ENOENT && i == 0)
 			break; /* br_netfilter not loaded: bridge-nf is off */
+		s->brnf_present = 1;
 		if (r) {
 			s->brnf_r = r;
 			break;
@@ -190,7 +202,6 @@ static int view_here(struct hostnet_state *st, const char *root, const char *tap
 	uint64_t sn = 0;
 	int r;
 
-	(void)bridge; /* bridge-nf is a per-namespace setting */
 	if (!st || !host || !netns_path_ok(netns) ||
 	    (tap && *tap && (strlen(tap) >= IFNAMSIZ || strchr(tap, '/'))))
 		return -EINVAL;
@@ -202,8 +213,15 @@ static int view_here(struct hostnet_state *st, const char *root, const char *tap
 		log_debug("hostnet_view: cannot enter %s: %s", netns, strerror(-r));
 		s.brnf_r = s.ct_r = s.tap_r = s.cts_r = r;
 	}
-	if (!s.brnf_r)
-		mvec_set(host, M_HOST_BRIDGE_NF, s.brnf);
+	if (!s.brnf_r) {
+		/* netfilter runs for the bridge when the namespace sysctl or its
+		 * own nf_call_* option is on (an absent br_netfilter: neither) */
+		struct hostnet_bridge b;
+		int eff = s.brnf;
+		if (s.brnf_present && bridge && *bridge && !hostnet_bridge_get(root, netns, bridge, &b))
+			eff |= b.opt[0] | b.opt[1] | b.opt[2];
+		mvec_set(host, M_HOST_BRIDGE_NF, eff);
+	}
 	if (!s.ct_r && s.ct_max)
 		mvec_set(host, M_HOST_CONNTRACK_FILL, 100.0 * (double)s.ct_count / (double)s.ct_max);
 	else if (s.ct_r == -ENOENT)
@@ -211,8 +229,8 @@ static int view_here(struct hostnet_state *st, const char *root, const char *tap
 
 	if (tap && *tap && !hostnet_offload_get_at(root, tap, netns, &on, &fixed)) {
 		int off = 0;
-		for (int i = 0; i < HOSTNET_OFF_NKEYS; i++)
-			off += !(on & (1u << i));
+		for (int i = 0; i < HOSTNET_OFF_NKEYS; i++) /* off, and could be on */
+			off += !(on & (1u << i)) && !(fixed & (1u << i));
 		mvec_set(host, M_HOST_OFFLOADS_OFF, off);
 	}
 
@@ -223,7 +241,14 @@ static int view_here(struct hostnet_state *st, const char *root, const char *tap
 		mvec_set(host, M_HOST_TAP_TX_PACKETS, rate(s.tx_packets, st->tx_packets, dt));
 		mvec_set(host, M_HOST_TAP_RX_DROPS, rate(s.rx_dropped, st->rx_dropped, dt));
 		mvec_set(host, M_HOST_TAP_TX_DROPS, rate(s.tx_dropped, st->tx_dropped, dt));
+		mvec_set(host, M_HOST_TAP_ERRORS, rate(s.errors, st->tap_errors, dt));
 	}
+	uint64_t cs = 0;
+	int cs_r = tap && *tap ? hostnet_csum_failures(root, tap, bridge, &cs) : -ENOENT;
+	if (dt > 0 && !cs_r && st->have_csum)
+		mvec_set(host, M_HOST_CSUM_FAILURES, rate(cs, st->csum_failures, dt));
+	st->have_csum = !cs_r;
+	st->csum_failures = cs;
 	if (dt > 0 && !sn_r && st->have_softnet)
 		mvec_set(host, M_HOST_SOFTNET_DROPPED, rate(sn, st->softnet_dropped, dt));
 	if (dt > 0 && !s.cts_r && st->have_cts) {
@@ -247,6 +272,7 @@ static int view_here(struct hostnet_state *st, const char *root, const char *tap
 		st->tx_packets = s.tx_packets;
 		st->rx_dropped = s.rx_dropped;
 		st->tx_dropped = s.tx_dropped;
+		st->tap_errors = s.errors;
 	}
 	st->have_softnet = !sn_r;
 	if (!sn_r)

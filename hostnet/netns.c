@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* netns: setns(CLONE_NEWNET) into a namespace file for the length of one
  * function call, and back to the thread's own namespace afterwards. */
 #include "netns.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* netns: run a function inside another network namespace (setns in the
  * calling thread, then back), and check the netns paths hostd accepts. */
 #ifndef VTUNE_NETNS_H

@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kvm: the KVM backend on libvirt: guests and their agent channel, lifecycle
  * events through kvm_event, the host view from domain stats and /proc/stat,
  * pinning knobs and pin plans, VF attach. */
 #include "cpulist.h"
 #include "kvm.h"
+#include "netthreads.h"
+#include "pinplan.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -35,6 +38,11 @@ struct prev {
 	int ncpu;		     /* host CPUs in cpu_* (0 = none yet) */
 	uint64_t *cpu_busy, *cpu_total;
 	uint64_t all_busy, all_total;
+	/* QEMU's threads: vhost workers and the housekeeping (all but vCPUs) */
+	struct nt_thread vh[NT_MAX], hk[NT_MAX];
+	double vh_load[NT_MAX], hk_load[NT_MAX];
+	size_t nvh, nhk;
+	uint64_t thr_ns;
 };
 
 struct known {
@@ -634,6 +642,7 @@ static int host_cpu(struct backend *b, struct prev *p, struct mvec *host)
 				mx = v;
 		}
 		mvec_set(host, M_HOST_CPU_BUSY_MAX, mx);
+		mvec_set(host, M_HOST_DOM0_BUSY_MAX, mx);
 		if (atotal > p->all_total && abusy >= p->all_busy)
 			mvec_set(host, M_HOST_DOM0_BUSY,
 				 pct(abusy - p->all_busy, atotal - p->all_total));
@@ -735,6 +744,41 @@ static double rate(uint64_t now, uint64_t before, uint64_t dt_ns)
 	return (double)(now - before) * 1e9 / (double)dt_ns;
 }
 
+/* One set of QEMU's threads sampled: rates into load (and the maxima). */
+static void thr_sample(struct nt_thread *prev, size_t *np, double *load, struct nt_thread *cur,
+		       size_t nc, uint64_t dt, double *cpu, double *delay, int *have)
+{
+	*have = dt && *np && !nt_rates(prev, *np, cur, nc, dt, cpu, delay, load);
+	if (!*have)
+		memset(load, 0, NT_MAX * sizeof *load);
+	memcpy(prev, cur, nc * sizeof *cur);
+	*np = nc;
+}
+
+/* The guest's vhost workers (host.netthread.*) and QEMU's housekeeping
+ * threads, kept for the housekeeping and net-threads plans. */
+static void threads_sample(struct backend *b, struct prev *p, const struct bk_guest *g,
+			   uint64_t now_ns, struct mvec *host)
+{
+	struct nt_thread cur[NT_MAX];
+	size_t n = 0;
+	int pid, have;
+	double cpu, delay;
+	uint64_t dt = p->thr_ns && now_ns > p->thr_ns ? now_ns - p->thr_ns : 0;
+	if (nt_qemu_pid(b->root, g->name, &pid))
+		return;
+	if (!nt_find(b->root, NT_VHOST, pid, cur, NT_MAX, &n)) {
+		thr_sample(p->vh, &p->nvh, p->vh_load, cur, n, dt, &cpu, &delay, &have);
+		if (have) {
+			mvec_set(host, M_HOST_NETTHREAD_CPU, cpu);
+			mvec_set(host, M_HOST_NETTHREAD_DELAY, delay);
+		}
+	}
+	if (!nt_find(b->root, NT_QEMU_HK, pid, cur, NT_MAX, &n))
+		thr_sample(p->hk, &p->nhk, p->hk_load, cur, n, dt, &cpu, &delay, &have);
+	p->thr_ns = now_ns;
+}
+
 static int kvm_host_view(struct backend *b, const struct bk_guest *g, uint64_t now_ns,
 			 struct mvec *host)
 {
@@ -743,6 +787,7 @@ static int kvm_host_view(struct backend *b, const struct bk_guest *g, uint64_t n
 	int rc = host_cpu(b, p, host);
 	if (rc)
 		log_debug("kvm: %sproc/stat: %s", b->root, strerror(-rc));
+	threads_sample(b, p, g, now_ns, host);
 
 	virDomainPtr dom = g->uuid[0] ? virDomainLookupByUUIDString(b->conn, g->uuid)
 				      : virDomainLookupByName(b->conn, g->name);
@@ -891,16 +936,42 @@ static int knob_dom(void *ctx, const char *target, virDomainPtr *dom, unsigned c
 	return 0;
 }
 
-/* Read the pin map of vcpu (or the emulator when vcpu < 0) as text. */
-static int pin_read(void *ctx, const char *target, int vcpu, char *buf, size_t n)
+/* What a pinning knob pins: vCPU N, the emulator, I/O thread N. */
+enum pin_obj { PIN_VCPU, PIN_EMULATOR, PIN_IOTHREAD };
+
+/* The pin map of I/O thread id as text; -ENOENT when it has none. */
+static int iothread_read(virDomainPtr dom, unsigned id, int ncpus, char *buf, size_t n)
+{
+	virDomainIOThreadInfoPtr *info = NULL;
+	int got = virDomainGetIOThreadInfo(dom, &info, VIR_DOMAIN_AFFECT_LIVE), rc = -ENOENT;
+	if (got < 0)
+		return vir_err("iothread info");
+	for (int i = 0; i < got; i++) {
+		if (info[i]->iothread_id == id && rc == -ENOENT) {
+			int nc = info[i]->cpumaplen * 8 < ncpus ? info[i]->cpumaplen * 8 : ncpus;
+			rc = cpulist_format(info[i]->cpumap, nc, buf, n);
+		}
+		virDomainIOThreadInfoFree(info[i]);
+	}
+	free(info);
+	return rc;
+}
+
+/* Read the pin map of vCPU or I/O thread id, or of the emulator, as text. */
+static int pin_read(void *ctx, const char *target, enum pin_obj obj, unsigned id, char *buf, size_t n)
 {
 	virDomainPtr dom;
 	unsigned char *online = NULL, *maps = NULL;
+	int vcpu = (int)id;
 	int ncpus = 0, rc = knob_dom(ctx, target, &dom, &online, &ncpus);
 	if (rc)
 		return rc;
 	int maplen = VIR_CPU_MAPLEN(ncpus);
-	if (vcpu < 0) {
+	if (obj == PIN_IOTHREAD) {
+		rc = iothread_read(dom, id, ncpus, buf, n);
+		goto out;
+	}
+	if (obj == PIN_EMULATOR) {
 		maps = calloc(1, (size_t)maplen);
 		if (!maps) {
 			rc = -ENOMEM;
@@ -949,10 +1020,13 @@ out:
 	return rc;
 }
 
-/* Pin vcpu (emulator when < 0) to value. strict: refuse offline CPUs
- * (restore skips that: it puts back what libvirt itself reported). */
-static int pin_write(void *ctx, const char *target, int vcpu, const char *value, int strict)
+/* Pin vCPU or I/O thread id, or the emulator, to value. strict: refuse
+ * offline CPUs (restore skips that: it puts back what libvirt itself
+ * reported). */
+static int pin_write(void *ctx, const char *target, enum pin_obj obj, unsigned id, const char *value,
+		     int strict)
 {
+	static const char *const what[] = { "vcpu", "emulator", "iothread" };
 	virDomainPtr dom;
 	unsigned char *online = NULL, *map = NULL;
 	int ncpus = 0, rc = knob_dom(ctx, target, &dom, &online, &ncpus);
@@ -976,21 +1050,25 @@ static int pin_write(void *ctx, const char *target, int vcpu, const char *value,
 		/* Live only; drivers that refuse the flag (the test driver) get
 		 * AFFECT_CURRENT, which is the same for a running domain. */
 		unsigned fl = pass ? VIR_DOMAIN_AFFECT_CURRENT : VIR_DOMAIN_AFFECT_LIVE;
-		if (vcpu < 0)
+		if (obj == PIN_EMULATOR)
 			rc = virDomainPinEmulator(dom, map, maplen, fl);
+		else if (obj == PIN_IOTHREAD)
+			rc = virDomainPinIOThread(dom, id, map, maplen, fl);
 		else
-			rc = virDomainPinVcpuFlags(dom, (unsigned)vcpu, map, maplen, fl);
+			rc = virDomainPinVcpuFlags(dom, id, map, maplen, fl);
 		virErrorPtr e = rc < 0 ? virGetLastError() : NULL;
 		if (!e || e->code != VIR_ERR_INVALID_ARG || !strstr(e->message ? e->message : "", "flags") ||
 		    virDomainIsActive(dom) != 1)
 			break;
 	}
-	if (rc < 0)
-		rc = vir_err(vcpu < 0 ? "pin emulator" : "pin vcpu");
-	else if (vcpu < 0)
+	if (rc < 0) {
+		char msg[32];
+		snprintf(msg, sizeof msg, "pin %s", what[obj]);
+		rc = vir_err(msg);
+	} else if (obj == PIN_EMULATOR)
 		log_info("kvm: %s: emulator pinned to %s", target, value);
 	else
-		log_info("kvm: %s: vcpu%d pinned to %s", target, vcpu, value);
+		log_info("kvm: %s: %s%u pinned to %s", target, what[obj], id, value);
 out:
 	free(map);
 	free(online);
@@ -1020,7 +1098,7 @@ static int vcpupin_read(void *ctx, const char *root, const char *target, const c
 	unsigned v;
 	if (parse_vcpu_key(key, &v))
 		return -EINVAL;
-	return pin_read(ctx, target, (int)v, buf, n);
+	return pin_read(ctx, target, PIN_VCPU, v, buf, n);
 }
 
 static int vcpupin_write(void *ctx, const char *root, const char *target, const char *key,
@@ -1030,7 +1108,7 @@ static int vcpupin_write(void *ctx, const char *root, const char *target, const 
 	unsigned v;
 	if (parse_vcpu_key(key, &v))
 		return -EINVAL;
-	return pin_write(ctx, target, (int)v, value, 1);
+	return pin_write(ctx, target, PIN_VCPU, v, value, 1);
 }
 
 static int vcpupin_restore(void *ctx, const char *root, const char *target, const char *key,
@@ -1040,7 +1118,7 @@ static int vcpupin_restore(void *ctx, const char *root, const char *target, cons
 	unsigned v;
 	if (parse_vcpu_key(key, &v))
 		return -EINVAL;
-	return pin_write(ctx, target, (int)v, value, 0);
+	return pin_write(ctx, target, PIN_VCPU, v, value, 0);
 }
 
 static int vcpupin_check(void *ctx, const char *target, const char *key, const char *value, char *why,
@@ -1061,7 +1139,7 @@ static int emupin_read(void *ctx, const char *root, const char *target, const ch
 	(void)root;
 	if (!key || strcmp(key, "emulator"))
 		return -EINVAL;
-	return pin_read(ctx, target, -1, buf, n);
+	return pin_read(ctx, target, PIN_EMULATOR, 0, buf, n);
 }
 
 static int emupin_write(void *ctx, const char *root, const char *target, const char *key,
@@ -1070,7 +1148,7 @@ static int emupin_write(void *ctx, const char *root, const char *target, const c
 	(void)root;
 	if (!key || strcmp(key, "emulator"))
 		return -EINVAL;
-	return pin_write(ctx, target, -1, value, 1);
+	return pin_write(ctx, target, PIN_EMULATOR, 0, value, 1);
 }
 
 static int emupin_restore(void *ctx, const char *root, const char *target, const char *key,
@@ -1079,7 +1157,7 @@ static int emupin_restore(void *ctx, const char *root, const char *target, const
 	(void)root;
 	if (!key || strcmp(key, "emulator"))
 		return -EINVAL;
-	return pin_write(ctx, target, -1, value, 0);
+	return pin_write(ctx, target, PIN_EMULATOR, 0, value, 0);
 }
 
 static int emupin_check(void *ctx, const char *target, const char *key, const char *value, char *why,
@@ -1092,6 +1170,66 @@ static int emupin_check(void *ctx, const char *target, const char *key, const ch
 	}
 	return pin_check(target, value, why, n);
 }
+
+/* "iothread<N>": libvirt's I/O thread ids start at 1 */
+static int parse_iothread_key(const char *key, unsigned *id)
+{
+	uint64_t v;
+	if (!key || strncmp(key, "iothread", 8) || parse_u64(key + 8, &v) || v < 1 || v > UINT32_MAX)
+		return -EINVAL;
+	*id = (unsigned)v;
+	return 0;
+}
+
+static int iopin_read(void *ctx, const char *root, const char *target, const char *key, char *buf,
+		      size_t n)
+{
+	(void)root;
+	unsigned id;
+	if (parse_iothread_key(key, &id))
+		return -EINVAL;
+	return pin_read(ctx, target, PIN_IOTHREAD, id, buf, n);
+}
+
+static int iopin_write(void *ctx, const char *root, const char *target, const char *key,
+		       const char *value)
+{
+	(void)root;
+	unsigned id;
+	if (parse_iothread_key(key, &id))
+		return -EINVAL;
+	return pin_write(ctx, target, PIN_IOTHREAD, id, value, 1);
+}
+
+static int iopin_restore(void *ctx, const char *root, const char *target, const char *key,
+			 const char *value)
+{
+	(void)root;
+	unsigned id;
+	if (parse_iothread_key(key, &id))
+		return -EINVAL;
+	return pin_write(ctx, target, PIN_IOTHREAD, id, value, 0);
+}
+
+static int iopin_check(void *ctx, const char *target, const char *key, const char *value, char *why,
+		       size_t n)
+{
+	(void)ctx;
+	unsigned id;
+	if (parse_iothread_key(key, &id)) {
+		snprintf(why, n, "key must be iothread<N>, N >= 1");
+		return -EINVAL;
+	}
+	return pin_check(target, value, why, n);
+}
+
+const struct knob_ops kvm_knob_iothreadpin_ops = {
+	.kind = "kvm-iothreadpin",
+	.read = iopin_read,
+	.write = iopin_write,
+	.check = iopin_check,
+	.restore = iopin_restore,
+};
 
 const struct knob_ops kvm_knob_vcpupin_ops = {
 	.kind = "kvm-vcpupin",
@@ -1112,7 +1250,9 @@ const struct knob_ops kvm_knob_emulatorpin_ops = {
 static const struct knob_ops *const kvm_knobs[] = {
 	&kvm_knob_vcpupin_ops,
 	&kvm_knob_emulatorpin_ops,
+	&kvm_knob_iothreadpin_ops,
 	&sriov_knob_numvfs_ops,
+	&nt_affinity_ops,
 	NULL,
 };
 
@@ -1326,8 +1466,170 @@ static int kvm_plan_pin_op(struct backend *b, const struct bk_guest *g, const ch
 	return 0;
 }
 
+/* Every guest's vCPU pin maps (allowed CPUs) ORed into map; the CPU each
+ * vCPU is on into cpu (nv of them, KVM_MAX_VCPUS max). */
+static int guest_vcpus(struct backend *b, const struct bk_guest *g, int ncpus, int *cpu, int *nv,
+		       unsigned char *used)
+{
+	virDomainPtr dom = virDomainLookupByName(b->conn, g->name);
+	virDomainInfo info;
+	int rc = 0;
+	*nv = 0;
+	if (!dom)
+		return vir_err("plan: lookup");
+	if (virDomainGetInfo(dom, &info) < 0 || info.nrVirtCpu == 0 || info.nrVirtCpu > KVM_MAX_VCPUS) {
+		rc = -ERANGE;
+		goto out;
+	}
+	*nv = (int)info.nrVirtCpu;
+	if ((rc = vcpu_cpus(dom, *nv, ncpus, cpu)))
+		goto out;
+	int maplen = VIR_CPU_MAPLEN(ncpus);
+	unsigned char *maps = calloc((size_t)*nv, (size_t)maplen);
+	if (!maps) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	int got = virDomainGetVcpuPinInfo(dom, *nv, maps, maplen, VIR_DOMAIN_AFFECT_LIVE);
+	for (int i = 0; used && i < got; i++)
+		for (int k = 0; k < maplen; k++)
+			used[k] |= VIR_GET_CPUMAP(maps, maplen, i)[k];
+	free(maps);
+out:
+	virDomainFree(dom);
+	return rc;
+}
+
+/* One "kvm-iothreadpin" change per I/O thread of the domain (libvirt's
+ * <iothreads>), onto list. A domain without any, or a driver that cannot
+ * tell, plans none. */
+static int iothreads_plan(struct backend *b, const char *name, const char *list, act_change_fn fn,
+			  void *arg)
+{
+	virDomainPtr dom = virDomainLookupByName(b->conn, name);
+	virDomainIOThreadInfoPtr *info = NULL;
+	int got = dom ? virDomainGetIOThreadInfo(dom, &info, VIR_DOMAIN_AFFECT_LIVE) : -1, rc = 0;
+	char key[24];
+	if (got < 0)
+		virResetLastError();
+	for (int i = 0; i < got; i++) {
+		snprintf(key, sizeof key, "iothread%u", info[i]->iothread_id);
+		if (!rc)
+			rc = fn(arg, "kvm-iothreadpin", name, key, list);
+		virDomainIOThreadInfoFree(info[i]);
+	}
+	free(info);
+	if (dom)
+		virDomainFree(dom);
+	return rc;
+}
+
+/* "housekeeping": QEMU's housekeeping threads (main loop, I/O threads,
+ * vhost workers) of every guest get the CPUs their measured load needs;
+ * every guest's vCPUs the others. "net-threads": every guest's vhost
+ * workers spread by load over the CPUs no vCPU is pinned to (all online
+ * ones when every CPU has vCPUs). */
+static int kvm_plan_pin_host_op(struct backend *b, const struct bk_guest *const *gs, size_t ng,
+				const char *mode, act_change_fn fn, void *arg, char *why, size_t n)
+{
+	int hkmode = !strcmp(mode, "housekeeping");
+	if (!hkmode && strcmp(mode, "net-threads")) {
+		snprintf(why, n, "pin %s: not a KVM host-wide pinning mode", mode);
+		return -EOPNOTSUPP;
+	}
+	unsigned char *online = NULL;
+	int ncpus = 0, rc = host_cpus(b->conn, &online, &ncpus);
+	if (rc)
+		return rc;
+	if (ncpus > PIN_MAX_CPUS)
+		ncpus = PIN_MAX_CPUS;
+	uint8_t on[PIN_MAPLEN] = { 0 }, hk_set[PIN_MAPLEN], gset[PIN_MAPLEN], used[PIN_MAPLEN] = { 0 };
+	memcpy(on, online, (size_t)VIR_CPU_MAPLEN(ncpus) < sizeof on ? (size_t)VIR_CPU_MAPLEN(ncpus) : sizeof on);
+	free(online);
+	int *cpus = calloc((ng ? ng : 1) * KVM_MAX_VCPUS, sizeof *cpus), *nv = calloc(ng + 1, sizeof *nv);
+	struct pin_guest *pg = calloc(ng + 1, sizeof *pg);
+	struct pin_task *hk = calloc((ng + 1) * NT_MAX, sizeof *hk);
+	const struct nt_thread **vt = calloc((ng + 1) * NT_MAX, sizeof *vt);
+	double *vl = calloc((ng + 1) * NT_MAX, sizeof *vl);
+	int *vc = calloc((ng + 1) * NT_MAX, sizeof *vc);
+	size_t nhk = 0, nvt = 0;
+	char list[KNOB_VALUE_MAX], glist[KNOB_VALUE_MAX], key[32], target[48];
+	if (!cpus || !nv || !pg || !hk || !vt || !vl || !vc) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t g = 0; g < ng; g++) {
+		if (guest_vcpus(b, gs[g], ncpus, cpus + g * KVM_MAX_VCPUS, &nv[g], used))
+			nv[g] = 0;
+		pg[g] = (struct pin_guest){ cpus + g * KVM_MAX_VCPUS, (size_t)nv[g] };
+		const struct prev *p = prev_peek(b, gs[g]);
+		for (size_t i = 0; p && i < p->nhk; i++)
+			hk[nhk++] = (struct pin_task){ p->hk[i].cpu, p->hk_load[i] };
+		for (size_t i = 0; p && i < p->nvh; i++) {
+			vt[nvt] = &p->vh[i];
+			vl[nvt++] = p->vh_load[i];
+		}
+	}
+	if (!hkmode) {
+		uint8_t set[PIN_MAPLEN];
+		int any = 0;
+		for (size_t k = 0; k < sizeof set; k++)
+			any |= set[k] = on[k] & (uint8_t)~used[k];
+		if (!any)
+			memcpy(set, on, sizeof set);
+		if (!nvt) {
+			snprintf(why, n, "no vhost workers found (vhost=off, or no vhost-net on this host)");
+			rc = -ENOENT;
+			goto out;
+		}
+		if ((rc = pin_spread(vl, nvt, set, ncpus, vc)))
+			goto out;
+		for (size_t i = 0; i < nvt; i++) {
+			nt_target(vt[i], target, sizeof target);
+			snprintf(list, sizeof list, "%d", vc[i]);
+			if ((rc = fn(arg, "task_affinity", target, vt[i]->comm, list)))
+				goto out;
+		}
+		goto out;
+	}
+	int need;
+	struct pin_in in = { ncpus, on, hk, nhk, 0, pg, ng };
+	if ((rc = pin_plan_housekeeping(&in, hk_set, &need, why, n)))
+		goto out;
+	pin_guest_set(on, hk_set, ncpus, gset);
+	if ((rc = cpulist_format(hk_set, ncpus, list, sizeof list)) ||
+	    (rc = cpulist_format(gset, ncpus, glist, sizeof glist)))
+		goto out;
+	for (size_t g = 0; g < ng; g++) {
+		for (int v = 0; v < nv[g]; v++) {
+			snprintf(key, sizeof key, "vcpu%d", v);
+			if ((rc = fn(arg, "kvm-vcpupin", gs[g]->name, key, glist)))
+				goto out;
+		}
+		if (nv[g] && (rc = fn(arg, "kvm-emulatorpin", gs[g]->name, "emulator", list)))
+			goto out;
+		if (nv[g] && (rc = iothreads_plan(b, gs[g]->name, list, fn, arg)))
+			goto out;
+	}
+	for (size_t i = 0; i < nvt; i++) {
+		nt_target(vt[i], target, sizeof target);
+		if ((rc = fn(arg, "task_affinity", target, vt[i]->comm, list)))
+			goto out;
+	}
+out:
+	free(cpus);
+	free(nv);
+	free(pg);
+	free(hk);
+	free(vt);
+	free(vl);
+	free(vc);
+	return rc;
+}
+
 static const char *const kvm_pin_modes[] = { "emulator-away", "vcpus-spread", NULL };
-static const char *const kvm_privileged[] = { "sriov-numvfs", NULL };
+static const char *const kvm_pin_host_modes[] = { "housekeeping", "net-threads", NULL };
+static const char *const kvm_privileged[] = { "sriov-numvfs", "task_affinity", NULL };
 
 /* libvirt's channel sockets, and /run/vtune for hand-made ones. */
 static int kvm_privsep_dirs(const char *uri, const char **dirs, size_t max, char *buf,
@@ -1356,6 +1658,9 @@ const struct backend_ops backend_kvm_ops = {
 	.host_view = kvm_host_view,
 	.plan_pin = kvm_plan_pin_op,
 	.pin_modes = kvm_pin_modes,
+	.plan_pin_host = kvm_plan_pin_host_op,
+	.pin_host_modes = kvm_pin_host_modes,
+	.guest_filters = kvm_guest_filters,
 	.knobs = kvm_knobs,
 	.privileged_knobs = kvm_privileged,
 	.privsep_dirs = kvm_privsep_dirs,

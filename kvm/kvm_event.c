@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kvm_event: libvirt event-impl callbacks on an epoll fd plus a timerfd,
  * driven by kvm_event_run() from the daemon's own loop. */
 #include "kvm_event.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kvm_event: libvirt's event-loop callbacks (virEventRegisterImpl) served by
  * one epoll fd, so hostd's single epoll loop drives libvirt: the fd is
  * readable whenever a libvirt handle is ready or a libvirt timeout is due. */

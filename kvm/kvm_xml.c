@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kvm_xml: scan a libvirt domain XML for the agent channel, the bridged
  * interface, PCI hostdevs and the fleet labels in <metadata>; a tag tokenizer that honours quotes, comments,
  * CDATA and processing instructions, nothing more. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kvm_xml: a small, strict scanner for the few elements vtune needs from a
  * libvirt domain XML (agent channel, bridged interface, PCI hostdevs), so the
  * KVM backend needs no XML library. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sriov: SR-IOV PFs and VFs through root-prefixed sysfs, vfio-pci binding,
  * the hostdev XML and the "sriov-numvfs" knob kind. */
 #include "sriov.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sriov: SR-IOV physical and virtual functions through sysfs (root-prefixed,
  * so every call runs on a fixture tree too): VF counts, vfio-pci binding, the
  * <hostdev> XML that gives a VF to a guest, and the "sriov-numvfs" knob. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* allow: the static sysctl allow-list and the checks made before every
  * sysctl write. */
 #include "allow.h"

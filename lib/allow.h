@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* allow: the allow-list of sysctls vtune may ever write, with the range each
  * may take. Every sysctl write is checked here first; nothing outside the
  * list can be written by any rule. */

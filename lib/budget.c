@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* budget: CPU share of a costly task over a sliding window. */
 #include "budget.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* budget: a CPU budget for an optional, costly task (the exact count of
  * ports in use): the CPU its runs took, kept over a sliding window, against
  * a share of one CPU averaged over that window. Pure arithmetic on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cpulist: CPU list text to and from byte bitmaps. */
 #include "cpulist.h"
 

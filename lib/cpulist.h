@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cpulist: CPU lists as the kernel, libvirt and xl write them ("0-3,6"),
  * to and from byte bitmaps (bit c%8 of byte c/8, the layout of libvirt's
  * cpumaps and Xen's xc_cpumap_t). */

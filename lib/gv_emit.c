@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_emit: serialise a guest-view sample to JSON text by hand. */
 #include "gv_emit.h"
 #include "gv_kmsg.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_emit: a guest-view sample as JSON text, written by hand into one
  * reusable buffer: what `vtune-agent sample --json` prints and what a
  * `report` message carries to the host. The document is the one the json-c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_parse: parsers for the /proc files of the guest view. Each works on a
  * mutable copy of the file's text and never trusts its shape. */
 #include "gview.h"
@@ -205,6 +206,7 @@ int gv_parse_snmp(char *text, struct gv_tcp_counters *t, char *err, size_t n)
 		WANT("OutSegs", out_segs),
 		WANT("RetransSegs", retrans_segs),
 		WANT("CurrEstab", curr_estab),
+		WANT("InCsumErrors", in_csum_errors),
 	};
 	return parse_pairs(text, "Tcp:", "/proc/net/snmp", w, sizeof w / sizeof *w, t, err, n);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_ports: ports in use, bounded by sockstat, counted exactly at a bounded
  * rate under a CPU budget. */
 #include "gv_ports.h"

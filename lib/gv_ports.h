@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_ports: how many ephemeral ports are in use, without walking every
  * socket every interval. The exact count (a sock_diag dump of every TCP
  * socket) costs in proportion to the number of sockets; it is taken only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_print: a table of one guest-view sample. */
 #include "gv_print.h"
 
@@ -112,13 +113,27 @@ void gv_sample_print(FILE *f, const struct gv_sample *s)
 	}
 
 	fputc('\n', f);
+	/* the knobs, n/a when the kernel has no such sysctl or it cannot be read */
 	const struct gv_knobs *k = &s->knobs;
-	fprintf(f, "knobs        somaxconn %lld  tcp_max_syn_backlog %lld  netdev_max_backlog %lld\n"
-		   "             netdev_budget %lld  tcp_fin_timeout %lld  tcp_slow_start_after_idle %lld\n"
-		   "             tcp_syncookies %lld  nf_conntrack_max %lld  rps_sock_flow_entries %lld\n",
-		(long long)k->somaxconn, (long long)k->tcp_max_syn_backlog,
-		(long long)k->netdev_max_backlog, (long long)k->netdev_budget,
-		(long long)k->tcp_fin_timeout, (long long)k->slow_start_after_idle,
-		(long long)k->syncookies, (long long)k->nf_conntrack_max,
-		(long long)k->rps_sock_flow_entries);
+	const struct {
+		const char *name;
+		long long v;
+	} kv[] = {
+		{ "somaxconn", k->somaxconn }, { "tcp_max_syn_backlog", k->tcp_max_syn_backlog },
+		{ "netdev_max_backlog", k->netdev_max_backlog }, { "netdev_budget", k->netdev_budget },
+		{ "tcp_fin_timeout", k->tcp_fin_timeout },
+		{ "tcp_slow_start_after_idle", k->slow_start_after_idle },
+		{ "tcp_syncookies", k->syncookies }, { "nf_conntrack_max", k->nf_conntrack_max },
+		{ "rps_sock_flow_entries", k->rps_sock_flow_entries },
+	};
+	int col = fprintf(f, "knobs      ");
+	for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
+		char item[96];
+		int l = kv[i].v < 0 ? snprintf(item, sizeof item, "%s n/a (not readable)", kv[i].name)
+				    : snprintf(item, sizeof item, "%s %lld", kv[i].name, kv[i].v);
+		if (col + 2 + l > 100)
+			col = fprintf(f, "\n           ");
+		col += fprintf(f, "  %s", item);
+	}
+	fputc('\n', f);
 }

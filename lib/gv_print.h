@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_print: the guest view as a readable table for people. */
 #ifndef VTUNE_GV_PRINT_H
 #define VTUNE_GV_PRINT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_read: one reading of the whole guest view, group by group, through kfs
  * (root prefix) and sock_diag. A group that fails is marked, not fatal. */
 #include "gview.h"

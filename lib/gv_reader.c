@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_reader: a sampler's kept state for gv_read. */
 #include "gv_reader.h"
 #include "gv_kmsg.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_reader: what a sampler keeps from one reading of the guest view to
  * the next (struct gv_keep, gview.h): the files read every time, open (kfs
  * cache), the schedule of the costly counts (gv_ports.h), and the list of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_sample: rates and gauges from two readings, and the guest.* metric
  * vector that policies read. */
 #include "gview.h"
@@ -71,6 +72,11 @@ int gv_sample_compute(const struct gv_reading *a, const struct gv_reading *b,
 	const struct gv_tcp_counters *ta = &a->tcp, *tb = &b->tcp;
 	s->tcp.passive_opens = rate(ta->passive_opens, tb->passive_opens, secs);
 	s->tcp.active_opens = rate(ta->active_opens, tb->active_opens, secs);
+	s->tcp.csum_errors = rate(ta->in_csum_errors, tb->in_csum_errors, secs);
+	s->tcp.retrans_pct = -1;
+	if (tb->out_segs > ta->out_segs && tb->retrans_segs >= ta->retrans_segs)
+		s->tcp.retrans_pct = fmin(100.0, 100.0 * (double)(tb->retrans_segs - ta->retrans_segs) /
+						   (double)(tb->out_segs - ta->out_segs));
 	s->tcp.listen_overflows = rate(ta->listen_overflows, tb->listen_overflows, secs);
 	s->tcp.listen_drops = rate(ta->listen_drops, tb->listen_drops, secs);
 	s->tcp.backlog_drop = rate(ta->backlog_drop, tb->backlog_drop, secs);
@@ -303,6 +309,9 @@ void gv_sample_metrics(const struct gv_sample *s, struct mvec *m)
 	if (!s->status[GV_SNMP]) {
 		mvec_set(m, M_GUEST_TCP_PASSIVE_OPENS, s->tcp.passive_opens);
 		mvec_set(m, M_GUEST_TCP_ACTIVE_OPENS, s->tcp.active_opens);
+		mvec_set(m, M_GUEST_TCP_CSUM_ERRORS, s->tcp.csum_errors);
+		if (s->tcp.retrans_pct >= 0)
+			mvec_set(m, M_GUEST_TCP_RETRANS_PCT, s->tcp.retrans_pct);
 		mvec_set(m, M_GUEST_TCP_PASSIVE_OPENS_TOTAL, (double)s->tcp_total.passive_opens);
 		mvec_set(m, M_GUEST_TCP_ACTIVE_OPENS_TOTAL, (double)s->tcp_total.active_opens);
 	}
@@ -507,8 +516,7 @@ void gv_sample_seed_metrics(const struct gv_sample *s, struct mvec *m)
 	}
 	if (!s->status[GV_SNMP]) {
 		mvec_set(m, M_GUEST_TCP_RETRANS_SEGS, s->tcpx.retrans_segs);
-		mvec_set(m, M_GUEST_TCP_RETRANS_PCT,
-			 fmin(100, pct(s->tcpx.retrans_segs, s->tcpx.out_segs)));
+		/* guest.tcp.retrans_pct is gv_sample_metrics' own */
 		mvec_set(m, M_GUEST_TCP_ESTABLISHED, (double)s->tcp_total.curr_estab);
 		double opens = s->tcp.passive_opens + s->tcp.active_opens;
 		if (opens > 0)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gview: the guest view. One reading of the guest kernel's counters and
  * gauges (gv_read), and a sample that turns two readings into rates
  * (gv_sample_compute). Every file is read through kfs under a root prefix;
@@ -36,9 +37,9 @@ struct gv_cpu_ticks {
 
 struct gv_tcp_counters {
 	uint64_t passive_opens, active_opens;			  /* Tcp: */
+	uint64_t out_segs, retrans_segs, in_csum_errors;	  /* Tcp: */
 	uint64_t listen_overflows, listen_drops, backlog_drop;	  /* TcpExt: */
 	uint64_t syncookies_sent, reqq_full_drop, reqq_full_do_cookies;
-	uint64_t out_segs, retrans_segs;			  /* Tcp: */
 	uint64_t curr_estab;		  /* Tcp: CurrEstab, a gauge (not a rate) */
 	uint64_t syn_retrans, mem_pressures, abort_on_memory;	  /* TcpExt: */
 	uint64_t rcv_pruned, rcvq_drop, tw_overflow;
@@ -293,6 +294,8 @@ struct gv_sample {
 	struct {
 		double passive_opens, active_opens, listen_overflows, listen_drops,
 			backlog_drop, syncookies_sent, reqq_full_drop, reqq_full_do_cookies;
+		double csum_errors; /* InCsumErrors per second */
+		double retrans_pct; /* RetransSegs / OutSegs, %, -1 when nothing was sent */
 	} tcp;
 	struct gv_sockstat sock;
 	int nlisteners;

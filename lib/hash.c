@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hash: a multiply-xorshift hash over 64-bit words. */
 #include "hash.h"
 

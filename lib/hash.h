@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hash: the one string hash of the lookup tables (metric names, strmap,
  * the kfs cache, jscan's duplicate-key table). */
 #ifndef VTUNE_HASH_H

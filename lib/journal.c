@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* journal: append-only JSON-lines change journal (fsync'd before every
  * change), crash repair on open, journaled apply and exact revert. */
 #include "journal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* journal: the append-only change journal. Every change is recorded (and
  * fsync'd) before it is made, so `vtune revert` restores original values
  * exactly, after a crash too; outcomes are synced with the next record or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* jscan: strict one-pass JSON scanning with a callback per token (see
  * jscan.h). Duplicate keys are found with one hash table per scan, keyed by
  * (object, key), so a hostile object of thousands of keys stays linear. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* jscan: a strict one-pass JSON scanner (RFC 8259, plus the protocol's
  * limits on depth and containers, no duplicate keys, no \u0000, no
  * non-finite numbers). It builds no tree: it calls back once per token, so a

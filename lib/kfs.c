@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kfs: root-prefixed reads and writes of /proc and /sys files. */
 #include "kfs.h"
 #include "parse.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kfs: the one door to /proc and /sys. Every path is taken relative to a root
  * prefix ("/" in production, a fixture tree in tests). */
 #ifndef VTUNE_KFS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kfs_cache: files and directories read again and again (every sample)
  * kept open and re-read from offset 0, with what a listed directory held
  * remembered so that descriptors under a replaced entry are dropped. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* knob: knob-kind registry, value comparison and the built-in "sysctl" kind
  * (through kfs under the root prefix, checked against the allow-list). */
 #include "knob.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* knob: the registry of knob kinds vtune can read and change ("sysctl" built
  * in; offloads, bridge-nf, vCPU pinning ... register their own ops). */
 #ifndef VTUNE_KNOB_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* linebuf: input line framer (limit, NUL check, 0xFF resync, partial-line
  * age) and a bounded output queue for non-blocking writes. */
 #include "linebuf.h"

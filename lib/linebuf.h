@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* linebuf: per-connection framing for newline-delimited messages read and
  * written with non-blocking I/O. Input: bytes in, complete lines out, with a
  * hard line limit, bounded memory and the 0xFF resync rule. Output: a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* linkwatch: link events from rtnetlink, drained without blocking. */
 #include "linkwatch.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* linkwatch: has the set of network interfaces changed? An rtnetlink socket
  * subscribed to link events (RTNLGRP_LINK) in the caller's network
  * namespace: a check drains what arrived, without blocking, so a reader can

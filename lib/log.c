@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* log: stderr/syslog output with a rate limit on repeated messages. */
 #include "log.h"
 #include "vclock.h"

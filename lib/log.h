@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* log: one place for messages from every vtune program. Messages go to
  * stderr (and syslog when enabled); identical messages repeated within a
  * window are counted and suppressed instead of printed again. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* metrics: the metric catalogue and metric vectors. */
 #include "metrics.h"
 #include "hash.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* metrics: the catalogue of scalar metrics that policies, reports and the
  * wire protocol name: every guest.* and host.* metric with its unit and the
  * range a valid value must lie in. A metric vector holds one value each. */
@@ -100,6 +101,9 @@ enum metric_unit {
 	K(GUEST_RPS_SOCK_FLOW_ENTRIES, "guest.sysctl.rps_sock_flow_entries", "net.core.rps_sock_flow_entries", "RFS flow table size") \
 	/* guest: how fresh the figures counted at a bounded rate are */     \
 	X(GUEST_PORTS_USED_AGE, "guest.ports.used_age", MU_SECONDS, "seconds since guest.ports.used was counted (0: this sample)") \
+	/* guest: what offloads going wrong look like from inside */        \
+	X(GUEST_TCP_CSUM_ERRORS, "guest.tcp.csum_errors", MU_RATE, "TCP segments received with a bad checksum (InCsumErrors)") \
+	X(GUEST_TCP_RETRANS_PCT, "guest.tcp.retrans_pct", MU_PCT, "segments retransmitted vs sent (RetransSegs / OutSegs)") \
 	/* guest: NIC queue interrupts (/proc/interrupts: virtio inputs, Xen  \
 	 * netfront, PCI NIC queues) */                                       \
 	X(GUEST_IRQ_NIC_RATE, "guest.irq.nic_rate", MU_RATE, "NIC receive-queue interrupts, all CPUs") \
@@ -130,7 +134,6 @@ enum metric_unit {
 	X(GUEST_TCP_ORPHANS_FILL, "guest.tcp.orphans_fill", MU_PCT, "orphaned sockets vs tcp_max_orphans") \
 	/* guest: retransmits and connection lifetime */                     \
 	X(GUEST_TCP_RETRANS_SEGS, "guest.tcp.retrans_segs", MU_RATE, "segments retransmitted (RetransSegs)") \
-	X(GUEST_TCP_RETRANS_PCT, "guest.tcp.retrans_pct", MU_PCT, "retransmitted vs sent segments (RetransSegs / OutSegs)") \
 	X(GUEST_TCP_SYN_RETRANS, "guest.tcp.syn_retrans", MU_RATE, "SYNs and SYN-ACKs retransmitted (TCPSynRetrans)") \
 	X(GUEST_TCP_ESTABLISHED, "guest.tcp.established", MU_COUNT, "TCP connections established or closing (CurrEstab)") \
 	X(GUEST_TCP_CONN_LIFE, "guest.tcp.conn_life", MU_SECONDS, "mean connection lifetime: established / new connections per second") \
@@ -176,6 +179,11 @@ enum metric_unit {
 	X(HOST_CONNTRACK_FILL, "host.conntrack.fill", MU_PCT, "host conntrack entries vs max") \
 	X(HOST_VCPUS_PINNED, "host.pinned", MU_BOOL, "dom0 / guest vCPUs pinned by vtune") \
 	X(HOST_SRIOV_FREE_VFS, "host.sriov.free_vfs", MU_COUNT, "SR-IOV VFs free to give a guest") \
+	X(HOST_DOM0_BUSY_MAX, "host.dom0.busy_max", MU_PCT, "dom0's busiest vCPU (Xen); the host's busiest CPU (KVM)") \
+	X(HOST_NETTHREAD_CPU, "host.netthread.cpu", MU_PCT, "CPU time of the guest's vhost workers (KVM) / its vif's netback kthreads (Xen dom0), the busiest thread, % of one CPU") \
+	X(HOST_NETTHREAD_DELAY, "host.netthread.delay", MU_PCT, "run delay (schedstat) of those threads, the worst one, % of wall time") \
+	X(HOST_TAP_ERRORS, "host.tap.errors", MU_RATE, "receive and transmit errors on the guest's tap/vif") \
+	X(HOST_CSUM_FAILURES, "host.csum_failures", MU_RATE, "\"hw csum failure\" in the host's kernel log for the guest's tap/vif or bridge") \
 	/* host: conntrack statistics in the guest's bridge namespace */     \
 	X(HOST_CONNTRACK_DROPS, "host.conntrack.drops", MU_RATE, "packets dropped by host conntrack (table full)") \
 	X(HOST_CONNTRACK_EARLY_DROPS, "host.conntrack.early_drops", MU_RATE, "host conntrack entries evicted early") \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* notify: the sd_notify(3) protocol without libsystemd: one AF_UNIX datagram
  * of "KEY=VALUE" lines to the socket named by $NOTIFY_SOCKET. */
 #include "notify.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* notify: tell the service manager about the daemon's state, the sd_notify(3)
  * datagram protocol spoken directly to $NOTIFY_SOCKET (no libsystemd). */
 #ifndef VTUNE_NOTIFY_H

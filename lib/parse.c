@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* parse: strict number parsing and in-place tokenising. */
 #include "parse.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* parse: strict number parsing, shared by every reader of text from the
  * kernel, a policy file or a guest. Rejects empty input, trailing junk,
  * signs where none belong and out-of-range values. */

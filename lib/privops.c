@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* privops: the privileged parent's request loop (every request checked
  * again), the unprivileged child's knob proxy and requests, and dropping
  * privileges (uid, capabilities, a seccomp allow-list). See privops.h. */

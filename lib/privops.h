@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* privops: privilege separation for vtune-hostd. A privileged parent only
  * performs a small, checked set of requests (knob read/write/restore of
  * allowed kinds, connect to a guest channel, the host view of a network path)

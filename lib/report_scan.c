@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* report_scan: one pass over a report line (see report_scan.h). Each
  * container's role comes from its parent's role and key, so the reader
  * knows where it is without building anything. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* report_scan: hostd's reader for the message every guest sends every
  * interval. One jscan pass, no JSON tree: the envelope, the guest.* metrics
  * checked against the catalogue, and the few parts of the sample that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rps: the "rps" knob kind and receive-queue enumeration. */
 #include "rps.h"
 #include "cpulist.h"

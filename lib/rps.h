@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rps: Receive Packet Steering as a knob kind ("rps": target "IFACE/rx-N",
  * key "rps_cpus" or "rps_flow_cnt"), and the plan that spreads NET_RX over
  * every CPU on every receive queue. */

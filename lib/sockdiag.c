@@ -1,7 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sockdiag: NETLINK_SOCK_DIAG dumps of TCP sockets, live or replayed, on a
  * plain netlink socket (a request struct plus one attribute, as iproute2). */
 #include "sockdiag.h"
 #include "kfs.h"
+#include "log.h"
+#include "safefile.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -147,31 +150,27 @@ static int dump(int family, uint32_t states, const void *bc, size_t bclen,
 	return r;
 }
 
-/* The recording of one answer: written to a temporary name and renamed
- * when whole, so a reader never sees half of one. */
-static FILE *rec_open(const char *name, char *tmp, size_t n)
+/* The recording of one answer, written safely (lib/safefile: a new file
+ * beside it, renamed when whole, so a reader never sees half of one and
+ * nothing planted there is followed). */
+static FILE *rec_open(const char *name, struct safefile **sf)
 {
-	char p[4096];
-	if (!record_dir || kfs_path(record_dir, name, p, sizeof p) ||
-	    snprintf(tmp, n, "%s.tmp", p) >= (int)n)
+	char p[4096], why[160];
+	int err;
+	*sf = NULL;
+	if (!record_dir || kfs_path(record_dir, name, p, sizeof p))
 		return NULL;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
-	if (!f && fd >= 0)
-		close(fd);
+	FILE *f = safefile_open(p, 0644, sf, &err, why, sizeof why);
+	if (!f)
+		log_warn("sockdiag: cannot record %s: %s", p, why);
 	return f;
 }
 
-static void rec_close(FILE *f, const char *tmp, int ok)
+static void rec_close(struct safefile *sf, int ok)
 {
-	if (!f)
-		return;
-	char p[4096];
-	size_t l = strlen(tmp) - 4; /* without ".tmp" */
-	memcpy(p, tmp, l);
-	p[l] = '\0';
-	if (fclose(f) || !ok || rename(tmp, p))
-		unlink(tmp);
+	char why[160];
+	if (sf && safefile_close(sf, ok, why, sizeof why) < 0)
+		log_warn("sockdiag: recording: %s", why);
 }
 
 /* A recorded answer, read whole: fixtures only (a live answer is never
@@ -309,12 +308,12 @@ static int fetch(const char *root, const char *name, uint32_t states,
 		free(buf);
 		return r;
 	}
-	char tmp[4200];
-	struct sink k = { .fn = fn, .arg = arg, .rec = rec_open(name, tmp, sizeof tmp) };
+	struct safefile *sf;
+	struct sink k = { .fn = fn, .arg = arg, .rec = rec_open(name, &sf) };
 	int r = dump(AF_INET, states, bc, bclen, &k);
 	if (!r)
 		r = dump(AF_INET6, states, bc, bclen, &k);
-	rec_close(k.rec, tmp, !r);
+	rec_close(sf, !r);
 	return r;
 }
 

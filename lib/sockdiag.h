@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sockdiag: TCP sockets through NETLINK_SOCK_DIAG: listeners with their
  * accept queue and backlog (what `ss -lnt` shows), and a count of sockets
  * holding a local port in a range. One netlink socket stays open between

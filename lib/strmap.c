@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* strmap: separate chaining, doubling the buckets at one entry per bucket. */
 #include "strmap.h"
 #include "hash.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* strmap: a hash index from NUL-terminated strings to pointers, for the
  * per-guest tables hostd looks up by name every step (thousands of guests
  * make a linear search quadratic). Keys are not copied: each must stay

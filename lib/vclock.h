@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vclock: the one clock every module reads, so tests can drive time. */
 #ifndef VTUNE_VCLOCK_H
 #define VTUNE_VCLOCK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* wire: strict JSON-lines codec for the agent <-> hostd protocol. The
  * strict scanner (jscan: RFC 8259, duplicates, limits) runs before json-c
  * (which accepts NaN, single quotes, bad UTF-8, keeps the last of duplicate

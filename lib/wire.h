@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* wire: the agent <-> hostd message codec. One JSON object per line, strict
  * decoding of untrusted input into typed structs, encoding to one line that
  * always ends in "\n". docs/protocol.md is the specification. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bench.mk: `make bench` — the cost and scale of vtune against references
 # measured in the same run, one table printed and written to bench/results.md
 # (bench/run-all; about 6 minutes, needs root for the namespaces; each part

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # demo.mk: `make demo` — vtune at work end to end on one machine, no
 # hypervisor host needed (scripts/demo, docs/demo.md): installs what it needs,
 # builds, boots a TCG guest under a private libvirtd with the agent inside,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # fuzz.mk: libFuzzer runs of the wire codec, policy loader and kernel-file
 # parsers (clang), longer than the short run `make test` does.
 FUZZ_SECONDS ?= 300

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* engine: per-subject rule timers (for / cooldown / clear hysteresis) and the
  * planning of each fired rule's actions against the knobs' current values. */
 #include "engine.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* engine: the deterministic policy engine. Per subject (one guest, by name)
  * it tracks each rule's timers, fires rules whose condition held long
  * enough, and plans the changes. It plans only: no I/O; the caller journals

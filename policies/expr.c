@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* expr: tokenizer, recursive-descent parser with unit checking, and a
  * three-valued evaluator for policy conditions. */
 #include "expr.h"

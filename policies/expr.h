@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* expr: the condition language of policy rules (`when` / `clear`): metrics
  * by catalogue name, numbers with units, arithmetic, comparisons and
  * and/or/not. Parsed once into an AST, evaluated on each sample. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* policy: a policy file parsed into typed rules (see vtune-policies(5)),
  * the loader that checks every problem as `file:line:col: message`, and
  * the diagnostics it collects. */
@@ -13,6 +14,8 @@
 #define POL_NAME_MAX 48		/* longest rule name */
 #define POL_KEY_MAX 96		/* longest sysctl key */
 #define POL_MAX_BACKENDS 4	/* names in a rule's backends: list */
+#define POL_MAX_FILES 64	/* a policy file and its drop-ins */
+#define POL_RULE_KEYS_MAX 24	/* keys a rule may have, with room to grow */
 
 enum pol_side { POL_GUEST, POL_HOST };
 
@@ -29,8 +32,12 @@ enum pol_op {
 	POL_OP_WIDEN,	/* ip_local_port_range: low end - value */
 };
 
+/* bridge_nf modifiers: the namespace-wide sysctls instead of the guest's
+ * bridge; act even when a firewall needs the bridged frames. */
+enum { POL_F_SCOPE_NS = 1, POL_F_ALLOW_UNFILTERED = 2 };
+
 /* Offload features, a bit each. */
-enum { POL_OFF_TSO = 1, POL_OFF_GSO = 2, POL_OFF_GRO = 4, POL_OFF_SG = 8 };
+enum { POL_OFF_TSO = 1, POL_OFF_GSO = 2, POL_OFF_GRO = 4, POL_OFF_SG = 8, POL_OFF_TXCSUM = 16 };
 
 struct pol_action {
 	enum pol_side side;
@@ -46,9 +53,11 @@ struct pol_action {
 	int has_min, has_max;
 	double min, max;	/* bounds for the result (min: LO for widen) */
 	unsigned features;	/* PA_OFFLOAD: POL_OFF_* */
+	unsigned flags;		/* PA_BRIDGE_NF: POL_F_* */
 	int state;		/* PA_OFFLOAD: 1 on, 0 off */
 	char *text;		/* PA_NOTE: the line (owned) */
 	int line, col;		/* where the action is, 1-based */
+	unsigned char file;	/* in which of the set's files (pol_set.files) */
 };
 
 struct pol_rule {
@@ -63,6 +72,10 @@ struct pol_rule {
 	struct pol_action *actions;
 	size_t n_actions;
 	int line, col;
+	/* where each key (pol_rule_keys order) was last set: key_line 0 =
+	 * not given (the default), else that line of pol_set.files[key_file] */
+	int key_line[POL_RULE_KEYS_MAX];
+	unsigned char key_file[POL_RULE_KEYS_MAX];
 };
 
 struct pol_set {
@@ -70,7 +83,12 @@ struct pol_set {
 	struct pol_rule *rules;
 	size_t n_rules;
 	struct pol_rule baseline; /* `baseline:` guest actions (n_actions 0: none) */
+	char *files[POL_MAX_FILES]; /* files[0] = name, then the drop-ins merged in */
+	size_t nfiles;
 };
+
+/* The keys of a rule, in the order of pol_rule.key_line: *n of them. */
+const char *const *pol_rule_keys(size_t *n);
 
 /* Every problem found, each a full "file:line:col: message" line. */
 struct pol_diag {
@@ -99,6 +117,21 @@ struct pol_set *pol_load_string(const char *name, const char *text,
 				struct pol_diag *diag);
 
 void pol_set_free(struct pol_set *s);
+
+/* Merge a drop-in file into s: each rule it names that s has is changed
+ * key by key (the keys it gives replace those of s: `enabled: false`
+ * disables a rule, `guest:` / `host:` replace that side's actions);
+ * a rule s has not is added whole (checked like any rule); `baseline:`
+ * replaces the baseline. Every problem goes to diag as file:line:col.
+ * 0, or -EINVAL (s is then half merged: free it). */
+int pol_merge_file(struct pol_set *s, const char *path, struct pol_diag *diag);
+
+/* Load path and then the drop-ins of dir (NULL: the folder "policy.d"
+ * beside path; a folder that does not exist is none): every regular
+ * "*.yaml" file in it, in name order. The merged set, or NULL with every
+ * problem in diag. */
+struct pol_set *pol_load_with_dropins(const char *path, const char *dir,
+				      struct pol_diag *diag);
 
 /* Find a rule by name or NULL. */
 const struct pol_rule *pol_set_rule(const struct pol_set *s, const char *name);

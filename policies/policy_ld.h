@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* policy_ld: the policy loader's helpers that the action kinds use to parse
  * their own part of a policy file (actions/act_*.c): every problem goes to
  * the loader's diagnostics as `file:line:col: message`. */

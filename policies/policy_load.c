@@ -1,10 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* policy_load: read a policy file with libyaml into typed rules, checking
  * everything and reporting every problem as `file:line:col: message`; the
  * set is refused if there is any. Also the sysctl allow-list check. */
 #include "policy.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -144,6 +148,9 @@ struct pol_ld {
 	yaml_document_t *doc;
 	struct pol_diag *diag;
 	int errors;
+	struct pol_set *into;	/* a drop-in: merged into this set */
+	unsigned char file_idx;	/* this file in the set's files */
+	int partial;		/* a rule that changes one of into's: no key required */
 };
 
 static void err_at(struct pol_ld *ld, int line, int col, const char *fmt, ...)
@@ -423,8 +430,10 @@ static void load_actions(struct pol_ld *ld, yaml_node_t *n, enum pol_side side,
 	for (yaml_node_item_t *it = n->data.sequence.items.start;
 	     it < n->data.sequence.items.top; it++) {
 		yaml_node_t *an = pol_ld_node(ld, *it);
-		if (an)
-			act_parse(ld, an, side, &r->actions[r->n_actions++]);
+		if (!an)
+			continue;
+		act_parse(ld, an, side, &r->actions[r->n_actions]);
+		r->actions[r->n_actions++].file = ld->file_idx;
 	}
 }
 
@@ -434,6 +443,14 @@ static const char *const rule_keys[] = {
 	"name", "description", "enabled", "when", "for", "clear", "cooldown",
 	"backends", "guest", "host",
 };
+
+_Static_assert(RK_N <= POL_RULE_KEYS_MAX, "grow POL_RULE_KEYS_MAX");
+
+const char *const *pol_rule_keys(size_t *n)
+{
+	*n = RK_N;
+	return rule_keys;
+}
 
 /* backends: [kvm, xen, sim]: the hypervisors a rule is for. */
 static void load_backends(struct pol_ld *ld, yaml_node_t *n, struct pol_rule *r)
@@ -474,6 +491,10 @@ static void load_rule(struct pol_ld *ld, yaml_node_t *n, struct pol_set *set,
 	r->col = N_COL(n);
 	if (pol_ld_map(ld, n, "a rule", rule_keys, RK_N, v, k))
 		return;
+	for (int i = 0; i < RK_N; i++) {
+		r->key_line[i] = k[i] ? N_LINE(k[i]) : 0;
+		r->key_file[i] = ld->file_idx;
+	}
 	if (!v[RK_NAME]) {
 		err_node(ld, n, "rule has no 'name'");
 	} else {
@@ -505,10 +526,10 @@ static void load_rule(struct pol_ld *ld, yaml_node_t *n, struct pol_set *set,
 		else if (s)
 			err_node(ld, v[RK_ENABLED], "enabled: '%.40s' is not true or false", s);
 	}
-	if (!v[RK_WHEN])
-		err_node(ld, n, "rule has no 'when' condition");
-	else
+	if (v[RK_WHEN])
 		r->when = cond_field(ld, v[RK_WHEN], "when", &r->when_src);
+	else if (!ld->partial)
+		err_node(ld, n, "rule has no 'when' condition");
 	if (v[RK_FOR])
 		duration_field(ld, v[RK_FOR], "for", &r->for_ns);
 	if (v[RK_CLEAR])
@@ -521,7 +542,7 @@ static void load_rule(struct pol_ld *ld, yaml_node_t *n, struct pol_set *set,
 		load_actions(ld, v[RK_GUEST], POL_GUEST, r);
 	if (v[RK_HOST])
 		load_actions(ld, v[RK_HOST], POL_HOST, r);
-	if (!v[RK_GUEST] && !v[RK_HOST])
+	if (!v[RK_GUEST] && !v[RK_HOST] && !ld->partial)
 		err_node(ld, n, "rule has no actions (add 'guest:' or 'host:')");
 }
 
@@ -547,6 +568,8 @@ void pol_set_free(struct pol_set *s)
 		free_rule(&s->rules[i]);
 	free(s->rules);
 	free(s->name);
+	for (size_t i = 1; i < s->nfiles; i++)
+		free(s->files[i]);
 	free(s);
 }
 
@@ -558,6 +581,121 @@ const struct pol_rule *pol_set_rule(const struct pol_set *s, const char *name)
 	return NULL;
 }
 
+/* ---- drop-ins ---- */
+
+/* The value of a rule mapping's "name", or NULL. */
+static const char *rule_name(struct pol_ld *ld, yaml_node_t *rn)
+{
+	if (rn->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *p = rn->data.mapping.pairs.start; p < rn->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = pol_ld_node(ld, p->key), *vn = pol_ld_node(ld, p->value);
+		if (kn && vn && kn->type == YAML_SCALAR_NODE && vn->type == YAML_SCALAR_NODE &&
+		    !strcmp((char *)kn->data.scalar.value, "name"))
+			return (const char *)vn->data.scalar.value;
+	}
+	return NULL;
+}
+
+/* Move the keys a drop-in gave (d->key_line set) from d into r; what r
+ * had for them is freed. */
+static void take_keys(struct pol_rule *r, struct pol_rule *d)
+{
+#define TAKE(f) do { __typeof__(r->f) t_ = r->f; r->f = d->f; d->f = t_; } while (0)
+	if (d->key_line[RK_DESC])
+		TAKE(description);
+	if (d->key_line[RK_ENABLED])
+		r->enabled = d->enabled;
+	if (d->key_line[RK_WHEN]) {
+		TAKE(when);
+		TAKE(when_src);
+	}
+	if (d->key_line[RK_FOR])
+		r->for_ns = d->for_ns;
+	if (d->key_line[RK_CLEAR]) {
+		TAKE(clear);
+		TAKE(clear_src);
+	}
+	if (d->key_line[RK_COOLDOWN])
+		r->cooldown_ns = d->cooldown_ns;
+	if (d->key_line[RK_BACKENDS]) {
+		memcpy(r->backends, d->backends, sizeof r->backends);
+		r->n_backends = d->n_backends;
+	}
+#undef TAKE
+	/* guest: / host: replace that side's actions, the other side's stay */
+	for (int side = POL_GUEST; side <= POL_HOST; side++) {
+		if (!d->key_line[side == POL_GUEST ? RK_GUEST : RK_HOST])
+			continue;
+		size_t k = 0;
+		for (size_t i = 0; i < r->n_actions; i++) {
+			if (r->actions[i].side == (enum pol_side)side)
+				free(r->actions[i].text);
+			else
+				r->actions[k++] = r->actions[i];
+		}
+		r->n_actions = k;
+		for (size_t i = 0; i < d->n_actions; i++) {
+			if (d->actions[i].side != (enum pol_side)side)
+				continue;
+			struct pol_action *v = realloc(r->actions, (r->n_actions + 1) * sizeof *v);
+			if (!v)
+				continue;
+			r->actions = v;
+			r->actions[r->n_actions++] = d->actions[i];
+			d->actions[i].text = NULL; /* r owns it now */
+		}
+	}
+	for (int i = 1; i < RK_N; i++)
+		if (d->key_line[i]) {
+			r->key_line[i] = d->key_line[i];
+			r->key_file[i] = d->key_file[i];
+		}
+}
+
+/* A drop-in's rules: changes to the set's rules of the same name, or new
+ * rules (whole, checked like any). */
+static void merge_rules(struct pol_ld *ld, yaml_node_t *list, struct pol_set *set)
+{
+	for (yaml_node_item_t *it = list->data.sequence.items.start;
+	     it < list->data.sequence.items.top; it++) {
+		yaml_node_t *rn = pol_ld_node(ld, *it);
+		if (!rn)
+			continue;
+		const char *name = rule_name(ld, rn);
+		struct pol_rule *old = (struct pol_rule *)pol_set_rule(set, name);
+		struct pol_rule d;
+		int *lines = calloc(set->n_rules + 1, sizeof *lines);
+		if (!lines) {
+			err_node(ld, rn, "out of memory");
+			return;
+		}
+		if (old) {
+			/* the duplicate-name check must not see the rule it changes */
+			struct pol_set none = { 0 };
+			ld->partial = 1;
+			load_rule(ld, rn, &none, &d, lines);
+			ld->partial = 0;
+			take_keys(old, &d);
+			free_rule(&d);
+		} else {
+			for (size_t i = 0; i < set->n_rules; i++)
+				lines[i] = set->rules[i].line;
+			load_rule(ld, rn, set, &d, lines);
+			struct pol_rule *v = set->n_rules < POL_MAX_RULES
+				? realloc(set->rules, (set->n_rules + 1) * sizeof *v) : NULL;
+			if (!v) {
+				err_node(ld, rn, "no room for another rule (at most %d)", POL_MAX_RULES);
+				free_rule(&d);
+			} else {
+				set->rules = v;
+				set->rules[set->n_rules++] = d;
+			}
+		}
+		free(lines);
+	}
+}
+
 static void load_root(struct pol_ld *ld, yaml_node_t *root, struct pol_set *set)
 {
 	static const char *const keys[] = { "version", "rules", "baseline" };
@@ -566,8 +704,13 @@ static void load_root(struct pol_ld *ld, yaml_node_t *root, struct pol_set *set)
 	if (pol_ld_map(ld, root, "the policy file", keys, 3, v, k))
 		return;
 	if (v[2]) {
-		/* baseline: guest actions applied once by `vtune-agent once` */
+		/* baseline: guest actions applied once by `vtune-agent once`; a
+		 * drop-in's replaces the one before */
 		struct pol_rule *b = &set->baseline;
+		if (ld->into) {
+			free_rule(b);
+			memset(b, 0, sizeof *b);
+		}
 		snprintf(b->name, sizeof b->name, "baseline");
 		b->enabled = 1;
 		b->line = N_LINE(v[2]);
@@ -582,11 +725,16 @@ static void load_root(struct pol_ld *ld, yaml_node_t *root, struct pol_set *set)
 			err_node(ld, v[0], "version %.20s is not supported (this vtune reads version 1)", s);
 	}
 	if (!v[1]) {
-		err_node(ld, root, "missing 'rules'");
+		if (!ld->into) /* a drop-in may change the baseline only */
+			err_node(ld, root, "missing 'rules'");
 		return;
 	}
 	if (v[1]->type != YAML_SEQUENCE_NODE) {
 		err_node(ld, v[1], "'rules' must be a list of rules, not %s", pol_ld_type_name(v[1]));
+		return;
+	}
+	if (ld->into) {
+		merge_rules(ld, v[1], set);
 		return;
 	}
 	size_t cnt = (size_t)(v[1]->data.sequence.items.top - v[1]->data.sequence.items.start);
@@ -625,12 +773,15 @@ static void load_root(struct pol_ld *ld, yaml_node_t *root, struct pol_set *set)
 	free(name_lines);
 }
 
-struct pol_set *pol_load_string(const char *name, const char *text,
-				struct pol_diag *diag)
+/* Parse text as a policy file named name: a new set, or (into not NULL)
+ * a drop-in merged into into (returned). NULL on any problem. */
+static struct pol_set *load_text(const char *name, const char *text, struct pol_diag *diag,
+				 struct pol_set *into)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
-	struct pol_ld ld = { .file = name ? name : "<policy>", .doc = &doc, .diag = diag };
+	struct pol_ld ld = { .file = name ? name : "<policy>", .doc = &doc, .diag = diag,
+			     .into = into };
 	struct pol_set *set = NULL;
 
 	if (!text)
@@ -653,11 +804,24 @@ struct pol_set *pol_load_string(const char *name, const char *text,
 		yaml_parser_delete(&parser);
 		return NULL;
 	}
-	set = calloc(1, sizeof *set);
-	if (!set || !(set->name = strdup(ld.file))) {
-		pol_diag_add(diag, ld.file, 0, 0, "out of memory");
-		ld.errors++;
-		goto out;
+	if (into) {
+		set = into;
+		if (set->nfiles == POL_MAX_FILES || !(set->files[set->nfiles] = strdup(ld.file))) {
+			pol_diag_add(diag, ld.file, 0, 0, "too many drop-ins (at most %d)",
+				     POL_MAX_FILES - 1);
+			ld.errors++;
+			goto out;
+		}
+		ld.file_idx = (unsigned char)set->nfiles++;
+	} else {
+		set = calloc(1, sizeof *set);
+		if (!set || !(set->name = strdup(ld.file))) {
+			pol_diag_add(diag, ld.file, 0, 0, "out of memory");
+			ld.errors++;
+			goto out;
+		}
+		set->files[0] = set->name;
+		set->nfiles = 1;
 	}
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	if (!root) {
@@ -682,13 +846,21 @@ out:
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	if (ld.errors) {
-		pol_set_free(set);
+		if (!into)
+			pol_set_free(set);
 		return NULL;
 	}
 	return set;
 }
 
-struct pol_set *pol_load_file(const char *path, struct pol_diag *diag)
+struct pol_set *pol_load_string(const char *name, const char *text,
+				struct pol_diag *diag)
+{
+	return load_text(name, text, diag, NULL);
+}
+
+/* Read and parse path (into: as a drop-in of it). */
+static struct pol_set *load_path(const char *path, struct pol_diag *diag, struct pol_set *into)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
@@ -718,10 +890,64 @@ struct pol_set *pol_load_file(const char *path, struct pol_diag *diag)
 		pol_diag_add(diag, path, 0, 0, "file contains a NUL byte: not a policy file");
 		goto out;
 	}
-	s = pol_load_string(path, buf, diag);
+	s = load_text(path, buf, diag, into);
 out:
 	free(buf);
 	fclose(f);
+	return s;
+}
+
+struct pol_set *pol_load_file(const char *path, struct pol_diag *diag)
+{
+	return load_path(path, diag, NULL);
+}
+
+int pol_merge_file(struct pol_set *s, const char *path, struct pol_diag *diag)
+{
+	return load_path(path, diag, s) ? 0 : -EINVAL;
+}
+
+static int yaml_name(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+	return e->d_name[0] != '.' && n > 5 && !strcmp(e->d_name + n - 5, ".yaml");
+}
+
+struct pol_set *pol_load_with_dropins(const char *path, const char *dir, struct pol_diag *diag)
+{
+	char beside[PATH_MAX], file[PATH_MAX + 256];
+	struct pol_set *s = pol_load_file(path, diag);
+	if (!s)
+		return NULL;
+	if (!dir) {
+		const char *slash = strrchr(path, '/');
+		snprintf(beside, sizeof beside, "%.*spolicy.d", slash ? (int)(slash - path + 1) : 0,
+			 path);
+		dir = beside;
+	}
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, yaml_name, alphasort);
+	if (n < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return s;
+		pol_diag_add(diag, dir, 0, 0, "cannot read the drop-ins: %s", strerror(errno));
+		pol_set_free(s);
+		return NULL;
+	}
+	int bad = 0;
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		int w = snprintf(file, sizeof file, "%s/%s", dir, names[i]->d_name);
+		if (w > 0 && (size_t)w < sizeof file && stat(file, &st) == 0 && S_ISREG(st.st_mode) &&
+		    pol_merge_file(s, file, diag))
+			bad = 1;
+		free(names[i]);
+	}
+	free(names);
+	if (bad) {
+		pol_set_free(s);
+		return NULL;
+	}
 	return s;
 }
 

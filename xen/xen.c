@@ -1,7 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xen: the Xen backend for vtune-hostd (backend_xen_ops) on libxenctrl and
  * libxenstore: domains, xenstore watches, the agent's xenstore keys, the host
  * view, vCPU pinning knobs and plans, PCI assignment. */
 #include "cpulist.h"
+#include "netthreads.h"
+#include "pinplan.h"
 #include "xen.h"
 #include "xen_bridge.h"
 
@@ -35,6 +38,10 @@ struct xguest {
 	int ctl_ready;	    /* control/vtune made with dom0-only write */
 	uint64_t prev_cpu_ns, prev_ns; /* sum of vCPU time, for the rate */
 	double busy;	    /* vCPU time rate, % of its vCPUs, -1 unknown */
+	struct nt_thread nt[NT_MAX]; /* its netback kthreads, last sample */
+	double nt_load[NT_MAX];	     /* their CPU % since the sample before */
+	size_t nnt;
+	uint64_t nt_ns;
 };
 
 struct backend {
@@ -48,6 +55,7 @@ struct backend {
 	char *stat_prev;
 	uint64_t stat_ns;
 	double dom0_mean, dom0_max;
+	double dom0_pct[XEN_MAX_VCPUS]; /* each dom0 vCPU's busy %, -1 unknown */
 	int dom0_known;
 	uint64_t *idle_prev;
 	int nidle;
@@ -385,7 +393,8 @@ static void dom0_sample(struct backend *b, uint64_t now_ns)
 	if (kfs_read_alloc(b->root, "proc/stat", &cur, &len))
 		return;
 	if (b->stat_prev && now_ns > b->stat_ns &&
-	    !xen_stat_busy(b->stat_prev, cur, &b->dom0_mean, &b->dom0_max))
+	    !xen_stat_busy(b->stat_prev, cur, &b->dom0_mean, &b->dom0_max) &&
+	    xen_stat_each(b->stat_prev, cur, b->dom0_pct, XEN_MAX_VCPUS) > 0)
 		b->dom0_known = 1;
 	free(b->stat_prev);
 	b->stat_prev = cur;
@@ -423,6 +432,28 @@ static void pcpu_sample(struct backend *b, uint64_t now_ns)
 	b->idle_prev = idle;
 	b->nidle = nr;
 	b->idle_ns = now_ns;
+}
+
+/* The guest's netback kthreads in dom0: their CPU and run delay since the
+ * last sample (host.netthread.*), kept for the net-threads placement. */
+static void netback_sample(struct backend *b, struct xguest *x, uint64_t now_ns, struct mvec *host)
+{
+	struct nt_thread cur[NT_MAX];
+	double each[NT_MAX], cpu, delay;
+	size_t n = 0;
+	if (nt_find(b->root, NT_NETBACK, x->g.domid, cur, NT_MAX, &n))
+		return;
+	if (x->nnt && now_ns > x->nt_ns &&
+	    !nt_rates(x->nt, x->nnt, cur, n, now_ns - x->nt_ns, &cpu, &delay, each)) {
+		mvec_set(host, M_HOST_NETTHREAD_CPU, cpu);
+		mvec_set(host, M_HOST_NETTHREAD_DELAY, delay);
+		memcpy(x->nt_load, each, n * sizeof each[0]);
+	} else {
+		memset(x->nt_load, 0, sizeof x->nt_load);
+	}
+	memcpy(x->nt, cur, n * sizeof cur[0]);
+	x->nnt = n;
+	x->nt_ns = now_ns;
 }
 
 /* dom0 cannot see how long a guest's vCPUs wait to run (Xen keeps runstate
@@ -467,6 +498,7 @@ static int xen_host_view(struct backend *b, const struct bk_guest *g, uint64_t n
 	xen_dom0_metrics(&b->dom0, host);
 	if (b->dom0_known) {
 		mvec_set(host, M_HOST_DOM0_BUSY, b->dom0_mean);
+		mvec_set(host, M_HOST_DOM0_BUSY_MAX, b->dom0_max);
 		double mx = b->dom0_max;
 		if (b->pcpu_known && b->pcpu_max > mx)
 			mx = b->pcpu_max;
@@ -493,6 +525,7 @@ static int xen_host_view(struct backend *b, const struct bk_guest *g, uint64_t n
 			  online;
 	x->prev_cpu_ns = sum;
 	x->prev_ns = now_ns;
+	netback_sample(b, x, now_ns, host);
 	return 0;
 }
 
@@ -756,6 +789,7 @@ const struct knob_ops xen_knob_vcpupin_ops = {
 
 static const struct knob_ops *const xen_knobs[] = {
 	&xen_knob_vcpupin_ops,
+	&nt_affinity_ops,
 	&xen_knob_pci_ops,
 	NULL,
 };
@@ -770,31 +804,83 @@ int xen_knobs_register(void)
 	return 0;
 }
 
-int xen_plan_dom0_away(struct backend *b, const struct bk_guest *g, xen_change_fn fn, void *arg)
+int xen_plan_dom0_dedicated(struct backend *b, const struct bk_guest *const *gs, size_t ng,
+			    xen_change_fn fn, void *arg, char *why, size_t n)
 {
-	struct xen_vcpu gv[XEN_MAX_VCPUS], dv[XEN_MAX_VCPUS];
-	int cpus[XEN_MAX_VCPUS], ncpus, rc;
-	size_t ng = 0, nd = 0;
-	char list[KNOB_VALUE_MAX], key[16];
-	if (!b || !g || !fn)
+	struct xen_vcpu dv[XEN_MAX_VCPUS];
+	struct xen_vcpu *gv = NULL;
+	struct pin_task hk[XEN_MAX_VCPUS];
+	struct pin_guest *pg = NULL;
+	uint8_t online[PIN_MAPLEN], hk_set[PIN_MAPLEN], gset[PIN_MAPLEN];
+	char list[KNOB_VALUE_MAX], glist[KNOB_VALUE_MAX], key[32], target[16];
+	int ncpus, need, rc, nhk = 0;
+	size_t nd = 0;
+	if (!b || !fn)
 		return -EINVAL;
-	if ((rc = machine_cpus(b->xch, &ncpus)) || (rc = xen_vcpus(b, g->domid, gv, XEN_MAX_VCPUS, &ng)) ||
-	    (rc = xen_vcpus(b, 0, dv, XEN_MAX_VCPUS, &nd)))
+	if (!b->dom0_known) {
+		snprintf(why, n, "dom0's load per vCPU is not measured yet");
+		return -EAGAIN;
+	}
+	if ((rc = machine_cpus(b->xch, &ncpus)) || (rc = xen_vcpus(b, 0, dv, XEN_MAX_VCPUS, &nd)))
 		return rc;
-	if (ng > XEN_MAX_VCPUS)
-		ng = XEN_MAX_VCPUS;
-	for (size_t i = 0; i < ng; i++)
-		cpus[i] = gv[i].cpu;
-	if ((rc = xen_plan_away_list(cpus, ng, ncpus, list, sizeof list)))
-		return rc;
+	if (ncpus > PIN_MAX_CPUS)
+		ncpus = PIN_MAX_CPUS;
+	memset(online, 0, sizeof online);
+	for (int c = 0; c < ncpus; c++)
+		online[c / 8] |= (uint8_t)(1u << (c % 8));
+	for (size_t i = 0; i < nd && i < XEN_MAX_VCPUS; i++)
+		if (dv[i].online) {
+			hk[nhk].cpu = dv[i].cpu;
+			hk[nhk++].load = b->dom0_pct[i] > 0 ? b->dom0_pct[i] : 0;
+		}
+	gv = calloc((ng ? ng : 1) * XEN_MAX_VCPUS, sizeof *gv);
+	pg = calloc(ng ? ng : 1, sizeof *pg);
+	int *cpus = calloc((ng ? ng : 1) * XEN_MAX_VCPUS, sizeof *cpus);
+	size_t *nv = calloc(ng ? ng : 1, sizeof *nv);
+	if (!gv || !pg || !cpus || !nv) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t g = 0; g < ng; g++) {
+		size_t cnt = 0;
+		if (xen_vcpus(b, gs[g]->domid, gv + g * XEN_MAX_VCPUS, XEN_MAX_VCPUS, &cnt))
+			cnt = 0; /* gone meanwhile: nothing of it to move */
+		nv[g] = cnt > XEN_MAX_VCPUS ? XEN_MAX_VCPUS : cnt;
+		for (size_t v = 0; v < nv[g]; v++)
+			cpus[g * XEN_MAX_VCPUS + v] = gv[g * XEN_MAX_VCPUS + v].cpu;
+		pg[g].cpu = cpus + g * XEN_MAX_VCPUS;
+		pg[g].nv = nv[g];
+	}
+	struct pin_in in = { ncpus, online, hk, (size_t)nhk, nhk, pg, ng };
+	if ((rc = pin_plan_housekeeping(&in, hk_set, &need, why, n)))
+		goto out;
+	pin_guest_set(online, hk_set, ncpus, gset);
+	if ((rc = cpulist_format(hk_set, ncpus, list, sizeof list)) ||
+	    (rc = cpulist_format(gset, ncpus, glist, sizeof glist)))
+		goto out;
+	/* the guests move off first, then dom0 takes its pCPUs */
+	for (size_t g = 0; g < ng; g++)
+		for (size_t v = 0; v < nv[g]; v++) {
+			if (!gv[g * XEN_MAX_VCPUS + v].online)
+				continue;
+			snprintf(target, sizeof target, "%d", gs[g]->domid);
+			snprintf(key, sizeof key, "vcpu%zu", v);
+			if ((rc = fn(arg, "xen-vcpupin", target, key, glist)))
+				goto out;
+		}
 	for (size_t i = 0; i < nd && i < XEN_MAX_VCPUS; i++) {
 		if (!dv[i].online)
 			continue;
 		snprintf(key, sizeof key, "vcpu%zu", i);
 		if ((rc = fn(arg, "xen-vcpupin", "0", key, list)))
-			return rc;
+			goto out;
 	}
-	return 0;
+out:
+	free(gv);
+	free(pg);
+	free(cpus);
+	free(nv);
+	return rc;
 }
 
 int xen_assign_device(struct backend *b, int domid, const char *addr)
@@ -811,20 +897,63 @@ int xen_assign_device(struct backend *b, int domid, const char *addr)
 	return 0;
 }
 
-static int xen_plan_pin_op(struct backend *b, const struct bk_guest *g, const char *mode,
-			   act_change_fn fn, void *arg, char *why, size_t n)
+int xen_plan_net_threads(struct backend *b, const struct bk_guest *const *gs, size_t ng,
+			 xen_change_fn fn, void *arg, char *why, size_t n)
 {
+	struct xen_vcpu dv[XEN_MAX_VCPUS];
+	struct nt_thread *t[XEN_MAX_TRACKED * 4];
+	double load[XEN_MAX_TRACKED * 4];
+	int cpu[XEN_MAX_TRACKED * 4], ncpu = 0, rc;
+	uint8_t set[PIN_MAPLEN];
+	size_t nd = 0, nt = 0;
+	char target[48], val[16];
+	if ((rc = xen_vcpus(b, 0, dv, XEN_MAX_VCPUS, &nd)))
+		return rc;
+	/* dom0's own CPUs (its vCPUs, wherever dom0-away put them) */
+	memset(set, 0, sizeof set);
+	for (size_t i = 0; i < nd && i < XEN_MAX_VCPUS; i++)
+		if (dv[i].online) {
+			set[i / 8] |= (uint8_t)(1u << (i % 8));
+			ncpu = (int)i + 1;
+		}
+	for (size_t g = 0; g < ng; g++) {
+		struct xguest *x = find(b, gs[g]->domid);
+		for (size_t i = 0; x && i < x->nnt && nt < sizeof t / sizeof t[0]; i++) {
+			t[nt] = &x->nt[i];
+			load[nt++] = x->nt_load[i];
+		}
+	}
+	if (!nt) {
+		snprintf(why, n, "no netback threads found in dom0");
+		return -ENOENT;
+	}
+	if ((rc = pin_spread(load, nt, set, ncpu, cpu)))
+		return rc;
+	for (size_t i = 0; i < nt; i++) {
+		nt_target(t[i], target, sizeof target);
+		snprintf(val, sizeof val, "%d", cpu[i]);
+		if ((rc = fn(arg, "task_affinity", target, t[i]->comm, val)))
+			return rc;
+	}
+	return 0;
+}
+
+static int xen_plan_pin_host_op(struct backend *b, const struct bk_guest *const *gs, size_t ng,
+				const char *mode, act_change_fn fn, void *arg, char *why, size_t n)
+{
+	if (!strcmp(mode, "net-threads"))
+		return xen_plan_net_threads(b, gs, ng, fn, arg, why, n);
 	if (strcmp(mode, "dom0-away")) {
-		snprintf(why, n, "pin %s: not a Xen pinning mode", mode);
+		snprintf(why, n, "pin %s: not a Xen host-wide pinning mode", mode);
 		return -EOPNOTSUPP;
 	}
-	int r = xen_plan_dom0_away(b, g, fn, arg);
-	if (r < 0)
-		snprintf(why, n, "pin dom0-away for %s: %s", g->name, strerror(-r));
+	int r = xen_plan_dom0_dedicated(b, gs, ng, fn, arg, why, n);
+	if (r < 0 && !why[0])
+		snprintf(why, n, "pin dom0-away: %s", strerror(-r));
 	return r;
 }
 
-static const char *const xen_pin_modes[] = { "dom0-away", NULL };
+static const char *const xen_pin_host_modes[] = { "dom0-away", "net-threads", NULL };
 
 static int xen_privsep_dirs(const char *uri, const char **dirs, size_t max, char *buf,
 			    size_t bufn, char *why, size_t n)
@@ -861,8 +990,8 @@ const struct backend_ops backend_xen_ops = {
 	.channels_open = xen_channels_open,
 	.channels_guest_down = xen_channels_down,
 	.channels_close = xen_channels_close,
-	.plan_pin = xen_plan_pin_op,
-	.pin_modes = xen_pin_modes,
+	.plan_pin_host = xen_plan_pin_host_op,
+	.pin_host_modes = xen_pin_host_modes,
 	.knobs = xen_knobs,
 	.privsep_dirs = xen_privsep_dirs,
 };

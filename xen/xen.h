@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xen: the Xen backend on libxenctrl and libxenstore (backend_xen_ops): domains
  * and their vifs, xenstore watches for lifecycle and agent reports, the host
  * view from dom0's /proc/stat and the hypervisor, dom0 / guest vCPU pinning and
@@ -104,16 +105,22 @@ int xen_guest_busy(struct backend *b, int domid, double *pct);
 typedef int (*xen_change_fn)(void *arg, const char *kind, const char *target,
 			     const char *key, const char *value);
 
-/* Plan "dom0 away from the guest": one "xen-vcpupin" change per dom0 vCPU
- * (target "0") putting it on every physical CPU except those the guest's
- * vCPUs run on (xc_vcpu_getinfo). When that leaves no CPU, dom0 keeps one:
- * the lowest-numbered CPU of the guest's. 0, -ENOENT, -ENOTCONN or fn's rc. */
-int xen_plan_dom0_away(struct backend *b, const struct bk_guest *g, xen_change_fn fn,
-		       void *arg);
-/* Its pure part, for tests: the CPU list dom0 gets on a machine of ncpus
- * CPUs when the guest's vCPUs run on guest_cpus (ng entries, -1 ignored),
- * into out (n bytes). 0, -EINVAL (ncpus < 1), -EOVERFLOW. */
-int xen_plan_away_list(const int *guest_cpus, size_t ng, int ncpus, char *out, size_t n);
+/* Plan "dom0-away" for every guest of the host at once (gs, ng of them),
+ * a run-time dom0_max_vcpus + dom0_vcpus_pin: dom0 gets the pCPUs its
+ * measured load needs (pinplan.h: its busiest vCPUs' pCPUs first), every
+ * dom0 vCPU is pinned to them, and every guest's vCPUs to the other pCPUs:
+ * one "xen-vcpupin" change each. 0, -ENOSPC (dom0 needs every pCPU: why
+ * says so), -EAGAIN (dom0's load not measured yet), -ENOENT, -ENOTCONN or
+ * fn's rc. */
+int xen_plan_dom0_dedicated(struct backend *b, const struct bk_guest *const *gs, size_t ng,
+			    xen_change_fn fn, void *arg, char *why, size_t n);
+
+/* Plan "net-threads" for every guest (gs, ng): their vifs' netback
+ * kthreads spread over dom0's vCPUs by measured load, the busiest first
+ * (pin_spread), one "task_affinity" change each. 0, -ENOENT (none found) or
+ * fn's rc. */
+int xen_plan_net_threads(struct backend *b, const struct bk_guest *const *gs, size_t ng,
+			 xen_change_fn fn, void *arg, char *why, size_t n);
 
 /* Assign a PCI device ("DDDD:BB:SS.F", already assignable, see
  * "xen-pci-assignable") to a domain with xc_assign_device. A PV guest also
@@ -135,6 +142,9 @@ int xen_path_domid(const char *path, const char *suffix, int *domid);
 /* dom0 CPU load from two /proc/stat texts: mean busy % over the per-CPU
  * lines and the busiest one's. 0 or -EINVAL (no per-CPU lines, or the CPU
  * sets differ). */
+/* Each CPU's busy % into pct[id] (max entries, -1 for CPUs not listed):
+ * the number of CPU lines, or -EINVAL. */
+int xen_stat_each(const char *prev, const char *cur, double *pct, int max);
 int xen_stat_busy(const char *prev, const char *cur, double *mean, double *max);
 
 /* ---- dom0 sizing (xen_dom0.c): what `xl info` shows of it ---- */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xen_pci: the "xen-pci-assignable" knob kind: bind a PCI device (an SR-IOV
  * VF) to pciback the way `xl pci-assignable-add` does, and back to its old
  * driver on revert, through sysfs under a root prefix. */

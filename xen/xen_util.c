@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xen_util: the Xen backend's pure parts, testable without Xen: CPU lists,
  * checks of values a guest wrote to xenstore, watch paths, dom0 CPU load
- * from /proc/stat, the dom0-away pin plan. */
+ * from /proc/stat (mean, busiest and each vCPU's). */
 #include "cpulist.h"
 #include "xen.h"
 
@@ -101,60 +102,48 @@ static int stat_cpus(const char *text, struct cpu_ticks *t, int max)
 	return n;
 }
 
-int xen_stat_busy(const char *prev, const char *cur, double *mean, double *max)
+int xen_stat_each(const char *prev, const char *cur, double *pct, int max)
 {
 	struct cpu_ticks a[XEN_MAX_VCPUS], b[XEN_MAX_VCPUS];
-	if (!prev || !cur)
+	if (!prev || !cur || !pct)
 		return -EINVAL;
 	int na = stat_cpus(prev, a, XEN_MAX_VCPUS), nb = stat_cpus(cur, b, XEN_MAX_VCPUS);
 	if (na <= 0 || na != nb)
 		return -EINVAL;
-	double sum = 0, mx = 0;
+	for (int i = 0; i < max; i++)
+		pct[i] = -1;
 	for (int i = 0; i < na; i++) {
 		if (a[i].id != b[i].id)
 			return -EINVAL;
-		double pct = 0;
+		double v = 0;
 		if (b[i].total > a[i].total && b[i].busy >= a[i].busy) {
-			pct = 100.0 * (double)(b[i].busy - a[i].busy) /
-			      (double)(b[i].total - a[i].total);
-			if (pct > 100)
-				pct = 100;
+			v = 100.0 * (double)(b[i].busy - a[i].busy) / (double)(b[i].total - a[i].total);
+			if (v > 100)
+				v = 100;
 		}
-		sum += pct;
-		if (pct > mx)
-			mx = pct;
+		if (a[i].id < max)
+			pct[a[i].id] = v;
 	}
-	*mean = sum / na;
+	return na;
+}
+
+int xen_stat_busy(const char *prev, const char *cur, double *mean, double *max)
+{
+	double pct[XEN_MAX_VCPUS];
+	int n = xen_stat_each(prev, cur, pct, XEN_MAX_VCPUS);
+	if (n <= 0)
+		return -EINVAL;
+	double sum = 0, mx = 0;
+	int cnt = 0;
+	for (int i = 0; i < XEN_MAX_VCPUS; i++) {
+		if (pct[i] < 0)
+			continue;
+		sum += pct[i];
+		cnt++;
+		if (pct[i] > mx)
+			mx = pct[i];
+	}
+	*mean = cnt ? sum / cnt : 0;
 	*max = mx;
 	return 0;
-}
-
-static int bit(const uint8_t *map, int c)
-{
-	return (map[c / 8] >> (c % 8)) & 1;
-}
-
-int xen_plan_away_list(const int *guest_cpus, size_t ng, int ncpus, char *out, size_t n)
-{
-	uint8_t map[XEN_MAX_CPUS / 8];
-	int keep = -1;
-	if (ncpus < 1 || ncpus > XEN_MAX_CPUS)
-		return -EINVAL;
-	memset(map, 0, sizeof map);
-	for (int c = 0; c < ncpus; c++)
-		map[c / 8] |= (uint8_t)(1u << (c % 8));
-	for (size_t i = 0; i < ng; i++) {
-		int c = guest_cpus[i];
-		if (c < 0 || c >= ncpus)
-			continue;
-		map[c / 8] &= (uint8_t)~(1u << (c % 8));
-		if (keep < 0 || c < keep)
-			keep = c;
-	}
-	int any = 0;
-	for (int c = 0; c < ncpus && !any; c++)
-		any = bit(map, c);
-	if (!any && keep >= 0)
-		map[keep / 8] |= (uint8_t)(1u << (keep % 8));
-	return cpulist_format(map, ncpus, out, n);
 }

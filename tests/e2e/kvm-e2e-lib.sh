@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # kvm-e2e-lib.sh: shell helpers for the end-to-end tests against a private
 # libvirtd (sourced, not a test). A private network namespace with a bridge
 # br0, and libvirtd in it and in a private mount namespace that holds its own

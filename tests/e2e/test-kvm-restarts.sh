@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 300
 # test-kvm-restarts: everything reconnects by itself. A private libvirtd
 # (kvm-e2e-lib.sh) runs one type='qemu' (TCG) guest with the static

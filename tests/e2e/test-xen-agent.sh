@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-xen-agent: `vtune-agent run` in a real PV domU (tests/harness/xen-boot) finds Xen by
 # itself and talks xenstore; dom0 competes for the domU's pCPU so the guest sees steal, reads
 # data/vtune/report, then sends an apply of net.core.somaxconn and a revert as xen_send would.

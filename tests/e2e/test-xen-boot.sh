@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-xen-boot: Xen 4.17 boots under QEMU TCG (tests/harness/xen-boot) with a PV dom0 and
 # a PV domU; checks xenstore both ways (the domU's data/vtune, dom0's control/vtune that
 # the domU may read but not write), `xl vcpu-pin` of dom0, the domU's vif on xenbr0, ping.

@@ -1,10 +1,13 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-xen-e2e: vtune-hostd --backend xen in a real dom0 (tests/harness/xen-boot) and
-# vtune-agent in the PV domU, over xenstore through hostd's bridge: steal seen, dom0
-# pinned away from the guest's pCPU, bridge-nf off, two guest sysctls set in the domU
-# by its agent (protocol 2: one no report carries), then all reverted over the control
-# socket (the guest's by record number, acked by the agent); hostd's dom0 sizing
-# (host.cpus, host.dom0.*) agrees with `xl info` and `xl list`.
+# vtune-agent in two PV domUs, over xenstore through hostd's bridge: steal seen, dom0
+# given the pCPU its busiest vCPU needs and both guests moved off it (one host-wide
+# plan), both vifs' real netback kthreads measured and spread over dom0's vCPUs,
+# bridge-nf off for xenbr0, two guest sysctls set in the first domU by its agent
+# (protocol 2: one no report carries), then all reverted over the control socket
+# (the guest's by record number, acked by the agent) and checked exact; hostd's dom0
+# sizing (host.cpus, host.dom0.*) agrees with `xl info` and `xl list`.
 # timeout: 180
 set -u
 
@@ -17,8 +20,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
 command -v python3 >/dev/null || skip "python3 not installed"
 command -v cc >/dev/null || skip "no C compiler for the control-socket client"
-make -C "$S" -s B="$B" "$B/vtune-hostd" "$B/vtune" "$B/vtune-agent.static" >/dev/null 2>&1 ||
-	fail "cannot build vtune-hostd, vtune and vtune-agent.static in $B"
+make -C "$S" -s B="$B" "$B/vtune-hostd" "$B/vtune" "$B/backends/backend-xen.so" "$B/vtune-agent.static" \
+	>/dev/null 2>&1 || fail "cannot build vtune-hostd, vtune, backend-xen.so and vtune-agent.static in $B"
 "$H/xen-packages" >/dev/null 2>&1 || skip "Xen packages cannot be downloaded (xen-packages failed)"
 "$H/guest-kernel" generic >/dev/null 2>&1 || skip "no generic kernel (guest-kernel generic failed)"
 
@@ -30,7 +33,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 mkdir -p "$dir/d0" "$dir/du"
-cp "$B/vtune-hostd" "$B/vtune" "$dir/d0/"
+cp "$B/vtune-hostd" "$B/vtune" "$B/backends/backend-xen.so" "$dir/d0/"
 cp "$S/tests/fixtures/policies/e2e-xen.yaml" "$dir/d0/"
 cp "$B/vtune-agent.static" "$dir/du/vtune-agent"
 # dom0 has no python or socat: a tiny client for hostd's control socket (one JSON line
@@ -107,16 +110,30 @@ dcon() { tr -d '\r' < /var/log/xen/console/guest-vtune-domu.log 2>/dev/null | tr
 domu_last() { dcon | grep '^DOMU_SYSCTL' | tail -n 1 | cut -d' ' -f2-; }
 d=$(xl domid vtune-domu)
 echo "XE_DOMID $d uptime=$(now)"
-xl vcpu-pin vtune-domu 0 0 && xl vcpu-pin 0 0 0 && xl vcpu-pin 0 1 1
-check "vcpu-pin: the domU's vCPU and dom0's vCPU 0 on pCPU 0, dom0's vCPU 1 on pCPU 1" $?
+d2=$(xl domid vtune-domu2)
+echo "XE_DOMID2 $d2"
+# affinity of domain D's vCPU N (the last columns of `xl vcpu-list`: hard / soft)
+gaff() { xl vcpu-list "$1" | awk -v v=$2 '$3 == v { print $(NF-2) }'; }
+# the netback kthreads of both vifs: "pid comm affinity" lines
+nb() { for p in /proc/[0-9]*; do c=$(cat $p/comm 2>/dev/null) || continue
+	case $c in vif*-q*) echo "${p#/proc/} $c $(taskset -p ${p#/proc/} 2>/dev/null | sed 's/.*: //')";; esac; done; }
+xl vcpu-pin vtune-domu 0 0 && xl vcpu-pin vtune-domu2 0 1 && xl vcpu-pin 0 0 0 && xl vcpu-pin 0 1 1
+check "vcpu-pin: domU 1 and dom0's vCPU 0 on pCPU 0, domU 2 and dom0's vCPU 1 on pCPU 1" $?
 xl vcpu-list | sed 's/^/XE_VCPU_BEFORE /'
-a0=$(aff 0) a1=$(aff 1) nf0=$(brnf)
-echo "XE_BEFORE aff0=$a0 aff1=$a1 bridge-nf-call-iptables=$nf0"
-[ "$a0" = 0 ] && [ "$nf0" = 1 ]; check "dom0 vCPU 0 on pCPU 0 and bridge-nf on before hostd" $?
-# dom0 busy on both vCPUs
+a0=$(aff 0) a1=$(aff 1) nf0=$(brnf) g10=$(gaff vtune-domu 0) g20=$(gaff vtune-domu2 0)
+nb > /tmp/nb0
+echo "XE_BEFORE aff0=$a0 aff1=$a1 domu=$g10 domu2=$g20 bridge-nf-call-iptables=$nf0"
+sed 's/^/XE_NETBACK_BEFORE /' /tmp/nb0
+[ "$a0" = 0 ] && [ "$nf0" = 1 ] && [ "$(wc -l < /tmp/nb0)" -ge 2 ]
+check "dom0 vCPU 0 on pCPU 0, bridge-nf on and both vifs' netback threads there before hostd" $?
+# real captures of the netback threads for the unit tests' fixtures
+for l in $(cut -d' ' -f1 /tmp/nb0); do for f in comm stat schedstat status; do
+	echo "XE_PROCFILE proc/$l/$f $(tr '\n' '\001' < /proc/$l/$f)"; done; done
+# dom0 busy on its vCPU 0 only: one hot vCPU, a mean of about half
 taskset -c 0 yes > /dev/null & b0=$!
-taskset -c 1 yes > /dev/null & b1=$!
 echo "XE_HOSTD_START uptime=$(now)"
+# the Xen backend is a module (hostd/backend_mod.h): dom0's /bin has it
+export VTUNE_BACKEND_DIR=/bin
 vtune-hostd --backend xen --policy /bin/e2e-xen.yaml --journal $J --control $C \
 	--interval 1 --metrics off -v > /tmp/hostd.log 2>&1 &
 hp=$!
@@ -132,19 +149,29 @@ diag() {
 }
 if ! wait_for 90 steal_pos; then
 	check "the agent's report reaches hostd over xenstore with guest.cpu.steal > 0" 1
-	echo "XE_STATUS1 $(status)"; diag; kill $b0 $b1 $hp; exit 1
+	echo "XE_STATUS1 $(status)"; diag; kill $b0 $hp; exit 1
 fi
 check "the agent's report reaches hostd over xenstore with guest.cpu.steal > 0" 0
 echo "XE_STEAL_SEEN uptime=$(now) steal=$s"
 echo "XE_STATUS1 $(cat /tmp/status1)"
-pinned() { [ "$(aff 0)" = 1 ] && [ "$(aff 1)" = 1 ]; }
+# dom0's busiest vCPU decides which pCPU it gets (its load is measured with
+# the guests' under TCG: either pCPU may win); whichever: both dom0 vCPUs on
+# it alone, both guests on the other
+pinned() { p=$(aff 0); o=$((1 - p)); [ "$p" = 0 -o "$p" = 1 ] && [ "$(aff 1)" = "$p" ] &&
+	[ "$(gaff vtune-domu 0)" = "$o" ] && [ "$(gaff vtune-domu2 0)" = "$o" ]; }
 if ! wait_for 60 pinned; then
-	check "steal-host-busy pinned dom0's vCPUs away from pCPU 0 (xl vcpu-list)" 1
-	echo "XE_STATUS2 $(status)"; diag; kill $b0 $b1 $hp; exit 1
+	check "steal-host-busy gave dom0 one pCPU of its own and moved both guests to the other (xl vcpu-list)" 1
+	echo "XE_STATUS2 $(status)"; xl vcpu-list | sed 's/^/XE_VCPU_FAIL /'; diag; kill $b0 $hp; exit 1
 fi
-check "steal-host-busy pinned dom0's vCPUs away from pCPU 0 (xl vcpu-list)" 0
+check "steal-host-busy gave dom0 pCPU $(aff 0) of its own and moved both guests to pCPU $((1 - $(aff 0))) (xl vcpu-list)" 0
 echo "XE_PINNED uptime=$(now)"
 xl vcpu-list | sed 's/^/XE_VCPU_PINNED /'
+# each netback thread on one dom0 vCPU, both vCPUs used
+placed() { nb > /tmp/nb1; [ "$(awk '$3 == "1" || $3 == "2"' /tmp/nb1 | wc -l)" = "$(wc -l < /tmp/nb1)" ] &&
+	grep -q ' 1$' /tmp/nb1 && grep -q ' 2$' /tmp/nb1; }
+wait_for 30 placed; check "e2e-net-threads placed the netback threads: each on one dom0 vCPU, both used" $?
+sed 's/^/XE_NETBACK_PLACED /' /tmp/nb1
+echo "XE_NETTHREAD $(status | grep -o '"host.netthread.[a-z]*": *[-0-9.eE+]*' | tr '\n' ' ')"
 nf_off() { [ "$(brnf)" = 0 ]; }
 wait_for 30 nf_off; check "bridge-nf-call-iptables 0 in dom0" $?
 orig=$(dcon | grep '^DOMU_ORIG' | head -n 1 | cut -d' ' -f2-)
@@ -155,19 +182,21 @@ guest_applied() { [ "$(grep '"op":"applied"' $J | grep -c '"domain":"vtune-domu"
 wait_for 10 guest_applied; check "hostd's journal: both guest records applied with the agent's values" $?
 echo "XE_STATUS2 $(status)"
 sed 's/^/XE_JOURNAL /' $J
-kill $b0 $b1
+kill $b0
 vtune revert --all --journal $J > /tmp/cli-revert.out 2>&1
 echo "XE_CLI_REVERT rc=$? $(tr '\n' ' ' < /tmp/cli-revert.out)"
 echo "XE_REVERT $(vtctl $C '{"cmd":"revert","all":true}')"
-restored() { [ "$(aff 0)" = "$a0" ] && [ "$(aff 1)" = "$a1" ] && [ "$(brnf)" = "$nf0" ]; }
-wait_for 20 restored; check "revert through hostd: dom0 affinity $a0/$a1 and bridge-nf $nf0 again" $?
+restored() { [ "$(aff 0)" = "$a0" ] && [ "$(aff 1)" = "$a1" ] && [ "$(brnf)" = "$nf0" ] &&
+	[ "$(gaff vtune-domu 0)" = "$g10" ] && [ "$(gaff vtune-domu2 0)" = "$g20" ] && nb | cmp -s - /tmp/nb0; }
+wait_for 20 restored; check "revert through hostd: dom0 $a0/$a1, guests $g10/$g20, netback threads and bridge-nf $nf0 exactly as before" $?
+nb | sed 's/^/XE_NETBACK_AFTER /'
 domu_back() { [ "$(domu_last)" = "$orig" ]; }
 wait_for 20 domu_back; check "revert through hostd: the domU's sysctls back to $orig" $?
 guest_reverted() { [ "$(grep '"op":"reverted"' $J | grep -c '"domain":"vtune-domu"')" = 2 ]; }
 wait_for 10 guest_reverted; check "hostd's journal: both guest records reverted on the agent's ack" $?
 echo "XE_DOMU_AFTER $(domu_last)"
 xl vcpu-list | sed 's/^/XE_VCPU_AFTER /'
-echo "XE_AFTER aff0=$(aff 0) aff1=$(aff 1) bridge-nf-call-iptables=$(brnf)"
+echo "XE_AFTER aff0=$(aff 0) aff1=$(aff 1) domu=$(gaff vtune-domu 0) domu2=$(gaff vtune-domu2 0) bridge-nf-call-iptables=$(brnf)"
 sed 's/^/XE_JOURNAL_AFTER /' $J
 kill $hp; sleep 1
 sed 's/^/XE_HOSTD /' /tmp/hostd.log | grep -v 'debug' | tail -n 60
@@ -177,11 +206,12 @@ EOF
 
 start=$(date +%s)
 "$H/xen-boot" "$dir" --dom0-script "$dir/dom0-test" --domu-script "$dir/domu-test" \
-	--dom0-files "$dir/d0/vtune-hostd $dir/d0/vtune $dir/d0/vtctl $dir/d0/e2e-xen.yaml" \
-	--domu-files "$dir/du/vtune-agent" --timeout 165
+	--dom0-files "$dir/d0/vtune-hostd $dir/d0/vtune $dir/d0/backend-xen.so $dir/d0/vtctl $dir/d0/e2e-xen.yaml" \
+	--domu-files "$dir/du/vtune-agent" --domus 2 --timeout 170
 rc=$?
 tr -d '\r' < "$dir/console.log" > "$dir/console.txt"
-grep -E '^XE_(CHECK|DOMID|BEFORE|AFTER|DOMU_|STEAL_SEEN|PINNED|HOSTD_START|CLI_REVERT|JOURNAL|VCPU|HOSTD |XS )' "$dir/console.txt"
+grep -E '^XE_(CHECK|DOMID|BEFORE|AFTER|DOMU_|STEAL_SEEN|PINNED|HOSTD_START|CLI_REVERT|JOURNAL|VCPU|NETBACK|NETTHREAD|HOSTD |XS )' "$dir/console.txt"
+grep '^XE_PROCFILE ' "$dir/console.txt" > "$dir/procfiles.txt"
 grep -E 'domU\| (DOMU_|AGENTLOG)' "$dir/console.txt" | head -n 30
 echo "timings: $(tr '\n' ' ' < "$dir/timings" 2>/dev/null) ($(( $(date +%s) - start ))s in all)"
 [ $rc = 0 ] || { keep=1; fail "xen-boot rc=$rc (console: $dir/console.txt)"; }
@@ -256,8 +286,9 @@ for l in (r or {}).get("lines", []):
     print("revert: " + l)
 # the journal before the revert, or after it (which holds the same records and more)
 j = [l for l in lines if l.startswith(("XE_JOURNAL ", "XE_JOURNAL_AFTER "))]
-check("journal has the xen-vcpupin and bridge-nf records",
-      any("xen-vcpupin" in l for l in j) and any("bridge-nf-call-iptables" in l for l in j))
+check("journal has the xen-vcpupin, task_affinity and bridge-nf records",
+      any("xen-vcpupin" in l for l in j) and any("task_affinity" in l for l in j) and
+      any("bridge-nf-call-iptables" in l for l in j))
 sys.exit(1 if bad else 0)
 PY
 echo "PASS"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_policy: a policy file's text through pol_load_string. Whatever it
  * is, the loader returns a set or NULL with at least one diagnostic, and
  * every diagnostic is a "name:line:col: message" line. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_proc: every /proc parser of the guest view. The first byte picks the
  * parser, the rest is the file's text; the parsers write into their input,
  * so it is copied to a NUL-terminated buffer of its exact size. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_sockdiag: a buffer of netlink messages, as a recorded or live
  * NETLINK_SOCK_DIAG dump answer. It goes to sockdiag_parse_listeners (copied
  * to a buffer of its exact size, aligned as recv() gives it, so any read past

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_wire: guest input as hostd sees it. Bytes go through the line framer
  * (whole, then again in small chunks, which must give the same lines), each
  * line through wire_decode, and what decodes is re-encoded and decoded again:

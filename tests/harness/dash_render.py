@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 # dash_render.py: draw a Grafana dashboard's panels from a live Prometheus,
 # without Grafana (Debian 12 does not package it): every panel's own PromQL
 # is run against Prometheus' HTTP API (instant queries for stat and table

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # /init template for vtune test guests (busybox-static + Debian kernel modules): mount the
 # pseudo file systems, load /lib/modules in load-order, set up lo and eth0 (vtune.ip=),
 # print VTUNE_READY, run /bin/guest-test if present (VTUNE_TEST_RC=N), power off.

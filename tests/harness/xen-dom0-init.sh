@@ -1,6 +1,7 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # /init of the Xen test dom0 that xen-boot builds: load the Xen modules, start xenstored,
-# xen-init-dom0 and xenconsoled, bridge xenbr0, start the PV domU of /etc/xen/vtune-domu.cfg,
+# xen-init-dom0 and xenconsoled, bridge xenbr0, start the PV domUs of /etc/xen/vtune-domu*.cfg,
 # run /bin/dom0-test and print VTUNE_XEN_DONE rc=N (xen-boot then stops QEMU).
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin:/usr/lib/xen-4.17/bin
 mount -t proc proc /proc
@@ -33,20 +34,26 @@ brctl addbr xenbr0 && ip addr add 10.30.0.1/24 dev xenbr0 && ip link set xenbr0 
 echo "VTUNE_XEN_DOM0_READY uptime=$(up)"
 
 log=/var/log/xen/console/guest-vtune-domu.log
-if ! xl create /etc/xen/vtune-domu.cfg >/tmp/xl-create.log 2>&1; then
-	cat /tmp/xl-create.log
-	echo "VTUNE_XEN_ERR xl create failed"
-	done_rc 125
-fi
-i=0
-while ! grep -q VTUNE_READY "$log" 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
-if grep -q VTUNE_READY "$log" 2>/dev/null; then
-	echo "VTUNE_XEN_DOMU_READY domid=$(xl domid vtune-domu 2>/dev/null) uptime=$(up)"
-else
-	echo "VTUNE_XEN_ERR domU not ready after 120 s; its console:"
-	sed 's/^/domU| /' "$log" 2>/dev/null
-	done_rc 125
-fi
+for cfg in /etc/xen/vtune-domu.cfg /etc/xen/vtune-domu2.cfg; do
+	[ -f "$cfg" ] || continue
+	if ! xl create "$cfg" >/tmp/xl-create.log 2>&1; then
+		cat /tmp/xl-create.log
+		echo "VTUNE_XEN_ERR xl create $cfg failed"
+		done_rc 125
+	fi
+done
+for name in vtune-domu vtune-domu2; do
+	[ -f "/etc/xen/$name.cfg" ] || continue
+	l=/var/log/xen/console/guest-$name.log
+	i=0
+	while ! grep -q VTUNE_READY "$l" 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+	if ! grep -q VTUNE_READY "$l" 2>/dev/null; then
+		echo "VTUNE_XEN_ERR $name not ready after 120 s; its console:"
+		sed 's/^/domU| /' "$l" 2>/dev/null
+		done_rc 125
+	fi
+done
+echo "VTUNE_XEN_DOMU_READY domid=$(xl domid vtune-domu 2>/dev/null) uptime=$(up)"
 
 rc=0
 /bin/dom0-test || rc=$?

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 # fakeguest.py: a fake guest for the integration tests (a helper, not a test).
 # It plays QEMU's side of one guest's agent channel, with an agent behind it:
 # listens on a unix socket (DIR/<name>.sock for the sim backend), answers
@@ -66,6 +67,9 @@ ap.add_argument("--ack-sets", choices=("same-key", "any-key"), default="same-key
 ap.add_argument("--no-ack", action="store_true", help="never ack an apply")
 ap.add_argument("--host-metric", action="append", type=pair, default=[], metavar="NAME=VALUE",
                 help="write the sim backend's host view: lines 'NAME VALUE' in <socket minus .sock>.host")
+ap.add_argument("--metric-file", default=None, metavar="PATH",
+                help="'NAME VALUE' lines read before each report, over the --metric values "
+                     "(a test changes the guest's load by rewriting it)")
 a = ap.parse_args()
 
 sysctls = {k: int(v) for k, v in a.sysctl}
@@ -134,6 +138,14 @@ while True:
             for kind, k, v in a.metrics:
                 v = value(v)
                 met[k] = v * w if kind == "wobble" else int(v * (time.time() - t0)) if kind == "counter" else v
+            if a.metric_file:
+                try:
+                    for l in open(a.metric_file):
+                        k, _, v = l.strip().partition(" ")
+                        if k and v:
+                            met[k] = json.loads(v)
+                except (OSError, ValueError):
+                    pass
             s = {"metrics": met}
             s.update(samples)
             rep = {"v": 1, "type": "report", "seq": seq, "mono_ns": int(time.monotonic() * 1e9),

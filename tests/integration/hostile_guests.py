@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 # hostile_guests: fake guests for vtune-hostd's sim backend (python3 playing
 # QEMU's side of each agent channel: hostd connects to DIR/NAME.sock), well
 # behaved ones and attackers, plus the driver of test-hostile-guests.sh.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # scenario-lib.sh: shell functions shared by tests/integration/test-scenario-*.sh
 # (sourced, not a test: the runner only runs test-*.sh).
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 150
 # test-action-path: the closed loop through vtune-hostd with the real agent,
 # both protocol versions. The agent works on a copy of a real Debian 6.1

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # test-admin-backoff: vtune-hostd never fights an administrator, on the host
 # side too. A namespace with a bridge and a tap (held open with offloads on,
@@ -126,6 +127,14 @@ PY
 "$V" report --control "$TMP/ctl.sock" > "$TMP/report.txt" || fail report
 grep -q 'left alone' "$TMP/report.txt" && grep -q 'bridge_nf: changed by someone else (now 1): left alone' \
 	"$TMP/report.txt" || fail "report: $(cat "$TMP/report.txt")"
+# "policies did" lists the host changes made for this guest (lines wrap at 100 columns)
+tr '\n' ' ' < "$TMP/report.txt" | tr -s ' ' > "$TMP/report.one"
+grep -q 'host bridge_nf /run/netns/[^ ]* bridge-nf-call-iptables 1 -> 0 (rule nf-off)' "$TMP/report.one" &&
+	grep -q 'host offload vtap0@[^ ]* tso on -> off (rule tso-off)' "$TMP/report.one" ||
+	fail "report does not list the host changes: $(cat "$TMP/report.txt")"
+# and what it would do now leaves out what the administrator took over
+sed -n '/policies would do/,/left alone/p' "$TMP/report.txt" | grep -q 'bridge_nf off' &&
+	fail "the dry plan still plans what the administrator took over"
 # a revert finds the administrator's values where the originals were
 "$V" revert --all --control "$TMP/ctl.sock" > "$TMP/revert.out" 2>&1
 grep -q "reverted offload vtap0@.* tso already on" "$TMP/revert.out" &&

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 90
 # The agent beside 200 interfaces, on the live kernel, in network namespaces
 # this test makes and removes: more than the 64 it keeps, so it lists them

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 60
 # `vtune-agent once` in a network namespace this test makes: the guest
 # baseline is applied and journaled, a second run changes nothing (and

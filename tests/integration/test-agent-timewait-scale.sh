@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # The agent beside 20,000 TIME_WAIT sockets, on the live kernel, in a network
 # namespace this test makes and removes (sockets from bench/connhold). A fake

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-bash-completion: contrib/bash-completion/vtune, sourced by a
 # non-interactive bash with the built programs first in PATH, completes
 # vtune, vtune-agent and vtune-hostd from their --help: commands, the second

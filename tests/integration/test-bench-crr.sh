@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # test-bench-crr: `vtune bench crr` server and client in a network namespace
 # made here: load with no errors, ECONNREFUSED counted, JSON, bad arguments.

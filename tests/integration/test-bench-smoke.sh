@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 150
 # test-bench-smoke: `make bench` with tiny sizes (BENCH_QUICK=1, about 70 s),
 # so the bench scripts keep working: every part gives its row with a median

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 60
 # test-channel-xml: `vtune kvm channel-xml` prints a <channel> element that
 # libvirt accepts: it is put into the test driver's domain XML, defined

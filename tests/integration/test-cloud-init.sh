@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-cloud-init: contrib/cloud-init/vtune-agent.yaml is cloud-config user
 # data cloud-init accepts (`cloud-init schema`, else a YAML parse and the
 # shapes of the keys it uses), and so are its commented-out alternatives (own
@@ -29,57 +30,112 @@ bad() { echo "FAIL: $*"; fail=1; }
 
 [ "$(head -n 1 "$snippet")" = "#cloud-config" ] || bad "$snippet: first line is not #cloud-config"
 
-# Parse it; write the variants and what they name, one "KIND<TAB>VALUE" a line:
+# Follow its comments literally: each option is a block of commented-out
+# lines ("# " removed, indentation kept); option 1b (the .debs) also deletes
+# the packages: lines. Every combination is written as text (not merged as
+# data, which would hide a key given twice), parsed with duplicate keys
+# refused, and what it names is listed, one "KIND<TAB>VALUE" a line:
 #   pkg NAME | cmd ARGV-joined-by-TAB | unit NAME | file PATH | debpkg NAME
 "$py" - "$snippet" "$tmp" > "$tmp/named" <<'PY' || bad "$snippet: parse (see above)"
-import sys, re, yaml
+import sys, re, yaml, itertools
 src, out = sys.argv[1], sys.argv[2]
 text = open(src).read()
-data = yaml.safe_load(text)
 err = []
 def need(cond, msg):
     if not cond:
         err.append(msg)
-need(isinstance(data, dict), "top level is not a mapping")
-pk = data.get("packages", [])
-need(isinstance(pk, list) and all(isinstance(p, str) for p in pk), "packages: not a list of names")
-rc = data.get("runcmd", [])
-need(isinstance(rc, list) and rc, "runcmd: not a non-empty list")
-for c in rc:
-    need(isinstance(c, str) or (isinstance(c, list) and all(isinstance(a, str) for a in c)),
-         "runcmd entry %r: neither a string nor a list of strings" % (c,))
 
-# the commented-out alternatives: "# write_files:" block, "# runcmd:" .deb block
-def block(key):
-    lines, on = [], False
-    for l in text.splitlines():
-        if l == "# " + key + ":":
-            on = True
-        elif on and not l.startswith("#   ") and not l.startswith("#     "):
+class Strict(yaml.SafeLoader):
+    pass
+def mapping(loader, node, deep=False):
+    keys = set()
+    for k, _ in node.value:
+        key = loader.construct_object(k, deep=deep)
+        if key in keys:
+            raise yaml.constructor.ConstructorError(
+                None, None, "key %r given twice (line %d): the first is ignored" %
+                (key, k.start_mark.line + 1), k.start_mark)
+        keys.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+
+lines = text.splitlines()
+starts = [i for i, l in enumerate(lines) if re.match(r"^\s*# ([a-z_]+:\s*$|- )", l)]
+def block(i):
+    """The lines of the commented-out option starting at line i."""
+    ind = re.match(r"^(\s*)# ", lines[i]).group(1)
+    out = [i]
+    for j in range(i + 1, len(lines)):
+        if not lines[j].startswith(ind + "#  "):
             break
-        if on:
-            lines.append(l[2:])
-    need(lines, "no commented-out %s: block" % key)
-    return yaml.safe_load("\n".join(lines)) if lines else {}
-wf = block("write_files").get("write_files", [])
-deb = block("runcmd").get("runcmd", [])
+        out.append(j)
+    return out
+opts = {}
+for i in starts:
+    b = block(i)
+    name = ("debs" if any(".deb" in lines[j] for j in b) else
+            "policy" if "write_files" in lines[i] else "other: " + lines[i].strip())
+    need(name not in opts, "two commented-out options for %s" % name)
+    opts[name] = b
+need(set(opts) == {"policy", "debs"},
+     "want two commented-out options (write_files, the .deb runcmd entry), found %s" % sorted(opts))
+pk_lines = []
+for i, l in enumerate(lines):
+    if l.startswith("packages:"):
+        pk_lines = [i] + [j for j in range(i + 1, len(lines)) if re.match(r"^\s+- ", lines[j])
+                          and all(re.match(r"^\s+- ", lines[k]) for k in range(i + 1, j + 1))]
+need(pk_lines, "no packages: block")
+
+def variant(take):
+    ls = list(lines)
+    drop = set()
+    for name in take:
+        for j in opts.get(name, []):
+            ls[j] = re.sub(r"^(\s*)# ", r"\1", ls[j], count=1)
+        if name == "debs":
+            drop |= set(pk_lines)
+    return "\n".join(l for j, l in enumerate(ls) if j not in drop) + "\n"
+
+final = None
+for n in range(3):
+    for take in itertools.combinations(["policy", "debs"], n):
+        v = variant(take)
+        tag = "+".join(take) or "as-shipped"
+        open("%s/variant-%s.yaml" % (out, tag), "w").write(v)
+        try:
+            d = yaml.load(v, Loader=Strict)
+        except yaml.YAMLError as e:
+            err.append("variant %s: %s" % (tag, str(e).replace("\n", " ")))
+            continue
+        need(isinstance(d, dict), "variant %s: top level is not a mapping" % tag)
+        rc = d.get("runcmd", [])
+        need(isinstance(rc, list) and rc, "variant %s: runcmd: not a non-empty list" % tag)
+        for c in rc:
+            need(isinstance(c, str) or (isinstance(c, list) and all(isinstance(a, str) for a in c)),
+                 "variant %s: runcmd entry %r: neither a string nor a list of strings" % (tag, c))
+        if "debs" in take:
+            need("packages" not in d, "variant %s: packages: still there" % tag)
+            need(rc and ".deb" in " ".join(rc[0]) if isinstance(rc[0], list) else ".deb" in rc[0],
+                 "variant %s: the .deb install is not the first runcmd entry" % tag)
+        if tag == "policy+debs":
+            final = d
+if final is None:
+    final = {}
+pk = yaml.safe_load(variant([])).get("packages", [])
+need(isinstance(pk, list) and all(isinstance(p, str) for p in pk), "packages: not a list of names")
+wf = final.get("write_files", [])
 need(isinstance(wf, list) and wf and all("path" in f and "content" in f for f in wf),
-     "commented write_files: not a list of {path, content}")
-need(isinstance(deb, list) and len(deb) == 1, "commented .deb runcmd: not one entry")
-alt = dict(data)
-alt.pop("packages", None)
-alt["write_files"] = wf
-alt["runcmd"] = deb + list(rc)
-with open(out + "/alt.yaml", "w") as f:
-    f.write("#cloud-config\n" + yaml.safe_dump(alt, sort_keys=False))
+     "write_files option: not a list of {path, content}")
+rc = final.get("runcmd", [])
+deb = [c for c in rc if ".deb" in (" ".join(c) if isinstance(c, list) else c)]
+need(len(deb) == 1, "the .deb option: not one runcmd entry")
 for f in wf:
     print("file\t" + f["path"])
     if f["path"].endswith("policies.yaml"):
         open(out + "/policy.yaml", "w").write(f["content"])
-
 for p in pk:
     print("pkg\t" + p)
-for c in list(rc):
+for c in rc:
     argv = c if isinstance(c, list) else c.split()
     print("cmd\t" + "\t".join(argv))
     if argv[0] == "systemctl":
@@ -98,13 +154,15 @@ for e in err:
 sys.exit(1 if err else 0)
 PY
 
-# 1. cloud-init accepts the snippet and its alternatives
+# 1. cloud-init accepts the snippet as shipped and after following its comments
+nv=0
 if [ "$validator" = cloud-init ]; then
-	for f in "$snippet" "$tmp/alt.yaml"; do
+	for f in "$tmp"/variant-*.yaml; do
 		[ -f "$f" ] || continue
-		out=$(cloud-init schema --config-file "$f" 2>&1) || bad "cloud-init schema $f: $out"
+		nv=$((nv + 1))
+		out=$(cloud-init schema --config-file "$f" 2>&1) || bad "cloud-init schema $(basename "$f"): $out"
 	done
-	[ "$f" = "$tmp/alt.yaml" ] || bad "no alternative variant was written"
+	[ $nv = 4 ] || bad "$nv variants checked by cloud-init schema, want 4"
 else
 	echo "note: cloud-init not installed; YAML and key shapes checked with $py only"
 fi
@@ -184,5 +242,5 @@ grep -q '^After=.*systemd-sysctl\.service' "$d/lib/systemd/system/vtune-agent-on
 	grep -q '^Before=.*network\.target' "$d/lib/systemd/system/vtune-agent-once.service" ||
 	bad "docs: vtune-agent-once.service is not after systemd-sysctl.service and before network.target"
 
-[ $fail = 0 ] && echo "cloud-init snippet: all good${validator:+ (cloud-init schema)}"
+[ $fail = 0 ] && echo "cloud-init snippet: all good${validator:+ (cloud-init schema: $nv variants)}"
 exit $fail

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 300
 # test-crash-revert: fault injection. vtune-hostd (sim backend, one fake
 # guest) applies a three-knob HOST action (tcp_fin_timeout, somaxconn,

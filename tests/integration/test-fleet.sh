@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 150
 # test-fleet: a real Prometheus (Debian's package) on a loopback port scrapes
 # three vtune-hostd --backend sim, whose fake guests show different symptoms

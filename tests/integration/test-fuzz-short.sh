@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 240
 # The fuzz targets of tests/fuzz/ (wire framing and codec, policy loader,
 # /proc parsers, sock_diag parser), built with clang and ASan/UBSan and run

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 90
 # The guest view on the live kernel, inside a network namespace this test
 # makes and removes: a listener with backlog 2 that never accepts must show a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 180
 # test-hostd-restart: vtune-hostd (sim backend) restarted under running fake
 # guests (tests/integration/hostile_guests.py): after SIGTERM + start, and

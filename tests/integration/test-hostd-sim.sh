@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # test-hostd-sim: vtune-hostd on the sim backend with fake guests (python3
 # playing QEMU's side of the agent channel): one overflows its accept queue,

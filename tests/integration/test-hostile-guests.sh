@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 240
 # test-hostile-guests: vtune-hostd (sim backend) serving 10 well-behaved fake
 # guests (1 report/s each, a guest rule that fires for them) while hostile

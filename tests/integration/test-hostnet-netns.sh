@@ -1,9 +1,15 @@
 #!/bin/sh
-# timeout: 120
+# SPDX-License-Identifier: GPL-2.0-or-later
+# timeout: 150
 # bridge_nf and offload knobs on the live kernel: two namespaces A and B,
 # each with a bridge, a tap (held open with offloads on, as QEMU would) and
 # a veth. bridge-nf off in A only; tso and sg off on A's tap through the
 # journal; journal_revert restores both exactly; the ioctl fallback once.
+# Then the default offloads-hurt / offloads-help pair driven through
+# vtune-hostd (sim backend, A's tap and bridge as a guest's path): checksum
+# errors reported by the guest turn TSO/GSO/GRO/SG and tx checksumming off
+# on the tap and the bridge; packets to the guest dropped on its tap with no
+# more errors turn them back on; revert restores.
 set -u
 B=${VTUNE_BUILD:-$PWD/build}
 T=$B/tests/test_hostnet_live
@@ -101,4 +107,58 @@ g0=$(feat "$A" veth1 rx-gro)
 VTUNE_LIVE_PHASE=ioctl "$T" || fail "ioctl phase"
 [ "$(feat "$A" veth1 rx-gro)" = "$g0" ] || fail "veth1 GRO not back to $g0"
 
-echo "ok: bridge-nf per namespace, tap offloads through the journal, exact revert, ioctl fallback"
+echo "--- offloads through hostd"
+S=${VTUNE_SRC:-$PWD}
+HERE=$(cd "$(dirname "$0")" && pwd)
+python3 - "$S/policies/default.yaml" "$W/policy.yaml" <<'PY' || fail "cannot cut the offload pair out of default.yaml"
+import re, sys
+text = open(sys.argv[1]).read()
+rules = re.split(r"\n(?=  - name: )", text.split("\nrules:\n", 1)[1].split("\nbaseline:", 1)[0])
+keep = [r for r in rules if re.match(r"\s*- name: offloads-(hurt|help)\n", r)]
+assert len(keep) == 2, len(keep)
+out = "version: 1\nrules:\n" + "\n".join(keep)
+out = re.sub(r"for: \w+", "for: 1s", out)
+out = re.sub(r"cooldown: \w+", "cooldown: 2s", out)
+open(sys.argv[2], "w").write(out + "\n")
+PY
+mkdir "$W/guests"
+printf 'tap vtap0\nbridge br0\nnetns /run/netns/%s\n' "$A" > "$W/guests/vm1.host"
+printf 'guest.tcp.csum_errors 5.0\n' > "$W/load"
+python3 "$HERE/fakeguest.py" --socket "$W/guests/vm1.sock" --period 0.3 --metric-file "$W/load" \
+	> /dev/null 2>&1 & FG=$!
+for i in $(seq 50); do [ -S "$W/guests/vm1.sock" ] && break; sleep 0.1; done
+offs() { # IF -> "tso gso gro sg txcsum" states
+	echo "$(feat "$A" "$1" tx-tcp-segmentation) $(feat "$A" "$1" generic-segmentation-offload) $(feat "$A" "$1" generic-receive-offload) $(feat "$A" "$1" tx-scatter-gather) $(feat "$A" "$1" tx-checksumming)"; }
+tap0=$(offs vtap0) br0=$(offs br0)
+echo "before: vtap0 $tap0, br0 $br0 (tso gso gro sg txcsum)"
+"$B/vtune-hostd" --backend sim --uri "$W/guests" --policy "$W/policy.yaml" --interval 0.3 \
+	--journal "$W/hjournal" --control "$W/ctl.sock" --metrics off --no-privsep > "$W/hostd.log" 2>&1 & HD=$!
+stop() { kill $HD $FG 2>/dev/null; wait $HD $FG 2>/dev/null; }
+waitfor() { for i in $(seq 150); do "$@" && return 0; sleep 0.1; done; return 1; }
+alloff() { [ "$(offs vtap0)" = "off off off off off" ] && [ "$(offs br0 | cut -d' ' -f1,4,5)" = "off off off" ]; }
+waitfor alloff || { stop; tail "$W/hostd.log"; fail "offloads-hurt: vtap0 $(offs vtap0), br0 $(offs br0)"; }
+echo "checksum errors 5/s: vtap0 $(offs vtap0), br0 $(offs br0) (rule offloads-hurt)"
+# no more errors; packets to the guest dropped on its tap (nobody reads it)
+printf 'guest.tcp.csum_errors 0.0\n' > "$W/load"
+ip netns exec "$A" python3 -c '
+import socket, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("veth1", 0))
+f = b"\xff" * 6 + b"\x02\x00\x00\x00\x00\x01" + b"\x88\xb5" + b"x" * 60
+end = time.time() + 12
+while time.time() < end:
+    for i in range(200):
+        s.send(f)
+    time.sleep(0.02)' & FL=$!
+allon() { [ "$(offs vtap0)" = "$tap0" ] && [ "$(offs br0)" = "$br0" ]; }
+waitfor allon; on=$?
+kill $FL 2>/dev/null; wait $FL 2>/dev/null
+[ $on = 0 ] || { stop; tail "$W/hostd.log"; fail "offloads-help: vtap0 $(offs vtap0), br0 $(offs br0)"; }
+echo "tap tx drops, no errors: vtap0 $(offs vtap0), br0 $(offs br0) (rule offloads-help)"
+stop
+grep -c '"kind":"offload"' "$W/hjournal" > /dev/null || fail "no offload records"
+"$B/vtune" revert --all --journal "$W/hjournal" > "$W/revert.out" 2>&1 || fail "revert: $(cat "$W/revert.out")"
+[ "$(offs vtap0)" = "$tap0" ] && [ "$(offs br0)" = "$br0" ] || fail "revert: vtap0 $(offs vtap0), br0 $(offs br0)"
+echo "revert: vtap0 $(offs vtap0), br0 $(offs br0)"
+
+echo "ok: bridge-nf per namespace, tap offloads through the journal, exact revert, ioctl fallback, offloads-hurt / offloads-help through hostd"

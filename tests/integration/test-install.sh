@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-install: `make install` into a DESTDIR puts every file where it belongs
 # (binaries, man pages, units with their placeholders filled in, the policy,
 # completion, state dir 0700), never overwrites an administrator's policy,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-libvirt-hook: contrib/libvirt-hook/qemu, run the way libvirt runs
 # /etc/libvirt/hooks/qemu (`qemu GUEST OPERATION SUB-OPERATION EXTRA`, the
 # domain XML on stdin), for guests with and without the org.vtune.agent.0

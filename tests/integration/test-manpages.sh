@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-manpages: every man page renders without a warning, has a NAME line
 # whatis can read, and names every --long option that the matching
 # program's --help prints (each command's help too), so --help and the
@@ -22,6 +23,17 @@ for page in man/*.[1-8]; do
 	if command -v lexgrog >/dev/null 2>&1; then
 		lexgrog "$page" >/dev/null 2>&1 || bad "$page: lexgrog cannot read the NAME section"
 	fi
+	# mandoc's lint: errors, warnings and style (man-db and groff miss some)
+	if command -v mandoc >/dev/null 2>&1; then
+		out=$(mandoc -Tlint "$page" 2>&1)
+		[ -z "$out" ] || bad "$page: mandoc -Tlint: $out"
+	else
+		echo "note: mandoc not installed (scripts/install-deps installs it): no lint"
+	fi
+	# an option glued to the word after it (.BR with a quote inside a word
+	# rendered "--interval 2" as "--interval2"): no option name ends in a digit
+	out=$(MANWIDTH=200 man -l "$page" 2>/dev/null | grep -E -- '--[a-z][a-z-]*[0-9]')
+	[ -z "$out" ] || bad "$page: an option glued to what follows: $out"
 	for s in NAME SYNOPSIS DESCRIPTION FILES "SEE ALSO"; do
 		grep -q "^\.SH \"*$s\"*\$" "$page" || bad "$page: no $s section"
 	done

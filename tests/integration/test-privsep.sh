@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # test-privsep: vtune-hostd --privsep in a network namespace of its own, on
 # the sim backend with fake guests: the daemon process runs as an

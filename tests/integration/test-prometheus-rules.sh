@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 60
 # test-prometheus-rules: contrib/prometheus's recording and alerting rules
 # pass `promtool check rules`, their unit tests pass `promtool test rules`,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # test-prometheus: vtune-hostd's --metrics endpoint on the sim backend with
 # fake guests: the classic text format passes `promtool check metrics`, the

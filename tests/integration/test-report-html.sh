@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 180
 # test-report-html: `vtune report` against vtune-hostd on the sim backend with
 # fake guests (one contended by the host, one healthy): after ~15 s of
@@ -86,14 +87,18 @@ kill -0 "$HPID" 2>/dev/null || fail "hostd died"
 "$V" report --control "$TMP/ctl.sock" --save "$TMP/saved.json" >"$TMP/live.txt" 2>"$TMP/err" \
 	|| fail "report: $(cat "$TMP/err")"
 grep -q 'GUEST VIEW' "$TMP/live.txt" || fail "no side-by-side table: $(cat "$TMP/live.txt")"
-grep '^  diagnosis' "$TMP/live.txt" >"$TMP/live.diag"
+# the diagnosis lines, each joined with its wrapped continuation lines
+diag() { awk '/^  diagnosis/ { if (l != "") print l; l = $0; next }
+	      /^                 / && l != "" { sub(/^ +/, " "); l = l $0; next }
+	      { if (l != "") print l; l = "" } END { if (l != "") print l }' "$1"; }
+diag "$TMP/live.txt" >"$TMP/live.diag"
 grep -q 'host contention' "$TMP/live.diag" || fail "busy: no host contention: $(cat "$TMP/live.txt")"
 grep -q 'no bottleneck found' "$TMP/live.diag" || fail "calm: not healthy: $(cat "$TMP/live.txt")"
 grep -q 'bridge-nf on with many new connections' "$TMP/live.diag" || fail "busy: no bridge-nf finding"
-grep -q 'net.core.somaxconn .* -> 4096 (rule accept-overflow)' "$TMP/live.txt" \
+tr -s ' \n' '  ' < "$TMP/live.txt" | grep -q 'net.core.somaxconn .* -> 4096 (rule accept-overflow)' \
 	|| fail "the journal's change is not shown: $(cat "$TMP/live.txt")"
 "$V" report --from "$TMP/saved.json" >"$TMP/from.txt" 2>"$TMP/err" || fail "--from: $(cat "$TMP/err")"
-grep '^  diagnosis' "$TMP/from.txt" >"$TMP/from.diag"
+diag "$TMP/from.txt" >"$TMP/from.diag"
 cmp -s "$TMP/live.diag" "$TMP/from.diag" || fail "--from diagnosis differs: $(diff "$TMP/live.diag" "$TMP/from.diag")"
 
 # --json parses, with the same diagnosis strings as the text.
@@ -189,6 +194,34 @@ assert len(svgs) == 6, svgs
 assert all(int(p) >= 5 for _, p in svgs), svgs
 assert ("guest.cpu.steal,host.vcpu.delay", svgs[0][1]) in svgs, svgs
 assert len(re.findall(r"<polyline", dom)) >= 8, "few lines drawn"
+# round y ticks: 0 and multiples of one step of 1, 2 or 5 times a power of ten
+for svg in re.findall(r"<svg.*?</svg>", dom, re.S):
+    ticks = [t for t in re.findall(r'class="ytick"[^>]*>([^<]*)<', svg)]
+    assert ticks and ticks[0] == "0", ticks
+    def val(t):
+        m = {"k": 1e3, "M": 1e6, "G": 1e9}
+        return float(t[:-1]) * m[t[-1]] if t[-1] in m else float(t)
+    left = [val(t) for t in re.findall(r'class="ytick" x="%s"[^>]*>([^<]*)<' % re.search(r'class="ytick" x="([0-9.]+)"', svg).group(1), svg)]
+    step = left[1] - left[0]
+    mant = step / 10 ** __import__("math").floor(__import__("math").log10(step))
+    assert any(abs(mant - m) < 1e-6 for m in (1, 2, 5)), ("not a round step", left)
+    assert all(abs(v - i * step) < 1e-6 * max(1, step) for i, v in enumerate(left)), left
+    # a labelled time axis with several times of day, the same on every chart
+    assert 'class="xaxis"' in svg and "time of day" in svg, "no time axis label"
+    xt = re.findall(r'class="xtick"[^>]*>(\d\d:\d\d(?::\d\d)?)<', svg)
+    assert len(xt) >= 3, ("few time ticks", xt)
+    # legends in words (the catalogue's help), not metric names
+    for name in re.findall(r'class="legend"[^>]*>([^<]*)<', svg):
+        assert not re.search(r"\b(guest|host)\.[a-z_]+\.[a-z_]+", name), ("internal name in legend", name)
+        assert name.startswith(("guest: ", "host: ")), name
+# the span said matches the data: "N s of data" on the page and each chart
+spans = [int(x) for x in re.findall(r'data-span="(\d+)"', dom)]
+said = re.search(r'class="history">(\d+) s of data<', dom)
+assert said and abs(int(said.group(1)) - max(spans)) <= 1, (said and said.group(0), spans)
+assert "minutes of data" not in dom
+# vtune's change (the accept-overflow rule fired) is marked on busy's charts
+marks = re.findall(r'<g class="change"><title>([^<]*)</title>', dom)
+assert marks and any("somaxconn" in m for m in marks), marks
 PY
 
 # REPORT_KEEP=DIR keeps the page, the screenshot and the outputs to look at

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # Scenario conntrack-full on the real kernel. conntrack counts per network
 # namespace but nf_conntrack_max is global (read-only inside a child

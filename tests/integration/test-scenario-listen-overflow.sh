@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # Scenario listen-overflow on the real kernel, in a namespace made here:
 # somaxconn 16 caps the bench server's accept queue at listen(); 128

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # Scenario netrx-one-core on the real kernel: a client and a server in two
 # namespaces made here, joined by a veth pair, both pinned to CPU 0 (like a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # Scenario port-exhaustion on the real kernel, in a namespace made here:
 # ephemeral ports 40000-40099 and tcp_tw_reuse 0; the server waits for the

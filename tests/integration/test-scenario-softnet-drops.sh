@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # Scenario softnet-drops on the real kernel: a client and a server in two
 # namespaces made here, joined by a veth pair. A veth delivers every packet

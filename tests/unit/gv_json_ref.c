@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_json_ref: the json-c tree builder that made the sample JSON before
  * lib/gv_emit.c, kept as the reference the hand-written text must equal
  * (test_gv_emit.c), and emit-and-parse for tests that inspect a sample as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_json_ref: test helpers for the sample JSON — the json-c builder the
  * hand-written emitter replaced (the reference it must equal), and the
  * emitter's text parsed back into a json-c object. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_action: the action table walked whole — every (action, side, mode)
  * either has what runs it there or is refused by the policy check with a
  * precise file:line:col message; guest actions survive the trip to the
@@ -288,6 +289,42 @@ static void test_knobs_and_privsep(void **state)
 	assert_int_equal(act_mode_parse("nope"), -1);
 }
 
+/* The standalone agent cannot make a host change: it tells it as advice,
+ * journaling and changing nothing. */
+static void test_advice(void **state)
+{
+	(void)state;
+	static const char text[] =
+		"version: 1\n"
+		"rules:\n"
+		"  - name: nf\n"
+		"    when: guest.tcp.passive_opens > 1/s\n"
+		"    host:\n"
+		"      - bridge_nf: off\n";
+	struct pol_diag d;
+	pol_diag_init(&d);
+	struct pol_set *s = pol_load_string("a.yaml", text, &d);
+	assert_non_null(s);
+	struct pol_plan plan;
+	pol_plan_init(&plan);
+	struct act_plan_in in = { &s->rules[0], &s->rules[0].actions[0], "guest.tcp.passive_opens=9.0/s",
+				  NULL, NULL, NULL, NULL };
+	assert_int_equal(act_plan(&in, &plan), 0);
+	assert_int_equal(plan.n, 1);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	struct apply_ctx ac = { .journal = NULL, .root = "/nonexistent", .dry_run = 0, .out = out };
+	assert_int_equal(apply_plan(&ac, NULL, &plan, POL_HOST, ACT_AGENT), 0);
+	fclose(out);
+	assert_string_equal(buf, "rule nf: the fix is outside this VM: ask your provider for host "
+				 "bridge_nf off\n");
+	free(buf);
+	pol_plan_free(&plan);
+	pol_set_free(s);
+	pol_diag_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_protocol_cells),
 		cmocka_unit_test(test_wire_round_trip),
 		cmocka_unit_test(test_knobs_and_privsep),
+		cmocka_unit_test(test_advice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

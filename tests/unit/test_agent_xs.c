@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_agent_xs: the agent's xenstore transport without Xen — reports fitted
  * under 4 KiB from real fixture samples, acks, and (against mock_store, an
  * in-memory stand-in for xenstored) write-only-what-changed, seq last,

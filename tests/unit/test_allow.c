@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_allow: the sysctl allow-list: accepted and refused values, ranges,
  * the port-range pair, powers of two and key-to-path mapping. */
 #include <stdarg.h>

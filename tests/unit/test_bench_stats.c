@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_bench_stats: the log-linear latency histogram of the benchmarks:
  * bucket arithmetic, percentiles of known distributions, empty and merged
  * histograms. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_engine: the policy engine on scripted metric sequences with a fake
  * clock: for, gaps, cooldown, bounds, hysteresis, several subjects and
  * knobs the administrator took over. */

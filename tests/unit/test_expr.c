@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_expr: the policy condition language: precedence, units, error
  * columns, unit mismatches, three-valued evaluation of missing metrics. */
 #include <stdarg.h>

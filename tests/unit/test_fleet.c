@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_fleet: `vtune fleet`'s model: durations, the reading of real
  * Prometheus 2.42 answers (tests/fixtures/prometheus), refusals of answers
  * that are not Prometheus', the join, the lost-to-host estimate, the

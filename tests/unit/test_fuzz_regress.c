@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_fuzz_regress: every crash the fuzzers (tests/fuzz/) found, fed to the
  * function that crashed. Each input is kept byte for byte; the buffers are
  * allocated at their exact size, so the unit-asan run catches a read past

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_gv_emit: the hand-written sample JSON (lib/gv_emit.c) is byte for
  * byte what the json-c builder it replaced made (gv_json_ref.c), on the
  * fixture samples, broken ones and odd values; and the report line around

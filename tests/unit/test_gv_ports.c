@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_gv_ports: the CPU budget (lib/budget) and the schedule of exact
  * counts of ports in use (lib/gv_ports), on the test-driven clock: when a
  * count is taken, what is reported between counts (the last count with its

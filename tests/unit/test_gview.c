@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_gview: the guest-view parsers and sampler on fixture trees of real
  * /proc and /sys files (Linux 6.18 and Debian's 6.1, see
  * tests/fixtures/README.md), on broken files, and on odd shapes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_hostd_core: vtune-hostd's event loop (fd handlers, timers), the sim
  * backend (guests as sockets in a directory, inotify), the control socket
  * with its client, and the host executor table. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_hostd_guest: one guest channel of vtune-hostd fed hostile bytes over a
  * socketpair through the same path the event loop uses (guest_on_io):
  * overlong lines, bad numbers, invalid UTF-8, unknown fields, floods,

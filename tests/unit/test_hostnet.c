@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_hostnet: the bridge_nf and offload knob kinds on fixture trees (no
  * setns, recorded ethtool netlink answers replayed), target parsing, plans,
  * and hostnet_view rates from two captured readings. */
@@ -194,9 +195,12 @@ static void test_plans(void **state)
 	assert_string_equal(s.line[0], "offload tap0@/run/netns/a tso off");
 	assert_string_equal(s.line[1], "offload tap0@/run/netns/a sg off");
 	memset(&s, 0, sizeof s);
-	assert_int_equal(hostnet_plan_offload("vif1.0", "", HOSTNET_OFF_ALL, "on", collect, &s), 4);
+	/* on: the other way round, tx checksumming first, tso last */
+	assert_int_equal(hostnet_plan_offload("vif1.0", "", HOSTNET_OFF_ALL, "on", collect, &s), 5);
+	assert_string_equal(s.line[0], "offload vif1.0 txcsum on");
 	assert_string_equal(s.line[2], "offload vif1.0 gro on");
-	assert_int_equal(hostnet_plan_offload("tap0", "", 0x10, "on", collect, &s), -EINVAL);
+	assert_string_equal(s.line[4], "offload vif1.0 tso on");
+	assert_int_equal(hostnet_plan_offload("tap0", "", 0x20, "on", collect, &s), -EINVAL);
 	assert_int_equal(hostnet_plan_offload("tap0", "", 1, "yes", collect, &s), -EINVAL);
 	assert_int_equal(hostnet_plan_offload("../x", "", 1, "on", collect, &s), -EINVAL);
 }
@@ -242,11 +246,12 @@ static void test_offload_replay_get(void **state)
 	(void)state;
 	unsigned on = 99, fixed = 99;
 	assert_int_equal(hostnet_offload_get_at(FIX, "veth0", "", &on, &fixed), 0);
-	assert_int_equal(on, HOSTNET_OFF_TSO | HOSTNET_OFF_GSO | HOSTNET_OFF_SG);
+	assert_int_equal(on, HOSTNET_OFF_TSO | HOSTNET_OFF_GSO | HOSTNET_OFF_SG | HOSTNET_OFF_TXCSUM);
 	assert_int_equal(fixed, 0);
 	assert_int_equal(hostnet_offload_get_at(FIX, "lo", "", &on, &fixed), 0);
 	assert_int_equal(on, HOSTNET_OFF_ALL);
-	assert_int_equal(fixed, HOSTNET_OFF_SG); /* "tx-scatter-gather: on [fixed]" */
+	/* "tx-scatter-gather: on [fixed]", "tx-checksum-ip-generic: on [fixed]" */
+	assert_int_equal(fixed, HOSTNET_OFF_SG | HOSTNET_OFF_TXCSUM);
 	/* a tap nobody opened: TSO wanted but not active */
 	assert_int_equal(hostnet_offload_get_at(FIX, "tap0", "", &on, &fixed), 0);
 	assert_int_equal(on, HOSTNET_OFF_GSO | HOSTNET_OFF_GRO | HOSTNET_OFF_SG);
@@ -293,7 +298,7 @@ static void test_offload_parse_bad(void **state)
 	unsigned on, fixed, ch, mi;
 	assert_int_equal(kfs_read_alloc(FIX, "ethtool/features-veth0.bin", &buf, &len), 0);
 	assert_int_equal(hostnet_ethtool_parse(buf, len, &on, &fixed, &ch, &mi), 0);
-	assert_int_equal(on, 0xb);
+	assert_int_equal(on, 0x1b); /* tso, gso, sg, tx checksumming */
 	/* every truncation is refused or parsed, never read past the end */
 	for (size_t cut = 0; cut < len; cut += 7) {
 		char *c = malloc(cut ? cut : 1);
@@ -360,7 +365,8 @@ static void test_view_offloads(void **state)
 	assert_true(mvec_get(&m, M_HOST_OFFLOADS_OFF) == 1); /* gro off */
 	mvec_clear(&m);
 	assert_int_equal(hostnet_view(&st, FIX, "tap0", "", "", 2, &m), 0);
-	assert_true(mvec_get(&m, M_HOST_OFFLOADS_OFF) == 1); /* tso off */
+	/* tso and tx checksumming off (no TUNSETOFFLOAD yet), both changeable */
+	assert_true(mvec_get(&m, M_HOST_OFFLOADS_OFF) == 2);
 }
 
 static void test_register_idempotent(void **state)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_hostnet_live: the bridge_nf and offload kinds on the live kernel, in
  * namespaces tests/integration/test-hostnet-netns.sh makes. Skips unless
  * VTUNE_LIVE_NETNS (namespace A) is set; VTUNE_LIVE_PHASE picks the step. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_journal: the change journal on a temporary fixture tree: round trip,
  * torn and corrupt records, journaled apply, crash at every step, chained,
  * admin-changed, dry-run, by-rule and since reverts, and `vtune revert`. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for jscan: token order and spans, duplicate keys (also
  * escaped and in big objects), numbers bit-for-bit equal to strtod,
  * unescaping, limits and error positions. */

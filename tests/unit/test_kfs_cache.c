@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_kfs_cache: the open-file cache's directory listings — sorted like
  * kfs_list, and a device directory renamed, re-created or removed between
  * two listings never leaves a descriptor reading the old object — and its

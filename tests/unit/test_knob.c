@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_knob: the knob-kind registry, value comparison and the built-in
  * sysctl kind on a temporary /proc/sys fixture tree. */
 #include <stdarg.h>

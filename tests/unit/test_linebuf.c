@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_linebuf: the input framer (limits, bounded memory, 0xFF resync, NUL
  * lines, partial-line age) and the bounded output queue. */
 #include <stdarg.h>

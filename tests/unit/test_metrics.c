@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_metrics: the metric catalogue: every name is found by lookup, unknown
  * names are not, names are unique and well formed, ranges by unit. */
 #include <setjmp.h>

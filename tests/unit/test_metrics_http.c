@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_metrics_http: hostd's Prometheus exporter: family names, the
  * OpenMetrics and text renderings (escaping, HELP/TYPE, _total, # EOF), the
  * counters, request decisions, and the responder on a unix socket. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_notify: the sd_notify datagrams reach $NOTIFY_SOCKET (a path and an
  * abstract socket), STATUS= is bounded, WATCHDOG_USEC/WATCHDOG_PID are read
  * strictly, and nothing happens without NOTIFY_SOCKET. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_policy_load: loading policy files: the default set, a file using
  * every key, and broken files whose every problem must be reported at the
  * right file:line:col. */
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define FIX "tests/fixtures/policies/"
 
@@ -20,6 +22,35 @@ static void dump(const struct pol_diag *d)
 {
 	for (size_t i = 0; i < d->n; i++)
 		print_message("  diag[%zu] %s\n", i, d->msgs[i]);
+}
+
+/* The default rules that undo each other cannot flap: one's condition is
+ * the other's clear, word for word. */
+static void test_default_pairs(void **state)
+{
+	static const char *const pairs[][2] = {
+		{ "bridge-nf-busy", "bridge-nf-idle" },
+		{ "offloads-hurt", "offloads-help" },
+	};
+	(void)state;
+	struct pol_set *s = pol_load_file("policies/default.yaml", NULL);
+	assert_non_null(s);
+	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+		const struct pol_rule *a = pol_set_rule(s, pairs[i][0]), *b = pol_set_rule(s, pairs[i][1]);
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_non_null(a->clear_src);
+		assert_non_null(b->clear_src);
+		assert_string_equal(a->when_src, b->clear_src);
+		assert_string_equal(b->when_src, a->clear_src);
+		/* and they do opposite things */
+		assert_int_equal(a->actions[0].kind, b->actions[0].kind);
+		assert_string_not_equal(a->actions[0].kind == PA_OFFLOAD ? (a->actions[0].state ? "on" : "off")
+									: a->actions[0].key,
+					b->actions[0].kind == PA_OFFLOAD ? (b->actions[0].state ? "on" : "off")
+									: b->actions[0].key);
+	}
+	pol_set_free(s);
 }
 
 static void test_default_loads(void **state)
@@ -31,7 +62,7 @@ static void test_default_loads(void **state)
 	dump(&d);
 	assert_non_null(s);
 	assert_int_equal(d.n, 0);
-	assert_int_equal(s->n_rules, 31);
+	assert_int_equal(s->n_rules, 34);
 	/* the seeds' rules: a guest action of each new kind, bounded sysctls */
 	const struct pol_rule *q = pol_set_rule(s, "nofile-near-limit");
 	assert_non_null(q);
@@ -162,7 +193,7 @@ static const char *const broken_expected[] = {
 	FIX "broken.yaml:38:9: 'pin' is a host action",
 	FIX "broken.yaml:43:9: 'scale' does not apply to net.ipv4.ip_local_port_range (use set: \"LO HI\" or widen: N)",
 	FIX "broken.yaml:45:14: set: net.ipv4.ip_local_port_range needs \"LO HI\" with 1 <= LO < HI <= 65535, not '70000 100'",
-	FIX "broken.yaml:47:36: features: 'xyz' is not one of tso, gso, gro, sg",
+	FIX "broken.yaml:47:36: features: 'xyz' is not one of tso, gso, gro, sg, txcsum",
 	FIX "broken.yaml:47:49: state: 'maybe' is not one of off, on",
 	FIX "broken.yaml:48:5: rule has no 'name'",
 	FIX "broken.yaml:48:5: rule has no 'when' condition",
@@ -257,7 +288,7 @@ static void test_small_cases(void **state)
 	refused(HDR "    when: guest.cpu.steal > 5%\n    host:\n      - {}\n",
 		"t.yaml:6:9: an action needs one of sysctl, rps, bridge_nf, offload, pin, sriov, irq, channels, nofile, note");
 	refused(HDR "    when: guest.cpu.steal > 5%\n    host:\n      - offload: {state: on}\n",
-		"t.yaml:6:18: offload needs 'features' (a list of tso, gso, gro, sg)");
+		"t.yaml:6:18: offload needs 'features' (a list of tso, gso, gro, sg, txcsum)");
 	refused("version: 1\nrules: []\n---\nversion: 1\n", "t.yaml:4:1: a second YAML document: a policy file holds one");
 	refused(HDR "    name: s\n    when: guest.cpu.steal > 5%\n    guest: [{note: x}]\n",
 		"t.yaml:4:5: duplicate key 'name' (first at line 3)");
@@ -294,16 +325,125 @@ static void test_allow_list(void **state)
 	assert_int_equal(pol_sysctl_value_ok("net.ipv4.ip_local_port_range", "1024 65000", why, sizeof why), 0);
 }
 
+/* Drop-ins: a folder policy.d beside the policy, merged in name order. */
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_dropins(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/vtune-dropin-XXXXXX", p[128], d[128], f[160];
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof p, "%s/policies.yaml", dir);
+	snprintf(d, sizeof d, "%s/policy.d", dir);
+	write_file(p, "version: 1\n"
+		      "rules:\n"
+		      "  - name: a\n"
+		      "    when: guest.cpu.steal > 10%\n"
+		      "    for: 10s\n"
+		      "    guest:\n"
+		      "      - sysctl: net.core.somaxconn\n"
+		      "        scale: 2\n"
+		      "      - note: keep me\n"
+		      "    host:\n"
+		      "      - bridge_nf: off\n"
+		      "  - name: b\n"
+		      "    when: guest.cpu.steal > 20%\n"
+		      "    guest:\n"
+		      "      - rps: all\n"
+		      "baseline:\n"
+		      "  - rps: all\n");
+	/* no folder: the file alone */
+	struct pol_diag g;
+	pol_diag_init(&g);
+	struct pol_set *s = pol_load_with_dropins(p, NULL, &g);
+	assert_non_null(s);
+	assert_int_equal(s->nfiles, 1);
+	pol_set_free(s);
+	assert_int_equal(mkdir(d, 0755), 0);
+	snprintf(f, sizeof f, "%s/20-more.yaml", d);
+	write_file(f, "version: 1\n"
+		      "rules:\n"
+		      "  - name: b\n"
+		      "    enabled: false\n");
+	snprintf(f, sizeof f, "%s/10-site.yaml", d);
+	write_file(f, "version: 1\n"
+		      "rules:\n"
+		      "  - name: a\n"
+		      "    for: 30s\n"
+		      "    guest:\n"
+		      "      - sysctl: net.core.netdev_max_backlog\n"
+		      "        step: 1000\n"
+		      "  - name: c\n"
+		      "    when: guest.conntrack.fill > 90%\n"
+		      "    guest:\n"
+		      "      - note: new\n"
+		      "baseline:\n"
+		      "  - sysctl: net.core.somaxconn\n"
+		      "    set: 4096\n");
+	snprintf(f, sizeof f, "%s/not-yaml.txt", d);
+	write_file(f, "this is no policy\n");
+	s = pol_load_with_dropins(p, NULL, &g);
+	dump(&g);
+	assert_non_null(s);
+	assert_int_equal(s->nfiles, 3); /* in name order, .txt left out */
+	assert_non_null(strstr(s->files[1], "10-site.yaml"));
+	const struct pol_rule *a = pol_set_rule(s, "a");
+	assert_true(a->for_ns == 30ull * 1000000000ull);
+	assert_int_equal(a->key_file[4], 1); /* "for" from 10-site.yaml, line 4 */
+	assert_int_equal(a->key_line[4], 4);
+	assert_int_equal(a->key_file[3], 0); /* "when" still the policy's */
+	/* guest: replaced, host: kept */
+	assert_int_equal(a->n_actions, 2);
+	assert_int_equal(a->actions[0].kind, PA_BRIDGE_NF);
+	assert_string_equal(a->actions[1].key, "net.core.netdev_max_backlog");
+	assert_int_equal(a->actions[1].file, 1);
+	assert_false(pol_set_rule(s, "b")->enabled);
+	assert_non_null(pol_set_rule(s, "c"));
+	assert_int_equal(s->baseline.n_actions, 1);
+	assert_string_equal(s->baseline.actions[0].key, "net.core.somaxconn");
+	pol_set_free(s);
+	/* a broken drop-in: refused, at its own file:line:col */
+	snprintf(f, sizeof f, "%s/30-bad.yaml", d);
+	write_file(f, "version: 1\n"
+		      "rules:\n"
+		      "  - name: a\n"
+		      "    cooldown: soon\n"
+		      "  - name: d\n"
+		      "    guest:\n"
+		      "      - rps: all\n");
+	pol_diag_free(&g);
+	pol_diag_init(&g);
+	assert_null(pol_load_with_dropins(p, NULL, &g));
+	assert_int_equal(g.n, 2);
+	char want[256];
+	snprintf(want, sizeof want, "%s:4:15: cooldown: 'soon' is not a duration (like 10s, 500ms, 2m, 1h)", f);
+	assert_string_equal(g.msgs[0], want);
+	snprintf(want, sizeof want, "%s:5:5: rule has no 'when' condition", f); /* a new rule is whole */
+	assert_string_equal(g.msgs[1], want);
+	pol_diag_free(&g);
+	char cmd[160];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_loads),
+		cmocka_unit_test(test_default_pairs),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_broken_file),
 		cmocka_unit_test(test_baseline_guest_only),
 		cmocka_unit_test(test_small_cases),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_allow_list),
+		cmocka_unit_test(test_dropins),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_privops: the privileged side's request checks (allow-listed writes
  * pass, forged ones are refused, corrupt messages stop it), the knob proxy,
  * channel connects, and dropping privileges with the seccomp filter. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for report_scan: every line read the same way as wire_decode
  * plus the json-c reading hostd used before (kept here as the oracle):
  * same verdict, same metrics, same counts, same kept parts. */

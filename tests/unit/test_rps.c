@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_rps: the "rps" knob kind (paths, checks, how the kernel's masks
  * compare), the all-CPU mask and receive-queue enumeration, on a temporary
  * sysfs fixture tree. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_sriov: SR-IOV PFs/VFs, vfio-pci binding, hostdev XML and the
  * "sriov-numvfs" knob on a copy of tests/fixtures/sriov. */
 #include <stdarg.h>

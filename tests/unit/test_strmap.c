@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for strmap: put, get, replace, delete (also from the middle of
  * a chain) and growth to thousands of keys. */
 #include <stdarg.h>

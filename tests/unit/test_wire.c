@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_wire: round trips of every message type and strict rejection of
  * malformed, hostile and out-of-range guest input by the wire codec. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_xen: the parts of the Xen backend that run without Xen: open failing
  * cleanly, CPU lists, the dom0-away plan, checks of guest-written xenstore
  * values, watch paths, dom0 load from /proc/stat, the PCI knob on a fixture. */
@@ -87,36 +88,6 @@ static void test_cpulist(void **state)
 	assert_int_equal(cpulist_format(map, 8, out, 4), -EOVERFLOW);
 	assert_int_equal(cpulist_format(map, 8, out, sizeof out), 0);
 	assert_string_equal(out, "0,2,4,6");
-}
-
-static void test_plan_away(void **state)
-{
-	(void)state;
-	char out[64];
-	int g1[] = { 2 };
-	assert_int_equal(xen_plan_away_list(g1, 1, 4, out, sizeof out), 0);
-	assert_string_equal(out, "0-1,3");
-	int g2[] = { 3, 1 };
-	assert_int_equal(xen_plan_away_list(g2, 2, 4, out, sizeof out), 0);
-	assert_string_equal(out, "0,2");
-	/* the guest everywhere: dom0 keeps one CPU, the lowest of the guest's */
-	int g3[] = { 3, 2, 1, 0 };
-	assert_int_equal(xen_plan_away_list(g3, 4, 4, out, sizeof out), 0);
-	assert_string_equal(out, "0");
-	int g4[] = { 1, 1 };
-	assert_int_equal(xen_plan_away_list(g4, 2, 2, out, sizeof out), 0);
-	assert_string_equal(out, "0");
-	int g5[] = { 0 };
-	assert_int_equal(xen_plan_away_list(g5, 1, 1, out, sizeof out), 0);
-	assert_string_equal(out, "0");
-	/* unknown (-1) and out-of-range CPUs are ignored */
-	int g6[] = { -1, 7, 99 };
-	assert_int_equal(xen_plan_away_list(g6, 3, 8, out, sizeof out), 0);
-	assert_string_equal(out, "0-6");
-	assert_int_equal(xen_plan_away_list(NULL, 0, 2, out, sizeof out), 0);
-	assert_string_equal(out, "0-1");
-	assert_int_equal(xen_plan_away_list(g1, 1, 0, out, sizeof out), -EINVAL);
-	assert_int_equal(xen_plan_away_list(g1, 1, 4, out, 3), -EOVERFLOW);
 }
 
 static void test_value_check(void **state)
@@ -362,7 +333,6 @@ int main(void)
 		cmocka_unit_test(test_open_without_xen),
 		cmocka_unit_test(test_no_backend),
 		cmocka_unit_test(test_cpulist),
-		cmocka_unit_test(test_plan_away),
 		cmocka_unit_test(test_value_check),
 		cmocka_unit_test(test_seq_parse),
 		cmocka_unit_test(test_path_domid),
