@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* act_channels: the "channels" action ("channels: max") — give every
  * multiqueue NIC as many combined queues as it offers, up to one per
  * online CPU, through ethtool netlink (lib/ethchan.h), each interface a

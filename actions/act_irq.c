@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* act_irq: the "irq" action — spread the NIC receive-queue interrupts
  * (/proc/interrupts, gv_irq.h) over the online CPUs, one CPU each in turn,
  * through /proc/irq/N/smp_affinity_list, every line a journaled knob

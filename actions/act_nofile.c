@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* act_nofile: the "nofile" action ("nofile: raise") — a listener's process
  * near its open-file limit (RLIMIT_NOFILE, `ulimit -n`) gets a higher one
  * while it runs, with prlimit(2): the soft limit to 4x (at least 65536),

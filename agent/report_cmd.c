@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* report_cmd: `vtune-agent report` — what the policy's rules find in this
  * VM, for a guest with no host daemon (a cloud VM): one sample, every rule
  * evaluated as the standalone agent would (as if its condition had held
@@ -10,6 +11,7 @@
 #include "gview.h"
 #include "parse.h"
 #include "policy.h"
+#include "textwrap.h"
 
 #include <getopt.h>
 #include <json-c/json.h>
@@ -59,37 +61,55 @@ static void item_text(const struct pol_change *c, char *t, size_t n)
 		snprintf(t, n, "%s %s", c->kind, c->key);
 }
 
+/* A figure for people with 0 (%.0f) or 1 (%.1f) decimals: "n/a" when
+ * unknown. */
+static const char *fig(double v, int decimals, char *b, size_t n)
+{
+	if (isnan(v))
+		snprintf(b, n, "n/a");
+	else if (decimals)
+		snprintf(b, n, "%.1f", v);
+	else
+		snprintf(b, n, "%.0f", v);
+	return b;
+}
+
 static void print_text(const struct gv_sample *s, const struct mvec *m, const char *policy,
 		       const struct pol_set *set, const struct pol_plan *plan,
 		       const struct finding *f, size_t nf)
 {
-	char t[640];
-	double ncpu = mvec_get(m, M_GUEST_NCPU);
+	char t[640], line[800], a[6][24];
 	printf("vtune-agent report: this VM over %.2f s, %s CPUs\n", s->interval_s,
-	       isnan(ncpu) ? "?" : (snprintf(t, sizeof t, "%.0f", ncpu), t));
-	printf("  accepts %.1f/s, steal %.1f %%, listen overflows %.1f/s, softnet drops %.1f/s, "
-	       "rx drops %.1f/s, NET_RX on the hottest CPU %.0f %%\n",
-	       mvec_get(m, M_GUEST_TCP_PASSIVE_OPENS), mvec_get(m, M_GUEST_CPU_STEAL),
-	       mvec_get(m, M_GUEST_TCP_LISTEN_OVERFLOWS), mvec_get(m, M_GUEST_SOFTNET_DROPPED),
-	       mvec_get(m, M_GUEST_NET_RX_DROPS), mvec_get(m, M_GUEST_NETRX_HOT_SHARE));
+	       fig(mvec_get(m, M_GUEST_NCPU), 0, a[0], sizeof a[0]));
+	snprintf(line, sizeof line,
+		 "accepts %s/s, steal %s %%, listen overflows %s/s, softnet drops %s/s, rx drops %s/s, "
+		 "NET_RX on the hottest CPU %s %%",
+		 fig(mvec_get(m, M_GUEST_TCP_PASSIVE_OPENS), 1, a[0], sizeof a[0]),
+		 fig(mvec_get(m, M_GUEST_CPU_STEAL), 1, a[1], sizeof a[1]),
+		 fig(mvec_get(m, M_GUEST_TCP_LISTEN_OVERFLOWS), 1, a[2], sizeof a[2]),
+		 fig(mvec_get(m, M_GUEST_SOFTNET_DROPPED), 1, a[3], sizeof a[3]),
+		 fig(mvec_get(m, M_GUEST_NET_RX_DROPS), 1, a[4], sizeof a[4]),
+		 fig(mvec_get(m, M_GUEST_NETRX_HOT_SHARE), 0, a[5], sizeof a[5]));
+	text_wrap(stdout, 2, "", line);
 	if (s->kmsg.latest[0])
-		printf("  kernel log: %s\n", s->kmsg.latest);
+		text_wrap(stdout, 4, "  kernel log: ", s->kmsg.latest);
 	printf("findings (policy %s, %zu rules):\n", policy, set->n_rules);
 	if (!nf)
 		printf("  none: no rule of the policy finds a cause here\n");
 	for (size_t i = 0; i < nf; i++) {
 		const struct pol_rule *r = f[i].rule;
-		printf("  [%s] %s: %s\n", f[i].host ? OUTSIDE : "this VM", r->name,
-		       r->description ? r->description : "");
-		printf("      evidence: %s\n", plan->v[f[i].first].why);
+		snprintf(line, sizeof line, "  [%s] %s: ", f[i].host ? OUTSIDE : "this VM", r->name);
+		text_wrap(stdout, 6, line, r->description ? r->description : "");
+		text_wrap(stdout, 6, "      evidence: ", plan->v[f[i].first].why);
 		for (size_t k = f[i].first; k < plan->n; k++) {
 			const struct pol_change *c = &plan->v[k];
 			if (strcmp(c->rule, r->name))
 				continue;
 			item_text(c, t, sizeof t);
-			printf("      %s: %s\n",
-			       c->side == POL_HOST ? "ask" :
-			       !strcmp(c->kind, "note") ? "note" : "the standalone agent would set", t);
+			snprintf(line, sizeof line, "      %s: ",
+				 c->side == POL_HOST ? "ask" :
+				 !strcmp(c->kind, "note") ? "note" : "the standalone agent would set");
+			text_wrap(stdout, 8, line, t);
 		}
 	}
 }
@@ -171,7 +191,7 @@ int agent_report_main(int argc, char **argv)
 		case 't': then = optarg; break;
 		case 'n': flags &= ~GV_READ_NETLINK; break;
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		default: return 2; /* getopt said what, on one line */
 		}
 	}
 	if (optind < argc) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostnet_irq: the host's own NIC queue interrupts (lib/gv_irq.h), read
  * once per interval for every guest, and whether irqbalance runs. */
 #include "gv_irq.h"

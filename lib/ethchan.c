@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ethchan: ethtool netlink CHANNELS_GET / CHANNELS_SET, live or replayed. */
 #include "ethchan.h"
 #include "kfs.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ethchan: a network device's channels (RX/TX/combined queues) through the
  * ethtool generic-netlink family (ETHTOOL_MSG_CHANNELS_GET / _SET,
  * libnl-genl-3): how many queue pairs are in use and how many the device

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_ctstat: /proc/net/stat/nf_conntrack — conntrack's per-CPU statistics
  * (hex columns named by a header line that differs between kernels),
  * summed over CPUs by name. The guest view and hostd's view of a bridge's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_irq: /proc/interrupts read for NIC receive-queue lines, per CPU. */
 #include "gv_irq.h"
 #include "kfs.h"

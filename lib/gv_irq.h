@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_irq: NIC queue interrupts from /proc/interrupts — which lines belong
  * to a network device's receive queues (virtio-net inputs, Xen netfront,
  * the common PCI NIC drivers), their counts per CPU, and whether

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_kmsg: known kernel log lines, counted from /dev/kmsg (live) or from a
  * fixture's dev/kmsg text. */
 #include "gv_kmsg.h"

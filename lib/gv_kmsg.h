@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_kmsg: the kernel log lines operators look for ("nf_conntrack: table
  * full, dropping packet", "Possible SYN flooding on port", "TIME wait
  * bucket table overflow", "too many orphaned sockets", "out of memory --

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_procs: listeners' processes (a bounded, scheduled walk of /proc) and
  * their descriptors against RLIMIT_NOFILE. */
 #include "gv_procs.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_procs: the processes behind the listeners and their open-file limits.
  * A listener's socket inode (sock_diag) is found among the processes'
  * descriptors (/proc/PID/fd) by a walk of /proc that costs in proportion

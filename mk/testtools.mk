@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # testtools.mk: small programs the integration and end-to-end tests run
 # (tests/tools/): holdsrv, a server that holds connections under an
 # open-file limit of its own; the static one goes into guest images.

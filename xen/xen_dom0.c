@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xen_dom0: dom0's size as `xl info` tells it (physical CPUs, the Xen
  * command line's dom0_vcpus_pin / dom0_mem, dom0's vCPUs and memory) and
  * the dom0_max_vcpus vtune advises when dom0 is saturated. Pure: the

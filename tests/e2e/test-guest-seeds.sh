@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-guest-seeds: the seeds' guest actions over protocol 2, end to end, in a real
 # Debian 6.1 guest under QEMU TCG (2 vCPUs, a virtio-net NIC with 2 queue pairs on a
 # multiqueue tap) with `vtune-agent run` on its virtio-serial port and vtune-hostd (sim

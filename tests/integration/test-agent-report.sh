@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 60
 # `vtune-agent report` (text and JSON) for a guest with no host daemon, on
 # replayed captures (rates over their /proc/uptime): the 6.18 seeds capture

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 90
 # Scenario nofile-near-limit on the real kernel, in a network namespace made
 # here: holdsrv listens with RLIMIT_NOFILE 64 (the hard limit untouched) and

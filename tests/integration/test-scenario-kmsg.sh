@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 120
 # The kernel log and conntrack's advice on the real kernel, in network
 # namespaces made here.

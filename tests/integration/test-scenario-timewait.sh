@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # timeout: 90
 # Scenario time-wait-buckets-full on the real kernel, in a network namespace
 # made here with net.ipv4.tcp_max_tw_buckets 64 (a per-namespace sysctl):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* holdsrv: a TCP server for tests that accepts connections and keeps them
  * open, under an open-file limit of its own: what a server at its
  * RLIMIT_NOFILE looks like (accept() failing with EMFILE while connections

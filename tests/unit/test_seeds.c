@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_seeds: the seeds' sources on real captures of both kernels
  * (tests/fixtures/host-6.18-seeds and debian-6.1-seeds: /proc/interrupts,
  * conntrack statistics, kernel log lines, processes' limits and
