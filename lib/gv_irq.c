@@ -255,6 +255,98 @@ int gv_irqbalance_running(const char *root)
 	return kfs_list(root, "run/irqbalance", ib_sock, (void *)root) == 1;
 }
 
+struct gv_irqkeep {
+	int valid;
+	uint64_t at_ns;
+	int ncpu;
+	int *cpu_id;
+	int nlines, nlist;
+	struct gv_irq_line lines[GV_MAX_NIC_IRQS];
+};
+
+struct gv_irqkeep *gv_irqkeep_new(void)
+{
+	return calloc(1, sizeof(struct gv_irqkeep));
+}
+
+void gv_irqkeep_free(struct gv_irqkeep *k)
+{
+	if (!k)
+		return;
+	free(k->cpu_id);
+	free(k);
+}
+
+void gv_irqkeep_set(struct gv_irqkeep *k, const struct gv_irqs *irq, uint64_t now_ns)
+{
+	free(k->cpu_id);
+	k->cpu_id = NULL;
+	k->valid = 0;
+	/* every line must be in the list: past GV_MAX_NIC_IRQS read the whole file */
+	if (!irq->present || irq->nlines > irq->nlist)
+		return;
+	k->cpu_id = malloc(((size_t)irq->ncpu + 1) * sizeof *k->cpu_id);
+	if (!k->cpu_id)
+		return;
+	memcpy(k->cpu_id, irq->cpu_id, (size_t)irq->ncpu * sizeof *k->cpu_id);
+	k->ncpu = irq->ncpu;
+	k->nlines = irq->nlines;
+	k->nlist = irq->nlist;
+	memcpy(k->lines, irq->lines, sizeof k->lines);
+	k->at_ns = now_ns;
+	k->valid = 1;
+}
+
+int gv_irqkeep_read(struct gv_irqkeep *k, struct kfs_cache *c, const char *root,
+		    uint64_t now_ns, struct gv_irqs *irq)
+{
+	if (!k->valid || now_ns < k->at_ns ||
+	    (double)(now_ns - k->at_ns) >= GV_IRQ_RESCAN_S * 1e9)
+		return -EAGAIN;
+	gv_irqs_free(irq);
+	irq->cpu_id = malloc(((size_t)k->ncpu + 1) * sizeof *irq->cpu_id);
+	irq->per_cpu = calloc((size_t)k->ncpu + 1, sizeof *irq->per_cpu);
+	if (!irq->cpu_id || !irq->per_cpu) {
+		gv_irqs_free(irq);
+		return -ENOMEM;
+	}
+	memcpy(irq->cpu_id, k->cpu_id, (size_t)k->ncpu * sizeof *irq->cpu_id);
+	irq->ncpu = k->ncpu;
+	irq->nlines = k->nlines;
+	irq->nlist = k->nlist;
+	for (int i = 0; i < k->nlist; i++) {
+		/* "c0,c1,...": a count per possible CPU, by CPU number */
+		char path[64], buf[GV_MAX_CPUS * 4], *p;
+		irq->lines[i] = k->lines[i];
+		irq->lines[i].total = 0;
+		snprintf(path, sizeof path, "sys/kernel/irq/%d/per_cpu_count", k->lines[i].irq);
+		int r = kfs_cache_read_str(c, root, path, buf, sizeof buf);
+		if (r) {
+			gv_irqs_free(irq);
+			k->valid = 0;
+			return r;
+		}
+		p = buf;
+		for (int cpu = 0; *p; cpu++) {
+			char *e;
+			unsigned long long v = strtoull(p, &e, 10);
+			if (e == p || (*e && *e != ',')) {
+				gv_irqs_free(irq);
+				k->valid = 0;
+				return -EINVAL;
+			}
+			for (int col = 0; col < irq->ncpu; col++)
+				if (irq->cpu_id[col] == cpu) {
+					irq->per_cpu[col] += v;
+					irq->lines[i].total += v;
+				}
+			p = *e ? e + 1 : e;
+		}
+	}
+	irq->present = 1;
+	return 0;
+}
+
 void gv_irq_rates(const struct gv_irqs *a, const struct gv_irqs *b, double secs,
 		  double *rate, double *sum, int *hot, double *hot_share, int *cpus)
 {

@@ -8,6 +8,7 @@
 #define VTUNE_GV_IRQ_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "gview.h"
 
@@ -36,6 +37,26 @@ int gv_irq_read(const char *root, struct gv_irqs *irq, char *err, size_t n);
 /* Is irqbalance running under root? Its socket run/irqbalance/irqbalanceN.sock
  * with proc/N/comm "irqbalance". 1 or 0. */
 int gv_irqbalance_running(const char *root);
+
+/* ---- a sampler's kept list of NIC lines ----
+ * /proc/interrupts costs in proportion to every interrupt of the machine
+ * and its CPUs (about 80 us on a 2-CPU VM): a sampler reads it whole only
+ * every GV_IRQ_RESCAN_S seconds, and in between the NIC lines it found
+ * through /sys/kernel/irq/N/per_cpu_count (a couple of microseconds each,
+ * kept open in the caller's cache). */
+#define GV_IRQ_RESCAN_S 60.0
+struct gv_irqkeep;
+struct kfs_cache;
+struct gv_irqkeep *gv_irqkeep_new(void);
+void gv_irqkeep_free(struct gv_irqkeep *k);
+/* The NIC lines as the last whole reading found them (after a successful
+ * gv_parse_interrupts at now_ns). */
+void gv_irqkeep_set(struct gv_irqkeep *k, const struct gv_irqs *irq, uint64_t now_ns);
+/* Fill irq from the kept lines' per-CPU counts when the last whole reading
+ * is younger than GV_IRQ_RESCAN_S: 0; -EAGAIN (time for a whole reading,
+ * or none yet), or -errno (a line's file unreadable: read the whole file). */
+int gv_irqkeep_read(struct gv_irqkeep *k, struct kfs_cache *c, const char *root,
+		    uint64_t now_ns, struct gv_irqs *irq);
 
 /* Per-interval figures of NIC queue interrupts from a to b (b later, secs
  * apart): per CPU column rates into rate[] (b->ncpu entries), the sum, the

@@ -10,8 +10,10 @@
  * fd table size (FDSize) bounds their open descriptors for free; they are
  * counted exactly (a listing of /proc/PID/fd) only when that bound comes
  * near the limit, at most once per GV_PROCS_COUNT_PERIOD_S, within the
- * same budget, with the age of the count reported. The walk also notes
- * whether irqbalance runs. */
+ * same budget, with the age of the count reported. Those files are read
+ * at most every GV_PROCS_READ_PERIOD_S while the listeners' processes stay
+ * the same (between, the last figures, their age growing). The walk also
+ * notes whether irqbalance runs. */
 #ifndef VTUNE_GV_PROCS_H
 #define VTUNE_GV_PROCS_H
 
@@ -26,6 +28,7 @@
 #define GV_PROCS_SCAN_MAX 200000      /* descriptors looked at per walk */
 #define GV_PROCS_BUDGET_PCT 0.5	      /* % of one CPU over a minute */
 #define GV_PROCS_NEAR_PCT 80.0	      /* FDSize at this % of the limit: count */
+#define GV_PROCS_READ_PERIOD_S 5.0    /* the known processes' files, at most */
 
 struct gv_procs_sched;
 

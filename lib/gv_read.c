@@ -186,8 +186,9 @@ static void read_knobs(struct rd *d)
 		set_err(r, GV_KNOBS, -ENOENT, "proc/sys/net");
 }
 
-/* /proc/interrupts: the NIC queue lines of this reading's interfaces. */
-static void read_irqs(struct rd *d)
+/* /proc/interrupts: the NIC queue lines of this reading's interfaces (a
+ * kept list's lines through sysfs between whole readings, live). */
+static void read_irqs(struct rd *d, struct gv_irqkeep *k)
 {
 	struct gv_reading *r = d->r;
 	const char *names[GV_MAX_IFACES];
@@ -196,6 +197,9 @@ static void read_irqs(struct rd *d)
 	for (int i = 0; i < r->nifaces; i++)
 		names[i] = r->ifaces[i].name;
 	r->irq.irqbalance = -1;
+	if (k && is_live(d->root) &&
+	    gv_irqkeep_read(k, d->c, d->root, r->mono_ns, &r->irq) == 0)
+		return;
 	int e = kfs_cache_read(d->c, d->root, "proc/interrupts", &t, &tl);
 	if (e == -ENOENT)
 		return; /* present 0 */
@@ -210,6 +214,8 @@ static void read_irqs(struct rd *d)
 	else if ((e = gv_parse_interrupts(t, names, r->nifaces, &r->irq, r->error[GV_IRQS],
 					  sizeof r->error[GV_IRQS])))
 		r->status[GV_IRQS] = e;
+	else if (k && is_live(d->root))
+		gv_irqkeep_set(k, &r->irq, r->mono_ns);
 }
 
 /* Each interface's channels, from the kept list's answers while they are
@@ -515,7 +521,7 @@ int gv_read_keep(const struct gv_keep *k, const char *root, int flags, struct gv
 		return e;
 	}
 	read_knobs(&d);
-	read_irqs(&d);
+	read_irqs(&d, k->irqs);
 	if (flags & GV_READ_NETLINK)
 		read_channels(&d, k->ifaces);
 	char *t;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_reader: a sampler's kept state for gv_read. */
 #include "gv_reader.h"
+#include "gv_irq.h"
 #include "gv_kmsg.h"
 #include "gv_procs.h"
 #include "kfs.h"
@@ -21,7 +22,9 @@ struct gv_reader *gv_reader_new(const struct gv_ports_cfg *ports)
 	rd->k.ifaces = gv_iflist_new();
 	rd->k.kmsg = gv_kmsg_new();
 	rd->k.procs = gv_procs_sched_new();
-	if (!rd->k.c || !rd->k.ports || !rd->k.ifaces || !rd->k.kmsg || !rd->k.procs) {
+	rd->k.irqs = gv_irqkeep_new();
+	if (!rd->k.c || !rd->k.ports || !rd->k.ifaces || !rd->k.kmsg || !rd->k.procs ||
+	    !rd->k.irqs) {
 		gv_reader_free(rd);
 		return NULL;
 	}
@@ -37,6 +40,7 @@ void gv_reader_free(struct gv_reader *rd)
 	gv_iflist_free(rd->k.ifaces);
 	gv_kmsg_free(rd->k.kmsg);
 	gv_procs_sched_free(rd->k.procs);
+	gv_irqkeep_free(rd->k.irqs);
 	free(rd);
 }
 

@@ -222,12 +222,14 @@ struct gv_ports_sched;
 struct gv_iflist;
 struct gv_kmsg;
 struct gv_procs_sched;
+struct gv_irqkeep;
 struct gv_keep {
 	struct kfs_cache *c;	      /* the files read every time, open */
 	struct gv_ports_sched *ports; /* NULL: count ports whenever it could matter */
 	struct gv_iflist *ifaces;     /* NULL: list the interfaces every time */
 	struct gv_kmsg *kmsg;	      /* NULL: no kernel log (a fixture's is read whole) */
 	struct gv_procs_sched *procs; /* NULL: look the processes up every time */
+	struct gv_irqkeep *irqs;      /* NULL: read /proc/interrupts whole every time */
 };
 int gv_read_keep(const struct gv_keep *k, const char *root, int flags, struct gv_reading *r);
 

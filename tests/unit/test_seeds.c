@@ -773,6 +773,54 @@ static void test_irq_exec(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A sampler reads /proc/interrupts whole once a minute and the NIC lines
+ * it found through sysfs in between. */
+static void test_irqkeep(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/vtune-seeds-XXXXXX", cmd[700], err[128];
+	assert_non_null(mkdtemp(root));
+	mkdirs(root, "sys/kernel/irq/27");
+	mkdirs(root, "sys/kernel/irq/29");
+	snprintf(cmd, sizeof cmd, "echo 500,7 > %s/sys/kernel/irq/27/per_cpu_count; "
+		 "echo 3,40 > %s/sys/kernel/irq/29/per_cpu_count", root, root);
+	assert_int_equal(system(cmd), 0);
+	struct gv_irqs whole, q;
+	memset(&whole, 0, sizeof whole);
+	memset(&q, 0, sizeof q);
+	char *t = slurp(GUEST "t1", "proc/interrupts");
+	const char *ifs[] = { "eth0" };
+	assert_int_equal(gv_parse_interrupts(t, ifs, 1, &whole, err, sizeof err), 0);
+	free(t);
+	struct gv_irqkeep *k = gv_irqkeep_new();
+	struct kfs_cache *c = kfs_cache_new();
+	assert_int_equal(gv_irqkeep_read(k, c, root, 1, &q), -EAGAIN); /* none yet */
+	gv_irqkeep_set(k, &whole, 1000000000ull);
+	assert_int_equal(gv_irqkeep_read(k, c, root, 2000000000ull, &q), 0);
+	assert_true(q.present);
+	assert_int_equal(q.nlist, 2);
+	assert_int_equal(q.lines[0].irq, 27);
+	assert_int_equal(q.lines[0].total, 507);
+	assert_int_equal(q.lines[1].total, 43);
+	assert_int_equal(q.per_cpu[0], 503); /* CPU 0: 500 + 3 */
+	assert_int_equal(q.per_cpu[1], 47);
+	/* a minute on: the whole file again */
+	assert_int_equal(gv_irqkeep_read(k, c, root, 62000000000ull, &q), -EAGAIN);
+	/* a line's file gone: not kept any more */
+	snprintf(cmd, sizeof cmd, "rm %s/sys/kernel/irq/29/per_cpu_count", root);
+	assert_int_equal(system(cmd), 0);
+	kfs_cache_free(c);
+	c = kfs_cache_new();
+	assert_true(gv_irqkeep_read(k, c, root, 3000000000ull, &q) < 0);
+	assert_int_equal(gv_irqkeep_read(k, c, root, 3000000000ull, &q), -EAGAIN);
+	gv_irqs_free(&q);
+	gv_irqs_free(&whole);
+	gv_irqkeep_free(k);
+	kfs_cache_free(c);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* ---- vtune report: the policy's notes and the kernel's line ---- */
 
 static void test_report_diag_notes(void **state)
@@ -826,6 +874,7 @@ int main(void)
 		cmocka_unit_test(test_dom0_sizing),
 		cmocka_unit_test(test_host_irq_view),
 		cmocka_unit_test(test_irq_exec),
+		cmocka_unit_test(test_irqkeep),
 		cmocka_unit_test(test_report_diag_notes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
