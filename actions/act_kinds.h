@@ -46,11 +46,31 @@ int act_offload_exec(const struct act_ctx *c, const struct pol_change *ch);
 /* pin */
 int act_pin_exec(const struct act_ctx *c, const struct pol_change *ch);
 
+/* irq: NIC queue interrupts spread over the CPUs (both sides) */
+extern const struct knob_ops act_irq_knob_ops;
+int act_irq_exec(const struct act_ctx *c, const struct pol_change *ch);
+/* Does irqbalance run under root (it then owns IRQ affinity)? */
+int act_irq_irqbalance(const char *root);
+
+/* channels: every multiqueue NIC to its queues, one per CPU at most */
+extern const struct knob_ops act_channels_knob_ops;
+int act_channels_exec(const struct act_ctx *c, const struct pol_change *ch);
+
+/* nofile: listeners' processes near RLIMIT_NOFILE get more (prlimit) */
+extern const struct knob_ops act_nofile_knob_ops;
+int act_nofile_exec(const struct act_ctx *c, const struct pol_change *ch);
+
 /* note */
 void act_note_parse(struct pol_ld *ld, yaml_node_t *an, yaml_node_t *node,
 		    yaml_node_t *const *mods, yaml_node_t *const *modkeys,
 		    struct pol_action *a);
 int act_note_plan(const struct act_plan_in *in, struct pol_plan *out);
+/* A note's text with each "{metric.name}" replaced by its value from
+ * guest / host (either may be NULL; whole numbers and values of 100 or
+ * more without decimals, others to 2 significant digits), into out (n
+ * bytes). */
+void act_note_expand(const char *text, const struct mvec *guest, const struct mvec *host,
+		     char *out, size_t n);
 int act_note_exec(const struct act_ctx *c, const struct pol_change *ch);
 
 #endif

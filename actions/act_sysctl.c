@@ -77,6 +77,51 @@ static const char *op_word(enum pol_op op)
 	}
 }
 
+/* A three-number sysctl (tcp_mem, tcp_rmem, tcp_wmem): set "A B C", or
+ * scale / step, with min and max bounding the largest of the three. */
+static void build_triple(const struct act_spec *s, enum pol_op op, struct pol_action *a,
+			 struct berr *e, double lo, double hi)
+{
+	const char *key = s->key;
+	if (op == POL_OP_WIDEN)
+		bad(e, ACT_F_OP, "'widen' only applies to %s", PORT_RANGE_KEY);
+	if (op == POL_OP_SET && s->value) {
+		unsigned long long v[3];
+		char tail, vs[64], why[160];
+		if (sscanf(s->value, "%llu %llu %llu %c", &v[0], &v[1], &v[2], &tail) != 3)
+			bad(e, ACT_F_VALUE, "set: %s needs \"A B C\" (three numbers), not '%.40s'", key,
+			    s->value);
+		else if (snprintf(vs, sizeof vs, "%llu %llu %llu", v[0], v[1], v[2]) >= (int)sizeof vs ||
+			 pol_sysctl_value_ok(key, vs, why, sizeof why))
+			bad(e, ACT_F_VALUE, "set: %s", why);
+		else
+			snprintf(a->set_str, sizeof a->set_str, "%s", vs);
+	}
+	if (op == POL_OP_SCALE && s->value) {
+		if (pol_parse_num(s->value, &a->value))
+			bad(e, ACT_F_VALUE, "scale: '%.40s' is not a number", s->value);
+		else if (!(a->value > 0 && a->value <= 16))
+			bad(e, ACT_F_VALUE, "scale: %s is out of range (above 0, at most 16)", s->value);
+	}
+	if (op == POL_OP_STEP && s->value &&
+	    !whole(e, ACT_F_VALUE, s->value, key, "step", &a->value) && a->value == 0)
+		bad(e, ACT_F_VALUE, "step: 0 changes nothing");
+	if (s->min && !whole(e, ACT_F_MIN, s->min, key, "min", &a->min)) {
+		if (a->min < lo || a->min > hi)
+			bad(e, ACT_F_MIN, "min: %.15g is outside the allowed range %.0f..%.0f for %s",
+			    a->min, lo, hi, key);
+		a->has_min = 1;
+	}
+	if (s->max && !whole(e, ACT_F_MAX, s->max, key, "max", &a->max)) {
+		if (a->max < lo || a->max > hi)
+			bad(e, ACT_F_MAX, "max: %.15g is outside the allowed range %.0f..%.0f for %s",
+			    a->max, lo, hi, key);
+		a->has_max = 1;
+	}
+	if (a->has_min && a->has_max && a->min > a->max)
+		bad(e, ACT_F_MIN, "min %.15g is above max %.15g", a->min, a->max);
+}
+
 /* Check s (its op already chosen) and fill a. */
 static void build_core(const struct act_spec *s, enum pol_op op, struct pol_action *a,
 		       struct berr *e)
@@ -122,6 +167,10 @@ static void build_core(const struct act_spec *s, enum pol_op op, struct pol_acti
 				    a->min, lo, hi, key);
 			a->has_min = 1;
 		}
+		return;
+	}
+	if (allow_is_triple(allow_find(key))) {
+		build_triple(s, op, a, e, lo, hi);
 		return;
 	}
 	if (op == POL_OP_WIDEN)
@@ -307,7 +356,7 @@ static int plan_port_range(const struct act_plan_in *in, struct pol_plan *p, con
 {
 	const struct pol_action *a = in->a;
 	unsigned lo, hi;
-	char tail, nv[48];
+	char tail, nv[64];
 	if (sscanf(cur, "%u %u %c", &lo, &hi, &tail) != 2)
 		return pol_plan_note(p, in->rule, a, in->why, cur,
 				     "%s: cannot read the current value '%.40s', not changed",
@@ -360,6 +409,72 @@ static int plan_port_range(const struct act_plan_in *in, struct pol_plan *p, con
 	return 0;
 }
 
+/* The largest a value may be now: the allow-list's bound on this machine
+ * (its memory), and the action's max. */
+static double ceiling(const struct pol_action *a)
+{
+	const struct allow_rule *r = allow_find(a->key);
+	double hi = r ? (double)allow_max_now(r) : 0;
+	if (a->has_max && a->max < hi)
+		hi = a->max;
+	return hi;
+}
+
+/* tcp_mem (all three move) and tcp_rmem / tcp_wmem (the largest alone);
+ * every number stays a whole number within [the allow-list's min, the
+ * ceiling] and in order. */
+static int plan_triple(const struct act_plan_in *in, struct pol_plan *p, const char *cur)
+{
+	const struct pol_action *a = in->a;
+	const struct allow_rule *r = allow_find(a->key);
+	unsigned long long c[3];
+	char tail, nv[80], ncur[80], whyno[160];
+	if (sscanf(cur, "%llu %llu %llu %c", &c[0], &c[1], &c[2], &tail) != 3)
+		return pol_plan_note(p, in->rule, a, in->why, cur,
+				     "%s: cannot read the current value '%.40s', not changed",
+				     a->key, cur);
+	snprintf(ncur, sizeof ncur, "%llu %llu %llu", c[0], c[1], c[2]);
+	double hi = ceiling(a), lo = (double)r->min, n[3];
+	if (a->op == POL_OP_SET) {
+		snprintf(nv, sizeof nv, "%s", a->set_str);
+	} else {
+		int all = (r->flags & ALLOW_TRIPLE) != 0;
+		for (int i = 0; i < 3; i++) {
+			double x = (double)c[i];
+			if (all || i == 2)
+				x = a->op == POL_OP_SCALE ? round(x * a->value) : x + a->value;
+			n[i] = x;
+		}
+		double raw = n[2];
+		if (a->has_min && raw < a->min && raw > (double)c[2])
+			n[2] = a->min;
+		for (int i = 0; i < 3; i++)
+			n[i] = fmin(fmax(n[i], lo), hi);
+		/* in order: A <= B <= C, the smaller ones giving way */
+		n[1] = fmin(n[1], n[2]);
+		n[0] = fmin(n[0], n[1]);
+		if (raw > (double)c[2] && n[2] <= (double)c[2])
+			return pol_plan_note(p, in->rule, a, in->why, ncur,
+					     "%s at max (%.0f, this machine's memory allows %.0f), not changed",
+					     a->key, (double)c[2], hi);
+		if (raw < (double)c[2] && n[2] >= (double)c[2])
+			return pol_plan_note(p, in->rule, a, in->why, ncur, "%s at min, not changed",
+					     a->key);
+		snprintf(nv, sizeof nv, "%.0f %.0f %.0f", n[0], n[1], n[2]);
+	}
+	if (!strcmp(nv, ncur))
+		return pol_plan_note(p, in->rule, a, in->why, ncur, "%s already %s, not changed",
+				     a->key, nv);
+	if (pol_sysctl_value_ok(a->key, nv, whyno, sizeof whyno))
+		return pol_plan_note(p, in->rule, a, in->why, ncur, "%s, not changed", whyno);
+	struct pol_change *ch = pol_plan_add(p, in->rule, a, "sysctl", in->why);
+	if (!ch)
+		return -ENOMEM;
+	snprintf(ch->old, sizeof ch->old, "%s", ncur);
+	snprintf(ch->new, sizeof ch->new, "%s", nv);
+	return 0;
+}
+
 int act_sysctl_plan(const struct act_plan_in *in, struct pol_plan *p)
 {
 	const struct pol_action *a = in->a;
@@ -380,6 +495,8 @@ int act_sysctl_plan(const struct act_plan_in *in, struct pol_plan *p)
 	trim(cur);
 	if (!strcmp(a->key, PORT_RANGE_KEY))
 		return plan_port_range(in, p, cur);
+	if (allow_is_triple(allow_find(a->key)))
+		return plan_triple(in, p, cur);
 
 	double c, lo = -INFINITY, hi = INFINITY, raw, nv;
 	if (parse_double(cur, &c) || c != floor(c))
@@ -387,8 +504,7 @@ int act_sysctl_plan(const struct act_plan_in *in, struct pol_plan *p)
 				     "%s: cannot read the current value '%.40s', not changed",
 				     a->key, cur);
 	pol_sysctl_allowed(a->key, &lo, &hi, NULL, 0);
-	if (a->has_max && a->max < hi)
-		hi = a->max;
+	hi = ceiling(a);
 	if (a->has_min && a->min > lo)
 		lo = a->min;
 	switch (a->op) {

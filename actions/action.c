@@ -20,6 +20,9 @@ static const char *const w_onoff[] = { "off", "on", NULL };
 static const char *const w_pin[] = { "dom0-away", "emulator-away", "vcpus-spread", "housekeeping",
 				      "net-threads", NULL };
 static const char *const w_sriov[] = { "attach", NULL };
+static const char *const w_irq[] = { "spread", NULL };
+static const char *const w_channels[] = { "max", NULL };
+static const char *const w_nofile[] = { "raise", NULL };
 static const char *const m_sysctl[] = { "set", "scale", "step", "widen", "min", "max", NULL };
 
 static const struct knob_ops *const k_sysctl[] = { &knob_sysctl_ops, NULL };
@@ -27,6 +30,9 @@ static const struct knob_ops *const k_rps[] = { &knob_rps_ops, &knob_sysctl_ops,
 static const struct knob_ops *const k_brnf[] = { &hostnet_bridge_nf_ops, &hostnet_bridge_br_ops,
 						  &hostnet_firewall_ops, NULL };
 static const struct knob_ops *const k_off[] = { &hostnet_offload_ops, NULL };
+static const struct knob_ops *const k_irq[] = { &act_irq_knob_ops, NULL };
+static const struct knob_ops *const k_chan[] = { &act_channels_knob_ops, NULL };
+static const struct knob_ops *const k_nofile[] = { &act_nofile_knob_ops, NULL };
 
 /*              hostd       agent       once */
 #define NEVER { ACT_NO, ACT_NO, ACT_NO }
@@ -54,8 +60,16 @@ static const struct act_def table[] = {
 	 * but as advice, until the backends' PCI attach slots exist */
 	{ .kind = PA_SRIOV, .name = "sriov", .run = { NEVER, { ACT_NO, ACT_ADVICE, ACT_NO } },
 	  .by_backend = 1, .words = w_sriov, .plan = act_word_plan },
+	/* the seeds' guest actions, carried by protocol 2 */
+	{ .kind = PA_IRQ, .name = "irq", .run = { GUEST, HOST }, .wire_v = 2,
+	  .words = w_irq, .plan = act_word_plan, .exec = act_irq_exec, .knobs = k_irq },
+	{ .kind = PA_CHANNELS, .name = "channels", .run = { GUEST, NEVER }, .wire_v = 2,
+	  .words = w_channels, .plan = act_word_plan, .exec = act_channels_exec, .knobs = k_chan },
+	{ .kind = PA_NOFILE, .name = "nofile", .run = { GUEST, NEVER }, .wire_v = 2,
+	  .words = w_nofile, .plan = act_word_plan, .exec = act_nofile_exec, .knobs = k_nofile },
 	{ .kind = PA_NOTE, .name = "note",
-	  .run = { { ACT_LOCAL, ACT_LOCAL, ACT_LOCAL }, { ACT_LOCAL, ACT_LOCAL, ACT_NO } },
+	  /* a host note in a guest without a host daemon: advice for the provider */
+	  .run = { { ACT_LOCAL, ACT_LOCAL, ACT_LOCAL }, { ACT_LOCAL, ACT_ADVICE, ACT_NO } },
 	  .parse = act_note_parse, .plan = act_note_plan, .exec = act_note_exec },
 };
 

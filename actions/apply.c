@@ -142,14 +142,19 @@ int apply_expand(const struct act_ctx *c, const struct pol_change *ch, apply_exp
 	return x.changed;
 }
 
-/* ACT_ADVICE: a host change the guest cannot make. */
+/* ACT_ADVICE: a host change (or a host note) the guest cannot act on. */
 static int advise(const struct act_ctx *c, const struct pol_change *ch)
 {
-	char line[512];
-	snprintf(line, sizeof line,
-		 "rule %s: the fix is outside this VM: ask your provider for host %s %s%s%s",
-		 ch->rule, ch->kind, ch->key, ch->new[0] && strcmp(ch->new, ch->key) ? " " : "",
-		 ch->new[0] && strcmp(ch->new, ch->key) ? ch->new : "");
+	char line[768];
+	if (!strcmp(ch->kind, "note"))
+		snprintf(line, sizeof line, "rule %s: the fix is outside this VM: ask your provider: %s",
+			 ch->rule, ch->note);
+	else
+		snprintf(line, sizeof line,
+			 "rule %s: the fix is outside this VM: ask your provider for host %s %s%s%s",
+			 ch->rule, ch->kind, ch->key,
+			 ch->new[0] && strcmp(ch->new, ch->key) ? " " : "",
+			 ch->new[0] && strcmp(ch->new, ch->key) ? ch->new : "");
 	apply_say_why(c->ac, LOG_NOTICE, line, ch->why);
 	return 0;
 }

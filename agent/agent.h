@@ -11,6 +11,15 @@ int agent_sample_main(int argc, char **argv);
 int agent_standalone_main(int argc, char **argv); /* run --standalone */
 int agent_run_main(int argc, char **argv);        /* run: talk to vtune-hostd */
 int agent_once_main(int argc, char **argv);       /* once: apply the baseline */
+int agent_report_main(int argc, char **argv);     /* report: what the rules find here */
+
+/* One sample: two readings of root interval seconds apart (a reader, so
+ * the kernel log between them counts), or of root then the capture then,
+ * with rates over the captures' /proc/uptime difference (interval when
+ * either has none: said on stderr). 0, or 1 after saying why on stderr
+ * (cmd names the sub-command). Free s with gv_sample_free. */
+int agent_take_sample(const char *cmd, const char *root, const char *then, double interval,
+		      int flags, struct gv_sample *s);
 
 #include <signal.h>
 

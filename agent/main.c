@@ -15,6 +15,8 @@ static const char usage[] =
 	"  run      report to vtune-hostd over virtio-serial and apply what it asks;\n"
 	"           --standalone: sample, evaluate the guest rules and apply them\n"
 	"  once     apply the guest baseline once (cloud-image bootstrap) and exit\n"
+	"  report   what the policy's rules find in this VM; host-side causes marked\n"
+	"           \"outside this VM — ask your provider\" with their evidence\n"
 	"\n"
 	"  vtune-agent COMMAND --help   shows a command's options; see vtune-agent(8).\n";
 
@@ -25,6 +27,7 @@ static const struct {
 	{ "sample", agent_sample_main },
 	{ "run", agent_run_main },
 	{ "once", agent_once_main },
+	{ "report", agent_report_main },
 };
 
 static int dispatch(int argc, char **argv)

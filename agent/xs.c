@@ -4,6 +4,7 @@
  * the host's control/vtune/{hello,apply,revert,error} values become lines. */
 #include "xs.h"
 #include "log.h"
+#include "metrics.h"
 #include "vclock.h"
 #include "wire.h"
 
@@ -153,6 +154,8 @@ static int trim_step(json_object *sample, int step)
 		del_in(sample, "cpu", "per_cpu");
 		del_in(sample, "softnet", "per_cpu");
 		del_in(sample, "softnet", "net_rx_per_cpu");
+		del_in(sample, "irqs", "per_cpu");
+		del_in(sample, "irqs", "lines");
 		return 1;
 	case 2:
 		if (json_object_object_get_ex(sample, "listeners", &a) &&
@@ -203,6 +206,29 @@ static int trim_step(json_object *sample, int step)
 	case 7:
 		json_object_object_del(sample, "knobs");
 		return 1;
+	case 8:	 /* the seeds' metrics (IRQs, channels, processes, socket memory,
+		  * the kernel log ...) that are 0 */
+	case 9:	 /* knobs' current values: a protocol 2 host does not plan them */
+	case 10: { /* the rest of the seeds' metrics */
+		json_object *met;
+		const char *drop[256];
+		size_t nd = 0;
+		if (!json_object_object_get_ex(sample, "metrics", &met) ||
+		    !json_object_is_type(met, json_type_object))
+			return 1;
+		json_object_object_foreach(met, k, v) {
+			int id = metric_lookup(k);
+			int seed = id >= M_GUEST_IRQ_NIC_RATE && !strncmp(k, "guest.", 6);
+			int knob = !strncmp(k, "guest.sysctl.", 13);
+			if (((step == 8 && seed && json_object_get_double(v) == 0) ||
+			     (step == 9 && knob) || (step == 10 && seed)) &&
+			    nd < sizeof drop / sizeof *drop)
+				drop[nd++] = k;
+		}
+		for (size_t i = 0; i < nd; i++)
+			json_object_object_del(met, drop[i]);
+		return 1;
+	}
 	}
 	return 0;
 }

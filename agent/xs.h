@@ -81,7 +81,10 @@ void xst_get_stats(const struct xst *t, struct xst_stats *out);
  * step by step — per-CPU arrays, then listeners beyond the fullest 8 and
  * interfaces beyond the first 4, then 1 of each, then none, then all but
  * interval_s, metrics and knobs, then the raw counters (metrics named
- * *_total), then knobs — and "truncated": true added to the
+ * *_total), then knobs, then the seeds' metrics (the catalogue's guest
+ * rows from guest.irq.nic_rate on) whose value is 0, then the knobs'
+ * values (guest.sysctl.*), then the rest of the seeds' metrics — and
+ * "truncated": true added to the
  * sample. *out (malloc'd, no newline, *outlen bytes) always decodes as a
  * report. Returns 0 (fits as is), 1 (trimmed), -EMSGSIZE (no trim fits),
  * -EINVAL (not a report) or -ENOMEM. */

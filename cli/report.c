@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define GV_LINE_MAX 220 /* a kernel log line as the agent keeps it, and more */
+
 json_object *rep_get(json_object *o, const char *k)
 {
 	json_object *v;
@@ -79,6 +81,52 @@ static void row(json_object *rows, const char *what, const char *guest, const ch
 	json_object_object_add(o, "guest", json_object_new_string(guest));
 	json_object_object_add(o, "host", json_object_new_string(host));
 	json_object_array_add(rows, o);
+}
+
+/* A count metric as text ("n/a" when unknown). */
+static const char *cnt(double v, char *b, size_t n)
+{
+	if (isnan(v))
+		snprintf(b, n, "n/a");
+	else
+		snprintf(b, n, "%.0f", v);
+	return b;
+}
+
+/* A guest's text made safe for a terminal: control bytes become '?'. */
+static void safe_text(const char *in, char *out, size_t n)
+{
+	size_t i = 0;
+	for (; in[i] && i + 1 < n; i++)
+		out[i] = (unsigned char)in[i] < 0x20 || in[i] == 0x7f ? '?' : in[i];
+	out[i] = '\0';
+}
+
+/* The seeds' rows: NIC queues and their interrupts, socket memory and
+ * limits, the kernel log's latest known line. */
+static void seed_rows(json_object *rows, json_object *g)
+{
+	char gs[256], a[32], b[32], c[32], d[32], e[32];
+	snprintf(gs, sizeof gs, "NIC irqs on %s CPU(s), hottest %s; queues %s of %s",
+		 cnt(m(g, "guest.irq.nic_cpus"), a, sizeof a),
+		 pct(m(g, "guest.irq.nic_hot_share"), b, sizeof b),
+		 cnt(m(g, "guest.net.channels"), c, sizeof c),
+		 cnt(m(g, "guest.net.channels_max"), d, sizeof d));
+	double ib = m(g, "host.irqbalance");
+	row(rows, "nic queues", gs, "host NIC irqs %s, hottest CPU %s; irqbalance %s",
+	    rate(m(g, "host.irq.nic_rate"), e, sizeof e), pct(m(g, "host.irq.nic_hot_share"), a, sizeof a),
+	    isnan(ib) ? "n/a" : ib >= 1 ? "on" : "off");
+	snprintf(gs, sizeof gs, "tcp mem %s of max, TIME_WAIT %s, orphans %s, open files %s",
+		 pct(m(g, "guest.tcp.mem_fill"), a, sizeof a),
+		 pct(m(g, "guest.tcp.time_wait_fill"), b, sizeof b),
+		 pct(m(g, "guest.tcp.orphans_fill"), c, sizeof c),
+		 pct(m(g, "guest.proc.nofile_fill_max"), d, sizeof d));
+	row(rows, "limits", gs, "conntrack drops %s, new %s",
+	    rate(m(g, "host.conntrack.drops"), a, sizeof a), rate(m(g, "host.conntrack.new"), b, sizeof b));
+	json_object *k = rep_get(g, "kmsg");
+	char line[GV_LINE_MAX];
+	safe_text(rep_str(k, "latest"), line, sizeof line);
+	row(rows, "kernel log", *line ? line : "no known line since the agent started", "-");
 }
 
 static json_object *side_by_side(json_object *g)
@@ -162,6 +210,7 @@ static json_object *side_by_side(json_object *g)
 	row(rows, "conntrack", gs, "conntrack %s full; SR-IOV VFs free: %s",
 	    pct(m(g, "host.conntrack.fill"), b, sizeof b),
 	    isnan(vfs) ? "n/a" : (snprintf(c, sizeof c, "%.0f", vfs), c));
+	seed_rows(rows, g);
 	return rows;
 }
 
@@ -379,7 +428,7 @@ json_object *rep_model(json_object *cap, const char *only, int minutes, char *er
 		o = json_object_new_object();
 		static const char *const keep[] = { "name", "hypervisor", "connected", "agent", "report_age_s",
 						    "tap", "bridge", "nvcpus", "active_rules",
-						    "guest_metrics", "host_metrics" };
+						    "guest_metrics", "host_metrics", "kmsg", "processes" };
 		for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++)
 			copy(o, g, keep[k]);
 		json_object_object_add(o, "side_by_side", side_by_side(g));

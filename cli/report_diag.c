@@ -121,6 +121,31 @@ static json_object *evaluate(json_object *g)
 	return a;
 }
 
+/* The kernel's latest known line, when it logged one in the last
+ * interval (the agent's kmsg reader: guest.kmsg.* counts). */
+static void kernel_log(json_object *g, json_object *out)
+{
+	json_object *k = rep_get(g, "kmsg");
+	static const char *const kinds[] = { "conntrack_full", "syn_flood", "tw_overflow", "orphans",
+					     "tcp_oom", "dst_overflow", "neigh_overflow", "alloc_fail" };
+	double lines = 0;
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+		double v = rep_num(k, kinds[i]);
+		lines += isnan(v) ? 0 : v;
+	}
+	if (lines > 0 && *rep_str(k, "latest")) {
+		char safe[240], text[400];
+		size_t j = 0;
+		for (const char *p = rep_str(k, "latest"); *p && j + 1 < sizeof safe; p++)
+			safe[j++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+		safe[j] = '\0';
+		snprintf(text, sizeof text,
+			 "the kernel logged %.0f known line%s in the last interval, the latest: %s", lines,
+			 lines == 1 ? "" : "s", safe);
+		add(out, "guest", "kernel-log", "logged", text);
+	}
+}
+
 int rep_diagnose(json_object *g, json_object *out)
 {
 	json_object *gm = rep_get(g, "guest_metrics");
@@ -137,7 +162,8 @@ int rep_diagnose(json_object *g, json_object *out)
 			add(out, "none", "no-policy", "none",
 			    "the capture holds no evaluation and no policy could be read to evaluate "
 			    "it (vtune report --policy FILE)");
-			return 1;
+			kernel_log(g, out);
+			return (int)(json_object_array_length(out) - before);
 		}
 		ev = own = evaluate(g);
 		by = diag_policy[0] ? diag_policy : "the policy";
@@ -149,6 +175,7 @@ int rep_diagnose(json_object *g, json_object *out)
 			if (rank(rep_str(x, "state")) == r)
 				finding(out, x);
 		}
+	kernel_log(g, out);
 	if (json_object_array_length(out) == before) {
 		char text[640];
 		snprintf(text, sizeof text, "no rule's condition holds (evaluated by %s)", by);

@@ -332,6 +332,8 @@ json_object *hist_report_json(const struct hist_report_in *in, json_object *req)
 		json_object_object_add(go, "listeners", ls ? json_object_get(ls) : json_object_new_array());
 		json_object_object_add(go, "guest_hot_cpu", hot_cpu(sample));
 		json_object_object_add(go, "net_rx_hot_cpu", json_object_get(get(sn, "net_rx_hot_cpu")));
+		json_object_object_add(go, "kmsg", json_object_get(get(sample, "kmsg")));
+		json_object_object_add(go, "processes", json_object_get(get(sample, "processes")));
 		json_object_object_add(go, "changes", guest_changes(in->journal, g));
 		json_object *pa = json_object_new_array();
 		for (size_t k = 0; plan && k < json_object_array_length(plan); k++) {

@@ -52,6 +52,7 @@ struct hostd {
 	uint64_t interval_ns, next_step_ns;
 	struct pol_plan plan;
 	struct hist_store *hist; /* key metrics for `vtune report` (NULL: none) */
+	struct hostnet_irqs *irqs; /* the host NICs' interrupts (NULL: not read) */
 	void *chans;		 /* agent channels the backend carries (channels_open) */
 	/* a step's guest applies, sent once their intents are synced together */
 	struct held_apply *held;
@@ -692,6 +693,9 @@ static void step_guest(struct hostd *h, struct guest *g, uint64_t now)
 		if (r < 0)
 			log_debug("guest %s: network view: %s", g->bk.name, strerror(-r));
 	}
+	/* the host's own NICs: read once per interval, for every guest */
+	if (h->irqs)
+		hostnet_irq_view(h->irqs, h->o.root, now, h->interval_ns, &g->hm);
 	g->have_host = 1;
 	hist_record(h->hist, g->bk.name, vclock_wall_ns(), &g->gm, &g->hm);
 	struct cur_ctx cc = { h, g };
@@ -955,6 +959,7 @@ struct hostd *hostd_new(const struct hostd_opts *o, int *err, char *why, size_t 
 	h->interval_ns = (uint64_t)(o->interval_s * 1e9);
 	pol_plan_init(&h->plan);
 	h->hist = hist_store_new(o->interval_s, 0);
+	h->irqs = hostnet_irqs_new();
 	backend_register_knobs();
 	h->ops = backend_find(o->backend);
 	if (!h->ops) {
@@ -1121,6 +1126,7 @@ void hostd_free(struct hostd *h)
 	pol_set_free(h->set);
 	pol_plan_free(&h->plan);
 	hist_store_free(h->hist);
+	hostnet_irqs_free(h->irqs);
 	loop_free(h->loop);
 	free(h);
 }

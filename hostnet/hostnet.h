@@ -208,6 +208,8 @@ struct hostnet_state {
 	int have_softnet;
 	uint64_t tap_errors, csum_failures;
 	int have_csum;
+	int have_cts;		/* conntrack statistics below are valid */
+	uint64_t cts_drop, cts_early_drop, cts_insert_failed;
 };
 
 /* Fill host with the host.* metrics of one guest's path: host.bridge_nf (1
@@ -217,7 +219,8 @@ struct hostnet_state {
  * ("hw csum failure" for tap or bridge in the kernel log) and
  * host.softnet.dropped as rates since the previous call with st
  * (unknown on the first), host.conntrack.fill (% of nf_conntrack_max in
- * netns; 0 when conntrack is absent). root "/" reads the live kernel (tap
+ * netns; 0 when conntrack is absent), host.conntrack.{drops,early_drops,
+ * insert_failed} as rates (its per-CPU statistics in netns). root "/" reads the live kernel (tap
  * counters through rtnetlink inside netns); another root is a fixture tree
  * (sys/class/net/TAP/statistics, proc/...). bridge is accepted for the
  * record (bridge-nf is per namespace). Metrics that cannot be read stay
@@ -225,6 +228,18 @@ struct hostnet_state {
  * -EINVAL (bad arguments). */
 int hostnet_view(struct hostnet_state *st, const char *root, const char *tap,
 		 const char *bridge, const char *netns, uint64_t now_ns, struct mvec *host);
+
+/* ---- the host's own NICs: their queue interrupts ----
+ * Host-wide, not per guest: /proc/interrupts read once per interval (a
+ * reading younger than half of min_gap_ns is reused) for the NIC queue
+ * lines of the interfaces of hostd's network namespace, and irqbalance.
+ * Sets host.irq.nic_rate, host.irq.nic_hot_share, host.irq.one_cpu and
+ * host.irqbalance (rates from the second call on). */
+struct hostnet_irqs;
+struct hostnet_irqs *hostnet_irqs_new(void);
+void hostnet_irqs_free(struct hostnet_irqs *s);
+int hostnet_irq_view(struct hostnet_irqs *s, const char *root, uint64_t now_ns,
+		     uint64_t min_gap_ns, struct mvec *host);
 
 /* hostnet_view as privops' privileged side runs it (privops_view_fn): state
  * is a struct hostnet_state of len bytes. With privops active (privops.h),

@@ -51,6 +51,8 @@ struct inns {
 	uint64_t ct_count, ct_max;
 	int tap_r;
 	uint64_t rx_packets, tx_packets, rx_dropped, tx_dropped, errors;
+	int cts_r;	      /* conntrack statistics: 0 or -errno */
+	struct gv_ctstat cts;
 };
 
 static int tap_live(struct inns *s)
@@ -125,6 +127,12 @@ static int read_inns(void *arg)
 	s->ct_r = kfs_read_u64(s->root, "proc/sys/net/netfilter/nf_conntrack_count", &s->ct_count);
 	if (!s->ct_r)
 		s->ct_r = kfs_read_u64(s->root, "proc/sys/net/netfilter/nf_conntrack_max", &s->ct_max);
+	char *text = NULL, err[96];
+	size_t len;
+	s->cts_r = kfs_read_alloc(s->root, "proc/net/stat/nf_conntrack", &text, &len);
+	if (!s->cts_r)
+		s->cts_r = gv_parse_ctstat(text, &s->cts, err, sizeof err);
+	free(text);
 	s->tap_r = -ENODEV;
 	if (s->tap && *s->tap)
 		s->tap_r = s->live ? tap_live(s) : tap_fixture(s);
@@ -203,7 +211,7 @@ static int view_here(struct hostnet_state *st, const char *root, const char *tap
 	r = s.live ? netns_run(netns, read_inns, &s) : read_inns(&s);
 	if (r) {
 		log_debug("hostnet_view: cannot enter %s: %s", netns, strerror(-r));
-		s.brnf_r = s.ct_r = s.tap_r = r;
+		s.brnf_r = s.ct_r = s.tap_r = s.cts_r = r;
 	}
 	if (!s.brnf_r) {
 		/* netfilter runs for the bridge when the namespace sysctl or its
@@ -243,6 +251,18 @@ static int view_here(struct hostnet_state *st, const char *root, const char *tap
 	st->csum_failures = cs;
 	if (dt > 0 && !sn_r && st->have_softnet)
 		mvec_set(host, M_HOST_SOFTNET_DROPPED, rate(sn, st->softnet_dropped, dt));
+	if (dt > 0 && !s.cts_r && st->have_cts) {
+		mvec_set(host, M_HOST_CONNTRACK_DROPS, rate(s.cts.drop, st->cts_drop, dt));
+		mvec_set(host, M_HOST_CONNTRACK_EARLY_DROPS, rate(s.cts.early_drop, st->cts_early_drop, dt));
+		mvec_set(host, M_HOST_CONNTRACK_INSERT_FAILED,
+			 rate(s.cts.insert_failed, st->cts_insert_failed, dt));
+	}
+	st->have_cts = !s.cts_r;
+	if (!s.cts_r) {
+		st->cts_drop = s.cts.drop;
+		st->cts_early_drop = s.cts.early_drop;
+		st->cts_insert_failed = s.cts.insert_failed;
+	}
 
 	st->have = 1;
 	st->t_ns = now_ns;

@@ -11,6 +11,11 @@
 enum {
 	ALLOW_PAIR = 1, /* value is "LO HI" with LO < HI, both in [min, max] */
 	ALLOW_POW2 = 2, /* value must be 0 or a power of two */
+	ALLOW_TRIPLE = 4, /* value is "A B C" with A <= B <= C, each in [min, max];
+			   * a change moves all three (tcp_mem) */
+	ALLOW_TRIPLE_MAX = 8, /* as ALLOW_TRIPLE, but a change moves C alone
+			       * (tcp_rmem, tcp_wmem: the per-socket default
+			       * stays, only the ceiling grows) */
 };
 
 struct allow_rule {
@@ -18,6 +23,10 @@ struct allow_rule {
 	uint64_t min, max; /* inclusive bounds of each number */
 	unsigned flags;    /* ALLOW_* */
 	const char *note;  /* why these bounds, for messages and docs */
+	/* memory bound: no number above physical memory / mem_div (bytes,
+	 * or pages with mem_pages); 0: none */
+	uint64_t mem_div;
+	int mem_pages;
 };
 
 /* Check that vtune may write value to sysctl key. Returns 0 when allowed,
@@ -38,6 +47,16 @@ const struct allow_rule *allow_find(const char *key);
 
 /* The whole list: *count entries in static storage. */
 const struct allow_rule *allow_list(size_t *count);
+
+/* The largest number r allows on this machine now: r->max, or less when
+ * physical memory bounds it (mem_div). */
+uint64_t allow_max_now(const struct allow_rule *r);
+
+/* Is key's value three numbers (ALLOW_TRIPLE or ALLOW_TRIPLE_MAX)? */
+int allow_is_triple(const struct allow_rule *r);
+
+/* Tests: pretend physical memory is bytes (0: the machine's own). */
+void allow_set_phys_bytes(uint64_t bytes);
 
 /* Map a dotted sysctl key to its path below the root prefix:
  * "net.core.somaxconn" -> "proc/sys/net/core/somaxconn". Components must be

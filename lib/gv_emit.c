@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_emit: serialise a guest-view sample to JSON text by hand. */
 #include "gv_emit.h"
+#include "gv_kmsg.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -298,6 +299,8 @@ static void listeners(struct em *e, const struct gv_sample *s)
 		put_u(e, "backlog", l->backlog);
 		put_d(e, "fill", l->backlog ? fmin(1.0, (double)l->queue / l->backlog)
 					    : (l->queue ? 1.0 : 0.0));
+		if (l->pid > 0)
+			put_i(e, "pid", l->pid);
 		close_(e, "}");
 	}
 	close_(e, "]");
@@ -342,6 +345,15 @@ static void conntrack_ports_files(struct em *e, const struct gv_sample *s)
 		put_d(e, "fill", s->ct.max ? (double)s->ct.count / s->ct.max : 0);
 		put_u(e, "established_timeout", s->ct.est_timeout);
 		put_u(e, "time_wait_timeout", s->ct.tw_timeout);
+		if (s->ct.st.present) {
+			open_(e, "stats", "{");
+			put_d(e, "invalid_per_s", s->ctr.invalid);
+			put_d(e, "insert_failed_per_s", s->ctr.insert_failed);
+			put_d(e, "drop_per_s", s->ctr.drop);
+			put_d(e, "early_drop_per_s", s->ctr.early_drop);
+			put_d(e, "search_restart_per_s", s->ctr.search_restart);
+			close_(e, "}");
+		}
 	}
 	close_(e, "}");
 
@@ -388,6 +400,14 @@ static void interfaces(struct em *e, const struct gv_sample *s)
 		put_i(e, "rx_queues", f->nrxq);
 		put_i(e, "rps_off", f->rps_off);
 		put_s(e, "rps_cpus", f->rps);
+		if (f->has_ch) {
+			open_(e, "channels", "{");
+			put_u(e, "combined", f->ch_combined);
+			put_u(e, "combined_max", f->ch_combined_max);
+			put_u(e, "rx", f->ch_rx);
+			put_u(e, "rx_max", f->ch_rx_max);
+			close_(e, "}");
+		}
 		close_(e, "}");
 	}
 	close_(e, "]");
@@ -409,6 +429,19 @@ static void knobs(struct em *e, const struct gv_sample *s)
 		{ "net.ipv4.tcp_tw_reuse", offsetof(struct gv_knobs, tw_reuse) },
 		{ "net.netfilter.nf_conntrack_max", offsetof(struct gv_knobs, nf_conntrack_max) },
 		{ "net.core.rps_sock_flow_entries", offsetof(struct gv_knobs, rps_sock_flow_entries) },
+		{ "net.ipv4.tcp_max_tw_buckets", offsetof(struct gv_knobs, tcp_max_tw_buckets) },
+		{ "net.ipv4.tcp_max_orphans", offsetof(struct gv_knobs, tcp_max_orphans) },
+		{ "net.core.rmem_max", offsetof(struct gv_knobs, rmem_max) },
+		{ "net.core.wmem_max", offsetof(struct gv_knobs, wmem_max) },
+		{ "vm.min_free_kbytes", offsetof(struct gv_knobs, min_free_kbytes) },
+	};
+	static const struct {
+		const char *key;
+		size_t off;
+	} t[] = {
+		{ "net.ipv4.tcp_mem", offsetof(struct gv_knobs, tcp_mem) },
+		{ "net.ipv4.tcp_rmem", offsetof(struct gv_knobs, tcp_rmem) },
+		{ "net.ipv4.tcp_wmem", offsetof(struct gv_knobs, tcp_wmem) },
 	};
 	open_(e, "knobs", "{");
 	for (size_t i = 0; i < sizeof k / sizeof *k; i++) {
@@ -416,7 +449,85 @@ static void knobs(struct em *e, const struct gv_sample *s)
 		if (v >= 0)
 			put_i(e, k[i].key, v);
 	}
+	for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+		const int64_t *v = (const int64_t *)((const char *)&s->knobs + t[i].off);
+		char b[72];
+		if (v[0] < 0)
+			continue;
+		snprintf(b, sizeof b, "%lld %lld %lld", (long long)v[0], (long long)v[1],
+			 (long long)v[2]);
+		put_s(e, t[i].key, b);
+	}
 	close_(e, "}");
+}
+
+/* NIC queue interrupts, the kernel log's known lines, the listeners'
+ * processes. */
+static void seeds(struct em *e, const struct gv_sample *s)
+{
+	if (ok(s, GV_IRQS) && (s->irq.present || s->irq.irqbalance >= 0)) {
+		open_(e, "irqs", "{");
+		put_b(e, "present", s->irq.present);
+		if (s->irq.present) {
+			put_i(e, "nic_lines", s->irq.nlines);
+			open_(e, "per_cpu", "[");
+			for (int i = 0; i < s->irq_ncpu; i++) {
+				open_(e, NULL, "{");
+				put_i(e, "cpu", s->irq_cpu_id[i]);
+				put_d(e, "nic_per_s", s->irq_cpu_rate[i]);
+				close_(e, "}");
+			}
+			close_(e, "]");
+			put_d(e, "nic_per_s", s->irq_rate);
+			put_i(e, "hot_cpu", s->irq_hot_cpu >= 0 ? s->irq_cpu_id[s->irq_hot_cpu] : -1);
+			put_d(e, "hot_share", s->irq_hot_share);
+			put_b(e, "one_cpu", gv_sample_irq_one_cpu(s));
+			open_(e, "lines", "[");
+			for (int i = 0; i < s->irq.nlist; i++) {
+				open_(e, NULL, "{");
+				put_i(e, "irq", s->irq.lines[i].irq);
+				put_s(e, "name", s->irq.lines[i].name);
+				put_u(e, "total", s->irq.lines[i].total);
+				close_(e, "}");
+			}
+			close_(e, "]");
+		}
+		put_i(e, "irqbalance", s->irq.irqbalance);
+		close_(e, "}");
+	}
+	if (ok(s, GV_KMSG) && s->kmsg.present) {
+		open_(e, "kmsg", "{");
+		put_b(e, "present", s->kmsg.present);
+		if (s->kmsg.present) {
+			for (int i = 0; i < GV_KM_N; i++)
+				put_u(e, gv_kmsg_kind_name((enum gv_kmsg_kind)i), s->kmsg.n[i]);
+			put_u(e, "lines", s->kmsg.lines);
+			put_u(e, "skipped", s->kmsg.skipped);
+			put_s(e, "latest", s->kmsg.latest);
+			if (s->kmsg_latest_age_s >= 0)
+				put_d(e, "latest_age_s", s->kmsg_latest_age_s);
+		}
+		close_(e, "}");
+	}
+	if (ok(s, GV_PROCS)) {
+		open_(e, "processes", "[");
+		for (int i = 0; i < s->procs.nproc; i++) {
+			const struct gv_proc *p = &s->procs.p[i];
+			open_(e, NULL, "{");
+			put_i(e, "pid", p->pid);
+			put_s(e, "comm", p->comm);
+			put_u(e, "fds", p->fds);
+			put_b(e, "fds_is_bound", p->fds_bound);
+			put_d(e, "fds_age_s", p->fds_age_s);
+			put_i(e, "nofile_soft", p->soft == UINT64_MAX ? -1 : (int64_t)p->soft);
+			put_i(e, "nofile_hard", p->hard == UINT64_MAX ? -1 : (int64_t)p->hard);
+			put_d(e, "fill", p->soft == UINT64_MAX || !p->soft ? 0
+				  : fmin(1.0, (double)p->fds / (double)p->soft));
+			put_i(e, "listeners", p->listeners);
+			close_(e, "}");
+		}
+		close_(e, "]");
+	}
 }
 
 int gv_emit_sample(const struct gv_sample *s, struct gv_text *t)
@@ -448,6 +559,7 @@ int gv_emit_sample(const struct gv_sample *s, struct gv_text *t)
 	conntrack_ports_files(&e, s);
 	interfaces(&e, s);
 	knobs(&e, s);
+	seeds(&e, s);
 
 	struct mvec m;
 	gv_sample_metrics(s, &m);

@@ -205,6 +205,7 @@ int gv_parse_snmp(char *text, struct gv_tcp_counters *t, char *err, size_t n)
 		WANT("ActiveOpens", active_opens),
 		WANT("OutSegs", out_segs),
 		WANT("RetransSegs", retrans_segs),
+		WANT("CurrEstab", curr_estab),
 		WANT("InCsumErrors", in_csum_errors),
 	};
 	return parse_pairs(text, "Tcp:", "/proc/net/snmp", w, sizeof w / sizeof *w, t, err, n);
@@ -221,6 +222,12 @@ int gv_parse_netstat(char *text, struct gv_tcp_counters *t, char *err, size_t n)
 		WANT("TCPReqQFullDoCookies", reqq_full_do_cookies),
 		WANT("SyncookiesRecv", syncookies_recv),
 		WANT("SyncookiesFailed", syncookies_failed),
+		WANT("TCPSynRetrans", syn_retrans),
+		WANT("TCPMemoryPressures", mem_pressures),
+		WANT("TCPAbortOnMemory", abort_on_memory),
+		WANT("RcvPruned", rcv_pruned),
+		WANT("TCPRcvQDrop", rcvq_drop),
+		WANT("TCPTimeWaitOverflow", tw_overflow),
 	};
 	return parse_pairs(text, "TcpExt:", "/proc/net/netstat", w, sizeof w / sizeof *w,
 			   t, err, n);
@@ -254,6 +261,9 @@ int gv_parse_sockstat(char *text, int v6, struct gv_sockstat *s, char *err, size
 				s->tcp_tw = v;
 			} else if (!strcmp(tok[i], "alloc")) {
 				s->tcp_alloc = v;
+			} else if (!strcmp(tok[i], "mem")) {
+				s->tcp_mem = v;
+				s->has_mem = 1;
 			}
 		}
 		return 0;
@@ -382,5 +392,29 @@ int gv_parse_port_range(char *text, uint32_t *lo, uint32_t *hi, char *err, size_
 		return fail(err, n, "ip_local_port_range: expected 'LOW HIGH'");
 	*lo = (uint32_t)a;
 	*hi = (uint32_t)b;
+	return 0;
+}
+
+int gv_parse_triple(char *text, int64_t v[3], char *err, size_t n)
+{
+	char *tok[4];
+	uint64_t x[3];
+	if (parse_split(text, tok, 4) != 3 || parse_u64(tok[0], &x[0]) ||
+	    parse_u64(tok[1], &x[1]) || parse_u64(tok[2], &x[2]) ||
+	    x[0] > INT64_MAX || x[1] > INT64_MAX || x[2] > INT64_MAX)
+		return fail(err, n, "expected three numbers 'MIN DEFAULT MAX'");
+	for (int i = 0; i < 3; i++)
+		v[i] = (int64_t)x[i];
+	return 0;
+}
+
+/* "12345.67 2345.67": the first number, seconds since boot. */
+int gv_parse_uptime(char *text, double *up, char *err, size_t n)
+{
+	char *tok[3];
+	double v;
+	if (parse_split(text, tok, 3) != 2 || parse_double(tok[0], &v) || !(v >= 0) || v > 1e12)
+		return fail(err, n, "/proc/uptime: expected 'SECONDS IDLE'");
+	*up = v;
 	return 0;
 }

@@ -2,7 +2,11 @@
 /* gv_read: one reading of the whole guest view, group by group, through kfs
  * (root prefix) and sock_diag. A group that fails is marked, not fatal. */
 #include "gview.h"
+#include "ethchan.h"
+#include "gv_irq.h"
+#include "gv_kmsg.h"
 #include "gv_ports.h"
+#include "gv_procs.h"
 #include "kfs.h"
 #include "linkwatch.h"
 #include "parse.h"
@@ -20,6 +24,7 @@ static const char *const group_names[GV_NGROUPS] = {
 	[GV_SOFTNET] = "softnet", [GV_SOFTIRQS] = "softirqs",
 	[GV_CONNTRACK] = "conntrack", [GV_PORTS] = "ports", [GV_FILES] = "files",
 	[GV_IFACES] = "interfaces", [GV_KNOBS] = "knobs",
+	[GV_IRQS] = "irqs", [GV_KMSG] = "kmsg", [GV_PROCS] = "processes",
 };
 
 const char *gv_group_name(enum gv_group g)
@@ -117,6 +122,23 @@ static void read_conntrack(struct rd *d)
 		return;
 	}
 	ct->present = 1;
+	/* per-CPU statistics: absent on old kernels, a broken file is an error */
+	char *t;
+	size_t tl;
+	e = kfs_cache_read(d->c, d->root, "proc/net/stat/nf_conntrack", &t, &tl);
+	if (e == -ENOENT)
+		return;
+	if (!e && tl && t[tl - 1] != '\n') {
+		r->status[GV_CONNTRACK] = -EINVAL;
+		snprintf(r->error[GV_CONNTRACK], sizeof r->error[GV_CONNTRACK],
+			 "proc/net/stat/nf_conntrack: truncated (no final newline)");
+		return;
+	}
+	if (e)
+		set_err(r, GV_CONNTRACK, e, "proc/net/stat/nf_conntrack");
+	else if ((e = gv_parse_ctstat(t, &ct->st, r->error[GV_CONNTRACK],
+				      sizeof r->error[GV_CONNTRACK])))
+		r->status[GV_CONNTRACK] = e;
 }
 
 static int64_t knob(struct rd *d, const char *path)
@@ -139,9 +161,75 @@ static void read_knobs(struct rd *d)
 	k->tw_reuse = knob(d, "proc/sys/net/ipv4/tcp_tw_reuse");
 	k->nf_conntrack_max = knob(d, "proc/sys/net/netfilter/nf_conntrack_max");
 	k->rps_sock_flow_entries = knob(d, "proc/sys/net/core/rps_sock_flow_entries");
+	k->tcp_max_tw_buckets = knob(d, "proc/sys/net/ipv4/tcp_max_tw_buckets");
+	k->tcp_max_orphans = knob(d, "proc/sys/net/ipv4/tcp_max_orphans");
+	k->rmem_max = knob(d, "proc/sys/net/core/rmem_max");
+	k->wmem_max = knob(d, "proc/sys/net/core/wmem_max");
+	k->min_free_kbytes = knob(d, "proc/sys/vm/min_free_kbytes");
+	static const struct {
+		const char *path;
+		size_t off;
+	} tri[] = {
+		{ "proc/sys/net/ipv4/tcp_mem", offsetof(struct gv_knobs, tcp_mem) },
+		{ "proc/sys/net/ipv4/tcp_rmem", offsetof(struct gv_knobs, tcp_rmem) },
+		{ "proc/sys/net/ipv4/tcp_wmem", offsetof(struct gv_knobs, tcp_wmem) },
+	};
+	for (size_t i = 0; i < sizeof tri / sizeof *tri; i++) {
+		int64_t *v = (int64_t *)((char *)k + tri[i].off);
+		char buf[96], err[8];
+		v[0] = v[1] = v[2] = -1;
+		if (kfs_cache_read_str(d->c, d->root, tri[i].path, buf, sizeof buf) ||
+		    gv_parse_triple(buf, v, err, sizeof err))
+			v[0] = v[1] = v[2] = -1;
+	}
 	if (k->somaxconn < 0 && k->tcp_max_syn_backlog < 0)
 		set_err(r, GV_KNOBS, -ENOENT, "proc/sys/net");
 }
+
+/* /proc/interrupts: the NIC queue lines of this reading's interfaces (a
+ * kept list's lines through sysfs between whole readings, live). */
+static void read_irqs(struct rd *d, struct gv_irqkeep *k)
+{
+	struct gv_reading *r = d->r;
+	const char *names[GV_MAX_IFACES];
+	char *t;
+	size_t tl;
+	for (int i = 0; i < r->nifaces; i++)
+		names[i] = r->ifaces[i].name;
+	r->irq.irqbalance = -1;
+	if (k && is_live(d->root) &&
+	    gv_irqkeep_read(k, d->c, d->root, r->mono_ns, &r->irq) == 0)
+		return;
+	int e = kfs_cache_read(d->c, d->root, "proc/interrupts", &t, &tl);
+	if (e == -ENOENT)
+		return; /* present 0 */
+	if (!e && tl && t[tl - 1] != '\n') {
+		r->status[GV_IRQS] = -EINVAL;
+		snprintf(r->error[GV_IRQS], sizeof r->error[GV_IRQS],
+			 "proc/interrupts: truncated (no final newline)");
+		return;
+	}
+	if (e)
+		set_err(r, GV_IRQS, e, "proc/interrupts");
+	else if ((e = gv_parse_interrupts(t, names, r->nifaces, &r->irq, r->error[GV_IRQS],
+					  sizeof r->error[GV_IRQS])))
+		r->status[GV_IRQS] = e;
+	else if (k && is_live(d->root))
+		gv_irqkeep_set(k, &r->irq, r->mono_ns);
+}
+
+/* Each interface's channels, from the kept list's answers while they are
+ * younger than CHAN_MAX_AGE_NS (channels change only when someone sets
+ * them), else asked again. */
+#define CHAN_MAX_AGE_NS (30ull * 1000000000ull)
+struct chan_keep {
+	char name[GV_IFNAME_LEN];
+	int r;
+	struct ethchan c;
+	uint64_t at_ns;
+};
+
+static void read_channels(struct rd *d, struct gv_iflist *l);
 
 /* One interface's counters as /proc/net/dev gives them. */
 struct netdev_row {
@@ -159,19 +247,28 @@ struct iface_ctx {
 	struct netdev_row rows[GV_MAX_IFACES];
 };
 
+struct chan_keep;
 struct gv_iflist {
 	struct linkwatch *w;
 	int valid;  /* names: the last listing's kept interfaces, still true */
 	int total;  /* entries sys/class/net had then */
 	int n;
 	char names[GV_MAX_IFACES][GV_IFNAME_LEN];
+	int nch;    /* channels asked, by name (read_channels) */
+	struct chan_keep *ch;
 };
 
 struct gv_iflist *gv_iflist_new(void)
 {
 	struct gv_iflist *l = calloc(1, sizeof *l);
-	if (l)
-		l->w = linkwatch_new(); /* NULL: list every time */
+	if (!l)
+		return NULL;
+	l->ch = calloc(GV_MAX_IFACES, sizeof *l->ch);
+	if (!l->ch) {
+		free(l);
+		return NULL;
+	}
+	l->w = linkwatch_new(); /* NULL: list every time */
 	return l;
 }
 
@@ -180,6 +277,7 @@ void gv_iflist_free(struct gv_iflist *l)
 	if (!l)
 		return;
 	linkwatch_free(l->w);
+	free(l->ch);
 	free(l);
 }
 
@@ -360,6 +458,8 @@ static int read_ifaces(struct rd *d, struct gv_iflist *l)
 	    kfs_cache_read(d->c, d->root, "proc/net/dev", &t, &tl) != 0 ||
 	    (tl && t[tl - 1] != '\n') || parse_netdev(t, &ic) != 0)
 		ic.nrows = 0;
+	if (l && !reuse)
+		l->nch = 0; /* links changed: ask for channels again */
 	if (reuse) {
 		for (int i = 0; i < l->n && !e; i++) {
 			int had = d->r->nifaces;
@@ -421,6 +521,21 @@ int gv_read_keep(const struct gv_keep *k, const char *root, int flags, struct gv
 		return e;
 	}
 	read_knobs(&d);
+	read_irqs(&d, k->irqs);
+	if (flags & GV_READ_NETLINK)
+		read_channels(&d, k->ifaces);
+	char *t;
+	if (kfs_cache_read(c, root, "proc/uptime", &t, NULL) == 0) {
+		char err[8];
+		r->has_uptime = gv_parse_uptime(t, &r->uptime_s, err, sizeof err) == 0;
+	}
+	if (k->kmsg || !is_live(root)) {
+		e = k->kmsg && is_live(root)
+			? gv_kmsg_read(k->kmsg, root, &r->kmsg, r->error[GV_KMSG], sizeof r->error[GV_KMSG])
+			: gv_kmsg_read_file(root, &r->kmsg, r->error[GV_KMSG], sizeof r->error[GV_KMSG]);
+		if (e)
+			r->status[GV_KMSG] = e;
+	}
 
 	if (flags & GV_READ_NETLINK) {
 		e = sockdiag_listeners(root, &r->listeners, &r->nlisteners);
@@ -429,10 +544,56 @@ int gv_read_keep(const struct gv_keep *k, const char *root, int flags, struct gv
 		if (!r->status[GV_PORTS])
 			gv_ports_fill(ps, root, r);
 		gv_synq_fill(ps, root, r);
+		if (!e)
+			gv_procs_fill(k->procs, root, r);
+		else
+			set_err(r, GV_PROCS, e, "sock_diag (listeners)");
 	} else {
 		set_err(r, GV_LISTENERS, -EOPNOTSUPP, "sock_diag");
+		set_err(r, GV_PROCS, -EOPNOTSUPP, "sock_diag");
 	}
 	return 0;
+}
+
+static void read_channels(struct rd *d, struct gv_iflist *l)
+{
+	uint64_t now = vclock_mono_ns();
+	for (int i = 0; i < d->r->nifaces; i++) {
+		struct gv_iface *f = &d->r->ifaces[i];
+		struct chan_keep *k = NULL;
+		if (!strcmp(f->name, "lo"))
+			continue;
+		for (int j = 0; l && j < l->nch && !k; j++)
+			if (!strcmp(l->ch[j].name, f->name))
+				k = &l->ch[j];
+		if (!k && l && l->nch < GV_MAX_IFACES) {
+			k = &l->ch[l->nch++];
+			memset(k, 0, sizeof *k);
+			snprintf(k->name, sizeof k->name, "%s", f->name);
+		}
+		struct chan_keep tmp;
+		if (!k) {
+			memset(&tmp, 0, sizeof tmp);
+			k = &tmp;
+		}
+		if (!k->at_ns || now - k->at_ns >= CHAN_MAX_AGE_NS || !is_live(d->root)) {
+			k->r = ethchan_get(d->root, f->name, &k->c);
+			k->at_ns = now ? now : 1;
+		}
+		if (k->r)
+			continue;
+		f->has_ch = 1;
+		f->ch_combined = k->c.combined;
+		f->ch_combined_max = k->c.combined_max;
+		f->ch_rx = k->c.rx;
+		f->ch_rx_max = k->c.rx_max;
+	}
+}
+
+void gv_channels_forget(struct gv_iflist *l)
+{
+	if (l)
+		l->nch = 0;
 }
 
 int gv_read_cached(struct kfs_cache *c, const char *root, int flags, struct gv_reading *r)
@@ -455,6 +616,7 @@ int gv_read(const char *root, int flags, struct gv_reading *r)
 
 void gv_reading_free(struct gv_reading *r)
 {
+	gv_irqs_free(&r->irq);
 	free(r->cpu);
 	free(r->softnet);
 	free(r->netrx);

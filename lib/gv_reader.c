@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_reader: a sampler's kept state for gv_read. */
 #include "gv_reader.h"
+#include "gv_irq.h"
+#include "gv_kmsg.h"
+#include "gv_procs.h"
 #include "kfs.h"
 
 #include <stdlib.h>
@@ -17,7 +20,11 @@ struct gv_reader *gv_reader_new(const struct gv_ports_cfg *ports)
 	rd->k.c = kfs_cache_new();
 	rd->k.ports = gv_ports_sched_new(ports);
 	rd->k.ifaces = gv_iflist_new();
-	if (!rd->k.c || !rd->k.ports || !rd->k.ifaces) {
+	rd->k.kmsg = gv_kmsg_new();
+	rd->k.procs = gv_procs_sched_new();
+	rd->k.irqs = gv_irqkeep_new();
+	if (!rd->k.c || !rd->k.ports || !rd->k.ifaces || !rd->k.kmsg || !rd->k.procs ||
+	    !rd->k.irqs) {
 		gv_reader_free(rd);
 		return NULL;
 	}
@@ -31,6 +38,9 @@ void gv_reader_free(struct gv_reader *rd)
 	kfs_cache_free(rd->k.c);
 	gv_ports_sched_free(rd->k.ports);
 	gv_iflist_free(rd->k.ifaces);
+	gv_kmsg_free(rd->k.kmsg);
+	gv_procs_sched_free(rd->k.procs);
+	gv_irqkeep_free(rd->k.irqs);
 	free(rd);
 }
 
@@ -42,4 +52,9 @@ int gv_reader_read(struct gv_reader *rd, const char *root, int flags, struct gv_
 struct gv_ports_sched *gv_reader_ports(struct gv_reader *rd)
 {
 	return rd->k.ports;
+}
+
+void gv_reader_channels_changed(struct gv_reader *rd)
+{
+	gv_channels_forget(rd->k.ifaces);
 }

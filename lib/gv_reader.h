@@ -23,4 +23,7 @@ int gv_reader_read(struct gv_reader *rd, const char *root, int flags, struct gv_
 /* Its port scheduler (tests: to set a counter). */
 struct gv_ports_sched *gv_reader_ports(struct gv_reader *rd);
 
+/* vtune changed channels: ask the devices again at the next reading. */
+void gv_reader_channels_changed(struct gv_reader *rd);
+
 #endif

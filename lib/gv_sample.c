@@ -2,6 +2,7 @@
 /* gv_sample: rates and gauges from two readings, and the guest.* metric
  * vector that policies read. */
 #include "gview.h"
+#include "gv_irq.h"
 
 #include <errno.h>
 #include <math.h>
@@ -86,6 +87,14 @@ int gv_sample_compute(const struct gv_reading *a, const struct gv_reading *b,
 	s->tcp.syncookies_recv = rate(ta->syncookies_recv, tb->syncookies_recv, secs);
 	s->tcp.syncookies_failed = rate(ta->syncookies_failed, tb->syncookies_failed, secs);
 	s->synq = b->synq;
+	s->tcpx.out_segs = rate(ta->out_segs, tb->out_segs, secs);
+	s->tcpx.retrans_segs = rate(ta->retrans_segs, tb->retrans_segs, secs);
+	s->tcpx.syn_retrans = rate(ta->syn_retrans, tb->syn_retrans, secs);
+	s->tcpx.mem_pressures = rate(ta->mem_pressures, tb->mem_pressures, secs);
+	s->tcpx.abort_on_memory = rate(ta->abort_on_memory, tb->abort_on_memory, secs);
+	s->tcpx.rcv_pruned = rate(ta->rcv_pruned, tb->rcv_pruned, secs);
+	s->tcpx.rcvq_drop = rate(ta->rcvq_drop, tb->rcvq_drop, secs);
+	s->tcpx.tw_overflow = rate(ta->tw_overflow, tb->tw_overflow, secs);
 	s->sock = b->sock;
 	s->tcp_total = b->tcp;
 
@@ -150,6 +159,39 @@ int gv_sample_compute(const struct gv_reading *a, const struct gv_reading *b,
 	}
 
 	s->ct = b->ct;
+	if (a->ct.st.present && b->ct.st.present) {
+		const struct gv_ctstat *x = &a->ct.st, *y = &b->ct.st;
+		s->ctr.new_ = rate(x->new_, y->new_, secs);
+		s->ctr.invalid = rate(x->invalid, y->invalid, secs);
+		s->ctr.insert_failed = rate(x->insert_failed, y->insert_failed, secs);
+		s->ctr.drop = rate(x->drop, y->drop, secs);
+		s->ctr.early_drop = rate(x->early_drop, y->early_drop, secs);
+		s->ctr.search_restart = rate(x->search_restart, y->search_restart, secs);
+	} else {
+		s->ct.st.present = 0;
+	}
+
+	s->irq = b->irq;
+	s->irq.cpu_id = NULL;
+	s->irq.per_cpu = NULL;
+	s->irq_hot_cpu = -1;
+	if (!s->status[GV_IRQS] && a->irq.present && b->irq.present) {
+		s->irq_cpu_rate = calloc((size_t)b->irq.ncpu + 1, sizeof *s->irq_cpu_rate);
+		s->irq_cpu_id = calloc((size_t)b->irq.ncpu + 1, sizeof *s->irq_cpu_id);
+		if (!s->irq_cpu_rate || !s->irq_cpu_id)
+			goto nomem;
+		gv_irq_rates(&a->irq, &b->irq, secs, s->irq_cpu_rate, &s->irq_rate, &s->irq_hot_cpu,
+			     &s->irq_hot_share, &s->irq_cpus);
+		memcpy(s->irq_cpu_id, b->irq.cpu_id, (size_t)b->irq.ncpu * sizeof *s->irq_cpu_id);
+		s->irq_ncpu = b->irq.ncpu;
+	} else {
+		s->irq.present = 0;
+	}
+	s->kmsg = b->kmsg;
+	s->kmsg_latest_age_s = b->kmsg.latest[0] && b->has_uptime && b->kmsg.latest_ts_s >= 0 &&
+				       b->uptime_s >= b->kmsg.latest_ts_s
+				       ? b->uptime_s - b->kmsg.latest_ts_s : -1;
+	s->procs = b->procs;
 	s->ports = b->ports;
 	s->files_nr = b->files_nr;
 	s->files_max = b->files_max;
@@ -169,6 +211,11 @@ int gv_sample_compute(const struct gv_reading *a, const struct gv_reading *b,
 		memcpy(o->name, y->name, sizeof o->name);
 		o->nrxq = y->nrxq;
 		o->rps_off = y->rps_off;
+		o->has_ch = y->has_ch;
+		o->ch_combined = y->ch_combined;
+		o->ch_combined_max = y->ch_combined_max;
+		o->ch_rx = y->ch_rx;
+		o->ch_rx_max = y->ch_rx_max;
 		memcpy(o->rps, y->rps, sizeof o->rps);
 		if (!x)
 			continue; /* appeared between the readings: no rates yet */
@@ -192,7 +239,47 @@ void gv_sample_free(struct gv_sample *s)
 	free(s->softnet);
 	free(s->netrx);
 	free(s->ifaces);
+	free(s->irq_cpu_rate);
+	free(s->irq_cpu_id);
 	memset(s, 0, sizeof *s);
+}
+
+static int loopback(const char *addr)
+{
+	return !strncmp(addr, "127.", 4) || !strcmp(addr, "::1") || !strncmp(addr, "::ffff:127.", 11);
+}
+
+int gv_sample_busy_listener(const struct gv_sample *s)
+{
+	int best = -1;
+	for (int i = 0; i < s->nlisteners; i++) {
+		const struct gv_listener *l = &s->listeners[i], *b;
+		if (loopback(l->addr))
+			continue;
+		if (best < 0) {
+			best = i;
+			continue;
+		}
+		b = &s->listeners[best];
+		if (l->queue > b->queue ||
+		    (l->queue == b->queue && (l->backlog > b->backlog ||
+					      (l->backlog == b->backlog && l->port < b->port))))
+			best = i;
+	}
+	return best;
+}
+
+int gv_sample_busy_iface(const struct gv_sample *s)
+{
+	int best = -1;
+	for (int i = 0; i < s->nifaces; i++) {
+		const struct gv_iface_rate *f = &s->ifaces[i];
+		if (!f->has_ch || !f->ch_combined_max || !strcmp(f->name, "lo"))
+			continue;
+		if (best < 0 || f->rx_packets > s->ifaces[best].rx_packets)
+			best = i;
+	}
+	return best;
 }
 
 static double pct(double part, double whole)
@@ -339,6 +426,7 @@ void gv_sample_metrics(const struct gv_sample *s, struct mvec *m)
 		mvec_set(m, M_GUEST_NET_RX_DROPS_TOTAL, (double)s->net_total[2]);
 		mvec_set(m, M_GUEST_NET_TX_DROPS_TOTAL, (double)s->net_total[3]);
 	}
+	gv_sample_seed_metrics(s, m);
 	const struct gv_knobs *k = &s->knobs;
 	set_knob(m, M_GUEST_SOMAXCONN, k->somaxconn);
 	set_knob(m, M_GUEST_TCP_MAX_SYN_BACKLOG, k->tcp_max_syn_backlog);
@@ -350,4 +438,125 @@ void gv_sample_metrics(const struct gv_sample *s, struct mvec *m)
 	set_knob(m, M_GUEST_TCP_TW_REUSE, k->tw_reuse);
 	set_knob(m, M_GUEST_NF_CONNTRACK_MAX, k->nf_conntrack_max);
 	set_knob(m, M_GUEST_RPS_SOCK_FLOW_ENTRIES, k->rps_sock_flow_entries);
+	set_knob(m, M_GUEST_TCP_MAX_TW_BUCKETS, k->tcp_max_tw_buckets);
+	set_knob(m, M_GUEST_TCP_MAX_ORPHANS, k->tcp_max_orphans);
+	set_knob(m, M_GUEST_RMEM_MAX, k->rmem_max);
+	set_knob(m, M_GUEST_WMEM_MAX, k->wmem_max);
+	set_knob(m, M_GUEST_MIN_FREE_KBYTES, k->min_free_kbytes);
+	set_knob(m, M_GUEST_TCP_MEM_MAX, k->tcp_mem[2]);
+	set_knob(m, M_GUEST_TCP_RMEM_MAX, k->tcp_rmem[2]);
+	set_knob(m, M_GUEST_TCP_WMEM_MAX, k->tcp_wmem[2]);
+}
+
+
+/* The catalogue rows of the seeds' sources: IRQs, channels, processes,
+ * socket memory, TIME_WAIT and orphans, retransmits, the kernel log,
+ * conntrack statistics. */
+void gv_sample_seed_metrics(const struct gv_sample *s, struct mvec *m)
+{
+	const struct gv_knobs *k = &s->knobs;
+	if (!s->status[GV_IRQS] && s->irq.present) {
+		mvec_set(m, M_GUEST_IRQ_NIC_RATE, s->irq_rate);
+		mvec_set(m, M_GUEST_IRQ_NIC_QUEUES, s->irq.nlines);
+		mvec_set(m, M_GUEST_IRQ_NIC_CPUS, s->irq_cpus);
+		mvec_set(m, M_GUEST_IRQ_NIC_HOT_SHARE, s->irq_hot_share);
+		mvec_set(m, M_GUEST_IRQ_ONE_CPU, gv_sample_irq_one_cpu(s));
+	}
+	if (s->irq.irqbalance >= 0)
+		mvec_set(m, M_GUEST_IRQBALANCE, s->irq.irqbalance);
+	if (!s->status[GV_IFACES]) {
+		int i = gv_sample_busy_iface(s);
+		if (i >= 0) {
+			mvec_set(m, M_GUEST_NET_CHANNELS, s->ifaces[i].ch_combined);
+			mvec_set(m, M_GUEST_NET_CHANNELS_MAX, s->ifaces[i].ch_combined_max);
+		}
+	}
+	if (!s->status[GV_PROCS] && s->procs.nproc) {
+		double fill = 0, soft_min = -1, at = 0, age = 0;
+		for (int i = 0; i < s->procs.nproc; i++) {
+			const struct gv_proc *p = &s->procs.p[i];
+			double f = p->soft == UINT64_MAX || !p->soft ? 0
+				   : fmin(100, pct((double)p->fds, (double)p->soft));
+			if (f > fill || i == 0) {
+				fill = f;
+				age = p->fds_age_s;
+			}
+			if (p->soft != UINT64_MAX && (soft_min < 0 || (double)p->soft < soft_min))
+				soft_min = (double)p->soft;
+			at += !p->fds_bound && p->soft != UINT64_MAX && p->fds >= p->soft;
+		}
+		mvec_set(m, M_GUEST_PROC_NOFILE_FILL_MAX, fill);
+		if (soft_min >= 0)
+			mvec_set(m, M_GUEST_PROC_NOFILE_MIN, soft_min);
+		mvec_set(m, M_GUEST_PROC_AT_NOFILE, at);
+		mvec_set(m, M_GUEST_PROC_FDS_AGE, age);
+	}
+	if (!s->status[GV_SOCKSTAT] && s->sock.has_mem) {
+		mvec_set(m, M_GUEST_TCP_MEM, (double)s->sock.tcp_mem);
+		if (k->tcp_mem[0] >= 0) {
+			mvec_set(m, M_GUEST_TCP_MEM_FILL,
+				 fmin(100, pct((double)s->sock.tcp_mem, (double)k->tcp_mem[2])));
+			mvec_set(m, M_GUEST_TCP_MEM_PRESSURE, (int64_t)s->sock.tcp_mem >= k->tcp_mem[1]);
+		}
+	}
+	if (!s->status[GV_NETSTAT]) {
+		mvec_set(m, M_GUEST_TCP_MEM_PRESSURES, s->tcpx.mem_pressures);
+		mvec_set(m, M_GUEST_TCP_ABORT_ON_MEMORY, s->tcpx.abort_on_memory);
+		mvec_set(m, M_GUEST_TCP_RCV_PRUNED, s->tcpx.rcv_pruned);
+		mvec_set(m, M_GUEST_TCP_RCVQ_DROPS, s->tcpx.rcvq_drop);
+		mvec_set(m, M_GUEST_TCP_TW_OVERFLOWS, s->tcpx.tw_overflow);
+		mvec_set(m, M_GUEST_TCP_SYN_RETRANS, s->tcpx.syn_retrans);
+	}
+	if (!s->status[GV_SOCKSTAT]) {
+		if (k->tcp_max_tw_buckets > 0)
+			mvec_set(m, M_GUEST_TCP_TIME_WAIT_FILL,
+				 fmin(100, pct((double)s->sock.tcp_tw, (double)k->tcp_max_tw_buckets)));
+		if (k->tcp_max_orphans > 0)
+			mvec_set(m, M_GUEST_TCP_ORPHANS_FILL,
+				 fmin(100, pct((double)s->sock.tcp_orphan, (double)k->tcp_max_orphans)));
+	}
+	if (!s->status[GV_SNMP]) {
+		mvec_set(m, M_GUEST_TCP_RETRANS_SEGS, s->tcpx.retrans_segs);
+		/* guest.tcp.retrans_pct is gv_sample_metrics' own */
+		mvec_set(m, M_GUEST_TCP_ESTABLISHED, (double)s->tcp_total.curr_estab);
+		double opens = s->tcp.passive_opens + s->tcp.active_opens;
+		if (opens > 0)
+			mvec_set(m, M_GUEST_TCP_CONN_LIFE,
+				 fmin(1e9, (double)s->tcp_total.curr_estab / opens));
+	}
+	if (!s->status[GV_KMSG] && s->kmsg.present) {
+		static const int ids[GV_KM_N] = {
+			[GV_KM_CONNTRACK_FULL] = M_GUEST_KMSG_CONNTRACK_FULL,
+			[GV_KM_SYN_FLOOD] = M_GUEST_KMSG_SYN_FLOOD,
+			[GV_KM_TW_OVERFLOW] = M_GUEST_KMSG_TW_OVERFLOW,
+			[GV_KM_ORPHANS] = M_GUEST_KMSG_ORPHANS,
+			[GV_KM_TCP_OOM] = M_GUEST_KMSG_TCP_OOM,
+			[GV_KM_DST_OVERFLOW] = M_GUEST_KMSG_DST_OVERFLOW,
+			[GV_KM_NEIGH_OVERFLOW] = M_GUEST_KMSG_NEIGH_OVERFLOW,
+			[GV_KM_ALLOC_FAIL] = M_GUEST_KMSG_ALLOC_FAIL,
+		};
+		for (int i = 0; i < GV_KM_N; i++)
+			mvec_set(m, ids[i], (double)s->kmsg.n[i]);
+	}
+	if (!s->status[GV_CONNTRACK] && s->ct.present && s->ct.st.present) {
+		mvec_set(m, M_GUEST_CONNTRACK_DROPS, s->ctr.drop);
+		mvec_set(m, M_GUEST_CONNTRACK_EARLY_DROPS, s->ctr.early_drop);
+		mvec_set(m, M_GUEST_CONNTRACK_INSERT_FAILED, s->ctr.insert_failed);
+		mvec_set(m, M_GUEST_CONNTRACK_INVALID, s->ctr.invalid);
+	}
+	if (!s->status[GV_CONNTRACK] && s->ct.present && s->ct.tw_timeout > 0 &&
+	    !s->status[GV_SNMP] && s->tcp.passive_opens > 0)
+		mvec_set(m, M_GUEST_CONNTRACK_ACCEPTS_TRACKED,
+			 fmin(100, pct((double)s->ct.count,
+				       s->tcp.passive_opens * (double)s->ct.tw_timeout)));
+	if (!s->status[GV_LISTENERS]) {
+		int i = gv_sample_busy_listener(s);
+		if (i >= 0)
+			mvec_set(m, M_GUEST_LISTEN_PORT, s->listeners[i].port);
+	}
+}
+
+int gv_sample_irq_one_cpu(const struct gv_sample *s)
+{
+	return s->irq.present && s->irq_ncpu >= 2 && s->irq_rate > 0 && s->irq_cpus == 1;
 }

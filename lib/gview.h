@@ -23,6 +23,7 @@
 enum gv_group {
 	GV_CPU, GV_SNMP, GV_NETSTAT, GV_SOCKSTAT, GV_LISTENERS, GV_SOFTNET,
 	GV_SOFTIRQS, GV_CONNTRACK, GV_PORTS, GV_FILES, GV_IFACES, GV_KNOBS,
+	GV_IRQS, GV_KMSG, GV_PROCS,
 	GV_NGROUPS
 };
 
@@ -39,6 +40,9 @@ struct gv_tcp_counters {
 	uint64_t out_segs, retrans_segs, in_csum_errors;	  /* Tcp: */
 	uint64_t listen_overflows, listen_drops, backlog_drop;	  /* TcpExt: */
 	uint64_t syncookies_sent, reqq_full_drop, reqq_full_do_cookies;
+	uint64_t curr_estab;		  /* Tcp: CurrEstab, a gauge (not a rate) */
+	uint64_t syn_retrans, mem_pressures, abort_on_memory;	  /* TcpExt: */
+	uint64_t rcv_pruned, rcvq_drop, tw_overflow;
 	uint64_t syncookies_recv, syncookies_failed;
 };
 
@@ -54,6 +58,8 @@ struct gv_synq {
 
 struct gv_sockstat {
 	uint64_t tcp_inuse, tcp_orphan, tcp_tw, tcp_alloc, tcp6_inuse;
+	uint64_t tcp_mem; /* pages charged to TCP ("mem"), as tcp_mem counts */
+	int has_mem;
 };
 
 struct gv_softnet_row {
@@ -67,11 +73,21 @@ struct gv_listener {
 	uint16_t port;
 	uint32_t queue;   /* connections waiting for accept() (ss Recv-Q) */
 	uint32_t backlog; /* the listen() backlog as capped by the kernel (Send-Q) */
+	uint32_t inode;   /* the socket's inode (0: unknown) */
+	int pid;	  /* its process (gv_procs.h), 0 when not known */
+};
+
+/* /proc/net/stat/nf_conntrack summed over CPUs (gv_ctstat.c). */
+struct gv_ctstat {
+	int present; /* 0: the file is absent (conntrack not loaded) */
+	uint64_t found, new_, invalid, insert, insert_failed, drop, early_drop,
+		search_restart;
 };
 
 struct gv_conntrack {
 	int present; /* 0: nf_conntrack not loaded (not an error) */
 	uint64_t count, max, est_timeout, tw_timeout;
+	struct gv_ctstat st;
 };
 
 /* Ports in use: see gv_ports.h for when they are counted exactly. */
@@ -94,6 +110,10 @@ struct gv_iface {
 	int nrxq;		/* rx queues read, at most GV_MAX_RXQ */
 	int rps_off;		/* how many of them have an all-zero rps_cpus */
 	char rps[GV_MASK_LEN];	/* rps_cpus of the first (rx-0) */
+	/* ethtool channels (lib/ethchan.h): combined in use and at most, and
+	 * rx/tx-only ones; has_ch 0 when the device does not say */
+	int has_ch;
+	uint32_t ch_combined, ch_combined_max, ch_rx, ch_rx_max;
 };
 
 /* Knobs as read; -1 when the file is absent. */
@@ -101,6 +121,64 @@ struct gv_knobs {
 	int64_t somaxconn, tcp_max_syn_backlog, netdev_max_backlog, netdev_budget,
 		tcp_fin_timeout, slow_start_after_idle, syncookies, tw_reuse,
 		nf_conntrack_max, rps_sock_flow_entries;
+	int64_t tcp_max_tw_buckets, tcp_max_orphans, rmem_max, wmem_max, min_free_kbytes;
+	/* the three-number knobs: min, pressure/default, max; [0] -1: absent */
+	int64_t tcp_mem[3], tcp_rmem[3], tcp_wmem[3];
+};
+
+/* NIC queue interrupts from /proc/interrupts (gv_irq.h): the lines of
+ * network devices' receive queues, summed per CPU. */
+#define GV_MAX_NIC_IRQS 64
+struct gv_irq_line {
+	int irq;
+	char name[32];	 /* its action name, "virtio0-input.0", "eth0-q0-rx" */
+	uint64_t total;	 /* over every CPU */
+};
+struct gv_irqs {
+	int present;	 /* 0: no /proc/interrupts (not an error) */
+	int ncpu;	 /* CPU columns */
+	int *cpu_id;	 /* column -> CPU number (ncpu entries; NULL in a sample) */
+	uint64_t *per_cpu; /* NIC queue interrupts per column (NULL in a sample) */
+	int nlines;	 /* NIC queue lines found (all, even past the list) */
+	int nlist;
+	struct gv_irq_line lines[GV_MAX_NIC_IRQS];
+	int irqbalance;	 /* 1 running, 0 not, -1 unknown (gv_procs.h) */
+};
+
+/* Known kernel log messages since the previous reading (gv_kmsg.h). */
+enum gv_kmsg_kind {
+	GV_KM_CONNTRACK_FULL, GV_KM_SYN_FLOOD, GV_KM_TW_OVERFLOW, GV_KM_ORPHANS,
+	GV_KM_TCP_OOM, GV_KM_DST_OVERFLOW, GV_KM_NEIGH_OVERFLOW, GV_KM_ALLOC_FAIL, GV_KM_N
+};
+#define GV_KMSG_LINE 200
+struct gv_kmsg_counts {
+	int present;	      /* 0: no kernel log to read (not an error) */
+	uint64_t n[GV_KM_N];  /* known lines */
+	uint64_t lines;	      /* every line read */
+	uint64_t skipped;     /* lines not read: over the per-reading limit or lost */
+	char latest[GV_KMSG_LINE]; /* the latest known line ("" none yet; a live
+				    * reader keeps it from one reading to the next) */
+	double latest_ts_s;   /* its kernel time stamp, seconds since boot */
+};
+
+/* The processes of the listeners and their open-file limits (gv_procs.h). */
+#define GV_MAX_PROCS 16
+struct gv_proc {
+	int pid;
+	char comm[16];
+	uint64_t fds;	      /* open descriptors (or an upper bound) */
+	int fds_bound;	      /* fds is the fd table's size, an upper bound */
+	double fds_age_s;     /* seconds since fds was counted */
+	uint64_t soft, hard;  /* RLIMIT_NOFILE (UINT64_MAX: unlimited) */
+	int listeners;	      /* listeners it holds */
+};
+struct gv_procs {
+	int known;	      /* listeners' processes looked up at least once */
+	int nproc;
+	struct gv_proc p[GV_MAX_PROCS];
+	int unmapped;	      /* listeners whose process is not known */
+	double map_age_s;     /* since the /proc scan that mapped them */
+	uint64_t scans, scan_cpu_ns; /* /proc scans so far, and their CPU */
 };
 
 struct gv_reading {
@@ -125,6 +203,11 @@ struct gv_reading {
 	struct gv_iface *ifaces;
 	struct gv_knobs knobs;
 	struct gv_synq synq;
+	struct gv_irqs irq;
+	struct gv_kmsg_counts kmsg;
+	struct gv_procs procs;
+	double uptime_s; /* /proc/uptime: a capture's own clock (replay) */
+	int has_uptime;
 };
 
 /* Flags for gv_read: which costly sources to use. */
@@ -149,10 +232,16 @@ int gv_read_cached(struct kfs_cache *c, const char *root, int flags,
  * gv_reader, gv_reader.h, makes and frees them all). */
 struct gv_ports_sched;
 struct gv_iflist;
+struct gv_kmsg;
+struct gv_procs_sched;
+struct gv_irqkeep;
 struct gv_keep {
 	struct kfs_cache *c;	      /* the files read every time, open */
 	struct gv_ports_sched *ports; /* NULL: count ports whenever it could matter */
 	struct gv_iflist *ifaces;     /* NULL: list the interfaces every time */
+	struct gv_kmsg *kmsg;	      /* NULL: no kernel log (a fixture's is read whole) */
+	struct gv_procs_sched *procs; /* NULL: look the processes up every time */
+	struct gv_irqkeep *irqs;      /* NULL: read /proc/interrupts whole every time */
 };
 int gv_read_keep(const struct gv_keep *k, const char *root, int flags, struct gv_reading *r);
 
@@ -163,6 +252,9 @@ int gv_read_keep(const struct gv_keep *k, const char *root, int flags, struct gv
  * fixture root is listed every time. NULL on no memory. */
 struct gv_iflist *gv_iflist_new(void);
 void gv_iflist_free(struct gv_iflist *l);
+/* Ask every interface for its channels again at the next reading (after
+ * vtune changed them). NULL is fine. */
+void gv_channels_forget(struct gv_iflist *l);
 
 void gv_reading_free(struct gv_reading *r);
 
@@ -177,6 +269,13 @@ int gv_parse_softnet(char *text, struct gv_reading *r, char *err, size_t n);
 int gv_parse_softirqs(char *text, struct gv_reading *r, char *err, size_t n);
 int gv_parse_file_nr(char *text, uint64_t *nr, char *err, size_t n);
 int gv_parse_port_range(char *text, uint32_t *lo, uint32_t *hi, char *err, size_t n);
+/* "a b c" (tcp_mem, tcp_rmem, tcp_wmem): three non-negative numbers. */
+int gv_parse_triple(char *text, int64_t v[3], char *err, size_t n);
+/* /proc/net/stat/nf_conntrack: a header of names, one hex row per CPU,
+ * summed by name (gv_ctstat.c). */
+int gv_parse_ctstat(char *text, struct gv_ctstat *st, char *err, size_t n);
+/* /proc/uptime: "SECONDS IDLE". */
+int gv_parse_uptime(char *text, double *up, char *err, size_t n);
 
 /* Per-CPU percentages over an interval. */
 struct gv_cpu_pct {
@@ -194,6 +293,8 @@ struct gv_iface_rate {
 	double rx_packets, tx_packets, rx_dropped, tx_dropped, rx_errors, tx_errors;
 	int nrxq, rps_off; /* rx queues, and how many have an all-zero mask */
 	char rps[GV_MASK_LEN]; /* mask of rx-0, for display */
+	int has_ch;	       /* channels, as struct gv_iface */
+	uint32_t ch_combined, ch_combined_max, ch_rx, ch_rx_max;
 };
 
 /* A sample: the rates and gauges between two readings. */
@@ -228,6 +329,25 @@ struct gv_sample {
 	int nifaces;
 	struct gv_iface_rate *ifaces;
 	struct gv_knobs knobs;
+	/* seeds' sources: rates of the counters, gauges as read */
+	struct {
+		double out_segs, retrans_segs, syn_retrans, mem_pressures, abort_on_memory,
+			rcv_pruned, rcvq_drop, tw_overflow;
+	} tcpx;
+	struct {
+		double new_, invalid, insert_failed, drop, early_drop, search_restart;
+	} ctr;	/* conntrack statistics as rates (ct.st.present) */
+	struct gv_irqs irq;   /* the later reading's (cpu_id, per_cpu NULL) */
+	int irq_ncpu;
+	double *irq_cpu_rate; /* NIC queue interrupts per second, per CPU column */
+	int *irq_cpu_id;      /* the CPU of each column */
+	double irq_rate;      /* NIC queue interrupts per second, all CPUs */
+	int irq_hot_cpu;      /* -1 when none */
+	double irq_hot_share; /* % on the hottest CPU */
+	int irq_cpus;	      /* CPUs that took NIC queue interrupts */
+	struct gv_kmsg_counts kmsg;
+	double kmsg_latest_age_s; /* -1: unknown */
+	struct gv_procs procs;
 	/* the later reading's raw counters (the *_total metrics), summed as the
 	 * rates are: softnet over CPUs, interfaces over non-loopback ones */
 	struct gv_tcp_counters tcp_total;
@@ -245,6 +365,22 @@ void gv_sample_free(struct gv_sample *s);
 /* Fill the flat metric vector (guest.* metrics) from a sample; metrics of
  * a group that failed stay unknown. */
 void gv_sample_metrics(const struct gv_sample *s, struct mvec *m);
+
+/* The seeds' rows of the catalogue (IRQs, channels, listeners'
+ * processes, socket memory, TIME_WAIT, retransmits, the kernel log,
+ * conntrack statistics), set by gv_sample_metrics. */
+void gv_sample_seed_metrics(const struct gv_sample *s, struct mvec *m);
+
+/* Every NIC queue interrupt of the interval on one CPU, with 2 or more
+ * online. */
+int gv_sample_irq_one_cpu(const struct gv_sample *s);
+
+/* The busiest listener not bound to loopback (most queued, then largest
+ * backlog, then lowest port), or -1. */
+int gv_sample_busy_listener(const struct gv_sample *s);
+
+/* The interface with combined channels and the most received packets, or -1. */
+int gv_sample_busy_iface(const struct gv_sample *s);
 
 
 #endif

@@ -17,7 +17,7 @@ const struct metric_def metric_defs[M_COUNT] = {
 
 /* An open-addressed table of ids by name hash, built once: hostd looks up
  * every metric of every report. */
-#define BY_NAME_SLOTS 512 /* a power of two, over 4 x M_COUNT */
+#define BY_NAME_SLOTS 1024 /* a power of two, over 4 x M_COUNT */
 _Static_assert(BY_NAME_SLOTS >= 4 * M_COUNT, "grow BY_NAME_SLOTS");
 static short by_name[BY_NAME_SLOTS]; /* id + 1; 0 = empty */
 static int built;

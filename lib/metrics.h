@@ -109,6 +109,66 @@ enum metric_unit {
 	X(GUEST_TCP_SYNCOOKIES_RECV, "guest.tcp.syncookies_recv", MU_RATE, "handshakes completed with a valid SYN cookie (SyncookiesRecv)") \
 	X(GUEST_TCP_SYN_RECV_MAX, "guest.tcp.syn_recv_max", MU_COUNT, "half-open connections (SYN_RECV) of the listener with the most, counted when SYNs overflow a queue") \
 	X(GUEST_TCP_SYN_RECV_PORT, "guest.tcp.syn_recv_port", MU_COUNT, "the port of that listener") \
+	/* guest: NIC queue interrupts (/proc/interrupts: virtio inputs, Xen  \
+	 * netfront, PCI NIC queues) */                                       \
+	X(GUEST_IRQ_NIC_RATE, "guest.irq.nic_rate", MU_RATE, "NIC receive-queue interrupts, all CPUs") \
+	X(GUEST_IRQ_NIC_QUEUES, "guest.irq.nic_queues", MU_COUNT, "NIC receive-queue interrupt lines") \
+	X(GUEST_IRQ_NIC_CPUS, "guest.irq.nic_cpus", MU_COUNT, "CPUs that took NIC receive-queue interrupts") \
+	X(GUEST_IRQ_NIC_HOT_SHARE, "guest.irq.nic_hot_share", MU_PCT, "share of NIC receive-queue interrupts on the hottest CPU") \
+	X(GUEST_IRQ_ONE_CPU, "guest.irq.one_cpu", MU_BOOL, "all NIC interrupts on one CPU while more are online") \
+	X(GUEST_IRQBALANCE, "guest.irqbalance", MU_BOOL, "irqbalance is running (it owns IRQ affinity)") \
+	/* guest: multiqueue (ethtool channels of the busiest interface) */  \
+	X(GUEST_NET_CHANNELS, "guest.net.channels", MU_COUNT, "queue pairs (combined channels) in use on the busiest interface") \
+	X(GUEST_NET_CHANNELS_MAX, "guest.net.channels_max", MU_COUNT, "queue pairs the busiest interface offers") \
+	/* guest: the listeners' processes and their open-file limits */     \
+	X(GUEST_PROC_NOFILE_FILL_MAX, "guest.proc.nofile_fill_max", MU_PCT, "open files of the listener process nearest its RLIMIT_NOFILE, vs that limit") \
+	X(GUEST_PROC_NOFILE_MIN, "guest.proc.nofile_min", MU_COUNT, "smallest soft RLIMIT_NOFILE among the listeners' processes") \
+	X(GUEST_PROC_AT_NOFILE, "guest.proc.at_nofile", MU_COUNT, "listener processes at their RLIMIT_NOFILE: accept() fails with EMFILE") \
+	X(GUEST_PROC_FDS_AGE, "guest.proc.fds_age", MU_SECONDS, "seconds since the nearest process's descriptors were counted") \
+	/* guest: socket memory (pages, as tcp_mem) and its pressure */      \
+	X(GUEST_TCP_MEM, "guest.tcp.mem", MU_COUNT, "pages of memory charged to TCP (sockstat mem)") \
+	X(GUEST_TCP_MEM_FILL, "guest.tcp.mem_fill", MU_PCT, "TCP memory vs tcp_mem's hard limit (its third value)") \
+	X(GUEST_TCP_MEM_PRESSURE, "guest.tcp.mem_pressure", MU_BOOL, "TCP memory at or above tcp_mem's pressure value") \
+	X(GUEST_TCP_MEM_PRESSURES, "guest.tcp.mem_pressures", MU_RATE, "TCP memory pressure entered (TCPMemoryPressures)") \
+	X(GUEST_TCP_ABORT_ON_MEMORY, "guest.tcp.abort_on_memory", MU_RATE, "connections reset for lack of memory (TCPAbortOnMemory)") \
+	X(GUEST_TCP_RCV_PRUNED, "guest.tcp.rcv_pruned", MU_RATE, "packets pruned from receive queues (RcvPruned)") \
+	X(GUEST_TCP_RCVQ_DROPS, "guest.tcp.rcvq_drops", MU_RATE, "packets dropped, receive buffer or memory full (TCPRcvQDrop)") \
+	/* guest: TIME_WAIT buckets and orphans */                           \
+	X(GUEST_TCP_TW_OVERFLOWS, "guest.tcp.tw_overflows", MU_RATE, "TIME_WAIT sockets not kept, bucket table full (TCPTimeWaitOverflow)") \
+	X(GUEST_TCP_TIME_WAIT_FILL, "guest.tcp.time_wait_fill", MU_PCT, "TIME_WAIT sockets vs tcp_max_tw_buckets") \
+	X(GUEST_TCP_ORPHANS_FILL, "guest.tcp.orphans_fill", MU_PCT, "orphaned sockets vs tcp_max_orphans") \
+	/* guest: retransmits and connection lifetime */                     \
+	X(GUEST_TCP_RETRANS_SEGS, "guest.tcp.retrans_segs", MU_RATE, "segments retransmitted (RetransSegs)") \
+	X(GUEST_TCP_SYN_RETRANS, "guest.tcp.syn_retrans", MU_RATE, "SYNs and SYN-ACKs retransmitted (TCPSynRetrans)") \
+	X(GUEST_TCP_ESTABLISHED, "guest.tcp.established", MU_COUNT, "TCP connections established or closing (CurrEstab)") \
+	X(GUEST_TCP_CONN_LIFE, "guest.tcp.conn_life", MU_SECONDS, "mean connection lifetime: established / new connections per second") \
+	/* guest: the kernel log (/dev/kmsg since the agent started), known  \
+	 * lines in the last interval */                                      \
+	X(GUEST_KMSG_CONNTRACK_FULL, "guest.kmsg.conntrack_full", MU_COUNT, "'nf_conntrack: table full, dropping packet' lines") \
+	X(GUEST_KMSG_SYN_FLOOD, "guest.kmsg.syn_flood", MU_COUNT, "'Possible SYN flooding on port' lines") \
+	X(GUEST_KMSG_TW_OVERFLOW, "guest.kmsg.tw_overflow", MU_COUNT, "'time wait bucket table overflow' lines") \
+	X(GUEST_KMSG_ORPHANS, "guest.kmsg.orphans", MU_COUNT, "'too many orphaned sockets' lines") \
+	X(GUEST_KMSG_TCP_OOM, "guest.kmsg.tcp_oom", MU_COUNT, "'out of memory -- consider tuning tcp_mem' lines") \
+	X(GUEST_KMSG_DST_OVERFLOW, "guest.kmsg.dst_overflow", MU_COUNT, "'dst cache overflow' lines") \
+	X(GUEST_KMSG_NEIGH_OVERFLOW, "guest.kmsg.neigh_overflow", MU_COUNT, "'neighbor table overflow' lines") \
+	X(GUEST_KMSG_ALLOC_FAIL, "guest.kmsg.alloc_fail", MU_COUNT, "'page allocation failure' lines") \
+	/* guest: conntrack statistics (/proc/net/stat/nf_conntrack, all CPUs) */ \
+	X(GUEST_CONNTRACK_DROPS, "guest.conntrack.drops", MU_RATE, "packets dropped by conntrack (table full)") \
+	X(GUEST_CONNTRACK_EARLY_DROPS, "guest.conntrack.early_drops", MU_RATE, "entries evicted early to make room") \
+	X(GUEST_CONNTRACK_INSERT_FAILED, "guest.conntrack.insert_failed", MU_RATE, "entries that could not be inserted (clashes)") \
+	X(GUEST_CONNTRACK_INVALID, "guest.conntrack.invalid", MU_RATE, "packets conntrack found invalid") \
+	X(GUEST_CONNTRACK_ACCEPTS_TRACKED, "guest.conntrack.accepts_tracked", MU_PCT, "conntrack entries vs the accepts of one time_wait timeout (near 100: every accepted connection is tracked)") \
+	/* guest: the listener most connections wait on (notrack advice) */  \
+	X(GUEST_LISTEN_PORT, "guest.listen.port", MU_COUNT, "port of the busiest listener not bound to loopback") \
+	/* guest: more tuning knobs' current values */                       \
+	K(GUEST_TCP_MAX_TW_BUCKETS, "guest.sysctl.tcp_max_tw_buckets", "net.ipv4.tcp_max_tw_buckets", "TIME_WAIT sockets kept at most") \
+	K(GUEST_TCP_MAX_ORPHANS, "guest.sysctl.tcp_max_orphans", "net.ipv4.tcp_max_orphans", "orphaned sockets kept at most") \
+	K(GUEST_RMEM_MAX, "guest.sysctl.rmem_max", "net.core.rmem_max", "largest receive buffer an application may set") \
+	K(GUEST_WMEM_MAX, "guest.sysctl.wmem_max", "net.core.wmem_max", "largest send buffer an application may set") \
+	K(GUEST_MIN_FREE_KBYTES, "guest.sysctl.min_free_kbytes", "vm.min_free_kbytes", "memory kept free for atomic allocations (KiB)") \
+	X(GUEST_TCP_MEM_MAX, "guest.sysctl.tcp_mem_max", MU_VALUE, "tcp_mem's third value: pages TCP may use at most") \
+	X(GUEST_TCP_RMEM_MAX, "guest.sysctl.tcp_rmem_max", MU_VALUE, "tcp_rmem's third value: a socket's receive buffer at most") \
+	X(GUEST_TCP_WMEM_MAX, "guest.sysctl.tcp_wmem_max", MU_VALUE, "tcp_wmem's third value: a socket's send buffer at most") \
 	/* host: the hypervisor side of one guest */                          \
 	X(HOST_VCPU_DELAY, "host.vcpu.delay", MU_PCT, "time the guest's vCPUs waited to run (KVM run delay), mean") \
 	X(HOST_VCPU_DELAY_MAX, "host.vcpu.delay_max", MU_PCT, "run delay of the worst vCPU") \
@@ -131,7 +191,23 @@ enum metric_unit {
 	X(HOST_CSUM_FAILURES, "host.csum_failures", MU_RATE, "\"hw csum failure\" in the host's kernel log for the guest's tap/vif or bridge") \
 	/* host: evidence that corroborates a guest's CPU claims (corroborate.h) */ \
 	X(HOST_VCPU_BUSY_MAX, "host.vcpu.busy_max", MU_PCT, "CPU time of the guest's busiest vCPU thread / vCPU") \
-	X(HOST_VCPU_CONTENTION, "host.vcpu.contention", MU_PCT, "time the physical CPUs under the guest's vCPUs ran something else (Xen), mean")
+	X(HOST_VCPU_CONTENTION, "host.vcpu.contention", MU_PCT, "time the physical CPUs under the guest's vCPUs ran something else (Xen), mean") \
+	/* host: conntrack statistics in the guest's bridge namespace */     \
+	X(HOST_CONNTRACK_DROPS, "host.conntrack.drops", MU_RATE, "packets dropped by host conntrack (table full)") \
+	X(HOST_CONNTRACK_EARLY_DROPS, "host.conntrack.early_drops", MU_RATE, "host conntrack entries evicted early") \
+	X(HOST_CONNTRACK_INSERT_FAILED, "host.conntrack.insert_failed", MU_RATE, "host conntrack entries that could not be inserted") \
+	/* host: the physical NICs' queue interrupts */                       \
+	X(HOST_IRQ_NIC_RATE, "host.irq.nic_rate", MU_RATE, "host NIC receive-queue interrupts") \
+	X(HOST_IRQ_NIC_HOT_SHARE, "host.irq.nic_hot_share", MU_PCT, "share of host NIC interrupts on the hottest host CPU") \
+	X(HOST_IRQ_ONE_CPU, "host.irq.one_cpu", MU_BOOL, "all host NIC interrupts on one host CPU") \
+	X(HOST_IRQBALANCE, "host.irqbalance", MU_BOOL, "irqbalance runs on the host") \
+	/* host: Xen dom0 sizing (xl info: physinfo, dom0, the Xen command line) */ \
+	X(HOST_CPUS, "host.cpus", MU_COUNT, "physical CPUs the hypervisor has") \
+	X(HOST_DOM0_VCPUS, "host.dom0.vcpus", MU_COUNT, "dom0's vCPUs") \
+	X(HOST_DOM0_VCPUS_PINNED, "host.dom0.vcpus_pinned", MU_BOOL, "dom0_vcpus_pin on the Xen command line") \
+	X(HOST_DOM0_MEM_MB, "host.dom0.mem_mb", MU_COUNT, "dom0's memory in MiB") \
+	X(HOST_DOM0_MEM_FIXED, "host.dom0.mem_fixed", MU_BOOL, "dom0_mem on the Xen command line (no ballooning)") \
+	X(HOST_DOM0_VCPUS_ADVISED, "host.dom0.vcpus_advised", MU_COUNT, "dom0_max_vcpus vtune advises when dom0 is saturated")
 
 enum metric_id {
 #define X(id, name, unit, help) M_##id,

@@ -428,7 +428,7 @@ out:
 
 /* ---- the unprivileged side ---- */
 
-#define PROXY_SLOTS 8
+#define PROXY_SLOTS 16 /* knob kinds a privileged parent serves: the table's and a backend's */
 
 static int client_fd = -1;
 static char pkind[PROXY_SLOTS][PRIVOPS_KIND_MAX];

@@ -27,7 +27,11 @@ enum role {
 };
 
 /* A value whose text is kept when it ends. */
-enum keep { K_NONE, K_LISTENER, K_CPU, K_HOT };
+enum keep { K_NONE, K_LISTENER, K_CPU, K_HOT, K_KMSG, K_PROCS };
+
+/* The largest kmsg object and processes array kept (bigger: left out). */
+#define KEEP_KMSG_MAX 1024
+#define KEEP_PROCS_MAX 4096
 
 struct span {
 	const char *p;
@@ -46,7 +50,7 @@ struct rs {
 	unsigned nlisteners;
 	double best_busy, cur_busy;
 	bool cur_has_busy;
-	struct span best_cpu, hot;
+	struct span best_cpu, hot, kmsg, procs;
 };
 
 /* Whether the key of the object at depth d is name (decoded). */
@@ -207,6 +211,10 @@ static void on_value(struct rs *st, const struct jscan_tok *t, unsigned d)
 			st->role[d] = R_CPU;
 		} else if (key_is(st, 2, "softnet") && obj) {
 			st->role[d] = R_SOFTNET;
+		} else if (key_is(st, 2, "kmsg") && obj) {
+			keep = K_KMSG;
+		} else if (key_is(st, 2, "processes") && arr) {
+			keep = K_PROCS;
 		}
 		break;
 	case R_METRICS:
@@ -262,6 +270,14 @@ static void on_end(struct rs *st, const struct jscan_tok *t, unsigned d)
 	case K_HOT:
 		st->hot = s;
 		break;
+	case K_KMSG:
+		if (s.n <= KEEP_KMSG_MAX)
+			st->kmsg = s;
+		break;
+	case K_PROCS:
+		if (s.n <= KEEP_PROCS_MAX)
+			st->procs = s;
+		break;
 	case K_CPU:
 		if (st->cur_has_busy && st->cur_busy > st->best_busy) {
 			st->best_busy = st->cur_busy;
@@ -305,7 +321,7 @@ static void put(char **w, const char *s, size_t n)
 static int assemble(struct rs *st)
 {
 	struct report_scan *o = st->out;
-	size_t n = 96 + st->best_cpu.n + st->hot.n;
+	size_t n = 128 + st->best_cpu.n + st->hot.n + st->kmsg.n + st->procs.n;
 	for (unsigned i = 0; i < st->nlisteners; i++)
 		n += st->listeners[i].n + 1;
 	char *w = o->keep = malloc(n);
@@ -335,6 +351,18 @@ static int assemble(struct rs *st)
 		put(&w, "\"softnet\":{\"net_rx_hot_cpu\":", 28);
 		put(&w, st->hot.p, st->hot.n);
 		put(&w, "}", 1);
+		sep = ",";
+	}
+	if (st->kmsg.p) {
+		put(&w, sep, strlen(sep));
+		put(&w, "\"kmsg\":", 7);
+		put(&w, st->kmsg.p, st->kmsg.n);
+		sep = ",";
+	}
+	if (st->procs.p) {
+		put(&w, sep, strlen(sep));
+		put(&w, "\"processes\":", 12);
+		put(&w, st->procs.p, st->procs.n);
 	}
 	put(&w, "}", 1);
 	*w = 0;

@@ -22,8 +22,9 @@ struct report_scan {
 	struct mvec metrics;	  /* sample.metrics: guest.* catalogue metrics */
 	unsigned unknown_metrics; /* sample.metrics names that are not */
 	/* A JSON object with what `vtune report` needs of the sample: the first
-	 * RSCAN_KEEP_LISTENERS listeners, the busiest entry of cpu.per_cpu and
-	 * softnet.net_rx_hot_cpu, each only when present. Heap, NUL-terminated;
+	 * RSCAN_KEEP_LISTENERS listeners, the busiest entry of cpu.per_cpu,
+	 * softnet.net_rx_hot_cpu, kmsg (up to 1 KiB) and processes (up to 4
+	 * KiB), each only when present. Heap, NUL-terminated;
 	 * the caller takes it (free()). */
 	char *keep;
 	size_t keep_len;

@@ -252,6 +252,7 @@ static int add_listener(const struct inet_diag_msg *m, void *arg)
 	l->port = ntohs(m->id.idiag_sport);
 	l->queue = m->idiag_rqueue;
 	l->backlog = m->idiag_wqueue;
+	l->inode = m->idiag_inode;
 	return 0;
 }
 

@@ -47,7 +47,7 @@ struct pol_change {
 	char key[POL_KEY_MAX];
 	char old[POL_KEY_MAX];
 	char new[POL_KEY_MAX];
-	char note[256];
+	char note[512];
 	char why[512];
 	const struct pol_action *act;
 	int deferred;

@@ -21,6 +21,7 @@ enum pol_side { POL_GUEST, POL_HOST };
 
 enum pol_kind {
 	PA_SYSCTL, PA_RPS, PA_BRIDGE_NF, PA_OFFLOAD, PA_PIN, PA_SRIOV, PA_NOTE,
+	PA_IRQ, PA_CHANNELS, PA_NOFILE,
 };
 
 /* How a sysctl action computes its new value. */
@@ -43,11 +44,12 @@ struct pol_action {
 	enum pol_kind kind;
 	/* PA_SYSCTL: the key; PA_RPS: "all"; PA_BRIDGE_NF: "on"/"off";
 	 * PA_PIN: "dom0-away"/"emulator-away"/"vcpus-spread"; PA_SRIOV:
-	 * "attach"; PA_OFFLOAD: where ("tap"/"bridge"). */
+	 * "attach"; PA_OFFLOAD: where ("tap"/"bridge"); PA_IRQ: "spread";
+	 * PA_CHANNELS: "max"; PA_NOFILE: "raise". */
 	char key[POL_KEY_MAX];
 	enum pol_op op;
 	double value;		/* set / scale / step / widen amount */
-	char set_str[32];	/* set for ip_local_port_range: "LO HI" */
+	char set_str[64];	/* set for ip_local_port_range "LO HI", tcp_mem "A B C" */
 	int has_min, has_max;
 	double min, max;	/* bounds for the result (min: LO for widen) */
 	unsigned features;	/* PA_OFFLOAD: POL_OFF_* */

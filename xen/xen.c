@@ -65,6 +65,8 @@ struct backend {
 	double pcpu_max;
 	double *pcpu_busy; /* each physical CPU's busy %, nidle of them */
 	int pcpu_known;
+	struct xen_dom0_size dom0; /* xl info's view of dom0, read every minute */
+	uint64_t dom0_size_ns;
 };
 
 #define TOK_DOM "vtune-dom"
@@ -470,11 +472,40 @@ static void netback_sample(struct backend *b, struct xguest *x, uint64_t now_ns,
  * (guest.cpu.steal, from its runstate) is the signal. What dom0 sees is how
  * much CPU the vCPUs got (cpu_time rate), the physical CPUs' idle time and
  * dom0's own load. */
+/* dom0's size as `xl info` and `xl list` show it, at most once a minute:
+ * physical CPUs, the Xen command line, dom0's vCPUs and memory. */
+static void dom0_size_sample(struct backend *b, uint64_t now_ns)
+{
+	if (b->dom0_size_ns && now_ns - b->dom0_size_ns < 60ull * 1000000000ull)
+		return;
+	b->dom0_size_ns = now_ns ? now_ns : 1;
+	xc_physinfo_t pi;
+	xc_dominfo_t di;
+	static xen_commandline_t cmdline;
+	memset(&pi, 0, sizeof pi);
+	memset(&di, 0, sizeof di);
+	memset(cmdline, 0, sizeof cmdline);
+	if (xc_physinfo(b->xch, &pi))
+		return;
+	unsigned vcpus = 0;
+	uint64_t mem_kb = 0;
+	if (xc_domain_getinfo(b->xch, 0, 1, &di) == 1 && di.domid == 0) {
+		vcpus = di.max_vcpu_id + 1;
+		mem_kb = (uint64_t)di.nr_pages * (XC_PAGE_SIZE / 1024);
+	}
+	if (xc_version(b->xch, XENVER_commandline, &cmdline) < 0)
+		cmdline[0] = '\0';
+	cmdline[sizeof cmdline - 1] = '\0';
+	xen_dom0_sizing(cmdline, pi.nr_cpus, vcpus, mem_kb, &b->dom0);
+}
+
 static int xen_host_view(struct backend *b, const struct bk_guest *g, uint64_t now_ns,
 			 struct mvec *host)
 {
 	dom0_sample(b, now_ns);
 	pcpu_sample(b, now_ns);
+	dom0_size_sample(b, now_ns);
+	xen_dom0_metrics(&b->dom0, host);
 	if (b->dom0_known) {
 		mvec_set(host, M_HOST_DOM0_BUSY, b->dom0_mean);
 		mvec_set(host, M_HOST_DOM0_BUSY_MAX, b->dom0_max);

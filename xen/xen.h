@@ -155,4 +155,28 @@ int xen_path_domid(const char *path, const char *suffix, int *domid);
 int xen_stat_each(const char *prev, const char *cur, double *pct, int max);
 int xen_stat_busy(const char *prev, const char *cur, double *mean, double *max);
 
+/* ---- dom0 sizing (xen_dom0.c): what `xl info` shows of it ---- */
+struct xen_dom0_size {
+	unsigned nr_cpus;	/* physical CPUs (xl info nr_cpus) */
+	unsigned dom0_vcpus;	/* dom0's vCPUs */
+	uint64_t dom0_mem_mb;	/* dom0's memory */
+	int pinned;		/* dom0_vcpus_pin on the Xen command line */
+	int mem_fixed;		/* dom0_mem=... on it (no ballooning to size) */
+	unsigned advised;	/* dom0_max_vcpus vtune advises under saturation:
+				 * twice today's, at most half the CPUs, at least
+				 * today's */
+};
+
+/* Fill s from the Xen command line and the counts (mem in KiB). */
+void xen_dom0_sizing(const char *cmdline, unsigned nr_cpus, unsigned dom0_vcpus,
+		     uint64_t dom0_mem_kb, struct xen_dom0_size *s);
+
+/* The same from `xl info` text (nr_cpus, xen_commandline) and dom0's line
+ * of `xl list` ("Domain-0 0 MEM VCPUS ..."), either may be NULL. 0, or
+ * -EINVAL when nr_cpus or the command line is missing. */
+int xen_dom0_from_xl(const char *xl_info, const char *xl_list, struct xen_dom0_size *s);
+
+/* The host.dom0.* and host.cpus metrics of s. */
+void xen_dom0_metrics(const struct xen_dom0_size *s, struct mvec *host);
+
 #endif

@@ -6,7 +6,8 @@
 # plan), both vifs' real netback kthreads measured and spread over dom0's vCPUs,
 # bridge-nf off for xenbr0, two guest sysctls set in the first domU by its agent
 # (protocol 2: one no report carries), then all reverted over the control socket
-# (the guest's by record number, acked by the agent) and checked exact.
+# (the guest's by record number, acked by the agent) and checked exact; hostd's dom0
+# sizing (host.cpus, host.dom0.*) agrees with `xl info` and `xl list`.
 # timeout: 180
 set -u
 
@@ -98,6 +99,9 @@ now() { cut -d. -f1 /proc/uptime; }
 wait_for() { end=$(( $(now) + $1 )); shift; while ! "$@"; do [ $(now) -lt $end ] || return 1; sleep 1; done; }
 status() { vtune status --json --control $C 2>/dev/null | tr -d '\n' | tr -s ' '; }
 metric() { grep -o "\"$1\": *[-0-9.eE+]*" | head -n 1 | sed 's/.*: *//'; }
+# what `xl info` and `xl list` say of the machine and dom0 (hostd's dom0 sizing)
+xl info | sed 's/^/XE_XLINFO /'
+xl list | sed 's/^/XE_XLLIST /'
 # affinity of dom0's vCPU N (the last column of `xl vcpu-list`: hard / soft)
 aff() { xl vcpu-list 0 | awk -v v=$1 '$2 == 0 && $3 == v { print $(NF-2) }'; }
 brnf() { cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null; }
@@ -231,6 +235,13 @@ for l in died:
     print("died: " + l)
 check("no vtune process died", not any(re.search(r"vtune[-a-z]*\[\d+\]:", l) for l in died))
 check("the agent ran throughout", not any("agent exited" in l for l in lines))
+# dom0 sizing: hostd's host.cpus and host.dom0.* as `xl info` / `xl list` tell them
+xl = {}
+for l in lines:
+    m = re.match(r"XE_XLINFO (\w+)\s*: (.*)$", l)
+    if m:
+        xl[m.group(1)] = m.group(2).strip()
+d0 = [l.split() for l in lines if l.startswith("XE_XLLIST Domain-0 ")]
 for tag in ("XE_STATUS1", "XE_STATUS2"):
     try:
         st = json.loads(value(tag))
@@ -245,6 +256,16 @@ for tag in ("XE_STATUS1", "XE_STATUS2"):
     if not g:
         continue
     gm, hm = g[0].get("guest_metrics") or {}, g[0].get("host_metrics") or {}
+    if tag == "XE_STATUS1" and xl and d0:
+        check("host.cpus is xl info's nr_cpus", hm.get("host.cpus") == float(xl.get("nr_cpus", -1)),
+              "%s vs %s" % (hm.get("host.cpus"), xl.get("nr_cpus")))
+        check("host.dom0.vcpus is xl list's", hm.get("host.dom0.vcpus") == float(d0[0][4]),
+              "%s vs %s" % (hm.get("host.dom0.vcpus"), d0[0][4]))
+        check("host.dom0.mem_fixed from dom0_mem= on the Xen command line",
+              hm.get("host.dom0.mem_fixed") == ("dom0_mem=" in xl.get("xen_commandline", "")),
+              "%s, %s" % (hm.get("host.dom0.mem_fixed"), xl.get("xen_commandline")))
+        check("host.dom0.vcpus_advised within [dom0's, half the CPUs or dom0's]",
+              hm.get("host.dom0.vcpus_advised", 0) >= hm.get("host.dom0.vcpus", 1e9))
     steal = gm.get("guest.cpu.steal")
     # after the pinning the domU has pCPU 0 to itself: its steal may well be gone by then
     if tag == "XE_STATUS1":

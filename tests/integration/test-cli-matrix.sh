@@ -142,6 +142,7 @@ vtune-agent sample|--root $FIX/debian-6.1/t0 --then $FIX/debian-6.1/t1 --no-netl
 vtune-agent run|
 vtune-agent run --standalone|
 vtune-agent once|--dry-run --root $FIX/debian-6.1/t1 --policy $TMP/baseline.yaml $J
+vtune-agent report|--root $FIX/host-6.18-seeds/t0 --then $FIX/host-6.18-seeds/t1 --policy $SRC/policies/default.yaml
 vtune-hostd|
 EOF
 

@@ -5,6 +5,7 @@
  * a json-c object. */
 #include "gv_json_ref.h"
 #include "gv_emit.h"
+#include "gv_kmsg.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -143,6 +144,8 @@ struct json_object *gv_ref_sample_to_json(const struct gv_sample *s)
 			put_u(o, "backlog", l->backlog);
 			put_d(o, "fill", l->backlog ? fmin(1.0, (double)l->queue / l->backlog)
 						    : (l->queue ? 1.0 : 0.0));
+			if (l->pid > 0)
+				put_i(o, "pid", l->pid);
 			json_object_array_add(a, o);
 		}
 		add(root, "listeners", a);
@@ -180,6 +183,15 @@ struct json_object *gv_ref_sample_to_json(const struct gv_sample *s)
 		put_d(o, "fill", s->ct.max ? (double)s->ct.count / s->ct.max : 0);
 		put_u(o, "established_timeout", s->ct.est_timeout);
 		put_u(o, "time_wait_timeout", s->ct.tw_timeout);
+		if (s->ct.st.present) {
+			struct json_object *st = json_object_new_object();
+			put_d(st, "invalid_per_s", s->ctr.invalid);
+			put_d(st, "insert_failed_per_s", s->ctr.insert_failed);
+			put_d(st, "drop_per_s", s->ctr.drop);
+			put_d(st, "early_drop_per_s", s->ctr.early_drop);
+			put_d(st, "search_restart_per_s", s->ctr.search_restart);
+			add(o, "stats", st);
+		}
 	}
 	add(root, "conntrack", o);
 
@@ -223,6 +235,14 @@ struct json_object *gv_ref_sample_to_json(const struct gv_sample *s)
 		put_i(o, "rx_queues", f->nrxq);
 		put_i(o, "rps_off", f->rps_off);
 		add(o, "rps_cpus", json_object_new_string(f->rps));
+		if (f->has_ch) {
+			struct json_object *ch = json_object_new_object();
+			put_u(ch, "combined", f->ch_combined);
+			put_u(ch, "combined_max", f->ch_combined_max);
+			put_u(ch, "rx", f->ch_rx);
+			put_u(ch, "rx_max", f->ch_rx_max);
+			add(o, "channels", ch);
+		}
 		json_object_array_add(a, o);
 	}
 	add(root, "interfaces", a);
@@ -241,6 +261,19 @@ struct json_object *gv_ref_sample_to_json(const struct gv_sample *s)
 		{ "net.ipv4.tcp_tw_reuse", offsetof(struct gv_knobs, tw_reuse) },
 		{ "net.netfilter.nf_conntrack_max", offsetof(struct gv_knobs, nf_conntrack_max) },
 		{ "net.core.rps_sock_flow_entries", offsetof(struct gv_knobs, rps_sock_flow_entries) },
+		{ "net.ipv4.tcp_max_tw_buckets", offsetof(struct gv_knobs, tcp_max_tw_buckets) },
+		{ "net.ipv4.tcp_max_orphans", offsetof(struct gv_knobs, tcp_max_orphans) },
+		{ "net.core.rmem_max", offsetof(struct gv_knobs, rmem_max) },
+		{ "net.core.wmem_max", offsetof(struct gv_knobs, wmem_max) },
+		{ "vm.min_free_kbytes", offsetof(struct gv_knobs, min_free_kbytes) },
+	};
+	static const struct {
+		const char *key;
+		size_t off;
+	} triples[] = {
+		{ "net.ipv4.tcp_mem", offsetof(struct gv_knobs, tcp_mem) },
+		{ "net.ipv4.tcp_rmem", offsetof(struct gv_knobs, tcp_rmem) },
+		{ "net.ipv4.tcp_wmem", offsetof(struct gv_knobs, tcp_wmem) },
 	};
 	o = json_object_new_object();
 	for (size_t i = 0; i < sizeof knobs / sizeof *knobs; i++) {
@@ -248,7 +281,80 @@ struct json_object *gv_ref_sample_to_json(const struct gv_sample *s)
 		if (v >= 0)
 			put_i(o, knobs[i].key, v);
 	}
+	for (size_t i = 0; i < sizeof triples / sizeof *triples; i++) {
+		const int64_t *v = (const int64_t *)((const char *)&s->knobs + triples[i].off);
+		char b[72];
+		if (v[0] < 0)
+			continue;
+		snprintf(b, sizeof b, "%lld %lld %lld", (long long)v[0], (long long)v[1],
+			 (long long)v[2]);
+		add(o, triples[i].key, json_object_new_string(b));
+	}
 	add(root, "knobs", o);
+
+	if (ok(s, GV_IRQS) && (s->irq.present || s->irq.irqbalance >= 0)) {
+		o = json_object_new_object();
+		add(o, "present", json_object_new_boolean(s->irq.present));
+		if (s->irq.present) {
+			put_i(o, "nic_lines", s->irq.nlines);
+			a = json_object_new_array();
+			for (int i = 0; i < s->irq_ncpu; i++) {
+				struct json_object *c = json_object_new_object();
+				put_i(c, "cpu", s->irq_cpu_id[i]);
+				put_d(c, "nic_per_s", s->irq_cpu_rate[i]);
+				json_object_array_add(a, c);
+			}
+			add(o, "per_cpu", a);
+			put_d(o, "nic_per_s", s->irq_rate);
+			put_i(o, "hot_cpu", s->irq_hot_cpu >= 0 ? s->irq_cpu_id[s->irq_hot_cpu] : -1);
+			put_d(o, "hot_share", s->irq_hot_share);
+			add(o, "one_cpu", json_object_new_boolean(gv_sample_irq_one_cpu(s)));
+			a = json_object_new_array();
+			for (int i = 0; i < s->irq.nlist; i++) {
+				struct json_object *l = json_object_new_object();
+				put_i(l, "irq", s->irq.lines[i].irq);
+				add(l, "name", json_object_new_string(s->irq.lines[i].name));
+				put_u(l, "total", s->irq.lines[i].total);
+				json_object_array_add(a, l);
+			}
+			add(o, "lines", a);
+		}
+		put_i(o, "irqbalance", s->irq.irqbalance);
+		add(root, "irqs", o);
+	}
+	if (ok(s, GV_KMSG) && s->kmsg.present) {
+		o = json_object_new_object();
+		add(o, "present", json_object_new_boolean(s->kmsg.present));
+		if (s->kmsg.present) {
+			for (int i = 0; i < GV_KM_N; i++)
+				put_u(o, gv_kmsg_kind_name((enum gv_kmsg_kind)i), s->kmsg.n[i]);
+			put_u(o, "lines", s->kmsg.lines);
+			put_u(o, "skipped", s->kmsg.skipped);
+			add(o, "latest", json_object_new_string(s->kmsg.latest));
+			if (s->kmsg_latest_age_s >= 0)
+				put_d(o, "latest_age_s", s->kmsg_latest_age_s);
+		}
+		add(root, "kmsg", o);
+	}
+	if (ok(s, GV_PROCS)) {
+		a = json_object_new_array();
+		for (int i = 0; i < s->procs.nproc; i++) {
+			const struct gv_proc *p = &s->procs.p[i];
+			o = json_object_new_object();
+			put_i(o, "pid", p->pid);
+			add(o, "comm", json_object_new_string(p->comm));
+			put_u(o, "fds", p->fds);
+			add(o, "fds_is_bound", json_object_new_boolean(p->fds_bound));
+			put_d(o, "fds_age_s", p->fds_age_s);
+			put_i(o, "nofile_soft", p->soft == UINT64_MAX ? -1 : (int64_t)p->soft);
+			put_i(o, "nofile_hard", p->hard == UINT64_MAX ? -1 : (int64_t)p->hard);
+			put_d(o, "fill", p->soft == UINT64_MAX || !p->soft ? 0
+				  : fmin(1.0, (double)p->fds / (double)p->soft));
+			put_i(o, "listeners", p->listeners);
+			json_object_array_add(a, o);
+		}
+		add(root, "processes", a);
+	}
 
 	struct mvec m;
 	gv_sample_metrics(s, &m);

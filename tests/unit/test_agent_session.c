@@ -237,9 +237,12 @@ static void test_hello_and_reports(void **state)
 	assert_int_equal(m.u.hello.min_v, 1);
 	assert_int_equal(m.u.hello.max_v, 2);
 	/* the guest actions of the action table it carries out */
-	assert_int_equal(m.u.hello.ncaps, 2);
+	assert_int_equal(m.u.hello.ncaps, 5);
 	assert_string_equal(m.u.hello.caps[0], "sysctl");
 	assert_string_equal(m.u.hello.caps[1], "rps");
+	assert_string_equal(m.u.hello.caps[2], "irq");
+	assert_string_equal(m.u.hello.caps[3], "channels");
+	assert_string_equal(m.u.hello.caps[4], "nofile");
 	wire_msg_free(&m);
 
 	/* no report and no request before the host's hello */

@@ -256,7 +256,15 @@ static void test_fit_small_report_as_is(void **state)
 {
 	(void)state;
 	size_t len, outlen;
-	char *line = report_line(fixture_sample(0), &len), *out;
+	/* a small report: the fixture's sample without its per-CPU tables and
+	 * the errors of a reading without sock_diag (an agent has none) */
+	json_object *sample = fixture_sample(0), *o;
+	json_object_object_del(sample, "errors");
+	assert_true(json_object_object_get_ex(sample, "cpu", &o));
+	json_object_object_del(o, "per_cpu");
+	assert_true(json_object_object_get_ex(sample, "softnet", &o));
+	json_object_object_del(o, "per_cpu");
+	char *line = report_line(sample, &len), *out;
 	assert_true(len - 1 <= XST_VALUE_MAX);
 	assert_int_equal(xst_fit_report(line, len, XST_VALUE_MAX, &out, &outlen), 0);
 	assert_int_equal(outlen, len - 1); /* the newline dropped, nothing else */
@@ -296,6 +304,17 @@ static void test_fit_big_report(void **state)
 		assert_int_equal(json_object_get_int(port), 8023);
 	}
 	wire_msg_free(&orig);
+	wire_msg_free(&fit);
+	free(out);
+	/* xenstore's real room (1920 bytes): the seeds' metrics go first, the
+	 * core ones stay, those at 0 too (steal 0 is news, not nothing) */
+	assert_int_equal(xst_fit_report(line, len, 1920, &out, &outlen), 1);
+	fs = decoded_sample(out, outlen, &fit);
+	assert_true(json_object_object_get_ex(fs, "metrics", &met));
+	assert_true(json_object_object_get_ex(met, "guest.cpu.steal", NULL));
+	assert_true(json_object_object_get_ex(met, "guest.tcp.listen_overflows", NULL));
+	assert_true(json_object_object_get_ex(met, "guest.softnet.dropped", NULL));
+	assert_false(json_object_object_get_ex(met, "guest.tcp.mem", NULL)); /* a seed at 0 */
 	wire_msg_free(&fit);
 	free(out);
 	free(line);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int chk(const char *key, const char *val)
 {
@@ -166,21 +167,61 @@ static void test_list_consistent(void **state)
 	char p[256], v[64];
 	const struct allow_rule *r = allow_list(&n);
 	(void)state;
-	assert_int_equal(n, 19);
+	assert_int_equal(n, 26);
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(allow_sysctl_path(r[i].key, p, sizeof p), 0);
 		assert_true(r[i].min <= r[i].max);
 		assert_non_null(r[i].note);
 		assert_ptr_equal(allow_find(r[i].key), &r[i]);
+		unsigned long long max = allow_max_now(&r[i]);
+		assert_true(max >= r[i].min && max <= r[i].max);
 		if (r[i].flags & ALLOW_PAIR)
-			snprintf(v, sizeof v, "%llu %llu", (unsigned long long)r[i].min,
-				 (unsigned long long)r[i].max);
+			snprintf(v, sizeof v, "%llu %llu", (unsigned long long)r[i].min, max);
+		else if (allow_is_triple(&r[i]))
+			snprintf(v, sizeof v, "%llu %llu %llu", (unsigned long long)r[i].min,
+				 (unsigned long long)r[i].min, max);
 		else
-			snprintf(v, sizeof v, "%llu", (unsigned long long)r[i].max);
+			snprintf(v, sizeof v, "%llu", max);
 		assert_int_equal(chk(r[i].key, v), 0);
 		for (size_t k = i + 1; k < n; k++)
 			assert_string_not_equal(r[i].key, r[k].key);
 	}
+}
+
+/* Socket memory: three numbers in order, each within bounds that the
+ * machine's memory lowers, never past what the kernel's int holds. */
+static void test_socket_memory(void **state)
+{
+	(void)state;
+	allow_set_phys_bytes(4ull << 30); /* 4 GiB */
+	/* tcp_mem in pages: a quarter of 4 GiB is 262144 pages of 4 KiB */
+	const struct allow_rule *m = allow_find("net.ipv4.tcp_mem");
+	assert_non_null(m);
+	long psz = sysconf(_SC_PAGESIZE);
+	assert_int_equal(allow_max_now(m), (4ull << 30) / 4 / (unsigned long long)psz);
+	assert_int_equal(chk("net.ipv4.tcp_mem", "92160 122880 184320"), 0);
+	assert_int_equal(chk("net.ipv4.tcp_mem", "122880 92160 184320"), -ERANGE); /* order */
+	assert_int_equal(chk("net.ipv4.tcp_mem", "92160 122880 1048576"), -ERANGE); /* > 1/4 */
+	assert_int_equal(chk("net.ipv4.tcp_mem", "92160 122880"), -EINVAL);
+	assert_int_equal(chk("net.ipv4.tcp_mem", "-1 2 3"), -EINVAL);
+	/* tcp_rmem: 64 MiB at most (1/64 of 4 GiB), never 2 GiB or a negative int */
+	assert_int_equal(chk("net.ipv4.tcp_rmem", "4096 131072 67108864"), 0);
+	assert_int_equal(chk("net.ipv4.tcp_rmem", "4096 131072 2147483648"), -ERANGE);
+	assert_int_equal(chk("net.ipv4.tcp_rmem", "4096 131072 4294967295"), -ERANGE);
+	assert_int_equal(chk("net.ipv4.tcp_rmem", "4096 131072 18446744073709551615"), -ERANGE);
+	assert_int_equal(chk("net.ipv4.tcp_rmem", "4096 131072 18446744073709551616"), -ERANGE);
+	assert_int_equal(chk("net.core.rmem_max", "2147483647"), -ERANGE);
+	/* a small guest (256 MiB): 4 MiB buffers at most */
+	allow_set_phys_bytes(256ull << 20);
+	assert_int_equal(allow_max_now(allow_find("net.core.rmem_max")), 4u << 20);
+	assert_int_equal(chk("net.core.rmem_max", "8388608"), -ERANGE);
+	assert_int_equal(chk("net.core.rmem_max", "4194304"), 0);
+	/* restoring what the kernel had is allowed whatever the bounds */
+	assert_int_equal(allow_check_restore("net.core.rmem_max", "268435456", NULL, 0), 0);
+	/* TIME_WAIT buckets and orphans */
+	assert_int_equal(allow_max_now(allow_find("net.ipv4.tcp_max_tw_buckets")), 262144);
+	assert_int_equal(allow_max_now(allow_find("net.ipv4.tcp_max_orphans")), 8192);
+	allow_set_phys_bytes(0);
 }
 
 int main(void)
@@ -194,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_path),
 		cmocka_unit_test(test_list_consistent),
+		cmocka_unit_test(test_socket_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

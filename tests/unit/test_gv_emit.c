@@ -57,6 +57,9 @@ static void test_fixtures(void **state)
 	static const char *const pairs[][2] = {
 		{ FX "host-6.18/t0", FX "host-6.18/t1" },
 		{ FX "debian-6.1/t0", FX "debian-6.1/t1" },
+		/* the seeds' sources: interrupts, kernel log, processes, channels */
+		{ FX "host-6.18-seeds/t0", FX "host-6.18-seeds/t1" },
+		{ FX "debian-6.1-seeds/t0", FX "debian-6.1-seeds/t1" },
 		{ FX "host-6.18-procnetdev/t0", FX "host-6.18-procnetdev/t0" },
 		{ FX "host-6.18/t1", FX "host-6.18/t0" }, /* counters backwards */
 		{ FX "broken/truncated", FX "broken/truncated" },

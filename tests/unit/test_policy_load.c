@@ -63,7 +63,22 @@ static void test_default_loads(void **state)
 	dump(&d);
 	assert_non_null(s);
 	assert_int_equal(d.n, 0);
-	assert_int_equal(s->n_rules, 17);
+	assert_int_equal(s->n_rules, 35);
+	/* the seeds' rules: a guest action of each new kind, bounded sysctls */
+	const struct pol_rule *q = pol_set_rule(s, "nofile-near-limit");
+	assert_non_null(q);
+	assert_int_equal(q->actions[0].kind, PA_NOFILE);
+	assert_non_null(q = pol_set_rule(s, "nic-irqs-one-cpu"));
+	assert_int_equal(q->actions[0].kind, PA_IRQ);
+	assert_non_null(q = pol_set_rule(s, "host-nic-irqs-one-cpu"));
+	assert_int_equal(q->actions[0].side, POL_HOST);
+	assert_non_null(q = pol_set_rule(s, "multiqueue-unused"));
+	assert_int_equal(q->actions[0].kind, PA_CHANNELS);
+	assert_non_null(q = pol_set_rule(s, "socket-buffers"));
+	assert_true(q->actions[0].has_max && q->actions[0].max == 16777216);
+	assert_non_null(q = pol_set_rule(s, "single-queue-nic"));
+	assert_int_equal(q->actions[0].side, POL_HOST);
+	assert_non_null(strstr(q->actions[0].text, "queues='{guest.cpus}'"));
 
 	/* the guest baseline of `vtune-agent once`: tcp_tw_reuse is left at
 	 * the kernel's default */
@@ -292,7 +307,7 @@ static void test_small_cases(void **state)
 	refused(HDR "    when: guest.cpu.steal > 5%\n    host:\n      - rps: all\n",
 		"t.yaml:6:9: 'rps' is a guest action");
 	refused(HDR "    when: guest.cpu.steal > 5%\n    host:\n      - {}\n",
-		"t.yaml:6:9: an action needs one of sysctl, rps, bridge_nf, offload, pin, sriov, note");
+		"t.yaml:6:9: an action needs one of sysctl, rps, bridge_nf, offload, pin, sriov, irq, channels, nofile, note");
 	refused(HDR "    when: guest.cpu.steal > 5%\n    host:\n      - offload: {state: on}\n",
 		"t.yaml:6:18: offload needs 'features' (a list of tso, gso, gro, sg, txcsum)");
 	refused("version: 1\nrules: []\n---\nversion: 1\n", "t.yaml:4:1: a second YAML document: a policy file holds one");

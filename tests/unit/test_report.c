@@ -81,10 +81,16 @@ static void assert_diag(const char *file, const char *const *want)
 #define LO "[guest] listen-overflow: accept queues overflow; raise the accept and SYN queue caps (firing): "
 #define NETRX "[guest] netrx-one-core: NET_RX on one core (one CPU takes most receive softirqs) "
 
+#define STEAL "[host] steal-high: the hypervisor gives this VM's vCPUs to others (firing): "
+#define STEAL_FIX "the host runs other work on this VM's CPUs; the cure is pinned or dedicated " \
+	"vCPUs, or a less loaded host"
+
 static void test_diag_listen_overflow(void **state)
 {
 	static const char *const want[] = {
 		LO "guest.tcp.listen_overflows=120.0/s → " FIX_LO,
+		STEAL "guest.cpu.steal=18% guest.cpu.steal_max=30% → steal 18 % (worst vCPU 30 %): "
+		STEAL_FIX,
 		NULL,
 	};
 	static const char *const want2[] = {
@@ -127,6 +133,8 @@ static void test_diag_xen(void **state)
 {
 	static const char *const want[] = {
 		LO "guest.tcp.listen_overflows=80.0/s → " FIX_LO,
+		STEAL "guest.cpu.steal=25% guest.cpu.steal_max=? → steal 25 % (worst vCPU STEAL_MAX %): "
+		STEAL_FIX,
 		"[host] bridge-nf-busy: the host runs netfilter on the guest's bridged traffic under "
 		"heavy connection load (firing): host.bridge_nf=1 guest.tcp.passive_opens=7000.0/s "
 		"guest.tcp.listen_overflows=80.0/s → host bridge_nf off",
