@@ -104,9 +104,9 @@ int cmd_status_main(int argc, char **argv)
 	json_object *jr = NULL, *guests = NULL;
 	json_object_object_get_ex(rep, "journal", &jr);
 	json_object_object_get_ex(rep, "guests", &guests);
-	printf("vtune-hostd %s: backend %s, policy %s (%lld rules), interval %s s%s\n",
-	       str(rep, "version"), str(rep, "backend"), str(rep, "policy"), num(rep, "rules"),
-	       str(rep, "interval_s"), num(rep, "dry_run") ? ", dry run" : "");
+	printf("vtune-hostd %s: backend %s, interval %s s%s\n", str(rep, "version"),
+	       str(rep, "backend"), str(rep, "interval_s"), num(rep, "dry_run") ? ", dry run" : "");
+	printf("policy %s: %lld rules\n", str(rep, "policy"), num(rep, "rules"));
 	printf("journal %s: %lld records\n\n", str(jr, "path"), num(jr, "records"));
 	size_t ng = guests ? json_object_array_length(guests) : 0;
 	if (!ng) {
