@@ -9,7 +9,7 @@ DESTDIR  ?=
 VERSION  := 0.1.0
 
 COMMON_PKGS := libnl-3.0 libnl-genl-3.0 libnl-route-3.0 yaml-0.1 json-c xenstore
-HOST_PKGS   := $(COMMON_PKGS) libvirt xencontrol
+HOST_PKGS   := $(COMMON_PKGS) libvirt xencontrol xenlight
 
 WARN     := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Werror

@@ -284,9 +284,13 @@ int sriov_hostdev_xml(const char *addr, char *buf, size_t n)
 
 /* ---- knob kind "sriov-numvfs" ---- */
 
-static int knob_key_ok(const char *key)
+#define KEY_NUMVFS "sriov_numvfs"
+#define KEY_AUTOPROBE "sriov_drivers_autoprobe"
+
+/* 1: sriov_numvfs, 2: sriov_drivers_autoprobe, 0: neither. */
+static int knob_key(const char *key)
 {
-	return key && !strcmp(key, "sriov_numvfs");
+	return !key ? 0 : !strcmp(key, KEY_NUMVFS) ? 1 : !strcmp(key, KEY_AUTOPROBE) ? 2 : 0;
 }
 
 static int numvfs_read(void *ctx, const char *root, const char *target, const char *key,
@@ -294,21 +298,22 @@ static int numvfs_read(void *ctx, const char *root, const char *target, const ch
 {
 	(void)ctx;
 	unsigned v;
-	if (!knob_key_ok(key))
+	int k = knob_key(key), rc;
+	if (!k)
 		return -EINVAL;
-	int rc = sriov_num_vfs(root, target, &v);
+	rc = k == 1 ? sriov_num_vfs(root, target, &v) : read_count(root, target, KEY_AUTOPROBE, &v);
 	if (rc)
 		return rc;
 	int len = snprintf(buf, n, "%u", v);
 	return len < 0 || (size_t)len >= n ? -EOVERFLOW : 0;
 }
 
-static int numvfs_parse(const char *value, unsigned *n)
+static int numvfs_parse(int k, const char *value, unsigned *n)
 {
 	char norm[32];
 	uint64_t v;
 	if (!value || knob_value_normalize(value, norm, sizeof norm) || parse_u64(norm, &v) ||
-	    v > 65535)
+	    v > (k == 2 ? 1 : 65535))
 		return -EINVAL;
 	*n = (unsigned)v;
 	return 0;
@@ -318,10 +323,16 @@ static int numvfs_write(void *ctx, const char *root, const char *target, const c
 			const char *value)
 {
 	(void)ctx;
+	char rel[PATH_MAX];
 	unsigned v;
-	if (!knob_key_ok(key) || numvfs_parse(value, &v))
+	int k = knob_key(key), rc;
+	if (!k || numvfs_parse(k, value, &v))
 		return -EINVAL;
-	return sriov_set_num_vfs(root, target, v);
+	if (k == 1)
+		return sriov_set_num_vfs(root, target, v);
+	if ((rc = sriov_pf_file(target, KEY_AUTOPROBE, rel, sizeof rel)))
+		return rc;
+	return kfs_write_str(root, rel, v ? "1" : "0");
 }
 
 static int numvfs_check(void *ctx, const char *target, const char *key, const char *value,
@@ -329,17 +340,19 @@ static int numvfs_check(void *ctx, const char *target, const char *key, const ch
 {
 	(void)ctx;
 	unsigned v;
+	int k = knob_key(key);
 	if (!target || (!name_ok(target) && sriov_parse_addr(target, NULL, NULL, NULL, NULL))) {
 		snprintf(why, n, "not a PF (PCI address DDDD:BB:SS.F or interface name): '%s'",
 			 target ? target : "");
 		return -EINVAL;
 	}
-	if (!knob_key_ok(key)) {
-		snprintf(why, n, "key must be sriov_numvfs");
+	if (!k) {
+		snprintf(why, n, "key must be " KEY_NUMVFS " or " KEY_AUTOPROBE);
 		return -EINVAL;
 	}
-	if (numvfs_parse(value, &v)) {
-		snprintf(why, n, "not a VF count: '%s'", value ? value : "");
+	if (numvfs_parse(k, value, &v)) {
+		snprintf(why, n, k == 1 ? "not a VF count: '%s'" : "not 0 or 1: '%s'",
+			 value ? value : "");
 		return -EINVAL;
 	}
 	return 0;

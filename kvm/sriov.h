@@ -71,7 +71,10 @@ int sriov_parse_addr(const char *addr, unsigned *dom, unsigned *bus, unsigned *s
 int sriov_hostdev_xml(const char *addr, char *buf, size_t n);
 
 /* Knob kind "sriov-numvfs": target = PF (PCI address or interface name),
- * key = "sriov_numvfs", value a decimal count; write and restore go
+ * key = "sriov_numvfs", value a decimal count, or key =
+ * "sriov_drivers_autoprobe", value "0" / "1" (0: new VFs are bound to no
+ * host driver, only to the one their driver_override names). With
+ * "sriov_numvfs", write and restore go
  * through sriov_set_num_vfs (through 0, within sriov_totalvfs, -EBUSY while
  * a VF to remove is held by vfio-pci or pciback). A kill between its two
  * writes leaves 0, which a revert reports as changed by someone else

@@ -232,6 +232,12 @@ int sriov_plan(const struct sriov_view *v, const struct sriov_conf *c, const str
 			      hv->iommu_hint ? hv->iommu_hint : "turn the IOMMU on");
 
 	if (p.create) {
+		/* VFs made for guests are probed by no host driver: it would only
+		 * race with the stub driver (a VF's host driver may even release it
+		 * later, asynchronously, when its init fails) */
+		if (p.pf->autoprobe != 0 &&
+		    (rc = fn(arg, "sriov-numvfs", p.pf->addr, "sriov_drivers_autoprobe", "0")))
+			return rc;
 		snprintf(buf, sizeof buf, "%u", p.create);
 		if ((rc = fn(arg, "sriov-numvfs", p.pf->addr, "sriov_numvfs", buf)))
 			return rc;

@@ -48,6 +48,9 @@ struct sriov_guest {
  * gets conf->create_vfs of them (1 when 0, at most sriov_totalvfs). A PF
  * that has VFs is never re-sized (that would remove VFs that may be in
  * use). Changes, in order:
+ *   "sriov-numvfs" PF-address "sriov_drivers_autoprobe" 0  (only when
+ *        creating VFs, and autoprobe is not 0 already: no host driver
+ *        races the stub driver for the new VFs)
  *   "sriov-numvfs" PF-address "sriov_numvfs" N          (only when creating)
  *   "sriov-vf" PF-interface "vf<i>.<mac|vlan|spoofchk|trust|link_state"> V
  *                                    (network PFs, the conf's vf_* settings)

@@ -284,6 +284,8 @@ static int pf_one(const char *name, void *arg)
 	if (sriov_vf_driver(s->root, name, pf->driver, sizeof pf->driver))
 		pf->driver[0] = '\0';
 	pf->iommu_group = group_of(s->root, name);
+	unsigned ap;
+	pf->autoprobe = dev_u(s->root, name, "sriov_drivers_autoprobe", &ap) ? -1 : (int)ap;
 	dev_netdev(s->root, name, pf->netdev);
 	host_traffic(s->root, pf);
 	read_vfs(s->root, v, pf, (unsigned)v->npf);

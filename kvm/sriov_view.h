@@ -49,6 +49,7 @@ struct sriov_pf {
 	unsigned total_vfs, num_vfs;
 	unsigned offset, stride;     /* VF routing IDs: PF's + offset + i * stride */
 	int iommu_group;	     /* -1: none (then its VFs get none either) */
+	int autoprobe;		     /* sriov_drivers_autoprobe; -1 unknown */
 	/* Its interface carries the host's own traffic: why ("IPv4 route via
 	 * eth0", "default route via eth0", "eth0 is enslaved to br0", "IPv6
 	 * address on eth0"), "" when not. */
