@@ -259,9 +259,12 @@ int hostnet_vf_get(const char *root, const char *pf, uint32_t vfn, struct hostne
 	if (!rtnl_link_vf_get_addr(vf, &addr) && addr && nl_addr_get_len(addr) >= 6)
 		memcpy(out->mac, nl_addr_get_binary_addr(addr), 6);
 	nl_vf_vlans_t *vl = NULL;
-	if (!rtnl_link_vf_get_vlans(vf, &vl) && vl && vl->size > 0) {
-		out->vlan = vl->vlans[0].vf_vlan;
-		out->qos = vl->vlans[0].vf_vlan_qos;
+	if (!rtnl_link_vf_get_vlans(vf, &vl) && vl) {
+		if (vl->size > 0) {
+			out->vlan = vl->vlans[0].vf_vlan;
+			out->qos = vl->vlans[0].vf_vlan_qos;
+		}
+		rtnl_link_vf_vlan_put(vl); /* get_vlans took a reference */
 	}
 	uint32_t v;
 	out->spoofchk = rtnl_link_vf_get_spoofchk(vf, &v) || v > 1 ? -1 : (int)v;

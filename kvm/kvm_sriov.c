@@ -164,9 +164,10 @@ int kvm_sriov_plan(struct backend *b, const char *root, const struct bk_guest *g
 		.attach_kind = "kvm-hostdev",
 		.attach_value = conf->persistent ? "attached-persistent" : "attached",
 		.iommu = -1,
-		.iommu_hint = "boot the host kernel with intel_iommu=on (Intel) or amd_iommu=on "
-			      "(AMD), IOMMU (VT-d / AMD-Vi) enabled in the firmware, then check "
-			      "that /sys/kernel/iommu_groups is not empty",
+		.iommu_hint = "enable VT-d / AMD-Vi in the firmware and boot the host kernel with "
+			      "intel_iommu=on (Intel; AMD's IOMMU is on by default: remove "
+			      "amd_iommu=off if it is there), then /sys/kernel/iommu_groups must "
+			      "not be empty (docs/sriov.md)",
 	};
 	const struct sriov_guest sg = {
 		.name = g->name, .attach_target = g->name,
