@@ -10,6 +10,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "kfs.h"
 #include "parse.h"
 
@@ -416,4 +418,66 @@ void sriov_view_print(const struct sriov_view *v, FILE *f)
 	}
 	fprintf(f, "total %u, existing %u, free %u, assigned %u%s\n", v->total_vfs, v->existing_vfs,
 		v->free_vfs, v->assigned_vfs, v->truncated ? " (truncated)" : "");
+}
+
+static void put_s(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static void put_i(json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+static void put_hex(json_object *o, const char *k, unsigned v, int width)
+{
+	char b[16];
+	snprintf(b, sizeof b, "0x%0*x", width, v);
+	put_s(o, k, b);
+}
+
+json_object *sriov_view_json(const struct sriov_view *v)
+{
+	json_object *top = json_object_new_object(), *pfs = json_object_new_array();
+	if (!top || !pfs) {
+		json_object_put(top);
+		json_object_put(pfs);
+		return NULL;
+	}
+	for (size_t i = 0; i < v->npf; i++) {
+		const struct sriov_pf *pf = &v->pf[i];
+		json_object *o = json_object_new_object(), *vfs = json_object_new_array();
+		put_s(o, "addr", pf->addr);
+		put_hex(o, "vendor", pf->vendor, 4);
+		put_hex(o, "device", pf->device, 4);
+		put_hex(o, "class", pf->class_code, 6);
+		put_s(o, "driver", pf->driver);
+		put_s(o, "netdev", pf->netdev);
+		put_i(o, "total_vfs", pf->total_vfs);
+		put_i(o, "num_vfs", pf->num_vfs);
+		put_i(o, "iommu_group", pf->iommu_group);
+		put_s(o, "host_traffic", pf->host_traffic);
+		for (unsigned k = 0; k < pf->nvfs; k++) {
+			const struct sriov_vf *vf = &v->vf[pf->first_vf + k];
+			json_object *x = json_object_new_object();
+			put_i(x, "index", vf->index);
+			put_s(x, "addr", vf->addr);
+			put_s(x, "state", sriov_vf_state_name(vf->state));
+			put_s(x, "driver", vf->driver);
+			put_i(x, "iommu_group", vf->iommu_group);
+			put_s(x, "netdev", vf->netdev);
+			put_s(x, "guest", vf->guest);
+			json_object_array_add(vfs, x);
+		}
+		json_object_object_add(o, "vfs", vfs);
+		json_object_array_add(pfs, o);
+	}
+	json_object_object_add(top, "pfs", pfs);
+	put_i(top, "total_vfs", v->total_vfs);
+	put_i(top, "existing_vfs", v->existing_vfs);
+	put_i(top, "free_vfs", v->free_vfs);
+	put_i(top, "assigned_vfs", v->assigned_vfs);
+	json_object_object_add(top, "truncated", json_object_new_boolean(v->truncated));
+	return top;
 }

@@ -112,6 +112,15 @@ int sriov_iommu_group(const char *root, const char *addr);
  * (QEMU giving the device to a guest, DPDK ...), else 0. */
 int sriov_vfio_group_open(const char *root, int group);
 
+/* The view as JSON (json-c), for `vtune sriov list --json`:
+ * {"pfs":[{"addr","vendor","device","class","driver","netdev","total_vfs",
+ *  "num_vfs","iommu_group","host_traffic","vfs":[{"index","addr","state",
+ *  "driver","iommu_group","netdev","guest"}]}], "total_vfs", "existing_vfs",
+ *  "free_vfs", "assigned_vfs", "truncated"}; strings "" when unknown, ids as
+ * "0x1b36". A new reference (json_object_put it), NULL on no memory. */
+struct json_object;
+struct json_object *sriov_view_json(const struct sriov_view *v);
+
 /* The state's name: "free", "host", "open", "assigned". */
 const char *sriov_vf_state_name(enum sriov_vf_state s);
 

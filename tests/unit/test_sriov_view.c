@@ -17,6 +17,7 @@
 #include "sriov_view.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,6 +164,18 @@ static void test_view_assigned(void **state)
 	assert_non_null(strstr(out, "VF 0 0000:00:03.1 assigned driver vfio-pci iommu_group 3 guest l2"));
 	assert_non_null(strstr(out, "VF 1 0000:00:03.2 free driver - iommu_group 4"));
 	free(out);
+	json_object *j = sriov_view_json(&view);
+	assert_non_null(j);
+	assert_string_equal(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
+			    "{\"pfs\":[{\"addr\":\"0000:00:03.0\",\"vendor\":\"0x1b36\",\"device\":\"0x0010\","
+			    "\"class\":\"0x010802\",\"driver\":\"nvme\",\"netdev\":\"\",\"total_vfs\":2,"
+			    "\"num_vfs\":2,\"iommu_group\":1,\"host_traffic\":\"\",\"vfs\":["
+			    "{\"index\":0,\"addr\":\"0000:00:03.1\",\"state\":\"assigned\",\"driver\":\"vfio-pci\","
+			    "\"iommu_group\":3,\"netdev\":\"\",\"guest\":\"l2\"},"
+			    "{\"index\":1,\"addr\":\"0000:00:03.2\",\"state\":\"free\",\"driver\":\"\","
+			    "\"iommu_group\":4,\"netdev\":\"\",\"guest\":\"\"}]}],"
+			    "\"total_vfs\":2,\"existing_vfs\":2,\"free_vfs\":1,\"assigned_vfs\":1,\"truncated\":false}");
+	json_object_put(j);
 }
 
 /* A network PF: the NVMe PF given an interface, with the host's routes. */
