@@ -114,7 +114,10 @@ enum metric_unit {
 	X(HOST_SOFTNET_DROPPED, "host.softnet.dropped", MU_RATE, "host softnet drops") \
 	X(HOST_CONNTRACK_FILL, "host.conntrack.fill", MU_PCT, "host conntrack entries vs max") \
 	X(HOST_VCPUS_PINNED, "host.pinned", MU_BOOL, "dom0 / guest vCPUs pinned by vtune") \
-	X(HOST_SRIOV_FREE_VFS, "host.sriov.free_vfs", MU_COUNT, "SR-IOV VFs free to give a guest")
+	X(HOST_SRIOV_FREE_VFS, "host.sriov.free_vfs", MU_COUNT, "SR-IOV VFs free to give a guest (existing, or creatable on a PF with none)") \
+	X(HOST_SRIOV_TOTAL_VFS, "host.sriov.total_vfs", MU_COUNT, "SR-IOV VFs the host's PFs can have (sum of sriov_totalvfs)") \
+	X(HOST_SRIOV_ASSIGNED_VFS, "host.sriov.assigned_vfs", MU_COUNT, "SR-IOV VFs held by guests") \
+	X(HOST_SRIOV_GUEST_VFS, "host.sriov.guest_vfs", MU_COUNT, "SR-IOV VFs this guest holds")
 
 enum metric_id {
 #define X(id, name, unit, help) M_##id,
