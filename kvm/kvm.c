@@ -17,9 +17,11 @@
 
 #include "kfs.h"
 #include "kvm_event.h"
+#include "kvm_sriov.h"
 #include "kvm_xml.h"
 #include "log.h"
 #include "parse.h"
+#include "pci_driver.h"
 #include "sriov.h"
 
 #define KVM_DEFAULT_URI "qemu:///system"
@@ -788,6 +790,8 @@ static int kvm_host_view(struct backend *b, const struct bk_guest *g, uint64_t n
 	if (rc)
 		log_debug("kvm: %sproc/stat: %s", b->root, strerror(-rc));
 	threads_sample(b, p, g, now_ns, host);
+	if ((rc = kvm_sriov_metrics(b, b->root, g, now_ns, host)))
+		log_debug("kvm: SR-IOV view: %s", strerror(-rc));
 
 	virDomainPtr dom = g->uuid[0] ? virDomainLookupByUUIDString(b->conn, g->uuid)
 				      : virDomainLookupByName(b->conn, g->name);
@@ -1159,6 +1163,8 @@ static const struct knob_ops *const kvm_knobs[] = {
 	&kvm_knob_emulatorpin_ops,
 	&sriov_knob_numvfs_ops,
 	&nt_affinity_ops,
+	&pci_driver_knob_ops,
+	&kvm_knob_hostdev_ops,
 	NULL,
 };
 

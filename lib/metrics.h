@@ -118,12 +118,15 @@ enum metric_unit {
 	X(HOST_SOFTNET_DROPPED, "host.softnet.dropped", MU_RATE, "host softnet drops") \
 	X(HOST_CONNTRACK_FILL, "host.conntrack.fill", MU_PCT, "host conntrack entries vs max") \
 	X(HOST_VCPUS_PINNED, "host.pinned", MU_BOOL, "dom0 / guest vCPUs pinned by vtune") \
-	X(HOST_SRIOV_FREE_VFS, "host.sriov.free_vfs", MU_COUNT, "SR-IOV VFs free to give a guest") \
+	X(HOST_SRIOV_FREE_VFS, "host.sriov.free_vfs", MU_COUNT, "SR-IOV VFs free to give a guest (existing, or creatable on a PF with none)") \
 	X(HOST_DOM0_BUSY_MAX, "host.dom0.busy_max", MU_PCT, "dom0's busiest vCPU (Xen); the host's busiest CPU (KVM)") \
 	X(HOST_NETTHREAD_CPU, "host.netthread.cpu", MU_PCT, "CPU time of the guest's vhost workers (KVM) / its vif's netback kthreads (Xen dom0), the busiest thread, % of one CPU") \
 	X(HOST_NETTHREAD_DELAY, "host.netthread.delay", MU_PCT, "run delay (schedstat) of those threads, the worst one, % of wall time") \
 	X(HOST_TAP_ERRORS, "host.tap.errors", MU_RATE, "receive and transmit errors on the guest's tap/vif") \
-	X(HOST_CSUM_FAILURES, "host.csum_failures", MU_RATE, "\"hw csum failure\" in the host's kernel log for the guest's tap/vif or bridge")
+	X(HOST_CSUM_FAILURES, "host.csum_failures", MU_RATE, "\"hw csum failure\" in the host's kernel log for the guest's tap/vif or bridge") \
+	X(HOST_SRIOV_TOTAL_VFS, "host.sriov.total_vfs", MU_COUNT, "SR-IOV VFs the host's PFs can have (sum of sriov_totalvfs)") \
+	X(HOST_SRIOV_ASSIGNED_VFS, "host.sriov.assigned_vfs", MU_COUNT, "SR-IOV VFs held by guests") \
+	X(HOST_SRIOV_GUEST_VFS, "host.sriov.guest_vfs", MU_COUNT, "SR-IOV VFs this guest holds")
 
 enum metric_id {
 #define X(id, name, unit, help) M_##id,

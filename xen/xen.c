@@ -24,8 +24,10 @@
 
 #include "kfs.h"
 #include "parse.h"
+#include "pci_driver.h"
 #include "sriov.h"
 #include "wire.h"
+#include "xen_sriov.h"
 
 /* One domain the backend follows. */
 struct xguest {
@@ -475,6 +477,7 @@ static int xen_host_view(struct backend *b, const struct bk_guest *g, uint64_t n
 	} else if (b->pcpu_known) {
 		mvec_set(host, M_HOST_CPU_BUSY_MAX, b->pcpu_max);
 	}
+	(void)xen_sriov_metrics(b, b->root, g, now_ns, host); /* no SR-IOV here: unset */
 	struct xguest *x = find(b, g->domid);
 	if (!x)
 		return 0;
@@ -760,8 +763,20 @@ static const struct knob_ops *const xen_knobs[] = {
 	&xen_knob_vcpupin_ops,
 	&nt_affinity_ops,
 	&xen_knob_pci_ops,
+	&pci_driver_knob_ops,
+	&xen_knob_pci_attach_ops,
 	NULL,
 };
+
+void *xen_xs_handle(struct backend *b)
+{
+	return b ? b->xs : NULL;
+}
+
+void *xen_xc_handle(struct backend *b)
+{
+	return b ? b->xch : NULL;
+}
 
 int xen_knobs_register(void)
 {

@@ -129,6 +129,12 @@ int xen_plan_net_threads(struct backend *b, const struct bk_guest *const *gs, si
 int xen_assign_device(struct backend *b, int domid, const char *addr);
 
 
+/* The backend's xenstore handle (struct xs_handle *) and hypervisor
+ * handle (xc_interface *), borrowed, for the SR-IOV kinds (xen_sriov.h);
+ * NULL for NULL. */
+void *xen_xs_handle(struct backend *b);
+void *xen_xc_handle(struct backend *b);
+
 /* Check a value read from a guest's xenstore key (len bytes): at most
  * XEN_VALUE_MAX, no NUL, no 0xFF, no control bytes but tab, valid UTF-8.
  * 0, -EMSGSIZE or -EINVAL. */

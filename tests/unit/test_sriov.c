@@ -70,6 +70,11 @@ static void test_set_numvfs(void **state)
 	const char *f = "sys/class/net/eth0/device/sriov_numvfs";
 	assert_int_equal(sriov_set_num_vfs(root, "eth0", 2), 0);
 	assert_string_equal(rd(f), "2");
+	/* 2 -> 3 goes through 0, which would remove VF 1 (03:10.1) from
+	 * vfio-pci: refused, nothing written */
+	assert_int_equal(sriov_set_num_vfs(root, "eth0", 3), -EBUSY);
+	assert_string_equal(rd(f), "2");
+	assert_int_equal(kfs_write_str(root, "sys/bus/pci/devices/0000:03:10.1/driver", "iavf"), 0);
 	assert_int_equal(sriov_set_num_vfs(root, "eth0", 3), 0); /* via 0 */
 	assert_string_equal(rd(f), "3");
 	assert_int_equal(sriov_set_num_vfs(root, "eth0", 5), -ERANGE);
