@@ -6,6 +6,7 @@
 #include "action.h"
 #include "act_kinds.h"
 #include "hostnet.h"
+#include "hostnet_vf.h"
 #include "knob.h"
 #include "policy_ld.h"
 #include "rps.h"
@@ -26,6 +27,7 @@ static const struct knob_ops *const k_rps[] = { &knob_rps_ops, &knob_sysctl_ops,
 static const struct knob_ops *const k_brnf[] = { &hostnet_bridge_nf_ops, &hostnet_bridge_br_ops,
 						  &hostnet_firewall_ops, NULL };
 static const struct knob_ops *const k_off[] = { &hostnet_offload_ops, NULL };
+static const struct knob_ops *const k_sriov[] = { &hostnet_vf_ops, NULL };
 
 /*              hostd       agent       once */
 #define NEVER { ACT_NO, ACT_NO, ACT_NO }
@@ -48,10 +50,11 @@ static const struct act_def table[] = {
 	  .knobs = k_off },
 	{ .kind = PA_PIN, .name = "pin", .run = { NEVER, HOST }, .by_backend = 1,
 	  .words = w_pin, .plan = act_word_plan, .exec = act_pin_exec },
-	/* SR-IOV: parsed and checked, but no executor yet: refused everywhere
-	 * but as advice, until the backends' PCI attach slots exist */
-	{ .kind = PA_SRIOV, .name = "sriov", .run = { NEVER, { ACT_NO, ACT_ADVICE, ACT_NO } },
-	  .by_backend = 1, .words = w_sriov, .plan = act_word_plan },
+	/* SR-IOV: the backend plans the VF (plan_pci_attach), so only where
+	 * it can; the network VF settings are rtnetlink knobs of their own */
+	{ .kind = PA_SRIOV, .name = "sriov", .run = { NEVER, HOST }, .by_backend = 1,
+	  .words = w_sriov, .parse = act_sriov_parse, .plan = act_word_plan,
+	  .exec = act_sriov_exec, .knobs = k_sriov },
 	{ .kind = PA_NOTE, .name = "note",
 	  .run = { { ACT_LOCAL, ACT_LOCAL, ACT_LOCAL }, { ACT_LOCAL, ACT_LOCAL, ACT_NO } },
 	  .parse = act_note_parse, .plan = act_note_plan, .exec = act_note_exec },

@@ -1515,7 +1515,22 @@ out:
 
 static const char *const kvm_pin_modes[] = { "emulator-away", "vcpus-spread", NULL };
 static const char *const kvm_pin_host_modes[] = { "housekeeping", "net-threads", NULL };
-static const char *const kvm_privileged[] = { "sriov-numvfs", "task_affinity", NULL };
+/* root-only sysfs and rtnetlink: the privileged parent performs them */
+static const char *const kvm_privileged[] = { "sriov-numvfs", "task_affinity", "pci-driver",
+					       NULL };
+
+/* plan_pci_attach: one VF for g (kvm_sriov_plan under the backend's root). */
+static int kvm_plan_pci_attach_op(struct backend *b, const struct bk_guest *g,
+				  const struct sriov_conf *conf, const char *want_vf,
+				  act_change_fn fn, void *arg, char *why, size_t n)
+{
+	return kvm_sriov_plan(b, b->root, g, conf, want_vf, fn, arg, why, n);
+}
+
+static int kvm_pci_view_op(struct backend *b, struct sriov_view *v)
+{
+	return kvm_sriov_view(b, b->root, v);
+}
 
 /* libvirt's channel sockets, and /run/vtune for hand-made ones. */
 static int kvm_privsep_dirs(const char *uri, const char **dirs, size_t max, char *buf,
@@ -1546,6 +1561,8 @@ const struct backend_ops backend_kvm_ops = {
 	.pin_modes = kvm_pin_modes,
 	.plan_pin_host = kvm_plan_pin_host_op,
 	.pin_host_modes = kvm_pin_host_modes,
+	.plan_pci_attach = kvm_plan_pci_attach_op,
+	.pci_view = kvm_pci_view_op,
 	.knobs = kvm_knobs,
 	.privileged_knobs = kvm_privileged,
 	.privsep_dirs = kvm_privsep_dirs,

@@ -963,6 +963,22 @@ static void xen_channels_close(void *ch)
 	xen_bridge_free(ch);
 }
 
+/* root-only sysfs and rtnetlink: the privileged parent performs them */
+static const char *const xen_privileged[] = { "sriov-numvfs", "pci-driver", NULL };
+
+/* plan_pci_attach: one VF for g (xen_sriov_plan under the backend's root). */
+static int xen_plan_pci_attach_op(struct backend *b, const struct bk_guest *g,
+				  const struct sriov_conf *conf, const char *want_vf,
+				  act_change_fn fn, void *arg, char *why, size_t n)
+{
+	return xen_sriov_plan(b, b->root, g, conf, want_vf, fn, arg, why, n);
+}
+
+static int xen_pci_view_op(struct backend *b, struct sriov_view *v)
+{
+	return xen_sriov_view(b, b->root, v);
+}
+
 const struct backend_ops backend_xen_ops = {
 	.name = "xen",
 	.open = xen_open,
@@ -976,6 +992,9 @@ const struct backend_ops backend_xen_ops = {
 	.channels_close = xen_channels_close,
 	.plan_pin_host = xen_plan_pin_host_op,
 	.pin_host_modes = xen_pin_host_modes,
+	.plan_pci_attach = xen_plan_pci_attach_op,
+	.pci_view = xen_pci_view_op,
 	.knobs = xen_knobs,
+	.privileged_knobs = xen_privileged,
 	.privsep_dirs = xen_privsep_dirs,
 };
