@@ -18,6 +18,7 @@ static const char usage[] =
 	"  apply          --dry-run: what the policies would change right now\n"
 	"  kvm channel-xml  print the libvirt <channel> element for the agent channel\n"
 	"  fleet          guests of every host ranked by accepts lost to host causes (Prometheus)\n"
+	"  sriov          SR-IOV VFs: list, attach GUEST, detach GUEST (through vtune-hostd)\n"
 	"\n"
 	"  vtune COMMAND --help   shows a command's options; see vtune(8).\n";
 
@@ -35,6 +36,7 @@ static const struct command commands[] = {
 	{ "apply", NULL, cmd_apply_main },
 	{ "kvm", NULL, cmd_kvm_main },
 	{ "fleet", NULL, cmd_fleet_main },
+	{ "sriov", NULL, cmd_sriov_main },
 };
 
 /* Run a command the same way for all: getopt's one-line messages name it

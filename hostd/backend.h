@@ -109,7 +109,7 @@ struct backend_ops {
 			       const struct sriov_conf *conf, const char *want_vf,
 			       act_change_fn fn, void *arg, char *why, size_t n);
 	/* The host's SR-IOV view: PFs, VFs, their drivers and the guests that
-	 * hold them, into v. 0 or -errno. NULL with plan_pci_attach. */
+	 * hold them, into v. 0 or -errno. NULL: none. */
 	int (*pci_view)(struct backend *b, struct sriov_view *v);
 	/* Knob kinds this backend adds (e.g. "kvm-vcpupin"), bound to the
 	 * handle when it opens (knob_bind). May be NULL. */

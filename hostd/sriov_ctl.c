@@ -64,10 +64,18 @@ static json_object *list(const struct sriov_ctl_in *in)
 		free(v);
 		return fail("SR-IOV view: %s", strerror(-r));
 	}
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (f) {
+		sriov_view_print(v, f);
+		fclose(f);
+	}
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "backend", json_object_new_string(in->ops->name));
 	json_object_object_add(o, "view", sriov_view_json(v));
+	json_object_object_add(o, "lines", lines_json(buf));
 	free(v);
 	return o;
 }

@@ -29,7 +29,8 @@ struct sriov_ctl_in {
 };
 
 /* Answer one {"cmd":"sriov"} request:
- *   {"op":"list"} -> {"ok":true,"backend":B,"view":sriov_view_json}
+ *   {"op":"list"} -> {"ok":true,"backend":B,"view":sriov_view_json,
+ *                     "lines":[sriov_view_print's lines]}
  *   {"op":"attach","guest":G,"vf":ADDR?,"persistent":bool?,"dry_run":bool?}
  *      -> {"ok":true,"guest":G,"result":"attached"|"dry_run"|"holds"|
  *          "refused"|"failed","vf":ADDR,"why":TEXT,"changed":N,

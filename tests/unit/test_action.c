@@ -131,7 +131,12 @@ static void test_every_cell(void **state)
 		}
 	}
 	assert_true(cells > 20);
-	assert_true(refused >= 1); /* sriov under hostd, for one */
+	/* every kind that runs on a side runs in each mode there (sriov under
+	 * hostd too, since the backends' plan_pci_attach slot; which backend
+	 * can is test_backend_cells') */
+	assert_int_equal(refused, 0);
+	assert_int_equal(act_run_of(PA_SRIOV, POL_HOST, ACT_HOSTD), ACT_LOCAL);
+	assert_int_equal(act_run_of(PA_SRIOV, POL_HOST, ACT_AGENT), ACT_ADVICE);
 }
 
 /* A pin mode runs under hostd only where the backend can do it. */
@@ -162,6 +167,38 @@ static void test_backend_cells(void **state)
 	pol_diag_init(&d);
 	/* q is for kvm only: on xen it is not checked (it never runs there) */
 	assert_int_equal(act_check_set(s, &xen, &d), 0);
+	pol_diag_free(&d);
+	pol_set_free(s);
+}
+
+/* sriov runs under hostd where the backend has plan_pci_attach (KVM, Xen),
+ * and is refused with its place elsewhere (sim). */
+static void test_sriov_cells(void **state)
+{
+	(void)state;
+	static const char text[] =
+		"version: 1\n"
+		"rules:\n"
+		"  - name: s\n"
+		"    when: host.sriov.free_vfs > 0\n"
+		"    host:\n"
+		"      - sriov: { pfs: [0000:00:03.0], vfs: 2 }\n";
+	struct pol_diag d;
+	pol_diag_init(&d);
+	struct pol_set *s = pol_load_string("s.yaml", text, &d);
+	assert_non_null(s);
+	struct act_where kvm = { ACT_HOSTD, "kvm", backend_can, 0 };
+	struct act_where xen = { ACT_HOSTD, "xen", backend_can, 0 };
+	struct act_where sim = { ACT_HOSTD, "sim", backend_can, 0 };
+	struct act_where agent = { ACT_AGENT, NULL, NULL, 0 };
+	assert_int_equal(act_check_set(s, &kvm, &d), 0);
+	assert_int_equal(act_check_set(s, &xen, &d), 0);
+	assert_int_equal(act_check_set(s, &agent, &d), 0);
+	assert_int_equal(act_check_set(s, &sim, &d), 1);
+	assert_string_equal(d.msgs[0], "s.yaml:6:9: rule s: sriov attach: the sim backend cannot do this");
+	assert_int_equal(backend_can("kvm", PA_SRIOV, "attach"), 1);
+	assert_int_equal(backend_can("xen", PA_SRIOV, "attach"), 1);
+	assert_int_equal(backend_can("sim", PA_SRIOV, "attach"), 0);
 	pol_diag_free(&d);
 	pol_set_free(s);
 }
@@ -330,6 +367,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_cell),
 		cmocka_unit_test(test_backend_cells),
+		cmocka_unit_test(test_sriov_cells),
 		cmocka_unit_test(test_protocol_cells),
 		cmocka_unit_test(test_wire_round_trip),
 		cmocka_unit_test(test_knobs_and_privsep),
