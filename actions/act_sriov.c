@@ -8,6 +8,7 @@
 #include "act_kinds.h"
 #include "act_sriov.h"
 #include "apply.h"
+#include "knob.h"
 #include "policy_ld.h"
 
 #include <ctype.h>
@@ -300,7 +301,7 @@ static int one(void *arg, const char *kind, const char *target, const char *key,
 	char line[512];
 	x->calls++;
 	if (!strcmp(kind, "pci-driver"))
-		snprintf(x->res->vf, sizeof x->res->vf, "%s", key);
+		snprintf(x->res->vf, sizeof x->res->vf, "%s", target);
 	if (x->ac.dry_run) {
 		/* later steps read what earlier ones would make (a VF that does
 		 * not exist yet): the plan itself is the dry run */
@@ -311,6 +312,17 @@ static int one(void *arg, const char *kind, const char *target, const char *key,
 			x->ac.count(x->ac.count_arg, "dry_run");
 		x->res->changed++;
 		return 0;
+	}
+	/* a knob that cannot be read (a VF that did not appear) is a failed
+	 * step here, not the "absent, nothing to change" apply_knob makes of
+	 * it: the steps after it need it */
+	const struct knob *k = knob_find(kind);
+	char cur[KNOB_VALUE_MAX];
+	int rr = k ? knob_read(k, apply_root(&x->ac), target, key, cur, sizeof cur) : -ENOENT;
+	if (rr < 0) {
+		snprintf(x->res->why, sizeof x->res->why, "%s %s%s%s: cannot read: %s", kind, target,
+			 *target ? " " : "", key, strerror(-rr));
+		return -ECANCELED;
 	}
 	int r = apply_knob(&x->ac, x->ch, kind, target, key, value);
 	if (r < 0)
