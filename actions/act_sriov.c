@@ -369,6 +369,17 @@ int act_sriov_run(const struct act_ctx *c, const struct pol_change *ch,
 	}
 	if (want_vf && !*want_vf)
 		want_vf = NULL;
+	if (!conf->npfs) {
+		snprintf(res->why, sizeof res->why, "no physical function may give VFs: name them in "
+			 "the policy's sriov action (pfs: [...], vtune-policies(5))");
+		res->refused = -EPERM;
+		snprintf(line, sizeof line, "sriov attach refused, nothing changed: %s (rule %s)",
+			 res->why, ch->rule);
+		apply_say(c->ac, LOG_WARNING, line);
+		if (h->refuse)
+			h->refuse(h->refuse_arg, ch, "sriov", "not_allowed", line);
+		return 0;
+	}
 	int64_t before = last_seq(c->ac->journal);
 	int r = h->plan_pci_attach(h->bk, h->bk_guest, conf, want_vf, one, &x, res->why,
 				   sizeof res->why);
