@@ -62,7 +62,7 @@ static void test_default_loads(void **state)
 	dump(&d);
 	assert_non_null(s);
 	assert_int_equal(d.n, 0);
-	assert_int_equal(s->n_rules, 16);
+	assert_int_equal(s->n_rules, 17);
 
 	/* the guest baseline of `vtune-agent once` */
 	assert_int_equal(s->baseline.n_actions, 6);
@@ -90,6 +90,16 @@ static void test_default_loads(void **state)
 	r = pol_set_rule(s, "port-exhaustion");
 	assert_non_null(r);
 	assert_string_equal(r->actions[0].set_str, "1024 65000");
+
+	/* SR-IOV is opt-in, on the backends that can attach, and names no PF
+	 * (a drop-in does) */
+	r = pol_set_rule(s, "sriov-attach");
+	assert_non_null(r);
+	assert_false(r->enabled);
+	assert_true(pol_rule_for_backend(r, "kvm") && pol_rule_for_backend(r, "xen"));
+	assert_false(pol_rule_for_backend(r, "sim"));
+	assert_int_equal(r->actions[0].kind, PA_SRIOV);
+	assert_null(r->actions[0].text);
 
 	/* pinning is per backend: each rule names the one that can do it */
 	r = pol_set_rule(s, "steal-host-busy");
