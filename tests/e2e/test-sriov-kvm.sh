@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # test-sriov-kvm: SR-IOV passthrough end to end on emulated hardware. An L1 "host" under
 # QEMU TCG (tests/harness/sriov-boot: q35, emulated Intel IOMMU, an NVMe SR-IOV PF, a
-# libvirtd) gives a VF to an L2 guest through that libvirtd with vtune's knob kinds
-# (sriov-numvfs, pci-driver, kvm-hostdev) and journal; L2 lists its PCI devices and must
-# see the VF (1b36:0010) come and go. Before that: a refusal (a domain marked
-# migratable), and SIGKILL at each journal step (VTUNE_FAULT) followed by a revert that
-# must restore sriov_numvfs, the VF's driver and the attachment.
+# libvirtd) runs vtune-hostd (KVM backend); `vtune sriov attach l2` gives a VF to an L2
+# guest through that libvirtd (sriov-numvfs, pci-driver, kvm-hostdev, each journaled by
+# hostd), `vtune sriov detach l2` / `vtune revert` take it back; L2 lists its PCI
+# devices and must see the VF (1b36:0010) come and go. Before that: a refusal (a domain
+# marked migratable), and vtune-hostd SIGKILLed at each journal step (VTUNE_FAULT)
+# followed by a revert through a new hostd that must restore sriov_numvfs, the VF's
+# driver and the attachment.
 # timeout: 180
 set -u
 
@@ -17,7 +19,9 @@ skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
 
 for t in qemu-system-x86_64 libvirtd virsh; do command -v $t >/dev/null || skip "$t not installed"; done
-[ -x "$B/tests/sriov-testdrv" ] || fail "build first (make all): $B/tests/sriov-testdrv"
+for f in vtune vtune-hostd backends/backend-kvm.so; do
+	[ -e "$B/$f" ] || fail "build first (make all): $B/$f"
+done
 "$H/guest-kernel" cloud >/dev/null 2>&1 || skip "no cloud kernel (guest-kernel cloud failed)"
 
 dir=$(mktemp -d /tmp/vt-sriov.XXXXXX)
@@ -28,16 +32,37 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# The L1 side. SRIOV_ATTACH / SRIOV_DETACH are the only two lines that drive vtune:
-# today the temporary test driver (tests/tools/sriov_testdrv.c); once hostd serves
-# `vtune sriov`, they become `vtune sriov attach l2 --vf ...` / `vtune sriov detach l2`.
+# The L1 side: vtune-hostd with a policy whose (disabled) sriov-attach rule allows the
+# PF; SRIOV_ATTACH / SRIOV_DETACH go through its control socket.
 cat > "$dir/l1-test" <<'EOF'
 #!/bin/sh
 PF=0000:00:03.0 VF0=0000:00:03.1 VF1=0000:00:03.2 J=/tmp/journal
 P=/sys/bus/pci/devices
-DRV="/bin/sriov-testdrv --uri qemu:///system --journal $J --pf $PF"
-SRIOV_ATTACH="$DRV --create 2 attach l2"
-SRIOV_DETACH="$DRV revert"
+export VTUNE_BACKEND_DIR=/bin VTUNE_CONTROL=/run/vtune/hostd.sock VTUNE_JOURNAL=$J
+cat > /tmp/policy.yaml <<Y
+version: 1
+rules:
+  - name: sriov-attach
+    enabled: false
+    backends: [kvm]
+    when: host.sriov.free_vfs > 0
+    host:
+      - sriov: { pfs: [$PF], vfs: 2 }
+Y
+HPID=
+# hostd [ENV=V...]: start vtune-hostd (its own journal), wait for its control socket
+hostd() {
+	env "$@" /bin/vtune-hostd --backend kvm --uri qemu:///system --policy /tmp/policy.yaml \
+		--journal $J --control $VTUNE_CONTROL --metrics off --no-privsep --interval 1 \
+		>> /tmp/hostd.log 2>&1 &
+	HPID=$!
+	i=0; while ! /bin/vtune status > /dev/null 2>&1 && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}
+hostd_stop() { [ -z "$HPID" ] || { kill $HPID 2>/dev/null; wait $HPID 2>/dev/null; HPID=; }; }
+# hostd_rc: wait for hostd and give its exit status (137: SIGKILL)
+hostd_rc() { wait $HPID; r=$?; HPID=; return $r; }
+SRIOV_ATTACH="/bin/vtune sriov attach l2"
+SRIOV_DETACH="/bin/vtune sriov detach l2"
 bad=0
 up() { cut -d' ' -f1 /proc/uptime; }
 check() { if [ "$2" = 0 ]; then echo "SRIOV_CHECK ok $1"; else echo "SRIOV_CHECK FAIL $1"; bad=$((bad + 1)); fi; }
@@ -76,10 +101,14 @@ check "L2 defined and started through L1's libvirtd" $?
 phase refusal
 # a domain marked as one that must stay migratable: refused, nothing changed
 virsh -q -c qemu:///system metadata l2 urn:vtune:libvirt:1 --key vtune --set '<migratable/>' --config --live
+hostd
 $SRIOV_ATTACH > /tmp/out 2>&1; rc=$?
 sed 's/^/  /' /tmp/out
 [ $rc = 3 ] && grep -q 'must stay migratable' /tmp/out && [ "$(numvfs)" = 0 ] && [ ! -s $J ]
 check "refused for a domain marked migratable, nothing changed (rc=$rc)" $?
+/bin/vtune status --json | grep -q 'must stay migratable'
+check "vtune status shows the refusal" $?
+hostd_stop
 rm -f $J
 virsh -q -c qemu:///system metadata l2 urn:vtune:libvirt:1 --remove --config --live
 
@@ -87,13 +116,21 @@ phase kill-matrix
 # SIGKILL at each journal step of the sysfs changes (1 = sriov_drivers_autoprobe 0,
 # 2 = sriov_numvfs 2, 3 = pci-driver vfio-pci, 4 = kvm-hostdev before its write), then
 # revert: everything back (L2 boots meanwhile)
+# (hostd is killed; a new one reverts: `vtune sriov detach`, or `vtune revert --all`
+# through it at the points before the hostdev)
 for pt in after_intent:1 after_write:1 after_write:2 after_mark:2 after_intent:3 after_write:3 \
 	after_mark:3 after_intent:4; do
-	VTUNE_FAULT=$pt $SRIOV_ATTACH > /tmp/out 2>&1; rc=$?
+	hostd VTUNE_FAULT=$pt
+	$SRIOV_ATTACH > /tmp/out 2>&1; arc=$?
+	hostd_rc; rc=$?
 	state="autoprobe=$(cat $P/$PF/sriov_drivers_autoprobe) numvfs=$(numvfs) vf0=$(drv $VF0)"
-	$SRIOV_DETACH > /tmp/rev 2>&1; rrc=$?
-	restored && [ $rc = 137 ] && [ $rrc = 0 ]
-	check "killed at $pt (rc=$rc, then $state), revert rc=$rrc: all back" $?
+	hostd
+	case $pt in after_write:2|after_mark:3) how="vtune revert --all"; /bin/vtune revert --all > /tmp/rev 2>&1 ;;
+	*) how="vtune sriov detach"; $SRIOV_DETACH > /tmp/rev 2>&1 ;; esac
+	rrc=$?
+	hostd_stop
+	restored && [ $rc = 137 ] && [ $arc = 1 ] && [ $rrc = 0 ]
+	check "hostd killed at $pt (rc=$rc, attach rc=$arc, then $state), $how rc=$rrc: all back" $?
 	[ $pt = after_write:3 ] && sed 's/^/  revert| /' /tmp/rev
 	rm -f $J
 done
@@ -103,9 +140,13 @@ phase admin-vfs
 # right after binding VF1 to vfio-pci, revert puts its driver and override back
 echo 2 > $P/$PF/sriov_numvfs; sleep 1
 before="$(drv $VF1) $(cat $P/$VF1/driver_override)"
-VTUNE_FAULT=after_write:1 $DRV --vf $VF1 attach l2 > /tmp/out 2>&1; rc=$?
+hostd VTUNE_FAULT=after_write:1
+$SRIOV_ATTACH --vf $VF1 > /tmp/out 2>&1
+hostd_rc; rc=$?
 mid="$(drv $VF1) $(cat $P/$VF1/driver_override)"
+hostd
 $SRIOV_DETACH > /tmp/rev 2>&1; rrc=$?
+hostd_stop
 after="$(drv $VF1) $(cat $P/$VF1/driver_override)"
 sed 's/^/  revert| /' /tmp/rev
 [ $rc = 137 ] && [ "$mid" = "vfio-pci vfio-pci" ] && [ "$after" = "$before" ] && [ "$(numvfs)" = 2 ]
@@ -119,17 +160,26 @@ echo "L2 before:"; l2_list 1 | sed 's/^/  /'
 
 phase kill-attach
 # killed right after the hotplug (journal: intent, no mark): revert detaches it
-VTUNE_FAULT=after_write:4 $SRIOV_ATTACH > /tmp/out 2>&1; rc=$?
+hostd VTUNE_FAULT=after_write:4
+$SRIOV_ATTACH > /tmp/out 2>&1
+hostd_rc; rc=$?
 wait_gen 2 30 && l2_has_vf 2; seen=$?
+hostd
 $SRIOV_DETACH > /tmp/rev 2>&1; rrc=$?
 wait_gen 3 30 && ! l2_has_vf 3; gone=$?
 sed 's/^/  revert| /' /tmp/rev
 [ $rc = 137 ] && [ $seen = 0 ] && [ $rrc = 0 ] && [ $gone = 0 ] && restored
 check "killed after the attach (rc=$rc): L2 saw the VF, revert rc=$rrc detached it, all restored" $?
+hostd_stop
 rm -f $J
 
 phase attach
 # the real thing, persistent too: numvfs, vfio-pci, hostdev live + config
+hostd
+/bin/vtune sriov attach l2 --persistent --dry-run > /tmp/out 2>&1; rc=$?
+sed 's/^/  dry-run| /' /tmp/out
+[ $rc = 0 ] && [ "$(numvfs)" = 0 ] && grep -q 'would set kvm-hostdev l2 0000:00:03.1 -> attached-persistent' /tmp/out
+check "attach --dry-run rc=$rc: the plan, nothing changed" $?
 $SRIOV_ATTACH --persistent > /tmp/out 2>&1; rc=$?
 sed 's/^/  /' /tmp/out
 wait_gen 4 30 && l2_has_vf 4
@@ -141,7 +191,12 @@ qpid=$(cat /run/libvirt/qemu/l2.pid)
 g=$(basename "$(readlink $P/$VF0/iommu_group)")
 ls -l /proc/$qpid/fd 2>/dev/null | grep -q "/dev/vfio/$g\$"
 check "L2's QEMU (pid $qpid) holds /dev/vfio/$g (VF0's IOMMU group)" $?
-/bin/sriov-testdrv --uri qemu:///system list | sed 's/^/  list| /'
+/bin/vtune sriov list | sed 's/^/  list| /'
+/bin/vtune sriov list | grep -q "VF 0 $VF0 assigned driver vfio-pci .* guest l2"
+check "vtune sriov list: VF0 assigned to l2" $?
+$SRIOV_ATTACH > /tmp/out 2>&1; rc=$?
+[ $rc = 0 ] && grep -q 'nothing to do' /tmp/out
+check "a second attach: nothing to do (rc=$rc)" $?
 echo "journal:"; sed 's/^/  /' $J
 
 phase detach
@@ -152,14 +207,19 @@ check "revert rc=$rrc: L2 lost the VF" $?
 echo "L2 after revert:"; l2_list 5 | sed 's/^/  /'
 restored && [ "$(drv $PF)" = nvme ]
 check "restored: sriov_numvfs $(numvfs), no hostdev live or persistent, PF still on $(drv $PF)" $?
-/bin/sriov-testdrv --uri qemu:///system list | sed 's/^/  list| /'
+/bin/vtune sriov list | sed 's/^/  list| /'
+$SRIOV_DETACH > /tmp/rev 2>&1; rrc=$?
+[ $rrc = 0 ] && grep -q 'nothing to detach' /tmp/rev
+check "a second detach: nothing to detach (rc=$rrc)" $?
+hostd_stop
 phase end
 virsh -q -c qemu:///system destroy l2 >/dev/null 2>&1
 exit $bad
 EOF
 
 start=$(date +%s)
-"$H/sriov-boot" "$dir" --l1-script "$dir/l1-test" --l1-files "$B/tests/sriov-testdrv" --timeout 170
+"$H/sriov-boot" "$dir" --l1-script "$dir/l1-test" \
+	--l1-files "$B/vtune-hostd $B/vtune $B/backends/backend-kvm.so" --timeout 170
 rc=$?
 tr -d '\r' < "$dir/console.log" | sed -n '/SRIOV_PHASE start/,/VTUNE_SRIOV_DONE/p' |
 	grep -v -e '^\[ *[0-9.]*\]' -e '^$'
