@@ -320,8 +320,9 @@ static int one(void *arg, const char *kind, const char *target, const char *key,
 	char cur[KNOB_VALUE_MAX];
 	int rr = k ? knob_read(k, apply_root(&x->ac), target, key, cur, sizeof cur) : -ENOENT;
 	if (rr < 0) {
-		snprintf(x->res->why, sizeof x->res->why, "%s %s%s%s: cannot read: %s", kind, target,
-			 *target ? " " : "", key, strerror(-rr));
+		snprintf(x->res->why, sizeof x->res->why, "%s %s%s%s: %s%s", kind, target,
+			 *target ? " " : "", key, k ? "cannot read: " : "",
+			 k ? strerror(-rr) : "unknown knob kind (not registered here)");
 		return -ECANCELED;
 	}
 	int r = apply_knob(&x->ac, x->ch, kind, target, key, value);

@@ -763,6 +763,7 @@ static const struct knob_ops *const xen_knobs[] = {
 	&xen_knob_vcpupin_ops,
 	&nt_affinity_ops,
 	&xen_knob_pci_ops,
+	&sriov_knob_numvfs_ops,
 	&pci_driver_knob_ops,
 	&xen_knob_pci_attach_ops,
 	NULL,

@@ -60,7 +60,11 @@ hostd() {
 }
 hostd_stop() { [ -z "$HPID" ] || { kill $HPID 2>/dev/null; wait $HPID 2>/dev/null; HPID=; }; }
 # hostd_rc: wait for hostd and give its exit status (137: SIGKILL)
-hostd_rc() { wait $HPID; r=$?; HPID=; return $r; }
+hostd_rc() { # at most 30 s: a hostd that was not killed is stopped, and says 1
+	i=0; while kill -0 $HPID 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -0 $HPID 2>/dev/null && { kill $HPID; echo "  hostd still running: stopped"; tail -n 5 /tmp/hostd.log; }
+	wait $HPID; r=$?; HPID=; return $r
+}
 SRIOV_ATTACH="/bin/vtune sriov attach l2"
 SRIOV_DETACH="/bin/vtune sriov detach l2"
 bad=0
