@@ -1322,45 +1322,6 @@ out:
 	return rc;
 }
 
-/* ---- SR-IOV through libvirt ---- */
-
-int kvm_attach_vf(struct backend *b, const char *domain, const char *addr)
-{
-	char xml[512];
-	int rc = sriov_hostdev_xml(addr, xml, sizeof xml);
-	if (rc)
-		return rc;
-	virDomainPtr dom = virDomainLookupByName(b->conn, domain);
-	if (!dom)
-		return vir_err("attach VF: lookup");
-	if (virDomainAttachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_LIVE) < 0)
-		rc = vir_err("attach VF");
-	else
-		log_info("kvm: %s: VF %s attached", domain, addr);
-	virDomainFree(dom);
-	return rc == -EBUSY || rc == -EACCES || rc == -ECONNREFUSED ? -EIO : rc;
-}
-
-int kvm_assigned_vfs(struct backend *b, char (*addr)[16], size_t max, size_t *n)
-{
-	virDomainPtr *doms = NULL;
-	*n = 0;
-	int nd = virConnectListAllDomains(b->conn, &doms, 0);
-	if (nd < 0)
-		return vir_err("list domains");
-	for (int i = 0; i < nd; i++) {
-		char *xml = virDomainGetXMLDesc(doms[i], 0);
-		size_t got = 0;
-		if (xml && !kvm_xml_hostdevs(xml, *n < max ? addr + *n : addr, *n < max ? max - *n : 0,
-					     &got))
-			*n += got;
-		free(xml);
-		virDomainFree(doms[i]);
-	}
-	free(doms);
-	return 0;
-}
-
 /* plan_pin: kvm_plan_pin's changes through fn. */
 static int kvm_plan_pin_op(struct backend *b, const struct bk_guest *g, const char *mode,
 			   act_change_fn fn, void *arg, char *why, size_t n)

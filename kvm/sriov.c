@@ -186,54 +186,6 @@ int sriov_vf_driver(const char *root, const char *addr, char *drv, size_t n)
 	return rc;
 }
 
-int sriov_bind_vfio(const char *root, const char *addr)
-{
-	char rel[PATH_MAX], drv[64];
-	int rc = sriov_vf_driver(root, addr, drv, sizeof drv);
-	if (rc)
-		return rc;
-	if (!strcmp(drv, "vfio-pci"))
-		return 0;
-	snprintf(rel, sizeof rel, "sys/bus/pci/devices/%s/driver_override", addr);
-	rc = kfs_write_str(root, rel, "vfio-pci");
-	if (rc)
-		return rc;
-	if (drv[0]) {
-		snprintf(rel, sizeof rel, "sys/bus/pci/drivers/%s/unbind", drv);
-		rc = kfs_write_str(root, rel, addr);
-		if (rc)
-			return rc;
-	}
-	return kfs_write_str(root, "sys/bus/pci/drivers_probe", addr);
-}
-
-int sriov_free_vfs(const char *root, const char (*assigned)[16], size_t nassigned,
-		   unsigned *free_vfs)
-{
-	char pf[32][SRIOV_NAME_MAX], addr[SRIOV_NAME_MAX];
-	size_t npf;
-	int rc = sriov_list_pfs(root, pf, 32, &npf);
-	if (rc)
-		return rc;
-	*free_vfs = 0;
-	for (size_t i = 0; i < npf && i < 32; i++) {
-		unsigned num;
-		if (sriov_num_vfs(root, pf[i], &num))
-			continue;
-		for (unsigned v = 0; v < num; v++) {
-			if (sriov_vf_addr(root, pf[i], v, addr))
-				continue;
-			size_t k;
-			for (k = 0; k < nassigned; k++)
-				if (!strcasecmp(assigned[k], addr))
-					break;
-			if (k == nassigned)
-				(*free_vfs)++;
-		}
-	}
-	return 0;
-}
-
 static int hexfield(const char *s, size_t len, unsigned max, unsigned *out)
 {
 	unsigned v = 0;

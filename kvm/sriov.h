@@ -50,18 +50,6 @@ int sriov_link_name(const char *root, const char *rel, char *out, size_t n);
  * symlink, or a plain file naming it in fixtures), "" when unbound. 0/-errno. */
 int sriov_vf_driver(const char *root, const char *addr, char *drv, size_t n);
 
-/* Bind a VF to vfio-pci: driver_override := "vfio-pci", unbind it from its
- * current driver (sys/bus/pci/drivers/<drv>/unbind), then write the address
- * to sys/bus/pci/drivers_probe. A VF already on vfio-pci is left alone.
- * 0 or -errno. */
-int sriov_bind_vfio(const char *root, const char *addr);
-
-/* VFs over all PFs that no guest holds: those whose address is not in
- * assigned (nassigned entries, e.g. from kvm_xml_hostdevs over every
- * domain). 0 or -errno. */
-int sriov_free_vfs(const char *root, const char (*assigned)[16], size_t nassigned,
-		   unsigned *free_vfs);
-
 /* Check a PCI address "DDDD:BB:SS.F" (hex, lower or upper case) and split
  * it. 0 or -EINVAL. */
 int sriov_parse_addr(const char *addr, unsigned *dom, unsigned *bus, unsigned *slot,

@@ -762,7 +762,6 @@ const struct knob_ops xen_knob_vcpupin_ops = {
 static const struct knob_ops *const xen_knobs[] = {
 	&xen_knob_vcpupin_ops,
 	&nt_affinity_ops,
-	&xen_knob_pci_ops,
 	&sriov_knob_numvfs_ops,
 	&pci_driver_knob_ops,
 	&xen_knob_pci_attach_ops,
@@ -866,20 +865,6 @@ out:
 	free(cpus);
 	free(nv);
 	return rc;
-}
-
-int xen_assign_device(struct backend *b, int domid, const char *addr)
-{
-	unsigned dom, bus, slot, fn;
-	if (!b || !b->xch)
-		return -ENOTCONN;
-	if (domid <= 0 || !addr || sriov_parse_addr(addr, &dom, &bus, &slot, &fn) || dom > 0xffff ||
-	    bus > 0xff || slot > 0x1f || fn > 7)
-		return -EINVAL;
-	uint32_t sbdf = (dom << 16) | (bus << 8) | (slot << 3) | fn;
-	if (xc_assign_device(b->xch, (uint32_t)domid, sbdf, 0))
-		return errno ? -errno : -EIO;
-	return 0;
 }
 
 int xen_plan_net_threads(struct backend *b, const struct bk_guest *const *gs, size_t ng,
