@@ -344,7 +344,7 @@ out:
 
 /* ---- the unprivileged side ---- */
 
-#define PROXY_SLOTS 8
+#define PROXY_SLOTS 16 /* the kinds a host daemon proxies (actions + backend) */
 
 static int client_fd = -1;
 static char pkind[PROXY_SLOTS][PRIVOPS_KIND_MAX];

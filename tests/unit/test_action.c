@@ -15,10 +15,13 @@
 #include "backend.h"
 #include "knob.h"
 #include "policy.h"
+#include "privops.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 /* One action of kind d as a policy file would write it, for side. */
 static void action_yaml(const struct act_def *d, char *buf, size_t n)
@@ -314,6 +317,34 @@ static void test_knobs_and_privsep(void **state)
 				j++;
 			assert_non_null(served[j]);
 		}
+	/* the unprivileged daemon proxies them all, with each backend's own
+	 * root-only kinds (SR-IOV: sriov-numvfs, pci-driver; sriov-vf is the
+	 * sriov row's) */
+	for (size_t b = 0; b < 2; b++) {
+		const struct backend_ops *ops = b ? &backend_xen_ops : &backend_kvm_ops;
+		const char *kinds[48];
+		size_t nk = 0;
+		int sp[2];
+		for (const char *const *k = served; *k; k++)
+			kinds[nk++] = *k;
+		for (size_t i = 0; ops->privileged_knobs && ops->privileged_knobs[i]; i++) {
+			assert_non_null(knob_find_real(ops->privileged_knobs[i]));
+			kinds[nk++] = ops->privileged_knobs[i];
+		}
+		kinds[nk] = NULL;
+		const char *want[] = { "sriov-numvfs", "pci-driver", "sriov-vf" };
+		for (size_t w = 0; w < 3; w++) {
+			size_t j = 0;
+			while (kinds[j] && strcmp(kinds[j], want[w]))
+				j++;
+			assert_non_null(kinds[j]);
+		}
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+		assert_int_equal(privops_client(sp[0], kinds), 0);
+		assert_int_equal(privops_client(-1, NULL), 0);
+		close(sp[0]);
+		close(sp[1]);
+	}
 	/* what an administrator's change takes over */
 	char id[64];
 	act_ident(PA_SYSCTL, "net.core.somaxconn", id, sizeof id);
