@@ -4,7 +4,8 @@
 # QEMU TCG (tests/harness/sriov-boot: q35, emulated Intel IOMMU, an NVMe SR-IOV PF, a
 # libvirtd) runs vtune-hostd (KVM backend); `vtune sriov attach l2` gives a VF to an L2
 # guest through that libvirtd (sriov-numvfs, pci-driver, kvm-hostdev, each journaled by
-# hostd), `vtune sriov detach l2` / `vtune revert` take it back; L2 lists its PCI
+# hostd, and once by the sriov-attach rule firing under hostd on the reports of L2's
+# vtune-agent), `vtune sriov detach l2` / `vtune revert` take it back; L2 lists its PCI
 # devices and must see the VF (1b36:0010) come and go. Before that: a refusal (a domain
 # marked migratable), and vtune-hostd SIGKILLed at each journal step (VTUNE_FAULT)
 # followed by a revert through a new hostd that must restore sriov_numvfs, the VF's
@@ -19,7 +20,7 @@ skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
 
 for t in qemu-system-x86_64 libvirtd virsh; do command -v $t >/dev/null || skip "$t not installed"; done
-for f in vtune vtune-hostd backends/backend-kvm.so; do
+for f in vtune vtune-hostd backends/backend-kvm.so vtune-agent.static; do
 	[ -e "$B/$f" ] || fail "build first (make all): $B/$f"
 done
 "$H/guest-kernel" cloud >/dev/null 2>&1 || skip "no cloud kernel (guest-kernel cloud failed)"
@@ -93,12 +94,15 @@ echo "L1 PF $PF driver $(drv $PF) sriov_totalvfs $(cat $P/$PF/sriov_totalvfs) sr
 cat > /tmp/l2.xml <<X
 <domain type='qemu'><name>l2</name><memory unit='MiB'>192</memory><vcpu>1</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type><kernel>/l2/vmlinuz</kernel>
-    <initrd>/l2/initrd.gz</initrd><cmdline>console=ttyS0 quiet panic=-1</cmdline></os>
+    <initrd>/bin/l2-agent.gz</initrd><cmdline>console=ttyS0 quiet panic=-1</cmdline></os>
   <features><acpi/></features><on_reboot>destroy</on_reboot>
   <devices><emulator>/usr/bin/qemu-system-x86_64</emulator>
     <serial type='file'><source path='/tmp/l2.log'/><target port='0'/></serial>
+    <channel type='unix'><source mode='bind' path='/run/vtune/l2.agent'/>
+      <target type='virtio' name='org.vtune.agent.0'/></channel>
     <memballoon model='none'/></devices></domain>
 X
+mkdir -p /run/vtune
 virsh -q -c qemu:///system define /tmp/l2.xml >/dev/null && virsh -q -c qemu:///system start l2 >/dev/null
 check "L2 defined and started through L1's libvirtd" $?
 
@@ -178,16 +182,35 @@ hostd_stop
 rm -f $J
 
 phase attach
-# the real thing, persistent too: numvfs, vfio-pci, hostdev live + config
 hostd
 /bin/vtune sriov attach l2 --persistent --dry-run > /tmp/out 2>&1; rc=$?
 sed 's/^/  dry-run| /' /tmp/out
 [ $rc = 0 ] && [ "$(numvfs)" = 0 ] && grep -q 'would set kvm-hostdev l2 0000:00:03.1 -> attached-persistent' /tmp/out
 check "attach --dry-run rc=$rc: the plan, nothing changed" $?
-$SRIOV_ATTACH --persistent > /tmp/out 2>&1; rc=$?
-sed 's/^/  /' /tmp/out
+hostd_stop
+# the real thing through the policy, persistent too (numvfs, vfio-pci, hostdev live +
+# config): a drop-in turns the sriov-attach rule on; L2's agent reports over its
+# channel, so hostd steps it, and the rule fires on host.sriov.free_vfs > 0
+mkdir -p /tmp/policy.d
+cat > /tmp/policy.d/sriov.yaml <<Y
+version: 1
+rules:
+  - name: sriov-attach
+    enabled: true
+    for: 1s
+    host:
+      - sriov: { pfs: [$PF], vfs: 2, persistent: true }
+Y
+t0=$(up)
+hostd
+i=0; while ! grep -q '"op":"applied".*"kind":"kvm-hostdev"' $J 2>/dev/null && [ $i -lt 300 ]; do
+	sleep 0.1; i=$((i + 1)); done
+grep 'sriov\|agent' /tmp/hostd.log | tail -n 8 | sed 's/^/  hostd| /'
+grep -q '"op":"applied".*"kind":"kvm-hostdev".*"rule":"sriov-attach"' $J
+check "the sriov-attach rule fired under vtune-hostd (from uptime $t0 to $(up)): hostdev applied" $?
+rc=0
 wait_gen 4 30 && l2_has_vf 4
-check "attach rc=$rc: L2 sees the VF" $?
+check "attach by the rule: L2 sees the VF" $?
 echo "L2 after attach:"; l2_list 4 | sed 's/^/  /'
 [ "$(hostdevs)" = 1 ] && [ "$(hostdevs --inactive)" = 1 ] && [ "$(drv $VF0)" = vfio-pci ]
 check "libvirt: hostdev in the live and the persistent XML; VF0 on vfio-pci" $?
@@ -222,8 +245,14 @@ exit $bad
 EOF
 
 start=$(date +%s)
+# L2's initramfs with vtune-agent and the virtio-serial modules (the image's own has none)
+cp "$B/vtune-agent.static" "$dir/vtune-agent"
+VTUNE_KERNEL_DIR=$("$H/guest-kernel" cloud) VTUNE_MODULES="virtio_ring virtio virtio_pci_legacy_dev
+ virtio_pci_modern_dev virtio_pci virtio_console" \
+	"$H/mkinitramfs" "$dir/l2-agent.gz" "$H/sriov-l2-init.sh" "$dir/vtune-agent" ||
+	fail "L2 initramfs with the agent"
 "$H/sriov-boot" "$dir" --l1-script "$dir/l1-test" \
-	--l1-files "$B/vtune-hostd $B/vtune $B/backends/backend-kvm.so" --timeout 170
+	--l1-files "$B/vtune-hostd $B/vtune $B/backends/backend-kvm.so $dir/l2-agent.gz" --timeout 170
 rc=$?
 tr -d '\r' < "$dir/console.log" | sed -n '/SRIOV_PHASE start/,/VTUNE_SRIOV_DONE/p' |
 	grep -v -e '^\[ *[0-9.]*\]' -e '^$'
