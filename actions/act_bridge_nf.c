@@ -165,6 +165,12 @@ static int firewall_refuses(const struct act_ctx *c, const struct pol_change *ch
 			snprintf(what, sizeof what, "the guest's libvirt nwfilter %s", found);
 			return refuse(c, ch, "firewall", what), 1;
 		}
+		if (r < 0) { /* as with the firewall: what cannot be checked is assumed */
+			snprintf(what, sizeof what,
+				 "the guest's libvirt nwfilter bindings could not be read (%s): vtune assumes one",
+				 strerror(-r));
+			return refuse(c, ch, "firewall", what), 1;
+		}
 	}
 	return 0;
 }

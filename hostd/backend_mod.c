@@ -274,6 +274,11 @@ static int kvm_plan_pin(struct backend *b, const struct bk_guest *g, const char 
 	return real(0)->plan_pin(b, g, mode, fn, arg, why, n);
 }
 
+static int kvm_filters_proxy(struct backend *b, const struct bk_guest *g, char *buf, size_t n)
+{
+	return real(0)->guest_filters(b, g, buf, n);
+}
+
 static void *xen_channels_open(struct backend *b, struct loop *loop, bk_find_fn find, void *arg,
 			       int *err)
 {
@@ -305,6 +310,7 @@ const struct backend_ops backend_kvm_ops = {
 	.pin_modes = kvm_pin_modes,
 	.plan_pin_host = kvm_plan_pin_host,
 	.pin_host_modes = kvm_pin_host_modes,
+	.guest_filters = kvm_filters_proxy,
 	.plan_pci_attach = kvm_plan_pci_attach,
 	.pci_view = kvm_pci_view,
 	.knobs = kvm_lists.knobs,

@@ -940,16 +940,42 @@ static int knob_dom(void *ctx, const char *target, virDomainPtr *dom, unsigned c
 	return 0;
 }
 
-/* Read the pin map of vcpu (or the emulator when vcpu < 0) as text. */
-static int pin_read(void *ctx, const char *target, int vcpu, char *buf, size_t n)
+/* What a pinning knob pins: vCPU N, the emulator, I/O thread N. */
+enum pin_obj { PIN_VCPU, PIN_EMULATOR, PIN_IOTHREAD };
+
+/* The pin map of I/O thread id as text; -ENOENT when it has none. */
+static int iothread_read(virDomainPtr dom, unsigned id, int ncpus, char *buf, size_t n)
+{
+	virDomainIOThreadInfoPtr *info = NULL;
+	int got = virDomainGetIOThreadInfo(dom, &info, VIR_DOMAIN_AFFECT_LIVE), rc = -ENOENT;
+	if (got < 0)
+		return vir_err("iothread info");
+	for (int i = 0; i < got; i++) {
+		if (info[i]->iothread_id == id && rc == -ENOENT) {
+			int nc = info[i]->cpumaplen * 8 < ncpus ? info[i]->cpumaplen * 8 : ncpus;
+			rc = cpulist_format(info[i]->cpumap, nc, buf, n);
+		}
+		virDomainIOThreadInfoFree(info[i]);
+	}
+	free(info);
+	return rc;
+}
+
+/* Read the pin map of vCPU or I/O thread id, or of the emulator, as text. */
+static int pin_read(void *ctx, const char *target, enum pin_obj obj, unsigned id, char *buf, size_t n)
 {
 	virDomainPtr dom;
 	unsigned char *online = NULL, *maps = NULL;
+	int vcpu = (int)id;
 	int ncpus = 0, rc = knob_dom(ctx, target, &dom, &online, &ncpus);
 	if (rc)
 		return rc;
 	int maplen = VIR_CPU_MAPLEN(ncpus);
-	if (vcpu < 0) {
+	if (obj == PIN_IOTHREAD) {
+		rc = iothread_read(dom, id, ncpus, buf, n);
+		goto out;
+	}
+	if (obj == PIN_EMULATOR) {
 		maps = calloc(1, (size_t)maplen);
 		if (!maps) {
 			rc = -ENOMEM;
@@ -998,10 +1024,13 @@ out:
 	return rc;
 }
 
-/* Pin vcpu (emulator when < 0) to value. strict: refuse offline CPUs
- * (restore skips that: it puts back what libvirt itself reported). */
-static int pin_write(void *ctx, const char *target, int vcpu, const char *value, int strict)
+/* Pin vCPU or I/O thread id, or the emulator, to value. strict: refuse
+ * offline CPUs (restore skips that: it puts back what libvirt itself
+ * reported). */
+static int pin_write(void *ctx, const char *target, enum pin_obj obj, unsigned id, const char *value,
+		     int strict)
 {
+	static const char *const what[] = { "vcpu", "emulator", "iothread" };
 	virDomainPtr dom;
 	unsigned char *online = NULL, *map = NULL;
 	int ncpus = 0, rc = knob_dom(ctx, target, &dom, &online, &ncpus);
@@ -1025,21 +1054,25 @@ static int pin_write(void *ctx, const char *target, int vcpu, const char *value,
 		/* Live only; drivers that refuse the flag (the test driver) get
 		 * AFFECT_CURRENT, which is the same for a running domain. */
 		unsigned fl = pass ? VIR_DOMAIN_AFFECT_CURRENT : VIR_DOMAIN_AFFECT_LIVE;
-		if (vcpu < 0)
+		if (obj == PIN_EMULATOR)
 			rc = virDomainPinEmulator(dom, map, maplen, fl);
+		else if (obj == PIN_IOTHREAD)
+			rc = virDomainPinIOThread(dom, id, map, maplen, fl);
 		else
-			rc = virDomainPinVcpuFlags(dom, (unsigned)vcpu, map, maplen, fl);
+			rc = virDomainPinVcpuFlags(dom, id, map, maplen, fl);
 		virErrorPtr e = rc < 0 ? virGetLastError() : NULL;
 		if (!e || e->code != VIR_ERR_INVALID_ARG || !strstr(e->message ? e->message : "", "flags") ||
 		    virDomainIsActive(dom) != 1)
 			break;
 	}
-	if (rc < 0)
-		rc = vir_err(vcpu < 0 ? "pin emulator" : "pin vcpu");
-	else if (vcpu < 0)
+	if (rc < 0) {
+		char msg[32];
+		snprintf(msg, sizeof msg, "pin %s", what[obj]);
+		rc = vir_err(msg);
+	} else if (obj == PIN_EMULATOR)
 		log_info("kvm: %s: emulator pinned to %s", target, value);
 	else
-		log_info("kvm: %s: vcpu%d pinned to %s", target, vcpu, value);
+		log_info("kvm: %s: %s%u pinned to %s", target, what[obj], id, value);
 out:
 	free(map);
 	free(online);
@@ -1069,7 +1102,7 @@ static int vcpupin_read(void *ctx, const char *root, const char *target, const c
 	unsigned v;
 	if (parse_vcpu_key(key, &v))
 		return -EINVAL;
-	return pin_read(ctx, target, (int)v, buf, n);
+	return pin_read(ctx, target, PIN_VCPU, v, buf, n);
 }
 
 static int vcpupin_write(void *ctx, const char *root, const char *target, const char *key,
@@ -1079,7 +1112,7 @@ static int vcpupin_write(void *ctx, const char *root, const char *target, const 
 	unsigned v;
 	if (parse_vcpu_key(key, &v))
 		return -EINVAL;
-	return pin_write(ctx, target, (int)v, value, 1);
+	return pin_write(ctx, target, PIN_VCPU, v, value, 1);
 }
 
 static int vcpupin_restore(void *ctx, const char *root, const char *target, const char *key,
@@ -1089,7 +1122,7 @@ static int vcpupin_restore(void *ctx, const char *root, const char *target, cons
 	unsigned v;
 	if (parse_vcpu_key(key, &v))
 		return -EINVAL;
-	return pin_write(ctx, target, (int)v, value, 0);
+	return pin_write(ctx, target, PIN_VCPU, v, value, 0);
 }
 
 static int vcpupin_check(void *ctx, const char *target, const char *key, const char *value, char *why,
@@ -1110,7 +1143,7 @@ static int emupin_read(void *ctx, const char *root, const char *target, const ch
 	(void)root;
 	if (!key || strcmp(key, "emulator"))
 		return -EINVAL;
-	return pin_read(ctx, target, -1, buf, n);
+	return pin_read(ctx, target, PIN_EMULATOR, 0, buf, n);
 }
 
 static int emupin_write(void *ctx, const char *root, const char *target, const char *key,
@@ -1119,7 +1152,7 @@ static int emupin_write(void *ctx, const char *root, const char *target, const c
 	(void)root;
 	if (!key || strcmp(key, "emulator"))
 		return -EINVAL;
-	return pin_write(ctx, target, -1, value, 1);
+	return pin_write(ctx, target, PIN_EMULATOR, 0, value, 1);
 }
 
 static int emupin_restore(void *ctx, const char *root, const char *target, const char *key,
@@ -1128,7 +1161,7 @@ static int emupin_restore(void *ctx, const char *root, const char *target, const
 	(void)root;
 	if (!key || strcmp(key, "emulator"))
 		return -EINVAL;
-	return pin_write(ctx, target, -1, value, 0);
+	return pin_write(ctx, target, PIN_EMULATOR, 0, value, 0);
 }
 
 static int emupin_check(void *ctx, const char *target, const char *key, const char *value, char *why,
@@ -1141,6 +1174,66 @@ static int emupin_check(void *ctx, const char *target, const char *key, const ch
 	}
 	return pin_check(target, value, why, n);
 }
+
+/* "iothread<N>": libvirt's I/O thread ids start at 1 */
+static int parse_iothread_key(const char *key, unsigned *id)
+{
+	uint64_t v;
+	if (!key || strncmp(key, "iothread", 8) || parse_u64(key + 8, &v) || v < 1 || v > UINT32_MAX)
+		return -EINVAL;
+	*id = (unsigned)v;
+	return 0;
+}
+
+static int iopin_read(void *ctx, const char *root, const char *target, const char *key, char *buf,
+		      size_t n)
+{
+	(void)root;
+	unsigned id;
+	if (parse_iothread_key(key, &id))
+		return -EINVAL;
+	return pin_read(ctx, target, PIN_IOTHREAD, id, buf, n);
+}
+
+static int iopin_write(void *ctx, const char *root, const char *target, const char *key,
+		       const char *value)
+{
+	(void)root;
+	unsigned id;
+	if (parse_iothread_key(key, &id))
+		return -EINVAL;
+	return pin_write(ctx, target, PIN_IOTHREAD, id, value, 1);
+}
+
+static int iopin_restore(void *ctx, const char *root, const char *target, const char *key,
+			 const char *value)
+{
+	(void)root;
+	unsigned id;
+	if (parse_iothread_key(key, &id))
+		return -EINVAL;
+	return pin_write(ctx, target, PIN_IOTHREAD, id, value, 0);
+}
+
+static int iopin_check(void *ctx, const char *target, const char *key, const char *value, char *why,
+		       size_t n)
+{
+	(void)ctx;
+	unsigned id;
+	if (parse_iothread_key(key, &id)) {
+		snprintf(why, n, "key must be iothread<N>, N >= 1");
+		return -EINVAL;
+	}
+	return pin_check(target, value, why, n);
+}
+
+const struct knob_ops kvm_knob_iothreadpin_ops = {
+	.kind = "kvm-iothreadpin",
+	.read = iopin_read,
+	.write = iopin_write,
+	.check = iopin_check,
+	.restore = iopin_restore,
+};
 
 const struct knob_ops kvm_knob_vcpupin_ops = {
 	.kind = "kvm-vcpupin",
@@ -1161,6 +1254,7 @@ const struct knob_ops kvm_knob_emulatorpin_ops = {
 static const struct knob_ops *const kvm_knobs[] = {
 	&kvm_knob_vcpupin_ops,
 	&kvm_knob_emulatorpin_ops,
+	&kvm_knob_iothreadpin_ops,
 	&sriov_knob_numvfs_ops,
 	&nt_affinity_ops,
 	&pci_driver_knob_ops,
@@ -1373,6 +1467,30 @@ out:
 	return rc;
 }
 
+/* One "kvm-iothreadpin" change per I/O thread of the domain (libvirt's
+ * <iothreads>), onto list. A domain without any, or a driver that cannot
+ * tell, plans none. */
+static int iothreads_plan(struct backend *b, const char *name, const char *list, act_change_fn fn,
+			  void *arg)
+{
+	virDomainPtr dom = virDomainLookupByName(b->conn, name);
+	virDomainIOThreadInfoPtr *info = NULL;
+	int got = dom ? virDomainGetIOThreadInfo(dom, &info, VIR_DOMAIN_AFFECT_LIVE) : -1, rc = 0;
+	char key[24];
+	if (got < 0)
+		virResetLastError();
+	for (int i = 0; i < got; i++) {
+		snprintf(key, sizeof key, "iothread%u", info[i]->iothread_id);
+		if (!rc)
+			rc = fn(arg, "kvm-iothreadpin", name, key, list);
+		virDomainIOThreadInfoFree(info[i]);
+	}
+	free(info);
+	if (dom)
+		virDomainFree(dom);
+	return rc;
+}
+
 /* "housekeeping": QEMU's housekeeping threads (main loop, I/O threads,
  * vhost workers) of every guest get the CPUs their measured load needs;
  * every guest's vCPUs the others. "net-threads": every guest's vhost
@@ -1457,6 +1575,8 @@ static int kvm_plan_pin_host_op(struct backend *b, const struct bk_guest *const 
 		}
 		if (nv[g] && (rc = fn(arg, "kvm-emulatorpin", gs[g]->name, "emulator", list)))
 			goto out;
+		if (nv[g] && (rc = iothreads_plan(b, gs[g]->name, list, fn, arg)))
+			goto out;
 	}
 	for (size_t i = 0; i < nvt; i++) {
 		nt_target(vt[i], target, sizeof target);
@@ -1522,6 +1642,7 @@ const struct backend_ops backend_kvm_ops = {
 	.pin_modes = kvm_pin_modes,
 	.plan_pin_host = kvm_plan_pin_host_op,
 	.pin_host_modes = kvm_pin_host_modes,
+	.guest_filters = kvm_guest_filters,
 	.plan_pci_attach = kvm_plan_pci_attach_op,
 	.pci_view = kvm_pci_view_op,
 	.knobs = kvm_knobs,

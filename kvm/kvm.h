@@ -31,6 +31,10 @@
  * form (ascending, ranges merged: "0-2,5"). */
 extern const struct knob_ops kvm_knob_vcpupin_ops;
 extern const struct knob_ops kvm_knob_emulatorpin_ops;
+/*  "kvm-iothreadpin": target = domain name, key = "iothread<N>" (libvirt's
+ *                     I/O thread id), same values; virDomainGetIOThreadInfo /
+ *                     virDomainPinIOThread. */
+extern const struct knob_ops kvm_knob_iothreadpin_ops;
 
 /* Register every kind in backend_kvm_ops.knobs; kinds already registered
  * are fine. 0 or the first other -errno. */
@@ -51,6 +55,20 @@ virConnectPtr kvm_conn(struct backend *b);
 /* Fill a bk_guest from a libvirt domain (XML scanned for channel and tap).
  * 0 or -errno. */
 int kvm_guest_from_domain(virDomainPtr dom, struct bk_guest *g);
+
+/* The libvirt network filters bound to guest g's traffic (the backend's
+ * guest_filters slot): the nwfilter driver's bindings on g->tap and the
+ * <filterref> of its interface in the live domain XML. > 0 with their names,
+ * comma-separated, in buf (n bytes; cut when it does not fit), 0 none,
+ * -ENOENT (no such domain), -ENOTCONN, -EIO (libvirt failed). A libvirt
+ * without the nwfilter driver has no bindings: that is not an error. */
+int kvm_guest_filters(struct backend *b, const struct bk_guest *g, char *buf, size_t n);
+
+/* The filter names of <filterref> in a domain XML's interfaces: those whose
+ * target dev is tap, or every interface when tap is NULL or "". Count of
+ * distinct names (> 0) with them in buf, 0 none, -EINVAL for XML that is not
+ * a domain. */
+int kvm_xml_filterrefs(const char *xml, const char *tap, char *buf, size_t n);
 
 /* One change for the caller to journal and apply (knob_find(kind)->write). */
 struct kvm_pin_change {

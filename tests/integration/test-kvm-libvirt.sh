@@ -109,7 +109,26 @@ done
 $V define "$W/guest.xml" >/dev/null || fail "define"
 $V start vtune-guest >/dev/null || fail "start"
 
-VTUNE_KVM_LIVE_URI=$URI VTUNE_KVM_LIVE_GUEST=vtune-guest \
+# An nwfilter binding on the guest's tap, as libvirt makes for a guest whose
+# interface has <filterref>: the backend must report it (bridge netfilter
+# stays on for such a guest).
+cat > "$W/filter.xml" <<'F'
+<filter name='vtune-test-filter' chain='root'>
+  <rule action='accept' direction='inout' priority='500'><all/></rule>
+</filter>
+F
+cat > "$W/binding.xml" <<'F'
+<filterbinding>
+  <owner><name>vtune-guest</name><uuid>d1c5a0c4-86c2-4bd7-8d4e-3c1b7d0f2a11</uuid></owner>
+  <portdev name='vt-tap0'/>
+  <mac address='52:54:00:12:34:60'/>
+  <filterref filter='vtune-test-filter'/>
+</filterbinding>
+F
+$V nwfilter-define "$W/filter.xml" >/dev/null || fail "nwfilter-define"
+$V nwfilter-binding-create "$W/binding.xml" >/dev/null || fail "nwfilter-binding-create"
+
+VTUNE_KVM_LIVE_URI=$URI VTUNE_KVM_LIVE_GUEST=vtune-guest VTUNE_KVM_LIVE_FILTER=vtune-test-filter \
 VTUNE_KVM_LIVE_CHANNEL=$W/guest/agent.sock VTUNE_KVM_LIVE_TAP=vt-tap0 \
 	"$B/tests/test_kvm" > "$W/test.log" 2>&1
 rc=$?
@@ -118,5 +137,5 @@ grep -E '^live:|ERROR|FAILED|PASSED|SKIPPED' "$W/test.log"
 grep -q 'test_live' "$W/test.log" && ! grep -q 'SKIPPED.*test_live' "$W/test.log" ||
 	fail "live test did not run"
 $V vcpupin vtune-guest 0 | grep -Eq '^ *0 +0 *$' || { $V vcpupin vtune-guest; fail "virsh vcpupin"; }
-echo "PASS: list, host view, pinning, events against libvirtd"
+echo "PASS: list, host view, pinning, events, nwfilter bindings against libvirtd"
 exit 0

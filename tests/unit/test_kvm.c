@@ -353,6 +353,68 @@ static void test_define_events(void **state)
 	backend_kvm_ops.close(b);
 }
 
+/* Filters bound to a guest's traffic: <filterref> of the guest's own
+ * interface only (a second NIC's filter is another tap's), names once. */
+static void test_xml_filterrefs(void **state)
+{
+	(void)state;
+	const char *xml =
+		"<domain type='kvm'><name>g</name><devices>"
+		"<interface type='bridge'><source bridge='br0'/><target dev='vnet1'/>"
+		"<filterref filter='clean-traffic'><parameter name='IP' value='10.0.0.2'/>"
+		"</filterref></interface>"
+		"<interface type='network'><source network='default'/><target dev='vnet2'/>"
+		"<filterref filter='no-arp-spoofing'/></interface>"
+		"<interface type='bridge'><source bridge='br1'/><target dev='vnet3'/></interface>"
+		"</devices><metadata><x:interface xmlns:x='urn:x'><filterref filter='decoy'/>"
+		"</x:interface></metadata></domain>";
+	char buf[128];
+	assert_int_equal(kvm_xml_filterrefs(xml, "vnet1", buf, sizeof buf), 1);
+	assert_string_equal(buf, "clean-traffic");
+	assert_int_equal(kvm_xml_filterrefs(xml, "vnet3", buf, sizeof buf), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(kvm_xml_filterrefs(xml, NULL, buf, sizeof buf), 2);
+	assert_string_equal(buf, "clean-traffic,no-arp-spoofing");
+	assert_int_equal(kvm_xml_filterrefs(guest_xml, "vnet-vt0", buf, sizeof buf), 0);
+	assert_int_equal(kvm_xml_filterrefs("<domain><devices>", NULL, buf, sizeof buf), -EINVAL);
+	assert_int_equal(kvm_xml_filterrefs("<network/>", NULL, buf, sizeof buf), -EINVAL);
+}
+
+/* The backend's guest_filters slot on the test driver (which has no
+ * nwfilter driver, so no bindings): a started guest whose interface names a
+ * filter has it; the driver's own guest has none. */
+static void test_guest_filters(void **state)
+{
+	(void)state;
+	struct backend *b = open_test();
+	kvm_set_resync_ms(b, 0);
+	const char *xml =
+		"<domain type='qemu'><name>vtune-filtered</name><memory unit='MiB'>256</memory>"
+		"<vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
+		"<interface type='bridge'><source bridge='br0'/><target dev='vnet-f0'/>"
+		"<filterref filter='clean-traffic'/></interface></devices></domain>";
+	virDomainPtr dom = virDomainDefineXML(kvm_conn(b), xml);
+	assert_non_null(dom);
+	assert_int_equal(virDomainCreate(dom), 0);
+	struct seen l = { 0 };
+	assert_int_equal(backend_kvm_ops.list(b, record, &l), 0);
+	const struct bk_guest *g = find(&l, BK_GUEST_UP, "vtune-filtered");
+	assert_non_null(g);
+	char buf[128];
+	assert_ptr_equal(backend_kvm_ops.guest_filters, kvm_guest_filters);
+	assert_int_equal(kvm_guest_filters(b, g, buf, sizeof buf), 1);
+	assert_string_equal(buf, "clean-traffic");
+	g = find(&l, BK_GUEST_UP, "test");
+	assert_non_null(g);
+	assert_int_equal(kvm_guest_filters(b, g, buf, sizeof buf), 0);
+	struct bk_guest gone = { .name = "no-such-guest" };
+	assert_int_equal(kvm_guest_filters(b, &gone, buf, sizeof buf), -ENOENT);
+	assert_int_equal(virDomainDestroy(dom), 0);
+	assert_int_equal(virDomainUndefine(dom), 0);
+	virDomainFree(dom);
+	backend_kvm_ops.close(b);
+}
+
 static void test_pin_knobs(void **state)
 {
 	(void)state;
@@ -410,6 +472,77 @@ static void test_pin_knobs(void **state)
 		knob_unregister(backend_kvm_ops.knobs[i]->kind);
 	backend_kvm_ops.close(b);
 	assert_int_equal(vp->read(NULL, "/", "test", "vcpu0", buf, sizeof buf), -ENOTCONN);
+}
+
+struct planned {
+	char line[16][96];
+	int n;
+};
+
+static int plan_rec(void *arg, const char *kind, const char *target, const char *key,
+		    const char *value)
+{
+	struct planned *p = arg;
+	if (p->n < 16)
+		snprintf(p->line[p->n++], sizeof p->line[0], "%s %s %s %s", kind, target, key, value);
+	return 0;
+}
+
+/* I/O threads (libvirt <iothreads>): the kvm-iothreadpin kind reads,
+ * writes and restores one; the host-wide housekeeping plan puts them with
+ * the emulator on the housekeeping CPUs. */
+static void test_iothread_pin(void **state)
+{
+	(void)state;
+	const struct knob_ops *io = &kvm_knob_iothreadpin_ops;
+	struct backend *b = open_test();
+	kvm_set_resync_ms(b, 0);
+	const char *xml =
+		"<domain type='test'><name>vtune-io</name><memory>262144</memory><vcpu>2</vcpu>"
+		"<iothreads>2</iothreads><os><type>hvm</type></os></domain>";
+	virDomainPtr dom = virDomainDefineXML(kvm_conn(b), xml);
+	assert_non_null(dom);
+	assert_int_equal(virDomainCreate(dom), 0);
+	char buf[KNOB_VALUE_MAX], orig[KNOB_VALUE_MAX], why[128];
+	assert_int_equal(io->read(b, "/", "vtune-io", "iothread1", orig, sizeof orig), 0);
+	assert_int_equal(io->write(b, "/", "vtune-io", "iothread1", "2"), 0);
+	assert_int_equal(io->read(b, "/", "vtune-io", "iothread1", buf, sizeof buf), 0);
+	assert_string_equal(buf, "2");
+	assert_int_equal(io->write(b, "/", "vtune-io", "iothread1", "1"), -ERANGE); /* offline */
+	assert_int_equal(io->read(b, "/", "vtune-io", "iothread3", buf, sizeof buf), -ENOENT);
+	assert_int_equal(io->read(b, "/", "vtune-io", "iothread0", buf, sizeof buf), -EINVAL);
+	assert_int_equal(io->check(b, "vtune-io", "emulator", "0", why, sizeof why), -EINVAL);
+	assert_int_equal(io->check(b, "vtune-io", "iothread2", "0,2", why, sizeof why), 0);
+	assert_int_equal(io->restore(b, "/", "vtune-io", "iothread1", orig), 0);
+	assert_int_equal(io->read(b, "/", "vtune-io", "iothread1", buf, sizeof buf), 0);
+	assert_string_equal(buf, orig);
+
+	struct seen l = { 0 };
+	assert_int_equal(backend_kvm_ops.list(b, record, &l), 0);
+	const struct bk_guest *g = find(&l, BK_GUEST_UP, "vtune-io");
+	assert_non_null(g);
+	struct planned p = { .n = 0 };
+	assert_int_equal(backend_kvm_ops.plan_pin_host(b, &g, 1, "housekeeping", plan_rec, &p, why,
+						       sizeof why), 0);
+	const char *emu = NULL, *io1 = NULL, *io2 = NULL;
+	for (int i = 0; i < p.n; i++) {
+		printf("plan: %s\n", p.line[i]);
+		if (!strncmp(p.line[i], "kvm-emulatorpin vtune-io emulator ", 34))
+			emu = p.line[i] + 34;
+		if (!strncmp(p.line[i], "kvm-iothreadpin vtune-io iothread1 ", 35))
+			io1 = p.line[i] + 35;
+		if (!strncmp(p.line[i], "kvm-iothreadpin vtune-io iothread2 ", 35))
+			io2 = p.line[i] + 35;
+	}
+	assert_non_null(emu);
+	assert_non_null(io1);
+	assert_non_null(io2);
+	assert_string_equal(io1, emu);
+	assert_string_equal(io2, emu);
+	assert_int_equal(virDomainDestroy(dom), 0);
+	assert_int_equal(virDomainUndefine(dom), 0);
+	virDomainFree(dom);
+	backend_kvm_ops.close(b);
 }
 
 static void put(const char *path, const char *content)
@@ -521,7 +654,8 @@ static void test_plan_pin(void **state)
 }
 
 /* Live: run by tests/integration/test-kvm-libvirt.sh against a real libvirtd
- * (VTUNE_KVM_LIVE_URI, _GUEST, _CHANNEL, _TAP); skipped otherwise. Leaves
+ * (VTUNE_KVM_LIVE_URI, _GUEST, _CHANNEL, _TAP; _FILTER: the nwfilter binding
+ * the script made on the tap); skipped otherwise. Leaves
  * the guest's vcpu0 pinned to CPU 0 for the script to check with virsh. */
 static void test_live(void **state)
 {
@@ -545,6 +679,16 @@ static void test_live(void **state)
 	       g.domid, g.nvcpus, g.channel, g.tap, g.bridge);
 	assert_string_equal(g.channel, chan);
 	assert_string_equal(g.tap, tap);
+
+	/* A filter binding the script created on the tap (nwfilter driver). */
+	const char *filter = getenv("VTUNE_KVM_LIVE_FILTER");
+	if (filter) {
+		char names[128];
+		int nf = kvm_guest_filters(b, &g, names, sizeof names);
+		printf("live: filters on %s: %d %s\n", g.tap, nf, names);
+		assert_int_equal(nf, 1);
+		assert_string_equal(names, filter);
+	}
 
 	struct mvec m;
 	mvec_clear(&m);
@@ -572,6 +716,34 @@ static void test_live(void **state)
 	assert_int_equal(kvm_plan_pin(b, &g, "emulator-away", c, 8, &n), 0);
 	printf("live: emulator-away plan: %zu change(s) %s\n", n, n ? c[0].value : "");
 
+	/* The host-wide housekeeping plan on a real QEMU: carried out through
+	 * the knobs, the emulator ends on the housekeeping CPUs and every vCPU
+	 * off them. */
+	struct planned p = { .n = 0 };
+	const struct bk_guest *gp = &g;
+	assert_int_equal(backend_kvm_ops.plan_pin_host(b, &gp, 1, "housekeeping", plan_rec, &p, why,
+						       sizeof why), 0);
+	char hk[KNOB_VALUE_MAX] = "", vc[KNOB_VALUE_MAX] = "";
+	for (int i = 0; i < p.n; i++) {
+		char kind[32], target[64], key[32], value[KNOB_VALUE_MAX];
+		assert_int_equal(sscanf(p.line[i], "%31s %63s %31s %63s", kind, target, key, value), 4);
+		printf("live: housekeeping: %s\n", p.line[i]);
+		if (!strcmp(kind, "task_affinity"))
+			continue; /* vhost workers: none on this host (no vhost-net) */
+		const struct knob_ops *k = !strcmp(kind, "kvm-vcpupin") ? &kvm_knob_vcpupin_ops
+					 : !strcmp(kind, "kvm-emulatorpin") ? &kvm_knob_emulatorpin_ops
+					 : !strcmp(kind, "kvm-iothreadpin") ? &kvm_knob_iothreadpin_ops : NULL;
+		assert_non_null(k);
+		assert_int_equal(k->write(b, "/", target, key, value), 0);
+		snprintf(!strcmp(kind, "kvm-emulatorpin") ? hk : vc, sizeof hk, "%s", value);
+	}
+	assert_true(hk[0] && vc[0]);
+	assert_int_equal(kvm_knob_emulatorpin_ops.read(b, "/", name, "emulator", buf, sizeof buf), 0);
+	assert_string_equal(buf, hk);
+	assert_int_equal(kvm_knob_vcpupin_ops.read(b, "/", name, "vcpu1", buf, sizeof buf), 0);
+	assert_string_equal(buf, vc);
+	assert_string_not_equal(hk, vc);
+
 	/* Events through the remote driver's socket, driven by our loop. */
 	virDomainPtr dom = virDomainLookupByName(kvm_conn(b), name);
 	assert_non_null(dom);
@@ -595,10 +767,13 @@ int main(void)
 		cmocka_unit_test(test_xml_guest),
 		cmocka_unit_test(test_xml_labels),
 		cmocka_unit_test(test_xml_hostdevs),
+		cmocka_unit_test(test_xml_filterrefs),
+		cmocka_unit_test(test_guest_filters),
 		cmocka_unit_test(test_cpulist),
 		cmocka_unit_test(test_open_list),
 		cmocka_unit_test(test_define_events),
 		cmocka_unit_test(test_pin_knobs),
+		cmocka_unit_test(test_iothread_pin),
 		cmocka_unit_test(test_host_view),
 		cmocka_unit_test(test_plan_pin),
 		cmocka_unit_test(test_live),
