@@ -17,8 +17,8 @@ CORE_PKGS   := libnl-3.0 libnl-genl-3.0 libnl-route-3.0 yaml-0.1 json-c \
                libseccomp libcap-ng
 COMMON_PKGS := $(CORE_PKGS) xenstore
 KVM_PKGS    := libvirt libxml-2.0
-XEN_PKGS    := xencontrol xenstore
-HOST_PKGS   := $(COMMON_PKGS) libvirt libxml-2.0 xencontrol
+XEN_PKGS    := xencontrol xenstore xenlight
+HOST_PKGS   := $(COMMON_PKGS) libvirt libxml-2.0 xencontrol xenlight
 CLI_PKGS    := libcurl
 LIBDIR      ?= $(PREFIX)/lib
 BACKENDDIR  ?= $(LIBDIR)/vtune/backends
@@ -45,8 +45,9 @@ ALL_CFLAGS := $(WARN) $(CFLAGS) $(call pc_cflags,$(HOST_PKGS) $(CLI_PKGS) cmocka
 # Sources: every .c in a folder is built; main.c is each program's entry.
 LIB_SRC   := $(wildcard lib/*.c policies/*.c actions/*.c hostnet/*.c)
 AGENT_SRC := $(filter-out agent/main.c agent/xs_dl.c,$(wildcard agent/*.c))
-KVM_MOD_SRC := kvm/kvm.c kvm/kvm_event.c kvm/kvm_filters.c kvm/kvm_module.c
-XEN_MOD_SRC := xen/xen.c xen/xen_module.c hostd/xen_bridge.c
+KVM_MOD_SRC := kvm/kvm.c kvm/kvm_event.c kvm/kvm_filters.c kvm/kvm_module.c kvm/kvm_hostdev.c \
+               kvm/kvm_sriov.c
+XEN_MOD_SRC := xen/xen.c xen/xen_module.c hostd/xen_bridge.c xen/xen_sriov.c
 BK_SRC    := $(KVM_MOD_SRC) $(XEN_MOD_SRC)
 HOSTD_SRC := $(filter-out hostd/main.c hostd/backend_mod.c $(BK_SRC),\
                           $(wildcard hostd/*.c kvm/*.c xen/*.c))

@@ -7,6 +7,7 @@
 #include "act_kinds.h"
 #include "corroborate.h"
 #include "hostnet.h"
+#include "hostnet_vf.h"
 #include "knob.h"
 #include "policy_ld.h"
 #include "rps.h"
@@ -33,6 +34,7 @@ static const struct knob_ops *const k_off[] = { &hostnet_offload_ops, NULL };
 static const struct knob_ops *const k_irq[] = { &act_irq_knob_ops, NULL };
 static const struct knob_ops *const k_chan[] = { &act_channels_knob_ops, NULL };
 static const struct knob_ops *const k_nofile[] = { &act_nofile_knob_ops, NULL };
+static const struct knob_ops *const k_sriov[] = { &hostnet_vf_ops, NULL };
 
 /*              hostd       agent       once */
 #define NEVER { ACT_NO, ACT_NO, ACT_NO }
@@ -56,10 +58,11 @@ static const struct act_def table[] = {
 	  .knobs = k_off },
 	{ .kind = PA_PIN, .name = "pin", .run = { NEVER, HOST }, .by_backend = 1,
 	  .words = w_pin, .plan = act_word_plan, .exec = act_pin_exec },
-	/* SR-IOV: parsed and checked, but no executor yet: refused everywhere
-	 * but as advice, until the backends' PCI attach slots exist */
-	{ .kind = PA_SRIOV, .name = "sriov", .run = { NEVER, { ACT_NO, ACT_ADVICE, ACT_NO } },
-	  .by_backend = 1, .words = w_sriov, .plan = act_word_plan },
+	/* SR-IOV: the backend plans the VF (plan_pci_attach), so only where
+	 * it can; the network VF settings are rtnetlink knobs of their own */
+	{ .kind = PA_SRIOV, .name = "sriov", .run = { NEVER, HOST }, .by_backend = 1,
+	  .words = w_sriov, .parse = act_sriov_parse, .plan = act_word_plan,
+	  .exec = act_sriov_exec, .knobs = k_sriov },
 	/* the seeds' guest actions, carried by protocol 2 */
 	{ .kind = PA_IRQ, .name = "irq", .run = { GUEST, HOST }, .wire_v = 2,
 	  .words = w_irq, .plan = act_word_plan, .exec = act_irq_exec, .knobs = k_irq },

@@ -18,6 +18,8 @@
 #include "knob.h"
 #include "policy.h"
 
+struct sriov_conf; /* pci_conf.h */
+
 /* Where a policy runs. */
 enum act_mode {
 	ACT_HOSTD,  /* vtune-hostd: rules over both views, both sides */
@@ -65,6 +67,11 @@ struct act_host {
 	 * nwfilter): > 0 with their names in buf (n bytes), 0 none, -errno.
 	 * NULL: the backend has none. */
 	int (*filters)(void *bk, const void *bk_guest, char *buf, size_t n);
+	/* Plan giving the guest one SR-IOV VF within conf (want_vf or NULL):
+	 * the backend's plan_pci_attach (hostd/backend.h). NULL: it cannot. */
+	int (*plan_pci_attach)(void *bk, const void *bk_guest, const struct sriov_conf *conf,
+			       const char *want_vf, act_change_fn fn, void *arg, char *why,
+			       size_t n);
 	/* A change refused to keep the host safe (a firewall needs what it
 	 * would turn off): kind and reason ("firewall") for counters, text for
 	 * people. Nothing was changed or journaled. NULL: said in the log. */

@@ -13,5 +13,6 @@ int cmd_apply_main(int argc, char **argv);   /* vtune apply --dry-run */
 int cmd_kvm_main(int argc, char **argv);     /* vtune kvm channel-xml */
 int cmd_report_main(int argc, char **argv);  /* vtune report */
 int cmd_fleet_main(int argc, char **argv);   /* vtune fleet */
+int cmd_sriov_main(int argc, char **argv);   /* vtune sriov list|attach|detach */
 
 #endif

@@ -38,8 +38,14 @@ static int wait_fd(int fd, short ev, uint64_t deadline)
 int ctl_request(const char *path, json_object *req, json_object **reply,
 		char *err, size_t n)
 {
+	return ctl_request_ms(path, req, reply, CTL_CLIENT_TIMEOUT_MS, err, n);
+}
+
+int ctl_request_ms(const char *path, json_object *req, json_object **reply,
+		   unsigned timeout_ms, char *err, size_t n)
+{
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	uint64_t deadline = vclock_mono_ns() + CTL_CLIENT_TIMEOUT_MS * 1000000ull;
+	uint64_t deadline = vclock_mono_ns() + timeout_ms * 1000000ull;
 	char *buf = NULL;
 	size_t len = 0, off = 0;
 	int fd = -1, r;

@@ -19,6 +19,11 @@
 int ctl_request(const char *path, json_object *req, json_object **reply,
 		char *err, size_t n);
 
+/* ctl_request waiting at most timeout_ms (a request that may take long:
+ * a VF's live detach waits for the guest). */
+int ctl_request_ms(const char *path, json_object *req, json_object **reply,
+		   unsigned timeout_ms, char *err, size_t n);
+
 /* The control path: $VTUNE_CONTROL, else CTL_CLIENT_DEFAULT_PATH. */
 const char *ctl_default_path(void);
 

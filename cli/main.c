@@ -18,6 +18,9 @@ static const char usage[] =
 	"  apply          --dry-run: what the policies would change right now\n"
 	"  kvm channel-xml  print the libvirt <channel> element for the agent channel\n"
 	"  fleet          guests of every host ranked by accepts lost to host causes (Prometheus)\n"
+	"  sriov list     SR-IOV physical functions, their VFs and the guests holding them\n"
+	"  sriov attach   give a running guest a VF (through vtune-hostd, journaled)\n"
+	"  sriov detach   take a guest's VF back (revert its SR-IOV changes)\n"
 	"\n"
 	"  vtune COMMAND --help   shows a command's options; see vtune(8).\n";
 
@@ -35,6 +38,7 @@ static const struct command commands[] = {
 	{ "apply", NULL, cmd_apply_main },
 	{ "kvm", NULL, cmd_kvm_main },
 	{ "fleet", NULL, cmd_fleet_main },
+	{ "sriov", NULL, cmd_sriov_main },
 };
 
 /* Run a command the same way for all: getopt's one-line messages name it

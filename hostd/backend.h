@@ -18,6 +18,9 @@
 #include "loop.h"
 #include "metrics.h"
 
+struct sriov_conf;
+struct sriov_view;
+
 #define BK_NAME_MAX 64
 
 /* A running guest as a backend sees it. */
@@ -95,12 +98,19 @@ struct backend_ops {
 	 * > 0 with their names in buf (n bytes), 0 none, -errno. A guest with
 	 * any keeps bridge netfilter on. NULL: the backend binds none. */
 	int (*guest_filters)(struct backend *b, const struct bk_guest *g, char *buf, size_t n);
-	/* PCI passthrough (an SR-IOV VF): plan giving guest g a device, and
-	 * taking it back, as knob changes. NULL: this backend cannot. */
-	int (*plan_pci_attach)(struct backend *b, const struct bk_guest *g, act_change_fn fn,
-			       void *arg, char *why, size_t n);
-	int (*plan_pci_detach)(struct backend *b, const struct bk_guest *g, act_change_fn fn,
-			       void *arg, char *why, size_t n);
+	/* PCI passthrough of an SR-IOV VF (kvm/sriov_plan.h): plan giving
+	 * guest g one VF within conf (want_vf: that VF; NULL: the planner
+	 * picks), fn once per knob change in order (VFs created, a network
+	 * VF configured, the stub driver, the attachment). 0, SRIOV_PLAN_HOLDS
+	 * (1: g has a VF already, why names it), or -errno with one line in
+	 * why; a refusal calls fn never. Taking the VF back is reverting those
+	 * changes (journal records of the guest). NULL: this backend cannot. */
+	int (*plan_pci_attach)(struct backend *b, const struct bk_guest *g,
+			       const struct sriov_conf *conf, const char *want_vf,
+			       act_change_fn fn, void *arg, char *why, size_t n);
+	/* The host's SR-IOV view: PFs, VFs, their drivers and the guests that
+	 * hold them, into v. 0 or -errno. NULL: none. */
+	int (*pci_view)(struct backend *b, struct sriov_view *v);
 	/* Knob kinds this backend adds (e.g. "kvm-vcpupin"), bound to the
 	 * handle when it opens (knob_bind). May be NULL. */
 	const struct knob_ops *const *knobs;

@@ -53,7 +53,7 @@ static int same_slots(const struct backend_ops *a, const struct backend_ops *b)
 #define SAME(f) (!a->f == !b->f)
 	return SAME(channels_open) && SAME(channels_guest_down) && SAME(channels_close) &&
 	       SAME(plan_pin) && SAME(plan_pin_host) && SAME(guest_filters) &&
-	       SAME(plan_pci_attach) && SAME(plan_pci_detach) &&
+	       SAME(plan_pci_attach) && SAME(pci_view) &&
 	       SAME(privsep_dirs) && SAME(privileged_knobs) && !strcmp(a->name, b->name) &&
 	       same_strs(a->pin_modes, b->pin_modes) &&
 	       same_strs(a->pin_host_modes, b->pin_host_modes);
@@ -246,6 +246,16 @@ static const struct backend_ops *real(int i)
 	{                                                                                      \
 		return real(I)->plan_pin_host(b, gs, ng, mode, fn, arg, why, n);               \
 	}                                                                                      \
+	static int NAME##_plan_pci_attach(struct backend *b, const struct bk_guest *g,        \
+					  const struct sriov_conf *conf, const char *want,    \
+					  act_change_fn fn, void *arg, char *why, size_t n)   \
+	{                                                                                      \
+		return real(I)->plan_pci_attach(b, g, conf, want, fn, arg, why, n);            \
+	}                                                                                      \
+	static int NAME##_pci_view(struct backend *b, struct sriov_view *v)                   \
+	{                                                                                      \
+		return real(I)->pci_view(b, v);                                                \
+	}                                                                                      \
 	static int NAME##_privsep_dirs(const char *uri, const char **dirs, size_t max,        \
 				       char *buf, size_t bufn, char *why, size_t n)           \
 	{                                                                                      \
@@ -301,6 +311,8 @@ const struct backend_ops backend_kvm_ops = {
 	.plan_pin_host = kvm_plan_pin_host,
 	.pin_host_modes = kvm_pin_host_modes,
 	.guest_filters = kvm_filters_proxy,
+	.plan_pci_attach = kvm_plan_pci_attach,
+	.pci_view = kvm_pci_view,
 	.knobs = kvm_lists.knobs,
 	.privileged_knobs = kvm_lists.privileged,
 	.privsep_dirs = kvm_privsep_dirs,
@@ -319,7 +331,10 @@ const struct backend_ops backend_xen_ops = {
 	.channels_close = xen_channels_close,
 	.plan_pin_host = xen_plan_pin_host,
 	.pin_host_modes = xen_pin_host_modes,
+	.plan_pci_attach = xen_plan_pci_attach,
+	.pci_view = xen_pci_view,
 	.knobs = xen_lists.knobs,
+	.privileged_knobs = xen_lists.privileged,
 	.privsep_dirs = xen_privsep_dirs,
 };
 

@@ -16,6 +16,7 @@
 #include "metrics_http.h"
 #include "policy.h"
 #include "policy_async.h"
+#include "sriov_ctl.h"
 #include "vclock.h"
 #include "verdict.h"
 
@@ -589,24 +590,43 @@ static void refused(void *arg, const struct pol_change *ch, const char *kind,
 	snprintf(c->g->refused, sizeof c->g->refused, "%s", text);
 }
 
+/* act_host.plan_pci_attach: the backend's slot with its own types. */
+static int plan_pci_attach(void *bk, const void *bk_guest, const struct sriov_conf *conf,
+			   const char *want_vf, act_change_fn fn, void *arg, char *why, size_t n)
+{
+	const struct hostd *h = bk;
+	return h->ops->plan_pci_attach(h->bk, bk_guest, conf, want_vf, fn, arg, why, n);
+}
+
+/* The journaled helper's context and the host side for a host change made
+ * for guest g (cc: { h, g }, kept alive by the caller). */
+static void host_ctx(struct hostd *h, struct guest *g, struct cur_ctx *cc, struct apply_ctx *ac,
+		     struct act_host *host)
+{
+	*ac = (struct apply_ctx){
+		.journal = h->journal, .root = h->o.root, .dry_run = h->o.dry_run,
+		.engine = h->engine, .subject = g->bk.name, .guest = g->bk.name,
+		.count = count_host, .count_arg = cc,
+	};
+	*host = (struct act_host){
+		.guest = g->bk.name, .tap = g->bk.tap, .bridge = g->bk.bridge, .netns = g->bk.netns,
+		.bk = h, .bk_guest = &g->bk, .plan_pin = h->ops->plan_pin ? plan_pin : NULL,
+		.plan_pin_host = h->ops->plan_pin_host ? plan_pin_host : NULL,
+		.filters = h->ops->guest_filters ? guest_filters : NULL,
+		.plan_pci_attach = h->ops->plan_pci_attach && h->bk ? plan_pci_attach : NULL,
+		.refuse = refused, .refuse_arg = cc,
+	};
+}
+
 /* Carry out a step's plan for one guest: guest changes go to its agent
  * (one apply per rule), host changes and notes run here, each as the
  * action table says for vtune-hostd. */
 static void act_on_plan(struct hostd *h, struct guest *g, const struct pol_plan *plan)
 {
 	struct cur_ctx cc = { h, g };
-	struct apply_ctx ac = {
-		.journal = h->journal, .root = h->o.root, .dry_run = h->o.dry_run,
-		.engine = h->engine, .subject = g->bk.name, .guest = g->bk.name,
-		.count = count_host, .count_arg = &cc,
-	};
-	struct act_host host = {
-		.guest = g->bk.name, .tap = g->bk.tap, .bridge = g->bk.bridge, .netns = g->bk.netns,
-		.bk = h, .bk_guest = &g->bk, .plan_pin = h->ops->plan_pin ? plan_pin : NULL,
-		.plan_pin_host = h->ops->plan_pin_host ? plan_pin_host : NULL,
-		.filters = h->ops->guest_filters ? guest_filters : NULL,
-		.refuse = refused, .refuse_arg = &cc,
-	};
+	struct apply_ctx ac;
+	struct act_host host;
+	host_ctx(h, g, &cc, &ac, &host);
 	struct act_ctx x = { &ac, &host };
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct pol_change *c = &plan->v[i];
@@ -1509,6 +1529,29 @@ static json_object *revert_wait_json(struct hostd *h, json_object *req)
 	return o;
 }
 
+/* {"cmd":"sriov","op":"list|attach|detach",...}: `vtune sriov` (sriov_ctl.c)
+ * with the named guest's host context. */
+static json_object *sriov_json(struct hostd *h, json_object *req)
+{
+	json_object *v;
+	const char *name = json_object_object_get_ex(req, "guest", &v) &&
+				   json_object_is_type(v, json_type_string)
+			   ? json_object_get_string(v) : NULL;
+	struct guest *g = name ? find_guest(h, name) : NULL;
+	struct cur_ctx cc = { h, g };
+	struct apply_ctx ac;
+	struct act_host host;
+	struct act_ctx x = { &ac, &host };
+	if (g)
+		host_ctx(h, g, &cc, &ac, &host);
+	struct sriov_ctl_in in = {
+		.ops = h->ops, .bk = h->bk, .set = h->set, .journal = h->journal,
+		.root = h->o.root, .dry_run = h->o.dry_run, .ac = g ? &ac : NULL,
+		.x = g ? &x : NULL,
+	};
+	return sriov_ctl_json(&in, req);
+}
+
 json_object *hostd_handle_request(void *arg, json_object *req)
 {
 	struct hostd *h = arg;
@@ -1533,6 +1576,8 @@ json_object *hostd_handle_request(void *arg, json_object *req)
 		return revert_json(h, req);
 	if (!strcmp(cmd, "revert-wait"))
 		return revert_wait_json(h, req);
+	if (!strcmp(cmd, "sriov"))
+		return sriov_json(h, req);
 	if (!strcmp(cmd, "report")) {
 		struct hist_report_in in = {
 			hostd_status_json(h, now), hostd_dry_plan_json(h, now), h->journal,
@@ -1542,6 +1587,6 @@ json_object *hostd_handle_request(void *arg, json_object *req)
 	}
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "ok", json_object_new_boolean(0));
-	json_object_object_add(o, "error", json_object_new_string("unknown cmd (status, apply, revert, report)"));
+	json_object_object_add(o, "error", json_object_new_string("unknown cmd (status, apply, revert, report, sriov)"));
 	return o;
 }

@@ -11,6 +11,7 @@
 #include "netns.h"
 #include "log.h"
 #include "parse.h"
+#include "sriov_view.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +28,7 @@
 
 struct backend {
 	char dir[PATH_MAX];
+	char root[PATH_MAX]; /* the SR-IOV view is read under it */
 	int ifd;
 };
 
@@ -106,7 +108,8 @@ static struct backend *sim_open(const char *uri, const char *root, int *err, cha
 				size_t n)
 {
 	struct stat st;
-	(void)root; /* a simulated host: its view comes from DIR/NAME.host */
+	/* a simulated host: its view comes from DIR/NAME.host; only the
+	 * SR-IOV view (pci_view) reads root */
 	if (!uri || !*uri) {
 		*err = -EINVAL;
 		snprintf(why, n, "the sim backend needs --uri DIR");
@@ -124,6 +127,7 @@ static struct backend *sim_open(const char *uri, const char *root, int *err, cha
 		return NULL;
 	}
 	snprintf(b->dir, sizeof b->dir, "%s", uri);
+	snprintf(b->root, sizeof b->root, "%s", root && *root ? root : "/");
 	b->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (b->ifd < 0 || inotify_add_watch(b->ifd, b->dir, IN_CREATE | IN_DELETE | IN_MOVED_TO |
 					   IN_MOVED_FROM | IN_DELETE_SELF) < 0) {
@@ -236,6 +240,16 @@ static int sim_privsep_dirs(const char *uri, const char **dirs, size_t max, char
 	return 1;
 }
 
+/* pci_view: the PFs and VFs of the sysfs under root (a fixture tree in
+ * tests); no guest holds any (the sim backend cannot attach). */
+static int sim_pci_view(struct backend *b, struct sriov_view *v)
+{
+	int r = sriov_view_read(b->root, v);
+	if (r == 0)
+		sriov_view_finish(v);
+	return r;
+}
+
 const struct backend_ops backend_sim_ops = {
 	.name = "sim",
 	.open = sim_open,
@@ -244,5 +258,6 @@ const struct backend_ops backend_sim_ops = {
 	.event_fd = sim_event_fd,
 	.dispatch = sim_dispatch,
 	.host_view = sim_host_view,
+	.pci_view = sim_pci_view,
 	.privsep_dirs = sim_privsep_dirs,
 };

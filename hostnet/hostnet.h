@@ -38,7 +38,8 @@ extern const struct knob_ops hostnet_offload_ops;
 extern const struct knob_ops hostnet_bridge_br_ops;
 extern const struct knob_ops hostnet_firewall_ops;
 
-/* Register both kinds with knob_register. Idempotent; 0 or -errno. */
+/* Register both kinds and "sriov-vf" (hostnet_vf.h) with knob_register.
+ * Idempotent; 0 or -errno. */
 int hostnet_register_knobs(void);
 
 /* The reason for the last failure of a hostnet function in this thread

@@ -4,6 +4,7 @@
  * registration of the hostnet knob kinds. */
 #include "gview.h"
 #include "hostnet.h"
+#include "hostnet_vf.h"
 #include "kfs.h"
 #include "log.h"
 #include "netns.h"
@@ -21,7 +22,8 @@
 int hostnet_register_knobs(void)
 {
 	const struct knob_ops *const kinds[] = { &hostnet_bridge_nf_ops, &hostnet_offload_ops,
-						 &hostnet_bridge_br_ops, &hostnet_firewall_ops };
+						 &hostnet_bridge_br_ops, &hostnet_firewall_ops,
+						 &hostnet_vf_ops };
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
 		const struct knob *have = knob_find_real(kinds[i]->kind);
 		if (have && have->ops == kinds[i])

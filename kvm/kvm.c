@@ -17,9 +17,11 @@
 
 #include "kfs.h"
 #include "kvm_event.h"
+#include "kvm_sriov.h"
 #include "kvm_xml.h"
 #include "log.h"
 #include "parse.h"
+#include "pci_driver.h"
 #include "sriov.h"
 
 #define KVM_DEFAULT_URI "qemu:///system"
@@ -788,6 +790,8 @@ static int kvm_host_view(struct backend *b, const struct bk_guest *g, uint64_t n
 	if (rc)
 		log_debug("kvm: %sproc/stat: %s", b->root, strerror(-rc));
 	threads_sample(b, p, g, now_ns, host);
+	if ((rc = kvm_sriov_metrics(b, b->root, g, now_ns, host)))
+		log_debug("kvm: SR-IOV view: %s", strerror(-rc));
 
 	virDomainPtr dom = g->uuid[0] ? virDomainLookupByUUIDString(b->conn, g->uuid)
 				      : virDomainLookupByName(b->conn, g->name);
@@ -1259,6 +1263,8 @@ static const struct knob_ops *const kvm_knobs[] = {
 	&kvm_knob_iothreadpin_ops,
 	&sriov_knob_numvfs_ops,
 	&nt_affinity_ops,
+	&pci_driver_knob_ops,
+	&kvm_knob_hostdev_ops,
 	NULL,
 };
 
@@ -1414,45 +1420,6 @@ out:
 	free(online);
 	virDomainFree(dom);
 	return rc;
-}
-
-/* ---- SR-IOV through libvirt ---- */
-
-int kvm_attach_vf(struct backend *b, const char *domain, const char *addr)
-{
-	char xml[512];
-	int rc = sriov_hostdev_xml(addr, xml, sizeof xml);
-	if (rc)
-		return rc;
-	virDomainPtr dom = virDomainLookupByName(b->conn, domain);
-	if (!dom)
-		return vir_err("attach VF: lookup");
-	if (virDomainAttachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_LIVE) < 0)
-		rc = vir_err("attach VF");
-	else
-		log_info("kvm: %s: VF %s attached", domain, addr);
-	virDomainFree(dom);
-	return rc == -EBUSY || rc == -EACCES || rc == -ECONNREFUSED ? -EIO : rc;
-}
-
-int kvm_assigned_vfs(struct backend *b, char (*addr)[16], size_t max, size_t *n)
-{
-	virDomainPtr *doms = NULL;
-	*n = 0;
-	int nd = virConnectListAllDomains(b->conn, &doms, 0);
-	if (nd < 0)
-		return vir_err("list domains");
-	for (int i = 0; i < nd; i++) {
-		char *xml = virDomainGetXMLDesc(doms[i], 0);
-		size_t got = 0;
-		if (xml && !kvm_xml_hostdevs(xml, *n < max ? addr + *n : addr, *n < max ? max - *n : 0,
-					     &got))
-			*n += got;
-		free(xml);
-		virDomainFree(doms[i]);
-	}
-	free(doms);
-	return 0;
 }
 
 /* plan_pin: kvm_plan_pin's changes through fn. */
@@ -1635,7 +1602,22 @@ out:
 
 static const char *const kvm_pin_modes[] = { "emulator-away", "vcpus-spread", NULL };
 static const char *const kvm_pin_host_modes[] = { "housekeeping", "net-threads", NULL };
-static const char *const kvm_privileged[] = { "sriov-numvfs", "task_affinity", NULL };
+/* root-only sysfs and rtnetlink: the privileged parent performs them */
+static const char *const kvm_privileged[] = { "sriov-numvfs", "task_affinity", "pci-driver",
+					       NULL };
+
+/* plan_pci_attach: one VF for g (kvm_sriov_plan under the backend's root). */
+static int kvm_plan_pci_attach_op(struct backend *b, const struct bk_guest *g,
+				  const struct sriov_conf *conf, const char *want_vf,
+				  act_change_fn fn, void *arg, char *why, size_t n)
+{
+	return kvm_sriov_plan(b, b->root, g, conf, want_vf, fn, arg, why, n);
+}
+
+static int kvm_pci_view_op(struct backend *b, struct sriov_view *v)
+{
+	return kvm_sriov_view(b, b->root, v);
+}
 
 /* libvirt's channel sockets, and /run/vtune for hand-made ones. */
 static int kvm_privsep_dirs(const char *uri, const char **dirs, size_t max, char *buf,
@@ -1667,6 +1649,8 @@ const struct backend_ops backend_kvm_ops = {
 	.plan_pin_host = kvm_plan_pin_host_op,
 	.pin_host_modes = kvm_pin_host_modes,
 	.guest_filters = kvm_guest_filters,
+	.plan_pci_attach = kvm_plan_pci_attach_op,
+	.pci_view = kvm_pci_view_op,
 	.knobs = kvm_knobs,
 	.privileged_knobs = kvm_privileged,
 	.privsep_dirs = kvm_privsep_dirs,

@@ -93,15 +93,6 @@ struct kvm_pin_change {
 int kvm_plan_pin(struct backend *b, const struct bk_guest *g, const char *mode,
 		 struct kvm_pin_change *out, size_t max, size_t *n);
 
-/* Give a VF (PCI address "DDDD:BB:SS.F") to a running guest: the hostdev XML
- * of sriov_hostdev_xml, virDomainAttachDeviceFlags(VIR_DOMAIN_AFFECT_LIVE).
- * 0, -EINVAL, -ENOENT (no such domain), -ENOTSUP (driver cannot), -EIO. */
-int kvm_attach_vf(struct backend *b, const char *domain, const char *addr);
-
-/* PCI addresses held by any domain's <hostdev>, up to max; *n the count
- * (may exceed max). For sriov_free_vfs. 0 or -errno. */
-int kvm_assigned_vfs(struct backend *b, char (*addr)[16], size_t max, size_t *n);
-
 /* Parse a CPU list ("0-3,6", " 1, 2 ") into a bitmap of maplen bytes:
  * cpulist_parse after dropping blanks around the numbers; CPUs at or
  * beyond ncpus are -ERANGE. 0 or -EINVAL. Format with cpulist_format. */

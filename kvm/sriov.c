@@ -14,6 +14,8 @@
 #include "kfs.h"
 #include "parse.h"
 
+static int link_or_file(const char *root, const char *rel, char *out, size_t n);
+
 /* Is name a plain interface name (no path tricks)? */
 static int name_ok(const char *s)
 {
@@ -52,14 +54,26 @@ int sriov_list_pfs(const char *root, char (*pf)[SRIOV_NAME_MAX], size_t max, siz
 	return rc;
 }
 
+int sriov_pf_file(const char *pf, const char *file, char *rel, size_t n)
+{
+	int len;
+	if (!sriov_parse_addr(pf, NULL, NULL, NULL, NULL))
+		len = snprintf(rel, n, "sys/bus/pci/devices/%s/%s", pf, file);
+	else if (name_ok(pf))
+		len = snprintf(rel, n, "sys/class/net/%s/device/%s", pf, file);
+	else
+		return -EINVAL;
+	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
+}
+
 static int read_count(const char *root, const char *pf, const char *file, unsigned *out)
 {
 	char rel[PATH_MAX];
 	uint64_t v;
-	if (!name_ok(pf))
-		return -EINVAL;
-	snprintf(rel, sizeof rel, "sys/class/net/%s/device/%s", pf, file);
-	int rc = kfs_read_u64(root, rel, &v);
+	int rc = sriov_pf_file(pf, file, rel, sizeof rel);
+	if (rc)
+		return rc;
+	rc = kfs_read_u64(root, rel, &v);
 	if (rc)
 		return rc;
 	if (v > 65535)
@@ -91,7 +105,18 @@ int sriov_set_num_vfs(const char *root, const char *pf, unsigned n)
 		return -ERANGE;
 	if (cur == n)
 		return 0;
-	snprintf(rel, sizeof rel, "sys/class/net/%s/device/sriov_numvfs", pf);
+	/* VFs that would go away while vfio-pci or pciback holds them: the
+	 * kernel would wait (vfio) or yank them from a guest (pciback). */
+	for (unsigned i = cur != 0 && n != 0 ? 0 : n; i < cur; i++) {
+		char addr[SRIOV_NAME_MAX], drv[64];
+		if (sriov_vf_addr(root, pf, i, addr) || sriov_vf_driver(root, addr, drv, sizeof drv))
+			continue;
+		if (!strcmp(drv, "vfio-pci") || !strcmp(drv, "pciback"))
+			return -EBUSY;
+	}
+	rc = sriov_pf_file(pf, "sriov_numvfs", rel, sizeof rel);
+	if (rc)
+		return rc;
 	if (cur != 0 && n != 0) {
 		rc = kfs_write_str(root, rel, "0");
 		if (rc)
@@ -99,6 +124,11 @@ int sriov_set_num_vfs(const char *root, const char *pf, unsigned n)
 	}
 	snprintf(val, sizeof val, "%u", n);
 	return kfs_write_str(root, rel, val);
+}
+
+int sriov_link_name(const char *root, const char *rel, char *out, size_t n)
+{
+	return link_or_file(root, rel, out, n);
 }
 
 /* Last element of a symlink under root, or the content of a plain file. */
@@ -128,11 +158,12 @@ static int link_or_file(const char *root, const char *rel, char *out, size_t n)
 
 int sriov_vf_addr(const char *root, const char *pf, unsigned idx, char addr[SRIOV_NAME_MAX])
 {
-	char rel[PATH_MAX];
-	if (!name_ok(pf))
-		return -EINVAL;
-	snprintf(rel, sizeof rel, "sys/class/net/%s/device/virtfn%u", pf, idx);
-	int rc = link_or_file(root, rel, addr, SRIOV_NAME_MAX);
+	char rel[PATH_MAX], file[32];
+	snprintf(file, sizeof file, "virtfn%u", idx);
+	int rc = sriov_pf_file(pf, file, rel, sizeof rel);
+	if (rc)
+		return rc;
+	rc = link_or_file(root, rel, addr, SRIOV_NAME_MAX);
 	if (rc)
 		return rc;
 	return sriov_parse_addr(addr, NULL, NULL, NULL, NULL);
@@ -153,54 +184,6 @@ int sriov_vf_driver(const char *root, const char *addr, char *drv, size_t n)
 	if (!rc && !name_ok(drv))
 		return -EINVAL;
 	return rc;
-}
-
-int sriov_bind_vfio(const char *root, const char *addr)
-{
-	char rel[PATH_MAX], drv[64];
-	int rc = sriov_vf_driver(root, addr, drv, sizeof drv);
-	if (rc)
-		return rc;
-	if (!strcmp(drv, "vfio-pci"))
-		return 0;
-	snprintf(rel, sizeof rel, "sys/bus/pci/devices/%s/driver_override", addr);
-	rc = kfs_write_str(root, rel, "vfio-pci");
-	if (rc)
-		return rc;
-	if (drv[0]) {
-		snprintf(rel, sizeof rel, "sys/bus/pci/drivers/%s/unbind", drv);
-		rc = kfs_write_str(root, rel, addr);
-		if (rc)
-			return rc;
-	}
-	return kfs_write_str(root, "sys/bus/pci/drivers_probe", addr);
-}
-
-int sriov_free_vfs(const char *root, const char (*assigned)[16], size_t nassigned,
-		   unsigned *free_vfs)
-{
-	char pf[32][SRIOV_NAME_MAX], addr[SRIOV_NAME_MAX];
-	size_t npf;
-	int rc = sriov_list_pfs(root, pf, 32, &npf);
-	if (rc)
-		return rc;
-	*free_vfs = 0;
-	for (size_t i = 0; i < npf && i < 32; i++) {
-		unsigned num;
-		if (sriov_num_vfs(root, pf[i], &num))
-			continue;
-		for (unsigned v = 0; v < num; v++) {
-			if (sriov_vf_addr(root, pf[i], v, addr))
-				continue;
-			size_t k;
-			for (k = 0; k < nassigned; k++)
-				if (!strcasecmp(assigned[k], addr))
-					break;
-			if (k == nassigned)
-				(*free_vfs)++;
-		}
-	}
-	return 0;
 }
 
 static int hexfield(const char *s, size_t len, unsigned max, unsigned *out)
@@ -254,9 +237,13 @@ int sriov_hostdev_xml(const char *addr, char *buf, size_t n)
 
 /* ---- knob kind "sriov-numvfs" ---- */
 
-static int knob_key_ok(const char *key)
+#define KEY_NUMVFS "sriov_numvfs"
+#define KEY_AUTOPROBE "sriov_drivers_autoprobe"
+
+/* 1: sriov_numvfs, 2: sriov_drivers_autoprobe, 0: neither. */
+static int knob_key(const char *key)
 {
-	return key && !strcmp(key, "sriov_numvfs");
+	return !key ? 0 : !strcmp(key, KEY_NUMVFS) ? 1 : !strcmp(key, KEY_AUTOPROBE) ? 2 : 0;
 }
 
 static int numvfs_read(void *ctx, const char *root, const char *target, const char *key,
@@ -264,21 +251,22 @@ static int numvfs_read(void *ctx, const char *root, const char *target, const ch
 {
 	(void)ctx;
 	unsigned v;
-	if (!knob_key_ok(key))
+	int k = knob_key(key), rc;
+	if (!k)
 		return -EINVAL;
-	int rc = sriov_num_vfs(root, target, &v);
+	rc = k == 1 ? sriov_num_vfs(root, target, &v) : read_count(root, target, KEY_AUTOPROBE, &v);
 	if (rc)
 		return rc;
 	int len = snprintf(buf, n, "%u", v);
 	return len < 0 || (size_t)len >= n ? -EOVERFLOW : 0;
 }
 
-static int numvfs_parse(const char *value, unsigned *n)
+static int numvfs_parse(int k, const char *value, unsigned *n)
 {
 	char norm[32];
 	uint64_t v;
 	if (!value || knob_value_normalize(value, norm, sizeof norm) || parse_u64(norm, &v) ||
-	    v > 65535)
+	    v > (k == 2 ? 1 : 65535))
 		return -EINVAL;
 	*n = (unsigned)v;
 	return 0;
@@ -288,10 +276,16 @@ static int numvfs_write(void *ctx, const char *root, const char *target, const c
 			const char *value)
 {
 	(void)ctx;
+	char rel[PATH_MAX];
 	unsigned v;
-	if (!knob_key_ok(key) || numvfs_parse(value, &v))
+	int k = knob_key(key), rc;
+	if (!k || numvfs_parse(k, value, &v))
 		return -EINVAL;
-	return sriov_set_num_vfs(root, target, v);
+	if (k == 1)
+		return sriov_set_num_vfs(root, target, v);
+	if ((rc = sriov_pf_file(target, KEY_AUTOPROBE, rel, sizeof rel)))
+		return rc;
+	return kfs_write_str(root, rel, v ? "1" : "0");
 }
 
 static int numvfs_check(void *ctx, const char *target, const char *key, const char *value,
@@ -299,16 +293,19 @@ static int numvfs_check(void *ctx, const char *target, const char *key, const ch
 {
 	(void)ctx;
 	unsigned v;
-	if (!name_ok(target)) {
-		snprintf(why, n, "not an interface name: '%s'", target ? target : "");
+	int k = knob_key(key);
+	if (!target || (!name_ok(target) && sriov_parse_addr(target, NULL, NULL, NULL, NULL))) {
+		snprintf(why, n, "not a PF (PCI address DDDD:BB:SS.F or interface name): '%s'",
+			 target ? target : "");
 		return -EINVAL;
 	}
-	if (!knob_key_ok(key)) {
-		snprintf(why, n, "key must be sriov_numvfs");
+	if (!k) {
+		snprintf(why, n, "key must be " KEY_NUMVFS " or " KEY_AUTOPROBE);
 		return -EINVAL;
 	}
-	if (numvfs_parse(value, &v)) {
-		snprintf(why, n, "not a VF count: '%s'", value ? value : "");
+	if (numvfs_parse(k, value, &v)) {
+		snprintf(why, n, k == 1 ? "not a VF count: '%s'" : "not 0 or 1: '%s'",
+			 value ? value : "");
 		return -EINVAL;
 	}
 	return 0;

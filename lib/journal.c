@@ -664,6 +664,15 @@ static int selected(const struct jrec *r, const struct revert_sel *sel)
 			if (r->seq == sel->refs[i])
 				return 1;
 		return 0;
+	case REVERT_AFTER:
+		return r->seq > sel->after_seq;
+	case REVERT_GUEST:
+		if (!sel->guest || strcmp(r->guest, sel->guest))
+			return 0;
+		for (size_t i = 0; sel->kinds && sel->kinds[i]; i++)
+			if (!strcmp(r->kind, sel->kinds[i]))
+				return 1;
+		return !sel->kinds;
 	}
 	return 0;
 }

@@ -202,7 +202,8 @@ int journal_apply(struct journal *j, const char *root, const struct jrec *change
 		  int dry_run, char *msg, size_t n);
 
 /* Which "set" records journal_revert undoes. */
-enum revert_by { REVERT_ALL, REVERT_RULE, REVERT_SINCE, REVERT_HOST_REF, REVERT_SEQ };
+enum revert_by { REVERT_ALL, REVERT_RULE, REVERT_SINCE, REVERT_HOST_REF, REVERT_SEQ, REVERT_AFTER,
+		 REVERT_GUEST };
 struct revert_sel {
 	enum revert_by by;
 	const char *rule;  /* REVERT_RULE: exact rule name */
@@ -214,6 +215,12 @@ struct revert_sel {
 	const char *why;   /* why they are undone (effect verification's
 			    * verdict with its figures), added to each mark's
 			    * detail and report line; NULL: none */
+	int64_t after_seq; /* REVERT_AFTER: records with seq > after_seq (one
+			    * expanding plan's changes, undone when it fails) */
+	const char *guest; /* REVERT_GUEST: records made for this guest (their
+			    * guest field), of one of kinds (NULL-terminated;
+			    * NULL: any kind) */
+	const char *const *kinds;
 };
 
 /* Remote revert (a change made in a guest, side "guest" with a domain):

@@ -183,7 +183,7 @@ enum metric_unit {
 	X(HOST_SOFTNET_DROPPED, "host.softnet.dropped", MU_RATE, "host softnet drops") \
 	X(HOST_CONNTRACK_FILL, "host.conntrack.fill", MU_PCT, "host conntrack entries vs max") \
 	X(HOST_VCPUS_PINNED, "host.pinned", MU_BOOL, "dom0 / guest vCPUs pinned by vtune") \
-	X(HOST_SRIOV_FREE_VFS, "host.sriov.free_vfs", MU_COUNT, "SR-IOV VFs free to give a guest") \
+	X(HOST_SRIOV_FREE_VFS, "host.sriov.free_vfs", MU_COUNT, "SR-IOV VFs free to give a guest (existing, or creatable on a PF with none)") \
 	X(HOST_DOM0_BUSY_MAX, "host.dom0.busy_max", MU_PCT, "dom0's busiest vCPU (Xen); the host's busiest CPU (KVM)") \
 	X(HOST_NETTHREAD_CPU, "host.netthread.cpu", MU_PCT, "CPU time of the guest's vhost workers (KVM) / its vif's netback kthreads (Xen dom0), the busiest thread, % of one CPU") \
 	X(HOST_NETTHREAD_DELAY, "host.netthread.delay", MU_PCT, "run delay (schedstat) of those threads, the worst one, % of wall time") \
@@ -207,7 +207,10 @@ enum metric_unit {
 	X(HOST_DOM0_VCPUS_PINNED, "host.dom0.vcpus_pinned", MU_BOOL, "dom0_vcpus_pin on the Xen command line") \
 	X(HOST_DOM0_MEM_MB, "host.dom0.mem_mb", MU_COUNT, "dom0's memory in MiB") \
 	X(HOST_DOM0_MEM_FIXED, "host.dom0.mem_fixed", MU_BOOL, "dom0_mem on the Xen command line (no ballooning)") \
-	X(HOST_DOM0_VCPUS_ADVISED, "host.dom0.vcpus_advised", MU_COUNT, "dom0_max_vcpus vtune advises when dom0 is saturated")
+	X(HOST_DOM0_VCPUS_ADVISED, "host.dom0.vcpus_advised", MU_COUNT, "dom0_max_vcpus vtune advises when dom0 is saturated") \
+	X(HOST_SRIOV_TOTAL_VFS, "host.sriov.total_vfs", MU_COUNT, "SR-IOV VFs the host's PFs can have (sum of sriov_totalvfs)") \
+	X(HOST_SRIOV_ASSIGNED_VFS, "host.sriov.assigned_vfs", MU_COUNT, "SR-IOV VFs held by guests") \
+	X(HOST_SRIOV_GUEST_VFS, "host.sriov.guest_vfs", MU_COUNT, "SR-IOV VFs this guest holds")
 
 enum metric_id {
 #define X(id, name, unit, help) M_##id,

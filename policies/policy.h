@@ -55,7 +55,9 @@ struct pol_action {
 	unsigned features;	/* PA_OFFLOAD: POL_OFF_* */
 	unsigned flags;		/* PA_BRIDGE_NF: POL_F_* */
 	int state;		/* PA_OFFLOAD: 1 on, 0 off */
-	char *text;		/* PA_NOTE: the line (owned) */
+	char *text;		/* PA_NOTE: the line; PA_SRIOV: its options as
+				 * act_sriov_conf_text writes them, NULL for
+				 * none (owned) */
 	int line, col;		/* where the action is, 1-based */
 	unsigned char file;	/* in which of the set's files (pol_set.files) */
 };

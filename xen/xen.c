@@ -24,8 +24,10 @@
 
 #include "kfs.h"
 #include "parse.h"
+#include "pci_driver.h"
 #include "sriov.h"
 #include "wire.h"
+#include "xen_sriov.h"
 
 /* One domain the backend follows. */
 struct xguest {
@@ -516,6 +518,7 @@ static int xen_host_view(struct backend *b, const struct bk_guest *g, uint64_t n
 	} else if (b->pcpu_known) {
 		mvec_set(host, M_HOST_CPU_BUSY_MAX, b->pcpu_max);
 	}
+	(void)xen_sriov_metrics(b, b->root, g, now_ns, host); /* no SR-IOV here: unset */
 	struct xguest *x = find(b, g->domid);
 	if (!x)
 		return 0;
@@ -838,9 +841,21 @@ const struct knob_ops xen_knob_vcpupin_ops = {
 static const struct knob_ops *const xen_knobs[] = {
 	&xen_knob_vcpupin_ops,
 	&nt_affinity_ops,
-	&xen_knob_pci_ops,
+	&sriov_knob_numvfs_ops,
+	&pci_driver_knob_ops,
+	&xen_knob_pci_attach_ops,
 	NULL,
 };
+
+void *xen_xs_handle(struct backend *b)
+{
+	return b ? b->xs : NULL;
+}
+
+void *xen_xc_handle(struct backend *b)
+{
+	return b ? b->xch : NULL;
+}
 
 int xen_knobs_register(void)
 {
@@ -931,20 +946,6 @@ out:
 	return rc;
 }
 
-int xen_assign_device(struct backend *b, int domid, const char *addr)
-{
-	unsigned dom, bus, slot, fn;
-	if (!b || !b->xch)
-		return -ENOTCONN;
-	if (domid <= 0 || !addr || sriov_parse_addr(addr, &dom, &bus, &slot, &fn) || dom > 0xffff ||
-	    bus > 0xff || slot > 0x1f || fn > 7)
-		return -EINVAL;
-	uint32_t sbdf = (dom << 16) | (bus << 8) | (slot << 3) | fn;
-	if (xc_assign_device(b->xch, (uint32_t)domid, sbdf, 0))
-		return errno ? -errno : -EIO;
-	return 0;
-}
-
 int xen_plan_net_threads(struct backend *b, const struct bk_guest *const *gs, size_t ng,
 			 xen_change_fn fn, void *arg, char *why, size_t n)
 {
@@ -1027,6 +1028,22 @@ static void xen_channels_close(void *ch)
 	xen_bridge_free(ch);
 }
 
+/* root-only sysfs and rtnetlink: the privileged parent performs them */
+static const char *const xen_privileged[] = { "sriov-numvfs", "pci-driver", NULL };
+
+/* plan_pci_attach: one VF for g (xen_sriov_plan under the backend's root). */
+static int xen_plan_pci_attach_op(struct backend *b, const struct bk_guest *g,
+				  const struct sriov_conf *conf, const char *want_vf,
+				  act_change_fn fn, void *arg, char *why, size_t n)
+{
+	return xen_sriov_plan(b, b->root, g, conf, want_vf, fn, arg, why, n);
+}
+
+static int xen_pci_view_op(struct backend *b, struct sriov_view *v)
+{
+	return xen_sriov_view(b, b->root, v);
+}
+
 const struct backend_ops backend_xen_ops = {
 	.name = "xen",
 	.open = xen_open,
@@ -1040,6 +1057,9 @@ const struct backend_ops backend_xen_ops = {
 	.channels_close = xen_channels_close,
 	.plan_pin_host = xen_plan_pin_host_op,
 	.pin_host_modes = xen_pin_host_modes,
+	.plan_pci_attach = xen_plan_pci_attach_op,
+	.pci_view = xen_pci_view_op,
 	.knobs = xen_knobs,
+	.privileged_knobs = xen_privileged,
 	.privsep_dirs = xen_privsep_dirs,
 };

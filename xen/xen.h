@@ -36,18 +36,8 @@ extern const struct backend_ops backend_xen_ops;
  *                        of the most recently opened Xen backend (-ENOTCONN
  *                        when there is none); ignores the root prefix; CPUs
  *                        the machine does not have are -ERANGE, an empty list
- *                        -EINVAL.
- *  "xen-pci-assignable": target = PCI address "DDDD:BB:SS.F", key = "driver",
- *                        value = the driver the device is bound to ("" when
- *                        unbound). Writing "pciback" makes the device
- *                        assignable the way `xl pci-assignable-add` does
- *                        (unbind from its driver, pciback new_slot, bind);
- *                        writing another driver name (the old value, on
- *                        revert) unbinds it from pciback (remove_slot) and
- *                        binds it to that driver. Works on sysfs under the
- *                        root prefix, so it runs on fixture trees. */
+ *                        -EINVAL. */
 extern const struct knob_ops xen_knob_vcpupin_ops;
-extern const struct knob_ops xen_knob_pci_ops;
 
 /* Register every kind in backend_xen_ops.knobs; kinds already registered are
  * fine. 0 or the first other -errno. */
@@ -130,12 +120,11 @@ int xen_plan_dom0_dedicated(struct backend *b, const struct bk_guest *const *gs,
 int xen_plan_net_threads(struct backend *b, const struct bk_guest *const *gs, size_t ng,
 			 xen_change_fn fn, void *arg, char *why, size_t n);
 
-/* Assign a PCI device ("DDDD:BB:SS.F", already assignable, see
- * "xen-pci-assignable") to a domain with xc_assign_device. A PV guest also
- * needs the pcifront xenstore entries `xl pci-attach` writes: not done here.
- * 0, -EINVAL, -ENOTCONN, -errno. */
-int xen_assign_device(struct backend *b, int domid, const char *addr);
-
+/* The backend's xenstore handle (struct xs_handle *) and hypervisor
+ * handle (xc_interface *), borrowed, for the SR-IOV kinds (xen_sriov.h);
+ * NULL for NULL. */
+void *xen_xs_handle(struct backend *b);
+void *xen_xc_handle(struct backend *b);
 
 /* Check a value read from a guest's xenstore key (len bytes): at most
  * XEN_VALUE_MAX, no NUL, no 0xFF, no control bytes but tab, valid UTF-8.

@@ -88,11 +88,15 @@ lacks()
 
 # vtune: commands, two-word commands, options
 has "vtune " bench policy revert status apply report kvm --help --version
-lacks "vtune " crr check channel-xml
+lacks "vtune " crr check channel-xml attach
 is "vtune re" "report|revert"
 is "vtune bench " "crr"
 is "vtune policy " "check"
 is "vtune kvm " "channel-xml"
+is "vtune sriov " "attach|detach|list"
+has "vtune sriov attach l2 --" --vf --persistent --dry-run --json --control
+is "vtune sriov attach --vf " ""
+is "vtune sriov detach " ""
 is "vtune bench c" "crr"
 has "vtune revert --" --all --rule --since --journal --root --dry-run --force
 is "vtune revert --a" "--all"

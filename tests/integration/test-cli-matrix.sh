@@ -137,6 +137,10 @@ vtune report|--control $CTL
 vtune report|--from $CAP
 vtune apply|--dry-run --control $CTL
 vtune kvm channel-xml|
+vtune sriov|
+vtune sriov list|--control $CTL
+vtune sriov attach|
+vtune sriov detach|busy --dry-run --control $CTL
 vtune-agent|
 vtune-agent sample|--root $FIX/debian-6.1/t0 --then $FIX/debian-6.1/t1 --no-netlink --interval 1
 vtune-agent run|
@@ -155,6 +159,19 @@ for c in "policy check" "report --from" "report --html" "report --save"; do
 	ls "$TMP" | grep -q -- '^--json' && ok=1
 	[ ! -e ./--json ] || { ok=1; rm -f ./--json; }
 	result "vtune $c" "option as file name" $ok "exit $rc: $(head -c 100 "$TMP/o.err")"
+done
+
+# vtune sriov: the sim backend cannot attach (exit 1, one line saying so);
+# a guest it does not follow; the operands it needs (exit 2, one line)
+"$V" sriov attach busy --control "$CTL" > "$TMP/s.out" 2> "$TMP/s.err"; rc=$?
+[ $rc = 1 ] && [ "$(wc -l < "$TMP/s.err")" = 1 ] && [ ! -s "$TMP/s.out" ] &&
+	grep -q 'the sim backend cannot attach PCI devices' "$TMP/s.err"
+result "vtune sriov attach" "sim backend refused" $? "exit $rc: $(head -c 120 "$TMP/s.err")"
+for args in "attach" "detach" "list extra" "frob" "detach g --vf 0000:00:03.1"; do
+	# shellcheck disable=SC2086
+	"$V" sriov $args --control "$CTL" > "$TMP/s.out" 2> "$TMP/s.err"; rc=$?
+	[ $rc = 2 ] && [ "$(wc -l < "$TMP/s.err")" = 1 ] && [ ! -s "$TMP/s.out" ]
+	result "vtune sriov $args" "usage error" $? "exit $rc: $(head -c 120 "$TMP/s.err")"
 done
 
 echo "test-cli-matrix: $pass passed, $failn failed, $xfail known (lead)"

@@ -15,10 +15,13 @@
 #include "backend.h"
 #include "knob.h"
 #include "policy.h"
+#include "privops.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 /* One action of kind d as a policy file would write it, for side. */
 static void action_yaml(const struct act_def *d, char *buf, size_t n)
@@ -131,7 +134,12 @@ static void test_every_cell(void **state)
 		}
 	}
 	assert_true(cells > 20);
-	assert_true(refused >= 1); /* sriov under hostd, for one */
+	/* every kind that runs on a side runs in each mode there (sriov under
+	 * hostd too, since the backends' plan_pci_attach slot; which backend
+	 * can is test_backend_cells') */
+	assert_int_equal(refused, 0);
+	assert_int_equal(act_run_of(PA_SRIOV, POL_HOST, ACT_HOSTD), ACT_LOCAL);
+	assert_int_equal(act_run_of(PA_SRIOV, POL_HOST, ACT_AGENT), ACT_ADVICE);
 }
 
 /* A pin mode runs under hostd only where the backend can do it. */
@@ -162,6 +170,38 @@ static void test_backend_cells(void **state)
 	pol_diag_init(&d);
 	/* q is for kvm only: on xen it is not checked (it never runs there) */
 	assert_int_equal(act_check_set(s, &xen, &d), 0);
+	pol_diag_free(&d);
+	pol_set_free(s);
+}
+
+/* sriov runs under hostd where the backend has plan_pci_attach (KVM, Xen),
+ * and is refused with its place elsewhere (sim). */
+static void test_sriov_cells(void **state)
+{
+	(void)state;
+	static const char text[] =
+		"version: 1\n"
+		"rules:\n"
+		"  - name: s\n"
+		"    when: host.sriov.free_vfs > 0\n"
+		"    host:\n"
+		"      - sriov: { pfs: [0000:00:03.0], vfs: 2 }\n";
+	struct pol_diag d;
+	pol_diag_init(&d);
+	struct pol_set *s = pol_load_string("s.yaml", text, &d);
+	assert_non_null(s);
+	struct act_where kvm = { ACT_HOSTD, "kvm", backend_can, 0 };
+	struct act_where xen = { ACT_HOSTD, "xen", backend_can, 0 };
+	struct act_where sim = { ACT_HOSTD, "sim", backend_can, 0 };
+	struct act_where agent = { ACT_AGENT, NULL, NULL, 0 };
+	assert_int_equal(act_check_set(s, &kvm, &d), 0);
+	assert_int_equal(act_check_set(s, &xen, &d), 0);
+	assert_int_equal(act_check_set(s, &agent, &d), 0);
+	assert_int_equal(act_check_set(s, &sim, &d), 1);
+	assert_string_equal(d.msgs[0], "s.yaml:6:9: rule s: sriov attach: the sim backend cannot do this");
+	assert_int_equal(backend_can("kvm", PA_SRIOV, "attach"), 1);
+	assert_int_equal(backend_can("xen", PA_SRIOV, "attach"), 1);
+	assert_int_equal(backend_can("sim", PA_SRIOV, "attach"), 0);
 	pol_diag_free(&d);
 	pol_set_free(s);
 }
@@ -325,6 +365,34 @@ static void test_knobs_and_privsep(void **state)
 				j++;
 			assert_non_null(served[j]);
 		}
+	/* the unprivileged daemon proxies them all, with each backend's own
+	 * root-only kinds (SR-IOV: sriov-numvfs, pci-driver; sriov-vf is the
+	 * sriov row's) */
+	for (size_t b = 0; b < 2; b++) {
+		const struct backend_ops *ops = b ? &backend_xen_ops : &backend_kvm_ops;
+		const char *kinds[48];
+		size_t nk = 0;
+		int sp[2];
+		for (const char *const *k = served; *k; k++)
+			kinds[nk++] = *k;
+		for (size_t i = 0; ops->privileged_knobs && ops->privileged_knobs[i]; i++) {
+			assert_non_null(knob_find_real(ops->privileged_knobs[i]));
+			kinds[nk++] = ops->privileged_knobs[i];
+		}
+		kinds[nk] = NULL;
+		const char *want[] = { "sriov-numvfs", "pci-driver", "sriov-vf" };
+		for (size_t w = 0; w < 3; w++) {
+			size_t j = 0;
+			while (kinds[j] && strcmp(kinds[j], want[w]))
+				j++;
+			assert_non_null(kinds[j]);
+		}
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+		assert_int_equal(privops_client(sp[0], kinds), 0);
+		assert_int_equal(privops_client(-1, NULL), 0);
+		close(sp[0]);
+		close(sp[1]);
+	}
 	/* what an administrator's change takes over */
 	char id[64];
 	act_ident(PA_SYSCTL, "net.core.somaxconn", id, sizeof id);
@@ -378,6 +446,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_cell),
 		cmocka_unit_test(test_backend_cells),
+		cmocka_unit_test(test_sriov_cells),
 		cmocka_unit_test(test_protocol_cells),
 		cmocka_unit_test(test_corroboration_cells),
 		cmocka_unit_test(test_wire_round_trip),

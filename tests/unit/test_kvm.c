@@ -654,22 +654,6 @@ static void test_plan_pin(void **state)
 	backend_kvm_ops.close(b);
 }
 
-static void test_attach_vf(void **state)
-{
-	(void)state;
-	struct backend *b = open_test();
-	/* The test driver has no device attach: the XML is built and sent, and
-	 * libvirt's "not supported" comes back. */
-	assert_int_equal(kvm_attach_vf(b, "test", "0000:03:10.1"), -ENOTSUP);
-	assert_int_equal(kvm_attach_vf(b, "test", "03:10.1"), -EINVAL);
-	assert_int_equal(kvm_attach_vf(b, "nosuch", "0000:03:10.1"), -ENOENT);
-	char a[4][16];
-	size_t n = 9;
-	assert_int_equal(kvm_assigned_vfs(b, a, 4, &n), 0);
-	assert_int_equal(n, 0);
-	backend_kvm_ops.close(b);
-}
-
 /* Live: run by tests/integration/test-kvm-libvirt.sh against a real libvirtd
  * (VTUNE_KVM_LIVE_URI, _GUEST, _CHANNEL, _TAP; _FILTER: the nwfilter binding
  * the script made on the tap); skipped otherwise. Leaves
@@ -797,7 +781,6 @@ int main(void)
 		cmocka_unit_test(test_iothread_pin),
 		cmocka_unit_test(test_host_view),
 		cmocka_unit_test(test_plan_pin),
-		cmocka_unit_test(test_attach_vf),
 		cmocka_unit_test(test_live),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

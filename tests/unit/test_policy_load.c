@@ -63,7 +63,7 @@ static void test_default_loads(void **state)
 	dump(&d);
 	assert_non_null(s);
 	assert_int_equal(d.n, 0);
-	assert_int_equal(s->n_rules, 35);
+	assert_int_equal(s->n_rules, 36);
 	/* the seeds' rules: a guest action of each new kind, bounded sysctls */
 	const struct pol_rule *q = pol_set_rule(s, "nofile-near-limit");
 	assert_non_null(q);
@@ -127,6 +127,17 @@ static void test_default_loads(void **state)
 	for (size_t i = 0; i < r->n_actions; i++)
 		assert_int_equal(r->actions[i].kind, PA_NOTE);
 
+	/* SR-IOV is opt-in, on the backends that can attach, and names no PF
+	 * (a drop-in does) */
+	r = pol_set_rule(s, "sriov-attach");
+	assert_non_null(r);
+	assert_false(r->enabled);
+	assert_true(pol_rule_for_backend(r, "kvm") && pol_rule_for_backend(r, "xen"));
+	assert_false(pol_rule_for_backend(r, "sim"));
+	assert_int_equal(r->actions[0].kind, PA_SRIOV);
+	assert_null(r->actions[0].text);
+	assert_true(r->verify.improve_none);
+
 	/* pinning is per backend: each rule names the one that can do it */
 	r = pol_set_rule(s, "steal-host-busy");
 	assert_int_equal(r->n_backends, 1);
@@ -137,9 +148,9 @@ static void test_default_loads(void **state)
 	assert_string_equal(r->backends[0], "kvm");
 	assert_true(pol_rule_for_backend(pol_set_rule(s, "listen-overflow"), "sim"));
 
-	/* every rule of the default set is enabled */
+	/* every rule of the default set is enabled, but the opt-in one */
 	for (size_t i = 0; i < s->n_rules; i++)
-		assert_true(s->rules[i].enabled);
+		assert_true(s->rules[i].enabled == !!strcmp(s->rules[i].name, "sriov-attach"));
 	assert_null(pol_set_rule(s, "no-such-rule"));
 	pol_set_free(s);
 	pol_diag_free(&d);

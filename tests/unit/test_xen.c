@@ -11,6 +11,7 @@
 #include "kfs.h"
 #include "knob.h"
 #include "cpulist.h"
+#include "sriov.h"
 #include "xen.h"
 
 #include <errno.h>
@@ -45,7 +46,6 @@ static void test_no_backend(void **state)
 	assert_int_equal(xen_read_report(NULL, 1, buf, sizeof buf), -ENOTCONN);
 	assert_int_equal(xen_read_seq(NULL, 1, &seq), -ENOTCONN);
 	assert_int_equal(xen_send(NULL, 1, "{}"), -ENOTCONN);
-	assert_int_equal(xen_assign_device(NULL, 1, "0000:03:10.0"), -ENOTCONN);
 	/* knobs have no hypervisor handle without an open backend */
 	assert_int_equal(xen_knob_vcpupin_ops.read(NULL, "/", "0", "vcpu0", buf, sizeof buf), -ENOTCONN);
 	assert_int_equal(xen_knob_vcpupin_ops.write(NULL, "/", "0", "vcpu0", "1"), -ENOTCONN);
@@ -197,126 +197,6 @@ static void test_stat_busy(void **state)
 	assert_int_equal(xen_stat_busy(NULL, b, &mean, &max), -EINVAL);
 }
 
-/* ---- "xen-pci-assignable" on a fixture sysfs tree ---- */
-
-static char root[64];
-#define VF "0000:03:10.0"
-
-static void put(const char *rel, const char *content)
-{
-	char path[256], cmd[300];
-	snprintf(path, sizeof path, "%s/%s", root, rel);
-	snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", path);
-	assert_int_equal(system(cmd), 0);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
-}
-
-static void rd(const char *rel, char *buf, size_t n)
-{
-	assert_int_equal(kfs_read_str(root, rel, buf, n), 0);
-}
-
-static int pci_setup(void **state)
-{
-	(void)state;
-	char path[256];
-	snprintf(root, sizeof root, "/tmp/vtune-xenpci-XXXXXX");
-	if (!mkdtemp(root))
-		return -1;
-	static const char *drv[] = { "ixgbevf", "pciback" };
-	static const char *files[] = { "bind", "unbind", "new_slot", "remove_slot" };
-	for (int i = 0; i < 2; i++)
-		for (int k = 0; k < 4; k++) {
-			snprintf(path, sizeof path, "sys/bus/pci/drivers/%s/%s", drv[i], files[k]);
-			put(path, "");
-		}
-	put("sys/bus/pci/devices/" VF "/vendor", "0x8086\n");
-	put("sys/bus/pci/devices/0000:03:10.2/vendor", "0x8086\n");
-	/* as in sysfs: driver is a symlink to the driver's directory */
-	snprintf(path, sizeof path, "%s/sys/bus/pci/devices/" VF "/driver", root);
-	if (symlink("../../../../bus/pci/drivers/ixgbevf", path))
-		return -1;
-	return 0;
-}
-
-static int pci_teardown(void **state)
-{
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void relink(const char *drv)
-{
-	char path[256], to[128];
-	snprintf(path, sizeof path, "%s/sys/bus/pci/devices/" VF "/driver", root);
-	unlink(path);
-	if (drv) {
-		snprintf(to, sizeof to, "../../../../bus/pci/drivers/%s", drv);
-		assert_int_equal(symlink(to, path), 0);
-	}
-}
-
-static void test_pci_knob(void **state)
-{
-	(void)state;
-	const struct knob kk = { &xen_knob_pci_ops, NULL }, *k = &kk;
-	char buf[64], why[128];
-	assert_string_equal(k->ops->kind, "xen-pci-assignable");
-	assert_int_equal(knob_read(k, root, VF, "driver", buf, sizeof buf), 0);
-	assert_string_equal(buf, "ixgbevf");
-	assert_int_equal(knob_read(k, root, "0000:03:10.2", "driver", buf, sizeof buf), 0);
-	assert_string_equal(buf, "");
-	assert_int_equal(knob_read(k, root, VF, "driver", buf, 4), -EOVERFLOW);
-
-	/* make it assignable: unbind from ixgbevf, pciback new_slot, bind */
-	assert_int_equal(knob_write(k, root, VF, "driver", "pciback"), 0);
-	rd("sys/bus/pci/drivers/ixgbevf/unbind", buf, sizeof buf);
-	assert_string_equal(buf, VF);
-	rd("sys/bus/pci/drivers/pciback/new_slot", buf, sizeof buf);
-	assert_string_equal(buf, VF);
-	rd("sys/bus/pci/drivers/pciback/bind", buf, sizeof buf);
-	assert_string_equal(buf, VF);
-
-	/* the kernel would now show pciback; revert to the old value */
-	relink("pciback");
-	put("sys/bus/pci/drivers/pciback/unbind", "");
-	put("sys/bus/pci/drivers/ixgbevf/bind", "");
-	assert_int_equal(knob_write(k, root, VF, "driver", "pciback"), 0); /* already: no-op */
-	rd("sys/bus/pci/drivers/pciback/unbind", buf, sizeof buf);
-	assert_string_equal(buf, "");
-	assert_int_equal(knob_write(k, root, VF, "driver", "ixgbevf"), 0);
-	rd("sys/bus/pci/drivers/pciback/unbind", buf, sizeof buf);
-	assert_string_equal(buf, VF);
-	rd("sys/bus/pci/drivers/pciback/remove_slot", buf, sizeof buf);
-	assert_string_equal(buf, VF);
-	rd("sys/bus/pci/drivers/ixgbevf/bind", buf, sizeof buf);
-	assert_string_equal(buf, VF);
-
-	/* a driver that is not there: refused before anything changes */
-	put("sys/bus/pci/drivers/pciback/unbind", "");
-	assert_int_equal(knob_write(k, root, VF, "driver", "vfio-pci"), -ENODEV);
-	rd("sys/bus/pci/drivers/pciback/unbind", buf, sizeof buf);
-	assert_string_equal(buf, "");
-
-	/* bad input */
-	assert_int_equal(knob_write(k, root, "0000:03:1g.0", "driver", "pciback"), -EINVAL);
-	assert_int_equal(knob_write(k, root, "../../etc", "driver", "pciback"), -EINVAL);
-	assert_int_equal(knob_write(k, root, VF, "bind", "pciback"), -EINVAL);
-	assert_int_equal(knob_write(k, root, VF, "driver", "../pciback"), -EINVAL);
-	assert_int_equal(knob_write(k, root, "0000:04:00.0", "driver", "pciback"), -ENOENT);
-	assert_int_equal(knob_check(k, VF, "driver", "pci back", why, sizeof why), -EINVAL);
-	assert_non_null(strstr(why, "not a driver name"));
-	assert_int_equal(knob_check(k, "x", "driver", "pciback", why, sizeof why), -EINVAL);
-	assert_non_null(strstr(why, "PCI address"));
-	assert_int_equal(knob_check(k, VF, "driver", "", why, sizeof why), 0);
-	relink("ixgbevf");
-}
-
 static void test_pin_knob(void **state)
 {
 	(void)state;
@@ -337,13 +217,11 @@ static void test_pin_knob(void **state)
 
 	/* registering the backend's kinds, twice */
 	knob_unregister("xen-vcpupin");
-	knob_unregister("xen-pci-assignable");
 	assert_int_equal(xen_knobs_register(), 0);
 	assert_int_equal(xen_knobs_register(), 0);
 	assert_ptr_equal(knob_find("xen-vcpupin")->ops, k->ops);
-	assert_ptr_equal(knob_find("xen-pci-assignable")->ops, &xen_knob_pci_ops);
+	assert_ptr_equal(knob_find("sriov-numvfs")->ops, &sriov_knob_numvfs_ops);
 	knob_unregister("xen-vcpupin");
-	knob_unregister("xen-pci-assignable");
 }
 
 int main(void)
@@ -357,7 +235,6 @@ int main(void)
 		cmocka_unit_test(test_path_domid),
 		cmocka_unit_test(test_stat_busy),
 		cmocka_unit_test(test_contention),
-		cmocka_unit_test_setup_teardown(test_pci_knob, pci_setup, pci_teardown),
 		cmocka_unit_test(test_pin_knob),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
