@@ -766,7 +766,7 @@ int expr_goals(const struct expr *e, int *ids, int *dirs, int max)
 char *expr_format_value(int id, double v, char *buf, size_t n)
 {
 	if (id < 0 || id >= M_COUNT || !isfinite(v)) {
-		snprintf(buf, n, "?");
+		snprintf(buf, n, "n/a");
 		return buf;
 	}
 	int integral = v == floor(v) && fabs(v) < 1e15;

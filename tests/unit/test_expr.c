@@ -245,7 +245,7 @@ static void test_metrics_and_format(void **state)
 	assert_string_equal(expr_format_value(M_GUEST_CPU_STEAL, 12.5, buf, sizeof buf), "12.5%");
 	assert_string_equal(expr_format_value(M_GUEST_TCP_TIME_WAIT, 4096, buf, sizeof buf), "4096");
 	assert_string_equal(expr_format_value(M_GUEST_CONNTRACK_TW_TIMEOUT, 120, buf, sizeof buf), "120s");
-	assert_string_equal(expr_format_value(M_GUEST_CPU_STEAL, NAN, buf, sizeof buf), "?");
+	assert_string_equal(expr_format_value(M_GUEST_CPU_STEAL, NAN, buf, sizeof buf), "n/a");
 }
 
 int main(void)
