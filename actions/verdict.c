@@ -53,9 +53,9 @@ int verdict_carry_out(struct pol_engine *e, const char *subject, const struct ve
 		int left = 0;
 		n++;
 		if (!v.revert) {
-			log_msg(LOG_NOTICE, "%srule %s: %s", who, v.rule, v.text);
+			log_change(LOG_NOTICE, "%srule %s: %s", who, v.rule, v.text);
 		} else {
-			log_msg(LOG_WARNING, "%srule %s: %s; undoing its %zu change(s), the rule is "
+			log_change(LOG_WARNING, "%srule %s: %s; undoing its %zu change(s), the rule is "
 				"quarantined", who, v.rule, v.text, v.nseq);
 			struct revert_sel sel = { .by = REVERT_SEQ, .refs = v.seq, .nrefs = v.nseq,
 						  .why = v.text };

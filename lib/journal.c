@@ -634,7 +634,7 @@ int journal_apply(struct journal *j, const char *root, const struct jrec *change
 	hook(JOURNAL_AFTER_MARK, &rec);
 	snprintf(msg, n, "set %s %s -> %s (rule %s)", lb, s1, show(kept, s2, sizeof s2),
 		 rl);
-	log_info("%s%s%s", msg, rec.why && *rec.why ? ": " : "", nz(rec.why));
+	log_change(LOG_INFO, "%s%s%s", msg, rec.why && *rec.why ? ": " : "", nz(rec.why));
 	return 0;
 }
 
@@ -870,7 +870,7 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 	rr->seen[idx] = 2;
 	say(rr, "reverted %s %s -> %s (rule %s%s%s)", lb, sc, so, rl,
 	    strcmp(how, "restored") ? "; " : "", strcmp(how, "restored") ? how : "");
-	log_info("reverted %s %s -> %s (rule %s)", lb, sc, so, rl);
+	log_change(LOG_INFO, "reverted %s %s -> %s (rule %s)", lb, sc, so, rl);
 	return rmark(rr, r->seq, "reverted", how, cur, r->old);
 }
 

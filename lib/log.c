@@ -125,6 +125,18 @@ void log_msg(int level, const char *fmt, ...)
 	emit(level, msg, repeats, 0);
 }
 
+void log_change(int level, const char *fmt, ...)
+{
+	if (level > log_max)
+		return;
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	format(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	emit(level, msg, 0, 0);
+}
+
 /* ---- per source and class ---- */
 
 /* Take a token from b (burst, rate per second); 0 when there is none. */

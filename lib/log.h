@@ -19,6 +19,11 @@ void log_set_ratelimit(int seconds);
 void log_msg(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A change vtune made, undid or judged: an event, so never rate-limited
+ * (the second identical change within the window is a change too). */
+void log_change(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

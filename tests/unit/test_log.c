@@ -131,12 +131,36 @@ static void test_escaped(void **state)
 	free(out);
 }
 
+/* The same line twice within the window: a repeated warning is said once,
+ * a change made twice is logged twice (each is an event). */
+static void test_changes_not_limited(void **state)
+{
+	(void)state;
+	capture();
+	for (int i = 0; i < 3; i++) {
+		log_warn("guest vm1: same warning");
+		log_change(LOG_INFO, "set sysctl net.core.somaxconn 4096 -> 8192 (rule r)");
+	}
+	int lines;
+	char *out = release(&lines);
+	assert_int_equal(lines, 4);
+	const char *p = out;
+	int changes = 0;
+	while ((p = strstr(p, "-> 8192 (rule r)\n")) != NULL) {
+		changes++;
+		p++;
+	}
+	assert_int_equal(changes, 3);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_distinct_flood),
 		cmocka_unit_test(test_many_sources),
 		cmocka_unit_test(test_escaped),
+		cmocka_unit_test(test_changes_not_limited),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
