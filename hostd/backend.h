@@ -98,7 +98,7 @@ struct backend_ops {
 	 * > 0 with their names in buf (n bytes), 0 none, -errno. A guest with
 	 * any keeps bridge netfilter on. NULL: the backend binds none. */
 	int (*guest_filters)(struct backend *b, const struct bk_guest *g, char *buf, size_t n);
-	/* PCI passthrough of an SR-IOV VF (kvm/sriov_plan.h): plan giving
+	/* PCI passthrough of an SR-IOV VF (hostnet/sriov_plan.h): plan giving
 	 * guest g one VF within conf (want_vf: that VF; NULL: the planner
 	 * picks), fn once per knob change in order (VFs created, a network
 	 * VF configured, the stub driver, the attachment). 0, SRIOV_PLAN_HOLDS
