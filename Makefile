@@ -12,7 +12,7 @@ VERSION  := 0.1.0
 # What each program links: the agent has the xenstore transport; vtune-hostd
 # and vtune link neither libvirt nor Xen's libraries: those are in the
 # backend modules backend-kvm.so and backend-xen.so, loaded on demand
-# (hostd/backend_mod.h). The unit tests link everything.
+# (backend/backend_mod.h). The unit tests link everything.
 CORE_PKGS   := libnl-3.0 libnl-genl-3.0 libnl-route-3.0 yaml-0.1 json-c \
                libseccomp libcap-ng
 COMMON_PKGS := $(CORE_PKGS) xenstore
@@ -32,7 +32,7 @@ CPPFLAGS += -D_GNU_SOURCE -DVTUNE_VERSION='"$(VERSION)"' \
             -DVTUNE_POLICY_DEFAULT='"$(SYSCONFDIR)/vtune/policies.yaml"' \
             -DVTUNE_JOURNAL_DEFAULT='"$(STATEDIR)/vtune/journal"' \
             -DVTUNE_BACKEND_DIR_DEFAULT='"$(BACKENDDIR)"' -Ilib -Ipolicies \
-            -Iactions -Ihostnet -Iagent -Ihostd -Ikvm -Ixen -Icli
+            -Iactions -Ihostnet -Iagent -Ihostd -Ibackend -Ikvm -Ixen -Icli
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=address,undefined

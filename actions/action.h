@@ -39,10 +39,7 @@ enum act_run {
 
 /* ---- what executors get ---- */
 
-/* Called once per knob change an expanding action makes (hostnet plans,
- * backend plans); non-zero stops the expansion and is returned. */
-typedef int (*act_change_fn)(void *arg, const char *kind, const char *target,
-			     const char *key, const char *value);
+/* act_change_fn, a plan's callback per knob change: knob.h. */
 
 /* The host side of the subject a host action is for, filled by hostd from
  * its backend: the guest's name and network path, and the backend slots
@@ -68,7 +65,7 @@ struct act_host {
 	 * NULL: the backend has none. */
 	int (*filters)(void *bk, const void *bk_guest, char *buf, size_t n);
 	/* Plan giving the guest one SR-IOV VF within conf (want_vf or NULL):
-	 * the backend's plan_pci_attach (hostd/backend.h). NULL: it cannot. */
+	 * the backend's plan_pci_attach (backend/backend.h). NULL: it cannot. */
 	int (*plan_pci_attach)(void *bk, const void *bk_guest, const struct sriov_conf *conf,
 			       const char *want_vf, act_change_fn fn, void *arg, char *why,
 			       size_t n);
