@@ -47,7 +47,7 @@ LIB_SRC   := $(wildcard lib/*.c policies/*.c actions/*.c hostnet/*.c)
 AGENT_SRC := $(filter-out agent/main.c agent/xs_dl.c,$(wildcard agent/*.c))
 KVM_MOD_SRC := kvm/kvm.c kvm/kvm_event.c kvm/kvm_filters.c kvm/kvm_module.c kvm/kvm_hostdev.c \
                kvm/kvm_sriov.c
-XEN_MOD_SRC := xen/xen.c xen/xen_module.c hostd/xen_bridge.c xen/xen_sriov.c
+XEN_MOD_SRC := xen/xen.c xen/xen_module.c xen/xen_bridge.c xen/xen_sriov.c
 BK_SRC    := $(KVM_MOD_SRC) $(XEN_MOD_SRC)
 HOSTD_SRC := $(filter-out hostd/main.c hostd/backend_mod.c $(BK_SRC),\
                           $(wildcard hostd/*.c kvm/*.c xen/*.c))

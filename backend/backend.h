@@ -124,6 +124,13 @@ struct backend_ops {
 			    size_t bufn, char *why, size_t n);
 };
 
+/* What hostd gives a backend that carries the agent channels itself
+ * (channels_open; hostd/guest.c): take fd (a connected stream socket) as
+ * the channel of g, a guest bk_find_fn returned: made non-blocking, watched
+ * by the loop when there is one, then resync + hello are sent. 0 or -errno
+ * (fd is then closed). */
+int guest_attach_fd(struct guest *g, int fd, uint64_t now_ns);
+
 /* The backends built in (hostd/backend_table.h finds them by name). */
 extern const struct backend_ops backend_sim_ops;
 extern const struct backend_ops backend_kvm_ops;
