@@ -50,7 +50,7 @@ KVM_MOD_SRC := kvm/kvm.c kvm/kvm_event.c kvm/kvm_filters.c kvm/kvm_module.c kvm/
 XEN_MOD_SRC := xen/xen.c xen/xen_module.c xen/xen_bridge.c xen/xen_sriov.c
 BK_SRC    := $(KVM_MOD_SRC) $(XEN_MOD_SRC)
 HOSTD_SRC := $(filter-out hostd/main.c hostd/backend_mod.c $(BK_SRC),\
-                          $(wildcard hostd/*.c kvm/*.c xen/*.c))
+                          $(wildcard hostd/*.c sim/*.c kvm/*.c xen/*.c))
 CLI_SRC   := $(filter-out cli/main.c,$(wildcard cli/*.c))
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
 TEST_HELP := $(filter-out $(TEST_SRC),$(wildcard tests/unit/*.c))
