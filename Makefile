@@ -12,7 +12,7 @@ VERSION  := 0.1.0
 # What each program links: the agent has the xenstore transport; vtune-hostd
 # and vtune link neither libvirt nor Xen's libraries: those are in the
 # backend modules backend-kvm.so and backend-xen.so, loaded on demand
-# (hostd/backend_mod.h). The unit tests link everything.
+# (backend/backend_mod.h). The unit tests link everything.
 CORE_PKGS   := libnl-3.0 libnl-genl-3.0 libnl-route-3.0 yaml-0.1 json-c \
                libseccomp libcap-ng
 COMMON_PKGS := $(CORE_PKGS) xenstore
@@ -31,8 +31,49 @@ STATEDIR   ?= /var/lib
 CPPFLAGS += -D_GNU_SOURCE -DVTUNE_VERSION='"$(VERSION)"' \
             -DVTUNE_POLICY_DEFAULT='"$(SYSCONFDIR)/vtune/policies.yaml"' \
             -DVTUNE_JOURNAL_DEFAULT='"$(STATEDIR)/vtune/journal"' \
-            -DVTUNE_BACKEND_DIR_DEFAULT='"$(BACKENDDIR)"' -Ilib -Ipolicies \
-            -Iactions -Ihostnet -Iagent -Ihostd -Ikvm -Ixen -Icli
+            -DVTUNE_BACKEND_DIR_DEFAULT='"$(BACKENDDIR)"'
+
+# Layers. Each folder is a layer that sees its own headers and those of the
+# folders listed for it, and no others: a source is compiled with -I for
+# those folders alone, so an #include "..." that points elsewhere (upward,
+# or into a backend) does not compile. The arrows:
+#   lib/             the base (kfs, parsing, logging, clock, the event loop,
+#                    wire codec, journal, knob kinds ...): itself only
+#   policies/        lib/; the action table the loader and the engine call
+#                    is declared here (act_table.h), actions/ fills its rows
+#   hostnet/         lib/; the host's network path, SR-IOV and PCI sysfs
+#   actions/         lib/ policies/ hostnet/: the executors
+#   backend/         lib/; the backend contract (backend.h, backend_mod.h)
+#   kvm/ xen/ sim/   lib/ hostnet/ backend/: a backend sees no program,
+#                    no policy, no action and no other backend
+#   agent/           lib/ policies/ actions/
+#   hostd/           lib/ policies/ actions/ hostnet/ backend/: the backends
+#                    only through the contract (they are modules, backend_mod.c)
+#   cli/             what hostd/ sees, and hostd/
+#   tests/ bench/    everything (the unit tests link the backends directly)
+# One exception, spelled out where it is: sim/sim.c reads a domain XML's
+# fleet labels with kvm/kvm_xml.h (#include "../kvm/kvm_xml.h").
+# tests/integration/test-layers.sh checks the rule on a build's dependency
+# files and that an upward include fails.
+LAYERS        := lib policies hostnet actions backend kvm xen sim agent hostd cli
+SEES_lib      := lib
+SEES_policies := policies lib
+SEES_hostnet  := hostnet lib
+SEES_actions  := actions lib policies hostnet
+SEES_backend  := backend lib
+SEES_kvm      := kvm lib hostnet backend
+SEES_xen      := xen lib hostnet backend
+SEES_sim      := sim lib hostnet backend
+SEES_agent    := agent lib policies actions
+SEES_hostd    := hostd lib policies actions hostnet backend
+SEES_cli      := cli hostd lib policies actions hostnet backend
+SEES_tests    := $(LAYERS)
+SEES_bench    := $(LAYERS)
+# -I flags of source $(1)'s layer (its top folder); a folder with no layer
+# stops the build.
+layer_inc = $(addprefix -I,$(or $(SEES_$(firstword $(subst /, ,$(1)))),\
+              $(error $(1): its folder is no layer (Makefile: SEES_...))))
+
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=address,undefined
@@ -47,10 +88,10 @@ LIB_SRC   := $(wildcard lib/*.c policies/*.c actions/*.c hostnet/*.c)
 AGENT_SRC := $(filter-out agent/main.c agent/xs_dl.c,$(wildcard agent/*.c))
 KVM_MOD_SRC := kvm/kvm.c kvm/kvm_event.c kvm/kvm_filters.c kvm/kvm_module.c kvm/kvm_hostdev.c \
                kvm/kvm_sriov.c
-XEN_MOD_SRC := xen/xen.c xen/xen_module.c hostd/xen_bridge.c xen/xen_sriov.c
+XEN_MOD_SRC := xen/xen.c xen/xen_module.c xen/xen_bridge.c xen/xen_sriov.c
 BK_SRC    := $(KVM_MOD_SRC) $(XEN_MOD_SRC)
 HOSTD_SRC := $(filter-out hostd/main.c hostd/backend_mod.c $(BK_SRC),\
-                          $(wildcard hostd/*.c kvm/*.c xen/*.c))
+                          $(wildcard hostd/*.c sim/*.c kvm/*.c xen/*.c))
 CLI_SRC   := $(filter-out cli/main.c,$(wildcard cli/*.c))
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
 TEST_HELP := $(filter-out $(TEST_SRC),$(wildcard tests/unit/*.c))
@@ -72,13 +113,21 @@ all: $(PROGS) $(TESTS)
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@$(CC) $(CPPFLAGS) $(call layer_inc,$<) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 # Objects of the backend modules: position-independent.
 $(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC -fPIC $<"
-	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+	@$(CC) $(CPPFLAGS) $(call layer_inc,$<) $(ALL_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
+# For tests/integration/test-layers.sh: each layer and what it sees, and
+# the compiler flags of a source F (make -s print-cflags F=lib/x.c).
+.PHONY: layers print-cflags
+layers:
+	@$(foreach l,$(LAYERS),echo '$(l): $(SEES_$(l))';)
+print-cflags:
+	@: $(info $(CPPFLAGS) $(call layer_inc,$(F)) $(ALL_CFLAGS))
 
 $(LIBVTUNE): $(call obj,$(LIB_SRC))
 $(LIBAGENT): $(call obj,$(AGENT_SRC))

@@ -2,7 +2,7 @@
 /* kvm_cmd: `vtune kvm channel-xml`: print the libvirt <channel> element
  * that gives a domain vtune's agent channel (see docs/kvm.md). */
 #include "commands.h"
-#include "kvm_xml.h"
+#include "wire.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
  * rules; show one rule key by key with the file and line that set it. */
 #include "commands.h"
 #include "action.h"
-#include "backend.h"
+#include "backend_table.h"
 #include "parse.h"
 #include "policy.h"
 #include "textwrap.h"

@@ -3,7 +3,7 @@
  * first, and never overwrites a knob someone else changed (unless --force). */
 #include "commands.h"
 #include "ctl_client.h"
-#include "backend.h"
+#include "backend_table.h"
 #include "journal.h"
 #include "log.h"
 #include "textwrap.h"

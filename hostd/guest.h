@@ -140,10 +140,7 @@ void guest_free(struct guest *g);
 /* Connect to bk.channel (non-blocking unix socket). On failure the next
  * attempt is scheduled with exponential backoff. 0 or -errno. */
 int guest_connect(struct guest *g, uint64_t now_ns);
-/* Take fd (a connected stream socket) as the channel: made non-blocking,
- * watched by the loop when there is one, then resync + hello are sent.
- * 0 or -errno (fd is then closed). */
-int guest_attach_fd(struct guest *g, int fd, uint64_t now_ns);
+/* guest_attach_fd (a channel a backend carries itself): backend.h. */
 /* Close the channel now and schedule a reconnect after the backoff. */
 void guest_disconnect(struct guest *g, uint64_t now_ns, const char *reason);
 

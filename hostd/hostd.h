@@ -11,7 +11,7 @@
 
 #include <json-c/json.h>
 
-#include "backend.h"
+#include "backend_table.h"
 #include "engine.h"
 #include "journal.h"
 

@@ -4,7 +4,7 @@
 #include "backend_mod.h"
 #include "hostd.h"
 #include "action.h"
-#include "backend.h"
+#include "backend_table.h"
 #include "hostnet.h"
 #include "log.h"
 #include "metrics_http.h"

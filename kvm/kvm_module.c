@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kvm_module: what backend-kvm.so exports to vtune-hostd and vtune (see
- * hostd/backend_mod.h): the libvirt backend's table. */
+ * backend/backend_mod.h): the libvirt backend's table. */
 #include "backend_mod.h"
 
 const struct backend_mod vtune_backend_kvm = {

@@ -8,9 +8,7 @@
 #include <stddef.h>
 
 #include "backend.h"
-
-/* The virtio-serial port name the agent listens on. */
-#define KVM_AGENT_CHANNEL "org.vtune.agent.0"
+#include "wire.h" /* KVM_AGENT_CHANNEL */
 
 /* Channel state as libvirt writes it on the channel's <target state='...'>. */
 enum kvm_chan_state { KVM_CHAN_UNKNOWN = -1, KVM_CHAN_DISCONNECTED = 0, KVM_CHAN_CONNECTED = 1 };

@@ -87,6 +87,13 @@ int knob_restore(const struct knob *k, const char *root, const char *target,
 		 const char *key, const char *value);
 int knob_equal(const struct knob *k, const char *key, const char *a, const char *b);
 
+/* Called once per knob change an expanding action makes (hostnet plans,
+ * backend plans); non-zero stops the expansion and is returned. The action
+ * table's name (action.h), declared here so that the backend contract
+ * (backend/backend.h) needs nothing from actions/. */
+typedef int (*act_change_fn)(void *arg, const char *kind, const char *target,
+			     const char *key, const char *value);
+
 /* Privilege separation (privops.h): given a kind's registered knob, return
  * the knob knob_find hands out instead (e.g. one whose operations send each
  * read and write to a privileged process), or real itself to leave the kind

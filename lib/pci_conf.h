@@ -2,7 +2,7 @@
 /* pci_conf: what an SR-IOV / PCI passthrough action is allowed to do (which
  * physical functions, how many VFs, which driver, what it may cost the guest
  * or the host). Plain data, no dependencies: policies, the operator command
- * and the planners (kvm/sriov_plan.h) all fill or read it. */
+ * and the planners (hostnet/sriov_plan.h) all fill or read it. */
 #ifndef VTUNE_PCI_CONF_H
 #define VTUNE_PCI_CONF_H
 

@@ -19,6 +19,10 @@
 #define WIRE_V_MAX 2
 #define WIRE_V_LIMIT 65535 /* largest version number accepted at all */
 
+/* The virtio-serial port name the agent listens on (KVM: the <channel>
+ * target name hostd looks for and `vtune kvm channel-xml` prints). */
+#define KVM_AGENT_CHANNEL "org.vtune.agent.0"
+
 /* Limits (bytes unless noted). A line is at most WIRE_MAX_LINE bytes
  * counting its newline. String limits exclude the terminating NUL. */
 #define WIRE_MAX_LINE 65536

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "action.h"
+#include "act_table.h"
 #include "corroborate.h"
 #include "engine_int.h"
 #include "strmap.h"

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "action.h"
+#include "act_table.h"
 #include "expr.h"
 #include "strmap.h"
 

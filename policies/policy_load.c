@@ -15,7 +15,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "action.h"
+#include "act_table.h"
 #include "allow.h"
 #include "parse.h"
 #include "policy_ld.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xen_module: what backend-xen.so exports to vtune-hostd and vtune (see
- * hostd/backend_mod.h): the libxenctrl/xenstore backend's table. */
+ * backend/backend_mod.h): the libxenctrl/xenstore backend's table. */
 #include "backend_mod.h"
 
 const struct backend_mod vtune_backend_xen = {

@@ -132,7 +132,7 @@ for l in $(cut -d' ' -f1 /tmp/nb0); do for f in comm stat schedstat status; do
 # dom0 busy on its vCPU 0 only: one hot vCPU, a mean of about half
 taskset -c 0 yes > /dev/null & b0=$!
 echo "XE_HOSTD_START uptime=$(now)"
-# the Xen backend is a module (hostd/backend_mod.h): dom0's /bin has it
+# the Xen backend is a module (backend/backend_mod.h): dom0's /bin has it
 export VTUNE_BACKEND_DIR=/bin
 vtune-hostd --backend xen --policy /bin/e2e-xen.yaml --journal $J --control $C \
 	--interval 1 --metrics off -v > /tmp/hostd.log 2>&1 &

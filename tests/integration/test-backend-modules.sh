@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # test-backend-modules: the hypervisor backends are modules loaded on demand
-# (hostd/backend_mod.h): vtune-hostd, vtune and vtune-agent link neither
+# (backend/backend_mod.h): vtune-hostd, vtune and vtune-agent link neither
 # libvirt nor a Xen library; backend-kvm.so links no Xen library and
 # backend-xen.so no libvirt; the kvm module loads and finds libvirt's test
 # guest (test:///default, no daemon); a missing module is an error naming

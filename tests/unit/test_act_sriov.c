@@ -17,7 +17,7 @@
 #include "act_sriov.h"
 #include "action.h"
 #include "apply.h"
-#include "backend.h"
+#include "backend_table.h"
 #include "journal.h"
 #include "knob.h"
 #include "kvm.h"

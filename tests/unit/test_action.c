@@ -12,7 +12,7 @@
 
 #include "action.h"
 #include "apply.h"
-#include "backend.h"
+#include "backend_table.h"
 #include "knob.h"
 #include "policy.h"
 #include "privops.h"

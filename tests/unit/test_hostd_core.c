@@ -19,7 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "backend_table.h"
 #include "ctl.h"
 #include "ctl_client.h"
 #include "action.h"

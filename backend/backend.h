@@ -6,14 +6,14 @@
  * separation must allow for it. One ops table per hypervisor (kvm/ on
  * libvirt, xen/ on libxenctrl) and a "sim" backend that serves tests and
  * dry runs: guests are unix sockets in a directory. hostd never asks which
- * backend it has. */
+ * backend it has. A backend sees lib/, hostnet/ and this folder only (the
+ * Makefile's layers); hostd's side is hostd/backend_table.h. */
 #ifndef VTUNE_BACKEND_H
 #define VTUNE_BACKEND_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "action.h"
 #include "knob.h"
 #include "loop.h"
 #include "metrics.h"
@@ -98,7 +98,7 @@ struct backend_ops {
 	 * > 0 with their names in buf (n bytes), 0 none, -errno. A guest with
 	 * any keeps bridge netfilter on. NULL: the backend binds none. */
 	int (*guest_filters)(struct backend *b, const struct bk_guest *g, char *buf, size_t n);
-	/* PCI passthrough of an SR-IOV VF (kvm/sriov_plan.h): plan giving
+	/* PCI passthrough of an SR-IOV VF (hostnet/sriov_plan.h): plan giving
 	 * guest g one VF within conf (want_vf: that VF; NULL: the planner
 	 * picks), fn once per knob change in order (VFs created, a network
 	 * VF configured, the stub driver, the attachment). 0, SRIOV_PLAN_HOLDS
@@ -124,18 +124,14 @@ struct backend_ops {
 			    size_t bufn, char *why, size_t n);
 };
 
-/* Can the backend named do kind with key (pin modes, PCI attach)? 1 or 0;
- * kinds that need nothing of a backend: 1. An act_where.can. */
-int backend_can(const char *name, enum pol_kind kind, const char *key);
+/* What hostd gives a backend that carries the agent channels itself
+ * (channels_open; hostd/guest.c): take fd (a connected stream socket) as
+ * the channel of g, a guest bk_find_fn returned: made non-blocking, watched
+ * by the loop when there is one, then resync + hello are sent. 0 or -errno
+ * (fd is then closed). */
+int guest_attach_fd(struct guest *g, int fd, uint64_t now_ns);
 
-/* Register the knob kinds every action and every backend writes (each with
- * no connection: a backend binds its own when it opens), so that a journal
- * written anywhere can be read and reverted. Idempotent. */
-void backend_register_knobs(void);
-
-/* The backends built in; NULL when the name is unknown. */
-const struct backend_ops *backend_find(const char *name);
-
+/* The backends built in (hostd/backend_table.h finds them by name). */
 extern const struct backend_ops backend_sim_ops;
 extern const struct backend_ops backend_kvm_ops;
 extern const struct backend_ops backend_xen_ops;

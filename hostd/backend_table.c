@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* backend: the table of built-in backends vtune-hostd can use, what each
+/* backend_table: the table of built-in backends vtune-hostd can use, what each
  * can do for the policy check, and the knob kinds they all write. */
-#include "backend.h"
+#include "backend_table.h"
+#include "action.h"
 
 #include <string.h>
 

@@ -7,7 +7,7 @@
  * DIR/NAME.xml (a libvirt domain XML) its UUID and fleet labels. Serves
  * tests and dry runs. */
 #include "backend.h"
-#include "kvm_xml.h"
+#include "../kvm/kvm_xml.h" /* the one exception to the layers (Makefile) */
 #include "netns.h"
 #include "log.h"
 #include "parse.h"

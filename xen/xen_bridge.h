@@ -6,7 +6,6 @@
 #define VTUNE_XEN_BRIDGE_H
 
 #include "backend.h"
-#include "guest.h"
 #include "loop.h"
 
 #define XB_OUT_MAX (4u * (4096u + 1u))	   /* bytes queued towards hostd per guest */
