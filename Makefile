@@ -10,8 +10,8 @@ DESTDIR  ?=
 VERSION  := 0.1.0
 
 # What each program links: the agent has the xenstore transport; vtune-hostd
-# and vtune link neither libvirt nor Xen's libraries: those are in the
-# backend modules backend-kvm.so and backend-xen.so, loaded on demand
+# and vtune link neither libvirt, libxml2 nor Xen's libraries: those are in
+# the backend modules backend-kvm.so and backend-xen.so, loaded on demand
 # (hostd/backend_mod.h). The unit tests link everything.
 CORE_PKGS   := libnl-3.0 libnl-genl-3.0 libnl-route-3.0 yaml-0.1 json-c \
                libseccomp libcap-ng
@@ -46,7 +46,7 @@ ALL_CFLAGS := $(WARN) $(CFLAGS) $(call pc_cflags,$(HOST_PKGS) $(CLI_PKGS) cmocka
 LIB_SRC   := $(wildcard lib/*.c policies/*.c actions/*.c hostnet/*.c)
 AGENT_SRC := $(filter-out agent/main.c agent/xs_dl.c,$(wildcard agent/*.c))
 KVM_MOD_SRC := kvm/kvm.c kvm/kvm_event.c kvm/kvm_filters.c kvm/kvm_module.c kvm/kvm_hostdev.c \
-               kvm/kvm_sriov.c
+               kvm/kvm_sriov.c kvm/kvm_xml.c
 XEN_MOD_SRC := xen/xen.c xen/xen_module.c hostd/xen_bridge.c xen/xen_sriov.c
 BK_SRC    := $(KVM_MOD_SRC) $(XEN_MOD_SRC)
 HOSTD_SRC := $(filter-out hostd/main.c hostd/backend_mod.c $(BK_SRC),\
