@@ -38,7 +38,7 @@ nm -D --defined-only "$B/backends/backend-kvm.so" | awk '$2 != "A" { print $3 }'
 # shellcheck disable=SC2086
 timeout 10 "$H" --backend kvm --uri test:///default $P -v > "$TMP/kvm.log" 2>&1 &
 hp=$!
-for _ in $(seq 50); do grep -q 'guest test: found' "$TMP/kvm.log" && break; sleep 0.1; done
+for _ in $(seq 50); do grep -qs 'guest test: found' "$TMP/kvm.log" && break; sleep 0.1; done
 kill "$hp" 2>/dev/null; wait "$hp" 2>/dev/null
 grep -q "backend kvm: loaded $B/backends/backend-kvm.so" "$TMP/kvm.log" && grep -q 'guest test: found' "$TMP/kvm.log" &&
 	ok "the kvm module loads and lists libvirt's test guest" || bad "kvm module: $(tail -3 "$TMP/kvm.log")"
@@ -52,10 +52,11 @@ s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); time.sleep(
 sp=$!
 for _ in $(seq 50); do [ -S "$TMP/sim/g1.sock" ] && break; sleep 0.1; done
 for dir in "" "$TMP/none"; do
+	rm -f "$TMP/sim.log" # not the previous run's "found"
 	# shellcheck disable=SC2086
 	VTUNE_BACKEND_DIR=$dir timeout 10 "$H" --backend sim --uri "$TMP/sim" $P -v > "$TMP/sim.log" 2>&1 &
 	hp=$!
-	for _ in $(seq 50); do grep -q 'guest g1: found' "$TMP/sim.log" && break; sleep 0.1; done
+	for _ in $(seq 50); do grep -qs 'guest g1: found' "$TMP/sim.log" && break; sleep 0.1; done
 	kill "$hp" 2>/dev/null; wait "$hp" 2>/dev/null
 	w=$(grep 'labels not read' "$TMP/sim.log")
 	if [ -z "$dir" ]; then
