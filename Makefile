@@ -10,8 +10,8 @@ DESTDIR  ?=
 VERSION  := 0.1.0
 
 # What each program links: the agent has the xenstore transport; vtune-hostd
-# and vtune link neither libvirt nor Xen's libraries: those are in the
-# backend modules backend-kvm.so and backend-xen.so, loaded on demand
+# and vtune link neither libvirt, libxml2 nor Xen's libraries: those are in
+# the backend modules backend-kvm.so and backend-xen.so, loaded on demand
 # (backend/backend_mod.h). The unit tests link everything.
 CORE_PKGS   := libnl-3.0 libnl-genl-3.0 libnl-route-3.0 yaml-0.1 json-c \
                libseccomp libcap-ng
@@ -51,8 +51,6 @@ CPPFLAGS += -D_GNU_SOURCE -DVTUNE_VERSION='"$(VERSION)"' \
 #                    only through the contract (they are modules, backend_mod.c)
 #   cli/             what hostd/ sees, and hostd/
 #   tests/ bench/    everything (the unit tests link the backends directly)
-# One exception, spelled out where it is: sim/sim.c reads a domain XML's
-# fleet labels with kvm/kvm_xml.h (#include "../kvm/kvm_xml.h").
 # tests/integration/test-layers.sh checks the rule on a build's dependency
 # files and that an upward include fails.
 LAYERS        := lib policies hostnet actions backend kvm xen sim agent hostd cli
@@ -87,7 +85,7 @@ ALL_CFLAGS := $(WARN) $(CFLAGS) $(call pc_cflags,$(HOST_PKGS) $(CLI_PKGS) cmocka
 LIB_SRC   := $(wildcard lib/*.c policies/*.c actions/*.c hostnet/*.c)
 AGENT_SRC := $(filter-out agent/main.c agent/xs_dl.c,$(wildcard agent/*.c))
 KVM_MOD_SRC := kvm/kvm.c kvm/kvm_event.c kvm/kvm_filters.c kvm/kvm_module.c kvm/kvm_hostdev.c \
-               kvm/kvm_sriov.c
+               kvm/kvm_sriov.c kvm/kvm_xml.c
 XEN_MOD_SRC := xen/xen.c xen/xen_module.c xen/xen_bridge.c xen/xen_sriov.c
 BK_SRC    := $(KVM_MOD_SRC) $(XEN_MOD_SRC)
 HOSTD_SRC := $(filter-out hostd/main.c hostd/backend_mod.c $(BK_SRC),\

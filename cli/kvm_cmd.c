@@ -3,6 +3,7 @@
  * that gives a domain vtune's agent channel (see docs/kvm.md). */
 #include "commands.h"
 #include "wire.h"
+#include "jscan.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -27,7 +28,19 @@ static const char usage[] =
 	"Without either, the element has no path and libvirt picks one in\n"
 	CHANNEL_DIR "/ when the domain starts.\n";
 
-/* Write s with XML's five special characters escaped. */
+/* Whether XML can hold s as text: UTF-8 without control characters other
+ * than tab, newline and carriage return. */
+static int xml_text_ok(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+			return 0;
+	return jscan_utf8_valid(s, strlen(s));
+}
+
+/* Write s (xml_text_ok) as an attribute value: the five special characters
+ * as entities; tab, newline and carriage return as character references,
+ * which a parser would otherwise read as spaces. */
 static void put_xml(FILE *f, const char *s)
 {
 	for (; *s; s++) {
@@ -37,6 +50,9 @@ static void put_xml(FILE *f, const char *s)
 		case '>': fputs("&gt;", f); break;
 		case '\'': fputs("&apos;", f); break;
 		case '"': fputs("&quot;", f); break;
+		case '\t': fputs("&#9;", f); break;
+		case '\n': fputs("&#10;", f); break;
+		case '\r': fputs("&#13;", f); break;
 		default: fputc(*s, f); break;
 		}
 	}
@@ -80,6 +96,11 @@ static int channel_xml(int argc, char **argv)
 		fprintf(stderr, "vtune kvm channel-xml: socket path '%s': want an absolute path under %zu bytes%s\n",
 			path, sizeof ((struct sockaddr_un *)0)->sun_path,
 			path == buf ? " (give a shorter one with --path)" : "");
+		return 2;
+	}
+	if (path && !xml_text_ok(path)) {
+		fprintf(stderr, "vtune kvm channel-xml: socket path: XML cannot hold it (not UTF-8, "
+			"or a control character)\n");
 		return 2;
 	}
 	fputs("<channel type='unix'>\n  <source mode='bind'", stdout);

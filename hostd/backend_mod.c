@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* backend_mod: load the kvm and xen backends on demand (dlopen) and the
  * proxies the programs link in their place: backend_kvm_ops /
- * backend_xen_ops and the backend functions hostd calls by name. Linked
- * into vtune-hostd and vtune only; unit tests link the backends. */
+ * backend_xen_ops and the backend functions hostd calls by name
+ * (kvm_xml_labels). Linked into vtune-hostd and vtune only; unit tests link
+ * the backends. */
 #include "backend_mod.h"
 #include "log.h"
 
@@ -294,6 +295,19 @@ static void xen_channels_close(void *ch)
 {
 	if (real(1))
 		real(1)->channels_close(ch);
+}
+
+/* The sim backend's NAME.xml is a libvirt domain XML: read by the kvm
+ * module, whose libxml2 the programs do not link. */
+int kvm_xml_labels(const char *xml, struct bk_guest *g)
+{
+	char why[256];
+	const struct backend_mod *m = backend_mod_load("kvm", why, sizeof why);
+	if (!m || !m->xml_labels) {
+		log_debug("kvm_xml_labels: %s", m ? "not in the kvm module" : why);
+		return -ENOENT;
+	}
+	return m->xml_labels(xml, g);
 }
 
 /* The same slots as kvm/kvm.c's and xen/xen.c's tables (checked when a

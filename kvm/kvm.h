@@ -65,10 +65,11 @@ int kvm_guest_from_domain(virDomainPtr dom, struct bk_guest *g);
 int kvm_guest_filters(struct backend *b, const struct bk_guest *g, char *buf, size_t n);
 
 /* The filter names of <filterref> in a domain XML's interfaces: those whose
- * target dev is tap, or every interface when tap is NULL or "". Count of
- * distinct names (> 0) with them in buf, 0 none, -EINVAL for XML that is not
- * a domain. */
-int kvm_xml_filterrefs(const char *xml, const char *tap, char *buf, size_t n);
+ * target dev is tap, or every interface when tap is NULL or "" (read with
+ * kvm_xml_each_filterref). Count of distinct names (> 0) with them,
+ * comma-separated, in buf (n bytes; cut when they do not fit), 0 none, or
+ * kvm_xml's -errno (-EINVAL for XML that is not a domain). */
+int kvm_filterrefs(const char *xml, const char *tap, char *buf, size_t n);
 
 /* One change for the caller to journal and apply (knob_find(kind)->write). */
 struct kvm_pin_change {

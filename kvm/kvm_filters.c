@@ -4,7 +4,7 @@
  * netfilter on: nwfilter's ebtables/iptables rules only see bridged frames
  * while it is on. Two sources, because either alone can miss one: the
  * nwfilter driver's bindings for the guest's tap, and <filterref> in the
- * domain's live XML (read with libxml2). */
+ * domain's live XML (kvm_xml). */
 #include "kvm.h"
 
 #include <errno.h>
@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include <libvirt/virterror.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
+
+#include "kvm_xml.h"
 
 /* Append name to the comma-separated list in buf unless it is there. */
 static void add_name(char *buf, size_t n, const char *name, int *count)
@@ -33,51 +33,26 @@ static void add_name(char *buf, size_t n, const char *name, int *count)
 	snprintf(buf + used, n - used, "%s%s", used ? "," : "", name);
 }
 
-static xmlNode *child(xmlNode *parent, const char *name)
+struct names {
+	char *buf;
+	size_t n;
+	int count;
+};
+
+static void add_ref(void *arg, const char *name)
 {
-	for (xmlNode *c = parent ? parent->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, BAD_CAST name))
-			return c;
-	return NULL;
+	struct names *l = arg;
+	add_name(l->buf, l->n, name, &l->count);
 }
 
-static int attr_is(xmlNode *node, const char *attr, const char *want)
+int kvm_filterrefs(const char *xml, const char *tap, char *buf, size_t n)
 {
-	xmlChar *v = node ? xmlGetProp(node, BAD_CAST attr) : NULL;
-	int r = v && !strcmp((const char *)v, want);
-	xmlFree(v);
-	return r;
-}
-
-int kvm_xml_filterrefs(const char *xml, const char *tap, char *buf, size_t n)
-{
-	int count = 0;
+	struct names l = { buf, n, 0 };
 	if (!n)
 		return -EINVAL;
 	buf[0] = '\0';
-	xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!doc)
-		return -EINVAL;
-	xmlNode *root = xmlDocGetRootElement(doc);
-	if (!root || xmlStrcmp(root->name, BAD_CAST "domain")) {
-		xmlFreeDoc(doc);
-		return -EINVAL;
-	}
-	for (xmlNode *i = child(root, "devices") ? child(root, "devices")->children : NULL; i;
-	     i = i->next) {
-		if (i->type != XML_ELEMENT_NODE || xmlStrcmp(i->name, BAD_CAST "interface"))
-			continue;
-		if (tap && *tap && !attr_is(child(i, "target"), "dev", tap))
-			continue;
-		xmlNode *f = child(i, "filterref");
-		xmlChar *name = f ? xmlGetProp(f, BAD_CAST "filter") : NULL;
-		if (name && *name)
-			add_name(buf, n, (const char *)name, &count);
-		xmlFree(name);
-	}
-	xmlFreeDoc(doc);
-	return count;
+	int rc = kvm_xml_each_filterref(xml, tap, add_ref, &l);
+	return rc ? rc : l.count;
 }
 
 /* The nwfilter driver's bindings on the guest's tap: their count, names
@@ -126,7 +101,7 @@ int kvm_guest_filters(struct backend *b, const struct bk_guest *g, char *buf, si
 		return -EIO;
 	}
 	char refs[256];
-	int nr = kvm_xml_filterrefs(xml, g->tap, refs, sizeof refs);
+	int nr = kvm_filterrefs(xml, g->tap, refs, sizeof refs);
 	free(xml);
 	if (nr < 0)
 		return nr;

@@ -128,11 +128,14 @@ int kvm_sriov_migration(struct backend *b, const char *domain, int *migrating,
 	char *meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, KVM_SRIOV_META_NS,
 					  VIR_DOMAIN_AFFECT_CURRENT);
 	if (meta) {
-		if (strstr(meta, "migratable")) {
+		/* our namespace's one element, without the namespace; one
+		 * we cannot read counts as the mark (a VF stops migration) */
+		int r = kvm_xml_root_is(meta, "migratable");
+		if (r) {
 			*must_migrate = 1;
 			if (!*migrating)
-				snprintf(why, n, "its XML marks it migratable (<metadata> %s)",
-					 KVM_SRIOV_META_NS);
+				snprintf(why, n, "its XML marks it migratable (<metadata> %s%s)",
+					 KVM_SRIOV_META_NS, r < 0 ? ", unreadable" : "");
 		}
 		free(meta);
 	} else {

@@ -7,8 +7,10 @@
 #include <math.h>
 #include <stdio.h>
 
-#define E1(a) { M_##a, -1, -1 }
-#define E2(a, b) { M_##a, M_##b, -1 }
+/* evidence: the largest of one or two host metrics, or the sum of two */
+#define E1(a) { M_##a, -1, -1 }, 0
+#define E2(a, b) { M_##a, M_##b, -1 }, 0
+#define SUM2(a, b) { M_##a, M_##b, -1 }, 1
 
 /* Rates are per second over slightly different windows on both sides (the
  * agent's sample interval, hostd's step), so factors leave room for that;
@@ -48,8 +50,12 @@ static const struct corr_row rows[] = {
 	  "steal is run delay the host sees on the guest's vCPUs" },
 	{ M_GUEST_CPU_STEAL_MAX, E2(HOST_VCPU_DELAY_MAX, HOST_VCPU_CONTENTION), 2.0, 2,
 	  "steal is run delay the host sees on the guest's vCPUs" },
-	{ M_GUEST_CPU_BUSY_MAX, E1(HOST_VCPU_BUSY_MAX), 1.5, 10,
-	  "a busy vCPU is CPU time of its thread on the host" },
+	/* without steal accounting (QEMU TCG, or a KVM guest whose kernel
+	 * does not read steal time) a vCPU the host did not run while the
+	 * guest was busy counts as busy in the guest: the thread's CPU time
+	 * and its run delay together are the wall time it wanted */
+	{ M_GUEST_CPU_BUSY_MAX, SUM2(HOST_VCPU_BUSY_MAX, HOST_VCPU_DELAY_MAX), 1.5, 10,
+	  "a busy vCPU is CPU time of its thread on the host, or time it waited to run" },
 };
 
 #define NROWS (sizeof rows / sizeof rows[0])
@@ -87,7 +93,13 @@ int corr_check(int id, const struct mvec *guest, const struct mvec *host, char *
 		if (!host || !mvec_has(host, r->host[k]))
 			continue;
 		double h = mvec_get(host, r->host[k]);
-		if (isfinite(h) && (best < 0 || h > e)) {
+		if (!isfinite(h))
+			continue;
+		if (r->sum) {
+			e = best < 0 ? h : e + h;
+			if (best < 0)
+				best = r->host[k];
+		} else if (best < 0 || h > e) {
 			best = r->host[k];
 			e = h;
 		}
@@ -102,8 +114,16 @@ int corr_check(int id, const struct mvec *guest, const struct mvec *host, char *
 		return 1;
 	expr_format_value(best, e, ev, sizeof ev);
 	expr_format_value(id, bound, bv, sizeof bv);
+	char names[160] = "";
+	size_t at = 0;
+	for (int k = 0; k < CORR_MAX_EVIDENCE && r->host[k] >= 0 && at < sizeof names; k++)
+		if (k == 0 || r->sum)
+			at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", k ? " + " : "",
+					       metric_defs[r->host[k]].name);
+	if (!r->sum)
+		snprintf(names, sizeof names, "%s", metric_defs[best].name);
 	snprintf(why, n, "%s=%s exceeds %s allowed by %s=%s (%s)", metric_defs[id].name, gv, bv,
-		 metric_defs[best].name, ev, r->reason);
+		 names, ev, r->reason);
 	return 0;
 }
 

@@ -15,10 +15,13 @@
 
 /* One row: guest <= factor * evidence + slack, where evidence is the
  * largest of the host metrics listed that the host view holds (each
- * backend fills the ones it can: KVM run delay, Xen pCPU contention). */
+ * backend fills the ones it can: KVM run delay, Xen pCPU contention), or
+ * their sum for a row marked sum (parts of one whole: CPU time and run
+ * delay). */
 struct corr_row {
 	int guest;			 /* enum metric_id, a guest.* metric */
 	int host[CORR_MAX_EVIDENCE];	 /* host.* evidence, -1 past the last */
+	int sum;			 /* evidence: the sum of those held */
 	double factor, slack;		 /* the bound, in the guest metric's unit */
 	const char *reason;		 /* why the evidence bounds it */
 };

@@ -312,6 +312,32 @@ static int holds(const struct expr *x, const struct mvec *g, const struct mvec *
 	return expr_eval(x, g, h, &v) == 0 && v != 0;
 }
 
+/* Do rules a and b change a knob in common (the same kind on the same
+ * side; for sysctls the same key)? Notes change nothing. */
+static int same_knob(const struct pol_rule *a, const struct pol_rule *b)
+{
+	for (size_t i = 0; i < a->n_actions; i++)
+		for (size_t j = 0; j < b->n_actions; j++) {
+			const struct pol_action *x = &a->actions[i], *y = &b->actions[j];
+			if (x->kind == PA_NOTE || x->side != y->side || x->kind != y->kind)
+				continue;
+			if (x->kind != PA_SYSCTL || !strcmp(x->key, y->key))
+				return 1;
+		}
+	return 0;
+}
+
+/* Is a knob rule i changes being watched for another rule's verdict? One
+ * change per knob at a time: each verdict then judges its own change, and
+ * undoing it never meets a later change of the same knob. */
+static int knob_watched(const struct pol_engine *e, const struct subject *s, size_t i)
+{
+	for (size_t q = 0; q < e->set->n_rules; q++)
+		if (q != i && vf_open(s, q) && same_knob(&e->set->rules[i], &e->set->rules[q]))
+			return 1;
+	return 0;
+}
+
 static uint64_t since(uint64_t now, uint64_t then)
 {
 	return now > then ? now - then : 0;
@@ -357,7 +383,8 @@ int pol_engine_step(struct pol_engine *e, const char *subject, uint64_t now_ns,
 			continue;
 		}
 		/* no new change while the last one is watched, nor in quarantine */
-		int held_back = vf_open(s, i) || now_ns < st->quarantine_until;
+		int held_back = vf_open(s, i) || now_ns < st->quarantine_until ||
+				knob_watched(e, s, i);
 		if (st->active) {
 			int c;
 			if (r->clear) {

@@ -4,10 +4,10 @@
  * an optional DIR/NAME.host file ("host.metric value" lines) is its host
  * view and may name its network path ("tap IFNAME", "bridge IFNAME",
  * "netns PATH" lines, read when the guest is found), an optional
- * DIR/NAME.xml (a libvirt domain XML) its UUID and fleet labels. Serves
- * tests and dry runs. */
+ * DIR/NAME.xml (a libvirt domain XML, read by the kvm module's reader) its
+ * UUID and fleet labels. Serves tests and dry runs. */
 #include "backend.h"
-#include "../kvm/kvm_xml.h" /* the one exception to the layers (Makefile) */
+#include "backend_mod.h"
 #include "netns.h"
 #include "log.h"
 #include "parse.h"
@@ -89,8 +89,9 @@ static int sim_guest(const struct backend *b, const char *file, struct bk_guest 
 	snprintf(path, sizeof path, "%s/%s.xml", b->dir, g->name);
 	FILE *f = xml ? fopen(path, "re") : NULL;
 	if (f) {
-		if (fread(xml, 1, SIM_XML_MAX, f) > 0 && kvm_xml_labels(xml, g) < 0)
-			log_warn("sim: %s: labels not read", path);
+		int r = fread(xml, 1, SIM_XML_MAX, f) > 0 ? kvm_xml_labels(xml, g) : 0;
+		if (r < 0)
+			log_warn("sim: %s: labels not read: %s", path, strerror(-r));
 		fclose(f);
 	}
 	free(xml);

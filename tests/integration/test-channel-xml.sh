@@ -17,7 +17,8 @@ command -v virsh >/dev/null || { echo "SKIP: test-channel-xml needs virsh (libvi
 command -v python3 >/dev/null || { echo "SKIP: test-channel-xml needs python3"; exit 77; }
 "$V" kvm channel-xml --help >/dev/null 2>&1 || fail "vtune has no 'kvm channel-xml' command"
 
-# 1. The element: defaults, escaping, refusals.
+# 1. The element: defaults, escaping (tab and newline as character
+# references), refusals (what XML cannot hold).
 "$V" kvm channel-xml > "$TMP/none.xml" || fail "channel-xml failed"
 grep -q "<source mode='bind'/>" "$TMP/none.xml" || fail "no path-less source: $(cat "$TMP/none.xml")"
 "$V" kvm channel-xml --domain web1 > "$TMP/dom.xml" || fail "--domain failed"
@@ -28,7 +29,14 @@ grep -q "path='/tmp/a&apos;b&amp;c&lt;d&gt;.sock'" "$TMP/esc.xml" || fail "not e
 "$V" kvm channel-xml --path relative.sock >/dev/null 2>&1 && fail "a relative --path was accepted"
 "$V" kvm channel-xml --domain ../x >/dev/null 2>&1 && fail "--domain ../x was accepted"
 "$V" kvm channel-xml --path "/$(printf '%0120d' 0)" >/dev/null 2>&1 && fail "an over-long path was accepted"
-for f in none dom esc; do
+"$V" kvm channel-xml --path "$(printf '/tmp/tab\tnl\ncr\r.sock')" > "$TMP/ctl.xml" || fail "--path with a newline failed"
+grep -q "path='/tmp/tab&#9;nl&#10;cr&#13;.sock'" "$TMP/ctl.xml" || fail "tab/newline not escaped: $(cat "$TMP/ctl.xml")"
+python3 -c 'import sys, xml.dom.minidom as m
+p = m.parse(sys.argv[1]).getElementsByTagName("source")[0].getAttribute("path")
+sys.exit(p != "/tmp/tab\tnl\ncr\r.sock")' "$TMP/ctl.xml" || fail "tab/newline do not read back: $(cat "$TMP/ctl.xml")"
+"$V" kvm channel-xml --path "$(printf '/tmp/a\001b.sock')" >/dev/null 2>&1 && fail "a control character was accepted"
+"$V" kvm channel-xml --path "$(printf '/tmp/a\377b.sock')" >/dev/null 2>&1 && fail "a path that is not UTF-8 was accepted"
+for f in none dom esc ctl; do
 	python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$TMP/$f.xml" \
 		|| fail "$f.xml is not well-formed XML"
 done

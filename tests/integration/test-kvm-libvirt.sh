@@ -132,6 +132,9 @@ VTUNE_KVM_LIVE_URI=$URI VTUNE_KVM_LIVE_GUEST=vtune-guest VTUNE_KVM_LIVE_FILTER=v
 VTUNE_KVM_LIVE_CHANNEL=$W/guest/agent.sock VTUNE_KVM_LIVE_TAP=vt-tap0 \
 	"$B/tests/test_kvm" > "$W/test.log" 2>&1
 rc=$?
+# VTUNE_KVM_DUMPXML=FILE keeps the running guest's live XML (how
+# tests/fixtures/libvirt/qemu-live.xml was captured)
+[ -z "${VTUNE_KVM_DUMPXML:-}" ] || $V dumpxml vtune-guest > "$VTUNE_KVM_DUMPXML" || fail "dumpxml"
 grep -E '^live:|ERROR|FAILED|PASSED|SKIPPED' "$W/test.log"
 [ $rc = 0 ] || { cat "$W/test.log"; fail "test_kvm live"; }
 grep -q 'test_live' "$W/test.log" && ! grep -q 'SKIPPED.*test_live' "$W/test.log" ||

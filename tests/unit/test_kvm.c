@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_kvm: the KVM backend against libvirt's test:///default driver (no
- * daemon): domain XML scanning, list, events through hostd-style polling,
+ * daemon): guests as their domain XML shows them (the reader itself is
+ * test_kvm_xml's), list, events through hostd-style polling, filters,
  * pinning knobs, host view and pin plans. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +13,6 @@
 #include "knob.h"
 #include "cpulist.h"
 #include "kvm.h"
-#include "kvm_xml.h"
 #include "metrics.h"
 #include "vclock.h"
 
@@ -27,48 +27,6 @@
 
 #define URI "test:///default"
 
-/* The recipe guest (shared/recipes/libvirt/vtune-guest.xml), with live-XML
- * additions: the channel's state, a decoy channel in <metadata>, an escaped
- * path, a hostdev (source address vs the guest's own PCI address). */
-static const char guest_xml[] =
-	"<?xml version='1.0'?>\n"
-	"<!-- a comment with <channel type='unix'> in it -->\n"
-	"<domain type='qemu' id='7'>\n"
-	"  <name>vtune-guest</name>\n"
-	"  <metadata><x:y xmlns:x='urn:x'><channel type='unix'><source path='/evil'/>"
-	"<target type='virtio' name='org.vtune.agent.0'/></channel></x:y></metadata>\n"
-	"  <vcpu placement='static'>2</vcpu>\n"
-	"  <devices>\n"
-	"    <serial type='unix'>\n"
-	"      <source mode='bind' path='/vt/libvirt/console.sock'/>\n"
-	"      <target port='0'/>\n"
-	"    </serial>\n"
-	"    <channel type='unix'>\n"
-	"      <source mode='bind' path='/vt/other.sock'/>\n"
-	"      <target type='virtio' name='org.qemu.guest_agent.0' state='connected'/>\n"
-	"    </channel>\n"
-	"    <channel type='unix'>\n"
-	"      <source mode='bind' path=\"/vt/lib&amp;virt/agent.sock\"/>\n"
-	"      <target type='virtio' name='org.vtune.agent.0' state='disconnected'/>\n"
-	"      <address type='virtio-serial' controller='0' bus='0' port='1'/>\n"
-	"    </channel>\n"
-	"    <interface type='network'>\n"
-	"      <source network='default' bridge='virbr0'/>\n"
-	"      <target dev='vnet9'/>\n"
-	"    </interface>\n"
-	"    <interface type='bridge'>\n"
-	"      <mac address='52:54:00:12:34:60'/>\n"
-	"      <source bridge='br0'/>\n"
-	"      <target dev='vnet-vt0'/>\n"
-	"      <model type='virtio'/>\n"
-	"    </interface>\n"
-	"    <hostdev mode='subsystem' type='pci' managed='yes'>\n"
-	"      <source><address domain='0x0000' bus='0x03' slot='0x10' function='0x1'/></source>\n"
-	"      <address type='pci' domain='0x0000' bus='0x00' slot='0x07' function='0x0'/>\n"
-	"    </hostdev>\n"
-	"  </devices>\n"
-	"</domain>\n";
-
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "re");
@@ -79,122 +37,6 @@ static char *slurp(const char *path)
 	fclose(f);
 	assert_true(n > 0);
 	return buf;
-}
-
-/* Fleet labels from <metadata>: libvirt's own dumpxml of domains carrying
- * Nova's and KubeVirt's blocks (tests/fixtures/libvirt/README.md). */
-static void test_xml_labels(void **state)
-{
-	(void)state;
-	struct bk_guest g;
-	char *xml = slurp("tests/fixtures/libvirt/nova-instance.xml");
-	memset(&g, 0, sizeof g);
-	snprintf(g.name, sizeof g.name, "instance-0000002a");
-	assert_int_equal(kvm_xml_guest(xml, &g, NULL), 0);
-	assert_string_equal(g.uuid, "6d5c2a4e-0d9f-4c53-9b0e-2f1a7e3c1b11");
-	assert_string_equal(g.nova_instance, "6d5c2a4e-0d9f-4c53-9b0e-2f1a7e3c1b11");
-	assert_string_equal(g.nova_project, "8a3f1c2d4e5f46a7b8c9d0e1f2a3b4c5");
-	assert_string_equal(g.nova_project_name, "shop & co");
-	assert_string_equal(g.kubevirt_vmi, "");
-	assert_string_equal(g.tap, "tap1234abcd-ef");
-	/* the UUID libvirt gave (virDomainGetUUIDString) stands */
-	snprintf(g.uuid, sizeof g.uuid, "11111111-2222-3333-4444-555555555555");
-	assert_int_equal(kvm_xml_labels(xml, &g), 0);
-	assert_string_equal(g.nova_instance, "11111111-2222-3333-4444-555555555555");
-	free(xml);
-
-	xml = slurp("tests/fixtures/libvirt/kubevirt-vmi.xml");
-	memset(&g, 0, sizeof g);
-	snprintf(g.name, sizeof g.name, "shop_web-vmi");
-	assert_int_equal(kvm_xml_labels(xml, &g), 0);
-	assert_string_equal(g.uuid, "e4686d2c-6e8d-4335-b8fd-81bee22f4814");
-	assert_string_equal(g.kubevirt_namespace, "shop");
-	assert_string_equal(g.kubevirt_vmi, "web-vmi");
-	assert_string_equal(g.nova_instance, "");
-	free(xml);
-
-	/* no metadata; a foreign namespace that reuses the names; a <uuid> and a
-	 * project inside someone else's metadata do not count */
-	memset(&g, 0, sizeof g);
-	snprintf(g.name, sizeof g.name, "ns_x");
-	assert_int_equal(kvm_xml_labels("<domain><name>ns_x</name><metadata>"
-					"<evil:instance xmlns:evil='urn:evil'><evil:owner>"
-					"<evil:project uuid='p'>x</evil:project></evil:owner>"
-					"<uuid>u</uuid></evil:instance>"
-					"<kubevirt xmlns='urn:not-kubevirt'><uid>1</uid></kubevirt>"
-					"</metadata></domain>", &g), 0);
-	assert_string_equal(g.uuid, "");
-	assert_string_equal(g.nova_project, "");
-	assert_string_equal(g.nova_instance, "");
-	assert_string_equal(g.kubevirt_vmi, "");
-	/* Nova's namespace on another prefix; KubeVirt with a prefix */
-	assert_int_equal(kvm_xml_labels("<domain><uuid>abc</uuid><metadata>"
-					"<n:instance xmlns:n='http://openstack.org/xmlns/libvirt/nova/1.0'>"
-					"<n:owner><n:project uuid='p1'>proj</n:project></n:owner></n:instance>"
-					"<k:kubevirt xmlns:k='http://kubevirt.io'><k:uid>1</k:uid></k:kubevirt>"
-					"</metadata></domain>", &g), 0);
-	assert_string_equal(g.uuid, "abc");
-	assert_string_equal(g.nova_instance, "abc");
-	assert_string_equal(g.nova_project, "p1");
-	assert_string_equal(g.nova_project_name, "proj");
-	assert_string_equal(g.kubevirt_namespace, "ns");
-	assert_string_equal(g.kubevirt_vmi, "x");
-	/* too long a value is refused, the field left empty; a broken XML too */
-	memset(&g, 0, sizeof g);
-	char big[512];
-	snprintf(big, sizeof big, "<domain><metadata><n:instance xmlns:n='" "http://openstack.org/xmlns/libvirt/nova/1.1'>"
-		 "<n:owner><n:project uuid='%0100d'>p</n:project></n:owner></n:instance></metadata></domain>", 7);
-	assert_int_equal(kvm_xml_labels(big, &g), -ENAMETOOLONG);
-	assert_string_equal(g.nova_project, "");
-	assert_int_equal(kvm_xml_labels("<domain><uuid>x</uuid><metadata><a", &g), -EINVAL);
-}
-
-static void test_xml_guest(void **state)
-{
-	(void)state;
-	struct bk_guest g;
-	enum kvm_chan_state st;
-	memset(&g, 0, sizeof g);
-	assert_int_equal(kvm_xml_guest(guest_xml, &g, &st), 0);
-	assert_string_equal(g.channel, "/vt/lib&virt/agent.sock");
-	assert_int_equal(st, KVM_CHAN_DISCONNECTED);
-	assert_string_equal(g.tap, "vnet-vt0"); /* bridge wins over network */
-	assert_string_equal(g.bridge, "br0");
-
-	/* Only a network interface: it is taken; no channel: "". */
-	const char *net = "<domain><devices><interface type='network'><source network='default' "
-			  "bridge='virbr0'/><target dev='vnet3'/></interface>"
-			  "<channel type='pty'><target type='virtio' name='org.vtune.agent.0'/>"
-			  "</channel></devices></domain>";
-	assert_int_equal(kvm_xml_guest(net, &g, &st), 0);
-	assert_string_equal(g.channel, "");
-	assert_int_equal(st, KVM_CHAN_UNKNOWN);
-	assert_string_equal(g.tap, "vnet3");
-	assert_string_equal(g.bridge, "virbr0");
-
-	/* Broken XML and oversize values. */
-	assert_int_equal(kvm_xml_guest("<domain><devices><channel type='unix", &g, NULL), -EINVAL);
-	assert_int_equal(kvm_xml_guest("<domain><!-- never closed", &g, NULL), -EINVAL);
-	assert_int_equal(kvm_xml_guest("<domain><interface type='bridge'><target dev='"
-				       "a-very-long-tap-name0'/></interface></domain>", &g, NULL),
-			 -ENAMETOOLONG);
-	assert_string_equal(g.tap, "");
-	assert_int_equal(kvm_xml_guest("<a b='&#65;'/>", &g, NULL), 0); /* unrelated: ignored */
-	assert_int_equal(kvm_xml_guest("<channel type='unix'><source path='&bogus;'/>"
-				       "<target type='virtio' name='org.vtune.agent.0'/></channel>",
-				       &g, NULL), -ENAMETOOLONG);
-}
-
-static void test_xml_hostdevs(void **state)
-{
-	(void)state;
-	char a[4][16];
-	size_t n;
-	assert_int_equal(kvm_xml_hostdevs(guest_xml, a, 4, &n), 0);
-	assert_int_equal(n, 1);
-	assert_string_equal(a[0], "0000:03:10.1");
-	assert_int_equal(kvm_xml_hostdevs("<domain/>", a, 4, &n), 0);
-	assert_int_equal(n, 0);
 }
 
 static void test_cpulist(void **state)
@@ -369,15 +211,23 @@ static void test_xml_filterrefs(void **state)
 		"</devices><metadata><x:interface xmlns:x='urn:x'><filterref filter='decoy'/>"
 		"</x:interface></metadata></domain>";
 	char buf[128];
-	assert_int_equal(kvm_xml_filterrefs(xml, "vnet1", buf, sizeof buf), 1);
+	assert_int_equal(kvm_filterrefs(xml, "vnet1", buf, sizeof buf), 1);
 	assert_string_equal(buf, "clean-traffic");
-	assert_int_equal(kvm_xml_filterrefs(xml, "vnet3", buf, sizeof buf), 0);
+	assert_int_equal(kvm_filterrefs(xml, "vnet3", buf, sizeof buf), 0);
 	assert_string_equal(buf, "");
-	assert_int_equal(kvm_xml_filterrefs(xml, NULL, buf, sizeof buf), 2);
+	assert_int_equal(kvm_filterrefs(xml, NULL, buf, sizeof buf), 2);
 	assert_string_equal(buf, "clean-traffic,no-arp-spoofing");
-	assert_int_equal(kvm_xml_filterrefs(guest_xml, "vnet-vt0", buf, sizeof buf), 0);
-	assert_int_equal(kvm_xml_filterrefs("<domain><devices>", NULL, buf, sizeof buf), -EINVAL);
-	assert_int_equal(kvm_xml_filterrefs("<network/>", NULL, buf, sizeof buf), -EINVAL);
+	/* libvirt's own XML: one filter per interface */
+	char *rich = slurp("tests/fixtures/libvirt/rich-devices.xml");
+	assert_int_equal(kvm_filterrefs(rich, "vt-rich0", buf, sizeof buf), 1);
+	assert_string_equal(buf, "no-ip-spoofing");
+	assert_int_equal(kvm_filterrefs(rich, "", buf, sizeof buf), 2);
+	assert_string_equal(buf, "clean-traffic,no-ip-spoofing");
+	assert_int_equal(kvm_filterrefs(rich, NULL, buf, 10), 2); /* cut, counted */
+	assert_string_equal(buf, "");
+	free(rich);
+	assert_int_equal(kvm_filterrefs("<domain><devices>", NULL, buf, sizeof buf), -EINVAL);
+	assert_int_equal(kvm_filterrefs("<network/>", NULL, buf, sizeof buf), -EINVAL);
 }
 
 /* The backend's guest_filters slot on the test driver (which has no
@@ -409,6 +259,38 @@ static void test_guest_filters(void **state)
 	assert_int_equal(kvm_guest_filters(b, g, buf, sizeof buf), 0);
 	struct bk_guest gone = { .name = "no-such-guest" };
 	assert_int_equal(kvm_guest_filters(b, &gone, buf, sizeof buf), -ENOENT);
+	assert_int_equal(virDomainDestroy(dom), 0);
+	assert_int_equal(virDomainUndefine(dom), 0);
+	virDomainFree(dom);
+	backend_kvm_ops.close(b);
+}
+
+/* A domain defined from libvirt's own XML (tests/fixtures/libvirt/
+ * rich-devices.xml) and started: list() takes its channel (not qemu-ga's,
+ * not the decoy in <metadata>), tap and bridge from the live XML, and
+ * guest_filters the filter of that tap's interface only. */
+static void test_fixture_guest(void **state)
+{
+	(void)state;
+	struct backend *b = open_test();
+	kvm_set_resync_ms(b, 0);
+	char *xml = slurp("tests/fixtures/libvirt/rich-devices.xml");
+	virDomainPtr dom = virDomainDefineXML(kvm_conn(b), xml);
+	free(xml);
+	assert_non_null(dom);
+	assert_int_equal(virDomainCreate(dom), 0);
+	struct seen l = { 0 };
+	assert_int_equal(backend_kvm_ops.list(b, record, &l), 0);
+	const struct bk_guest *g = find(&l, BK_GUEST_UP, "vtune-rich");
+	assert_non_null(g);
+	assert_string_equal(g->channel,
+			    "/var/lib/libvirt/qemu/channel/target/vtune rich & co.org.vtune.agent.0");
+	assert_string_equal(g->tap, "vt-rich0");
+	assert_string_equal(g->bridge, "br-guests");
+	assert_string_equal(g->uuid, "3f0b7c1e-5a2d-4e8f-9c61-0d2b4a6e8f13");
+	char buf[128];
+	assert_int_equal(kvm_guest_filters(b, g, buf, sizeof buf), 1);
+	assert_string_equal(buf, "no-ip-spoofing");
 	assert_int_equal(virDomainDestroy(dom), 0);
 	assert_int_equal(virDomainUndefine(dom), 0);
 	virDomainFree(dom);
@@ -769,11 +651,9 @@ static void test_live(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_xml_guest),
-		cmocka_unit_test(test_xml_labels),
-		cmocka_unit_test(test_xml_hostdevs),
 		cmocka_unit_test(test_xml_filterrefs),
 		cmocka_unit_test(test_guest_filters),
+		cmocka_unit_test(test_fixture_guest),
 		cmocka_unit_test(test_cpulist),
 		cmocka_unit_test(test_open_list),
 		cmocka_unit_test(test_define_events),

@@ -3,8 +3,8 @@
  * driver (no daemon) and the sriov-nvme fixture: the "kvm-hostdev" kind's
  * reads and refusals (the test driver cannot attach: the real attach is
  * tests/e2e/test-sriov-kvm.sh), the host view with domains' hostdevs, the
- * metrics, the migration mark, the KVM plan; and the Xen kinds' checks
- * without a hypervisor. */
+ * metrics, the migration mark, the KVM plan, domains defined from libvirt's
+ * own XML (fixtures); and the Xen kinds' checks without a hypervisor. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -167,6 +167,63 @@ static void test_migration_plan(void **state)
 	assert_int_equal(kvm_sriov_migration(b, "nosuch", &mig, &must, why, sizeof why), -ENOENT);
 }
 
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	assert_non_null(f);
+	char *buf = calloc(1, 65536);
+	assert_non_null(buf);
+	assert_true(fread(buf, 1, 65535, f) > 0);
+	fclose(f);
+	return buf;
+}
+
+static virDomainPtr define_file(const char *path)
+{
+	char *xml = slurp(path);
+	virDomainPtr d = virDomainDefineXML(kvm_conn(b), xml);
+	free(xml);
+	assert_non_null(d);
+	return d;
+}
+
+/* Domains defined from libvirt's own XML: the L2 guest's live XML with a VF
+ * (its host address, not the guest-side one), and the test driver's
+ * rich-devices.xml, inactive, with two hostdevs and the migratable mark in
+ * its <metadata> beside a decoy hostdev. */
+static void test_fixture_domains(void **state)
+{
+	(void)state;
+	const struct knob k = { &kvm_knob_hostdev_ops, b };
+	char buf[64], why[256];
+	int mig = -1, must = -1;
+	virDomainPtr l2 = define_file(FX "/l2-live.xml");
+	assert_int_equal(virDomainCreate(l2), 0);
+	assert_int_equal(knob_read(&k, "/", "l2", "0000:00:03.1", buf, sizeof buf), 0);
+	assert_string_equal(buf, "attached-persistent");
+	assert_int_equal(knob_read(&k, "/", "l2", "0000:00:02.0", buf, sizeof buf), 0);
+	assert_string_equal(buf, "detached");
+	assert_int_equal(kvm_sriov_migration(b, "l2", &mig, &must, why, sizeof why), 0);
+	assert_int_equal(must, 0);
+	assert_int_equal(virDomainDestroy(l2), 0);
+	assert_int_equal(virDomainUndefine(l2), 0);
+	virDomainFree(l2);
+
+	virDomainPtr rich = define_file("tests/fixtures/libvirt/rich-devices.xml");
+	assert_int_equal(knob_read(&k, "/", "vtune-rich", "0001:81:02.7", buf, sizeof buf), 0);
+	assert_string_equal(buf, "persistent");
+	assert_int_equal(knob_read(&k, "/", "vtune-rich", "0000:03:10.1", buf, sizeof buf), 0);
+	assert_string_equal(buf, "persistent");
+	assert_int_equal(knob_read(&k, "/", "vtune-rich", "0000:66:00.0", buf, sizeof buf), 0);
+	assert_string_equal(buf, "detached"); /* the decoy in <metadata> */
+	assert_int_equal(kvm_sriov_migration(b, "vtune-rich", &mig, &must, why, sizeof why), 0);
+	assert_int_equal(mig, 0);
+	assert_int_equal(must, 1);
+	assert_non_null(strstr(why, "marks it migratable"));
+	assert_int_equal(virDomainUndefine(rich), 0);
+	virDomainFree(rich);
+}
+
 static void test_xen_kinds(void **state)
 {
 	(void)state;
@@ -196,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_hostdev_kind),
 		cmocka_unit_test(test_view_metrics),
 		cmocka_unit_test(test_migration_plan),
+		cmocka_unit_test(test_fixture_domains),
 		cmocka_unit_test(test_xen_kinds),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

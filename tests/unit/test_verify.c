@@ -412,6 +412,67 @@ static void test_goals(void **state)
 	expr_free(e);
 }
 
+/* Two rules on one knob: the second waits while the first one's change is
+ * watched (one change per knob at a time), a rule on another knob does
+ * not; once the first is judged, the second acts. */
+static void test_one_change_per_knob(void **state)
+{
+	(void)state;
+	static const char pol[] =
+		"version: 1\n"
+		"rules:\n"
+		"  - name: first\n"
+		"    when: guest.netrx.imbalance >= 3\n"
+		"    improve: none\n"
+		"    guest:\n"
+		"      - sysctl: net.core.somaxconn\n"
+		"        scale: 2\n"
+		"  - name: second\n"
+		"    when: guest.tcp.passive_opens >= 500/s\n"
+		"    improve: none\n"
+		"    guest:\n"
+		"      - sysctl: net.core.somaxconn\n"
+		"        scale: 2\n"
+		"  - name: other\n"
+		"    when: guest.tcp.passive_opens >= 500/s\n"
+		"    improve: none\n"
+		"    guest:\n"
+		"      - sysctl: net.core.netdev_max_backlog\n"
+		"        scale: 2\n";
+	struct fx *f = fx_new(pol);
+	struct pol_verdict v;
+	int64_t seq = 1;
+	mvec_set(&f->g, M_GUEST_NETRX_IMBALANCE, 6);
+	mvec_set(&f->g, M_GUEST_TCP_PASSIVE_OPENS, 1000);
+	/* t = 0: first and other fire; second waits for first's verdict */
+	assert_int_equal(pol_engine_step(f->e, "vm1", vclock_mono_ns(), &f->g, NULL, current,
+					 NULL, &f->plan), 2);
+	for (size_t i = 0; i < f->plan.n; i++)
+		assert_string_not_equal(f->plan.v[i].rule, "second");
+	assert_int_equal(pol_engine_records(f->e, "vm1", "first", &seq, 1), 0);
+	seq++;
+	assert_int_equal(pol_engine_records(f->e, "vm1", "other", &seq, 1), 0);
+	/* the change's own sample, then the window of 3: second still waits */
+	for (int t = 1; t <= 3; t++) {
+		vclock_fake_advance(SEC);
+		pol_plan_clear(&f->plan);
+		assert_int_equal(pol_engine_step(f->e, "vm1", vclock_mono_ns(), &f->g, NULL,
+						 current, NULL, &f->plan), 0);
+	}
+	/* t = 4: both judged (kept: nothing fell); second acts in that step */
+	vclock_fake_advance(SEC);
+	pol_plan_clear(&f->plan);
+	assert_int_equal(pol_engine_step(f->e, "vm1", vclock_mono_ns(), &f->g, NULL, current,
+					 NULL, &f->plan), 1);
+	assert_string_equal(f->plan.v[0].rule, "second");
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(verdict(f, &v), 1);
+		assert_int_equal(v.revert, 0);
+		pol_verdict_free(&v);
+	}
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_improve_none),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_goals),
+		cmocka_unit_test(test_one_change_per_knob),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
