@@ -80,6 +80,7 @@ hostd() {
 		--control $VTUNE_CONTROL --metrics off --no-privsep --interval 1 >> /tmp/hostd.log 2>&1 &
 	HPID=$!
 	i=0; while ! /bin/vtune status > /dev/null 2>&1 && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	[ $i -lt 100 ] || { echo "  hostd did not answer in 10 s:"; tail -n 8 /tmp/hostd.log | sed 's/^/  hostd| /'; }
 }
 hostd_stop() { [ -z "$HPID" ] || { kill $HPID 2>/dev/null; wait $HPID 2>/dev/null; HPID=; }; }
 hostd_rc() { # at most 30 s: a hostd that was not killed is stopped, and says 1
