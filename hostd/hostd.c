@@ -198,7 +198,7 @@ static const struct guest_hooks hooks = { on_ack, on_lost, on_hello };
 
 /* on_hello: what the policy asks that this agent cannot be asked (an
  * older protocol, a kind it does not carry out), said once per hello. */
-static int revert_remote(void *arg, const struct jrec *rec);
+static int revert_remote(void *arg, const struct jrec *rec, int dry_run);
 
 /* Reverts asked of g and not confirmed (an error, no answer, a restart):
  * asked again now that its agent said hello. */
@@ -210,7 +210,7 @@ static void retry_reverts(struct hostd *h, struct guest *g)
 		const char *st = journal_state(h->journal, r->seq);
 		if (strcmp(r->op, "set") || strcmp(r->domain, g->bk.name) || !st || strcmp(st, "asked"))
 			continue;
-		if (revert_remote(h, r) == JOURNAL_ASKED)
+		if (revert_remote(h, r, 0) == JOURNAL_ASKED)
 			sent++;
 	}
 	if (sent)
@@ -676,7 +676,7 @@ static void implausible_said(struct guest *g, const struct pol_engine *e, uint64
 		 (unsigned long long)count, why);
 }
 
-static int revert_remote(void *arg, const struct jrec *rec);
+static int revert_remote(void *arg, const struct jrec *rec, int dry_run);
 
 /* verdict_ctx.begin: the verdict's text goes with the guest's reverts. */
 static void verdict_begin(void *arg, const struct pol_verdict *v)
@@ -1376,18 +1376,28 @@ json_object *hostd_dry_plan_json(struct hostd *h, uint64_t now_ns)
 /* journal_revert's remote callback: ask the guest to undo one change. A
  * protocol 2 agent undoes it from its own journal by the record number
  * (JOURNAL_ASKED: its ack marks the record); a protocol 1 agent is sent the
- * old value (marked at once). -ENOTCONN when the guest is not connected. */
-static int revert_remote(void *arg, const struct jrec *rec)
+ * old value as an apply (JOURNAL_ASKED too: its ack with that value marks
+ * it). -ENOTCONN when the guest is not connected (journal_revert queues
+ * it), -EINVAL when its agent cannot be asked this kind. dry_run: the
+ * same answer, nothing sent. */
+static int revert_remote(void *arg, const struct jrec *rec, int dry_run)
 {
 	struct hostd *h = arg;
 	struct guest *g = find_guest(h, rec->domain);
-	if (h->asked && g && g->fd >= 0 && g->hello_seen)
-		json_object_array_add(h->asked, json_object_new_int64(rec->seq));
 	struct wire_msg m;
 	struct guest_pending p;
 	int r;
 	if (!g || g->fd < 0 || !g->hello_seen)
 		return -ENOTCONN;
+	const char *old = rec->old, *cur = NULL;
+	journal_values(h->journal, rec->seq, &old, &cur);
+	int by_ref = guest_plans(g, rec->kind);
+	if (!by_ref && (strcmp(rec->kind, "sysctl") || !old[0]))
+		return -EINVAL;
+	if (dry_run)
+		return JOURNAL_ASKED;
+	if (h->asked)
+		json_object_array_add(h->asked, json_object_new_int64(rec->seq));
 	memset(&p, 0, sizeof p);
 	p.revert = 1;
 	snprintf(p.rule, sizeof p.rule, "%s", rec->rule[0] ? rec->rule : "revert");
@@ -1397,7 +1407,7 @@ static int revert_remote(void *arg, const struct jrec *rec)
 	p.n = 1;
 	if (h->revert_why)
 		snprintf(p.why, sizeof p.why, "%s", h->revert_why);
-	if (guest_plans(g, rec->kind)) {
+	if (by_ref) {
 		wire_msg_init(&m, WIRE_REVERT);
 		m.v = g->agreed_v;
 		m.u.revert.id = p.id = ++h->next_id;
@@ -1410,10 +1420,6 @@ static int revert_remote(void *arg, const struct jrec *rec)
 	}
 	/* protocol 1: the original value, sent as an apply; its ack, with
 	 * that value, marks the record (revert_acked) */
-	const char *old = rec->old, *cur = NULL;
-	journal_values(h->journal, rec->seq, &old, &cur);
-	if (strcmp(rec->kind, "sysctl") || !old[0])
-		return -EINVAL;
 	wire_msg_init(&m, WIRE_APPLY);
 	m.v = g->agreed_v;
 	snprintf(m.u.apply.rule, sizeof m.u.apply.rule, "%s", p.rule);

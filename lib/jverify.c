@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* jverify: each knob with a change open in the journal, read now and
+ * compared with the value vtune set (see jverify.h). */
+#include "jverify.h"
+#include "sanitize.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const state_names[] = {
+	[JV_OK] = "ok", [JV_DIFFERS] = "differs", [JV_GONE] = "gone",
+	[JV_UNREADABLE] = "unreadable", [JV_GUEST] = "guest", [JV_PENDING] = "pending",
+};
+
+const char *jv_state_name(enum jv_state s)
+{
+	return (unsigned)s < sizeof state_names / sizeof *state_names ? state_names[s] : "?";
+}
+
+int jv_bad(enum jv_state s)
+{
+	return s == JV_DIFFERS || s == JV_GONE || s == JV_UNREADABLE;
+}
+
+static int is_remote(const struct jrec *r)
+{
+	return !strcmp(r->side, "guest") && *r->domain;
+}
+
+static int same_knob(const struct jrec *a, const struct jrec *b)
+{
+	return !strcmp(a->side, b->side) && !strcmp(a->domain, b->domain) &&
+	       !strcmp(a->kind, b->kind) && !strcmp(a->target, b->target) &&
+	       !strcmp(a->key, b->key);
+}
+
+/* The detail of the newest mark of seq, or "". */
+static const char *last_detail(const struct journal *j, int64_t seq)
+{
+	for (size_t i = journal_count(j); i-- > 0;) {
+		const struct jrec *m = journal_record(j, i);
+		if (m->ref == seq)
+			return m->detail;
+	}
+	return "";
+}
+
+/* Compare now with what vtune set, through the kind when there is one. */
+static int equal(const struct jrec *r, const char *now, const char *set)
+{
+	const struct knob *k = knob_find(r->kind);
+	return k ? knob_equal(k, r->key, now, set) : knob_value_equal(now, set);
+}
+
+static void check_one(const struct journal *j, const struct jrec *r, const char *root,
+		      jv_guest_fn guest, void *arg, struct jv_item *it)
+{
+	const char *old = "", *set = "", *st = journal_state(j, r->seq);
+	char now[KNOB_VALUE_MAX] = "";
+	int err;
+
+	memset(it, 0, sizeof *it);
+	it->seq = r->seq;
+	journal_label(r, it->what, sizeof it->what);
+	snprintf(it->rule, sizeof it->rule, "%s", r->rule);
+	journal_values(j, r->seq, &old, &set);
+	knob_value_normalize(set, it->set, sizeof it->set);
+	if (is_remote(r)) {
+		if (!strcmp(st, "asked")) {
+			it->state = JV_PENDING;
+			snprintf(it->detail, sizeof it->detail, "%s", last_detail(j, r->seq));
+			return;
+		}
+		err = guest ? guest(arg, r, now, sizeof now, it->detail, sizeof it->detail) : -ENOENT;
+		if (err == -ENOENT) {
+			it->state = JV_GUEST;
+			snprintf(it->detail, sizeof it->detail,
+				 "checked by the guest's agent (vtune-agent verify)");
+			return;
+		}
+	} else {
+		const struct knob *k = knob_find(r->kind);
+		err = k ? knob_read(k, root, r->target, r->key, now, sizeof now) : -ENOSYS;
+		if (err == -ENOENT) {
+			it->state = JV_GONE;
+			return;
+		}
+	}
+	if (err) {
+		it->state = JV_UNREADABLE;
+		snprintf(it->detail, sizeof it->detail, "%s", err == -ENOSYS ? "unknown knob kind"
+			 : strerror(-err));
+		return;
+	}
+	knob_value_normalize(now, it->now, sizeof it->now);
+	it->state = equal(r, now, set) ? JV_OK : JV_DIFFERS;
+}
+
+int jv_check(const struct journal *j, const char *root, jv_guest_fn guest, void *arg,
+	     struct jv_item **items, size_t *n)
+{
+	size_t cnt = j ? journal_count(j) : 0, k = 0;
+	const struct jrec **pick = calloc(cnt + 1, sizeof *pick);
+	*items = NULL;
+	*n = 0;
+	if (!pick)
+		return -ENOMEM;
+	/* newest first: the newest open change of each knob is what it holds */
+	for (size_t i = cnt; i-- > 0;) {
+		const struct jrec *r = journal_record(j, i);
+		const char *st = journal_state(j, r->seq);
+		if (strcmp(r->op, "set") || !st ||
+		    (strcmp(st, "applied") && strcmp(st, "skipped") && strcmp(st, "asked")))
+			continue;
+		size_t m = 0;
+		while (m < k && !same_knob(pick[m], r))
+			m++;
+		if (m == k)
+			pick[k++] = r;
+	}
+	struct jv_item *v = k ? calloc(k, sizeof *v) : NULL;
+	if (k && !v) {
+		free(pick);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < k; i++) /* oldest knob first */
+		check_one(j, pick[k - 1 - i], root, guest, arg, &v[i]);
+	free(pick);
+	*items = v;
+	*n = k;
+	return 0;
+}
+
+void jv_line(const struct jv_item *it, char *buf, size_t n)
+{
+	char raw[4096], rule[300];
+	const char *d = it->detail;
+	snprintf(rule, sizeof rule, "%s%s", *it->rule ? "rule " : "", *it->rule ? it->rule : "no rule");
+	switch (it->state) {
+	case JV_OK:
+		snprintf(raw, sizeof raw, "ok: %s %s (%s%s%s)", it->what, it->set, rule, *d ? "; " : "",
+			 d);
+		break;
+	case JV_DIFFERS:
+		snprintf(raw, sizeof raw, "differs: %s: now %s, vtune set %s (%s%s%s)", it->what,
+			 it->now, it->set, rule, *d ? "; " : "", d);
+		break;
+	case JV_GONE:
+		snprintf(raw, sizeof raw, "gone: %s: no longer there (vtune set %s; %s)", it->what,
+			 it->set, rule);
+		break;
+	case JV_UNREADABLE:
+		snprintf(raw, sizeof raw, "cannot read: %s: %s (vtune set %s; %s)", it->what, d,
+			 it->set, rule);
+		break;
+	case JV_GUEST:
+		snprintf(raw, sizeof raw, "guest change: %s %s (%s): %s", it->what, it->set, rule, d);
+		break;
+	case JV_PENDING:
+		snprintf(raw, sizeof raw, "pending revert: %s (%s)%s%s", it->what, rule,
+			 *d ? ": " : "", d);
+		break;
+	}
+	san_text(raw, strlen(raw), buf, n); /* a terminal reads it */
+}
+
+json_object *jv_json(const struct jv_item *it)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "seq", json_object_new_int64(it->seq));
+	json_object_object_add(o, "state", json_object_new_string(jv_state_name(it->state)));
+	json_object_object_add(o, "what", json_object_new_string(it->what));
+	json_object_object_add(o, "rule", json_object_new_string(it->rule));
+	json_object_object_add(o, "set", json_object_new_string(it->set));
+	json_object_object_add(o, "now", json_object_new_string(it->now));
+	json_object_object_add(o, "detail", json_object_new_string(it->detail));
+	return o;
+}
