@@ -12,6 +12,7 @@ int agent_standalone_main(int argc, char **argv); /* run --standalone */
 int agent_run_main(int argc, char **argv);        /* run: talk to vtune-hostd */
 int agent_once_main(int argc, char **argv);       /* once: apply the baseline */
 int agent_report_main(int argc, char **argv);     /* report: what the rules find here */
+int agent_verify_main(int argc, char **argv);     /* verify: knobs as vtune set them? */
 
 /* One sample: two readings of root interval seconds apart (a reader, so
  * the kernel log between them counts), or of root then the capture then,

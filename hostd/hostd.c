@@ -17,6 +17,7 @@
 #include "policy.h"
 #include "policy_async.h"
 #include "sriov_ctl.h"
+#include "tuning.h"
 #include "vclock.h"
 #include "verdict.h"
 
@@ -61,6 +62,7 @@ struct hostd {
 	json_object *asked; /* a control revert: the records asked of guests */
 	struct pol_async *reload; /* SIGHUP: the policy loading in a thread */
 	const char *revert_why; /* the verdict whose records are being undone */
+	struct tuning tuning; /* `vtune off`: reports taken, no rule fires */
 };
 
 struct held_apply {
@@ -718,6 +720,8 @@ static void step_guest(struct hostd *h, struct guest *g, uint64_t now)
 		hostnet_irq_view(h->irqs, h->o.root, now, h->interval_ns, &g->hm);
 	g->have_host = 1;
 	hist_record(h->hist, g->bk.name, vclock_wall_ns(), &g->gm, &g->hm);
+	if (h->tuning.off)
+		return; /* `vtune off`: seen and kept for `vtune report`, never acted on */
 	struct cur_ctx cc = { h, g };
 	pol_plan_clear(&h->plan);
 	int r = pol_engine_step(h->engine, g->bk.name, now, &g->gm, &g->hm, current_knob, &cc,
@@ -1009,6 +1013,7 @@ struct hostd *hostd_new(const struct hostd_opts *o, int *err, char *why, size_t 
 			 r == -EWOULDBLOCK ? "in use by another process" : strerror(-r));
 		goto fail;
 	}
+	tuning_load(&h->tuning, o->journal); /* as root: the file is beside the journal */
 	h->ctl = ctl_open(h->loop, o->control, hostd_handle_request, h, &r);
 	if (!h->ctl) {
 		snprintf(why, n, "control socket %s: %s", o->control,
@@ -1237,6 +1242,9 @@ json_object *hostd_status_json(struct hostd *h, uint64_t now_ns)
 	json_object_object_add(jj, "path", json_object_new_string(h->o.journal));
 	add_u64(jj, "records", h->journal ? journal_count(h->journal) : 0);
 	json_object_object_add(o, "journal", jj);
+	json_object_object_add(o, "tuning", tuning_json(&h->tuning));
+	json_object_object_add(o, "pending_reverts",
+			       tuning_pending_json(h->journal, h->guests, h->nguests));
 	add_u64(o, "mono_ns", now_ns); /* the clock the ages below are taken against */
 	for (size_t i = 0; i < h->nguests; i++) {
 		const struct guest *g = h->guests[i];
@@ -1370,6 +1378,7 @@ json_object *hostd_dry_plan_json(struct hostd *h, uint64_t now_ns)
 		json_object_object_add(o, "error", json_object_new_string("out of memory"));
 	pol_engine_free(e);
 	json_object_object_add(o, "plan", arr);
+	json_object_object_add(o, "tuning", tuning_json(&h->tuning));
 	return o;
 }
 
@@ -1535,6 +1544,45 @@ static json_object *revert_wait_json(struct hostd *h, json_object *req)
 	return o;
 }
 
+/* {"cmd":"off","since_s":N}: `vtune off` (which wrote the state file
+ * beside the journal): no rule fires from now on, and every change is
+ * reverted as {"cmd":"revert","all":true} is; the same reply, with the
+ * tuning state. */
+static json_object *off_json(struct hostd *h, json_object *req)
+{
+	json_object *v, *all = json_object_new_object();
+	if (!h->tuning.off) {
+		h->tuning.off = 1;
+		h->tuning.since_s = json_object_object_get_ex(req, "since_s", &v) &&
+					    json_object_is_type(v, json_type_int) &&
+					    json_object_get_int64(v) > 0
+				    ? (uint64_t)json_object_get_int64(v) : vclock_wall_ns() / SEC;
+		log_msg(LOG_NOTICE, "tuning off (vtune off): every change reverted, no rule fires "
+			"until `vtune on`");
+	}
+	json_object_object_add(all, "all", json_object_new_boolean(1));
+	json_object *o = revert_json(h, all);
+	json_object_put(all);
+	json_object_object_add(o, "tuning", tuning_json(&h->tuning));
+	return o;
+}
+
+/* {"cmd":"on"}: `vtune on` (which removed the state file): the rules start
+ * afresh. {"ok":true,"tuning":{...as it was}}. */
+static json_object *on_json(struct hostd *h)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "tuning", tuning_json(&h->tuning));
+	if (h->tuning.off) {
+		h->tuning.off = 0;
+		h->tuning.since_s = 0;
+		tuning_resume(h->engine, h->guests, h->nguests);
+		log_msg(LOG_NOTICE, "tuning on (vtune on): the rules start afresh");
+	}
+	return o;
+}
+
 /* {"cmd":"sriov","op":"list|attach|detach",...}: `vtune sriov` (sriov_ctl.c)
  * with the named guest's host context. */
 static json_object *sriov_json(struct hostd *h, json_object *req)
@@ -1582,6 +1630,12 @@ json_object *hostd_handle_request(void *arg, json_object *req)
 		return revert_json(h, req);
 	if (!strcmp(cmd, "revert-wait"))
 		return revert_wait_json(h, req);
+	if (!strcmp(cmd, "off"))
+		return off_json(h, req);
+	if (!strcmp(cmd, "on"))
+		return on_json(h);
+	if (!strcmp(cmd, "verify"))
+		return tuning_verify_json(h->journal, h->o.root, h->guests, h->nguests, now);
 	if (!strcmp(cmd, "sriov"))
 		return sriov_json(h, req);
 	if (!strcmp(cmd, "report")) {
@@ -1593,6 +1647,7 @@ json_object *hostd_handle_request(void *arg, json_object *req)
 	}
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "ok", json_object_new_boolean(0));
-	json_object_object_add(o, "error", json_object_new_string("unknown cmd (status, apply, revert, report, sriov)"));
+	json_object_object_add(o, "error", json_object_new_string(
+		"unknown cmd (status, apply, revert, off, on, verify, report, sriov)"));
 	return o;
 }

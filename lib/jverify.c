@@ -3,6 +3,7 @@
  * compared with the value vtune set (see jverify.h). */
 #include "jverify.h"
 #include "sanitize.h"
+#include "textwrap.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -177,4 +178,57 @@ json_object *jv_json(const struct jv_item *it)
 	json_object_object_add(o, "now", json_object_new_string(it->now));
 	json_object_object_add(o, "detail", json_object_new_string(it->detail));
 	return o;
+}
+
+int jv_report(const char *journal, const struct jv_item *it, size_t n, int json,
+	      json_object *extra)
+{
+	size_t cnt[JV_PENDING + 1] = { 0 };
+	int bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		cnt[it[i].state]++;
+		bad |= jv_bad(it[i].state);
+	}
+	if (json) {
+		json_object *o = json_object_new_object(), *a = json_object_new_array(),
+			    *c = json_object_new_object();
+		json_object_object_add(o, "ok", json_object_new_boolean(!bad));
+		json_object_object_add(o, "journal", json_object_new_string(journal));
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(a, jv_json(&it[i]));
+		json_object_object_add(o, "items", a);
+		for (int s = JV_OK; s <= JV_PENDING; s++)
+			json_object_object_add(c, jv_state_name(s), json_object_new_int((int)cnt[s]));
+		json_object_object_add(o, "counts", c);
+		if (extra) {
+			json_object_object_foreach(extra, k, v)
+				json_object_object_add(o, k, json_object_get(v));
+		}
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		return bad;
+	}
+	if (!n) {
+		printf("nothing to verify: no change of vtune's is in place (journal %s)\n", journal);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char line[2048];
+		jv_line(&it[i], line, sizeof line);
+		text_wrap(stdout, 4, NULL, line);
+	}
+	static const char *const says[] = {
+		[JV_OK] = "as vtune set them", [JV_DIFFERS] = "differ", [JV_GONE] = "gone",
+		[JV_UNREADABLE] = "cannot be read", [JV_GUEST] = "in guests, not checked here",
+		[JV_PENDING] = "with a guest's revert pending",
+	};
+	char sum[512];
+	int l = snprintf(sum, sizeof sum, "%zu knob(s):", n);
+	for (int s = JV_OK; s <= JV_PENDING; s++)
+		if (cnt[s] && l > 0 && (size_t)l < sizeof sum)
+			l += snprintf(sum + l, sizeof sum - (size_t)l, "%s %zu %s",
+				      sum[l - 1] == ':' ? "" : ",", cnt[s], says[s]);
+	text_wrap(stdout, 4, NULL, sum);
+	return bad;
 }

@@ -57,6 +57,14 @@ void jv_line(const struct jv_item *it, char *buf, size_t n);
 /* The item as a JSON object (seq, state, what, rule, set, now, detail). */
 json_object *jv_json(const struct jv_item *it);
 
+/* Print the items on stdout: one line each (wrapped at 100 columns) and
+ * a count line, or one JSON object {"ok", "journal", "items", "counts"}
+ * with the members of extra (borrowed, may be NULL) added. Returns the
+ * exit status: 1 when some knob differs, is gone or cannot be read, else
+ * 0. */
+int jv_report(const char *journal, const struct jv_item *it, size_t n, int json,
+	      json_object *extra);
+
 /* Does the state mean the knob is not what the journal says (exit 1)? */
 int jv_bad(enum jv_state s);
 

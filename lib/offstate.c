@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define OFFSTATE_MAX 128 /* bytes a state file may have */
@@ -85,4 +86,22 @@ int offstate_clear(const char *path)
 		close(fd);
 	}
 	return 1;
+}
+
+const char *offstate_when(uint64_t since_s, char *buf, size_t n)
+{
+	time_t t = (time_t)since_s;
+	struct tm tm;
+	snprintf(buf, n, "a time not recorded");
+	if (since_s && gmtime_r(&t, &tm))
+		strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+const char *offstate_describe(uint64_t since_s, char *buf, size_t n)
+{
+	char when[64];
+	snprintf(buf, n, "tuning off since %s (vtune off); vtune on resumes",
+		 offstate_when(since_s, when, sizeof when));
+	return buf;
 }

@@ -27,6 +27,14 @@ int offstate_read(const char *path, uint64_t *since_s);
  * -errno with a reason in why (n bytes). */
 int offstate_write(const char *path, uint64_t since_s, char *why, size_t n);
 
+/* since_s as "2024-05-01T12:00:00Z" (UTC), "a time not recorded" when 0;
+ * returns buf. */
+const char *offstate_when(uint64_t since_s, char *buf, size_t n);
+
+/* "tuning off since 2024-05-01T12:00:00Z (vtune off); vtune on resumes"
+ * ("since a time not recorded" when since_s is 0) into buf; returns buf. */
+const char *offstate_describe(uint64_t since_s, char *buf, size_t n);
+
 /* Tuning on: the file removed (the directory synced). 1 removed, 0 there
  * was none, -errno. */
 int offstate_clear(const char *path);

@@ -67,6 +67,11 @@ static void test_path(void **state)
 	assert_string_equal(p, "/var/lib/vtune/journal.off");
 	assert_int_equal(offstate_path("/var/lib/vtune/journal-of-a-long-name", p, sizeof p),
 			 -ENAMETOOLONG);
+	char d[128];
+	assert_string_equal(offstate_describe(1700000000, d, sizeof d),
+			    "tuning off since 2023-11-14T22:13:20Z (vtune off); vtune on resumes");
+	assert_string_equal(offstate_describe(0, d, sizeof d),
+			    "tuning off since a time not recorded (vtune off); vtune on resumes");
 }
 
 static void test_write_read_clear(void **state)
