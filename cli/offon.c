@@ -6,6 +6,7 @@
 #include "backend.h"
 #include "ctl_client.h"
 #include "journal.h"
+#include "journal_path.h"
 #include "log.h"
 #include "offstate.h"
 #include "parse.h"
@@ -20,8 +21,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEFAULT_JOURNAL VTUNE_JOURNAL_DEFAULT
-
 static const char off_usage[] =
 	"usage: vtune off [--journal PATH] [--control PATH] [--root DIR] [--wait S]\n"
 	"                 [--json]\n"
@@ -31,7 +30,7 @@ static const char off_usage[] =
 	"vtune-hostd from acting until vtune on: it still takes the guests' reports,\n"
 	"and no rule fires. The state is the file JOURNAL.off, so it holds across a\n"
 	"restart of vtune-hostd.\n"
-	"  --journal PATH  journal file (default $VTUNE_JOURNAL, else " DEFAULT_JOURNAL ")\n"
+	"  --journal PATH  journal file (default " CLI_JOURNAL_HELP ")\n"
 	"  --control PATH  vtune-hostd's control socket (default $VTUNE_CONTROL,\n"
 	"                  else /run/vtune/hostd.sock); asked when the journal is\n"
 	"                  in use\n"
@@ -48,7 +47,7 @@ static const char on_usage[] =
 	"\n"
 	"Resume tuning after vtune off: the state file JOURNAL.off is removed and\n"
 	"the running vtune-hostd told; its rules start afresh.\n"
-	"  --journal PATH  journal file (default $VTUNE_JOURNAL, else " DEFAULT_JOURNAL ")\n"
+	"  --journal PATH  journal file (default " CLI_JOURNAL_HELP ")\n"
 	"  --control PATH  vtune-hostd's control socket (default $VTUNE_CONTROL,\n"
 	"                  else /run/vtune/hostd.sock); told when the journal is in\n"
 	"                  use\n"
@@ -78,9 +77,7 @@ static int parse(int argc, char **argv, const char *prog, const char *usage, int
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	o->journal = getenv("VTUNE_JOURNAL");
-	if (!o->journal || !*o->journal)
-		o->journal = DEFAULT_JOURNAL;
+	o->journal = cli_journal();
 	o->root = "/";
 	o->wait_s = 10;
 	optind = 0;

@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "backend.h"
 #include "journal.h"
+#include "journal_path.h"
 #include "log.h"
 #include "parse.h"
 #include "undo.h"
@@ -18,8 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEFAULT_JOURNAL VTUNE_JOURNAL_DEFAULT
-
 static const char usage[] =
 	"usage: vtune revert (--all | --rule NAME | --since TIME) [--journal PATH]\n"
 	"                    [--control PATH] [--root DIR] [--dry-run] [--force]\n"
@@ -30,8 +29,7 @@ static const char usage[] =
 	"  --rule NAME     the changes made by policy rule NAME\n"
 	"  --since TIME    changes made at or after TIME: epoch seconds, -10m / -2h\n"
 	"                  / -1d relative to now, or YYYY-MM-DDTHH:MM:SS (UTC)\n"
-	"  --journal PATH  journal file (default $VTUNE_JOURNAL, else "
-	DEFAULT_JOURNAL ")\n"
+	"  --journal PATH  journal file (default " CLI_JOURNAL_HELP ")\n"
 	"  --control PATH  ask the running vtune-hostd at PATH to revert (it holds the\n"
 	"                  journal and is the only one that can reach the guests);\n"
 	"                  done by itself, dry runs too, when the journal is in use\n"
@@ -89,12 +87,10 @@ int cmd_revert_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct revert_sel sel = { .by = REVERT_ALL };
-	const char *path = getenv("VTUNE_JOURNAL"), *root = "/", *control = NULL;
+	const char *path = cli_journal(), *root = "/", *control = NULL;
 	int nsel = 0, dry = 0, force = 0, json = 0, c;
 	double wait_s = 10;
 
-	if (!path || !*path)
-		path = DEFAULT_JOURNAL;
 	optind = 0; /* full getopt reset: callers (tests) may run us twice */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {

@@ -7,6 +7,7 @@
 #include "fmtnum.h"
 #include "ctl_client.h"
 #include "journal.h"
+#include "journal_path.h"
 #include "offstate.h"
 #include "textwrap.h"
 #include "tuning.h"
@@ -31,7 +32,7 @@ static const char usage[] =
 	"  --control PATH  hostd's control socket (default $VTUNE_CONTROL, else "
 	CTL_CLIENT_DEFAULT_PATH ")\n"
 	"  --journal PATH  the journal, when vtune-hostd is not running (default\n"
-	"                  $VTUNE_JOURNAL, else " VTUNE_JOURNAL_DEFAULT ")\n"
+	"                  " CLI_JOURNAL_HELP ")\n"
 	"  --json          print the daemon's JSON reply\n";
 
 static const char *str(json_object *o, const char *k)
@@ -120,13 +121,11 @@ int cmd_status_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = ctl_default_path(), *journal = getenv("VTUNE_JOURNAL");
+	const char *path = ctl_default_path(), *journal = cli_journal();
 	int json = 0, c;
 	char err[512];
 	json_object *rep = NULL, *req, *v;
 
-	if (!journal || !*journal)
-		journal = VTUNE_JOURNAL_DEFAULT;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+c:jh", opts, NULL)) != -1) {
 		switch (c) {

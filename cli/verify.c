@@ -7,6 +7,7 @@
 #include "backend.h"
 #include "ctl_client.h"
 #include "journal.h"
+#include "journal_path.h"
 #include "jverify.h"
 #include "log.h"
 
@@ -16,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_JOURNAL VTUNE_JOURNAL_DEFAULT
-
 static const char usage[] =
 	"usage: vtune verify [--journal PATH] [--control PATH] [--root DIR] [--json]\n"
 	"\n"
@@ -26,7 +25,7 @@ static const char usage[] =
 	"X, vtune set Y) or gone. Host knobs are read here; knobs in guests\n"
 	"through the running vtune-hostd, as each guest's latest report gives them,\n"
 	"else they are left to the guest's agent (vtune-agent verify).\n"
-	"  --journal PATH  journal file (default $VTUNE_JOURNAL, else " DEFAULT_JOURNAL ")\n"
+	"  --journal PATH  journal file (default " CLI_JOURNAL_HELP ")\n"
 	"  --control PATH  vtune-hostd's control socket (default $VTUNE_CONTROL,\n"
 	"                  else /run/vtune/hostd.sock); asked when the journal is\n"
 	"                  in use\n"
@@ -68,10 +67,8 @@ int cmd_verify_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = getenv("VTUNE_JOURNAL"), *root = "/", *control = NULL;
+	const char *path = cli_journal(), *root = "/", *control = NULL;
 	int json = 0, c, err = 0;
-	if (!path || !*path)
-		path = DEFAULT_JOURNAL;
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
