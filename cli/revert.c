@@ -4,6 +4,7 @@
  * through vtune-hostd whenever it holds the journal (cli/undo.c). */
 #include "commands.h"
 #include "backend.h"
+#include "ctl_client.h"
 #include "journal.h"
 #include "journal_path.h"
 #include "log.h"
@@ -33,7 +34,9 @@ static const char usage[] =
 	"  --control PATH  ask the running vtune-hostd at PATH to revert (it holds the\n"
 	"                  journal and is the only one that can reach the guests);\n"
 	"                  done by itself, dry runs too, when the journal is in use\n"
-	"                  (default $VTUNE_CONTROL, else /run/vtune/hostd.sock)\n"
+	"                  (default $VTUNE_CONTROL, else /run/vtune/hostd.sock; in a\n"
+	"                  guest, vtune-agent run's: $VTUNE_AGENT_CONTROL, else\n"
+	"                  " CTL_AGENT_DEFAULT_PATH ")\n"
 	"  --root DIR      root prefix for /proc and /sys (default /)\n"
 	"  --dry-run       show what a revert would do, line for line; change nothing\n"
 	"  --force         also overwrite knobs someone else changed since\n"
@@ -151,6 +154,7 @@ int cmd_revert_main(int argc, char **argv)
 	struct undo_opts uo = {
 		.prog = "vtune revert", .journal = path, .control = control, .root = root,
 		.dry = dry, .force = force, .wait_s = wait_s, .hostd_cmd = "revert",
+		.alt = ctl_agent_path(), /* in a guest: the agent holds it */
 	};
 	json_object *res = undo_run(&uo, &sel);
 	if (!res) {

@@ -18,6 +18,7 @@
 #include "policy_async.h"
 #include "sriov_ctl.h"
 #include "tuning.h"
+#include "undo.h"
 #include "vclock.h"
 #include "verdict.h"
 
@@ -1443,66 +1444,13 @@ static int revert_remote(void *arg, const struct jrec *rec, int dry_run)
 
 static json_object *revert_json(struct hostd *h, json_object *req)
 {
-	json_object *o = json_object_new_object(), *v, *lines = json_object_new_array();
-	struct revert_sel sel = { .by = REVERT_ALL };
-	int dry = h->o.dry_run;
-	const char *err = NULL;
-	char rule[POL_NAME_MAX + 1] = "";
-
-	if (json_object_object_get_ex(req, "dry_run", &v) && json_object_get_boolean(v))
-		dry = 1;
-	int force = json_object_object_get_ex(req, "force", &v) && json_object_get_boolean(v);
-	if (json_object_object_get_ex(req, "rule", &v)) {
-		if (!json_object_is_type(v, json_type_string) ||
-		    json_object_get_string_len(v) > POL_NAME_MAX) {
-			err = "field 'rule': not a rule name";
-		} else {
-			snprintf(rule, sizeof rule, "%s", json_object_get_string(v));
-			sel.by = REVERT_RULE;
-			sel.rule = rule;
-		}
-	} else if (json_object_object_get_ex(req, "since_ns", &v)) {
-		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0) {
-			err = "field 'since_ns': not a time";
-		} else {
-			sel.by = REVERT_SINCE;
-			sel.since_ns = (uint64_t)json_object_get_int64(v);
-		}
-	} else if (!json_object_object_get_ex(req, "all", &v) || !json_object_get_boolean(v)) {
-		err = "say what to revert: all, rule or since_ns";
-	}
-	if (!err && !h->journal)
-		err = "no journal";
-	if (err) {
-		json_object_object_add(o, "ok", json_object_new_boolean(0));
-		json_object_object_add(o, "error", json_object_new_string(err));
-		json_object_put(lines);
-		return o;
-	}
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	h->asked = dry ? NULL : json_object_new_array();
-	int r = journal_revert(h->journal, h->o.root, &sel, dry, force, f, revert_remote, h);
-	json_object_object_add(o, "asked", h->asked ? h->asked : json_object_new_array());
+	json_object *asked = json_object_new_array();
+	h->asked = asked; /* revert_remote lists the guests asked */
+	json_object *o = undo_serve(h->journal, h->o.root, h->o.journal, req, h->o.dry_run,
+				    revert_remote, h);
 	h->asked = NULL;
-	if (f)
-		fclose(f);
-	for (char *cur = buf, *line; cur && (line = strsep(&cur, "\n"));)
-		if (*line)
-			json_object_array_add(lines, json_object_new_string(line));
-	free(buf);
-	json_object_object_add(o, "ok", json_object_new_boolean(r >= 0));
-	if (r < 0)
-		json_object_object_add(o, "error", json_object_new_string(strerror(-r)));
-	json_object_object_add(o, "not_restored", json_object_new_int(r < 0 ? 0 : r));
-	json_object_object_add(o, "lines", lines);
-	json_object *dmg = json_object_new_array();
-	for (size_t i = 0; journal_damage(h->journal, i); i++)
-		json_object_array_add(dmg, json_object_new_string(journal_damage(h->journal, i)));
-	json_object_object_add(o, "damaged", dmg);
-	json_object_object_add(o, "damaged_count",
-			       json_object_new_int((int)journal_damage_count(h->journal)));
+	json_object_object_add(o, "asked", asked);
+	json_object_object_add(o, "by", json_object_new_string("vtune-hostd"));
 	return o;
 }
 

@@ -131,7 +131,10 @@ has "vtune-agent run --" --standalone --transport --interval --port --device --j
 has "vtune-agent run --standalone --" --policy --interval --dry-run --duration
 lacks "vtune-agent run --standalone --" --transport
 has "vtune-agent once --" --policy --journal --root --dry-run --json
-has "vtune-agent " verify
+has "vtune-agent " verify revert
+has "vtune-agent revert --" --all --rule --since --journal --control --root --dry-run --force --json
+is "vtune-agent revert " ""
+has "vtune-agent run --" --control
 has "vtune-agent verify --" --journal --root --json
 is "vtune-agent verify " ""
 has "vtune-agent sample --" --interval --json --root --then --no-netlink

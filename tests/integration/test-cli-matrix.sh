@@ -148,6 +148,7 @@ vtune-agent run|
 vtune-agent run --standalone|
 vtune-agent once|--dry-run --root $FIX/debian-6.1/t1 --policy $TMP/baseline.yaml $J
 vtune-agent verify|--root $FIX/debian-6.1/t1 $J
+vtune-agent revert|--all --dry-run --root $FIX/debian-6.1/t1 $J
 vtune-agent report|--root $FIX/host-6.18-seeds/t0 --then $FIX/host-6.18-seeds/t1 --policy $SRC/policies/default.yaml
 vtune-hostd|
 EOF

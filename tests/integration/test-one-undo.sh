@@ -21,8 +21,11 @@
 #  - `vtune off` with hostd down writes the state; hostd started again and
 #    the guest's agent reconnecting: the guest is asked and confirms, no
 #    rule fires.
-# The guest side: `vtune-agent verify` on a guest tree after `vtune-agent
-# once`: ok, then a knob changed by hand: exit 1 naming it.
+# The guest side (a guest tree, `vtune-agent once` then `vtune-agent run
+# --standalone` holding its journal): `vtune-agent verify` ok, then a knob
+# changed by hand named, exit 1; hostd refuses a revert of a journal it
+# does not hold; `vtune revert` and `vtune-agent revert` ask the running
+# agent, dry run and real run the same.
 set -u
 B=${VTUNE_BUILD:-$PWD/build}
 SRC=${VTUNE_SRC:-$PWD}
@@ -214,8 +217,9 @@ stop_hostd
 "$V" revert --all --dry-run --json > "$TMP/dry.json"; rc=$?
 [ "$rc" = 1 ] || fail "dry run with hostd down exited $rc: $(cat "$TMP/dry.json")"
 grep -q '"via":"journal"' "$TMP/dry.json" || fail "dry run with hostd down: $(cat "$TMP/dry.json")"
-lines "$TMP/dry.json" | grep -q "^would queue: guest vm1 sysctl net.core.somaxconn 4096 -> 128 (rule overflow-guest): asked when the guest's agent reconnects" ||
-	fail "dry run with hostd down: $(cat "$TMP/dry.json")"
+lines "$TMP/dry.json" > "$TMP/dry.lines"
+grep -q "^would queue: guest vm1 sysctl net.core.somaxconn 4096 -> 128 (rule overflow-guest): asked when the guest's agent reconnects" \
+	"$TMP/dry.lines" || fail "dry run with hostd down: $(cat "$TMP/dry.json")"
 "$V" revert --all > "$TMP/real.out" 2>&1; rc=$?
 [ "$rc" = 1 ] || fail "revert with a guest's queued exited $rc: $(cat "$TMP/real.out")"
 tr '\n' ' ' < "$TMP/real.out" | tr -s ' ' > "$TMP/real.flat"
@@ -255,9 +259,11 @@ grep -q '^tuning off since' "$TMP/status.out" || fail "status: $(cat "$TMP/statu
 "$V" on > /dev/null || fail "on"
 echo "ok: hostd started: the guest asked at its agent's hello, confirmed ($nasked asked mark(s))"
 
-# ---- the guest side: vtune-agent verify
+# ---- the guest side: vtune-agent verify and revert, the agent up and down
 R=$TMP/groot
 cp -r "$SRC/tests/fixtures/debian-6.1/t1" "$R" || fail "copy fixture"
+SYNB=$R/proc/sys/net/ipv4/tcp_max_syn_backlog
+orig=$(cat "$SYNB")
 cat > "$TMP/baseline.yaml" <<'YAML'
 version: 1
 baseline:
@@ -266,12 +272,54 @@ baseline:
 rules: []
 YAML
 "$A" once --policy "$TMP/baseline.yaml" --journal "$TMP/gj" --root "$R" > /dev/null || fail "once"
+# the agent holds its journal (standalone: no host), its control socket here
+export VTUNE_AGENT_CONTROL=$TMP/agent.sock
+"$A" run --standalone --policy "$TMP/baseline.yaml" --journal "$TMP/gj" --root "$R" --interval 0.3 \
+	> "$TMP/agent.log" 2>&1 & APID=$!
+PIDS="$PIDS $APID"
+wait_until 5 "the agent's control socket" test -S "$TMP/agent.sock"
 "$A" verify --journal "$TMP/gj" --root "$R" > "$TMP/av.out" 2>&1 || fail "agent verify: $(cat "$TMP/av.out")"
 grep -q '^ok: sysctl net.ipv4.tcp_max_syn_backlog 4096 (rule baseline)' "$TMP/av.out" ||
 	fail "agent verify: $(cat "$TMP/av.out")"
-echo 512 > "$R/proc/sys/net/ipv4/tcp_max_syn_backlog"
+echo 512 > "$SYNB"
 "$A" verify --journal "$TMP/gj" --root "$R" > "$TMP/av.out" 2>&1; rc=$?
 [ "$rc" = 1 ] && grep -q '^differs: sysctl net.ipv4.tcp_max_syn_backlog: now 512, vtune set 4096' \
 	"$TMP/av.out" || fail "agent verify over a change by hand (exit $rc): $(cat "$TMP/av.out")"
-echo "ok: vtune-agent verify: ok, then the knob changed by hand named, exit 1"
+echo 4096 > "$SYNB"
+echo "ok: vtune-agent verify while the agent runs: ok, then the knob changed by hand named, exit 1"
+# hostd (still up) holds another journal: it refuses to revert this one
+"$V" revert --all --dry-run --journal "$TMP/gj" > "$TMP/rv.out" 2>&1; rc=$?
+[ "$rc" = 1 ] && grep -q "holds the journal $J, not $TMP/gj" "$TMP/rv.out" ||
+	fail "hostd asked for a journal it does not hold (exit $rc): $(cat "$TMP/rv.out")"
+stop_hostd
+# in the guest, vtune revert and vtune-agent revert ask the agent
+"$V" revert --all --dry-run --journal "$TMP/gj" --json > "$TMP/gdry.json" ||
+	fail "vtune revert --dry-run in the guest: $(cat "$TMP/gdry.json")"
+grep -q '"via":"vtune-agent"' "$TMP/gdry.json" || fail "not asked of the agent: $(cat "$TMP/gdry.json")"
+"$A" revert --all --dry-run --journal "$TMP/gj" --json > "$TMP/gdry2.json" || fail "agent revert dry run"
+lines "$TMP/gdry.json" > "$TMP/gdry.lines"
+lines "$TMP/gdry2.json" | cmp -s - "$TMP/gdry.lines" || fail "the two dry runs differ"
+grep -qx "would revert sysctl net.ipv4.tcp_max_syn_backlog 4096 -> $orig (rule baseline)" "$TMP/gdry.lines" ||
+	fail "guest dry run: $(cat "$TMP/gdry.lines")"
+sets=$(grep -c '"op":"set"' "$TMP/gj")
+"$A" revert --all --journal "$TMP/gj" --json > "$TMP/greal.json" || fail "agent revert: $(cat "$TMP/greal.json")"
+grep -q '"via":"vtune-agent"' "$TMP/greal.json" || fail "not done by the agent: $(cat "$TMP/greal.json")"
+undry < "$TMP/gdry.lines" | cmp -s - "$(lines "$TMP/greal.json" > "$TMP/greal.lines"; echo "$TMP/greal.lines")" ||
+	fail "guest: the dry run said $(cat "$TMP/gdry.lines"), the real run $(cat "$TMP/greal.lines")"
+[ "$(cat "$SYNB")" = "$orig" ] || fail "the guest knob is $(cat "$SYNB"), not $orig"
+[ "$(grep -c '"op":"set"' "$TMP/gj")" = "$sets" ] && grep -q '"op":"reverted"' "$TMP/gj" ||
+	fail "the agent's journal: $(cat "$TMP/gj")"
+grep -q "control: revert done" "$TMP/agent.log" || fail "the agent did not say it: $(cat "$TMP/agent.log")"
+echo "ok: in the guest, vtune revert and vtune-agent revert ask the running agent; dry run = real run"
+# the agent stopped: the journal itself
+kill -TERM $APID; wait $APID 2>/dev/null
+[ ! -e "$TMP/agent.sock" ] || fail "the stopped agent left its socket"
+"$A" once --policy "$TMP/baseline.yaml" --journal "$TMP/gj" --root "$R" > /dev/null || fail "once again"
+"$A" revert --all --journal "$TMP/gj" --root "$R" --json > "$TMP/greal.json" ||
+	fail "agent revert, agent down: $(cat "$TMP/greal.json")"
+grep -q '"via":"journal"' "$TMP/greal.json" && [ "$(cat "$SYNB")" = "$orig" ] ||
+	fail "agent revert, agent down: $(cat "$TMP/greal.json")"
+"$A" verify --journal "$TMP/gj" --root "$R" > "$TMP/av.out" 2>&1 &&
+	grep -q '^nothing to verify' "$TMP/av.out" || fail "verify after all reverted: $(cat "$TMP/av.out")"
+echo "ok: the agent stopped: vtune-agent revert in the journal itself, verify has nothing left"
 echo "ok: test-one-undo"

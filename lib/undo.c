@@ -8,6 +8,7 @@
 #include "textwrap.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,14 @@ static int count(json_object *o, const char *name)
 
 /* ---- through vtune-hostd ---- */
 
+/* "vtune-hostd" or "vtune-agent": who answers at ctl, by its name. */
+static const char *who(const char *ctl)
+{
+	const char *base = strrchr(ctl, '/');
+	return strstr(base ? base : ctl, "agent") ? "vtune-agent" : "vtune-hostd";
+}
+
+
 /* The guests' reverts the daemon asked for: wait up to wait_s for their
  * acks; each goes to "confirmed" or "pending". */
 static void wait_guests(const char *control, json_object *asked, double wait_s, json_object *o)
@@ -123,12 +132,18 @@ static void wait_guests(const char *control, json_object *asked, double wait_s, 
 	json_object_put(reply);
 }
 
-static void via_daemon(const struct undo_opts *uo, const char *control,
+/* Ask the process at control; journal: the file it must hold (it refuses
+ * otherwise), NULL when asked by --control (its own journal). */
+static void via_daemon(const struct undo_opts *uo, const char *control, const char *journal,
 		       const struct revert_sel *sel, json_object *o)
 {
 	json_object *req = json_object_new_object(), *reply = NULL, *v;
 	char err[256];
 	json_object_object_add(req, "cmd", json_object_new_string(uo->hostd_cmd));
+	char abs[PATH_MAX];
+	if (journal) /* the holder's working directory is not ours */
+		json_object_object_add(req, "journal", json_object_new_string(
+					       realpath(journal, abs) ? abs : journal));
 	if (sel->by == REVERT_RULE)
 		json_object_object_add(req, "rule", json_object_new_string(sel->rule));
 	else if (sel->by == REVERT_SINCE)
@@ -149,12 +164,14 @@ static void via_daemon(const struct undo_opts *uo, const char *control,
 		fail(o, "%s", err);
 		return;
 	}
+	if (json_object_object_get_ex(reply, "by", &v) && json_object_is_type(v, json_type_string))
+		json_object_object_add(o, "via", json_object_new_string(json_object_get_string(v)));
 	if (json_object_object_get_ex(reply, "lines", &v) && json_object_is_type(v, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(v); i++)
 			add(o, "lines", json_object_get_string(json_object_array_get_idx(v, i)));
 	if (!json_object_object_get_ex(reply, "ok", &v) || !json_object_get_boolean(v))
-		fail(o, "vtune-hostd: %s", json_object_object_get_ex(reply, "error", &v)
-						   ? json_object_get_string(v) : "refused");
+		fail(o, "%s: %s", who(control), json_object_object_get_ex(reply, "error", &v)
+						     ? json_object_get_string(v) : "refused");
 	int left = json_object_object_get_ex(reply, "not_restored", &v) ? json_object_get_int(v) : 0;
 	json_object_object_add(o, "not_restored", json_object_new_int(left));
 	if (json_object_object_get_ex(reply, "tuning", &v))
@@ -221,33 +238,41 @@ static int local(const struct undo_opts *uo, const struct revert_sel *sel, json_
 
 /* ---- which way ---- */
 
+/* The socket of the process holding the journal: the default one, else
+ * the alternative where the default is not there. */
+static const char *holder(const struct undo_opts *uo)
+{
+	const char *d = uo->by_default ? uo->by_default : ctl_default_path();
+	return access(d, F_OK) < 0 && uo->alt && access(uo->alt, F_OK) == 0 ? uo->alt : d;
+}
+
 json_object *undo_run(const struct undo_opts *uo, const struct revert_sel *sel)
 {
 	const char *ctl = uo->control;
 	int in_use = 0;
 	if (!ctl) {
-		/* the journal held (vtune-hostd): it does the revert, the dry
-		 * run too, so that both say the same */
+		/* the journal held (vtune-hostd, vtune-agent run): the holder
+		 * does the revert, the dry run too, so that both say the same */
 		in_use = journal_in_use(uo->journal);
-		if (in_use > 0 || (in_use < 0 && access(ctl_default_path(), F_OK) == 0))
-			ctl = ctl_default_path();
+		if (in_use > 0 || (in_use < 0 && access(holder(uo), F_OK) == 0))
+			ctl = holder(uo);
 	}
-	json_object *o = outcome(ctl ? "vtune-hostd" : "journal", uo->dry);
+	json_object *o = outcome(ctl ? who(ctl) : "journal", uo->dry);
 	if (!o)
 		return NULL;
 	if (!ctl && local(uo, sel, o))
 		goto counts;
 	if (!ctl) { /* held after all */
 		in_use = 1;
-		ctl = ctl_default_path();
-		json_object_object_add(o, "via", json_object_new_string("vtune-hostd"));
+		ctl = holder(uo);
+		json_object_object_add(o, "via", json_object_new_string(who(ctl)));
 	}
-	if (in_use > 0 && access(ctl, F_OK) < 0) {
-		fail(o, "%s is in use by another process, and no vtune-hostd answers at %s: "
-		     "stop that process (vtune-agent run?) or give --control", uo->journal, ctl);
+	if (in_use && access(ctl, F_OK) < 0) {
+		fail(o, "%s is in use by another process, and nothing answers at %s: "
+		     "stop that process or give --control", uo->journal, ctl);
 		goto counts;
 	}
-	via_daemon(uo, ctl, sel, o);
+	via_daemon(uo, ctl, in_use ? uo->journal : NULL, sel, o);
 counts:;
 	json_object *c = json_object_new_object(), *v;
 	json_object_object_add(c, "lines", json_object_new_int(count(o, "lines")));
@@ -308,4 +333,84 @@ int undo_print(const char *prog, json_object *o, int json)
 	if (!ok && json_object_object_get_ex(o, "error", &v))
 		fprintf(stderr, "%s: %s\n", prog, json_object_get_string(v));
 	return status;
+}
+
+/* ---- the serving side ---- */
+
+/* Do a and b name the same file? */
+static int same_file(const char *a, const char *b)
+{
+	char ra[PATH_MAX], rb[PATH_MAX];
+	/* as written where it cannot be resolved (a directory this process
+	 * may not search, after privilege separation) */
+	return !strcmp(realpath(a, ra) ? ra : a, realpath(b, rb) ? rb : b);
+}
+
+json_object *undo_serve(struct journal *j, const char *root, const char *jpath,
+			json_object *req, int dry_default, journal_remote_fn remote, void *arg)
+{
+	json_object *o = json_object_new_object(), *v, *lines = json_object_new_array();
+	struct revert_sel sel = { .by = REVERT_ALL };
+	int dry = dry_default;
+	const char *err = NULL;
+	char rule[256] = "", why[PATH_MAX + 96];
+
+	if (json_object_object_get_ex(req, "dry_run", &v) && json_object_get_boolean(v))
+		dry = 1;
+	int force = json_object_object_get_ex(req, "force", &v) && json_object_get_boolean(v);
+	if (json_object_object_get_ex(req, "rule", &v)) {
+		if (!json_object_is_type(v, json_type_string) ||
+		    (size_t)json_object_get_string_len(v) >= sizeof rule) {
+			err = "field 'rule': not a rule name";
+		} else {
+			snprintf(rule, sizeof rule, "%s", json_object_get_string(v));
+			sel.by = REVERT_RULE;
+			sel.rule = rule;
+		}
+	} else if (json_object_object_get_ex(req, "since_ns", &v)) {
+		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0) {
+			err = "field 'since_ns': not a time";
+		} else {
+			sel.by = REVERT_SINCE;
+			sel.since_ns = (uint64_t)json_object_get_int64(v);
+		}
+	} else if (!json_object_object_get_ex(req, "all", &v) || !json_object_get_boolean(v)) {
+		err = "say what to revert: all, rule or since_ns";
+	}
+	if (!err && json_object_object_get_ex(req, "journal", &v) &&
+	    (!json_object_is_type(v, json_type_string) || !same_file(json_object_get_string(v),
+								     jpath))) {
+		snprintf(why, sizeof why, "this process holds the journal %s, not %s", jpath,
+			 json_object_get_string(v));
+		err = why;
+	}
+	if (!err && !j)
+		err = "no journal";
+	if (err) {
+		json_object_object_add(o, "ok", json_object_new_boolean(0));
+		json_object_object_add(o, "error", json_object_new_string(err));
+		json_object_put(lines);
+		return o;
+	}
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int r = f ? journal_revert(j, root, &sel, dry, force, f, remote, arg) : -ENOMEM;
+	if (f)
+		fclose(f);
+	for (char *cur = buf, *line; cur && (line = strsep(&cur, "\n"));)
+		if (*line)
+			json_object_array_add(lines, json_object_new_string(line));
+	free(buf);
+	json_object_object_add(o, "ok", json_object_new_boolean(r >= 0));
+	if (r < 0)
+		json_object_object_add(o, "error", json_object_new_string(strerror(-r)));
+	json_object_object_add(o, "not_restored", json_object_new_int(r < 0 ? 0 : r));
+	json_object_object_add(o, "lines", lines);
+	json_object *dmg = json_object_new_array();
+	for (size_t i = 0; journal_damage(j, i); i++)
+		json_object_array_add(dmg, json_object_new_string(journal_damage(j, i)));
+	json_object_object_add(o, "damaged", dmg);
+	json_object_object_add(o, "damaged_count", json_object_new_int((int)journal_damage_count(j)));
+	return o;
 }

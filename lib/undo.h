@@ -14,8 +14,10 @@
 struct undo_opts {
 	const char *prog;      /* "vtune revert": how messages start */
 	const char *journal;   /* the journal file */
-	const char *control;   /* --control PATH, or NULL: the default path
-				* when the journal is in use */
+	const char *control;   /* --control PATH, or NULL: when the journal is
+				* in use, the holder's socket: by_default,
+				* else alt where by_default is not there */
+	const char *by_default, *alt; /* NULL: ctl_default_path(), none */
 	const char *root;      /* /proc and /sys under it (local runs) */
 	int dry, force;
 	double wait_s;         /* through vtune-hostd: wait for the guests' acks */
@@ -24,12 +26,23 @@ struct undo_opts {
 };
 
 /* Undo sel. Returns the outcome (caller puts it):
- *   {"ok":bool, "via":"vtune-hostd"|"journal", "dry_run":bool,
+ *   {"ok":bool, "via":"vtune-hostd"|"vtune-agent"|"journal", "dry_run":bool,
  *    "lines":[...], "confirmed":[...], "pending":[...], "damaged":[...],
  *    "counts":{"lines","not_restored","confirmed","pending","damaged"},
  *    "error":"..." (when not ok), "tuning":{...} (from the daemon)}
  * NULL only when out of memory. */
 json_object *undo_run(const struct undo_opts *o, const struct revert_sel *sel);
+
+/* The serving side, in the process that holds the journal (vtune-hostd,
+ * vtune-agent run): the answer to {"cmd":"revert", "all":true |
+ * "rule":NAME | "since_ns":N, "dry_run", "force", "journal":PATH}: the
+ * selected changes of j undone (a dry run when dry_default or "dry_run"),
+ * guests' through remote (NULL: none). A "journal" naming another file
+ * than jpath is refused: that process holds another journal. Returns
+ * {"ok", "lines", "not_restored", "damaged", "damaged_count"} or
+ * {"ok":false, "error"}. */
+json_object *undo_serve(struct journal *j, const char *root, const char *jpath,
+			json_object *req, int dry_default, journal_remote_fn remote, void *arg);
 
 /* Add a line of text to an outcome (and to its count). */
 void undo_add_line(json_object *res, const char *text);
