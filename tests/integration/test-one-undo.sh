@@ -10,9 +10,10 @@
 #    report), exit 0;
 #  - `vtune revert --all --dry-run` (no --control: the journal is in use)
 #    goes through hostd, and its lines are the real run's, "would" aside;
-#  - `vtune off` reverts both, `vtune status` says tuning is off, no rule
-#    fires for 10 intervals with the symptom there, nor after a restart of
-#    hostd; `vtune on`: the rules fire again;
+#  - `vtune off` reverts both, `vtune status` (and `vtune apply
+#    --dry-run`) says tuning is off, no rule fires for 10 intervals with
+#    the symptom there, nor after a restart of hostd; `vtune on`: the rules
+#    fire again;
 #  - a knob changed by hand: `vtune verify` names it, exit 1.
 # With hostd down:
 #  - `vtune revert` reverts the host knob itself and queues the guest's
@@ -180,6 +181,8 @@ all_marked reverted || fail "off left changes open"
 "$V" status > "$TMP/status.out" 2>&1 || fail "status: $(cat "$TMP/status.out")"
 grep -q '^tuning off since .* (vtune off); vtune on resumes' "$TMP/status.out" ||
 	fail "status does not say off: $(cat "$TMP/status.out")"
+"$V" apply --dry-run > "$TMP/apply.out" 2>&1 && grep -q '^tuning off since' "$TMP/apply.out" ||
+	fail "apply --dry-run does not say off: $(cat "$TMP/apply.out")"
 nset=$(sets)
 sleep 3 # 10 intervals, the symptom reported all along, cooldowns long over
 [ "$(sets)" = "$nset" ] && is_som 128 && is_guest_som 128 || fail "a rule fired while off"
