@@ -3,6 +3,7 @@
  * compared with the value vtune set (see jverify.h). */
 #include "jverify.h"
 #include "sanitize.h"
+#include "strmap.h"
 #include "textwrap.h"
 
 #include <errno.h>
@@ -28,13 +29,6 @@ int jv_bad(enum jv_state s)
 static int is_remote(const struct jrec *r)
 {
 	return !strcmp(r->side, "guest") && *r->domain;
-}
-
-static int same_knob(const struct jrec *a, const struct jrec *b)
-{
-	return !strcmp(a->side, b->side) && !strcmp(a->domain, b->domain) &&
-	       !strcmp(a->kind, b->kind) && !strcmp(a->target, b->target) &&
-	       !strcmp(a->key, b->key);
 }
 
 /* The detail of the newest mark of seq, or "". */
@@ -104,31 +98,46 @@ int jv_check(const struct journal *j, const char *root, jv_guest_fn guest, void 
 {
 	size_t cnt = j ? journal_count(j) : 0, k = 0;
 	const struct jrec **pick = calloc(cnt + 1, sizeof *pick);
+	char **keys = calloc(cnt + 1, sizeof *keys);
+	struct strmap *seen = strmap_new(); /* knobs picked: thousands of guests */
+	int err = !pick || !keys || !seen ? -ENOMEM : 0;
 	*items = NULL;
 	*n = 0;
-	if (!pick)
-		return -ENOMEM;
 	/* newest first: the newest open change of each knob is what it holds */
-	for (size_t i = cnt; i-- > 0;) {
+	for (size_t i = cnt; !err && i-- > 0;) {
 		const struct jrec *r = journal_record(j, i);
 		const char *st = journal_state(j, r->seq);
 		if (strcmp(r->op, "set") || !st ||
 		    (strcmp(st, "applied") && strcmp(st, "skipped") && strcmp(st, "asked")))
 			continue;
-		size_t m = 0;
-		while (m < k && !same_knob(pick[m], r))
-			m++;
-		if (m == k)
+		if (asprintf(&keys[k], "%s|%s|%s|%s|%s", r->side, r->domain, r->kind, r->target,
+			     r->key) < 0) {
+			keys[k] = NULL;
+			err = -ENOMEM;
+		} else if (strmap_get(seen, keys[k])) {
+			free(keys[k]);
+			keys[k] = NULL;
+		} else if (strmap_put(seen, keys[k], (void *)r) < 0) {
+			err = -ENOMEM;
+			k++; /* freed below */
+		} else {
 			pick[k++] = r;
+		}
 	}
-	struct jv_item *v = k ? calloc(k, sizeof *v) : NULL;
-	if (k && !v) {
-		free(pick);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < k; i++) /* oldest knob first */
+	struct jv_item *v = !err && k ? calloc(k, sizeof *v) : NULL;
+	if (!err && k && !v)
+		err = -ENOMEM;
+	for (size_t i = 0; !err && i < k; i++) /* oldest knob first */
 		check_one(j, pick[k - 1 - i], root, guest, arg, &v[i]);
+	strmap_free(seen);
+	for (size_t i = 0; keys && i < k; i++)
+		free(keys[i]);
+	free(keys);
 	free(pick);
+	if (err) {
+		free(v);
+		return err;
+	}
 	*items = v;
 	*n = k;
 	return 0;
