@@ -154,9 +154,11 @@ int cmd_off_main(int argc, char **argv)
 	json_object_object_add(t, "off", json_object_new_boolean(1));
 	json_object_object_add(t, "since_s", json_object_new_int64((int64_t)since));
 	json_object_object_add(t, "state_file", json_object_new_string(state));
+	json_object_object_add(t, "text", json_object_new_string(line));
 	json_object_object_add(res, "tuning", t);
-	undo_add_line(res, line);
 	r = undo_print("vtune off", res, o.json);
+	if (!o.json)
+		printf("%s\n", line); /* the last word: what holds from now on */
 	json_object_put(res);
 	return r;
 }

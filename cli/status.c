@@ -173,8 +173,10 @@ int cmd_status_main(int argc, char **argv)
 	json_object *jr = NULL, *guests = NULL;
 	json_object_object_get_ex(rep, "journal", &jr);
 	json_object_object_get_ex(rep, "guests", &guests);
-	printf("vtune-hostd %s: backend %s, interval %s s%s\n", str(rep, "version"),
-	       str(rep, "backend"), str(rep, "interval_s"), num(rep, "dry_run") ? ", dry run" : "");
+	json_object_object_get_ex(rep, "interval_s", &v);
+	printf("vtune-hostd %s: backend %s, interval %g s%s\n", str(rep, "version"),
+	       str(rep, "backend"), v ? json_object_get_double(v) : 0.0,
+	       num(rep, "dry_run") ? ", dry run" : "");
 	printf("policy %s: %lld rules\n", str(rep, "policy"), num(rep, "rules"));
 	printf("journal %s: %lld records\n", str(jr, "path"), num(jr, "records"));
 	print_undo(rep);

@@ -227,17 +227,20 @@ int jv_report(const char *journal, const struct jv_item *it, size_t n, int json,
 		jv_line(&it[i], line, sizeof line);
 		text_wrap(stdout, 4, NULL, line);
 	}
-	static const char *const says[] = {
-		[JV_OK] = "as vtune set them", [JV_DIFFERS] = "differ", [JV_GONE] = "gone",
-		[JV_UNREADABLE] = "cannot be read", [JV_GUEST] = "in guests, not checked here",
-		[JV_PENDING] = "with a guest's revert pending",
+	static const char *const says[][2] = { /* one, more */
+		[JV_OK] = { "as vtune set it", "as vtune set them" },
+		[JV_DIFFERS] = { "differs", "differ" },
+		[JV_GONE] = { "gone", "gone" },
+		[JV_UNREADABLE] = { "cannot be read", "cannot be read" },
+		[JV_GUEST] = { "in a guest, not checked here", "in guests, not checked here" },
+		[JV_PENDING] = { "with a guest's revert pending", "with a guest's revert pending" },
 	};
 	char sum[512];
 	int l = snprintf(sum, sizeof sum, "%zu knob(s):", n);
 	for (int s = JV_OK; s <= JV_PENDING; s++)
 		if (cnt[s] && l > 0 && (size_t)l < sizeof sum)
 			l += snprintf(sum + l, sizeof sum - (size_t)l, "%s %zu %s",
-				      sum[l - 1] == ':' ? "" : ",", cnt[s], says[s]);
+				      sum[l - 1] == ':' ? "" : ",", cnt[s], says[s][cnt[s] > 1]);
 	text_wrap(stdout, 4, NULL, sum);
 	return bad;
 }

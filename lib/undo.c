@@ -290,14 +290,6 @@ counts:;
 	return o;
 }
 
-void undo_add_line(json_object *o, const char *text)
-{
-	json_object *c;
-	add(o, "lines", text);
-	if (json_object_object_get_ex(o, "counts", &c))
-		json_object_object_add(c, "lines", json_object_new_int(count(o, "lines")));
-}
-
 static int num(json_object *o, const char *k)
 {
 	json_object *c, *v;

@@ -44,9 +44,6 @@ json_object *undo_run(const struct undo_opts *o, const struct revert_sel *sel);
 json_object *undo_serve(struct journal *j, const char *root, const char *jpath,
 			json_object *req, int dry_default, journal_remote_fn remote, void *arg);
 
-/* Add a line of text to an outcome (and to its count). */
-void undo_add_line(json_object *res, const char *text);
-
 /* Print an outcome: one JSON document (json), or its lines on stdout and
  * what is pending, damaged or failed on stderr, each "PROG: ...". Returns
  * the exit status: 0 everything selected restored, else 1. */
