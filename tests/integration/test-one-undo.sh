@@ -92,7 +92,7 @@ sets() { grep -c '"op":"set"' "$J"; }
 ops() { grep -c "\"op\":\"$1\"" "$J"; }
 wait_until() { # SECONDS WHAT CMD...
 	t=$1 what=$2; shift 2
-	for i in $(seq $((t * 10))); do "$@" && return 0; sleep 0.1; done
+	for _ in $(seq $((t * 10))); do "$@" && return 0; sleep 0.1; done
 	fail "$what"
 }
 is_som() { [ "$(som)" = "$1" ]; }
