@@ -10,6 +10,7 @@
 #include "log.h"
 #include "parse.h"
 #include "undo.h"
+#include "undo_serve.h"
 #include "vclock.h"
 
 #include <errno.h>

@@ -18,7 +18,7 @@
 #include "policy_async.h"
 #include "sriov_ctl.h"
 #include "tuning.h"
-#include "undo.h"
+#include "undo_serve.h"
 #include "vclock.h"
 #include "verdict.h"
 

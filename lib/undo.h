@@ -33,17 +33,6 @@ struct undo_opts {
  * NULL only when out of memory. */
 json_object *undo_run(const struct undo_opts *o, const struct revert_sel *sel);
 
-/* The serving side, in the process that holds the journal (vtune-hostd,
- * vtune-agent run): the answer to {"cmd":"revert", "all":true |
- * "rule":NAME | "since_ns":N, "dry_run", "force", "journal":PATH}: the
- * selected changes of j undone (a dry run when dry_default or "dry_run"),
- * guests' through remote (NULL: none). A "journal" naming another file
- * than jpath is refused: that process holds another journal. Returns
- * {"ok", "lines", "not_restored", "damaged", "damaged_count"} or
- * {"ok":false, "error"}. */
-json_object *undo_serve(struct journal *j, const char *root, const char *jpath,
-			json_object *req, int dry_default, journal_remote_fn remote, void *arg);
-
 /* Print an outcome: one JSON document (json), or its lines on stdout and
  * what is pending, damaged or failed on stderr, each "PROG: ...". Returns
  * the exit status: 0 everything selected restored, else 1. */
