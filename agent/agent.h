@@ -6,12 +6,34 @@
 
 #include "gview.h"
 #include "gv_ports.h"
+#include "ctl_client.h"
 
 int agent_sample_main(int argc, char **argv);
 int agent_standalone_main(int argc, char **argv); /* run --standalone */
 int agent_run_main(int argc, char **argv);        /* run: talk to vtune-hostd */
 int agent_once_main(int argc, char **argv);       /* once: apply the baseline */
 int agent_report_main(int argc, char **argv);     /* report: what the rules find here */
+int agent_verify_main(int argc, char **argv);     /* verify: knobs as vtune set them? */
+int agent_revert_main(int argc, char **argv);     /* revert: undo (asks a running agent) */
+
+/* What the control socket of `vtune-agent run` serves (actl.c): reverts
+ * of the journal the agent holds. Strings borrowed. */
+#include <json-c/json.h>
+struct journal;
+struct agent_ctl_ctx {
+	struct journal *journal;
+	const char *jpath, *root;
+};
+json_object *agent_revert_serve(void *arg, json_object *req);
+/* The control socket at path serving ctx (NULL path or "off": none, and
+ * NULL; a socket that cannot be made is said in the log, NULL). */
+struct actl;
+struct actl *agent_ctl_open(const char *path, struct agent_ctl_ctx *ctx);
+#define AGENT_CONTROL_HELP                                                      \
+	"      --control PATH|off\n"                                             \
+	"                      the control socket vtune-agent revert asks while this\n" \
+	"                      agent holds the journal (default $VTUNE_AGENT_CONTROL,\n" \
+	"                      else " CTL_AGENT_DEFAULT_PATH ")\n"
 
 /* One sample: two readings of root interval seconds apart (a reader, so
  * the kernel log between them counts), or of root then the capture then,
@@ -28,6 +50,7 @@ int agent_take_sample(const char *cmd, const char *root, const char *then, doubl
  * them journaled. Strings are borrowed. */
 struct standalone_cfg {
 	const char *policy, *journal, *root;
+	const char *control; /* the control socket (agent_ctl_open), NULL none */
 	double interval_s;
 	double duration_s; /* stop after this long; 0: until *stop */
 	int dry_run, verbose;

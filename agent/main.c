@@ -17,6 +17,8 @@ static const char usage[] =
 	"  once     apply the guest baseline once (cloud-image bootstrap) and exit\n"
 	"  report   what the policy's rules find in this VM; host-side causes marked\n"
 	"           \"outside this VM — ask your provider\" with their evidence\n"
+	"  revert   undo the journal's changes (asks vtune-agent run when it holds it)\n"
+	"  verify   is every knob vtune changed here still at its value? (exit 1: no)\n"
 	"\n"
 	"  vtune-agent COMMAND --help   shows a command's options; see vtune-agent(8).\n";
 
@@ -28,6 +30,8 @@ static const struct {
 	{ "run", agent_run_main },
 	{ "once", agent_once_main },
 	{ "report", agent_report_main },
+	{ "revert", agent_revert_main },
+	{ "verify", agent_verify_main },
 };
 
 static int dispatch(int argc, char **argv)

@@ -13,6 +13,7 @@
 #include "sockdiag.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 static const char usage[] =
 	"usage: vtune-agent once [--policy FILE] [--journal PATH] [--root DIR] [--dry-run]\n"
+	"                        [--json]\n"
 	"\n"
 	"Apply the guest baseline (the `baseline:` section of the policy file) once,\n"
 	"journaled so `vtune revert` undoes it, and exit: 0 when every knob is at\n"
@@ -29,7 +31,8 @@ static const char usage[] =
 	"  -p, --policy FILE   policy file (default " VTUNE_POLICY_DEFAULT ")\n"
 	"  -J, --journal PATH  change journal (default " VTUNE_JOURNAL_DEFAULT ")\n"
 	"  -r, --root DIR      /proc and /sys under DIR (default /)\n"
-	"  -n, --dry-run       print what would change, change nothing\n";
+	"  -n, --dry-run       print what would change, change nothing\n"
+	"  -j, --json          one JSON object: the lines and the counts\n";
 
 /* "ports": the ports listeners use ("listening", "22 80 8080") and the
  * ports the kernel keeps out of the ephemeral range ("reserved", the
@@ -70,18 +73,20 @@ int agent_once_main(int argc, char **argv)
 		{ "journal", required_argument, NULL, 'J' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *policy = VTUNE_POLICY_DEFAULT, *jpath = VTUNE_JOURNAL_DEFAULT, *root = "/";
-	int dry = 0, c;
+	int dry = 0, json = 0, c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:J:r:nh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:J:r:njh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': policy = optarg; break;
 		case 'J': jpath = optarg; break;
 		case 'r': root = optarg; break;
 		case 'n': dry = 1; break;
+		case 'j': json = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: return 2; /* getopt said what, on one line */
 		}
@@ -104,21 +109,33 @@ int agent_once_main(int argc, char **argv)
 		return 1;
 	}
 	pol_diag_free(&diag);
-	if (!set->baseline.n_actions) {
-		printf("vtune-agent once: %s has no baseline: nothing to do\n", policy);
-		pol_set_free(set);
-		return 0;
-	}
-
-	int err = 0, failed = 0, rc = 0;
-	struct journal *j = dry ? journal_open_ro(jpath, &err) : journal_open(jpath, &err);
-	if (!j && !(dry && err == -ENOENT)) {
-		fprintf(stderr, "vtune-agent once: journal %s: %s\n", jpath, strerror(-err));
+	/* the lines go to out: stdout, or the JSON object's "lines" */
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *out = json ? open_memstream(&buf, &blen) : stdout;
+	if (!out) {
+		fprintf(stderr, "vtune-agent once: out of memory\n");
 		pol_set_free(set);
 		return 1;
 	}
+	int changed = 0, err = 0, failed = 0, rc = 0;
+	const char *state = "already in place";
+	struct journal *j = NULL;
 	struct pol_plan plan;
 	pol_plan_init(&plan);
+	if (!set->baseline.n_actions) {
+		fprintf(out, "vtune-agent once: %s has no baseline: nothing to do\n", policy);
+		state = "none";
+		goto out;
+	}
+
+	j = dry ? journal_open_ro(jpath, &err) : journal_open(jpath, &err);
+	if (!j && !(dry && err == -ENOENT)) {
+		fprintf(stderr, "vtune-agent once: journal %s: %s\n", jpath, strerror(-err));
+		state = "not applied";
+		rc = 1;
+		goto out;
+	}
 	if (pol_plan_rule(&set->baseline, "guest baseline (vtune-agent once)",
 			  agent_current_knob, (void *)root, &plan)) {
 		fprintf(stderr, "vtune-agent once: out of memory\n");
@@ -126,11 +143,13 @@ int agent_once_main(int argc, char **argv)
 		goto out;
 	}
 	struct apply_ctx ac = { .journal = j, .root = root, .dry_run = dry,
-				.subject = "local", .out = stdout, .failed = &failed };
-	int changed = apply_plan(&ac, NULL, &plan, POL_GUEST, ACT_ONCE);
+				.subject = "local", .out = out, .failed = &failed };
+	changed = apply_plan(&ac, NULL, &plan, POL_GUEST, ACT_ONCE);
 	if (changed < 0) {
 		fprintf(stderr, "vtune-agent once: journal %s: %s: nothing more changed\n",
 			jpath, strerror(-changed));
+		state = "not fully applied";
+		changed = 0;
 		rc = 1;
 		goto out;
 	}
@@ -138,10 +157,35 @@ int agent_once_main(int argc, char **argv)
 		fprintf(stderr, "vtune-agent once: %d change(s) failed, see above\n", failed);
 		rc = 1;
 	}
-	printf("vtune-agent once: %d knob(s) %s, baseline %s\n", changed,
-	       dry ? "would change" : "changed",
-	       failed ? "not fully applied" : changed ? "applied" : "already in place");
+	state = failed ? "not fully applied" : !changed ? "already in place"
+		: dry ? "would be applied" : "applied";
+	fprintf(out, "vtune-agent once: %d knob(s) %s, baseline %s\n", changed,
+		dry ? "would change" : "changed", failed ? "not fully applied"
+		: changed ? "applied" : "already in place");
 out:
+	if (json) {
+		fclose(out);
+		json_object *o = json_object_new_object(), *lines = json_object_new_array();
+		for (char *cur = buf, *line; cur && (line = strsep(&cur, "\n"));)
+			if (*line)
+				json_object_array_add(lines, json_object_new_string(line));
+		json_object_object_add(o, "ok", json_object_new_boolean(!rc));
+		json_object_object_add(o, "dry_run", json_object_new_boolean(dry));
+		json_object_object_add(o, "policy", json_object_new_string(policy));
+		json_object_object_add(o, "journal", json_object_new_string(jpath));
+		json_object_object_add(o, "baseline", json_object_new_string(state));
+		json_object_object_add(o, "lines", lines);
+		json_object *cnt = json_object_new_object();
+		json_object_object_add(cnt, "lines", json_object_new_int(
+					       (int)json_object_array_length(lines)));
+		json_object_object_add(cnt, "changed", json_object_new_int(changed));
+		json_object_object_add(cnt, "failed", json_object_new_int(failed));
+		json_object_object_add(o, "counts", cnt);
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		free(buf);
+	}
 	pol_plan_free(&plan);
 	journal_close(j);
 	pol_set_free(set);

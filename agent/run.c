@@ -5,6 +5,7 @@
  * the guest view every interval and applying what the host asks for;
  * `run --standalone` goes to standalone.c instead. */
 #include "agent.h"
+#include "actl.h"
 #include "detect.h"
 #include "gv_emit.h"
 #include "gv_reader.h"
@@ -95,6 +96,7 @@ enum { PHASE_NO_HOST = 100 };
  * journal (released at the end, for a standalone stretch to take). */
 struct host_phase {
 	const char *jpath, *root, *port, *device;
+	const char *control; /* the control socket (agent_ctl_open) */
 	int use_xs, flags;
 	unsigned max_v;
 	struct gv_ports_cfg ports;
@@ -103,19 +105,15 @@ struct host_phase {
 	uint64_t end;	   /* --duration: stop then (0: never) */
 };
 
-/* Wait up to ms, less at the deadlines. */
-static void nap(const struct host_phase *hp, uint64_t ms)
+/* Wait up to ms, less at the deadlines, serving the control socket. */
+static void nap(const struct host_phase *hp, struct actl *ctl, uint64_t ms)
 {
 	uint64_t now = vclock_mono_ns(), until = now + ms * 1000000ull;
 	if (hp->deadline && hp->deadline < until)
 		until = hp->deadline;
 	if (hp->end && hp->end < until)
 		until = hp->end;
-	if (until > now) {
-		struct timespec ts = { (time_t)((until - now) / 1000000000ull),
-				       (long)((until - now) % 1000000000ull) };
-		nanosleep(&ts, NULL);
-	}
+	actl_serve_until(ctl, until, &stop);
 }
 
 /* Talk to the host until stopped (exit status 0 or 1), or, when no host
@@ -131,6 +129,9 @@ static int host_phase(const struct host_phase *hp)
 			err == -EWOULDBLOCK ? " (another vtune-agent holds it)" : "");
 		return 1;
 	}
+	/* while it holds the journal, `vtune-agent revert` asks it */
+	struct agent_ctl_ctx cctx = { j, hp->jpath, hp->root };
+	struct actl *ctl = agent_ctl_open(hp->control, &cctx);
 	struct vport *vp = NULL;
 	struct xst *xs = NULL;
 	struct session *s = NULL;
@@ -162,7 +163,7 @@ static int host_phase(const struct host_phase *hp)
 				rc = 0;
 				goto out;
 			}
-			nap(hp, 250);
+			nap(hp, ctl, 250);
 		}
 		if (stop) {
 			rc = 0;
@@ -195,6 +196,7 @@ static int host_phase(const struct host_phase *hp)
 	int host_seen = 0;
 	while (!stop && (!hp->end || vclock_mono_ns() < hp->end)) {
 		int r = session_step(s, 250);
+		actl_serve_until(ctl, 0, &stop); /* a revert asked meanwhile */
 		if (r) {
 			log_err("run: %s: stopping", strerror(-r));
 			rc = 1;
@@ -229,6 +231,7 @@ out:
 	session_free(s);
 	vport_free(vp);
 	xst_free(xs);
+	actl_close(ctl);
 	if (sm.have_prev)
 		gv_reading_free(&sm.prev);
 	gv_reader_free(sm.rd);
@@ -242,6 +245,7 @@ static const char usage[] =
 	"                       [--interval S] [--ports-budget PCT] [--ports-period S]\n"
 	"                       [--journal PATH] [--root DIR] [--duration S] [--no-netlink]\n"
 	"                       [--protocol-max N] [--fallback S|off] [--recheck S] [--policy FILE]\n"
+	"                       [--control PATH|off]\n"
 	"       vtune-agent run --standalone [OPTIONS]   (see run --standalone --help)\n"
 	"\n"
 	"Report the guest view to the host daemon every interval over the\n"
@@ -270,6 +274,7 @@ static const char usage[] =
 	"  -p, --policy FILE   the policy of the standalone fallback (default\n"
 	"                      " VTUNE_POLICY_DEFAULT ")\n"
 	AGENT_PORTS_HELP
+	AGENT_CONTROL_HELP
 	"  -v, --verbose       log at debug level\n";
 
 int agent_run_main(int argc, char **argv)
@@ -290,12 +295,13 @@ int agent_run_main(int argc, char **argv)
 		{ "fallback", required_argument, NULL, 'F' },
 		{ "recheck", required_argument, NULL, 'R' },
 		{ "policy", required_argument, NULL, 'p' },
+		{ "control", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *port = NULL, *device = NULL, *transport = "auto", *jpath = VTUNE_JOURNAL_DEFAULT, *root = "/";
 	struct gv_ports_cfg pcfg = { GV_PORTS_BUDGET_PCT, GV_PORTS_PERIOD_S };
-	const char *policy = VTUNE_POLICY_DEFAULT;
+	const char *policy = VTUNE_POLICY_DEFAULT, *control = ctl_agent_path();
 	double interval = 5, duration = 0, fallback = RUN_FALLBACK_S, recheck = RUN_RECHECK_S;
 	int flags = GV_READ_NETLINK, c, verbose = 0;
 	unsigned max_v = 0;
@@ -329,6 +335,7 @@ int agent_run_main(int argc, char **argv)
 			break;
 		case 'v': log_init("vtune-agent", LOG_TO_STDERR, LOG_DEBUG); verbose = 1; break;
 		case 'p': policy = optarg; break;
+		case 'c': control = optarg; break;
 		case 'F':
 			if (!strcmp(optarg, "off")) {
 				fallback = 0;
@@ -388,7 +395,7 @@ int agent_run_main(int argc, char **argv)
 
 	struct host_phase hp = { .jpath = jpath, .root = root, .port = port, .device = device,
 				 .use_xs = use_xs, .interval = interval, .flags = flags,
-				 .max_v = max_v, .ports = pcfg };
+				 .max_v = max_v, .ports = pcfg, .control = control };
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -411,6 +418,7 @@ int agent_run_main(int argc, char **argv)
 			 "standalone (policy %s) for %.0f s, then looking for the host again",
 			 fallback, policy, span);
 		struct standalone_cfg sc = { .policy = policy, .journal = jpath, .root = root,
+					     .control = control,
 					     .interval_s = interval, .duration_s = span,
 					     .verbose = verbose, .ports = pcfg };
 		if (agent_standalone_loop(&sc, &stop))

@@ -305,6 +305,66 @@ static void send_ack(struct session *s, struct wire_msg *ack)
 	send_error(s, reason);
 }
 
+/* Is the change seq still open (not reverted, not failed)? */
+static int still_open(const struct journal *j, int64_t seq)
+{
+	const char *st = journal_state(j, seq);
+	return st && strcmp(st, "reverted") && strcmp(st, "failed");
+}
+
+/* Version 1 has no revert by record: a host reverts a change by asking for
+ * its original value as an apply. When value is the original value of an
+ * open change of this sysctl in our journal, that change (and the open
+ * ones after it on the knob) is undone and marked reverted, not recorded
+ * as a new change: a host's revert is never replayed as a change. 1 with
+ * the ack's result added, 0 when value undoes nothing here. */
+static int undo_v1(struct session *s, const struct wire_change *c, struct wire_msg *ack)
+{
+	struct journal *j = s->cfg.journal;
+	size_t n = journal_count(j), ns = 0;
+	int64_t first = 0;
+	const char *old, *new;
+	for (size_t i = 0; i < n && !first; i++) {
+		const struct jrec *r = journal_record(j, i);
+		if (!strcmp(r->op, "set") && !strcmp(r->kind, "sysctl") && !*r->domain &&
+		    !strcmp(r->key, c->key) && still_open(j, r->seq) &&
+		    !journal_values(j, r->seq, &old, &new) && knob_value_equal(old, c->value))
+			first = r->seq;
+	}
+	if (!first)
+		return 0;
+	int64_t *seqs = calloc(n, sizeof *seqs);
+	if (!seqs)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct jrec *r = journal_record(j, i);
+		if (r->seq >= first && !strcmp(r->op, "set") && !strcmp(r->kind, "sysctl") &&
+		    !*r->domain && !strcmp(r->key, c->key) && still_open(j, r->seq))
+			seqs[ns++] = r->seq;
+	}
+	struct revert_sel sel = { .by = REVERT_SEQ, .refs = seqs, .nrefs = ns };
+	size_t before = journal_count(j);
+	int r = journal_revert(j, s->cfg.root, &sel, 0, 0, NULL, NULL, NULL);
+	free(seqs);
+	const char *found = NULL, *error = NULL;
+	for (size_t i = before; i < journal_count(j); i++) {
+		const struct jrec *m = journal_record(j, i);
+		if (!strcmp(m->op, "reverted") && !found)
+			found = m->old;
+		else if (!strcmp(m->op, "skipped") && !error)
+			error = *m->detail ? m->detail : "not reverted";
+	}
+	if (r < 0)
+		error = strerror(-r);
+	if (error)
+		add_result(ack, c->key, found ? found : "", NULL, error);
+	else
+		add_result(ack, c->key, found ? found : c->value, c->value, NULL);
+	log_info("session: host request: %s %s: its original value, %s", c->key, c->value,
+		 error ? "not restored" : "restored by reverting vtune's change (not a new one)");
+	return 1;
+}
+
 /* Version 1: a sysctl value, exactly as the host computed it. */
 static void apply_v1(struct session *s, const struct wire_apply *a,
 		     const struct wire_change *c, struct wire_msg *ack)
@@ -314,6 +374,8 @@ static void apply_v1(struct session *s, const struct wire_apply *a,
 	const char *old, *new;
 	long n;
 
+	if (undo_v1(s, c, ack))
+		return;
 	snprintf(why, sizeof why, "host request %" PRIu64, a->id);
 	struct jrec rec = {
 		.side = "guest", .domain = "", .kind = "sysctl", .target = "",

@@ -3,6 +3,7 @@
  * interval, evaluate the guest rules locally and apply them, for guests
  * without a host daemon. */
 #include "agent.h"
+#include "actl.h"
 #include "apply.h"
 #include "engine.h"
 #include "gv_reader.h"
@@ -91,22 +92,11 @@ static void say_expected(const struct pol_set *set, const struct pol_plan *p)
 	fflush(stdout);
 }
 
-static void sleep_until(uint64_t deadline_ns)
-{
-	while (!stop) {
-		uint64_t now = vclock_mono_ns();
-		if (now >= deadline_ns)
-			return;
-		uint64_t left = deadline_ns - now;
-		struct timespec ts = { (time_t)(left / 1000000000ull), (long)(left % 1000000000ull) };
-		nanosleep(&ts, NULL);
-	}
-}
-
 static const char usage[] =
 	"usage: vtune-agent run --standalone [--policy FILE] [--interval S] [--journal PATH]\n"
 	"                       [--root DIR] [--dry-run] [--duration S]\n"
-	"                       [--ports-budget PCT] [--ports-period S] [-v]\n"
+	"                       [--ports-budget PCT] [--ports-period S] [--control PATH|off]\n"
+	"                       [-v]\n"
 	"\n"
 	"Sample the guest view every interval, evaluate the guest side of the\n"
 	"policy rules locally and apply them (journaled; `vtune revert` undoes).\n"
@@ -118,6 +108,7 @@ static const char usage[] =
 	"  -n, --dry-run       show what would change, change nothing\n"
 	"      --duration S    stop after S seconds (default: run until SIGTERM)\n"
 	AGENT_PORTS_HELP
+	AGENT_CONTROL_HELP
 	"  -v, --verbose       log every sample's key figures, and at debug level\n";
 
 int agent_standalone_main(int argc, char **argv)
@@ -133,10 +124,12 @@ int agent_standalone_main(int argc, char **argv)
 		{ "ports-budget", required_argument, NULL, AGENT_OPT_PORTS_BUDGET },
 		{ "ports-period", required_argument, NULL, AGENT_OPT_PORTS_PERIOD },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "control", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *policy = VTUNE_POLICY_DEFAULT, *jpath = VTUNE_JOURNAL_DEFAULT, *root = "/";
+	const char *control = ctl_agent_path();
 	struct gv_ports_cfg pcfg = { GV_PORTS_BUDGET_PCT, GV_PORTS_PERIOD_S };
 	double interval = 5, duration = 0;
 	int dry = 0, verbose = 0, c;
@@ -144,6 +137,7 @@ int agent_standalone_main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "p:i:J:r:nvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': break; /* agent_run_main sends only --standalone here */
+		case 'c': control = optarg; break;
 		case 'p': policy = optarg; break;
 		case 'J': jpath = optarg; break;
 		case 'r': root = optarg; break;
@@ -175,6 +169,7 @@ int agent_standalone_main(int argc, char **argv)
 	}
 
 	struct standalone_cfg cfg = { .policy = policy, .journal = jpath, .root = root,
+				      .control = dry ? NULL : control,
 				      .interval_s = interval, .duration_s = duration, .dry_run = dry,
 				      .verbose = verbose, .ports = pcfg };
 	signal(SIGINT, on_signal);
@@ -211,6 +206,9 @@ int agent_standalone_loop(const struct standalone_cfg *cfg, volatile sig_atomic_
 		stopp = &stop_flag;
 		return 1;
 	}
+	/* while it holds the journal, `vtune-agent revert` asks it */
+	struct agent_ctl_ctx cctx = { j, jpath, root };
+	struct actl *ctl = j && !dry ? agent_ctl_open(cfg->control, &cctx) : NULL;
 	struct pol_engine *eng = pol_engine_new(set);
 	if (eng) /* host actions are advice here, and there is no host view */
 		pol_engine_set_corroborate(eng, 0);
@@ -228,6 +226,7 @@ int agent_standalone_loop(const struct standalone_cfg *cfg, volatile sig_atomic_
 		gv_reader_free(rd);
 		pol_engine_free(eng);
 		pol_set_free(set);
+		actl_close(ctl);
 		journal_close(j);
 		stopp = &stop_flag;
 		return 1;
@@ -240,7 +239,7 @@ int agent_standalone_loop(const struct standalone_cfg *cfg, volatile sig_atomic_
 	while (!stop) {
 		if (duration > 0 && next > start + (uint64_t)(duration * 1e9))
 			break;
-		sleep_until(next);
+		actl_serve_until(ctl, next, stopp); /* revert requests meanwhile */
 		if (stop)
 			break;
 		next += step;
@@ -296,6 +295,7 @@ int agent_standalone_loop(const struct standalone_cfg *cfg, volatile sig_atomic_
 	pol_plan_free(&plan);
 	pol_engine_free(eng);
 	pol_set_free(set);
+	actl_close(ctl);
 	journal_close(j);
 	stopp = &stop_flag;
 	return rc;

@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "textwrap.h"
 #include "ctl_client.h"
+#include "offstate.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -79,6 +80,16 @@ int cmd_apply_main(int argc, char **argv)
 								  JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(rep);
 		return 0;
+	}
+	json_object *t;
+	if (json_object_object_get_ex(rep, "tuning", &t) && json_object_object_get_ex(t, "off", &v) &&
+	    json_object_get_boolean(v)) {
+		/* `vtune off`: the rules are evaluated here, never acted on */
+		char line[160];
+		json_object_object_get_ex(t, "since_s", &v);
+		text_wrap(stdout, 4, NULL, offstate_describe(v ? (uint64_t)json_object_get_int64(v) : 0,
+							    line, sizeof line));
+		printf("(while it is off, nothing below is applied)\n");
 	}
 	json_object_object_get_ex(rep, "plan", &plan);
 	size_t n = plan ? json_object_array_length(plan) : 0;

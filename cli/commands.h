@@ -14,5 +14,8 @@ int cmd_kvm_main(int argc, char **argv);     /* vtune kvm channel-xml */
 int cmd_report_main(int argc, char **argv);  /* vtune report */
 int cmd_fleet_main(int argc, char **argv);   /* vtune fleet */
 int cmd_sriov_main(int argc, char **argv);   /* vtune sriov list|attach|detach */
+int cmd_off_main(int argc, char **argv);     /* vtune off: revert all, stop tuning */
+int cmd_on_main(int argc, char **argv);      /* vtune on: tune again */
+int cmd_verify_main(int argc, char **argv);  /* vtune verify: knobs as vtune set them? */
 
 #endif

@@ -13,6 +13,9 @@ static const char usage[] =
 	"  bench crr      connect/request/response/close benchmark (client or --serve)\n"
 	"  policy check   check a policy file and say \"configuration OK\"\n"
 	"  revert         undo changes recorded in the journal\n"
+	"  off            revert every change and stop tuning until vtune on\n"
+	"  on             resume tuning after vtune off\n"
+	"  verify         is every knob vtune changed still at its value? (exit 1: no)\n"
 	"  status         what vtune-hostd sees: guests, both views, active rules\n"
 	"  report         guest and host view side by side, diagnosis (--json, --html)\n"
 	"  apply          --dry-run: what the policies would change right now\n"
@@ -33,6 +36,9 @@ static const struct command commands[] = {
 	{ "bench", "crr", bench_crr_main },
 	{ "policy", NULL, cmd_policy_main },
 	{ "revert", NULL, cmd_revert_main },
+	{ "off", NULL, cmd_off_main },
+	{ "on", NULL, cmd_on_main },
+	{ "verify", NULL, cmd_verify_main },
 	{ "status", NULL, cmd_status_main },
 	{ "report", NULL, cmd_report_main },
 	{ "apply", NULL, cmd_apply_main },

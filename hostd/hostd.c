@@ -17,6 +17,8 @@
 #include "policy.h"
 #include "policy_async.h"
 #include "sriov_ctl.h"
+#include "tuning.h"
+#include "undo_serve.h"
 #include "vclock.h"
 #include "verdict.h"
 
@@ -61,6 +63,7 @@ struct hostd {
 	json_object *asked; /* a control revert: the records asked of guests */
 	struct pol_async *reload; /* SIGHUP: the policy loading in a thread */
 	const char *revert_why; /* the verdict whose records are being undone */
+	struct tuning tuning; /* `vtune off`: reports taken, no rule fires */
 };
 
 struct held_apply {
@@ -198,7 +201,7 @@ static const struct guest_hooks hooks = { on_ack, on_lost, on_hello };
 
 /* on_hello: what the policy asks that this agent cannot be asked (an
  * older protocol, a kind it does not carry out), said once per hello. */
-static int revert_remote(void *arg, const struct jrec *rec);
+static int revert_remote(void *arg, const struct jrec *rec, int dry_run);
 
 /* Reverts asked of g and not confirmed (an error, no answer, a restart):
  * asked again now that its agent said hello. */
@@ -210,7 +213,7 @@ static void retry_reverts(struct hostd *h, struct guest *g)
 		const char *st = journal_state(h->journal, r->seq);
 		if (strcmp(r->op, "set") || strcmp(r->domain, g->bk.name) || !st || strcmp(st, "asked"))
 			continue;
-		if (revert_remote(h, r) == JOURNAL_ASKED)
+		if (revert_remote(h, r, 0) == JOURNAL_ASKED)
 			sent++;
 	}
 	if (sent)
@@ -676,7 +679,7 @@ static void implausible_said(struct guest *g, const struct pol_engine *e, uint64
 		 (unsigned long long)count, why);
 }
 
-static int revert_remote(void *arg, const struct jrec *rec);
+static int revert_remote(void *arg, const struct jrec *rec, int dry_run);
 
 /* verdict_ctx.begin: the verdict's text goes with the guest's reverts. */
 static void verdict_begin(void *arg, const struct pol_verdict *v)
@@ -718,6 +721,8 @@ static void step_guest(struct hostd *h, struct guest *g, uint64_t now)
 		hostnet_irq_view(h->irqs, h->o.root, now, h->interval_ns, &g->hm);
 	g->have_host = 1;
 	hist_record(h->hist, g->bk.name, vclock_wall_ns(), &g->gm, &g->hm);
+	if (h->tuning.off)
+		return; /* `vtune off`: seen and kept for `vtune report`, never acted on */
 	struct cur_ctx cc = { h, g };
 	pol_plan_clear(&h->plan);
 	int r = pol_engine_step(h->engine, g->bk.name, now, &g->gm, &g->hm, current_knob, &cc,
@@ -1009,6 +1014,7 @@ struct hostd *hostd_new(const struct hostd_opts *o, int *err, char *why, size_t 
 			 r == -EWOULDBLOCK ? "in use by another process" : strerror(-r));
 		goto fail;
 	}
+	tuning_load(&h->tuning, o->journal); /* as root: the file is beside the journal */
 	h->ctl = ctl_open(h->loop, o->control, hostd_handle_request, h, &r);
 	if (!h->ctl) {
 		snprintf(why, n, "control socket %s: %s", o->control,
@@ -1237,6 +1243,9 @@ json_object *hostd_status_json(struct hostd *h, uint64_t now_ns)
 	json_object_object_add(jj, "path", json_object_new_string(h->o.journal));
 	add_u64(jj, "records", h->journal ? journal_count(h->journal) : 0);
 	json_object_object_add(o, "journal", jj);
+	json_object_object_add(o, "tuning", tuning_json(&h->tuning));
+	json_object_object_add(o, "pending_reverts",
+			       tuning_pending_json(h->journal, h->guests, h->nguests));
 	add_u64(o, "mono_ns", now_ns); /* the clock the ages below are taken against */
 	for (size_t i = 0; i < h->nguests; i++) {
 		const struct guest *g = h->guests[i];
@@ -1370,24 +1379,35 @@ json_object *hostd_dry_plan_json(struct hostd *h, uint64_t now_ns)
 		json_object_object_add(o, "error", json_object_new_string("out of memory"));
 	pol_engine_free(e);
 	json_object_object_add(o, "plan", arr);
+	json_object_object_add(o, "tuning", tuning_json(&h->tuning));
 	return o;
 }
 
 /* journal_revert's remote callback: ask the guest to undo one change. A
  * protocol 2 agent undoes it from its own journal by the record number
  * (JOURNAL_ASKED: its ack marks the record); a protocol 1 agent is sent the
- * old value (marked at once). -ENOTCONN when the guest is not connected. */
-static int revert_remote(void *arg, const struct jrec *rec)
+ * old value as an apply (JOURNAL_ASKED too: its ack with that value marks
+ * it). -ENOTCONN when the guest is not connected (journal_revert queues
+ * it), -EINVAL when its agent cannot be asked this kind. dry_run: the
+ * same answer, nothing sent. */
+static int revert_remote(void *arg, const struct jrec *rec, int dry_run)
 {
 	struct hostd *h = arg;
 	struct guest *g = find_guest(h, rec->domain);
-	if (h->asked && g && g->fd >= 0 && g->hello_seen)
-		json_object_array_add(h->asked, json_object_new_int64(rec->seq));
 	struct wire_msg m;
 	struct guest_pending p;
 	int r;
 	if (!g || g->fd < 0 || !g->hello_seen)
 		return -ENOTCONN;
+	const char *old = rec->old, *cur = NULL;
+	journal_values(h->journal, rec->seq, &old, &cur);
+	int by_ref = guest_plans(g, rec->kind);
+	if (!by_ref && (strcmp(rec->kind, "sysctl") || !old[0]))
+		return -EINVAL;
+	if (dry_run)
+		return JOURNAL_ASKED;
+	if (h->asked)
+		json_object_array_add(h->asked, json_object_new_int64(rec->seq));
 	memset(&p, 0, sizeof p);
 	p.revert = 1;
 	snprintf(p.rule, sizeof p.rule, "%s", rec->rule[0] ? rec->rule : "revert");
@@ -1397,7 +1417,7 @@ static int revert_remote(void *arg, const struct jrec *rec)
 	p.n = 1;
 	if (h->revert_why)
 		snprintf(p.why, sizeof p.why, "%s", h->revert_why);
-	if (guest_plans(g, rec->kind)) {
+	if (by_ref) {
 		wire_msg_init(&m, WIRE_REVERT);
 		m.v = g->agreed_v;
 		m.u.revert.id = p.id = ++h->next_id;
@@ -1410,10 +1430,6 @@ static int revert_remote(void *arg, const struct jrec *rec)
 	}
 	/* protocol 1: the original value, sent as an apply; its ack, with
 	 * that value, marks the record (revert_acked) */
-	const char *old = rec->old, *cur = NULL;
-	journal_values(h->journal, rec->seq, &old, &cur);
-	if (strcmp(rec->kind, "sysctl") || !old[0])
-		return -EINVAL;
 	wire_msg_init(&m, WIRE_APPLY);
 	m.v = g->agreed_v;
 	snprintf(m.u.apply.rule, sizeof m.u.apply.rule, "%s", p.rule);
@@ -1428,66 +1444,13 @@ static int revert_remote(void *arg, const struct jrec *rec)
 
 static json_object *revert_json(struct hostd *h, json_object *req)
 {
-	json_object *o = json_object_new_object(), *v, *lines = json_object_new_array();
-	struct revert_sel sel = { .by = REVERT_ALL };
-	int dry = h->o.dry_run;
-	const char *err = NULL;
-	char rule[POL_NAME_MAX + 1] = "";
-
-	if (json_object_object_get_ex(req, "dry_run", &v) && json_object_get_boolean(v))
-		dry = 1;
-	int force = json_object_object_get_ex(req, "force", &v) && json_object_get_boolean(v);
-	if (json_object_object_get_ex(req, "rule", &v)) {
-		if (!json_object_is_type(v, json_type_string) ||
-		    json_object_get_string_len(v) > POL_NAME_MAX) {
-			err = "field 'rule': not a rule name";
-		} else {
-			snprintf(rule, sizeof rule, "%s", json_object_get_string(v));
-			sel.by = REVERT_RULE;
-			sel.rule = rule;
-		}
-	} else if (json_object_object_get_ex(req, "since_ns", &v)) {
-		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0) {
-			err = "field 'since_ns': not a time";
-		} else {
-			sel.by = REVERT_SINCE;
-			sel.since_ns = (uint64_t)json_object_get_int64(v);
-		}
-	} else if (!json_object_object_get_ex(req, "all", &v) || !json_object_get_boolean(v)) {
-		err = "say what to revert: all, rule or since_ns";
-	}
-	if (!err && !h->journal)
-		err = "no journal";
-	if (err) {
-		json_object_object_add(o, "ok", json_object_new_boolean(0));
-		json_object_object_add(o, "error", json_object_new_string(err));
-		json_object_put(lines);
-		return o;
-	}
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	h->asked = dry ? NULL : json_object_new_array();
-	int r = journal_revert(h->journal, h->o.root, &sel, dry, force, f, revert_remote, h);
-	json_object_object_add(o, "asked", h->asked ? h->asked : json_object_new_array());
+	json_object *asked = json_object_new_array();
+	h->asked = asked; /* revert_remote lists the guests asked */
+	json_object *o = undo_serve(h->journal, h->o.root, h->o.journal, req, h->o.dry_run,
+				    revert_remote, h);
 	h->asked = NULL;
-	if (f)
-		fclose(f);
-	for (char *cur = buf, *line; cur && (line = strsep(&cur, "\n"));)
-		if (*line)
-			json_object_array_add(lines, json_object_new_string(line));
-	free(buf);
-	json_object_object_add(o, "ok", json_object_new_boolean(r >= 0));
-	if (r < 0)
-		json_object_object_add(o, "error", json_object_new_string(strerror(-r)));
-	json_object_object_add(o, "not_restored", json_object_new_int(r < 0 ? 0 : r));
-	json_object_object_add(o, "lines", lines);
-	json_object *dmg = json_object_new_array();
-	for (size_t i = 0; journal_damage(h->journal, i); i++)
-		json_object_array_add(dmg, json_object_new_string(journal_damage(h->journal, i)));
-	json_object_object_add(o, "damaged", dmg);
-	json_object_object_add(o, "damaged_count",
-			       json_object_new_int((int)journal_damage_count(h->journal)));
+	json_object_object_add(o, "asked", asked);
+	json_object_object_add(o, "by", json_object_new_string("vtune-hostd"));
 	return o;
 }
 
@@ -1526,6 +1489,45 @@ static json_object *revert_wait_json(struct hostd *h, json_object *req)
 	}
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "items", items);
+	return o;
+}
+
+/* {"cmd":"off","since_s":N}: `vtune off` (which wrote the state file
+ * beside the journal): no rule fires from now on, and every change is
+ * reverted as {"cmd":"revert","all":true} is; the same reply, with the
+ * tuning state. */
+static json_object *off_json(struct hostd *h, json_object *req)
+{
+	json_object *v, *all = json_object_new_object();
+	if (!h->tuning.off) {
+		h->tuning.off = 1;
+		h->tuning.since_s = json_object_object_get_ex(req, "since_s", &v) &&
+					    json_object_is_type(v, json_type_int) &&
+					    json_object_get_int64(v) > 0
+				    ? (uint64_t)json_object_get_int64(v) : vclock_wall_ns() / SEC;
+		log_msg(LOG_NOTICE, "tuning off (vtune off): every change reverted, no rule fires "
+			"until `vtune on`");
+	}
+	json_object_object_add(all, "all", json_object_new_boolean(1));
+	json_object *o = revert_json(h, all);
+	json_object_put(all);
+	json_object_object_add(o, "tuning", tuning_json(&h->tuning));
+	return o;
+}
+
+/* {"cmd":"on"}: `vtune on` (which removed the state file): the rules start
+ * afresh. {"ok":true,"tuning":{...as it was}}. */
+static json_object *on_json(struct hostd *h)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "tuning", tuning_json(&h->tuning));
+	if (h->tuning.off) {
+		h->tuning.off = 0;
+		h->tuning.since_s = 0;
+		tuning_resume(h->engine, h->guests, h->nguests);
+		log_msg(LOG_NOTICE, "tuning on (vtune on): the rules start afresh");
+	}
 	return o;
 }
 
@@ -1576,6 +1578,12 @@ json_object *hostd_handle_request(void *arg, json_object *req)
 		return revert_json(h, req);
 	if (!strcmp(cmd, "revert-wait"))
 		return revert_wait_json(h, req);
+	if (!strcmp(cmd, "off"))
+		return off_json(h, req);
+	if (!strcmp(cmd, "on"))
+		return on_json(h);
+	if (!strcmp(cmd, "verify"))
+		return tuning_verify_json(h->journal, h->o.root, h->guests, h->nguests, now);
 	if (!strcmp(cmd, "sriov"))
 		return sriov_json(h, req);
 	if (!strcmp(cmd, "report")) {
@@ -1587,6 +1595,7 @@ json_object *hostd_handle_request(void *arg, json_object *req)
 	}
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "ok", json_object_new_boolean(0));
-	json_object_object_add(o, "error", json_object_new_string("unknown cmd (status, apply, revert, report, sriov)"));
+	json_object_object_add(o, "error", json_object_new_string(
+		"unknown cmd (status, apply, revert, off, on, verify, report, sriov)"));
 	return o;
 }

@@ -513,8 +513,7 @@ static const char *nz(const char *s)
 	return s ? s : "";
 }
 
-/* "[guest DOMAIN ]kind [target ]key" */
-static void label(const struct jrec *r, char *buf, size_t n)
+void journal_label(const struct jrec *r, char *buf, size_t n)
 {
 	snprintf(buf, n, "%s%s%s%s %s%s%s", is_remote(r) ? "guest " : "",
 		 is_remote(r) ? r->domain : "", is_remote(r) ? " " : "",
@@ -557,7 +556,7 @@ int journal_apply(struct journal *j, const char *root, const struct jrec *change
 		snprintf(msg, n, "bad change: side, kind, key and new are required");
 		return -EINVAL;
 	}
-	label(&rec, lb, sizeof lb);
+	journal_label(&rec, lb, sizeof lb);
 	char rl[300];
 	rule_label(&rec, rl, sizeof rl);
 	if (is_remote(&rec)) {
@@ -766,27 +765,37 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 	const char *pre = rr->dry ? "would revert" : "reverted";
 	int err;
 
-	label(r, lb, sizeof lb);
+	journal_label(r, lb, sizeof lb);
 	char rl[300];
 	rule_label(r, rl, sizeof rl);
 	show(e->eff_old, so, sizeof so);
 	show(e->eff_new, sn, sizeof sn);
 	if (is_remote(r)) {
-		if (!remote) {
-			say(rr, "needs the host daemon: %s %s -> %s (rule %s)", lb,
-			    sn, so, rl);
+		/* no host daemon (remote NULL), or its guest not connected: the
+		 * revert is queued ("asked"), and vtune-hostd asks it when the
+		 * guest's agent says hello; a dry run asks remote what it would do */
+		err = remote ? remote(arg, r, rr->dry) : -ENOTCONN;
+		if (err == -ENOTCONN) {
+			say(rr, "%s: %s %s -> %s (rule %s): asked when the guest's agent reconnects",
+			    rr->dry ? "would queue" : "queued", lb, sn, so, rl);
+			if (rr->dry || !strcmp(e->state, "asked"))
+				return 1;
+			err = rmark(rr, r->seq, "asked", remote ? "queued: the guest's agent is not "
+				    "connected" : "queued while vtune-hostd was not running", NULL, NULL);
+			return err ? err : 1;
+		}
+		if (err < 0) {
+			say(rr, "failed %s: cannot ask the guest: %s (rule %s)", lb, strerror(-err), rl);
+			return 1;
+		}
+		if (rr->dry && err == 1) {
+			say(rr, "skipped %s: changed by someone else in the guest (rule %s)", lb, rl);
 			return 1;
 		}
 		if (rr->dry) {
-			say(rr, "would ask the guest to revert %s %s -> %s (rule %s)",
-			    lb, sn, so, rl);
+			say(rr, "%s %s %s -> %s (rule %s)", err == JOURNAL_ASKED ?
+			    "would ask the guest to revert" : "would revert", lb, sn, so, rl);
 			return 0;
-		}
-		err = remote(arg, r);
-		if (err < 0) {
-			say(rr, "failed %s: cannot reach the guest: %s (rule %s)",
-			    lb, strerror(-err), rl);
-			return 1;
 		}
 		if (err == 0) {
 			err = rmark(rr, r->seq, "reverted", "restored by the guest agent",

@@ -73,6 +73,15 @@ struct journal *journal_open(const char *path, int *err);
  * as journal_open. Appending through the handle returns -EROFS. */
 struct journal *journal_open_ro(const char *path, int *err);
 
+/* Does a process hold the journal at path (vtune-hostd, vtune-agent run,
+ * a revert under way)? Without side effects: nothing is opened but the
+ * kernel's list of locks, and no lock is taken (why: journal_file.c). 1 in
+ * use, 0 not (or no such file), -errno when it cannot be told. A holder in
+ * another PID namespace is not seen. */
+int journal_in_use(const char *path);
+/* The same, from a copy of /proc/locks at locks (tests). */
+int journal_in_use_from(const char *locks, const char *path);
+
 /* Compact when the closed history on disk is large (at least 1024
  * records, and more than what is open): the file is rewritten with the
  * open changes only, atomically, the previous one kept as PATH.1; records
@@ -227,22 +236,30 @@ struct revert_sel {
  * return 0 when the guest restored rec->old, 1 when it left the knob alone
  * (changed by someone else), JOURNAL_ASKED when the guest was asked and
  * only its answer may mark the record reverted (journal_mark_values; the
- * record is marked "asked" meanwhile, and stays open), -errno when it
- * could not be asked. */
+ * record is marked "asked" meanwhile, and stays open), -ENOTCONN when its
+ * agent cannot be reached now (the revert is queued: marked "asked", and
+ * asked when the agent reconnects), another -errno when it cannot be
+ * asked at all. With dry_run set it sends nothing and returns what it
+ * would: a dry run says exactly what the real run does. */
 #define JOURNAL_ASKED 2
-typedef int (*journal_remote_fn)(void *arg, const struct jrec *rec);
+typedef int (*journal_remote_fn)(void *arg, const struct jrec *rec, int dry_run);
 
 /* Undo the selected "set" records that are not yet reverted (nor failed),
  * newest first. For each, read the current value: if it is old (the change
  * was never made) or the value vtune set, write old (unless already old)
  * and append "reverted"; anything else was changed by someone else: leave
  * it (unless force), append "skipped" and say so. Remote records go to
- * remote(arg, rec), or are listed as needing the host daemon when remote is
- * NULL. One line per record goes to report (may be NULL), e.g.
+ * remote(arg, rec, dry_run); with remote NULL (no host daemon) or its
+ * -ENOTCONN they are queued: marked "asked" (vtune-hostd asks the guest
+ * when its agent says hello) and counted as not restored. One line per
+ * record goes to report (may be NULL), e.g.
  *   reverted sysctl net.core.somaxconn 8192 -> 4096 (rule listen-overflow)
- * dry_run prints "would revert ..." and changes nothing, neither knob nor
- * journal. Returns the number of selected records NOT restored (0: all
- * done) or -errno when the journal could not be written. */
+ *   queued: guest web1 sysctl net.core.somaxconn 8192 -> 4096 (rule
+ *     listen-overflow): asked when the guest's agent reconnects
+ * dry_run prints "would revert ...", "would queue: ..." and changes
+ * nothing, neither knob nor journal. Returns the number of selected
+ * records NOT restored (0: all done; queued ones count) or -errno when the
+ * journal could not be written. */
 int journal_revert(struct journal *j, const char *root,
 		   const struct revert_sel *sel, int dry_run, int force,
 		   FILE *report, journal_remote_fn remote, void *arg);
@@ -256,6 +273,10 @@ int journal_managed_changed(const struct journal *j, const char *root,
 			    const char *side, const char *kind,
 			    const char *target, const char *key,
 			    char *now, size_t n);
+
+/* How messages name r's knob: "[guest DOMAIN ]kind [target ]key" (the
+ * domain for a change made in a guest). */
+void journal_label(const struct jrec *r, char *buf, size_t n);
 
 /* Parse a --since TIME: epoch seconds ("1700000000"), relative to now_ns
  * ("-10m", "-2h", "-30s", "-1d") or "YYYY-MM-DDTHH:MM:SS" in UTC (a "Z" may

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define HEADER_KEY "{\"vtune_journal\":"
@@ -655,4 +656,49 @@ void journal_set_compact(struct journal *j, int on)
 {
 	if (j)
 		j->no_compact = !on;
+}
+
+/* ---- is the journal in use? ----
+ *
+ * Read from the kernel's list of locks (/proc/locks) rather than probed
+ * with flock(LOCK_SH|LOCK_NB): the probe would hold a lock itself for a
+ * moment, and a vtune-hostd starting in that moment would find the
+ * journal "in use" and refuse to start. The list has no side effect. Its
+ * limit: a holder in another PID namespace is not listed (the kernel shows
+ * a reader only the locks of processes it can see); a real revert still
+ * finds that holder, by its own exclusive lock attempt. */
+
+int journal_in_use_from(const char *locks, const char *path)
+{
+	struct stat st;
+	char line[256];
+	int found = 0;
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	FILE *f = fopen(locks, "re");
+	if (!f)
+		return -errno;
+	while (!found && fgets(line, sizeof line, f)) {
+		/* "1: FLOCK  ADVISORY  WRITE 1234 fe:00:1109 0 EOF"; a waiter's
+		 * line reads "1: -> FLOCK ...": the lock it waits for is listed
+		 * on its own line */
+		char type[16], mode[16], rw[16], arrow[4];
+		unsigned maj, min;
+		unsigned long long ino;
+		long pid;
+		if (sscanf(line, "%*u: %3s", arrow) == 1 && !strcmp(arrow, "->"))
+			continue;
+		if (sscanf(line, "%*u: %15s %15s %15s %ld %x:%x:%llu", type, mode, rw, &pid, &maj,
+			   &min, &ino) != 7)
+			continue;
+		found = !strcmp(type, "FLOCK") && ino == (unsigned long long)st.st_ino &&
+			maj == major(st.st_dev) && min == minor(st.st_dev);
+	}
+	fclose(f);
+	return found;
+}
+
+int journal_in_use(const char *path)
+{
+	return journal_in_use_from("/proc/locks", path);
 }

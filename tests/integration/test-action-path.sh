@@ -14,7 +14,8 @@
 #  2. a protocol 2 agent with a host that speaks only 1 (--protocol-max 1),
 #  3. a protocol 1 agent (--protocol-max 1) with a protocol 2 host: only
 #     somaxconn is served (as a value); hostd names the two actions it cannot
-#     serve, in its log and in `vtune status`, and reverts somaxconn.
+#     serve, in its log and in `vtune status`, and reverts somaxconn: the
+#     agent undoes its own change (marked reverted, no new change).
 # A second `vtune-agent once` on the 3-queue NIC changes nothing.
 set -u
 B=${VTUNE_BUILD:-$PWD/build}
@@ -164,8 +165,13 @@ PY
 	sleep 1
 	[ "$(val proc/sys/net/ipv4/ip_local_port_range)" = "32768 60999" ] || fail "port range changed over v1"
 	[ "$(val sys/class/net/eth0/queues/rx-0/rps_cpus)" = 0 ] || fail "rps changed over v1"
+	sets=$(grep -c '"op":"set"' "$TMP/ajournal")
 	"$V" revert --all --control "$TMP/ctl.sock" > "$TMP/revert.out" 2>&1 || fail "revert ($case)"
 	wait_for proc/sys/net/core/somaxconn 4096
+	# protocol 1 asks for the original value: the agent undoes its own change
+	[ "$(grep -c '"op":"set"' "$TMP/ajournal")" = "$sets" ] ||
+		fail "the agent journaled the revert as a new change ($case)"
+	grep -q '"op":"reverted"' "$TMP/ajournal" || fail "the agent did not mark its change reverted ($case)"
 	echo "ok: protocol 1 ($case): somaxconn served and reverted, 2 actions named as not served"
 	stop_all
 done

@@ -98,10 +98,18 @@ has "vtune sriov attach l2 --" --vf --persistent --dry-run --json --control
 is "vtune sriov attach --vf " ""
 is "vtune sriov detach " ""
 is "vtune bench c" "crr"
-has "vtune revert --" --all --rule --since --journal --root --dry-run --force
+has "vtune revert --" --all --rule --since --journal --root --dry-run --force --json
+has "vtune " off on verify
+is "vtune o" "off|on"
+has "vtune off --" --journal --control --root --wait --json
+has "vtune on --" --journal --control --json
+lacks "vtune on --" --root --wait
+has "vtune verify --" --journal --control --root --json
+is "vtune verify " ""
+is "vtune off " ""
 is "vtune revert --a" "--all"
 has "vtune bench crr --" --threads --conns --duration --timeout --size --json --serve
-has "vtune status --" --control --json
+has "vtune status --" --control --journal --json
 has "vtune report --" --control --from --save --json --watch --html --minutes --guest
 has "vtune apply --" --dry-run --control --json
 has "vtune kvm channel-xml --" --domain --path
@@ -117,12 +125,18 @@ is "vtune revert --journal $FILES/my" "$FILES/my journal"
 is "vtune report --html $FILES/n" "$FILES/notes.txt"
 
 # vtune-agent
-has "vtune-agent " sample run once --help --version
+has "vtune-agent " sample run once verify --help --version
 lacks "vtune-agent " --standalone
 has "vtune-agent run --" --standalone --transport --interval --port --device --journal --duration
 has "vtune-agent run --standalone --" --policy --interval --dry-run --duration
 lacks "vtune-agent run --standalone --" --transport
-has "vtune-agent once --" --policy --journal --root --dry-run
+has "vtune-agent once --" --policy --journal --root --dry-run --json
+has "vtune-agent " verify revert
+has "vtune-agent revert --" --all --rule --since --journal --control --root --dry-run --force --json
+is "vtune-agent revert " ""
+has "vtune-agent run --" --control
+has "vtune-agent verify --" --journal --root --json
+is "vtune-agent verify " ""
 has "vtune-agent sample --" --interval --json --root --then --no-netlink
 is "vtune-agent run --transport " "auto|vport|xenstore"
 is "vtune-agent run --port " "org.vtune.agent.0"

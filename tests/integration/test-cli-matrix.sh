@@ -25,10 +25,8 @@ if [ -z "${VTUNE_MATRIX_NETNS:-}" ]; then
 fi
 ip link set lo up 2>/dev/null
 
-# Lead-owned commands not yet to this standard (cli/revert.c, vtune-agent once).
+# Lead-owned commands not yet to this standard (none now).
 KNOWN="
-vtune revert|json
-vtune-agent once|json
 "
 
 TMP=$(mktemp -d) || exit 1
@@ -132,6 +130,9 @@ vtune policy check|$TMP/policy.yaml
 vtune policy list|$SRC/policies/default.yaml
 vtune policy show|listen-overflow $SRC/policies/default.yaml
 vtune revert|--all --dry-run --control $CTL
+vtune verify|--journal $TMP/journal --control $CTL
+vtune off|
+vtune on|
 vtune status|--control $CTL
 vtune report|--control $CTL
 vtune report|--from $CAP
@@ -146,6 +147,8 @@ vtune-agent sample|--root $FIX/debian-6.1/t0 --then $FIX/debian-6.1/t1 --no-netl
 vtune-agent run|
 vtune-agent run --standalone|
 vtune-agent once|--dry-run --root $FIX/debian-6.1/t1 --policy $TMP/baseline.yaml $J
+vtune-agent verify|--root $FIX/debian-6.1/t1 $J
+vtune-agent revert|--all --dry-run --root $FIX/debian-6.1/t1 $J
 vtune-agent report|--root $FIX/host-6.18-seeds/t0 --then $FIX/host-6.18-seeds/t1 --policy $SRC/policies/default.yaml
 vtune-hostd|
 EOF

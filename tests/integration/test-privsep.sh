@@ -139,6 +139,12 @@ grep '"op":"set"' "$TMP/journal" | grep -q '"domain":"busy"' || fail "no guest s
 "$V" status --control "$TMP/ctl.sock" >"$TMP/status" 2>&1 || fail "status: $(cat "$TMP/status")"
 grep -q '^busy .* up ' "$TMP/status" || fail "status: $(cat "$TMP/status")"
 
+# A dry run without --control: the journal is in use (the parent holds it),
+# so the child is asked, and takes it as its own journal.
+VTUNE_CONTROL=$TMP/ctl.sock "$V" revert --all --dry-run --journal "$TMP/journal" >"$TMP/dry" 2>&1 ||
+	fail "dry run: $(cat "$TMP/dry")"
+grep -q '^would revert sysctl net.core.somaxconn 1024 -> 128' "$TMP/dry" &&
+	grep -q '^would ask the guest to revert guest busy' "$TMP/dry" || fail "dry run: $(cat "$TMP/dry")"
 # Revert: the host sysctl goes back through the parent's restore.
 "$V" revert --all --control "$TMP/ctl.sock" >"$TMP/revert" 2>&1 || fail "revert: $(cat "$TMP/revert")"
 for i in $(seq 30); do [ "$(cat /proc/sys/net/core/somaxconn)" = 128 ] && break; sleep 0.1; done

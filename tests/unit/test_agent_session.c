@@ -385,6 +385,51 @@ static void test_apply_revert(void **state)
 	assert_string_equal(v, "4096");
 }
 
+/* Protocol 1 has no revert by record: the host asks for the original value
+ * as an apply. The agent undoes its own changes (marked reverted), never
+ * records that as a new change; over a knob changed by someone else it
+ * leaves it and says so. */
+static void test_v1_revert_is_no_change(void **state)
+{
+	struct fx *f = *state;
+	struct wire_msg a;
+	char v[64];
+	int sets = 0, reverted = 0;
+
+	handshake(f);
+	apply(f, 5, "net.core.somaxconn", "8192", &a);
+	wire_msg_free(&a);
+	apply(f, 6, "net.core.somaxconn", "16384", &a);
+	wire_msg_free(&a);
+	size_t before = journal_count(f->j);
+	apply(f, 7, "net.core.somaxconn", "4096", &a); /* the original: a revert */
+	assert_false(a.u.ack.results[0].has_error);
+	assert_string_equal(a.u.ack.results[0].old_value, "16384");
+	assert_string_equal(a.u.ack.results[0].new_value, "4096");
+	wire_msg_free(&a);
+	get(f->root, SOMAX, v, sizeof v);
+	assert_string_equal(v, "4096");
+	for (size_t i = 0; i < journal_count(f->j); i++) {
+		sets += !strcmp(journal_record(f->j, i)->op, "set");
+		reverted += i >= before && !strcmp(journal_record(f->j, i)->op, "reverted");
+	}
+	assert_int_equal(sets, 2); /* no new change */
+	assert_int_equal(reverted, 2);
+	/* again: nothing open any more, so now it is a change like any other */
+	apply(f, 8, "net.core.somaxconn", "8192", &a);
+	wire_msg_free(&a);
+	put(f->root, SOMAX, "1000\n"); /* an administrator */
+	before = journal_count(f->j);
+	apply(f, 9, "net.core.somaxconn", "4096", &a);
+	assert_true(a.u.ack.results[0].has_error);
+	assert_non_null(strstr(a.u.ack.results[0].error, "changed by someone else"));
+	wire_msg_free(&a);
+	get(f->root, SOMAX, v, sizeof v);
+	assert_string_equal(v, "1000");
+	for (size_t i = before; i < journal_count(f->j); i++)
+		assert_string_not_equal(journal_record(f->j, i)->op, "set");
+}
+
 static void test_garbage_resync(void **state)
 {
 	struct fx *f = *state;
@@ -602,6 +647,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hello_and_reports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_revert, setup, teardown),
+cmocka_unit_test_setup_teardown(test_v1_revert_is_no_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_resync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_rehello, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hangup_socketpair, setup, teardown),

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_journal: the change journal on a temporary fixture tree: round trip,
  * torn and corrupt records, journaled apply, crash at every step, chained,
- * admin-changed, dry-run, by-rule and since reverts, and `vtune revert`. */
+ * admin-changed, dry-run, by-rule and since reverts, remote reverts queued
+ * without a host daemon, `vtune revert`, and verify (lib/jverify). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,6 +11,7 @@
 
 #include "commands.h"
 #include "journal.h"
+#include "jverify.h"
 #include "kfs.h"
 #include "knob.h"
 #include "log.h"
@@ -759,13 +761,25 @@ static void test_by_seq_with_why(void **state)
 }
 
 static const struct jrec *remote_seen;
-static int remote_ret;
+static int remote_ret, remote_dry;
 
-static int remote_cb(void *arg, const struct jrec *rec)
+static int remote_cb(void *arg, const struct jrec *rec, int dry_run)
 {
 	*(int *)arg += 1;
 	remote_seen = rec;
+	remote_dry = dry_run;
 	return remote_ret;
+}
+
+/* journal_revert with remote, its lines in *out */
+static int revert_remote(struct journal *j, const struct fx *fx, int dry, int *calls, char **out)
+{
+	size_t n;
+	*out = NULL;
+	FILE *m = open_memstream(out, &n);
+	int r = journal_revert(j, fx->root, &ALL, dry, 0, m, remote_cb, calls);
+	fclose(m);
+	return r;
 }
 
 static void test_remote(void **state)
@@ -779,12 +793,52 @@ static void test_remote(void **state)
 	assert_int_equal(seq, 1);
 	assert_int_equal(journal_mark(j, seq, "applied", NULL), 0);
 	char *out;
-	assert_int_equal(revert(j, fx, ALL, 0, 0, &out), 1);
-	assert_string_equal(out, "needs the host daemon: guest web1 sysctl "
-			    "net.core.somaxconn 8192 -> 4096 (rule listen)\n");
+	/* no host daemon: the dry run says what the real run does, which
+	 * queues the revert (marked "asked": hostd asks at the guest's hello) */
+	assert_int_equal(revert(j, fx, ALL, 1, 0, &out), 1);
+	assert_string_equal(out, "would queue: guest web1 sysctl net.core.somaxconn 8192 -> 4096 "
+			    "(rule listen): asked when the guest's agent reconnects\n");
 	free(out);
+	assert_string_equal(journal_state(j, seq), "applied");
+	assert_int_equal(revert(j, fx, ALL, 0, 0, &out), 1);
+	assert_string_equal(out, "queued: guest web1 sysctl net.core.somaxconn 8192 -> 4096 "
+			    "(rule listen): asked when the guest's agent reconnects\n");
+	free(out);
+	assert_string_equal(journal_state(j, seq), "asked");
+	assert_string_equal(journal_record(j, journal_count(j) - 1)->detail,
+			    "queued while vtune-hostd was not running");
+	size_t marks = journal_count(j);
+	assert_int_equal(revert(j, fx, ALL, 0, 0, &out), 1); /* queued once */
+	free(out);
+	assert_int_equal(journal_count(j), marks);
 	assert_string_equal(val(fx, SOMAX), "4096\n"); /* local knob untouched */
 	int calls = 0;
+	/* a daemon whose guest is not connected: queued the same way */
+	remote_ret = -ENOTCONN;
+	assert_int_equal(revert_remote(j, fx, 1, &calls, &out), 1);
+	assert_true(remote_dry);
+	assert_non_null(strstr(out, "would queue: guest web1"));
+	free(out);
+	/* connected: the dry run asks remote what it would do, sends nothing */
+	remote_ret = JOURNAL_ASKED;
+	assert_int_equal(revert_remote(j, fx, 1, &calls, &out), 0);
+	assert_true(remote_dry);
+	assert_string_equal(out, "would ask the guest to revert guest web1 sysctl net.core.somaxconn "
+			    "8192 -> 4096 (rule listen)\n");
+	free(out);
+	assert_int_equal(journal_count(j), marks);
+	assert_int_equal(revert_remote(j, fx, 0, &calls, &out), 0);
+	assert_false(remote_dry);
+	assert_string_equal(out, "asked the guest to revert guest web1 sysctl net.core.somaxconn "
+			    "8192 -> 4096 (rule listen)\n");
+	free(out);
+	assert_int_equal(journal_count(j), marks); /* already "asked" */
+	remote_ret = -EINVAL;
+	assert_int_equal(revert_remote(j, fx, 1, &calls, &out), 1);
+	assert_string_equal(out, "failed guest web1 sysctl net.core.somaxconn: cannot ask the guest: "
+			    "Invalid argument (rule listen)\n");
+	free(out);
+	calls = 0;
 	remote_ret = 1;
 	assert_int_equal(journal_revert(j, fx->root, &ALL, 0, 0, NULL, remote_cb, &calls), 1);
 	assert_int_equal(calls, 1);
@@ -956,6 +1010,105 @@ static void test_cli(void **state)
 	assert_int_equal(access(nj, F_OK), -1);
 }
 
+/* A guest's knob for jv_check: "4096" for somaxconn, unknown otherwise. */
+static int guest_read(void *arg, const struct jrec *rec, char *now, size_t n, char *how,
+		      size_t hn)
+{
+	(void)arg;
+	if (strcmp(rec->key, "net.core.somaxconn"))
+		return -ENOENT;
+	snprintf(now, n, "4096");
+	snprintf(how, hn, "as its last report said");
+	return 0;
+}
+
+static void test_verify(void **state)
+{
+	struct fx *fx = *state;
+	struct journal *j = jopen(fx);
+	struct jv_item *it;
+	size_t n;
+	char line[1024];
+	assert_int_equal(jv_check(j, fx->root, NULL, NULL, &it, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(apply(j, fx, "net.core.somaxconn", "8192", "listen"), 0);
+	assert_int_equal(apply(j, fx, "net.core.somaxconn", "9000", "listen2"), 0);
+	assert_int_equal(apply(j, fx, "net.ipv4.tcp_max_syn_backlog", "2048", "syn"), 0);
+	assert_int_equal(apply(j, fx, "net.core.netdev_budget", "600", "budget"), 0);
+	/* one item a knob, the newest change's value; oldest knob first */
+	assert_int_equal(jv_check(j, fx->root, NULL, NULL, &it, &n), 0);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(it[i].state, JV_OK);
+	jv_line(&it[0], line, sizeof line);
+	assert_string_equal(line, "ok: sysctl net.core.somaxconn 9000 (rule listen2)");
+	free(it);
+	/* by hand: one differs, one is gone */
+	kfs_write_str(fx->root, SYNB, "1024");
+	char p[512];
+	snprintf(p, sizeof p, "%s/%s", fx->root, BUDGET);
+	unlink(p);
+	assert_int_equal(jv_check(j, fx->root, NULL, NULL, &it, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(it[0].state, JV_OK);
+	assert_int_equal(it[1].state, JV_DIFFERS);
+	assert_true(jv_bad(it[1].state));
+	jv_line(&it[1], line, sizeof line);
+	assert_string_equal(line, "differs: sysctl net.ipv4.tcp_max_syn_backlog: now 1024, vtune set "
+			    "2048 (rule syn)");
+	assert_int_equal(it[2].state, JV_GONE);
+	jv_line(&it[2], line, sizeof line);
+	assert_string_equal(line, "gone: sysctl net.core.netdev_budget: no longer there (vtune set "
+			    "600; rule budget)");
+	json_object *o = jv_json(&it[1]);
+	assert_string_equal(json_object_get_string(json_object_object_get(o, "state")), "differs");
+	assert_string_equal(json_object_get_string(json_object_object_get(o, "now")), "1024");
+	json_object_put(o);
+	free(it);
+	/* reverted (here: by hand, then revert skips it): a skipped change is
+	 * still open and still differs; reverted ones leave the list */
+	char *out;
+	revert(j, fx, (struct revert_sel){ .by = REVERT_RULE, .rule = "syn" }, 0, 0, &out);
+	free(out);
+	revert(j, fx, (struct revert_sel){ .by = REVERT_RULE, .rule = "listen2" }, 0, 0, &out);
+	free(out);
+	/* guest changes: read through the callback, else left to the agent;
+	 * a queued revert is pending */
+	struct jrec r = sysctl_change("net.core.somaxconn", "4096", "g1");
+	r.domain = "web1";
+	r.old = "128";
+	int64_t s1 = journal_intent(j, &r);
+	journal_mark_values(j, s1, "applied", NULL, NULL, "4096");
+	r.key = "net.core.rmem_max";
+	int64_t s2 = journal_intent(j, &r);
+	journal_mark(j, s2, "applied", NULL);
+	r.key = "net.core.wmem_max";
+	int64_t s3 = journal_intent(j, &r);
+	journal_mark(j, s3, "asked", "queued while vtune-hostd was not running");
+	assert_int_equal(jv_check(j, fx->root, guest_read, NULL, &it, &n), 0);
+	assert_int_equal(n, 6);
+	jv_line(&it[0], line, sizeof line); /* listen2 undone: listen's value is back */
+	assert_string_equal(line, "ok: sysctl net.core.somaxconn 8192 (rule listen)");
+	assert_int_equal(it[1].state, JV_DIFFERS); /* the "syn" change, skipped */
+	assert_int_equal(it[2].state, JV_GONE);
+	it++; /* the guest's from here */
+	assert_int_equal(it[2].state, JV_OK);
+	jv_line(&it[2], line, sizeof line);
+	assert_string_equal(line, "ok: guest web1 sysctl net.core.somaxconn 4096 (rule g1; as its last "
+			    "report said)");
+	assert_int_equal(it[3].state, JV_GUEST);
+	assert_false(jv_bad(it[3].state));
+	jv_line(&it[3], line, sizeof line);
+	assert_string_equal(line, "guest change: guest web1 sysctl net.core.rmem_max 4096 (rule g1): "
+			    "checked by the guest's agent (vtune-agent verify)");
+	assert_int_equal(it[4].state, JV_PENDING);
+	jv_line(&it[4], line, sizeof line);
+	assert_string_equal(line, "pending revert: guest web1 sysctl net.core.wmem_max (rule g1): "
+			    "queued while vtune-hostd was not running");
+	free(it - 1);
+	journal_close(j);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -973,6 +1126,7 @@ int main(void)
 		T(test_by_rule_and_since),
 		T(test_by_seq_with_why),
 		T(test_remote),
+		T(test_verify),
 		T(test_kernel_kept_other_value),
 		T(test_batch_syncs),
 		cmocka_unit_test(test_parse_time),

@@ -4,7 +4,8 @@
  * are refused and left untouched; an old journal is converted; bit flips,
  * zeroed blocks and overlong lines are found, listed and never restored
  * from while every other change is; closed history is compacted with the
- * previous file kept; `vtune revert` says so on stderr and exits 1. */
+ * previous file kept; `vtune revert` says so on stderr and exits 1;
+ * journal_in_use sees a holder's lock (another process's too) and takes none. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -23,7 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define SOMAX "proc/sys/net/core/somaxconn"
@@ -442,6 +446,73 @@ static void test_compaction(void **state)
 	free(text);
 }
 
+/* journal_in_use: the kernel's list of locks, read without taking one. */
+static void test_in_use(void **state)
+{
+	struct fx *fx = *state;
+	assert_int_equal(journal_in_use(fx->jpath), 0); /* no file */
+	struct journal *j = jopen(fx);
+	assert_int_equal(journal_in_use(fx->jpath), 1);
+	journal_close(j);
+	assert_int_equal(journal_in_use(fx->jpath), 0);
+	int err = 0;
+	j = journal_open_ro(fx->jpath, &err);
+	assert_non_null(j);
+	assert_int_equal(journal_in_use(fx->jpath), 0); /* a reader holds nothing */
+	journal_close(j);
+	/* another process holds it (as vtune-hostd would) */
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(fx->jpath, O_RDWR);
+		char c = flock(fd, LOCK_EX | LOCK_NB) == 0 ? 'y' : 'n';
+		if (write(p[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	char c = 0;
+	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(c, 'y');
+	assert_int_equal(journal_in_use(fx->jpath), 1);
+	/* it took no lock itself: the holder's is the only one */
+	int fd = open(fx->jpath, O_RDONLY);
+	assert_int_equal(flock(fd, LOCK_SH | LOCK_NB), -1);
+	close(fd);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(p[0]);
+	close(p[1]);
+	assert_int_equal(journal_in_use(fx->jpath), 0);
+	fd = open(fx->jpath, O_RDONLY);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	close(fd);
+
+	/* lines of a recorded /proc/locks: only an FLOCK on this very inode */
+	struct stat st;
+	assert_int_equal(stat(fx->jpath, &st), 0);
+	char locks[256], text[1024];
+	snprintf(locks, sizeof locks, "%s/locks", fx->root);
+	unsigned ma = major(st.st_dev), mi = minor(st.st_dev);
+	unsigned long long ino = (unsigned long long)st.st_ino;
+	snprintf(text, sizeof text,
+		 "1: POSIX  ADVISORY  WRITE 99 %02x:%02x:%llu 0 EOF\n"
+		 "2: FLOCK  ADVISORY  WRITE 98 %02x:%02x:%llu 0 EOF\n"
+		 "3: FLOCK  ADVISORY  WRITE 97 %02x:%02x:%llu 0 EOF\n"
+		 "3: -> FLOCK  ADVISORY  WRITE 96 %02x:%02x:%llu 0 EOF\n",
+		 ma, mi, ino, ma, mi + 1, ino, ma, mi, ino + 1, ma, mi, ino);
+	spit(locks, text, strlen(text), 0600);
+	assert_int_equal(journal_in_use_from(locks, fx->jpath), 0);
+	size_t l = strlen(text);
+	snprintf(text + l, sizeof text - l, "4: FLOCK  ADVISORY  WRITE 95 %02x:%02x:%llu 0 EOF\n",
+		 ma, mi, ino);
+	spit(locks, text, strlen(text), 0600);
+	assert_int_equal(journal_in_use_from(locks, fx->jpath), 1);
+	assert_int_equal(journal_in_use_from("/nonexistent/locks", fx->jpath), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -451,6 +522,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_damage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overlong_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_in_use, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

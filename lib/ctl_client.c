@@ -19,6 +19,12 @@ const char *ctl_default_path(void)
 	return p && *p ? p : CTL_CLIENT_DEFAULT_PATH;
 }
 
+const char *ctl_agent_path(void)
+{
+	const char *p = getenv("VTUNE_AGENT_CONTROL");
+	return p && *p ? p : CTL_AGENT_DEFAULT_PATH;
+}
+
 /* Wait for ev on fd until deadline (mono ns): 0, -ETIMEDOUT or -errno. */
 static int wait_fd(int fd, short ev, uint64_t deadline)
 {

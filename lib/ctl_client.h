@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #define CTL_CLIENT_DEFAULT_PATH "/run/vtune/hostd.sock"
+#define CTL_AGENT_DEFAULT_PATH "/run/vtune/agent.sock" /* vtune-agent run's */
 #define CTL_CLIENT_TIMEOUT_MS 10000
 #define CTL_CLIENT_MAX_REPLY (64u * 1024u * 1024u) /* as hostd's CTL_MAX_REPLY */
 
@@ -26,5 +27,9 @@ int ctl_request_ms(const char *path, json_object *req, json_object **reply,
 
 /* The control path: $VTUNE_CONTROL, else CTL_CLIENT_DEFAULT_PATH. */
 const char *ctl_default_path(void);
+
+/* vtune-agent run's control socket: $VTUNE_AGENT_CONTROL, else
+ * CTL_AGENT_DEFAULT_PATH. */
+const char *ctl_agent_path(void);
 
 #endif
