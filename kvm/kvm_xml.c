@@ -3,6 +3,7 @@
  * interface, PCI hostdevs and the fleet labels in <metadata>; a tag tokenizer that honours quotes, comments,
  * CDATA and processing instructions, nothing more. */
 #include "kvm_xml.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -386,14 +387,10 @@ int kvm_xml_labels(const char *xml, struct bk_guest *g)
 /* "0x0000" etc. into a number no larger than max; -1 when malformed. */
 static long hexval(const char *s, long max)
 {
-	char *end;
-	if (strncmp(s, "0x", 2) || !s[2])
+	uint64_t v;
+	if (strncmp(s, "0x", 2) || parse_x64(s + 2, &v) || v > (uint64_t)max)
 		return -1;
-	errno = 0;
-	long v = strtol(s + 2, &end, 16);
-	if (errno || *end || v < 0 || v > max)
-		return -1;
-	return v;
+	return (long)v;
 }
 
 int kvm_xml_hostdevs(const char *xml, char (*addr)[16], size_t max, size_t *n)
