@@ -26,10 +26,10 @@ int parse_x64(const char *s, uint64_t *out);
  * check. 0, -EINVAL (s does not start with a digit) or -ERANGE. */
 int parse_u64_prefix(const char *s, const char **end, uint64_t *out);
 
-/* Exactly n unsigned decimal numbers separated by whitespace (leading and
- * trailing whitespace allowed), as the kernel prints a sysctl vector
- * ("32768\t60999"). out gets n values, or nothing on error. 0, -EINVAL
- * (fewer or more fields, or one is not a number) or -ERANGE. */
+/* Exactly n (1..16) unsigned decimal numbers separated by whitespace
+ * (leading and trailing whitespace allowed), as the kernel prints a sysctl
+ * vector ("32768\t60999"). out gets n values, or nothing on error. 0,
+ * -EINVAL (fewer or more fields, or one is not a number) or -ERANGE. */
 int parse_u64_fields(const char *s, uint64_t *out, size_t n);
 
 /* Split text into whitespace-separated tokens in place: writes up to max
