@@ -14,6 +14,7 @@
 #include "kfs.h"
 #include "log.h"
 #include "parse.h"
+#include "privops.h"
 #include "sockdiag.h"
 
 #include <errno.h>
@@ -37,9 +38,10 @@ static int is_live(const char *root)
 /* "PID@STARTTIME" (start time in clock ticks since boot, /proc/PID/stat). */
 static int parse_target(const char *t, int *pid, unsigned long long *start)
 {
-	unsigned long long p, s;
-	char tail;
-	if (!t || sscanf(t, "%llu@%llu%c", &p, &s, &tail) != 2 || !p || p > 4194304)
+	const char *e;
+	uint64_t p, s;
+	if (!t || parse_u64_prefix(t, &e, &p) || *e != '@' || parse_u64(e + 1, &s) || !p ||
+	    p > 4194304)
 		return -EINVAL;
 	*pid = (int)p;
 	*start = s;
@@ -240,17 +242,8 @@ static void user_of(const char *root, int pid, char *user, size_t n)
 /* Does this process hold CAP_SYS_RESOURCE (raising a hard limit needs it)? */
 static int may_raise_hard(void)
 {
-	char *text = NULL, *line;
-	size_t len;
-	int yes = 0;
-	if (kfs_read_alloc("/", "proc/self/status", &text, &len))
-		return 0;
-	if ((line = strstr(text, "\nCapEff:"))) {
-		unsigned long long eff = strtoull(line + 9, NULL, 16);
-		yes = (eff >> 24) & 1; /* CAP_SYS_RESOURCE */
-	}
-	free(text);
-	return yes;
+	uint64_t eff;
+	return !privops_cap_eff(&eff) && ((eff >> 24) & 1); /* CAP_SYS_RESOURCE */
 }
 
 /* Raise one process: the knob change, and how to make it stay. */

@@ -9,10 +9,12 @@
 #include "act_sriov.h"
 #include "apply.h"
 #include "knob.h"
+#include "parse.h"
 #include "policy_ld.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,16 +62,13 @@ static int is_mac(const char *s)
 /* "VLAN" or "VLAN:QOS": 0..4094, 0..7 */
 static int is_vlan(const char *s)
 {
-	char *e;
-	long v = strtol(s, &e, 10);
-	if (e == s || v < 0 || v > 4094 || !isdigit((unsigned char)*s))
+	const char *e;
+	uint64_t v, q;
+	if (parse_u64_prefix(s, &e, &v) || v > 4094)
 		return 0;
 	if (!*e)
 		return 1;
-	if (*e != ':' || !isdigit((unsigned char)e[1]))
-		return 0;
-	long q = strtol(e + 1, &e, 10);
-	return !*e && q >= 0 && q <= 7;
+	return *e == ':' && !parse_u64(e + 1, &q) && q <= 7;
 }
 
 static void parse_pfs(struct pol_ld *ld, yaml_node_t *n, struct sriov_conf *c)
@@ -254,7 +253,9 @@ int act_sriov_conf(const struct pol_action *a, struct sriov_conf *c)
 				r = c->npfs == SRIOV_CONF_MAX_PFS ? -EINVAL
 					: set_str(c->pfs[c->npfs++], sizeof c->pfs[0], p);
 		} else if (!strcmp(t, "vfs")) {
-			c->create_vfs = (unsigned)strtoul(v, NULL, 10);
+			uint64_t nv;
+			r = parse_u64(v, &nv) || nv > UINT_MAX ? -EINVAL : 0;
+			c->create_vfs = r ? 0 : (unsigned)nv;
 		} else if (!strcmp(t, "driver")) {
 			r = set_str(c->driver, sizeof c->driver, v);
 		} else if (!strcmp(t, "persistent")) {

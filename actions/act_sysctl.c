@@ -12,6 +12,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -59,12 +61,18 @@ static int whole(struct berr *e, enum act_field f, const char *s, const char *ke
 	return 0;
 }
 
+/* "LO HI" with 1 <= LO < HI <= 65535. 0, -EINVAL or -ERANGE. */
 static int port_range_str(const char *s, unsigned *lo, unsigned *hi)
 {
-	char tail;
-	if (sscanf(s, "%u %u %c", lo, hi, &tail) != 2)
-		return -EINVAL;
-	return *lo >= 1 && *hi <= 65535 && *lo < *hi ? 0 : -ERANGE;
+	uint64_t v[2];
+	int r = parse_u64_fields(s, v, 2);
+	if (r)
+		return r;
+	if (v[0] < 1 || v[1] > 65535 || v[0] >= v[1])
+		return -ERANGE;
+	*lo = (unsigned)v[0];
+	*hi = (unsigned)v[1];
+	return 0;
 }
 
 static const char *op_word(enum pol_op op)
@@ -86,12 +94,13 @@ static void build_triple(const struct act_spec *s, enum pol_op op, struct pol_ac
 	if (op == POL_OP_WIDEN)
 		bad(e, ACT_F_OP, "'widen' only applies to %s", PORT_RANGE_KEY);
 	if (op == POL_OP_SET && s->value) {
-		unsigned long long v[3];
-		char tail, vs[64], why[160];
-		if (sscanf(s->value, "%llu %llu %llu %c", &v[0], &v[1], &v[2], &tail) != 3)
+		uint64_t v[3];
+		char vs[64], why[160];
+		if (parse_u64_fields(s->value, v, 3))
 			bad(e, ACT_F_VALUE, "set: %s needs \"A B C\" (three numbers), not '%.40s'", key,
 			    s->value);
-		else if (snprintf(vs, sizeof vs, "%llu %llu %llu", v[0], v[1], v[2]) >= (int)sizeof vs ||
+		else if (snprintf(vs, sizeof vs, "%" PRIu64 " %" PRIu64 " %" PRIu64, v[0], v[1],
+				  v[2]) >= (int)sizeof vs ||
 			 pol_sysctl_value_ok(key, vs, why, sizeof why))
 			bad(e, ACT_F_VALUE, "set: %s", why);
 		else
@@ -330,17 +339,25 @@ static void keep_clear(const char *list, unsigned lo, double *nlo, unsigned *whi
 {
 	const char *p = list;
 	while (p && *p) {
-		char *end;
-		unsigned long a = strtoul(p, &end, 10), b = a;
-		if (end == p) {
+		const char *end;
+		uint64_t a, b;
+		int r = parse_u64_prefix(p, &end, &a);
+		if (r == -EINVAL) {
 			p++;
 			continue;
 		}
+		if (r)
+			a = UINT64_MAX; /* no port */
+		b = a;
 		if (*end == '-') {
 			const char *q = end + 1;
-			b = strtoul(q, &end, 10);
-			if (end == q)
+			r = parse_u64_prefix(q, &end, &b);
+			if (r == -EINVAL) {
 				b = a;
+				end = q;
+			} else if (r) {
+				b = UINT64_MAX;
+			}
 		}
 		if (b >= lo)
 			b = lo - 1;
@@ -355,14 +372,17 @@ static void keep_clear(const char *list, unsigned lo, double *nlo, unsigned *whi
 static int plan_port_range(const struct act_plan_in *in, struct pol_plan *p, const char *cur)
 {
 	const struct pol_action *a = in->a;
-	unsigned lo, hi;
-	char tail, nv[64];
-	if (sscanf(cur, "%u %u %c", &lo, &hi, &tail) != 2)
+	uint64_t v[2];
+	char nv[64];
+	if (parse_u64_fields(cur, v, 2) || v[0] > UINT_MAX || v[1] > UINT_MAX)
 		return pol_plan_note(p, in->rule, a, in->why, cur,
 				     "%s: cannot read the current value '%.40s', not changed",
 				     a->key, cur);
-	unsigned slo, shi;
-	if (a->op == POL_OP_SET && sscanf(a->set_str, "%u %u", &slo, &shi) == 2) {
+	unsigned lo = (unsigned)v[0], hi = (unsigned)v[1], slo, shi;
+	if (a->op == POL_OP_SET && !parse_u64_fields(a->set_str, v, 2)) {
+		/* set_str is ours: "%u %u" of a checked range (port_range_str) */
+		slo = (unsigned)v[0];
+		shi = (unsigned)v[1];
 		snprintf(nv, sizeof nv, "%s", a->set_str);
 	} else {
 		double floor_lo = a->has_min ? a->min : PORT_RANGE_FLOOR;
@@ -427,13 +447,13 @@ static int plan_triple(const struct act_plan_in *in, struct pol_plan *p, const c
 {
 	const struct pol_action *a = in->a;
 	const struct allow_rule *r = allow_find(a->key);
-	unsigned long long c[3];
-	char tail, nv[80], ncur[80], whyno[160];
-	if (sscanf(cur, "%llu %llu %llu %c", &c[0], &c[1], &c[2], &tail) != 3)
+	uint64_t c[3];
+	char nv[80], ncur[80], whyno[160];
+	if (parse_u64_fields(cur, c, 3))
 		return pol_plan_note(p, in->rule, a, in->why, cur,
 				     "%s: cannot read the current value '%.40s', not changed",
 				     a->key, cur);
-	snprintf(ncur, sizeof ncur, "%llu %llu %llu", c[0], c[1], c[2]);
+	snprintf(ncur, sizeof ncur, "%" PRIu64 " %" PRIu64 " %" PRIu64, c[0], c[1], c[2]);
 	double hi = ceiling(a), lo = (double)r->min, n[3];
 	if (a->op == POL_OP_SET) {
 		snprintf(nv, sizeof nv, "%s", a->set_str);

@@ -5,6 +5,7 @@
 #include "xs.h"
 #include "log.h"
 #include "metrics.h"
+#include "parse.h"
 #include "vclock.h"
 #include "wire.h"
 
@@ -947,10 +948,8 @@ static int op_flush(void *chan)
 		char *old = NULL, buf[32];
 		size_t olen;
 		if (!r && !s->read(a, XST_DATA_DIR "/seq", &old, &olen)) {
-			char *end;
-			errno = 0;
-			unsigned long long v = strtoull(old, &end, 10);
-			if (!errno && end != old && !*end && v > seq && v < WIRE_MAX_ID)
+			uint64_t v;
+			if (!parse_u64(old, &v) && v > seq && v < WIRE_MAX_ID)
 				seq = v;
 		}
 		free(old);

@@ -11,9 +11,11 @@
  * Each open runs in a fresh process (the caller's), so maxrss is its own. */
 #include "journal.h"
 #include "log.h"
+#include "parse.h"
 #include "vclock.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,13 +67,21 @@ static int gen(const char *path, long closed, long open, long every)
 	return 0;
 }
 
+/* A count from the command line: 0 .. LONG_MAX, else -1. */
+static long count_arg(const char *s)
+{
+	uint64_t v;
+	return parse_u64(s, &v) || v > LONG_MAX ? -1 : (long)v;
+}
+
 int main(int argc, char **argv)
 {
 	log_init("journal_cost", LOG_TO_STDERR, LOG_WARNING);
-	if (argc == 5 && !strcmp(argv[1], "gen"))
-		return gen(argv[2], atol(argv[3]), atol(argv[4]), 0);
-	if (argc == 5 && !strcmp(argv[1], "run"))
-		return gen(argv[2], atol(argv[3]), 0, atol(argv[4]));
+	long a = argc == 5 ? count_arg(argv[3]) : -1, b = argc == 5 ? count_arg(argv[4]) : -1;
+	if (argc == 5 && !strcmp(argv[1], "gen") && a >= 0 && b >= 0)
+		return gen(argv[2], a, b, 0);
+	if (argc == 5 && !strcmp(argv[1], "run") && a >= 0 && b >= 0)
+		return gen(argv[2], a, 0, b);
 	if (argc == 4 && !strcmp(argv[1], "open")) {
 		int err = 0, ro = !strcmp(argv[3], "ro");
 		double t0 = now_ms();
@@ -86,9 +96,18 @@ int main(int argc, char **argv)
 		long hwm = -1;
 		char line[128];
 		FILE *f = fopen("/proc/self/status", "re");
-		while (f && fgets(line, sizeof line, f))
-			if (sscanf(line, "VmHWM: %ld", &hwm) == 1)
+		while (f && fgets(line, sizeof line, f)) {
+			/* "VmHWM:\t    1234 kB" */
+			const char *e;
+			uint64_t kb;
+			if (strncmp(line, "VmHWM:", 6))
+				continue;
+			if (!parse_u64_prefix(line + 6 + strspn(line + 6, " \t"), &e, &kb) &&
+			    kb <= LONG_MAX) {
+				hwm = (long)kb;
 				break;
+			}
+		}
 		if (f)
 			fclose(f);
 		printf("{\"open_ms\":%.2f,\"maxrss_kb\":%ld,\"in_memory\":%zu,\"damaged\":%zu}\n", t1 - t0,

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "parse.h"
 #include "report_scan.h"
 #include "wire.h"
 
@@ -35,11 +36,15 @@ int main(int argc, char **argv)
 	}
 	fclose(f);
 	size_t len = strcspn(line, "\n");
-	long n = atol(argv[2]);
+	uint64_t n;
+	if (parse_u64(argv[2], &n)) {
+		fprintf(stderr, "report_cost: N: '%s' is not a count\n", argv[2]);
+		return 1;
+	}
 	int only_scan = argc > 3 && !strcmp(argv[3], "scan");
 
 	double t0 = cpu_s();
-	for (long i = 0; i < n; i++) {
+	for (uint64_t i = 0; i < n; i++) {
 		struct report_scan rs;
 		if (report_scan(line, len, &rs) != 1) {
 			fputs("report_cost: not a good report line\n", stderr);
@@ -50,7 +55,7 @@ int main(int argc, char **argv)
 	double t1 = cpu_s();
 	if (only_scan)
 		return 0;
-	for (long i = 0; i < n; i++) {
+	for (uint64_t i = 0; i < n; i++) {
 		struct wire_msg m;
 		char err[256];
 		if (wire_decode(line, len, &m, err, sizeof err)) {

@@ -12,6 +12,7 @@
 #include "gv_emit.h"
 #include "gv_reader.h"
 #include "gview.h"
+#include "parse.h"
 #include "vclock.h"
 
 #include <stdio.h>
@@ -34,7 +35,12 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	int n = argc > 1 ? atoi(argv[1]) : 2000;
+	uint64_t arg = 2000;
+	if (argc > 1 && parse_u64(argv[1], &arg)) {
+		fprintf(stderr, "sample_cost: '%s' is not a count of samples\n", argv[1]);
+		return 1;
+	}
+	int n = arg > 1000000 ? 1000000 : (int)arg;
 	const char *root = argc > 2 ? argv[2] : "/";
 	if (n < 1)
 		n = 1;

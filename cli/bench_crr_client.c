@@ -3,6 +3,7 @@
  * keeps its share of the connections busy with one epoll loop: connect,
  * send a request with Connection: close, read the response, close, again. */
 #include "bench_crr.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -176,14 +177,11 @@ static int parse_header(const struct crr_client_opts *o, struct slot *s)
 	for (char *p = strchr(h, '\n'); p; p = strchr(p + 1, '\n')) {
 		if (strncasecmp(p + 1, "content-length:", 15))
 			continue;
-		char *d = p + 16, *end;
+		const char *d = p + 16, *end;
+		uint64_t v;
 		while (*d == ' ' || *d == '\t')
 			d++;
-		if (*d < '0' || *d > '9')
-			return EPROTO;
-		errno = 0;
-		unsigned long long v = strtoull(d, &end, 10);
-		if (errno || (*end != '\r' && *end != ' '))
+		if (parse_u64_prefix(d, &end, &v) || (*end != '\r' && *end != ' '))
 			return EPROTO;
 		s->body = v;
 		break;

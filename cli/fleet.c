@@ -5,6 +5,7 @@
  * code for each way it can fail; nothing is printed before all answers are in. */
 #include "commands.h"
 #include "fleet_prom.h"
+#include "parse.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -128,9 +129,8 @@ out:
 
 static int parse_top(const char *s, size_t *top)
 {
-	char *e;
-	long v = strtol(s, &e, 10);
-	if (!*s || *e || v < 0 || v > 1000000)
+	uint64_t v;
+	if (parse_u64(s, &v) || v > 1000000)
 		return -EINVAL;
 	*top = (size_t)v;
 	return 0;

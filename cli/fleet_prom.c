@@ -3,6 +3,7 @@
  * PromQL, the strict reading of Prometheus' instant-vector answers, the join
  * per (instance, guest), the ranking and the output. */
 #include "fleet_prom.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -46,9 +47,12 @@ int fleet_parse_duration(const char *s, double *secs)
 	size_t n = s ? strspn(s, "0123456789") : 0;
 	if (!n || n > 6 || strlen(s) != n + 1)
 		return -EINVAL;
+	uint64_t v;
+	if (parse_u64_n(s, n, &v))
+		return -EINVAL;
 	for (size_t i = 0; i < sizeof units / sizeof *units; i++)
 		if (s[n] == units[i].u) {
-			*secs = strtod(s, NULL) * units[i].s;
+			*secs = (double)v * units[i].s;
 			return *secs >= 10 ? 0 : -EINVAL;
 		}
 	return -EINVAL;

@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "ctl_client.h"
 #include "fmtnum.h"
+#include "parse.h"
 #include "policy.h"
 #include "safefile.h"
 
@@ -580,18 +581,16 @@ int cmd_report_main(int argc, char **argv)
 			const char *a = optarg;
 			if (!a && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
 				a = argv[optind++];
-			char *end;
-			watch = a ? strtod(a, &end) : 2;
-			if (a && (*end || !(watch >= 0.1 && watch <= 3600))) {
+			watch = 2;
+			if (a && (parse_double(a, &watch) || !(watch >= 0.1 && watch <= 3600))) {
 				fprintf(stderr, "vtune report: --watch: want seconds in 0.1..3600\n");
 				return 2;
 			}
 			break;
 		}
 		case 'm': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (!*optarg || *end || v < 1 || v > 24 * 60) {
+			uint64_t v;
+			if (parse_u64(optarg, &v) || v < 1 || v > 24 * 60) {
 				fprintf(stderr, "vtune report: --minutes: want whole minutes in 1..1440\n");
 				return 2;
 			}

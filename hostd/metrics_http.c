@@ -5,6 +5,7 @@
 #include "metrics_http.h"
 #include "sanitize.h"
 #include "log.h"
+#include "parse.h"
 #include "vclock.h"
 
 #include <arpa/inet.h>
@@ -887,10 +888,8 @@ static int split_hostport(const char *spec, char *host, size_t hn, char *port, s
 		snprintf(host, hn, "%.*s", (int)(colon - spec), spec);
 	}
 	const char *p = colon + 1;
-	if (!*p || strlen(p) >= pn || strspn(p, "0123456789") != strlen(p))
-		return -EINVAL;
-	long v = strtol(p, NULL, 10);
-	if (v < 1 || v > 65535)
+	uint64_t v;
+	if (strlen(p) >= pn || parse_u64(p, &v) || v < 1 || v > 65535)
 		return -EINVAL;
 	snprintf(port, pn, "%s", p);
 	return 0;

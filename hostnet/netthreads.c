@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,13 @@ static int all_digits(const char *s)
 		if (!isdigit((unsigned char)*s))
 			return 0;
 	return 1;
+}
+
+/* A /proc entry's name as a pid (1..INT_MAX), or 0 when it is none. */
+static int pid_of(const char *name)
+{
+	uint64_t v;
+	return parse_u64(name, &v) || v == 0 || v > INT_MAX ? 0 : (int)v;
 }
 
 /* Read dir (proc/PID or proc/PID/task/TID) into t. 0 or -errno. */
@@ -94,14 +102,15 @@ static int scan_one(const char *name, void *arg)
 {
 	struct scan *s = arg;
 	char dir[64], comm[64];
-	if (!all_digits(name) || strlen(name) > 10)
+	int pid = pid_of(name);
+	if (!pid)
 		return 0;
 	snprintf(dir, sizeof dir, "%s/%s", s->base, name);
 	char p[80];
 	snprintf(p, sizeof p, "%s/comm", dir);
 	if (kfs_read_str(s->root, p, comm, sizeof comm) || !is_ours(s->kind, s->owner, comm))
 		return 0;
-	if (s->n < s->max && !read_thread(s->root, dir, atoi(name), &s->v[s->n]))
+	if (s->n < s->max && !read_thread(s->root, dir, pid, &s->v[s->n]))
 		s->n++;
 	return 0;
 }
@@ -124,14 +133,15 @@ static int cache_one(const char *name, void *arg)
 {
 	char p[48], comm[64];
 	(void)arg;
-	if (!all_digits(name) || strlen(name) > 10 || kcache.n >= NT_CACHE_MAX)
+	int pid = pid_of(name);
+	if (!pid || kcache.n >= NT_CACHE_MAX)
 		return 0;
 	snprintf(p, sizeof p, "proc/%s/comm", name);
 	if (kfs_read_str(kcache.root, p, comm, sizeof comm))
 		return 0;
 	if (strncmp(comm, "vif", 3) && strncmp(comm, "vhost-", 6))
 		return 0;
-	kcache.pid[kcache.n] = atoi(name);
+	kcache.pid[kcache.n] = pid;
 	snprintf(kcache.comm[kcache.n++], 16, "%.15s", comm);
 	return 0;
 }
@@ -234,7 +244,8 @@ static int cmd_one(const char *name, void *arg)
 	struct cmdscan *c = arg;
 	char p[48], want[96], *text = NULL;
 	size_t len = 0;
-	if (c->pid > 0 || !all_digits(name))
+	int pid = pid_of(name);
+	if (c->pid > 0 || !pid)
 		return 0;
 	snprintf(p, sizeof p, "proc/%s/cmdline", name);
 	if (kfs_read_alloc(c->root, p, &text, &len))
@@ -244,7 +255,7 @@ static int cmd_one(const char *name, void *arg)
 			text[i] = ' ';
 	snprintf(want, sizeof want, "guest=%s,", c->name);
 	if (strstr(text, want))
-		c->pid = atoi(name);
+		c->pid = pid;
 	free(text);
 	return 0;
 }

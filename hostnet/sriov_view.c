@@ -20,13 +20,12 @@
 
 static int hex_file(const char *root, const char *rel, unsigned *out)
 {
-	char buf[32], *end;
+	char buf[32];
+	uint64_t v;
 	int rc = kfs_read_str(root, rel, buf, sizeof buf);
 	if (rc)
 		return rc;
-	errno = 0;
-	unsigned long v = strtoul(buf, &end, 16);
-	if (end == buf || *end || errno || v > 0xffffffffUL)
+	if (parse_x64(buf, &v) || v > 0xffffffffu)
 		return -EINVAL;
 	*out = (unsigned)v;
 	return 0;

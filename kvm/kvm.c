@@ -675,10 +675,9 @@ static int field_index(const char *name, const char *prefix, const char **rest)
 	size_t pl = strlen(prefix);
 	if (strncmp(name, prefix, pl))
 		return -1;
-	char *end;
-	errno = 0;
-	long v = strtol(name + pl, &end, 10);
-	if (errno || end == name + pl || *end != '.' || v < 0 || v > INT_MAX)
+	const char *end;
+	uint64_t v;
+	if (parse_u64_prefix(name + pl, &end, &v) || *end != '.' || v > INT_MAX)
 		return -1;
 	*rest = end + 1;
 	return (int)v;

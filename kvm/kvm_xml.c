@@ -3,6 +3,7 @@
  * bounded) and walk the few elements vtune needs: the agent channel, the
  * guest's tap and bridge, fleet labels, PCI hostdevs and filterrefs. */
 #include "kvm_xml.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -256,14 +257,10 @@ static long hexattr(xmlNode *node, const char *attr, long max)
 {
 	xmlChar *v = xmlGetNoNsProp(node, BAD_CAST attr);
 	const char *s = (const char *)v;
-	char *end;
+	uint64_t x;
 	long r = -1;
-	if (s && !strncmp(s, "0x", 2) && s[2]) {
-		errno = 0;
-		r = strtol(s + 2, &end, 16);
-		if (errno || *end || r < 0 || r > max)
-			r = -1;
-	}
+	if (s && !strncmp(s, "0x", 2) && !parse_x64(s + 2, &x) && x <= (uint64_t)max)
+		r = (long)x;
 	xmlFree(v);
 	return r;
 }

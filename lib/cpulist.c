@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cpulist: CPU list text to and from byte bitmaps. */
 #include "cpulist.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,23 +16,22 @@ int cpulist_parse(const char *s, uint8_t *map, size_t maplen, int ncpus)
 	const char *p = s;
 	int any = 0;
 	for (;;) {
-		char *end;
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		unsigned long lo = strtoul(p, &end, 10), hi = lo;
-		p = end;
+		uint64_t lo, hi;
+		int r = parse_u64_prefix(p, &p, &lo);
+		if (r)
+			return r;
+		hi = lo;
 		if (*p == '-') {
 			p++;
-			if (*p < '0' || *p > '9')
-				return -EINVAL;
-			hi = strtoul(p, &end, 10);
-			p = end;
+			r = parse_u64_prefix(p, &p, &hi);
+			if (r)
+				return r;
 			if (hi < lo)
 				return -EINVAL;
 		}
-		if (hi >= (unsigned long)ncpus || hi / 8 >= maplen)
+		if (hi >= (uint64_t)ncpus || hi / 8 >= maplen)
 			return -ERANGE;
-		for (unsigned long c = lo; c <= hi; c++)
+		for (uint64_t c = lo; c <= hi; c++)
 			map[c / 8] |= (uint8_t)(1u << (c % 8));
 		any = 1;
 		if (*p == '\0')

@@ -242,11 +242,13 @@ int gv_irq_read(const char *root, struct gv_irqs *irq, char *err, size_t n)
 static int ib_sock(const char *name, void *arg)
 {
 	const char *root = arg;
-	char path[64], comm[32], tail;
-	unsigned pid;
-	if (sscanf(name, "irqbalance%u.soc%c", &pid, &tail) != 2 || tail != 'k')
+	char path[64], comm[32];
+	const char *e;
+	uint64_t pid;
+	if (strncmp(name, "irqbalance", 10) || parse_u64_prefix(name + 10, &e, &pid) ||
+	    strncmp(e, ".sock", 5) || pid > UINT32_MAX)
 		return 0;
-	snprintf(path, sizeof path, "proc/%u/comm", pid);
+	snprintf(path, sizeof path, "proc/%llu/comm", (unsigned long long)pid);
 	return !kfs_read_str(root, path, comm, sizeof comm) && !strcmp(comm, "irqbalance");
 }
 
@@ -316,7 +318,8 @@ int gv_irqkeep_read(struct gv_irqkeep *k, struct kfs_cache *c, const char *root,
 	irq->nlist = k->nlist;
 	for (int i = 0; i < k->nlist; i++) {
 		/* "c0,c1,...": a count per possible CPU, by CPU number */
-		char path[64], buf[GV_MAX_CPUS * 4], *p;
+		char path[64], buf[GV_MAX_CPUS * 4];
+		const char *p;
 		irq->lines[i] = k->lines[i];
 		irq->lines[i].total = 0;
 		snprintf(path, sizeof path, "sys/kernel/irq/%d/per_cpu_count", k->lines[i].irq);
@@ -328,9 +331,9 @@ int gv_irqkeep_read(struct gv_irqkeep *k, struct kfs_cache *c, const char *root,
 		}
 		p = buf;
 		for (int cpu = 0; *p; cpu++) {
-			char *e;
-			unsigned long long v = strtoull(p, &e, 10);
-			if (e == p || (*e && *e != ',')) {
+			const char *e;
+			uint64_t v;
+			if (parse_u64_prefix(p, &e, &v) || (*e && *e != ',')) {
 				gv_irqs_free(irq);
 				k->valid = 0;
 				return -EINVAL;

@@ -3,6 +3,7 @@
  * fixture's dev/kmsg text. */
 #include "gv_kmsg.h"
 #include "kfs.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,16 +42,21 @@ int gv_kmsg_classify(const char *text)
 int gv_kmsg_record(const char *rec, size_t len, struct gv_kmsg_counts *c)
 {
 	/* PRI,SEQ,USEC,FLAGS[,...];TEXT */
-	unsigned long long pri, seq, usec;
+	uint64_t f[3]; /* PRI, SEQ, USEC */
 	char text[GV_KMSG_LINE + 56];
-	const char *semi = memchr(rec, ';', len);
-	int used = 0;
+	const char *semi = memchr(rec, ';', len), *p = rec, *e;
+	int bad = !semi;
 	c->lines++;
-	if (!semi || sscanf(rec, "%llu,%llu,%llu,%n", &pri, &seq, &usec, &used) != 3 || !used ||
-	    rec + used > semi) {
+	/* each number ends in a comma before the ';' (digits stop there) */
+	for (int i = 0; i < 3 && !bad; i++) {
+		bad = parse_u64_prefix(p, &e, &f[i]) || e >= semi || *e != ',';
+		p = bad ? p : e + 1;
+	}
+	if (bad) {
 		c->skipped++;
 		return -EINVAL;
 	}
+	uint64_t pri = f[0], usec = f[2];
 	if (pri >= 8)
 		return 0; /* written by user space, not the kernel */
 	const char *t = semi + 1, *end = rec + len;

@@ -271,23 +271,6 @@ int gv_parse_sockstat(char *text, int v6, struct gv_sockstat *s, char *err, size
 	return fail(err, n, "%s: no '%s' line", file, want);
 }
 
-/* A token of only hex digits (at most 16, the caller checks) as a number,
- * without strtoull; 0 for anything else, which strtoull then judges. */
-static int hex(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	for (; *s; s++) {
-		int d = *s >= '0' && *s <= '9' ? *s - '0' :
-			*s >= 'a' && *s <= 'f' ? *s - 'a' + 10 :
-			*s >= 'A' && *s <= 'F' ? *s - 'A' + 10 : -1;
-		if (d < 0)
-			return 0;
-		v = v << 4 | (uint64_t)d;
-	}
-	*out = v;
-	return 1;
-}
-
 /* One row per CPU, hex columns: processed dropped time_squeeze, then
  * kernel-dependent ones. Since Linux 5.10 column 13 is the CPU number;
  * before that rows are only for online CPUs and their number is the row. */
@@ -305,14 +288,9 @@ int gv_parse_softnet(char *text, struct gv_reading *r, char *err, size_t n)
 				    row, nt);
 		uint64_t v[13] = { 0 };
 		for (int i = 0; i < nt && i < 13; i++) {
-			char *end;
 			if (!*tok[i] || strlen(tok[i]) > 16)
 				return fail(err, n, "/proc/net/softnet_stat: row %d: bad value", row);
-			if (!hex(tok[i], &v[i]))
-				v[i] = strtoull(tok[i], &end, 16);
-			else
-				end = tok[i] + strlen(tok[i]);
-			if (*end)
+			if (parse_x64(tok[i], &v[i]))
 				return fail(err, n, "/proc/net/softnet_stat: row %d: '%s' is not hex",
 					    row, tok[i]);
 		}

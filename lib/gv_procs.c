@@ -215,8 +215,8 @@ static int look_fd(const char *name, void *arg)
 {
 	struct fdwalk *w = arg;
 	char rel[80], path[600], link[64];
-	unsigned long long ino;
-	char tail;
+	const char *e;
+	uint64_t ino;
 	if (w->seen >= w->max)
 		return 1;
 	w->seen++;
@@ -227,7 +227,7 @@ static int look_fd(const char *name, void *arg)
 	if (l <= 0)
 		return 0;
 	link[l] = '\0';
-	if (sscanf(link, "socket:[%llu%c", &ino, &tail) != 2 || tail != ']')
+	if (strncmp(link, "socket:[", 8) || parse_u64_prefix(link + 8, &e, &ino) || *e != ']')
 		return 0;
 	for (int i = 0; i < w->n; i++)
 		if (w->inodes[i] == ino && !w->pids[i])

@@ -15,7 +15,6 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <json-c/json.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -30,50 +29,10 @@ void journal_set_hook(void (*hook)(enum journal_point, const struct jrec *))
 	apply_hook = hook;
 }
 
-/* Test-only fault injection, inert unless VTUNE_FAULT is set in the
- * environment: VTUNE_FAULT=POINT:N (POINT before_intent, after_intent,
- * after_write or after_mark; N >= 1) kills the process with SIGKILL the Nth
- * time journal_apply reaches POINT, as a crash there would
- * (tests/integration/test-crash-revert.sh). */
-static void fault_from_env(enum journal_point pt)
-{
-	static const char *const names[] = {
-		"before_intent", "after_intent", "after_write", "after_mark",
-	};
-	static int armed = -1; /* -1: not read yet, 0: off, 1: armed */
-	static enum journal_point fault_pt;
-	static unsigned long left;
-
-	if (armed < 0) {
-		const char *s = getenv("VTUNE_FAULT"), *colon;
-		armed = 0;
-		if (!s || !*s)
-			return;
-		colon = strchr(s, ':');
-		for (size_t i = 0; colon && i < sizeof names / sizeof *names; i++) {
-			uint64_t nth;
-			if (strlen(names[i]) == (size_t)(colon - s) &&
-			    !strncmp(s, names[i], (size_t)(colon - s)) &&
-			    !parse_u64(colon + 1, &nth) && nth >= 1) {
-				fault_pt = (enum journal_point)i;
-				left = nth;
-				armed = 1;
-			}
-		}
-		if (armed)
-			log_warn("VTUNE_FAULT=%s: test fault injection armed", s);
-		else
-			log_err("VTUNE_FAULT=%s: not POINT:N (before_intent, after_intent, after_write, after_mark): ignored", s);
-	}
-	if (armed == 1 && pt == fault_pt && --left == 0)
-		raise(SIGKILL);
-}
-
 static void hook(enum journal_point pt, const struct jrec *rec)
 {
 	if (apply_hook)
 		apply_hook(pt, rec);
-	fault_from_env(pt);
 }
 
 /* ---- records in memory ---- */

@@ -284,7 +284,9 @@ void journal_label(const struct jrec *r, char *buf, size_t n);
 int journal_parse_time(const char *s, uint64_t now_ns, uint64_t *out_ns);
 
 /* Fault injection for tests: hook(point, rec) is called at each step of
- * journal_apply so a test can kill the process there. NULL disables. */
+ * journal_apply so a test can kill the process there. NULL disables. Only
+ * tests set one: unit tests, and the test builds of the programs
+ * (VTUNE_FAULT, tests/tools/journal_fault.c). */
 enum journal_point {
 	JOURNAL_BEFORE_INTENT, /* old value read and checked, nothing written */
 	JOURNAL_AFTER_INTENT,  /* "set" record on disk, knob untouched */

@@ -9,6 +9,7 @@
 #include "crc32c.h"
 #include "journal_int.h"
 #include "log.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -212,17 +213,20 @@ static int parse_header(const char *line, size_t len, int64_t *base)
 	if (unseal(line, len))
 		return -EBADMSG;
 	tl = len - CRC_SUFFIX;
+	static const char mid[] = ",\"base_seq\":";
 	char text[96];
-	int fmt;
-	long long b;
+	const char *e;
+	uint64_t fmt, b;
 	if (tl >= sizeof text)
 		return -EBADMSG;
 	memcpy(text, line, tl);
 	text[tl] = '\0';
-	if (sscanf(text, HEADER_KEY "%d,\"base_seq\":%lld", &fmt, &b) != 2 || fmt != JOURNAL_FORMAT ||
-	    b < 0)
+	/* HEADER_KEY FORMAT ,"base_seq": BASE (what follows is not looked at) */
+	if (parse_u64_prefix(text + sizeof HEADER_KEY - 1, &e, &fmt) || fmt != JOURNAL_FORMAT ||
+	    strncmp(e, mid, sizeof mid - 1) || parse_u64_prefix(e + sizeof mid - 1, &e, &b) ||
+	    b > INT64_MAX)
 		return -EBADMSG;
-	*base = b;
+	*base = (int64_t)b;
 	return 0;
 }
 

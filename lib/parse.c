@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* parse: strict number parsing and in-place tokenising. */
+/* parse: strict number parsing (decimal, hexadecimal, inside a text, a
+ * vector of fields) and in-place tokenising. */
 #include "parse.h"
 
 #include <ctype.h>
@@ -91,6 +92,80 @@ int parse_u64_n(const char *s, size_t n, uint64_t *out)
 	memcpy(b, s, n);
 	b[n] = '\0';
 	return parse_u64(b, out);
+}
+
+int parse_x64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	int i = 0;
+	if (!s)
+		return -EINVAL;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	for (; s[i]; i++) {
+		char c = s[i];
+		int d = c >= '0' && c <= '9' ? c - '0' :
+			c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+			c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return -EINVAL;
+		if (v >> 60)
+			return s[i + strspn(s + i, "0123456789abcdefABCDEF")] ? -EINVAL : -ERANGE;
+		v = v << 4 | (uint64_t)d;
+	}
+	if (i == 0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int parse_u64_prefix(const char *s, const char **end, uint64_t *out)
+{
+	uint64_t v = 0;
+	int over = 0;
+	const char *p = s;
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			over = 1;
+		else
+			v = v * 10 + d;
+	}
+	*end = p;
+	if (over)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int parse_u64_fields(const char *s, uint64_t *out, size_t n)
+{
+	uint64_t v[16];
+	size_t k = 0;
+	if (!s || n == 0 || n > sizeof v / sizeof *v)
+		return -EINVAL;
+	for (;;) {
+		while (isspace((unsigned char)*s))
+			s++;
+		if (!*s)
+			break;
+		if (k == n)
+			return -EINVAL;
+		const char *e;
+		int r = parse_u64_prefix(s, &e, &v[k]);
+		if (r == -EINVAL || (*e && !isspace((unsigned char)*e)))
+			return -EINVAL;
+		if (r)
+			return r;
+		k++;
+		s = e;
+	}
+	if (k != n)
+		return -EINVAL;
+	memcpy(out, v, n * sizeof *v);
+	return 0;
 }
 
 int parse_split(char *line, char **tok, int max)

@@ -16,6 +16,22 @@ int parse_double(const char *s, double *out); /* finite values only */
 /* Parse exactly n bytes (not NUL-terminated). Same errors. */
 int parse_u64_n(const char *s, size_t n, uint64_t *out);
 
+/* Hexadecimal digits, an optional "0x" / "0X" first (sysfs prints "0x8086",
+ * /proc "000001ff"), the whole string. 0, -EINVAL or -ERANGE. */
+int parse_x64(const char *s, uint64_t *out);
+
+/* The decimal digits at the start of s (at least one; no sign, no space),
+ * for numbers inside a longer text ("0-3,6", "vcpu.2.time"): *end is set
+ * past the digits, also on -ERANGE, and what follows is the caller's to
+ * check. 0, -EINVAL (s does not start with a digit) or -ERANGE. */
+int parse_u64_prefix(const char *s, const char **end, uint64_t *out);
+
+/* Exactly n (1..16) unsigned decimal numbers separated by whitespace
+ * (leading and trailing whitespace allowed), as the kernel prints a sysctl
+ * vector ("32768\t60999"). out gets n values, or nothing on error. 0,
+ * -EINVAL (fewer or more fields, or one is not a number) or -ERANGE. */
+int parse_u64_fields(const char *s, uint64_t *out, size_t n);
+
 /* Split text into whitespace-separated tokens in place: writes up to max
  * pointers into tok and NUL-terminates each. Returns the token count (which
  * may exceed max: the rest are not stored). */

@@ -6,6 +6,7 @@
 #include "privops.h"
 #include "allow.h"
 #include "log.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -677,9 +678,15 @@ int privops_cap_eff(uint64_t *mask)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof line, f)) {
-		unsigned long long v;
-		if (sscanf(line, "CapEff: %llx", &v) == 1) {
-			*mask = v;
+		/* "CapEff:\t000001ffffffffff" */
+		char *v = line + 7;
+		uint64_t m;
+		if (strncmp(line, "CapEff:", 7))
+			continue;
+		v += strspn(v, " \t");
+		v[strcspn(v, "\n")] = '\0';
+		if (!parse_x64(v, &m)) {
+			*mask = m;
 			r = 0;
 			break;
 		}

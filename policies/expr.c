@@ -2,6 +2,7 @@
 /* expr: tokenizer, recursive-descent parser with unit checking, and a
  * three-valued evaluator for policy conditions. */
 #include "expr.h"
+#include "parse.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -112,7 +113,12 @@ static void lex_number(struct parser *p)
 	}
 	memcpy(buf, s + p->pos, n);
 	buf[n] = '\0';
-	double v = strtod(buf, NULL);
+	double v;
+	if (parse_double(buf, &v)) { /* digits, maybe '.' and digits: never */
+		fail(p, (int)p->pos, "not a number");
+		p->t = T_ERR;
+		return;
+	}
 	size_t suf = i;
 	double mult = 1;
 	p->tmult = 0;

@@ -6,8 +6,10 @@
  * captured in a real dom0. */
 #include "xen.h"
 #include "metrics.h"
+#include "parse.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,22 +73,38 @@ static int xl_field(const char *text, const char *key, char *out, size_t n)
 	return -ENOENT;
 }
 
+/* The first n numbers of the text at p, whitespace before each (what
+ * follows them is not looked at). 0, -EINVAL or -ERANGE. */
+static int lead_fields(const char *p, uint64_t *f, int n)
+{
+	for (int i = 0; i < n; i++) {
+		p += strspn(p, " \t");
+		int r = parse_u64_prefix(p, &p, &f[i]);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 int xen_dom0_from_xl(const char *xl_info, const char *xl_list, struct xen_dom0_size *s)
 {
 	char v[1024], cmdline[1024];
-	unsigned nr_cpus, vcpus = 0;
-	unsigned long long mem_mb = 0;
-	if (!xl_info || xl_field(xl_info, "nr_cpus", v, sizeof v) || sscanf(v, "%u", &nr_cpus) != 1 ||
-	    xl_field(xl_info, "xen_commandline", cmdline, sizeof cmdline))
+	uint64_t nr_cpus, f[3]; /* Domain-0's ID, Mem (MiB), VCPUs */
+	unsigned vcpus = 0;
+	uint64_t mem_mb = 0;
+	if (!xl_info || xl_field(xl_info, "nr_cpus", v, sizeof v) || lead_fields(v, &nr_cpus, 1) ||
+	    nr_cpus > UINT_MAX || xl_field(xl_info, "xen_commandline", cmdline, sizeof cmdline))
 		return -EINVAL;
 	for (const char *p = xl_list; p && *p; p = strchr(p, '\n')) {
 		while (*p == '\n')
 			p++;
-		unsigned id;
-		if (!strncmp(p, "Domain-0 ", 9) && sscanf(p + 9, "%u %llu %u", &id, &mem_mb, &vcpus) == 3)
+		if (!strncmp(p, "Domain-0 ", 9) && !lead_fields(p + 9, f, 3) && f[2] <= UINT_MAX) {
+			mem_mb = f[1];
+			vcpus = (unsigned)f[2];
 			break;
+		}
 	}
-	xen_dom0_sizing(cmdline, nr_cpus, vcpus, (uint64_t)mem_mb * 1024, s);
+	xen_dom0_sizing(cmdline, (unsigned)nr_cpus, vcpus, mem_mb * 1024, s);
 	return 0;
 }
 

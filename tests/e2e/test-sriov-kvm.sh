@@ -7,7 +7,8 @@
 # hostd, and once by the sriov-attach rule firing under hostd on the reports of L2's
 # vtune-agent), `vtune sriov detach l2` / `vtune revert` take it back; L2 lists its PCI
 # devices and must see the VF (1b36:0010) come and go. Before that: a refusal (a domain
-# marked migratable), and vtune-hostd SIGKILLed at each journal step (VTUNE_FAULT)
+# marked migratable), and vtune-hostd SIGKILLed at each journal step (VTUNE_FAULT: L1 runs
+# the test build BUILD/tests/fault/vtune-hostd, mk/testtools.mk)
 # followed by a revert through a new hostd that must restore sriov_numvfs, the VF's
 # driver and the attachment.
 # timeout: 180
@@ -20,7 +21,7 @@ skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
 
 for t in qemu-system-x86_64 libvirtd virsh; do command -v $t >/dev/null || skip "$t not installed"; done
-for f in vtune vtune-hostd backends/backend-kvm.so vtune-agent.static; do
+for f in vtune tests/fault/vtune-hostd backends/backend-kvm.so vtune-agent.static; do
 	[ -e "$B/$f" ] || fail "build first (make all): $B/$f"
 done
 "$H/guest-kernel" cloud >/dev/null 2>&1 || skip "no cloud kernel (guest-kernel cloud failed)"
@@ -253,7 +254,7 @@ VTUNE_KERNEL_DIR=$("$H/guest-kernel" cloud) VTUNE_MODULES="virtio_ring virtio vi
 	"$H/mkinitramfs" "$dir/l2-agent.gz" "$H/sriov-l2-init.sh" "$dir/vtune-agent" ||
 	fail "L2 initramfs with the agent"
 "$H/sriov-boot" "$dir" --l1-script "$dir/l1-test" \
-	--l1-files "$B/vtune-hostd $B/vtune $B/backends/backend-kvm.so $dir/l2-agent.gz" --timeout 170
+	--l1-files "$B/tests/fault/vtune-hostd $B/vtune $B/backends/backend-kvm.so $dir/l2-agent.gz" --timeout 170
 rc=$?
 tr -d '\r' < "$dir/console.log" | sed -n '/SRIOV_PHASE start/,/VTUNE_SRIOV_DONE/p' |
 	grep -v -e '^\[ *[0-9.]*\]' -e '^$'

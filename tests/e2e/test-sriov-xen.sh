@@ -6,7 +6,8 @@
 # vtune-domu`: it creates a VF, makes it assignable (pci-driver to pciback) and gives it
 # to the PV domU (created with passthrough="enabled") through libxl (xen-pci), each step
 # journaled; the domU must find it (1b36:0010) through pcifront. Also: a refusal (a
-# domain xl migrate is moving), hostd SIGKILLed once the VF is assignable and right
+# domain xl migrate is moving), hostd (the test build BUILD/tests/fault/vtune-hostd, with
+# the VTUNE_FAULT hook) SIGKILLed once the VF is assignable and right
 # after the assignment, and reverts (`vtune sriov detach`, `vtune revert`) through a new
 # hostd that must put everything back.
 # timeout: 180
@@ -19,7 +20,7 @@ skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
 
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
-for f in vtune vtune-hostd backends/backend-xen.so; do
+for f in vtune tests/fault/vtune-hostd backends/backend-xen.so; do
 	[ -e "$B/$f" ] || fail "build first (make all): $B/$f"
 done
 "$H/xen-packages" >/dev/null 2>&1 || skip "Xen packages cannot be downloaded (xen-packages failed)"
@@ -213,7 +214,7 @@ qargs="-machine q35 -device intel-iommu,caching-mode=on
  -device nvme-ns,drive=d0,bus=nvme0"
 start=$(date +%s)
 "$H/xen-boot" "$dir" --dom0-script "$dir/dom0-test" --domu-script "$dir/domu-test" \
-	--dom0-files "$B/vtune-hostd $B/vtune $B/backends/backend-xen.so" --dom0-modules 'nvme xen-pciback' \
+	--dom0-files "$B/tests/fault/vtune-hostd $B/vtune $B/backends/backend-xen.so" --dom0-modules 'nvme xen-pciback' \
 	--domu-modules xen-pcifront --domu-cfg 'passthrough = "enabled"' \
 	--qemu-args "$qargs" --xen-args 'iommu=1' --timeout 165
 rc=$?

@@ -4,7 +4,8 @@
 # test-crash-revert: fault injection. vtune-hostd (sim backend, one fake
 # guest) applies a three-knob HOST action (tcp_fin_timeout, somaxconn,
 # tcp_max_syn_backlog in a network namespace this test makes) and is killed
-# with SIGKILL by the test-only hook (VTUNE_FAULT=POINT:N, lib/journal.c) at
+# with SIGKILL by the test-only hook (VTUNE_FAULT=POINT:N,
+# tests/tools/journal_fault.c: in the test builds BUILD/tests/fault/) at
 # every step: before the journal record, after it, after the write, after
 # the mark, of knob 1, 2 and 3 (so also between knobs); >= 100 runs, the
 # originals different each run. After each crash `vtune revert --all`
@@ -14,9 +15,10 @@
 # hostd restarted after the crash (it completes the change) then stopped.
 set -u
 B=${VTUNE_BUILD:-$PWD/build}
-H=$B/vtune-hostd
+# the test builds with the VTUNE_FAULT hook (mk/testtools.mk); vtune as shipped
+H=$B/tests/fault/vtune-hostd
 V=$B/vtune
-A=$B/vtune-agent
+A=$B/tests/fault/vtune-agent
 HERE=$(cd "$(dirname "$0")" && pwd)
 KNOBS="net.ipv4.tcp_fin_timeout net.core.somaxconn net.ipv4.tcp_max_syn_backlog"
 

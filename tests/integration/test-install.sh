@@ -3,7 +3,8 @@
 # test-install: `make install` into a DESTDIR puts every file where it belongs
 # (binaries, man pages, units with their placeholders filled in, the policy,
 # completion, state dir 0700), never overwrites an administrator's policy,
-# and `make uninstall` removes what it installed.
+# and `make uninstall` removes what it installed. The installed programs have
+# no VTUNE_FAULT test hook.
 # timeout: 120
 set -u
 B=${VTUNE_BUILD:-$(pwd)/build}
@@ -22,6 +23,17 @@ for f in usr/bin/vtune usr/bin/vtune-agent usr/sbin/vtune-hostd; do
 	[ -x "$d/$f" ] || bad "$f missing or not executable"
 done
 "$d/usr/bin/vtune-agent" --version | grep -q '^vtune-agent ' || bad "installed vtune-agent does not run"
+# no fault injection in what is shipped: VTUNE_FAULT (tests/tools/journal_fault.c)
+# is only in the test builds, which must have it (else this check proves nothing)
+mk "$B/tests/fault/vtune-hostd" "$B/tests/fault/vtune-agent"
+for f in "$B/tests/fault/vtune-hostd" "$B/tests/fault/vtune-agent"; do
+	grep -aq VTUNE_FAULT "$f" || bad "test build $f has no VTUNE_FAULT hook"
+done
+for f in usr/bin/vtune usr/bin/vtune-agent usr/sbin/vtune-hostd usr/lib/vtune/backends/backend-kvm.so \
+	 usr/lib/vtune/backends/backend-xen.so; do
+	[ -f "$d/$f" ] || { bad "$f missing"; continue; }
+	! grep -aq VTUNE_FAULT "$d/$f" || bad "installed $f has the VTUNE_FAULT test hook"
+done
 for f in usr/share/man/man5/vtune-policies.5 usr/share/man/man8/vtune.8 \
 	 usr/share/man/man8/vtune-agent.8 usr/share/man/man8/vtune-hostd.8 \
 	 usr/share/bash-completion/completions/vtune \

@@ -441,6 +441,92 @@ static void test_advice(void **state)
 	pol_diag_free(&d);
 }
 
+/* What the port-range plan reads: the range, the listening and reserved
+ * ports, as the kernel and the sampler print them. */
+static const char *cur_range, *cur_listening, *cur_reserved;
+
+static int port_current(void *arg, enum pol_side side, const char *kind, const char *key,
+			char *buf, size_t n)
+{
+	(void)arg, (void)side;
+	const char *v = !strcmp(kind, "sysctl") ? cur_range
+			: !strcmp(key, "listening") ? cur_listening : cur_reserved;
+	if (!v)
+		return -ENOENT;
+	snprintf(buf, n, "%s", v);
+	return 0;
+}
+
+/* One plan of "widen: 4096, min: 10000" on ip_local_port_range: the
+ * change's new value, or the note's text. */
+static const char *plan_widen(const char *range, const char *listening, const char *reserved)
+{
+	static char out[600];
+	static const char text[] =
+		"version: 1\n"
+		"rules:\n"
+		"  - name: ports\n"
+		"    when: guest.cpu.steal > 10%\n"
+		"    guest:\n"
+		"      - sysctl: net.ipv4.ip_local_port_range\n"
+		"        widen: 4096\n"
+		"        min: 10000\n";
+	struct pol_set *s = pol_load_string("p.yaml", text, NULL);
+	assert_non_null(s);
+	cur_range = range, cur_listening = listening, cur_reserved = reserved;
+	struct pol_plan plan;
+	pol_plan_init(&plan);
+	struct act_plan_in in = { &s->rules[0], &s->rules[0].actions[0], "why", port_current, NULL,
+				  NULL, NULL };
+	assert_int_equal(act_plan(&in, &plan), 0);
+	assert_int_equal(plan.n, 1);
+	if (!strcmp(plan.v[0].kind, "note"))
+		snprintf(out, sizeof out, "note: %s", plan.v[0].note);
+	else
+		snprintf(out, sizeof out, "%s -> %s", plan.v[0].old, plan.v[0].new);
+	pol_plan_free(&plan);
+	pol_set_free(s);
+	return out;
+}
+
+/* Widening the local port range stops above every port a listener uses or
+ * the kernel keeps reserved just below it; what cannot be read is said. */
+static void test_port_range_plan(void **state)
+{
+	(void)state;
+	assert_string_equal(plan_widen("32768\t60999", "", ""), "32768 60999 -> 28672 60999");
+	/* a listener at 30000: the new low end just above it */
+	assert_string_equal(plan_widen("32768\t60999", "22 8080 30000 40000", "29000-29500"),
+			    "32768 60999 -> 30001 60999");
+	/* a reserved range reaching higher wins */
+	assert_string_equal(plan_widen("32768\t60999", "30000", "8080,31000-31500"),
+			    "32768 60999 -> 31501 60999");
+	assert_string_equal(plan_widen("32768\t60999", "", "31000"), "32768 60999 -> 31001 60999");
+	/* a port right below the range: not widened over it */
+	assert_string_equal(plan_widen("32768\t60999", "32767", ""),
+			    "note: net.ipv4.ip_local_port_range: port 32767 just below it is a "
+			    "listener's, not widened over it");
+	assert_string_equal(plan_widen("32768\t60999", "", "32000-32767"),
+			    "note: net.ipv4.ip_local_port_range: port 32767 just below it is "
+			    "reserved, not widened over it");
+	/* what is not a port in those lists is passed over */
+	assert_string_equal(plan_widen("32768\t60999", "x 99999999999999999999 ,", "31000-, -"),
+			    "32768 60999 -> 31001 60999");
+	/* the floor: min 10000 */
+	assert_string_equal(plan_widen("12000 60999", "", ""), "12000 60999 -> 10000 60999");
+	assert_string_equal(plan_widen("10000 60999", "", ""),
+			    "note: net.ipv4.ip_local_port_range at min (10000 60999), not changed");
+	/* a current value that is not two numbers */
+	static const char *const bad[] = { "32768", "32768 60999 1", "32768 x", "-1 60999",
+					   "32768 99999999999" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		const char *o = plan_widen(bad[i], "", "");
+		if (!strstr(o, "cannot read the current value"))
+			print_message("%s -> %s\n", bad[i], o);
+		assert_non_null(strstr(o, "cannot read the current value"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -452,6 +538,7 @@ int main(void)
 		cmocka_unit_test(test_wire_round_trip),
 		cmocka_unit_test(test_knobs_and_privsep),
 		cmocka_unit_test(test_advice),
+		cmocka_unit_test(test_port_range_plan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_agent_session: the agent's protocol session over a socketpair and a
  * unix socket, on a fixture tree: hello and negotiation, reports, journaled
- * apply / revert with acks, garbage and resync, reconnect; vport lookup. */
+ * apply / revert with acks, garbage and resync, reconnect; vport lookup
+ * (with and without the right to mknod, whoever runs it). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 #include "vport.h"
 #include "wire.h"
 
+#include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -25,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define SOMAX "proc/sys/net/core/somaxconn"
@@ -603,10 +606,43 @@ static void test_queue_drops_reports(void **state)
 	close(sv[1]);
 }
 
+/* vport_find in a child that may not mknod (CAP_MKNOD dropped when it has
+ * it): its result, path in path. Whoever runs the test, this is the
+ * unprivileged agent's view. */
+static int find_without_mknod(const char *root, char *path, size_t n)
+{
+	struct {
+		int r;
+		char path[512];
+	} res = { 0, "" };
+	int pfd[2], st;
+	assert_int_equal(pipe(pfd), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(pfd[0]);
+		capng_get_caps_process();
+		if (capng_have_capability(CAPNG_EFFECTIVE, CAP_MKNOD) &&
+		    (capng_update(CAPNG_DROP, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_MKNOD) ||
+		     capng_apply(CAPNG_SELECT_CAPS)))
+			_exit(2);
+		res.r = vport_find(root, VPORT_NAME_DEFAULT, res.path, sizeof res.path);
+		_exit(write(pfd[1], &res, sizeof res) == (ssize_t)sizeof res ? 0 : 3);
+	}
+	close(pfd[1]);
+	assert_int_equal(read(pfd[0], &res, sizeof res), (ssize_t)sizeof res);
+	close(pfd[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	snprintf(path, n, "%s", res.path);
+	return res.r;
+}
+
 static void test_vport_find(void **state)
 {
 	struct fx *f = *state;
-	char path[512], want[512];
+	char path[512], want[512], node[512], udev[512];
+	struct stat st;
 
 	assert_int_equal(vport_find(f->root, VPORT_NAME_DEFAULT, path, sizeof path), -ENOENT);
 	put(f->root, "sys/class/virtio-ports/vport0p1/name", "org.qemu.guest_agent.0\n");
@@ -615,29 +651,64 @@ static void test_vport_find(void **state)
 	put(f->root, "sys/class/virtio-ports/vport0p2/dev", "245:2\n");
 	snprintf(want, sizeof want, "%s/dev", f->root);
 	mkdir(want, 0755);
+	snprintf(node, sizeof node, "%s/dev/vport0p2", f->root);
+	snprintf(udev, sizeof udev, "%s/dev/virtio-ports/org.vtune.agent.0", f->root);
+
+	/* no right to mknod: the port is found, the node cannot be made, and
+	 * the udev name is not there yet */
+	assert_int_equal(find_without_mknod(f->root, path, sizeof path), -ENOENT);
+	assert_int_equal(stat(node, &st), -1); /* nothing left behind */
+	assert_int_equal(errno, ENOENT);
+	/* ... then the udev name is what it finds */
+	put(f->root, "dev/virtio-ports/org.vtune.agent.0", "");
+	assert_int_equal(find_without_mknod(f->root, path, sizeof path), 0);
+	assert_string_equal(path, udev);
+	assert_int_equal(unlink(udev), 0);
+
+	/* with the right to: the node is made with the port's numbers, and found
+	 * as it is the next time */
+	capng_get_caps_process();
 	int r = vport_find(f->root, VPORT_NAME_DEFAULT, path, sizeof path);
-	if (geteuid() == 0) {
-		/* the node did not exist: made with mknod */
+	if (capng_have_capability(CAPNG_EFFECTIVE, CAP_MKNOD)) {
 		assert_int_equal(r, 0);
-		snprintf(want, sizeof want, "%s/dev/vport0p2", f->root);
-		assert_string_equal(path, want);
-		struct stat st;
+		assert_string_equal(path, node);
 		assert_int_equal(stat(path, &st), 0);
 		assert_true(S_ISCHR(st.st_mode));
 		assert_int_equal(major(st.st_rdev), 245);
 		assert_int_equal(minor(st.st_rdev), 2);
+		assert_int_equal(vport_find(f->root, VPORT_NAME_DEFAULT, path, sizeof path), 0);
+		assert_string_equal(path, node);
+		assert_int_equal(unlink(node), 0);
 	} else {
-		/* no right to mknod: the port is looked up by its udev name, which
-		 * is not there yet */
 		assert_int_equal(r, -ENOENT);
 	}
-	/* the udev name is the fallback */
-	put(f->root, "sys/class/virtio-ports/vport0p2/name", "other\n");
+
+	/* something else at the node's path (not the port's character device):
+	 * left as it is, the udev name is the fallback */
+	put(f->root, "dev/vport0p2", "not a device\n");
+	assert_int_equal(vport_find(f->root, VPORT_NAME_DEFAULT, path, sizeof path), -ENOENT);
 	put(f->root, "dev/virtio-ports/org.vtune.agent.0", "");
 	assert_int_equal(vport_find(f->root, VPORT_NAME_DEFAULT, path, sizeof path), 0);
-	snprintf(want, sizeof want, "%s/dev/virtio-ports/org.vtune.agent.0", f->root);
-	assert_string_equal(path, want);
+	assert_string_equal(path, udev);
+	assert_int_equal(stat(node, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(unlink(node), 0);
+
+	/* a port whose dev file is not MAJ:MIN in range: refused */
+	put(f->root, "sys/class/virtio-ports/vport0p2/dev", "245\n");
+	assert_int_equal(vport_find(f->root, VPORT_NAME_DEFAULT, path, sizeof path), -EINVAL);
+	put(f->root, "sys/class/virtio-ports/vport0p2/dev", "4096:1\n");
+	assert_int_equal(vport_find(f->root, VPORT_NAME_DEFAULT, path, sizeof path), -EINVAL);
+	put(f->root, "sys/class/virtio-ports/vport0p2/dev", ":2\n");
+	assert_int_equal(vport_find(f->root, VPORT_NAME_DEFAULT, path, sizeof path), -EINVAL);
+
+	/* the udev name alone, once sysfs names the port otherwise */
+	put(f->root, "sys/class/virtio-ports/vport0p2/name", "other\n");
+	assert_int_equal(vport_find(f->root, VPORT_NAME_DEFAULT, path, sizeof path), 0);
+	assert_string_equal(path, udev);
 	assert_int_equal(vport_find(f->root, "../x", path, sizeof path), -EINVAL);
+	assert_int_equal(vport_find(f->root, "", path, sizeof path), -EINVAL);
+	assert_int_equal(vport_find(f->root, NULL, path, sizeof path), -EINVAL);
 }
 
 int main(void)

@@ -285,8 +285,8 @@ static void test_journal(void **state)
 	journal_close(j);
 }
 
-/* SIGKILL at each journal step (as VTUNE_FAULT does it, but through the
- * hook: this process has read VTUNE_FAULT already), then a revert with the
+/* SIGKILL at each journal step (as VTUNE_FAULT does it in the test builds
+ * of the programs, tests/tools/journal_fault.c), then a revert with the
  * answers the kernel would give in that state. */
 static enum journal_point kill_at;
 static void kill_hook(enum journal_point pt, const struct jrec *rec)

@@ -353,6 +353,12 @@ static void test_decide_and_parse(void **state)
 	assert_int_equal(mh_parse_addr("127.0.0.1:0", &off), -EINVAL);
 	assert_int_equal(mh_parse_addr("127.0.0.1:65536", &off), -EINVAL);
 	assert_int_equal(mh_parse_addr("127.0.0.1:9x", &off), -EINVAL);
+	assert_int_equal(mh_parse_addr("127.0.0.1:65535", &off), 0);
+	assert_int_equal(mh_parse_addr("127.0.0.1:", &off), -EINVAL);
+	assert_int_equal(mh_parse_addr("127.0.0.1:+80", &off), -EINVAL);
+	assert_int_equal(mh_parse_addr("127.0.0.1:-1", &off), -EINVAL);
+	assert_int_equal(mh_parse_addr("127.0.0.1: 80", &off), -EINVAL);
+	assert_int_equal(mh_parse_addr("127.0.0.1:99999999999999999999", &off), -EINVAL);
 	assert_int_equal(mh_parse_addr("::1:9684", &off), -EINVAL);
 	assert_int_equal(mh_parse_addr("", &off), -EINVAL);
 }

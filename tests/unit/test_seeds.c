@@ -666,6 +666,20 @@ static void test_dom0_sizing(void **state)
 	info[at] = '\0';
 	assert_int_equal(xen_dom0_from_xl(info, list, &s), -EINVAL);
 	assert_int_equal(xen_dom0_from_xl("garbage\n\001", NULL, &s), -EINVAL);
+	/* numbers that are none */
+	assert_int_equal(xen_dom0_from_xl("nr_cpus : x\nxen_commandline : \n", NULL, &s), -EINVAL);
+	assert_int_equal(xen_dom0_from_xl("nr_cpus : -2\nxen_commandline : \n", NULL, &s), -EINVAL);
+	assert_int_equal(xen_dom0_from_xl("nr_cpus : 99999999999\nxen_commandline : \n", NULL, &s),
+			 -EINVAL);
+	assert_int_equal(xen_dom0_from_xl("nr_cpus : 4\nxen_commandline : \n",
+					  "Domain-0 0 lots 2 r----- 1.0\n", &s), 0);
+	assert_int_equal(s.nr_cpus, 4);
+	assert_int_equal(s.dom0_vcpus, 0); /* unknown */
+	assert_int_equal(s.dom0_mem_mb, 0);
+	assert_int_equal(xen_dom0_from_xl("nr_cpus : 4\nxen_commandline : \n",
+					  "Domain-0 \t0\t512 3\n", &s), 0);
+	assert_int_equal(s.dom0_vcpus, 3);
+	assert_int_equal(s.dom0_mem_mb, 512);
 	free(info);
 	free(list);
 }
