@@ -69,7 +69,7 @@ waitfor() { # WHAT COMMAND VALUE: up to 60 s
 	done
 	echo "VTUNE_$1 $(eval "$2")"
 }
-/bin/vtune-agent run --interval 1 --journal /tmp/j > /tmp/agent.log 2>&1 &
+/bin/vtune-agent run --interval 1 --journal /var/lib/vtune/j > /tmp/agent.log 2>&1 &
 echo "VTUNE_QUEUES $(comb)"
 waitfor CHANNELS comb 2 || exit 1
 for i in $(inputs); do echo 0 > /proc/irq/$i/smp_affinity_list; done
@@ -94,8 +94,8 @@ echo "VTUNE_ASK_REVERT"
 # the IRQs' affinity is put back before the channels (newest first), and
 # going back to one queue pair sets it again: the journals say it was
 waitfor REVERTED 'echo $(comb) $(tcpmem) $(ctmax)' "1 4 8 16 64" || exit 1
-grep -c '"op":"reverted"' /tmp/j | sed 's/^/VTUNE_AGENT_REVERTED /'
-grep '"op":"reverted"' /tmp/j | grep -q '"kind":"irq"' || { echo "VTUNE_NO_IRQ_REVERT"; exit 1; }
+grep -c '"op":"reverted"' /var/lib/vtune/j | sed 's/^/VTUNE_AGENT_REVERTED /'
+grep '"op":"reverted"' /var/lib/vtune/j | grep -q '"kind":"irq"' || { echo "VTUNE_NO_IRQ_REVERT"; exit 1; }
 sed 's/^/GUEST_AGENT_LOG: /' /tmp/agent.log | grep -v ': sample' | tail -n 30
 EOF
 chmod +x "$dir/guest-test"

@@ -38,7 +38,7 @@ trap 'exit 1' INT TERM
 # PF; SRIOV_ATTACH / SRIOV_DETACH go through its control socket.
 cat > "$dir/l1-test" <<'EOF'
 #!/bin/sh
-PF=0000:00:03.0 VF0=0000:00:03.1 VF1=0000:00:03.2 J=/tmp/journal
+PF=0000:00:03.0 VF0=0000:00:03.1 VF1=0000:00:03.2 J=/var/lib/vtune/journal
 P=/sys/bus/pci/devices
 export VTUNE_BACKEND_DIR=/bin VTUNE_CONTROL=/run/vtune/hostd.sock VTUNE_JOURNAL=$J
 cat > /tmp/policy.yaml <<Y

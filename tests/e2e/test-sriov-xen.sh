@@ -62,7 +62,7 @@ EOF
 # SRIOV_ATTACH / SRIOV_DETACH go through its control socket
 cat > "$dir/dom0-test" <<'EOF'
 #!/bin/sh
-PF=0000:00:03.0 VF0=0000:00:03.1 J=/tmp/journal P=/sys/bus/pci/devices
+PF=0000:00:03.0 VF0=0000:00:03.1 J=/var/lib/vtune/journal P=/sys/bus/pci/devices
 export VTUNE_BACKEND_DIR=/bin VTUNE_CONTROL=/run/vtune/hostd.sock VTUNE_JOURNAL=$J
 cat > /tmp/policy.yaml <<Y
 version: 1
