@@ -256,7 +256,9 @@ for tag in ("XE_STATUS1", "XE_STATUS2"):
     if not g:
         continue
     gm, hm = g[0].get("guest_metrics") or {}, g[0].get("host_metrics") or {}
-    if tag == "XE_STATUS1" and xl and d0:
+    # dom0's sizing from the later status: the first one may come before
+    # hostd's first host view (its guest's first report only)
+    if tag == "XE_STATUS2" and xl and d0:
         check("host.cpus is xl info's nr_cpus", hm.get("host.cpus") == float(xl.get("nr_cpus", -1)),
               "%s vs %s" % (hm.get("host.cpus"), xl.get("nr_cpus")))
         check("host.dom0.vcpus is xl list's", hm.get("host.dom0.vcpus") == float(d0[0][4]),
