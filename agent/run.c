@@ -194,6 +194,7 @@ static int host_phase(const struct host_phase *hp)
 	sample_text(&sm, &none, &nlen, &iv);
 	rc = 0;
 	int host_seen = 0;
+	uint64_t changes = 0;
 	while (!stop && (!hp->end || vclock_mono_ns() < hp->end)) {
 		int r = session_step(s, 250);
 		actl_serve_until(ctl, 0, &stop); /* a revert asked meanwhile */
@@ -201,6 +202,12 @@ static int host_phase(const struct host_phase *hp)
 			log_err("run: %s: stopping", strerror(-r));
 			rc = 1;
 			break;
+		}
+		struct session_stats now;
+		session_get_stats(s, &now);
+		if (now.changes != changes) { /* the next report shows the change */
+			changes = now.changes;
+			gv_reader_changed(sm.rd);
 		}
 		if (!host_seen) {
 			struct session_stats st;

@@ -534,6 +534,7 @@ static void revert_refs(struct session *s, const struct wire_revert *rv, struct 
 		}
 		add_result2(ack, rv->refs[i], kind, key, found ? found : "",
 			    error ? NULL : restored ? restored : "", error, knobs);
+		s->st.changes += (uint64_t)knobs;
 	}
 }
 
@@ -565,6 +566,7 @@ static void handle_revert(struct session *s, const struct wire_revert *rv)
 	int r = journal_revert(j, s->cfg.root, &sel, 0, 0, NULL, NULL, NULL);
 	for (size_t i = before; i < journal_count(j); i++) {
 		const struct jrec *m = journal_record(j, i);
+		s->st.changes += !strcmp(m->op, "reverted");
 		if (ack.u.ack.nresults >= WIRE_MAX_RESULTS) {
 			skipped++;
 			continue;

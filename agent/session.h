@@ -47,7 +47,7 @@ struct session_stats {
 	uint64_t acks;	       /* acks queued */
 	uint64_t bad_lines;    /* lines refused (framing or decoding) */
 	uint64_t errors_rx;    /* error messages from the host */
-	uint64_t changes;      /* knobs changed on request */
+	uint64_t changes;      /* knobs changed or reverted on request */
 	uint64_t refused;      /* changes refused or failed */
 };
 

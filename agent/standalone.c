@@ -284,6 +284,8 @@ int agent_standalone_loop(const struct standalone_cfg *cfg, volatile sig_atomic_
 				/* what each firing changed is watched over its window */
 				if (!dry && verdict_tell_records(eng, "local", &plan, j, from, NULL) < 0)
 					log_err("out of memory: changes of this step are not verified");
+				if (j && journal_count(j) != from)
+					gv_reader_changed(rd); /* the next sample shows them */
 			}
 			gv_sample_free(&s);
 		}

@@ -179,6 +179,9 @@ static void on_ack(void *arg, struct guest *g, const struct wire_result *const *
 		int r = ok ? journal_mark_values(h->journal, p->seq[i], op, detail,
 						 res->old_value, res->new_value)
 			   : journal_mark(h->journal, p->seq[i], op, detail);
+		/* the guest found nothing to change: no effect to judge */
+		if (ok && res->has_knobs && !res->knobs && h->engine)
+			pol_engine_unrecord(h->engine, g->bk.name, p->rule, p->seq[i]);
 		if (r < 0) {
 			mh_count_journal_error(h->mhc);
 			log_err("journal: cannot mark record %lld %s: %s", (long long)p->seq[i], op,

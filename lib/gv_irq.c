@@ -266,6 +266,12 @@ struct gv_irqkeep {
 	struct gv_irq_line lines[GV_MAX_NIC_IRQS];
 };
 
+void gv_irqkeep_forget(struct gv_irqkeep *k)
+{
+	if (k)
+		k->valid = 0;
+}
+
 struct gv_irqkeep *gv_irqkeep_new(void)
 {
 	return calloc(1, sizeof(struct gv_irqkeep));

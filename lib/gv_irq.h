@@ -49,6 +49,9 @@ struct gv_irqkeep;
 struct kfs_cache;
 struct gv_irqkeep *gv_irqkeep_new(void);
 void gv_irqkeep_free(struct gv_irqkeep *k);
+/* Read /proc/interrupts whole at the next reading (after vtune changed
+ * IRQ affinity or queues). NULL is fine. */
+void gv_irqkeep_forget(struct gv_irqkeep *k);
 /* The NIC lines as the last whole reading found them (after a successful
  * gv_parse_interrupts at now_ns). */
 void gv_irqkeep_set(struct gv_irqkeep *k, const struct gv_irqs *irq, uint64_t now_ns);

@@ -54,7 +54,10 @@ struct gv_ports_sched *gv_reader_ports(struct gv_reader *rd)
 	return rd->k.ports;
 }
 
-void gv_reader_channels_changed(struct gv_reader *rd)
+void gv_reader_changed(struct gv_reader *rd)
 {
+	if (!rd)
+		return;
 	gv_channels_forget(rd->k.ifaces);
+	gv_irqkeep_forget(rd->k.irqs);
 }

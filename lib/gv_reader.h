@@ -23,7 +23,9 @@ int gv_reader_read(struct gv_reader *rd, const char *root, int flags, struct gv_
 /* Its port scheduler (tests: to set a counter). */
 struct gv_ports_sched *gv_reader_ports(struct gv_reader *rd);
 
-/* vtune changed channels: ask the devices again at the next reading. */
-void gv_reader_channels_changed(struct gv_reader *rd);
+/* vtune changed something here: what a reading keeps from the last one
+ * (each interface's channels, the NIC IRQ lines) is read again at the next
+ * reading, so that a change's effect shows in the next sample. */
+void gv_reader_changed(struct gv_reader *rd);
 
 #endif

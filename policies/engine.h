@@ -173,6 +173,13 @@ struct pol_verdict {
 int pol_engine_records(struct pol_engine *e, const char *subject, const char *rule,
 		       const int64_t *seq, size_t n);
 
+/* Record seq of rule's open trial for subject changed nothing after all (a
+ * guest answered that the knob was already there): it leaves the trial,
+ * and a trial left without records ends without a verdict. 1 when the
+ * trial ended, 0 when it goes on, -ENOENT when no trial holds seq. */
+int pol_engine_unrecord(struct pol_engine *e, const char *subject, const char *rule,
+			int64_t seq);
+
 /* Take the oldest verdict judged for subject: 1 with *out filled (free
  * with pol_verdict_free), 0 when none is waiting. */
 int pol_engine_take_verdict(struct pol_engine *e, const char *subject,

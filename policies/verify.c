@@ -479,6 +479,27 @@ int pol_engine_records(struct pol_engine *e, const char *subject, const char *ru
 	return 0;
 }
 
+int pol_engine_unrecord(struct pol_engine *e, const char *subject, const char *rule,
+			int64_t seq)
+{
+	struct subject *s = subject_of(e, subject);
+	long i = s ? rule_index(e, rule) : -1;
+	struct vf_trial *t = i >= 0 ? s->trials[i] : NULL;
+	if (!t || t->pending)
+		return -ENOENT;
+	size_t k;
+	for (k = 0; k < t->nseq && t->seq[k] != seq; k++)
+		;
+	if (k == t->nseq)
+		return -ENOENT;
+	t->seq[k] = t->seq[--t->nseq];
+	if (t->nseq)
+		return 0;
+	trial_free(t);
+	s->trials[i] = NULL;
+	return 1;
+}
+
 int pol_engine_take_verdict(struct pol_engine *e, const char *subject, struct pol_verdict *out)
 {
 	struct subject *s = subject_of(e, subject);

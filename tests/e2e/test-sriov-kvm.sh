@@ -114,7 +114,7 @@ virsh -q -c qemu:///system metadata l2 urn:vtune:libvirt:1 --key vtune --set '<m
 hostd
 $SRIOV_ATTACH > /tmp/out 2>&1; rc=$?
 sed 's/^/  /' /tmp/out
-[ $rc = 3 ] && grep -q 'must stay migratable' /tmp/out && [ "$(numvfs)" = 0 ] && [ ! -s $J ]
+[ $rc = 3 ] && grep -q 'must stay migratable' /tmp/out && [ "$(numvfs)" = 0 ] && ! grep -qs '"op":' $J
 check "refused for a domain marked migratable, nothing changed (rc=$rc)" $?
 /bin/vtune status --json | grep -q 'must stay migratable'
 check "vtune status shows the refusal" $?

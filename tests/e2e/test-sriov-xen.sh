@@ -135,7 +135,7 @@ hostd
 hostd_stop
 xl rename vtune-domu--migratedaway vtune-domu
 sed 's/^/  /' /tmp/out
-[ $rc = 3 ] && grep -q 'is migrating' /tmp/out && [ "$(numvfs)" = 0 ] && [ ! -s $J ]
+[ $rc = 3 ] && grep -q 'is migrating' /tmp/out && [ "$(numvfs)" = 0 ] && ! grep -qs '"op":' $J
 check "refused for a migrating domain, nothing changed (rc=$rc)" $?
 rm -f $J
 

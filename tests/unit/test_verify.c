@@ -473,6 +473,40 @@ static void test_one_change_per_knob(void **state)
 	fx_free(f);
 }
 
+/* A firing whose records all changed nothing (the guest found its knobs
+ * already there) ends without a verdict; one record left keeps the trial. */
+static void test_unrecord(void **state)
+{
+	(void)state;
+	struct pol_verdict v;
+	struct fx *f = fx_new(rx_policy);
+	f->records = 0; /* told by hand below */
+	assert_int_equal(step(f, 6, 1000), 0);
+	assert_int_equal(step(f, 6, 1000), 0);
+	assert_int_equal(step(f, 6, 1000), 1);
+	int64_t seq[2] = { 40, 41 };
+	/* step() told "no records" (records = 0): no trial left; fire anew */
+	assert_int_equal(pol_engine_unrecord(f->e, "vm1", "rx", 40), -ENOENT);
+	fx_free(f);
+
+	f = fx_new(rx_policy);
+	assert_int_equal(step(f, 6, 1000), 0);
+	assert_int_equal(step(f, 6, 1000), 0);
+	mvec_set(&f->g, M_GUEST_NETRX_IMBALANCE, 6);
+	pol_plan_clear(&f->plan);
+	assert_int_equal(pol_engine_step(f->e, "vm1", vclock_mono_ns(), &f->g, NULL, current,
+					 NULL, &f->plan), 1);
+	assert_int_equal(pol_engine_records(f->e, "vm1", "rx", seq, 2), 0);
+	vclock_fake_advance(SEC);
+	assert_int_equal(pol_engine_unrecord(f->e, "vm1", "rx", 99), -ENOENT);
+	assert_int_equal(pol_engine_unrecord(f->e, "vm1", "rx", 41), 0);
+	assert_int_equal(pol_engine_unrecord(f->e, "vm1", "rx", 40), 1);
+	for (int i = 0; i < 6; i++)
+		step(f, 6, 500); /* a fall that would revert it: nothing to judge */
+	assert_int_equal(verdict(f, &v), 0);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_goals),
 		cmocka_unit_test(test_one_change_per_knob),
+		cmocka_unit_test(test_unrecord),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
