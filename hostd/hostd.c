@@ -88,9 +88,13 @@ static struct guest *chan_find(void *arg, const struct bk_guest *bg)
 
 /* ---- acks ---- */
 
-/* A guest answered the revert of record seq: marked reverted only when it
- * restored the original value; an error, no result or another value leave
- * it asked (open: asked again at the guest's next hello). */
+/* A guest answered the revert of record seq: marked reverted when it
+ * restored the original value (an action over several knobs, such as IRQ
+ * spreading, is restored knob by knob from the agent's own record: its
+ * count and no error suffice; a sysctl is one knob, its value is
+ * compared), or when it holds no open change for it
+ * (never made there, or undone already); an error, no result or another
+ * value leave it asked (open: asked again at the guest's next hello). */
 static void revert_acked(struct hostd *h, struct guest *g, int64_t seq,
 			 const struct wire_result *res)
 {
@@ -100,15 +104,14 @@ static void revert_acked(struct hostd *h, struct guest *g, int64_t seq,
 	if (!st || strcmp(st, "asked"))
 		return; /* not waiting for it (reverted since, or unknown) */
 	journal_values(h->journal, seq, &want, &now);
+	int none = res && !res->has_error && !strcmp(res->key, "none");
+	const struct jrec *rec = journal_find(h->journal, seq);
+	int several = res && res->has_knobs && res->knobs > 1 && rec && strcmp(rec->kind, "sysctl");
 	if (!res)
 		why = "its ack has no result for it";
 	else if (res->has_error)
 		why = res->error;
-	else if (!strcmp(res->key, "none") && !*want)
-		why = NULL; /* never made there (never confirmed applied): done */
-	else if (!strcmp(res->key, "none"))
-		why = "it has no record of the change";
-	else if (!knob_value_equal(res->new_value, want))
+	else if (!none && !several && !knob_value_equal(res->new_value, want))
 		why = "it did not restore the original value";
 	if (why) {
 		snprintf(detail, sizeof detail, "guest: %s%s%s", why, res && res->has_new ? ", now " : "",
@@ -119,10 +122,13 @@ static void revert_acked(struct hostd *h, struct guest *g, int64_t seq,
 		journal_mark(h->journal, seq, "asked", detail);
 		return;
 	}
-	snprintf(detail, sizeof detail, "confirmed by the guest: restored %s", res && res->has_new &&
-		 *res->new_value ? res->new_value : "(never made there)");
-	int r = journal_mark_values(h->journal, seq, "reverted", detail, res ? res->old_value : NULL,
-				    want);
+	if (none)
+		snprintf(detail, sizeof detail, "confirmed by the guest: it holds no open change for "
+			 "it (%s)", *want ? "undone already" : "never made there");
+	else
+		snprintf(detail, sizeof detail, "confirmed by the guest: restored %s",
+			 res->has_new && *res->new_value ? res->new_value : "(never made there)");
+	int r = journal_mark_values(h->journal, seq, "reverted", detail, res->old_value, want);
 	if (r < 0) {
 		mh_count_journal_error(h->mhc);
 		log_err("journal: cannot mark record %lld reverted: %s", (long long)seq, strerror(-r));
