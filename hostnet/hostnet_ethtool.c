@@ -2,11 +2,10 @@
 /* hostnet_ethtool: offloads (tso, gso, gro, sg) through the ethtool generic
  * netlink family (libnl-genl-3), with the SIOCETHTOOL ioctl as fallback when
  * the family is absent, replay of recorded answers, and the "offload" knob. */
+#include "ethnl.h"
 #include "hostnet.h"
-#include "kfs.h"
 #include "log.h"
 #include "netns.h"
-#include "safefile.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -19,7 +18,6 @@
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <netlink/attr.h>
-#include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
@@ -31,10 +29,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#ifndef SOL_NETLINK
-#define SOL_NETLINK 270
-#endif
 
 const char *const hostnet_offload_keys[HOSTNET_OFF_NKEYS] = { "tso", "gso", "gro", "sg", "txcsum" };
 
@@ -313,118 +307,12 @@ int hostnet_ethtool_parse(const void *buf, size_t len, unsigned *on, unsigned *f
 
 /* ---- live netlink ---- */
 
-struct answer {
-	unsigned char *buf;
-	size_t len, cap;
-	int err;   /* -errno from an NLMSG_ERROR, or a local failure */
-	int done;
-	char ext[160]; /* extended ack text */
-};
-
-static int answer_add(struct answer *a, const void *p, size_t n)
-{
-	if (a->len + n > (1u << 20))
-		return -E2BIG;
-	if (a->len + n > a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 8192;
-		while (cap < a->len + n)
-			cap *= 2;
-		void *nb = realloc(a->buf, cap);
-		if (!nb)
-			return -ENOMEM;
-		a->buf = nb;
-		a->cap = cap;
-	}
-	memcpy(a->buf + a->len, p, n);
-	a->len += n;
-	return 0;
-}
-
-static int on_valid(struct nl_msg *msg, void *arg)
-{
-	struct answer *a = arg;
-	struct nlmsghdr *h = nlmsg_hdr(msg);
-	if (answer_add(a, h, NLMSG_ALIGN(h->nlmsg_len)))
-		a->err = -ENOMEM;
-	return NL_OK;
-}
-
-static int on_ack(struct nl_msg *msg, void *arg)
-{
-	(void)msg;
-	((struct answer *)arg)->done = 1;
-	return NL_STOP;
-}
-
-static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
-{
-	struct answer *a = arg;
-	struct nlmsghdr *h = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
-	(void)who;
-	a->err = e->error < 0 ? e->error : -EPROTO;
-	a->done = 1;
-	(void)answer_add(a, h, NLMSG_ALIGN(h->nlmsg_len));
-	if (h->nlmsg_flags & NLM_F_ACK_TLVS) {
-		size_t off = sizeof *e;
-		if (!(h->nlmsg_flags & NLM_F_CAPPED))
-			off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-		int alen = (int)h->nlmsg_len - (int)NLMSG_HDRLEN - (int)off;
-		if (alen > 0) {
-			struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-			if (!nla_parse(tb, NLMSGERR_ATTR_MAX,
-				       (struct nlattr *)((char *)e + off), alen, NULL) &&
-			    tb[NLMSGERR_ATTR_MSG])
-				snprintf(a->ext, sizeof a->ext, "%.*s",
-					 nla_len(tb[NLMSGERR_ATTR_MSG]),
-					 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
-		}
-	}
-	return NL_STOP;
-}
-
-static int nlerr(int e)
-{
-	switch (e < 0 ? -e : e) {
-	case NLE_NOMEM: return -ENOMEM;
-	case NLE_NODEV: return -ENODEV;
-	case NLE_OBJ_NOTFOUND: return -ENOENT;
-	case NLE_PERM: return -EPERM;
-	case NLE_OPNOTSUPP: return -EOPNOTSUPP;
-	case NLE_INVAL: return -EINVAL;
-	case NLE_AGAIN: return -EAGAIN;
-	default: return -EIO;
-	}
-}
-
-/* An ethtool netlink socket: 0, -ENOENT when the family is absent, -errno. */
-static int nl_open(struct nl_sock **skp, int *family)
-{
-	struct nl_sock *sk = nl_socket_alloc();
-	int r, one = 1;
-	if (!sk)
-		return -ENOMEM;
-	if ((r = genl_connect(sk)) < 0) {
-		nl_socket_free(sk);
-		return nlerr(r);
-	}
-	(void)setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
-	r = genl_ctrl_resolve(sk, ETHTOOL_GENL_NAME);
-	if (r < 0) {
-		nl_socket_free(sk);
-		return r == -NLE_OBJ_NOTFOUND ? -ENOENT : nlerr(r);
-	}
-	*family = r;
-	*skp = sk;
-	return 0;
-}
-
 /* Send one FEATURES_GET (set_entries == 0 ... with get = 1) or FEATURES_SET
  * and collect the answer (reply messages and the error/ack) into a. */
 static int nl_talk(struct nl_sock *sk, int family, const char *ifname, int get,
-		   unsigned entries, unsigned values, struct answer *a)
+		   unsigned entries, unsigned values, struct ethnl_answer *a)
 {
 	struct nl_msg *msg = nlmsg_alloc();
-	struct nl_cb *cb = NULL;
 	struct nlattr *n1, *n2, *n3;
 	int r = -ENOMEM;
 
@@ -458,43 +346,10 @@ static int nl_talk(struct nl_sock *sk, int family, const char *ifname, int get,
 		nla_nest_end(msg, n2);
 		nla_nest_end(msg, n1);
 	}
-	if (!(cb = nl_cb_alloc(NL_CB_CUSTOM)))
-		goto out;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, a);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, a);
-	nl_cb_err(cb, NL_CB_CUSTOM, on_error, a);
-	if ((r = nl_send_auto(sk, msg)) < 0) {
-		r = nlerr(r);
-		goto out;
-	}
-	r = 0;
-	while (!a->done) {
-		int rr = nl_recvmsgs(sk, cb);
-		if (rr < 0 && !a->done) {
-			r = nlerr(rr);
-			break;
-		}
-	}
-	if (!r)
-		r = a->err;
+	r = ethnl_talk(sk, msg, a);
 out:
-	nl_cb_put(cb);
 	nlmsg_free(msg);
 	return r;
-}
-
-static void record(const char *what, const char *ifname, const struct answer *a)
-{
-	char p[512];
-	if (!record_dir || !*record_dir || !a->len)
-		return;
-	mkdir(record_dir, 0755);
-	snprintf(p, sizeof p, "%s/ethtool", record_dir);
-	mkdir(p, 0755);
-	snprintf(p, sizeof p, "%s/ethtool/%s-%s.bin", record_dir, what, ifname);
-	char why[160];
-	if (safefile_write_buf(p, 0644, a->buf, a->len, why, sizeof why) < 0)
-		log_warn("ethtool: cannot record %s: %s", p, why);
 }
 
 /* ---- the ioctl fallback ---- */
@@ -644,20 +499,6 @@ struct eop {
 	int via_ioctl;
 };
 
-static int load(const char *root, const char *what, const char *ifname, struct answer *a)
-{
-	char p[128];
-	snprintf(p, sizeof p, "ethtool/%s-%s.bin", what, ifname);
-	char *buf;
-	size_t len;
-	int r = kfs_read_alloc(root, p, &buf, &len);
-	if (r)
-		return r;
-	a->buf = (unsigned char *)buf;
-	a->len = a->cap = len;
-	return 0;
-}
-
 /* Which feats[] entries a change of keys touches (fixed members skipped),
  * or -EOPNOTSUPP when a key's primary is fixed. */
 static int entries_for(struct eop *op, unsigned *entries)
@@ -716,25 +557,25 @@ out:
 static int eop_run(void *arg)
 {
 	struct eop *op = arg;
-	struct answer a = { 0 }, b = { 0 };
+	struct ethnl_answer a = { 0 }, b = { 0 };
 	struct nl_sock *sk = NULL;
 	struct fsnap after;
 	unsigned entries;
 	int family = 0, r;
 
 	if (op->root) {
-		r = load(op->root, "features", op->ifname, &a);
+		r = ethnl_load(op->root, "features", op->ifname, &a);
 	} else {
 		if (use_ioctl())
 			return eop_ioctl(op);
-		r = nl_open(&sk, &family);
+		r = ethnl_open(&sk, &family);
 		if (r == -ENOENT) {
 			log_debug("ethtool: no \"ethtool\" genetlink family, using SIOCETHTOOL");
 			return eop_ioctl(op);
 		}
 		if (!r) {
 			r = nl_talk(sk, family, op->ifname, 1, 0, 0, &a);
-			record("features", op->ifname, &a);
+			ethnl_record(record_dir, "features", op->ifname, &a);
 		}
 	}
 	if (r) {
@@ -753,10 +594,10 @@ static int eop_run(void *arg)
 	if ((r = entries_for(op, &entries)))
 		goto out;
 	if (op->root) {
-		r = load(op->root, "set", op->ifname, &b);
+		r = ethnl_load(op->root, "set", op->ifname, &b);
 	} else {
 		r = nl_talk(sk, family, op->ifname, 0, entries, op->on ? entries : 0, &b);
-		record("set", op->ifname, &b);
+		ethnl_record(record_dir, "set", op->ifname, &b);
 	}
 	if (r) {
 		hostnet_set_reason("%s: setting %s %s: %s", op->ifname,
@@ -768,7 +609,7 @@ static int eop_run(void *arg)
 	op->changed = keys_of(after.adiff, 1);
 	op->missed = keys_of(after.wdiff & entries, 0) & op->keys;
 	if (op->missed && op->undo_on_miss && !op->root) {
-		struct answer u = { 0 };
+		struct ethnl_answer u = { 0 };
 		unsigned back = entries & (op->before.wanted ^ (op->on ? entries : 0));
 		if (back)
 			(void)nl_talk(sk, family, op->ifname, 0, back, op->before.wanted, &u);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ethchan: ethtool netlink CHANNELS_GET / CHANNELS_SET, live or replayed. */
 #include "ethchan.h"
-#include "kfs.h"
+#include "ethnl.h"
 
 #include <errno.h>
 #include <linux/ethtool_netlink.h>
@@ -9,19 +9,12 @@
 #include <linux/netlink.h>
 #include <net/if.h>
 #include <netlink/attr.h>
-#include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
-#include <netlink/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-#ifndef SOL_NETLINK
-#define SOL_NETLINK 270
-#endif
 
 static const char *record_dir;
 
@@ -115,107 +108,16 @@ int ethchan_parse(const void *buf, size_t len, struct ethchan *c)
 
 /* ---- live ---- */
 
-struct answer {
-	unsigned char *buf;
-	size_t len, cap;
-	int err, done;
-	char ext[160];
-};
-
-static int add(struct answer *a, const void *p, size_t n)
-{
-	if (a->len + n > (1u << 16))
-		return -E2BIG;
-	if (a->len + n > a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 1024;
-		while (cap < a->len + n)
-			cap *= 2;
-		void *nb = realloc(a->buf, cap);
-		if (!nb)
-			return -ENOMEM;
-		a->buf = nb;
-		a->cap = cap;
-	}
-	memcpy(a->buf + a->len, p, n);
-	a->len += n;
-	return 0;
-}
-
-static int on_valid(struct nl_msg *msg, void *arg)
-{
-	struct answer *a = arg;
-	struct nlmsghdr *h = nlmsg_hdr(msg);
-	if (add(a, h, NLMSG_ALIGN(h->nlmsg_len)))
-		a->err = -ENOMEM;
-	return NL_OK;
-}
-
-static int on_ack(struct nl_msg *msg, void *arg)
-{
-	struct answer *a = arg;
-	struct nlmsghdr *h = nlmsg_hdr(msg);
-	(void)add(a, h, NLMSG_ALIGN(h->nlmsg_len));
-	a->done = 1;
-	return NL_STOP;
-}
-
-static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
-{
-	struct answer *a = arg;
-	struct nlmsghdr *h = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
-	(void)who;
-	a->err = e->error < 0 ? e->error : -EPROTO;
-	a->done = 1;
-	(void)add(a, h, NLMSG_ALIGN(h->nlmsg_len));
-	if (h->nlmsg_flags & NLM_F_ACK_TLVS) {
-		size_t off = sizeof *e;
-		if (!(h->nlmsg_flags & NLM_F_CAPPED))
-			off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-		int alen = (int)h->nlmsg_len - (int)NLMSG_HDRLEN - (int)off;
-		struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-		if (alen > 0 &&
-		    !nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + off), alen, NULL) &&
-		    tb[NLMSGERR_ATTR_MSG])
-			snprintf(a->ext, sizeof a->ext, "%.*s", nla_len(tb[NLMSGERR_ATTR_MSG]),
-				 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
-	}
-	return NL_STOP;
-}
-
-static int nlerr(int e)
-{
-	switch (e < 0 ? -e : e) {
-	case NLE_NOMEM: return -ENOMEM;
-	case NLE_NODEV: return -ENODEV;
-	case NLE_OBJ_NOTFOUND: return -ENOENT;
-	case NLE_PERM: return -EPERM;
-	case NLE_OPNOTSUPP: return -EOPNOTSUPP;
-	case NLE_INVAL: return -EINVAL;
-	default: return -EIO;
-	}
-}
-
 /* One request (get: CHANNELS_GET; else CHANNELS_SET of combined = n) and
  * its whole answer in a. */
-static int talk(const char *ifname, int get, uint32_t n, struct answer *a)
+static int talk(const char *ifname, int get, uint32_t n, struct ethnl_answer *a)
 {
-	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_sock *sk;
 	struct nl_msg *msg = NULL;
-	struct nl_cb *cb = NULL;
 	struct nlattr *h;
-	int r, one = 1;
-	if (!sk)
-		return -ENOMEM;
-	if ((r = genl_connect(sk)) < 0) {
-		r = nlerr(r);
-		goto out;
-	}
-	(void)setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
-	int family = genl_ctrl_resolve(sk, ETHTOOL_GENL_NAME);
-	if (family < 0) {
-		r = family == -NLE_OBJ_NOTFOUND ? -ENOENT : nlerr(family);
-		goto out;
-	}
+	int family, r = ethnl_open(&sk, &family);
+	if (r)
+		return r;
 	r = -ENOMEM;
 	if (!(msg = nlmsg_alloc()) ||
 	    !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, NLM_F_REQUEST | NLM_F_ACK,
@@ -227,72 +129,28 @@ static int talk(const char *ifname, int get, uint32_t n, struct answer *a)
 	nla_nest_end(msg, h);
 	if (!get && nla_put_u32(msg, ETHTOOL_A_CHANNELS_COMBINED_COUNT, n))
 		goto out;
-	if (!(cb = nl_cb_alloc(NL_CB_CUSTOM)))
-		goto out;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, a);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, a);
-	nl_cb_err(cb, NL_CB_CUSTOM, on_error, a);
-	if ((r = nl_send_auto(sk, msg)) < 0) {
-		r = nlerr(r);
-		goto out;
-	}
-	r = 0;
-	while (!a->done) {
-		int rr = nl_recvmsgs(sk, cb);
-		if (rr < 0 && !a->done) {
-			r = nlerr(rr);
-			break;
-		}
-	}
-	if (!r)
-		r = a->err;
+	r = ethnl_talk(sk, msg, a);
 out:
-	nl_cb_put(cb);
 	nlmsg_free(msg);
 	nl_socket_free(sk);
 	return r;
 }
 
-static void record(const char *what, const char *ifname, const struct answer *a)
-{
-	char p[512];
-	if (!record_dir || !*record_dir || !a->len)
-		return;
-	mkdir(record_dir, 0755);
-	snprintf(p, sizeof p, "%s/ethtool", record_dir);
-	mkdir(p, 0755);
-	snprintf(p, sizeof p, "%s/ethtool/%s-%s.bin", record_dir, what, ifname);
-	FILE *f = fopen(p, "wb");
-	if (f) {
-		fwrite(a->buf, 1, a->len, f);
-		fclose(f);
-	}
-}
-
 static int answer_of(const char *root, const char *what, const char *ifname, int get,
-		     uint32_t n, struct answer *a)
+		     uint32_t n, struct ethnl_answer *a)
 {
 	if (!name_ok(ifname))
 		return -EINVAL;
-	if (!is_live(root)) {
-		char p[96], *buf;
-		size_t len;
-		snprintf(p, sizeof p, "ethtool/%s-%s.bin", what, ifname);
-		int r = kfs_read_alloc(root, p, &buf, &len);
-		if (r)
-			return r;
-		a->buf = (unsigned char *)buf;
-		a->len = a->cap = len;
-		return 0;
-	}
+	if (!is_live(root))
+		return ethnl_load(root, what, ifname, a);
 	int r = talk(ifname, get, n, a);
-	record(what, ifname, a);
+	ethnl_record(record_dir, what, ifname, a);
 	return r;
 }
 
 int ethchan_get(const char *root, const char *ifname, struct ethchan *c)
 {
-	struct answer a = { 0 };
+	struct ethnl_answer a = { .max = 1u << 16 };
 	int r = answer_of(root, "channels", ifname, 1, 0, &a);
 	if (!r)
 		r = parse(a.buf, a.len, c);
@@ -303,7 +161,7 @@ int ethchan_get(const char *root, const char *ifname, struct ethchan *c)
 int ethchan_set_combined(const char *root, const char *ifname, uint32_t n, char *why,
 			 size_t len)
 {
-	struct answer a = { 0 };
+	struct ethnl_answer a = { .max = 1u << 16 };
 	if (why && len)
 		why[0] = '\0';
 	if (!n)
