@@ -3,10 +3,10 @@
  * answered in the agent's loop, one short-lived client at a time. */
 #include "actl.h"
 #include "log.h"
+#include "unix_listen.h"
 #include "vclock.h"
 
 #include <errno.h>
-#include <libgen.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,66 +23,24 @@ struct actl {
 	void *arg;
 };
 
-/* Remove a socket left by an agent that died; -EADDRINUSE if one answers. */
-static int clear_stale(const struct sockaddr_un *sa)
-{
-	struct stat st;
-	if (lstat(sa->sun_path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	int r = connect(fd, (const struct sockaddr *)sa, sizeof *sa);
-	close(fd);
-	if (r == 0)
-		return -EADDRINUSE;
-	return unlink(sa->sun_path) < 0 ? -errno : 0;
-}
-
 struct actl *actl_open(const char *path, actl_fn fn, void *arg, int *err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char dir[sizeof sa.sun_path];
-	if (!path || !*path || strlen(path) >= sizeof sa.sun_path) {
-		*err = -ENAMETOOLONG;
-		return NULL;
-	}
-	strcpy(sa.sun_path, path);
-	strcpy(dir, path);
-	if (mkdir(dirname(dir), 0755) < 0 && errno != EEXIST) {
-		*err = -errno;
-		return NULL;
-	}
-	int r = clear_stale(&sa);
-	if (r < 0) {
-		*err = r;
+	int fd = unix_listen(path, 4);
+	if (fd < 0) {
+		*err = fd;
 		return NULL;
 	}
 	struct actl *c = calloc(1, sizeof *c);
 	if (!c) {
+		close(fd);
+		unlink(path);
 		*err = -ENOMEM;
 		return NULL;
 	}
+	c->fd = fd;
 	c->fn = fn;
 	c->arg = arg;
-	strcpy(c->path, path);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	mode_t old = umask(077);
-	r = c->fd < 0 || bind(c->fd, (struct sockaddr *)&sa, sizeof sa) < 0 ? -errno : 0;
-	umask(old);
-	if (!r && (chmod(path, 0600) < 0 || listen(c->fd, 4) < 0)) {
-		r = -errno;
-		unlink(path);
-	}
-	if (r) {
-		if (c->fd >= 0)
-			close(c->fd);
-		free(c);
-		*err = r;
-		return NULL;
-	}
+	snprintf(c->path, sizeof c->path, "%s", path);
 	return c;
 }
 

@@ -3,13 +3,13 @@
  * non-blocking like guests; a client that does not read its replies is
  * dropped, never waited for. */
 #include "ctl.h"
+#include "unix_listen.h"
 #include "linebuf.h"
 #include "log.h"
 #include "vclock.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,80 +184,31 @@ static void accept_cb(void *arg, int fd, uint32_t events)
 	c->clients[slot] = cl;
 }
 
-/* Remove a socket left by a daemon that died; -EADDRINUSE if one answers. */
-static int clear_stale(const struct sockaddr_un *sa)
-{
-	struct stat st;
-	if (lstat(sa->sun_path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	int r = connect(fd, (const struct sockaddr *)sa, sizeof *sa);
-	close(fd);
-	if (r == 0)
-		return -EADDRINUSE;
-	return unlink(sa->sun_path) < 0 ? -errno : 0;
-}
-
 struct ctl *ctl_open(struct loop *l, const char *path, ctl_handler_fn fn, void *arg,
 		     int *err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct ctl *c = NULL;
-	char dir[sizeof sa.sun_path];
-	int r;
-
-	if (!path || !*path || strlen(path) >= sizeof sa.sun_path) {
-		*err = -ENAMETOOLONG;
+	int fd = unix_listen(path, 16), r;
+	if (fd < 0) {
+		*err = fd;
 		return NULL;
 	}
-	strcpy(sa.sun_path, path);
-	strcpy(dir, path);
-	if (mkdir(dirname(dir), 0755) < 0 && errno != EEXIST) {
-		*err = -errno;
-		return NULL;
-	}
-	r = clear_stale(&sa);
-	if (r < 0) {
-		*err = r;
-		return NULL;
-	}
-	c = calloc(1, sizeof *c);
+	struct ctl *c = calloc(1, sizeof *c);
 	if (!c) {
-		*err = -ENOMEM;
-		return NULL;
+		r = -ENOMEM;
+		goto fail;
 	}
 	c->loop = l;
 	c->fn = fn;
 	c->arg = arg;
-	strcpy(c->path, path);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0) {
-		r = -errno;
-		goto fail;
-	}
-	mode_t old = umask(077);
-	r = bind(c->fd, (struct sockaddr *)&sa, sizeof sa) < 0 ? -errno : 0;
-	umask(old);
+	c->fd = fd;
+	snprintf(c->path, sizeof c->path, "%s", path);
+	r = loop_add_fd(l, c->fd, EPOLLIN, accept_cb, c);
 	if (r < 0)
 		goto fail;
-	if (chmod(path, 0600) < 0 || listen(c->fd, 16) < 0) {
-		r = -errno;
-		unlink(path);
-		goto fail;
-	}
-	r = loop_add_fd(l, c->fd, EPOLLIN, accept_cb, c);
-	if (r < 0) {
-		unlink(path);
-		goto fail;
-	}
 	return c;
 fail:
-	if (c->fd >= 0)
-		close(c->fd);
+	unlink(path);
+	close(fd);
 	free(c);
 	*err = r;
 	return NULL;
