@@ -374,6 +374,25 @@ void sriov_view_metrics(const struct sriov_view *v, const char *guest, struct mv
 	mvec_set(host, M_HOST_SRIOV_GUEST_VFS, mine);
 }
 
+int sriov_view_cached_metrics(struct sriov_view_cache *c, void *b, const char *root,
+			      int (*scan)(void *b, const char *root, struct sriov_view *v),
+			      const char *guest, uint64_t now_ns, struct mvec *host)
+{
+	if (!c->v && !(c->v = malloc(sizeof *c->v)))
+		return -ENOMEM;
+	if (c->b != b || !c->t_ns || now_ns < c->t_ns || now_ns - c->t_ns >= 1000000000ull) {
+		c->rc = scan(b, root, c->v);
+		c->b = b;
+		c->t_ns = now_ns ? now_ns : 1;
+	}
+	if (c->rc == -ENOENT) /* no PCI devices directory: nothing to say */
+		return 0;
+	if (c->rc)
+		return c->rc;
+	sriov_view_metrics(c->v, guest, host);
+	return 0;
+}
+
 int sriov_view_vf_addr(const struct sriov_pf *pf, unsigned idx, char addr[SRIOV_NAME_MAX])
 {
 	unsigned d, b, s, f;

@@ -98,6 +98,21 @@ void sriov_view_finish(struct sriov_view *v);
  * host.sriov.guest_vfs: VFs the guest named guest holds (NULL: not set). */
 void sriov_view_metrics(const struct sriov_view *v, const char *guest, struct mvec *host);
 
+/* A backend's last view, taken again when older than a second (host_view
+ * runs once per guest each interval: one scan a second for them all). */
+struct sriov_view_cache {
+	const void *b;	/* the backend it was taken for */
+	uint64_t t_ns;
+	struct sriov_view *v;
+	int rc;
+};
+/* The metrics above for guest from the cached view, scan(b, root, v)
+ * taking a new one when due. 0 (no PCI devices folder: nothing set),
+ * -ENOMEM, or scan's error. */
+int sriov_view_cached_metrics(struct sriov_view_cache *c, void *b, const char *root,
+			      int (*scan)(void *b, const char *root, struct sriov_view *v),
+			      const char *guest, uint64_t now_ns, struct mvec *host);
+
 /* The PCI address of VF idx of PF pf from its routing ID (PF's + offset +
  * idx * stride), for a VF that does not exist yet. 0, -ERANGE (past
  * sriov_totalvfs or bus 255), -EINVAL. */

@@ -16,7 +16,6 @@
 #include "kvm_xml.h"
 #include "log.h"
 
-#define VIEW_REUSE_NS 1000000000ull /* host_view runs once per guest: one scan a second */
 #define HOSTDEVS_MAX 64
 
 static int lv_err(const char *what)
@@ -66,31 +65,17 @@ int kvm_sriov_view(struct backend *b, const char *root, struct sriov_view *v)
 	return 0;
 }
 
-/* The last view per backend, reused within VIEW_REUSE_NS. */
-static struct {
-	struct backend *b;
-	uint64_t t_ns;
-	struct sriov_view *v;
-	int rc;
-} cache;
+static struct sriov_view_cache cache;
+
+static int scan(void *b, const char *root, struct sriov_view *v)
+{
+	return kvm_sriov_view(b, root, v);
+}
 
 int kvm_sriov_metrics(struct backend *b, const char *root, const struct bk_guest *g,
 		      uint64_t now_ns, struct mvec *host)
 {
-	if (!cache.v && !(cache.v = malloc(sizeof *cache.v)))
-		return -ENOMEM;
-	if (cache.b != b || !cache.t_ns || now_ns < cache.t_ns ||
-	    now_ns - cache.t_ns >= VIEW_REUSE_NS) {
-		cache.rc = kvm_sriov_view(b, root, cache.v);
-		cache.b = b;
-		cache.t_ns = now_ns ? now_ns : 1;
-	}
-	if (cache.rc == -ENOENT) /* no PCI devices directory: nothing to say */
-		return 0;
-	if (cache.rc)
-		return cache.rc;
-	sriov_view_metrics(cache.v, g ? g->name : NULL, host);
-	return 0;
+	return sriov_view_cached_metrics(&cache, b, root, scan, g ? g->name : NULL, now_ns, host);
 }
 
 int kvm_sriov_migration(struct backend *b, const char *domain, int *migrating,

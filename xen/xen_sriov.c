@@ -23,7 +23,6 @@
 #include "sriov.h"
 #include "xen.h"
 
-#define VIEW_REUSE_NS 1000000000ull
 #define BACKEND_DIR "/local/domain/0/backend/pci"
 
 static char last_error[512];
@@ -299,30 +298,17 @@ int xen_sriov_iommu(struct backend *b)
 	return (pi.capabilities & XEN_SYSCTL_PHYSCAP_directio) ? 1 : 0;
 }
 
-static struct {
-	struct backend *b;
-	uint64_t t_ns;
-	struct sriov_view *v;
-	int rc;
-} cache;
+static struct sriov_view_cache cache;
+
+static int scan(void *b, const char *root, struct sriov_view *v)
+{
+	return xen_sriov_view(b, root, v);
+}
 
 int xen_sriov_metrics(struct backend *b, const char *root, const struct bk_guest *g,
 		      uint64_t now_ns, struct mvec *host)
 {
-	if (!cache.v && !(cache.v = malloc(sizeof *cache.v)))
-		return -ENOMEM;
-	if (cache.b != b || !cache.t_ns || now_ns < cache.t_ns ||
-	    now_ns - cache.t_ns >= VIEW_REUSE_NS) {
-		cache.rc = xen_sriov_view(b, root, cache.v);
-		cache.b = b;
-		cache.t_ns = now_ns ? now_ns : 1;
-	}
-	if (cache.rc == -ENOENT)
-		return 0;
-	if (cache.rc)
-		return cache.rc;
-	sriov_view_metrics(cache.v, g ? g->name : NULL, host);
-	return 0;
+	return sriov_view_cached_metrics(&cache, b, root, scan, g ? g->name : NULL, now_ns, host);
 }
 
 static int ends_with(const char *s, const char *suffix)
