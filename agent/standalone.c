@@ -44,7 +44,7 @@ static void name_capped_listeners(const struct gv_sample *s)
 	for (int i = 0; i < s->nlisteners; i++) {
 		const struct gv_listener *l = &s->listeners[i];
 		if (l->queue > 0 && l->queue >= l->backlog)
-			log_notice_listener(l, s->knobs.somaxconn);
+			log_notice_listener(l, s->knobs.v[MK_GUEST_SOMAXCONN]);
 	}
 }
 
@@ -253,7 +253,7 @@ int agent_standalone_loop(const struct standalone_cfg *cfg, volatile sig_atomic_
 			gv_sample_metrics(&s, &m);
 			if (verbose)
 				log_info("sample: accepts %.1f/s overflows %.1f/s steal %.1f%% softnet drops %.1f/s",
-					 s.tcp.passive_opens, s.tcp.listen_overflows, s.total.steal,
+					 s.nstat[MC_GUEST_TCP_PASSIVE_OPENS], s.nstat[MC_GUEST_TCP_LISTEN_OVERFLOWS], s.total.steal,
 					 mvec_get(&m, M_GUEST_SOFTNET_DROPPED));
 			pol_plan_clear(&plan);
 			pol_engine_step(eng, "local", cur.mono_ns, &m, NULL, agent_current_knob,

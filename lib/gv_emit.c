@@ -265,16 +265,16 @@ static void tcp(struct em *e, const struct gv_sample *s)
 {
 	open_(e, "tcp", "{");
 	if (ok(s, GV_SNMP)) {
-		put_d(e, "passive_opens_per_s", s->tcp.passive_opens);
-		put_d(e, "active_opens_per_s", s->tcp.active_opens);
+		put_d(e, "passive_opens_per_s", s->nstat[MC_GUEST_TCP_PASSIVE_OPENS]);
+		put_d(e, "active_opens_per_s", s->nstat[MC_GUEST_TCP_ACTIVE_OPENS]);
 	}
 	if (ok(s, GV_NETSTAT)) {
-		put_d(e, "listen_overflows_per_s", s->tcp.listen_overflows);
-		put_d(e, "listen_drops_per_s", s->tcp.listen_drops);
-		put_d(e, "backlog_drops_per_s", s->tcp.backlog_drop);
-		put_d(e, "syncookies_sent_per_s", s->tcp.syncookies_sent);
-		put_d(e, "reqq_full_drops_per_s", s->tcp.reqq_full_drop);
-		put_d(e, "reqq_full_do_cookies_per_s", s->tcp.reqq_full_do_cookies);
+		put_d(e, "listen_overflows_per_s", s->nstat[MC_GUEST_TCP_LISTEN_OVERFLOWS]);
+		put_d(e, "listen_drops_per_s", s->nstat[MC_GUEST_TCP_LISTEN_DROPS]);
+		put_d(e, "backlog_drops_per_s", s->nstat[MC_GUEST_TCP_BACKLOG_DROPS]);
+		put_d(e, "syncookies_sent_per_s", s->nstat[MC_GUEST_TCP_SYNCOOKIES_SENT]);
+		put_d(e, "reqq_full_drops_per_s", s->nstat[MC_GUEST_TCP_REQQ_FULL_DROPS]);
+		put_d(e, "reqq_full_do_cookies_per_s", s->nstat[MC_GUEST_TCP_REQQ_FULL_COOKIES]);
 	}
 	if (ok(s, GV_SOCKSTAT)) {
 		put_u(e, "inuse", s->sock.tcp_inuse);
@@ -369,7 +369,7 @@ static void conntrack_ports_files(struct em *e, const struct gv_sample *s)
 			put_d(e, "fill", (double)s->ports.in_use / range);
 			put_d(e, "in_use_age_s", s->ports.in_use_age_s);
 		}
-		put_i(e, "tcp_tw_reuse", s->knobs.tw_reuse);
+		put_i(e, "tcp_tw_reuse", s->knobs.v[MK_GUEST_TCP_TW_REUSE]);
 		put_u(e, "exact_counts", s->ports.exact_counts);
 		put_d(e, "exact_cpu_ms", (double)s->ports.exact_cpu_ns / 1e6);
 		close_(e, "}");
@@ -418,36 +418,16 @@ static void knobs(struct em *e, const struct gv_sample *s)
 	static const struct {
 		const char *key;
 		size_t off;
-	} k[] = {
-		{ "net.core.somaxconn", offsetof(struct gv_knobs, somaxconn) },
-		{ "net.ipv4.tcp_max_syn_backlog", offsetof(struct gv_knobs, tcp_max_syn_backlog) },
-		{ "net.core.netdev_max_backlog", offsetof(struct gv_knobs, netdev_max_backlog) },
-		{ "net.core.netdev_budget", offsetof(struct gv_knobs, netdev_budget) },
-		{ "net.ipv4.tcp_fin_timeout", offsetof(struct gv_knobs, tcp_fin_timeout) },
-		{ "net.ipv4.tcp_slow_start_after_idle", offsetof(struct gv_knobs, slow_start_after_idle) },
-		{ "net.ipv4.tcp_syncookies", offsetof(struct gv_knobs, syncookies) },
-		{ "net.ipv4.tcp_tw_reuse", offsetof(struct gv_knobs, tw_reuse) },
-		{ "net.netfilter.nf_conntrack_max", offsetof(struct gv_knobs, nf_conntrack_max) },
-		{ "net.core.rps_sock_flow_entries", offsetof(struct gv_knobs, rps_sock_flow_entries) },
-		{ "net.ipv4.tcp_max_tw_buckets", offsetof(struct gv_knobs, tcp_max_tw_buckets) },
-		{ "net.ipv4.tcp_max_orphans", offsetof(struct gv_knobs, tcp_max_orphans) },
-		{ "net.core.rmem_max", offsetof(struct gv_knobs, rmem_max) },
-		{ "net.core.wmem_max", offsetof(struct gv_knobs, wmem_max) },
-		{ "vm.min_free_kbytes", offsetof(struct gv_knobs, min_free_kbytes) },
-	};
-	static const struct {
-		const char *key;
-		size_t off;
 	} t[] = {
 		{ "net.ipv4.tcp_mem", offsetof(struct gv_knobs, tcp_mem) },
 		{ "net.ipv4.tcp_rmem", offsetof(struct gv_knobs, tcp_rmem) },
 		{ "net.ipv4.tcp_wmem", offsetof(struct gv_knobs, tcp_wmem) },
 	};
 	open_(e, "knobs", "{");
-	for (size_t i = 0; i < sizeof k / sizeof *k; i++) {
-		int64_t v = *(const int64_t *)((const char *)&s->knobs + k[i].off);
+	for (int i = 0; i < MK_COUNT; i++) {
+		int64_t v = s->knobs.v[i];
 		if (v >= 0)
-			put_i(e, k[i].key, v);
+			put_i(e, metric_defs[metric_of_knob[i]].sysctl, v);
 	}
 	for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
 		const int64_t *v = (const int64_t *)((const char *)&s->knobs + t[i].off);

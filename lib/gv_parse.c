@@ -88,12 +88,47 @@ int gv_parse_stat(char *text, struct gv_reading *r, char *err, size_t n)
 	return 0;
 }
 
-/* A counter wanted from a header/value line pair, and where it goes in a
- * struct gv_tcp_counters. */
+/* The catalogue's counters of one file (its C rows, metrics.h), sorted by
+ * section, then column name, built once: a column is found by binary
+ * search, and a counter with two rows (its rate and its total) fills both. */
 struct want {
-	const char *name;
-	size_t len, off;
+	const char *section, *field;
+	size_t slen, flen;
+	int slot;
 };
+
+struct wants {
+	struct want w[MC_COUNT];
+	int n;
+	const char *path;
+};
+
+static int want_cmp(const void *x, const void *y)
+{
+	const struct want *a = x, *b = y;
+	int c = strcmp(a->section, b->section);
+	return c ? c : strcmp(a->field, b->field);
+}
+
+static const struct wants *wants_of(enum metric_src file)
+{
+	static struct wants t[2];
+	static int built;
+	if (!built) {
+		t[0].path = "/proc/net/snmp";
+		t[1].path = "/proc/net/netstat";
+		for (int c = 0; c < MC_COUNT; c++) {
+			const struct metric_def *d = &metric_defs[metric_of_counter[c]];
+			struct wants *ws = &t[d->src == MS_NETSTAT];
+			ws->w[ws->n++] = (struct want){ d->section, d->field, strlen(d->section),
+							strlen(d->field), c };
+		}
+		for (int i = 0; i < 2; i++)
+			qsort(t[i].w, (size_t)t[i].n, sizeof *t[i].w, want_cmp);
+		built = 1;
+	}
+	return &t[file == MS_NETSTAT];
+}
 
 static int is_space(char c)
 {
@@ -136,25 +171,86 @@ static uint64_t nonneg(int64_t v)
 	return v < 0 ? 0 : (uint64_t)v;
 }
 
-/* Find the "Prefix:" header/value line pairs; every value must be a
- * number, and the wanted ones are stored (negative ones as 0). The two
- * lines are walked in step, once. */
-static int parse_pairs(char *text, const char *prefix, const char *file,
-		       const struct want *w, size_t nw, struct gv_tcp_counters *t,
-		       char *err, size_t n)
+static int cmp_n(const char *a, size_t an, const char *b, size_t bn)
 {
+	int c = memcmp(a, b, an < bn ? an : bn);
+	return c ? c : (an > bn) - (an < bn);
+}
+
+/* Store value text val of column name[0..ln) among wants w[lo, hi) (one
+ * section's); an unwanted column is not looked at. */
+static int store(const struct want *w, int lo, int hi, const char *name, size_t ln,
+		 const char *val, struct gv_counters *c)
+{
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		int k = cmp_n(name, ln, w[mid].field, w[mid].flen);
+		if (k > 0) {
+			lo = mid + 1;
+			continue;
+		}
+		if (k < 0) {
+			hi = mid;
+			continue;
+		}
+		int64_t v;
+		if (parse_i64(val, &v))
+			return -EINVAL;
+		while (mid > lo && !cmp_n(name, ln, w[mid - 1].field, w[mid - 1].flen))
+			mid--;
+		for (; mid < hi && !cmp_n(name, ln, w[mid].field, w[mid].flen); mid++) {
+			c->v[w[mid].slot] = nonneg(v);
+			c->seen[w[mid].slot / 64] |= 1ULL << (w[mid].slot % 64);
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/* The wants of section name[0..ln) (without its colon): [*lo, *hi). */
+static int section_of(const struct wants *ws, const char *name, size_t ln, int *lo, int *hi)
+{
+	int i = 0;
+	while (i < ws->n && cmp_n(ws->w[i].section, ws->w[i].slen, name, ln) < 0)
+		i++;
+	*lo = i;
+	while (i < ws->n && !cmp_n(ws->w[i].section, ws->w[i].slen, name, ln))
+		i++;
+	*hi = i;
+	return *hi > *lo;
+}
+
+/* The "Section:" header/value line pairs of /proc/net/snmp or netstat:
+ * the counters the catalogue wants are stored (negative ones as 0, a
+ * wanted value must be a number); a section the catalogue names must be
+ * there. The two lines of a pair are walked in step, once. */
+int gv_parse_nstat(char *text, enum metric_src file, struct gv_counters *c, char *err,
+		   size_t n)
+{
+	const struct wants *ws = wants_of(file);
 	char *cur = text, *line, *hdr = NULL;
-	size_t pl = strlen(prefix);
-	int found = 0;
+	int hlo = 0, hhi = 0;
+	char found[MC_COUNT + 1] = { 0 }; /* by the index of a section's first want */
+	for (int i = 0; i < ws->n; i++) {
+		c->v[ws->w[i].slot] = 0;
+		c->seen[ws->w[i].slot / 64] &= ~(1ULL << (ws->w[i].slot % 64));
+	}
 	while ((line = parse_next_line(&cur))) {
-		if (strncmp(line, prefix, pl) || line[pl] != ' ')
+		char *colon = strchr(line, ':');
+		int lo, hi;
+		if (!colon || colon == line || (colon[1] != ' ' && colon[1]) ||
+		    !section_of(ws, line, (size_t)(colon - line), &lo, &hi))
 			continue;
 		if (!hdr) {
 			hdr = line;
+			hlo = lo;
+			hhi = hi;
 			continue;
 		}
+		if (lo != hlo)
+			return fail(err, n, "%s: '%.*s' header without values", ws->path,
+				    (int)strcspn(hdr, ":") + 1, hdr);
 		/* line holds the values for hdr's names */
-		struct gv_tcp_counters got = *t;
 		const char *bad = NULL;
 		int nn = 0, nv = 0;
 		for (;;) {
@@ -168,69 +264,31 @@ static int parse_pairs(char *text, const char *prefix, const char *file,
 			nn++;
 			nv++;
 			if (nn == 1 || bad)
-				continue; /* the prefix, or past a bad value */
-			int64_t v;
-			if (parse_i64(val, &v)) {
+				continue; /* the section, or past a bad value */
+			if (store(ws->w, hlo, hhi, name, ln, val, c))
 				bad = name;
-				continue;
-			}
-			for (size_t k = 0; k < nw; k++)
-				if (ln == w[k].len && !memcmp(name, w[k].name, ln)) {
-					*(uint64_t *)((char *)&got + w[k].off) = nonneg(v);
-					break;
-				}
 		}
 		if (nn != nv || nn > MAX_TOK)
-			return fail(err, n, "%s: '%s' has %d names but %d values",
-				    file, prefix, nn - 1, nv - 1);
+			return fail(err, n, "%s: '%s' has %d names but %d values", ws->path,
+				    ws->w[hlo].section, nn - 1, nv - 1);
 		if (bad)
-			return fail(err, n, "%s: %s %s: not a number", file, prefix, bad);
-		*t = got;
-		found = 1;
+			return fail(err, n, "%s: %s %s: not a number", ws->path,
+				    ws->w[hlo].section, bad);
+		found[hlo] = 1;
 		hdr = NULL;
 	}
 	if (hdr)
-		return fail(err, n, "%s: '%s' header without values", file, prefix);
-	if (!found)
-		return fail(err, n, "%s: no '%s' lines", file, prefix);
+		return fail(err, n, "%s: '%.*s' header without values", ws->path,
+			    (int)strcspn(hdr, ":") + 1, hdr);
+	for (int i = 0; i < ws->n; i++)
+		if ((!i || strcmp(ws->w[i].section, ws->w[i - 1].section)) && !found[i])
+			return fail(err, n, "%s: no '%s:' lines", ws->path, ws->w[i].section);
 	return 0;
 }
 
-#define WANT(name, field) { name, sizeof name - 1, offsetof(struct gv_tcp_counters, field) }
-
-int gv_parse_snmp(char *text, struct gv_tcp_counters *t, char *err, size_t n)
+int gv_counter_seen(const struct gv_counters *c, int slot)
 {
-	static const struct want w[] = {
-		WANT("PassiveOpens", passive_opens),
-		WANT("ActiveOpens", active_opens),
-		WANT("OutSegs", out_segs),
-		WANT("RetransSegs", retrans_segs),
-		WANT("CurrEstab", curr_estab),
-		WANT("InCsumErrors", in_csum_errors),
-	};
-	return parse_pairs(text, "Tcp:", "/proc/net/snmp", w, sizeof w / sizeof *w, t, err, n);
-}
-
-int gv_parse_netstat(char *text, struct gv_tcp_counters *t, char *err, size_t n)
-{
-	static const struct want w[] = {
-		WANT("ListenOverflows", listen_overflows),
-		WANT("ListenDrops", listen_drops),
-		WANT("TCPBacklogDrop", backlog_drop),
-		WANT("SyncookiesSent", syncookies_sent),
-		WANT("TCPReqQFullDrop", reqq_full_drop),
-		WANT("TCPReqQFullDoCookies", reqq_full_do_cookies),
-		WANT("SyncookiesRecv", syncookies_recv),
-		WANT("SyncookiesFailed", syncookies_failed),
-		WANT("TCPSynRetrans", syn_retrans),
-		WANT("TCPMemoryPressures", mem_pressures),
-		WANT("TCPAbortOnMemory", abort_on_memory),
-		WANT("RcvPruned", rcv_pruned),
-		WANT("TCPRcvQDrop", rcvq_drop),
-		WANT("TCPTimeWaitOverflow", tw_overflow),
-	};
-	return parse_pairs(text, "TcpExt:", "/proc/net/netstat", w, sizeof w / sizeof *w,
-			   t, err, n);
+	return (int)(c->seen[slot / 64] >> (slot % 64) & 1);
 }
 
 /* "TCP: inuse 1 orphan 0 tw 1 alloc 1 mem 407" / "TCP6: inuse 0" */

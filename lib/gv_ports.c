@@ -182,8 +182,9 @@ static int synq_dump(const char *root, const struct gv_reading *r, struct gv_syn
 
 void gv_synq_fill(struct gv_ports_sched *ps, const char *root, struct gv_reading *r)
 {
-	const struct gv_tcp_counters *t = &r->tcp;
-	uint64_t total = t->syncookies_sent + t->reqq_full_drop + t->reqq_full_do_cookies;
+	const uint64_t *t = r->nstat.v;
+	uint64_t total = t[MC_GUEST_TCP_SYNCOOKIES_SENT_TOTAL] + t[MC_GUEST_TCP_REQQ_FULL_DROPS_TOTAL] +
+			 t[MC_GUEST_TCP_REQQ_FULL_COOKIES_TOTAL];
 	uint64_t now = vclock_mono_ns();
 	memset(&r->synq, 0, sizeof r->synq);
 	if (r->status[GV_NETSTAT] || r->status[GV_LISTENERS] || !r->nlisteners)

@@ -61,7 +61,7 @@ void gv_ports_fill(struct gv_ports_sched *ps, const char *root, struct gv_readin
  * and within the same CPU budget as the ports count; between dumps the last
  * one is given with its age while the overflow goes on. ps NULL: a dump
  * whenever the counters show any overflow since boot. Needs r->listeners
- * and r->tcp read. */
+ * and r->nstat read. */
 void gv_synq_fill(struct gv_ports_sched *ps, const char *root, struct gv_reading *r);
 
 #endif

@@ -3,6 +3,7 @@
 #include "gv_print.h"
 
 #include <math.h>
+#include <string.h>
 #include <sys/socket.h>
 
 static int failed(FILE *f, const struct gv_sample *s, enum gv_group g)
@@ -31,14 +32,14 @@ void gv_sample_print(FILE *f, const struct gv_sample *s)
 	fputc('\n', f);
 	if (!failed(f, s, GV_SNMP))
 		fprintf(f, "TCP          accepts %.1f/s (PassiveOpens)   connects %.1f/s (ActiveOpens)\n",
-			s->tcp.passive_opens, s->tcp.active_opens);
+			s->nstat[MC_GUEST_TCP_PASSIVE_OPENS], s->nstat[MC_GUEST_TCP_ACTIVE_OPENS]);
 	if (!failed(f, s, GV_NETSTAT))
 		fprintf(f, "             ListenOverflows %.1f/s  ListenDrops %.1f/s  TCPBacklogDrop %.1f/s\n"
 			   "             SyncookiesSent %.1f/s  TCPReqQFullDrop %.1f/s  TCPReqQFullDoCookies %.1f/s\n"
 			   "             SyncookiesRecv %.1f/s  SyncookiesFailed %.1f/s\n",
-			s->tcp.listen_overflows, s->tcp.listen_drops, s->tcp.backlog_drop,
-			s->tcp.syncookies_sent, s->tcp.reqq_full_drop, s->tcp.reqq_full_do_cookies,
-			s->tcp.syncookies_recv, s->tcp.syncookies_failed);
+			s->nstat[MC_GUEST_TCP_LISTEN_OVERFLOWS], s->nstat[MC_GUEST_TCP_LISTEN_DROPS], s->nstat[MC_GUEST_TCP_BACKLOG_DROPS],
+			s->nstat[MC_GUEST_TCP_SYNCOOKIES_SENT], s->nstat[MC_GUEST_TCP_REQQ_FULL_DROPS], s->nstat[MC_GUEST_TCP_REQQ_FULL_COOKIES],
+			s->nstat[MC_GUEST_TCP_SYNCOOKIES_RECV], s->nstat[MC_GUEST_TCP_SYNCOOKIES_FAILED]);
 	if (s->synq.known)
 		fprintf(f, "             half-open (SYN_RECV) %llu on port %u%s\n",
 			(unsigned long long)s->synq.count, s->synq.port,
@@ -98,7 +99,7 @@ void gv_sample_print(FILE *f, const struct gv_sample *s)
 				100.0 * s->ports.in_use / range);
 		if (s->ports.in_use_known && s->ports.in_use_age_s > 0)
 			fprintf(f, ", counted %.1f s ago", s->ports.in_use_age_s);
-		fprintf(f, "  tcp_tw_reuse %lld\n", (long long)s->knobs.tw_reuse);
+		fprintf(f, "  tcp_tw_reuse %lld\n", (long long)s->knobs.v[MK_GUEST_TCP_TW_REUSE]);
 	}
 	if (!failed(f, s, GV_FILES))
 		fprintf(f, "files        %llu / %llu (%.2f%%)\n", (unsigned long long)s->files_nr,
@@ -119,23 +120,14 @@ void gv_sample_print(FILE *f, const struct gv_sample *s)
 
 	fputc('\n', f);
 	/* the knobs, n/a when the kernel has no such sysctl or it cannot be read */
-	const struct gv_knobs *k = &s->knobs;
-	const struct {
-		const char *name;
-		long long v;
-	} kv[] = {
-		{ "somaxconn", k->somaxconn }, { "tcp_max_syn_backlog", k->tcp_max_syn_backlog },
-		{ "netdev_max_backlog", k->netdev_max_backlog }, { "netdev_budget", k->netdev_budget },
-		{ "tcp_fin_timeout", k->tcp_fin_timeout },
-		{ "tcp_slow_start_after_idle", k->slow_start_after_idle },
-		{ "tcp_syncookies", k->syncookies }, { "nf_conntrack_max", k->nf_conntrack_max },
-		{ "rps_sock_flow_entries", k->rps_sock_flow_entries },
-	};
 	int col = fprintf(f, "knobs      ");
-	for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
+	for (int i = 0; i < MK_COUNT; i++) {
+		/* the sysctl's last part: "somaxconn" */
+		const char *name = strrchr(metric_defs[metric_of_knob[i]].sysctl, '.') + 1;
+		long long v = s->knobs.v[i];
 		char item[96];
-		int l = kv[i].v < 0 ? snprintf(item, sizeof item, "%s n/a (not readable)", kv[i].name)
-				    : snprintf(item, sizeof item, "%s %lld", kv[i].name, kv[i].v);
+		int l = v < 0 ? snprintf(item, sizeof item, "%s n/a (not readable)", name)
+			      : snprintf(item, sizeof item, "%s %lld", name, v);
 		if (col + 2 + l > 100)
 			col = fprintf(f, "\n           ");
 		col += fprintf(f, "  %s", item);

@@ -83,8 +83,8 @@ static int read_parse(struct rd *d, const char *path, enum gv_group g,
 		return call;                                                   \
 	}
 ADAPT(p_stat, struct gv_reading, gv_parse_stat(text, p, err, n))
-ADAPT(p_snmp, struct gv_reading, gv_parse_snmp(text, &p->tcp, err, n))
-ADAPT(p_netstat, struct gv_reading, gv_parse_netstat(text, &p->tcp, err, n))
+ADAPT(p_snmp, struct gv_reading, gv_parse_nstat(text, MS_SNMP, &p->nstat, err, n))
+ADAPT(p_netstat, struct gv_reading, gv_parse_nstat(text, MS_NETSTAT, &p->nstat, err, n))
 ADAPT(p_sock4, struct gv_reading, gv_parse_sockstat(text, 0, &p->sock, err, n))
 ADAPT(p_sock6, struct gv_reading, gv_parse_sockstat(text, 1, &p->sock, err, n))
 ADAPT(p_softnet, struct gv_reading, gv_parse_softnet(text, p, err, n))
@@ -147,25 +147,27 @@ static int64_t knob(struct rd *d, const char *path)
 	return kfs_cache_read_i64(d->c, d->root, path, &v) ? -1 : v;
 }
 
+/* "proc/sys/net/core/somaxconn" for the K row of net.core.somaxconn. */
+static const char *knob_path(int slot)
+{
+	static char paths[MK_COUNT][96];
+	char *p = paths[slot];
+	if (!*p) {
+		snprintf(p, sizeof paths[slot], "proc/sys/%s",
+			 metric_defs[metric_of_knob[slot]].sysctl);
+		for (p += 9; *p; p++)
+			if (*p == '.')
+				*p = '/';
+	}
+	return paths[slot];
+}
+
 static void read_knobs(struct rd *d)
 {
 	struct gv_reading *r = d->r;
 	struct gv_knobs *k = &r->knobs;
-	k->somaxconn = knob(d, "proc/sys/net/core/somaxconn");
-	k->tcp_max_syn_backlog = knob(d, "proc/sys/net/ipv4/tcp_max_syn_backlog");
-	k->netdev_max_backlog = knob(d, "proc/sys/net/core/netdev_max_backlog");
-	k->netdev_budget = knob(d, "proc/sys/net/core/netdev_budget");
-	k->tcp_fin_timeout = knob(d, "proc/sys/net/ipv4/tcp_fin_timeout");
-	k->slow_start_after_idle = knob(d, "proc/sys/net/ipv4/tcp_slow_start_after_idle");
-	k->syncookies = knob(d, "proc/sys/net/ipv4/tcp_syncookies");
-	k->tw_reuse = knob(d, "proc/sys/net/ipv4/tcp_tw_reuse");
-	k->nf_conntrack_max = knob(d, "proc/sys/net/netfilter/nf_conntrack_max");
-	k->rps_sock_flow_entries = knob(d, "proc/sys/net/core/rps_sock_flow_entries");
-	k->tcp_max_tw_buckets = knob(d, "proc/sys/net/ipv4/tcp_max_tw_buckets");
-	k->tcp_max_orphans = knob(d, "proc/sys/net/ipv4/tcp_max_orphans");
-	k->rmem_max = knob(d, "proc/sys/net/core/rmem_max");
-	k->wmem_max = knob(d, "proc/sys/net/core/wmem_max");
-	k->min_free_kbytes = knob(d, "proc/sys/vm/min_free_kbytes");
+	for (int i = 0; i < MK_COUNT; i++)
+		k->v[i] = knob(d, knob_path(i));
 	static const struct {
 		const char *path;
 		size_t off;
@@ -182,7 +184,7 @@ static void read_knobs(struct rd *d)
 		    gv_parse_triple(buf, v, err, sizeof err))
 			v[0] = v[1] = v[2] = -1;
 	}
-	if (k->somaxconn < 0 && k->tcp_max_syn_backlog < 0)
+	if (k->v[MK_GUEST_SOMAXCONN] < 0 && k->v[MK_GUEST_TCP_MAX_SYN_BACKLOG] < 0)
 		set_err(r, GV_KNOBS, -ENOENT, "proc/sys/net");
 }
 

@@ -39,6 +39,32 @@ static void cpu_pct(const struct gv_cpu_ticks *a, const struct gv_cpu_ticks *b,
 	p->busy = p->user + p->system + p->softirq;
 }
 
+/* The C rows: a rate, or the later reading's value, when the group was
+ * read both times and the kernel has the column. */
+static void counters(const struct gv_reading *a, const struct gv_reading *b, double secs,
+		     struct gv_sample *s)
+{
+	for (int c = 0; c < MC_COUNT; c++) {
+		const struct metric_def *d = &metric_defs[metric_of_counter[c]];
+		if (s->status[d->src] || !gv_counter_seen(&b->nstat, c))
+			continue;
+		if (d->unit == MU_RATE) {
+			if (!gv_counter_seen(&a->nstat, c))
+				continue;
+			s->nstat[c] = rate(a->nstat.v[c], b->nstat.v[c], secs);
+		} else {
+			s->nstat[c] = (double)b->nstat.v[c];
+		}
+		s->nstat_known[c / 64] |= 1ULL << (c % 64);
+	}
+}
+
+int gv_sample_has_counter(const struct gv_sample *s, int slot)
+{
+	return (int)(s->nstat_known[slot / 64] >> (slot % 64) & 1) &&
+	       !s->status[metric_defs[metric_of_counter[slot]].src];
+}
+
 int gv_sample_compute(const struct gv_reading *a, const struct gv_reading *b,
 		      struct gv_sample *s)
 {
@@ -69,34 +95,17 @@ int gv_sample_compute(const struct gv_reading *a, const struct gv_reading *b,
 				}
 	}
 
-	const struct gv_tcp_counters *ta = &a->tcp, *tb = &b->tcp;
-	s->tcp.passive_opens = rate(ta->passive_opens, tb->passive_opens, secs);
-	s->tcp.active_opens = rate(ta->active_opens, tb->active_opens, secs);
-	s->tcp.csum_errors = rate(ta->in_csum_errors, tb->in_csum_errors, secs);
-	s->tcp.retrans_pct = -1;
-	if (tb->out_segs > ta->out_segs && tb->retrans_segs >= ta->retrans_segs)
-		s->tcp.retrans_pct = fmin(100.0, 100.0 * (double)(tb->retrans_segs - ta->retrans_segs) /
-						   (double)(tb->out_segs - ta->out_segs));
-	s->tcp.listen_overflows = rate(ta->listen_overflows, tb->listen_overflows, secs);
-	s->tcp.listen_drops = rate(ta->listen_drops, tb->listen_drops, secs);
-	s->tcp.backlog_drop = rate(ta->backlog_drop, tb->backlog_drop, secs);
-	s->tcp.syncookies_sent = rate(ta->syncookies_sent, tb->syncookies_sent, secs);
-	s->tcp.reqq_full_drop = rate(ta->reqq_full_drop, tb->reqq_full_drop, secs);
-	s->tcp.reqq_full_do_cookies =
-		rate(ta->reqq_full_do_cookies, tb->reqq_full_do_cookies, secs);
-	s->tcp.syncookies_recv = rate(ta->syncookies_recv, tb->syncookies_recv, secs);
-	s->tcp.syncookies_failed = rate(ta->syncookies_failed, tb->syncookies_failed, secs);
+	counters(a, b, secs, s);
+	s->retrans_pct = -1;
+	const struct gv_counters *ca = &a->nstat, *cb = &b->nstat;
+	if (!s->status[GV_SNMP] && cb->v[MC_GUEST_TCP_OUT_SEGS] > ca->v[MC_GUEST_TCP_OUT_SEGS] &&
+	    cb->v[MC_GUEST_TCP_RETRANS_SEGS] >= ca->v[MC_GUEST_TCP_RETRANS_SEGS])
+		s->retrans_pct = fmin(100.0, 100.0 * (double)(cb->v[MC_GUEST_TCP_RETRANS_SEGS] -
+							      ca->v[MC_GUEST_TCP_RETRANS_SEGS]) /
+					     (double)(cb->v[MC_GUEST_TCP_OUT_SEGS] -
+						      ca->v[MC_GUEST_TCP_OUT_SEGS]));
 	s->synq = b->synq;
-	s->tcpx.out_segs = rate(ta->out_segs, tb->out_segs, secs);
-	s->tcpx.retrans_segs = rate(ta->retrans_segs, tb->retrans_segs, secs);
-	s->tcpx.syn_retrans = rate(ta->syn_retrans, tb->syn_retrans, secs);
-	s->tcpx.mem_pressures = rate(ta->mem_pressures, tb->mem_pressures, secs);
-	s->tcpx.abort_on_memory = rate(ta->abort_on_memory, tb->abort_on_memory, secs);
-	s->tcpx.rcv_pruned = rate(ta->rcv_pruned, tb->rcv_pruned, secs);
-	s->tcpx.rcvq_drop = rate(ta->rcvq_drop, tb->rcvq_drop, secs);
-	s->tcpx.tw_overflow = rate(ta->tw_overflow, tb->tw_overflow, secs);
 	s->sock = b->sock;
-	s->tcp_total = b->tcp;
 
 	if (b->nlisteners) {
 		s->listeners = malloc((size_t)b->nlisteners * sizeof *s->listeners);
@@ -309,32 +318,12 @@ void gv_sample_metrics(const struct gv_sample *s, struct mvec *m)
 		mvec_set(m, M_GUEST_CPU_SOFTIRQ_MAX, soft_max);
 		mvec_set(m, M_GUEST_NCPU, s->ncpu);
 	}
-	if (!s->status[GV_SNMP]) {
-		mvec_set(m, M_GUEST_TCP_PASSIVE_OPENS, s->tcp.passive_opens);
-		mvec_set(m, M_GUEST_TCP_ACTIVE_OPENS, s->tcp.active_opens);
-		mvec_set(m, M_GUEST_TCP_CSUM_ERRORS, s->tcp.csum_errors);
-		if (s->tcp.retrans_pct >= 0)
-			mvec_set(m, M_GUEST_TCP_RETRANS_PCT, s->tcp.retrans_pct);
-		mvec_set(m, M_GUEST_TCP_PASSIVE_OPENS_TOTAL, (double)s->tcp_total.passive_opens);
-		mvec_set(m, M_GUEST_TCP_ACTIVE_OPENS_TOTAL, (double)s->tcp_total.active_opens);
-	}
-	if (!s->status[GV_NETSTAT]) {
-		mvec_set(m, M_GUEST_TCP_LISTEN_OVERFLOWS, s->tcp.listen_overflows);
-		mvec_set(m, M_GUEST_TCP_LISTEN_DROPS, s->tcp.listen_drops);
-		mvec_set(m, M_GUEST_TCP_BACKLOG_DROPS, s->tcp.backlog_drop);
-		mvec_set(m, M_GUEST_TCP_SYNCOOKIES_SENT, s->tcp.syncookies_sent);
-		mvec_set(m, M_GUEST_TCP_REQQ_FULL_DROPS, s->tcp.reqq_full_drop);
-		mvec_set(m, M_GUEST_TCP_REQQ_FULL_COOKIES, s->tcp.reqq_full_do_cookies);
-		const struct gv_tcp_counters *t = &s->tcp_total;
-		mvec_set(m, M_GUEST_TCP_LISTEN_OVERFLOWS_TOTAL, (double)t->listen_overflows);
-		mvec_set(m, M_GUEST_TCP_LISTEN_DROPS_TOTAL, (double)t->listen_drops);
-		mvec_set(m, M_GUEST_TCP_BACKLOG_DROPS_TOTAL, (double)t->backlog_drop);
-		mvec_set(m, M_GUEST_TCP_SYNCOOKIES_SENT_TOTAL, (double)t->syncookies_sent);
-		mvec_set(m, M_GUEST_TCP_REQQ_FULL_DROPS_TOTAL, (double)t->reqq_full_drop);
-		mvec_set(m, M_GUEST_TCP_REQQ_FULL_COOKIES_TOTAL, (double)t->reqq_full_do_cookies);
-		mvec_set(m, M_GUEST_TCP_SYNCOOKIES_RECV, s->tcp.syncookies_recv);
-	}
-	if (s->synq.known) {
+	for (int c = 0; c < MC_COUNT; c++)
+		if (gv_sample_has_counter(s, c))
+			mvec_set(m, metric_of_counter[c], s->nstat[c]);
+	if (s->retrans_pct >= 0 && !s->status[GV_SNMP])
+		mvec_set(m, M_GUEST_TCP_RETRANS_PCT, s->retrans_pct);
+	if (!s->status[GV_LISTENERS] && s->synq.known) {
 		mvec_set(m, M_GUEST_TCP_SYN_RECV_MAX, (double)s->synq.count);
 		mvec_set(m, M_GUEST_TCP_SYN_RECV_PORT, (double)s->synq.port);
 	}
@@ -428,21 +417,10 @@ void gv_sample_metrics(const struct gv_sample *s, struct mvec *m)
 	}
 	gv_sample_seed_metrics(s, m);
 	const struct gv_knobs *k = &s->knobs;
-	set_knob(m, M_GUEST_SOMAXCONN, k->somaxconn);
-	set_knob(m, M_GUEST_TCP_MAX_SYN_BACKLOG, k->tcp_max_syn_backlog);
-	set_knob(m, M_GUEST_NETDEV_MAX_BACKLOG, k->netdev_max_backlog);
-	set_knob(m, M_GUEST_NETDEV_BUDGET, k->netdev_budget);
-	set_knob(m, M_GUEST_TCP_FIN_TIMEOUT, k->tcp_fin_timeout);
-	set_knob(m, M_GUEST_SLOW_START_AFTER_IDLE, k->slow_start_after_idle);
-	set_knob(m, M_GUEST_TCP_SYNCOOKIES, k->syncookies);
-	set_knob(m, M_GUEST_TCP_TW_REUSE, k->tw_reuse);
-	set_knob(m, M_GUEST_NF_CONNTRACK_MAX, k->nf_conntrack_max);
-	set_knob(m, M_GUEST_RPS_SOCK_FLOW_ENTRIES, k->rps_sock_flow_entries);
-	set_knob(m, M_GUEST_TCP_MAX_TW_BUCKETS, k->tcp_max_tw_buckets);
-	set_knob(m, M_GUEST_TCP_MAX_ORPHANS, k->tcp_max_orphans);
-	set_knob(m, M_GUEST_RMEM_MAX, k->rmem_max);
-	set_knob(m, M_GUEST_WMEM_MAX, k->wmem_max);
-	set_knob(m, M_GUEST_MIN_FREE_KBYTES, k->min_free_kbytes);
+	if (s->status[GV_KNOBS])
+		return;
+	for (int i = 0; i < MK_COUNT; i++)
+		set_knob(m, metric_of_knob[i], k->v[i]);
 	set_knob(m, M_GUEST_TCP_MEM_MAX, k->tcp_mem[2]);
 	set_knob(m, M_GUEST_TCP_RMEM_MAX, k->tcp_rmem[2]);
 	set_knob(m, M_GUEST_TCP_WMEM_MAX, k->tcp_wmem[2]);
@@ -462,7 +440,7 @@ void gv_sample_seed_metrics(const struct gv_sample *s, struct mvec *m)
 		mvec_set(m, M_GUEST_IRQ_NIC_HOT_SHARE, s->irq_hot_share);
 		mvec_set(m, M_GUEST_IRQ_ONE_CPU, gv_sample_irq_one_cpu(s));
 	}
-	if (s->irq.irqbalance >= 0)
+	if (!s->status[GV_PROCS] && s->irq.irqbalance >= 0)
 		mvec_set(m, M_GUEST_IRQBALANCE, s->irq.irqbalance);
 	if (!s->status[GV_IFACES]) {
 		int i = gv_sample_busy_iface(s);
@@ -499,30 +477,22 @@ void gv_sample_seed_metrics(const struct gv_sample *s, struct mvec *m)
 			mvec_set(m, M_GUEST_TCP_MEM_PRESSURE, (int64_t)s->sock.tcp_mem >= k->tcp_mem[1]);
 		}
 	}
-	if (!s->status[GV_NETSTAT]) {
-		mvec_set(m, M_GUEST_TCP_MEM_PRESSURES, s->tcpx.mem_pressures);
-		mvec_set(m, M_GUEST_TCP_ABORT_ON_MEMORY, s->tcpx.abort_on_memory);
-		mvec_set(m, M_GUEST_TCP_RCV_PRUNED, s->tcpx.rcv_pruned);
-		mvec_set(m, M_GUEST_TCP_RCVQ_DROPS, s->tcpx.rcvq_drop);
-		mvec_set(m, M_GUEST_TCP_TW_OVERFLOWS, s->tcpx.tw_overflow);
-		mvec_set(m, M_GUEST_TCP_SYN_RETRANS, s->tcpx.syn_retrans);
-	}
 	if (!s->status[GV_SOCKSTAT]) {
-		if (k->tcp_max_tw_buckets > 0)
+		if (k->v[MK_GUEST_TCP_MAX_TW_BUCKETS] > 0)
 			mvec_set(m, M_GUEST_TCP_TIME_WAIT_FILL,
-				 fmin(100, pct((double)s->sock.tcp_tw, (double)k->tcp_max_tw_buckets)));
-		if (k->tcp_max_orphans > 0)
+				 fmin(100, pct((double)s->sock.tcp_tw, (double)k->v[MK_GUEST_TCP_MAX_TW_BUCKETS])));
+		if (k->v[MK_GUEST_TCP_MAX_ORPHANS] > 0)
 			mvec_set(m, M_GUEST_TCP_ORPHANS_FILL,
-				 fmin(100, pct((double)s->sock.tcp_orphan, (double)k->tcp_max_orphans)));
+				 fmin(100, pct((double)s->sock.tcp_orphan, (double)k->v[MK_GUEST_TCP_MAX_ORPHANS])));
 	}
-	if (!s->status[GV_SNMP]) {
-		mvec_set(m, M_GUEST_TCP_RETRANS_SEGS, s->tcpx.retrans_segs);
-		/* guest.tcp.retrans_pct is gv_sample_metrics' own */
-		mvec_set(m, M_GUEST_TCP_ESTABLISHED, (double)s->tcp_total.curr_estab);
-		double opens = s->tcp.passive_opens + s->tcp.active_opens;
+	if (gv_sample_has_counter(s, MC_GUEST_TCP_ESTABLISHED) &&
+	    gv_sample_has_counter(s, MC_GUEST_TCP_PASSIVE_OPENS) &&
+	    gv_sample_has_counter(s, MC_GUEST_TCP_ACTIVE_OPENS)) {
+		double opens = s->nstat[MC_GUEST_TCP_PASSIVE_OPENS] +
+			       s->nstat[MC_GUEST_TCP_ACTIVE_OPENS];
 		if (opens > 0)
 			mvec_set(m, M_GUEST_TCP_CONN_LIFE,
-				 fmin(1e9, (double)s->tcp_total.curr_estab / opens));
+				 fmin(1e9, s->nstat[MC_GUEST_TCP_ESTABLISHED] / opens));
 	}
 	if (!s->status[GV_KMSG] && s->kmsg.present) {
 		static const int ids[GV_KM_N] = {
@@ -545,10 +515,11 @@ void gv_sample_seed_metrics(const struct gv_sample *s, struct mvec *m)
 		mvec_set(m, M_GUEST_CONNTRACK_INVALID, s->ctr.invalid);
 	}
 	if (!s->status[GV_CONNTRACK] && s->ct.present && s->ct.tw_timeout > 0 &&
-	    !s->status[GV_SNMP] && s->tcp.passive_opens > 0)
+	    gv_sample_has_counter(s, MC_GUEST_TCP_PASSIVE_OPENS) &&
+	    s->nstat[MC_GUEST_TCP_PASSIVE_OPENS] > 0)
 		mvec_set(m, M_GUEST_CONNTRACK_ACCEPTS_TRACKED,
-			 fmin(100, pct((double)s->ct.count,
-				       s->tcp.passive_opens * (double)s->ct.tw_timeout)));
+			 fmin(100, pct((double)s->ct.count, s->nstat[MC_GUEST_TCP_PASSIVE_OPENS] *
+							   (double)s->ct.tw_timeout)));
 	if (!s->status[GV_LISTENERS]) {
 		int i = gv_sample_busy_listener(s);
 		if (i >= 0)

@@ -27,6 +27,12 @@ enum gv_group {
 	GV_NGROUPS
 };
 
+/* A guest row's source in the catalogue (enum metric_src) is its group. */
+_Static_assert((int)MS_CPU == (int)GV_CPU && (int)MS_SNMP == (int)GV_SNMP &&
+		       (int)MS_NETSTAT == (int)GV_NETSTAT && (int)MS_KNOBS == (int)GV_KNOBS &&
+		       (int)MS_PROCS == (int)GV_PROCS && (int)MS_HOST == (int)GV_NGROUPS,
+	       "enum metric_src lists the groups of enum gv_group in its order");
+
 const char *gv_group_name(enum gv_group g);
 
 /* CPU time in USER_HZ ticks, as /proc/stat gives it. */
@@ -35,15 +41,11 @@ struct gv_cpu_ticks {
 	uint64_t user, nice, system, idle, iowait, irq, softirq, steal;
 };
 
-struct gv_tcp_counters {
-	uint64_t passive_opens, active_opens;			  /* Tcp: */
-	uint64_t out_segs, retrans_segs, in_csum_errors;	  /* Tcp: */
-	uint64_t listen_overflows, listen_drops, backlog_drop;	  /* TcpExt: */
-	uint64_t syncookies_sent, reqq_full_drop, reqq_full_do_cookies;
-	uint64_t curr_estab;		  /* Tcp: CurrEstab, a gauge (not a rate) */
-	uint64_t syn_retrans, mem_pressures, abort_on_memory;	  /* TcpExt: */
-	uint64_t rcv_pruned, rcvq_drop, tw_overflow;
-	uint64_t syncookies_recv, syncookies_failed;
+/* The catalogue's counters (the C rows of metrics.h) as read, by slot
+ * (enum metric_counter_id); seen says the kernel has the column. */
+struct gv_counters {
+	uint64_t v[MC_COUNT];
+	uint64_t seen[(MC_COUNT + 63) / 64];
 };
 
 /* Half-open connections (SYN_RECV request sockets) of the listener that has
@@ -118,10 +120,7 @@ struct gv_iface {
 
 /* Knobs as read; -1 when the file is absent. */
 struct gv_knobs {
-	int64_t somaxconn, tcp_max_syn_backlog, netdev_max_backlog, netdev_budget,
-		tcp_fin_timeout, slow_start_after_idle, syncookies, tw_reuse,
-		nf_conntrack_max, rps_sock_flow_entries;
-	int64_t tcp_max_tw_buckets, tcp_max_orphans, rmem_max, wmem_max, min_free_kbytes;
+	int64_t v[MK_COUNT]; /* the catalogue's K rows, by slot */
 	/* the three-number knobs: min, pressure/default, max; [0] -1: absent */
 	int64_t tcp_mem[3], tcp_rmem[3], tcp_wmem[3];
 };
@@ -188,7 +187,7 @@ struct gv_reading {
 	struct gv_cpu_ticks total;
 	int ncpu;
 	struct gv_cpu_ticks *cpu;
-	struct gv_tcp_counters tcp;
+	struct gv_counters nstat;	/* /proc/net/snmp and netstat */
 	struct gv_sockstat sock;
 	int nsoftnet;
 	struct gv_softnet_row *softnet;
@@ -262,8 +261,11 @@ void gv_reading_free(struct gv_reading *r);
  * them directly). Each returns 0 or -EINVAL/-ENOMEM and, on error, puts a
  * reason in err. */
 int gv_parse_stat(char *text, struct gv_reading *r, char *err, size_t n);
-int gv_parse_snmp(char *text, struct gv_tcp_counters *t, char *err, size_t n);
-int gv_parse_netstat(char *text, struct gv_tcp_counters *t, char *err, size_t n);
+/* /proc/net/snmp (file MS_SNMP) or /proc/net/netstat (MS_NETSTAT): the
+ * catalogue's C rows of that file. */
+int gv_parse_nstat(char *text, enum metric_src file, struct gv_counters *c, char *err,
+		   size_t n);
+int gv_counter_seen(const struct gv_counters *c, int slot);
 int gv_parse_sockstat(char *text, int v6, struct gv_sockstat *s, char *err, size_t n);
 int gv_parse_softnet(char *text, struct gv_reading *r, char *err, size_t n);
 int gv_parse_softirqs(char *text, struct gv_reading *r, char *err, size_t n);
@@ -305,13 +307,11 @@ struct gv_sample {
 	struct gv_cpu_pct total;
 	int ncpu;
 	struct gv_cpu_pct *cpu;
-	struct {
-		double passive_opens, active_opens, listen_overflows, listen_drops,
-			backlog_drop, syncookies_sent, reqq_full_drop, reqq_full_do_cookies,
-			syncookies_recv, syncookies_failed;
-		double csum_errors; /* InCsumErrors per second */
-		double retrans_pct; /* RetransSegs / OutSegs, %, -1 when nothing was sent */
-	} tcp;
+	/* the C rows: a rate (MU_RATE) or the later reading's value, by slot;
+	 * known when both readings had the column (gv_counter_seen) */
+	double nstat[MC_COUNT];
+	uint64_t nstat_known[(MC_COUNT + 63) / 64];
+	double retrans_pct; /* RetransSegs / OutSegs, %, -1 when nothing was sent */
 	struct gv_synq synq;
 	struct gv_sockstat sock;
 	int nlisteners;
@@ -331,10 +331,6 @@ struct gv_sample {
 	struct gv_knobs knobs;
 	/* seeds' sources: rates of the counters, gauges as read */
 	struct {
-		double out_segs, retrans_segs, syn_retrans, mem_pressures, abort_on_memory,
-			rcv_pruned, rcvq_drop, tw_overflow;
-	} tcpx;
-	struct {
 		double new_, invalid, insert_failed, drop, early_drop, search_restart;
 	} ctr;	/* conntrack statistics as rates (ct.st.present) */
 	struct gv_irqs irq;   /* the later reading's (cpu_id, per_cpu NULL) */
@@ -350,7 +346,6 @@ struct gv_sample {
 	struct gv_procs procs;
 	/* the later reading's raw counters (the *_total metrics), summed as the
 	 * rates are: softnet over CPUs, interfaces over non-loopback ones */
-	struct gv_tcp_counters tcp_total;
 	uint64_t softnet_total[3]; /* processed, dropped, squeezed */
 	uint64_t net_total[4];	   /* rx packets, tx packets, rx drops, tx drops */
 };
@@ -361,6 +356,10 @@ struct gv_sample {
 int gv_sample_compute(const struct gv_reading *a, const struct gv_reading *b,
 		      struct gv_sample *s);
 void gv_sample_free(struct gv_sample *s);
+
+/* Whether C row slot has a value in s (its file read both times, the
+ * column in both). */
+int gv_sample_has_counter(const struct gv_sample *s, int slot);
 
 /* Fill the flat metric vector (guest.* metrics) from a sample; metrics of
  * a group that failed stay unknown. */

@@ -8,10 +8,27 @@
 #include <string.h>
 
 const struct metric_def metric_defs[M_COUNT] = {
-#define X(id, name, unit, help) [M_##id] = { name, unit, help, NULL },
-#define K(id, name, sysctl, help) [M_##id] = { name, MU_VALUE, help, sysctl },
-	METRIC_LIST(X, K)
+#define X(id, name, unit, src, help) \
+	[M_##id] = { name, unit, help, src, NULL, NULL, NULL, -1 },
+#define C(id, name, unit, file, section, field, help) \
+	[M_##id] = { name, unit, help, MS_##file, NULL, section, field, MC_##id },
+#define K(id, name, sysctl, help) \
+	[M_##id] = { name, MU_VALUE, help, MS_KNOBS, sysctl, NULL, NULL, MK_##id },
+	METRIC_LIST(X, C, K)
 #undef X
+#undef C
+#undef K
+};
+
+const short metric_of_counter[MC_COUNT] = {
+#define C(id, name, unit, file, section, field, help) [MC_##id] = M_##id,
+	METRIC_LIST(METRIC_SKIP_X, C, METRIC_SKIP_K)
+#undef C
+};
+
+const short metric_of_knob[MK_COUNT] = {
+#define K(id, name, sysctl, help) [MK_##id] = M_##id,
+	METRIC_LIST(METRIC_SKIP_X, METRIC_SKIP_C, K)
 #undef K
 };
 

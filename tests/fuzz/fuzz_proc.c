@@ -18,7 +18,7 @@ enum { P_STAT, P_SNMP, P_NETSTAT, P_SOCKSTAT, P_SOCKSTAT6, P_SOFTNET,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct gv_reading r;
-	struct gv_tcp_counters t;
+	struct gv_counters t;
 	struct gv_sockstat ss;
 	uint64_t u;
 	uint32_t lo, hi;
@@ -47,10 +47,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		break;
 	case P_SNMP:
-		rc = gv_parse_snmp(text, &t, err, sizeof err);
+		rc = gv_parse_nstat(text, MS_SNMP, &t, err, sizeof err);
 		break;
 	case P_NETSTAT:
-		rc = gv_parse_netstat(text, &t, err, sizeof err);
+		rc = gv_parse_nstat(text, MS_NETSTAT, &t, err, sizeof err);
 		break;
 	case P_SOCKSTAT:
 		rc = gv_parse_sockstat(text, 0, &ss, err, sizeof err);

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "detect.h"
-#include "gv_json_ref.h"
+#include "gv_obj.h"
 #include "gview.h"
 #include "journal.h"
 #include "session.h"

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "gv_json_ref.h"
+#include "gv_obj.h"
 #include "gview.h"
 #include "kfs.h"
 #include "sockdiag.h"
@@ -54,8 +54,8 @@ static void test_read_host_6_18(void **state)
 	assert_int_equal(r.total.softirq, 2092);
 	assert_int_equal(r.total.steal, 35);
 	assert_int_equal(r.ncpu, 2);
-	assert_int_equal(r.tcp.passive_opens, 1);
-	assert_int_equal(r.tcp.active_opens, 2);
+	assert_int_equal(r.nstat.v[MC_GUEST_TCP_PASSIVE_OPENS], 1);
+	assert_int_equal(r.nstat.v[MC_GUEST_TCP_ACTIVE_OPENS], 2);
 	assert_int_equal(r.sock.tcp_tw, 1);
 	assert_int_equal(r.sock.tcp6_inuse, 1);
 	/* 15 softnet columns on 6.18; the CPU index is column 13 */
@@ -74,7 +74,7 @@ static void test_read_host_6_18(void **state)
 	assert_int_equal(r.nifaces, 2);
 	assert_string_equal(r.ifaces[0].name, "lo");
 	assert_string_equal(r.ifaces[1].name, "vt0");
-	assert_true(r.knobs.somaxconn > 0);
+	assert_true(r.knobs.v[MK_GUEST_SOMAXCONN] > 0);
 	gv_reading_free(&r);
 }
 
@@ -84,8 +84,8 @@ static void test_sample_host_6_18(void **state)
 	struct gv_sample s;
 	sample_pair(FX "host-6.18/t0", FX "host-6.18/t1", 2.0, 0, &s);
 	/* PassiveOpens 1 -> 401 over 2 s */
-	assert_true(fabs(s.tcp.passive_opens - 200.0) < 1e-9);
-	assert_true(fabs(s.tcp.active_opens - 150.0) < 1e-9);
+	assert_true(fabs(s.nstat[MC_GUEST_TCP_PASSIVE_OPENS] - 200.0) < 1e-9);
+	assert_true(fabs(s.nstat[MC_GUEST_TCP_ACTIVE_OPENS] - 150.0) < 1e-9);
 	assert_int_equal(s.sock.tcp_tw, 430);
 	/* NET_RX 2457450,2254324 -> 2458836,2255850: 693/s and 763/s */
 	assert_int_equal(s.nnetrx, 2);
@@ -103,7 +103,7 @@ static void test_sample_host_6_18(void **state)
 	/* the raw counters of the later reading, beside the rates */
 	assert_true(fabs(mvec_get(&m, M_GUEST_TCP_PASSIVE_OPENS_TOTAL) - 401) < 1e-9);
 	assert_true(fabs(mvec_get(&m, M_GUEST_TCP_LISTEN_OVERFLOWS_TOTAL) -
-			 (double)s.tcp_total.listen_overflows) < 1e-9);
+			 s.nstat[MC_GUEST_TCP_LISTEN_OVERFLOWS_TOTAL]) < 1e-9);
 	assert_true(mvec_get(&m, M_GUEST_SOFTNET_PROCESSED_TOTAL) >= 0x3e4a36);
 	assert_true(mvec_has(&m, M_GUEST_NET_RX_PACKETS_TOTAL));
 	assert_true(fabs(mvec_get(&m, M_GUEST_CONNTRACK_COUNT) - 401) < 1e-9);
@@ -129,8 +129,8 @@ static void test_sample_debian_6_1(void **state)
 
 	struct gv_sample s;
 	sample_pair(FX "debian-6.1/t0", FX "debian-6.1/t1", 1.0, 0, &s);
-	assert_true(fabs(s.tcp.passive_opens - 250.0) < 1e-9);
-	assert_true(fabs(s.tcp.active_opens - 200.0) < 1e-9);
+	assert_true(fabs(s.nstat[MC_GUEST_TCP_PASSIVE_OPENS] - 250.0) < 1e-9);
+	assert_true(fabs(s.nstat[MC_GUEST_TCP_ACTIVE_OPENS] - 200.0) < 1e-9);
 	assert_int_equal(s.nsoftnet, 2);
 	assert_true(fabs(s.softnet[0].squeezed - 1.0) < 1e-9);
 	assert_true(fabs(s.softnet[1].squeezed - 2.0) < 1e-9);
@@ -254,22 +254,28 @@ static void test_netstat_by_name(void **state)
 	char text[] = "TcpExt: Foo TCPBacklogDrop ListenDrops Bar ListenOverflows\n"
 		      "TcpExt: 1 2 3 4 5\n"
 		      "IpExt: InNoRoutes\nIpExt: 7\n";
-	struct gv_tcp_counters t = { 0 };
+	struct gv_counters t = { 0 };
 	char err[128];
-	assert_int_equal(gv_parse_netstat(text, &t, err, sizeof err), 0);
-	assert_int_equal(t.backlog_drop, 2);
-	assert_int_equal(t.listen_drops, 3);
-	assert_int_equal(t.listen_overflows, 5);
+	assert_int_equal(gv_parse_nstat(text, MS_NETSTAT, &t, err, sizeof err), 0);
+	assert_int_equal(t.v[MC_GUEST_TCP_BACKLOG_DROPS], 2);
+	assert_int_equal(t.v[MC_GUEST_TCP_LISTEN_DROPS], 3);
+	assert_int_equal(t.v[MC_GUEST_TCP_LISTEN_OVERFLOWS], 5);
+	/* a counter with two rows (rate and total) fills both */
+	assert_int_equal(t.v[MC_GUEST_TCP_LISTEN_OVERFLOWS_TOTAL], 5);
+	assert_true(gv_counter_seen(&t, MC_GUEST_TCP_LISTEN_OVERFLOWS_TOTAL));
+	/* a column this kernel lacks is not seen: its metric stays unknown */
+	assert_false(gv_counter_seen(&t, MC_GUEST_TCP_SYN_RETRANS));
+	assert_int_equal(t.v[MC_GUEST_TCP_SYN_RETRANS], 0);
 
 	char bad[] = "TcpExt: A B C\nTcpExt: 1 2\n";
-	assert_int_equal(gv_parse_netstat(bad, &t, err, sizeof err), -EINVAL);
+	assert_int_equal(gv_parse_nstat(bad, MS_NETSTAT, &t, err, sizeof err), -EINVAL);
 	assert_non_null(strstr(err, "3 names but 2 values"));
 
 	char nohdr[] = "IpExt: A\nIpExt: 1\n";
-	assert_int_equal(gv_parse_netstat(nohdr, &t, err, sizeof err), -EINVAL);
+	assert_int_equal(gv_parse_nstat(nohdr, MS_NETSTAT, &t, err, sizeof err), -EINVAL);
 
 	char letters[] = "TcpExt: ListenDrops\nTcpExt: 12abc\n";
-	assert_int_equal(gv_parse_netstat(letters, &t, err, sizeof err), -EINVAL);
+	assert_int_equal(gv_parse_nstat(letters, MS_NETSTAT, &t, err, sizeof err), -EINVAL);
 }
 
 static void test_snmp_signed_maxconn(void **state)
@@ -277,11 +283,15 @@ static void test_snmp_signed_maxconn(void **state)
 	(void)state;
 	char text[] = "Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens\n"
 		      "Tcp: 1 200 120000 -1 17 42\n";
-	struct gv_tcp_counters t = { 0 };
+	struct gv_counters t = { 0 };
 	char err[128];
-	assert_int_equal(gv_parse_snmp(text, &t, err, sizeof err), 0);
-	assert_int_equal(t.passive_opens, 42);
-	assert_int_equal(t.active_opens, 17);
+	assert_int_equal(gv_parse_nstat(text, MS_SNMP, &t, err, sizeof err), 0);
+	assert_int_equal(t.v[MC_GUEST_TCP_PASSIVE_OPENS], 42);
+	assert_int_equal(t.v[MC_GUEST_TCP_ACTIVE_OPENS], 17);
+	/* no Udp: lines, and the catalogue wants none */
+	char noudp[] = "Ip: Forwarding\nIp: 1\n";
+	assert_int_equal(gv_parse_nstat(noudp, MS_SNMP, &t, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "no 'Tcp:' lines"));
 }
 
 static void test_softnet_shapes(void **state)
@@ -337,7 +347,7 @@ static void test_counter_reset_gives_zero(void **state)
 	a.mono_ns = 1;
 	b.mono_ns = 1000000001ull;
 	assert_int_equal(gv_sample_compute(&a, &b, &s), 0);
-	assert_true(s.tcp.passive_opens == 0.0);
+	assert_true(s.nstat[MC_GUEST_TCP_PASSIVE_OPENS] == 0.0);
 	assert_true(s.netrx[0] == 0.0);
 	gv_sample_free(&s);
 	/* b not later than a */
@@ -448,7 +458,7 @@ static void test_read_cached(void **state)
 		assert_int_equal(gv_read_cached(c, FX "host-6.18/t1", 0, &b), 0);
 		assert_memory_equal(b.status, a.status, sizeof a.status);
 		assert_memory_equal(&b.total, &a.total, sizeof a.total);
-		assert_memory_equal(&b.tcp, &a.tcp, sizeof a.tcp);
+		assert_memory_equal(&b.nstat, &a.nstat, sizeof a.nstat);
 		assert_memory_equal(&b.sock, &a.sock, sizeof a.sock);
 		assert_memory_equal(&b.ct, &a.ct, sizeof a.ct);
 		assert_memory_equal(&b.knobs, &a.knobs, sizeof a.knobs);
