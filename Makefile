@@ -79,7 +79,32 @@ endif
 
 pc_cflags = $(shell $(PKG) --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell $(PKG) --libs $(1) 2>/dev/null)
-ALL_CFLAGS := $(WARN) $(CFLAGS) $(call pc_cflags,$(HOST_PKGS) $(CLI_PKGS) cmocka)
+
+# The packages whose headers (pkg-config --cflags) each layer is compiled
+# with: those it uses and no others. The agent and what it links (lib/,
+# policies/, actions/, hostnet/) see neither libvirt, libxml2 nor Xen's
+# libraries; a backend its own; the tests and benchmarks everything.
+# PKGS_<source> adds to one source's (the agent's xenstore transport).
+PKGS_lib      := $(CORE_PKGS)
+PKGS_policies := $(CORE_PKGS)
+PKGS_hostnet  := $(CORE_PKGS)
+PKGS_actions  := $(CORE_PKGS)
+PKGS_backend  := $(CORE_PKGS)
+PKGS_kvm      := $(CORE_PKGS) $(KVM_PKGS)
+PKGS_xen      := $(CORE_PKGS) $(XEN_PKGS)
+PKGS_sim      := $(CORE_PKGS)
+PKGS_agent    := $(CORE_PKGS)
+PKGS_agent/xs.c    := xenstore
+PKGS_agent/xs_dl.c := xenstore
+PKGS_hostd    := $(CORE_PKGS)
+PKGS_cli      := $(CORE_PKGS) $(CLI_PKGS)
+PKGS_tests    := $(HOST_PKGS) $(CLI_PKGS) cmocka
+PKGS_bench    := $(PKGS_tests)
+# pkg-config runs once per layer, not once per source.
+$(foreach l,$(LAYERS) tests bench,$(eval PC_CFLAGS_$(l) := $(call pc_cflags,$(PKGS_$(l)))))
+# The compiler flags of source $(1) (after CPPFLAGS and its layer's -I).
+src_cflags = $(WARN) $(CFLAGS) $(PC_CFLAGS_$(firstword $(subst /, ,$(1)))) \
+             $(if $(PKGS_$(1)),$(call pc_cflags,$(PKGS_$(1))))
 
 # Sources: every .c in a folder is built; main.c is each program's entry.
 LIB_SRC   := $(wildcard lib/*.c policies/*.c actions/*.c hostnet/*.c)
@@ -111,13 +136,13 @@ all: $(PROGS) $(TESTS)
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CPPFLAGS) $(call layer_inc,$<) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@$(CC) $(CPPFLAGS) $(call layer_inc,$<) $(call src_cflags,$<) -MMD -MP -c -o $@ $<
 
 # Objects of the backend modules: position-independent.
 $(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC -fPIC $<"
-	@$(CC) $(CPPFLAGS) $(call layer_inc,$<) $(ALL_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+	@$(CC) $(CPPFLAGS) $(call layer_inc,$<) $(call src_cflags,$<) -fPIC -MMD -MP -c -o $@ $<
 
 # For tests/integration/test-layers.sh: each layer and what it sees, and
 # the compiler flags of a source F (make -s print-cflags F=lib/x.c).
@@ -125,7 +150,7 @@ $(B)/pic/%.o: %.c
 layers:
 	@$(foreach l,$(LAYERS),echo '$(l): $(SEES_$(l))';)
 print-cflags:
-	@: $(info $(CPPFLAGS) $(call layer_inc,$(F)) $(ALL_CFLAGS))
+	@: $(info $(CPPFLAGS) $(call layer_inc,$(F)) $(call src_cflags,$(F)))
 
 $(LIBVTUNE): $(call obj,$(LIB_SRC))
 $(LIBAGENT): $(call obj,$(AGENT_SRC))

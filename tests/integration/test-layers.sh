@@ -11,6 +11,10 @@
 # 3. Every object of the build in VTUNE_BUILD took its headers only from
 #    the folders its layer sees (its dependency file, .d, paths resolved, so
 #    an #include "../x/y.h" is caught too), but for the exceptions below.
+# 4. The agent and the objects it links (lib/ policies/ actions/ hostnet/)
+#    are compiled without the host libraries' flags (Makefile PKGS_...): no
+#    libvirt, libxml2 or Xen include path, and <libxml/tree.h> does not
+#    compile there while it does in kvm/.
 set -u
 SRC=${VTUNE_SRC:-$PWD}
 B=${VTUNE_BUILD:-$SRC/build}
@@ -131,6 +135,26 @@ for d in $(find "$B/obj" "$B/pic" -name '*.d' 2>/dev/null | sort); do
 	done
 done
 [ "$nd" -ge 100 ] || bad "only $nd dependency files under $B/obj and $B/pic (build first: make all)"
+
+# ---- 4. the agent's flags name no host library ----
+probe agent    libxml/tree.h refused
+probe lib      libxml/tree.h refused
+probe kvm      libxml/tree.h ok
+host_inc=$(${PKG:-pkg-config} --cflags-only-I libvirt libxml-2.0 xencontrol xenlight 2>/dev/null)
+for f in agent/run.c agent/xs.c agent/main.c lib/log.c policies/engine.c actions/apply.c \
+	 hostnet/hostnet_irq.c; do
+	[ -f "$f" ] || { bad "$f: no such source (update this test)"; continue; }
+	flags=$(make -s --no-print-directory B="$B" print-cflags F="$f" 2> "$TMP/err") ||
+		{ bad "make print-cflags F=$f: $(cat "$TMP/err")"; continue; }
+	for w in $flags; do
+		case " $host_inc " in
+		*" $w "*) bad "$f is compiled with $w (a host library's)"; continue ;;
+		esac
+		case $w in
+		-I*libvirt*|-I*libxml*|-I*xen*) bad "$f is compiled with $w (a host library's)" ;;
+		esac
+	done
+done
 
 [ $fail = 0 ] && echo "ok: test-layers: $n layers, $nd objects"
 exit $fail

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_hostd_core: vtune-hostd's event loop (fd handlers, timers), the sim
  * backend (guests as sockets in a directory, inotify), the control socket
- * with its client, and the host executor table. */
+ * with its client, the host executor table, and the control commands a
+ * daemon answers (hostd/ctl_cmds.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -351,6 +352,65 @@ static void test_check_config(void **state)
 	unlink(pol);
 }
 
+/* One request to the daemon h: its reply's "ok", and its "error" in err. */
+static int ask(struct hostd *h, const char *json, char *err, size_t n)
+{
+	json_object *req = json_tokener_parse(json), *v;
+	assert_non_null(req);
+	json_object *rep = hostd_handle_request(h, req);
+	assert_non_null(rep);
+	assert_true(json_object_object_get_ex(rep, "ok", &v));
+	int ok = json_object_get_boolean(v);
+	snprintf(err, n, "%s", json_object_object_get_ex(rep, "error", &v)
+		 ? json_object_get_string(v) : "");
+	json_object_put(rep);
+	json_object_put(req);
+	return ok;
+}
+
+/* The command table: each command answered by its row, the unknown ones
+ * told which there are (revert-wait is not named), apply only dry. */
+static void test_ctl_cmds(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_hostd_cmdsXXXXXX", guests[64], pol[64], journal[64], ctl[64];
+	char err[256], cmd[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(guests, sizeof guests, "%s/guests", dir);
+	snprintf(pol, sizeof pol, "%s/policy.yaml", dir);
+	snprintf(journal, sizeof journal, "%s/state/journal", dir);
+	snprintf(ctl, sizeof ctl, "%s/ctl.sock", dir);
+	assert_int_equal(mkdir(guests, 0700), 0);
+	FILE *f = fopen(pol, "w");
+	assert_non_null(f);
+	fputs("version: 1\nrules:\n  - name: r\n    when: guest.tcp.listen_overflows > 5/s\n"
+	      "    guest:\n      - sysctl: net.core.somaxconn\n        set: 4096\n", f);
+	fclose(f);
+	struct hostd_opts o = { .backend = "sim", .uri = guests, .policy = pol, .journal = journal,
+				.control = ctl, .root = "/", .metrics = "off", .interval_s = 1 };
+	int e = 0;
+	char why[256] = "";
+	struct hostd *h = hostd_new(&o, &e, why, sizeof why);
+	assert_non_null(h);
+
+	assert_true(ask(h, "{\"cmd\":\"status\"}", err, sizeof err));
+	assert_true(ask(h, "{\"cmd\":\"apply\",\"dry_run\":true}", err, sizeof err));
+	assert_false(ask(h, "{\"cmd\":\"apply\"}", err, sizeof err));
+	assert_non_null(strstr(err, "only \"dry_run\":true"));
+	assert_true(ask(h, "{\"cmd\":\"revert-wait\",\"seqs\":[1]}", err, sizeof err));
+	assert_true(ask(h, "{\"cmd\":\"verify\"}", err, sizeof err));
+	assert_true(ask(h, "{\"cmd\":\"on\"}", err, sizeof err));
+	assert_false(ask(h, "{\"cmd\":\"nope\"}", err, sizeof err));
+	assert_string_equal(err, "unknown cmd (status, apply, revert, off, on, verify, report, sriov)");
+	assert_false(ask(h, "{\"cmd\":7}", err, sizeof err));
+	assert_false(ask(h, "{}", err, sizeof err));
+	assert_string_equal(err, "unknown cmd (status, apply, revert, off, on, verify, report, sriov)");
+
+	hostd_free(h);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	log_init("test_hostd_core", 0, LOG_DEBUG); /* quiet */
@@ -360,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_ctl),
 		cmocka_unit_test(test_backend_contract),
 		cmocka_unit_test(test_check_config),
+		cmocka_unit_test(test_ctl_cmds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
