@@ -165,6 +165,7 @@ enum metric_src {
 	/* guest: retransmits and connection lifetime */                     \
 	C(GUEST_TCP_RETRANS_SEGS, "guest.tcp.retrans_segs", MU_RATE, SNMP, "Tcp", "RetransSegs", "segments retransmitted (RetransSegs)") \
 	C(GUEST_TCP_OUT_SEGS, "guest.tcp.out_segs", MU_RATE, SNMP, "Tcp", "OutSegs", "segments sent (OutSegs)") \
+	C(GUEST_TCP_ESTAB_RESETS, "guest.tcp.estab_resets", MU_RATE, SNMP, "Tcp", "EstabResets", "connections reset while established or closing (EstabResets)") \
 	C(GUEST_TCP_SYN_RETRANS, "guest.tcp.syn_retrans", MU_RATE, NETSTAT, "TcpExt", "TCPSynRetrans", "SYNs and SYN-ACKs retransmitted (TCPSynRetrans)") \
 	C(GUEST_TCP_ESTABLISHED, "guest.tcp.established", MU_COUNT, SNMP, "Tcp", "CurrEstab", "TCP connections established or closing (CurrEstab)") \
 	X(GUEST_TCP_CONN_LIFE, "guest.tcp.conn_life", MU_SECONDS, MS_SNMP, "mean connection lifetime: established / new connections per second") \

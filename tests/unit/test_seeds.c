@@ -378,6 +378,8 @@ static void test_metrics_guest(void **state)
 	/* tcp_mem "16 32 64" */
 	assert_true(mvec_get(&m, M_GUEST_TCP_MEM_MAX) == 64);
 	assert_true(mvec_get(&m, M_GUEST_PROC_AT_NOFILE) == 1);
+	/* one connection reset between the captures (EstabResets 0 -> 1) */
+	assert_true(fabs(mvec_get(&m, M_GUEST_TCP_ESTAB_RESETS) * s.interval_s - 1) < 1e-9);
 	gv_sample_free(&s);
 }
 
