@@ -12,7 +12,7 @@
 #   BENCH_QUICK=1 make bench        tiny sizes (what the smoke test runs)
 
 BENCH_PROGS := $(B)/bench/sample_cost $(B)/bench/guestsim $(B)/bench/report_cost \
-               $(B)/bench/connhold $(B)/bench/journal_cost
+               $(B)/bench/connhold $(B)/bench/journal_cost $(B)/bench/read_floor
 
 .PHONY: bench bench-tools
 bench-tools: $(BENCH_PROGS)
@@ -28,6 +28,10 @@ $(B)/bench/guestsim: $(call obj,bench/guestsim.c)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,json-c)
 
 $(B)/bench/connhold: $(call obj,bench/connhold.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(B)/bench/read_floor: $(call obj,bench/read_floor.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 
