@@ -50,6 +50,60 @@ struct rd {
 	struct gv_reading *r;
 };
 
+/* The settings kept between their reads (gview.h): what the last read
+ * gave, group status and reason included, so that a reading that takes
+ * them from here is the one that would have read them. */
+struct gv_slow {
+	unsigned period, since; /* readings from one read to the next; since the last */
+	uint64_t at_ns;		/* when they were last read */
+	int knobs_ok, files_ok, ports_ok, ct_ok; /* each part: kept from a read */
+	struct gv_knobs knobs;
+	int knobs_st, files_err, ports_st, ct_err;
+	char knobs_why[96], ports_why[96], ct_path[128];
+	uint64_t files_max, ct_max, ct_est, ct_tw;
+	uint32_t lo, hi;
+};
+
+struct gv_slow *gv_slow_new(void)
+{
+	struct gv_slow *s = calloc(1, sizeof *s);
+	if (s)
+		s->period = 1;
+	return s;
+}
+
+void gv_slow_free(struct gv_slow *s)
+{
+	free(s);
+}
+
+void gv_slow_set_interval(struct gv_slow *s, double interval_s)
+{
+	double n = (double)GV_SLOW_MAX_AGE_NS / 1e9 / interval_s;
+	if (s)
+		s->period = !(n >= 1) ? 1 : n > 1e6 ? 1000000 : (unsigned)n;
+}
+
+void gv_slow_forget(struct gv_slow *s)
+{
+	if (s)
+		s->knobs_ok = s->files_ok = s->ports_ok = s->ct_ok = 0;
+}
+
+/* Whether this reading reads the settings (else they come from s). */
+static int slow_due(struct gv_slow *s, uint64_t now)
+{
+	if (!s)
+		return 1;
+	if (s->since + 1 >= s->period || now - s->at_ns >= GV_SLOW_MAX_AGE_NS || !s->at_ns) {
+		s->since = 0;
+		s->at_ns = now ? now : 1;
+		return 1;
+	}
+	s->since++;
+	return 0;
+}
+
 /* Read a file and run a parser over it; failures land in r->status[g]. */
 static int read_parse(struct rd *d, const char *path, enum gv_group g,
 		      int (*parse)(char *text, void *arg, char *err, size_t n), void *arg)
@@ -93,7 +147,9 @@ ADAPT(p_filenr, struct gv_reading, gv_parse_file_nr(text, &p->files_nr, err, n))
 ADAPT(p_ports, struct gv_reading,
       gv_parse_port_range(text, &p->ports.lo, &p->ports.hi, err, n))
 
-static void read_conntrack(struct rd *d)
+/* The table's count every reading; its size and timeouts from sl when
+ * fresh is 0 and sl holds them. */
+static void read_conntrack(struct rd *d, struct gv_slow *sl, int fresh)
 {
 	struct gv_reading *r = d->r;
 	static const char dir[] = "proc/sys/net/netfilter/";
@@ -105,6 +161,17 @@ static void read_conntrack(struct rd *d)
 		ct->present = 0; /* module not loaded: absent, not an error */
 		return;
 	}
+	if (!e && sl && !fresh && sl->ct_ok) {
+		if (sl->ct_err) {
+			set_err(r, GV_CONNTRACK, sl->ct_err, sl->ct_path);
+			return;
+		}
+		ct->max = sl->ct_max;
+		ct->est_timeout = sl->ct_est;
+		ct->tw_timeout = sl->ct_tw;
+		goto stats;
+	}
+	int counted = !e;
 	if (!e) {
 		snprintf(p, sizeof p, "%snf_conntrack_max", dir);
 		e = kfs_cache_read_u64(d->c, d->root, p, &ct->max);
@@ -117,10 +184,19 @@ static void read_conntrack(struct rd *d)
 		snprintf(p, sizeof p, "%snf_conntrack_tcp_timeout_time_wait", dir);
 		e = kfs_cache_read_u64(d->c, d->root, p, &ct->tw_timeout);
 	}
+	if (counted && sl) {
+		sl->ct_ok = 1;
+		sl->ct_err = e;
+		snprintf(sl->ct_path, sizeof sl->ct_path, "%s", p);
+		sl->ct_max = ct->max;
+		sl->ct_est = ct->est_timeout;
+		sl->ct_tw = ct->tw_timeout;
+	}
 	if (e) {
 		set_err(r, GV_CONNTRACK, e, p);
 		return;
 	}
+stats:
 	ct->present = 1;
 	/* per-CPU statistics: absent on old kernels, a broken file is an error */
 	char *t;
@@ -159,7 +235,9 @@ static void read_knobs(struct rd *d)
 	k->slow_start_after_idle = knob(d, "proc/sys/net/ipv4/tcp_slow_start_after_idle");
 	k->syncookies = knob(d, "proc/sys/net/ipv4/tcp_syncookies");
 	k->tw_reuse = knob(d, "proc/sys/net/ipv4/tcp_tw_reuse");
-	k->nf_conntrack_max = knob(d, "proc/sys/net/netfilter/nf_conntrack_max");
+	/* the file the conntrack group read already, when it did */
+	k->nf_conntrack_max = r->ct.present && r->ct.max <= INT64_MAX
+		? (int64_t)r->ct.max : knob(d, "proc/sys/net/netfilter/nf_conntrack_max");
 	k->rps_sock_flow_entries = knob(d, "proc/sys/net/core/rps_sock_flow_entries");
 	k->tcp_max_tw_buckets = knob(d, "proc/sys/net/ipv4/tcp_max_tw_buckets");
 	k->tcp_max_orphans = knob(d, "proc/sys/net/ipv4/tcp_max_orphans");
@@ -184,6 +262,25 @@ static void read_knobs(struct rd *d)
 	}
 	if (k->somaxconn < 0 && k->tcp_max_syn_backlog < 0)
 		set_err(r, GV_KNOBS, -ENOENT, "proc/sys/net");
+}
+
+/* The knobs, from sl when fresh is 0 and sl holds them. */
+static void read_knobs_kept(struct rd *d, struct gv_slow *sl, int fresh)
+{
+	struct gv_reading *r = d->r;
+	if (sl && !fresh && sl->knobs_ok) {
+		r->knobs = sl->knobs;
+		r->status[GV_KNOBS] = sl->knobs_st;
+		memcpy(r->error[GV_KNOBS], sl->knobs_why, sizeof sl->knobs_why);
+		return;
+	}
+	read_knobs(d);
+	if (sl) {
+		sl->knobs_ok = 1;
+		sl->knobs = r->knobs;
+		sl->knobs_st = r->status[GV_KNOBS];
+		memcpy(sl->knobs_why, r->error[GV_KNOBS], sizeof sl->knobs_why);
+	}
 }
 
 /* /proc/interrupts: the NIC queue lines of this reading's interfaces (a
@@ -506,21 +603,48 @@ int gv_read_keep(const struct gv_keep *k, const char *root, int flags, struct gv
 	}
 	read_parse(&d, "proc/net/softnet_stat", GV_SOFTNET, p_softnet, r);
 	read_parse(&d, "proc/softirqs", GV_SOFTIRQS, p_softirqs, r);
-	read_conntrack(&d);
+	struct gv_slow *sl = k->slow;
+	int fresh = slow_due(sl, r->mono_ns);
+	read_conntrack(&d, sl, fresh);
 	read_parse(&d, "proc/sys/fs/file-nr", GV_FILES, p_filenr, r);
 	if (!r->status[GV_FILES]) {
-		int e = kfs_cache_read_u64(c, root, "proc/sys/fs/file-max", &r->files_max);
+		int e;
+		if (sl && !fresh && sl->files_ok) {
+			e = sl->files_err;
+			r->files_max = sl->files_max;
+		} else {
+			e = kfs_cache_read_u64(c, root, "proc/sys/fs/file-max", &r->files_max);
+			if (sl) {
+				sl->files_ok = 1;
+				sl->files_err = e;
+				sl->files_max = r->files_max;
+			}
+		}
 		if (e)
 			set_err(r, GV_FILES, e, "proc/sys/fs/file-max");
 	}
-	read_parse(&d, "proc/sys/net/ipv4/ip_local_port_range", GV_PORTS, p_ports, r);
+	if (sl && !fresh && sl->ports_ok) {
+		r->ports.lo = sl->lo;
+		r->ports.hi = sl->hi;
+		r->status[GV_PORTS] = sl->ports_st;
+		memcpy(r->error[GV_PORTS], sl->ports_why, sizeof sl->ports_why);
+	} else {
+		read_parse(&d, "proc/sys/net/ipv4/ip_local_port_range", GV_PORTS, p_ports, r);
+		if (sl) {
+			sl->ports_ok = 1;
+			sl->lo = r->ports.lo;
+			sl->hi = r->ports.hi;
+			sl->ports_st = r->status[GV_PORTS];
+			memcpy(sl->ports_why, r->error[GV_PORTS], sizeof sl->ports_why);
+		}
+	}
 
 	int e = read_ifaces(&d, k->ifaces);
 	if (e == -ENOMEM) {
 		gv_reading_free(r);
 		return e;
 	}
-	read_knobs(&d);
+	read_knobs_kept(&d, sl, fresh);
 	read_irqs(&d, k->irqs);
 	if (flags & GV_READ_NETLINK)
 		read_channels(&d, k->ifaces);
