@@ -59,7 +59,8 @@ struct gv_slow {
 	int knobs_ok, files_ok, ports_ok, ct_ok; /* each part: kept from a read */
 	struct gv_knobs knobs;
 	int knobs_st, files_err, ports_st, ct_err;
-	char knobs_why[96], ports_why[96], ct_path[128];
+	char knobs_why[96], ports_why[96];
+	const char *ct_path;	/* the file that failed (a constant) */
 	uint64_t files_max, ct_max, ct_est, ct_tw;
 	uint32_t lo, hi;
 };
@@ -152,10 +153,19 @@ ADAPT(p_ports, struct gv_reading,
 static void read_conntrack(struct rd *d, struct gv_slow *sl, int fresh)
 {
 	struct gv_reading *r = d->r;
-	static const char dir[] = "proc/sys/net/netfilter/";
 	struct gv_conntrack *ct = &r->ct;
-	char p[128];
-	snprintf(p, sizeof p, "%snf_conntrack_count", dir);
+	/* the table's size and timeouts, read while each one is there */
+	static const struct {
+		const char *path;
+		size_t off;
+	} set[] = {
+		{ "proc/sys/net/netfilter/nf_conntrack_max", offsetof(struct gv_conntrack, max) },
+		{ "proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established",
+		  offsetof(struct gv_conntrack, est_timeout) },
+		{ "proc/sys/net/netfilter/nf_conntrack_tcp_timeout_time_wait",
+		  offsetof(struct gv_conntrack, tw_timeout) },
+	};
+	const char *p = "proc/sys/net/netfilter/nf_conntrack_count";
 	int e = kfs_cache_read_u64(d->c, d->root, p, &ct->count);
 	if (e == -ENOENT) {
 		ct->present = 0; /* module not loaded: absent, not an error */
@@ -172,22 +182,14 @@ static void read_conntrack(struct rd *d, struct gv_slow *sl, int fresh)
 		goto stats;
 	}
 	int counted = !e;
-	if (!e) {
-		snprintf(p, sizeof p, "%snf_conntrack_max", dir);
-		e = kfs_cache_read_u64(d->c, d->root, p, &ct->max);
-	}
-	if (!e) {
-		snprintf(p, sizeof p, "%snf_conntrack_tcp_timeout_established", dir);
-		e = kfs_cache_read_u64(d->c, d->root, p, &ct->est_timeout);
-	}
-	if (!e) {
-		snprintf(p, sizeof p, "%snf_conntrack_tcp_timeout_time_wait", dir);
-		e = kfs_cache_read_u64(d->c, d->root, p, &ct->tw_timeout);
+	for (size_t i = 0; !e && i < sizeof set / sizeof *set; i++) {
+		p = set[i].path;
+		e = kfs_cache_read_u64(d->c, d->root, p, (uint64_t *)((char *)ct + set[i].off));
 	}
 	if (counted && sl) {
 		sl->ct_ok = 1;
 		sl->ct_err = e;
-		snprintf(sl->ct_path, sizeof sl->ct_path, "%s", p);
+		sl->ct_path = p;
 		sl->ct_max = ct->max;
 		sl->ct_est = ct->est_timeout;
 		sl->ct_tw = ct->tw_timeout;

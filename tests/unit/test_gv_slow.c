@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <unistd.h>
 #include "gv_reader.h"
 #include "gview.h"
@@ -120,6 +121,40 @@ static void test_ten_seconds_whatever_the_readings(void **state)
 	gv_reader_free(rd);
 }
 
+/* A group's failure is kept with the settings: the kept readings say
+ * what the reading that read them said. */
+static void test_failure_kept(void **state)
+{
+	(void)state;
+	char p[256];
+	snprintf(p, sizeof p, "%s/proc/sys/net/netfilter/nf_conntrack_max", root);
+	assert_int_equal(unlink(p), 0);
+	put("proc/sys/net/netfilter/nf_conntrack_count", "7\n");
+	struct gv_reader *rd = gv_reader_new(NULL);
+	assert_non_null(rd);
+	gv_reader_set_interval(rd, 5.0); /* every second reading */
+	for (int i = 0; i < 4; i++) {
+		struct gv_reading r;
+		assert_int_equal(gv_reader_read(rd, root, 0, &r), 0);
+		assert_int_equal(r.ct.count, 7);
+		if (i < 2) {
+			assert_false(r.ct.present);
+			assert_int_equal(r.status[GV_CONNTRACK], -ENOENT);
+			assert_string_equal(r.error[GV_CONNTRACK],
+					    "proc/sys/net/netfilter/nf_conntrack_max: No such file or directory");
+		} else {
+			assert_true(r.ct.present);
+			assert_int_equal(r.ct.max, 512);
+			assert_int_equal(r.knobs.nf_conntrack_max, 512);
+		}
+		gv_reading_free(&r);
+		vclock_fake_advance(5 * SEC);
+		if (i == 1) /* the file appears: seen at the next read */
+			put("proc/sys/net/netfilter/nf_conntrack_max", "512\n");
+	}
+	gv_reader_free(rd);
+}
+
 static void test_default_reads_every_time(void **state)
 {
 	(void)state;
@@ -140,6 +175,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_tenth_at_one_second, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ten_seconds_whatever_the_readings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_reads_every_time, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
