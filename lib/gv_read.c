@@ -48,6 +48,8 @@ struct rd {
 	struct kfs_cache *c;
 	const char *root;
 	struct gv_reading *r;
+	struct gv_slow *sl; /* the settings kept (NULL: none) */
+	int fresh;	     /* this reading reads them */
 };
 
 /* The settings kept between their reads (gview.h): what the last read
@@ -63,6 +65,12 @@ struct gv_slow {
 	const char *ct_path;	/* the file that failed (a constant) */
 	uint64_t files_max, ct_max, ct_est, ct_tw;
 	uint32_t lo, hi;
+	int nrps;		/* interfaces whose receive queues are kept */
+	struct {
+		char name[GV_IFNAME_LEN];
+		int nrxq, rps_off;
+		char rps[GV_MASK_LEN];
+	} rps[GV_MAX_IFACES];	/* each one's queues and RPS masks */
 };
 
 struct gv_slow *gv_slow_new(void)
@@ -87,8 +95,10 @@ void gv_slow_set_interval(struct gv_slow *s, double interval_s)
 
 void gv_slow_forget(struct gv_slow *s)
 {
-	if (s)
+	if (s) {
 		s->knobs_ok = s->files_ok = s->ports_ok = s->ct_ok = 0;
+		s->nrps = 0;
+	}
 }
 
 /* Whether this reading reads the settings (else they come from s). */
@@ -535,9 +545,24 @@ static int add_iface(const char *name, void *arg)
 	c->cur = f;
 	if (c->rec && c->rec->n < GV_MAX_IFACES)
 		strcpy(c->rec->names[c->rec->n++], name);
+	struct gv_slow *sl = c->d->sl;
+	for (int i = 0; sl && !c->d->fresh && i < sl->nrps; i++)
+		if (!strcmp(sl->rps[i].name, name)) {
+			f->nrxq = sl->rps[i].nrxq;
+			f->rps_off = sl->rps[i].rps_off;
+			memcpy(f->rps, sl->rps[i].rps, sizeof f->rps);
+			return 0;
+		}
 	char q[256];
 	snprintf(q, sizeof q, "sys/class/net/%s/queues", name);
 	kfs_cache_list(c->d->c, c->d->root, q, add_rxq, c);
+	if (sl && sl->nrps < GV_MAX_IFACES) {
+		strcpy(sl->rps[sl->nrps].name, name);
+		sl->rps[sl->nrps].nrxq = f->nrxq;
+		sl->rps[sl->nrps].rps_off = f->rps_off;
+		memcpy(sl->rps[sl->nrps].rps, f->rps, sizeof f->rps);
+		sl->nrps++;
+	}
 	return 0;
 }
 
@@ -559,6 +584,8 @@ static int read_ifaces(struct rd *d, struct gv_iflist *l)
 		ic.nrows = 0;
 	if (l && !reuse)
 		l->nch = 0; /* links changed: ask for channels again */
+	if (d->sl && (d->fresh || !reuse))
+		d->sl->nrps = 0; /* each interface's queues read again */
 	if (reuse) {
 		for (int i = 0; i < l->n && !e; i++) {
 			int had = d->r->nifaces;
@@ -589,9 +616,10 @@ int gv_read_keep(const struct gv_keep *k, const char *root, int flags, struct gv
 {
 	struct kfs_cache *c = k->c;
 	struct gv_ports_sched *ps = k->ports;
-	struct rd d = { .c = c, .root = root, .r = r };
+	struct rd d = { .c = c, .root = root, .r = r, .sl = k->slow };
 	memset(r, 0, sizeof *r);
 	r->mono_ns = vclock_mono_ns();
+	d.fresh = slow_due(d.sl, r->mono_ns);
 
 	read_parse(&d, "proc/stat", GV_CPU, p_stat, r);
 	read_parse(&d, "proc/net/snmp", GV_SNMP, p_snmp, r);
@@ -605,8 +633,8 @@ int gv_read_keep(const struct gv_keep *k, const char *root, int flags, struct gv
 	}
 	read_parse(&d, "proc/net/softnet_stat", GV_SOFTNET, p_softnet, r);
 	read_parse(&d, "proc/softirqs", GV_SOFTIRQS, p_softirqs, r);
-	struct gv_slow *sl = k->slow;
-	int fresh = slow_due(sl, r->mono_ns);
+	struct gv_slow *sl = d.sl;
+	int fresh = d.fresh;
 	read_conntrack(&d, sl, fresh);
 	read_parse(&d, "proc/sys/fs/file-nr", GV_FILES, p_filenr, r);
 	if (!r->status[GV_FILES]) {

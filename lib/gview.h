@@ -259,7 +259,9 @@ void gv_iflist_free(struct gv_iflist *l);
 void gv_channels_forget(struct gv_iflist *l);
 
 /* The settings that change only when someone sets them (the knobs, the
- * local port range, file-max, conntrack's table size and timeouts), kept
+ * local port range, file-max, conntrack's table size and timeouts, each
+ * interface's receive queues and RPS masks: those again at once when a
+ * link changes), kept
  * from one reading to the next and read again every `period` readings and
  * whenever GV_SLOW_MAX_AGE_NS has passed since they were read, so that a
  * change is seen within GV_SLOW_MAX_AGE_NS. A new keep reads them at every
