@@ -158,11 +158,12 @@ ADAPT(p_filenr, struct gv_reading, gv_parse_file_nr(text, &p->files_nr, err, n))
 ADAPT(p_ports, struct gv_reading,
       gv_parse_port_range(text, &p->ports.lo, &p->ports.hi, err, n))
 
-/* The table's count every reading; its size and timeouts from sl when
- * fresh is 0 and sl holds them. */
-static void read_conntrack(struct rd *d, struct gv_slow *sl, int fresh)
+/* The table's count every reading; its size and timeouts from the kept
+ * settings when this reading does not read them and they are kept. */
+static void read_conntrack(struct rd *d)
 {
 	struct gv_reading *r = d->r;
+	struct gv_slow *sl = d->sl;
 	struct gv_conntrack *ct = &r->ct;
 	/* the table's size and timeouts, read while each one is there */
 	static const struct {
@@ -176,12 +177,12 @@ static void read_conntrack(struct rd *d, struct gv_slow *sl, int fresh)
 		  offsetof(struct gv_conntrack, tw_timeout) },
 	};
 	const char *p = "proc/sys/net/netfilter/nf_conntrack_count";
-	int e = kfs_cache_read_u64(d->c, d->root, p, &ct->count);
+	int e = kfs_cache_read_u64(d->c, d->root, p, &ct->count), counted = !e;
 	if (e == -ENOENT) {
 		ct->present = 0; /* module not loaded: absent, not an error */
 		return;
 	}
-	if (!e && sl && !fresh && sl->ct_ok) {
+	if (!e && sl && !d->fresh && sl->ct_ok) {
 		if (sl->ct_err) {
 			set_err(r, GV_CONNTRACK, sl->ct_err, sl->ct_path);
 			return;
@@ -191,7 +192,6 @@ static void read_conntrack(struct rd *d, struct gv_slow *sl, int fresh)
 		ct->tw_timeout = sl->ct_tw;
 		goto stats;
 	}
-	int counted = !e;
 	for (size_t i = 0; !e && i < sizeof set / sizeof *set; i++) {
 		p = set[i].path;
 		e = kfs_cache_read_u64(d->c, d->root, p, (uint64_t *)((char *)ct + set[i].off));
@@ -276,11 +276,13 @@ static void read_knobs(struct rd *d)
 		set_err(r, GV_KNOBS, -ENOENT, "proc/sys/net");
 }
 
-/* The knobs, from sl when fresh is 0 and sl holds them. */
-static void read_knobs_kept(struct rd *d, struct gv_slow *sl, int fresh)
+/* The knobs, from the kept settings when this reading does not read them
+ * and they are kept. */
+static void read_knobs_kept(struct rd *d)
 {
 	struct gv_reading *r = d->r;
-	if (sl && !fresh && sl->knobs_ok) {
+	struct gv_slow *sl = d->sl;
+	if (sl && !d->fresh && sl->knobs_ok) {
 		r->knobs = sl->knobs;
 		r->status[GV_KNOBS] = sl->knobs_st;
 		memcpy(r->error[GV_KNOBS], sl->knobs_why, sizeof sl->knobs_why);
@@ -635,7 +637,7 @@ int gv_read_keep(const struct gv_keep *k, const char *root, int flags, struct gv
 	read_parse(&d, "proc/softirqs", GV_SOFTIRQS, p_softirqs, r);
 	struct gv_slow *sl = d.sl;
 	int fresh = d.fresh;
-	read_conntrack(&d, sl, fresh);
+	read_conntrack(&d);
 	read_parse(&d, "proc/sys/fs/file-nr", GV_FILES, p_filenr, r);
 	if (!r->status[GV_FILES]) {
 		int e;
@@ -674,7 +676,7 @@ int gv_read_keep(const struct gv_keep *k, const char *root, int flags, struct gv
 		gv_reading_free(r);
 		return e;
 	}
-	read_knobs_kept(&d, sl, fresh);
+	read_knobs_kept(&d);
 	read_irqs(&d, k->irqs);
 	if (flags & GV_READ_NETLINK)
 		read_channels(&d, k->ifaces);
