@@ -3,7 +3,7 @@
 # measured in the same run, one table printed and written to bench/results.md
 # (bench/run-all; about 15 minutes, needs root for the namespaces; each part
 # runs in a network namespace of its own, in rounds, and says at its top what
-# it measures and against which reference: agent-cost, agent-scale with
+# it measures and against which reference: agent-cost with read_floor.c, agent-scale with
 # connhold.c, hostd-scale with guestsim.c, reaction, crr-vs-wrk, and the
 # scenarios tests/integration/test-scenario-*.sh with SCN_ROUNDS=5: impaired,
 # with vtune, unimpaired, interleaved).
