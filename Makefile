@@ -103,7 +103,9 @@ PKGS_bench    := $(PKGS_tests)
 # pkg-config runs once per layer, not once per source.
 $(foreach l,$(LAYERS) tests bench,$(eval PC_CFLAGS_$(l) := $(call pc_cflags,$(PKGS_$(l)))))
 # The compiler flags of source $(1) (after CPPFLAGS and its layer's -I).
-src_cflags = $(WARN) $(CFLAGS) $(PC_CFLAGS_$(firstword $(subst /, ,$(1)))) \
+# Each function and object in a section of its own, so that the static
+# agent's link drops what it never calls (--gc-sections below).
+src_cflags = $(WARN) $(CFLAGS) -ffunction-sections -fdata-sections $(PC_CFLAGS_$(firstword $(subst /, ,$(1)))) \
              $(if $(PKGS_$(1)),$(call pc_cflags,$(PKGS_$(1))))
 
 # Sources: every .c in a folder is built; main.c is each program's entry.
@@ -197,7 +199,7 @@ $(B)/backends/backend-xen.so: $(patsubst %.c,$(B)/pic/%.o,$(XEN_MOD_SRC)) mk/bac
 
 # A static agent for guest images (busybox initramfs, cloud images).
 $(B)/vtune-agent.static: $(call obj,agent/main.c) $(LIBAGENT) $(LIBVTUNE)
-	$(CC) -static $(LDFLAGS) -o $@ $^ $(shell $(PKG) --static --libs $(COMMON_PKGS)) -lm
+	$(CC) -static -Wl,--gc-sections $(LDFLAGS) -o $@ $^ $(shell $(PKG) --static --libs $(COMMON_PKGS)) -lm
 
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(call obj,$(TEST_HELP)) $(LIBCLI) $(LIBAGENT) $(LIBHOSTD) $(LIBBK) $(LIBVTUNE)
 	@mkdir -p $(dir $@)

@@ -47,6 +47,7 @@ static void on_signal(int sig)
 struct sampler {
 	const char *root;
 	int flags;
+	double interval; /* s: the settings are read again every 10 s of it */
 	struct gv_ports_cfg ports;
 	struct gv_reader *rd;
 	int have_prev;
@@ -61,8 +62,11 @@ static int sample_text(void *arg, const char **out, size_t *len, double *interva
 	struct gv_sample s;
 	int r;
 
-	if (!sm->rd && !(sm->rd = gv_reader_new(&sm->ports)))
-		return -ENOMEM;
+	if (!sm->rd) {
+		if (!(sm->rd = gv_reader_new(&sm->ports)))
+			return -ENOMEM;
+		gv_reader_set_interval(sm->rd, sm->interval);
+	}
 	if (gv_reader_read(sm->rd, sm->root, sm->flags, &cur))
 		return -ENOMEM;
 	if (!sm->have_prev || cur.mono_ns <= sm->prev.mono_ns ||
@@ -135,7 +139,8 @@ static int host_phase(const struct host_phase *hp)
 	struct vport *vp = NULL;
 	struct xst *xs = NULL;
 	struct session *s = NULL;
-	struct sampler sm = { .root = hp->root, .flags = hp->flags, .ports = hp->ports };
+	struct sampler sm = { .root = hp->root, .flags = hp->flags, .interval = hp->interval,
+			      .ports = hp->ports };
 	for (;;) {
 		if (hp->use_xs) {
 			xs = xst_new();

@@ -221,6 +221,8 @@ int agent_standalone_loop(const struct standalone_cfg *cfg, volatile sig_atomic_
 	 * costly counts are scheduled */
 	struct gv_reader *rd = gv_reader_new(&pcfg);
 	struct gv_reading prev, cur;
+	if (rd)
+		gv_reader_set_interval(rd, interval);
 	if (!rd || gv_reader_read(rd, root, GV_READ_NETLINK, &prev)) {
 		fprintf(stderr, "vtune-agent run: out of memory\n");
 		gv_reader_free(rd);

@@ -2,13 +2,15 @@
 /* sample_cost: CPU time of one full guest-view reading (every group, with
  * sock_diag) and of one sample (two readings' rates + metrics + JSON), by a
  * repeat loop through a gv_reader, as the agent's sampler reads (files kept
- * open, exact counts of ports in use scheduled with the agent's defaults).
+ * open, exact counts of ports in use scheduled with the agent's defaults,
+ * the settings read every 10 s / INTERVAL readings: the agent's default
+ * interval is 5 s).
  * Each sample is timed on its own (thread CPU clock, system calls
  * included). Prints one line for people, then one JSON object: samples,
  * mean / median / min / max CPU per sample (µs), user and sys, the exact
  * counts of ports in use taken in the loop and their CPU, and the CPU of
  * the first reading's exact count (before the loop: what one exact count
- * costs here). Usage: sample_cost [N] [ROOT] */
+ * costs here). Usage: sample_cost [N] [ROOT] [INTERVAL] */
 #include "gv_emit.h"
 #include "gv_reader.h"
 #include "gview.h"
@@ -42,6 +44,11 @@ int main(int argc, char **argv)
 	}
 	int n = arg > 1000000 ? 1000000 : (int)arg;
 	const char *root = argc > 2 ? argv[2] : "/";
+	double interval = 5;
+	if (argc > 3 && (parse_double(argv[3], &interval) || !(interval >= 0.1))) {
+		fprintf(stderr, "sample_cost: '%s' is not an interval (s, >= 0.1)\n", argv[3]);
+		return 1;
+	}
 	if (n < 1)
 		n = 1;
 	if (n > 1000000)
@@ -50,6 +57,7 @@ int main(int argc, char **argv)
 	struct gv_reader *rd = gv_reader_new(NULL);
 	if (!us || !rd)
 		return 1;
+	gv_reader_set_interval(rd, interval);
 	struct gv_reading prev, cur;
 	struct gv_text text = { 0 };
 	gv_reader_read(rd, root, GV_READ_NETLINK, &prev);

@@ -48,7 +48,72 @@ struct rd {
 	struct kfs_cache *c;
 	const char *root;
 	struct gv_reading *r;
+	struct gv_slow *sl; /* the settings kept (NULL: none) */
+	int fresh;	     /* this reading reads them */
 };
+
+/* The settings kept between their reads (gview.h): what the last read
+ * gave, group status and reason included, so that a reading that takes
+ * them from here is the one that would have read them. */
+struct gv_slow {
+	unsigned period, since; /* readings from one read to the next; since the last */
+	uint64_t at_ns;		/* when they were last read */
+	int knobs_ok, files_ok, ports_ok, ct_ok; /* each part: kept from a read */
+	struct gv_knobs knobs;
+	int knobs_st, files_err, ports_st, ct_err;
+	char knobs_why[96], ports_why[96];
+	const char *ct_path;	/* the file that failed (a constant) */
+	uint64_t files_max, ct_max, ct_est, ct_tw;
+	uint32_t lo, hi;
+	int nrps;		/* interfaces whose receive queues are kept */
+	struct {
+		char name[GV_IFNAME_LEN];
+		int nrxq, rps_off;
+		char rps[GV_MASK_LEN];
+	} rps[GV_MAX_IFACES];	/* each one's queues and RPS masks */
+};
+
+struct gv_slow *gv_slow_new(void)
+{
+	struct gv_slow *s = calloc(1, sizeof *s);
+	if (s)
+		s->period = 1;
+	return s;
+}
+
+void gv_slow_free(struct gv_slow *s)
+{
+	free(s);
+}
+
+void gv_slow_set_interval(struct gv_slow *s, double interval_s)
+{
+	double n = (double)GV_SLOW_MAX_AGE_NS / 1e9 / interval_s;
+	if (s)
+		s->period = !(n >= 1) ? 1 : n > 1e6 ? 1000000 : (unsigned)n;
+}
+
+void gv_slow_forget(struct gv_slow *s)
+{
+	if (s) {
+		s->knobs_ok = s->files_ok = s->ports_ok = s->ct_ok = 0;
+		s->nrps = 0;
+	}
+}
+
+/* Whether this reading reads the settings (else they come from s). */
+static int slow_due(struct gv_slow *s, uint64_t now)
+{
+	if (!s)
+		return 1;
+	if (s->since + 1 >= s->period || now - s->at_ns >= GV_SLOW_MAX_AGE_NS || !s->at_ns) {
+		s->since = 0;
+		s->at_ns = now ? now : 1;
+		return 1;
+	}
+	s->since++;
+	return 0;
+}
 
 /* Read a file and run a parser over it; failures land in r->status[g]. */
 static int read_parse(struct rd *d, const char *path, enum gv_group g,
@@ -93,34 +158,57 @@ ADAPT(p_filenr, struct gv_reading, gv_parse_file_nr(text, &p->files_nr, err, n))
 ADAPT(p_ports, struct gv_reading,
       gv_parse_port_range(text, &p->ports.lo, &p->ports.hi, err, n))
 
+/* The table's count every reading; its size and timeouts from the kept
+ * settings when this reading does not read them and they are kept. */
 static void read_conntrack(struct rd *d)
 {
 	struct gv_reading *r = d->r;
-	static const char dir[] = "proc/sys/net/netfilter/";
+	struct gv_slow *sl = d->sl;
 	struct gv_conntrack *ct = &r->ct;
-	char p[128];
-	snprintf(p, sizeof p, "%snf_conntrack_count", dir);
-	int e = kfs_cache_read_u64(d->c, d->root, p, &ct->count);
+	/* the table's size and timeouts, read while each one is there */
+	static const struct {
+		const char *path;
+		size_t off;
+	} set[] = {
+		{ "proc/sys/net/netfilter/nf_conntrack_max", offsetof(struct gv_conntrack, max) },
+		{ "proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established",
+		  offsetof(struct gv_conntrack, est_timeout) },
+		{ "proc/sys/net/netfilter/nf_conntrack_tcp_timeout_time_wait",
+		  offsetof(struct gv_conntrack, tw_timeout) },
+	};
+	const char *p = "proc/sys/net/netfilter/nf_conntrack_count";
+	int e = kfs_cache_read_u64(d->c, d->root, p, &ct->count), counted = !e;
 	if (e == -ENOENT) {
 		ct->present = 0; /* module not loaded: absent, not an error */
 		return;
 	}
-	if (!e) {
-		snprintf(p, sizeof p, "%snf_conntrack_max", dir);
-		e = kfs_cache_read_u64(d->c, d->root, p, &ct->max);
+	if (!e && sl && !d->fresh && sl->ct_ok) {
+		if (sl->ct_err) {
+			set_err(r, GV_CONNTRACK, sl->ct_err, sl->ct_path);
+			return;
+		}
+		ct->max = sl->ct_max;
+		ct->est_timeout = sl->ct_est;
+		ct->tw_timeout = sl->ct_tw;
+		goto stats;
 	}
-	if (!e) {
-		snprintf(p, sizeof p, "%snf_conntrack_tcp_timeout_established", dir);
-		e = kfs_cache_read_u64(d->c, d->root, p, &ct->est_timeout);
+	for (size_t i = 0; !e && i < sizeof set / sizeof *set; i++) {
+		p = set[i].path;
+		e = kfs_cache_read_u64(d->c, d->root, p, (uint64_t *)((char *)ct + set[i].off));
 	}
-	if (!e) {
-		snprintf(p, sizeof p, "%snf_conntrack_tcp_timeout_time_wait", dir);
-		e = kfs_cache_read_u64(d->c, d->root, p, &ct->tw_timeout);
+	if (counted && sl) {
+		sl->ct_ok = 1;
+		sl->ct_err = e;
+		sl->ct_path = p;
+		sl->ct_max = ct->max;
+		sl->ct_est = ct->est_timeout;
+		sl->ct_tw = ct->tw_timeout;
 	}
 	if (e) {
 		set_err(r, GV_CONNTRACK, e, p);
 		return;
 	}
+stats:
 	ct->present = 1;
 	/* per-CPU statistics: absent on old kernels, a broken file is an error */
 	char *t;
@@ -167,7 +255,9 @@ static void read_knobs(struct rd *d)
 	struct gv_reading *r = d->r;
 	struct gv_knobs *k = &r->knobs;
 	for (int i = 0; i < MK_COUNT; i++)
-		k->v[i] = knob(d, knob_path(i));
+		/* nf_conntrack_max: the file the conntrack group read already, when it did */
+		k->v[i] = i == MK_GUEST_NF_CONNTRACK_MAX && r->ct.present && r->ct.max <= INT64_MAX
+				  ? (int64_t)r->ct.max : knob(d, knob_path(i));
 	static const struct {
 		const char *path;
 		size_t off;
@@ -186,6 +276,27 @@ static void read_knobs(struct rd *d)
 	}
 	if (k->v[MK_GUEST_SOMAXCONN] < 0 && k->v[MK_GUEST_TCP_MAX_SYN_BACKLOG] < 0)
 		set_err(r, GV_KNOBS, -ENOENT, "proc/sys/net");
+}
+
+/* The knobs, from the kept settings when this reading does not read them
+ * and they are kept. */
+static void read_knobs_kept(struct rd *d)
+{
+	struct gv_reading *r = d->r;
+	struct gv_slow *sl = d->sl;
+	if (sl && !d->fresh && sl->knobs_ok) {
+		r->knobs = sl->knobs;
+		r->status[GV_KNOBS] = sl->knobs_st;
+		memcpy(r->error[GV_KNOBS], sl->knobs_why, sizeof sl->knobs_why);
+		return;
+	}
+	read_knobs(d);
+	if (sl) {
+		sl->knobs_ok = 1;
+		sl->knobs = r->knobs;
+		sl->knobs_st = r->status[GV_KNOBS];
+		memcpy(sl->knobs_why, r->error[GV_KNOBS], sizeof sl->knobs_why);
+	}
 }
 
 /* /proc/interrupts: the NIC queue lines of this reading's interfaces (a
@@ -438,9 +549,24 @@ static int add_iface(const char *name, void *arg)
 	c->cur = f;
 	if (c->rec && c->rec->n < GV_MAX_IFACES)
 		strcpy(c->rec->names[c->rec->n++], name);
+	struct gv_slow *sl = c->d->sl;
+	for (int i = 0; sl && !c->d->fresh && i < sl->nrps; i++)
+		if (!strcmp(sl->rps[i].name, name)) {
+			f->nrxq = sl->rps[i].nrxq;
+			f->rps_off = sl->rps[i].rps_off;
+			memcpy(f->rps, sl->rps[i].rps, sizeof f->rps);
+			return 0;
+		}
 	char q[256];
 	snprintf(q, sizeof q, "sys/class/net/%s/queues", name);
 	kfs_cache_list(c->d->c, c->d->root, q, add_rxq, c);
+	if (sl && sl->nrps < GV_MAX_IFACES) {
+		strcpy(sl->rps[sl->nrps].name, name);
+		sl->rps[sl->nrps].nrxq = f->nrxq;
+		sl->rps[sl->nrps].rps_off = f->rps_off;
+		memcpy(sl->rps[sl->nrps].rps, f->rps, sizeof f->rps);
+		sl->nrps++;
+	}
 	return 0;
 }
 
@@ -462,6 +588,8 @@ static int read_ifaces(struct rd *d, struct gv_iflist *l)
 		ic.nrows = 0;
 	if (l && !reuse)
 		l->nch = 0; /* links changed: ask for channels again */
+	if (d->sl && (d->fresh || !reuse))
+		d->sl->nrps = 0; /* each interface's queues read again */
 	if (reuse) {
 		for (int i = 0; i < l->n && !e; i++) {
 			int had = d->r->nifaces;
@@ -492,9 +620,10 @@ int gv_read_keep(const struct gv_keep *k, const char *root, int flags, struct gv
 {
 	struct kfs_cache *c = k->c;
 	struct gv_ports_sched *ps = k->ports;
-	struct rd d = { .c = c, .root = root, .r = r };
+	struct rd d = { .c = c, .root = root, .r = r, .sl = k->slow };
 	memset(r, 0, sizeof *r);
 	r->mono_ns = vclock_mono_ns();
+	d.fresh = slow_due(d.sl, r->mono_ns);
 
 	read_parse(&d, "proc/stat", GV_CPU, p_stat, r);
 	read_parse(&d, "proc/net/snmp", GV_SNMP, p_snmp, r);
@@ -508,21 +637,48 @@ int gv_read_keep(const struct gv_keep *k, const char *root, int flags, struct gv
 	}
 	read_parse(&d, "proc/net/softnet_stat", GV_SOFTNET, p_softnet, r);
 	read_parse(&d, "proc/softirqs", GV_SOFTIRQS, p_softirqs, r);
+	struct gv_slow *sl = d.sl;
+	int fresh = d.fresh;
 	read_conntrack(&d);
 	read_parse(&d, "proc/sys/fs/file-nr", GV_FILES, p_filenr, r);
 	if (!r->status[GV_FILES]) {
-		int e = kfs_cache_read_u64(c, root, "proc/sys/fs/file-max", &r->files_max);
+		int e;
+		if (sl && !fresh && sl->files_ok) {
+			e = sl->files_err;
+			r->files_max = sl->files_max;
+		} else {
+			e = kfs_cache_read_u64(c, root, "proc/sys/fs/file-max", &r->files_max);
+			if (sl) {
+				sl->files_ok = 1;
+				sl->files_err = e;
+				sl->files_max = r->files_max;
+			}
+		}
 		if (e)
 			set_err(r, GV_FILES, e, "proc/sys/fs/file-max");
 	}
-	read_parse(&d, "proc/sys/net/ipv4/ip_local_port_range", GV_PORTS, p_ports, r);
+	if (sl && !fresh && sl->ports_ok) {
+		r->ports.lo = sl->lo;
+		r->ports.hi = sl->hi;
+		r->status[GV_PORTS] = sl->ports_st;
+		memcpy(r->error[GV_PORTS], sl->ports_why, sizeof sl->ports_why);
+	} else {
+		read_parse(&d, "proc/sys/net/ipv4/ip_local_port_range", GV_PORTS, p_ports, r);
+		if (sl) {
+			sl->ports_ok = 1;
+			sl->lo = r->ports.lo;
+			sl->hi = r->ports.hi;
+			sl->ports_st = r->status[GV_PORTS];
+			memcpy(sl->ports_why, r->error[GV_PORTS], sizeof sl->ports_why);
+		}
+	}
 
 	int e = read_ifaces(&d, k->ifaces);
 	if (e == -ENOMEM) {
 		gv_reading_free(r);
 		return e;
 	}
-	read_knobs(&d);
+	read_knobs_kept(&d);
 	read_irqs(&d, k->irqs);
 	if (flags & GV_READ_NETLINK)
 		read_channels(&d, k->ifaces);

@@ -234,6 +234,7 @@ struct gv_iflist;
 struct gv_kmsg;
 struct gv_procs_sched;
 struct gv_irqkeep;
+struct gv_slow;
 struct gv_keep {
 	struct kfs_cache *c;	      /* the files read every time, open */
 	struct gv_ports_sched *ports; /* NULL: count ports whenever it could matter */
@@ -241,6 +242,7 @@ struct gv_keep {
 	struct gv_kmsg *kmsg;	      /* NULL: no kernel log (a fixture's is read whole) */
 	struct gv_procs_sched *procs; /* NULL: look the processes up every time */
 	struct gv_irqkeep *irqs;      /* NULL: read /proc/interrupts whole every time */
+	struct gv_slow *slow;	      /* NULL: read the settings every time */
 };
 int gv_read_keep(const struct gv_keep *k, const char *root, int flags, struct gv_reading *r);
 
@@ -254,6 +256,23 @@ void gv_iflist_free(struct gv_iflist *l);
 /* Ask every interface for its channels again at the next reading (after
  * vtune changed them). NULL is fine. */
 void gv_channels_forget(struct gv_iflist *l);
+
+/* The settings that change only when someone sets them (the knobs, the
+ * local port range, file-max, conntrack's table size and timeouts, each
+ * interface's receive queues and RPS masks: those again at once when a
+ * link changes), kept
+ * from one reading to the next and read again every `period` readings and
+ * whenever GV_SLOW_MAX_AGE_NS has passed since they were read, so that a
+ * change is seen within GV_SLOW_MAX_AGE_NS. A new keep reads them at every
+ * reading (period 1). NULL on no memory. */
+#define GV_SLOW_MAX_AGE_NS (10ull * 1000000000ull)
+struct gv_slow *gv_slow_new(void);
+void gv_slow_free(struct gv_slow *s);
+/* The period for readings every interval_s seconds: as many readings as
+ * fit in GV_SLOW_MAX_AGE_NS (at least 1). */
+void gv_slow_set_interval(struct gv_slow *s, double interval_s);
+/* Read them again at the next reading (vtune changed one). NULL is fine. */
+void gv_slow_forget(struct gv_slow *s);
 
 void gv_reading_free(struct gv_reading *r);
 

@@ -3,7 +3,7 @@
 # measured in the same run, one table printed and written to bench/results.md
 # (bench/run-all; about 15 minutes, needs root for the namespaces; each part
 # runs in a network namespace of its own, in rounds, and says at its top what
-# it measures and against which reference: agent-cost, agent-scale with
+# it measures and against which reference: agent-cost with read_floor.c, agent-scale with
 # connhold.c, hostd-scale with guestsim.c, reaction, crr-vs-wrk, and the
 # scenarios tests/integration/test-scenario-*.sh with SCN_ROUNDS=5: impaired,
 # with vtune, unimpaired, interleaved).
@@ -12,7 +12,7 @@
 #   BENCH_QUICK=1 make bench        tiny sizes (what the smoke test runs)
 
 BENCH_PROGS := $(B)/bench/sample_cost $(B)/bench/guestsim $(B)/bench/report_cost \
-               $(B)/bench/connhold $(B)/bench/journal_cost
+               $(B)/bench/connhold $(B)/bench/journal_cost $(B)/bench/read_floor
 
 .PHONY: bench bench-tools
 bench-tools: $(BENCH_PROGS)
@@ -28,6 +28,10 @@ $(B)/bench/guestsim: $(call obj,bench/guestsim.c)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,json-c)
 
 $(B)/bench/connhold: $(call obj,bench/connhold.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(B)/bench/read_floor: $(call obj,bench/read_floor.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 

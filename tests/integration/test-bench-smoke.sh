@@ -15,7 +15,7 @@ fail() { echo "FAIL: test-bench-smoke: $*" >&2; tail -n 40 "$TMP/log" >&2; exit 
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: test-bench-smoke needs root (namespaces)"; exit 77; }
 command -v python3 >/dev/null || { echo "SKIP: test-bench-smoke needs python3"; exit 77; }
-for p in "$B/bench/sample_cost" "$B/bench/guestsim" "$B/bench/connhold" "$B/bench/journal_cost" \
+for p in "$B/bench/sample_cost" "$B/bench/read_floor" "$B/bench/guestsim" "$B/bench/connhold" "$B/bench/journal_cost" \
 	"$B/vtune-hostd" "$B/vtune-agent" "$B/vtune"; do
 	[ -x "$p" ] || fail "no $p: build first (make all bench-tools)"
 done
@@ -29,6 +29,8 @@ grep -q '^- machine: ' "$R" || fail "no machine line"
 R1='[0-9.]+ [^|]*\([0-9.]+–[0-9.]+, [0-9]+ rounds\)' # median (min–max, N rounds)
 grep -Eq "^\| agent: CPU per full sample .*\| $R1 \|" "$R" || fail "no agent CPU figure with its spread"
 grep -Eq "^\| agent: peak RSS of \`vtune-agent run\` \| $R1 \|" "$R" || fail "no agent RSS figure"
+grep -Eq "^\| agent: CPU per sample vs the floor .*\| $R1 \| floor: $R1 \|" "$R" ||
+	fail "no agent CPU figure against the floor (bench/read_floor) in the same run"
 grep -Eq "^\| agent at scale: CPU per sample .*\| $R1 \| the same namespace idle .*: $R1 \|" "$R" ||
 	fail "no agent-at-scale CPU figure against the idle namespace"
 grep -Eq "^\| agent at scale: peak RSS .*\| $R1 \|" "$R" || fail "no agent-at-scale RSS figure"
