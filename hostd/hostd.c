@@ -4,6 +4,7 @@
  * journaled then sent, host changes applied, a control socket. */
 #include "hostd.h"
 #include "action.h"
+#include "host_view.h"
 #include "hostnet.h"
 #include "notify.h"
 #include "apply.h"
@@ -55,7 +56,7 @@ struct hostd {
 	uint64_t interval_ns, next_step_ns;
 	struct pol_plan plan;
 	struct hist_store *hist; /* key metrics for `vtune report` (NULL: none) */
-	struct hostnet_irqs *irqs; /* the host NICs' interrupts (NULL: not read) */
+	struct host_view *hv;	 /* host rows needing no hypervisor (NULL: not read) */
 	void *chans;		 /* agent channels the backend carries (channels_open) */
 	/* a step's guest applies, sent once their intents are synced together */
 	struct held_apply *held;
@@ -712,22 +713,17 @@ static void step_guest(struct hostd *h, struct guest *g, uint64_t now)
 	if (guest_report_age_ns(g, now) > HOSTD_REPORT_MAX_AGE * h->interval_ns)
 		return;
 	mvec_clear(&g->hm);
+	/* the host view: the rows that need no hypervisor, then the backend's */
+	struct host_view_guest hg = { g->bk.name, g->bk.domid, g->bk.tap, g->bk.bridge,
+				      g->bk.netns };
+	if (h->hv)
+		host_view_guest(h->hv, &g->hn, h->o.root, h->journal, &hg, now, h->interval_ns,
+				&g->hm);
 	if (h->bk && h->ops->host_view) {
 		int r = h->ops->host_view(h->bk, &g->bk, now, &g->hm);
 		if (r < 0)
 			log_debug("guest %s: host view: %s", g->bk.name, strerror(-r));
 	}
-	/* the guest's network path: tap counters and offloads, bridge-nf and
-	 * conntrack in the bridge's namespace */
-	if (g->bk.tap[0]) {
-		int r = hostnet_view(&g->hn, h->o.root, g->bk.tap, g->bk.bridge, g->bk.netns,
-				     now, &g->hm);
-		if (r < 0)
-			log_debug("guest %s: network view: %s", g->bk.name, strerror(-r));
-	}
-	/* the host's own NICs: read once per interval, for every guest */
-	if (h->irqs)
-		hostnet_irq_view(h->irqs, h->o.root, now, h->interval_ns, &g->hm);
 	g->have_host = 1;
 	hist_record(h->hist, g->bk.name, vclock_wall_ns(), &g->gm, &g->hm);
 	if (h->tuning.off)
@@ -993,7 +989,7 @@ struct hostd *hostd_new(const struct hostd_opts *o, int *err, char *why, size_t 
 	h->interval_ns = (uint64_t)(o->interval_s * 1e9);
 	pol_plan_init(&h->plan);
 	h->hist = hist_store_new(o->interval_s, 0);
-	h->irqs = hostnet_irqs_new();
+	h->hv = host_view_new();
 	backend_register_knobs();
 	h->ops = backend_find(o->backend);
 	if (!h->ops) {
@@ -1161,7 +1157,7 @@ void hostd_free(struct hostd *h)
 	pol_set_free(h->set);
 	pol_plan_free(&h->plan);
 	hist_store_free(h->hist);
-	hostnet_irqs_free(h->irqs);
+	host_view_free(h->hv);
 	loop_free(h->loop);
 	free(h);
 }
