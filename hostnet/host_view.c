@@ -18,8 +18,7 @@ struct host_view {
 	int have_prev;
 	uint64_t prev_ns;
 	int cpu_known;		/* the figures below are valid */
-	double cpu_max, all_pct;
-	int all_known;		/* the "cpu" line was in both readings */
+	double cpu_max, mean_pct;
 };
 
 struct host_view *host_view_new(void)
@@ -58,16 +57,11 @@ static void cpu_sample(struct host_view *hv, const char *root, uint64_t now_ns,
 		hv->cpu_known = 0;
 		return;
 	}
-	double mean;
+	/* the mean of the per-CPU figures, not the "cpu" line: the kernel
+	 * sums that one a moment before the others, so its share can exceed
+	 * every CPU's */
 	hv->cpu_known = hv->have_prev && now_ns > hv->prev_ns &&
-			!procstat_busy(&hv->prev, &cur, &mean, &hv->cpu_max);
-	hv->all_known = hv->cpu_known && hv->prev.have_total && cur.have_total;
-	if (hv->all_known)
-		hv->all_pct = procstat_pct(&hv->prev.total, &cur.total);
-	else if (hv->cpu_known) {
-		hv->all_pct = mean;
-		hv->all_known = 1;
-	}
+			!procstat_busy(&hv->prev, &cur, &hv->mean_pct, &hv->cpu_max);
 	procstat_free(&hv->prev);
 	hv->prev = cur;
 	hv->have_prev = 1;
@@ -112,9 +106,8 @@ int host_view_guest(struct host_view *hv, struct hostnet_state *st, const char *
 	if (hv->cpu_known) {
 		mvec_set(host, M_HOST_CPU_BUSY_MAX, hv->cpu_max);
 		mvec_set(host, M_HOST_DOM0_BUSY_MAX, hv->cpu_max);
+		mvec_set(host, M_HOST_DOM0_BUSY, hv->mean_pct);
 	}
-	if (hv->all_known)
-		mvec_set(host, M_HOST_DOM0_BUSY, hv->all_pct);
 	/* the guest's network path: tap counters and offloads, bridge-nf and
 	 * conntrack in the bridge's namespace */
 	if (g->tap && *g->tap) {

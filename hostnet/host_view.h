@@ -34,8 +34,8 @@ void host_view_free(struct host_view *hv); /* NULL is fine */
  * previous counters, zeroed before the first call; root "/" or a fixture
  * tree):
  *  - host.cpu.busy_max and host.dom0.busy_max (the busiest CPU of
- *    /proc/stat) and host.dom0.busy (its "cpu" line), over the time since
- *    the reading before; a reading younger than min_gap_ns / 2 is reused,
+ *    /proc/stat) and host.dom0.busy (the mean over its CPUs), over the
+ *    time since the reading before; a reading younger than min_gap_ns / 2 is reused,
  *    so every guest of one step sees the same figures;
  *  - with a tap: hostnet_view's rows (host.tap.*, host.bridge_nf,
  *    host.offloads_off, host.softnet.dropped, host.conntrack.*,

@@ -75,10 +75,12 @@ static void test_host_6_18(void **state)
 	assert_true(mvec_get(&m, M_HOST_BRIDGE_NF) == 0);   /* no br_netfilter there */
 
 	view(hv, &st, FX "host-6.18/t1", NULL, &g, 3, &m);
-	/* cpu0 and cpu1 each +26 busy of +87 ticks; the "cpu" line +53 of +175 */
+	/* cpu0 and cpu1 each +26 busy of +87 ticks. The "cpu" line says +53
+	 * of +175 (30.3 %, more than either CPU: the kernel sums it first);
+	 * the mean is over the CPUs' own figures. */
 	assert_true(near(mvec_get(&m, M_HOST_CPU_BUSY_MAX), 2600.0 / 87));
 	assert_true(near(mvec_get(&m, M_HOST_DOM0_BUSY_MAX), 2600.0 / 87));
-	assert_true(near(mvec_get(&m, M_HOST_DOM0_BUSY), 5300.0 / 175));
+	assert_true(near(mvec_get(&m, M_HOST_DOM0_BUSY), 2600.0 / 87));
 	/* vt0 (sysfs): rx 0 -> 619, tx 1 -> 599 over 2 s */
 	assert_true(near(mvec_get(&m, M_HOST_TAP_RX_PACKETS), 309.5));
 	assert_true(near(mvec_get(&m, M_HOST_TAP_TX_PACKETS), 299.0));
