@@ -66,9 +66,13 @@ struct backend_ops {
 	int (*event_fd)(struct backend *b);
 	/* Handle pending events without blocking; fn gets each. 0 or -errno. */
 	int (*dispatch)(struct backend *b, bk_event_fn fn, void *arg);
-	/* The host.* metrics of one guest (vCPU delay, host CPU, tap counters
-	 * as rates since the previous call for this guest, ...). Unknown ones
-	 * stay unset. 0 or -errno. */
+	/* The host.* metrics of one guest that only the hypervisor knows
+	 * (vCPU delay, time and contention, dom0 sizing, its network threads,
+	 * the SR-IOV view), rates since the previous call for this guest.
+	 * hostd runs the common host view first (hostnet/host_view.h: host
+	 * CPU, tap counters, the network path, host.pinned); a backend never
+	 * sets those rows (sim's file may, to inject them in tests). Unknown
+	 * ones stay unset. 0 or -errno. */
 	int (*host_view)(struct backend *b, const struct bk_guest *g, uint64_t now_ns,
 			 struct mvec *host);
 	/* Agent channels the backend carries itself (Xen: xenstore): start

@@ -4,6 +4,7 @@
  * and the Prometheus renderer. The step is tick.c's, plans are carried
  * out by plan_exec.c, control requests answered by ctl_cmds.c. */
 #include "hostd_int.h"
+#include "host_view.h"
 #include "action.h"
 #include "ctl.h"
 #include "knob.h"
@@ -305,7 +306,7 @@ struct hostd *hostd_new(const struct hostd_opts *o, int *err, char *why, size_t 
 	h->interval_ns = (uint64_t)(o->interval_s * 1e9);
 	pol_plan_init(&h->plan);
 	h->hist = hist_store_new(o->interval_s, 0);
-	h->irqs = hostnet_irqs_new();
+	h->hv = host_view_new();
 	backend_register_knobs();
 	h->ops = backend_find(o->backend);
 	if (!h->ops) {
@@ -473,7 +474,7 @@ void hostd_free(struct hostd *h)
 	pol_set_free(h->set);
 	pol_plan_free(&h->plan);
 	hist_store_free(h->hist);
-	hostnet_irqs_free(h->irqs);
+	host_view_free(h->hv);
 	loop_free(h->loop);
 	free(h);
 }

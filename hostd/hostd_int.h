@@ -40,7 +40,7 @@ struct hostd {
 	uint64_t interval_ns, next_step_ns;
 	struct pol_plan plan;
 	struct hist_store *hist; /* key metrics for `vtune report` (NULL: none) */
-	struct hostnet_irqs *irqs; /* the host NICs' interrupts (NULL: not read) */
+	struct host_view *hv;	 /* host rows needing no hypervisor (NULL: not read) */
 	void *chans;		 /* agent channels the backend carries (channels_open) */
 	/* a step's guest applies, sent once their intents are synced together */
 	struct held_apply *held;

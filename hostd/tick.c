@@ -3,6 +3,7 @@
  * the journal, every interval each guest with a recent report evaluated
  * (host view, engine, verdicts) and its plan carried out (plan_exec.c). */
 #include "hostd_int.h"
+#include "host_view.h"
 #include "knob.h"
 #include "log.h"
 #include "loop.h"
@@ -89,22 +90,17 @@ static void step_guest(struct hostd *h, struct guest *g, uint64_t now)
 	if (guest_report_age_ns(g, now) > HOSTD_REPORT_MAX_AGE * h->interval_ns)
 		return;
 	mvec_clear(&g->hm);
+	/* the host view: the rows that need no hypervisor, then the backend's */
+	struct host_view_guest hg = { g->bk.name, g->bk.domid, g->bk.tap, g->bk.bridge,
+				      g->bk.netns };
+	if (h->hv)
+		host_view_guest(h->hv, &g->hn, h->o.root, h->journal, &hg, now, h->interval_ns,
+				&g->hm);
 	if (h->bk && h->ops->host_view) {
 		int r = h->ops->host_view(h->bk, &g->bk, now, &g->hm);
 		if (r < 0)
 			log_debug("guest %s: host view: %s", g->bk.name, strerror(-r));
 	}
-	/* the guest's network path: tap counters and offloads, bridge-nf and
-	 * conntrack in the bridge's namespace */
-	if (g->bk.tap[0]) {
-		int r = hostnet_view(&g->hn, h->o.root, g->bk.tap, g->bk.bridge, g->bk.netns,
-				     now, &g->hm);
-		if (r < 0)
-			log_debug("guest %s: network view: %s", g->bk.name, strerror(-r));
-	}
-	/* the host's own NICs: read once per interval, for every guest */
-	if (h->irqs)
-		hostnet_irq_view(h->irqs, h->o.root, now, h->interval_ns, &g->hm);
 	g->have_host = 1;
 	hist_record(h->hist, g->bk.name, vclock_wall_ns(), &g->gm, &g->hm);
 	if (h->tuning.off)

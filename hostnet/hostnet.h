@@ -221,9 +221,10 @@ struct hostnet_state {
  * host.softnet.dropped as rates since the previous call with st
  * (unknown on the first), host.conntrack.fill (% of nf_conntrack_max in
  * netns; 0 when conntrack is absent), host.conntrack.{drops,early_drops,
- * insert_failed} as rates (its per-CPU statistics in netns). root "/" reads the live kernel (tap
- * counters through rtnetlink inside netns); another root is a fixture tree
- * (sys/class/net/TAP/statistics, proc/...). bridge is accepted for the
+ * insert_failed} as rates (its per-CPU statistics in netns). root "/" reads the live kernel
+ * inside netns; another root is a fixture tree. The tap's counters come
+ * from proc/net/dev in netns (gv_iface_read; a tree without it: the sysfs
+ * statistics files). bridge is accepted for the
  * record (bridge-nf is per namespace). Metrics that cannot be read stay
  * unknown. st is zeroed by the caller before the first call. Returns 0 or
  * -EINVAL (bad arguments). */

@@ -12,9 +12,6 @@
 
 #include <errno.h>
 #include <net/if.h>
-#include <netlink/netlink.h>
-#include <netlink/route/link.h>
-#include <netlink/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,52 +54,19 @@ struct inns {
 	struct gv_ctstat cts;
 };
 
-static int tap_live(struct inns *s)
+/* The tap's counters, one source for the live kernel and fixtures:
+ * proc/net/dev of the namespace this runs in (gv_iface_read). */
+static int tap_counters(struct inns *s)
 {
-	struct nl_sock *sk = nl_socket_alloc();
-	struct rtnl_link *link = NULL;
-	int r;
-	if (!sk)
-		return -ENOMEM;
-	if ((r = nl_connect(sk, NETLINK_ROUTE)) < 0) {
-		r = -EIO;
-		goto out;
-	}
-	if ((r = rtnl_link_get_kernel(sk, 0, s->tap, &link)) < 0) {
-		r = r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV ? -ENODEV : -EIO;
-		goto out;
-	}
-	s->rx_packets = rtnl_link_get_stat(link, RTNL_LINK_RX_PACKETS);
-	s->tx_packets = rtnl_link_get_stat(link, RTNL_LINK_TX_PACKETS);
-	s->rx_dropped = rtnl_link_get_stat(link, RTNL_LINK_RX_DROPPED);
-	s->tx_dropped = rtnl_link_get_stat(link, RTNL_LINK_TX_DROPPED);
-	s->errors = rtnl_link_get_stat(link, RTNL_LINK_RX_ERRORS) +
-		    rtnl_link_get_stat(link, RTNL_LINK_TX_ERRORS);
-	r = 0;
-out:
-	if (link)
-		rtnl_link_put(link);
-	nl_socket_free(sk);
-	return r;
-}
-
-static int tap_fixture(struct inns *s)
-{
-	static const char *const names[] = { "rx_packets", "tx_packets", "rx_dropped", "tx_dropped" };
-	uint64_t *dst[] = { &s->rx_packets, &s->tx_packets, &s->rx_dropped, &s->tx_dropped };
-	char p[128];
-	for (int i = 0; i < 4; i++) {
-		snprintf(p, sizeof p, "sys/class/net/%s/statistics/%s", s->tap, names[i]);
-		int r = kfs_read_u64(s->root, p, dst[i]);
-		if (r)
-			return r == -ENOENT ? -ENODEV : r;
-	}
-	uint64_t rx = 0, tx = 0; /* older captures lack them: 0 */
-	snprintf(p, sizeof p, "sys/class/net/%s/statistics/rx_errors", s->tap);
-	kfs_read_u64(s->root, p, &rx);
-	snprintf(p, sizeof p, "sys/class/net/%s/statistics/tx_errors", s->tap);
-	kfs_read_u64(s->root, p, &tx);
-	s->errors = rx + tx;
+	struct gv_iface f;
+	int r = gv_iface_read(s->root, s->tap, &f);
+	if (r)
+		return r;
+	s->rx_packets = f.rx_packets;
+	s->tx_packets = f.tx_packets;
+	s->rx_dropped = f.rx_dropped;
+	s->tx_dropped = f.tx_dropped;
+	s->errors = f.rx_errors + f.tx_errors;
 	return 0;
 }
 
@@ -137,7 +101,7 @@ static int read_inns(void *arg)
 	free(text);
 	s->tap_r = -ENODEV;
 	if (s->tap && *s->tap)
-		s->tap_r = s->live ? tap_live(s) : tap_fixture(s);
+		s->tap_r = tap_counters(s);
 	return 0;
 }
 

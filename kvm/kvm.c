@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kvm: the KVM backend on libvirt: guests and their agent channel, lifecycle
- * events through kvm_event, the host view from domain stats and /proc/stat,
- * pinning knobs and pin plans, VF attach. */
+ * events through kvm_event, the hypervisor's part of the host view (vCPU
+ * delay and time from domain stats, vhost workers, SR-IOV), pinning knobs
+ * and pin plans, VF attach. */
 #include "cpulist.h"
 #include "kvm.h"
 #include "netthreads.h"
@@ -33,13 +34,9 @@ struct prev {
 	uint64_t lru;	/* larger = used more recently */
 	uint64_t t_ns;	/* 0 = no sample yet */
 	int nv;
-	int have_delay, have_time, have_vbusy, have_net;
+	int have_delay, have_time, have_vbusy;
 	uint64_t vtime[KVM_MAX_VCPUS], vdelay[KVM_MAX_VCPUS];
 	double vbusy[KVM_MAX_VCPUS]; /* % of wall time per vCPU, last interval */
-	uint64_t net[4];	     /* libvirt rx.pkts, tx.pkts, rx.drop, tx.drop */
-	int ncpu;		     /* host CPUs in cpu_* (0 = none yet) */
-	uint64_t *cpu_busy, *cpu_total;
-	uint64_t all_busy, all_total;
 	/* QEMU's threads: vhost workers and the housekeeping (all but vCPUs) */
 	struct nt_thread vh[NT_MAX], hk[NT_MAX];
 	double vh_load[NT_MAX], hk_load[NT_MAX];
@@ -354,10 +351,6 @@ static void kvm_close(struct backend *b)
 	conn_close(b);
 	kvm_event_purge();
 	free(b->uri);
-	for (size_t i = 0; b->prev && i < KVM_MAX_TRACKED; i++) {
-		free(b->prev[i].cpu_busy);
-		free(b->prev[i].cpu_total);
-	}
 	free(b->prev);
 	free(b->known);
 	free(b);
@@ -568,8 +561,6 @@ static struct prev *prev_get(struct backend *b, const struct bk_guest *g)
 			lru = p;
 	}
 	/* Reuse the least recently used slot (or an empty one: lru 0). */
-	free(lru->cpu_busy);
-	free(lru->cpu_total);
 	memset(lru, 0, sizeof *lru);
 	snprintf(lru->key, sizeof lru->key, "%s", key);
 	lru->lru = ++b->lru;
@@ -593,82 +584,6 @@ static double pct(uint64_t part, uint64_t whole)
 	return v > 100 ? 100 : v;
 }
 
-/* host.cpu.busy_max and host.dom0.busy from /proc/stat since p's sample. */
-static int host_cpu(struct backend *b, struct prev *p, struct mvec *host)
-{
-	char *text;
-	size_t len;
-	int rc = kfs_read_alloc(b->root, "proc/stat", &text, &len);
-	if (rc)
-		return rc;
-	uint64_t busy[1024], total[1024], abusy = 0, atotal = 0;
-	int ncpu = 0, have_all = 0;
-	char *cur = text, *line;
-	while ((line = parse_next_line(&cur))) {
-		if (strncmp(line, "cpu", 3))
-			continue;
-		char *tok[12];
-		int nt = parse_split(line, tok, 12);
-		if (nt < 5)
-			continue;
-		uint64_t f[8] = { 0 }, t = 0;
-		int bad = 0;
-		for (int i = 0; i < 8 && i + 1 < nt && i + 1 < 12; i++) {
-			if (parse_u64(tok[i + 1], &f[i]))
-				bad = 1;
-			t += f[i];
-		}
-		if (bad)
-			continue;
-		uint64_t idle = f[3] + f[4] + f[7]; /* idle, iowait, steal */
-		if (!strcmp(tok[0], "cpu")) {
-			abusy = t - idle;
-			atotal = t;
-			have_all = 1;
-		} else if (ncpu < 1024) {
-			busy[ncpu] = t - idle;
-			total[ncpu] = t;
-			ncpu++;
-		}
-	}
-	free(text);
-	if (!have_all)
-		return -EINVAL;
-	if (p->ncpu == ncpu && p->cpu_busy) {
-		double mx = 0;
-		for (int i = 0; i < ncpu; i++) {
-			if (total[i] <= p->cpu_total[i] || busy[i] < p->cpu_busy[i])
-				continue;
-			double v = pct(busy[i] - p->cpu_busy[i], total[i] - p->cpu_total[i]);
-			if (v > mx)
-				mx = v;
-		}
-		mvec_set(host, M_HOST_CPU_BUSY_MAX, mx);
-		mvec_set(host, M_HOST_DOM0_BUSY_MAX, mx);
-		if (atotal > p->all_total && abusy >= p->all_busy)
-			mvec_set(host, M_HOST_DOM0_BUSY,
-				 pct(abusy - p->all_busy, atotal - p->all_total));
-	} else {
-		free(p->cpu_busy);
-		free(p->cpu_total);
-		p->cpu_busy = calloc((size_t)ncpu + 1, sizeof *p->cpu_busy);
-		p->cpu_total = calloc((size_t)ncpu + 1, sizeof *p->cpu_total);
-		if (!p->cpu_busy || !p->cpu_total) {
-			free(p->cpu_busy);
-			free(p->cpu_total);
-			p->cpu_busy = p->cpu_total = NULL;
-			p->ncpu = 0;
-			return -ENOMEM;
-		}
-		p->ncpu = ncpu;
-	}
-	memcpy(p->cpu_busy, busy, (size_t)ncpu * sizeof busy[0]);
-	memcpy(p->cpu_total, total, (size_t)ncpu * sizeof total[0]);
-	p->all_busy = abusy;
-	p->all_total = atotal;
-	return 0;
-}
-
 /* Parse "vcpu.N.field" → N and field; -1 when not that shape. */
 static int field_index(const char *name, const char *prefix, const char **rest)
 {
@@ -686,63 +601,29 @@ static int field_index(const char *name, const char *prefix, const char **rest)
 struct dstats {
 	int nv, have_time, have_delay;
 	uint64_t vtime[KVM_MAX_VCPUS], vdelay[KVM_MAX_VCPUS];
-	int net_ok;
-	uint64_t net[4];
 };
 
-static void parse_stats(const virDomainStatsRecord *r, const char *tap, struct dstats *s)
+static void parse_stats(const virDomainStatsRecord *r, struct dstats *s)
 {
-	char names[64][32];
-	uint64_t nv[64][4];
-	int nseen[64][4] = { { 0 } };
 	memset(s, 0, sizeof *s);
-	memset(names, 0, sizeof names);
-	memset(nv, 0, sizeof nv);
 	for (int i = 0; i < r->nparams; i++) {
 		const virTypedParameter *t = &r->params[i];
 		const char *rest;
-		int idx;
-		if ((idx = field_index(t->field, "vcpu.", &rest)) >= 0) {
-			if (idx >= KVM_MAX_VCPUS || t->type != VIR_TYPED_PARAM_ULLONG)
-				continue;
-			if (!strcmp(rest, "time")) {
-				s->vtime[idx] = t->value.ul;
-				s->have_time |= 1;
-			} else if (!strcmp(rest, "delay")) {
-				s->vdelay[idx] = t->value.ul;
-				s->have_delay |= 1;
-			} else {
-				continue;
-			}
-			if (idx + 1 > s->nv)
-				s->nv = idx + 1;
-		} else if ((idx = field_index(t->field, "net.", &rest)) >= 0 && idx < 64) {
-			static const char *const f[4] = { "rx.pkts", "tx.pkts", "rx.drop", "tx.drop" };
-			if (!strcmp(rest, "name") && t->type == VIR_TYPED_PARAM_STRING) {
-				snprintf(names[idx], sizeof names[idx], "%s", t->value.s);
-				continue;
-			}
-			for (int k = 0; k < 4; k++)
-				if (!strcmp(rest, f[k]) && t->type == VIR_TYPED_PARAM_ULLONG) {
-					nv[idx][k] = t->value.ul;
-					nseen[idx][k] = 1;
-				}
+		int idx = field_index(t->field, "vcpu.", &rest);
+		if (idx < 0 || idx >= KVM_MAX_VCPUS || t->type != VIR_TYPED_PARAM_ULLONG)
+			continue;
+		if (!strcmp(rest, "time")) {
+			s->vtime[idx] = t->value.ul;
+			s->have_time |= 1;
+		} else if (!strcmp(rest, "delay")) {
+			s->vdelay[idx] = t->value.ul;
+			s->have_delay |= 1;
+		} else {
+			continue;
 		}
+		if (idx + 1 > s->nv)
+			s->nv = idx + 1;
 	}
-	for (int i = 0; i < 64; i++) {
-		if (!nseen[i][0] && !nseen[i][1])
-			continue;
-		if (tap && tap[0] && strcmp(names[i], tap))
-			continue;
-		for (int k = 0; k < 4; k++)
-			s->net[k] += nv[i][k];
-		s->net_ok = 1;
-	}
-}
-
-static double rate(uint64_t now, uint64_t before, uint64_t dt_ns)
-{
-	return (double)(now - before) * 1e9 / (double)dt_ns;
 }
 
 /* One set of QEMU's threads sampled: rates into load (and the maxima). */
@@ -780,14 +661,16 @@ static void threads_sample(struct backend *b, struct prev *p, const struct bk_gu
 	p->thr_ns = now_ns;
 }
 
+/* The hypervisor's part of the host view (backend.h): vCPU delay and time
+ * from libvirt's domain stats, the vhost workers, the SR-IOV view. The
+ * host's CPU load and the tap's counters are the common host view's
+ * (hostnet/host_view.h). */
 static int kvm_host_view(struct backend *b, const struct bk_guest *g, uint64_t now_ns,
 			 struct mvec *host)
 {
 	struct prev *p = prev_get(b, g);
 	uint64_t dt = p->t_ns && now_ns > p->t_ns ? now_ns - p->t_ns : 0;
-	int rc = host_cpu(b, p, host);
-	if (rc)
-		log_debug("kvm: %sproc/stat: %s", b->root, strerror(-rc));
+	int rc;
 	threads_sample(b, p, g, now_ns, host);
 	if ((rc = kvm_sriov_metrics(b, b->root, g, now_ns, host)))
 		log_debug("kvm: SR-IOV view: %s", strerror(-rc));
@@ -802,7 +685,7 @@ static int kvm_host_view(struct backend *b, const struct bk_guest *g, uint64_t n
 	virDomainStatsRecordPtr *recs = NULL;
 	/* NOWAIT: a guest whose monitor is busy gives what it can at once, and
 	 * never holds up the loop for the job timeout. */
-	unsigned types = VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE;
+	unsigned types = VIR_DOMAIN_STATS_VCPU;
 	int nr = virDomainListGetStats(doms, types, &recs, VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
 	if (nr < 0) {
 		virErrorPtr e = virGetLastError();
@@ -820,7 +703,7 @@ static int kvm_host_view(struct backend *b, const struct bk_guest *g, uint64_t n
 		return -ENOMEM;
 	}
 	if (nr > 0)
-		parse_stats(recs[0], g->tap, s);
+		parse_stats(recs[0], s);
 	virDomainStatsRecordListFree(recs);
 
 	if (dt && s->nv && s->nv == p->nv) {
@@ -855,22 +738,11 @@ static int kvm_host_view(struct backend *b, const struct bk_guest *g, uint64_t n
 			mvec_set(host, M_HOST_VCPU_BUSY_MAX, vmx > 100 ? 100 : vmx);
 		}
 	}
-	/* libvirt reports a tap's counters from the guest's side (it swaps the
-	 * tap's own rx/tx): libvirt rx = to the guest = the tap's tx. */
-	if (dt && s->net_ok && p->have_net && s->net[0] >= p->net[0] && s->net[1] >= p->net[1] &&
-	    s->net[2] >= p->net[2] && s->net[3] >= p->net[3]) {
-		mvec_set(host, M_HOST_TAP_TX_PACKETS, rate(s->net[0], p->net[0], dt));
-		mvec_set(host, M_HOST_TAP_RX_PACKETS, rate(s->net[1], p->net[1], dt));
-		mvec_set(host, M_HOST_TAP_TX_DROPS, rate(s->net[2], p->net[2], dt));
-		mvec_set(host, M_HOST_TAP_RX_DROPS, rate(s->net[3], p->net[3], dt));
-	}
 	p->nv = s->nv;
 	p->have_time = s->have_time;
 	p->have_delay = s->have_delay;
 	memcpy(p->vtime, s->vtime, sizeof p->vtime);
 	memcpy(p->vdelay, s->vdelay, sizeof p->vdelay);
-	p->have_net = s->net_ok;
-	memcpy(p->net, s->net, sizeof p->net);
 	p->t_ns = now_ns;
 	free(s);
 	return 0;

@@ -3,6 +3,7 @@
  * mutable copy of the file's text and never trusts its shape. */
 #include "gview.h"
 #include "parse.h"
+#include "procstat.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -25,67 +26,43 @@ static int fail(char *err, size_t n, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* "cpu  1 2 3 ..." or "cpuN ..." → ticks. Kernels before 2.6.11 had no
- * steal field: fewer than 8 numbers is treated as steal 0 only when at least
- * the first 4 exist. */
-static int parse_cpu_line(char **tok, int nt, struct gv_cpu_ticks *c)
+/* Copy one procstat line into the guest view's shape. */
+static void cpu_ticks(const struct procstat_cpu *p, struct gv_cpu_ticks *c)
 {
-	uint64_t v[8] = { 0 };
-	if (nt < 5)
-		return -EINVAL;
-	for (int i = 0; i < 8 && i + 1 < nt; i++)
-		if (parse_u64(tok[i + 1], &v[i]))
-			return -EINVAL;
-	c->user = v[0];
-	c->nice = v[1];
-	c->system = v[2];
-	c->idle = v[3];
-	c->iowait = v[4];
-	c->irq = v[5];
-	c->softirq = v[6];
-	c->steal = v[7];
-	return 0;
+	c->id = p->id;
+	c->user = p->user;
+	c->nice = p->nice;
+	c->system = p->system;
+	c->idle = p->idle;
+	c->iowait = p->iowait;
+	c->irq = p->irq;
+	c->softirq = p->softirq;
+	c->steal = p->steal;
 }
 
+/* /proc/stat through the one parser (lib/procstat.h). */
 int gv_parse_stat(char *text, struct gv_reading *r, char *err, size_t n)
 {
-	char *cur = text, *line, *tok[16];
-	int have_total = 0, cap = 0;
+	struct procstat ps = { 0 };
+	int rc = procstat_parse(text, &ps, err, n);
 	r->ncpu = 0;
-	while ((line = parse_next_line(&cur))) {
-		if (strncmp(line, "cpu", 3))
-			continue;
-		int nt = parse_split(line, tok, 16);
-		struct gv_cpu_ticks c = { .id = -1 };
-		if (nt < 1)
-			continue;
-		if (strcmp(tok[0], "cpu")) {
-			uint64_t id;
-			if (parse_u64(tok[0] + 3, &id) || id >= GV_MAX_CPUS)
-				return fail(err, n, "/proc/stat: bad CPU line '%s'", tok[0]);
-			c.id = (int)id;
-		}
-		if (parse_cpu_line(tok, nt, &c))
-			return fail(err, n, "/proc/stat: bad numbers on line '%s'", tok[0]);
-		if (c.id < 0) {
-			r->total = c;
-			have_total = 1;
-			continue;
-		}
-		if (r->ncpu >= GV_MAX_CPUS)
-			return fail(err, n, "/proc/stat: more than %d CPUs", GV_MAX_CPUS);
-		if (r->ncpu == cap) {
-			cap = cap ? cap * 2 : 8;
-			void *p = realloc(r->cpu, (size_t)cap * sizeof *r->cpu);
-			if (!p)
-				return -ENOMEM;
+	if (!rc && !ps.have_total)
+		rc = fail(err, n, "/proc/stat: no 'cpu' total line");
+	if (!rc && ps.ncpu) {
+		void *p = realloc(r->cpu, (size_t)ps.ncpu * sizeof *r->cpu);
+		if (!p)
+			rc = -ENOMEM;
+		else
 			r->cpu = p;
-		}
-		r->cpu[r->ncpu++] = c;
 	}
-	if (!have_total)
-		return fail(err, n, "/proc/stat: no 'cpu' total line");
-	return 0;
+	if (!rc) {
+		cpu_ticks(&ps.total, &r->total);
+		for (int i = 0; i < ps.ncpu; i++)
+			cpu_ticks(&ps.cpu[i], &r->cpu[i]);
+		r->ncpu = ps.ncpu;
+	}
+	procstat_free(&ps);
+	return rc;
 }
 
 /* The catalogue's counters of one file (its C rows, metrics.h), sorted by

@@ -394,14 +394,52 @@ void gv_iflist_free(struct gv_iflist *l)
 	free(l);
 }
 
-/* /proc/net/dev: two header lines, then "name: 8 rx fields 8 tx fields".
- * 0, or -EINVAL when it is not that (the caller falls back to sysfs). Only
- * the first GV_MAX_IFACES rows are kept; others come from sysfs. */
-static int parse_netdev(char *text, struct iface_ctx *c)
+/* One line of /proc/net/dev after the two header lines: "name: 8 rx
+ * fields 8 tx fields" → *name (NUL-terminated in line) and the six
+ * counters into w (name not copied). 0 or -EINVAL. */
+static int netdev_line(char *line, char **name, struct netdev_row *w)
+{
+	char *colon = strchr(line, ':');
+	if (!colon)
+		return -EINVAL;
+	*colon = '\0';
+	while (*line == ' ')
+		line++;
+	uint64_t v[16];
+	char *p = colon + 1;
+	for (int i = 0; i < 16; i++) {
+		while (*p == ' ')
+			p++;
+		char *e = p;
+		while (*e >= '0' && *e <= '9')
+			e++;
+		if (e == p || (*e && *e != ' '))
+			return -EINVAL;
+		char save = *e;
+		*e = '\0';
+		int pe = parse_u64(p, &v[i]);
+		*e = save;
+		if (pe)
+			return -EINVAL;
+		p = e;
+	}
+	*name = line;
+	w->rx_packets = v[1];
+	w->rx_errors = v[2];
+	w->rx_dropped = v[3];
+	w->tx_packets = v[9];
+	w->tx_errors = v[10];
+	w->tx_dropped = v[11];
+	return 0;
+}
+
+/* Each row of a /proc/net/dev text (modified in place) through fn, which
+ * stops the walk with a non-zero return (returned). 0, or -EINVAL when the
+ * text is not /proc/net/dev's shape. */
+static int netdev_rows(char *text, int (*fn)(void *arg, const char *name,
+					     const struct netdev_row *w), void *arg)
 {
 	char *line = text, *next;
-	int n = 0;
-	c->nrows = 0;
 	for (int ln = 0; line && *line; ln++, line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -413,42 +451,102 @@ static int parse_netdev(char *text, struct iface_ctx *c)
 				return -EINVAL;
 			continue;
 		}
-		char *colon = strchr(line, ':');
-		if (!colon)
+		char *name;
+		struct netdev_row w;
+		if (netdev_line(line, &name, &w))
 			return -EINVAL;
-		*colon = '\0';
-		while (*line == ' ')
-			line++;
-		uint64_t v[16];
-		char *p = colon + 1;
-		for (int i = 0; i < 16; i++) {
-			while (*p == ' ')
-				p++;
-			char *e = p;
-			while (*e >= '0' && *e <= '9')
-				e++;
-			if (e == p || (*e && *e != ' '))
-				return -EINVAL;
-			char save = *e;
-			*e = '\0';
-			int pe = parse_u64(p, &v[i]);
-			*e = save;
-			if (pe)
-				return -EINVAL;
-			p = e;
-		}
-		if (strlen(line) >= GV_IFNAME_LEN || n == GV_MAX_IFACES)
-			continue;
-		struct netdev_row *w = &c->rows[n++];
-		strcpy(w->name, line);
-		w->rx_packets = v[1];
-		w->rx_errors = v[2];
-		w->rx_dropped = v[3];
-		w->tx_packets = v[9];
-		w->tx_errors = v[10];
-		w->tx_dropped = v[11];
+		int r = fn(arg, name, &w);
+		if (r)
+			return r;
 	}
-	c->nrows = n;
+	return 0;
+}
+
+static int keep_row(void *arg, const char *name, const struct netdev_row *w)
+{
+	struct iface_ctx *c = arg;
+	if (strlen(name) >= GV_IFNAME_LEN || c->nrows == GV_MAX_IFACES)
+		return 0;
+	c->rows[c->nrows] = *w;
+	strcpy(c->rows[c->nrows++].name, name);
+	return 0;
+}
+
+/* /proc/net/dev: two header lines, then "name: 8 rx fields 8 tx fields".
+ * 0, or -EINVAL when it is not that (the caller falls back to sysfs). Only
+ * the first GV_MAX_IFACES rows are kept; others come from sysfs. */
+static int parse_netdev(char *text, struct iface_ctx *c)
+{
+	c->nrows = 0;
+	int r = netdev_rows(text, keep_row, c);
+	if (r)
+		c->nrows = 0;
+	return r;
+}
+
+struct find_row {
+	const char *name;
+	struct netdev_row w;
+	int found;
+};
+
+static int find_row(void *arg, const char *name, const struct netdev_row *w)
+{
+	struct find_row *f = arg;
+	if (strcmp(name, f->name))
+		return 0;
+	f->w = *w;
+	f->found = 1;
+	return 1;
+}
+
+int gv_iface_read(const char *root, const char *name, struct gv_iface *f)
+{
+	char *text = NULL, p[256];
+	size_t len;
+	if (!name || !*name || strlen(name) >= GV_IFNAME_LEN || strchr(name, '/') || !f)
+		return -EINVAL;
+	memset(f, 0, sizeof *f);
+	strcpy(f->name, name);
+	int r = kfs_read_alloc(root, "proc/net/dev", &text, &len);
+	if (!r) {
+		struct find_row fr = { .name = name };
+		r = netdev_rows(text, find_row, &fr);
+		free(text);
+		if (r < 0)
+			return r;
+		if (!fr.found)
+			return -ENODEV;
+		f->rx_packets = fr.w.rx_packets;
+		f->tx_packets = fr.w.tx_packets;
+		f->rx_dropped = fr.w.rx_dropped;
+		f->tx_dropped = fr.w.tx_dropped;
+		f->rx_errors = fr.w.rx_errors;
+		f->tx_errors = fr.w.tx_errors;
+		return 0;
+	}
+	if (r != -ENOENT)
+		return r;
+	/* a capture without proc/net/dev: the sysfs files (errors: older
+	 * captures lack them, 0) */
+	static const struct {
+		const char *file;
+		size_t off;
+		int need;
+	} stats[] = {
+		{ "rx_packets", offsetof(struct gv_iface, rx_packets), 1 },
+		{ "tx_packets", offsetof(struct gv_iface, tx_packets), 1 },
+		{ "rx_dropped", offsetof(struct gv_iface, rx_dropped), 1 },
+		{ "tx_dropped", offsetof(struct gv_iface, tx_dropped), 1 },
+		{ "rx_errors", offsetof(struct gv_iface, rx_errors), 0 },
+		{ "tx_errors", offsetof(struct gv_iface, tx_errors), 0 },
+	};
+	for (size_t i = 0; i < sizeof stats / sizeof *stats; i++) {
+		snprintf(p, sizeof p, "sys/class/net/%s/statistics/%s", name, stats[i].file);
+		int e = kfs_read_u64(root, p, (uint64_t *)((char *)f + stats[i].off));
+		if (e && stats[i].need)
+			return e == -ENOENT ? -ENODEV : e;
+	}
 	return 0;
 }
 

@@ -118,6 +118,15 @@ struct gv_iface {
 	uint32_t ch_combined, ch_combined_max, ch_rx, ch_rx_max;
 };
 
+/* One interface's six counters under root (the host view's tap), as the
+ * guest view reads them: its row of proc/net/dev, which the kernel prints
+ * for the reading thread's network namespace (sysfs shows the namespace it
+ * was mounted in, not one entered with setns); a tree with no
+ * proc/net/dev (an older capture) gives its sysfs statistics files. Only
+ * the counters and name of f are set. 0, -ENODEV (no such interface),
+ * -EINVAL (bad name or file) or -errno. */
+int gv_iface_read(const char *root, const char *name, struct gv_iface *f);
+
 /* Knobs as read; -1 when the file is absent. */
 struct gv_knobs {
 	int64_t v[MK_COUNT]; /* the catalogue's K rows, by slot */

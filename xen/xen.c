@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xen: the Xen backend for vtune-hostd (backend_xen_ops) on libxenctrl and
- * libxenstore: domains, xenstore watches, the agent's xenstore keys, the host
- * view, vCPU pinning knobs and plans, PCI assignment. */
+ * libxenstore: domains, xenstore watches, the agent's xenstore keys, the
+ * hypervisor's part of the host view, vCPU pinning knobs and plans, PCI
+ * assignment. */
 #include "cpulist.h"
 #include "netthreads.h"
 #include "pinplan.h"
@@ -58,7 +59,6 @@ struct backend {
 	/* dom0's /proc/stat and the physical CPUs' idle time, last sample */
 	char *stat_prev;
 	uint64_t stat_ns;
-	double dom0_mean, dom0_max;
 	double dom0_pct[XEN_MAX_VCPUS]; /* each dom0 vCPU's busy %, -1 unknown */
 	int dom0_known;
 	uint64_t *idle_prev;
@@ -389,7 +389,8 @@ int xen_vcpus(struct backend *b, int domid, struct xen_vcpu *out, size_t max, si
 	return 0;
 }
 
-/* dom0's CPU load from its /proc/stat, sampled at most every SAMPLE_MIN_NS. */
+/* dom0's CPU load from its /proc/stat, sampled at most every SAMPLE_MIN_NS:
+ * each vCPU's, for the dom0-away plan (the metrics are the host view's). */
 static void dom0_sample(struct backend *b, uint64_t now_ns)
 {
 	if (b->stat_prev && now_ns - b->stat_ns < SAMPLE_MIN_NS)
@@ -399,7 +400,6 @@ static void dom0_sample(struct backend *b, uint64_t now_ns)
 	if (kfs_read_alloc(b->root, "proc/stat", &cur, &len))
 		return;
 	if (b->stat_prev && now_ns > b->stat_ns &&
-	    !xen_stat_busy(b->stat_prev, cur, &b->dom0_mean, &b->dom0_max) &&
 	    xen_stat_each(b->stat_prev, cur, b->dom0_pct, XEN_MAX_VCPUS) > 0)
 		b->dom0_known = 1;
 	free(b->stat_prev);
@@ -508,16 +508,12 @@ static int xen_host_view(struct backend *b, const struct bk_guest *g, uint64_t n
 	pcpu_sample(b, now_ns);
 	dom0_size_sample(b, now_ns);
 	xen_dom0_metrics(&b->dom0, host);
-	if (b->dom0_known) {
-		mvec_set(host, M_HOST_DOM0_BUSY, b->dom0_mean);
-		mvec_set(host, M_HOST_DOM0_BUSY_MAX, b->dom0_max);
-		double mx = b->dom0_max;
-		if (b->pcpu_known && b->pcpu_max > mx)
-			mx = b->pcpu_max;
-		mvec_set(host, M_HOST_CPU_BUSY_MAX, mx);
-	} else if (b->pcpu_known) {
+	/* dom0's own load (host.dom0.*, host.cpu.busy_max from its /proc/stat)
+	 * is the common host view's (hostnet/host_view.h); the physical CPUs'
+	 * busiest, which only the hypervisor sees, raises host.cpu.busy_max */
+	if (b->pcpu_known && (!mvec_has(host, M_HOST_CPU_BUSY_MAX) ||
+			      mvec_get(host, M_HOST_CPU_BUSY_MAX) < b->pcpu_max))
 		mvec_set(host, M_HOST_CPU_BUSY_MAX, b->pcpu_max);
-	}
 	(void)xen_sriov_metrics(b, b->root, g, now_ns, host); /* no SR-IOV here: unset */
 	struct xguest *x = find(b, g->domid);
 	if (!x)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xen_util: the Xen backend's pure parts, testable without Xen: CPU lists,
  * checks of values a guest wrote to xenstore, watch paths, dom0 CPU load
- * from /proc/stat (mean, busiest and each vCPU's). */
+ * from two /proc/stat texts (lib/procstat: mean, busiest, each vCPU's). */
 #include "cpulist.h"
 #include "xen.h"
 
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "parse.h"
+#include "procstat.h"
 #include "wire.h"
 
 int xen_value_check(const char *v, size_t len)
@@ -61,89 +62,35 @@ int xen_path_domid(const char *path, const char *suffix, int *domid)
 	return 0;
 }
 
-/* Per-CPU "cpuN ..." lines of a /proc/stat text: busy and total ticks. */
-struct cpu_ticks {
-	int id;
-	uint64_t busy, total;
-};
-
-static int stat_cpus(const char *text, struct cpu_ticks *t, int max)
+/* Both texts through the one /proc/stat parser (lib/procstat.h). */
+static int two(const char *prev, const char *cur, struct procstat *a, struct procstat *b)
 {
-	int n = 0;
-	const char *p = text;
-	while (p && *p) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		if (len > 3 && len < 512 && !strncmp(p, "cpu", 3) && p[3] >= '0' && p[3] <= '9') {
-			char line[512], *tok[16];
-			memcpy(line, p, len);
-			line[len] = '\0';
-			int k = parse_split(line, tok, 16);
-			uint64_t v[10] = { 0 }, id;
-			if (k < 5 || parse_u64(tok[0] + 3, &id) || id > XEN_MAX_CPUS)
-				return -EINVAL;
-			for (int i = 1; i < k && i <= 10; i++)
-				if (parse_u64(tok[i], &v[i - 1]))
-					return -EINVAL;
-			if (n >= max)
-				return -EINVAL;
-			/* user nice system idle iowait irq softirq steal guest guest_nice:
-			 * guest time is already in user/nice */
-			uint64_t total = 0;
-			for (int i = 0; i < 8; i++)
-				total += v[i];
-			t[n].id = (int)id;
-			t[n].total = total;
-			t[n].busy = total - v[3] - v[4] - v[7];
-			n++;
-		}
-		p = nl ? nl + 1 : NULL;
-	}
-	return n;
+	if (!prev || !cur)
+		return -EINVAL;
+	int r = procstat_parse(prev, a, NULL, 0);
+	if (!r)
+		r = procstat_parse(cur, b, NULL, 0);
+	return r;
 }
 
 int xen_stat_each(const char *prev, const char *cur, double *pct, int max)
 {
-	struct cpu_ticks a[XEN_MAX_VCPUS], b[XEN_MAX_VCPUS];
-	if (!prev || !cur || !pct)
-		return -EINVAL;
-	int na = stat_cpus(prev, a, XEN_MAX_VCPUS), nb = stat_cpus(cur, b, XEN_MAX_VCPUS);
-	if (na <= 0 || na != nb)
-		return -EINVAL;
-	for (int i = 0; i < max; i++)
-		pct[i] = -1;
-	for (int i = 0; i < na; i++) {
-		if (a[i].id != b[i].id)
-			return -EINVAL;
-		double v = 0;
-		if (b[i].total > a[i].total && b[i].busy >= a[i].busy) {
-			v = 100.0 * (double)(b[i].busy - a[i].busy) / (double)(b[i].total - a[i].total);
-			if (v > 100)
-				v = 100;
-		}
-		if (a[i].id < max)
-			pct[a[i].id] = v;
-	}
-	return na;
+	struct procstat a = { 0 }, b = { 0 };
+	int r = pct ? two(prev, cur, &a, &b) : -EINVAL;
+	if (!r)
+		r = procstat_each(&a, &b, pct, max);
+	procstat_free(&a);
+	procstat_free(&b);
+	return r;
 }
 
 int xen_stat_busy(const char *prev, const char *cur, double *mean, double *max)
 {
-	double pct[XEN_MAX_VCPUS];
-	int n = xen_stat_each(prev, cur, pct, XEN_MAX_VCPUS);
-	if (n <= 0)
-		return -EINVAL;
-	double sum = 0, mx = 0;
-	int cnt = 0;
-	for (int i = 0; i < XEN_MAX_VCPUS; i++) {
-		if (pct[i] < 0)
-			continue;
-		sum += pct[i];
-		cnt++;
-		if (pct[i] > mx)
-			mx = pct[i];
-	}
-	*mean = cnt ? sum / cnt : 0;
-	*max = mx;
-	return 0;
+	struct procstat a = { 0 }, b = { 0 };
+	int r = mean && max ? two(prev, cur, &a, &b) : -EINVAL;
+	if (!r)
+		r = procstat_busy(&a, &b, mean, max);
+	procstat_free(&a);
+	procstat_free(&b);
+	return r;
 }
