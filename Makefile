@@ -18,8 +18,11 @@ CORE_PKGS   := libnl-3.0 libnl-genl-3.0 libnl-route-3.0 yaml-0.1 json-c \
 COMMON_PKGS := $(CORE_PKGS) xenstore
 KVM_PKGS    := libvirt libxml-2.0
 XEN_PKGS    := xencontrol xenstore xenlight
-HOST_PKGS   := $(COMMON_PKGS) libvirt libxml-2.0 xencontrol xenlight
+HOST_PKGS   := $(COMMON_PKGS) libvirt libxml-2.0 xencontrol xenlight libmicrohttpd
 CLI_PKGS    := libcurl
+# vtune-hostd's own (and so vtune's, which links hostd's archive): the
+# metrics endpoint's HTTP (hostd/metrics_serve.c)
+HOSTD_PKGS  := $(CORE_PKGS) libmicrohttpd
 LIBDIR      ?= $(PREFIX)/lib
 BACKENDDIR  ?= $(LIBDIR)/vtune/backends
 
@@ -174,10 +177,10 @@ $(B)/vtune-agent: $(call obj,agent/main.c agent/xs_dl.c) $(LIBAGENT) $(LIBVTUNE)
 WHOLE = -Wl,--whole-archive $(1) -Wl,--no-whole-archive
 $(B)/vtune-hostd: $(call obj,hostd/main.c hostd/backend_mod.c) $(LIBHOSTD) $(LIBVTUNE)
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $(filter %.o,$^) $(call WHOLE,$(LIBHOSTD) $(LIBVTUNE)) \
-	  $(call pc_libs,$(CORE_PKGS)) -ldl -lm
+	  $(call pc_libs,$(HOSTD_PKGS)) -ldl -lm
 $(B)/vtune: $(call obj,cli/main.c hostd/backend_mod.c) $(LIBCLI) $(LIBHOSTD) $(LIBVTUNE)
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $(filter %.o,$^) $(LIBCLI) \
-	  $(call WHOLE,$(LIBHOSTD) $(LIBVTUNE)) $(call pc_libs,$(CORE_PKGS) $(CLI_PKGS)) -ldl -lpthread -lm
+	  $(call WHOLE,$(LIBHOSTD) $(LIBVTUNE)) $(call pc_libs,$(HOSTD_PKGS) $(CLI_PKGS)) -ldl -lpthread -lm
 
 # The programs look for the modules in BACKENDDIR (from PREFIX): rebuilt
 # when it changes, so `make install PREFIX=/usr` after `make` is right.

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* metrics_http: vtune-hostd's metrics for Prometheus: the exposition
- * renderer (OpenMetrics 1.0.0, or the classic text format 0.0.4), counters
- * of rule firings and changes, and a minimal HTTP/1.1 responder on hostd's
- * loop. Names and labels are documented in docs/fleet.md: a rename is a
- * breaking change. */
+ * renderer (OpenMetrics 1.0.0, or the classic text format 0.0.4) and
+ * counters of rule firings and changes; metrics_serve.h serves it (included
+ * here for the daemon). Names and labels are documented in docs/fleet.md:
+ * a rename is a breaking change. */
 #ifndef VTUNE_METRICS_HTTP_H
 #define VTUNE_METRICS_HTTP_H
 
@@ -11,20 +11,10 @@
 #include <stdint.h>
 
 #include "backend.h"
-#include "loop.h"
 #include "metrics.h"
+#include "metrics_serve.h"
 
-#define MH_DEFAULT_ADDR "127.0.0.1:9684"
-#define MH_MAX_CLIENTS 64	       /* connections at once; more wait in the backlog */
-#define MH_MAX_PER_PEER 48	       /* connections still sending their request, per peer:
-					* the others always keep room */
-#define MH_MAX_REQUEST 8192	       /* bytes of request line + headers */
-#define MH_REQUEST_NS (2ull * 1000000000ull) /* to send the whole request */
-#define MH_CLIENT_NS (10ull * 1000000000ull) /* a connection's whole life */
-#define MH_MAX_SERIES 8192	       /* firing + change counters kept */
-
-#define MH_CT_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
-#define MH_CT_TEXT "text/plain; version=0.0.4; charset=utf-8"
+#define MH_MAX_SERIES 8192 /* firing + change counters kept */
 
 /* One guest as the exporter shows it (pointers borrowed for one render). */
 struct mh_guest {
@@ -108,29 +98,5 @@ int mh_counter_of(int id);
  * are empty). 0 or -ENOMEM. */
 int mh_render(const struct mh_host *host, const struct mh_guest *g, size_t ng,
 	      const struct mh_counters *c, int om, char **out, size_t *len);
-
-/* Render callback the server calls on each scrape: as mh_render. */
-typedef int (*mh_render_fn)(void *arg, int om, char **out, size_t *len);
-
-struct mh_server;
-
-/* Parse a --metrics value: "off" (*off = 1), "HOST:PORT", "[V6]:PORT" or
- * "unix:PATH". 0 or -EINVAL. */
-int mh_parse_addr(const char *spec, int *off);
-
-/* Listen on spec (as mh_parse_addr; "off" is -EINVAL here) and serve
- * GET/HEAD /metrics on loop l. A unix socket's stale file is replaced and
- * the socket made mode 0666 (read-only data, as on TCP). NULL with -errno
- * in *err. */
-struct mh_server *mh_server_open(struct loop *l, const char *spec, mh_render_fn fn,
-				 void *arg, int *err);
-/* Close every connection and the listener (a unix socket is unlinked).
- * NULL is fine. */
-void mh_server_close(struct mh_server *s);
-
-/* Decide the reply to one request (request line + headers, NUL-terminated):
- * *status 200/400/404/405, *om whether OpenMetrics was asked for (Accept
- * names application/openmetrics-text), *head for HEAD. For tests. */
-void mh_http_decide(const char *req, int *status, int *om, int *head);
 
 #endif

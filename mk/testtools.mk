@@ -33,7 +33,7 @@ $(B)/tests/fault/vtune-agent: $(call obj,agent/main.c agent/xs_dl.c) $(FAULT_OBJ
 $(B)/tests/fault/vtune-hostd: $(call obj,hostd/main.c hostd/backend_mod.c) $(FAULT_OBJ) $(LIBHOSTD) $(LIBVTUNE)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $(filter %.o,$^) $(call WHOLE,$(LIBHOSTD) $(LIBVTUNE)) \
-	  $(call pc_libs,$(CORE_PKGS)) -ldl -lm
+	  $(call pc_libs,$(HOSTD_PKGS)) -ldl -lm
 
 integration: $(TEST_TOOLS) $(FAULT_PROGS)
 e2e: $(B)/tests/tools/holdsrv.static

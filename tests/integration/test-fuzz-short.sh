@@ -3,7 +3,8 @@
 # timeout: 420
 # The fuzz targets of tests/fuzz/ (wire framing and codec, policy loader,
 # /proc parsers, sock_diag parser, privops messages, the journal loader,
-# the control protocol, the libvirt domain XML reader), built with clang
+# the control protocol, the libvirt domain XML reader, the metrics
+# endpoint), built with clang
 # and ASan/UBSan and run 15 s each
 # on their seed corpus: any crash or sanitizer report fails.
 # Skipped when clang or its libFuzzer runtime (libclang-rt-dev) is missing.

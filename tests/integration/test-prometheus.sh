@@ -7,7 +7,8 @@
 # follow Prometheus' conventions (counters _total, shares _ratio 0-1), labels
 # come from the guest's domain XML, rule firings and changes are counted, a
 # guest whose agent died goes down with its series removed (not frozen),
-# slow and many scrapers are served, a unix socket works;
+# slow and many scrapers are served, a client slow to send its request is
+# cut, curl scrapes it, a unix socket works;
 # contrib/prometheus/scrape.yml is valid. (The dashboards' queries are
 # checked against a real Prometheus in test-fleet.)
 set -u
@@ -178,8 +179,12 @@ def ask(data, slow=False):
     return buf
 assert ask(b"GET / HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 404 "), "404"
 assert ask(b"POST /metrics HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 405 "), "405"
-assert ask(b"nonsense\r\n\r\n").startswith(b"HTTP/1.1 400 "), "400"
-assert ask(b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 20000 + b"\r\n\r\n").startswith(b"HTTP/1.1 413 "), "413"
+# not HTTP: closed unanswered (libmicrohttpd) or 400
+r = ask(b"nonsense\r\n\r\n")
+assert r == b"" or r.startswith(b"HTTP/1.1 400 "), r[:40]
+assert ask(b"GET /metrics SPDY/3\r\n\r\n").startswith(b"HTTP/1.1 400 "), "400"
+# headers past the connection's memory (MH_MAX_REQUEST): 431
+assert ask(b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 20000 + b"\r\n\r\n").startswith(b"HTTP/1.1 431 "), "431"
 h = ask(b"HEAD /metrics HTTP/1.1\r\n\r\n")
 assert h.startswith(b"HTTP/1.1 200 ") and h.endswith(b"\r\n\r\n"), h[-40:]
 # a slow client holding half a request does not block another scraper
@@ -188,8 +193,36 @@ slow.sendall(b"GET /metr")
 t = time.time()
 assert ask(b"GET /metrics HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 200 ")
 assert time.time() - t < 2
+# and is cut once its request is late (MH_REQUEST_NS, 2 s)
+slow.settimeout(10)
+t = time.time()
+assert slow.recv(100) == b"", "the slow client got an answer"
+assert 1 < time.time() - t < 5, time.time() - t
 slow.close()
+# a client trickling its headers a byte at a time is cut all the same
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+s.sendall(b"GET /metrics HTTP/1.1\r\n")
+t = time.time()
+try:
+    while time.time() - t < 10:
+        s.sendall(b"X")
+        time.sleep(0.2)
+except OSError:
+    pass
+assert time.time() - t < 5, "a trickling client kept its connection"
+s.close()
 PY
+# curl, as a scraper would: OpenMetrics asked for, HEAD, 404 and 405
+command -v curl >/dev/null || fail "no curl"
+curl -sS -f -H "Accept: $OMACCEPT" -o "$TMP/curl.om" -w '%{http_code} %{content_type}\n' "$URL" > "$TMP/curl.out" \
+	|| fail "curl scrape: $(cat "$TMP/curl.out")"
+grep -qx '200 application/openmetrics-text; version=1.0.0; charset=utf-8' "$TMP/curl.out" || fail "curl: $(cat "$TMP/curl.out")"
+[ "$(tail -n 1 "$TMP/curl.om")" = "# EOF" ] || fail "curl: OpenMetrics without # EOF"
+curl -sS -I "$URL" > "$TMP/curl.head" || fail "curl -I"
+grep -qi '^content-type: text/plain; version=0.0.4; charset=utf-8' "$TMP/curl.head" || fail "HEAD: $(cat "$TMP/curl.head")"
+grep -qi '^content-length: [1-9]' "$TMP/curl.head" || fail "HEAD without the body's length: $(cat "$TMP/curl.head")"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/")" = 404 ] || fail "curl: no 404"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$URL")" = 405 ] || fail "curl: no 405"
 # Many scrapers at once.
 python3 - "$URL" <<'PY' || fail "concurrent scrapes"
 import sys, threading, urllib.request

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_metrics_http: hostd's Prometheus exporter: family names, the
  * OpenMetrics and text renderings (escaping, HELP/TYPE, _total, # EOF), the
- * counters, request decisions, and the responder on a unix socket. */
+ * counters, request decisions, and the server on a unix socket with its
+ * limits. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -21,6 +22,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "metrics_http.h"
+#include "vclock.h"
 
 static void test_family_names(void **state)
 {
@@ -317,29 +319,26 @@ static void test_counters_bounded(void **state)
 
 static void test_decide_and_parse(void **state)
 {
-	int st, om, head, off;
+	int om, head, off;
 	(void)state;
-	mh_http_decide("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &st, &om, &head);
-	assert_int_equal(st, 200);
+	assert_int_equal(mh_http_decide("GET", "/metrics", NULL, &om, &head), 200);
 	assert_int_equal(om, 0);
 	assert_int_equal(head, 0);
-	mh_http_decide("GET /metrics?x=1 HTTP/1.1\r\nACCEPT: Application/OpenMetrics-Text;version=1.0.0,text/plain;q=0.5\r\n\r\n",
-		       &st, &om, &head);
-	assert_int_equal(st, 200);
+	assert_int_equal(mh_http_decide("GET", "/metrics", "text/plain;version=0.0.4", &om, &head), 200);
+	assert_int_equal(om, 0);
+	assert_int_equal(mh_http_decide("GET", "/metrics",
+					"Application/OpenMetrics-Text;version=1.0.0,text/plain;q=0.5",
+					&om, &head), 200);
 	assert_int_equal(om, 1);
-	mh_http_decide("HEAD /metrics HTTP/1.0\r\n\r\n", &st, &om, &head);
-	assert_int_equal(st, 200);
+	assert_int_equal(mh_http_decide("HEAD", "/metrics", "", &om, &head), 200);
 	assert_int_equal(head, 1);
-	mh_http_decide("POST /metrics HTTP/1.1\r\n\r\n", &st, &om, &head);
-	assert_int_equal(st, 405);
-	mh_http_decide("GET /other HTTP/1.1\r\n\r\n", &st, &om, &head);
-	assert_int_equal(st, 404);
-	mh_http_decide("GET /metricsx HTTP/1.1\r\n\r\n", &st, &om, &head);
-	assert_int_equal(st, 404);
-	mh_http_decide("garbage\r\n\r\n", &st, &om, &head);
-	assert_int_equal(st, 400);
-	mh_http_decide("GET /metrics SPDY/3\r\n\r\n", &st, &om, &head);
-	assert_int_equal(st, 400);
+	assert_int_equal(mh_http_decide("POST", "/metrics", NULL, &om, &head), 405);
+	assert_int_equal(mh_http_decide("get", "/metrics", NULL, &om, &head), 405);
+	assert_int_equal(mh_http_decide("PUT", "/other", NULL, &om, &head), 405);
+	assert_int_equal(mh_http_decide("GET", "/other", NULL, &om, &head), 404);
+	assert_int_equal(mh_http_decide("GET", "/metricsx", NULL, &om, &head), 404);
+	assert_int_equal(mh_http_decide("GET", "/metrics/", NULL, &om, &head), 404);
+	assert_int_equal(mh_http_decide("GET", "", NULL, &om, &head), 404);
 
 	assert_int_equal(mh_parse_addr("off", &off), 0);
 	assert_int_equal(off, 1);
@@ -364,11 +363,20 @@ static void test_decide_and_parse(void **state)
 }
 
 static int renders;
+static size_t big_render; /* > 0: fake_render answers that many bytes */
 
 static int fake_render(void *arg, int om, char **out, size_t *len)
 {
 	(void)arg;
 	renders++;
+	if (big_render) {
+		*out = malloc(big_render);
+		if (!*out)
+			return -ENOMEM;
+		memset(*out, '#', big_render);
+		*len = big_render;
+		return 0;
+	}
 	return mh_render(NULL, NULL, 0, NULL, om, out, len);
 }
 
@@ -446,7 +454,8 @@ static void test_server(void **state)
 	ssize_t w = write(fd, buf, MH_MAX_REQUEST + 100);
 	assert_true(w > 0);
 	n = read_reply(l, fd, buf, 65536);
-	assert_non_null(strstr(buf, "HTTP/1.1 413 "));
+	/* the URI does not fit the connection's memory: 414 (a header: 431) */
+	assert_non_null(strstr(buf, "HTTP/1.1 414 "));
 	close(fd);
 
 	/* HEAD: headers only; 405 */
@@ -481,6 +490,106 @@ static void test_server(void **state)
 	assert_true(renders >= 3);
 }
 
+/* 1: the server closed fd (EOF or reset, after what it had sent), 0: it
+ * is still open. What was read is added to *got (may be NULL). */
+static int drained(int fd, size_t *got)
+{
+	char b[65536];
+	for (;;) {
+		ssize_t r = read(fd, b, sizeof b);
+		if (r > 0 && got)
+			*got += (size_t)r;
+		if (r > 0)
+			continue;
+		return r == 0 || errno != EAGAIN;
+	}
+}
+
+static int closed(int fd)
+{
+	return drained(fd, NULL);
+}
+
+/* The limits: idle connections from one peer past MH_MAX_PER_PEER make
+ * room (the oldest is cut) and never keep a scrape out; a request not in
+ * after MH_REQUEST_NS, or a reply not taken after MH_CLIENT_NS, is cut. */
+static void test_server_limits(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_mh.XXXXXX", path[128], spec[140];
+	char *buf = malloc(65536);
+	int err = 0, idle[MH_MAX_PER_PEER + 1];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/metrics.sock", dir);
+	snprintf(spec, sizeof spec, "unix:%s", path);
+	vclock_fake_start(1000000000000ull, 1700000000000000000ull);
+	struct loop *l = loop_new(&err);
+	struct mh_server *s = mh_server_open(l, spec, fake_render, NULL, &err);
+	assert_non_null(s);
+
+	/* one idle connection more than a peer may hold: the oldest goes */
+	for (int i = 0; i <= MH_MAX_PER_PEER; i++) {
+		idle[i] = connect_unix(path);
+		if (i == 0)
+			assert_int_equal(write(idle[0], "GET /met", 8), 8);
+		for (int k = 0; k < 3; k++)
+			loop_run_once(l, 1);
+		vclock_fake_advance(1000); /* in order */
+	}
+	for (int k = 0; k < 10; k++)
+		loop_run_once(l, 1);
+	assert_true(closed(idle[0]));
+	for (int i = 1; i <= MH_MAX_PER_PEER; i++)
+		assert_false(closed(idle[i]));
+	assert_int_equal(mh_server_conns(s), MH_MAX_PER_PEER); /* closed, not just shut down */
+
+	/* a scrape is served all the same (making room again) */
+	int fd = connect_unix(path);
+	assert_int_equal(write(fd, "GET /metrics HTTP/1.1\r\n\r\n", 25), 25);
+	assert_true(read_reply(l, fd, buf, 65536) > 0);
+	assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+	close(fd);
+	assert_true(closed(idle[1]));
+
+	/* no request after MH_REQUEST_NS: cut */
+	vclock_fake_advance(MH_REQUEST_NS);
+	for (int k = 0; k < 10; k++)
+		loop_run_once(l, 1);
+	for (int i = 2; i <= MH_MAX_PER_PEER; i++)
+		assert_true(closed(idle[i]));
+	assert_int_equal(mh_server_conns(s), 0);
+	for (int i = 0; i <= MH_MAX_PER_PEER; i++)
+		close(idle[i]);
+
+	/* a reply too big for the socket, not read: cut after MH_CLIENT_NS */
+	big_render = 16u << 20;
+	fd = connect_unix(path);
+	assert_int_equal(write(fd, "GET /metrics HTTP/1.1\r\n\r\n", 25), 25);
+	for (int k = 0; k < 10; k++)
+		loop_run_once(l, 1);
+	vclock_fake_advance(MH_REQUEST_NS);
+	for (int k = 0; k < 10; k++)
+		loop_run_once(l, 1);
+	size_t got = 0;
+	assert_false(drained(fd, &got)); /* the request came in: the reply has time */
+	vclock_fake_advance(MH_CLIENT_NS);
+	int end = 0;
+	for (int k = 0; k < 1000 && !end; k++) {
+		loop_run_once(l, 1);
+		end = drained(fd, &got);
+	}
+	assert_true(end);
+	assert_true(got < big_render); /* cut short */
+	close(fd);
+	big_render = 0;
+
+	mh_server_close(s);
+	loop_free(l);
+	vclock_fake_stop();
+	rmdir(dir);
+	free(buf);
+}
+
 static void test_server_tcp(void **state)
 {
 	(void)state;
@@ -502,6 +611,7 @@ int main(void)
 		cmocka_unit_test(test_counters_bounded),
 		cmocka_unit_test(test_decide_and_parse),
 		cmocka_unit_test(test_server),
+		cmocka_unit_test(test_server_limits),
 		cmocka_unit_test(test_server_tcp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
