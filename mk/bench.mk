@@ -45,3 +45,14 @@ $(B)/bench/journal_cost: $(call obj,bench/journal_cost.c) $(LIBVTUNE)
 
 # tests/integration/test-bench-smoke.sh runs the bench programs
 integration: $(BENCH_PROGS)
+
+# mk/agent.order, the static agent's link order (bench/agent-order: needs
+# valgrind, and perf for its native passes): three passes, each over the
+# binary linked with the last one's list.
+.PHONY: agent-order
+agent-order:
+	for i in 1 2 3; do \
+	  $(MAKE) B=$(B) $(B)/vtune-agent.static && \
+	  bench/agent-order $(B)/vtune-agent.static $(AGENT_ORDER) || exit 1; \
+	done
+	$(MAKE) B=$(B) $(B)/vtune-agent.static
