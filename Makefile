@@ -168,9 +168,19 @@ $(B)/lib%.a: Makefile
 	@mkdir -p $(dir $@)
 	@rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
+# The agent's view of the action table: actions/action.c built with
+# ACT_GUEST_VIEW (the rows of the actions only vtune-hostd carries out have
+# no executor or knob kinds there), linked before libvtune.a so that the
+# agents take it instead of the full table's object.
+AGENT_VIEW := $(B)/obj/agent-view/actions/action.o
+$(AGENT_VIEW): actions/action.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (agent view)"
+	@$(CC) $(CPPFLAGS) -DACT_GUEST_VIEW $(call layer_inc,$<) $(call src_cflags,$<) -MMD -MP -c -o $@ $<
+
 # libxenstore is loaded by the xenstore transport when used (agent/xs_dl.c):
 # a KVM guest's agent needs no Xen library. The static agent links it.
-$(B)/vtune-agent: $(call obj,agent/main.c agent/xs_dl.c) $(LIBAGENT) $(LIBVTUNE)
+$(B)/vtune-agent: $(call obj,agent/main.c agent/xs_dl.c) $(AGENT_VIEW) $(LIBAGENT) $(LIBVTUNE)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(CORE_PKGS)) -ldl -lm
 # The programs that load backend modules export every symbol of the
 # libraries the modules use (-rdynamic, whole archives).
@@ -205,7 +215,7 @@ $(B)/backends/backend-xen.so: $(patsubst %.c,$(B)/pic/%.o,$(XEN_MOD_SRC)) mk/bac
 # the kernel maps 64 KiB around each page fault of the binary, so without
 # the order about the whole binary is resident; with it, mostly what runs.
 AGENT_ORDER := mk/agent.order
-$(B)/vtune-agent.static: $(call obj,agent/main.c) $(LIBAGENT) $(LIBVTUNE) $(AGENT_ORDER)
+$(B)/vtune-agent.static: $(call obj,agent/main.c) $(AGENT_VIEW) $(LIBAGENT) $(LIBVTUNE) $(AGENT_ORDER)
 	$(CC) -static -fuse-ld=lld -Wl,--gc-sections -Wl,--symbol-ordering-file=$(AGENT_ORDER) \
 	  -Wl,--no-warn-symbol-ordering $(LDFLAGS) -o $@ $(filter-out $(AGENT_ORDER),$^) \
 	  $(shell $(PKG) --static --libs $(COMMON_PKGS)) -lm

@@ -28,13 +28,27 @@ static const char *const m_sysctl[] = { "set", "scale", "step", "widen", "min", 
 
 static const struct knob_ops *const k_sysctl[] = { &knob_sysctl_ops, NULL };
 static const struct knob_ops *const k_rps[] = { &knob_rps_ops, &knob_sysctl_ops, NULL };
+#ifndef ACT_GUEST_VIEW
 static const struct knob_ops *const k_brnf[] = { &hostnet_bridge_nf_ops, &hostnet_bridge_br_ops,
 						  &hostnet_firewall_ops, NULL };
 static const struct knob_ops *const k_off[] = { &hostnet_offload_ops, NULL };
+static const struct knob_ops *const k_sriov[] = { &hostnet_vf_ops, NULL };
+#endif
 static const struct knob_ops *const k_irq[] = { &act_irq_knob_ops, NULL };
 static const struct knob_ops *const k_chan[] = { &act_channels_knob_ops, NULL };
 static const struct knob_ops *const k_nofile[] = { &act_nofile_knob_ops, NULL };
-static const struct knob_ops *const k_sriov[] = { &hostnet_vf_ops, NULL };
+
+/* The agent's build of this file (ACT_GUEST_VIEW: Makefile, AGENT_VIEW)
+ * has the same rows, but the executors and knob kinds of the actions only
+ * vtune-hostd carries out are NULL: the agent never runs a host action (it
+ * tells it as advice or refuses it, from the rest of the row), so it links
+ * neither them nor what they need (hostnet's bridge, firewall, offload and
+ * VF code, rtnetlink's library). */
+#ifdef ACT_GUEST_VIEW
+#define HOST_ONLY(x) NULL
+#else
+#define HOST_ONLY(x) x
+#endif
 
 /*              hostd       agent       once */
 #define NEVER { ACT_NO, ACT_NO, ACT_NO }
@@ -52,17 +66,18 @@ static const struct act_def table[] = {
 	  .plan = act_word_plan, .exec = act_rps_exec, .knobs = k_rps },
 	{ .kind = PA_BRIDGE_NF, .name = "bridge_nf", .run = { NEVER, HOST }, .words = w_onoff,
 	  .parse = act_bridge_nf_parse, .to_spec = act_bridge_nf_to_spec,
-	  .plan = act_bridge_nf_plan, .exec = act_bridge_nf_exec, .knobs = k_brnf },
+	  .plan = act_bridge_nf_plan, .exec = HOST_ONLY(act_bridge_nf_exec),
+	  .knobs = HOST_ONLY(k_brnf) },
 	{ .kind = PA_OFFLOAD, .name = "offload", .run = { NEVER, HOST }, .ident_key = 1,
-	  .parse = act_offload_parse, .plan = act_offload_plan, .exec = act_offload_exec,
-	  .knobs = k_off },
+	  .parse = act_offload_parse, .plan = act_offload_plan,
+	  .exec = HOST_ONLY(act_offload_exec), .knobs = HOST_ONLY(k_off) },
 	{ .kind = PA_PIN, .name = "pin", .run = { NEVER, HOST }, .by_backend = 1,
-	  .words = w_pin, .plan = act_word_plan, .exec = act_pin_exec },
+	  .words = w_pin, .plan = act_word_plan, .exec = HOST_ONLY(act_pin_exec) },
 	/* SR-IOV: the backend plans the VF (plan_pci_attach), so only where
 	 * it can; the network VF settings are rtnetlink knobs of their own */
 	{ .kind = PA_SRIOV, .name = "sriov", .run = { NEVER, HOST }, .by_backend = 1,
 	  .words = w_sriov, .parse = act_sriov_parse, .plan = act_word_plan,
-	  .exec = act_sriov_exec, .knobs = k_sriov },
+	  .exec = HOST_ONLY(act_sriov_exec), .knobs = HOST_ONLY(k_sriov) },
 	/* the seeds' guest actions, carried by protocol 2 */
 	{ .kind = PA_IRQ, .name = "irq", .run = { GUEST, HOST }, .wire_v = 2,
 	  .words = w_irq, .plan = act_word_plan, .exec = act_irq_exec, .knobs = k_irq },

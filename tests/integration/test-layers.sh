@@ -114,6 +114,7 @@ nd=0
 for d in $(find "$B/obj" "$B/pic" -name '*.d' 2>/dev/null | sort); do
 	rel=${d#"$B"/obj/}
 	[ "$rel" = "$d" ] && rel=${d#"$B"/pic/}
+	rel=${rel#agent-view/} # the agent's build of the action table (Makefile AGENT_VIEW)
 	obj=${rel%.d}
 	layer=${obj%%/*}
 	case $layer in tests|bench) continue ;; esac
