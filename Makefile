@@ -181,7 +181,7 @@ $(AGENT_VIEW): actions/action.c
 # libxenstore is loaded by the xenstore transport when used (agent/xs_dl.c):
 # a KVM guest's agent needs no Xen library. The static agent links it.
 $(B)/vtune-agent: $(call obj,agent/main.c agent/xs_dl.c) $(AGENT_VIEW) $(LIBAGENT) $(LIBVTUNE)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(CORE_PKGS)) -ldl -lm
+	$(CC) -Wl,--gc-sections $(LDFLAGS) -o $@ $^ $(call pc_libs,$(CORE_PKGS)) -ldl -lm
 # The programs that load backend modules export every symbol of the
 # libraries the modules use (-rdynamic, whole archives).
 WHOLE = -Wl,--whole-archive $(1) -Wl,--no-whole-archive
