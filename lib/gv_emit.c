@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_emit: serialise a guest-view sample to JSON text by hand. */
 #include "gv_emit.h"
+#include "report_scan.h"
 #include "gv_kmsg.h"
 #include "wire.h"
 
@@ -286,10 +287,10 @@ static void tcp(struct em *e, const struct gv_sample *s)
 	close_(e, "}");
 }
 
-static void listeners(struct em *e, const struct gv_sample *s)
+static void listeners(struct em *e, const struct gv_sample *s, int max)
 {
 	open_(e, "listeners", "[");
-	for (int i = 0; i < s->nlisteners; i++) {
+	for (int i = 0; i < s->nlisteners && i < max; i++) {
 		const struct gv_listener *l = &s->listeners[i];
 		open_(e, NULL, "{");
 		put_s(e, "family", l->family == AF_INET6 ? "ipv6" : "ipv4");
@@ -306,9 +307,15 @@ static void listeners(struct em *e, const struct gv_sample *s)
 	close_(e, "]");
 }
 
-static void softnet(struct em *e, const struct gv_sample *s)
+static void softnet(struct em *e, const struct gv_sample *s, int wire)
 {
 	open_(e, "softnet", "{");
+	if (wire) {
+		if (ok(s, GV_SOFTIRQS))
+			put_i(e, "net_rx_hot_cpu", s->netrx_hot_cpu);
+		close_(e, "}");
+		return;
+	}
 	if (ok(s, GV_SOFTNET)) {
 		open_(e, "per_cpu", "[");
 		for (int i = 0; i < s->nsoftnet; i++) {
@@ -443,9 +450,9 @@ static void knobs(struct em *e, const struct gv_sample *s)
 
 /* NIC queue interrupts, the kernel log's known lines, the listeners'
  * processes. */
-static void seeds(struct em *e, const struct gv_sample *s)
+static void seeds(struct em *e, const struct gv_sample *s, int wire)
 {
-	if (ok(s, GV_IRQS) && (s->irq.present || s->irq.irqbalance >= 0)) {
+	if (!wire && ok(s, GV_IRQS) && (s->irq.present || s->irq.irqbalance >= 0)) {
 		open_(e, "irqs", "{");
 		put_b(e, "present", s->irq.present);
 		if (s->irq.present) {
@@ -510,7 +517,17 @@ static void seeds(struct em *e, const struct gv_sample *s)
 	}
 }
 
-int gv_emit_sample(const struct gv_sample *s, struct gv_text *t)
+/* The busiest CPU of the sample (the first of equals), or -1. */
+static int busiest_cpu(const struct gv_sample *s)
+{
+	int best = -1;
+	for (int i = 0; i < s->ncpu; i++)
+		if (best < 0 || s->cpu[i].busy > s->cpu[best].busy)
+			best = i;
+	return best;
+}
+
+static int emit(const struct gv_sample *s, int wire, struct gv_text *t)
 {
 	struct em e = { .t = t, .first = 1 };
 	t->len = 0;
@@ -525,21 +542,27 @@ int gv_emit_sample(const struct gv_sample *s, struct gv_text *t)
 
 	if (ok(s, GV_CPU)) {
 		open_(&e, "cpu", "{");
-		cpu_obj(&e, "total", &s->total, 0);
+		if (!wire)
+			cpu_obj(&e, "total", &s->total, 0);
 		open_(&e, "per_cpu", "[");
+		int hot = busiest_cpu(s);
 		for (int i = 0; i < s->ncpu; i++)
-			cpu_obj(&e, NULL, &s->cpu[i], 1);
+			if (!wire || i == hot)
+				cpu_obj(&e, NULL, &s->cpu[i], 1);
 		close_(&e, "]");
 		close_(&e, "}");
 	}
-	tcp(&e, s);
+	if (!wire)
+		tcp(&e, s);
 	if (ok(s, GV_LISTENERS))
-		listeners(&e, s);
-	softnet(&e, s);
-	conntrack_ports_files(&e, s);
-	interfaces(&e, s);
-	knobs(&e, s);
-	seeds(&e, s);
+		listeners(&e, s, wire ? RSCAN_KEEP_LISTENERS : s->nlisteners);
+	softnet(&e, s, wire);
+	if (!wire) {
+		conntrack_ports_files(&e, s);
+		interfaces(&e, s);
+		knobs(&e, s);
+	}
+	seeds(&e, s, wire);
 
 	struct mvec m;
 	gv_sample_metrics(s, &m);
@@ -553,4 +576,14 @@ int gv_emit_sample(const struct gv_sample *s, struct gv_text *t)
 		return -ENOMEM;
 	t->p[t->len] = '\0';
 	return e.bad ? -EINVAL : 0;
+}
+
+int gv_emit_sample(const struct gv_sample *s, struct gv_text *t)
+{
+	return emit(s, 0, t);
+}
+
+int gv_emit_report(const struct gv_sample *s, struct gv_text *t)
+{
+	return emit(s, 1, t);
 }

@@ -54,13 +54,14 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-/* The emitter's text for s equals golden file name (plus a newline). */
-static void check_golden(const struct gv_sample *s, const char *name)
+/* The emitter's text for s equals golden file name (plus a newline): the
+ * whole document, or with wire set the report's. */
+static void check_golden(const struct gv_sample *s, const char *name, int wire)
 {
 	char path[256];
 	struct gv_text t = { 0 };
-	snprintf(path, sizeof path, FX "emit/%s.json", name);
-	assert_int_equal(gv_emit_sample(s, &t), 0);
+	snprintf(path, sizeof path, FX "emit/%s%s.json", wire ? "report-" : "", name);
+	assert_int_equal(wire ? gv_emit_report(s, &t) : gv_emit_sample(s, &t), 0);
 	struct json_object *o = json_tokener_parse(t.p);
 	assert_non_null(o);
 	json_object_put(o);
@@ -104,7 +105,8 @@ static void test_fixtures(void **state)
 			snprintf(name, sizeof name, "%s%s", pairs[i][0],
 				 flags ? "-netlink" : "");
 			sample_of(pairs[i][1], pairs[i][2], flags, &s);
-			check_golden(&s, name);
+			check_golden(&s, name, 0);
+			check_golden(&s, name, 1);
 			gv_sample_free(&s);
 		}
 }
