@@ -31,6 +31,10 @@ int gv_emit_sample(const struct gv_sample *s, struct gv_text *t);
  * "kmsg" and "processes". Returns as gv_emit_sample. */
 int gv_emit_report(const struct gv_sample *s, struct gv_text *t);
 
+/* The same walk as the table people read (gv_print.h): every group of the
+ * sample, failed ones with their error; 0 or -ENOMEM. */
+int gv_emit_table(const struct gv_sample *s, struct gv_text *t);
+
 /* Append the bytes to t (kept NUL-terminated). 0 or -ENOMEM. */
 int gv_text_add(struct gv_text *t, const char *s, size_t n);
 
