@@ -182,7 +182,8 @@ static FILE *rec_for(struct netlink *nl, const char *path)
 	    kfs_path(nl->record_dir, path, p, sizeof p))
 		goto fail;
 	(void)mkdir(nl->record_dir, 0755);
-	for (char *s = strchr(p + strlen(nl->record_dir) + 1, '/'); s; s = strchr(s + 1, '/')) {
+	/* the folders of path below the record directory (p starts with it) */
+	for (char *s = strchr(p + strlen(nl->record_dir), '/'); s; s = strchr(s + 1, '/')) {
 		*s = '\0';
 		(void)mkdir(p, 0755);
 		*s = '/';
