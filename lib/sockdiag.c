@@ -2,6 +2,7 @@
 /* sockdiag: NETLINK_SOCK_DIAG dumps of TCP sockets, live or replayed
  * through lib/netlink (a request struct plus one attribute, as iproute2). */
 #include "sockdiag.h"
+#include "vec.h"
 #include "netlink.h"
 
 #include <arpa/inet.h>
@@ -63,7 +64,8 @@ static int dump(const char *name, int family, uint32_t states, const void *bc, s
 
 struct lcollect {
 	struct gv_listener *v;
-	int n, cap;
+	int n;
+	size_t cap;
 };
 
 static int add_listener(const struct inet_diag_msg *m, void *arg)
@@ -75,13 +77,8 @@ static int add_listener(const struct inet_diag_msg *m, void *arg)
 		return 0;
 	if (c->n >= GV_MAX_LISTENERS)
 		return 0; /* keep the first ones; the rest are not reported */
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 16;
-		void *p = realloc(c->v, (size_t)c->cap * sizeof *c->v);
-		if (!p)
-			return -ENOMEM;
-		c->v = p;
-	}
+	if (VEC_RESERVE(c->v, c->cap, (size_t)c->n + 1))
+		return -ENOMEM;
 	struct gv_listener *l = &c->v[c->n++];
 	memset(l, 0, sizeof *l);
 	l->family = m->idiag_family;
