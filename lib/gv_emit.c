@@ -5,6 +5,7 @@
  * table shows it, its text (iproute2's json_print shape: the JSON-only
  * primitives do nothing in text, tx() nothing in JSON). */
 #include "gv_emit.h"
+#include "vec.h"
 #include "report_scan.h"
 #include "gv_kmsg.h"
 #include "wire.h"
@@ -29,15 +30,8 @@ struct em {
 /* Room for n more bytes and a NUL after t->len. 0 or -ENOMEM. */
 static int grow(struct gv_text *t, size_t n)
 {
-	size_t cap = t->cap ? t->cap : 4096;
-	while (cap < t->len + n + 1)
-		cap *= 2;
-	char *p = realloc(t->p, cap);
-	if (!p)
-		return -ENOMEM;
-	t->p = p;
-	t->cap = cap;
-	return 0;
+	/* a sample's text is about 5 KiB: start there */
+	return VEC_RESERVE(t->p, t->cap, t->len + n + 1 > 4096 ? t->len + n + 1 : 4096) ? -ENOMEM : 0;
 }
 
 int gv_text_add(struct gv_text *t, const char *s, size_t n)
