@@ -83,7 +83,7 @@ static int sample_text(void *arg, const char **out, size_t *len, double *interva
 	sm->prev = cur;
 	if (r)
 		return r;
-	r = gv_emit_sample(&s, &sm->text);
+	r = gv_emit_report(&s, &sm->text);
 	*interval_s = s.interval_s;
 	gv_sample_free(&s);
 	if (r == -EINVAL)

@@ -7,6 +7,7 @@
 #include "metrics.h"
 #include "parse.h"
 #include "vclock.h"
+#include "vec.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -74,7 +75,7 @@ struct xst {
 	char *ctl_seq;		/* last control/vtune/seq acted on */
 	char *seen[CTL_N];	/* last value of each key */
 	char *in;		/* lines for the session */
-	size_t inlen, inoff;
+	size_t inlen, inoff, incap;
 	uint64_t next_check;
 
 	char id[ID_MAX];	/* the domain's identity at open */
@@ -502,7 +503,7 @@ static void drop_input(struct xst *t)
 {
 	free(t->in);
 	t->in = NULL;
-	t->inlen = t->inoff = 0;
+	t->inlen = t->inoff = t->incap = 0;
 }
 
 static void xst_close(struct xst *t)
@@ -566,12 +567,10 @@ static void queue_line(struct xst *t, const char *key, const char *v, size_t len
 	}
 	if (t->inoff && t->inoff == t->inlen)
 		t->inoff = t->inlen = 0;
-	char *p = realloc(t->in, t->inlen + len + 1);
-	if (!p) {
+	if (VEC_RESERVE(t->in, t->incap, t->inlen + len + 1)) {
 		log_warn("xenstore: host message %s dropped: out of memory", key);
 		return;
 	}
-	t->in = p;
 	memcpy(t->in + t->inlen, v, len);
 	t->in[t->inlen + len] = '\n';
 	t->inlen += len + 1;

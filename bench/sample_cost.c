@@ -70,7 +70,7 @@ int main(int argc, char **argv)
 		cur.mono_ns = prev.mono_ns + 1000000000ull;
 		struct gv_sample s;
 		if (gv_sample_compute(&prev, &cur, &s) == 0) {
-			gv_emit_sample(&s, &text);
+			gv_emit_report(&s, &text);
 			gv_sample_free(&s);
 		}
 		gv_reading_free(&prev);

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "fleet_prom.h"
 #include "parse.h"
+#include "vec.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -45,7 +46,7 @@ static const char usage[] =
 
 struct buf {
 	char *p;
-	size_t n;
+	size_t n, cap;
 	int over;
 };
 
@@ -57,13 +58,11 @@ static size_t on_data(char *d, size_t sz, size_t nm, void *arg)
 		b->over = 1;
 		return 0;
 	}
-	char *p = realloc(b->p, b->n + n + 1);
-	if (!p)
+	if (VEC_RESERVE(b->p, b->cap, b->n + n + 1))
 		return 0;
-	memcpy(p + b->n, d, n);
-	b->p = p;
+	memcpy(b->p + b->n, d, n);
 	b->n += n;
-	p[b->n] = 0;
+	b->p[b->n] = 0;
 	return n;
 }
 

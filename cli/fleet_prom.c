@@ -4,6 +4,7 @@
  * per (instance, guest), the ranking and the output. */
 #include "fleet_prom.h"
 #include "parse.h"
+#include "vec.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -85,14 +86,8 @@ static struct fleet_guest *find(struct fleet *f, const char *inst, const char *g
 			return &f->g[i];
 	if (!add)
 		return NULL;
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 32;
-		struct fleet_guest *v = realloc(f->g, cap * sizeof *v);
-		if (!v)
-			return NULL;
-		f->g = v;
-		f->cap = cap;
-	}
+	if (VEC_RESERVE(f->g, f->cap, f->n + 1))
+		return NULL;
 	struct fleet_guest *g = &f->g[f->n++];
 	memset(g, 0, sizeof *g);
 	snprintf(g->instance, sizeof g->instance, "%s", inst);

@@ -105,16 +105,7 @@ static json_object *evaluate(json_object *g)
 					     capture_knob, &gm, &w, ev, diag_set->n_rules) : 0;
 	for (int i = 0; i < n; i++) {
 		const struct pol_rule_eval *x = &ev[i];
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "rule", json_object_new_string(x->rule->name));
-		json_object_object_add(o, "state", json_object_new_string(pol_rstate_name(x->state)));
-		json_object_object_add(o, "side", json_object_new_string(pol_rule_side(x->rule)));
-		json_object_object_add(o, "description", json_object_new_string(
-					       x->rule->description ? x->rule->description : ""));
-		json_object_object_add(o, "why", json_object_new_string(x->why));
-		json_object_object_add(o, "detail", json_object_new_string(x->detail));
-		json_object_object_add(o, "fix", json_object_new_string(x->fix));
-		json_object_array_add(a, o);
+		json_object_array_add(a, pol_rule_eval_json(x));
 	}
 	free(ev);
 	pol_engine_free(e);

@@ -3,6 +3,7 @@
  * are floats (NAN: unknown), times wall ns; one ring per guest, allocated
  * on its first point, freed when the guest goes. */
 #include "history.h"
+#include "vec.h"
 #include "guest.h"
 #include "journal.h"
 #include "strmap.h"
@@ -93,14 +94,8 @@ static struct ring *ring_get(struct hist_store *s, const char *name)
 	struct ring *r = find(s, name);
 	if (r)
 		return r;
-	if (s->nr == s->rcap) {
-		size_t nc = s->rcap ? s->rcap * 2 : 8;
-		struct ring *v = realloc(s->r, nc * sizeof *v);
-		if (!v)
-			return NULL;
-		s->r = v;
-		s->rcap = nc;
-	}
+	if (VEC_RESERVE(s->r, s->rcap, s->nr + 1))
+		return NULL;
 	r = &s->r[s->nr];
 	memset(r, 0, sizeof *r);
 	r->name = strdup(name);

@@ -4,6 +4,7 @@
  * and the Prometheus renderer. The step is tick.c's, plans are carried
  * out by plan_exec.c, control requests answered by ctl_cmds.c. */
 #include "hostd_int.h"
+#include "vec.h"
 #include "host_view.h"
 #include "action.h"
 #include "ctl.h"
@@ -65,10 +66,8 @@ static void on_backend(void *arg, enum bk_event_type t, const struct bk_guest *b
 				log_warn("guest %s: ignored, %d guests already", bg->name, HOSTD_MAX_GUESTS);
 				return;
 			}
-			struct guest **v = realloc(h->guests, (h->nguests + 1) * sizeof *v);
-			if (!v)
+			if (VEC_RESERVE(h->guests, h->capguests, h->nguests + 1))
 				return;
-			h->guests = v;
 			g = guest_new(bg, h->loop, &hostd_guest_hooks, h);
 			if (!g)
 				return;

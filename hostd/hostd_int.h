@@ -35,7 +35,7 @@ struct hostd {
 	struct mh_counters *mhc; /* rule firings and changes, for it */
 	int sigfd;
 	struct guest **guests;
-	size_t nguests;
+	size_t nguests, capguests;
 	uint64_t next_id;
 	uint64_t interval_ns, next_step_ns;
 	struct pol_plan plan;

@@ -3,6 +3,7 @@
  * metrics_http.h): counters, family names, the renderer. Served by
  * metrics_serve.c. */
 #include "metrics_http.h"
+#include "vec.h"
 #include "sanitize.h"
 #include "vclock.h"
 
@@ -60,15 +61,9 @@ static void count(struct mh_counters *c, int kind, const char *guest, const char
 			return;
 		}
 	}
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		struct mh_series *v = cap > MH_MAX_SERIES ? NULL : realloc(c->v, cap * sizeof *v);
-		if (!v) {
-			c->dropped++;
-			return;
-		}
-		c->v = v;
-		c->cap = cap;
+	if (c->n >= MH_MAX_SERIES || VEC_RESERVE(c->v, c->cap, c->n + 1)) {
+		c->dropped++;
+		return;
 	}
 	struct mh_series *s = &c->v[c->n++];
 	s->kind = kind;

@@ -4,6 +4,7 @@
  * changes made here, the guests' acks marked in the journal, reverts asked
  * of guests and asked again when their agent says hello. */
 #include "hostd_int.h"
+#include "vec.h"
 #include "action.h"
 #include "knob.h"
 #include "log.h"
@@ -223,16 +224,7 @@ static void send_apply(struct hostd *h, struct guest *g, struct wire_msg *m,
 static int hold_apply(struct hostd *h, struct guest *g, struct wire_msg *m,
 		      const struct guest_pending *p)
 {
-	if (h->nheld == h->capheld) {
-		size_t cap = h->capheld ? 2 * h->capheld : 16;
-		struct held_apply *v = realloc(h->held, cap * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		h->held = v;
-		h->capheld = cap;
-	}
-	h->held[h->nheld++] = (struct held_apply){ g, *m, *p };
-	return 0;
+	return VEC_PUSH(h->held, h->nheld, h->capheld, (struct held_apply){ g, *m, *p });
 }
 
 void hostd_send_held(struct hostd *h)

@@ -8,6 +8,7 @@
 #include "kfs.h"
 #include "log.h"
 #include "netns.h"
+#include "vec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -109,13 +110,13 @@ static int run_in(void *arg)
 		_exit(127);
 	}
 	close(pfd[1]);
-	size_t cap = 65536;
+	size_t cap = 0;
 	int rc = 0;
-	r->out = malloc(cap + 1);
+	r->out = NULL;
 	r->len = 0;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (r->out) {
+	for (;;) {
 		struct timespec t;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		long left = FW_TIMEOUT_MS - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
@@ -124,28 +125,21 @@ static int run_in(void *arg)
 			rc = -ETIMEDOUT;
 			break;
 		}
-		if (r->len == cap) {
+		if (r->len + 1 >= cap) { /* room for the NUL only */
 			if (cap >= FW_OUT_MAX) {
 				rc = -EFBIG;
 				break;
 			}
-			char *nb = realloc(r->out, cap * 2 + 1);
-			if (!nb) {
-				rc = -ENOMEM;
+			if ((rc = VEC_RESERVE(r->out, cap, r->len + 65536)))
 				break;
-			}
-			r->out = nb;
-			cap *= 2;
 		}
-		ssize_t got = read(pfd[0], r->out + r->len, cap - r->len);
+		ssize_t got = read(pfd[0], r->out + r->len, cap - r->len - 1);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0)
 			break;
 		r->len += (size_t)got;
 	}
-	if (!r->out)
-		rc = -ENOMEM;
 	close(pfd[0]);
 	if (rc)
 		kill(pid, SIGKILL);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostnet_ethtool: offloads (tso, gso, gro, sg) through the ethtool generic
- * netlink family (libnl-genl-3), with the SIOCETHTOOL ioctl as fallback when
- * the family is absent, replay of recorded answers, and the "offload" knob. */
+ * netlink family (lib/ethnl over lib/netlink), with the SIOCETHTOOL ioctl as
+ * fallback when the family is absent, replay of recorded answers, and the
+ * "offload" knob. */
 #include "ethnl.h"
 #include "hostnet.h"
 #include "log.h"
@@ -18,16 +19,11 @@
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <netlink/attr.h>
-#include <netlink/genl/genl.h>
-#include <netlink/msg.h>
-#include <netlink/netlink.h>
-#include <netlink/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 const char *const hostnet_offload_keys[HOSTNET_OFF_NKEYS] = { "tso", "gso", "gro", "sg", "txcsum" };
@@ -225,66 +221,63 @@ static int parse_bitset(struct nlattr *bs, unsigned *set, unsigned *listed)
 	return 0;
 }
 
+/* Each FEATURES_GET_REPLY / FEATURES_SET_REPLY of an answer into *s. */
+struct fparse {
+	struct fsnap *s;
+	int have;
+};
+
+static int on_features(const struct nlmsghdr *h, void *arg)
+{
+	struct fparse *p = arg;
+	struct fsnap *s = p->s;
+	if (h->nlmsg_type < NLMSG_MIN_TYPE || h->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN))
+		return -EINVAL;
+	const struct genlmsghdr *g = NLMSG_DATA(h);
+	struct nlattr *tb[ETHTOOL_A_FEATURES_MAX + 1];
+	if (g->cmd != ETHTOOL_MSG_FEATURES_GET_REPLY && g->cmd != ETHTOOL_MSG_FEATURES_SET_REPLY)
+		return 0;
+	int alen = (int)(h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN));
+	struct nlattr *a = (struct nlattr *)((char *)g + GENL_HDRLEN);
+	if (nla_parse(tb, ETHTOOL_A_FEATURES_MAX, a, alen, NULL) < 0)
+		return -EINVAL;
+	unsigned set, listed;
+	int r;
+	s->get = g->cmd == ETHTOOL_MSG_FEATURES_GET_REPLY;
+	if (s->get) {
+		if (!tb[ETHTOOL_A_FEATURES_HW] || !tb[ETHTOOL_A_FEATURES_ACTIVE] ||
+		    !tb[ETHTOOL_A_FEATURES_WANTED])
+			return -EINVAL;
+		if ((r = parse_bitset(tb[ETHTOOL_A_FEATURES_HW], &s->hw, &listed)) ||
+		    (r = parse_bitset(tb[ETHTOOL_A_FEATURES_WANTED], &s->wanted, &listed)) ||
+		    (r = parse_bitset(tb[ETHTOOL_A_FEATURES_ACTIVE], &s->active, &listed)))
+			return r;
+		if (tb[ETHTOOL_A_FEATURES_NOCHANGE] &&
+		    (r = parse_bitset(tb[ETHTOOL_A_FEATURES_NOCHANGE], &s->nochange, &listed)))
+			return r;
+		/* Every feature exists in the kernel's name table; a named
+		 * one not in HW is fixed. */
+		s->seen = (1u << NFEATS) - 1;
+	} else {
+		if (tb[ETHTOOL_A_FEATURES_WANTED] &&
+		    (r = parse_bitset(tb[ETHTOOL_A_FEATURES_WANTED], &set, &s->wdiff)))
+			return r;
+		if (tb[ETHTOOL_A_FEATURES_ACTIVE] &&
+		    (r = parse_bitset(tb[ETHTOOL_A_FEATURES_ACTIVE], &s->active, &s->adiff)))
+			return r;
+		s->seen = s->adiff;
+	}
+	p->have = 1;
+	return 0;
+}
+
+/* A whole answer in a buffer (replay tests, fuzzing). */
 static int parse_answer(const void *buf, size_t len, struct fsnap *s)
 {
-	const struct nlmsghdr *h = buf;
-	int have = 0;
-
+	struct fparse p = { s, 0 };
 	memset(s, 0, sizeof *s);
-	if (!buf)
-		return -EINVAL;
-	for (size_t left = len; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-		if (h->nlmsg_type == NLMSG_DONE)
-			break;
-		if (h->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *e = NLMSG_DATA(h);
-			if (h->nlmsg_len < NLMSG_LENGTH(sizeof *e))
-				return -EINVAL;
-			if (e->error)
-				return e->error < 0 ? e->error : -EPROTO;
-			continue; /* the ACK */
-		}
-		if (h->nlmsg_type < NLMSG_MIN_TYPE ||
-		    h->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN))
-			return -EINVAL;
-		const struct genlmsghdr *g = NLMSG_DATA(h);
-		struct nlattr *tb[ETHTOOL_A_FEATURES_MAX + 1];
-		if (g->cmd != ETHTOOL_MSG_FEATURES_GET_REPLY &&
-		    g->cmd != ETHTOOL_MSG_FEATURES_SET_REPLY)
-			continue;
-		int alen = (int)(h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN));
-		struct nlattr *a = (struct nlattr *)((char *)g + GENL_HDRLEN);
-		if (nla_parse(tb, ETHTOOL_A_FEATURES_MAX, a, alen, NULL) < 0)
-			return -EINVAL;
-		unsigned set, listed;
-		int r;
-		s->get = g->cmd == ETHTOOL_MSG_FEATURES_GET_REPLY;
-		if (s->get) {
-			if (!tb[ETHTOOL_A_FEATURES_HW] || !tb[ETHTOOL_A_FEATURES_ACTIVE] ||
-			    !tb[ETHTOOL_A_FEATURES_WANTED])
-				return -EINVAL;
-			if ((r = parse_bitset(tb[ETHTOOL_A_FEATURES_HW], &s->hw, &listed)) ||
-			    (r = parse_bitset(tb[ETHTOOL_A_FEATURES_WANTED], &s->wanted, &listed)) ||
-			    (r = parse_bitset(tb[ETHTOOL_A_FEATURES_ACTIVE], &s->active, &listed)))
-				return r;
-			if (tb[ETHTOOL_A_FEATURES_NOCHANGE] &&
-			    (r = parse_bitset(tb[ETHTOOL_A_FEATURES_NOCHANGE], &s->nochange, &listed)))
-				return r;
-			/* Every feature exists in the kernel's name table; a
-			 * named one not in HW is fixed. */
-			s->seen = (1u << NFEATS) - 1;
-		} else {
-			if (tb[ETHTOOL_A_FEATURES_WANTED] &&
-			    (r = parse_bitset(tb[ETHTOOL_A_FEATURES_WANTED], &set, &s->wdiff)))
-				return r;
-			if (tb[ETHTOOL_A_FEATURES_ACTIVE] &&
-			    (r = parse_bitset(tb[ETHTOOL_A_FEATURES_ACTIVE], &s->active, &s->adiff)))
-				return r;
-			s->seen = s->adiff;
-		}
-		have = 1;
-	}
-	return have ? 0 : -EINVAL;
+	int r = netlink_parse(buf, len, on_features, &p, NULL, 0, NULL);
+	return r ? r : p.have ? 0 : -EINVAL;
 }
 
 int hostnet_ethtool_parse(const void *buf, size_t len, unsigned *on, unsigned *fixed,
@@ -305,51 +298,44 @@ int hostnet_ethtool_parse(const void *buf, size_t len, unsigned *on, unsigned *f
 	return 0;
 }
 
-/* ---- live netlink ---- */
+/* ---- netlink, live or replayed ---- */
 
-/* Send one FEATURES_GET (set_entries == 0 ... with get = 1) or FEATURES_SET
- * and collect the answer (reply messages and the error/ack) into a. */
-static int nl_talk(struct nl_sock *sk, int family, const char *ifname, int get,
-		   unsigned entries, unsigned values, struct ethnl_answer *a)
+/* One FEATURES_GET (get) or FEATURES_SET of the entries to values, its
+ * answer (ethtool/WHAT-IFNAME.bin when replayed or recorded) into *s. */
+static int nl_talk(struct netlink *nl, const char *what, const char *ifname, int get,
+		   unsigned entries, unsigned values, struct fsnap *s)
 {
-	struct nl_msg *msg = nlmsg_alloc();
+	struct ethnl_req req;
+	struct fparse p = { s, 0 };
 	struct nlattr *n1, *n2, *n3;
-	int r = -ENOMEM;
+	uint16_t sz = sizeof req;
 
-	if (!msg)
-		return -ENOMEM;
-	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, NLM_F_REQUEST,
-			 get ? ETHTOOL_MSG_FEATURES_GET : ETHTOOL_MSG_FEATURES_SET,
-			 ETHTOOL_GENL_VERSION))
-		goto out;
+	memset(s, 0, sizeof *s);
 	/* Verbose bitsets (no ETHTOOL_FLAG_COMPACT_BITSETS) and a reply
 	 * (no ETHTOOL_FLAG_OMIT_REPLY). */
-	if (!(n1 = nla_nest_start(msg, ETHTOOL_A_FEATURES_HEADER | NLA_F_NESTED)) ||
-	    nla_put_string(msg, ETHTOOL_A_HEADER_DEV_NAME, ifname) ||
-	    nla_put_u32(msg, ETHTOOL_A_HEADER_FLAGS, 0))
-		goto out;
-	nla_nest_end(msg, n1);
+	if (ethnl_req(&req, nl, get ? ETHTOOL_MSG_FEATURES_GET : ETHTOOL_MSG_FEATURES_SET,
+		      ETHTOOL_A_FEATURES_HEADER, ifname))
+		return -EMSGSIZE;
 	if (!get) {
 		/* WANTED without NOMASK: only the listed bits change. */
-		if (!(n1 = nla_nest_start(msg, ETHTOOL_A_FEATURES_WANTED | NLA_F_NESTED)) ||
-		    !(n2 = nla_nest_start(msg, ETHTOOL_A_BITSET_BITS | NLA_F_NESTED)))
-			goto out;
+		if (!(n1 = netlink_nest(&req.h, sz, ETHTOOL_A_FEATURES_WANTED | NLA_F_NESTED)) ||
+		    !(n2 = netlink_nest(&req.h, sz, ETHTOOL_A_BITSET_BITS | NLA_F_NESTED)))
+			return -EMSGSIZE;
 		for (size_t i = 0; i < NFEATS; i++) {
 			if (!(entries & (1u << i)))
 				continue;
-			if (!(n3 = nla_nest_start(msg, ETHTOOL_A_BITSET_BITS_BIT | NLA_F_NESTED)) ||
-			    nla_put_string(msg, ETHTOOL_A_BITSET_BIT_NAME, feats[i].name) ||
-			    ((values & (1u << i)) && nla_put_flag(msg, ETHTOOL_A_BITSET_BIT_VALUE)))
-				goto out;
-			nla_nest_end(msg, n3);
+			if (!(n3 = netlink_nest(&req.h, sz, ETHTOOL_A_BITSET_BITS_BIT | NLA_F_NESTED)) ||
+			    netlink_put_str(&req.h, sz, ETHTOOL_A_BITSET_BIT_NAME, feats[i].name) ||
+			    ((values & (1u << i)) &&
+			     netlink_put(&req.h, sz, ETHTOOL_A_BITSET_BIT_VALUE, NULL, 0)))
+				return -EMSGSIZE;
+			netlink_nest_end(&req.h, n3);
 		}
-		nla_nest_end(msg, n2);
-		nla_nest_end(msg, n1);
+		netlink_nest_end(&req.h, n2);
+		netlink_nest_end(&req.h, n1);
 	}
-	r = ethnl_talk(sk, msg, a);
-out:
-	nlmsg_free(msg);
-	return r;
+	int r = ethnl_talk(nl, what, ifname, &req, on_features, &p);
+	return r ? r : p.have ? 0 : -EINVAL;
 }
 
 /* ---- the ioctl fallback ---- */
@@ -557,34 +543,25 @@ out:
 static int eop_run(void *arg)
 {
 	struct eop *op = arg;
-	struct ethnl_answer a = { 0 }, b = { 0 };
-	struct nl_sock *sk = NULL;
+	struct netlink nl = NETLINK_INIT;
 	struct fsnap after;
 	unsigned entries;
-	int family = 0, r;
+	int r;
 
-	if (op->root) {
-		r = ethnl_load(op->root, "features", op->ifname, &a);
-	} else {
-		if (use_ioctl())
-			return eop_ioctl(op);
-		r = ethnl_open(&sk, &family);
-		if (r == -ENOENT) {
-			log_debug("ethtool: no \"ethtool\" genetlink family, using SIOCETHTOOL");
-			return eop_ioctl(op);
-		}
-		if (!r) {
-			r = nl_talk(sk, family, op->ifname, 1, 0, 0, &a);
-			ethnl_record(record_dir, "features", op->ifname, &a);
-		}
+	if (!op->root && use_ioctl())
+		return eop_ioctl(op);
+	r = ethnl_open(&nl, op->root, record_dir);
+	if (r == -ENOENT) {
+		log_debug("ethtool: no \"ethtool\" genetlink family, using SIOCETHTOOL");
+		return eop_ioctl(op);
 	}
+	if (!r)
+		r = nl_talk(&nl, "features", op->ifname, 1, 0, 0, &op->before);
 	if (r) {
-		if (a.ext[0])
-			hostnet_set_reason("%s: %s", op->ifname, a.ext);
+		if (nl.ext[0])
+			hostnet_set_reason("%s: %s", op->ifname, nl.ext);
 		goto out;
 	}
-	if ((r = parse_answer(a.buf, a.len, &op->before)))
-		goto out;
 	if (!op->before.get) {
 		r = -EINVAL;
 		goto out;
@@ -593,33 +570,21 @@ static int eop_run(void *arg)
 		goto out;
 	if ((r = entries_for(op, &entries)))
 		goto out;
-	if (op->root) {
-		r = ethnl_load(op->root, "set", op->ifname, &b);
-	} else {
-		r = nl_talk(sk, family, op->ifname, 0, entries, op->on ? entries : 0, &b);
-		ethnl_record(record_dir, "set", op->ifname, &b);
-	}
+	r = nl_talk(&nl, "set", op->ifname, 0, entries, op->on ? entries : 0, &after);
 	if (r) {
 		hostnet_set_reason("%s: setting %s %s: %s", op->ifname,
-				   op->on ? "on" : "off", b.ext[0] ? b.ext : "", strerror(-r));
+				   op->on ? "on" : "off", nl.ext, strerror(-r));
 		goto out;
 	}
-	if ((r = parse_answer(b.buf, b.len, &after)))
-		goto out;
 	op->changed = keys_of(after.adiff, 1);
 	op->missed = keys_of(after.wdiff & entries, 0) & op->keys;
 	if (op->missed && op->undo_on_miss && !op->root) {
-		struct ethnl_answer u = { 0 };
 		unsigned back = entries & (op->before.wanted ^ (op->on ? entries : 0));
 		if (back)
-			(void)nl_talk(sk, family, op->ifname, 0, back, op->before.wanted, &u);
-		free(u.buf);
+			(void)nl_talk(&nl, "undo", op->ifname, 0, back, op->before.wanted, &after);
 	}
 out:
-	free(a.buf);
-	free(b.buf);
-	if (sk)
-		nl_socket_free(sk);
+	netlink_close(&nl);
 	return r;
 }
 

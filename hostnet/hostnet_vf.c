@@ -1,32 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* hostnet_vf: SR-IOV VF network settings through rtnetlink: RTM_GETLINK with
- * RTEXT_FILTER_VF parsed by libnl-route-3's link parser, RTM_NEWLINK with one
- * IFLA_VF_* attribute to change one; live, recorded or replayed; and the
- * "sriov-vf" knob kind. */
+/* hostnet_vf: SR-IOV VF network settings through rtnetlink (lib/netlink):
+ * RTM_GETLINK with RTEXT_FILTER_VF parsed by libnl-route-3's link parser,
+ * RTM_NEWLINK with one IFLA_VF_* attribute to change one; live, recorded or
+ * replayed; and the "sriov-vf" knob kind. */
 #include "hostnet_vf.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include <linux/if_link.h>
-#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netlink/msg.h>
-#include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/sriov.h>
-#include <netlink/socket.h>
 
-#include "kfs.h"
 #include "log.h"
+#include "netlink.h"
 #include "parse.h"
-
-#define ANSWER_MAX (1u << 20)
 
 static const char *record_dir;
 static unsigned char last_req[1024];
@@ -43,147 +36,30 @@ void hostnet_vf_last_request(const void **buf, size_t *len)
 	*len = last_req_len;
 }
 
-static int is_live(const char *root)
-{
-	return !root || !*root || !strcmp(root, "/");
-}
-
 static int ifname_ok(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 	return n > 0 && n < 16 && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
 }
 
-/* ---- one exchange: live, recorded, or replayed ---- */
+/* ---- one exchange: live, recorded, or replayed (lib/netlink) ---- */
 
-struct answer {
-	unsigned char *buf;
-	size_t len;
-};
-
-static void record(const char *what, const char *pf, const struct answer *a)
+/* req and its answer, each message to fn: <root>/rtnl/WHAT-PF.bin when
+ * replayed or recorded. The request as sent (flags and sequence number
+ * filled in) is kept for hostnet_vf_last_request. */
+static int exchange(const char *root, const char *what, const char *pf, struct nlmsghdr *req,
+		    netlink_msg_fn fn, void *arg)
 {
-	char p[PATH_MAX];
-	if (!record_dir || !*record_dir)
-		return;
-	snprintf(p, sizeof p, "%s/rtnl", record_dir);
-	mkdir(record_dir, 0755);
-	mkdir(p, 0755);
-	snprintf(p, sizeof p, "%s/rtnl/%s-%s.bin", record_dir, what, pf);
-	FILE *f = fopen(p, "wb");
-	if (!f || fwrite(a->buf, 1, a->len, f) != a->len)
-		log_warn("sriov-vf: cannot record %s", p);
-	if (f)
-		fclose(f);
-}
-
-/* Does the answer hold the NLMSG_ERROR (error or ACK) that ends seq's? */
-static int answer_done(const struct answer *a, uint32_t seq)
-{
-	size_t off = 0;
-	while (off + sizeof(struct nlmsghdr) <= a->len) {
-		const struct nlmsghdr *h = (const void *)(a->buf + off);
-		if (h->nlmsg_len < sizeof *h || h->nlmsg_len > a->len - off)
-			return 1; /* garbage: stop reading, the parser says so */
-		if (h->nlmsg_seq == seq && h->nlmsg_type == NLMSG_ERROR)
-			return 1;
-		off += NLMSG_ALIGN(h->nlmsg_len);
-	}
-	return 0;
-}
-
-static int live(struct nl_msg *req, struct answer *a)
-{
-	struct nl_sock *sk = nl_socket_alloc();
-	int rc = 0;
-	if (!sk)
-		return -ENOMEM;
-	if (nl_connect(sk, NETLINK_ROUTE) < 0) {
-		rc = -ECONNREFUSED;
-		goto out;
-	}
-	/* NLM_F_ACK (libnl's default): every answer ends with NLMSG_ERROR */
-	if (nl_send_auto(sk, req) < 0) {
-		rc = -EIO;
-		goto out;
-	}
-	uint32_t seq = nlmsg_hdr(req)->nlmsg_seq;
-	while (!answer_done(a, seq)) {
-		struct sockaddr_nl peer;
-		unsigned char *buf = NULL;
-		int n = nl_recv(sk, &peer, &buf, NULL);
-		if (n <= 0) {
-			free(buf);
-			rc = n == 0 ? -EIO : -EIO;
-			goto out;
-		}
-		if (a->len + (size_t)n > ANSWER_MAX) {
-			free(buf);
-			rc = -E2BIG;
-			goto out;
-		}
-		unsigned char *nb = realloc(a->buf, a->len + (size_t)n);
-		if (!nb) {
-			free(buf);
-			rc = -ENOMEM;
-			goto out;
-		}
-		memcpy(nb + a->len, buf, (size_t)n);
-		a->buf = nb;
-		a->len += (size_t)n;
-		free(buf);
-	}
-out:
-	nl_socket_free(sk);
-	return rc;
-}
-
-static int exchange(const char *root, const char *what, const char *pf, struct nl_msg *req,
-		    struct answer *a)
-{
-	struct nlmsghdr *h = nlmsg_hdr(req);
-	a->buf = NULL;
-	a->len = 0;
-	if (!is_live(root)) {
-		char rel[PATH_MAX];
-		char *buf;
-		size_t len;
-		last_req_len = h->nlmsg_len <= sizeof last_req ? h->nlmsg_len : 0;
-		memcpy(last_req, h, last_req_len);
-		snprintf(rel, sizeof rel, "rtnl/%s-%s.bin", what, pf);
-		int rc = kfs_read_alloc(root, rel, &buf, &len);
-		if (rc)
-			return rc;
-		a->buf = (unsigned char *)buf;
-		a->len = len;
-		return 0;
-	}
-	int rc = live(req, a);
-	/* the header as sent (pid, seq and flags filled in by libnl) */
-	last_req_len = h->nlmsg_len <= sizeof last_req ? h->nlmsg_len : 0;
-	memcpy(last_req, h, last_req_len);
+	struct netlink nl = NETLINK_INIT;
+	char path[64];
+	snprintf(path, sizeof path, "rtnl/%s-%s.bin", what, pf);
+	int rc = netlink_open(&nl, root, NETLINK_ROUTE, NULL, record_dir);
 	if (!rc)
-		record(what, pf, a);
+		rc = netlink_talk(&nl, path, req, fn, arg);
+	last_req_len = req->nlmsg_len <= sizeof last_req ? req->nlmsg_len : 0;
+	memcpy(last_req, req, last_req_len);
+	netlink_close(&nl);
 	return rc;
-}
-
-/* The first NLMSG_ERROR's error (0 for an ACK), or 1 when there is none. */
-static int answer_error(const struct answer *a)
-{
-	size_t off = 0;
-	while (off + sizeof(struct nlmsghdr) <= a->len) {
-		const struct nlmsghdr *h = (const void *)(a->buf + off);
-		if (h->nlmsg_len < sizeof *h || h->nlmsg_len > a->len - off)
-			return -EINVAL;
-		if (h->nlmsg_type == NLMSG_ERROR) {
-			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(int)))
-				return -EINVAL;
-			int e = *(const int *)NLMSG_DATA(h);
-			return e > 0 || e < -4095 ? -EINVAL : e;
-		}
-		off += NLMSG_ALIGN(h->nlmsg_len);
-	}
-	return 1;
 }
 
 static void take_link(struct nl_object *obj, void *arg)
@@ -195,59 +71,48 @@ static void take_link(struct nl_object *obj, void *arg)
 	}
 }
 
-/* The RTM_NEWLINK of the answer, parsed by libnl-route. */
-static int answer_link(const struct answer *a, struct rtnl_link **link)
+/* The answer's RTM_NEWLINK, parsed by libnl-route. */
+static int on_link(const struct nlmsghdr *h, void *arg)
 {
-	size_t off = 0;
-	*link = NULL;
-	while (off + sizeof(struct nlmsghdr) <= a->len) {
-		struct nlmsghdr *h = (void *)(a->buf + off);
-		if (h->nlmsg_len < sizeof *h || h->nlmsg_len > a->len - off)
-			return -EINVAL;
-		if (h->nlmsg_type == RTM_NEWLINK) {
-			struct nl_msg *m = nlmsg_convert(h);
-			if (!m)
-				return -ENOMEM;
-			nlmsg_set_proto(m, NETLINK_ROUTE); /* picks libnl-route's link parser */
-			int rc = nl_msg_parse(m, take_link, link);
-			nlmsg_free(m);
-			if (rc < 0 || !*link)
-				return -EINVAL;
-			return 0;
-		}
-		off += NLMSG_ALIGN(h->nlmsg_len);
-	}
-	return -EINVAL;
+	struct rtnl_link **link = arg;
+	if (h->nlmsg_type != RTM_NEWLINK || *link)
+		return 0;
+	struct nl_msg *m = nlmsg_convert((struct nlmsghdr *)h);
+	if (!m)
+		return -ENOMEM;
+	nlmsg_set_proto(m, NETLINK_ROUTE); /* picks libnl-route's link parser */
+	int rc = nl_msg_parse(m, take_link, link);
+	nlmsg_free(m);
+	return rc < 0 || !*link ? -EINVAL : 0;
 }
 
 /* ---- reading ---- */
 
 int hostnet_vf_get(const char *root, const char *pf, uint32_t vfn, struct hostnet_vf *out)
 {
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
-	struct answer a = { 0 };
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+		unsigned char attrs[64];
+	} req = {
+		.h = { .nlmsg_len = NLMSG_LENGTH(sizeof req.i), .nlmsg_type = RTM_GETLINK },
+		.i = { .ifi_family = AF_UNSPEC },
+	};
 	struct rtnl_link *link = NULL;
 	struct rtnl_link_vf *vf = NULL;
 	int rc;
 
 	if (!ifname_ok(pf))
 		return -EINVAL;
-	struct nl_msg *req = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_REQUEST);
-	if (!req)
-		return -ENOMEM;
-	if (nlmsg_append(req, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0 ||
-	    nla_put_string(req, IFLA_IFNAME, pf) < 0 ||
-	    nla_put_u32(req, IFLA_EXT_MASK, RTEXT_FILTER_VF) < 0) {
-		rc = -ENOMEM;
+	if (netlink_put_str(&req.h, sizeof req, IFLA_IFNAME, pf) ||
+	    netlink_put_u32(&req.h, sizeof req, IFLA_EXT_MASK, RTEXT_FILTER_VF))
+		return -EINVAL;
+	if ((rc = exchange(root, "getlink", pf, &req.h, on_link, &link)))
+		goto out;
+	if (!link) {
+		rc = -EINVAL; /* an answer without the link */
 		goto out;
 	}
-	if ((rc = exchange(root, "getlink", pf, req, &a)))
-		goto out;
-	rc = answer_error(&a);
-	if (rc < 0)
-		goto out;
-	if ((rc = answer_link(&a, &link)))
-		goto out;
 	uint32_t num = 0;
 	if (rtnl_link_get_num_vf(link, &num) < 0 || vfn >= num || !(vf = rtnl_link_vf_get(link, vfn))) {
 		rc = -ENOENT;
@@ -278,8 +143,6 @@ out:
 		rtnl_link_vf_put(vf);
 	if (link)
 		rtnl_link_put(link);
-	free(a.buf);
-	nlmsg_free(req);
 	return rc;
 }
 
@@ -379,9 +242,15 @@ static int parse_onoff(const char *s)
 int hostnet_vf_send(const char *root, const char *pf, int ifindex, uint32_t vf,
 		    enum hostnet_vf_field f, const char *value)
 {
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
-	struct answer a = { 0 };
-	int rc, w;
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+		unsigned char attrs[64];
+	} req = {
+		.h = { .nlmsg_len = NLMSG_LENGTH(sizeof req.i), .nlmsg_type = RTM_NEWLINK },
+		.i = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex },
+	};
+	int w;
 	union {
 		struct ifla_vf_mac mac;
 		struct ifla_vf_vlan vlan;
@@ -427,26 +296,15 @@ int hostnet_vf_send(const char *root, const char *pf, int ifindex, uint32_t vf,
 	default:
 		return -EINVAL;
 	}
-	struct nl_msg *req = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
-	if (!req)
-		return -ENOMEM;
 	struct nlattr *list, *info;
-	if (nlmsg_append(req, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0 ||
-	    !(list = nla_nest_start(req, IFLA_VFINFO_LIST)) ||
-	    !(info = nla_nest_start(req, IFLA_VF_INFO)) || nla_put(req, attr, (int)len, &u) < 0 ||
-	    nla_nest_end(req, info) < 0 || nla_nest_end(req, list) < 0) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	if ((rc = exchange(root, "setlink", pf, req, &a)))
-		goto out;
-	rc = answer_error(&a);
-	if (rc == 1)
-		rc = -EINVAL; /* no ACK in the answer */
-out:
-	free(a.buf);
-	nlmsg_free(req);
-	return rc;
+	if (!(list = netlink_nest(&req.h, sizeof req, IFLA_VFINFO_LIST)) ||
+	    !(info = netlink_nest(&req.h, sizeof req, IFLA_VF_INFO)) ||
+	    netlink_put(&req.h, sizeof req, (uint16_t)attr, &u, len))
+		return -EINVAL;
+	netlink_nest_end(&req.h, info);
+	netlink_nest_end(&req.h, list);
+	/* the answer is the ACK or the error */
+	return exchange(root, "setlink", pf, &req.h, NULL, NULL);
 }
 
 /* ---- the "sriov-vf" kind ---- */

@@ -4,6 +4,7 @@
  * delay and time from domain stats, vhost workers, SR-IOV), pinning knobs
  * and pin plans, VF attach. */
 #include "cpulist.h"
+#include "vec.h"
 #include "kvm.h"
 #include "netthreads.h"
 #include "pinplan.h"
@@ -155,14 +156,8 @@ static struct known *known_find(struct backend *b, const char *uuid, const char 
 static struct known *known_add(struct backend *b, const struct bk_guest *g,
 			       enum kvm_chan_state chan)
 {
-	if (b->nknown == b->capknown) {
-		size_t cap = b->capknown ? b->capknown * 2 : 16;
-		struct known *n = realloc(b->known, cap * sizeof *n);
-		if (!n)
-			return NULL;
-		b->known = n;
-		b->capknown = cap;
-	}
+	if (VEC_RESERVE(b->known, b->capknown, b->nknown + 1))
+		return NULL;
 	struct known *k = &b->known[b->nknown++];
 	k->g = *g;
 	k->chan = chan;

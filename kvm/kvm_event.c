@@ -2,6 +2,7 @@
 /* kvm_event: libvirt event-impl callbacks on an epoll fd plus a timerfd,
  * driven by kvm_event_run() from the daemon's own loop. */
 #include "kvm_event.h"
+#include "vec.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -121,14 +122,8 @@ static int add_handle(int fd, int events, virEventHandleCallback cb, void *opaqu
 {
 	int id = -1;
 	pthread_mutex_lock(&ev.mu);
-	if (ev.nh == ev.caph) {
-		size_t cap = ev.caph ? ev.caph * 2 : 16;
-		struct ev_handle *n = realloc(ev.h, cap * sizeof *n);
-		if (!n)
-			goto out;
-		ev.h = n;
-		ev.caph = cap;
-	}
+	if (VEC_RESERVE(ev.h, ev.caph, ev.nh + 1))
+		goto out;
 	id = ev.next_id++;
 	ev.h[ev.nh++] = (struct ev_handle){ .id = id, .fd = fd, .events = events,
 					    .cb = cb, .opaque = opaque, .ff = ff };
@@ -183,14 +178,8 @@ int kvm_event_add_timeout(int freq, virEventTimeoutCallback cb, void *opaque, vi
 {
 	int id = -1;
 	pthread_mutex_lock(&ev.mu);
-	if (ev.nt == ev.capt) {
-		size_t cap = ev.capt ? ev.capt * 2 : 16;
-		struct ev_timer *n = realloc(ev.t, cap * sizeof *n);
-		if (!n)
-			goto out;
-		ev.t = n;
-		ev.capt = cap;
-	}
+	if (VEC_RESERVE(ev.t, ev.capt, ev.nt + 1))
+		goto out;
 	id = ev.next_id++;
 	ev.t[ev.nt++] = (struct ev_timer){ .id = id, .freq = freq, .cb = cb, .opaque = opaque,
 					   .ff = ff,

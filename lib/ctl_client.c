@@ -3,6 +3,7 @@
 #include "ctl_client.h"
 #include "sanitize.h"
 #include "vclock.h"
+#include "vec.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -90,20 +91,14 @@ int ctl_request_ms(const char *path, json_object *req, json_object **reply,
 			snprintf(err, n, "vtune-hostd at %s: no reply: %s", path, strerror(-r));
 			goto out;
 		}
-		if (len + 4096 > cap) {
-			cap = cap ? cap * 2 : 65536;
-			if (cap > CTL_CLIENT_MAX_REPLY + 4096) {
-				r = -EMSGSIZE;
-				snprintf(err, n, "vtune-hostd at %s: reply too long", path);
-				goto out;
-			}
-			char *nb = realloc(buf, cap);
-			if (!nb) {
-				r = -ENOMEM;
-				snprintf(err, n, "out of memory");
-				goto out;
-			}
-			buf = nb;
+		if (len + 4096 > CTL_CLIENT_MAX_REPLY) {
+			r = -EMSGSIZE;
+			snprintf(err, n, "vtune-hostd at %s: reply too long", path);
+			goto out;
+		}
+		if ((r = VEC_RESERVE(buf, cap, len + 4096))) {
+			snprintf(err, n, "out of memory");
+			goto out;
 		}
 		ssize_t got = read(fd, buf + len, cap - len - 1);
 		if (got < 0 && errno == EINTR)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ethchan: a network device's channels (RX/TX/combined queues) through the
  * ethtool generic-netlink family (ETHTOOL_MSG_CHANNELS_GET / _SET,
- * libnl-genl-3): how many queue pairs are in use and how many the device
+ * lib/ethnl over lib/netlink): how many queue pairs are in use and how many the device
  * offers, and setting the combined count. A fixture root replays recorded
  * kernel answers (<root>/ethtool/channels-IFNAME.bin for a get,
  * channels-set-IFNAME.bin for a set). */

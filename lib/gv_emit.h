@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gv_emit: a guest-view sample as JSON text, written by hand into one
- * reusable buffer: what `vtune-agent sample --json` prints and what a
- * `report` message carries to the host. The document is the one the json-c
- * tree builder made (same keys in the same order, same digits; checked
- * against it by tests/unit/test_gv_emit.c), without a tree per sample. */
+ * reusable buffer, in two sizes: the whole document, every group, for
+ * `vtune-agent sample --json`; and the report a `report` message carries
+ * to the host: the flat metrics and the parts hostd keeps for `vtune
+ * report` (lib/report_scan.h), at the same places. Keys, order and digits
+ * are fixed by golden files (tests/fixtures/emit, test_gv_emit). */
 #ifndef VTUNE_GV_EMIT_H
 #define VTUNE_GV_EMIT_H
 
@@ -23,6 +24,16 @@ struct gv_text {
  * that is not UTF-8 (written all the same, but no peer accepts it); or
  * -ENOMEM. */
 int gv_emit_sample(const struct gv_sample *s, struct gv_text *t);
+
+/* The same for the wire: "interval_s", "errors", "metrics", and of the
+ * groups only what hostd keeps: the busiest CPU's entry of cpu.per_cpu,
+ * the first RSCAN_KEEP_LISTENERS listeners, softnet.net_rx_hot_cpu,
+ * "kmsg" and "processes". Returns as gv_emit_sample. */
+int gv_emit_report(const struct gv_sample *s, struct gv_text *t);
+
+/* The same walk as the table people read (gv_print.h): every group of the
+ * sample, failed ones with their error; 0 or -ENOMEM. */
+int gv_emit_table(const struct gv_sample *s, struct gv_text *t);
 
 /* Append the bytes to t (kept NUL-terminated). 0 or -ENOMEM. */
 int gv_text_add(struct gv_text *t, const char *s, size_t n);

@@ -2,6 +2,7 @@
 /* gv_parse: parsers for the /proc files of the guest view. Each works on a
  * mutable copy of the file's text and never trusts its shape. */
 #include "gview.h"
+#include "vec.h"
 #include "parse.h"
 #include "procstat.h"
 
@@ -312,7 +313,8 @@ int gv_parse_sockstat(char *text, int v6, struct gv_sockstat *s, char *err, size
 int gv_parse_softnet(char *text, struct gv_reading *r, char *err, size_t n)
 {
 	char *cur = text, *line, *tok[32];
-	int row = 0, cap = 0;
+	int row = 0;
+	size_t cap = 0;
 	r->nsoftnet = 0;
 	while ((line = parse_next_line(&cur))) {
 		int nt = parse_split(line, tok, 32);
@@ -331,13 +333,8 @@ int gv_parse_softnet(char *text, struct gv_reading *r, char *err, size_t n)
 		}
 		if (r->nsoftnet >= GV_MAX_CPUS)
 			return fail(err, n, "/proc/net/softnet_stat: too many rows");
-		if (r->nsoftnet == cap) {
-			cap = cap ? cap * 2 : 8;
-			void *p = realloc(r->softnet, (size_t)cap * sizeof *r->softnet);
-			if (!p)
-				return -ENOMEM;
-			r->softnet = p;
-		}
+		if (VEC_RESERVE(r->softnet, cap, (size_t)r->nsoftnet + 1))
+			return -ENOMEM;
 		struct gv_softnet_row *s = &r->softnet[r->nsoftnet++];
 		s->cpu = nt >= 13 && v[12] < GV_MAX_CPUS ? (int)v[12] : row;
 		s->processed = v[0];

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "parse.h"
 #include "vclock.h"
+#include "vec.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -184,16 +185,7 @@ static int add_pid(const char *name, void *arg)
 	int pid;
 	if (!is_pid(name, &pid))
 		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-		int *v = realloc(l->v, cap * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = pid;
-	return 0;
+	return VEC_PUSH(l->v, l->n, l->cap, pid);
 }
 
 static int cmp_int(const void *a, const void *b)

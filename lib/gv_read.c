@@ -2,6 +2,7 @@
 /* gv_read: one reading of the whole guest view, group by group, through kfs
  * (root prefix) and sock_diag. A group that fails is marked, not fatal. */
 #include "gview.h"
+#include "vec.h"
 #include "ethchan.h"
 #include "gv_irq.h"
 #include "gv_kmsg.h"
@@ -353,7 +354,7 @@ struct netdev_row {
 struct iface_ctx {
 	struct rd *d;
 	struct gv_iface *cur;
-	int cap;		/* of d->r->ifaces */
+	size_t cap;		/* of d->r->ifaces */
 	int total;		/* names seen in sys/class/net */
 	struct gv_iflist *rec;	/* where the kept names go (when listing) */
 	int nrows;		/* rows of /proc/net/dev (0: sysfs for all) */
@@ -630,14 +631,8 @@ static int add_iface(const char *name, void *arg)
 	struct gv_reading *r = c->d->r;
 	if (strlen(name) >= GV_IFNAME_LEN || r->nifaces >= GV_MAX_IFACES)
 		return 0;
-	if (r->nifaces == c->cap) {
-		int cap = c->cap ? c->cap * 2 : 4;
-		void *nv = realloc(r->ifaces, (size_t)cap * sizeof *r->ifaces);
-		if (!nv)
-			return -ENOMEM;
-		r->ifaces = nv;
-		c->cap = cap;
-	}
+	if (VEC_RESERVE(r->ifaces, c->cap, (size_t)r->nifaces + 1))
+		return -ENOMEM;
 	struct gv_iface *f = &r->ifaces[r->nifaces];
 	memset(f, 0, sizeof *f);
 	strcpy(f->name, name);

@@ -9,6 +9,7 @@
 #include "parse.h"
 #include "sanitize.h"
 #include "vclock.h"
+#include "vec.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -112,14 +113,9 @@ struct jent *jrn_find(const struct journal *j, int64_t seq)
 /* Add e (seq already checked to be increasing); marks update their set. */
 int jrn_add(struct journal *j, struct jent *e)
 {
-	if (j->n == j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 64;
-		struct jent **ne = realloc(j->ents, cap * sizeof *ne);
-		if (!ne)
-			return -ENOMEM;
-		j->ents = ne;
-		j->cap = cap;
-	}
+	int r = VEC_RESERVE(j->ents, j->cap, j->n + 1);
+	if (r)
+		return r;
 	if (strcmp(e->r.op, "set")) {
 		struct jent *set = jrn_find(j, e->r.ref);
 		set->state = op_static(e->r.op);

@@ -2,6 +2,7 @@
 /* kfs: root-prefixed reads and writes of /proc and /sys files. */
 #include "kfs.h"
 #include "parse.h"
+#include "vec.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -37,25 +38,16 @@ int kfs_read_alloc(const char *root, const char *path, char **out, size_t *len)
 	if (fd < 0)
 		return -errno;
 	/* /proc files report size 0: grow as we read. */
-	size_t cap = 4096, used = 0;
-	char *buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
+	size_t cap = 0, used = 0;
+	char *buf = NULL;
 	for (;;) {
 		if (used + 1 >= cap) {
 			if (cap >= KFS_MAX_FILE) {
 				r = -EFBIG;
 				goto fail;
 			}
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				r = -ENOMEM;
+			if ((r = VEC_RESERVE(buf, cap, used + 4096)))
 				goto fail;
-			}
-			buf = nb;
-			cap *= 2;
 		}
 		ssize_t n = read(fd, buf + used, cap - used - 1);
 		if (n < 0) {
@@ -185,15 +177,8 @@ int kfs_list(const char *root, const char *path,
 	while ((e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			char **nn = realloc(names, cap * sizeof *names);
-			if (!nn) {
-				r = -ENOMEM;
-				goto out;
-			}
-			names = nn;
-		}
+		if ((r = VEC_RESERVE(names, cap, n + 1)))
+			goto out;
 		if (!(names[n] = strdup(e->d_name))) {
 			r = -ENOMEM;
 			goto out;

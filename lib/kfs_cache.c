@@ -5,6 +5,7 @@
 #include "kfs.h"
 #include "hash.h"
 #include "parse.h"
+#include "vec.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -172,14 +173,11 @@ static int read_all(struct kfs_cache *c, int fd, size_t *len)
 	size_t used = 0;
 	for (;;) {
 		if (used + 1 >= c->cap) {
-			size_t cap = c->cap ? c->cap * 2 : 4096;
 			if (c->cap >= KFS_MAX_FILE)
 				return -EFBIG;
-			char *nb = realloc(c->buf, cap);
-			if (!nb)
-				return -ENOMEM;
-			c->buf = nb;
-			c->cap = cap;
+			int r = VEC_RESERVE(c->buf, c->cap, used + 4096);
+			if (r)
+				return r;
 		}
 		ssize_t n = pread(fd, c->buf + used, c->cap - used - 1, (off_t)used);
 		if (n < 0) {
@@ -291,14 +289,9 @@ static int read_dir(int fd, struct kfs_dir *d)
 		return -errno;
 	d->len = 0;
 	for (;;) {
-		if (d->cap - d->len < 2048) {
-			size_t cap = d->cap ? d->cap * 2 : 4096;
-			char *nb = realloc(d->ents, cap);
-			if (!nb)
-				return -ENOMEM;
-			d->ents = nb;
-			d->cap = cap;
-		}
+		int r = VEC_RESERVE(d->ents, d->cap, d->len + 4096);
+		if (r)
+			return r;
 		ssize_t n = getdents64(fd, d->ents + d->len, d->cap - d->len);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -354,15 +347,9 @@ static int sort_names(struct kfs_dir *d)
 		const char *name = REC(d, off)->d_name;
 		if (!strcmp(name, ".") || !strcmp(name, ".."))
 			continue;
-		if (d->nnames == d->ncap) {
-			size_t cap = d->ncap ? d->ncap * 2 : 16;
-			char **nn = realloc(d->names, cap * sizeof *nn);
-			if (!nn)
-				return -ENOMEM;
-			d->names = nn;
-			d->ncap = cap;
-		}
-		d->names[d->nnames++] = (char *)name;
+		int r = VEC_PUSH(d->names, d->nnames, d->ncap, (char *)name);
+		if (r)
+			return r;
 	}
 	qsort(d->names, d->nnames, sizeof *d->names, cmp_names);
 	return 0;

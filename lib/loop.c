@@ -3,6 +3,7 @@
  * (a small array: the daemon keeps only a few timers). */
 #include "loop.h"
 #include "vclock.h"
+#include "vec.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -29,8 +30,8 @@ struct timer {
 
 struct loop {
 	int ep;
-	struct fdh *fds; /* indexed by fd */
-	int nfds;
+	struct fdh *fds; /* indexed by fd, all nfds of them initialised */
+	size_t nfds;
 	uint32_t gen;
 	struct timer *timers;
 	size_t ntimers, captimers;
@@ -71,14 +72,12 @@ int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fd_fn fn, void *ar
 {
 	if (fd < 0 || !fn)
 		return -EINVAL;
-	if (fd >= l->nfds) {
-		int n = fd + 16;
-		struct fdh *v = realloc(l->fds, (size_t)n * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		memset(v + l->nfds, 0, (size_t)(n - l->nfds) * sizeof *v);
-		l->fds = v;
-		l->nfds = n;
+	if ((size_t)fd >= l->nfds) {
+		size_t old = l->nfds;
+		int r = VEC_RESERVE(l->fds, l->nfds, (size_t)fd + 1);
+		if (r)
+			return r;
+		memset(l->fds + old, 0, (l->nfds - old) * sizeof *l->fds);
 	}
 	if (l->fds[fd].gen)
 		return -EEXIST;
@@ -94,7 +93,7 @@ int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fd_fn fn, void *ar
 
 int loop_mod_fd(struct loop *l, int fd, uint32_t events)
 {
-	if (fd < 0 || fd >= l->nfds || !l->fds[fd].gen)
+	if (fd < 0 || (size_t)fd >= l->nfds || !l->fds[fd].gen)
 		return -ENOENT;
 	struct epoll_event ev = { .events = events };
 	ev.data.u64 = (uint64_t)(unsigned)fd | (uint64_t)l->fds[fd].gen << 32;
@@ -105,7 +104,7 @@ int loop_mod_fd(struct loop *l, int fd, uint32_t events)
 
 int loop_del_fd(struct loop *l, int fd)
 {
-	if (fd < 0 || fd >= l->nfds || !l->fds[fd].gen)
+	if (fd < 0 || (size_t)fd >= l->nfds || !l->fds[fd].gen)
 		return -ENOENT;
 	epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
 	l->fds[fd].gen = 0;
@@ -114,14 +113,9 @@ int loop_del_fd(struct loop *l, int fd)
 
 int loop_timer_add(struct loop *l, uint64_t at_ns, loop_timer_fn fn, void *arg)
 {
-	if (l->ntimers == l->captimers) {
-		size_t n = l->captimers ? 2 * l->captimers : 8;
-		struct timer *v = realloc(l->timers, n * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		l->timers = v;
-		l->captimers = n;
-	}
+	int r = VEC_RESERVE(l->timers, l->captimers, l->ntimers + 1);
+	if (r)
+		return r;
 	if (++l->next_id <= 0)
 		l->next_id = 1;
 	l->timers[l->ntimers++] = (struct timer){ l->next_id, at_ns, fn, arg };
@@ -209,7 +203,7 @@ int loop_run_once(struct loop *l, int max_wait_ms)
 		for (int i = 0; i < n && !l->stop; i++) {
 			int fd = (int)(ev[i].data.u64 & 0xffffffffu);
 			uint32_t gen = (uint32_t)(ev[i].data.u64 >> 32);
-			if (fd < 0 || fd >= l->nfds || l->fds[fd].gen != gen)
+			if (fd < 0 || (size_t)fd >= l->nfds || l->fds[fd].gen != gen)
 				continue; /* removed by an earlier handler of this batch */
 			l->fds[fd].fn(l->fds[fd].arg, fd, ev[i].events);
 		}

@@ -2,6 +2,7 @@
 /* procstat: the one parser of /proc/stat's CPU lines and the busy % of
  * each CPU between two readings (see procstat.h). */
 #include "procstat.h"
+#include "vec.h"
 #include "kfs.h"
 #include "parse.h"
 
@@ -47,7 +48,8 @@ static int line_ticks(char **tok, int nt, struct procstat_cpu *c)
 int procstat_parse(const char *text, struct procstat *s, char *err, size_t n)
 {
 	char *copy, *cur, *line, *tok[16];
-	int cap = 0, r = 0;
+	size_t cap = 0;
+	int r = 0;
 	if (!text || !s)
 		return -EINVAL;
 	if (!(copy = strdup(text)))
@@ -83,14 +85,9 @@ int procstat_parse(const char *text, struct procstat *s, char *err, size_t n)
 			r = fail(err, n, "/proc/stat: more than %d CPUs", PROCSTAT_MAX_CPUS);
 			goto out;
 		}
-		if (s->ncpu == cap) {
-			cap = cap ? cap * 2 : 8;
-			void *p = realloc(s->cpu, (size_t)cap * sizeof *s->cpu);
-			if (!p) {
-				r = -ENOMEM;
-				goto out;
-			}
-			s->cpu = p;
+		if (VEC_RESERVE(s->cpu, cap, (size_t)s->ncpu + 1)) {
+			r = -ENOMEM;
+			goto out;
 		}
 		s->cpu[s->ncpu++] = c;
 	}

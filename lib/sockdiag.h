@@ -48,8 +48,9 @@ int sockdiag_synrecv(const char *root, const struct gv_listener *ls, int n, uint
 int sockdiag_parse_listeners(const void *buf, size_t len, struct gv_listener **out, int *n);
 
 /* If set (tests, `vtune-agent sample --record-netlink DIR`), every live
- * answer is also written to DIR/sock_diag_{listen,ports,synrecv}.bin, as it
- * arrives (into NAME.tmp, renamed when whole). */
+ * answer is also written to DIR/netlink/sock_diag_{listen,ports,synrecv}.bin
+ * as it arrives (lib/netlink: renamed into place when whole), so DIR is a
+ * fixture root. */
 void sockdiag_set_record_dir(const char *dir);
 
 #endif

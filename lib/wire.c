@@ -5,6 +5,7 @@
  * keys and saturates huge integers), then typed field extraction. */
 #include "wire.h"
 #include "jscan.h"
+#include "vec.h"
 
 #include <errno.h>
 #include <math.h>
@@ -324,6 +325,7 @@ static int dec_apply(struct dctx *d, json_object *o, unsigned v, struct wire_app
 	ap->changes = calloc(n, sizeof *ap->changes);
 	if (!ap->changes)
 		return -ENOMEM;
+	ap->capchanges = n;
 	for (size_t i = 0; i < n; i++) {
 		json_object *c = json_object_array_get_idx(a, i);
 		struct wire_change *ch = &ap->changes[i];
@@ -440,6 +442,7 @@ static int dec_ack(struct dctx *d, json_object *o, unsigned v, struct wire_ack *
 		ak->results = calloc(n, sizeof *ak->results);
 		if (!ak->results)
 			return -ENOMEM;
+		ak->capresults = n;
 	}
 	for (size_t i = 0; i < n; i++) {
 		json_object *c = json_object_array_get_idx(a, i);
@@ -888,12 +891,7 @@ int wire_apply_add_change(struct wire_msg *msg, const struct wire_change *c)
 		return -EINVAL;
 	if (ap->nchanges >= WIRE_MAX_CHANGES)
 		return -E2BIG;
-	struct wire_change *p = realloc(ap->changes, (ap->nchanges + 1) * sizeof *p);
-	if (!p)
-		return -ENOMEM;
-	ap->changes = p;
-	p[ap->nchanges++] = *c;
-	return 0;
+	return VEC_PUSH(ap->changes, ap->nchanges, ap->capchanges, *c);
 }
 
 int wire_apply_add(struct wire_msg *msg, const char *key, const char *value)
@@ -936,12 +934,7 @@ int wire_ack_add_v2(struct wire_msg *msg, uint64_t ref, const char *kind,
 	    copy_opt(res.new_value, sizeof res.new_value, new_value, &res.has_new) ||
 	    copy_opt(res.error, sizeof res.error, error, &res.has_error))
 		return -EINVAL;
-	struct wire_result *p = realloc(ak->results, (ak->nresults + 1) * sizeof *p);
-	if (!p)
-		return -ENOMEM;
-	ak->results = p;
-	p[ak->nresults++] = res;
-	return 0;
+	return VEC_PUSH(ak->results, ak->nresults, ak->capresults, res);
 }
 
 int wire_negotiate(unsigned my_min, unsigned my_max, unsigned peer_min,

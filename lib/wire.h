@@ -93,6 +93,7 @@ struct wire_apply {
 	char rule[WIRE_MAX_RULE + 1];
 	unsigned nchanges;           /* 1 .. WIRE_MAX_CHANGES */
 	struct wire_change *changes; /* heap, owned by the msg */
+	size_t capchanges;           /* entries allocated (wire_apply_add_change) */
 };
 
 struct wire_revert {
@@ -120,6 +121,7 @@ struct wire_ack {
 	uint64_t id;
 	unsigned nresults;           /* 0 .. WIRE_MAX_RESULTS */
 	struct wire_result *results; /* heap, owned by the msg */
+	size_t capresults;           /* entries allocated (wire_ack_add) */
 };
 
 struct wire_error {

@@ -15,6 +15,7 @@
 #include "corroborate.h"
 #include "engine_int.h"
 #include "strmap.h"
+#include "vec.h"
 
 #define ADMIN_NOTE "changed by the administrator, no longer managed"
 
@@ -40,14 +41,8 @@ struct pol_change *pol_plan_add(struct pol_plan *p, const struct pol_rule *r,
 				const struct pol_action *a, const char *kind,
 				const char *why)
 {
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 8;
-		struct pol_change *v = realloc(p->v, cap * sizeof *v);
-		if (!v)
-			return NULL;
-		p->v = v;
-		p->cap = cap;
-	}
+	if (VEC_RESERVE(p->v, p->cap, p->n + 1))
+		return NULL;
 	struct pol_change *c = &p->v[p->n++];
 	memset(c, 0, sizeof *c);
 	snprintf(c->rule, sizeof c->rule, "%s", r->name);
@@ -215,15 +210,15 @@ int pol_engine_admin_changed(struct pol_engine *e, const char *subject,
 		return -ENOMEM;
 	if (is_unmanaged(s, ident))
 		return 0;
-	struct unmanaged *v = realloc(s->unmanaged, (s->n_unmanaged + 1) * sizeof *v);
-	if (!v)
-		return -ENOMEM;
-	s->unmanaged = v;
-	v[s->n_unmanaged].ident = strdup(ident);
-	v[s->n_unmanaged].now = strdup(now ? now : "");
-	if (!v[s->n_unmanaged].ident || !v[s->n_unmanaged].now) {
-		free(v[s->n_unmanaged].ident);
-		free(v[s->n_unmanaged].now);
+	int r = VEC_RESERVE(s->unmanaged, s->cap_unmanaged, s->n_unmanaged + 1);
+	if (r)
+		return r;
+	struct unmanaged *u = &s->unmanaged[s->n_unmanaged];
+	u->ident = strdup(ident);
+	u->now = strdup(now ? now : "");
+	if (!u->ident || !u->now) {
+		free(u->ident);
+		free(u->now);
 		return -ENOMEM;
 	}
 	s->n_unmanaged++;

@@ -250,6 +250,11 @@ void pol_rule_fix(const struct pol_rule *r, char *buf, size_t n);
 /* The side a rule acts on: "guest", "host" or "both". */
 const char *pol_rule_side(const struct pol_rule *r);
 
+/* One evaluation as the JSON object `vtune report` shows: rule, state,
+ * side, description, why, detail, fix (the caller puts it). */
+struct json_object;
+struct json_object *pol_rule_eval_json(const struct pol_rule_eval *x);
+
 /* Is a rule active (fired, not yet cleared) for a subject? 1, 0 or
  * -ENOENT for an unknown subject or rule. For status and tests. */
 int pol_engine_rule_active(const struct pol_engine *e, const char *subject,

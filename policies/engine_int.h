@@ -42,14 +42,14 @@ struct subject {
 	char *name;
 	struct rstate *rs;	/* one per rule */
 	struct unmanaged *unmanaged;
-	size_t n_unmanaged;
+	size_t n_unmanaged, cap_unmanaged;
 	/* effect verification (verify.c) */
 	double *ring;		/* the last e->vf_depth samples of the watched metrics */
 	unsigned ring_head, ring_fill;
 	struct vf_trial **trials; /* one per rule, NULL when none is open */
 	struct vf_last *last;	  /* one per rule */
 	struct pol_verdict *verdicts; /* judged, not yet taken */
-	size_t n_verdicts;
+	size_t n_verdicts, cap_verdicts;
 	/* the guest's claims behind host rules, as of the last step */
 	int implausible_now;	/* 1: the last report failed corroboration */
 	uint64_t implausible;	/* steps whose report failed it */

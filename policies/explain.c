@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "act_table.h"
 #include "expr.h"
 #include "strmap.h"
@@ -247,4 +249,18 @@ int pol_engine_explain(const struct pol_engine *e, const char *subject, uint64_t
 			 x->state == POL_RS_ACTIVE ? "fired; it goes on holding" : "its condition holds");
 	}
 	return (int)n;
+}
+
+json_object *pol_rule_eval_json(const struct pol_rule_eval *x)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "rule", json_object_new_string(x->rule->name));
+	json_object_object_add(o, "state", json_object_new_string(pol_rstate_name(x->state)));
+	json_object_object_add(o, "side", json_object_new_string(pol_rule_side(x->rule)));
+	json_object_object_add(o, "description", json_object_new_string(
+				       x->rule->description ? x->rule->description : ""));
+	json_object_object_add(o, "why", json_object_new_string(x->why));
+	json_object_object_add(o, "detail", json_object_new_string(x->detail));
+	json_object_object_add(o, "fix", json_object_new_string(x->fix));
+	return o;
 }

@@ -20,6 +20,7 @@
 #include "parse.h"
 #include "policy_ld.h"
 #include "strmap.h"
+#include "vec.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -54,17 +55,8 @@ static void diag_push(struct pol_diag *d, char *m)
 {
 	if (!m)
 		return;
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 16;
-		char **v = realloc(d->msgs, cap * sizeof *v);
-		if (!v) {
-			free(m);
-			return;
-		}
-		d->msgs = v;
-		d->cap = cap;
-	}
-	d->msgs[d->n++] = m;
+	if (VEC_PUSH(d->msgs, d->n, d->cap, m))
+		free(m);
 }
 
 static void diag_vadd(struct pol_diag *d, const char *file, int line, int col,

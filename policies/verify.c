@@ -13,6 +13,7 @@
 
 #include "expr.h"
 #include "strmap.h"
+#include "vec.h"
 
 struct vf_trial {
 	int pending;		/* fired, records not told yet */
@@ -329,12 +330,7 @@ static void verdict_text(const struct vf_rule *v, const struct vf_trial *t,
 
 static int queue_verdict(struct subject *s, const struct pol_verdict *v)
 {
-	struct pol_verdict *q = realloc(s->verdicts, (s->n_verdicts + 1) * sizeof *q);
-	if (!q)
-		return -ENOMEM;
-	s->verdicts = q;
-	q[s->n_verdicts++] = *v;
-	return 0;
+	return VEC_PUSH(s->verdicts, s->n_verdicts, s->cap_verdicts, *v);
 }
 
 static int conclude(struct pol_engine *e, struct subject *s, size_t i, uint64_t now)

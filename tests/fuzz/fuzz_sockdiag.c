@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_sockdiag: a buffer of netlink messages, as a recorded or live
- * NETLINK_SOCK_DIAG dump answer. It goes to sockdiag_parse_listeners (copied
- * to a buffer of its exact size, aligned as recv() gives it, so any read past
- * the end is caught) and, as the recorded answers of a fixture root in a
- * temporary directory, through the replay path of sockdiag_listeners and
- * sockdiag_count_ports (which split the v4 and v6 parts at each DONE). */
+ * NETLINK_SOCK_DIAG dump answer. It goes to lib/netlink's walk alone
+ * (netlink_parse, with the extended ack's text) and through
+ * sockdiag_parse_listeners (copied to a buffer of its exact size, aligned as
+ * recv() gives it, so any read past the end is caught) and, as the recorded
+ * answers of a fixture root in a temporary directory, through the replay
+ * path of sockdiag_listeners and sockdiag_count_ports (lib/netlink reads
+ * the v4 answer, then the v6 one after its DONE). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "netlink.h"
 #include "sockdiag.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -83,6 +86,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!buf)
 		return 0;
 	memcpy(buf, data, size);
+	char ext[32];
+	size_t used = 0;
+	int r = netlink_parse(buf, size, NULL, NULL, ext, sizeof ext, &used);
+	if (r > 0 || r < -4095 || used > size || !memchr(ext, 0, sizeof ext))
+		abort();
 	check(sockdiag_parse_listeners(buf, size, &v, &n), v, n);
 	free(buf);
 
@@ -93,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		v = NULL;
 		n = -1;
 		check(sockdiag_listeners(root, &v, &n), v, n);
-		int r = sockdiag_count_ports(root, 1024, 65535, NULL, 0, &count);
+		r = sockdiag_count_ports(root, 1024, 65535, NULL, 0, &count);
 		if (r > 0 || r < -4095 || (r == 0 && count > size))
 			abort();
 	}

@@ -20,6 +20,7 @@
 
 #include "gv_emit.h"
 #include "gv_obj.h"
+#include "gv_print.h"
 #include "gview.h"
 #include "report_line.h"
 #include "wire.h"
@@ -54,16 +55,35 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-/* The emitter's text for s equals golden file name (plus a newline). */
-static void check_golden(const struct gv_sample *s, const char *name)
+enum form { WHOLE, WIRE, TEXT };
+
+/* The emitter's text for s equals golden file name (plus a newline, for
+ * JSON): the whole document, the report's, or the table people read. */
+static void check_golden(const struct gv_sample *s, const char *name, enum form form)
 {
+	static const char *const pre[] = { "", "report-", "" };
 	char path[256];
 	struct gv_text t = { 0 };
-	snprintf(path, sizeof path, FX "emit/%s.json", name);
-	assert_int_equal(gv_emit_sample(s, &t), 0);
-	struct json_object *o = json_tokener_parse(t.p);
-	assert_non_null(o);
-	json_object_put(o);
+	snprintf(path, sizeof path, FX "emit/%s%s.%s", pre[form], name,
+		 form == TEXT ? "txt" : "json");
+	if (form == TEXT) {
+		char *buf = NULL;
+		size_t n = 0;
+		FILE *f = open_memstream(&buf, &n);
+		assert_non_null(f);
+		gv_sample_print(f, s);
+		assert_int_equal(fclose(f), 0);
+		/* a golden file ends with the one newline check_golden adds */
+		while (n && buf[n - 1] == '\n')
+			buf[--n] = '\0';
+		assert_int_equal(gv_text_add(&t, buf, n), 0);
+		free(buf);
+	} else {
+		assert_int_equal(form == WIRE ? gv_emit_report(s, &t) : gv_emit_sample(s, &t), 0);
+		struct json_object *o = json_tokener_parse(t.p);
+		assert_non_null(o);
+		json_object_put(o);
+	}
 	if (getenv("VTUNE_UPDATE_GOLDEN")) {
 		FILE *f = fopen(path, "w");
 		assert_non_null(f);
@@ -104,7 +124,9 @@ static void test_fixtures(void **state)
 			snprintf(name, sizeof name, "%s%s", pairs[i][0],
 				 flags ? "-netlink" : "");
 			sample_of(pairs[i][1], pairs[i][2], flags, &s);
-			check_golden(&s, name);
+			check_golden(&s, name, WHOLE);
+			check_golden(&s, name, WIRE);
+			check_golden(&s, name, TEXT);
 			gv_sample_free(&s);
 		}
 }
