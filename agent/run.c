@@ -53,6 +53,7 @@ struct sampler {
 	int have_prev;
 	struct gv_reading prev;
 	struct gv_text text;
+	int whole; /* --whole-reports: the whole document, not the report's */
 };
 
 static int sample_text(void *arg, const char **out, size_t *len, double *interval_s)
@@ -83,7 +84,7 @@ static int sample_text(void *arg, const char **out, size_t *len, double *interva
 	sm->prev = cur;
 	if (r)
 		return r;
-	r = gv_emit_report(&s, &sm->text);
+	r = sm->whole ? gv_emit_sample(&s, &sm->text) : gv_emit_report(&s, &sm->text);
 	*interval_s = s.interval_s;
 	gv_sample_free(&s);
 	if (r == -EINVAL)
@@ -101,7 +102,7 @@ enum { PHASE_NO_HOST = 100 };
 struct host_phase {
 	const char *jpath, *root, *port, *device;
 	const char *control; /* the control socket (agent_ctl_open) */
-	int use_xs, flags;
+	int use_xs, flags, whole;
 	unsigned max_v;
 	struct gv_ports_cfg ports;
 	double interval;
@@ -140,7 +141,7 @@ static int host_phase(const struct host_phase *hp)
 	struct xst *xs = NULL;
 	struct session *s = NULL;
 	struct sampler sm = { .root = hp->root, .flags = hp->flags, .interval = hp->interval,
-			      .ports = hp->ports };
+			      .ports = hp->ports, .whole = hp->whole };
 	for (;;) {
 		if (hp->use_xs) {
 			xs = xst_new();
@@ -257,7 +258,7 @@ static const char usage[] =
 	"                       [--interval S] [--ports-budget PCT] [--ports-period S]\n"
 	"                       [--journal PATH] [--root DIR] [--duration S] [--no-netlink]\n"
 	"                       [--protocol-max N] [--fallback S|off] [--recheck S] [--policy FILE]\n"
-	"                       [--control PATH|off]\n"
+	"                       [--control PATH|off] [--whole-reports]\n"
 	"       vtune-agent run --standalone [OPTIONS]   (see run --standalone --help)\n"
 	"\n"
 	"Report the guest view to the host daemon every interval over the\n"
@@ -274,6 +275,9 @@ static const char usage[] =
 	"  -r, --root DIR      /proc, /sys and /dev under DIR (default /)\n"
 	"      --duration S    stop after S seconds (default: run until SIGTERM)\n"
 	"      --no-netlink    skip sock_diag (listeners, ports in use)\n"
+	"      --whole-reports send the whole sample, every group, as sample --json\n"
+	"                      prints it (default: the metrics and what the host\n"
+	"                      keeps; a larger report, for diagnosis)\n"
 	"      --protocol-max N\n"
 	"                      offer the host protocol versions up to N only (1: what\n"
 	"                      older host daemons speak; default: the newest, 2)\n"
@@ -300,6 +304,7 @@ int agent_run_main(int argc, char **argv)
 		{ "root", required_argument, NULL, 'r' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "no-netlink", no_argument, NULL, 'n' },
+		{ "whole-reports", no_argument, NULL, 'W' },
 		{ "protocol-max", required_argument, NULL, 'M' },
 		{ "ports-budget", required_argument, NULL, AGENT_OPT_PORTS_BUDGET },
 		{ "ports-period", required_argument, NULL, AGENT_OPT_PORTS_PERIOD },
@@ -315,7 +320,7 @@ int agent_run_main(int argc, char **argv)
 	struct gv_ports_cfg pcfg = { GV_PORTS_BUDGET_PCT, GV_PORTS_PERIOD_S };
 	const char *policy = VTUNE_POLICY_DEFAULT, *control = ctl_agent_path();
 	double interval = 5, duration = 0, fallback = RUN_FALLBACK_S, recheck = RUN_RECHECK_S;
-	int flags = GV_READ_NETLINK, c, verbose = 0;
+	int flags = GV_READ_NETLINK, c, verbose = 0, whole = 0;
 	unsigned max_v = 0;
 
 	for (int i = 1; i < argc; i++)
@@ -327,6 +332,7 @@ int agent_run_main(int argc, char **argv)
 		case 'T': transport = optarg; break;
 		case 'P': port = optarg; break;
 		case 'D': device = optarg; break;
+		case 'W': whole = 1; break;
 		case 'J': jpath = optarg; break;
 		case 'r': root = optarg; break;
 		case 'n': flags &= ~GV_READ_NETLINK; break;
@@ -406,7 +412,7 @@ int agent_run_main(int argc, char **argv)
 		port = VPORT_NAME_DEFAULT;
 
 	struct host_phase hp = { .jpath = jpath, .root = root, .port = port, .device = device,
-				 .use_xs = use_xs, .interval = interval, .flags = flags,
+				 .use_xs = use_xs, .interval = interval, .flags = flags, .whole = whole,
 				 .max_v = max_v, .ports = pcfg, .control = control };
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);

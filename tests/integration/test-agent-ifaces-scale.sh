@@ -102,7 +102,7 @@ i=0
 until grep -q listening "$W/host.out" 2>/dev/null; do
 	i=$((i + 1)); [ $i -lt 50 ] || fail "fake host did not start: $(cat "$W/host.out")"; sleep 0.1
 done
-$N "$B/vtune-agent" run --device "$W/chan.sock" --interval 0.2 --duration 6 \
+$N "$B/vtune-agent" run --device "$W/chan.sock" --interval 0.2 --duration 6 --whole-reports \
 	--journal "$W/journal" > "$W/agent.log" 2>&1 || fail "vtune-agent run exited $?"
 wait "$HOST" || fail "fake host: $(cat "$W/host.out")"
 
@@ -121,7 +121,11 @@ for r in reps:
     s, seq, at = r["sample"], r["seq"], r["mono_ns"]
     check(not s["errors"], "report %d: errors %s" % (seq, s["errors"]))
     names = [f["name"] for f in s["interfaces"]]
-    check(len(names) == 64, "report %d: %d interfaces kept, not 64" % (seq, len(names)))
+    # a reading that lists v002 just before its delete finds its counters
+    # gone: that one reading keeps the 63 it could read
+    near_del = abs(at - t.get("del", -(1 << 62))) <= 300000000
+    check(len(names) == 64 or (near_del and len(names) == 63),
+          "report %d: %d interfaces kept, not 64" % (seq, len(names)))
     check(names == sorted(names), "report %d: interfaces not in name order" % seq)
     if at > t.get("add", 1 << 62):
         n_after_add += 1

@@ -94,7 +94,7 @@ i=0
 until grep -q listening "$W/host.out" 2>/dev/null; do
 	i=$((i + 1)); [ $i -lt 50 ] || fail "fake host did not start: $(cat "$W/host.out")"; sleep 0.1
 done
-$N "$B/vtune-agent" run --device "$W/chan.sock" --interval 0.2 --duration 8 \
+$N "$B/vtune-agent" run --device "$W/chan.sock" --interval 0.2 --duration 8 --whole-reports \
 	--ports-period $PERIOD --journal "$W/journal" -v > "$W/agent.log" 2>&1 ||
 	fail "vtune-agent run exited $?"
 wait "$HOST" || fail "fake host: $(cat "$W/host.out")"
