@@ -48,10 +48,12 @@ until grep -q ready "$W/hold.out" 2>/dev/null; do
 	kill -0 "$HOLD" 2>/dev/null && [ $i -lt 300 ] || fail "connhold: $(cat "$W/hold.err")"
 	sleep 0.1
 done
+# the kernel may drop one or two of them (a busy machine's RST): what it
+# holds is what every report must say
 tw=$($N ss -Htan state time-wait | wc -l)
-[ "$tw" -eq $TW ] || fail "the kernel holds $tw TIME_WAIT sockets, not $TW"
+[ "$tw" -ge $((TW - 10)) ] && [ "$tw" -le $TW ] || fail "the kernel holds $tw TIME_WAIT sockets, not $TW"
 ss_tw=$($N ss -s | sed -n 's/.*timewait \([0-9]*\).*/\1/p')
-[ "$ss_tw" = $TW ] || fail "ss -s says timewait $ss_tw"
+[ "$ss_tw" = "$tw" ] || fail "ss -s says timewait $ss_tw, ss lists $tw"
 range=$($N sysctl -n net.ipv4.ip_local_port_range | tr -s '\t ' ' ')
 
 cat > "$W/host.py" <<'PY'
@@ -100,7 +102,7 @@ $N "$B/vtune-agent" run --device "$W/chan.sock" --interval 0.2 --duration 8 --wh
 wait "$HOST" || fail "fake host: $(cat "$W/host.out")"
 dumps_logged=$(grep -c 'ports: counted' "$W/agent.log")
 
-python3 - "$W/reports.json" "$TW" "$range" "$PERIOD" "$dumps_logged" <<'PY' || fail "see above"
+python3 - "$W/reports.json" "$tw" "$range" "$PERIOD" "$dumps_logged" <<'PY' || fail "see above"
 import json, sys
 d = json.load(open(sys.argv[1]))
 tw, (lo, hi), period, logged = int(sys.argv[2]), map(int, sys.argv[3].split()), float(sys.argv[4]), int(sys.argv[5])
