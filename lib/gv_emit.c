@@ -269,7 +269,7 @@ static void tx(struct em *e, const char *fmt, ...)
 {
 	if (!e->text)
 		return;
-	char buf[256];
+	char buf[1024]; /* the longest piece, TCP's three lines, is under 500 */
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(buf, sizeof buf, fmt, ap);
