@@ -47,7 +47,6 @@ static void on_signal(int sig)
 struct sampler {
 	const char *root;
 	int flags;
-	double interval; /* s: the settings are read again every 10 s of it */
 	struct gv_ports_cfg ports;
 	struct gv_reader *rd;
 	int have_prev;
@@ -143,8 +142,8 @@ static int host_phase(const struct host_phase *hp)
 	struct vport *vp = NULL;
 	struct xst *xs = NULL;
 	struct session *s = NULL;
-	struct sampler sm = { .root = hp->root, .flags = hp->flags, .interval = hp->interval,
-			      .ports = hp->ports, .whole = hp->whole };
+	struct sampler sm = { .root = hp->root, .flags = hp->flags, .ports = hp->ports,
+			      .whole = hp->whole };
 	for (;;) {
 		if (hp->use_xs) {
 			xs = xst_new();
