@@ -234,7 +234,7 @@ int act_sriov_conf(const struct pol_action *a, struct sriov_conf *c)
 {
 	char text[512], *save = NULL;
 	memset(c, 0, sizeof *c);
-	if (!a || a->kind != PA_SRIOV)
+	if (!a || a->act != act_by_name("sriov"))
 		return -EINVAL;
 	if (!a->text)
 		return 0;

@@ -12,7 +12,7 @@
 int act_word_plan(const struct act_plan_in *in, struct pol_plan *out)
 {
 	const struct pol_action *a = in->a;
-	const char *kind = act_find(a->kind)->name;
+	const char *kind = a->act->name;
 	char cur[64] = "";
 	int rc = in->current ? in->current(in->arg, a->side, kind, a->key, cur, sizeof cur)
 			     : -ENOENT;

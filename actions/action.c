@@ -56,36 +56,36 @@ static const struct knob_ops *const k_nofile[] = { &act_nofile_knob_ops, NULL };
 #define HOST { ACT_LOCAL, ACT_ADVICE, ACT_NO }
 
 static const struct act_def table[] = {
-	{ .kind = PA_SYSCTL, .name = "sysctl", .run = { GUEST, HOST }, .wire_v = 2,
+	{ .name = "sysctl", .run = { GUEST, HOST }, .wire_v = 2,
 	  .wire_old_ok = act_sysctl_wire_old_ok, .mods = m_sysctl, .ident_key = 1,
 	  .parse = act_sysctl_parse, .build = act_sysctl_build, .to_spec = act_sysctl_to_spec,
 	  .plan = act_sysctl_plan,
 	  .exec = act_sysctl_exec, .knobs = k_sysctl },
-	{ .kind = PA_RPS, .name = "rps", .run = { GUEST, NEVER }, .wire_v = 2,
+	{ .name = "rps", .run = { GUEST, NEVER }, .wire_v = 2,
 	  .words = w_rps, .parse = act_rps_parse, .build = act_rps_build,
 	  .plan = act_word_plan, .exec = act_rps_exec, .knobs = k_rps },
-	{ .kind = PA_BRIDGE_NF, .name = "bridge_nf", .run = { NEVER, HOST }, .words = w_onoff,
+	{ .name = "bridge_nf", .run = { NEVER, HOST }, .words = w_onoff,
 	  .parse = act_bridge_nf_parse, .to_spec = act_bridge_nf_to_spec,
 	  .plan = act_bridge_nf_plan, .exec = HOST_ONLY(act_bridge_nf_exec),
 	  .knobs = HOST_ONLY(k_brnf) },
-	{ .kind = PA_OFFLOAD, .name = "offload", .run = { NEVER, HOST }, .ident_key = 1,
+	{ .name = "offload", .run = { NEVER, HOST }, .ident_key = 1,
 	  .parse = act_offload_parse, .plan = act_offload_plan,
 	  .exec = HOST_ONLY(act_offload_exec), .knobs = HOST_ONLY(k_off) },
-	{ .kind = PA_PIN, .name = "pin", .run = { NEVER, HOST }, .by_backend = 1,
+	{ .name = "pin", .run = { NEVER, HOST }, .needs = ACT_NEEDS_PIN_MODE,
 	  .words = w_pin, .plan = act_word_plan, .exec = HOST_ONLY(act_pin_exec) },
 	/* SR-IOV: the backend plans the VF (plan_pci_attach), so only where
 	 * it can; the network VF settings are rtnetlink knobs of their own */
-	{ .kind = PA_SRIOV, .name = "sriov", .run = { NEVER, HOST }, .by_backend = 1,
+	{ .name = "sriov", .run = { NEVER, HOST }, .needs = ACT_NEEDS_PCI_ATTACH,
 	  .words = w_sriov, .parse = act_sriov_parse, .plan = act_word_plan,
 	  .exec = HOST_ONLY(act_sriov_exec), .knobs = HOST_ONLY(k_sriov) },
 	/* the seeds' guest actions, carried by protocol 2 */
-	{ .kind = PA_IRQ, .name = "irq", .run = { GUEST, HOST }, .wire_v = 2,
+	{ .name = "irq", .run = { GUEST, HOST }, .wire_v = 2,
 	  .words = w_irq, .plan = act_word_plan, .exec = act_irq_exec, .knobs = k_irq },
-	{ .kind = PA_CHANNELS, .name = "channels", .run = { GUEST, NEVER }, .wire_v = 2,
+	{ .name = "channels", .run = { GUEST, NEVER }, .wire_v = 2,
 	  .words = w_channels, .plan = act_word_plan, .exec = act_channels_exec, .knobs = k_chan },
-	{ .kind = PA_NOFILE, .name = "nofile", .run = { GUEST, NEVER }, .wire_v = 2,
+	{ .name = "nofile", .run = { GUEST, NEVER }, .wire_v = 2,
 	  .words = w_nofile, .plan = act_word_plan, .exec = act_nofile_exec, .knobs = k_nofile },
-	{ .kind = PA_NOTE, .name = "note",
+	{ .name = "note", .tells = 1,
 	  /* a host note in a guest without a host daemon: advice for the provider */
 	  .run = { { ACT_LOCAL, ACT_LOCAL, ACT_LOCAL }, { ACT_LOCAL, ACT_ADVICE, ACT_NO } },
 	  .parse = act_note_parse, .plan = act_note_plan, .exec = act_note_exec },
@@ -99,10 +99,17 @@ const struct act_def *act_table(size_t *n)
 	return table;
 }
 
-const struct act_def *act_find(enum pol_kind kind)
+unsigned act_index(const struct act_def *d)
 {
+	return (unsigned)(d - table);
+}
+
+const struct act_def *act_of(const struct pol_change *c)
+{
+	if (c->act && c->act->act)
+		return c->act->act;
 	for (size_t i = 0; i < NROWS; i++)
-		if (table[i].kind == kind)
+		if (table[i].tells)
 			return &table[i];
 	return NULL;
 }
@@ -129,17 +136,15 @@ int act_mode_parse(const char *s)
 	return -1;
 }
 
-enum act_run act_run_of(enum pol_kind kind, enum pol_side side, enum act_mode mode)
+enum act_run act_run_of(const struct act_def *d, enum pol_side side, enum act_mode mode)
 {
-	const struct act_def *d = act_find(kind);
 	if (!d || (unsigned)mode >= ACT_NMODES || (side != POL_GUEST && side != POL_HOST))
 		return ACT_NO;
 	return (enum act_run)d->run[side][mode];
 }
 
-void act_ident(enum pol_kind kind, const char *key, char *buf, size_t n)
+void act_ident(const struct act_def *d, const char *key, char *buf, size_t n)
 {
-	const struct act_def *d = act_find(kind);
 	if (!d)
 		snprintf(buf, n, "?");
 	else if (d->ident_key)
@@ -167,11 +172,11 @@ static const char *const mode_scope[] = {
 
 int act_can_run(const struct pol_action *a, const struct act_where *w, char *why, size_t n)
 {
-	const struct act_def *d = act_find(a->kind);
+	const struct act_def *d = a->act;
 	enum pol_side other = a->side == POL_GUEST ? POL_HOST : POL_GUEST;
 	if (!d)
 		return snprintf(why, n, "unknown action"), 0;
-	enum act_run r = act_run_of(a->kind, a->side, w->mode);
+	enum act_run r = act_run_of(d, a->side, w->mode);
 	if (r == ACT_NO) {
 		int anywhere = runs_on(d, a->side);
 		if (!anywhere && runs_on(d, other))
@@ -188,8 +193,8 @@ int act_can_run(const struct pol_action *a, const struct act_where *w, char *why
 				 pol_side_name(a->side), mode_scope[w->mode]);
 		return 0;
 	}
-	if (r == ACT_LOCAL && a->side == POL_HOST && d->by_backend && w->mode == ACT_HOSTD &&
-	    w->can && !w->can(w->backend, a->kind, a->key)) {
+	if (r == ACT_LOCAL && a->side == POL_HOST && d->needs && w->mode == ACT_HOSTD &&
+	    w->can && !w->can(w->backend, d->needs, a->key)) {
 		snprintf(why, n, "%s %s: the %s backend cannot do this", d->name, a->key,
 			 w->backend ? w->backend : "?");
 		return 0;
@@ -314,7 +319,7 @@ void act_parse(struct pol_ld *ld, yaml_node_t *an, enum pol_side side, struct po
 		return;
 	}
 	const struct act_def *d = &table[kind];
-	a->kind = d->kind;
+	a->act = d;
 	/* mods of other kinds (or of none) do not belong here */
 	yaml_node_t *mv[16] = { 0 }, *mk[16] = { 0 };
 	for (size_t i = nkinds; i < nk; i++) {
@@ -366,7 +371,7 @@ int act_from_spec(const char *kind, const struct act_spec *s, struct pol_action 
 		snprintf(why, n, "'%s' is not an action a guest carries out", kind ? kind : "");
 		return -EPERM;
 	}
-	a->kind = d->kind;
+	a->act = d;
 	if (s->target && *s->target) {
 		snprintf(why, n, "%s takes no target", d->name);
 		return -EINVAL;
@@ -384,7 +389,7 @@ int act_from_spec(const char *kind, const struct act_spec *s, struct pol_action 
 
 void act_to_spec(const struct pol_action *a, struct act_spec_buf *b)
 {
-	const struct act_def *d = act_find(a->kind);
+	const struct act_def *d = a->act;
 	memset(b, 0, sizeof *b);
 	b->s.key = a->key;
 	b->s.target = "";
@@ -405,7 +410,7 @@ void act_describe(const struct pol_action *a, char *buf, size_t n)
 
 int act_plan(const struct act_plan_in *in, struct pol_plan *out)
 {
-	const struct act_def *d = act_find(in->a->kind);
+	const struct act_def *d = in->a->act;
 	if (!d || !d->plan)
 		return pol_plan_note(out, in->rule, in->a, in->why, NULL,
 				     "action of an unknown kind, not planned");

@@ -64,7 +64,7 @@ int apply_knob(const struct apply_ctx *c, const struct pol_change *ch, const cha
 		apply_say(c, LOG_WARNING, msg);
 		count(c, "left_alone");
 		if (c->engine && ch->act) {
-			act_ident(ch->act->kind, ch->act->key, ident, sizeof ident);
+			act_ident(ch->act->act, ch->act->key, ident, sizeof ident);
 			pol_engine_admin_changed(c->engine, c->subject, ident, now);
 		}
 		return 0;
@@ -165,7 +165,7 @@ int apply_change(const struct act_ctx *c, const struct pol_change *ch, enum act_
 	if (!d)
 		return -EINVAL;
 	apply_init();
-	switch (act_run_of(d->kind, ch->side, mode)) {
+	switch (act_run_of(d, ch->side, mode)) {
 	case ACT_LOCAL:
 		return d->exec ? d->exec(c, ch) : -EINVAL;
 	case ACT_ADVICE:

@@ -189,18 +189,18 @@ static void origin(const struct pol_set *s, const struct pol_rule *r, size_t i, 
 static void action_text(const struct pol_action *a, char *buf, size_t n)
 {
 	char d[160];
-	if (a->kind == PA_NOTE) {
+	if (a->act->tells) {
 		snprintf(buf, n, "note: %s", a->text ? a->text : "");
 		return;
 	}
 	act_describe(a, d, sizeof d);
-	if (a->kind == PA_OFFLOAD)
-		snprintf(buf, n, "offload on %s: features 0x%x %s", a->key, a->features,
+	if (a->features)
+		snprintf(buf, n, "%s on %s: features 0x%x %s", a->act->name, a->key, a->features,
 			 a->state ? "on" : "off");
 	else if (!strcmp(d, a->key))
-		snprintf(buf, n, "%s: %s", pol_kind_name(a->kind), a->key);
+		snprintf(buf, n, "%s: %s", a->act->name, a->key);
 	else
-		snprintf(buf, n, "%s %s: %s", pol_kind_name(a->kind), a->key, d);
+		snprintf(buf, n, "%s %s: %s", a->act->name, a->key, d);
 }
 
 /* The set's files that set keys of r, joined. */

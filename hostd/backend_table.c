@@ -22,13 +22,13 @@ const struct backend_ops *backend_find(const char *name)
 	return NULL;
 }
 
-int backend_can(const char *name, enum pol_kind kind, const char *key)
+int backend_can(const char *name, enum act_needs needs, const char *key)
 {
 	const struct backend_ops *ops = backend_find(name);
 	if (!ops)
 		return 0;
-	switch (kind) {
-	case PA_PIN:
+	switch (needs) {
+	case ACT_NEEDS_PIN_MODE:
 		for (size_t i = 0; ops->plan_pin && ops->pin_modes && ops->pin_modes[i]; i++)
 			if (!strcmp(ops->pin_modes[i], key))
 				return 1;
@@ -36,11 +36,12 @@ int backend_can(const char *name, enum pol_kind kind, const char *key)
 			if (!strcmp(ops->pin_host_modes[i], key))
 				return 1;
 		return 0;
-	case PA_SRIOV:
+	case ACT_NEEDS_PCI_ATTACH:
 		return ops->plan_pci_attach != NULL;
-	default:
-		return 1;
+	case ACT_NEEDS_NOTHING:
+		break;
 	}
+	return 1;
 }
 
 void backend_register_knobs(void)

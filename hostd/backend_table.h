@@ -6,11 +6,12 @@
 #define VTUNE_BACKEND_TABLE_H
 
 #include "backend.h"
-#include "policy.h"
+#include "act_table.h"
 
-/* Can the backend named do kind with key (pin modes, PCI attach)? 1 or 0;
- * kinds that need nothing of a backend: 1. An act_where.can. */
-int backend_can(const char *name, enum pol_kind kind, const char *key);
+/* Can the backend named do what an action needs for key (a pin mode, a
+ * PCI attach)? 1 or 0; an action that needs nothing of a backend: 1. An
+ * act_where.can. */
+int backend_can(const char *name, enum act_needs needs, const char *key);
 
 /* Register the knob kinds every action and every backend writes (each with
  * no connection: a backend binds its own when it opens), so that a journal

@@ -385,7 +385,7 @@ static int on_hello(struct guest *g, const struct wire_msg *m, uint64_t now)
 	for (unsigned i = 0; i < m->u.hello.ncaps; i++) {
 		const struct act_def *d = act_by_name(m->u.hello.caps[i]);
 		if (d && d->run[POL_GUEST][ACT_HOSTD] == ACT_WIRE)
-			g->caps |= 1u << d->kind;
+			g->caps |= 1u << act_index(d);
 	}
 	log_src(LOG_INFO, g->bk.name, "hello", "guest %s: agent %s, protocol v%u", g->bk.name,
 		m->u.hello.version, v);

@@ -87,7 +87,7 @@ struct guest {
 	int hello_seen;	   /* the agent's hello arrived on this connection */
 	unsigned agreed_v; /* negotiated protocol version, 0 before */
 	unsigned max_v;	   /* newest version offered to it (0: WIRE_V_MAX) */
-	uint32_t caps;	   /* guest action kinds its hello names: 1 << enum pol_kind */
+	uint32_t caps;	   /* guest action kinds its hello names: 1 << act_index */
 	char agent_version[WIRE_MAX_VERSTR + 1];
 	struct linebuf *in;
 	struct linebuf_outq *out;

@@ -170,13 +170,13 @@ static void on_hello(void *arg, struct guest *g)
 		for (size_t k = 0; k < r->n_actions; k++) {
 			const struct pol_action *a = &r->actions[k];
 			char why[256];
-			if (act_run_of(a->kind, a->side, ACT_HOSTD) != ACT_WIRE)
+			if (act_run_of(a->act, a->side, ACT_HOSTD) != ACT_WIRE)
 				continue;
 			if (!act_can_run(a, &w, why, sizeof why))
 				fprintf(f, "rule %s: %s\n", r->name, why);
-			else if (g->agreed_v >= act_find(a->kind)->wire_v && !((g->caps >> a->kind) & 1))
+			else if (g->agreed_v >= a->act->wire_v && !((g->caps >> act_index(a->act)) & 1))
 				fprintf(f, "rule %s: its agent does not carry out '%s'\n", r->name,
-					pol_kind_name(a->kind));
+					a->act->name);
 		}
 	}
 	fclose(f);
@@ -201,7 +201,7 @@ const struct guest_hooks hostd_guest_hooks = { on_ack, on_lost, on_hello };
 int hostd_guest_plans(const struct guest *g, const char *kind)
 {
 	const struct act_def *d = act_by_name(kind);
-	return g->hello_seen && d && g->agreed_v >= d->wire_v && (g->caps >> d->kind) & 1;
+	return g->hello_seen && d && g->agreed_v >= d->wire_v && (g->caps >> act_index(d)) & 1;
 }
 
 /* Send a guest apply whose intents are on disk (synced == 0), or mark them
@@ -265,8 +265,10 @@ static int wire_item(const struct guest *g, const struct pol_change *c, struct w
 		w->has_value = 1;
 		return 0;
 	}
+	const struct act_def *d = act_by_name(c->kind);
 	snprintf(why, n, "its agent (protocol %u%s) cannot carry %s %s", g->agreed_v,
-		 (g->caps >> PA_RPS) & 1 ? "" : ", no such kind in its hello", c->kind, c->key);
+		 d && (g->caps >> act_index(d)) & 1 ? "" : ", no such kind in its hello", c->kind,
+		 c->key);
 	return -EPROTO;
 }
 
@@ -287,7 +289,7 @@ static void send_rule_changes(struct hostd *h, struct guest *g, const struct pol
 		struct wire_change w;
 		char why[256], wanted[POL_KEY_MAX + 48];
 		if (c->side != POL_GUEST || strcmp(c->rule, rule) ||
-		    act_run_of(c->act ? c->act->kind : PA_NOTE, POL_GUEST, ACT_HOSTD) != ACT_WIRE)
+		    act_run_of(act_of(c), POL_GUEST, ACT_HOSTD) != ACT_WIRE)
 			continue;
 		/* what the host planned, or what it asks the guest to plan */
 		if (c->deferred)
@@ -445,7 +447,7 @@ void hostd_act_on_plan(struct hostd *h, struct guest *g, const struct pol_plan *
 	struct act_ctx x = { &ac, &host };
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct pol_change *c = &plan->v[i];
-		enum act_run run = act_run_of(c->act ? c->act->kind : PA_NOTE, c->side, ACT_HOSTD);
+		enum act_run run = act_run_of(act_of(c), c->side, ACT_HOSTD);
 		if (!strcmp(c->kind, "note") || run == ACT_LOCAL) {
 			int r = apply_change(&x, c, ACT_HOSTD);
 			if (r < 0 && r != -EINVAL) {

@@ -85,12 +85,13 @@ static json_object *list(const struct sriov_ctl_in *in)
  * condition). NULL when there is none. */
 static const struct pol_action *policy_action(const struct sriov_ctl_in *in)
 {
+	const struct act_def *sriov = act_by_name("sriov");
 	for (size_t i = 0; in->set && i < in->set->n_rules; i++) {
 		const struct pol_rule *r = &in->set->rules[i];
 		if (!pol_rule_for_backend(r, in->ops->name))
 			continue;
 		for (size_t k = 0; k < r->n_actions; k++)
-			if (r->actions[k].kind == PA_SRIOV && r->actions[k].side == POL_HOST)
+			if (r->actions[k].act == sriov && r->actions[k].side == POL_HOST)
 				return &r->actions[k];
 	}
 	return NULL;

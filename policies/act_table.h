@@ -22,6 +22,15 @@
 #include "policy.h"
 
 struct act_ctx; /* what an executor gets: action.h */
+struct pol_change;
+
+/* What a host action needs of the backend under vtune-hostd (the backend
+ * says whether it can: act_where.can). */
+enum act_needs {
+	ACT_NEEDS_NOTHING,
+	ACT_NEEDS_PIN_MODE,   /* a pin mode the backend plans (its key) */
+	ACT_NEEDS_PCI_ATTACH, /* the backend attaches a PCI function */
+};
 
 /* Where a policy runs. */
 enum act_mode {
@@ -44,10 +53,11 @@ enum act_run {
 
 struct act_where {
 	enum act_mode mode;
-	/* hostd: the backend's name and whether it can do (kind, key) (pin
-	 * modes, PCI attach); can NULL: any backend name is assumed able. */
+	/* hostd: the backend's name and whether it can do what an action
+	 * needs (enum act_needs) for key; can NULL: any backend is assumed
+	 * able. */
 	const char *backend;
-	int (*can)(const char *backend, enum pol_kind kind, const char *key);
+	int (*can)(const char *backend, enum act_needs needs, const char *key);
 	/* guest side over the wire: the protocol version the agents speak
 	 * (0: the newest this build knows). */
 	unsigned protocol;
@@ -89,7 +99,6 @@ struct act_plan_in {
 };
 
 struct act_def {
-	enum pol_kind kind;
 	const char *name;		   /* the policy key and the plan / wire kind */
 	unsigned char run[2][ACT_NMODES];  /* [enum pol_side][enum act_mode] */
 	unsigned wire_v;		   /* ACT_WIRE: the protocol version that
@@ -97,8 +106,9 @@ struct act_def {
 	/* ACT_WIRE below wire_v: can an older agent still be served this
 	 * action? NULL: no. */
 	int (*wire_old_ok)(const struct pol_action *a, unsigned protocol);
-	int by_backend;			   /* hostd host side: only where the backend
+	enum act_needs needs;		   /* hostd host side: only where the backend
 					    * can (act_where.can) */
+	int tells;			   /* a note: it changes nothing, it says */
 	const char *const *words;	   /* a one-word value: the words allowed */
 	const char *const *mods;	   /* keys beside the kind's own (sysctl) */
 	int ident_key;			   /* an administrator's change takes over
@@ -125,16 +135,23 @@ struct act_def {
 	const struct knob_ops *const *knobs; /* knob kinds exec writes */
 };
 
-/* The row of a kind / of a policy key or plan kind ("sysctl"); NULL when
- * there is none. */
-const struct act_def *act_find(enum pol_kind kind);
+/* The row of a policy key or plan kind ("sysctl"); NULL when there is
+ * none. */
 const struct act_def *act_by_name(const char *name);
 
 /* Every row, in table order: *n rows. */
 const struct act_def *act_table(size_t *n);
 
-/* How kind runs on side in where's mode (backend and protocol ignored). */
-enum act_run act_run_of(enum pol_kind kind, enum pol_side side, enum act_mode mode);
+/* A row's place in the table (0 up: a bit in a set of kinds). */
+unsigned act_index(const struct act_def *d);
+
+/* The row a planned change is of: its action's, or the note's when it
+ * has none. */
+const struct act_def *act_of(const struct pol_change *c);
+
+/* How row d runs on side in where's mode (backend and protocol ignored);
+ * ACT_NO for a NULL d. */
+enum act_run act_run_of(const struct act_def *d, enum pol_side side, enum act_mode mode);
 
 /* Can action a run where? 1, or 0 with a one-line reason in why (n bytes):
  * the side, the mode, the backend and the wire protocol are all checked. */
@@ -181,7 +198,7 @@ struct pol_set *act_load_policy(const char *path, const struct act_where *where,
 /* What an administrator's hand change takes over, for the engine's list
  * of knobs it no longer manages: "sysctl net.core.somaxconn", "bridge_nf",
  * "offload tap", "rps". Into buf (n bytes). */
-void act_ident(enum pol_kind kind, const char *key, char *buf, size_t n);
+void act_ident(const struct act_def *d, const char *key, char *buf, size_t n);
 
 /* "hostd", "agent", "once"; act_mode_parse gives -1 for anything else. */
 const char *act_mode_name(enum act_mode m);

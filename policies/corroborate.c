@@ -2,6 +2,7 @@
 /* corroborate: the table of host evidence behind each guest metric a host
  * rule may read, and the check of one report against the host view. */
 #include "corroborate.h"
+#include "act_table.h"
 #include "expr.h"
 
 #include <math.h>
@@ -130,7 +131,7 @@ int corr_check(int id, const struct mvec *guest, const struct mvec *host, char *
 int corr_rule_on_host(const struct pol_rule *r)
 {
 	for (size_t i = 0; i < r->n_actions; i++)
-		if (r->actions[i].side == POL_HOST && r->actions[i].kind != PA_NOTE)
+		if (r->actions[i].side == POL_HOST && !r->actions[i].act->tells)
 			return 1;
 	return 0;
 }

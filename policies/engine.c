@@ -62,7 +62,7 @@ int pol_plan_note(struct pol_plan *p, const struct pol_rule *r,
 	va_list ap;
 	if (!c)
 		return -ENOMEM;
-	if (a->kind == PA_NOTE)
+	if (a->act->tells)
 		c->key[0] = '\0';
 	snprintf(c->old, sizeof c->old, "%s", old ? old : "");
 	va_start(ap, fmt);
@@ -278,8 +278,8 @@ static int plan_action(struct pol_plan *p, const struct subject *s,
 		       const struct mvec *guest, const struct mvec *host)
 {
 	char ident[POL_KEY_MAX + 24];
-	if (a->kind != PA_NOTE) {
-		act_ident(a->kind, a->key, ident, sizeof ident);
+	if (!a->act->tells) {
+		act_ident(a->act, a->key, ident, sizeof ident);
 		if (is_unmanaged(s, ident))
 			return pol_plan_note(p, r, a, why, NULL, "%s: " ADMIN_NOTE, ident);
 	}
@@ -314,9 +314,9 @@ static int same_knob(const struct pol_rule *a, const struct pol_rule *b)
 	for (size_t i = 0; i < a->n_actions; i++)
 		for (size_t j = 0; j < b->n_actions; j++) {
 			const struct pol_action *x = &a->actions[i], *y = &b->actions[j];
-			if (x->kind == PA_NOTE || x->side != y->side || x->kind != y->kind)
+			if (x->act->tells || x->side != y->side || x->act != y->act)
 				continue;
-			if (x->kind != PA_SYSCTL || !strcmp(x->key, y->key))
+			if (!x->act->ident_key || !strcmp(x->key, y->key))
 				return 1;
 		}
 	return 0;

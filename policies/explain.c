@@ -66,12 +66,12 @@ void pol_rule_fix(const struct pol_rule *r, char *buf, size_t n)
 	for (size_t i = 0; i < r->n_actions && len + 1 < n; i++) {
 		const struct pol_action *a = &r->actions[i];
 		char d[200];
-		if (a->kind == PA_NOTE)
+		if (a->act->tells)
 			continue;
 		act_describe(a, d, sizeof d);
-		int sys = a->kind == PA_SYSCTL;
+		int sys = a->act->ident_key && strcmp(d, a->key); /* the knob d is for */
 		int w = snprintf(buf + len, n - len, "%s%s %s %s%s%s", len ? "; " : "",
-				 pol_side_name(a->side), pol_kind_name(a->kind), sys ? a->key : "",
+				 pol_side_name(a->side), a->act->name, sys ? a->key : "",
 				 sys ? " " : "", d);
 		if (w > 0)
 			len += (size_t)w < n - len ? (size_t)w : n - len - 1;
@@ -88,7 +88,7 @@ static void fix_of(const struct pol_rule *r, const struct mvec *g, const struct 
 	struct pol_plan p;
 	size_t len = 0;
 	for (size_t i = 0; i < r->n_actions; i++)
-		if (r->actions[i].kind != PA_NOTE) {
+		if (!r->actions[i].act->tells) {
 			pol_rule_fix(r, buf, n);
 			return;
 		}
@@ -125,7 +125,7 @@ static int held_by_bounds(const struct pol_rule *r, const struct mvec *g, const 
 	pol_plan_init(&p);
 	for (size_t i = 0; i < r->n_actions; i++) {
 		const struct pol_action *a = &r->actions[i];
-		if (a->kind == PA_NOTE)
+		if (a->act->tells)
 			continue;
 		struct act_plan_in in = { r, a, "", current, arg, g, h };
 		pol_plan_clear(&p);
@@ -158,7 +158,7 @@ static int refused(const struct pol_rule *r, const struct act_where *where, char
 		return 0;
 	for (size_t i = 0; i < r->n_actions; i++) {
 		char why[256];
-		if (r->actions[i].kind == PA_NOTE)
+		if (r->actions[i].act->tells)
 			continue;
 		any = 1;
 		if (act_can_run(&r->actions[i], where, why, sizeof why)) {

@@ -19,10 +19,7 @@
 
 enum pol_side { POL_GUEST, POL_HOST };
 
-enum pol_kind {
-	PA_SYSCTL, PA_RPS, PA_BRIDGE_NF, PA_OFFLOAD, PA_PIN, PA_SRIOV, PA_NOTE,
-	PA_IRQ, PA_CHANNELS, PA_NOFILE,
-};
+struct act_def; /* a row of the action table: act_table.h */
 
 /* How a sysctl action computes its new value. */
 enum pol_op {
@@ -41,21 +38,19 @@ enum { POL_OFF_TSO = 1, POL_OFF_GSO = 2, POL_OFF_GRO = 4, POL_OFF_SG = 8, POL_OF
 
 struct pol_action {
 	enum pol_side side;
-	enum pol_kind kind;
-	/* PA_SYSCTL: the key; PA_RPS: "all"; PA_BRIDGE_NF: "on"/"off";
-	 * PA_PIN: "dom0-away"/"emulator-away"/"vcpus-spread"; PA_SRIOV:
-	 * "attach"; PA_OFFLOAD: where ("tap"/"bridge"); PA_IRQ: "spread";
-	 * PA_CHANNELS: "max"; PA_NOFILE: "raise". */
+	const struct act_def *act; /* its kind: a row of the action table */
+	/* sysctl: the key; offload: where ("tap"/"bridge"); a one-word kind
+	 * (rps, bridge_nf, pin, sriov, irq, channels, nofile): its word */
 	char key[POL_KEY_MAX];
 	enum pol_op op;
 	double value;		/* set / scale / step / widen amount */
 	char set_str[64];	/* set for ip_local_port_range "LO HI", tcp_mem "A B C" */
 	int has_min, has_max;
 	double min, max;	/* bounds for the result (min: LO for widen) */
-	unsigned features;	/* PA_OFFLOAD: POL_OFF_* */
-	unsigned flags;		/* PA_BRIDGE_NF: POL_F_* */
-	int state;		/* PA_OFFLOAD: 1 on, 0 off */
-	char *text;		/* PA_NOTE: the line; PA_SRIOV: its options as
+	unsigned features;	/* offload: POL_OFF_* */
+	unsigned flags;		/* bridge_nf: POL_F_* */
+	int state;		/* offload: 1 on, 0 off */
+	char *text;		/* note: the line; sriov: its options as
 				 * act_sriov_conf_text writes them, NULL for
 				 * none (owned) */
 	int line, col;		/* where the action is, 1-based */
@@ -174,8 +169,7 @@ int pol_sysctl_value_ok(const char *key, const char *value,
 /* Is rule r for the backend named (its backends: list, none = all)? */
 int pol_rule_for_backend(const struct pol_rule *r, const char *backend);
 
-/* Names: "guest"/"host"; "sysctl", "rps", ... */
+/* "guest" / "host". */
 const char *pol_side_name(enum pol_side s);
-const char *pol_kind_name(enum pol_kind k);
 
 #endif

@@ -108,12 +108,6 @@ const char *pol_side_name(enum pol_side s)
 	return s == POL_HOST ? "host" : "guest";
 }
 
-const char *pol_kind_name(enum pol_kind k)
-{
-	const struct act_def *d = act_find(k);
-	return d ? d->name : "?";
-}
-
 /* ---- the sysctl allow-list ---- */
 
 int pol_sysctl_allowed(const char *key, double *lo, double *hi,

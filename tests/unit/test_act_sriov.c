@@ -145,7 +145,7 @@ static void test_parse(void **state)
 	struct pol_set *s = load(policy, &d);
 	assert_non_null(s);
 	const struct pol_action *a = &s->rules[0].actions[0];
-	assert_int_equal(a->kind, PA_SRIOV);
+	assert_string_equal(a->act->name, "sriov");
 	assert_string_equal(a->key, "attach");
 	assert_string_equal(a->text, "pfs=" PF ",enp3s0f0 vfs=2 persistent=1 mac=52:54:00:12:34:56 "
 				     "vlan=100:3 spoofchk=on trust=off link_state=auto");

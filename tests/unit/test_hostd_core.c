@@ -297,21 +297,21 @@ static void test_backend_contract(void **state)
 		assert_int_equal(!ops->channels_open, !ops->channels_guest_down);
 		/* every pin mode it names is one the policy language has */
 		for (size_t k = 0; ops->pin_modes && ops->pin_modes[k]; k++) {
-			struct pol_action a = { .side = POL_HOST, .kind = PA_PIN };
+			struct pol_action a = { .side = POL_HOST, .act = act_by_name("pin") };
 			char why[128];
 			assert_int_equal(act_from_spec("pin", &(struct act_spec){ .key = ops->pin_modes[k] },
 						       &a, why, sizeof why), -EPERM); /* not a guest action */
 			assert_non_null(ops->plan_pin);
 		}
 	}
-	assert_false(backend_can("sim", PA_PIN, "emulator-away"));
-	assert_true(backend_can("kvm", PA_PIN, "emulator-away"));
-	assert_true(backend_can("kvm", PA_PIN, "vcpus-spread"));
-	assert_false(backend_can("kvm", PA_PIN, "dom0-away"));
-	assert_true(backend_can("xen", PA_PIN, "dom0-away"));
-	assert_false(backend_can("xen", PA_PIN, "emulator-away"));
-	assert_true(backend_can("kvm", PA_SYSCTL, "net.core.somaxconn"));
-	assert_false(backend_can("nope", PA_SYSCTL, "net.core.somaxconn"));
+	assert_false(backend_can("sim", ACT_NEEDS_PIN_MODE, "emulator-away"));
+	assert_true(backend_can("kvm", ACT_NEEDS_PIN_MODE, "emulator-away"));
+	assert_true(backend_can("kvm", ACT_NEEDS_PIN_MODE, "vcpus-spread"));
+	assert_false(backend_can("kvm", ACT_NEEDS_PIN_MODE, "dom0-away"));
+	assert_true(backend_can("xen", ACT_NEEDS_PIN_MODE, "dom0-away"));
+	assert_false(backend_can("xen", ACT_NEEDS_PIN_MODE, "emulator-away"));
+	assert_true(backend_can("kvm", ACT_NEEDS_NOTHING, "net.core.somaxconn"));
+	assert_false(backend_can("nope", ACT_NEEDS_NOTHING, "net.core.somaxconn"));
 	/* privilege separation: xen cannot, sim names its directory */
 	const char *dirs[4];
 	char buf[256], why[128];
