@@ -59,6 +59,9 @@ int act_channels_exec(const struct act_ctx *c, const struct pol_change *ch);
 /* nofile: listeners' processes near RLIMIT_NOFILE get more (prlimit) */
 extern const struct knob_ops act_nofile_knob_ops;
 int act_nofile_exec(const struct act_ctx *c, const struct pol_change *ch);
+/* xps: each CPU to a transmit queue of its own */
+int act_xps_exec(const struct act_ctx *c, const struct pol_change *ch);
+
 /* sriov (act_sriov.h has the rest) */
 void act_sriov_parse(struct pol_ld *ld, yaml_node_t *an, yaml_node_t *node,
 		     yaml_node_t *const *mods, yaml_node_t *const *modkeys,

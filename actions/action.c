@@ -24,6 +24,7 @@ static const char *const w_sriov[] = { "attach", NULL };
 static const char *const w_irq[] = { "spread", NULL };
 static const char *const w_channels[] = { "max", NULL };
 static const char *const w_nofile[] = { "raise", NULL };
+static const char *const w_xps[] = { "spread", NULL };
 static const char *const m_sysctl[] = { "set", "scale", "step", "widen", "min", "max", NULL };
 
 static const struct knob_ops *const k_sysctl[] = { &knob_sysctl_ops, NULL };
@@ -85,6 +86,8 @@ static const struct act_def table[] = {
 	  .words = w_channels, .plan = act_word_plan, .exec = act_channels_exec, .knobs = k_chan },
 	{ .name = "nofile", .run = { GUEST, NEVER }, .wire_v = 2,
 	  .words = w_nofile, .plan = act_word_plan, .exec = act_nofile_exec, .knobs = k_nofile },
+	{ .name = "xps", .run = { GUEST, NEVER }, .wire_v = 2,
+	  .words = w_xps, .plan = act_word_plan, .exec = act_xps_exec, .knobs = k_rps },
 	{ .name = "note", .tells = 1,
 	  /* a host note in a guest without a host daemon: advice for the provider */
 	  .run = { { ACT_LOCAL, ACT_LOCAL, ACT_LOCAL }, { ACT_LOCAL, ACT_ADVICE, ACT_NO } },

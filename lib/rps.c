@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* rps: the "rps" knob kind and receive-queue enumeration. */
+/* rps: the "rps" knob kind (a queue's steering: RPS and RFS on receive
+ * queues, XPS on transmit queues) and queue enumeration. */
 #include "rps.h"
 #include "cpulist.h"
 #include "kfs.h"
@@ -16,12 +17,13 @@ static int hexval(char c)
 	return isdigit((unsigned char)c) ? c - '0' : tolower((unsigned char)c) - 'a' + 10;
 }
 
-/* "eth0/rx-3": an interface name without '/' or "..", then rx-<digits>. */
+/* "eth0/rx-3" (keys rps_cpus, rps_flow_cnt) or "eth0/tx-3" (xps_cpus): an
+ * interface name without '/' or "..", then the queue. */
 static int target_path(const char *target, const char *key, char *out, size_t n)
 {
 	const char *slash = target ? strchr(target, '/') : NULL;
 	if (!slash || slash == target || slash - target >= 16 ||
-	    strncmp(slash + 1, "rx-", 3) || !slash[4])
+	    (strncmp(slash + 1, "rx-", 3) && strncmp(slash + 1, "tx-", 3)) || !slash[4])
 		return -EINVAL;
 	for (const char *p = target; p < slash; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("-_.@", *p))
@@ -31,7 +33,8 @@ static int target_path(const char *target, const char *key, char *out, size_t n)
 	for (const char *p = slash + 4; *p; p++)
 		if (!isdigit((unsigned char)*p))
 			return -EINVAL;
-	if (strcmp(key, "rps_cpus") && strcmp(key, "rps_flow_cnt"))
+	if (slash[1] == 't' ? strcmp(key, "xps_cpus")
+			    : strcmp(key, "rps_cpus") && strcmp(key, "rps_flow_cnt"))
 		return -EPERM;
 	int w = snprintf(out, n, "sys/class/net/%.*s/queues/%s/%s",
 			 (int)(slash - target), target, slash + 1, key);
@@ -54,7 +57,7 @@ static int rps_check(void *ctx, const char *target, const char *key, const char 
 	char p[256];
 	int r = target_path(target, key, p, sizeof p);
 	if (r) {
-		snprintf(why, n, "not a receive queue's RPS knob: %s %s", target ? target : "", key);
+		snprintf(why, n, "not a queue's steering knob: %s %s", target ? target : "", key);
 		return r;
 	}
 	if (!strcmp(key, "rps_flow_cnt")) {
@@ -68,12 +71,12 @@ static int rps_check(void *ctx, const char *target, const char *key, const char 
 	/* hex words separated by commas, at most 1024 CPUs */
 	size_t len = strlen(value);
 	if (!len || len > 300) {
-		snprintf(why, n, "rps_cpus: bad mask length");
+		snprintf(why, n, "%s: bad mask length", key);
 		return -EINVAL;
 	}
 	for (const char *c = value; *c; c++)
 		if (!isxdigit((unsigned char)*c) && *c != ',') {
-			snprintf(why, n, "rps_cpus: '%s' is not a hex CPU mask", value);
+			snprintf(why, n, "%s: '%s' is not a hex CPU mask", key, value);
 			return -EINVAL;
 		}
 	return 0;
@@ -94,7 +97,7 @@ static int rps_write(void *ctx, const char *root, const char *target, const char
  * bits, not the text. Flow counts compare as numbers. */
 static int rps_equal(const char *key, const char *a, const char *b)
 {
-	if (strcmp(key, "rps_cpus")) {
+	if (!strcmp(key, "rps_flow_cnt")) {
 		uint64_t x, y;
 		return parse_u64(a, &x) == 0 && parse_u64(b, &y) == 0 ? x == y
 		       : knob_value_equal(a, b);
@@ -169,6 +172,7 @@ int rps_list_mask(const char *list, char *out, size_t n)
 
 struct each_ctx {
 	const char *root;
+	const char *prefix; /* "rx-" or "tx-" */
 	const char *iface;
 	int (*fn)(const char *target, void *arg);
 	void *arg;
@@ -178,7 +182,7 @@ static int each_rxq(const char *name, void *arg)
 {
 	struct each_ctx *c = arg;
 	char t[64];
-	if (strncmp(name, "rx-", 3))
+	if (strncmp(name, c->prefix, 3))
 		return 0;
 	snprintf(t, sizeof t, "%s/%s", c->iface, name);
 	return c->fn(t, c->arg);
@@ -198,7 +202,13 @@ static int each_iface(const char *name, void *arg)
 
 int rps_each_queue(const char *root, int (*fn)(const char *target, void *arg), void *arg)
 {
-	struct each_ctx c = { root, NULL, fn, arg };
+	struct each_ctx c = { root, "rx-", NULL, fn, arg };
+	return kfs_list(root, "sys/class/net", each_iface, &c);
+}
+
+int rps_each_tx_queue(const char *root, int (*fn)(const char *target, void *arg), void *arg)
+{
+	struct each_ctx c = { root, "tx-", NULL, fn, arg };
 	return kfs_list(root, "sys/class/net", each_iface, &c);
 }
 

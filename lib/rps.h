@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* rps: Receive Packet Steering as a knob kind ("rps": target "IFACE/rx-N",
- * key "rps_cpus" or "rps_flow_cnt"), and the plan that spreads NET_RX over
- * every CPU on every receive queue. */
+/* rps: a queue's steering as a knob kind ("rps": target "IFACE/rx-N", key
+ * "rps_cpus" or "rps_flow_cnt"; target "IFACE/tx-N", key "xps_cpus"), CPU
+ * masks in the kernel's format, and the queues of every interface. */
 #ifndef VTUNE_RPS_H
 #define VTUNE_RPS_H
 
@@ -25,6 +25,9 @@ int rps_list_mask(const char *list, char *out, size_t n);
  * under root (target is "IFACE/rx-N"). Returns 0, fn's non-zero value, or
  * -errno. */
 int rps_each_queue(const char *root, int (*fn)(const char *target, void *arg), void *arg);
+
+/* The same for every transmit queue (target "IFACE/tx-N"). */
+int rps_each_tx_queue(const char *root, int (*fn)(const char *target, void *arg), void *arg);
 
 /* Number of online CPUs as the kernel lists them in
  * sys/devices/system/cpu/online ("0-3,6"). Returns >0 or -errno. */

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* test_act_rps: the "rps" action carried out through the action table on
- * sysfs trees — the debian-6.1 capture (one receive queue, 2 CPUs) and
- * trees of 3 and 64 queues: every queue but lo's gets the mask of every
- * online CPU (or of a CPU list) and a power-of-two share of the RFS flow
- * table, journaled; run again over what the kernel prints back (masks
+/* test_act_rps: the queue steering actions carried out through the action
+ * table on sysfs trees. "rps": the debian-6.1 capture (one receive queue, 2
+ * CPUs) and trees of 3 and 64 queues: every queue but lo's gets the mask of
+ * every online CPU (or of a CPU list) and a power-of-two share of the RFS
+ * flow table, journaled; run again over what the kernel prints back (masks
  * zero-padded, in 32-bit words) nothing changes; fewer than 2 CPUs or no
- * queue: nothing to do. */
+ * queue: nothing to do. "xps": each CPU to a transmit queue of its own on
+ * multiqueue NICs only, and reverted from the journal. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -94,8 +95,8 @@ static void count(void *arg, const char *outcome)
 		f->other++;
 }
 
-/* A fresh tree and journal, and the plan of rule "spread" (rps: KEY). */
-static struct fx *fx_new(const char *key)
+/* A fresh tree and journal, and the plan of rule "spread" (KIND: KEY). */
+static struct fx *fx_new_kind(const char *kind, const char *key)
 {
 	char text[256];
 	snprintf(text, sizeof text,
@@ -104,7 +105,7 @@ static struct fx *fx_new(const char *key)
 		 "  - name: spread\n"
 		 "    when: guest.cpu.steal > 1%%\n"
 		 "    guest:\n"
-		 "      - rps: \"%s\"\n", key);
+		 "      - %s: \"%s\"\n", kind, key);
 	struct fx *f = calloc(1, sizeof *f);
 	assert_non_null(f);
 	snprintf(f->root, sizeof f->root, "/tmp/vtune-actrps-XXXXXX");
@@ -114,7 +115,7 @@ static struct fx *fx_new(const char *key)
 	assert_non_null(f->set);
 	pol_plan_init(&f->plan);
 	const struct pol_rule *r = &f->set->rules[0];
-	struct pol_change *c = pol_plan_add(&f->plan, r, &r->actions[0], "rps", "guest.cpu.steal=5%");
+	struct pol_change *c = pol_plan_add(&f->plan, r, &r->actions[0], kind, "guest.cpu.steal=5%");
 	assert_non_null(c);
 	assert_string_equal(c->key, key);
 	snprintf(c->new, sizeof c->new, "%s", key);
@@ -122,6 +123,11 @@ static struct fx *fx_new(const char *key)
 	f->j = journal_open(f->jpath, &err);
 	assert_non_null(f->j);
 	return f;
+}
+
+static struct fx *fx_new(const char *key)
+{
+	return fx_new_kind("rps", key);
 }
 
 static void fx_free(struct fx *f)
@@ -291,6 +297,46 @@ static void test_nothing_to_do(void **state)
 	fx_free(f);
 }
 
+/* XPS, 4 CPUs: eth0's two transmit queues get CPUs 0,2 and 1,3; eth1's
+ * one queue and lo are left alone; what the kernel prints back is the
+ * same; the journal's revert puts the masks back. */
+static void test_xps(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new_kind("xps", "spread");
+	queues(f, "0-3\n", 1);
+	put(f->root, "sys/class/net/eth0/queues/tx-1/xps_cpus", "00000000,00000000\n");
+	put(f->root, "sys/class/net/eth1/queues/tx-0/xps_cpus", "00000000,00000000\n");
+	assert_int_equal(run(f), 2);
+	assert_int_equal(f->applied, 2);
+	assert_string_equal(val(f, "sys/class/net/eth0/queues/tx-0/xps_cpus"), "5");
+	assert_string_equal(val(f, "sys/class/net/eth0/queues/tx-1/xps_cpus"), "a");
+	assert_string_equal(val(f, "sys/class/net/eth1/queues/tx-0/xps_cpus"), "00000000,00000000");
+	assert_string_equal(val(f, "sys/class/net/eth0/queues/rx-0/rps_cpus"), "00000000,00000000");
+	assert_string_equal(journal_record(f->j, 0)->target, "eth0/tx-0");
+	assert_string_equal(journal_record(f->j, 0)->key, "xps_cpus");
+	put(f->root, "sys/class/net/eth0/queues/tx-0/xps_cpus", "00000000,00000005\n");
+	put(f->root, "sys/class/net/eth0/queues/tx-1/xps_cpus", "00000000,0000000a\n");
+	assert_int_equal(run(f), 0);
+	assert_int_equal(f->unchanged, 2);
+	struct revert_sel all = { .by = REVERT_ALL };
+	assert_int_equal(journal_revert(f->j, f->root, &all, 0, 0, NULL, NULL, NULL), 0);
+	assert_string_equal(val(f, "sys/class/net/eth0/queues/tx-0/xps_cpus"), "00000000,00000000");
+	assert_string_equal(val(f, "sys/class/net/eth0/queues/tx-1/xps_cpus"), "00000000,00000000");
+	fx_free(f);
+
+	/* three queues, two CPUs: the third gets none */
+	f = fx_new_kind("xps", "spread");
+	queues(f, "0-1\n", 0);
+	put(f->root, "sys/class/net/eth0/queues/tx-1/xps_cpus", "0\n");
+	put(f->root, "sys/class/net/eth0/queues/tx-2/xps_cpus", "3\n");
+	assert_int_equal(run(f), 3);
+	assert_string_equal(val(f, "sys/class/net/eth0/queues/tx-0/xps_cpus"), "1");
+	assert_string_equal(val(f, "sys/class/net/eth0/queues/tx-1/xps_cpus"), "2");
+	assert_string_equal(val(f, "sys/class/net/eth0/queues/tx-2/xps_cpus"), "0");
+	fx_free(f);
+}
+
 int main(void)
 {
 	log_init("test_act_rps", LOG_TO_STDERR, LOG_ERR);
@@ -300,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_64_queues),
 		cmocka_unit_test(test_cpu_list),
 		cmocka_unit_test(test_nothing_to_do),
+		cmocka_unit_test(test_xps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

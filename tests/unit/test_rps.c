@@ -119,8 +119,15 @@ static void test_knob(void **state)
 	assert_int_equal(knob_check(&k, "eth0/rx-1", "rps_cpus", "xyz", why, sizeof why), -EINVAL);
 	assert_int_equal(knob_check(&k, "eth0/rx-1", "rps_flow_cnt", "2000000", why, sizeof why), -ERANGE);
 	assert_int_equal(knob_check(&k, "../x/rx-1", "rps_cpus", "1", why, sizeof why), -EINVAL);
-	assert_int_equal(knob_check(&k, "eth0/tx-0", "rps_cpus", "1", why, sizeof why), -EINVAL);
+	assert_int_equal(knob_check(&k, "eth0/tx-0", "rps_cpus", "1", why, sizeof why), -EPERM);
+	assert_int_equal(knob_check(&k, "eth0/tx-0", "rps_flow_cnt", "1", why, sizeof why), -EPERM);
 	assert_int_equal(knob_check(&k, "eth0/rx-0", "xps_cpus", "1", why, sizeof why), -EPERM);
+	assert_int_equal(knob_check(&k, "eth0/xx-0", "xps_cpus", "1", why, sizeof why), -EINVAL);
+	assert_int_equal(knob_check(&k, "eth0/tx-0", "xps_cpus", "1;x", why, sizeof why), -EINVAL);
+	/* a transmit queue's XPS mask */
+	assert_int_equal(knob_write(&k, root, "eth0/tx-0", "xps_cpus", "5"), 0);
+	assert_int_equal(knob_read(&k, root, "eth0/tx-0", "xps_cpus", buf, sizeof buf), 0);
+	assert_string_equal(buf, "5");
 	assert_int_equal(knob_write(&k, root, "eth0/rx-0", "rps_cpus", "1;reboot"), -EINVAL);
 }
 
@@ -137,6 +144,8 @@ static void test_equal(void **state)
 	assert_true(knob_equal(&k, "rps_cpus", "0", "00"));
 	assert_false(knob_equal(&k, "rps_cpus", "7", "f"));
 	assert_false(knob_equal(&k, "rps_cpus", "1,00000000", "1"));
+	assert_true(knob_equal(&k, "xps_cpus", "00000000,00000005", "5"));
+	assert_false(knob_equal(&k, "xps_cpus", "5", "a"));
 	assert_true(knob_equal(&k, "rps_flow_cnt", "8192", "8192\n"));
 	assert_false(knob_equal(&k, "rps_flow_cnt", "10922", "16384"));
 }
