@@ -18,6 +18,7 @@
 
 #include "gview.h"
 #include "metrics.h"
+#include "sample_pair.h"
 
 #define FX "tests/fixtures/"
 
@@ -31,18 +32,6 @@ static const char *const pairs[][2] = {
 	{ FX "synq-6.18", FX "synq-6.18" },
 };
 #define NPAIRS (sizeof pairs / sizeof *pairs)
-
-static void sample_of(const char *t0, const char *t1, struct gv_sample *s)
-{
-	struct gv_reading a, b;
-	assert_int_equal(gv_read(t0, GV_READ_NETLINK, &a), 0);
-	assert_int_equal(gv_read(t1, GV_READ_NETLINK, &b), 0);
-	a.mono_ns = 1000000000ull;
-	b.mono_ns = a.mono_ns + 2000000000ull;
-	assert_int_equal(gv_sample_compute(&a, &b, s), 0);
-	gv_reading_free(&a);
-	gv_reading_free(&b);
-}
 
 static int guest_row(int id)
 {
@@ -58,7 +47,7 @@ static void test_guest_rows_produced(void **state)
 	for (size_t i = 0; i < NPAIRS; i++) {
 		struct gv_sample s;
 		struct mvec m;
-		sample_of(pairs[i][0], pairs[i][1], &s);
+		sample_pair(pairs[i][0], pairs[i][1], 2, GV_READ_NETLINK, &s);
 		gv_sample_metrics(&s, &m);
 		for (int id = 0; id < M_COUNT; id++)
 			if (mvec_has(&m, id)) {
@@ -84,7 +73,7 @@ static void test_synq_capture(void **state)
 	(void)state;
 	struct gv_sample s;
 	struct mvec m;
-	sample_of(FX "synq-6.18", FX "synq-6.18", &s);
+	sample_pair(FX "synq-6.18", FX "synq-6.18", 2, GV_READ_NETLINK, &s);
 	gv_sample_metrics(&s, &m);
 	assert_true(mvec_has(&m, M_GUEST_TCP_SYN_RECV_MAX));
 	assert_true(mvec_get(&m, M_GUEST_TCP_SYN_RECV_PORT) == 9400);
@@ -102,7 +91,7 @@ static void test_failed_source_gives_nothing(void **state)
 		for (int g = 0; g < GV_NGROUPS; g++) {
 			struct gv_sample s;
 			struct mvec m;
-			sample_of(pairs[i][0], pairs[i][1], &s);
+			sample_pair(pairs[i][0], pairs[i][1], 2, GV_READ_NETLINK, &s);
 			s.status[g] = -EIO;
 			gv_sample_metrics(&s, &m);
 			for (int id = 0; id < M_COUNT; id++)

@@ -23,20 +23,14 @@
 #include "gv_print.h"
 #include "gview.h"
 #include "report_line.h"
+#include "sample_pair.h"
 #include "wire.h"
 
 #define FX "tests/fixtures/"
 
 static void sample_of(const char *t0, const char *t1, int flags, struct gv_sample *s)
 {
-	struct gv_reading a, b;
-	assert_int_equal(gv_read(t0, flags, &a), 0);
-	assert_int_equal(gv_read(t1, flags, &b), 0);
-	a.mono_ns = 1000000000ull;
-	b.mono_ns = a.mono_ns + 2500000000ull;
-	assert_int_equal(gv_sample_compute(&a, &b, s), 0);
-	gv_reading_free(&a);
-	gv_reading_free(&b);
+	sample_pair(t0, t1, 2.5, flags, s);
 }
 
 static char *slurp(const char *path)

@@ -18,24 +18,12 @@
 #include "gv_obj.h"
 #include "gview.h"
 #include "kfs.h"
+#include "sample_pair.h"
 #include "sockdiag.h"
 
 #include <unistd.h>
 
 #define FX "tests/fixtures/"
-
-static void sample_pair(const char *t0, const char *t1, double secs, int flags,
-			struct gv_sample *s)
-{
-	struct gv_reading a, b;
-	assert_int_equal(gv_read(t0, flags, &a), 0);
-	assert_int_equal(gv_read(t1, flags, &b), 0);
-	a.mono_ns = 1000000000ull;
-	b.mono_ns = a.mono_ns + (uint64_t)(secs * 1e9);
-	assert_int_equal(gv_sample_compute(&a, &b, s), 0);
-	gv_reading_free(&a);
-	gv_reading_free(&b);
-}
 
 static void test_read_host_6_18(void **state)
 {

@@ -35,6 +35,7 @@
 #include "gview.h"
 #include "kfs.h"
 #include "knob.h"
+#include "sample_pair.h"
 #include "xen.h"
 
 #define FX "tests/fixtures/"
@@ -53,17 +54,9 @@ __attribute__((noinline)) static char *slurp(const char *root, const char *path)
 static void pair(const char *dir, int flags, struct gv_sample *s, struct mvec *m)
 {
 	char a0[256], a1[256];
-	struct gv_reading a, b;
 	snprintf(a0, sizeof a0, "%st0", dir);
 	snprintf(a1, sizeof a1, "%st1", dir);
-	assert_int_equal(gv_read(a0, flags, &a), 0);
-	assert_int_equal(gv_read(a1, flags, &b), 0);
-	assert_true(a.has_uptime && b.has_uptime && b.uptime_s > a.uptime_s);
-	a.mono_ns = 1000000000ull;
-	b.mono_ns = a.mono_ns + (uint64_t)((b.uptime_s - a.uptime_s) * 1e9);
-	assert_int_equal(gv_sample_compute(&a, &b, s), 0);
-	gv_reading_free(&a);
-	gv_reading_free(&b);
+	sample_pair(a0, a1, 0, flags, s);
 	gv_sample_metrics(s, m);
 }
 
