@@ -12,6 +12,7 @@
  * sysctl off AND the option on for every other bridge that was filtered. */
 #include "hostnet.h"
 #include "kfs.h"
+#include "netlink.h"
 #include "netns.h"
 
 #include <ctype.h>
@@ -23,8 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 const char *const hostnet_brbr_keys[HOSTNET_BRNF_NKEYS] = {
 	"nf_call_iptables",
@@ -59,26 +58,6 @@ struct nlreq {
 	char buf[256];
 };
 
-static struct rtattr *add_attr(struct nlmsghdr *h, size_t max, unsigned short type,
-			       const void *data, size_t len)
-{
-	size_t rl = RTA_LENGTH(len);
-	if (NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(rl) > max)
-		return NULL;
-	struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
-	a->rta_type = type;
-	a->rta_len = (unsigned short)rl;
-	if (len)
-		memcpy(RTA_DATA(a), data, len);
-	h->nlmsg_len = (unsigned)(NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(rl));
-	return a;
-}
-
-static void end_nest(struct nlmsghdr *h, struct rtattr *nest)
-{
-	nest->rta_len = (unsigned short)((char *)h + NLMSG_ALIGN(h->nlmsg_len) - (char *)nest);
-}
-
 /* What a link dump or get gives us about bridges. */
 struct brlist {
 	struct hostnet_bridge *v;
@@ -86,88 +65,54 @@ struct brlist {
 	const char *only; /* a get of one name */
 };
 
-static void parse_link(struct nlmsghdr *h, struct brlist *l)
+static int parse_link(const struct nlmsghdr *h, void *arg)
 {
-	struct ifinfomsg *ifi = NLMSG_DATA(h);
+	struct brlist *l = arg;
+	if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+		return 0;
+	const struct ifinfomsg *ifi = NLMSG_DATA(h);
 	int len = (int)h->nlmsg_len - NLMSG_LENGTH(sizeof *ifi);
 	const char *name = NULL;
 	int is_bridge = 0, opt[HOSTNET_BRNF_NKEYS] = { -1, -1, -1 };
-	for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+	for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
 		if (a->rta_type == IFLA_IFNAME)
 			name = RTA_DATA(a);
 		if (a->rta_type != IFLA_LINKINFO)
 			continue;
 		int l2 = (int)RTA_PAYLOAD(a);
-		for (struct rtattr *b = RTA_DATA(a); RTA_OK(b, l2); b = RTA_NEXT(b, l2)) {
+		for (const struct rtattr *b = RTA_DATA(a); RTA_OK(b, l2); b = RTA_NEXT(b, l2)) {
 			if (b->rta_type == IFLA_INFO_KIND)
 				is_bridge = !strncmp(RTA_DATA(b), "bridge", RTA_PAYLOAD(b));
 			if (b->rta_type != IFLA_INFO_DATA)
 				continue;
 			int l3 = (int)RTA_PAYLOAD(b);
-			for (struct rtattr *c = RTA_DATA(b); RTA_OK(c, l3); c = RTA_NEXT(c, l3))
+			for (const struct rtattr *c = RTA_DATA(b); RTA_OK(c, l3); c = RTA_NEXT(c, l3))
 				for (int k = 0; k < HOSTNET_BRNF_NKEYS; k++)
 					if (c->rta_type == br_attr[k] && RTA_PAYLOAD(c) >= 1)
 						opt[k] = *(unsigned char *)RTA_DATA(c) ? 1 : 0;
 		}
 	}
-	if (!is_bridge || !name || strlen(name) >= IFNAMSIZ || l->n >= l->max)
-		return;
+	if (!is_bridge || !name || strnlen(name, IFNAMSIZ) >= IFNAMSIZ || l->n >= l->max)
+		return 0;
 	if (l->only && strcmp(l->only, name))
-		return;
+		return 0;
 	struct hostnet_bridge *b = &l->v[l->n++];
 	memset(b, 0, sizeof *b);
 	snprintf(b->name, sizeof b->name, "%s", name);
 	for (int k = 0; k < HOSTNET_BRNF_NKEYS; k++)
 		b->opt[k] = opt[k] < 0 ? 0 : opt[k];
+	return 0;
 }
 
-/* One request, its answers parsed into l (NULL: an ack is expected). */
+/* One request in the namespace we are in, its answers parsed into l
+ * (NULL: an ack is expected). */
 static int nl_talk(struct nlmsghdr *req, struct brlist *l)
 {
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), r = 0;
-	if (fd < 0)
-		return -errno;
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	req->nlmsg_seq = 1;
-	if (sendto(fd, req, req->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		r = -errno;
-		goto out;
-	}
-	char *buf = malloc(32768);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (int done = 0; !done;) {
-		ssize_t n = recv(fd, buf, 32768, 0);
-		if (n < 0) {
-			r = errno == EINTR ? 0 : -errno;
-			if (r)
-				break;
-			continue;
-		}
-		int len = (int)n;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)len);
-		     h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_type == NLMSG_DONE) {
-				done = 1;
-				break;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(h);
-				r = e->error;
-				done = 1;
-				break;
-			}
-			if (h->nlmsg_type == RTM_NEWLINK && l)
-				parse_link(h, l);
-			if (!(h->nlmsg_flags & NLM_F_MULTI))
-				done = 1;
-		}
-	}
-	free(buf);
-out:
-	close(fd);
+	struct netlink nl = NETLINK_INIT;
+	int r = netlink_open(&nl, "/", NETLINK_ROUTE, NULL, NULL);
+	if (!r)
+		r = netlink_talk(&nl, NULL, req, l ? parse_link : NULL, l);
+	netlink_close(&nl);
 	return r;
 }
 
@@ -177,7 +122,7 @@ static int list_live(struct brlist *l)
 	memset(&q, 0, sizeof q);
 	q.h.nlmsg_len = NLMSG_LENGTH(sizeof q.i);
 	q.h.nlmsg_type = RTM_GETLINK;
-	q.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	q.h.nlmsg_flags = NLM_F_DUMP;
 	q.i.ifi_family = AF_UNSPEC;
 	return nl_talk(&q.h, l);
 }
@@ -192,16 +137,16 @@ static int set_live(const char *bridge, int k, int value)
 	memset(&q, 0, sizeof q);
 	q.h.nlmsg_len = NLMSG_LENGTH(sizeof q.i);
 	q.h.nlmsg_type = RTM_NEWLINK;
-	q.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	q.i.ifi_family = AF_UNSPEC;
 	q.i.ifi_index = (int)idx;
-	struct rtattr *li = add_attr(&q.h, sizeof q, IFLA_LINKINFO, NULL, 0);
-	add_attr(&q.h, sizeof q, IFLA_INFO_KIND, "bridge", 7);
-	struct rtattr *data = add_attr(&q.h, sizeof q, IFLA_INFO_DATA, NULL, 0);
-	if (!li || !data || !add_attr(&q.h, sizeof q, br_attr[k], &v, 1))
+	struct nlattr *li = netlink_nest(&q.h, sizeof q, IFLA_LINKINFO);
+	if (!li || netlink_put_str(&q.h, sizeof q, IFLA_INFO_KIND, "bridge"))
 		return -EOVERFLOW;
-	end_nest(&q.h, data);
-	end_nest(&q.h, li);
+	struct nlattr *data = netlink_nest(&q.h, sizeof q, IFLA_INFO_DATA);
+	if (!data || netlink_put(&q.h, sizeof q, br_attr[k], &v, 1))
+		return -EOVERFLOW;
+	netlink_nest_end(&q.h, data);
+	netlink_nest_end(&q.h, li);
 	return nl_talk(&q.h, NULL);
 }
 
