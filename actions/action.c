@@ -16,28 +16,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const w_rps[] = { "all", NULL };
-static const char *const w_onoff[] = { "off", "on", NULL };
-static const char *const w_pin[] = { "dom0-away", "emulator-away", "vcpus-spread", "housekeeping",
-				      "net-threads", NULL };
-static const char *const w_sriov[] = { "attach", NULL };
-static const char *const w_irq[] = { "spread", NULL };
-static const char *const w_channels[] = { "max", NULL };
-static const char *const w_nofile[] = { "raise", NULL };
-static const char *const w_xps[] = { "spread", NULL };
-static const char *const m_sysctl[] = { "set", "scale", "step", "widen", "min", "max", NULL };
-
-static const struct knob_ops *const k_sysctl[] = { &knob_sysctl_ops, NULL };
-static const struct knob_ops *const k_rps[] = { &knob_rps_ops, &knob_sysctl_ops, NULL };
-#ifndef ACT_GUEST_VIEW
-static const struct knob_ops *const k_brnf[] = { &hostnet_bridge_nf_ops, &hostnet_bridge_br_ops,
-						  &hostnet_firewall_ops, NULL };
-static const struct knob_ops *const k_off[] = { &hostnet_offload_ops, NULL };
-static const struct knob_ops *const k_sriov[] = { &hostnet_vf_ops, NULL };
-#endif
-static const struct knob_ops *const k_irq[] = { &act_irq_knob_ops, NULL };
-static const struct knob_ops *const k_chan[] = { &act_channels_knob_ops, NULL };
-static const struct knob_ops *const k_nofile[] = { &act_nofile_knob_ops, NULL };
+/* A row's lists, written in the row: its words, its mods, its knob kinds. */
+#define WORDS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define KNOBS(...) ((const struct knob_ops *const[]){ __VA_ARGS__, NULL })
 
 /* The agent's build of this file (ACT_GUEST_VIEW: Makefile, AGENT_VIEW)
  * has the same rows, but the executors and knob kinds of the actions only
@@ -58,36 +39,39 @@ static const struct knob_ops *const k_nofile[] = { &act_nofile_knob_ops, NULL };
 
 static const struct act_def table[] = {
 	{ .name = "sysctl", .run = { GUEST, HOST }, .wire_v = 2,
-	  .wire_old_ok = act_sysctl_wire_old_ok, .mods = m_sysctl, .ident_key = 1,
+	  .wire_old_ok = act_sysctl_wire_old_ok, .ident_key = 1,
+	  .mods = WORDS("set", "scale", "step", "widen", "min", "max"),
 	  .parse = act_sysctl_parse, .build = act_sysctl_build, .to_spec = act_sysctl_to_spec,
-	  .plan = act_sysctl_plan,
-	  .exec = act_sysctl_exec, .knobs = k_sysctl },
-	{ .name = "rps", .run = { GUEST, NEVER }, .wire_v = 2,
-	  .words = w_rps, .parse = act_rps_parse, .build = act_rps_build,
-	  .plan = act_word_plan, .exec = act_rps_exec, .knobs = k_rps },
-	{ .name = "bridge_nf", .run = { NEVER, HOST }, .words = w_onoff,
+	  .plan = act_sysctl_plan, .exec = act_sysctl_exec, .knobs = KNOBS(&knob_sysctl_ops) },
+	{ .name = "rps", .run = { GUEST, NEVER }, .wire_v = 2, .words = WORDS("all"),
+	  .parse = act_rps_parse, .build = act_rps_build, .plan = act_word_plan,
+	  .exec = act_rps_exec, .knobs = KNOBS(&knob_rps_ops, &knob_sysctl_ops) },
+	{ .name = "bridge_nf", .run = { NEVER, HOST }, .words = WORDS("off", "on"),
 	  .parse = act_bridge_nf_parse, .to_spec = act_bridge_nf_to_spec,
 	  .plan = act_bridge_nf_plan, .exec = HOST_ONLY(act_bridge_nf_exec),
-	  .knobs = HOST_ONLY(k_brnf) },
+	  .knobs = HOST_ONLY(KNOBS(&hostnet_bridge_nf_ops, &hostnet_bridge_br_ops,
+				   &hostnet_firewall_ops)) },
 	{ .name = "offload", .run = { NEVER, HOST }, .ident_key = 1,
 	  .parse = act_offload_parse, .plan = act_offload_plan,
-	  .exec = HOST_ONLY(act_offload_exec), .knobs = HOST_ONLY(k_off) },
+	  .exec = HOST_ONLY(act_offload_exec), .knobs = HOST_ONLY(KNOBS(&hostnet_offload_ops)) },
 	{ .name = "pin", .run = { NEVER, HOST }, .needs = ACT_NEEDS_PIN_MODE,
-	  .words = w_pin, .plan = act_word_plan, .exec = HOST_ONLY(act_pin_exec) },
+	  .words = WORDS("dom0-away", "emulator-away", "vcpus-spread", "housekeeping",
+			 "net-threads"),
+	  .plan = act_word_plan, .exec = HOST_ONLY(act_pin_exec) },
 	/* SR-IOV: the backend plans the VF (plan_pci_attach), so only where
 	 * it can; the network VF settings are rtnetlink knobs of their own */
 	{ .name = "sriov", .run = { NEVER, HOST }, .needs = ACT_NEEDS_PCI_ATTACH,
-	  .words = w_sriov, .parse = act_sriov_parse, .plan = act_word_plan,
-	  .exec = HOST_ONLY(act_sriov_exec), .knobs = HOST_ONLY(k_sriov) },
+	  .words = WORDS("attach"), .parse = act_sriov_parse, .plan = act_word_plan,
+	  .exec = HOST_ONLY(act_sriov_exec), .knobs = HOST_ONLY(KNOBS(&hostnet_vf_ops)) },
 	/* the seeds' guest actions, carried by protocol 2 */
-	{ .name = "irq", .run = { GUEST, HOST }, .wire_v = 2,
-	  .words = w_irq, .plan = act_word_plan, .exec = act_irq_exec, .knobs = k_irq },
-	{ .name = "channels", .run = { GUEST, NEVER }, .wire_v = 2,
-	  .words = w_channels, .plan = act_word_plan, .exec = act_channels_exec, .knobs = k_chan },
-	{ .name = "nofile", .run = { GUEST, NEVER }, .wire_v = 2,
-	  .words = w_nofile, .plan = act_word_plan, .exec = act_nofile_exec, .knobs = k_nofile },
-	{ .name = "xps", .run = { GUEST, NEVER }, .wire_v = 2,
-	  .words = w_xps, .plan = act_word_plan, .exec = act_xps_exec, .knobs = k_rps },
+	{ .name = "irq", .run = { GUEST, HOST }, .wire_v = 2, .words = WORDS("spread"),
+	  .plan = act_word_plan, .exec = act_irq_exec, .knobs = KNOBS(&act_irq_knob_ops) },
+	{ .name = "channels", .run = { GUEST, NEVER }, .wire_v = 2, .words = WORDS("max"),
+	  .plan = act_word_plan, .exec = act_channels_exec, .knobs = KNOBS(&act_channels_knob_ops) },
+	{ .name = "nofile", .run = { GUEST, NEVER }, .wire_v = 2, .words = WORDS("raise"),
+	  .plan = act_word_plan, .exec = act_nofile_exec, .knobs = KNOBS(&act_nofile_knob_ops) },
+	{ .name = "xps", .run = { GUEST, NEVER }, .wire_v = 2, .words = WORDS("spread"),
+	  .plan = act_word_plan, .exec = act_xps_exec, .knobs = KNOBS(&knob_rps_ops) },
 	{ .name = "note", .tells = 1,
 	  /* a host note in a guest without a host daemon: advice for the provider */
 	  .run = { { ACT_LOCAL, ACT_LOCAL, ACT_LOCAL }, { ACT_LOCAL, ACT_ADVICE, ACT_NO } },
