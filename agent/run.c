@@ -238,10 +238,11 @@ out:
 	if (xs) {
 		struct xst_stats xst;
 		xst_get_stats(xs, &xst);
-		log_info("run: xenstore: %llu write(s), %llu conflict(s), %llu report(s) trimmed, "
-			 "%llu domain change(s)",
+		log_info("run: xenstore: %llu write(s), %llu conflict(s), %llu report(s) in parts, "
+			 "%llu report(s) trimmed, %llu domain change(s)",
 			 (unsigned long long)xst.commits, (unsigned long long)xst.conflicts,
-			 (unsigned long long)xst.truncated, (unsigned long long)xst.resets);
+			 (unsigned long long)xst.split, (unsigned long long)xst.truncated,
+			 (unsigned long long)xst.resets);
 	}
 	session_free(s);
 	vport_free(vp);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xs: the agent's xenstore transport — the session's lines become values of
- * data/vtune/{hello,report,ack} + seq (written last, in one transaction), and
- * the host's control/vtune/{hello,apply,revert,error} values become lines. */
+ * data/vtune/{hello,report,ack} + seq (written last, in one transaction; a
+ * report over one value as report-0.. + report-parts, to a host that joins
+ * them), and the host's control/vtune/{hello,apply,revert,error} values
+ * become lines. */
 #include "xs.h"
 #include "log.h"
 #include "metrics.h"
@@ -41,6 +43,10 @@
  * OUT_VALUE_MIN (a store with a smaller quota). */
 #define OUT_VALUE_MAX 1920
 #define OUT_VALUE_MIN 256
+#define PARTS_KEY XST_DATA_DIR "/report-parts" /* N: the report is report-0 .. report-(N-1) */
+/* Room for a report in parts of at most max bytes: each part may end up to
+ * 3 bytes short (cut before a UTF-8 character). 16 * 1917 < WIRE_MAX_LINE. */
+#define PARTS_ROOM(max) ((size_t)XST_PARTS_MAX * ((size_t)(max) - 3))
 
 /* our keys, in the order they are written */
 enum { OUT_HELLO, OUT_REPORT, OUT_N };
@@ -70,6 +76,7 @@ struct xst {
 	int nacks;
 	uint64_t seq;		/* last data/vtune/seq written */
 	int report_max;		/* bytes in a report value: OUT_VALUE_MAX, less after refusals */
+	int host_joins;		/* the host's hello names WIRE_CAP_XS_PARTS */
 
 	/* from the host */
 	char *ctl_seq;		/* last control/vtune/seq acted on */
@@ -94,6 +101,28 @@ int xst_value_ok(const char *v, size_t len)
 			return -EINVAL;
 	}
 	return 0;
+}
+
+int xst_split(const char *v, size_t len, size_t max, size_t *off, int nmax)
+{
+	int n = 0;
+	if (max < 4)
+		return -EINVAL;
+	off[0] = 0;
+	while (len - off[n] > max) {
+		if (n + 1 >= nmax)
+			return -EMSGSIZE;
+		size_t cut = off[n] + max;
+		/* never in a character: step back over continuation bytes (at
+		 * most 3 in UTF-8; more is not UTF-8, cut anyway) */
+		for (int k = 0; k < 3 && ((unsigned char)v[cut] & 0xc0) == 0x80; k++)
+			cut--;
+		if (((unsigned char)v[cut] & 0xc0) == 0x80)
+			cut = off[n] + max;
+		off[++n] = cut;
+	}
+	off[++n] = len;
+	return n;
 }
 
 /* Encode m into *out without its newline; 0 when it is at most max bytes,
@@ -358,8 +387,18 @@ static int real_write(void *arg, const char *path, const char *val, size_t len)
 		       : xs_failed("xs_write", path, errno_or(EIO));
 }
 
+static int real_rm(void *arg, const char *path)
+{
+	struct xst *t = arg;
+	errno = 0;
+	if (xs_rm(t->xsh, t->txn, path) || errno == ENOENT)
+		return 0;
+	return xs_failed("xs_rm", path, errno_or(EIO));
+}
+
 static const struct xst_store real_store = {
 	.begin = real_begin, .end = real_end, .read = real_read, .write = real_write,
+	.rm = real_rm,
 };
 
 /* ---- the watch, on a connection of its own ----
@@ -514,6 +553,7 @@ static void xst_close(struct xst *t)
 		close(t->fd); /* the watch's connection (drops the watch), or the eventfd */
 	t->xsh = NULL;
 	t->fd = -1;
+	t->host_joins = 0; /* until its hello says so again */
 	for (int i = 0; i < OUT_N; i++)
 		set_str(&t->written[i], NULL);
 	for (int i = 0; i < CTL_N; i++)
@@ -591,6 +631,24 @@ static uint64_t msg_id(const char *v, size_t len)
 	return id;
 }
 
+/* Note whether the host's hello (v, len bytes) names WIRE_CAP_XS_PARTS. */
+static void note_host_hello(struct xst *t, const char *v, size_t len)
+{
+	struct wire_msg m;
+	int joins = 0;
+	if (wire_decode(v, len, &m, NULL, 0))
+		return; /* the session says why */
+	if (m.type == WIRE_HELLO && m.u.hello.role == WIRE_ROLE_HOST)
+		for (unsigned i = 0; i < m.u.hello.ncaps; i++)
+			joins |= !strcmp(m.u.hello.caps[i], WIRE_CAP_XS_PARTS);
+	wire_msg_free(&m);
+	if (joins != t->host_joins)
+		log_info(joins ? "xenstore: the host joins reports written in parts: reports go whole"
+			       : "xenstore: the host reads one value per report: reports over %d bytes are trimmed",
+			 t->report_max);
+	t->host_joins = joins;
+}
+
 /* control/vtune/seq changed (or first look, prime set): hand on each key
  * whose value is new. When priming, requests already there are only noted. */
 static int check_control(struct xst *t, int prime)
@@ -623,6 +681,8 @@ static int check_control(struct xst *t, int prime)
 			continue;
 		}
 		set_str(&t->seen[k], strdup(val[k]));
+		if (k == CTL_HELLO)
+			note_host_hello(t, val[k], len[k]);
 		if (prime && k != CTL_HELLO) {
 			log_info("xenstore: %s/%s was there before us: taken as seen", XST_CTL_DIR,
 				 ctl_key[k]);
@@ -821,7 +881,10 @@ static int send_line(struct xst *t, const char *line, size_t len)
 		set_str(&t->want[OUT_HELLO], v);
 		return 0;
 	case WIRE_REPORT:
-		r = xst_fit_report(line, len, (size_t)t->report_max, &v, &vlen);
+		/* whole in parts to a host that joins them, else in one value */
+		r = xst_fit_report(line, len,
+				   t->host_joins ? PARTS_ROOM(t->report_max) : (size_t)t->report_max,
+				   &v, &vlen);
 		if (r == 1) {
 			t->st.truncated++;
 			log_debug("xenstore: report trimmed from %zu to %zu bytes", len, vlen);
@@ -888,19 +951,23 @@ static int dirty(const struct xst *t, int *changed)
 	return any;
 }
 
-/* The store refused the report (r: -ENOSPC over its quota, -E2BIG): trim
- * it to 3/4 of the size and keep that limit; drop it when that cannot be. */
+/* The store refused the report (r: -ENOSPC over its quota, -E2BIG): its
+ * values to 3/4 of the size from now on (in more parts, or trimmed to one
+ * value for a host that does not join them); drop it when that cannot be. */
 static void refit_report(struct xst *t, int r)
 {
 	size_t len = strlen(t->want[OUT_REPORT]), vlen;
 	int max = (int)(len < (size_t)t->report_max ? len : (size_t)t->report_max) * 3 / 4;
 	char *v = NULL;
-	if (max >= OUT_VALUE_MIN &&
-	    xst_fit_report(t->want[OUT_REPORT], len, (size_t)max, &v, &vlen) >= 0) {
-		log_warn("xenstore: %s/report of %zu bytes refused (%s): reports at most %d bytes now",
+	int fit = max >= OUT_VALUE_MIN
+			  ? xst_fit_report(t->want[OUT_REPORT], len,
+					   t->host_joins ? PARTS_ROOM(max) : (size_t)max, &v, &vlen)
+			  : -EMSGSIZE;
+	if (fit >= 0) {
+		log_warn("xenstore: %s/report of %zu bytes refused (%s): values at most %d bytes now",
 			 XST_DATA_DIR, len, strerror(-r), max);
 		t->report_max = max;
-		t->st.truncated++;
+		t->st.truncated += fit == 1;
 		set_str(&t->want[OUT_REPORT], v);
 		return;
 	}
@@ -909,6 +976,59 @@ static void refit_report(struct xst *t, int r)
 	log_warn("xenstore: %s/report of %zu bytes refused (%s): dropped", XST_DATA_DIR, len,
 		 strerror(-r));
 	set_str(&t->want[OUT_REPORT], NULL);
+}
+
+/* The number of parts data/vtune/report-parts says are there (in the
+ * transaction): 0 when none, every possible one when it is garbage. */
+static int parts_there(struct xst *t)
+{
+	char *v = NULL;
+	size_t len;
+	uint64_t n;
+	int r = t->store->read(t->store_arg, PARTS_KEY, &v, &len);
+	if (r == -ENOENT)
+		return 0;
+	n = !r && !parse_u64(v, &n) && n <= XST_PARTS_MAX ? n : XST_PARTS_MAX;
+	free(v);
+	return (int)n;
+}
+
+/* Write want[OUT_REPORT] in the open transaction: as report when it fits in
+ * one value, else as report-0 .. report-(N-1) and report-parts = N with
+ * report removed; and remove what the other form or an earlier report with
+ * more parts left. *keys counts the values written. 0 or -errno. */
+static int write_report(struct xst *t, unsigned *keys)
+{
+	const struct xst_store *s = t->store;
+	void *a = t->store_arg;
+	const char *v = t->want[OUT_REPORT];
+	size_t len = strlen(v), off[XST_PARTS_MAX + 1];
+	char path[64], num[16];
+	int n = xst_split(v, len, (size_t)t->report_max, off, XST_PARTS_MAX);
+	if (n < 0)
+		return n; /* send_line fitted it to the parts: cannot be */
+	int old = parts_there(t), r = 0;
+	if (n == 1) {
+		r = s->write(a, XST_DATA_DIR "/report", v, len);
+		if (!r && old)
+			r = s->rm(a, PARTS_KEY);
+	} else {
+		for (int i = 0; i < n && !r; i++) {
+			snprintf(path, sizeof path, XST_DATA_DIR "/report-%d", i);
+			r = s->write(a, path, v + off[i], off[i + 1] - off[i]);
+		}
+		snprintf(num, sizeof num, "%d", n);
+		if (!r)
+			r = s->write(a, PARTS_KEY, num, strlen(num));
+		if (!r) /* a host takes report over the parts: the form of older agents */
+			r = s->rm(a, XST_DATA_DIR "/report");
+	}
+	for (int i = n == 1 ? 0 : n; i < old && !r; i++) {
+		snprintf(path, sizeof path, XST_DATA_DIR "/report-%d", i);
+		r = s->rm(a, path);
+	}
+	*keys += n == 1 ? 1 : (unsigned)n + 1;
+	return r;
 }
 
 static int op_flush(void *chan)
@@ -922,6 +1042,24 @@ static int op_flush(void *chan)
 			set_str(&t->want[i], NULL); /* the same as written: nothing to do */
 		return 0;
 	}
+	if (changed[OUT_REPORT] && !t->host_joins &&
+	    strlen(t->want[OUT_REPORT]) > (size_t)t->report_max) {
+		/* kept whole for a host that has said since that it reads one value */
+		char *v = NULL;
+		size_t vlen;
+		int r = xst_fit_report(t->want[OUT_REPORT], strlen(t->want[OUT_REPORT]),
+				       (size_t)t->report_max, &v, &vlen);
+		if (r < 0) {
+			t->st.unsendable++;
+			set_str(&t->want[OUT_REPORT], NULL);
+			changed[OUT_REPORT] = 0;
+			if (!changed[OUT_HELLO] && !t->nacks)
+				return 0;
+		} else {
+			t->st.truncated++;
+			set_str(&t->want[OUT_REPORT], v);
+		}
+	}
 	const struct xst_store *s = t->store;
 	void *a = t->store_arg;
 	for (int attempt = 0; attempt < TXN_ATTEMPTS; attempt++) {
@@ -932,6 +1070,10 @@ static int op_flush(void *chan)
 		for (int i = 0; i < OUT_N && !r; i++) {
 			if (!changed[i])
 				continue;
+			if (i == OUT_REPORT) {
+				r = write_report(t, &keys);
+				continue;
+			}
 			char path[64];
 			snprintf(path, sizeof path, XST_DATA_DIR "/%s", out_key[i]);
 			r = s->write(a, path, t->want[i], strlen(t->want[i]));
@@ -980,6 +1122,8 @@ static int op_flush(void *chan)
 			return r;
 		t->seq = seq;
 		t->st.commits++;
+		if (changed[OUT_REPORT] && strlen(t->want[OUT_REPORT]) > (size_t)t->report_max)
+			t->st.split++;
 		t->st.keys += keys;
 		for (int i = 0; i < OUT_N; i++) {
 			if (changed[i]) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xs: the agent's xenstore transport (docs/protocol.md, "Xen: the same
  * messages on xenstore") — messages to the host as keys under the guest's own
- * data/vtune/, the host's under control/vtune/, each directory's seq last. */
+ * data/vtune/ (a report too big for one value in parts, to a host that joins
+ * them), the host's under control/vtune/, each directory's seq last. */
 #ifndef VTUNE_AGENT_XS_H
 #define VTUNE_AGENT_XS_H
 
@@ -9,11 +10,13 @@
 #include <stdint.h>
 
 #include "transport.h"
+#include "wire.h"
 
 #define XST_VALUE_MAX 4096	    /* bytes in one xenstore value */
 #define XST_DATA_DIR "data/vtune"   /* ours, relative: /local/domain/<domid>/... */
 #define XST_CTL_DIR "control/vtune" /* the host's, read-only to us */
 #define XST_ACKQ 16		    /* acks waiting to be written */
+#define XST_PARTS_MAX WIRE_XS_PARTS_MAX /* values a report may be split into */
 
 /* The store the transport works on: libxenstore in production, a mock in the
  * unit tests. Paths are relative to the domain's home. Every call is inside
@@ -23,12 +26,14 @@
  *          starts over) or -errno;
  *   read   a value: 0 with *val (malloc'd, NUL-terminated, *len bytes),
  *          -ENOENT, or -errno;
- *   write  a value: 0 or -errno. */
+ *   write  a value: 0 or -errno;
+ *   rm     remove a key: 0 (also when there was none) or -errno. */
 struct xst_store {
 	int (*begin)(void *arg);
 	int (*end)(void *arg, int abort);
 	int (*read)(void *arg, const char *path, char **val, size_t *len);
 	int (*write)(void *arg, const char *path, const char *val, size_t len);
+	int (*rm)(void *arg, const char *path);
 };
 
 struct xst;
@@ -37,7 +42,8 @@ struct xst_stats {
 	uint64_t commits;     /* transactions that wrote data/vtune */
 	uint64_t keys;	      /* values written (seq included) */
 	uint64_t conflicts;   /* transactions retried on EAGAIN */
-	uint64_t truncated;   /* reports trimmed to fit XST_VALUE_MAX */
+	uint64_t truncated;   /* reports trimmed to fit (0 with a host that joins parts) */
+	uint64_t split;	      /* reports written in parts (report-0 ..) */
 	uint64_t unsendable;  /* messages that could not fit at all, dropped */
 	uint64_t errors_kept; /* our error messages (no key for them), dropped */
 	uint64_t ctl_msgs;    /* host messages handed to the session */
@@ -64,12 +70,17 @@ void xst_free(struct xst *t);
  *           changed, delivering them as lines; returns 0 ("hung up") when
  *           the domain's identity changed (migration, resume: the session
  *           then resets, drops queued acks and says hello again);
- *   send    keeps the newest hello and report (trimmed to fit), and acks in
- *           order (at most XST_ACKQ); our error messages have no key and
+ *   send    keeps the newest hello and report, and acks in order (at most
+ *           XST_ACKQ); a report is kept whole when the host's hello names
+ *           WIRE_CAP_XS_PARTS (trimmed only past XST_PARTS_MAX values),
+ *           else trimmed to one value; our error messages have no key and
  *           are dropped; the 0xFF resync is ignored;
  *   flush   one transaction: each of hello / report that changed since it
- *           was last written, the oldest ack, then seq + 1; retried on a
- *           conflict; -EAGAIN while acks remain. */
+ *           was last written (a report over one value as report-0 ..
+ *           report-(N-1) and report-parts = N, data/vtune/report removed;
+ *           one that fits as report, the parts removed; parts beyond N of
+ *           an earlier report removed either way), the oldest ack, then
+ *           seq + 1; retried on a conflict; -EAGAIN while acks remain. */
 extern const struct transport_ops xst_ops;
 
 void xst_get_stats(const struct xst *t, struct xst_stats *out);
@@ -93,6 +104,13 @@ int xst_fit_report(const char *line, size_t len, size_t max, char **out, size_t 
 /* Fit an ack into max bytes by leaving out results from the end (adding
  * "truncated": true). Same returns as xst_fit_report. */
 int xst_fit_ack(const char *line, size_t len, size_t max, char **out, size_t *outlen);
+
+/* Where to cut a report value of len bytes into parts of at most max
+ * bytes, each ending on a UTF-8 character boundary: off[0] = 0, part i is
+ * off[i] .. off[i + 1]. Returns the number of parts (1 when it fits in one),
+ * or -EMSGSIZE when more than nmax would be needed (off has nmax + 1
+ * entries), -EINVAL for max < 4. */
+int xst_split(const char *v, size_t len, size_t max, size_t *off, int nmax);
 
 /* Whether a host value may be handed on as a line: at most XST_VALUE_MAX
  * bytes, no NUL, CR, LF, 0xFF or other control byte but tab. 0 or -EINVAL

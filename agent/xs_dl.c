@@ -20,6 +20,7 @@ static struct {
 	const char *(*daemon_socket)(void);
 	void *(*read)(struct xs_handle *, xs_transaction_t, const char *, unsigned int *);
 	bool (*write)(struct xs_handle *, xs_transaction_t, const char *, const void *, unsigned int);
+	bool (*rm)(struct xs_handle *, xs_transaction_t, const char *);
 	xs_transaction_t (*tstart)(struct xs_handle *);
 	bool (*tend)(struct xs_handle *, xs_transaction_t, bool);
 } xs;
@@ -45,6 +46,7 @@ static int load(void)
 	SYM(daemon_socket, "xs_daemon_socket")
 	SYM(read, "xs_read")
 	SYM(write, "xs_write")
+	SYM(rm, "xs_rm")
 	SYM(tstart, "xs_transaction_start")
 	SYM(tend, "xs_transaction_end")
 	SYM(open, "xs_open")
@@ -80,6 +82,11 @@ bool xs_write(struct xs_handle *h, xs_transaction_t t, const char *path, const v
 	      unsigned int len)
 {
 	return load() ? false : xs.write(h, t, path, data, len);
+}
+
+bool xs_rm(struct xs_handle *h, xs_transaction_t t, const char *path)
+{
+	return load() ? false : xs.rm(h, t, path);
 }
 
 xs_transaction_t xs_transaction_start(struct xs_handle *h)

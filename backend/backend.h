@@ -134,6 +134,10 @@ struct backend_ops {
  * by the loop when there is one, then resync + hello are sent. 0 or -errno
  * (fd is then closed). */
 int guest_attach_fd(struct guest *g, int fd, uint64_t now_ns);
+/* A message of g's that such a channel refused before it became a line (a
+ * Xen report whose parts do not match their count): counted with g's
+ * invalid messages and logged as they are, with why. */
+void guest_input_refused(struct guest *g, uint64_t now_ns, const char *why);
 
 /* The backends built in (hostd/backend_table.h finds them by name). */
 extern const struct backend_ops backend_sim_ops;

@@ -95,6 +95,12 @@ static void bad_input(struct guest *g, uint64_t now, const char *what, const cha
 		g->bk.name, what, why);
 }
 
+void guest_input_refused(struct guest *g, uint64_t now_ns, const char *why)
+{
+	g->st.invalid++;
+	bad_input(g, now_ns, "message dropped", why);
+}
+
 void guest_disconnect(struct guest *g, uint64_t now_ns, const char *reason)
 {
 	if (g->fd >= 0) {
@@ -146,8 +152,10 @@ static int send_hello(struct guest *g)
 	snprintf(m.u.hello.version, sizeof m.u.hello.version, "%s", VTUNE_VERSION);
 	m.u.hello.min_v = WIRE_V_MIN;
 	m.u.hello.max_v = g->max_v ? g->max_v : WIRE_V_MAX;
-	m.u.hello.ncaps = 1;
+	m.u.hello.ncaps = 2;
 	snprintf(m.u.hello.caps[0], sizeof m.u.hello.caps[0], "sysctl");
+	/* its Xen bridge joins a report split over several xenstore values */
+	snprintf(m.u.hello.caps[1], sizeof m.u.hello.caps[1], "%s", WIRE_CAP_XS_PARTS);
 	return guest_send(g, &m);
 }
 

@@ -23,6 +23,14 @@
  * target name hostd looks for and `vtune kvm channel-xml` prints). */
 #define KVM_AGENT_CHANNEL "org.vtune.agent.0"
 
+/* Xen (docs/protocol.md, "Xen: the same messages on xenstore"): a host whose
+ * hello names this capability joins a report the agent split over
+ * data/vtune/report-0 .. report-(N-1), N in data/vtune/report-parts, at
+ * most WIRE_XS_PARTS_MAX of them; to any other host the agent writes one
+ * value (trimmed to fit). */
+#define WIRE_CAP_XS_PARTS "xs-report-parts"
+#define WIRE_XS_PARTS_MAX 16
+
 /* Limits (bytes unless noted). A line is at most WIRE_MAX_LINE bytes
  * counting its newline. String limits exclude the terminating NUL. */
 #define WIRE_MAX_LINE 65536

@@ -8,6 +8,7 @@
 #include "pinplan.h"
 #include "xen.h"
 #include "xen_bridge.h"
+#include "xen_parts.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -606,6 +607,55 @@ int xen_read_seq(struct backend *b, int domid, uint64_t *seq)
 	return rc;
 }
 
+/* xen_parts_read_fn in a transaction of b. */
+struct txn_read {
+	struct backend *b;
+	int domid;
+	xs_transaction_t t;
+};
+
+static int txn_read(void *arg, const char *key, char **val, size_t *len)
+{
+	struct txn_read *x = arg;
+	char path[96];
+	unsigned int l;
+	data_path(x->domid, key, path, sizeof path);
+	errno = 0;
+	*val = xs_read(x->b->xs, x->t, path, &l);
+	if (!*val)
+		return errno == ENOENT || !errno ? -ENOENT : -EIO;
+	*len = l;
+	return 0;
+}
+
+/* The report, its parts read in one transaction: a commit that conflicts
+ * (the guest wrote meanwhile) reads them again. */
+static int read_report(struct backend *b, int domid, char *buf, size_t n, char *why, size_t whyn)
+{
+	for (int attempt = 0; attempt < 8; attempt++) {
+		struct txn_read x = { b, domid, xs_transaction_start(b->xs) };
+		if (x.t == XBT_NULL)
+			return -EIO;
+		int rc = xen_report_join(txn_read, &x, buf, n, why, whyn);
+		if (xs_transaction_end(b->xs, x.t, false))
+			return rc;
+		if (errno != EAGAIN)
+			return errno ? -errno : -EIO;
+	}
+	return -EAGAIN;
+}
+
+int xen_read_report(struct backend *b, int domid, char *buf, size_t n, char *why, size_t whyn)
+{
+	if (why && whyn)
+		why[0] = '\0';
+	if (!b || !b->xs)
+		return -ENOTCONN;
+	if (domid <= 0)
+		return -EINVAL;
+	return read_report(b, domid, buf, n, why, whyn);
+}
+
 int xen_read_msg(struct backend *b, int domid, const char *key, char *buf, size_t n)
 {
 	char path[96];
@@ -614,6 +664,8 @@ int xen_read_msg(struct backend *b, int domid, const char *key, char *buf, size_
 		return -ENOTCONN;
 	if (domid <= 0 || !key || (strcmp(key, "hello") && strcmp(key, "report") && strcmp(key, "ack")))
 		return -EINVAL;
+	if (!strcmp(key, "report"))
+		return read_report(b, domid, buf, n, NULL, 0);
 	data_path(domid, key, path, sizeof path);
 	char *v = xs_read(b->xs, XBT_NULL, path, &len);
 	if (!v)
@@ -630,10 +682,6 @@ int xen_read_msg(struct backend *b, int domid, const char *key, char *buf, size_
 	return rc;
 }
 
-int xen_read_report(struct backend *b, int domid, char *buf, size_t n)
-{
-	return xen_read_msg(b, domid, "report", buf, n);
-}
 
 /* control/vtune/: dom0 owns it, the guest may only read it. */
 static int ctl_prepare(struct backend *b, int domid, xs_transaction_t t)

@@ -18,7 +18,8 @@
 
 /* xenstore key layout (docs/protocol.md, "Xen: the same messages on
  * xenstore"): guest -> host under /local/domain/<domid>/data/vtune/ with keys
- * "hello", "report", "ack" and "seq" (written last); host -> guest under
+ * "hello", "report" (or "report-0".. with their count in "report-parts",
+ * xen_parts.h), "ack" and "seq" (written last); host -> guest under
  * /local/domain/<domid>/control/vtune/ with keys "hello", "apply", "revert",
  * "error" and "seq" (written last). Values are single JSON messages without
  * the newline. */
@@ -59,10 +60,13 @@ void xen_set_report_fn(struct backend *b, xen_report_fn fn, void *arg);
  * plausible message: NUL, 0xFF, control bytes other than tab, or invalid
  * UTF-8), -EMSGSIZE (value over XEN_VALUE_MAX), -EOVERFLOW (does not fit n),
  * -ENOENT (no such key), -ENOTCONN, -EIO. Strict JSON checks are the
- * caller's (wire_decode). */
+ * caller's (wire_decode). "report" is xen_read_report's. */
 int xen_read_msg(struct backend *b, int domid, const char *key, char *buf, size_t n);
-/* xen_read_msg(b, domid, "report", buf, n). */
-int xen_read_report(struct backend *b, int domid, char *buf, size_t n);
+/* The guest's report, one value or its parts joined (xen_report_join: up
+ * to XEN_JOIN_MAX bytes; -EBADMSG when the parts do not match their count),
+ * all read in one xenstore transaction, again when it conflicts with a
+ * write of the guest's (-EAGAIN after 8 tries). why as xen_report_join's. */
+int xen_read_report(struct backend *b, int domid, char *buf, size_t n, char *why, size_t whyn);
 /* The guest's data/vtune/seq. 0, -ENOENT, -EINVAL (not a decimal <= 2^53-1),
  * -ENOTCONN, -EIO. */
 int xen_read_seq(struct backend *b, int domid, uint64_t *seq);

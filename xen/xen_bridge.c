@@ -7,8 +7,10 @@
 #include "vclock.h"
 #include "wire.h"
 #include "xen.h"
+#include "xen_parts.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -194,21 +196,45 @@ static void note_ack(struct xb_dom *d, const char *v, size_t len)
 	wire_msg_free(&m);
 }
 
+/* The guest's report refused (its parts do not match their count, or a
+ * value is not a plausible message): hostd counts and logs it as an invalid
+ * message. */
+static void report_refused(struct xb_dom *d, int n, const char *why)
+{
+	char text[320];
+	struct guest *g = d->xb->find(d->xb->arg, &d->bk);
+	d->xb->st.bad_reports++;
+	snprintf(text, sizeof text, "data/vtune/report over xenstore: %s",
+		 why[0] ? why : strerror(-n));
+	if (g)
+		guest_input_refused(g, vclock_mono_ns(), text);
+}
+
 /* Read the keys whose values changed and queue them (hello first). Keys
  * that do not fit now stay pending until the queue drains. */
 static void read_keys(struct xb_dom *d)
 {
-	static char buf[XEN_VALUE_MAX + 1];
+	static char buf[WIRE_MAX_LINE]; /* a joined report, XEN_JOIN_MAX + NUL */
+	char why[256];
 	int acked = 0, any_new = 0, hello_same = 0;
 	d->pending = 0;
 	for (int k = 0; k < K_N; k++) {
-		if (XB_OUT_MAX - (d->outlen - d->outoff) < XEN_VALUE_MAX + 1) {
+		size_t room = k == K_REPORT ? XEN_JOIN_MAX + 1 : XEN_VALUE_MAX + 1;
+		if (XB_OUT_MAX - (d->outlen - d->outoff) < room) {
 			d->pending = 1;
 			break;
 		}
-		int n = xen_read_msg(d->xb->b, d->bk.domid, key_name[k], buf, sizeof buf);
+		int n = k == K_REPORT ? xen_read_report(d->xb->b, d->bk.domid, buf, sizeof buf, why,
+							sizeof why)
+				      : xen_read_msg(d->xb->b, d->bk.domid, key_name[k], buf, sizeof buf);
 		if (n == -ENOENT)
 			continue;
+		if (k == K_REPORT && (n == -EBADMSG || n == -EINVAL || n == -EMSGSIZE)) {
+			d->xb->st.read_errors++;
+			report_refused(d, n, why);
+			any_new = 1; /* seq moved over a report: no hello again */
+			continue;
+		}
 		if (n < 0) {
 			d->xb->st.read_errors++;
 			log_debug("guest %s: data/vtune/%s: %s", d->bk.name, key_name[k], strerror(-n));

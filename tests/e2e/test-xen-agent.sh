@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # test-xen-agent: `vtune-agent run` in a real PV domU (tests/harness/xen-boot) finds Xen by
 # itself and talks xenstore; dom0 competes for the domU's pCPU so the guest sees steal, reads
-# data/vtune/report, then sends an apply of net.core.somaxconn and a revert as xen_send would.
+# data/vtune/report, then sends an apply of net.core.somaxconn and a revert as xen_send would;
+# trimmed to one value for that host, and whole in parts once its hello names xs-report-parts.
 # timeout: 240
 set -u
 
@@ -115,6 +116,26 @@ i=0
 end=$(( $(date +%s) + 20 ))
 while ! xenstore-read $p/data/vtune/ack 2>/dev/null | grep -q '"id":8' && [ $(date +%s) -lt $end ]; do sleep 0.3; done
 echo "XA_ACK8 $(xenstore-read $p/data/vtune/ack)"
+# a host that joins parts (its hello names xs-report-parts): the report goes whole, in
+# parts under xenstored's 2048-byte entry quota, data/vtune/report removed; read with seq
+# the same before and after (one report's parts, not two)
+send hello '{"v":1,"type":"hello","role":"host","version":"0.3.0","min_v":1,"max_v":1,"caps":["sysctl","xs-report-parts"]}'
+check "host hello with xs-report-parts written" $?
+end=$(( $(date +%s) + 20 ))
+while ! xenstore-read $p/data/vtune/report-parts >/dev/null 2>&1 && [ $(date +%s) -lt $end ]; do sleep 0.3; done
+for try in 1 2 3 4 5 6 7 8 9 10; do
+	s1=$(xenstore-read $p/data/vtune/seq)
+	np=$(xenstore-read $p/data/vtune/report-parts 2>/dev/null) || np=0
+	rep='' lens='' i=0
+	while [ $i -lt "$np" ]; do
+		v=$(xenstore-read -R $p/data/vtune/report-$i); rep="$rep$v"; lens="$lens ${#v}"; i=$((i + 1))
+	done
+	[ "$(xenstore-read $p/data/vtune/seq)" = "$s1" ] && break
+done
+echo "XA_PARTS $np"
+echo "XA_PARTLENS$lens"
+echo "XA_SINGLE $(xenstore-read $p/data/vtune/report >/dev/null 2>&1 && echo yes || echo no)"
+echo "XA_JOINED $rep"
 # the domU cannot write the host's keys
 echo "XA_PERMS $(xenstore-ls -p $p/control 2>/dev/null | tr '\n' ' ')"
 sleep 1
@@ -130,7 +151,7 @@ start=$(date +%s)
 	--domu-files "$dir/bin/vtune-agent" --timeout 225
 rc=$?
 tr -d '\r' < "$dir/console.log" > "$dir/console.txt"
-grep -E '^(XEN_CHECK|XA_(DOMID|KEYS|SEQ|REPORTLEN|ACK|HELLO))' "$dir/console.txt"
+grep -E '^(XEN_CHECK|XA_(DOMID|KEYS|SEQ|REPORTLEN|ACK|HELLO|PARTS|PARTLENS|SINGLE))' "$dir/console.txt"
 grep -E 'domU\| (DOMU_|AGENTLOG)' "$dir/console.txt"
 echo "timings: $(tr '\n' ' ' < "$dir/timings" 2>/dev/null) ($(( $(date +%s) - start ))s in all)"
 [ $rc = 0 ] || { keep=1; fail "xen-boot rc=$rc (console: $dir/console.txt)"; }
@@ -182,6 +203,25 @@ def ack(tag, old, new):
     check("%s %s -> %s" % (tag, old, new), ok, json.dumps(a)[:300])
 ack("XA_ACK7", "4096", "8192")
 ack("XA_ACK8", "8192", "4096")
+# to a host whose hello names xs-report-parts: the whole report in parts
+parts = value("XA_PARTS")
+lens = [int(x) for x in (value("XA_PARTLENS") or "").split()]
+check("report in 2..16 parts to a host that joins them", parts is not None and parts.isdigit()
+      and 2 <= int(parts) <= 16 and len(lens) == int(parts), "parts %s, lengths %s" % (parts, lens))
+check("each part within 1920 bytes", bool(lens) and max(lens) <= 1920, str(lens))
+check("no data/vtune/report beside the parts", value("XA_SINGLE") == "no", str(value("XA_SINGLE")))
+j = value("XA_JOINED")
+try:
+    jr = json.loads(j)
+except Exception:
+    jr = None
+check("the parts joined parse as one report", jr is not None and jr.get("type") == "report",
+      (j or "(none)")[:200])
+if jr:
+    check("the joined report is whole (no \"truncated\", the raw counters there)",
+          "truncated" not in jr["sample"] and
+          "guest.tcp.passive_opens_total" in jr["sample"].get("metrics", {}),
+          "%d bytes" % len(j.encode()))
 vals = [l.split("DOMU_SOMAXCONN=")[1] for l in lines if "DOMU_SOMAXCONN=" in l]
 check("somaxconn in the domU went 4096 -> 8192 -> 4096", vals == ["4096", "8192", "4096"], str(vals))
 check("agent picked xenstore by itself", any("Xen guest" in l and "xenstore" in l for l in lines))

@@ -5,7 +5,8 @@
 # given the pCPU its busiest vCPU needs and both guests moved off it (one host-wide
 # plan), both vifs' real netback kthreads measured and spread over dom0's vCPUs,
 # bridge-nf off for xenbr0, two guest sysctls set in the first domU by its agent
-# (protocol 2: one no report carries), then all reverted over the control socket
+# (protocol 2: one no report carries; reports whole, in xenstore parts hostd joins),
+# then all reverted over the control socket
 # (the guest's by record number, acked by the agent) and checked exact; hostd's dom0
 # sizing (host.cpus, host.dom0.*) agrees with `xl info` and `xl list`.
 # timeout: 180
@@ -153,6 +154,16 @@ if ! wait_for 90 steal_pos; then
 fi
 check "the agent's report reaches hostd over xenstore with guest.cpu.steal > 0" 0
 echo "XE_STEAL_SEEN uptime=$(now) steal=$s"
+# hostd's hello names xs-report-parts: the agent writes its report (~5 KB) whole, in
+# parts of at most 1920 bytes (xenstored's entry quota), and no data/vtune/report
+x=/local/domain/$d/data/vtune
+np=$(xenstore-read $x/report-parts 2>/dev/null) rep='' i=0 lens=''
+while [ $i -lt "${np:-0}" ]; do
+	v=$(xenstore-read -R $x/report-$i); rep="$rep$v"; lens="$lens ${#v}"; i=$((i + 1))
+done
+echo "XE_REPORT_PARTS parts=${np:-none} lengths=$lens bytes=${#rep} single=$(xenstore-read $x/report >/dev/null 2>&1 && echo yes || echo no)"
+[ "${np:-0}" -ge 2 ] && ! xenstore-read $x/report >/dev/null 2>&1 && ! echo "$rep" | grep -q '"truncated"'
+check "the domU's report over xenstore in ${np:-no} parts, whole (no \"truncated\")" $?
 echo "XE_STATUS1 $(cat /tmp/status1)"
 # dom0's busiest vCPU decides which pCPU it gets (its load is measured with
 # the guests' under TCG: either pCPU may win); whichever: both dom0 vCPUs on
@@ -210,7 +221,7 @@ start=$(date +%s)
 	--domu-files "$dir/du/vtune-agent" --domus 2 --timeout 170
 rc=$?
 tr -d '\r' < "$dir/console.log" > "$dir/console.txt"
-grep -E '^XE_(CHECK|DOMID|BEFORE|AFTER|DOMU_|STEAL_SEEN|PINNED|HOSTD_START|CLI_REVERT|JOURNAL|VCPU|NETBACK|NETTHREAD|HOSTD |XS )' "$dir/console.txt"
+grep -E '^XE_(CHECK|DOMID|BEFORE|AFTER|DOMU_|STEAL_SEEN|REPORT_PARTS|PINNED|HOSTD_START|CLI_REVERT|JOURNAL|VCPU|NETBACK|NETTHREAD|HOSTD |XS )' "$dir/console.txt"
 grep '^XE_PROCFILE ' "$dir/console.txt" > "$dir/procfiles.txt"
 grep -E 'domU\| (DOMU_|AGENTLOG)' "$dir/console.txt" | head -n 30
 echo "timings: $(tr '\n' ' ' < "$dir/timings" 2>/dev/null) ($(( $(date +%s) - start ))s in all)"
@@ -272,6 +283,12 @@ for tag in ("XE_STATUS1", "XE_STATUS2"):
     # after the pinning the domU has pCPU 0 to itself: its steal may well be gone by then
     if tag == "XE_STATUS1":
         check(tag + ": guest.cpu.steal > 0", isinstance(steal, (int, float)) and steal > 0, str(steal))
+        # the raw counters are the first metrics a trimmed report loses: hostd
+        # has them, so it joined the report's parts whole
+        check(tag + ": hostd read the whole report (guest.tcp.passive_opens_total there)",
+              "guest.tcp.passive_opens_total" in gm, "%d guest metrics" % len(gm))
+        check(tag + ": no invalid message from the guest", g[0].get("invalid") == 0,
+              str(g[0].get("invalid")))
     else:
         check(tag + ": guest.cpu.steal reported", isinstance(steal, (int, float)), str(steal))
     print("%s guest-reported: steal %s%% steal_max %s%% busy %s%%; dom0 view: %s; reports %s, "

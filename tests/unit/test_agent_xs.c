@@ -16,6 +16,7 @@
 #include "session.h"
 #include "vclock.h"
 #include "wire.h"
+#include "xen_parts.h"
 #include "xs.h"
 
 #include <errno.h>
@@ -29,6 +30,7 @@
 
 #define FX "tests/fixtures/"
 #define HOST_HELLO "{\"v\":1,\"type\":\"hello\",\"role\":\"host\",\"version\":\"0.1.0\",\"min_v\":1,\"max_v\":1,\"caps\":[]}"
+#define HOST_HELLO_PARTS "{\"v\":2,\"type\":\"hello\",\"role\":\"host\",\"version\":\"0.3.0\",\"min_v\":1,\"max_v\":2,\"caps\":[\"sysctl\",\"" WIRE_CAP_XS_PARTS "\"]}"
 #define AGENT_HELLO "{\"v\":1,\"type\":\"hello\",\"role\":\"agent\",\"version\":\"0.1.0\",\"min_v\":1,\"max_v\":1,\"caps\":[\"sysctl\"]}"
 
 /* ---- mock_store: NOT xenstore. An in-memory key/value map with
@@ -72,6 +74,16 @@ static void mock_set(struct mock_store *m, const char *path, const char *val)
 		free(e->val);
 	}
 	e->val = strdup(val);
+}
+
+static void mock_del(struct mock_store *m, const char *path)
+{
+	struct mock_kv *e = mock_find(m->kv, m->nkv, path);
+	if (!e)
+		return;
+	free(e->path);
+	free(e->val);
+	*e = m->kv[--m->nkv];
 }
 
 static const char *mock_get(struct mock_store *m, const char *path)
@@ -123,8 +135,13 @@ static int mock_end(void *arg, int abort)
 		return -EAGAIN;
 	}
 	for (int i = 0; i < m->ntxn; i++) {
-		mock_set(m, m->txn[i].path, m->txn[i].val);
-		snprintf(m->log[m->nlog++], sizeof m->log[0], "%s", m->txn[i].path);
+		if (m->txn[i].val)
+			mock_set(m, m->txn[i].path, m->txn[i].val);
+		else
+			mock_del(m, m->txn[i].path);
+		assert_true(m->nlog < MOCK_MAX * 4);
+		snprintf(m->log[m->nlog++], sizeof m->log[0], "%s%s", m->txn[i].val ? "" : "-",
+			 m->txn[i].path);
 	}
 	mock_txn_drop(m);
 	return 0;
@@ -136,8 +153,8 @@ static int mock_read(void *arg, const char *path, char **val, size_t *len)
 	struct mock_kv *e = m->in_txn ? mock_find(m->txn, m->ntxn, path) : NULL;
 	if (!e)
 		e = mock_find(m->kv, m->nkv, path);
-	if (!e)
-		return -ENOENT;
+	if (!e || !e->val)
+		return -ENOENT; /* none, or removed in the transaction */
 	*val = strdup(e->val);
 	*len = strlen(e->val);
 	return 0;
@@ -155,8 +172,21 @@ static int mock_write(void *arg, const char *path, const char *val, size_t len)
 	return 0;
 }
 
+/* a removal is a write of no value (NULL), logged as "-path" */
+static int mock_rm(void *arg, const char *path)
+{
+	struct mock_store *m = arg;
+	assert_true(m->in_txn);
+	assert_true(m->ntxn < MOCK_MAX);
+	m->txn[m->ntxn].path = strdup(path);
+	m->txn[m->ntxn].val = NULL;
+	m->ntxn++;
+	return 0;
+}
+
 static const struct xst_store mock_ops = {
 	.begin = mock_begin, .end = mock_end, .read = mock_read, .write = mock_write,
+	.rm = mock_rm,
 };
 
 /* the host writes a control key and bumps control/vtune/seq, as xen_send */
@@ -537,6 +567,217 @@ static void test_mock_big_report_fitted(void **state)
 	free(line);
 }
 
+/* xen_parts_read_fn on mock_store's data/vtune: the host's joiner reads
+ * what the agent wrote. */
+static int mock_host_read(void *arg, const char *key, char **val, size_t *len)
+{
+	char path[64];
+	snprintf(path, sizeof path, "data/vtune/%s", key);
+	return mock_read(arg, path, val, len);
+}
+
+/* A report line of about size bytes (with its newline): the fixture's
+ * sample with a "pad" string making up the rest; seq tells them apart. */
+static char *sized_report(size_t size, uint64_t seq, size_t *len)
+{
+	json_object *sample = fixture_sample(0);
+	json_object_object_del(sample, "errors");
+	struct wire_msg m;
+	char *line = NULL;
+	wire_msg_init(&m, WIRE_REPORT);
+	m.u.report.seq = seq;
+	m.u.report.mono_ns = 123456789;
+	m.u.report.interval_s = 5;
+	m.u.report.sample = sample;
+	assert_int_equal(wire_encode(&m, &line, len, NULL, 0), 0);
+	assert_true(*len + 20 < size);
+	char *pad = malloc(size - *len - 10 + 1);
+	memset(pad, 'p', size - *len - 10);
+	pad[size - *len - 10] = '\0';
+	json_object_object_add(sample, "pad", json_object_new_string(pad));
+	free(pad);
+	free(line);
+	assert_int_equal(wire_encode(&m, &line, len, NULL, 0), 0);
+	wire_msg_free(&m);
+	return line;
+}
+
+/* The report as the host joins it from the mock store (-errno on none). */
+static int host_join(struct mfx *f, char *buf, size_t n)
+{
+	char why[128];
+	return xen_report_join(mock_host_read, &f->m, buf, n, why, sizeof why);
+}
+
+/* A host whose hello names WIRE_CAP_XS_PARTS gets a 5 KB report whole, in
+ * parts under the entry quota, written with seq in one transaction. */
+static void test_mock_report_in_parts(void **state)
+{
+	struct mfx *f = *state;
+	static char joined[XEN_JOIN_MAX + 1];
+	size_t len;
+	char *line = report_line(fixture_sample(1), &len);
+	assert_true(len > 5000); /* the big guest: no room in one value */
+	host_write(&f->m, "hello", HOST_HELLO_PARTS);
+	assert_int_equal(xst_ops.open(f->c), 0);
+	assert_int_equal(xst_ops.send(f->c, line, len, 1), 0);
+	int nlog = f->m.nlog;
+	assert_int_equal(xst_ops.flush(f->c), 0);
+	assert_int_equal(f->m.begins, 1); /* one transaction */
+	assert_string_equal(f->m.log[f->m.nlog - 1], "data/vtune/seq");
+	assert_null(mock_get(&f->m, "data/vtune/report"));
+	const char *np = mock_get(&f->m, "data/vtune/report-parts");
+	assert_non_null(np);
+	int n = atoi(np);
+	assert_true(n >= 3 && n <= XST_PARTS_MAX);
+	assert_true((size_t)n * 1920 >= len - 1);
+	for (int i = 0; i < n; i++) {
+		char path[64];
+		snprintf(path, sizeof path, "data/vtune/report-%d", i);
+		assert_non_null(mock_get(&f->m, path));
+		assert_true(strlen(mock_get(&f->m, path)) <= 1920);
+	}
+	assert_int_equal(f->m.nlog - nlog, n + 3); /* the parts, count, rm report, seq */
+	/* the host joins exactly the line, not trimmed */
+	assert_int_equal(host_join(f, joined, sizeof joined), (int)len - 1);
+	assert_memory_equal(joined, line, len - 1);
+	assert_null(strstr(joined, "\"truncated\""));
+	struct xst_stats st;
+	xst_get_stats(f->t, &st);
+	assert_int_equal(st.truncated, 0);
+	assert_int_equal(st.split, 1);
+	free(line);
+}
+
+/* A host without the capability (an older hostd) still gets one trimmed
+ * value, and no parts; as does one that turns out old before the flush. */
+static void test_mock_old_host_trimmed(void **state)
+{
+	struct mfx *f = *state;
+	static char joined[XEN_JOIN_MAX + 1];
+	size_t len;
+	int rd;
+	char *line = report_line(fixture_sample(1), &len);
+	host_write(&f->m, "hello", HOST_HELLO);
+	assert_int_equal(xst_ops.open(f->c), 0);
+	assert_int_equal(xst_ops.send(f->c, line, len, 1), 0);
+	assert_int_equal(xst_ops.flush(f->c), 0);
+	const char *v = mock_get(&f->m, "data/vtune/report");
+	assert_non_null(v);
+	assert_true(strlen(v) <= 1920);
+	assert_non_null(strstr(v, "\"truncated\":true"));
+	assert_null(mock_get(&f->m, "data/vtune/report-parts"));
+	assert_null(mock_get(&f->m, "data/vtune/report-0"));
+	assert_int_equal(host_join(f, joined, sizeof joined), (int)strlen(v));
+
+	/* a new host joins: the next report goes whole ... */
+	host_write(&f->m, "hello", HOST_HELLO_PARTS);
+	assert_int_equal(xst_ops.wait(f->c, 0, &rd), 1);
+	free(line);
+	line = sized_report(5000, 43, &len);
+	assert_int_equal(xst_ops.send(f->c, line, len, 1), 0);
+	/* ... unless an old one took over before it was written */
+	host_write(&f->m, "hello", HOST_HELLO);
+	assert_int_equal(xst_ops.wait(f->c, 0, &rd), 1);
+	assert_int_equal(xst_ops.flush(f->c), 0);
+	v = mock_get(&f->m, "data/vtune/report");
+	assert_non_null(v);
+	assert_true(strlen(v) <= 1920);
+	assert_non_null(strstr(v, "\"seq\":43"));
+	assert_non_null(strstr(v, "\"truncated\":true"));
+	assert_null(mock_get(&f->m, "data/vtune/report-parts"));
+	struct xst_stats st;
+	xst_get_stats(f->t, &st);
+	assert_int_equal(st.truncated, 2);
+	assert_int_equal(st.split, 0);
+	free(line);
+}
+
+/* Parts of a bigger earlier report (this run's, or a run before it) are
+ * removed in the transaction that writes fewer, and all of them when a
+ * report fits in one value again; the host never joins them. */
+static void test_mock_stale_parts_removed(void **state)
+{
+	struct mfx *f = *state;
+	static char joined[XEN_JOIN_MAX + 1];
+	size_t len;
+	char path[64];
+	/* an earlier run left 7 parts */
+	mock_set(&f->m, "data/vtune/report-parts", "7");
+	for (int i = 0; i < 7; i++) {
+		snprintf(path, sizeof path, "data/vtune/report-%d", i);
+		mock_set(&f->m, path, "{\"old\":");
+	}
+	host_write(&f->m, "hello", HOST_HELLO_PARTS);
+	assert_int_equal(xst_ops.open(f->c), 0);
+
+	char *line = sized_report(9000, 1, &len); /* 5 parts */
+	assert_int_equal(xst_ops.send(f->c, line, len, 1), 0);
+	assert_int_equal(xst_ops.flush(f->c), 0);
+	assert_string_equal(mock_get(&f->m, "data/vtune/report-parts"), "5");
+	assert_non_null(mock_get(&f->m, "data/vtune/report-4"));
+	assert_null(mock_get(&f->m, "data/vtune/report-5"));
+	assert_null(mock_get(&f->m, "data/vtune/report-6"));
+	assert_int_equal(host_join(f, joined, sizeof joined), (int)len - 1);
+	assert_memory_equal(joined, line, len - 1);
+	free(line);
+
+	line = sized_report(5000, 2, &len); /* 3 parts */
+	assert_int_equal(xst_ops.send(f->c, line, len, 1), 0);
+	assert_int_equal(xst_ops.flush(f->c), 0);
+	assert_string_equal(mock_get(&f->m, "data/vtune/report-parts"), "3");
+	assert_null(mock_get(&f->m, "data/vtune/report-3"));
+	assert_null(mock_get(&f->m, "data/vtune/report-4"));
+	assert_int_equal(host_join(f, joined, sizeof joined), (int)len - 1);
+	assert_memory_equal(joined, line, len - 1);
+	free(line);
+
+	/* one value again: report, and no part left at all */
+	const char *small = "{\"v\":1,\"type\":\"report\",\"seq\":3,\"mono_ns\":6,\"interval_s\":1,\"sample\":{\"metrics\":{}}}";
+	msend(f, small);
+	assert_int_equal(xst_ops.flush(f->c), 0);
+	assert_string_equal(mock_get(&f->m, "data/vtune/report"), small);
+	assert_null(mock_get(&f->m, "data/vtune/report-parts"));
+	for (int i = 0; i < 7; i++) {
+		snprintf(path, sizeof path, "data/vtune/report-%d", i);
+		assert_null(mock_get(&f->m, path));
+	}
+	assert_int_equal(host_join(f, joined, sizeof joined), (int)strlen(small));
+	struct xst_stats st;
+	xst_get_stats(f->t, &st);
+	assert_int_equal(st.split, 2);
+	assert_int_equal(st.truncated, 0);
+}
+
+/* Parts are cut between UTF-8 characters, each at most max bytes. */
+static void test_split(void **state)
+{
+	(void)state;
+	size_t off[XST_PARTS_MAX + 1];
+	char v[64];
+	memset(v, 'a', sizeof v);
+	assert_int_equal(xst_split(v, 10, 10, off, XST_PARTS_MAX), 1);
+	assert_int_equal(off[1], 10);
+	assert_int_equal(xst_split(v, 25, 10, off, XST_PARTS_MAX), 3);
+	assert_int_equal(off[1], 10);
+	assert_int_equal(off[2], 20);
+	assert_int_equal(off[3], 25);
+	/* "é" (c3 a9) across the first cut: cut before it */
+	v[9] = (char)0xc3;
+	v[10] = (char)0xa9;
+	assert_int_equal(xst_split(v, 20, 10, off, XST_PARTS_MAX), 3);
+	assert_int_equal(off[1], 9);
+	assert_int_equal(off[2], 19);
+	/* a 4-byte character (f0 9f 98 80) ending at the cut */
+	memset(v, 'a', sizeof v);
+	memcpy(v + 8, "\xf0\x9f\x98\x80", 4);
+	assert_int_equal(xst_split(v, 16, 10, off, XST_PARTS_MAX), 2);
+	assert_int_equal(off[1], 8);
+	/* too many parts, too small a part */
+	assert_int_equal(xst_split(v, 64, 10, off, 4), -EMSGSIZE);
+	assert_int_equal(xst_split(v, 64, 3, off, XST_PARTS_MAX), -EINVAL);
+}
+
 static size_t read_all(struct mfx *f, char *buf, size_t n)
 {
 	size_t k = 0;
@@ -772,6 +1013,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mock_only_changed_seq_last, msetup, mteardown),
 		cmocka_unit_test_setup_teardown(test_mock_acks_in_order_and_conflicts, msetup, mteardown),
 		cmocka_unit_test_setup_teardown(test_mock_big_report_fitted, msetup, mteardown),
+		cmocka_unit_test_setup_teardown(test_mock_report_in_parts, msetup, mteardown),
+		cmocka_unit_test_setup_teardown(test_mock_old_host_trimmed, msetup, mteardown),
+		cmocka_unit_test_setup_teardown(test_mock_stale_parts_removed, msetup, mteardown),
+		cmocka_unit_test(test_split),
 		cmocka_unit_test_setup_teardown(test_mock_control, msetup, mteardown),
 		cmocka_unit_test_setup_teardown(test_mock_identity_change, msetup, mteardown),
 		cmocka_unit_test_setup_teardown(test_session_over_mock, msetup, mteardown),

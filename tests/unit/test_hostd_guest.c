@@ -226,6 +226,11 @@ static void test_hostile_bytes(void **state)
 	send_str(f, "\xfe\xfe\xfe\n");
 	send_str(f, "{\"v\":1,\"type\":\"apply\",\"id\":1,\"rule\":\"x\",\"changes\":[{\"kind\":\"sysctl\",\"key\":\"a.b\",\"value\":\"1\"}]}\n");
 	assert_int_equal(f->g->st.invalid, inval + 7);
+	/* what a backend's channel refused (a Xen report's parts not matching
+	 * their count) counts the same; the channel stays */
+	guest_input_refused(f->g, vclock_mono_ns(), "report-parts says 3 but report-1 is missing");
+	assert_int_equal(f->g->st.invalid, inval + 8);
+	assert_true(f->g->fd >= 0);
 	next_second();
 	/* Unknown fields and metrics: ignored, counted, the report taken. */
 	send_str(f, "{\"v\":1,\"type\":\"report\",\"seq\":11,\"mono_ns\":5,\"interval_s\":5,\"new\":[1],"

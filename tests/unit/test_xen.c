@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_xen: the parts of the Xen backend that run without Xen: open failing
  * cleanly, CPU lists, the dom0-away plan, checks of guest-written xenstore
- * values, watch paths, dom0 load from /proc/stat, the PCI knob on a fixture. */
+ * values, a report joined from its parts, watch paths, dom0 load from
+ * /proc/stat, the PCI knob on a fixture. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include "cpulist.h"
 #include "sriov.h"
 #include "xen.h"
+#include "xen_parts.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -43,13 +45,156 @@ static void test_no_backend(void **state)
 	(void)state;
 	char buf[64];
 	uint64_t seq;
-	assert_int_equal(xen_read_report(NULL, 1, buf, sizeof buf), -ENOTCONN);
+	assert_int_equal(xen_read_report(NULL, 1, buf, sizeof buf, NULL, 0), -ENOTCONN);
 	assert_int_equal(xen_read_seq(NULL, 1, &seq), -ENOTCONN);
 	assert_int_equal(xen_send(NULL, 1, "{}"), -ENOTCONN);
 	/* knobs have no hypervisor handle without an open backend */
 	assert_int_equal(xen_knob_vcpupin_ops.read(NULL, "/", "0", "vcpu0", buf, sizeof buf), -ENOTCONN);
 	assert_int_equal(xen_knob_vcpupin_ops.write(NULL, "/", "0", "vcpu0", "1"), -ENOTCONN);
 	assert_int_equal(xen_knob_vcpupin_ops.read(NULL, "/", "x", "vcpu0", buf, sizeof buf), -EINVAL);
+}
+
+/* ---- a guest's data/vtune as xen_report_join reads it ---- */
+
+#define JK_MAX 40
+static struct {
+	char key[JK_MAX][32];
+	char *val[JK_MAX];
+	int n, reads;
+} jd;
+
+static void jset(const char *key, const char *val)
+{
+	for (int i = 0; i < jd.n; i++)
+		if (!strcmp(jd.key[i], key)) {
+			free(jd.val[i]);
+			jd.val[i] = strdup(val);
+			return;
+		}
+	assert_true(jd.n < JK_MAX);
+	snprintf(jd.key[jd.n], sizeof jd.key[0], "%s", key);
+	jd.val[jd.n++] = strdup(val);
+}
+
+static void jclear(void)
+{
+	for (int i = 0; i < jd.n; i++)
+		free(jd.val[i]);
+	memset(&jd, 0, sizeof jd);
+}
+
+static int jread(void *arg, const char *key, char **val, size_t *len)
+{
+	(void)arg;
+	jd.reads++;
+	for (int i = 0; i < jd.n; i++)
+		if (!strcmp(jd.key[i], key)) {
+			*val = strdup(jd.val[i]);
+			*len = strlen(jd.val[i]);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* text (NUL-terminated) as n parts report-0 .. with report-parts = n */
+static void jparts(const char *text, int n)
+{
+	size_t len = strlen(text), at = 0;
+	char key[32], num[8], *part;
+	for (int i = 0; i < n; i++) {
+		size_t k = i == n - 1 ? len - at : len / (size_t)n;
+		part = strndup(text + at, k);
+		snprintf(key, sizeof key, "report-%d", i);
+		jset(key, part);
+		free(part);
+		at += k;
+	}
+	snprintf(num, sizeof num, "%d", n);
+	jset("report-parts", num);
+}
+
+static void test_report_join(void **state)
+{
+	(void)state;
+	static char buf[XEN_JOIN_MAX + 1], text[5200];
+	char why[128];
+	/* a 5 KB report, in 3 parts */
+	int at = snprintf(text, sizeof text, "{\"v\":2,\"type\":\"report\",\"seq\":7,\"sample\":{\"pad\":\"");
+	memset(text + at, 'x', 5000);
+	snprintf(text + at + 5000, sizeof text - (size_t)at - 5000, "\"}}");
+	jparts(text, 3);
+	jd.reads = 0;
+	assert_int_equal(xen_report_join(jread, NULL, buf, sizeof buf, why, sizeof why),
+			 (int)strlen(text));
+	assert_string_equal(buf, text);
+	assert_int_equal(jd.reads, 5); /* report, report-parts, 3 parts */
+
+	/* stale parts of a bigger earlier report are not read */
+	jset("report-3", "\"stale\"}");
+	jset("report-4", "junk");
+	jd.reads = 0;
+	assert_int_equal(xen_report_join(jread, NULL, buf, sizeof buf, why, sizeof why),
+			 (int)strlen(text));
+	assert_string_equal(buf, text);
+	assert_int_equal(jd.reads, 5);
+
+	/* one value (an agent that does not split, an older one) wins */
+	jset("report", "{\"one\":1}");
+	assert_int_equal(xen_report_join(jread, NULL, buf, sizeof buf, why, sizeof why), 9);
+	assert_string_equal(buf, "{\"one\":1}");
+	jclear();
+	assert_int_equal(xen_report_join(jread, NULL, buf, sizeof buf, why, sizeof why), -ENOENT);
+
+	/* a missing part: refused, whatever the others hold */
+	jparts(text, 3);
+	free(jd.val[1]);
+	jd.val[1] = strdup("");
+	snprintf(jd.key[1], sizeof jd.key[1], "report-gone");
+	assert_int_equal(xen_report_join(jread, NULL, buf, sizeof buf, why, sizeof why), -EBADMSG);
+	assert_string_equal(why, "report-parts says 3 but report-1 is missing");
+
+	/* a count that is no count */
+	static const char *const bad[] = { "", "0", "17", "99", "-1", "03", "1x", "2 ", "100" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		jclear();
+		jparts(text, 2);
+		jset("report-parts", bad[i]);
+		jd.reads = 0;
+		assert_int_equal(xen_report_join(jread, NULL, buf, sizeof buf, why, sizeof why),
+				 -EBADMSG);
+		assert_int_equal(jd.reads, 2); /* no part read */
+	}
+
+	/* a garbled part: control bytes, invalid UTF-8, over 4096 bytes */
+	jclear();
+	jparts(text, 3);
+	jset("report-2", "xx\nx\"}}");
+	assert_int_equal(xen_report_join(jread, NULL, buf, sizeof buf, why, sizeof why), -EINVAL);
+	assert_string_equal(why, "report-2: control bytes or not UTF-8");
+	jset("report-2", "xx\xc3x\"}}");
+	assert_int_equal(xen_report_join(jread, NULL, buf, sizeof buf, why, sizeof why), -EINVAL);
+	static char big[XEN_VALUE_MAX + 2];
+	memset(big, 'y', XEN_VALUE_MAX + 1);
+	jset("report-2", big);
+	assert_int_equal(xen_report_join(jread, NULL, buf, sizeof buf, why, sizeof why), -EMSGSIZE);
+
+	/* 16 full parts pass the line limit; 17 are never read */
+	jclear();
+	big[XEN_VALUE_MAX] = '\0';
+	for (int i = 0; i < XEN_PARTS_MAX; i++) {
+		char key[32];
+		snprintf(key, sizeof key, "report-%d", i);
+		jset(key, big);
+	}
+	jset("report-parts", "16");
+	assert_int_equal(xen_report_join(jread, NULL, buf, sizeof buf, why, sizeof why), -EMSGSIZE);
+	assert_string_equal(why, "report-15: the parts joined pass 65535 bytes");
+	jset("report-parts", "15");
+	assert_int_equal(xen_report_join(jread, NULL, buf, sizeof buf, why, sizeof why),
+			 15 * XEN_VALUE_MAX);
+	/* and a buffer too small */
+	assert_int_equal(xen_report_join(jread, NULL, buf, 5000, why, sizeof why), -EOVERFLOW);
+	jclear();
 }
 
 static void roundtrip(const char *in, const char *want)
@@ -231,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_no_backend),
 		cmocka_unit_test(test_cpulist),
 		cmocka_unit_test(test_value_check),
+		cmocka_unit_test(test_report_join),
 		cmocka_unit_test(test_seq_parse),
 		cmocka_unit_test(test_path_domid),
 		cmocka_unit_test(test_stat_busy),

@@ -9,9 +9,12 @@
  * answered, hostd's lines reach the guest one apply/revert at a time (the
  * next after the ack, or after XB_ACK_WAIT_NS), 0xFF resync bytes and
  * empty lines dropped, an overlong line dropped whole, write and read
- * errors counted, re-attach after hostd closed only after the backoff,
+ * errors counted, a report joined from parts passed whole and one whose
+ * parts do not match counted as hostd's invalid message, re-attach after hostd closed only after the backoff,
  * a domain gone, the constructor's errors. */
 #define xen_read_msg fake_xen_read_msg
+#define xen_read_report fake_xen_read_report
+#define guest_input_refused fake_guest_input_refused
 #define xen_send fake_xen_send
 #define xen_set_report_fn fake_xen_set_report_fn
 #define guest_attach_fd fake_guest_attach_fd
@@ -44,6 +47,10 @@ static struct {
 	int refuse;	 /* guest_attach_fd fails */
 	int hostd_fd;	 /* hostd's end of the current pair, -1 none */
 	int attach_calls;
+	int report_err;	 /* returned by the report's read when set */
+	char report_why[64]; /* and the why it gives */
+	int refused;	 /* guest_input_refused calls */
+	char refused_why[320];
 } fx;
 
 static char dummy_backend, dummy_guest;
@@ -68,6 +75,23 @@ int fake_xen_read_msg(struct backend *b, int domid, const char *key, char *buf, 
 	}
 	fail_msg("read of an unknown key %s", key);
 	return -EINVAL;
+}
+
+int fake_xen_read_report(struct backend *b, int domid, char *buf, size_t n, char *why,
+			 size_t whyn)
+{
+	snprintf(why, whyn, "%s", fx.report_why);
+	if (fx.report_err)
+		return fx.report_err;
+	return fake_xen_read_msg(b, domid, "report", buf, n);
+}
+
+void fake_guest_input_refused(struct guest *g, uint64_t now_ns, const char *why)
+{
+	(void)now_ns;
+	assert_ptr_equal(g, &dummy_guest);
+	fx.refused++;
+	snprintf(fx.refused_why, sizeof fx.refused_why, "%s", why);
 }
 
 int fake_xen_send(struct backend *b, int domid, const char *line)
@@ -280,6 +304,45 @@ static void test_keys_to_hostd(void **state)
 	assert_int_equal(fx.attach_calls, 1); /* one pair all along */
 }
 
+/* A report joined from parts (up to the line limit) reaches hostd whole;
+ * one whose parts do not match is hostd's invalid message, not a line. */
+static void test_report_parts(void **state)
+{
+	struct t *t = *state;
+	struct xen_bridge_stats st;
+	size_t big = XEN_JOIN_MAX;
+	char *rep = malloc(big + 1);
+	int at = snprintf(rep, big + 1, "{\"v\":1,\"type\":\"report\",\"seq\":3,\"mono_ns\":1,\"interval_s\":1,\"sample\":{\"pad\":\"");
+	memset(rep + at, 'x', big - (size_t)at - 3);
+	memcpy(rep + big - 3, "\"}}", 3);
+	rep[big] = '\0';
+	set_key(K_HELLO, HELLO);
+	set_key(K_ACK, "{\"v\":1,\"type\":\"ack\",\"id\":1,\"results\":[]}");
+	set_key(K_REPORT, rep);
+	seq_moved(1);
+	const char *got = hostd_got();
+	assert_int_equal(strlen(got), strlen(HELLO) + 1 + big + 1 + strlen(fx.val[K_ACK]) + 1);
+	assert_memory_equal(got + strlen(HELLO) + 1, rep, big);
+
+	/* parts that do not match their count: counted, logged, not sent */
+	fx.report_err = -EBADMSG;
+	snprintf(fx.report_why, sizeof fx.report_why, "report-parts says 3 but report-1 is missing");
+	seq_moved(2);
+	assert_string_equal(hostd_got(), "");
+	assert_int_equal(fx.refused, 1);
+	assert_string_equal(fx.refused_why, "data/vtune/report over xenstore: report-parts says 3 "
+					    "but report-1 is missing");
+	xen_bridge_get_stats(t->xb, &st);
+	assert_int_equal(st.bad_reports, 1);
+	assert_int_equal(st.to_hostd, 3);
+	/* the next good report goes again */
+	fx.report_err = 0;
+	set_key(K_REPORT, REPORT2);
+	seq_moved(3);
+	assert_string_equal(hostd_got(), REPORT2 "\n");
+	free(rep);
+}
+
 /* hostd does not follow the domain, or refuses the pair: nothing attached. */
 static void test_not_followed(void **state)
 {
@@ -483,6 +546,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_errors),
 		cmocka_unit_test_setup_teardown(test_keys_to_hostd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_parts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_apply_at_a_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_timeout, setup, teardown),
