@@ -682,7 +682,6 @@ int xen_read_msg(struct backend *b, int domid, const char *key, char *buf, size_
 	return rc;
 }
 
-
 /* control/vtune/: dom0 owns it, the guest may only read it. */
 static int ctl_prepare(struct backend *b, int domid, xs_transaction_t t)
 {

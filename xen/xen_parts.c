@@ -3,6 +3,7 @@
  * the parts the agent wrote in one transaction with their count, never
  * more parts or bytes than the protocol allows (the guest is untrusted). */
 #include "xen_parts.h"
+#include "parse.h"
 #include "xen.h"
 
 #include <errno.h>
@@ -61,12 +62,9 @@ int xen_report_join(xen_parts_read_fn read, void *arg, char *buf, size_t n, char
 	r = read(arg, "report-parts", &v, &len);
 	if (r)
 		return r;
-	unsigned np = 0;
-	int ok = len >= 1 && len <= 2 && v[0] >= '1' && v[0] <= '9';
-	for (size_t i = 0; ok && i < len; i++) {
-		ok = v[i] >= '0' && v[i] <= '9';
-		np = np * 10 + (unsigned)(v[i] - '0');
-	}
+	uint64_t np = 0;
+	/* a plain count: no sign, no space, no leading zero */
+	int ok = len >= 1 && len <= 2 && v[0] >= '1' && v[0] <= '9' && !parse_u64_n(v, len, &np);
 	free(v);
 	if (!ok || np > XEN_PARTS_MAX)
 		return say(why, whyn, -EBADMSG, "report-parts: not a count from 1 to %d",
@@ -76,7 +74,7 @@ int xen_report_join(xen_parts_read_fn read, void *arg, char *buf, size_t n, char
 		r = read(arg, key, &v, &len);
 		if (r == -ENOENT)
 			return say(why, whyn, -EBADMSG, "report-parts says %u but %s is missing",
-				   np, key);
+				   (unsigned)np, key);
 		if (r)
 			return r;
 		r = append(key, v, len, buf, n, &at, why, whyn);
