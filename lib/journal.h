@@ -171,13 +171,15 @@ int journal_mark(struct journal *j, int64_t seq, const char *op,
 
 /* journal_mark with the values it found (old) and left (new), either may
  * be NULL: an "applied" mark's new is what revert expects to find, and
- * for a change planned where it was made (a guest asked over protocol 2)
- * its old is the value it started from. */
+ * its old, the value found where the change was made (a guest's ack, over
+ * either protocol), is the original value revert restores, over the
+ * record's own old (what the change was planned from: a report's reading,
+ * which may be older than the guest's value when it made the change). */
 int journal_mark_values(struct journal *j, int64_t seq, const char *op,
 			const char *detail, const char *old, const char *new);
 
 /* The values of "set" record seq as they stand: *old the original value
- * (the record's, or an applied mark's when the record had none), *new the
+ * (an applied mark's old when it has one, else the record's), *new the
  * value vtune left. 0 or -ENOENT. */
 int journal_values(const struct journal *j, int64_t seq, const char **old,
 		   const char **new);
@@ -233,7 +235,7 @@ struct revert_sel {
 };
 
 /* Remote revert (a change made in a guest, side "guest" with a domain):
- * return 0 when the guest restored rec->old, 1 when it left the knob alone
+ * return 0 when the guest restored the original value (journal_values), 1 when it left the knob alone
  * (changed by someone else), JOURNAL_ASKED when the guest was asked and
  * only its answer may mark the record reverted (journal_mark_values; the
  * record is marked "asked" meanwhile, and stays open), -ENOTCONN when its
@@ -245,8 +247,9 @@ struct revert_sel {
 typedef int (*journal_remote_fn)(void *arg, const struct jrec *rec, int dry_run);
 
 /* Undo the selected "set" records that are not yet reverted (nor failed),
- * newest first. For each, read the current value: if it is old (the change
- * was never made) or the value vtune set, write old (unless already old)
+ * newest first. For each, read the current value: if it is the original
+ * value (journal_values' old: the change was never made) or the value
+ * vtune set, write the original (unless already there)
  * and append "reverted"; anything else was changed by someone else: leave
  * it (unless force), append "skipped" and say so. Remote records go to
  * remote(arg, rec, dry_run); with remote NULL (no host daemon) or its
