@@ -448,6 +448,11 @@ int journal_mark_values(struct journal *j, int64_t seq, const char *op,
 	return mark(j, seq, op, detail, old, new);
 }
 
+int64_t journal_last_seq(const struct journal *j)
+{
+	return j ? j->last_seq : 0;
+}
+
 int journal_values(const struct journal *j, int64_t seq, const char **old,
 		   const char **new)
 {

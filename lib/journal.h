@@ -142,6 +142,9 @@ void journal_close(struct journal *j);
  * journal_maintain. i past the end gives NULL. */
 size_t journal_count(const struct journal *j);
 const struct jrec *journal_record(const struct journal *j, size_t i);
+/* The seq of the newest record (0: none yet): it grows with every record
+ * appended, compaction or not, so a caller can tell something was written. */
+int64_t journal_last_seq(const struct journal *j);
 /* The record with this seq, or NULL. */
 const struct jrec *journal_find(const struct journal *j, int64_t seq);
 /* Lines skipped or truncated as corrupt when the journal was opened (torn

@@ -867,8 +867,10 @@ static void test_remote_ack_original(void **state)
 	r.old = "2048";
 	int64_t seq = journal_intent(j, &r);
 	assert_true(seq > 0);
+	assert_int_equal(journal_last_seq(j), seq);
 	assert_int_equal(journal_mark_values(j, seq, "applied", "guest: old 64 new 4096", "64",
 					     "4096"), 0);
+	assert_int_equal(journal_last_seq(j), seq + 1);
 	assert_int_equal(journal_values(j, seq, &old, &new), 0);
 	assert_string_equal(old, "64");
 	assert_string_equal(new, "4096");
