@@ -1022,7 +1022,9 @@ int journal_is_original(const struct journal *j, const char *kind, const char *t
 {
 	for (size_t i = 0; j && i < j->n; i++) {
 		const struct jent *e = j->ents[i];
-		if (!e->state || jrn_closed(e) || strcmp(e->r.kind, kind) ||
+		/* a guest's change is no original of a knob here: its values
+		 * come from the guest (its report, its ack) */
+		if (!e->state || jrn_closed(e) || is_remote(&e->r) || strcmp(e->r.kind, kind) ||
 		    strcmp(e->r.target, target ? target : "") || strcmp(e->r.key, key))
 			continue;
 		if (*e->eff_old && knob_value_equal(e->eff_old, value))

@@ -122,7 +122,8 @@ int journal_append_checked(struct journal *j, const struct jrec *r, int sync, in
 			   uint64_t *time_ns);
 
 /* Is value the original value (old) of an open change of this knob in the
- * journal, which a revert may therefore write back? 1 or 0. */
+ * journal, which a revert may therefore write back? 1 or 0. Changes made
+ * in a guest never count: their values are the guest's word. */
 int journal_is_original(const struct journal *j, const char *kind, const char *target,
 			const char *key, const char *value);
 
