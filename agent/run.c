@@ -49,6 +49,7 @@ struct sampler {
 	int flags;
 	struct gv_ports_cfg ports;
 	struct gv_reader *rd;
+	double interval; /* s: the settings are read again every 10 s of it */
 	int have_prev;
 	struct gv_reading prev;
 	struct gv_text text;
@@ -65,10 +66,13 @@ static int sample_text(void *arg, const char **out, size_t *len, double *interva
 	if (!sm->rd) {
 		if (!(sm->rd = gv_reader_new(&sm->ports)))
 			return -ENOMEM;
-		/* the settings (knobs) are read every time: hostd plans a change
-		 * from the value a report gives, so a kept value up to 10 s old made
-		 * it record the wrong original (test-guest-seeds: 2048 planned, 64
-		 * restored). gv_reader_set_interval waits for that to be fixed. */
+		/* the settings (knobs) are read every 10 s, not every sample: a
+		 * report's knob may be that old, and hostd plans from it, but what
+		 * is written is planned here from the live value (protocol 2:
+		 * session.c apply_v2) and the original hostd journals is the one
+		 * this agent's ack gives (journal_mark_values), not the report's;
+		 * a change made here is read again at once (the loop below) */
+		gv_reader_set_interval(sm->rd, sm->interval);
 	}
 	if (gv_reader_read(sm->rd, sm->root, sm->flags, &cur))
 		return -ENOMEM;
@@ -142,8 +146,8 @@ static int host_phase(const struct host_phase *hp)
 	struct vport *vp = NULL;
 	struct xst *xs = NULL;
 	struct session *s = NULL;
-	struct sampler sm = { .root = hp->root, .flags = hp->flags, .ports = hp->ports,
-			      .whole = hp->whole };
+	struct sampler sm = { .root = hp->root, .flags = hp->flags, .interval = hp->interval,
+			      .ports = hp->ports, .whole = hp->whole };
 	for (;;) {
 		if (hp->use_xs) {
 			xs = xst_new();
@@ -202,7 +206,7 @@ static int host_phase(const struct host_phase *hp)
 	sample_text(&sm, &none, &nlen, &iv);
 	rc = 0;
 	int host_seen = 0;
-	uint64_t changes = 0;
+	int64_t jseq = journal_last_seq(j);
 	while (!stop && (!hp->end || vclock_mono_ns() < hp->end)) {
 		int r = session_step(s, 250);
 		actl_serve_until(ctl, 0, &stop); /* a revert asked meanwhile */
@@ -211,10 +215,11 @@ static int host_phase(const struct host_phase *hp)
 			rc = 1;
 			break;
 		}
-		struct session_stats now;
-		session_get_stats(s, &now);
-		if (now.changes != changes) { /* the next report shows the change */
-			changes = now.changes;
+		/* a record appended: a change or a revert made here (asked by the
+		 * host, or by `vtune-agent revert` over the control socket): the
+		 * next report reads the knobs again and shows it */
+		if (journal_last_seq(j) != jseq) {
+			jseq = journal_last_seq(j);
 			gv_reader_changed(sm.rd);
 		}
 		if (!host_seen) {

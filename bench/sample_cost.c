@@ -3,8 +3,8 @@
  * sock_diag) and of one sample (two readings' rates + metrics + JSON), by a
  * repeat loop through a gv_reader, as the agent's sampler reads (files kept
  * open, exact counts of ports in use scheduled with the agent's defaults,
- * the settings read every time, as `vtune-agent run` reads them; with
- * INTERVAL, every 10 s / INTERVAL readings, as run --standalone does).
+ * the settings read every 10 s / INTERVAL readings: the agent's default
+ * interval is 5 s).
  * Each sample is timed on its own (thread CPU clock, system calls
  * included). Prints one line for people, then one JSON object: samples,
  * mean / median / min / max CPU per sample (µs), user and sys, the exact
@@ -44,7 +44,7 @@ int main(int argc, char **argv)
 	}
 	int n = arg > 1000000 ? 1000000 : (int)arg;
 	const char *root = argc > 2 ? argv[2] : "/";
-	double interval = 0;
+	double interval = 5;
 	if (argc > 3 && (parse_double(argv[3], &interval) || !(interval >= 0.1))) {
 		fprintf(stderr, "sample_cost: '%s' is not an interval (s, >= 0.1)\n", argv[3]);
 		return 1;
@@ -57,8 +57,7 @@ int main(int argc, char **argv)
 	struct gv_reader *rd = gv_reader_new(NULL);
 	if (!us || !rd)
 		return 1;
-	if (interval > 0)
-		gv_reader_set_interval(rd, interval);
+	gv_reader_set_interval(rd, interval);
 	struct gv_reading prev, cur;
 	struct gv_text text = { 0 };
 	gv_reader_read(rd, root, GV_READ_NETLINK, &prev);

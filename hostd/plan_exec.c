@@ -479,8 +479,10 @@ void hostd_act_on_plan(struct hostd *h, struct guest *g, const struct pol_plan *
 /* journal_revert's remote callback: ask the guest to undo one change. A
  * protocol 2 agent undoes it from its own journal by the record number
  * (JOURNAL_ASKED: its ack marks the record); a protocol 1 agent is sent the
- * old value as an apply (JOURNAL_ASKED too: its ack with that value marks
- * it). -ENOTCONN when the guest is not connected (journal_revert queues
+ * original value as an apply (JOURNAL_ASKED too: its ack with that value
+ * marks it). The original value is the one the guest's ack of the change
+ * gave (journal_values), not the report's reading the change was planned
+ * from, which may be older. -ENOTCONN when the guest is not connected (journal_revert queues
  * it), -EINVAL when its agent cannot be asked this kind. dry_run: the
  * same answer, nothing sent. */
 int hostd_revert_remote(void *arg, const struct jrec *rec, int dry_run)

@@ -121,7 +121,10 @@ int jrn_add(struct journal *j, struct jent *e)
 		set->state = op_static(e->r.op);
 		if (!strcmp(e->r.op, "applied") && *e->r.new)
 			set->eff_new = e->r.new;
-		if (!strcmp(e->r.op, "applied") && *e->r.old && !*set->r.old)
+		/* an applied mark's old is the value found where the change was
+		 * made (a guest's ack): the original, over the value the record
+		 * was planned from, which may be a report's older reading */
+		if (!strcmp(e->r.op, "applied") && *e->r.old)
 			set->eff_old = e->r.old;
 	}
 	j->ents[j->n++] = e;
@@ -445,6 +448,11 @@ int journal_mark_values(struct journal *j, int64_t seq, const char *op,
 	return mark(j, seq, op, detail, old, new);
 }
 
+int64_t journal_last_seq(const struct journal *j)
+{
+	return j ? j->last_seq : 0;
+}
+
 int journal_values(const struct journal *j, int64_t seq, const char **old,
 		   const char **new)
 {
@@ -754,7 +762,7 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 		}
 		if (err == 0) {
 			err = rmark(rr, r->seq, "reverted", "restored by the guest agent",
-				   NULL, r->old);
+				   NULL, e->eff_old);
 			say(rr, "reverted %s %s -> %s (rule %s)", lb, sn, so, rl);
 			return err;
 		}
@@ -785,14 +793,14 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 		return 1;
 	}
 	show(cur, sc, sizeof sc);
-	if (knob_equal(k, r->key, cur, r->old)) {
+	if (knob_equal(k, r->key, cur, e->eff_old)) {
 		say(rr, "%s %s already %s (rule %s; the change was never made)",
 		    pre, lb, so, rl);
 		rr->seen[idx] = 2;
 		if (rr->dry)
 			return 0;
 		return rmark(rr, r->seq, "reverted", "already at the original value",
-			    cur, r->old);
+			    cur, e->eff_old);
 	}
 	const char *how = NULL;
 	if (knob_equal(k, r->key, cur, e->eff_new) || knob_equal(k, r->key, cur, r->new)) {
@@ -817,13 +825,13 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 		how = "forced over a change by someone else";
 	}
 	if (rr->dry) {
-		rr->would[idx] = r->old;
+		rr->would[idx] = e->eff_old;
 		rr->seen[idx] = 2;
 		say(rr, "would revert %s %s -> %s (rule %s%s%s)", lb, sc, so, rl,
 		    strcmp(how, "restored") ? "; " : "", strcmp(how, "restored") ? how : "");
 		return 0;
 	}
-	err = knob_restore(k, rr->root, r->target, r->key, r->old);
+	err = knob_restore(k, rr->root, r->target, r->key, e->eff_old);
 	if (err) {
 		snprintf(detail, sizeof detail, "revert failed: cannot write %s: %s",
 			 so, strerror(-err));
@@ -835,7 +843,7 @@ static int revert_one(struct revert_run *rr, size_t idx, journal_remote_fn remot
 	say(rr, "reverted %s %s -> %s (rule %s%s%s)", lb, sc, so, rl,
 	    strcmp(how, "restored") ? "; " : "", strcmp(how, "restored") ? how : "");
 	log_change(LOG_INFO, "reverted %s %s -> %s (rule %s)", lb, sc, so, rl);
-	return rmark(rr, r->seq, "reverted", how, cur, r->old);
+	return rmark(rr, r->seq, "reverted", how, cur, e->eff_old);
 }
 
 int journal_revert(struct journal *j, const char *root,
@@ -1014,7 +1022,9 @@ int journal_is_original(const struct journal *j, const char *kind, const char *t
 {
 	for (size_t i = 0; j && i < j->n; i++) {
 		const struct jent *e = j->ents[i];
-		if (!e->state || jrn_closed(e) || strcmp(e->r.kind, kind) ||
+		/* a guest's change is no original of a knob here: its values
+		 * come from the guest (its report, its ack) */
+		if (!e->state || jrn_closed(e) || is_remote(&e->r) || strcmp(e->r.kind, kind) ||
 		    strcmp(e->r.target, target ? target : "") || strcmp(e->r.key, key))
 			continue;
 		if (*e->eff_old && knob_value_equal(e->eff_old, value))

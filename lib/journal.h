@@ -122,7 +122,8 @@ int journal_append_checked(struct journal *j, const struct jrec *r, int sync, in
 			   uint64_t *time_ns);
 
 /* Is value the original value (old) of an open change of this knob in the
- * journal, which a revert may therefore write back? 1 or 0. */
+ * journal, which a revert may therefore write back? 1 or 0. Changes made
+ * in a guest never count: their values are the guest's word. */
 int journal_is_original(const struct journal *j, const char *kind, const char *target,
 			const char *key, const char *value);
 
@@ -142,6 +143,9 @@ void journal_close(struct journal *j);
  * journal_maintain. i past the end gives NULL. */
 size_t journal_count(const struct journal *j);
 const struct jrec *journal_record(const struct journal *j, size_t i);
+/* The seq of the newest record (0: none yet): it grows with every record
+ * appended, compaction or not, so a caller can tell something was written. */
+int64_t journal_last_seq(const struct journal *j);
 /* The record with this seq, or NULL. */
 const struct jrec *journal_find(const struct journal *j, int64_t seq);
 /* Lines skipped or truncated as corrupt when the journal was opened (torn
@@ -171,13 +175,15 @@ int journal_mark(struct journal *j, int64_t seq, const char *op,
 
 /* journal_mark with the values it found (old) and left (new), either may
  * be NULL: an "applied" mark's new is what revert expects to find, and
- * for a change planned where it was made (a guest asked over protocol 2)
- * its old is the value it started from. */
+ * its old, the value found where the change was made (a guest's ack, over
+ * either protocol), is the original value revert restores, over the
+ * record's own old (what the change was planned from: a report's reading,
+ * which may be older than the guest's value when it made the change). */
 int journal_mark_values(struct journal *j, int64_t seq, const char *op,
 			const char *detail, const char *old, const char *new);
 
 /* The values of "set" record seq as they stand: *old the original value
- * (the record's, or an applied mark's when the record had none), *new the
+ * (an applied mark's old when it has one, else the record's), *new the
  * value vtune left. 0 or -ENOENT. */
 int journal_values(const struct journal *j, int64_t seq, const char **old,
 		   const char **new);
@@ -233,7 +239,7 @@ struct revert_sel {
 };
 
 /* Remote revert (a change made in a guest, side "guest" with a domain):
- * return 0 when the guest restored rec->old, 1 when it left the knob alone
+ * return 0 when the guest restored the original value (journal_values), 1 when it left the knob alone
  * (changed by someone else), JOURNAL_ASKED when the guest was asked and
  * only its answer may mark the record reverted (journal_mark_values; the
  * record is marked "asked" meanwhile, and stays open), -ENOTCONN when its
@@ -245,8 +251,9 @@ struct revert_sel {
 typedef int (*journal_remote_fn)(void *arg, const struct jrec *rec, int dry_run);
 
 /* Undo the selected "set" records that are not yet reverted (nor failed),
- * newest first. For each, read the current value: if it is old (the change
- * was never made) or the value vtune set, write old (unless already old)
+ * newest first. For each, read the current value: if it is the original
+ * value (journal_values' old: the change was never made) or the value
+ * vtune set, write the original (unless already there)
  * and append "reverted"; anything else was changed by someone else: leave
  * it (unless force), append "skipped" and say so. Remote records go to
  * remote(arg, rec, dry_run); with remote NULL (no host daemon) or its

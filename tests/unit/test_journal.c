@@ -852,6 +852,61 @@ static void test_remote(void **state)
 	journal_close(j);
 }
 
+/* A guest change planned from a report's older reading (2048) and made
+ * by the guest from its live value (64): the guest's ack is the original,
+ * what journal_values gives, a remote revert asks for and the "reverted"
+ * mark records; it survives reopening the journal. An ack with no old
+ * leaves the record's. */
+static void test_remote_ack_original(void **state)
+{
+	struct fx *fx = *state;
+	struct journal *j = jopen(fx);
+	struct jrec r = sysctl_change("net.netfilter.nf_conntrack_max", "4096", "ct");
+	const char *old, *new;
+	r.domain = "web1";
+	r.old = "2048";
+	int64_t seq = journal_intent(j, &r);
+	assert_true(seq > 0);
+	assert_int_equal(journal_last_seq(j), seq);
+	assert_int_equal(journal_mark_values(j, seq, "applied", "guest: old 64 new 4096", "64",
+					     "4096"), 0);
+	assert_int_equal(journal_last_seq(j), seq + 1);
+	assert_int_equal(journal_values(j, seq, &old, &new), 0);
+	assert_string_equal(old, "64");
+	assert_string_equal(new, "4096");
+	/* the guest's word is no original for a knob of this machine */
+	assert_false(journal_is_original(j, "sysctl", "", "net.netfilter.nf_conntrack_max", "64"));
+	assert_false(journal_is_original(j, "sysctl", "", "net.netfilter.nf_conntrack_max",
+					 "2048"));
+	r.key = "net.core.somaxconn";
+	r.old = "128";
+	int64_t seq2 = journal_intent(j, &r);
+	assert_int_equal(journal_mark_values(j, seq2, "applied", NULL, NULL, "4096"), 0);
+	assert_int_equal(journal_values(j, seq2, &old, &new), 0);
+	assert_string_equal(old, "128");
+	journal_close(j);
+	j = jopen(fx);
+	assert_int_equal(journal_values(j, seq, &old, &new), 0);
+	assert_string_equal(old, "64");
+	char *out;
+	int calls = 0;
+	remote_ret = 0;
+	struct revert_sel one = { .by = REVERT_SEQ, .refs = &seq, .nrefs = 1 };
+	size_t n = 0;
+	FILE *m = open_memstream(&out, &n);
+	assert_int_equal(journal_revert(j, fx->root, &one, 0, 0, m, remote_cb, &calls), 0);
+	fclose(m);
+	assert_int_equal(calls, 1);
+	assert_string_equal(out, "reverted guest web1 sysctl net.netfilter.nf_conntrack_max "
+			    "4096 -> 64 (rule ct)\n");
+	free(out);
+	const struct jrec *mk = journal_record(j, journal_count(j) - 1);
+	assert_string_equal(mk->op, "reverted");
+	assert_int_equal(mk->ref, seq);
+	assert_string_equal(mk->new, "64");
+	journal_close(j);
+}
+
 /* A kind whose kernel keeps a different value than asked (like rounding): the
  * applied mark records what was kept and revert expects that. */
 static int round_write(void *ctx, const char *root, const char *target, const char *key,
@@ -1126,6 +1181,7 @@ int main(void)
 		T(test_by_rule_and_since),
 		T(test_by_seq_with_why),
 		T(test_remote),
+		T(test_remote_ack_original),
 		T(test_verify),
 		T(test_kernel_kept_other_value),
 		T(test_batch_syncs),
