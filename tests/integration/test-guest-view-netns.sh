@@ -48,12 +48,14 @@ for i in range(10):                       # fill port 7001's queue and overflow 
     c.connect_ex(("127.0.0.1", 7001)); held.append(c)
 for i in range(300):                      # short connections, client closes first
     c = socket.socket(); c.connect(("127.0.0.1", 7002)); c.close()
-import time; time.sleep(3)
+import time; time.sleep(6)                 # past the second reading (4 s)
 PY
 
 $N python3 "$W/servers.py" > "$W/servers.out" 2>&1 &
 for i in 1 2 3 4 5 6 7 8 9 10; do grep -q ready "$W/servers.out" 2>/dev/null && break; sleep 0.2; done
-$N "$B/vtune-agent" sample --json --interval 2 > "$W/sample.json" &
+# 4 s: room for the 300 connections and the server's closes on a loaded
+# machine (at 2 s, CI once saw 244 of them in TIME_WAIT at the reading)
+$N "$B/vtune-agent" sample --json --interval 4 > "$W/sample.json" &
 SAMPLER=$!
 sleep 0.3
 $N python3 "$W/clients.py" &
@@ -74,7 +76,7 @@ else:
 if m["guest.listen.full"] < 1: errs.append("guest.listen.full %r" % m["guest.listen.full"])
 if m["guest.listen.fill_max"] != 100: errs.append("fill_max %r" % m["guest.listen.fill_max"])
 if m["guest.tcp.listen_overflows"] <= 0: errs.append("ListenOverflows/s is %r" % m["guest.tcp.listen_overflows"])
-if m["guest.tcp.passive_opens"] < 100: errs.append("PassiveOpens/s %r, want >= 100 (300 in 2 s)" % m["guest.tcp.passive_opens"])
+if m["guest.tcp.passive_opens"] < 50: errs.append("PassiveOpens/s %r, want >= 50 (300 in 4 s)" % m["guest.tcp.passive_opens"])
 if m["guest.tcp.time_wait"] < 250: errs.append("TIME_WAIT %r, want >= 250" % m["guest.tcp.time_wait"])
 if m.get("guest.ports.used", 0) < 250: errs.append("ports used %r, want >= 250" % m.get("guest.ports.used"))
 if d["ports"].get("in_use_is_bound", True): errs.append("port use is a bound, want the exact sock_diag count")
