@@ -79,6 +79,8 @@ static const struct act_def table[] = {
 };
 
 #define NROWS (sizeof table / sizeof table[0])
+/* a guest's hello names its kinds as bits of a 32-bit set (act_index) */
+_Static_assert(NROWS <= 32, "more action kinds than a hello's set holds");
 
 const struct act_def *act_table(size_t *n)
 {

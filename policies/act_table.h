@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* act_table: the action table. One row per kind of action a policy can name
- * (sysctl, rps, bridge_nf, offload, pin, sriov, irq, channels, nofile,
- * note): the sides it acts on,
+ * (sysctl, rps, note, ...: actions/action.c): the sides it acts on,
  * how it runs on each side in each mode (vtune-hostd, the standalone agent,
  * `vtune-agent once`), the protocol version that carries it to a guest, how
  * it is parsed, planned and carried out, the knob kinds it writes and what

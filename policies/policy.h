@@ -39,8 +39,8 @@ enum { POL_OFF_TSO = 1, POL_OFF_GSO = 2, POL_OFF_GRO = 4, POL_OFF_SG = 8, POL_OF
 struct pol_action {
 	enum pol_side side;
 	const struct act_def *act; /* its kind: a row of the action table */
-	/* sysctl: the key; offload: where ("tap"/"bridge"); a one-word kind
-	 * (rps, bridge_nf, pin, sriov, irq, channels, nofile): its word */
+	/* sysctl: the key; offload: where ("tap"/"bridge"); a kind whose
+	 * value is one of its row's words (rps: "all"): that word */
 	char key[POL_KEY_MAX];
 	enum pol_op op;
 	double value;		/* set / scale / step / widen amount */
