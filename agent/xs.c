@@ -125,6 +125,13 @@ int xst_split(const char *v, size_t len, size_t max, size_t *off, int nmax)
 	return n;
 }
 
+/* The most a report may take for this host, with values of at most max
+ * bytes: whole in parts for a host that joins them, else one value. */
+static size_t report_room(const struct xst *t, int max)
+{
+	return t->host_joins ? PARTS_ROOM(max) : (size_t)max;
+}
+
 /* Encode m into *out without its newline; 0 when it is at most max bytes,
  * 1 when longer (nothing in *out), -errno. */
 static int encode_fit(const struct wire_msg *m, size_t max, char **out, size_t *outlen)
@@ -529,6 +536,27 @@ static void set_str(char **slot, char *v)
 	*slot = v;
 }
 
+/* Fit line (len bytes) to what the host reads (report_room) and keep it as
+ * the report to write, counting a trim: 0, or -errno (counted as
+ * unsendable; the report kept before is left as it was). */
+static int keep_report(struct xst *t, const char *line, size_t len)
+{
+	char *v = NULL;
+	size_t vlen;
+	int r = xst_fit_report(line, len, report_room(t, t->report_max), &v, &vlen);
+	if (r < 0) {
+		t->st.unsendable++;
+		log_warn("xenstore: report dropped: %s", strerror(-r));
+		return r;
+	}
+	if (r == 1) {
+		t->st.truncated++;
+		log_debug("xenstore: report trimmed from %zu to %zu bytes", len, vlen);
+	}
+	set_str(&t->want[OUT_REPORT], v);
+	return 0;
+}
+
 static void drop_output(struct xst *t)
 {
 	for (int i = 0; i < OUT_N; i++)
@@ -881,21 +909,7 @@ static int send_line(struct xst *t, const char *line, size_t len)
 		set_str(&t->want[OUT_HELLO], v);
 		return 0;
 	case WIRE_REPORT:
-		/* whole in parts to a host that joins them, else in one value */
-		r = xst_fit_report(line, len,
-				   t->host_joins ? PARTS_ROOM(t->report_max) : (size_t)t->report_max,
-				   &v, &vlen);
-		if (r == 1) {
-			t->st.truncated++;
-			log_debug("xenstore: report trimmed from %zu to %zu bytes", len, vlen);
-		}
-		if (r < 0) {
-			t->st.unsendable++;
-			log_warn("xenstore: report dropped: %s", strerror(-r));
-			return r;
-		}
-		set_str(&t->want[OUT_REPORT], v); /* the newest replaces an unwritten one */
-		return 0;
+		return keep_report(t, line, len); /* the newest replaces an unwritten one */
 	case WIRE_ACK:
 		if (t->nacks == XST_ACKQ)
 			return -ENOBUFS;
@@ -961,7 +975,7 @@ static void refit_report(struct xst *t, int r)
 	char *v = NULL;
 	int fit = max >= OUT_VALUE_MIN
 			  ? xst_fit_report(t->want[OUT_REPORT], len,
-					   t->host_joins ? PARTS_ROOM(max) : (size_t)max, &v, &vlen)
+					   report_room(t, max), &v, &vlen)
 			  : -EMSGSIZE;
 	if (fit >= 0) {
 		log_warn("xenstore: %s/report of %zu bytes refused (%s): values at most %d bytes now",
@@ -1045,19 +1059,11 @@ static int op_flush(void *chan)
 	if (changed[OUT_REPORT] && !t->host_joins &&
 	    strlen(t->want[OUT_REPORT]) > (size_t)t->report_max) {
 		/* kept whole for a host that has said since that it reads one value */
-		char *v = NULL;
-		size_t vlen;
-		int r = xst_fit_report(t->want[OUT_REPORT], strlen(t->want[OUT_REPORT]),
-				       (size_t)t->report_max, &v, &vlen);
-		if (r < 0) {
-			t->st.unsendable++;
+		if (keep_report(t, t->want[OUT_REPORT], strlen(t->want[OUT_REPORT])) < 0) {
 			set_str(&t->want[OUT_REPORT], NULL);
 			changed[OUT_REPORT] = 0;
 			if (!changed[OUT_HELLO] && !t->nacks)
 				return 0;
-		} else {
-			t->st.truncated++;
-			set_str(&t->want[OUT_REPORT], v);
 		}
 	}
 	const struct xst_store *s = t->store;
